@@ -1,0 +1,232 @@
+"""Build the book and prepare the notebook tests.
+
+    python -m kaleido_lib.build book [--profile paper|ci] [--root DIR] [--only NAME ...]
+    python -m kaleido_lib.build nbval-prepare [--dest DIR]
+    python -m kaleido_lib.build reference [--only NAME ...]
+
+``book`` converts every jupytext notebook in notebooks/ and executes it with papermill into a
+staging folder; only a run that succeeds replaces ``<root>/book/<name>.ipynb`` and its results and
+figures, so a failed run never destroys a previous good output.  Then it renders the scoreboard,
+builds the HTML with Jupyter Book (warnings are errors) and prints the scoreboard's summary.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from .results import load_results, scoreboard_markdown, summary_line
+from .utils import atomic_write_bytes, atomic_write_json, repo_root
+
+CHECK = "# NBVAL_CHECK_OUTPUT"
+BOOK_FILES = ("_config.yml", "_toc.yml")
+
+
+def notebooks(only: list[str] | None = None) -> list[Path]:
+    """The chapter sources notebooks/*.py, optionally only those named."""
+    found = sorted((repo_root() / "notebooks").glob("*.py"))
+    if only:
+        names = {p.stem for p in found}
+        missing = sorted(set(only) - names)
+        if missing:
+            raise SystemExit(f"--only: no notebook named {missing}; allowed: {sorted(names)}")
+        found = [p for p in found if p.stem in only]
+    return found
+
+
+def _read(src: Path):
+    import jupytext
+
+    return jupytext.read(src)
+
+
+def execute(src: Path, book_dir: Path, profile: str) -> tuple[bool, float, Path | None]:
+    """Execute one chapter into book_dir/.staging; on success move it and its outputs into book_dir."""
+    import papermill as pm
+
+    name = src.stem
+    staging = book_dir / ".staging" / name
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    out_nb = staging / f"{name}.ipynb"
+    t0 = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            _read(src), str(out_nb), parameters={"profile": profile, "out_dir": str(staging)},
+            kernel_name="python3", cwd=str(src.parent), progress_bar=True, report_mode=False,
+        )
+    except Exception:  # noqa: BLE001 - any failure is reported with its log, never raised past the build
+        log = staging / "error.log"
+        log.write_text(traceback.format_exc())
+        return False, time.perf_counter() - t0, log
+    seconds = time.perf_counter() - t0
+    # promote: notebook, results and figures replace the previous good ones
+    (book_dir / "results").mkdir(parents=True, exist_ok=True)
+    for res in (staging / "results").glob("*.json"):
+        shutil.move(res, book_dir / "results" / res.name)
+    figs = staging / "figures" / name
+    if figs.exists():
+        dest = book_dir / "figures" / name
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(figs, dest)
+    shutil.move(out_nb, book_dir / f"{name}.ipynb")
+    shutil.rmtree(staging, ignore_errors=True)
+    return True, seconds, None
+
+
+def _timings_markdown(timings: dict) -> str:
+    rows = ["| Chapter | `ci` profile (s) | `paper` profile (s) |", "|---|---|---|"]
+    for name, t in sorted(timings.items()):
+        f = lambda p: f"{t[p]:.0f}" if p in t else "not run yet"  # noqa: E731
+        rows.append(f"| {{doc}}`{name} </book/{name}>` | {f('ci')} | {f('paper')} |")
+    return "\n".join(rows) + "\n"
+
+
+def render_pages(book_dir: Path) -> str:
+    """Write the generated scoreboard and timing tables; return the scoreboard's summary line."""
+    docs = load_results(book_dir / "results")
+    (book_dir / "results").mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(book_dir / "results" / "scoreboard_table.md", scoreboard_markdown(docs).encode())
+    tpath = book_dir / "timings.json"
+    timings = json.loads(tpath.read_text()) if tpath.exists() else {}
+    atomic_write_bytes(book_dir / "results" / "timings_table.md", _timings_markdown(timings).encode())
+    return summary_line(docs)
+
+
+def _prepare_root(root: Path) -> Path:
+    """Copy the book's own pages and config into ``root`` (when it is not the repository itself)."""
+    repo = repo_root()
+    if root.resolve() == repo.resolve():
+        return repo / "book"
+    (root / "book").mkdir(parents=True, exist_ok=True)
+    for f in BOOK_FILES:
+        shutil.copy2(repo / f, root / f)
+    for f in (repo / "book").iterdir():
+        if f.is_file() and f.suffix in {".md", ".bib", ".svg", ".png"}:
+            shutil.copy2(f, root / "book" / f.name)
+    return root / "book"
+
+
+def cmd_book(args: argparse.Namespace) -> int:
+    root = Path(args.root).resolve() if args.root else repo_root()
+    book_dir = _prepare_root(root)
+    failed: list[tuple[str, Path]] = []
+    tpath = book_dir / "timings.json"
+    timings = json.loads(tpath.read_text()) if tpath.exists() else {}
+    srcs = notebooks(args.only)
+    for i, src in enumerate(srcs, 1):
+        print(f"[{i}/{len(srcs)}] executing {src.name} (profile {args.profile}) ...", flush=True)
+        ok, seconds, log = execute(src, book_dir, args.profile)
+        if ok:
+            timings.setdefault(src.stem, {})[args.profile] = round(seconds, 1)
+            print(f"[{i}/{len(srcs)}] {src.stem}: done in {seconds:.0f} s", flush=True)
+        else:
+            failed.append((src.stem, log))
+            print(f"[{i}/{len(srcs)}] {src.stem}: FAILED after {seconds:.0f} s; error log: {log}", flush=True)
+    atomic_write_json(tpath, timings)
+    missing = [p.stem for p in notebooks() if not (book_dir / f"{p.stem}.ipynb").exists()]
+    summary = render_pages(book_dir)
+    if missing:
+        print(f"cannot build the HTML: no executed notebook yet for {missing}", flush=True)
+        return 1
+    print("building the HTML with Jupyter Book ...", flush=True)
+    jb = Path(sys.executable).parent / "jupyter-book"
+    proc = subprocess.run(
+        [str(jb), "build", str(root), "--warningiserror", "--nitpick", "--keep-going", "--quiet"], check=False
+    )
+    html = root / "_build" / "html" / "index.html"
+    print()
+    if proc.returncode != 0:
+        print(f"Jupyter Book failed (exit {proc.returncode}); see the messages above", flush=True)
+    else:
+        print(f"The book is at {html}")
+    print(f"Scoreboard: {summary}")
+    for name, log in failed:
+        print(f"FAILED notebook {name}: error log {log} (the previous good output, if any, was kept)")
+    return 0 if proc.returncode == 0 and not failed else 1
+
+
+def _check_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.lstrip().startswith(CHECK)]
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    """Run each chapter in the ci profile and store the outputs of its check cells in tests/reference/."""
+    import papermill as pm
+
+    ref_dir = repo_root() / "tests" / "reference"
+    tmp = repo_root() / "_build" / "reference"
+    for src in notebooks(args.only):
+        out_nb = tmp / f"{src.stem}.ipynb"
+        tmp.mkdir(parents=True, exist_ok=True)
+        print(f"reference run of {src.name} (profile ci) ...", flush=True)
+        nb = pm.execute_notebook(
+            _read(src), str(out_nb), parameters={"profile": "ci", "out_dir": str(tmp / src.stem)},
+            kernel_name="python3", cwd=str(src.parent), progress_bar=True,
+        )
+        cells = [
+            {"source": c.source, "outputs": [o for o in c.outputs if o.output_type in ("stream", "execute_result")]}
+            for c in _check_cells(nb)
+        ]
+        atomic_write_json(ref_dir / f"{src.stem}.json", {"notebook": src.name, "profile": "ci", "cells": cells})
+        print(f"  {len(cells)} check cell(s) -> tests/reference/{src.stem}.json")
+    return 0
+
+
+def cmd_nbval_prepare(args: argparse.Namespace) -> int:
+    """Write ci-profile notebooks carrying the stored reference outputs of their check cells, for nbval."""
+    import nbformat
+    from papermill.parameterize import parameterize_notebook
+
+    dest = Path(args.dest).resolve()
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    ref_dir = repo_root() / "tests" / "reference"
+    stale = []
+    for src in notebooks(args.only):
+        nb = parameterize_notebook(
+            _read(src), {"profile": "ci", "out_dir": str(dest / "out" / src.stem)}, kernel_name="python3"
+        )
+        ref_path = ref_dir / f"{src.stem}.json"
+        checks = _check_cells(nb)
+        refs = json.loads(ref_path.read_text())["cells"] if ref_path.exists() else []
+        if len(refs) != len(checks) or any(r["source"] != c.source for r, c in zip(refs, checks)):
+            stale.append(src.stem)
+            continue
+        for n, (cell, ref) in enumerate(zip(checks, refs), 1):
+            cell.execution_count = n
+            cell.outputs = [nbformat.from_dict(o) for o in ref["outputs"]]
+            for o in cell.outputs:
+                if o.output_type == "execute_result":
+                    o.execution_count = n
+        nbformat.write(nb, dest / f"{src.stem}.ipynb")
+    if stale:
+        print(f"reference outputs missing or stale for {stale}: run `make reference` and review the diff")
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m kaleido_lib.build", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("book", help="execute every chapter and build the HTML book")
+    b.add_argument("--profile", choices=["ci", "paper"], default="paper")
+    b.add_argument("--root", default=None, help="build into this folder instead of the repository")
+    b.add_argument("--only", nargs="*", default=None, help="execute only these chapters (others are reused)")
+    r = sub.add_parser("reference", help="store the ci-profile outputs of the check cells")
+    r.add_argument("--only", nargs="*", default=None)
+    n = sub.add_parser("nbval-prepare", help="write ci-profile notebooks with reference outputs for nbval")
+    n.add_argument("--dest", default=str(repo_root() / "_build" / "nbval"))
+    n.add_argument("--only", nargs="*", default=None)
+    args = ap.parse_args(argv)
+    return {"book": cmd_book, "reference": cmd_reference, "nbval-prepare": cmd_nbval_prepare}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

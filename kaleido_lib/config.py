@@ -1,0 +1,211 @@
+"""Chapter parameters: one schema for the common names, profiles as defaults, validation before any work.
+
+A chapter's parameters cell sets every knob, most to ``None`` ("the profile's
+value").  :func:`resolve` merges the chosen profile with the explicit values
+(an explicit value always wins), validates every value against the schema and
+raises ``ValueError`` naming the parameter and the allowed values.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Callable, Mapping
+
+import yaml
+
+from .models import OUTPUT_BOUNDS
+from .sampling import EPS_NOISES, NOISES
+from .utils import DEVICES
+
+PROFILES = ("ci", "paper")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A validator: ``check(value) -> value`` raising ValueError with ``allowed`` in the message."""
+
+    allowed: str
+    check: Callable[[Any], Any]
+
+
+def _fail(name: str, allowed: str, value: Any) -> ValueError:
+    return ValueError(f"parameter {name!r}: allowed {allowed}; got {value!r}")
+
+
+def _maybe_parse(value: Any) -> Any:
+    """Accept a list or number written as a string (papermill's -p passes '[0.3]' as a string)."""
+    if isinstance(value, str):
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+    return value
+
+
+def choice(*options: str) -> Param:
+    """One of ``options``."""
+    allowed = "one of " + ", ".join(repr(o) for o in options)
+
+    def check(v: Any) -> Any:
+        if not isinstance(v, str) or v not in options:
+            raise ValueError(allowed)
+        return v
+
+    return Param(allowed, check)
+
+
+def integer(minimum: int = 0, optional: bool = False) -> Param:
+    """An integer >= minimum (or None if optional)."""
+    allowed = f"an integer >= {minimum}" + (" or None" if optional else "")
+
+    def check(v: Any) -> Any:
+        v = _maybe_parse(v)
+        if optional and v is None:
+            return None
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+            raise ValueError(allowed)
+        return v
+
+    return Param(allowed, check)
+
+
+def number(minimum: float = 0.0, strict: bool = False, optional: bool = False) -> Param:
+    """A finite number >= (or > if strict) minimum."""
+    allowed = f"a finite number {'>' if strict else '>='} {minimum:g}" + (" or None" if optional else "")
+
+    def check(v: Any) -> Any:
+        v = _maybe_parse(v)
+        if optional and v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(allowed)
+        if v < minimum or (strict and v == minimum):
+            raise ValueError(allowed)
+        return float(v)
+
+    return Param(allowed, check)
+
+
+def points_param() -> Param:
+    """Training points: a number, a list of numbers (1D) or a list of equal-length lists (D dims)."""
+    allowed = "a number, a list of numbers (1D points) or a list of equal-length lists of numbers"
+
+    def check(v: Any) -> list[list[float]]:
+        v = _maybe_parse(v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = [v]
+        if not isinstance(v, (list, tuple)) or len(v) == 0:
+            raise ValueError(allowed)
+        rows = [r if isinstance(r, (list, tuple)) else [r] for r in v]
+        dims = {len(r) for r in rows}
+        if len(dims) != 1 or 0 in dims:
+            raise ValueError(allowed)
+        for r in rows:
+            for x in r:
+                if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                    raise ValueError(allowed)
+        return [[float(x) for x in r] for r in rows]
+
+    return Param(allowed, check)
+
+
+def optional_path() -> Param:
+    """A folder path or None."""
+    allowed = "a folder path (string) or None"
+
+    def check(v: Any) -> Any:
+        if v is None or (isinstance(v, str) and v.strip()):
+            return v
+        raise ValueError(allowed)
+
+    return Param(allowed, check)
+
+
+COMMON: dict[str, Param] = {
+    "profile": choice(*PROFILES),
+    "seed": integer(0),
+    "n_seeds": integer(1),
+    "device": choice(*DEVICES),
+    "points": points_param(),
+    "depth": integer(1),
+    "width": integer(1),
+    "out_act": choice(*OUTPUT_BOUNDS),
+    "epochs": integer(1),
+    "min_epochs": integer(0),
+    "target_loss": number(0.0, optional=True),
+    "lr": number(0.0, strict=True),
+    "batch_size": integer(1, optional=True),
+    "n_samples": integer(1),
+    "n_plot_samples": integer(1),
+    "n_steps": integer(1),
+    "eps": number(0.0),
+    "noise": choice(*NOISES),
+    "eps_noise": choice(*EPS_NOISES),
+    "tol": number(0.0, strict=True),
+    "grid_size": integer(2),
+    "out_dir": optional_path(),
+}
+
+
+def validate(name: str, value: Any, schema: Mapping[str, Param] = COMMON) -> Any:
+    """Validate one parameter value; ValueError names the parameter and what is allowed."""
+    if name not in schema:
+        raise ValueError(f"unknown parameter {name!r}; allowed names: {', '.join(sorted(schema))}")
+    p = schema[name]
+    try:
+        return p.check(value)
+    except ValueError:
+        raise _fail(name, p.allowed, value) from None
+
+
+def check_points_in_range(points: list[list[float]], out_act: str) -> None:
+    """Training points must lie strictly inside the output range of ``out_act``."""
+    low, high = OUTPUT_BOUNDS[out_act]
+    bad = [x for r in points for x in r if not low < x < high]
+    if bad:
+        raise ValueError(
+            f"parameter 'points': with out_act={out_act!r} every coordinate must lie in the open range "
+            f"({low:g}, {high:g}); got {bad[:5]}"
+        )
+
+
+def resolve(
+    given: Mapping[str, Any],
+    profiles: Mapping[str, Mapping[str, Any]],
+    *,
+    before: set[str] | frozenset[str] = frozenset(),
+    extra: Mapping[str, Param] | None = None,
+) -> SimpleNamespace:
+    """Merge the chosen profile's defaults with the explicit (non-None) values in ``given`` and validate.
+
+    ``given`` is usually the notebook's ``globals()``; ``before`` the names that existed
+    before the parameters cell, so that any other new name (a mistyped papermill
+    ``-p`` name, say) is reported as unknown.
+    """
+    schema = {**COMMON, **(extra or {})}
+    new = {k: v for k, v in given.items() if k not in before and not k.startswith("_")}
+    unknown = sorted(k for k in new if k not in schema)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown}; allowed names: {', '.join(sorted(schema))}")
+    profile = validate("profile", new.get("profile", "paper"), schema)
+    if set(profiles) != set(PROFILES):
+        raise ValueError(f"a chapter must define exactly the profiles {list(PROFILES)}; got {sorted(profiles)}")
+    merged: dict[str, Any] = dict(profiles[profile])
+    merged.update({k: v for k, v in new.items() if v is not None})
+    merged["profile"] = profile
+    cfg = {k: validate(k, v, schema) for k, v in merged.items()}
+    if "points" in cfg and "out_act" in cfg:
+        check_points_in_range(cfg["points"], cfg["out_act"])
+    if "min_epochs" in cfg and "epochs" in cfg and cfg["min_epochs"] > cfg["epochs"]:
+        raise ValueError(
+            f"parameter 'min_epochs': allowed an integer <= epochs ({cfg['epochs']}); got {cfg['min_epochs']}"
+        )
+    return SimpleNamespace(**cfg)
+
+
+def seeds(cfg: SimpleNamespace) -> list[int]:
+    """The seeds of a multi-seed run: seed, seed + 1, …, seed + n_seeds − 1."""
+    return list(range(cfg.seed, cfg.seed + cfg.n_seeds))

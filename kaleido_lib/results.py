@@ -1,0 +1,159 @@
+"""Claims as numbers: a small results writer per chapter and the scoreboard that gathers them."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from .utils import atomic_write_json, out_dir
+
+VERDICTS = ("holds", "partly", "fails")
+
+
+@dataclass
+class Spread:
+    """Median and spread of one measured value over seeds (NaN for failed seeds is kept and counted)."""
+
+    median: float
+    q25: float
+    q75: float
+    min: float
+    max: float
+    n: int
+    n_nan: int = 0
+
+    def text(self, fmt: str = ".3g") -> str:
+        """'median [min, max] (n=…)' for tables."""
+        nan = f", {self.n_nan} NaN" if self.n_nan else ""
+        return f"{self.median:{fmt}} [{self.min:{fmt}}, {self.max:{fmt}}] (n={self.n}{nan})"
+
+
+def spread(values: Sequence[float] | torch.Tensor) -> Spread:
+    """Median, quartiles and range of ``values``, ignoring NaNs but counting them."""
+    v = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
+    if v.numel() == 0:
+        raise ValueError("values must not be empty")
+    ok = v[~torch.isnan(v)]
+    if ok.numel() == 0:
+        nan = float("nan")
+        return Spread(nan, nan, nan, nan, nan, n=v.numel(), n_nan=v.numel())
+    q = torch.quantile(ok, torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64))
+    return Spread(
+        median=float(q[1]), q25=float(q[0]), q75=float(q[2]),
+        min=float(ok.min()), max=float(ok.max()), n=v.numel(), n_nan=v.numel() - ok.numel(),
+    )
+
+
+def verdict_from_share(share: float, holds: float = 0.9, partly: float = 0.5) -> str:
+    """'holds' if at least ``holds`` of the seeds pass, 'partly' if at least ``partly``, else 'fails'."""
+    if not 0 <= share <= 1:
+        raise ValueError(f"share must be in [0, 1]; got {share!r}")
+    return "holds" if share >= holds else "partly" if share >= partly else "fails"
+
+
+@dataclass
+class Claim:
+    """One tested claim: what the paper says, what was measured, how it was judged."""
+
+    id: str
+    claim: str
+    paper: str
+    measure: str
+    measured: Spread
+    criterion: str
+    share_pass: float
+    verdict: str
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {list(VERDICTS)}; got {self.verdict!r}")
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-safe copy: NaN/inf → None, tensors → lists."""
+    if isinstance(obj, torch.Tensor):
+        obj = obj.tolist()
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def write_results(
+    chapter: str,
+    title: str,
+    claims: Sequence[Claim],
+    *,
+    profile: str,
+    parameters: dict[str, Any],
+    runtime_s: float | None = None,
+    out: str | os.PathLike | None = None,
+) -> Path:
+    """Write ``<out>/results/<chapter>.json`` atomically and return its path."""
+    if not claims:
+        raise ValueError("claims must not be empty")
+    doc = {
+        "chapter": chapter,
+        "title": title,
+        "profile": profile,
+        "parameters": parameters,
+        "runtime_s": runtime_s,
+        "claims": [asdict(c) for c in claims],
+    }
+    return atomic_write_json(out_dir(out) / "results" / f"{chapter}.json", _clean(doc))
+
+
+def load_results(folder: str | os.PathLike) -> list[dict[str, Any]]:
+    """Every chapter's results document in ``folder`` (files starting with '_' are skipped), by name."""
+    folder = Path(folder)
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json")) if not p.name.startswith("_")]
+
+
+def _fmt_spread(s: dict[str, Any]) -> str:
+    if s.get("median") is None:
+        return f"no value (n={s.get('n')})"
+    f = lambda v: "NaN" if v is None else f"{v:.3g}"  # noqa: E731
+    nan = f", {s['n_nan']} NaN" if s.get("n_nan") else ""
+    return f"{f(s['median'])} [{f(s['min'])}, {f(s['max'])}] (n={s['n']}{nan})"
+
+
+def summary_line(docs: Sequence[dict[str, Any]]) -> str:
+    """'N claims tested in C chapters: H hold, P partly, F fail.'"""
+    verdicts = [c["verdict"] for d in docs for c in d["claims"]]
+    counts = {v: verdicts.count(v) for v in VERDICTS}
+    return (
+        f"{len(verdicts)} claims tested in {len(docs)} chapters: "
+        f"{counts['holds']} hold, {counts['partly']} partly, {counts['fails']} fail."
+    )
+
+
+def scoreboard_markdown(docs: Sequence[dict[str, Any]]) -> str:
+    """The scoreboard table (MyST markdown) of every claim, each linked to its chapter."""
+    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    mark = {"holds": "✅ holds", "partly": "🟡 partly", "fails": "❌ fails"}
+    lines = [
+        f"**{summary_line(docs)}**",
+        "",
+        "| Chapter | Claim | The paper says | Measured: median [min, max] over seeds | Criterion | Share of seeds passing | Verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for d in docs:
+        for c in d["claims"]:
+            lines.append(
+                f"| {{doc}}`{d['chapter']} </book/{d['chapter']}>` ({d['profile']}) | {esc(c['claim'])} | "
+                f"“{esc(c['paper'])}” | {esc(c['measure'])}: {_fmt_spread(c['measured'])} | {esc(c['criterion'])} | "
+                f"{c['share_pass']:.0%} | {mark[c['verdict']]} |"
+            )
+    if not docs:
+        lines.append("| (no results yet: build the book) | | | | | | |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,114 @@
+"""Manifold learning, the paper's Eq. 1: minimise the MSE of f(x) against x with Adam."""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .utils import check_finite_tensor
+
+
+@dataclass
+class TrainResult:
+    """Outcome of one training run.
+
+    ``model`` holds the *best* weights seen: the loss of every epoch is the loss
+    of the weights before that epoch's update (full batch: exactly the training
+    loss; mini-batch: the mean over the epoch's batches), and whenever it is the
+    lowest so far those weights are copied.  ``losses[k]`` is epoch k's loss.
+    """
+
+    model: nn.Module
+    losses: torch.Tensor
+    best_loss: float
+    best_epoch: int
+    epochs_run: int
+    reached_target: bool
+    final_loss: float
+
+
+def train_manifold(
+    model: nn.Module,
+    X: torch.Tensor,
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    batch_size: int | None = None,
+    target_loss: float | None = None,
+    min_epochs: int = 0,
+    generator: torch.Generator | None = None,
+    progress: bool = False,
+) -> TrainResult:
+    """Train ``model`` so that model(X) ≈ X (Eq. 1) with Adam, full or mini batch.
+
+    Stops after ``epochs`` epochs, or earlier once at least ``min_epochs`` have run
+    and the epoch loss is ≤ ``target_loss``.  Mini-batches (``batch_size``) are
+    drawn as a random permutation per epoch from ``generator``.
+    """
+    check_finite_tensor("X", X, ndim=2)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1; got {epochs!r}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be None (full batch) or an integer >= 1; got {batch_size!r}")
+    if target_loss is not None and not (target_loss >= 0):
+        raise ValueError(f"target_loss must be None or >= 0; got {target_loss!r}")
+    if not isinstance(min_epochs, int) or min_epochs < 0:
+        raise ValueError(f"min_epochs must be an integer >= 0; got {min_epochs!r}")
+
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999))
+    n = X.shape[0]
+    full = batch_size is None or batch_size >= n
+    losses = torch.empty(epochs)
+    best_loss, best_epoch = math.inf, -1
+    best_state = copy.deepcopy(model.state_dict())
+    epoch_iter = range(epochs)
+    if progress:
+        from tqdm import tqdm
+
+        epoch_iter = tqdm(epoch_iter, desc="training", leave=False)
+    done = 0
+    for epoch in epoch_iter:
+        if full:
+            batches = [X]
+        else:
+            perm = torch.randperm(n, generator=generator, device="cpu").to(X.device)
+            batches = [X[perm[i : i + batch_size]] for i in range(0, n, batch_size)]
+        total = 0.0
+        snapshot = None
+        for b, xb in enumerate(batches):
+            loss = torch.mean((model(xb) - xb) ** 2)
+            if full:
+                snapshot = loss.item()
+                if snapshot < best_loss:  # the weights that produced this loss
+                    best_loss, best_epoch = snapshot, epoch
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item() * xb.shape[0]
+        epoch_loss = snapshot if full else total / n
+        if not full and epoch_loss < best_loss:
+            best_loss, best_epoch = epoch_loss, epoch
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        losses[epoch] = epoch_loss
+        done = epoch + 1
+        if not math.isfinite(epoch_loss):
+            break
+        if target_loss is not None and done >= min_epochs and epoch_loss <= target_loss:
+            break
+    model.load_state_dict(best_state)
+    losses = losses[:done]
+    return TrainResult(
+        model=model,
+        losses=losses,
+        best_loss=best_loss,
+        best_epoch=best_epoch,
+        epochs_run=done,
+        reached_target=target_loss is not None and best_loss <= target_loss,
+        final_loss=float(losses[-1]),
+    )

@@ -1,0 +1,89 @@
+"""Seeding, device choice, paths from the repository root, atomic writes, input checks."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed python, numpy and torch; return a CPU torch generator seeded the same way."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def get_device(device: str = "auto") -> torch.device:
+    """'auto' → CUDA when available, else CPU; 'cpu' and 'cuda' force one."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {list(DEVICES)}; got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for but CUDA is not available here; allowed: 'auto', 'cpu'")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def repo_root() -> Path:
+    """The repository root: $KALEIDO_ROOT, else the folder above this package if it holds _toc.yml, else the cwd's."""
+    env = os.environ.get("KALEIDO_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path(__file__).resolve().parents[1]
+    if (here / "_toc.yml").exists():
+        return here
+    for p in [Path.cwd(), *Path.cwd().parents]:
+        if (p / "_toc.yml").exists():
+            return p
+    raise RuntimeError("cannot find the repository root (a folder with _toc.yml); set KALEIDO_ROOT")
+
+
+def out_dir(override: str | os.PathLike | None = None) -> Path:
+    """Where a chapter writes results/ and figures/: ``override`` or <repo>/book."""
+    path = Path(override) if override is not None else repo_root() / "book"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Atomically write ``obj`` as indented JSON."""
+    return atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+
+
+def check_finite_tensor(name: str, x: object, ndim: int | None = None) -> torch.Tensor:
+    """Raise ValueError unless ``x`` is a floating tensor of ``ndim`` dims with finite values."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point torch.Tensor; got {type(x).__name__}")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions; got shape {tuple(x.shape)}")
+    if x.numel() == 0:
+        raise ValueError(f"{name} must not be empty; got shape {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} must hold finite values only")
+    return x
