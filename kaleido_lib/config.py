@@ -167,7 +167,7 @@ def check_points_in_range(points: list[list[float]], out_act: str) -> None:
     bad = [x for r in points for x in r if not low < x < high]
     if bad:
         raise ValueError(
-            f"parameter 'points': with out_act={out_act!r} every coordinate must lie in the open range "
+            f"parameter 'points': with out_act={out_act!r}, allowed coordinates in the open range "
             f"({low:g}, {high:g}); got {bad[:5]}"
         )
 
