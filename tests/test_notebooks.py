@@ -49,7 +49,9 @@ def test_bad_parameter_stops_at_validation_cell(tmp_path, name, value):
     assert err.value.ename == "ValueError"
     assert f"'{name}'" in err.value.evalue
     nb = jupytext.read(tmp_path / "out.ipynb")
-    failing = nb.cells[err.value.cell_index]
+    failing = [c for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert len(failing) == 1
+    failing = failing[0]
     assert "kl.config.resolve(" in failing.source, "it must fail in the validation cell, before any work"
     assert not (tmp_path / "out" / "results").exists(), "no result may be written by a rejected run"
 
