@@ -12,7 +12,9 @@ builds the HTML with Jupyter Book (warnings are errors) and prints the scoreboar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -45,6 +47,20 @@ def _read(src: Path):
     return jupytext.read(src)
 
 
+@contextlib.contextmanager
+def _out_dir_env(path: Path):
+    """Point kaleido_lib.utils.out_dir (in the kernels started inside) at ``path``."""
+    old = os.environ.get("KALEIDO_OUT_DIR")
+    os.environ["KALEIDO_OUT_DIR"] = str(path)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("KALEIDO_OUT_DIR", None)
+        else:
+            os.environ["KALEIDO_OUT_DIR"] = old
+
+
 def execute(src: Path, book_dir: Path, profile: str) -> tuple[bool, float, Path | None]:
     """Execute one chapter into book_dir/.staging; on success move it and its outputs into book_dir."""
     import papermill as pm
@@ -56,10 +72,11 @@ def execute(src: Path, book_dir: Path, profile: str) -> tuple[bool, float, Path 
     out_nb = staging / f"{name}.ipynb"
     t0 = time.perf_counter()
     try:
-        pm.execute_notebook(
-            _read(src), str(out_nb), parameters={"profile": profile, "out_dir": str(staging)},
-            kernel_name="python3", cwd=str(src.parent), progress_bar=True, report_mode=False,
-        )
+        with _out_dir_env(staging):  # not a parameter, so no build path shows in the book's pages
+            pm.execute_notebook(
+                _read(src), str(out_nb), parameters={"profile": profile},
+                kernel_name="python3", cwd=str(src.parent), progress_bar=True,
+            )
     except Exception:  # noqa: BLE001 - any failure is reported with its log, never raised past the build
         log = staging / "error.log"
         log.write_text(traceback.format_exc())
@@ -166,10 +183,11 @@ def cmd_reference(args: argparse.Namespace) -> int:
         out_nb = tmp / f"{src.stem}.ipynb"
         tmp.mkdir(parents=True, exist_ok=True)
         print(f"reference run of {src.name} (profile ci) ...", flush=True)
-        nb = pm.execute_notebook(
-            _read(src), str(out_nb), parameters={"profile": "ci", "out_dir": str(tmp / src.stem)},
-            kernel_name="python3", cwd=str(src.parent), progress_bar=True,
-        )
+        with _out_dir_env(tmp / src.stem):
+            nb = pm.execute_notebook(
+                _read(src), str(out_nb), parameters={"profile": "ci"},
+                kernel_name="python3", cwd=str(src.parent), progress_bar=True,
+            )
         cells = [
             {"source": c.source, "outputs": [o for o in c.outputs if o.output_type in ("stream", "execute_result")]}
             for c in _check_cells(nb)

@@ -50,8 +50,10 @@ def repo_root() -> Path:
 
 
 def out_dir(override: str | os.PathLike | None = None) -> Path:
-    """Where a chapter writes results/ and figures/: ``override`` or <repo>/book."""
-    path = Path(override) if override is not None else repo_root() / "book"
+    """Where a chapter writes results/ and figures/: ``override``, else $KALEIDO_OUT_DIR, else <repo>/book."""
+    if override is None:
+        override = os.environ.get("KALEIDO_OUT_DIR") or repo_root() / "book"
+    path = Path(override)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -1,0 +1,149 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Figure 1: manifold learning and Kaleidoscopic sampling
+#
+# The paper's Figure 1 is the method diagram. **Manifold learning** (left): the weights of a ReLU MLP
+# are trained (gradients enabled, blue) so that its output, bounded by a Sigmoid to $(0, 1)$ or a Tanh
+# to $(-1, 1)$, reconstructs its input (Eq. 1):
+#
+# $$\min_f \frac{1}{M D} \sum_{i=1}^{M} \lVert X_i - f(X_i) \rVert_2^2, \qquad X \in \mathbb{R}^{M \times D}.$$
+#
+# **Kaleidoscopic sampling** (right): the weights are frozen (grey), the input is noise $z$ from a
+# normal or uniform distribution, and the network is applied again and again (Eq. 2):
+#
+# $$x^0 = z, \qquad x^k = f\left(x^{k-1}\right), \quad k = 1, \dots, K.$$
+#
+# After a burn-in of $B$ applications, $f \circ f \circ \cdots \circ f$, the iterates $x^{B}, \dots,
+# x^{K}$ are the samples. For MNIST the paper adds "a slight noise at every sampling iteration",
+# $\varepsilon = 0.01$:
+#
+# $$x^k = \operatorname{clip}\left(f(x^{k-1}) + \varepsilon\,\eta_k,\ \text{low},\ \text{high}\right).$$
+#
+# The authors' code draws $\eta_k$ either from a normal distribution centred on the middle of the output
+# range (mean 0.5, s.d. 0.5 for $(0, 1)$; mean 0, s.d. 1 for $(-1, 1)$) or as
+# $(\text{high} - \text{low})\,U(0, 1) + \text{high}$, which is always positive ($U[1, 3]$ on $(-1, 1)$)
+# and most likely a slip for $U(\text{low}, \text{high})$. This book's default is zero-mean noise,
+# $\eta_k \sim \mathcal{N}(0, 1)$ (`eps_noise = "normal"`); the authors' two variants are available as
+# `"authors_normal"` and `"authors_uniform"`, and the MNIST chapter shows their effect.
+#
+# Below the diagram, the procedure runs for real on a small example, so that the burn-in $B$ and the
+# samples $B \to K$ of the diagram can be seen as trajectories. This chapter tests no claim of the paper:
+# the claims are in the chapters that follow.
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import torch
+
+import kaleido_lib as kl
+
+CHAPTER = "fig01_schematic"
+PROFILES = {
+    "paper": dict(
+        seed=0, device="auto", points=[0.2, 0.5, 0.8], depth=6, width=16, out_act="sigmoid",
+        epochs=3000, min_epochs=1000, target_loss=1e-8, lr=1e-3, n_plot_samples=40, n_steps=30,
+        eps=0.0, noise="normal", eps_noise="normal", tol=0.01, out_dir=None,
+    ),
+    "ci": dict(
+        seed=0, device="cpu", points=[0.2, 0.5, 0.8], depth=6, width=16, out_act="sigmoid",
+        epochs=1500, min_epochs=1000, target_loss=1e-8, lr=1e-3, n_plot_samples=40, n_steps=30,
+        eps=0.0, noise="normal", eps_noise="normal", tol=0.01, out_dir=None,
+    ),
+}
+_t0 = time.perf_counter()
+_before = set(globals())
+
+# %% tags=["parameters"]
+profile = "paper"  # "ci" (CPU seconds) or "paper" (longer training of the example)
+seed = None  # seed of the example network and of its noise
+device = None  # "auto" (CUDA when available), "cpu" or "cuda"
+points = None  # training points of the example (1D)
+depth = None  # hidden layers of the example network
+width = None  # hidden units per layer
+out_act = None  # output bound: "sigmoid" or "tanh"
+epochs = None  # at most this many epochs
+min_epochs = None  # at least this many epochs
+target_loss = None  # stop once the training loss is at most this
+lr = None  # Adam learning rate
+n_plot_samples = None  # noise points followed through the runs
+n_steps = None  # sampling runs K
+eps = None  # noise re-injected at each run
+noise = None  # start noise: "normal" or "uniform"
+eps_noise = None  # kind of re-injected noise
+tol = None  # a sample counts as settled within this distance of a training point
+out_dir = None  # where figures/ go (None: the book folder)
+
+# %%
+cfg = kl.config.resolve(globals(), PROFILES, before=_before)
+if len(cfg.points[0]) != 1:
+    raise ValueError(f"parameter 'points': this chapter's example is 1D, allowed a list of numbers; got {cfg.points}")
+dev = kl.utils.get_device(cfg.device)
+X = torch.tensor(cfg.points, device=dev)
+
+# %% [markdown]
+# ## The diagram
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(13, 3.6))
+kl.plots.schematic(axes)
+kl.plots.savefig(fig, CHAPTER, "figure1", cfg.out_dir)
+plt.show()
+
+# %% [markdown]
+# ## The procedure in action
+#
+# A network with `depth` hidden layers is trained on the example points; then `n_plot_samples` noise
+# points are followed through `n_steps` runs. The burn-in $B$ is measured as the first run after which
+# 95 % of the samples stay within `tol` of a training point (`kaleido_lib.measures.burn_in`).
+
+# %%
+kl.utils.seed_everything(cfg.seed)
+run = kl.train.train_manifold(
+    kl.models.make_mlp(1, cfg.depth, cfg.width, cfg.out_act).to(dev), X,
+    epochs=cfg.epochs, lr=cfg.lr, target_loss=cfg.target_loss, min_epochs=cfg.min_epochs)
+f = run.model.eval()
+gen = kl.utils.seed_everything(cfg.seed)
+z = kl.sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(dev)
+traj = kl.sampling.kaleidoscopic_sampling(f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
+                                          eps_noise=cfg.eps_noise, generator=gen)
+b = kl.measures.burn_in(traj, X, tol=cfg.tol, frac=0.95)
+
+fig, ax = plt.subplots(figsize=(10, 4))
+kl.plots.trajectories_1d(ax, traj, X, burn_in=b.step if b.reached else None)
+ax.set_title(f"{cfg.n_plot_samples} noise points through {cfg.n_steps} runs of f "
+             f"(depth {cfg.depth}, width {cfg.width}; best training loss {run.best_loss:.1e})")
+kl.plots.savefig(fig, CHAPTER, "trajectories", cfg.out_dir)
+plt.show()
+
+# %% [markdown]
+# Every training point is a fixed point of the trained network (its loss is near zero), but only a fixed
+# point where $|f'| < 1$ *attracts* the iterates. The slopes at the training points tell which ones do in
+# this example; a repelling training point receives no samples even though the network reconstructs it.
+
+# %%
+slopes = kl.measures.slope_1d(f, X)
+for p, s in zip(X.reshape(-1).tolist(), slopes.tolist()):
+    print(f"x = {p:.2f}: f'(x) = {s:+.3f} -> {'attracting' if abs(s) < 1 else 'repelling'}")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("attracting training points:", [round(p, 2) for p, s in zip(X.reshape(-1).tolist(), slopes.tolist()) if abs(s) < 1])
+print("training reached the target:", run.reached_target)
+print("burn-in B (95% of samples settled):", b.step if b.reached else "not reached")
+print("share settled after K runs:", round(float((b.settle <= cfg.n_steps).double().mean()), 2))
+
+# %%
+print(f"this chapter ran in {time.perf_counter() - _t0:.0f} s (profile {cfg.profile}, device {dev})")

@@ -1,0 +1,352 @@
+"""Checks of the built HTML book as a reader sees it.
+
+The book is the folder named by the environment variable ``KALEIDO_TEST_BOOK`` (relative paths are
+relative to the repository root). ``make test`` builds the book and sets it, so a missing book is an
+error there. Without the variable the tests look at ``_build/html`` and skip if it was not built.
+
+``test_internal_links`` needs only the standard library. The ``browser`` tests open pages in headless
+Chromium (Debian's ``chromium`` and ``chromium-driver``) and wait for MathJax to typeset them.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+BOOK_ENV = "KALEIDO_TEST_BOOK"
+DEFAULT_BOOK = "_build/html"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+NO_BROWSER = "no headless browser: install Debian's chromium and chromium-driver to run this test"
+FIG02_PAGE = "book/fig02_single_point_1d.html"
+MATHJAX_TIMEOUT_S = 20
+EXTERNAL_SCHEMES = ("http:", "https:", "mailto:", "data:", "javascript:", "tel:", "ftp:")
+
+
+def _repo_root() -> Path:
+    """The folder holding ``_toc.yml`` above this tests folder."""
+    here = Path(__file__).resolve().parent
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder
+    raise RuntimeError(f"no _toc.yml in {here} or any folder above it")
+
+
+REPO = _repo_root()
+
+
+@pytest.fixture(scope="module")
+def book() -> Path:
+    """The built book's HTML folder (the one holding index.html)."""
+    named = os.environ.get(BOOK_ENV)
+    if named:
+        folder = Path(named)
+        if not folder.is_absolute():
+            folder = REPO / folder
+        if not folder.is_dir():
+            pytest.fail(f"{BOOK_ENV}={named!r}: the book folder {folder} does not exist "
+                        "(did the book build fail?)")
+        if not (folder / "index.html").is_file():
+            pytest.fail(f"{BOOK_ENV}={named!r}: {folder} holds no index.html "
+                        "(did the book build fail?)")
+        return folder.resolve()
+    folder = REPO / DEFAULT_BOOK
+    if not (folder / "index.html").is_file():
+        pytest.skip(f"the book is not built ({DEFAULT_BOOK}/index.html is missing): "
+                    f"run `make book` or set {BOOK_ENV}")
+    return folder.resolve()
+
+
+# --------------------------------------------------------------------------------------------------
+# Internal links, with the standard library only
+# --------------------------------------------------------------------------------------------------
+
+_META_REFRESH_URL = re.compile(r"""^\s*\d+\s*[;,]\s*url\s*=\s*['"]?([^'"]*)['"]?\s*$""", re.I)
+
+
+class _PageParser(HTMLParser):
+    """Collects the ids and name= anchors of a page, and every href/src it refers to."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: set[str] = set()
+        self.refs: list[tuple[int, str, str, str]] = []  # (line, tag, attribute, url)
+        self.base: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        line = self.getpos()[0]
+        if attributes.get("id"):
+            self.anchors.add(attributes["id"])
+        if tag == "a" and attributes.get("name"):
+            self.anchors.add(attributes["name"])
+        if tag == "base" and attributes.get("href") is not None:
+            self.base = attributes["href"]
+        for name in ("href", "src"):
+            if name in attributes and attributes[name] is not None:
+                self.refs.append((line, tag, name, attributes[name]))
+        if tag == "meta" and (attributes.get("http-equiv") or "").lower() == "refresh":
+            match = _META_REFRESH_URL.match(attributes.get("content") or "")
+            if match:
+                self.refs.append((line, tag, "content", match.group(1)))
+
+    handle_startendtag = handle_starttag
+
+
+def _is_internal(url: str) -> bool:
+    url = url.strip()
+    return not (url.startswith("//") or url.lower().startswith(EXTERNAL_SCHEMES))
+
+
+def _is_unrendered_template(page: Path, book: Path, text: str) -> bool:
+    """Jinja macro files the theme copies into _static: build inputs, never shown to a reader."""
+    return page.relative_to(book).parts[0] == "_static" and "{%" in text and "{{" in text
+
+
+def _parse(page: Path) -> _PageParser:
+    parser = _PageParser()
+    parser.feed(page.read_text(encoding="utf-8", errors="replace"))
+    parser.close()
+    return parser
+
+
+def test_internal_links(book):
+    pages = sorted(book.rglob("*.html"))
+    assert pages, f"no .html page in {book}"
+    parsed: dict[Path, _PageParser] = {}
+
+    def anchors_of(page: Path) -> set[str]:
+        if page not in parsed:
+            parsed[page] = _parse(page)
+        return parsed[page].anchors
+
+    broken: list[str] = []
+    checked = 0
+    for page in pages:
+        text = page.read_text(encoding="utf-8", errors="replace")
+        if _is_unrendered_template(page, book, text):
+            continue
+        parser = parsed.setdefault(page, _parse(page))
+        where = page.relative_to(book).as_posix()
+        if parser.base is not None:
+            broken.append(f"{where}: <base href={parser.base!r}> (relative links not checkable)")
+            continue
+        for line, tag, attribute, url in parser.refs:
+            if not _is_internal(url):
+                continue
+            checked += 1
+            parts = urlsplit(url.strip())
+            if parts.scheme:  # file:, about:, ... an absolute local URL is broken once published
+                broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: non-portable scheme")
+                continue
+            path = unquote(parts.path)
+            if path.startswith("/"):
+                broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: absolute path "
+                              "(breaks when the book is not served from the web root)")
+                continue
+            target = (page.parent / path).resolve() if path else page
+            try:
+                target.relative_to(book)
+            except ValueError:
+                broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: "
+                              "points outside the book")
+                continue
+            if target.is_dir():
+                if not (target / "index.html").is_file():
+                    broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: "
+                                  "a folder with no index.html")
+                    continue
+                target = target / "index.html"
+            if not target.is_file():
+                broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: "
+                              f"{target.relative_to(book).as_posix()} does not exist")
+                continue
+            fragment = unquote(parts.fragment)
+            if fragment and target.suffix.lower() in (".html", ".htm"):
+                if fragment not in anchors_of(target):
+                    broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: no element with "
+                                  f"id or name {fragment!r} in {target.relative_to(book).as_posix()}")
+    assert checked, f"no internal link found in the {len(pages)} pages of {book}"
+    assert not broken, (f"{len(broken)} broken internal link(s) of {checked} checked in {book}:\n"
+                        + "\n".join(broken))
+
+
+# --------------------------------------------------------------------------------------------------
+# The pages in headless Chromium
+# --------------------------------------------------------------------------------------------------
+
+def _no_browser(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must have a headless browser (.ci/run installs Debian's chromium and "
+                    f"chromium-driver): {reason}")
+    pytest.skip(NO_BROWSER)
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+    if missing:
+        _no_browser(f"missing {', '.join(missing)}")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError as error:
+        _no_browser(f"selenium is not importable ({error})")
+
+    # Never let Selenium Manager look for (or download) a browser or driver.
+    previous = os.environ.get("SE_OFFLINE")
+    os.environ["SE_OFFLINE"] = "true"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,1000",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    browser.set_page_load_timeout(30)
+    browser.set_script_timeout(MATHJAX_TIMEOUT_S)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+        if previous is None:
+            os.environ.pop("SE_OFFLINE", None)
+        else:
+            os.environ["SE_OFFLINE"] = previous
+
+
+_WAIT_FOR_MATHJAX = """
+const done = arguments[arguments.length - 1];
+const started = Date.now();
+(function wait() {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    MathJax.startup.promise.then(() => done("ok"), (e) => done("MathJax failed: " + e));
+  } else if (Date.now() - started > LIMIT_MS) {
+    done("MathJax never started");
+  } else {
+    setTimeout(wait, 50);
+  }
+})();
+""".replace("LIMIT_MS", str((MATHJAX_TIMEOUT_S - 1) * 1000))
+
+_REPORT = """
+const article = document.querySelector("article.bd-article") || document.querySelector("main");
+if (!article) return null;
+const hidden = (el) => el.closest("pre, code, script, style, mjx-container, .highlight");
+let text = "";
+const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  const el = node.parentElement;
+  if (!el || hidden(el) || el.getClientRects().length === 0) continue;
+  text += node.nodeValue;
+}
+return {
+  images: Array.from(article.querySelectorAll("img")).map((img) => ({
+    src: img.getAttribute("src"), complete: img.complete, naturalWidth: img.naturalWidth})),
+  mathjax: article.querySelectorAll("mjx-container").length,
+  merrors: Array.from(document.querySelectorAll("mjx-merror")).map((e) => e.textContent),
+  untypeset: Array.from(article.querySelectorAll(".math")).filter(
+    (m) => !m.querySelector("mjx-container")).map((m) => m.textContent.trim().slice(0, 80)),
+  text: text,
+};
+"""
+
+
+def _open_and_typeset(driver, page: Path) -> dict:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(page.as_uri())
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+    return _typeset(driver, page.name)
+
+
+def _typeset(driver, name: str) -> dict:
+    from selenium.common.exceptions import TimeoutException
+
+    try:
+        state = driver.execute_async_script(_WAIT_FOR_MATHJAX)
+    except TimeoutException:
+        state = f"MathJax did not finish within {MATHJAX_TIMEOUT_S} s"
+    assert state == "ok", (f"{name}: {state} (is _static/mathjax/tex-chtml.js in the book, and its "
+                           "input/output components next to it?)")
+    report = driver.execute_script(_REPORT)
+    assert report is not None, f"{name}: no <article class='bd-article'> or <main> in the page"
+    return report
+
+
+def _math_problems(report: dict, name: str) -> list[str]:
+    problems = []
+    if report["mathjax"] < 1:
+        problems.append(f"{name}: no typeset math (no mjx-container in the article)")
+    if report["merrors"]:
+        problems.append(f"{name}: MathJax errors: {report['merrors']}")
+    if report["untypeset"]:
+        problems.append(f"{name}: math left untypeset: {report['untypeset']}")
+    raw = [m.start() for m in re.finditer(r"\$\$", report["text"])]
+    if raw:
+        problems.append(f"{name}: {len(raw)} raw '$$' in the visible text of the article, e.g. "
+                        f"{report['text'][max(raw[0] - 60, 0):raw[0] + 60]!r}")
+    return problems
+
+
+def _image_problems(report: dict, name: str, at_least: int) -> list[str]:
+    images = report["images"]
+    problems = []
+    if len(images) < at_least:
+        problems.append(f"{name}: {len(images)} <img> in the article, expected at least {at_least}")
+    unloaded = [i["src"] for i in images if not (i["complete"] and i["naturalWidth"] > 0)]
+    if unloaded:
+        problems.append(f"{name}: images that did not load: {unloaded}")
+    return problems
+
+
+def _screenshot(driver, name: str) -> Path:
+    """A full-height screenshot (up to 12000 px) in _build/test-screenshots."""
+    folder = REPO / "_build" / "test-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script(
+        "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
+    size = driver.get_window_size()
+    driver.set_window_size(size["width"], min(max(int(height) + 100, 800), 12000))
+    path = folder / name
+    try:
+        assert driver.save_screenshot(str(path)), f"could not save {path}"
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+    return path
+
+
+@pytest.mark.browser
+def test_figure2_page_in_browser(book, driver):
+    page = book / FIG02_PAGE
+    assert page.is_file(), f"{FIG02_PAGE} is not in the book {book}"
+    report = _open_and_typeset(driver, page)
+    shot = _screenshot(driver, "fig02.png")
+    problems = _image_problems(report, FIG02_PAGE, at_least=2) + _math_problems(report, FIG02_PAGE)
+    assert not problems, "\n".join(problems) + f"\n(screenshot: {shot})"
+
+
+@pytest.mark.browser
+def test_index_page_in_browser(book, driver):
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    index = book / "index.html"
+    driver.get(index.as_uri())
+    # index.html may be a redirect (Jupyter Book writes a meta refresh to the root chapter); a
+    # script run while the page is being replaced can fail, so those errors only mean "not yet".
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+        and d.execute_script("return !!document.querySelector('article, main')"))
+    landed = driver.current_url
+    report = _typeset(driver, f"index.html (shown as {landed})")
+    shot = _screenshot(driver, "index.png")
+    problems = _image_problems(report, landed, at_least=0) + _math_problems(report, landed)
+    assert not problems, "\n".join(problems) + f"\n(screenshot: {shot})"
