@@ -209,3 +209,27 @@ def resolve(
 def seeds(cfg: SimpleNamespace) -> list[int]:
     """The seeds of a multi-seed run: seed, seed + 1, …, seed + n_seeds − 1."""
     return list(range(cfg.seed, cfg.seed + cfg.n_seeds))
+
+
+def int_list(minimum: int = 1) -> Param:
+    """A non-empty, strictly increasing list of integers >= minimum (a list written as a string is accepted)."""
+    allowed = f"a non-empty, strictly increasing list of integers >= {minimum}"
+
+    def check(v: Any) -> list[int]:
+        v = _maybe_parse(v)
+        if isinstance(v, int) and not isinstance(v, bool):
+            v = [v]
+        if not isinstance(v, (list, tuple)) or len(v) == 0:
+            raise ValueError(allowed)
+        out = []
+        for x in v:
+            if isinstance(x, float) and x.is_integer():
+                x = int(x)
+            if isinstance(x, bool) or not isinstance(x, int) or x < minimum:
+                raise ValueError(allowed)
+            out.append(x)
+        if any(b <= a for a, b in zip(out, out[1:])):
+            raise ValueError(allowed)
+        return out
+
+    return Param(allowed, check)

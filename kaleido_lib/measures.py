@@ -111,3 +111,261 @@ def flat_width_1d(grid: torch.Tensor, slope: torch.Tensor, at: float, threshold:
 def slope_1d(f: Fn, grid: torch.Tensor) -> torch.Tensor:
     """f'(x) on a 1D grid (n, 1) by autograd, shape (n,)."""
     return jacobian_at(f, grid).reshape(-1)
+
+
+def flat_interval_1d(
+    grid: torch.Tensor, slope: torch.Tensor, at: float, threshold: float = 0.5, reach: float = 0.0
+) -> tuple[float, float] | None:
+    """The widest connected grid interval with |f'| < threshold holding a grid point within ``reach`` of ``at``."""
+    g = check_finite_tensor("grid", grid).reshape(-1)
+    s = check_finite_tensor("slope", slope).reshape(-1)
+    if g.numel() != s.numel():
+        raise ValueError(f"grid and slope must have as many values; got {g.numel()} and {s.numel()}")
+    if not threshold > 0:
+        raise ValueError(f"threshold must be > 0; got {threshold!r}")
+    if not (isinstance(reach, (int, float)) and reach >= 0):
+        raise ValueError(f"reach must be a number >= 0; got {reach!r}")
+    if not (isinstance(at, (int, float)) and torch.isfinite(torch.tensor(float(at)))):
+        raise ValueError(f"at must be a finite number; got {at!r}")
+    ok = s.abs() < threshold
+    starts = ok & torch.cat([torch.ones(1, dtype=torch.bool), ~ok[:-1]])
+    run = torch.cumsum(starts.to(torch.int64), 0) * ok  # 0 off the flat runs, k on the k-th run
+    near = (g - at).abs() <= reach
+    near[int(torch.argmin((g - at).abs()))] = True
+    best: tuple[float, float] | None = None
+    for k in torch.unique(run[near & ok]).tolist():
+        sel = g[run == k]
+        lo, hi = float(sel.min()), float(sel.max())
+        if best is None or hi - lo > best[1] - best[0]:
+            best = (lo, hi)
+    return best
+
+
+def basin_shares(x: torch.Tensor, points: torch.Tensor, tol: float) -> torch.Tensor:
+    """Share of the rows of x (n, D) within ``tol`` of each point (nearest one), then the share near none: (N + 1,)."""
+    check_finite_tensor("x", x, ndim=2)
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0; got {tol!r}")
+    dist, idx = nearest_distance(x, points)
+    near = dist <= tol
+    counts = torch.bincount(idx[near], minlength=points.shape[0]).to(torch.float64)
+    return torch.cat([counts, (~near).sum().reshape(1).to(torch.float64)]) / x.shape[0]
+
+
+def share_entropy(shares: torch.Tensor) -> float:
+    """Entropy of the normalised shares (K,) relative to the uniform one: 1 uniform, 0 all on one point."""
+    p = torch.as_tensor(shares, dtype=torch.float64).reshape(-1)
+    if p.numel() < 2:
+        raise ValueError(f"shares must hold at least 2 values; got {p.numel()}")
+    if not torch.isfinite(p).all() or (p < 0).any() or not p.sum() > 0:
+        raise ValueError("shares must be finite, non-negative and not all zero")
+    p = p / p.sum()
+    h = -(p[p > 0] * p[p > 0].log()).sum()
+    return float(h / torch.log(torch.tensor(float(p.numel()), dtype=torch.float64)))
+
+
+# --- corners of the cube: how far from its data a trained net still reconstructs its inputs ---------------
+
+import math  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+def cube_corners(d: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
+    """The 2^d corners of [low, high]^d, shape (2^d, d), in binary counting order."""
+    if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 24:
+        raise ValueError(f"d must be an integer in [1, 24] (2^d corners are built); got {d!r}")
+    if not (isinstance(low, (int, float)) and isinstance(high, (int, float)) and low < high):
+        raise ValueError(f"low and high must be numbers with low < high; got {low!r}, {high!r}")
+    bits = (torch.arange(2**d).unsqueeze(1) >> torch.arange(d - 1, -1, -1)) & 1
+    return low + (high - low) * bits.to(torch.get_default_dtype())
+
+
+@torch.no_grad()
+def max_corner_loss(f: Fn, d: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
+    """Max over the 2^d corners c of [low, high]^d of mean_j (f(c)_j − c_j)²; f's leading output dims are kept."""
+    corners = cube_corners(d, low, high)
+    out = f(corners)
+    if not isinstance(out, torch.Tensor) or out.ndim < 2 or tuple(out.shape[-2:]) != tuple(corners.shape):
+        raise ValueError(f"f must map the corners ({2**d}, {d}) to (..., {2**d}, {d}); got "
+                         f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
+    return ((out - corners.to(out)) ** 2).mean(dim=-1).amax(dim=-1)
+
+
+def nearest_point_corner_loss(X: torch.Tensor, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
+    """Max corner loss of the map sending every input to its nearest row of X (M, D) or (E, M, D): () or (E,)."""
+    check_finite_tensor("X", X)
+    if X.ndim not in (2, 3) or X.shape[-2] < 1:
+        raise ValueError(f"X must have shape (M, D) or (E, M, D) with M >= 1; got {tuple(X.shape)}")
+    corners = cube_corners(X.shape[-1], low, high).to(X)
+    return (_nearest_dist(corners, X) ** 2 / X.shape[-1]).amax(dim=-1)
+
+
+def _nearest_dist(x: torch.Tensor, X: torch.Tensor, max_elems: int = 2**24) -> torch.Tensor:
+    """Distance of each row of x (..., n, D) to its nearest row of X (M, D) or (E, M, D), in chunks of rows."""
+    lead = torch.broadcast_shapes(x.shape[:-2], X.shape[:-2])
+    x, X = x.expand(*lead, *x.shape[-2:]), X.expand(*lead, *X.shape[-2:])
+    step = max(1, max_elems // max(1, X.shape[-2] * max(1, math.prod(lead))))
+    return torch.cat([torch.cdist(x[..., i : i + step, :], X).amin(dim=-1) for i in range(0, x.shape[-2], step)], dim=-1)
+
+
+@torch.no_grad()
+def distance_kept(f: Fn, x: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+    """Per row of x (n, D): dist(f(x), X) / dist(x, X) to the data X (M, D) or (E, M, D); 0 = onto the data, 1 = as far."""
+    check_finite_tensor("x", x, ndim=2)
+    check_finite_tensor("X", X)
+    if X.ndim not in (2, 3) or X.shape[-1] != x.shape[1]:
+        raise ValueError(f"X must have shape (M, {x.shape[1]}) or (E, M, {x.shape[1]}); got {tuple(X.shape)}")
+    out = f(x)
+    if out.shape[-2:] != x.shape or (X.ndim == 3 and out.shape[:-2] != X.shape[:1]):
+        raise ValueError(f"f(x) of shape {tuple(out.shape)} does not match x {tuple(x.shape)} and X {tuple(X.shape)}")
+    X = X.to(out)
+    return _nearest_dist(out, X) / _nearest_dist(x.to(out), X).clamp_min(1e-12)
+
+
+def uniform_cube_sets(seeds: Sequence[int], n: int, d: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
+    """One set of n points uniform on [low, high]^d per seed, shape (len(seeds), n, d); seed s draws from (s, n, d)."""
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty sequence of integers >= 0; got {seeds!r}")
+    for name, v in (("n", n), ("d", d)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
+    if not (isinstance(low, (int, float)) and isinstance(high, (int, float)) and low < high):
+        raise ValueError(f"low and high must be numbers with low < high; got {low!r}, {high!r}")
+    sets = []
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+            raise ValueError(f"seeds must hold integers >= 0 only; got {s!r}")
+        key = int(np.random.SeedSequence([s, n, d]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+        sets.append(torch.rand(n, d, generator=torch.Generator().manual_seed(key)))
+    return low + (high - low) * torch.stack(sets)
+
+
+def n_needed(ns: Sequence[float], values: Sequence[float] | torch.Tensor, threshold: float) -> float:
+    """The smallest n of the increasing grid ``ns`` from which every value is <= threshold (inf if none; NaN fails)."""
+    v = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
+    if len(ns) == 0 or len(ns) != v.numel():
+        raise ValueError(f"ns and values must be non-empty and of equal length; got {len(ns)} and {v.numel()}")
+    if any(not b > a for a, b in zip(ns, ns[1:])):
+        raise ValueError(f"ns must be strictly increasing; got {list(ns)}")
+    if not (isinstance(threshold, (int, float)) and math.isfinite(threshold)):
+        raise ValueError(f"threshold must be a finite number; got {threshold!r}")
+    ok = (v <= threshold).tolist()  # NaN compares False
+    found = math.inf
+    for n, good in zip(reversed(list(ns)), reversed(ok)):
+        if not good:
+            break
+        found = float(n)
+    return found
+
+
+# --- 2D grids and trends over settings (Figure 5) ---------------------------------------------------------
+
+
+def grid_2d(low: float, high: float, n: int) -> torch.Tensor:
+    """``n`` × ``n`` inputs on [low, high]², shape (n², 2), x fastest: ``values.reshape(n, n)[iy, ix]``."""
+    g = grid_1d(low, high, n)[:, 0]
+    yy, xx = torch.meshgrid(g, g, indexing="ij")
+    return torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+
+
+def _as_vector(name: str, v: Sequence[float] | torch.Tensor, min_len: int = 1) -> torch.Tensor:
+    """``v`` as a finite float64 vector of at least ``min_len`` values, else ValueError naming ``name``."""
+    t = torch.as_tensor(v, dtype=torch.float64).reshape(-1)
+    if t.numel() < min_len:
+        raise ValueError(f"{name} must hold at least {min_len} values; got {t.numel()}")
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} must hold finite values only")
+    return t
+
+
+def average_ranks(v: Sequence[float] | torch.Tensor) -> torch.Tensor:
+    """Ranks 1..n of the values, tied values sharing the mean of their ranks (float64)."""
+    v = _as_vector("v", v)
+    ranks = torch.empty_like(v)
+    ranks[torch.argsort(v, stable=True)] = torch.arange(1, v.numel() + 1, dtype=torch.float64)
+    _, inv = torch.unique(v, return_inverse=True)
+    sums = torch.zeros(int(inv.max()) + 1, dtype=torch.float64).index_add_(0, inv, ranks)
+    return (sums / torch.bincount(inv).to(torch.float64))[inv]
+
+
+def _pearson_rows(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation of ``a`` (n,) with each row of ``b`` (..., n)."""
+    a = a - a.mean()
+    b = b - b.mean(dim=-1, keepdim=True)
+    return (b * a).sum(-1) / (a.norm() * b.norm(dim=-1))
+
+
+def spearman(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tensor) -> float:
+    """Spearman's rank correlation of x and y with average ranks for ties (NaN if either is constant)."""
+    x, y = _as_vector("x", x, 2), _as_vector("y", y, 2)
+    if x.numel() != y.numel():
+        raise ValueError(f"x and y must have as many values; got {x.numel()} and {y.numel()}")
+    rx, ry = average_ranks(x), average_ranks(y)
+    if rx.std() == 0 or ry.std() == 0:
+        return math.nan
+    return float(_pearson_rows(rx, ry))
+
+
+def spearman_test(
+    x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tensor, *, alternative: str = "less",
+    n_perm: int = 10_000, seed: int = 0,
+) -> tuple[float, float]:
+    """Spearman's rho and its permutation p-value ('less': rho below 0, 'greater', 'two-sided'); seeded."""
+    if alternative not in ("less", "greater", "two-sided"):
+        raise ValueError(f"alternative must be 'less', 'greater' or 'two-sided'; got {alternative!r}")
+    if isinstance(n_perm, bool) or not isinstance(n_perm, int) or n_perm < 1:
+        raise ValueError(f"n_perm must be an integer >= 1; got {n_perm!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
+    rho = spearman(x, y)
+    if math.isnan(rho):
+        return rho, math.nan
+    rx, ry = average_ranks(x), average_ranks(y)
+    gen = torch.Generator().manual_seed(seed)
+    perm = torch.argsort(torch.rand(n_perm, ry.numel(), generator=gen), dim=1)
+    null = _pearson_rows(rx, ry[perm])
+    tiny = 1e-12  # rounding: a permutation as extreme as the data counts
+    if alternative == "less":
+        hits = (null <= rho + tiny).sum()
+    elif alternative == "greater":
+        hits = (null >= rho - tiny).sum()
+    else:
+        hits = (null.abs() >= abs(rho) - tiny).sum()
+    return rho, float((1 + hits) / (1 + n_perm))
+
+
+def loglog_slope(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tensor) -> float:
+    """Least-squares slope of log y against log x (-1 for y proportional to 1/x); all values must be > 0."""
+    x, y = _as_vector("x", x, 2), _as_vector("y", y, 2)
+    if x.numel() != y.numel():
+        raise ValueError(f"x and y must have as many values; got {x.numel()} and {y.numel()}")
+    if (x <= 0).any() or (y <= 0).any():
+        raise ValueError("x and y must be > 0 for a log-log slope")
+    lx, ly = x.log(), y.log()
+    if lx.std() == 0:
+        raise ValueError("x must hold at least two distinct values")
+    lx = lx - lx.mean()
+    return float((lx * (ly - ly.mean())).sum() / (lx * lx).sum())
+
+
+def prob_less(a: Sequence[float] | torch.Tensor, b: Sequence[float] | torch.Tensor) -> float:
+    """P(A < B) for A drawn from ``a`` and B from ``b``, over all pairs, a tie counting one half."""
+    a, b = _as_vector("a", a), _as_vector("b", b)
+    diff = a.unsqueeze(1) - b.unsqueeze(0)
+    return float(((diff < 0).to(torch.float64) + 0.5 * (diff == 0).to(torch.float64)).mean())
+
+
+def derivative_1d(f: Fn, grid: torch.Tensor) -> torch.Tensor:
+    """f'(x) on a 1D grid (n, 1) by one backward pass, shape (n,); f must map each row on its own, as an MLP does."""
+    grid = check_finite_tensor("grid", grid, ndim=2)
+    if grid.shape[1] != 1:
+        raise ValueError(f"grid must have shape (n, 1); got {tuple(grid.shape)}")
+    with torch.enable_grad():
+        x = grid.detach().clone().requires_grad_(True)
+        y = f(x)
+        if y.shape != x.shape:
+            raise ValueError(f"f must map (n, 1) to (n, 1); got output shape {tuple(y.shape)}")
+        (grad,) = torch.autograd.grad(y.sum(), x)
+    return grad.reshape(-1).detach()

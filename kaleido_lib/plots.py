@@ -166,3 +166,285 @@ def trajectories_1d(ax: plt.Axes, traj: torch.Tensor, points: torch.Tensor, burn
     ax.set_xlabel("sampling run k")
     ax.set_ylabel("$x^k$")
     ax.legend(loc="upper right", fontsize=8)
+
+
+def shade_intervals(
+    ax: plt.Axes, intervals: Sequence[tuple[float, float] | None], *, color: str = "tab:orange",
+    alpha: float = 0.2, label: str | None = None,
+) -> None:
+    """Shade x-intervals (lo, hi) of an axis, e.g. the flat regions of f; None entries are skipped."""
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}")
+    first = True
+    for iv in intervals:
+        if iv is None:
+            continue
+        lo, hi = iv
+        if not lo <= hi:
+            raise ValueError(f"an interval must satisfy lo <= hi; got {iv!r}")
+        ax.axvspan(lo, hi, color=color, alpha=alpha, lw=0, label=label if first else None)
+        first = False
+
+
+def zoom_inset_1d(
+    ax: plt.Axes, grid: torch.Tensor, values: torch.Tensor, lo: float, hi: float, *,
+    rect: tuple[float, float, float, float] = (0.3, 0.5, 0.4, 0.4), points: torch.Tensor | None = None,
+) -> plt.Axes:
+    """A close-up of a 1D curve on [lo, hi] in an inset at ``rect`` (axes fractions), y-range fitted to it."""
+    g, v = grid.reshape(-1).cpu(), values.reshape(-1).detach().cpu()
+    if g.numel() != v.numel():
+        raise ValueError(f"grid and values must have as many entries; got {g.numel()} and {v.numel()}")
+    sel = (g >= lo) & (g <= hi)
+    if int(sel.sum()) < 2:
+        raise ValueError(f"the zoom range [{lo!r}, {hi!r}] must hold at least 2 grid points")
+    axin = ax.inset_axes(list(rect))
+    axin.plot(g[sel], v[sel], color="tab:blue", lw=1.2)
+    for p in ([] if points is None else points.reshape(-1).cpu().tolist()):
+        if lo <= p <= hi:
+            axin.axvline(p, color=DATA, ls="--", lw=0.6)
+    axin.set_xlim(lo, hi)
+    span = float(v[sel].max() - v[sel].min())
+    pad = 0.05 * span if span > 0 else 1e-6
+    axin.set_ylim(float(v[sel].min()) - pad, float(v[sel].max()) + pad)
+    axin.tick_params(labelsize=6)
+    mark_inset(ax, axin, loc1=3, loc2=4, fc="none", ec="0.5", lw=0.6)
+    return axin
+
+
+def sampling_row_1d(
+    axes: Sequence[plt.Axes], grid: torch.Tensor, loss: torch.Tensor, traj: torch.Tensor, steps: Sequence[int],
+    points: torch.Tensor, loss_fn, *, letters: str | None = None,
+) -> None:
+    """One sampling panel per run k in ``steps`` (see sampling_1d), titled '(letter) after k runs'."""
+    if traj.ndim != 3:
+        raise ValueError(f"traj must have shape (n_steps + 1, n, 1); got {tuple(traj.shape)}")
+    if len(axes) != len(steps):
+        raise ValueError(f"need one axis per step; got {len(axes)} axes and {len(steps)} steps")
+    if any(not 1 <= k < traj.shape[0] for k in steps):
+        raise ValueError(f"steps must lie in [1, {traj.shape[0] - 1}]; got {list(steps)}")
+    if letters is not None and len(letters) < len(steps):
+        raise ValueError(f"need one letter per step; got {letters!r} for {len(steps)} steps")
+    for i, (ax, k) in enumerate(zip(axes, steps)):
+        sampling_1d(ax, grid, loss, traj[0], traj[k], points, loss_fn, k)
+        title = f"after {k} run{'s' if k != 1 else ''}"
+        ax.set_title(f"({letters[i]}) {title}" if letters else title, fontsize=10)
+
+
+def share_bars(
+    ax: plt.Axes, shares: torch.Tensor, labels: Sequence[str], *, ylabel: str = "share of samples"
+) -> None:
+    """Median share per category over seeds (bars), quartiles (error bars) and every seed (dots); NaN rows skipped."""
+    s = torch.as_tensor(shares, dtype=torch.float64)
+    if s.ndim != 2 or s.shape[1] != len(labels):
+        raise ValueError(f"shares must have shape (n_seeds, {len(labels)}); got {tuple(s.shape)}")
+    s = s[~torch.isnan(s).any(dim=1)]
+    if s.shape[0] == 0:
+        raise ValueError("shares has no row without NaN")
+    q = torch.quantile(s, torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64), dim=0)
+    x = torch.arange(len(labels), dtype=torch.float64)
+    ax.bar(x.tolist(), q[1].tolist(), color="tab:green", alpha=0.5, label=f"median over {s.shape[0]} seeds")
+    ax.errorbar(x.tolist(), q[1].tolist(), yerr=torch.stack([q[1] - q[0], q[2] - q[1]]).numpy(), fmt="none",
+                ecolor="k", capsize=4, label="quartiles")
+    jitter = torch.linspace(-0.2, 0.2, s.shape[0]) if s.shape[0] > 1 else torch.zeros(1)
+    for j in range(len(labels)):
+        ax.scatter((x[j] + jitter).tolist(), s[:, j].tolist(), s=10, color="k", alpha=0.6, zorder=3)
+    ax.set_xticks(x.tolist(), list(labels))
+    ax.set_ylabel(ylabel)
+
+
+def paired_dots(
+    ax: plt.Axes, a: torch.Tensor, b: torch.Tensor, labels: tuple[str, str], *, ylabel: str,
+) -> None:
+    """Per-seed values under two conditions, a line joining each seed's pair; NaN values are left out."""
+    a = torch.as_tensor(a, dtype=torch.float64).reshape(-1)
+    b = torch.as_tensor(b, dtype=torch.float64).reshape(-1)
+    if a.numel() != b.numel() or a.numel() == 0:
+        raise ValueError(f"a and b must be non-empty and of equal length; got {a.numel()} and {b.numel()}")
+    if len(labels) != 2:
+        raise ValueError(f"labels must name the 2 conditions; got {labels!r}")
+    for va, vb in zip(a.tolist(), b.tolist()):
+        ax.plot([0, 1], [va, vb], color="0.6", lw=0.8, marker="o", ms=4)
+    ax.set_xticks([0, 1], list(labels))
+    ax.set_xlim(-0.4, 1.4)
+    ax.set_ylabel(ylabel)
+
+
+def log2_curves(
+    ax: plt.Axes,
+    ns: Sequence[int],
+    values: dict[str, torch.Tensor],
+    *,
+    ylabel: str,
+    threshold: float | None = None,
+    threshold_label: str = "threshold",
+    logy: bool = False,
+    band: tuple[float, float] = (0.25, 0.75),
+    styles: dict[str, dict] | None = None,
+) -> None:
+    """Per label, the median over seeds of values[label] (n_seeds, len(ns)) on a log2 n axis, ``band`` quantiles shaded."""
+    if len(ns) == 0 or any(not (isinstance(n, (int, float)) and n > 0) for n in ns):
+        raise ValueError(f"ns must be a non-empty sequence of positive numbers; got {list(ns)}")
+    if not values:
+        raise ValueError("values must hold at least one curve")
+    lo_q, hi_q = band
+    if not 0 <= lo_q <= 0.5 <= hi_q <= 1:
+        raise ValueError(f"band must be two quantiles (lo, hi) with 0 <= lo <= 0.5 <= hi <= 1; got {band!r}")
+    x = [float(n) for n in ns]
+    for label, v in values.items():
+        v = torch.as_tensor(v, dtype=torch.float64)
+        if v.ndim != 2 or v.shape[1] != len(ns):
+            raise ValueError(f"values[{label!r}] must have shape (n_seeds, {len(ns)}); got {tuple(v.shape)}")
+        q = torch.nanquantile(v, torch.tensor([lo_q, 0.5, hi_q], dtype=torch.float64), dim=0)
+        line, = ax.plot(x, q[1].tolist(), marker="o", ms=3.5, lw=1.5, label=label, **(styles or {}).get(label, {}))
+        ax.fill_between(x, q[0].tolist(), q[2].tolist(), color=line.get_color(), alpha=0.18, lw=0)
+    if threshold is not None:
+        ax.axhline(threshold, color="k", ls=":", lw=0.8, label=f"{threshold_label} {threshold:g}")
+    ax.set_xscale("log", base=2)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xticks(x, [f"{n:g}" for n in x], fontsize=7, rotation=90 if len(x) > 8 else 0)
+    ax.tick_params(axis="x", which="minor", bottom=False)
+    ax.set_xlabel("number of training points N (log2 axis)")
+    ax.set_ylabel(ylabel)
+
+
+# --- 2D panels: loss surfaces, trajectories and samples on the unit square (Figure 5) --------------------
+
+
+def _square_grid(grid: torch.Tensor, values: torch.Tensor) -> tuple:
+    """Reshape a grid_2d grid (n², 2) and values (n²,) into the (n, n) arrays X, Y, Z that contour plots take."""
+    if not isinstance(grid, torch.Tensor) or grid.ndim != 2 or grid.shape[1] != 2:
+        raise ValueError(f"grid must have shape (n*n, 2) (see measures.grid_2d); got {getattr(grid, 'shape', grid)}")
+    n = int(round(grid.shape[0] ** 0.5))
+    if n * n != grid.shape[0] or n < 2:
+        raise ValueError(f"grid must hold n*n rows with n >= 2; got {grid.shape[0]}")
+    v = torch.as_tensor(values).detach().reshape(-1)
+    if v.numel() != grid.shape[0]:
+        raise ValueError(f"values must have one entry per grid row ({grid.shape[0]}); got {v.numel()}")
+    g = grid.detach().cpu()
+    return g[:, 0].reshape(n, n).numpy(), g[:, 1].reshape(n, n).numpy(), v.cpu().reshape(n, n).numpy()
+
+
+def _check_xy(name: str, x: torch.Tensor | None) -> torch.Tensor | None:
+    """None, or a tensor of 2D points (n, 2) on the CPU."""
+    if x is None:
+        return None
+    if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"{name} must be a tensor of 2D points, shape (n, 2); got {getattr(x, 'shape', x)}")
+    return x.detach().cpu()
+
+
+def loss_surface_3d(
+    ax, grid: torch.Tensor, loss: torch.Tensor, points: torch.Tensor, loss_fn, *,
+    noise: torch.Tensor | None = None, samples: torch.Tensor | None = None, step: int | None = None,
+    cmap: str = "viridis",
+) -> None:
+    """The loss over a 2D grid as a 3D surface, with noise (red), samples (green) and data (black) drawn on it."""
+    if getattr(ax, "name", "") != "3d":
+        raise ValueError("ax must be a 3D axes (projection='3d')")
+    X, Y, Z = _square_grid(grid, loss)
+    points = _check_xy("points", points)
+    ax.computed_zorder = False  # draw the markers above the surface
+    ax.plot_surface(X, Y, Z, cmap=cmap, alpha=0.55, linewidth=0, antialiased=True, rcount=60, ccount=60, zorder=1)
+    dev = grid.device
+    for pts, color, size, label in ((points, DATA, 70, "training points"), (noise, NOISE, 10, "noise $z$"),
+                                    (samples, SAMPLE, 14, f"samples, run {step}" if step is not None else "samples")):
+        pts = _check_xy("noise" if color == NOISE else "samples" if color == SAMPLE else "points", pts)
+        if pts is None:
+            continue
+        h = torch.as_tensor(loss_fn(pts.to(dev))).detach().cpu().reshape(-1)
+        ax.scatter(pts[:, 0], pts[:, 1], h, c=color, s=size, depthshade=False, zorder=3 + (color == SAMPLE),
+                   marker="x" if color == DATA else "o", linewidths=2 if color == DATA else None, label=label)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_zlabel("loss", labelpad=10)
+    ax.view_init(elev=32, azim=-55)
+    ax.legend(loc="upper left", fontsize=7)
+
+
+def loss_contour_2d(
+    ax: plt.Axes, grid: torch.Tensor, values: torch.Tensor, points: torch.Tensor, *, log: bool = False,
+    levels: int = 15, cmap: str = "viridis", floor: float = 1e-8,
+):
+    """Filled contours of values on a 2D grid (log10 of max(value, floor) if ``log``), data as crosses; returns them."""
+    if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
+        raise ValueError(f"levels must be an integer >= 2; got {levels!r}")
+    if not floor > 0:
+        raise ValueError(f"floor must be > 0; got {floor!r}")
+    X, Y, Z = _square_grid(grid, values)
+    if log:
+        Z = torch.log10(torch.as_tensor(Z).clamp_min(floor)).numpy()
+    cs = ax.contourf(X, Y, Z, levels=levels, cmap=cmap)
+    p = _check_xy("points", points)
+    ax.scatter(p[:, 0], p[:, 1], c=DATA, marker="x", s=40, zorder=4, label="training points")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal")
+    return cs
+
+
+def trajectories_2d(ax: plt.Axes, traj: torch.Tensor, points: torch.Tensor) -> None:
+    """Sampling paths x^0 → x^K in the plane: grey lines, start noise red, last sample green, data black."""
+    if not isinstance(traj, torch.Tensor) or traj.ndim != 3 or traj.shape[-1] != 2:
+        raise ValueError(f"traj must have shape (n_steps + 1, n, 2); got {getattr(traj, 'shape', traj)}")
+    t = traj.detach().cpu()
+    ax.plot(t[..., 0], t[..., 1], color="0.85", lw=0.7, zorder=2)
+    ax.scatter(t[0, :, 0], t[0, :, 1], c=NOISE, s=10, zorder=3, label="noise $z$")
+    ax.scatter(t[-1, :, 0], t[-1, :, 1], c=SAMPLE, s=12, zorder=4, label=f"run {t.shape[0] - 1}")
+    p = _check_xy("points", points)
+    ax.scatter(p[:, 0], p[:, 1], c=DATA, marker="x", s=40, zorder=5)
+    ax.legend(loc="upper right", fontsize=7)
+
+
+def samples_2d(
+    ax: plt.Axes, start: torch.Tensor, now: torch.Tensor, points: torch.Tensor, *, radius: float | None = None,
+    step: int | None = None,
+) -> None:
+    """Start noise (red) and samples after ``step`` runs (green) in the plane, a circle of ``radius`` round each point."""
+    from matplotlib.patches import Circle
+
+    start, now, p = _check_xy("start", start), _check_xy("now", now), _check_xy("points", points)
+    if radius is not None and not radius > 0:
+        raise ValueError(f"radius must be > 0; got {radius!r}")
+    ax.scatter(start[:, 0], start[:, 1], c=NOISE, s=6, alpha=0.5, zorder=2, label="noise $z$")
+    ax.scatter(p[:, 0], p[:, 1], c=DATA, marker="x", s=60, zorder=3)
+    ax.scatter(now[:, 0], now[:, 1], c=SAMPLE, s=8, zorder=5,
+               label=f"samples, run {step}" if step is not None else "samples")
+    for q in ([] if radius is None else p.tolist()):
+        ax.add_patch(Circle(q, radius, fill=False, ec=DATA, ls="--", lw=0.8, zorder=4))
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+
+
+def sweep_points(
+    ax: plt.Axes, settings: Sequence[float], values: torch.Tensor, *, xlabel: str, ylabel: str,
+    censored_at: float | None = None, logx: bool = False, label: str = "median",
+) -> None:
+    """Per-seed values (dots) and their median (line) at each setting; values at ``censored_at`` drawn as open dots."""
+    v = torch.as_tensor(values, dtype=torch.float64)
+    if len(settings) == 0 or v.ndim != 2 or v.shape[0] != len(settings):
+        raise ValueError(f"values must have shape (len(settings), n_seeds): ({len(settings)}, n); got {tuple(v.shape)}")
+    x = torch.as_tensor([float(s) for s in settings], dtype=torch.float64)
+    n = v.shape[1]
+    jitter = torch.linspace(-1, 1, n) if n > 1 else torch.zeros(1)
+    cens_labelled = False
+    for i in range(len(settings)):
+        xi = (x[i] * (1.04 ** (0.5 * jitter)) if logx else x[i] + 0.012 * float(x.max() - x.min() or 1) * jitter)
+        cens = torch.zeros(n, dtype=torch.bool) if censored_at is None else v[i] >= censored_at
+        ax.scatter(xi[~cens].tolist(), v[i][~cens].tolist(), s=12, color="tab:blue", alpha=0.6, zorder=3,
+                   label="one seed" if i == 0 else None)
+        if cens.any():
+            ax.scatter(xi[cens].tolist(), v[i][cens].tolist(), s=18, facecolors="none", edgecolors="tab:red", zorder=3,
+                       label=None if cens_labelled else "never settled (censored)")
+            cens_labelled = True
+    ax.plot(x.tolist(), v.nanquantile(0.5, dim=1).tolist(), color="k", marker="o", lw=1.5, zorder=4, label=label)
+    if logx:
+        ax.set_xscale("log")
+        ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
+    ax.set_xticks(x.tolist(), [f"{s:g}" for s in settings])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
