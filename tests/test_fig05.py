@@ -1,0 +1,172 @@
+"""Unit tests of the library helpers used by the 2D chapter (Figure 5): grids, rank trends, 2D panels."""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from kaleido_lib import measures, plots  # noqa: E402
+
+
+# --- grid_2d ------------------------------------------------------------------------------------
+def test_grid_2d_is_x_fastest_and_covers_the_square():
+    g = measures.grid_2d(0.0, 1.0, 3)
+    assert g.shape == (9, 2)
+    assert g[:3, 0].tolist() == [0.0, 0.5, 1.0] and g[:3, 1].tolist() == [0.0, 0.0, 0.0]
+    assert g[3:6, 1].tolist() == [0.5, 0.5, 0.5]
+    values = g[:, 0] + 10 * g[:, 1]
+    assert values.reshape(3, 3)[2, 1] == pytest.approx(0.5 + 10)  # row = y index, column = x index
+
+
+@pytest.mark.parametrize("args", [(0.0, 1.0, 1), (1.0, 0.0, 5), (0.0, 1.0, 2.5)])
+def test_grid_2d_rejects_bad_input(args):
+    with pytest.raises(ValueError, match="grid"):
+        measures.grid_2d(*args)
+
+
+# --- ranks and Spearman -------------------------------------------------------------------------
+def test_average_ranks_share_ties():
+    assert measures.average_ranks([3.0, 1.0, 1.0, 2.0]).tolist() == [4.0, 1.5, 1.5, 3.0]
+    assert measures.average_ranks([5.0]).tolist() == [1.0]
+
+
+def test_spearman_known_values():
+    assert measures.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert measures.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # monotone but non-linear: ranks only
+    assert measures.spearman([1, 2, 3, 4, 5], [1, 8, 27, 64, 1000]) == pytest.approx(1.0)
+    # with ties: the Pearson correlation of the average ranks
+    x, y = [1, 1, 2, 2], [1, 2, 3, 3]
+    rx, ry = measures.average_ranks(x), measures.average_ranks(y)
+    expected = float(torch.corrcoef(torch.stack([rx, ry]))[0, 1])
+    assert measures.spearman(x, y) == pytest.approx(expected)
+
+
+def test_spearman_is_nan_for_a_constant_input():
+    assert math.isnan(measures.spearman([1, 2, 3], [5, 5, 5]))
+    rho, p = measures.spearman_test([1, 2, 3], [5, 5, 5])
+    assert math.isnan(rho) and math.isnan(p)
+
+
+@pytest.mark.parametrize("x,y,match", [([1], [1], "x"), ([1, 2], [1, 2, 3], "x and y"),
+                                       ([1, float("nan")], [1, 2], "x"), ([1, 2], [1, float("inf")], "y")])
+def test_spearman_rejects_bad_input(x, y, match):
+    with pytest.raises(ValueError, match=match):
+        measures.spearman(x, y)
+
+
+def test_spearman_test_finds_a_clear_decrease_and_not_noise():
+    x = torch.tensor([2.0, 4, 7, 10]).repeat_interleave(10)
+    y = 20 - x + 0.1 * torch.arange(40.0) % 1  # falls with x
+    rho, p = measures.spearman_test(x, y, alternative="less", n_perm=2000, seed=1)
+    assert rho < -0.9 and p < 0.01
+    rho_g, p_g = measures.spearman_test(x, y, alternative="greater", n_perm=2000, seed=1)
+    assert rho_g == rho and p_g > 0.9
+    gen = torch.Generator().manual_seed(0)
+    noise = torch.rand(40, generator=gen)
+    _, p_noise = measures.spearman_test(x, noise, alternative="two-sided", n_perm=2000, seed=1)
+    assert p_noise > 0.05
+
+
+def test_spearman_test_repeats_with_its_seed():
+    x, y = [1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5]
+    assert measures.spearman_test(x, y, n_perm=500, seed=3) == measures.spearman_test(x, y, n_perm=500, seed=3)
+
+
+@pytest.mark.parametrize("kw,match", [({"alternative": "below"}, "alternative"), ({"n_perm": 0}, "n_perm"),
+                                      ({"seed": -1}, "seed")])
+def test_spearman_test_rejects_bad_options(kw, match):
+    with pytest.raises(ValueError, match=match):
+        measures.spearman_test([1, 2, 3], [3, 2, 1], **kw)
+
+
+# --- log-log slope and P(A < B) -----------------------------------------------------------------
+def test_loglog_slope_of_power_laws():
+    x = [2, 4, 7, 10]
+    assert measures.loglog_slope(x, [60 / v for v in x]) == pytest.approx(-1.0)
+    assert measures.loglog_slope(x, [3 * v**0.5 for v in x]) == pytest.approx(0.5)
+    assert measures.loglog_slope(x, [5, 5, 5, 5]) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("x,y,match", [([1, 2], [0, 1], "> 0"), ([1, 1], [1, 2], "distinct"),
+                                       ([1, 2, 3], [1, 2], "x and y")])
+def test_loglog_slope_rejects_bad_input(x, y, match):
+    with pytest.raises(ValueError, match=match):
+        measures.loglog_slope(x, y)
+
+
+def test_prob_less_counts_pairs_and_half_ties():
+    assert measures.prob_less([1, 2], [3, 4]) == 1.0
+    assert measures.prob_less([3, 4], [1, 2]) == 0.0
+    assert measures.prob_less([1, 2], [2, 3]) == pytest.approx((1 + 1 + 0.5 + 1) / 4)
+    with pytest.raises(ValueError, match="a"):
+        measures.prob_less([], [1])
+
+
+# --- plots --------------------------------------------------------------------------------------
+def _surface():
+    grid = measures.grid_2d(0.0, 1.0, 11)
+    loss = ((grid - 0.5) ** 2).mean(dim=1)
+    points = torch.tensor([[0.5, 0.5]])
+    return grid, loss, points, lambda x: ((x - 0.5) ** 2).mean(dim=1)
+
+
+def test_loss_surface_3d_draws_surface_and_markers():
+    grid, loss, points, fn = _surface()
+    fig = plt.figure()
+    ax = fig.add_subplot(projection="3d")
+    plots.loss_surface_3d(ax, grid, loss, points, fn, noise=torch.rand(5, 2), samples=torch.rand(5, 2), step=3)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["training points", "noise $z$", "samples, run 3"]
+    plt.close(fig)
+
+
+def test_loss_surface_3d_rejects_bad_input():
+    grid, loss, points, fn = _surface()
+    fig, ax2d = plt.subplots()
+    with pytest.raises(ValueError, match="3D axes"):
+        plots.loss_surface_3d(ax2d, grid, loss, points, fn)
+    ax = fig.add_subplot(projection="3d")
+    with pytest.raises(ValueError, match="grid"):
+        plots.loss_surface_3d(ax, grid[:-1], loss[:-1], points, fn)
+    with pytest.raises(ValueError, match="values"):
+        plots.loss_surface_3d(ax, grid, loss[:-1], points, fn)
+    with pytest.raises(ValueError, match="noise"):
+        plots.loss_surface_3d(ax, grid, loss, points, fn, noise=torch.rand(5, 3))
+    plt.close(fig)
+
+
+def test_contour_trajectories_samples_and_sweep_panels():
+    grid, loss, points, _ = _surface()
+    fig, axes = plt.subplots(1, 4)
+    cs = plots.loss_contour_2d(axes[0], grid, loss, points, log=True)
+    assert cs.levels.min() >= math.log10(1e-8) - 1
+    traj = torch.rand(4, 6, 2)
+    plots.trajectories_2d(axes[1], traj, points)
+    plots.samples_2d(axes[2], traj[0], traj[-1], points, radius=0.05, step=3)
+    burn = torch.tensor([[17.0, 16, 101], [7.0, 9, 8]])
+    plots.sweep_points(axes[3], [2, 10], burn, xlabel="L", ylabel="B", censored_at=101)
+    labels = [t.get_text() for t in axes[3].get_legend().get_texts()]
+    assert "never settled (censored)" in labels and "median" in labels
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda ax, g, l, p: plots.loss_contour_2d(ax, g, l, p, levels=1), "levels"),
+    (lambda ax, g, l, p: plots.loss_contour_2d(ax, g, l, p, floor=0), "floor"),
+    (lambda ax, g, l, p: plots.trajectories_2d(ax, torch.rand(4, 6), p), "traj"),
+    (lambda ax, g, l, p: plots.samples_2d(ax, torch.rand(3, 2), torch.rand(3, 2), p, radius=-1), "radius"),
+    (lambda ax, g, l, p: plots.samples_2d(ax, torch.rand(3, 1), torch.rand(3, 2), p), "start"),
+    (lambda ax, g, l, p: plots.sweep_points(ax, [2, 4], torch.zeros(3, 5), xlabel="L", ylabel="B"), "values"),
+])
+def test_2d_panels_reject_bad_input(call, match):
+    grid, loss, points, _ = _surface()
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match=match):
+        call(ax, grid, loss, points)
+    plt.close(fig)
