@@ -1,0 +1,236 @@
+"""The corner study's measures, plot and list parameter, and its chapter's validation of the N and d grids."""
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import jupytext
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import papermill as pm  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import kaleido_lib as kl  # noqa: E402
+from kaleido_lib import measures  # noqa: E402
+from kaleido_lib.ensemble import train_ensemble  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- cube_corners ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("d", [1, 2, 5])
+def test_cube_corners_are_all_corners(d):
+    c = measures.cube_corners(d)
+    assert c.shape == (2**d, d)
+    assert {tuple(r) for r in c.tolist()} == set(itertools.product([0.0, 1.0], repeat=d))
+
+
+def test_cube_corners_scaled():
+    c = measures.cube_corners(2, -1.0, 1.0)
+    assert set(c.reshape(-1).tolist()) == {-1.0, 1.0}
+    assert c[0].tolist() == [-1.0, -1.0] and c[-1].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("d", [0, -1, 25, 2.0, True, "2"])
+def test_cube_corners_rejects_bad_d(d):
+    with pytest.raises(ValueError, match="d must"):
+        measures.cube_corners(d)
+
+
+def test_cube_corners_rejects_bad_range():
+    with pytest.raises(ValueError, match="low and high"):
+        measures.cube_corners(2, 1.0, 1.0)
+
+
+# --- max_corner_loss -------------------------------------------------------------------------------------
+
+def test_max_corner_loss_identity_is_zero():
+    assert float(measures.max_corner_loss(lambda x: x, 3)) == 0.0
+
+
+def test_max_corner_loss_constant_map():
+    # f = 0.5 everywhere: every corner is off by 0.5 in every coordinate
+    assert float(measures.max_corner_loss(lambda x: torch.full_like(x, 0.5), 4)) == pytest.approx(0.25)
+    # f = (0.2, 0.9): the worst corner is (1, 0), loss (0.8² + 0.9²) / 2
+    x0 = torch.tensor([0.2, 0.9])
+    got = float(measures.max_corner_loss(lambda x: x0.expand_as(x), 2))
+    assert got == pytest.approx((0.8**2 + 0.9**2) / 2)
+
+
+def test_max_corner_loss_keeps_leading_dims():
+    shift = torch.tensor([0.0, 0.1, 0.3]).reshape(3, 1, 1)
+    got = measures.max_corner_loss(lambda x: x.expand(3, *x.shape) + shift, 2)
+    assert got.shape == (3,)
+    assert torch.allclose(got, torch.tensor([0.0, 0.01, 0.09]))
+
+
+def test_max_corner_loss_rejects_bad_output():
+    with pytest.raises(ValueError, match="f must map"):
+        measures.max_corner_loss(lambda x: x[:, :1], 2)
+
+
+# --- nearest_point_corner_loss and distance_kept ---------------------------------------------------------
+
+def test_nearest_point_corner_loss_single_centre_point():
+    X = torch.full((1, 3), 0.5)
+    assert float(measures.nearest_point_corner_loss(X)) == pytest.approx(0.25)
+
+
+def test_nearest_point_corner_loss_per_member_matches_brute_force():
+    X = measures.uniform_cube_sets([0, 1, 2], 20, 3)
+    c = measures.cube_corners(3)
+    brute = torch.stack([((c[:, None, :] - x[None]) ** 2).sum(-1).min(-1).values.max() / 3 for x in X])
+    assert torch.allclose(measures.nearest_point_corner_loss(X), brute, atol=1e-6)
+    # the data on the corners themselves: zero
+    assert float(measures.nearest_point_corner_loss(c)) == 0.0
+
+
+def test_nearest_distance_in_chunks_is_the_same():
+    X = measures.uniform_cube_sets([3, 4], 50, 6)
+    x = measures.cube_corners(6)
+    full = measures._nearest_dist(x, X)
+    chunked = measures._nearest_dist(x, X, max_elems=77)
+    assert full.shape == (2, 64) and torch.allclose(full, chunked)
+
+
+def test_nearest_point_corner_loss_rejects_bad_X():
+    with pytest.raises(ValueError):
+        measures.nearest_point_corner_loss(torch.zeros(3))
+    with pytest.raises(ValueError):
+        measures.nearest_point_corner_loss(torch.tensor([[0.5, math.nan]]))
+
+
+def test_distance_kept_identity_and_snap():
+    X = measures.uniform_cube_sets([0, 1], 10, 2)
+    c = measures.cube_corners(2)
+    ident = measures.distance_kept(lambda x: x.expand(2, *x.shape), c, X)
+    assert ident.shape == (2, 4) and torch.allclose(ident, torch.ones(2, 4))
+    snap = measures.distance_kept(lambda x: X[:, :1].expand(2, x.shape[0], 2), c, X)
+    assert torch.all(snap == 0)
+    # shared data (M, D) and a plain map (n, D) -> (n, D)
+    half = measures.distance_kept(lambda x: 0.5 * x + 0.25, c, torch.full((1, 2), 0.5))
+    assert torch.allclose(half, torch.full((4,), 0.5))
+
+
+def test_distance_kept_rejects_mismatch():
+    c = measures.cube_corners(2)
+    with pytest.raises(ValueError, match="X must have shape"):
+        measures.distance_kept(lambda x: x, c, torch.rand(5, 3))
+    with pytest.raises(ValueError, match="does not match"):
+        measures.distance_kept(lambda x: x.expand(3, *x.shape), c, torch.rand(2, 5, 2))
+
+
+# --- uniform_cube_sets -----------------------------------------------------------------------------------
+
+def test_uniform_cube_sets_shape_range_and_determinism():
+    a = measures.uniform_cube_sets([0, 1, 2], 7, 3)
+    assert a.shape == (3, 7, 3) and a.min() >= 0 and a.max() < 1
+    assert torch.equal(a, measures.uniform_cube_sets([0, 1, 2], 7, 3))
+    assert not torch.equal(a[0], a[1])
+    # a seed's set does not depend on the other seeds of the call, but on (seed, n, d)
+    assert torch.equal(measures.uniform_cube_sets([5, 1], 7, 3)[1], a[1])
+    assert not torch.equal(measures.uniform_cube_sets([1], 8, 3)[0, :7], a[1])
+    b = measures.uniform_cube_sets([0], 4, 2, -1.0, 1.0)
+    assert b.min() >= -1 and b.max() < 1
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(seeds=[], n=3, d=2), "seeds"), (dict(seeds=[-1], n=3, d=2), "seeds"), (dict(seeds=[0], n=0, d=2), "n must"),
+    (dict(seeds=[0], n=3, d=0), "d must"), (dict(seeds=[0], n=3, d=2, low=1.0, high=0.0), "low and high"),
+])
+def test_uniform_cube_sets_rejects(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        measures.uniform_cube_sets(**kwargs)
+
+
+# --- n_needed --------------------------------------------------------------------------------------------
+
+def test_n_needed():
+    ns = [1, 2, 4, 8]
+    assert measures.n_needed(ns, [0.5, 0.001, 0.2, 0.001], 0.01) == 8.0  # a relapse at 4 counts
+    assert measures.n_needed(ns, [0.5, 0.001, 0.002, 0.001], 0.01) == 2.0
+    assert measures.n_needed(ns, [0.0, 0.0, 0.0, 0.0], 0.01) == 1.0
+    assert math.isinf(measures.n_needed(ns, [0.0, 0.0, 0.0, 0.5], 0.01))
+    assert math.isinf(measures.n_needed(ns, [0.0, 0.0, 0.0, math.nan], 0.01))
+    assert measures.n_needed(ns, torch.tensor([0.5, 0.5, 0.0, 0.0]), 0.01) == 4.0
+
+
+@pytest.mark.parametrize("ns,values,threshold", [
+    ([], [], 0.1), ([1, 2], [0.1], 0.1), ([2, 1], [0.1, 0.1], 0.1), ([1, 2], [0.1, 0.1], math.nan),
+])
+def test_n_needed_rejects(ns, values, threshold):
+    with pytest.raises(ValueError):
+        measures.n_needed(ns, values, threshold)
+
+
+# --- log2_curves -----------------------------------------------------------------------------------------
+
+def test_log2_curves_draws_median_and_band():
+    fig, ax = plt.subplots()
+    v = torch.tensor([[0.5, 0.1, 0.0], [0.6, 0.2, 0.0], [0.7, math.nan, 0.1]])
+    kl.plots.log2_curves(ax, [1, 4, 16], {"d = 2": v, "d = 4": v + 0.1}, ylabel="loss", threshold=0.01,
+                         styles={"d = 4": dict(ls="--")})
+    lines = [ln for ln in ax.get_lines() if ln.get_label().startswith("d =")]
+    assert len(lines) == 2 and lines[1].get_linestyle() == "--"
+    assert lines[0].get_ydata().tolist() == pytest.approx([0.6, 0.15, 0.0])  # NaN ignored
+    assert ax.get_xscale() == "log" and len(ax.collections) == 2
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("ns,values,band,match", [
+    ([1, 2], {"a": torch.zeros(3, 3)}, (0.25, 0.75), "shape"),
+    ([], {"a": torch.zeros(3, 0)}, (0.25, 0.75), "ns"),
+    ([1, 2], {}, (0.25, 0.75), "at least one"),
+    ([1, 2], {"a": torch.zeros(3, 2)}, (0.6, 0.75), "band"),
+])
+def test_log2_curves_rejects(ns, values, band, match):
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match=match):
+        kl.plots.log2_curves(ax, ns, values, ylabel="y", band=band)
+    plt.close(fig)
+
+
+# --- int_list --------------------------------------------------------------------------------------------
+
+def test_int_list_accepts_lists_strings_and_one_int():
+    p = kl.config.int_list(1)
+    assert p.check([1, 2, 4]) == [1, 2, 4]
+    assert p.check("[1, 8, 128]") == [1, 8, 128]
+    assert p.check(4) == [4]
+    assert p.check([1.0, 2.0]) == [1, 2]
+
+
+@pytest.mark.parametrize("value", [[], [2, 1], [1, 1], [0, 1], [1, True], "x", [1.5], None])
+def test_int_list_rejects(value):
+    with pytest.raises(ValueError):
+        kl.config.int_list(1).check(value)
+
+
+# --- the pieces together, and the chapter's own checks ---------------------------------------------------
+
+def test_ensemble_corner_loss_matches_each_member():
+    seeds = [0, 1]
+    X = measures.uniform_cube_sets(seeds, 4, 2)
+    res = train_ensemble(X, seeds, depth=2, width=8, out_act="sigmoid", epochs=20, lr=1e-3)
+    together = measures.max_corner_loss(res.forward, 2)
+    alone = torch.stack([measures.max_corner_loss(res.forward_fn(i), 2) for i in range(2)])
+    assert together.shape == (2,) and torch.allclose(together, alone, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,value", [("ns", "[4, 2]"), ("dims", "[1, 2]"), ("ns", "[2, 256]")])
+def test_chapter_rejects_bad_grid_at_validation_cell(tmp_path, name, value):
+    src = ROOT / "notebooks" / "corner_study.py"
+    params = {"profile": "ci", "out_dir": str(tmp_path / "out"), name: value}
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        pm.execute_notebook(jupytext.read(src), str(tmp_path / "out.ipynb"), parameters=params,
+                            kernel_name="python3", progress_bar=False, cwd=str(src.parent))
+    assert err.value.ename == "ValueError" and f"'{name}'" in err.value.evalue
+    nb = jupytext.read(tmp_path / "out.ipynb")
+    failing = [c for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert len(failing) == 1 and "kl.config.resolve(" in failing[0].source
+    assert not (tmp_path / "out" / "results").exists()
