@@ -30,8 +30,11 @@ BOOK_FILES = ("_config.yml", "_toc.yml")
 
 
 def notebooks(only: list[str] | None = None) -> list[Path]:
-    """The chapter sources notebooks/*.py, optionally only those named."""
-    found = sorted((repo_root() / "notebooks").glob("*.py"))
+    """The chapter sources notebooks/*.py in the order of _toc.yml (others last), optionally only those named."""
+    toc = (repo_root() / "_toc.yml").read_text()
+    order = {name: toc.find(f"book/{name}") for name in (p.stem for p in (repo_root() / "notebooks").glob("*.py"))}
+    found = sorted((repo_root() / "notebooks").glob("*.py"),
+                   key=lambda p: (order[p.stem] < 0, order[p.stem], p.stem))
     if only:
         names = {p.stem for p in found}
         missing = sorted(set(only) - names)
