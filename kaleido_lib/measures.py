@@ -1,9 +1,12 @@
 """Measures on a trained f: loss and output manifolds, distances to the data, burn-in, slopes."""
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import torch
 
 from .utils import check_finite_tensor
@@ -165,11 +168,6 @@ def share_entropy(shares: torch.Tensor) -> float:
 
 
 # --- corners of the cube: how far from its data a trained net still reconstructs its inputs ---------------
-
-import math  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 
 def cube_corners(d: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
@@ -369,3 +367,30 @@ def derivative_1d(f: Fn, grid: torch.Tensor) -> torch.Tensor:
             raise ValueError(f"f must map (n, 1) to (n, 1); got output shape {tuple(y.shape)}")
         (grad,) = torch.autograd.grad(y.sum(), x)
     return grad.reshape(-1).detach()
+
+
+@dataclass
+class Trend:
+    """How a per-seed value (e.g. burn-in) moves with a setting (e.g. depth): ranks, medians, monotonicity."""
+
+    settings: list[float]
+    rho: float  # Spearman's rho over all (setting, value) pairs
+    p: float  # its one-sided permutation p-value for rho < 0
+    per_seed: torch.Tensor  # rho within each seed (column)
+    median: torch.Tensor  # median value per setting
+    falls: bool  # the medians never rise with the setting
+    prob_less: float  # P(value at the largest setting < value at the smallest)
+
+
+def trend(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_000, seed: int = 0) -> Trend:
+    """Trend of ``values`` (len(settings), n_seeds) against ``settings``: pooled and per-seed Spearman, medians."""
+    values = torch.as_tensor(values, dtype=torch.float64)
+    if values.ndim != 2 or values.shape[0] != len(settings) or len(settings) < 2:
+        raise ValueError(f"values must have shape (len(settings) >= 2, n_seeds); got {tuple(values.shape)} "
+                         f"for {len(settings)} settings")
+    x = torch.tensor(settings, dtype=torch.float64).repeat_interleave(values.shape[1])
+    rho, p = spearman_test(x, values.reshape(-1), alternative="less", n_perm=n_perm, seed=seed)
+    per_seed = torch.tensor([spearman(list(settings), values[:, j]) for j in range(values.shape[1])])
+    med = values.quantile(0.5, dim=1)
+    return Trend(settings=list(settings), rho=rho, p=p, per_seed=per_seed, median=med,
+                 falls=bool((med[1:] <= med[:-1]).all()), prob_less=prob_less(values[-1], values[0]))

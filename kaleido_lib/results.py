@@ -157,3 +157,37 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]]) -> str:
     if not docs:
         lines.append("| (no results yet: build the book) | | | | | | |")
     return "\n".join(lines) + "\n"
+
+
+def add_share_among(claim: Claim, passed: torch.Tensor, subset: torch.Tensor, label: str = "fitting") -> None:
+    """Record in ``claim.extra`` the share of seeds passing among a subset (e.g. the nets that fit the data)."""
+    passed, subset = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(subset).bool().reshape(-1)
+    if passed.shape != subset.shape:
+        raise ValueError(f"passed and subset must have the same length; got {passed.numel()} and {subset.numel()}")
+    claim.extra[f"n_{label}"] = int(subset.sum())
+    claim.extra[f"share_pass_among_{label}"] = float(passed[subset].double().mean()) if subset.any() else None
+
+
+def claim_line(claim: Claim, label: str = "fitting") -> str:
+    """One printed line per claim: verdict, id, measured spread, criterion, shares of seeds passing."""
+    among = ""
+    share = claim.extra.get(f"share_pass_among_{label}")
+    if share is not None:
+        among = f", {share:.0%} of the {claim.extra[f'n_{label}']} {label.replace('fitting', 'that fit')}"
+    return (f"{claim.verdict:>6}  {claim.id}: {claim.measure} = {claim.measured.text()}  "
+            f"(criterion {claim.criterion}; {claim.share_pass:.0%} of seeds pass{among})")
+
+
+def trend_verdict(rho: float, p: float, falls: bool, alpha: float = 0.05) -> str:
+    """'holds': rho < 0 with p < alpha and medians that never rise; 'partly': only the first; else 'fails'."""
+    significant = rho < 0 and p < alpha
+    return "holds" if significant and falls else "partly" if significant else "fails"
+
+
+def power_law_verdict(slope: float, target: float = -1.0, band: float = 0.25) -> str:
+    """'holds' for a log-log slope within ``band`` of ``target`` (< 0), 'partly' for another negative slope, else 'fails'."""
+    if not target < 0:
+        raise ValueError(f"target must be a negative slope; got {target!r}")
+    if not slope < 0:  # also NaN
+        return "fails"
+    return "holds" if abs(slope - target) <= band else "partly"

@@ -343,8 +343,7 @@ claims = [
                                           for i, d in enumerate(cfg.dims)}}),
 ]
 for c in claims:
-    print(f"{c.verdict:>6}  {c.id}: {c.measure} = {c.measured.text()}  (criterion {c.criterion}; "
-          f"{c.share_pass:.0%} of seeds pass)")
+    print(kl.results.claim_line(c))
 
 # %%
 runtime = time.perf_counter() - _t0

@@ -236,8 +236,7 @@ claims = [
         criterion="|f'| < 1", share_pass=share["attractor"], verdict=verdict(share["attractor"])),
 ]
 for c in claims:
-    print(f"{c.verdict:>6}  {c.id}: {c.measure} = {c.measured.text()}  (criterion {c.criterion}; "
-          f"{c.share_pass:.0%} of seeds pass)")
+    print(kl.results.claim_line(c))
 
 # %%
 runtime = time.perf_counter() - _t0

@@ -42,7 +42,6 @@ import time
 
 import matplotlib.pyplot as plt
 import torch
-import yaml
 from tqdm import tqdm
 
 import kaleido_lib as kl
@@ -65,15 +64,6 @@ PROFILES = {
         min_flat_width=0.05, grid_size=501, out_dir=None,
     ),
 }
-
-
-def _steps_list(v):
-    """plot_steps: a list of 1 to 6 integers, each at least 1 (a string is read as YAML)."""
-    v = yaml.safe_load(v) if isinstance(v, str) else v
-    if (not isinstance(v, (list, tuple)) or not 1 <= len(v) <= 6
-            or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in v)):
-        raise ValueError("a list of 1 to 6 integers >= 1")
-    return list(v)
 
 
 torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
@@ -116,7 +106,7 @@ cfg = kl.config.resolve(
     globals(), PROFILES, before=_before,
     extra={
         "depth_deep": kl.config.integer(1),
-        "plot_steps": kl.config.Param("a list of 1 to 6 integers >= 1", _steps_list),
+        "plot_steps": kl.config.int_list(1),
         "burn_frac": kl.config.number(0.0, strict=True),
         "burn_max": kl.config.number(0.0, strict=True),
         "slope_threshold": kl.config.number(0.0, strict=True),
@@ -134,6 +124,8 @@ if cfg.batch_size is not None:
     raise ValueError(f"parameter 'batch_size': allowed None (full batch); got {cfg.batch_size}")
 if cfg.burn_frac > 1:
     raise ValueError(f"parameter 'burn_frac': allowed a number in (0, 1]; got {cfg.burn_frac}")
+if len(cfg.plot_steps) > 6:
+    raise ValueError(f"parameter 'plot_steps': allowed at most 6 runs (one panel each); got {cfg.plot_steps}")
 if max(cfg.plot_steps) > cfg.n_steps:
     raise ValueError(f"parameter 'plot_steps': allowed runs up to n_steps ({cfg.n_steps}); got {cfg.plot_steps}")
 dev = kl.utils.get_device(cfg.device)
@@ -499,15 +491,10 @@ for d in depths:
                       f"burn_in_about_5_L{d}": (f"burn_in_L{d}", fits[d]),
                       f"slower_between_points_L{d}": (f"slower_L{d}", fits[d])})
 for c in claims:
-    among = ""
     if c.id in judged_on:
         key, mask = judged_on[c.id]
-        c.extra["n_fitting"] = int(mask.sum())
-        c.extra["share_pass_among_fitting"] = float(passes[key][mask].double().mean()) if mask.any() else None
-        if mask.any():
-            among = f", {c.extra['share_pass_among_fitting']:.0%} of the {int(mask.sum())} that fit"
-    print(f"{c.verdict:>6}  {c.id}: {c.measure} = {c.measured.text()}  (criterion {c.criterion}; "
-          f"{c.share_pass:.0%} of seeds pass{among})")
+        kl.results.add_share_among(c, passes[key], mask)
+    print(kl.results.claim_line(c))
 
 # %%
 runtime = time.perf_counter() - _t0

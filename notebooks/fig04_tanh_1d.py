@@ -40,7 +40,6 @@ import time
 
 import matplotlib.pyplot as plt
 import torch
-import yaml
 from tqdm import tqdm
 
 import kaleido_lib as kl
@@ -63,15 +62,6 @@ PROFILES = {
         min_share=0.05, grid_size=501, out_dir=None,
     ),
 }
-
-
-def _steps_list(v):
-    """plot_steps: a list of 1 to 6 integers, each at least 1 (a string is read as YAML)."""
-    v = yaml.safe_load(v) if isinstance(v, str) else v
-    if (not isinstance(v, (list, tuple)) or not 1 <= len(v) <= 6
-            or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in v)):
-        raise ValueError("a list of 1 to 6 integers >= 1")
-    return list(v)
 
 
 torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
@@ -113,7 +103,7 @@ out_dir = None  # where results/ and figures/ go (None: the book folder)
 cfg = kl.config.resolve(
     globals(), PROFILES, before=_before,
     extra={
-        "plot_steps": kl.config.Param("a list of 1 to 6 integers >= 1", _steps_list),
+        "plot_steps": kl.config.int_list(1),
         "burn_frac": kl.config.number(0.0, strict=True),
         "slope_threshold": kl.config.number(0.0, strict=True),
         "flat_reach": kl.config.number(0.0),
@@ -129,6 +119,8 @@ if cfg.batch_size is not None:
 for name in ("burn_frac", "end_share", "min_share"):
     if getattr(cfg, name) > 1:
         raise ValueError(f"parameter {name!r}: allowed a number in [0, 1]; got {getattr(cfg, name)}")
+if len(cfg.plot_steps) > 6:
+    raise ValueError(f"parameter 'plot_steps': allowed at most 6 runs (one panel each); got {cfg.plot_steps}")
 if max(cfg.plot_steps) > cfg.n_steps:
     raise ValueError(f"parameter 'plot_steps': allowed runs up to n_steps ({cfg.n_steps}); got {cfg.plot_steps}")
 dev = kl.utils.get_device(cfg.device)
@@ -407,15 +399,9 @@ claims = [
 judged_on = {"flat_regions_all_points": "flat", "samples_end_at_points": "end", "samples_cover_all_points": "cover",
              "attracting_fixed_points": "attract"}
 for c in claims:
-    among = ""
     if c.id in judged_on:
-        c.extra["n_fitting"] = int(fits.sum())
-        ok = passes[judged_on[c.id]][fits]
-        c.extra["share_pass_among_fitting"] = float(ok.double().mean()) if fits.any() else None
-        if fits.any():
-            among = f", {c.extra['share_pass_among_fitting']:.0%} of the {int(fits.sum())} that fit"
-    print(f"{c.verdict:>6}  {c.id}: {c.measure} = {c.measured.text()}  (criterion {c.criterion}; "
-          f"{c.share_pass:.0%} of seeds pass{among})")
+        kl.results.add_share_among(c, passes[judged_on[c.id]], fits)
+    print(kl.results.claim_line(c))
 
 # %%
 runtime = time.perf_counter() - _t0

@@ -365,26 +365,17 @@ plt.show()
 # seeds whose slope lies in the band.
 
 # %%
-def trend(settings, burn):
-    """Pooled and per-seed rank correlation of setting against burn-in, medians, monotonicity."""
-    x = torch.tensor(settings, dtype=torch.float64).repeat_interleave(burn.shape[1])
-    rho, p = kl.measures.spearman_test(x, burn.reshape(-1), alternative="less", n_perm=N_PERM, seed=0)
-    per_seed = torch.tensor([kl.measures.spearman(settings, burn[:, j]) for j in range(burn.shape[1])])
-    med = burn.quantile(0.5, dim=1)
-    monotone = bool((med[1:] <= med[:-1]).all())
-    return {"rho": rho, "p": p, "per_seed": per_seed, "median": med, "monotone": monotone,
-            "prob_less": kl.measures.prob_less(burn[-1], burn[0])}
-
-
-T = {"depth": trend(cfg.depths, burn_depth), "width": trend(cfg.widths, burn_width)}
-slope_median = (kl.measures.loglog_slope(cfg.depths, T["depth"]["median"])
-                if bool((T["depth"]["median"] > 0).all()) else float("nan"))
+T = {"depth": kl.measures.trend(cfg.depths, burn_depth, n_perm=N_PERM),
+     "width": kl.measures.trend(cfg.widths, burn_width, n_perm=N_PERM)}
+slope_median = (kl.measures.loglog_slope(cfg.depths, T["depth"].median)
+                if bool((T["depth"].median > 0).all()) else float("nan"))
 slope_seed = torch.tensor([kl.measures.loglog_slope(cfg.depths, burn_depth[:, j]) if bool((burn_depth[:, j] > 0).all())
                            else float("nan") for j in range(len(seeds))])
 BL = burn_depth * torch.tensor(cfg.depths, dtype=torch.float64).unsqueeze(1)
 strict_depth = torch.stack([M[k]["burn_strict"] for k in depth_settings])
 strict_width = torch.stack([M[k]["burn_strict"] for k in width_settings])
-T_strict = {"depth": trend(cfg.depths, strict_depth), "width": trend(cfg.widths, strict_width)}
+T_strict = {"depth": kl.measures.trend(cfg.depths, strict_depth, n_perm=N_PERM),
+            "width": kl.measures.trend(cfg.widths, strict_width, n_perm=N_PERM)}
 
 for name, settings, burn, sets in (("depth L", cfg.depths, burn_depth, depth_settings),
                                    ("width H", cfg.widths, burn_width, width_settings)):
@@ -393,14 +384,14 @@ for name, settings, burn, sets in (("depth L", cfg.depths, burn_depth, depth_set
     for v, b, key in zip(settings, burn, sets):
         print(f"  {v:>4}: B = {kl.results.spread(b).text('.3g')}, censored {int((b >= censored).sum())}, "
               f"trained {int(trained[key].sum())}/{len(seeds)}")
-    print(f"  pooled Spearman rho = {t['rho']:.2f} (one-sided permutation p = {t['p']:.2g}); medians "
-          f"{[round(float(m), 1) for m in t['median']]} {'never rise' if t['monotone'] else 'are not monotone'}")
+    print(f"  pooled Spearman rho = {t.rho:.2f} (one-sided permutation p = {t.p:.2g}); medians "
+          f"{[round(float(m), 1) for m in t.median]} {'never rise' if t.falls else 'are not monotone'}")
 print(f"B x L medians over depths {cfg.depths}: {[round(float(m), 1) for m in BL.quantile(0.5, dim=1)]}; "
       f"log-log slope of the median burn-in against L: {slope_median:.2f} (1/L would give -1)")
 for name in ("depth", "width"):
     t = T_strict[name]
     print(f"stricter burn-in ({STRICT[0]:g}, {STRICT[1]:.0%}) against {name}: medians "
-          f"{[round(float(m), 1) for m in t['median']]}, rho = {t['rho']:.2f}, p = {t['p']:.2g}")
+          f"{[round(float(m), 1) for m in t.median]}, rho = {t.rho:.2f}, p = {t.p:.2g}")
 
 # %% [markdown]
 # The numbers the tests pin down (rounded so they repeat from run to run on a CPU):
@@ -412,9 +403,9 @@ print("median share near the data after K runs: (a)", f"{M['a']['near'][:, cfg.n
       " (b)", f"{M[b_key]['near'][:, cfg.n_runs].quantile(0.5):.2f}")
 cover = (M[b_key]["split"][:, :-1] >= cfg.mode_min).all(dim=1)
 print("seeds with every training point covered in (b):", int(cover.sum()), "of", len(seeds))
-print("median burn-in per depth:", [round(float(m), 1) for m in T["depth"]["median"]],
-      " per width:", [round(float(m), 1) for m in T["width"]["median"]])
-print("pooled Spearman rho, depth:", f"{T['depth']['rho']:.2f}", " width:", f"{T['width']['rho']:.2f}")
+print("median burn-in per depth:", [round(float(m), 1) for m in T["depth"].median],
+      " per width:", [round(float(m), 1) for m in T["width"].median])
+print("pooled Spearman rho, depth:", f"{T['depth'].rho:.2f}", " width:", f"{T['width'].rho:.2f}")
 
 # %% [markdown]
 # ## Verdicts
@@ -431,28 +422,15 @@ share = {
 }
 
 
-def trend_verdict(t):
-    """The stated rule for 'burn-in falls with the size' (see above)."""
-    significant = t["rho"] < 0 and t["p"] < 0.05
-    return "holds" if significant and t["monotone"] else "partly" if significant else "fails"
-
-
-def proportional_verdict(slope):
-    """The stated rule for 'burn-in is inversely proportional to the depth' (see above)."""
-    if not slope < 0:  # also NaN
-        return "fails"
-    return "holds" if -1.25 <= slope <= -0.75 else "partly"
-
-
 def trend_extra(settings, burn, sets, t, t_strict):
     """What the results file keeps of a burn-in study."""
-    return {"settings": list(settings), "median_burn_in": t["median"], "burn_in": burn,
+    return {"settings": list(settings), "median_burn_in": t.median, "burn_in": burn,
             "censored_share": [float((b >= censored).double().mean()) for b in burn],
             "trained_share": [float(trained[k].double().mean()) for k in sets],
-            "pooled_spearman": t["rho"], "permutation_p": t["p"], "medians_monotone": t["monotone"],
-            "p_largest_below_smallest": t["prob_less"],
-            "strict_definition": {"tol": STRICT[0], "frac": STRICT[1], "median_burn_in": t_strict["median"],
-                                  "pooled_spearman": t_strict["rho"], "permutation_p": t_strict["p"]}}
+            "pooled_spearman": t.rho, "permutation_p": t.p, "medians_monotone": t.falls,
+            "p_largest_below_smallest": t.prob_less,
+            "strict_definition": {"tol": STRICT[0], "frac": STRICT[1], "median_burn_in": t_strict.median,
+                                  "pooled_spearman": t_strict.rho, "permutation_p": t_strict.p}}
 
 
 quote = ("the number of sampling runs for reaching the burn-in period is inversely proportional to the "
@@ -501,34 +479,35 @@ claims = [
     kl.results.Claim(
         id="burn_in_falls_with_depth", claim=f"Burn-in falls as the net gets deeper (L in {cfg.depths}, H={cfg.width})",
         paper=quote, measure=f"Spearman rho of L against {burn_def}, per seed",
-        measured=sp(T["depth"]["per_seed"]),
+        measured=sp(T["depth"].per_seed),
         criterion="pooled rho < 0 with permutation p < 0.05 and median B never rising with L",
-        share_pass=float((T["depth"]["per_seed"] < 0).double().mean()), verdict=trend_verdict(T["depth"]),
-        notes=(f"Pooled rho {T['depth']['rho']:.2f}, p {T['depth']['p']:.2g}; median B per depth "
-               f"{[round(float(m), 1) for m in T['depth']['median']]}. Share passing: seeds with rho < 0."),
+        share_pass=float((T["depth"].per_seed < 0).double().mean()),
+        verdict=kl.results.trend_verdict(T["depth"].rho, T["depth"].p, T["depth"].falls),
+        notes=(f"Pooled rho {T['depth'].rho:.2f}, p {T['depth'].p:.2g}; median B per depth "
+               f"{[round(float(m), 1) for m in T['depth'].median]}. Share passing: seeds with rho < 0."),
         extra=trend_extra(cfg.depths, burn_depth, depth_settings, T["depth"], T_strict["depth"])),
     kl.results.Claim(
         id="burn_in_inversely_proportional_to_depth", claim="Burn-in is inversely proportional to the depth, B ~ 1/L",
         paper=quote, measure="log-log slope of B against L, per seed", measured=sp(slope_seed),
         criterion="slope of the median B against L in [-1.25, -0.75] (negative but outside: partly)",
         share_pass=float(((slope_seed >= -1.25) & (slope_seed <= -0.75)).double().mean()),
-        verdict=proportional_verdict(slope_median),
+        verdict=kl.results.power_law_verdict(slope_median, target=-1.0, band=0.25),
         notes=(f"Slope of the medians {slope_median:.2f}; median B x L per depth "
                f"{[round(float(m), 1) for m in BL.quantile(0.5, dim=1)]} (constant under B ~ 1/L)."),
         extra={"slope_of_medians": slope_median, "median_B_times_L": BL.quantile(0.5, dim=1)}),
     kl.results.Claim(
         id="burn_in_falls_with_width", claim=f"Burn-in falls as the net gets wider (H in {cfg.widths}, L={cfg.depth})",
         paper=quote, measure=f"Spearman rho of H against {burn_def}, per seed",
-        measured=sp(T["width"]["per_seed"]),
+        measured=sp(T["width"].per_seed),
         criterion="pooled rho < 0 with permutation p < 0.05 and median B never rising with H",
-        share_pass=float((T["width"]["per_seed"] < 0).double().mean()), verdict=trend_verdict(T["width"]),
-        notes=(f"Pooled rho {T['width']['rho']:.2f}, p {T['width']['p']:.2g}; median B per width "
-               f"{[round(float(m), 1) for m in T['width']['median']]}. Share passing: seeds with rho < 0."),
+        share_pass=float((T["width"].per_seed < 0).double().mean()),
+        verdict=kl.results.trend_verdict(T["width"].rho, T["width"].p, T["width"].falls),
+        notes=(f"Pooled rho {T['width'].rho:.2f}, p {T['width'].p:.2g}; median B per width "
+               f"{[round(float(m), 1) for m in T['width'].median]}. Share passing: seeds with rho < 0."),
         extra=trend_extra(cfg.widths, burn_width, width_settings, T["width"], T_strict["width"])),
 ]
 for c in claims:
-    print(f"{c.verdict:>6}  {c.id}: {c.measure} = {c.measured.text()}  (criterion {c.criterion}; "
-          f"{c.share_pass:.0%} of seeds pass)")
+    print(kl.results.claim_line(c))
 
 # %%
 runtime = time.perf_counter() - _t0

@@ -276,3 +276,39 @@ def test_seed_rejects_negative():
 
 def test_package_exports():
     assert kl.__version__ and math.isfinite(1.0)
+
+
+def test_share_among_subset_and_claim_line():
+    claim = results.Claim(id="c", claim="", paper="", measure="m", measured=results.spread([1.0, 2.0, 3.0]),
+                          criterion="<= 2", share_pass=2 / 3, verdict="partly")
+    results.add_share_among(claim, torch.tensor([True, True, False]), torch.tensor([True, False, True]))
+    assert claim.extra == {"n_fitting": 2, "share_pass_among_fitting": 0.5}
+    line = results.claim_line(claim)
+    assert line.startswith("partly  c: m = 2 [1, 3] (n=3)") and "67% of seeds pass, 50% of the 2 that fit" in line
+    with pytest.raises(ValueError, match="same length"):
+        results.add_share_among(claim, torch.tensor([True]), torch.tensor([True, False]))
+
+
+def test_trend_of_falling_values():
+    settings = [2, 4, 7, 10]
+    values = torch.tensor([[20.0, 18, 25], [15, 14, 16], [10, 11, 9], [8, 9, 7]])
+    t = measures.trend(settings, values, n_perm=2000, seed=0)
+    assert t.rho < -0.8 and t.p < 0.01 and t.falls
+    assert torch.equal(t.median, torch.tensor([20.0, 15, 10, 8], dtype=torch.float64))
+    assert (t.per_seed == -1).all() and t.prob_less == 1.0
+    assert results.trend_verdict(t.rho, t.p, t.falls) == "holds"
+    flat = measures.trend(settings, torch.tensor([[5.0, 6], [6, 5], [5, 6], [6, 5]]), n_perm=500)
+    assert results.trend_verdict(flat.rho, flat.p, flat.falls) == "fails"
+    with pytest.raises(ValueError, match="values"):
+        measures.trend([1], torch.ones(1, 3))
+
+
+@pytest.mark.parametrize("slope,verdict", [(-1.0, "holds"), (-0.8, "holds"), (-0.46, "partly"), (0.1, "fails"),
+                                           (float("nan"), "fails")])
+def test_power_law_verdict(slope, verdict):
+    assert results.power_law_verdict(slope) == verdict
+
+
+def test_trend_verdict_partly_when_not_monotone():
+    assert results.trend_verdict(-0.5, 0.01, False) == "partly"
+    assert results.trend_verdict(-0.5, 0.2, True) == "fails"
