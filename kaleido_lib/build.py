@@ -100,9 +100,15 @@ def execute(src: Path, book_dir: Path, profile: str) -> tuple[bool, float, Path 
     return True, seconds, None
 
 
+def _timings_path() -> Path:
+    """One timing record per machine checkout, whichever folder a book is built into."""
+    return repo_root() / "book" / "timings.json"
+
+
 def _timings_markdown(timings: dict) -> str:
     rows = ["| Chapter | `ci` profile (s) | `paper` profile (s) |", "|---|---|---|"]
-    for name, t in sorted(timings.items()):
+    order = {p.stem: i for i, p in enumerate(notebooks())}
+    for name, t in sorted(timings.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])):
         f = lambda p: f"{t[p]:.0f}" if p in t else "not run yet"  # noqa: E731
         rows.append(f"| {{doc}}`{name} </book/{name}>` | {f('ci')} | {f('paper')} |")
     return "\n".join(rows) + "\n"
@@ -113,7 +119,7 @@ def render_pages(book_dir: Path) -> str:
     docs = load_results(book_dir / "results")
     (book_dir / "results").mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(book_dir / "results" / "scoreboard_table.md", scoreboard_markdown(docs).encode())
-    tpath = book_dir / "timings.json"
+    tpath = _timings_path()
     timings = json.loads(tpath.read_text()) if tpath.exists() else {}
     atomic_write_bytes(book_dir / "results" / "timings_table.md", _timings_markdown(timings).encode())
     return summary_line(docs)
@@ -137,7 +143,7 @@ def cmd_book(args: argparse.Namespace) -> int:
     root = Path(args.root).resolve() if args.root else repo_root()
     book_dir = _prepare_root(root)
     failed: list[tuple[str, Path]] = []
-    tpath = book_dir / "timings.json"
+    tpath = _timings_path()
     timings = json.loads(tpath.read_text()) if tpath.exists() else {}
     srcs = notebooks(args.only)
     for i, src in enumerate(srcs, 1):
