@@ -24,8 +24,11 @@
 # This chapter measures, **in one run on the same machine**, the per-model training time of the plain
 # loop (`kaleido_lib.train.train_manifold`, one model after another) against the ensemble, in the
 # settings of Figure 3 (1D, two points, depth 7, width 5) and Figure 5 (2D, four points, depth 7,
-# width 50), and checks that an ensemble member and a lone run from the same seed agree. The book's
-# target: at least 50 times more models per second than the loop, for ensembles of 64 or more.
+# width 50), and checks that an ensemble member and a lone run from the same seed agree. Both are timed
+# with one thread and with all of torch's threads; the speed-up compares each side at its best. The
+# book's target: at least 50 times more models per second than the loop, for ensembles of 64 or more.
+# (The synthetic chapters themselves run on one thread, so that their numbers do not depend on the
+# machine's core count.)
 
 # %%
 import platform
@@ -41,10 +44,12 @@ from kaleido_lib.bench import bench_table, time_loop_vs_ensemble
 from kaleido_lib.ensemble import train_ensemble
 
 CHAPTER = "performance"
+CORES = torch.get_num_threads()  # torch's intra-op threads on this machine
 PROFILES = {
-    "paper": dict(seed=0, epochs=300, ensemble_sizes=[64, 256], n_loop=4, repeats=3, n_threads=1,
-                  n_check=4, out_dir=None),
-    "ci": dict(seed=0, epochs=60, ensemble_sizes=[64], n_loop=2, repeats=1, n_threads=1, n_check=3, out_dir=None),
+    "paper": dict(seed=0, epochs=300, ensemble_sizes=[64, 256], n_loop=4, repeats=2,
+                  thread_counts=sorted({1, CORES}), n_check=4, out_dir=None),
+    "ci": dict(seed=0, epochs=60, ensemble_sizes=[64], n_loop=2, repeats=1, thread_counts=[1], n_check=3,
+               out_dir=None),
 }
 SETTINGS = {
     "Figure 3 (1D)": dict(X=torch.tensor([[0.2], [0.8]]), depth=7, width=5, out_act="sigmoid"),
@@ -62,7 +67,7 @@ epochs = None  # Adam steps per model in the timing runs (no early stop)
 ensemble_sizes = None  # ensemble sizes E to time
 n_loop = None  # lone models timed in the loop (per-model time is their mean)
 repeats = None  # loop and ensemble alternate this many times; the fastest of each counts
-n_threads = None  # torch intra-op threads for both
+thread_counts = None  # torch intra-op thread counts to time both at (paper: 1 and all)
 n_check = None  # seeds of the equivalence check
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
@@ -70,9 +75,9 @@ out_dir = None  # where results/ and figures/ go (None: the book folder)
 cfg = kl.config.resolve(
     globals(), PROFILES, before=_before,
     extra={"ensemble_sizes": kl.config.int_list(1), "n_loop": kl.config.integer(1), "repeats": kl.config.integer(1),
-           "n_threads": kl.config.integer(1), "n_check": kl.config.integer(1)},
+           "thread_counts": kl.config.int_list(1), "n_check": kl.config.integer(1)},
 )
-print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads available, "
+print(f"machine: {platform.processor() or platform.machine()}, {CORES} torch threads available, "
       f"torch {torch.__version__}, Python {platform.python_version()}")
 
 # %% [markdown]
@@ -99,19 +104,28 @@ for name, s in SETTINGS.items():
 # ## Speed: loop against ensemble
 
 # %%
-bench = []
+bench, names = [], []
 for name, s in SETTINGS.items():
     for E in tqdm(cfg.ensemble_sizes, desc=name):
-        bench.append(time_loop_vs_ensemble(s["X"], depth=s["depth"], width=s["width"], out_act=s["out_act"],
-                                           n_models=E, epochs=cfg.epochs, n_loop=cfg.n_loop, repeats=cfg.repeats,
-                                           num_threads=cfg.n_threads))
-names = [n for n in SETTINGS for _ in cfg.ensemble_sizes]
+        for th in cfg.thread_counts:
+            bench.append(time_loop_vs_ensemble(s["X"], depth=s["depth"], width=s["width"], out_act=s["out_act"],
+                                               n_models=E, epochs=cfg.epochs, n_loop=cfg.n_loop,
+                                               repeats=cfg.repeats, num_threads=th))
+            names.append(name)
 display(Markdown(bench_table(bench)))
+# each side at its best thread count: the fastest ensemble against the fastest loop
+best = {}
+for n, r in zip(names, bench):
+    b = best.setdefault((n, r.n_models), {"loop": 0.0, "ensemble": 0.0})
+    b["loop"] = max(b["loop"], r.loop_models_per_s)
+    b["ensemble"] = max(b["ensemble"], r.ensemble_models_per_s)
+speedup = {k: b["ensemble"] / b["loop"] for k, b in best.items()}
+for (n, E), x in speedup.items():
+    print(f"{n}, E = {E}: best ensemble / best loop = {x:.1f}x")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.5))
-labels = [f"{n}\nE = {r.n_models}" for n, r in zip(names, bench)]
-ax.bar(labels, [r.speedup for r in bench], color="tab:blue")
+ax.bar([f"{n}\nE = {E}" for n, E in speedup], list(speedup.values()), color="tab:blue")
 ax.axhline(TARGET, color="k", ls="--", lw=0.8, label=f"target {TARGET:.0f}x")
 ax.set_ylabel("models per second, ensemble / loop")
 ax.legend()
@@ -143,7 +157,7 @@ print("settings timed:", len(bench))
 # load on it), which is why the table above names the settings and this page the machine.
 
 # %%
-ratios = {n: min(r.speedup for m, r in zip(names, bench) if m == n and r.n_models >= 64) for n in SETTINGS}
+ratios = {n: min(x for (m, E), x in speedup.items() if m == n and E >= 64) for n in SETTINGS}
 claims = [
     kl.results.Claim(
         id=f"ensemble_speedup_{'fig03' if '3' in n else 'fig05'}",
@@ -152,7 +166,8 @@ claims = [
         measure="smallest speed-up over ensembles of 64 or more", measured=kl.results.spread([ratios[n]]),
         criterion=f">= {TARGET:.0f}x", share_pass=float(ratios[n] >= TARGET),
         verdict="holds" if ratios[n] >= TARGET else "partly" if ratios[n] >= TARGET / 5 else "fails",
-        notes=f"one measurement, {cfg.epochs} epochs, {cfg.n_threads} thread(s); partly: at least {TARGET / 5:.0f}x")
+        notes=(f"best of {cfg.repeats} measurement(s), {cfg.epochs} epochs, each side at its best of "
+               f"{cfg.thread_counts} thread(s); partly: at least {TARGET / 5:.0f}x"))
     for n in SETTINGS
 ] + [
     kl.results.Claim(
