@@ -5,12 +5,10 @@ import itertools
 import math
 from pathlib import Path
 
-import jupytext
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import papermill as pm  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -223,14 +221,5 @@ def test_ensemble_corner_loss_matches_each_member():
 
 
 @pytest.mark.parametrize("name,value", [("ns", "[4, 2]"), ("dims", "[1, 2]"), ("ns", "[2, 256]")])
-def test_chapter_rejects_bad_grid_at_validation_cell(tmp_path, name, value):
-    src = ROOT / "notebooks" / "corner_study.py"
-    params = {"profile": "ci", "out_dir": str(tmp_path / "out"), name: value}
-    with pytest.raises(pm.PapermillExecutionError) as err:
-        pm.execute_notebook(jupytext.read(src), str(tmp_path / "out.ipynb"), parameters=params,
-                            kernel_name="python3", progress_bar=False, cwd=str(src.parent))
-    assert err.value.ename == "ValueError" and f"'{name}'" in err.value.evalue
-    nb = jupytext.read(tmp_path / "out.ipynb")
-    failing = [c for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
-    assert len(failing) == 1 and "kl.config.resolve(" in failing[0].source
-    assert not (tmp_path / "out" / "results").exists()
+def test_chapter_rejects_bad_grid_at_validation_cell(assert_stops_at_validation, name, value):
+    assert_stops_at_validation("corner_study", name, value)

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import jupytext
-import papermill as pm
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,20 +39,8 @@ BAD = [("depth", 0), ("profile", "fast"), ("eps", -1), ("points", "[2.0]"), ("se
 
 
 @pytest.mark.parametrize("name,value", BAD, ids=[f"{n}={v}" for n, v in BAD])
-def test_bad_parameter_stops_at_validation_cell(tmp_path, name, value):
-    src = ROOT / "notebooks" / "fig02_single_point_1d.py"
-    params = {"profile": "ci", "out_dir": str(tmp_path / "out"), name: value}
-    with pytest.raises(pm.PapermillExecutionError) as err:
-        pm.execute_notebook(jupytext.read(src), str(tmp_path / "out.ipynb"), parameters=params,
-                            kernel_name="python3", progress_bar=False, cwd=str(src.parent))
-    assert err.value.ename == "ValueError"
-    assert f"'{name}'" in err.value.evalue
-    nb = jupytext.read(tmp_path / "out.ipynb")
-    failing = [c for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
-    assert len(failing) == 1
-    failing = failing[0]
-    assert "kl.config.resolve(" in failing.source, "it must fail in the validation cell, before any work"
-    assert not (tmp_path / "out" / "results").exists(), "no result may be written by a rejected run"
+def test_bad_parameter_stops_at_validation_cell(assert_stops_at_validation, name, value):
+    assert_stops_at_validation("fig02_single_point_1d", name, value)
 
 
 def test_readme_rerun_command_works(tmp_path):
