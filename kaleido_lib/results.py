@@ -191,3 +191,20 @@ def power_law_verdict(slope: float, target: float = -1.0, band: float = 0.25) ->
     if not slope < 0:  # also NaN
         return "fails"
     return "holds" if abs(slope - target) <= band else "partly"
+
+
+def trend_claim(id: str, claim: str, paper: str, value: str, symbol: str, trend, **kw: Any) -> Claim:
+    """A claim 'the value falls as the setting grows', judged by :func:`trend_verdict` on a measures.Trend.
+
+    ``value`` names what is measured per seed (e.g. a burn-in definition), ``symbol`` the setting (e.g. 'L').
+    """
+    return Claim(
+        id=id, claim=claim, paper=paper, measure=f"Spearman rho of {symbol} against {value}, per seed",
+        measured=spread(trend.per_seed),
+        criterion=f"pooled rho < 0 with permutation p < 0.05 and median never rising with {symbol}",
+        share_pass=float((trend.per_seed < 0).double().mean()),
+        verdict=trend_verdict(trend.rho, trend.p, trend.falls),
+        notes=(f"Pooled rho {trend.rho:.2f}, p {trend.p:.2g}; median per {symbol} "
+               f"{[round(float(m), 1) for m in trend.median]}. Share passing: seeds with rho < 0."),
+        **kw,
+    )

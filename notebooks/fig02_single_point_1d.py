@@ -40,18 +40,17 @@ from tqdm import tqdm
 import kaleido_lib as kl
 
 CHAPTER = "fig02_single_point_1d"
-PROFILES = {
-    "paper": dict(
-        seed=0, n_seeds=10, device="auto", points=[0.5], depth=2, width=5, out_act="sigmoid",
-        epochs=20_000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
-        n_samples=1000, n_plot_samples=10, n_steps=3, eps=0.0, noise="normal", eps_noise="normal",
-        tol=0.01, tol_output=0.05, grid_size=2001, out_dir=None,
-    ),
+PAPER = dict(
+    seed=0, n_seeds=10, device="auto", points=[0.5], depth=2, width=5, out_act="sigmoid",
+    epochs=20_000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
+    n_samples=1000, n_plot_samples=10, n_steps=3, eps=0.0, noise="normal", eps_noise="normal",
+    tol=0.01, tol_output=0.05, grid_size=2001, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
     "ci": dict(
-        seed=0, n_seeds=3, device="cpu", points=[0.5], depth=2, width=5, out_act="sigmoid",
-        epochs=3000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
-        n_samples=200, n_plot_samples=10, n_steps=3, eps=0.0, noise="normal", eps_noise="normal",
-        tol=0.01, tol_output=0.05, grid_size=401, out_dir=None,
+        PAPER,
+        n_seeds=3, device="cpu", epochs=3000, n_samples=200, grid_size=401,
     ),
 }
 _t0 = time.perf_counter()

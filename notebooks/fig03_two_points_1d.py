@@ -48,20 +48,18 @@ import kaleido_lib as kl
 from kaleido_lib.ensemble import train_ensemble
 
 CHAPTER = "fig03_two_points_1d"
-PROFILES = {
-    "paper": dict(
-        seed=0, n_seeds=20, device="auto", points=[0.2, 0.8], depth=2, depth_deep=7, width=5,
-        out_act="sigmoid", epochs=5000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
-        n_samples=1000, n_plot_samples=10, n_steps=100, plot_steps=[1, 2, 5, 10], eps=0.0, noise="normal",
-        eps_noise="normal", tol=0.01, burn_frac=0.95, burn_max=10, slope_threshold=0.5, flat_reach=0.01,
-        min_flat_width=0.05, grid_size=2001, out_dir=None,
-    ),
+PAPER = dict(
+    seed=0, n_seeds=20, device="auto", points=[0.2, 0.8], depth=2, depth_deep=7, width=5,
+    out_act="sigmoid", epochs=5000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
+    n_samples=1000, n_plot_samples=10, n_steps=100, plot_steps=[1, 2, 5, 10], eps=0.0, noise="normal",
+    eps_noise="normal", tol=0.01, burn_frac=0.95, burn_max=10, slope_threshold=0.5, flat_reach=0.01,
+    min_flat_width=0.05, grid_size=2001, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
     "ci": dict(
-        seed=0, n_seeds=3, device="cpu", points=[0.2, 0.8], depth=2, depth_deep=7, width=5,
-        out_act="sigmoid", epochs=3000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
-        n_samples=1000, n_plot_samples=10, n_steps=100, plot_steps=[1, 2, 5, 10], eps=0.0, noise="normal",
-        eps_noise="normal", tol=0.01, burn_frac=0.95, burn_max=10, slope_threshold=0.5, flat_reach=0.01,
-        min_flat_width=0.05, grid_size=501, out_dir=None,
+        PAPER,
+        n_seeds=3, device="cpu", epochs=3000, grid_size=501,
     ),
 }
 

@@ -312,3 +312,10 @@ def test_power_law_verdict(slope, verdict):
 def test_trend_verdict_partly_when_not_monotone():
     assert results.trend_verdict(-0.5, 0.01, False) == "partly"
     assert results.trend_verdict(-0.5, 0.2, True) == "fails"
+
+
+def test_trend_claim_from_a_trend():
+    t = measures.trend([2, 4, 7], torch.tensor([[9.0, 8], [6, 5], [3, 2]]), n_perm=500)
+    c = results.trend_claim("x", "falls with L", "paper words", "burn-in", "L", t)
+    assert c.verdict == "holds" and c.share_pass == 1.0 and c.measured.median == -1.0
+    assert "Spearman rho of L against burn-in" in c.measure and "median per L [8.5, 5.5, 2.5]" in c.notes
