@@ -394,3 +394,107 @@ def trend(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_0
     med = values.quantile(0.5, dim=1)
     return Trend(settings=list(settings), rho=rho, p=p, per_seed=per_seed, median=med,
                  falls=bool((med[1:] <= med[:-1]).all()), prob_less=prob_less(values[-1], values[0]))
+
+
+# --- image samples: nearest training image, class coverage, when a chain stops changing ---------------
+
+
+@torch.no_grad()
+def nearest_neighbours(
+    x: torch.Tensor, reference: torch.Tensor, chunk: int = 500
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Euclidean distance of each row of x (n, D) to its nearest row of ``reference`` (N, D), and that row's index.
+
+    Works in chunks of ``chunk`` rows of x so memory stays at chunk × N distances.
+    """
+    check_finite_tensor("x", x, ndim=2)
+    check_finite_tensor("reference", reference, ndim=2)
+    if x.shape[1] != reference.shape[1]:
+        raise ValueError(f"x has dimension {x.shape[1]} but reference has {reference.shape[1]}")
+    if not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be an integer >= 1; got {chunk!r}")
+    r2 = (reference * reference).sum(1)
+    dists, idxs = [], []
+    for i in range(0, x.shape[0], chunk):
+        q = x[i : i + chunk].to(reference)
+        d2 = (q * q).sum(1, keepdim=True) + r2 - 2 * q @ reference.T
+        m, j = d2.min(dim=1)
+        # recompute the winner's distance exactly (the expansion above loses digits)
+        exact = (q - reference[j]).norm(dim=1)
+        dists.append(exact.cpu())
+        idxs.append(j.cpu())
+    return torch.cat(dists), torch.cat(idxs)
+
+
+def class_shares(pred: torch.Tensor, n_classes: int = 10) -> torch.Tensor:
+    """Share of each class among integer predictions ``pred`` (n,), shape (n_classes,)."""
+    if pred.ndim != 1 or pred.is_floating_point() or pred.numel() == 0:
+        raise ValueError(f"pred must be a non-empty 1D integer tensor; got {tuple(pred.shape)} {pred.dtype}")
+    if int(pred.min()) < 0 or int(pred.max()) >= n_classes:
+        raise ValueError(f"pred must hold classes in [0, {n_classes - 1}]")
+    return torch.bincount(pred, minlength=n_classes).double() / pred.numel()
+
+
+def entropy_bits(shares: torch.Tensor) -> float:
+    """Shannon entropy in bits of a share vector (0 for one class, log2(K) for K equal classes)."""
+    p = shares[shares > 0].double()
+    return float(-(p * p.log2()).sum())
+
+
+def stable_from(values: torch.Tensor) -> torch.Tensor:
+    """Per column of ``values`` (R, n), the first row index from which the value equals its last value to the end."""
+    if values.ndim != 2 or values.shape[0] < 1:
+        raise ValueError(f"values must have shape (R, n) with R >= 1; got {tuple(values.shape)}")
+    same = values == values[-1:]  # (R, n)
+    stays = same.flip(0).to(torch.int64).cumprod(0).flip(0)  # 1 where same from here to the end
+    return values.shape[0] - stays.sum(0)
+
+
+@dataclass
+class SampleQuality:
+    """What a classifier and the training set say about image samples kept at several sampling runs."""
+
+    runs: list[int]
+    pred: torch.Tensor  # (R, n) predicted class
+    conf: torch.Tensor  # (R, n) its softmax probability
+    nn_dist: torch.Tensor  # (R, n) distance to the nearest training image
+    nn_idx: torch.Tensor  # (R, n) that image's index
+    confident: torch.Tensor  # (R,) share with conf >= conf_threshold
+    shares: torch.Tensor  # (R, K) class shares over all samples
+    entropy: torch.Tensor  # (R,) entropy of those shares, bits
+    near_copy: torch.Tensor  # (R,) share with nn_dist <= copy_threshold
+    burn_in: torch.Tensor  # (n,) first kept run from which class and nearest training image no longer change
+
+
+def sample_quality(
+    snapshots: torch.Tensor,
+    runs: Sequence[int],
+    classify: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+    train_x: torch.Tensor,
+    *,
+    conf_threshold: float = 0.9,
+    copy_threshold: float,
+    n_classes: int = 10,
+) -> SampleQuality:
+    """Score samples (R, n, D) kept at ``runs``: classes, confidence, nearest training image, near-copies, burn-in."""
+    check_finite_tensor("snapshots", snapshots, ndim=3)
+    if len(runs) != snapshots.shape[0]:
+        raise ValueError(f"runs has {len(runs)} entries but snapshots has {snapshots.shape[0]}")
+    if not 0 < conf_threshold < 1:
+        raise ValueError(f"conf_threshold must be in (0, 1); got {conf_threshold!r}")
+    preds, confs, dists, idxs = [], [], [], []
+    for x in snapshots:
+        p, c = classify(x)
+        d, i = nearest_neighbours(x, train_x, chunk=1000)
+        preds.append(p), confs.append(c), dists.append(d), idxs.append(i)
+    pred, conf, nn_dist, nn_idx = (torch.stack(v) for v in (preds, confs, dists, idxs))
+    shares = torch.stack([class_shares(p, n_classes) for p in pred])
+    settled = torch.maximum(stable_from(pred), stable_from(nn_idx))
+    return SampleQuality(
+        runs=list(runs), pred=pred, conf=conf, nn_dist=nn_dist, nn_idx=nn_idx,
+        confident=(conf >= conf_threshold).double().mean(1),
+        shares=shares,
+        entropy=torch.tensor([entropy_bits(s) for s in shares]),
+        near_copy=(nn_dist <= copy_threshold).double().mean(1),
+        burn_in=torch.tensor(list(runs))[settled],
+    )

@@ -70,3 +70,21 @@ def make_mlp(dim: int, depth: int, width: int, out_act: str = "sigmoid") -> nn.S
 def n_params(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def make_digit_cnn(side: int = 28, channels: int = 1, n_classes: int = 10) -> nn.Sequential:
+    """A small CNN classifier for flattened square images: two conv–ReLU–pool blocks, then two Linear layers.
+
+    It takes rows of length ``channels·side²`` (the layout the MLP samples in) and
+    returns class logits; it is the judge of sample quality, not a kaleidoscope.
+    """
+    _check_int("side", side, 4)
+    _check_int("channels", channels, 1)
+    _check_int("n_classes", n_classes, 2)
+    s = side // 4
+    return nn.Sequential(
+        nn.Unflatten(1, (channels, side, side)),
+        nn.Conv2d(channels, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * s * s, 128), nn.ReLU(), nn.Linear(128, n_classes),
+    )

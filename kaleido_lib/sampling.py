@@ -13,6 +13,8 @@ Re-injected noise (``eps_noise``), x^k = clip(f(x^{k−1}) + ε·η_k, low, high
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -58,6 +60,40 @@ def _eps_noise(shape, eps_noise: str, low: float, high: float, generator) -> tor
     return (high - low) * torch.rand(shape, generator=generator) + high  # authors_uniform, as written
 
 
+def _check_sampling_args(z: torch.Tensor, n_steps: int, eps: float, eps_noise: str) -> None:
+    check_finite_tensor("z", z, ndim=2)
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
+        raise ValueError(f"n_steps must be an integer >= 0; got {n_steps!r}")
+    if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be a finite number >= 0; got {eps!r}")
+    if eps_noise not in EPS_NOISES:
+        raise ValueError(f"eps_noise must be one of {list(EPS_NOISES)}; got {eps_noise!r}")
+
+
+@torch.no_grad()
+def iterate(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    z: torch.Tensor,
+    n_steps: int,
+    *,
+    out_act: str = "sigmoid",
+    eps: float = 0.0,
+    eps_noise: str = "normal",
+    generator: torch.Generator | None = None,
+) -> Iterator[torch.Tensor]:
+    """Yield x¹, x², …, x^{n_steps} of Eq. 2 (with ε noise when ``eps`` > 0); see :func:`kaleidoscopic_sampling`."""
+    _check_sampling_args(z, n_steps, eps, eps_noise)
+    low, high = output_range(out_act)
+    nlow, nhigh = _bounds(out_act)
+    x = z
+    for _ in range(n_steps):
+        x = f(x)
+        if eps > 0:
+            x = x + eps * _eps_noise(x.shape, eps_noise, nlow, nhigh, generator).to(x.device, x.dtype)
+            x = x.clamp(low, high)
+        yield x
+
+
 @torch.no_grad()
 def kaleidoscopic_sampling(
     f: Callable[[torch.Tensor], torch.Tensor],
@@ -75,22 +111,68 @@ def kaleidoscopic_sampling(
     and the result clamped to the output range (see the module doc for ``eps_noise``).
     The noise is drawn on the CPU from ``generator`` so runs repeat across devices.
     """
-    check_finite_tensor("z", z, ndim=2)
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
-        raise ValueError(f"n_steps must be an integer >= 0; got {n_steps!r}")
-    if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0):
-        raise ValueError(f"eps must be a finite number >= 0; got {eps!r}")
-    if eps_noise not in EPS_NOISES:
-        raise ValueError(f"eps_noise must be one of {list(EPS_NOISES)}; got {eps_noise!r}")
-    low, high = output_range(out_act)
+    _check_sampling_args(z, n_steps, eps, eps_noise)
     traj = torch.empty((n_steps + 1, *z.shape), dtype=z.dtype, device=z.device)
     traj[0] = z
-    x = z
-    for k in range(1, n_steps + 1):
-        x = f(x)
-        if eps > 0:
-            nlow, nhigh = _bounds(out_act)
-            x = x + eps * _eps_noise(x.shape, eps_noise, nlow, nhigh, generator).to(x.device, x.dtype)
-            x = x.clamp(low, high)
+    for k, x in enumerate(iterate(f, z, n_steps, out_act=out_act, eps=eps, eps_noise=eps_noise, generator=generator), 1):
         traj[k] = x
     return traj
+
+
+@dataclass
+class Snapshots:
+    """Samples kept at chosen runs of a long sampling chain, and the mean step size at every run."""
+
+    runs: list[int]
+    x: torch.Tensor  # (len(runs), n, dim), on the CPU
+    step_change: torch.Tensor  # (n_steps,): mean over samples of ||x^k - x^{k-1}||, k = 1..n_steps
+
+
+def checkpoint_runs(n_steps: int, dense: int = 30, n_log: int = 12, extra: Sequence[int] = ()) -> list[int]:
+    """Runs 0..min(dense, n_steps), then ``n_log`` log-spaced runs up to n_steps, plus ``extra``; sorted, unique."""
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
+        raise ValueError(f"n_steps must be an integer >= 0; got {n_steps!r}")
+    runs = set(range(min(dense, n_steps) + 1))
+    if n_steps > dense and n_log > 0:
+        lo = max(dense, 1)
+        runs |= {int(round(lo * (n_steps / lo) ** (i / n_log))) for i in range(1, n_log + 1)}
+    bad = [r for r in extra if not (isinstance(r, int) and 0 <= r <= n_steps)]
+    if bad:
+        raise ValueError(f"runs to keep must be integers in [0, {n_steps}]; got {bad}")
+    return sorted(runs | set(extra))
+
+
+@torch.no_grad()
+def sampling_snapshots(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    z: torch.Tensor,
+    keep: Sequence[int],
+    *,
+    out_act: str = "sigmoid",
+    eps: float = 0.0,
+    eps_noise: str = "normal",
+    generator: torch.Generator | None = None,
+    progress: bool = False,
+) -> Snapshots:
+    """Run Eq. 2 up to max(keep) and keep x^k only for k in ``keep``: memory (len(keep), n, dim), not the whole chain."""
+    runs = sorted(set(keep))
+    if not runs or any(isinstance(r, bool) or not isinstance(r, int) or r < 0 for r in runs):
+        raise ValueError(f"keep must be a non-empty list of integers >= 0; got {list(keep)!r}")
+    n_steps = runs[-1]
+    out = torch.empty((len(runs), *z.shape), dtype=z.dtype)
+    change = torch.empty(n_steps)
+    pos = {r: i for i, r in enumerate(runs)}
+    if 0 in pos:
+        out[pos[0]] = z.cpu()
+    prev = z
+    it = iterate(f, z, n_steps, out_act=out_act, eps=eps, eps_noise=eps_noise, generator=generator)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, total=n_steps, desc="sampling", leave=False, mininterval=2.0)
+    for k, x in enumerate(it, 1):
+        change[k - 1] = (x - prev).norm(dim=1).mean().cpu()
+        if k in pos:
+            out[pos[k]] = x.cpu()
+        prev = x
+    return Snapshots(runs=runs, x=out, step_change=change)

@@ -112,3 +112,127 @@ def train_manifold(
         reached_target=target_loss is not None and best_loss <= target_loss,
         final_loss=float(losses[-1]),
     )
+
+
+@dataclass
+class StepResult:
+    """Outcome of step-wise mini-batch training: the final weights and every step's batch loss."""
+
+    model: nn.Module
+    losses: torch.Tensor
+    steps: int
+
+
+def _check_steps_args(steps: int, lr: float, batch_size: int) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1; got {steps!r}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+
+
+def train_steps(
+    model: nn.Module,
+    X: torch.Tensor,
+    *,
+    steps: int,
+    lr: float,
+    batch_size: int,
+    generator: torch.Generator | None = None,
+    progress: bool = False,
+) -> StepResult:
+    """Eq. 1 with Adam for ``steps`` steps, each on ``batch_size`` rows of X drawn at random without replacement.
+
+    This is the authors' image protocol ("batch 1000 drawn at random each epoch", one
+    Adam step per draw).  The final weights are kept.  Indices are drawn on the CPU
+    from ``generator`` so a run repeats across devices.  Training stops early, with
+    the losses so far, if a loss is not finite.
+    """
+    check_finite_tensor("X", X, ndim=2)
+    _check_steps_args(steps, lr, batch_size)
+    n = X.shape[0]
+    batch_size = min(batch_size, n)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999))
+    losses = torch.empty(steps)
+    it = range(steps)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, desc="training", leave=False, mininterval=2.0)
+    done = 0
+    for k in it:
+        idx = torch.randperm(n, generator=generator)[:batch_size].to(X.device)
+        xb = X[idx]
+        loss = torch.mean((model(xb) - xb) ** 2)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses[k] = loss.detach().cpu()
+        done = k + 1
+        if not math.isfinite(float(losses[k])):
+            break
+    return StepResult(model=model, losses=losses[:done], steps=done)
+
+
+@dataclass
+class ClassifierResult:
+    """A trained classifier with its per-step training loss."""
+
+    model: nn.Module
+    losses: torch.Tensor
+
+
+def train_classifier(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    generator: torch.Generator | None = None,
+    progress: bool = False,
+) -> ClassifierResult:
+    """Cross-entropy training with Adam over ``epochs`` shuffled passes through (X, y)."""
+    check_finite_tensor("X", X, ndim=2)
+    if y.ndim != 1 or y.shape[0] != X.shape[0] or y.is_floating_point():
+        raise ValueError(f"y must be integer labels of shape ({X.shape[0]},); got {tuple(y.shape)} {y.dtype}")
+    _check_steps_args(epochs, lr, batch_size)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    n = X.shape[0]
+    per_epoch = math.ceil(n / batch_size)
+    losses = torch.empty(epochs * per_epoch)
+    it = range(epochs * per_epoch)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, desc="classifier", leave=False, mininterval=2.0)
+    model.train()
+    perm = None
+    for k in it:
+        j = k % per_epoch
+        if j == 0:
+            perm = torch.randperm(n, generator=generator).to(X.device)
+        idx = perm[j * batch_size : (j + 1) * batch_size]
+        loss = nn.functional.cross_entropy(model(X[idx]), y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses[k] = loss.detach().cpu()
+    model.eval()
+    return ClassifierResult(model=model, losses=losses)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, X: torch.Tensor, batch_size: int = 2000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Predicted class and its softmax probability for each row of X."""
+    check_finite_tensor("X", X, ndim=2)
+    model.eval()
+    preds, confs = [], []
+    for i in range(0, X.shape[0], batch_size):
+        p = torch.softmax(model(X[i : i + batch_size]), dim=1)
+        c, k = p.max(dim=1)
+        preds.append(k.cpu())
+        confs.append(c.cpu())
+    return torch.cat(preds), torch.cat(confs)
