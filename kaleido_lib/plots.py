@@ -4,9 +4,11 @@ Colours follow the paper: start noise red, samples green, training points black.
 """
 from __future__ import annotations
 
+import io
+import math
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -447,4 +449,265 @@ def sweep_points(
     ax.set_xticks(x.tolist(), [f"{s:g}" for s in settings])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+
+
+# --- image chapters: mosaics over sampling runs, the sampling GIF, quality curves and histograms -------------
+
+
+def _check_shape(shape: Sequence[int]) -> tuple[int, ...]:
+    """``shape`` as a tuple (h, w) for grey or (h, w, 3) for colour, all entries positive integers."""
+    shape = tuple(shape)
+    if (len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != 3)
+            or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape)):
+        raise ValueError(f"shape must be (h, w) for grey or (h, w, 3) for colour images; got {shape!r}")
+    return shape
+
+
+def _check_pos_int(name: str, value: object, minimum: int = 1) -> int:
+    """``value`` if it is an integer >= ``minimum``, else a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return value
+
+
+def _check_snapshots(snapshots: torch.Tensor, runs: Sequence[int], cells: int, cols: int,
+                     shape: Sequence[int]) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """Validate (R, n, D) snapshots in [0, 1] against runs, cells, cols and shape; return them on the CPU, clamped."""
+    if not isinstance(snapshots, torch.Tensor) or not snapshots.is_floating_point() or snapshots.ndim != 3:
+        got = tuple(snapshots.shape) if isinstance(snapshots, torch.Tensor) else type(snapshots).__name__
+        raise ValueError(f"snapshots must be a floating tensor of shape (R, n, D); got {got}")
+    shape = _check_shape(shape)
+    R, n, D = snapshots.shape
+    if len(runs) != R or R == 0:
+        raise ValueError(f"runs must name one run per snapshot ({R}); got {len(runs)} runs")
+    _check_pos_int("cols", cols)
+    if _check_pos_int("cells", cells) > n:
+        raise ValueError(f"cells must be <= the number of samples per snapshot ({n}); got {cells}")
+    if D != math.prod(shape):
+        raise ValueError(f"shape {shape} must hold the D = {D} values of one image; it holds {math.prod(shape)}")
+    x = snapshots[:, :cells].detach().cpu().float()
+    if not torch.isfinite(x).all():
+        raise ValueError("snapshots must hold finite values only")
+    if float(x.min()) < -1e-4 or float(x.max()) > 1 + 1e-4:
+        raise ValueError(f"snapshots must hold values in [0, 1] (map tanh outputs with (x + 1) / 2); "
+                         f"got [{float(x.min()):.3g}, {float(x.max()):.3g}]")
+    return x.clamp(0, 1), shape
+
+
+def mosaic(images: torch.Tensor, cols: int, shape: Sequence[int] = (28, 28), pad: int = 1,
+           pad_value: float = 1.0) -> torch.Tensor:
+    """Images (n, D) laid out ``cols`` per row with ``pad`` pixels between cells: an (H, W) or (H, W, 3) tensor."""
+    shape = _check_shape(shape)
+    if not isinstance(images, torch.Tensor) or images.ndim < 2 or images.shape[0] == 0:
+        raise ValueError(f"images must be a non-empty tensor of shape (n, D) or (n, *shape); got "
+                         f"{getattr(images, 'shape', images)!r}")
+    _check_pos_int("cols", cols)
+    _check_pos_int("pad", pad, minimum=0)
+    n = images.shape[0]
+    if math.prod(images.shape[1:]) != math.prod(shape):
+        raise ValueError(f"shape {shape} must hold one image of images (shape {tuple(images.shape)})")
+    h, w = shape[:2]
+    imgs = images.detach().cpu().float().reshape(n, *shape)
+    rows = -(-n // cols)
+    H, W = rows * h + (rows - 1) * pad, cols * w + (cols - 1) * pad
+    out = torch.full((H, W, *shape[2:]), float(pad_value))
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = imgs[i]
+    return out
+
+
+def image_grid_runs(
+    snapshots: torch.Tensor, runs: Sequence[int], cells: int = 48, cols: int = 8,
+    shape: Sequence[int] = (28, 28), titles: Sequence[str] | None = None, *, block_cols: int = 4,
+) -> plt.Figure:
+    """One mosaic of the first ``cells`` samples per sampling run, blocks ``block_cols`` per row, about 10 in wide."""
+    x, shape = _check_snapshots(snapshots, runs, cells, cols, shape)
+    R = x.shape[0]
+    if titles is not None and len(titles) != R:
+        raise ValueError(f"titles must hold one title per run ({R}); got {len(titles)}")
+    _check_pos_int("block_cols", block_cols)
+    bc = min(R, block_cols)
+    br = -(-R // bc)
+    blocks = [mosaic(x[r], cols, shape) for r in range(R)]
+    H, W = blocks[0].shape[:2]
+    width = 10.0
+    fig, axes = plt.subplots(br, bc, figsize=(width, br * (width / bc * H / W + 0.35)), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= R:
+            ax.axis("off")
+            continue
+        grey = len(shape) == 2
+        ax.imshow(blocks[i].numpy(), cmap="gray" if grey else None, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(titles[i] if titles is not None else f"run {runs[i]}", fontsize=9)
+        for side in ax.spines.values():
+            side.set_linewidth(0.5)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.95, wspace=0.04, hspace=0.15)
+    return fig
+
+
+def sampling_gif(
+    snapshots: torch.Tensor, runs: Sequence[int], path: str | os.PathLike, cells: int = 48, cols: int = 8,
+    shape: Sequence[int] = (28, 28), scale: int = 3, duration_ms: int = 120, last_frame_ms: int = 1500,
+) -> Path:
+    """A looping GIF, one mosaic frame per run under a 'run k' strip (12·scale px high), written atomically."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from .utils import atomic_write_bytes
+
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"path must end in .gif; got {str(path)!r}")
+    x, shape = _check_snapshots(snapshots, runs, cells, cols, shape)
+    _check_pos_int("scale", scale)
+    _check_pos_int("duration_ms", duration_ms)
+    _check_pos_int("last_frame_ms", last_frame_ms)
+    grey = len(shape) == 2
+    strip = 12 * scale
+    font = ImageFont.load_default(size=9 * scale)
+    frames = []
+    for r in range(x.shape[0]):
+        m = (mosaic(x[r], cols, shape) * 255).round().to(torch.uint8)
+        m = m.repeat_interleave(scale, dim=0).repeat_interleave(scale, dim=1)
+        img = Image.new("L" if grey else "RGB", (m.shape[1], m.shape[0] + strip), 255 if grey else (255, 255, 255))
+        img.paste(Image.fromarray(m.numpy()), (0, strip))
+        draw = ImageDraw.Draw(img)
+        text = f"run {runs[r]}"
+        top, bottom = draw.textbbox((0, 0), text, font=font)[1::2]
+        draw.text((4 * scale, (strip - (bottom - top)) / 2 - top), text, fill=0 if grey else (0, 0, 0), font=font)
+        frames.append(img)
+    durations = [duration_ms] * (len(frames) - 1) + [last_frame_ms]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], loop=0, duration=durations,
+                   optimize=False, disposal=1)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def _check_runs(runs: Sequence[int]) -> list[float]:
+    """Sampling runs as floats: a non-empty sequence of numbers >= 0."""
+    if len(runs) == 0 or any(isinstance(k, bool) or not isinstance(k, (int, float)) or not k >= 0 for k in runs):
+        raise ValueError(f"runs must be a non-empty sequence of numbers >= 0; got {list(runs)}")
+    return [float(k) for k in runs]
+
+
+def quality_curves(
+    axes: Sequence[plt.Axes], runs: Sequence[int], curves: Mapping[str, torch.Tensor], ylabels: Sequence[str],
+    reference: Mapping[int, tuple[str, float]] | None = None, logx: bool = True,
+) -> None:
+    """One panel per measure against the sampling run (symlog x): per label the median over seeds, min–max shaded."""
+    x = _check_runs(runs)
+    P = len(axes)
+    if P == 0:
+        raise ValueError("axes must hold at least one axis")
+    if len(ylabels) != P:
+        raise ValueError(f"ylabels must hold one label per axis ({P}); got {len(ylabels)}")
+    if not curves:
+        raise ValueError("curves must hold at least one curve")
+    reference = dict(reference or {})
+    if any(not isinstance(i, int) or not 0 <= i < P for i in reference):
+        raise ValueError(f"reference must be keyed by panel indices in [0, {P - 1}]; got {sorted(reference, key=str)}")
+    stats = {}
+    for label, v in curves.items():
+        v = torch.as_tensor(v, dtype=torch.float64).detach().cpu()
+        given = tuple(v.shape)
+        if v.ndim == 2:
+            v = v.unsqueeze(1)
+        if v.ndim != 3 or v.shape[0] != P or v.shape[2] != len(x) or v.shape[1] == 0:
+            raise ValueError(f"curves[{label!r}] must have shape ({P}, {len(x)}) or ({P}, n_seeds, {len(x)}); "
+                             f"got {given}")
+        stats[label] = (torch.nanquantile(v, torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64), dim=1), v.shape[1])
+    for i, (ax, ylabel) in enumerate(zip(axes, ylabels)):
+        for label, (q, n_seeds) in stats.items():
+            line, = ax.plot(x, q[1, i].tolist(), marker="o", ms=3, lw=1.4, label=label)
+            if n_seeds > 1:
+                ax.fill_between(x, q[0, i].tolist(), q[2, i].tolist(), color=line.get_color(), alpha=0.18, lw=0)
+        if i in reference:
+            ref_label, value = reference[i]
+            ax.axhline(float(value), color="k", ls="--", lw=0.9, label=ref_label)
+        if logx:
+            from matplotlib.ticker import FuncFormatter
+
+            ax.set_xscale("symlog", linthresh=1)
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.set_xlim(min(x) - 0.1, max(x) * 1.15 if max(x) > 1 else max(x) + 0.15)
+        ax.set_xlabel("sampling run k")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7)
+
+
+def class_histogram(
+    ax: plt.Axes, counts: torch.Tensor, labels: Sequence[str] | None = None, reference: torch.Tensor | None = None,
+) -> None:
+    """Bars of the class shares of ``counts`` (counts or shares, normalised), reference shares as black diamonds."""
+    c = torch.as_tensor(counts, dtype=torch.float64).cpu()
+    if c.ndim != 1 or c.numel() == 0 or not torch.isfinite(c).all() or (c < 0).any() or float(c.sum()) <= 0:
+        raise ValueError(f"counts must be a 1D tensor of finite values >= 0 with a positive sum; got {c.tolist()}")
+    C = c.numel()
+    labels = [str(i) for i in range(C)] if labels is None else list(labels)
+    if len(labels) != C:
+        raise ValueError(f"labels must hold one label per class ({C}); got {len(labels)}")
+    x = list(range(C))
+    ax.bar(x, (c / c.sum()).tolist(), color=SAMPLE, alpha=0.6, label="samples")
+    if reference is not None:
+        r = torch.as_tensor(reference, dtype=torch.float64).cpu()
+        if r.shape != c.shape or not torch.isfinite(r).all() or (r < 0).any() or float(r.sum()) <= 0:
+            raise ValueError(f"reference must be a tensor of {C} finite values >= 0 with a positive sum; "
+                             f"got {r.tolist()}")
+        ax.plot(x, (r / r.sum()).tolist(), ls="none", marker="D", ms=4, color="k", label="reference", zorder=3)
+        ax.legend(fontsize=7)
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("share")
+
+
+def distance_histograms(
+    ax: plt.Axes, groups: Mapping[str, torch.Tensor], bins: int = 50, vline: float | None = None,
+    vline_label: str | None = None,
+) -> None:
+    """Overlaid step histograms (density, shared bin edges) of 1D distance tensors, an optional threshold line."""
+    if not groups:
+        raise ValueError("groups must hold at least one tensor of distances")
+    _check_pos_int("bins", bins)
+    data = {}
+    for label, d in groups.items():
+        d = torch.as_tensor(d, dtype=torch.float64).detach().cpu()
+        if d.ndim != 1 or d.numel() == 0 or not torch.isfinite(d).all():
+            raise ValueError(f"groups[{label!r}] must be a non-empty 1D tensor of finite values; "
+                             f"got shape {tuple(d.shape)}")
+        data[label] = d
+    lo = min(float(d.min()) for d in data.values())
+    hi = max(float(d.max()) for d in data.values())
+    if hi <= lo:
+        hi = lo + 1.0
+    edges = torch.linspace(lo, hi, bins + 1).tolist()
+    for label, d in data.items():
+        ax.hist(d.numpy(), bins=edges, histtype="step", density=True, lw=1.4, label=f"{label} (n = {d.numel()})")
+    if vline is not None:
+        ax.axvline(float(vline), color="k", ls="--", lw=0.9, label=vline_label)
+    ax.set_xlabel("distance")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=7)
+
+
+def training_curve(
+    ax: plt.Axes, steps: torch.Tensor, losses: torch.Tensor,
+    reference_points: Sequence[tuple[float, float, str]] = (),
+) -> None:
+    """Training loss against the step on a log y axis, reference losses (e.g. the authors') as red crosses."""
+    s = torch.as_tensor(steps, dtype=torch.float64).reshape(-1).cpu()
+    v = torch.as_tensor(losses, dtype=torch.float64).detach().reshape(-1).cpu()
+    if s.numel() == 0 or s.numel() != v.numel():
+        raise ValueError(f"steps and losses must be non-empty and of equal length; got {s.numel()} and {v.numel()}")
+    ax.semilogy(s.tolist(), v.clamp_min(1e-30).tolist(), color="tab:blue", lw=1, label="training loss")
+    for i, point in enumerate(reference_points):
+        if len(point) != 3 or not point[1] > 0:
+            raise ValueError(f"reference_points must hold (step, loss > 0, label) triples; got {point!r}")
+        step, loss, text = point
+        ax.plot([step], [loss], ls="none", marker="x", ms=8, mew=2, color="tab:red",
+                label="reference" if i == 0 else None, zorder=4)
+        ax.annotate(text, (step, loss), xytext=(5, 5), textcoords="offset points", fontsize=7, color="tab:red")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("training loss (MSE)")
     ax.legend(fontsize=7)
