@@ -1,0 +1,21 @@
+"""The MNIST chapter stops at its validation cell, naming the parameter, for every kind of bad input."""
+from __future__ import annotations
+
+import pytest
+
+BAD = [
+    ("data", "/no/such/folder"),
+    ("out_act", "none"),
+    ("n_train", 70_000),
+    ("grid_runs", "[0, 1, 5]"),  # must end at n_steps
+    ("n_cells", 5000),
+    ("eps_values", "[0.0, 0.1]"),  # must contain eps
+    ("sweep_depths", "[4]"),
+    ("retrain", "maybe"),
+    ("conf_threshold", 1.5),
+]
+
+
+@pytest.mark.parametrize("name,value", BAD, ids=[f"{n}={v}" for n, v in BAD])
+def test_bad_parameter_stops_at_validation_cell(assert_stops_at_validation, name, value):
+    assert_stops_at_validation("mnist_kaleidoscope", name, value)
