@@ -98,10 +98,17 @@ def write_results(
     parameters: dict[str, Any],
     runtime_s: float | None = None,
     out: str | os.PathLike | None = None,
+    skipped: str | None = None,
 ) -> Path:
-    """Write ``<out>/results/<chapter>.json`` atomically and return its path."""
-    if not claims:
-        raise ValueError("claims must not be empty")
+    """Write ``<out>/results/<chapter>.json`` atomically and return its path.
+
+    ``skipped``: why the chapter tested nothing (e.g. its data is absent); only then may ``claims`` be
+    empty, and the document stores ``"skipped": skipped`` (the scoreboard shows the reason, no verdict).
+    """
+    if skipped is not None and (not isinstance(skipped, str) or not skipped.strip()):
+        raise ValueError(f"skipped must be None or a non-empty reason; got {skipped!r}")
+    if not claims and skipped is None:
+        raise ValueError("claims must not be empty (pass skipped='reason' for a chapter that tested nothing)")
     doc = {
         "chapter": chapter,
         "title": title,
@@ -110,6 +117,8 @@ def write_results(
         "runtime_s": runtime_s,
         "claims": [asdict(c) for c in claims],
     }
+    if skipped is not None:
+        doc["skipped"] = skipped
     return atomic_write_json(out_dir(out) / "results" / f"{chapter}.json", _clean(doc))
 
 
@@ -127,12 +136,23 @@ def _fmt_spread(s: dict[str, Any]) -> str:
     return f"{f(s['median'])} [{f(s['min'])}, {f(s['max'])}] (n={s['n']}{nan})"
 
 
+def _is_skipped(doc: dict[str, Any]) -> bool:
+    """A chapter that tested nothing and says why (see ``write_results(skipped=...)``)."""
+    return bool(doc.get("skipped")) and not doc.get("claims")
+
+
 def summary_line(docs: Sequence[dict[str, Any]]) -> str:
-    """'N claims tested in C chapters: H hold, P partly, F fail.'"""
+    """'N claims tested in C chapters: H hold, P partly, F fail.'
+
+    Chapters that were skipped are left out of C and named after it:
+    'N claims tested in C chapters (S chapter(s) skipped: no data): ...'.
+    """
     verdicts = [c["verdict"] for d in docs for c in d["claims"]]
     counts = {v: verdicts.count(v) for v in VERDICTS}
+    n_skipped = sum(_is_skipped(d) for d in docs)
+    skipped = f" ({n_skipped} chapter{'s' if n_skipped != 1 else ''} skipped: no data)" if n_skipped else ""
     return (
-        f"{len(verdicts)} claims tested in {len(docs)} chapters: "
+        f"{len(verdicts)} claims tested in {len(docs) - n_skipped} chapters{skipped}: "
         f"{counts['holds']} hold, {counts['partly']} partly, {counts['fails']} fail."
     )
 
@@ -148,6 +168,10 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for d in docs:
+        if _is_skipped(d):
+            lines.append(f"| {{doc}}`{d['chapter']} </book/{d['chapter']}>` ({d['profile']}) | "
+                         f"not run: {esc(d['skipped'])} | | | | | |")
+            continue
         for c in d["claims"]:
             lines.append(
                 f"| {{doc}}`{d['chapter']} </book/{d['chapter']}>` ({d['profile']}) | {esc(c['claim'])} | "
