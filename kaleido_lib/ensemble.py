@@ -127,8 +127,7 @@ class EnsembleResult:
         layers = [(self.params[2 * k][i], self.params[2 * k + 1][i]) for k in range(len(self.params) // 2)]
         out_act = self.out_act
 
-        @torch.no_grad()
-        def f(x: torch.Tensor) -> torch.Tensor:
+        def f(x: torch.Tensor) -> torch.Tensor:  # no no_grad here: Jacobians of members must not come out zero
             for k, (w, b) in enumerate(layers):
                 x = torch.addmm(b, x, w)
                 if k < len(layers) - 1:

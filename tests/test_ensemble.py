@@ -138,3 +138,16 @@ def test_ensemble_is_much_faster_per_model_than_a_loop():
     print(f"\nensemble speed-up per model (1D, depth 7, width 5, 64 members, 200 epochs): {r.speedup:.1f}x")
     print(bench.bench_table([r]))
     assert r.speedup >= 20
+
+
+def test_forward_fn_has_the_members_jacobian():
+    """A member as a function must be differentiable (a no_grad inside would make its Jacobian zero)."""
+    from kaleido_lib import measures
+    from kaleido_lib.ensemble import train_ensemble
+
+    res = train_ensemble(torch.rand(4, 3), [0, 1], depth=2, width=8, out_act="sigmoid", epochs=5, lr=1e-2)
+    x = torch.rand(5, 3)
+    j_fn = measures.jacobian_at(res.forward_fn(1), x)
+    j_member = measures.jacobian_at(res.member(1), x)
+    assert j_fn.abs().max() > 0
+    assert torch.allclose(j_fn, j_member, atol=1e-6)
