@@ -19,3 +19,11 @@ BAD = [
 @pytest.mark.parametrize("name,value", BAD, ids=[f"{n}={v}" for n, v in BAD])
 def test_bad_parameter_stops_at_validation_cell(assert_stops_at_validation, name, value):
     assert_stops_at_validation("mnist_kaleidoscope", name, value)
+
+
+ATTRACTOR_BAD = [("fixed_frac", 2.0), ("n_points", 100_000), ("n_exact", 5000)]
+
+
+@pytest.mark.parametrize("name,value", ATTRACTOR_BAD, ids=[f"{n}={v}" for n, v in ATTRACTOR_BAD])
+def test_attractors_mnist_rejects_bad_parameters(assert_stops_at_validation, name, value):
+    assert_stops_at_validation("attractors_mnist", name, value)
