@@ -6,13 +6,10 @@ import pytest
 BAD = [
     ("data", "/no/such/folder"),
     ("out_act", "none"),
-    ("n_train", 70_000),
     ("grid_runs", "[0, 1, 5]"),  # must end at n_steps
     ("n_cells", 5000),
     ("eps_values", "[0.0, 0.1]"),  # must contain eps
-    ("sweep_depths", "[4]"),
     ("retrain", "maybe"),
-    ("conf_threshold", 1.5),
 ]
 
 
@@ -21,7 +18,7 @@ def test_bad_parameter_stops_at_validation_cell(assert_stops_at_validation, name
     assert_stops_at_validation("mnist_kaleidoscope", name, value)
 
 
-ATTRACTOR_BAD = [("fixed_frac", 2.0), ("n_points", 100_000), ("n_exact", 5000)]
+ATTRACTOR_BAD = [("fixed_frac", 2.0), ("n_points", 100_000)]
 
 
 @pytest.mark.parametrize("name,value", ATTRACTOR_BAD, ids=[f"{n}={v}" for n, v in ATTRACTOR_BAD])
