@@ -1,0 +1,526 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Generalization measures against the kaleidoscope's over-generalization
+#
+# **The companion work.** "Fantastic Generalization Measures" {cite:p}`jiang2020fantastic` trained more
+# than 10,000 convolutional networks on CIFAR-10 and SVHN, varying 7 hyper-parameters over 3 values each,
+# and asked which of more than 40 complexity measures predicts the generalization gap. Its scores are
+# Kendall's rank correlation $\tau$ between a measure and the gap over all networks, and the
+# **granulated** $\tau$: vary one hyper-parameter at a time, with the others fixed, average $\tau$ over the
+# fixed values of the others, then over the hyper-parameters. Its findings: sharpness and **PAC-Bayes
+# flatness** measures, the magnitude-aware one above all, predict best; **norm-based** measures correlate
+# poorly or even negatively, the **spectral product** worst of all: depth raises it while deeper networks
+# generalize better.
+#
+# **The question here.** The kaleidoscope's sampler works because its networks *over-generalize*: they
+# map unseen inputs onto the training data (see {doc}`the attractors chapter </book/attractors_synthetic>`).
+# Which of the companion work's measures, computed from the weights alone, predicts how strongly a
+# network does that? This chapter trains a grid of $x \to x$ networks on a 2D set, computes seven
+# measures per network and three over-generalization targets, and correlates each measure with each
+# target by both scores.
+#
+# **The networks (paper profile).** The 16 points of the regular $4 \times 4$ grid
+# $\{0.1, 0.367, 0.633, 0.9\}^2$ (the `grid16` set of the attractors chapter), sigmoid output; depth
+# $L \in \{2, 4, 6, 8, 10\}$ hidden layers × width $H \in \{8, 32, 128\}$ × 5 seeds: 75 networks. Adam,
+# learning rate $10^{-3}$, full batch, the mean squared error of $f(X)$ against $X$; each network trains
+# at least 1000 epochs and stops once its loss is $\le 10^{-6}$, or after 4000 epochs, keeping its best
+# weights. The networks of one $(L, H)$ train together (`kaleido_lib.ensemble.train_ensemble`, all seeds at
+# once). Networks that miss the target loss are counted and kept in every correlation. The four-corner set
+# of Figure 5b can be chosen instead (`data = "fig5b"`); it is not the default because its targets hardly
+# vary: in a trial of 10 networks ($L = 2, H = 8$ and $L = 10, H = 128$, 5 seeds each) every network
+# captured every start and every training point attracted, which leaves a rank correlation nothing to rank.
+#
+# **The measures** (`kaleido_lib.complexity`; $W_i$ the weight matrices, $W_i^0$ their initial values,
+# $\theta$ all parameters, biases included):
+#
+# | measure | definition | in the tables |
+# |---|---|---|
+# | spectral product | $\prod_i \lVert W_i \rVert_2^2$ | its log |
+# | Frobenius product | $\prod_i \lVert W_i \rVert_F^2$ | its log |
+# | distance to initialisation | $\sum_i \lVert W_i - W_i^0 \rVert_F^2$ | as is |
+# | parameter norm | $\sum_i \lVert W_i \rVert_F^2$ | as is |
+# | path-norm | $\sum_j f_{\theta^2}(\mathbb{1})_j$: every parameter squared, the all-ones input forwarded, outputs summed | its log |
+# | PAC-Bayes flatness | $1/\sigma^2$, $\sigma$ the largest standard deviation of noise $\mathcal{N}(0, \sigma^2)$ on every parameter that raises the training MSE by at most $\tau_{\text{flat}}$ | as is |
+# | magnitude-aware flatness | $1/\sigma'^2$, the same with noise $\mathcal{N}(0, \sigma'^2\theta_k^2 + \epsilon^2)$ on parameter $\theta_k$, $\epsilon = 10^{-3}$ | as is |
+#
+# The path-norm is evaluated without the output bound: with squared parameters and a positive input every
+# ReLU passes its input unchanged, and the sigmoid would squash the sum into $(0, 1)$. A network with a
+# reconstruction loss has no margin and no error rate, so the flatness criterion is a rise of the training
+# MSE: the mean over 16 noise draws may exceed the network's own training MSE by at most
+# $\tau_{\text{flat}} = 0.01$ (a root-mean-square error of 0.1 per coordinate). $\sigma$ is found by
+# bisection in $\log\sigma$ on $[10^{-5}, 10]$ (16 steps: $\sigma$ to within 0.03 %); the draws are seeded
+# by the network's seed and serve every $\sigma$, which makes $\sigma$ non-decreasing in
+# $\tau_{\text{flat}}$. The number of parameters is shown as a baseline, not a candidate.
+#
+# **Initial weights.** `train_ensemble` starts member $i$ from exactly the network
+# `seed_everything(seeds[i]); make_mlp(...)` builds; `kaleido_lib.complexity.initial_member` rebuilds it
+# from the seed (with torch's generator forked, so no other random stream moves). The chapter checks this
+# on one shape below: after a single epoch the kept weights are the initial ones.
+#
+# **The over-generalization targets** (as defined in the attractors chapter):
+# - *share attracting*: the share of a network's training points with Jacobian spectral radius
+#   $\rho(J_f(x_i)) < 1$, from the exact $2 \times 2$ Jacobian and its eigenvalues (what
+#   `kaleido_lib.attractors.spectral_radius` does in low dimension; the Jacobian here comes from two
+#   backward passes, `kaleido_lib.complexity.jacobian_rows`);
+# - *capture*: of 2000 uniform starts in $[0, 1]^2$ (the same for every network), the share that ends
+#   within 0.02 of a training point after 100 applications of $f$ ($1 -$ nowhere of
+#   `kaleido_lib.attractors.basins`);
+# - *mean Jacobian norm*: the mean spectral norm $\lVert J_f(x) \rVert_2$ over a $21 \times 21$ grid of
+#   $[0, 1]^2$. A map that sends whole regions onto the data is flat there, so one expects *stronger*
+#   over-generalization to come with a *smaller* value, while the first two targets rise with it; the
+#   chapter prints how the three targets rank the networks among themselves, which tests that expectation.
+#
+# **Scores.** Kendall's $\tau$-b over all networks, and the granulated $\Psi$ over the three
+# hyper-parameters depth, width and seed: $\psi_L$ is the mean of $\tau$ over the 15 groups (width, seed)
+# in which only the depth varies, $\psi_H$ and $\psi_{\text{seed}}$ likewise, and $\Psi$ their mean
+# (a group whose target is constant is left out; one whose measure is constant while the target varies
+# counts $\tau = 0$, since the measure cannot rank those networks). A measure *predicts* a
+# target the better, the larger $|\Psi|$; its overall score is the mean of $|\Psi|$ over the three targets.
+# Both are implemented with torch and numpy (`kaleido_lib.complexity.kendall_tau`, `granulated_tau`).
+#
+# **Where this departs from the companion work.** A small 2D reconstruction task instead of image
+# classification; three hyper-parameters (depth, width, seed) instead of seven; targets that measure
+# over-generalization, not a generalization gap; losses trained to $10^{-6}$ MSE instead of cross-entropy
+# 0.01; no conditional-independence test; a subset of the measures (those above). The companion work's
+# scale (thousands of networks) is out of reach here; this grid grows through the parameters `n_seeds`,
+# `depths` and `widths`.
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import Image
+from tqdm import tqdm
+
+import kaleido_lib as kl
+from kaleido_lib import attractors as A
+from kaleido_lib import complexity as C
+from kaleido_lib.ensemble import train_ensemble
+
+CHAPTER = "generalization_measures"
+_G4 = [round(0.1 + 0.8 * k / 3, 6) for k in range(4)]  # 0.1, 0.366667, 0.633333, 0.9
+DATA = {
+    "grid16": [[x, y] for y in _G4 for x in _G4],
+    "fig5b": [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]],
+}
+PAPER = dict(
+    seed=0, n_seeds=5, data="grid16", depths=[2, 4, 6, 8, 10], widths=[8, 32, 128],
+    epochs=4000, min_epochs=1000, target_loss=1e-6, lr=1e-3,
+    n_starts=2000, n_steps=100, tol=0.02, grid_size=21,
+    flat_tol=0.01, n_draws=16, n_iter=16, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
+    "ci": dict(PAPER, n_seeds=2, depths=[2, 6], widths=[8, 32], epochs=400, min_epochs=200, n_starts=300,
+               n_steps=50, grid_size=11, n_draws=8, n_iter=10),
+}
+EPS = C.EPS_MAGNITUDE  # ε of the magnitude-aware noise
+SIGMA_RANGE = (1e-5, 10.0)  # bisection range of σ and σ′
+NAMES = {  # measure -> label in tables and figures
+    "log_spectral_product": "log spectral product", "log_frobenius_product": "log Frobenius product",
+    "distance_to_init": "distance to init", "parameter_norm": "parameter norm", "log_path_norm": "log path-norm",
+    "pac_bayes_flatness": "PAC-Bayes flatness 1/s^2", "magnitude_flatness": "magnitude-aware flatness 1/s'^2",
+}
+NORM_BASED = ["log_spectral_product", "log_frobenius_product", "distance_to_init", "parameter_norm", "log_path_norm"]
+FLATNESS = ["pac_bayes_flatness", "magnitude_flatness"]
+BASELINE = "n_params"  # shown for reference, not a candidate
+TARGETS = {"share_attr": "share attracting", "capture": "capture", "jac_norm": "mean Jacobian norm"}
+torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
+_t0 = time.perf_counter()
+_before = set(globals())
+
+# %% tags=["parameters"]
+profile = "paper"  # "ci" (CPU seconds) or "paper" (the grid described above)
+seed = None  # first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (one net per seed and shape)
+n_seeds = None  # independently initialised networks per (depth, width)
+data = None  # training set: grid16 (16 points on a 4x4 grid) or fig5b (the four corners of Figure 5b)
+depths = None  # hidden layers L (increasing, at least two)
+widths = None  # hidden units per layer H (increasing)
+epochs = None  # at most this many epochs (full batch: one Adam step each)
+min_epochs = None  # at least this many epochs
+target_loss = None  # stop once the training loss is at most this (after min_epochs)
+lr = None  # Adam learning rate
+n_starts = None  # uniform random starts in the unit square for the capture
+n_steps = None  # applications of f from every start before its end is labelled
+tol = None  # an end within this distance of a training point ends at it
+grid_size = None  # grid points per axis for the mean Jacobian norm
+flat_tol = None  # flatness: the largest allowed rise of the mean training MSE under weight noise
+n_draws = None  # flatness: noise draws per noise level (seeded, shared by every level)
+n_iter = None  # flatness: bisection steps in log sigma
+out_dir = None  # where results/ and figures/ go (None: the book folder)
+
+# %%
+cfg = kl.config.resolve(
+    globals(), PROFILES, before=_before,
+    extra={
+        "data": kl.config.choice(*DATA), "depths": kl.config.int_list(1), "widths": kl.config.int_list(1),
+        "n_starts": kl.config.integer(10), "flat_tol": kl.config.number(0.0, strict=True),
+        "n_draws": kl.config.integer(1), "n_iter": kl.config.integer(1),
+    },
+)
+if len(cfg.depths) < 2:
+    raise ValueError(f"parameter 'depths': allowed at least two depths (a granulated tau needs variation); "
+                     f"got {cfg.depths}")
+if cfg.n_seeds < 2 and len(cfg.widths) < 2:
+    raise ValueError(f"parameter 'n_seeds': allowed at least 2 when only one width is given; got {cfg.n_seeds}")
+if cfg.tol >= 0.5:
+    raise ValueError(f"parameter 'tol': allowed a number in (0, 0.5) (unit square); got {cfg.tol}")
+if cfg.flat_tol >= 1.0:
+    raise ValueError(f"parameter 'flat_tol': allowed a number in (0, 1) (a sigmoid's MSE stays below 1); "
+                     f"got {cfg.flat_tol}")
+seeds = kl.config.seeds(cfg)
+X = torch.tensor(DATA[cfg.data])
+STARTS = torch.rand(cfg.n_starts, 2, generator=torch.Generator().manual_seed(50_000 + cfg.seed + 2))
+GRID = kl.measures.grid_2d(0.0, 1.0, cfg.grid_size)
+FLAT_KW = dict(n_draws=cfg.n_draws, n_iter=cfg.n_iter, low=SIGMA_RANGE[0], high=SIGMA_RANGE[1], eps=EPS)
+print(f"profile={cfg.profile}  data={cfg.data} ({X.shape[0]} points)  seeds={seeds[0]}..{seeds[-1]}\n"
+      f"L in {cfg.depths}, H in {cfg.widths}: {len(cfg.depths) * len(cfg.widths) * len(seeds)} nets\n"
+      f"capture: {cfg.n_starts} starts, {cfg.n_steps} steps, tol {cfg.tol:g}; Jacobian norm on a "
+      f"{cfg.grid_size}x{cfg.grid_size} grid; flatness: MSE rise <= {cfg.flat_tol:g}, {cfg.n_draws} draws, "
+      f"{cfg.n_iter} bisection steps")
+
+# %% [markdown]
+# ## The initial weights of the ensemble's members
+#
+# One epoch of `train_ensemble` keeps the weights before the first update (the best seen): they must be
+# the weights `initial_member` rebuilds from each seed.
+
+# %%
+_probe = train_ensemble(X, seeds, depth=cfg.depths[0], width=cfg.widths[0], out_act="sigmoid", epochs=1)
+same_init = all(torch.equal(p, q) for i in range(len(seeds))
+                for p, q in zip(_probe.member(i).parameters(), C.initial_member(_probe, i).parameters()))
+assert same_init, "train_ensemble's initial weights differ from make_mlp with the seed"
+print(f"initial weights of all {len(seeds)} members equal make_mlp after seeding: {same_init}")
+
+# %% [markdown]
+# ## Training the grid and measuring every network
+
+# %%
+shapes = [(L, H) for H in cfg.widths for L in cfg.depths]
+ens, t_train = {}, 0.0
+for L, H in tqdm(shapes, desc="ensembles (all seeds of a shape at once)"):
+    t = time.perf_counter()
+    ens[(L, H)] = train_ensemble(X, seeds, depth=L, width=H, out_act="sigmoid", epochs=cfg.epochs, lr=cfg.lr,
+                                 target_loss=cfg.target_loss, min_epochs=cfg.min_epochs)
+    t_train += time.perf_counter() - t
+
+rows, t_meas = [], {"measures": 0.0, "targets": 0.0}
+for (L, H), r in tqdm(ens.items(), desc="measuring"):
+    for i, s in enumerate(seeds):
+        net, init = r.member(i), C.initial_member(r, i)
+        t = time.perf_counter()
+        row = {"L": L, "H": H, "seed": s, "fit": bool(r.reached_target[i]), "loss": float(r.best_loss[i]),
+               BASELINE: sum(p.numel() for p in net.parameters())}
+        row.update(C.all_measures(net, init, X, cfg.flat_tol, seed=s, **FLAT_KW))
+        for name, mag in (("sigma", False), ("sigma_mag", True)):  # recover σ for the bound count
+            row[name] = (row["magnitude_flatness" if mag else "pac_bayes_flatness"]) ** -0.5
+        t_meas["measures"] += time.perf_counter() - t
+        t = time.perf_counter()
+        f = r.forward_fn(i)
+        rho = kl.measures.spectral_radius(C.jacobian_rows(f, X))  # exact, as attractors.spectral_radius for D = 2
+        row["share_attr"] = float((rho < 1).double().mean())
+        row["capture"] = 1.0 - A.basins(f, STARTS, X, cfg.n_steps, cfg.tol).nowhere
+        row["jac_norm"] = C.mean_jacobian_norm(f, GRID)
+        t_meas["targets"] += time.perf_counter() - t
+        rows.append(row)
+
+col = lambda k: np.array([r[k] for r in rows], dtype=np.float64)  # noqa: E731  one value per net
+fit = col("fit").astype(bool)
+MEAS = list(C.MEASURES)
+at_bound = {k: int(((col(k) <= SIGMA_RANGE[0] * 1.0001) | (col(k) >= SIGMA_RANGE[1] / 1.0001)).sum())
+            for k in ("sigma", "sigma_mag")}
+print(f"nets reaching loss <= {cfg.target_loss:g}: {int(fit.sum())} of {len(rows)}; per (L, H):")
+for H in cfg.widths:
+    print(f"  H={H:<4}" + "  ".join(f"L={L}: {int(sum(r['fit'] for r in rows if r['L'] == L and r['H'] == H))}"
+                                    for L in cfg.depths))
+print(f"flatness searches ending at a bound of [{SIGMA_RANGE[0]:g}, {SIGMA_RANGE[1]:g}]: "
+      f"PAC-Bayes {at_bound['sigma']}, magnitude-aware {at_bound['sigma_mag']}")
+print(f"time: training {t_train:.0f} s, measures {t_meas['measures']:.0f} s, targets {t_meas['targets']:.0f} s")
+
+# %% [markdown]
+# ## Measures and targets against depth
+#
+# The median over seeds per (depth, width); dots are the single networks (open: missed the target loss).
+
+# %%
+COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
+panels = [*MEAS, *TARGETS]
+labels = {**NAMES, **TARGETS}
+LOG10 = set(FLATNESS)  # drawn on a log axis
+fig, axes = plt.subplots(2, 5, figsize=(16, 6.4), layout="constrained")
+for ax, k in zip(axes.flat, panels):
+    v = col(k)
+    for H, c in zip(cfg.widths, COLORS):
+        med = []
+        for L in cfg.depths:
+            sel = (col("L") == L) & (col("H") == H)
+            x = np.full(sel.sum(), L) + (cfg.widths.index(H) - 1) * 0.15
+            ax.scatter(x[fit[sel]], v[sel][fit[sel]], s=8, color=c, alpha=0.6)
+            ax.scatter(x[~fit[sel]], v[sel][~fit[sel]], s=10, facecolors="none", edgecolors=c, alpha=0.8)
+            med.append(np.median(v[sel]))
+        ax.plot(cfg.depths, med, color=c, marker="o", ms=3, label=f"H={H}")
+    if k in LOG10:
+        ax.set_yscale("log")
+    ax.set_title(labels[k], fontsize=9)
+    ax.set_xticks(cfg.depths)
+    ax.set_xlabel("hidden layers L", fontsize=8)
+    ax.tick_params(which="both", labelsize=7)
+axes[0, 0].legend(fontsize=7)
+kl.plots.savefig(fig, CHAPTER, "measures_vs_depth", cfg.out_dir)
+plt.show()
+
+# %% [markdown]
+# ## Kendall's $\tau$ and the granulated $\Psi$
+#
+# Left: $\tau$ over all networks; right: the granulated $\Psi$ (mean over depth, width and seed of the
+# within-group $\tau$). Red: the measure rises with the target. Capture and share attracting rise with
+# over-generalization, the mean Jacobian norm is expected to fall with it. In the table below, *mean|tau|
+# fit* is the mean $|\tau|$ over the networks that reached the target loss only, and the *signed* $\Psi$ is
+# the mean of $\Psi$ (capture), $\Psi$ (share attracting) and $-\Psi$ (Jacobian norm): positive when the
+# measure rises as the network over-generalizes more, near zero when the targets disagree.
+
+# %%
+factors = {"depth": col("L"), "width": col("H"), "seed": col("seed")}
+ROWS = [*MEAS, BASELINE]
+tau = np.array([[C.kendall_tau(col(m), col(t)) for t in TARGETS] for m in ROWS])
+gran = {(m, t): C.granulated_tau(col(m), col(t), factors) for m in ROWS for t in TARGETS}
+psi = np.array([[gran[(m, t)].psi for t in TARGETS] for m in ROWS])
+score = np.abs(psi).mean(axis=1)  # mean |Ψ| over the targets
+ORIENT = np.array([1.0, 1.0, -1.0])  # +1: the target rises with over-generalization, -1: it falls
+signed = (psi * ORIENT).mean(axis=1)  # > 0: the measure rises as over-generalization strengthens
+score_tau = np.abs(tau).mean(axis=1)
+tau_fit = np.array([[C.kendall_tau(col(m)[fit], col(t)[fit]) if fit.sum() > 2 else np.nan for t in TARGETS]
+                    for m in ROWS])
+score_fit = np.abs(tau_fit).mean(axis=1)  # mean |τ| over the targets, nets that fit only
+
+fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.6), layout="constrained")
+for ax, mat, title in ((axes[0], tau, "Kendall tau (all nets)"), (axes[1], psi, "granulated Psi (depth, width, seed)")):
+    im = ax.imshow(mat, cmap="RdBu_r", vmin=-1, vmax=1)
+    for (a, b), v in np.ndenumerate(mat):
+        ax.text(b, a, "n/a" if np.isnan(v) else f"{v:+.2f}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(TARGETS)), list(TARGETS.values()), fontsize=8, rotation=25, ha="right")
+    ax.set_yticks(range(len(ROWS)), [NAMES.get(m, "baseline: parameters") for m in ROWS], fontsize=8)
+    ax.set_title(title, fontsize=10)
+fig.colorbar(im, ax=axes, shrink=0.8)
+kl.plots.savefig(fig, CHAPTER, "tau_heatmap", cfg.out_dir)
+plt.show()
+
+w = max(len(NAMES.get(m, m)) for m in ROWS)
+print(f"{'measure':<{w}}  " + "  ".join(f"{t[:8]:>8} tau/Psi" for t in TARGETS)
+      + "   mean|Psi|  mean|tau|  mean|tau| fit  signed Psi")
+for j, m in enumerate(ROWS):
+    print(f"{NAMES.get(m, 'baseline: parameters'):<{w}}  "
+          + "  ".join(f"{tau[j, k]:+8.2f}/{psi[j, k]:+5.2f}" for k in range(len(TARGETS)))
+          + f"   {score[j]:8.2f}  {score_tau[j]:8.2f}  {score_fit[j]:12.2f}  {signed[j]:+9.2f}")
+print("\nper hyper-parameter psi (depth / width / seed), by target:")
+for m in ROWS:
+    print(f"{NAMES.get(m, 'baseline: parameters'):<{w}}  " + "  ".join(
+        "/".join("  n/a" if np.isnan(gran[(m, t)].per_factor[f]) else f"{gran[(m, t)].per_factor[f]:+.2f}"
+                 for f in factors) for t in TARGETS))
+target_tau = {(a, b): C.kendall_tau(col(a), col(b)) for a in TARGETS for b in TARGETS if a < b}
+print("\nthe targets among themselves (Kendall tau):",
+      {f"{TARGETS[a]} ~ {TARGETS[b]}": round(v, 2) for (a, b), v in target_tau.items()})
+
+# %% [markdown]
+# ## Scatter plots
+#
+# Every measure against every target, one dot per network, coloured by depth, shaped by width (open
+# markers: the network missed the target loss).
+
+# %%
+MARKERS = ["o", "s", "^", "D", "v"]
+cmap = plt.get_cmap("viridis")
+depth_colour = np.array([cmap(cfg.depths.index(L) / max(1, len(cfg.depths) - 1)) for L in col("L")])
+fig, axes = plt.subplots(len(MEAS), len(TARGETS), figsize=(9, 1.9 * len(MEAS)), squeeze=False)
+fig.subplots_adjust(hspace=0.55, wspace=0.3)  # no constrained layout: 21 panels would make it slow
+for a, m in enumerate(MEAS):
+    for b, t in enumerate(TARGETS):
+        ax = axes[a, b]
+        for H, mk in zip(cfg.widths, MARKERS):
+            sel = col("H") == H
+            ax.scatter(col(t)[sel & fit], col(m)[sel & fit], s=12, marker=mk, c=depth_colour[sel & fit], alpha=0.8)
+            ax.scatter(col(t)[sel & ~fit], col(m)[sel & ~fit], s=12, marker=mk, facecolors="none",
+                       edgecolors=depth_colour[sel & ~fit], alpha=0.8)
+        if m in LOG10:
+            ax.set_yscale("log")
+        ax.set_title(f"tau {tau[a, b]:+.2f}, Psi {psi[a, b]:+.2f}", fontsize=8)
+        if b == 0:
+            ax.set_ylabel(NAMES[m], fontsize=8)
+        if a == len(MEAS) - 1:
+            ax.set_xlabel(TARGETS[t], fontsize=8)
+        ax.tick_params(which="both", labelsize=7)
+for L in cfg.depths:
+    axes[0, 0].scatter([], [], marker="o", color=cmap(cfg.depths.index(L) / max(1, len(cfg.depths) - 1)),
+                       label=f"L={L}")
+for H, mk in zip(cfg.widths, MARKERS):
+    axes[0, 1].scatter([], [], marker=mk, color="0.4", label=f"H={H}")
+axes[0, 0].legend(fontsize=6)
+axes[0, 1].legend(fontsize=6)
+_png = kl.plots.savefig(fig, CHAPTER, "scatter", cfg.out_dir)
+plt.close(fig)
+Image(filename=str(_png))  # the saved figure, not drawn a second time
+
+# %% [markdown]
+# ## Per seed
+#
+# The same correlations within each seed (Kendall's $\tau$ over that seed's depth × width networks)
+# give the spread over seeds that the claims below report.
+
+# %%
+seed_col = col("seed")
+per_seed = np.array([[[C.kendall_tau(col(m)[seed_col == s], col(t)[seed_col == s]) for t in TARGETS]
+                      for m in MEAS] for s in seeds])  # (seeds, measures, targets)
+per_seed_score = np.nanmean(np.abs(per_seed), axis=2)  # (seeds, measures): mean |tau| over the targets
+best_per_seed = [MEAS[int(np.nanargmax(r))] if np.isfinite(r).any() else None for r in per_seed_score]
+print("mean |tau| over the targets, per seed:")
+for j, m in enumerate(MEAS):
+    print(f"  {NAMES[m]:<{w}}  " + "  ".join(f"{v:.2f}" for v in per_seed_score[:, j]))
+print("best measure per seed:", [NAMES.get(b, "none") for b in best_per_seed])
+
+# %% [markdown]
+# The numbers the tests pin down (rounded so they repeat from run to run on a CPU):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("nets reaching the target:", int(fit.sum()), "of", len(rows))
+med_by_depth = lambda k: [round(float(np.median(col(k)[col("L") == L])), 2) for L in cfg.depths]  # noqa: E731
+print("median log spectral product per depth:", [round(v, 1) for v in med_by_depth("log_spectral_product")])
+print("median share attracting per depth:", med_by_depth("share_attr"))
+print("median capture per depth:", med_by_depth("capture"))
+print("median mean Jacobian norm per depth:", [round(v, 1) for v in med_by_depth("jac_norm")])
+
+# %% [markdown]
+# ## Verdicts
+#
+# 1. **Flatness predicts best.** Rank the seven measures by their mean $|\Psi|$ over the three targets.
+#    **Holds** when a flatness measure ranks first, **partly** when one ranks second, **fails** otherwise.
+#    Spread: per seed, the mean $|\tau|$ of the better flatness measure; share passing: the seeds in which
+#    a flatness measure has the largest mean $|\tau|$.
+# 2. **Norm-based measures correlate poorly.** A norm-based measure (the five above) passes when its mean
+#    $|\Psi|$ is below 0.2; **holds** when at least 90 % of the five pass, **partly** when at least half do.
+#    Spread: per seed, the mean $|\tau|$ over the five measures and the targets.
+# 3. **Depth raises the spectral product.** Per (width, seed), Kendall's $\tau$ of the log spectral
+#    product with the depth; a column passes when $\tau > 0$; **holds** for at least 90 % of the columns,
+#    **partly** for at least half.
+
+# %%
+verdict = kl.results.verdict_from_share
+sp = kl.results.spread
+rank = [MEAS[j] for j in np.argsort(-score[: len(MEAS)], kind="stable")]
+flat_pos = min(rank.index(m) for m in FLATNESS)
+best_flat = rank[flat_pos]
+share_flat_first = float(np.mean([b in FLATNESS for b in best_per_seed]))
+ranking_note = ", ".join(f"{NAMES[m]} {score[MEAS.index(m)]:.2f}" for m in rank)
+claims = [kl.results.Claim(
+    id="flatness_predicts_best",
+    claim="A flatness measure predicts the kaleidoscope's over-generalization best of the seven measures",
+    paper=("Jiang et al. 2020, in substance: sharpness and PAC-Bayes flatness measures, magnitude-aware ones "
+           "especially, predict generalization best of the 40 measures"),
+    measure=f"mean |tau| over the targets of the better flatness measure ({NAMES[best_flat]}), per seed",
+    measured=sp(per_seed_score[:, MEAS.index(best_flat)]),
+    criterion="a flatness measure ranks first by mean |granulated Psi| over the three targets (second: partly)",
+    share_pass=share_flat_first,
+    verdict="holds" if flat_pos == 0 else "partly" if flat_pos == 1 else "fails",
+    notes=(f"Ranking by mean |Psi| over share attracting, capture and mean Jacobian norm: {ranking_note}. "
+           f"Baseline (number of parameters): {score[-1]:.2f}. Share passing: seeds whose largest mean |tau| "
+           f"belongs to a flatness measure. {int(fit.sum())} of {len(rows)} nets reached the target loss; "
+           "all are counted."),
+    extra={"psi": {m: dict(zip(TARGETS, psi[j])) for j, m in enumerate(ROWS)},
+           "signed_psi": dict(zip(ROWS, signed)), "mean_abs_psi": dict(zip(ROWS, score)),
+           "tau": {m: dict(zip(TARGETS, tau[j])) for j, m in enumerate(ROWS)},
+           "tau_among_fitting": {m: dict(zip(TARGETS, tau_fit[j])) for j, m in enumerate(ROWS)},
+           "per_factor": {f"{m} ~ {t}": gran[(m, t)].per_factor for m in ROWS for t in TARGETS},
+           "per_seed_mean_abs_tau": {m: per_seed_score[:, j].tolist() for j, m in enumerate(MEAS)}},
+)]
+norm_scores = np.array([score[MEAS.index(m)] for m in NORM_BASED])
+passed = norm_scores < 0.2
+share = float(passed.mean())
+claims.append(kl.results.Claim(
+    id="norm_measures_correlate_poorly",
+    claim="Norm-based measures correlate poorly with the over-generalization (mean |Psi| < 0.2)",
+    paper=("Jiang et al. 2020, in substance: norm-based measures correlate poorly or even negatively with "
+           "generalization, the spectral product worst of all"),
+    measure="mean |tau| over the targets and the five norm-based measures, per seed",
+    measured=sp([float(np.nanmean(per_seed_score[k, [MEAS.index(m) for m in NORM_BASED]]))
+                 for k in range(len(seeds))]),
+    criterion="mean |granulated Psi| over the three targets < 0.2, per norm-based measure",
+    share_pass=share, verdict=verdict(share),
+    notes=("Mean |Psi| per measure: " + ", ".join(f"{NAMES[m]} {v:.2f}" for m, v in zip(NORM_BASED, norm_scores))
+           + f". Share passing: of the {len(NORM_BASED)} norm-based measures."),
+))
+Lcol, Hcol = col("L"), col("H")
+depth_tau = np.array([C.kendall_tau(Lcol[(Hcol == H) & (seed_col == s)],
+                                    col("log_spectral_product")[(Hcol == H) & (seed_col == s)])
+                      for H in cfg.widths for s in seeds])
+share = float((depth_tau > 0).mean())
+claims.append(kl.results.Claim(
+    id="depth_raises_spectral_product",
+    claim=f"The spectral product rises with depth (L in {cfg.depths})",
+    paper=("Jiang et al. 2020, in substance: depth raises the spectral product while deeper networks "
+           "generalize better, hence its negative correlation"),
+    measure="Kendall tau of L against the log spectral product, per (width, seed)",
+    measured=sp(depth_tau), criterion="> 0", share_pass=share, verdict=verdict(share),
+    notes=(f"Median log spectral product per depth {[round(v, 1) for v in med_by_depth('log_spectral_product')]}; "
+           f"median capture per depth {med_by_depth('capture')} and share attracting {med_by_depth('share_attr')}. "
+           f"Depth's psi with capture: {gran[('log_spectral_product', 'capture')].per_factor['depth']:+.2f}."),
+))
+for c in claims:
+    print(kl.results.claim_line(c))
+
+# %% [markdown]
+# ## What the numbers show
+#
+# The lines below are written from this run's numbers.
+
+# %%
+best = rank[0]
+sign = lambda v: "rises" if v > 0 else "falls" if v < 0 else "does not move"  # noqa: E731
+print(f"- Best predictor by mean |Psi| over the three targets: {NAMES[best]} ({score[MEAS.index(best)]:.2f}); "
+      f"then {NAMES[rank[1]]} ({score[MEAS.index(rank[1])]:.2f}); worst: {NAMES[rank[-1]]} "
+      f"({score[MEAS.index(rank[-1])]:.2f}). The number of parameters alone scores {score[-1]:.2f}. The best "
+      f"measure's signed Psi is {signed[MEAS.index(best)]:+.2f} (positive: it rises with over-generalization).")
+for t, name in TARGETS.items():
+    k = list(TARGETS).index(t)
+    j = int(np.nanargmax(np.abs(psi[: len(MEAS), k])))
+    print(f"- {name}: best {NAMES[MEAS[j]]} (Psi {psi[j, k]:+.2f}, tau {tau[j, k]:+.2f}); the measure "
+          f"{sign(psi[j, k])} with the target.")
+for m in FLATNESS:
+    j = MEAS.index(m)
+    print(f"- {NAMES[m]}: Psi " + ", ".join(f"{TARGETS[t]} {psi[j, k]:+.2f}" for k, t in enumerate(TARGETS))
+          + f" (plain tau " + ", ".join(f"{tau[j, k]:+.2f}" for k in range(len(TARGETS))) + ").")
+j = MEAS.index("log_spectral_product")
+print(f"- The spectral product rises with depth in {float((depth_tau > 0).mean()):.0%} of the (width, seed) "
+      f"columns; over all nets its tau with capture is {tau[j, 1]:+.2f}, but within fixed width and seed "
+      f"(psi_depth) {gran[('log_spectral_product', 'capture')].per_factor['depth']:+.2f}.")
+print(f"- The flatness measures rank {sorted(rank.index(m) + 1 for m in FLATNESS)} of {len(MEAS)}; among the "
+      f"{int(fit.sum())} nets that reached the target loss the best by mean |tau| is "
+      + (f"{NAMES[MEAS[int(np.nanargmax(score_fit[: len(MEAS)]))]]} ({np.nanmax(score_fit[: len(MEAS)]):.2f})."
+         if np.isfinite(score_fit[: len(MEAS)]).any() else "undefined (too few nets)."))
+jac_cap = target_tau[("capture", "jac_norm")]
+print("- The targets among themselves: " + ", ".join(f"{TARGETS[a]} ~ {TARGETS[b]} {v:+.2f}"
+                                                    for (a, b), v in target_tau.items())
+      + (f". The mean Jacobian norm rises with capture (tau {jac_cap:+.2f}), against the expectation that a map "
+         "collapsing regions onto the data is flatter on average." if jac_cap > 0 else
+         f". The mean Jacobian norm falls as capture rises (tau {jac_cap:+.2f}), as expected."))
+
+# %%
+runtime = time.perf_counter() - _t0
+path = kl.results.write_results(
+    CHAPTER, "Generalization measures against the kaleidoscope's over-generalization", claims,
+    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), out=cfg.out_dir)
+print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {cfg.profile}); "
+      f"training {t_train:.0f} s, measures {t_meas['measures']:.0f} s, targets {t_meas['targets']:.0f} s")

@@ -1,0 +1,174 @@
+"""Generalization measures on tiny nets with hand-checked values; Kendall's τ and the granulated τ."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from kaleido_lib import complexity as C
+from kaleido_lib.ensemble import train_ensemble
+from kaleido_lib.models import make_mlp
+
+
+def _linear(w, b, act=None) -> list[nn.Module]:
+    w = torch.tensor(w, dtype=torch.float32)
+    m = nn.Linear(w.shape[1], w.shape[0])
+    with torch.no_grad():
+        m.weight.copy_(w)
+        m.bias.copy_(torch.tensor(b, dtype=torch.float32))
+    return [m] + ([act] if act is not None else [])
+
+
+def one_layer() -> nn.Sequential:
+    """f(x) = W x + b with W = diag(3, 4), b = (1, 2)."""
+    return nn.Sequential(*_linear([[3.0, 0.0], [0.0, 4.0]], [1.0, 2.0]))
+
+
+def two_layer() -> nn.Sequential:
+    """W1 = [[1, 2], [0, 1]], b1 = (1, -1), ReLU, W2 = diag(2, 1), b2 = (0, 3), sigmoid."""
+    return nn.Sequential(*_linear([[1.0, 2.0], [0.0, 1.0]], [1.0, -1.0], nn.ReLU()),
+                         *_linear([[2.0, 0.0], [0.0, 1.0]], [0.0, 3.0], nn.Sigmoid()))
+
+
+def test_norms_one_layer():
+    net = one_layer()
+    assert C.log_spectral_product(net) == pytest.approx(math.log(16.0))  # ‖W‖₂ = 4
+    assert C.spectral_product(net) == pytest.approx(16.0)
+    assert C.frobenius_product(net) == pytest.approx(25.0)
+    assert C.parameter_norm(net) == pytest.approx(25.0)
+    assert C.path_norm(net) == pytest.approx(30.0)  # (9 + 1) + (16 + 4)
+
+
+def test_norms_two_layer():
+    net = two_layer()
+    # ‖W1‖₂² is the top eigenvalue of W1ᵀW1 = [[1, 2], [2, 5]]: 3 + 2√2; ‖W2‖₂² = 4
+    assert C.spectral_product(net) == pytest.approx(4 * (3 + 2 * math.sqrt(2)))
+    assert C.frobenius_product(net) == pytest.approx(6.0 * 5.0)
+    assert C.log_frobenius_product(net) == pytest.approx(math.log(30.0))
+    assert C.parameter_norm(net) == pytest.approx(11.0)
+    # paths: output 0 ← hidden 0: 4·(1 + 4); output 1 ← hidden 1: 1·(0 + 1); biases b1²: 4·1 + 1·1; b2²: 9
+    assert C.path_norm(net) == pytest.approx(20 + 1 + 5 + 9)
+    assert C.log_path_norm(net) == pytest.approx(math.log(35.0))
+
+
+def test_distance_to_init():
+    net, init = two_layer(), two_layer()
+    assert C.distance_to_init(net, init) == 0.0
+    with torch.no_grad():
+        net[0].weight += torch.tensor([[1.0, 0.0], [0.0, -2.0]])
+        net[0].bias += 5.0  # biases do not count
+        net[2].weight[0, 1] = 3.0
+    assert C.distance_to_init(net, init) == pytest.approx(1 + 4 + 9)
+    with pytest.raises(ValueError, match="init"):
+        C.distance_to_init(net, one_layer())
+
+
+def test_bad_nets_rejected():
+    with pytest.raises(ValueError, match="net"):
+        C.log_spectral_product(nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="net"):
+        C.path_norm(nn.Sequential(nn.Linear(2, 2), nn.Dropout()))
+    with pytest.raises(ValueError, match="tol"):
+        C.flatness_sigma(one_layer(), torch.rand(3, 2), 0.0)
+
+
+def test_flatness_identity_net_matches_hand_value():
+    """f(x) = W x + b at W = I, b = 0: noise N(0, σ²) raises the MSE by σ²(mean ‖x‖² + 1) in expectation."""
+    net = nn.Sequential(*_linear([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0]))
+    X = torch.tensor([[0.2, 0.2], [0.8, 0.2], [0.2, 0.8], [0.8, 0.8]])
+    tol = 0.01
+    sigma = C.flatness_sigma(net, X, tol, n_draws=4000, seed=1)
+    assert sigma == pytest.approx(math.sqrt(tol / (float((X**2).sum(1).mean()) + 1)), rel=0.05)
+    assert C.pac_bayes_flatness(net, X, tol, n_draws=4000, seed=1) == pytest.approx(1 / sigma**2)
+    # magnitude-aware: the diagonal weights get variance σ′² + ε², the other parameters ε²
+    eps = 1e-3
+    s2 = C.flatness_sigma(net, X, tol, magnitude=True, eps=eps, n_draws=4000, seed=1) ** 2
+    expect = float(((s2 + eps**2) * X**2).mean() + eps**2 * (X.flip(1) ** 2).mean() + eps**2)
+    assert expect == pytest.approx(tol, rel=0.1)
+
+
+def test_flatness_monotone_in_tol_and_clamped():
+    torch.manual_seed(0)
+    net = make_mlp(2, 2, 8, "sigmoid")
+    X = torch.rand(4, 2)
+    kw = dict(n_draws=8, seed=3, n_iter=12)
+    sig = [C.flatness_sigma(net, X, tol, **kw) for tol in (1e-4, 1e-3, 1e-2, 5e-2)]
+    assert all(a <= b for a, b in zip(sig, sig[1:])) and sig[0] < sig[-1]
+    mag = [C.flatness_sigma(net, X, tol, magnitude=True, **kw) for tol in (1e-4, 1e-3, 1e-2)]
+    assert all(a <= b for a, b in zip(mag, mag[1:]))
+    assert C.flatness_sigma(net, X, 1e-3, **kw) == C.flatness_sigma(net, X, 1e-3, **kw)  # seeded
+    assert C.flatness_sigma(net, X, 10.0, **kw) == 10.0  # a sigmoid's MSE cannot rise by 10: σ = high
+    m = C.all_measures(net, net, X, 1e-3, **kw)
+    assert list(m) == list(C.MEASURES) and m["distance_to_init"] == 0.0
+
+
+def test_initial_member_matches_train_ensemble_start():
+    """After one epoch the best weights are the initial ones: they must equal initial_member's."""
+    X = torch.tensor([[0.2, 0.2], [0.8, 0.8]])
+    state = torch.random.get_rng_state()
+    res = train_ensemble(X, [3, 11], depth=2, width=8, out_act="sigmoid", epochs=1)
+    for i in range(2):
+        a, b = res.member(i), C.initial_member(res, i)
+        for p, q in zip(a.parameters(), b.parameters()):
+            assert torch.equal(p, q)
+    torch.random.set_rng_state(state)
+    C.initial_net(2, 2, 8, "sigmoid", 5)
+    assert torch.equal(torch.random.get_rng_state(), state), "initial_net must leave torch's generator alone"
+    with pytest.raises(ValueError, match="i must"):
+        C.initial_member(res, 2)
+
+
+def test_kendall_tau_known_rankings():
+    x = [1, 2, 3, 4, 5]
+    assert C.kendall_tau(x, [10, 20, 30, 40, 50]) == pytest.approx(1.0)
+    assert C.kendall_tau(x, [5, 4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert C.kendall_tau([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)  # C = 2, D = 1
+    # ties in y: C = 4, D = 0, 6 pairs of which 2 tied in y: τ-b = 4 / √(6·4)
+    assert C.kendall_tau([1, 2, 3, 4], [1, 1, 2, 2]) == pytest.approx(4 / math.sqrt(24))
+    assert C.kendall_tau(torch.tensor([1.0, 1.0, 2.0]), np.array([3.0, 4.0, 4.0])) == pytest.approx(0.5)
+    assert math.isnan(C.kendall_tau([1, 1, 1], [1, 2, 3]))
+    with pytest.raises(ValueError, match="as many"):
+        C.kendall_tau([1, 2], [1, 2, 3])
+
+
+def test_granulated_tau_synthetic_grid():
+    a, b = np.meshgrid([0, 1, 2], [0, 1], indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    g = C.granulated_tau(a - b, a + b, {"a": a, "b": b})  # rises with a, falls with b
+    assert g.per_factor == pytest.approx({"a": 1.0, "b": -1.0})
+    assert g.n_groups == {"a": 2, "b": 3} and g.psi == pytest.approx(0.0)
+    # a target constant within the b-groups: those τ are undefined and left out
+    g = C.granulated_tau(a + 0.1 * b, a, {"a": a, "b": b})
+    assert g.per_factor["a"] == pytest.approx(1.0) and math.isnan(g.per_factor["b"]) and g.n_groups["b"] == 0
+    assert g.psi == pytest.approx(1.0)
+    # a measure constant within the a-groups (it depends on b only) cannot rank them: τ = 0 there, not left out
+    g = C.granulated_tau(b, a + b, {"a": a, "b": b})
+    assert g.per_factor == pytest.approx({"a": 0.0, "b": 1.0}) and g.n_groups == {"a": 2, "b": 3}
+    assert g.psi == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="factors"):
+        C.granulated_tau(a, a, {"a": a[:3]})
+
+
+def test_mean_jacobian_norm_linear():
+    net = nn.Sequential(*_linear([[2.0, 0.0], [0.0, 1.0]], [0.0, 0.0]))
+    grid = torch.rand(10, 2)
+    assert C.mean_jacobian_norm(net, grid) == pytest.approx(2.0)
+    assert C.mean_jacobian_norm(net, grid, ord="fro") == pytest.approx(math.sqrt(5.0))
+
+
+def test_jacobian_rows_matches_hand_jacobian():
+    net = two_layer()
+    x = torch.tensor([[0.3, 1.5]])
+    h = torch.relu(net[0](x))  # both hidden units active: J = diag(σ'(z)) W2 W1
+    z = net[2](h)
+    s = torch.sigmoid(z) * (1 - torch.sigmoid(z))
+    expect = s.T * (net[2].weight @ net[0].weight)
+    assert torch.allclose(C.jacobian_rows(net, x)[0], expect.detach(), atol=1e-6)
+
+
+def test_chapter_rejects_bad_parameter(assert_stops_at_validation):
+    """The generalization-measures chapter stops at its validation cell for a bad parameter, naming it."""
+    assert_stops_at_validation("generalization_measures", "flat_tol", 2.0)
