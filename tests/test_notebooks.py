@@ -43,6 +43,13 @@ def test_bad_parameter_stops_at_validation_cell(assert_stops_at_validation, name
     assert_stops_at_validation("fig02_single_point_1d", name, value)
 
 
+@pytest.mark.parametrize("chapter,name,value", [("fig02_single_point_1d", "depth", 0),
+                                                ("mnist_kaleidoscope", "n_cells", 5000)])
+def test_bad_parameter_stops_a_real_run_at_validation_cell(assert_stops_at_validation_in_kernel, chapter, name, value):
+    """The same through papermill and a kernel: the run fails in its validation cell and writes nothing."""
+    assert_stops_at_validation_in_kernel(chapter, name, value)
+
+
 def test_readme_rerun_command_works(tmp_path):
     """The papermill line the README gives runs as written (in the ci profile it names)."""
     readme = (ROOT / "README.md").read_text()
