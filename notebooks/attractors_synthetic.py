@@ -81,7 +81,6 @@ import time
 
 import matplotlib.pyplot as plt
 import torch
-import yaml
 from matplotlib.colors import ListedColormap
 from tqdm import tqdm
 
@@ -153,29 +152,17 @@ out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 
 # %%
-def _set_list():
-    """A validator for a non-empty list of distinct data-set names (a list written as a string is accepted)."""
-    allowed = f"a non-empty list of distinct names from {list(SETS)}"
-
-    def check(v):
-        v = yaml.safe_load(v) if isinstance(v, str) else v
-        v = [v] if isinstance(v, str) else v
-        if not isinstance(v, (list, tuple)) or not v or any(s not in SETS for s in v) or len(set(v)) != len(v):
-            raise ValueError(allowed)
-        return list(v)
-
-    return kl.config.Param(allowed, check)
-
-
 cfg = kl.config.resolve(
     globals(), PROFILES, before=_before,
     extra={
-        "sets": _set_list(), "depths": kl.config.int_list(1), "widths": kl.config.int_list(1),
+        "sets": kl.config.name_list(SETS, "data-set names"), "depths": kl.config.int_list(1),
+        "widths": kl.config.int_list(1),
         "n_starts": kl.config.integer(10), "n_steps": kl.config.integer(1),
         "tol_1d": kl.config.number(0.0, strict=True), "tol_2d": kl.config.number(0.0, strict=True),
         "fp_steps": kl.config.integer(0), "fixed_tol": kl.config.number(0.0, strict=True),
         "merge_tol": kl.config.number(0.0, strict=True), "spurious_tol": kl.config.number(0.0, strict=True),
-        "bound_sets": _set_list(), "bound_depths": kl.config.int_list(1), "bound_width": kl.config.integer(1),
+        "bound_sets": kl.config.name_list(SETS, "data-set names"), "bound_depths": kl.config.int_list(1),
+        "bound_width": kl.config.integer(1),
         "map_width": kl.config.integer(1),
     },
 )

@@ -105,25 +105,11 @@ out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 
 # %%
-def _class_names() -> kl.config.Param:
-    allowed = "a non-empty list of distinct CIFAR-10 class names (strings, e.g. ['dog'])"
-
-    def check(v):
-        v = kl.config._maybe_parse(v)
-        if isinstance(v, str):
-            v = [v]
-        if (not isinstance(v, (list, tuple)) or not v or len(set(v)) != len(v)
-                or not all(isinstance(c, str) and c.strip() for c in v)):
-            raise ValueError(allowed)
-        return list(v)
-
-    return kl.config.Param(allowed, check)
-
-
 cfg = kl.config.resolve(
     globals(), PROFILES, before=_before,
     extra={
-        "cifar_dir": kl.config.optional_path(), "cifar_classes": _class_names(),
+        "cifar_dir": kl.config.optional_path(),
+        "cifar_classes": kl.config.name_list(what="CIFAR-10 class names (strings, e.g. ['dog'])"),
         "celeba_dir": kl.config.optional_path(), "image_size": kl.config.integer(1),
         "n_images": kl.config.integer(2), "steps": kl.config.integer(1), "retrain": kl.config.flag(),
         "grid_runs": kl.config.int_list(0), "n_cells": kl.config.integer(1), "gif_step": kl.config.integer(1),
