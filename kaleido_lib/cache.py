@@ -9,12 +9,13 @@ that fails the check is ignored (with a warning) and the model is retrained.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,13 +111,31 @@ def cached_model(
     """
     settings_key(settings)  # fail early on settings that cannot be hashed
     model = build()
-    if not retrain:
-        record = load(name, settings, model, cache_dir)
-        if record is not None:
-            return Cached(model, record, True, paths(name, settings, cache_dir)[0])
-    record = dict(train(model))
-    path = save(name, settings, model, record, cache_dir)
+    with _entry_lock(paths(name, settings, cache_dir)[0]):  # a second process waits, then loads, not retrains
+        if not retrain:
+            record = load(name, settings, model, cache_dir)
+            if record is not None:
+                return Cached(model, record, True, paths(name, settings, cache_dir)[0])
+        record = dict(train(model))
+        path = save(name, settings, model, record, cache_dir)
     return Cached(model, record, False, path)
+
+
+@contextlib.contextmanager
+def _entry_lock(pt: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<entry>.lock`` beside the weights (POSIX; elsewhere no lock)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    pt.parent.mkdir(parents=True, exist_ok=True)
+    with open(pt.with_suffix(".lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def environment_settings(device: torch.device) -> dict[str, str]:

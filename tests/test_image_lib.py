@@ -68,6 +68,31 @@ def test_cached_model_trains_once_then_loads_verified(tmp_path):
     assert not third.from_cache and len(calls) == 4
 
 
+def test_cached_model_trains_once_when_two_users_ask_at_once(tmp_path):
+    import threading
+    import time
+
+    calls = []
+
+    def fit(m):
+        calls.append(1)
+        time.sleep(0.5)  # the second caller arrives while this one trains
+        return {"note": "x"}
+
+    out = {}
+
+    def ask(key):
+        out[key] = cache.cached_model("toy", dict(a=1), lambda: models.make_mlp(3, 1, 4), fit, cache_dir=tmp_path)
+
+    threads = [threading.Thread(target=ask, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert sorted(c.from_cache for c in out.values()) == [False, True]
+
+
 def test_cache_rejects_bad_names(tmp_path):
     with pytest.raises(ValueError, match="cache name"):
         cache.paths("../x", {}, tmp_path)
