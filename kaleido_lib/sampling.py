@@ -50,14 +50,17 @@ def start_noise(
     return (mean + std * torch.randn(n, dim, generator=generator)).clamp(low, high)
 
 
-def _eps_noise(shape, eps_noise: str, low: float, high: float, generator) -> torch.Tensor:
+def _eps_noise(shape, eps_noise: str, low: float, high: float, generator, out: torch.Tensor | None = None
+               ) -> torch.Tensor:
+    """η of shape ``shape`` (drawn into ``out`` when given, with the same numbers as without)."""
+    buf = torch.empty(shape) if out is None else out
     if eps_noise == "normal":
-        return torch.randn(shape, generator=generator)
+        return buf.normal_(generator=generator)
     if eps_noise == "uniform":
-        return 2 * torch.rand(shape, generator=generator) - 1
+        return buf.uniform_(generator=generator).mul_(2).sub_(1)
     if eps_noise == "authors_normal":
-        return (high + low) / 2 + (high - low) / 2 * torch.randn(shape, generator=generator)
-    return (high - low) * torch.rand(shape, generator=generator) + high  # authors_uniform, as written
+        return buf.normal_(generator=generator).mul_((high - low) / 2).add_((high + low) / 2)
+    return buf.uniform_(generator=generator).mul_(high - low).add_(high)  # authors_uniform, as written
 
 
 def _check_sampling_args(z: torch.Tensor, n_steps: int, eps: float, eps_noise: str) -> None:
@@ -81,16 +84,23 @@ def iterate(
     eps_noise: str = "normal",
     generator: torch.Generator | None = None,
 ) -> Iterator[torch.Tensor]:
-    """Yield x¹, x², …, x^{n_steps} of Eq. 2 (with ε noise when ``eps`` > 0); see :func:`kaleidoscopic_sampling`."""
+    """Yield x¹, x², …, x^{n_steps} of Eq. 2 (with ε noise when ``eps`` > 0); see :func:`kaleidoscopic_sampling`.
+
+    The noise is added in place to f's output, so f must return a new tensor each call (any
+    ``nn.Module`` does); an f that returns its input unchanged is detected and its output copied.
+    """
     _check_sampling_args(z, n_steps, eps, eps_noise)
     low, high = output_range(out_act)
     nlow, nhigh = _bounds(out_act)
     x = z
+    noise = torch.empty(z.shape) if eps > 0 else None  # drawn on the CPU, reused every run
     for _ in range(n_steps):
-        x = f(x)
+        prev, x = x, f(x)
         if eps > 0:
-            x = x + eps * _eps_noise(x.shape, eps_noise, nlow, nhigh, generator).to(x.device, x.dtype)
-            x = x.clamp(low, high)
+            if x is prev or x is z:  # f returned its input: never change a tensor the caller holds
+                x = x.clone()
+            eta = _eps_noise(x.shape, eps_noise, nlow, nhigh, generator, out=noise).to(x.device, x.dtype).mul_(eps)
+            x.add_(eta).clamp_(low, high)  # in place: the same numbers as x + ε·η, no new tensors
         yield x
 
 

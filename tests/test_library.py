@@ -319,3 +319,29 @@ def test_trend_claim_from_a_trend():
     c = results.trend_claim("x", "falls with L", "paper words", "burn-in", "L", t)
     assert c.verdict == "holds" and c.share_pass == 1.0 and c.measured.median == -1.0
     assert "Spearman rho of L against burn-in" in c.measure and "median per L [8.5, 5.5, 2.5]" in c.notes
+
+
+@pytest.mark.parametrize("eps_noise", ["normal", "uniform", "authors_normal", "authors_uniform"])
+def test_in_place_noise_gives_the_plain_formula(eps_noise):
+    """iterate adds ε·η in place; the numbers are those of x = clamp(f(x) + ε·η) written out plainly."""
+    torch.manual_seed(0)
+    f = models.make_mlp(6, 2, 8, "tanh")
+    z = torch.rand(9, 6) * 2 - 1
+    g = torch.Generator().manual_seed(4)
+    x, plain = z, []
+    for _ in range(5):
+        y = f(x).detach()
+        u = torch.randn(y.shape, generator=g) if "normal" in eps_noise else torch.rand(y.shape, generator=g)
+        eta = {"normal": u, "uniform": 2 * u - 1, "authors_normal": u, "authors_uniform": 2 * u + 1}[eps_noise]
+        x = (y + 0.05 * eta).clamp(-1, 1)
+        plain.append(x)
+    traj = sampling.kaleidoscopic_sampling(f, z, 5, out_act="tanh", eps=0.05, eps_noise=eps_noise,
+                                           generator=torch.Generator().manual_seed(4))
+    assert torch.equal(traj[1:], torch.stack(plain))
+
+
+def test_noise_never_changes_the_callers_tensors():
+    z = torch.rand(4, 3)
+    keep = z.clone()
+    traj = sampling.kaleidoscopic_sampling(lambda x: x, z, 3, eps=0.1, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(z, keep) and not torch.equal(traj[1], traj[0])
