@@ -1,8 +1,16 @@
-"""Throughput of :func:`~kaleido_lib.ensemble.train_ensemble` against a loop of ``train_manifold``."""
+"""The benchmark suite: each measurement against a baseline in the same run on the same machine.
+
+1. training many tiny networks: :func:`~kaleido_lib.ensemble.train_ensemble` against a loop of ``train_manifold``;
+2. the MNIST training step: its FLOP rate against a large matrix product (the ceiling);
+3. Kaleidoscopic sampling: its rate against a bare loop of forward passes.
+"""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -105,3 +113,448 @@ def bench_table(results: list[BenchResult]) -> str:
             f"| {r.loop_models_per_s:.3g} | {r.ensemble_models_per_s:.3g} | {r.speedup:.1f}× |"
         )
     return "\n".join(lines)
+
+
+# --- the machine ------------------------------------------------------------------------------------------
+
+
+def describe_machine(device: torch.device | str = "cpu") -> dict[str, Any]:
+    """What a timing depends on: CPU model and cores, torch threads and version, BLAS, and the GPU if used."""
+    import os
+    import platform
+
+    device = torch.device(device)
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):  # noqa: SIM115 - Linux only, best effort
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = "MKL" if torch.backends.mkl.is_available() else "other"
+    info: dict[str, Any] = dict(cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
+                                torch=torch.__version__, blas=blas, python=platform.python_version(),
+                                device=str(device))
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _check_count(name: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return value
+
+
+def best_time(fns: dict[str, Callable[[], object]], repeats: int, device: torch.device | str = "cpu") -> dict[str, float]:
+    """Seconds of each zero-argument function, the fastest of ``repeats`` calls, the functions taking turns.
+
+    Taking turns (a, b, c, a, b, c, ...) and keeping each one's fastest call makes ratios
+    between them robust to load that comes and goes on the machine.
+    """
+    _check_count("repeats", repeats)
+    device = torch.device(device)
+    best = {k: float("inf") for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            _sync(device)
+            t0 = time.perf_counter()
+            fn()
+            _sync(device)
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return best
+
+
+def matmul_flop_rate(n: int = 4096, *, dtype: torch.dtype = torch.float32, device: torch.device | str = "cpu",
+                     repeats: int = 3) -> float:
+    """FLOP/s of the fastest of ``repeats`` n×n by n×n matrix products (after one warm-up): the machine's ceiling."""
+    _check_count("n", n, 16)
+    device = torch.device(device)
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(n, n, generator=g).to(device, dtype)
+    b = torch.randn(n, n, generator=g).to(device, dtype)
+    torch.mm(a, b)
+    t = best_time({"mm": lambda: torch.mm(a, b)}, repeats, device)["mm"]
+    return 2.0 * n**3 / t
+
+
+def training_flops(model: torch.nn.Module, xb: torch.Tensor) -> int:
+    """FLOPs of one forward and backward pass of the x → x MSE loss on the batch xb, as torch counts them."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        loss = torch.mean((model(xb) - xb) ** 2)
+        loss.backward()
+    model.zero_grad(set_to_none=True)
+    return int(counter.get_total_flops())
+
+
+# --- the MNIST training step ----------------------------------------------------------------------------------
+
+STEP_VARIANTS = ("project", "foreach_adam", "fused_adam", "single_tensor_adam", "grads_kept", "flush_denormal",
+                 "compile")
+"""Ways of running the MNIST training step: ``project`` is :func:`kaleido_lib.train.train_steps` itself;
+the others are its loop with one change each: Adam's foreach, fused or single-tensor kernel (one of them
+is the project's, :data:`kaleido_lib.train.STEP_ADAM`), gradient buffers kept between steps instead of
+freed, denormal numbers flushed to zero, ``torch.compile`` of the model."""
+
+
+@dataclass
+class StepBench:
+    """Seconds per training step of the MNIST MLP for each variant, with the FLOPs of a step and the ceiling."""
+
+    depth: int
+    width: int
+    batch_size: int
+    steps: int
+    repeats: int
+    flops_per_step: int
+    matmul_flop_rate: float
+    gemm_only_s: float  # the step's own matrix products alone, same shapes
+    s_per_step: dict[str, float]
+    compile_s: float | None = None  # one-off compile time of the compile variant
+
+    def flop_rate(self, variant: str = "project") -> float:
+        """Achieved FLOP/s of a variant."""
+        return self.flops_per_step / self.s_per_step[variant]
+
+    def share_of_ceiling(self, variant: str = "project") -> float:
+        """Achieved FLOP rate over the large-matmul ceiling."""
+        return self.flop_rate(variant) / self.matmul_flop_rate
+
+    @property
+    def gemm_only_share(self) -> float:
+        """FLOP rate of the step's matrix products alone over the ceiling: what the shapes allow at best."""
+        return self.flops_per_step / self.gemm_only_s / self.matmul_flop_rate
+
+
+def _step_loop(model: torch.nn.Module, opt: torch.optim.Optimizer, X: torch.Tensor, batch_size: int,
+               generator: torch.Generator, set_to_none: bool = True) -> Callable[[int], None]:
+    n = X.shape[0]
+
+    def run(steps: int) -> None:
+        for _ in range(steps):
+            xb = X[torch.randperm(n, generator=generator)[:batch_size].to(X.device)]
+            loss = torch.mean((model(xb) - xb) ** 2)
+            opt.zero_grad(set_to_none=set_to_none)
+            loss.backward()
+            opt.step()
+            float(loss.detach())  # the project's loop reads every loss, so every variant does
+
+    return run
+
+
+def _gemm_only(model: torch.nn.Module, batch_size: int, device: torch.device) -> Callable[[], None]:
+    """The forward, input-gradient and weight-gradient products of every Linear layer, on random operands."""
+    g = torch.Generator().manual_seed(0)
+    ops = []
+    for i, lin in enumerate(m for m in model.modules() if isinstance(m, torch.nn.Linear)):
+        out_f, in_f = lin.weight.shape
+        a = torch.randn(batch_size, in_f, generator=g).to(device)
+        go = torch.randn(batch_size, out_f, generator=g).to(device)
+        ops.append((lin.weight.detach(), a, go, i > 0))  # the first layer needs no input gradient
+
+    def run() -> None:
+        for w, a, go, needs_dx in ops:
+            torch.mm(a, w.t())
+            if needs_dx:
+                torch.mm(go, w)
+            torch.mm(go.t(), a)
+
+    return run
+
+
+def time_mnist_step(
+    X: torch.Tensor,
+    *,
+    depth: int = 10,
+    width: int = 500,
+    batch_size: int = 1000,
+    lr: float = 1e-4,
+    steps: int = 10,
+    repeats: int = 3,
+    variants: Sequence[str] = STEP_VARIANTS,
+    ceiling_n: int = 4096,
+    seed: int = 0,
+) -> StepBench:
+    """Time ``steps`` training steps of the MNIST MLP (tanh) on X (n, 784) per variant, best of ``repeats`` turns.
+
+    ``project`` is :func:`kaleido_lib.train.train_steps` itself, timed for ``steps + 1`` steps and
+    for one step, the difference giving the per-step time net of its once-per-call set-up (input
+    check, optimiser creation).  Every variant starts from the same weights; one warm-up call of ``steps`` steps each
+    precedes the timing (and absorbs ``torch.compile``'s one-off compile, reported apart).
+    The ceiling is the FLOP rate of a ``ceiling_n``-square matrix product in the same dtype,
+    measured in the same run.
+    """
+    from . import models, train
+
+    if not isinstance(X, torch.Tensor) or X.ndim != 2:
+        raise ValueError(f"X must be a tensor of shape (n, D); got {getattr(X, 'shape', type(X).__name__)}")
+    for name, v in (("depth", depth), ("width", width), ("batch_size", batch_size), ("steps", steps),
+                    ("repeats", repeats)):
+        _check_count(name, v)
+    bad = [v for v in variants if v not in STEP_VARIANTS]
+    if bad or "project" not in variants:
+        raise ValueError(f"variants must include 'project' and come from {list(STEP_VARIANTS)}; got {list(variants)}")
+    device = X.device
+    seed_everything(seed)
+    base = models.make_mlp(X.shape[1], depth, width, "tanh").to(device)
+    state = {k: v.clone() for k, v in base.state_dict().items()}
+    flops = training_flops(base, X[:batch_size])
+
+    fns: dict[str, Callable[[], object]] = {}
+    compile_s = None
+    for v in variants:
+        model = models.make_mlp(X.shape[1], depth, width, "tanh").to(device)
+        model.load_state_dict(state)
+        g = torch.Generator().manual_seed(seed)
+        if v == "project":
+            def fn(model=model, g=g):  # one more step than the others: its first absorbs the once-per-call set-up
+                train.train_steps(model, X, steps=steps + 1, lr=lr, batch_size=batch_size, generator=g)
+
+            def setup(model=model, g=g):  # the set-up (input check, optimiser) and one step
+                train.train_steps(model, X, steps=1, lr=lr, batch_size=batch_size, generator=g)
+
+            fns["project_setup"] = setup
+        else:
+            kernel = v.removesuffix("_adam") if v.endswith("_adam") else train.STEP_ADAM
+            opt = train.make_adam(model.parameters(), lr, kernel)
+            net = torch.compile(model) if v == "compile" else model
+            loop = _step_loop(net, opt, X, batch_size, g, set_to_none=v != "grads_kept")
+            if v == "flush_denormal":
+                def fn(loop=loop):
+                    torch.set_flush_denormal(True)
+                    try:
+                        loop(steps)
+                    finally:
+                        torch.set_flush_denormal(False)
+            else:
+                def fn(loop=loop):
+                    loop(steps)
+        t0 = time.perf_counter()
+        fn()  # warm-up (and compile)
+        if v == "compile":
+            compile_s = time.perf_counter() - t0
+        fns[v] = fn
+    gemm = _gemm_only(base, batch_size, device)
+    fns["gemm_only"] = lambda: [gemm() for _ in range(steps)]
+    best = best_time(fns, repeats, device)
+    ceiling = matmul_flop_rate(ceiling_n, dtype=X.dtype, device=device)
+    per = {v: best[v] / steps for v in variants}
+    per["project"] = (best["project"] - best.pop("project_setup")) / steps  # net of the once-per-call set-up
+    return StepBench(depth, width, min(batch_size, X.shape[0]), steps, repeats, flops, ceiling,
+                     best["gemm_only"] / steps, per, compile_s)
+
+
+# --- sampling -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SamplingBench:
+    """Seconds per run (one application of f to every sample) of bare iteration and of the project's samplers."""
+
+    n_samples: int
+    n_steps: int
+    repeats: int
+    eps: float
+    s_per_run: dict[str, float]
+
+    def iterates_per_s(self, variant: str) -> float:
+        """Samples advanced by one run per second."""
+        return self.n_samples / self.s_per_run[variant]
+
+    def share_of_bare(self, variant: str) -> float:
+        """A variant's rate over the bare forward loop's rate (1 = no overhead)."""
+        return self.s_per_run["bare"] / self.s_per_run[variant]
+
+
+SAMPLING_VARIANTS = ("bare", "iterate", "snapshots", "trajectory")
+"""``bare``: x = f(x) in a no-grad loop; ``iterate``: :func:`kaleido_lib.sampling.iterate` with ε noise;
+``snapshots``: :func:`kaleido_lib.sampling.sampling_snapshots` as the MNIST chapter runs it (ε noise, the
+mean step size at every run, copies kept at the chapter's runs); ``trajectory``:
+:func:`kaleido_lib.sampling.kaleidoscopic_sampling`, every run stored."""
+
+
+def time_sampling(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    z: torch.Tensor,
+    n_steps: int,
+    *,
+    out_act: str = "tanh",
+    eps: float = 0.01,
+    repeats: int = 3,
+    seed: int = 0,
+) -> SamplingBench:
+    """Time ``n_steps`` runs of Eq. 2 from z (n, D) for each of :data:`SAMPLING_VARIANTS`, best of ``repeats`` turns."""
+    from . import sampling
+
+    _check_count("n_steps", n_steps)
+    _check_count("repeats", repeats)
+
+    @torch.no_grad()
+    def bare():
+        x = z
+        for _ in range(n_steps):
+            x = f(x)
+        return x
+
+    def it():
+        g = torch.Generator().manual_seed(seed)
+        for _x in sampling.iterate(f, z, n_steps, out_act=out_act, eps=eps, generator=g):
+            pass
+
+    keep = sampling.checkpoint_runs(n_steps)
+
+    def snaps():
+        g = torch.Generator().manual_seed(seed)
+        sampling.sampling_snapshots(f, z, keep, out_act=out_act, eps=eps, generator=g)
+
+    def traj():
+        g = torch.Generator().manual_seed(seed)
+        sampling.kaleidoscopic_sampling(f, z, n_steps, out_act=out_act, eps=eps, generator=g)
+
+    fns = {"bare": bare, "iterate": it, "snapshots": snaps, "trajectory": traj}
+    bare()  # warm-up
+    best = best_time(fns, repeats, z.device)
+    return SamplingBench(z.shape[0], n_steps, repeats, eps, {k: v / n_steps for k, v in best.items()})
+
+
+# --- tables, records and claims ------------------------------------------------------------------------------
+
+
+def best_speedups(names: Sequence[str], runs: Sequence[BenchResult]) -> dict[tuple[str, int], float]:
+    """Per (setting name, ensemble size): the fastest ensemble over the fastest loop, each at its best thread count."""
+    if len(names) != len(runs):
+        raise ValueError(f"names and runs must have the same length; got {len(names)} and {len(runs)}")
+    best: dict[tuple[str, int], dict[str, float]] = {}
+    for n, r in zip(names, runs):
+        b = best.setdefault((n, r.n_models), {"loop": 0.0, "ensemble": 0.0})
+        b["loop"] = max(b["loop"], r.loop_models_per_s)
+        b["ensemble"] = max(b["ensemble"], r.ensemble_models_per_s)
+    return {k: b["ensemble"] / b["loop"] for k, b in best.items()}
+
+
+def step_table(r: StepBench) -> str:
+    """The MNIST step variants as a markdown table: time, FLOP rate, share of the ceiling, speed against project."""
+    lines = ["| variant | ms per step | GFLOP/s | share of ceiling | speed vs project |", "|---|---|---|---|---|"]
+    for v, s in r.s_per_step.items():
+        lines.append(f"| {v} | {s * 1e3:.1f} | {r.flop_rate(v) / 1e9:.0f} | {r.share_of_ceiling(v):.0%} "
+                     f"| {r.s_per_step['project'] / s:.2f}× |")
+    lines.append(f"| GEMMs alone | {r.gemm_only_s * 1e3:.1f} | {r.flops_per_step / r.gemm_only_s / 1e9:.0f} "
+                 f"| {r.gemm_only_share:.0%} | {r.s_per_step['project'] / r.gemm_only_s:.2f}× |")
+    note = f"\n\n{r.flops_per_step / 1e9:.2f} GFLOP per step (batch {r.batch_size}, depth {r.depth}, width {r.width})"
+    if r.compile_s is not None:
+        note += f"; `torch.compile` took {r.compile_s:.0f} s once, before the timing"
+    return "\n".join(lines) + note
+
+
+def sampling_table(r: SamplingBench) -> str:
+    """The samplers as a markdown table: time per run, iterates per second, share of the bare rate."""
+    lines = ["| sampler | ms per run | iterates/s | share of bare |", "|---|---|---|---|"]
+    for v, s in r.s_per_run.items():
+        lines.append(f"| {v} | {s * 1e3:.2f} | {r.iterates_per_s(v):,.0f} | {r.share_of_bare(v):.0%} |")
+    return "\n".join(lines) + f"\n\n{r.n_samples} samples, {r.n_steps} runs per call, ε = {r.eps}"
+
+
+def recorded_timings(book_dir: str | Path) -> dict[str, dict]:
+    """The wall times recorded on this checkout: chapters per profile (timings.json) and commands."""
+    import json
+
+    book_dir = Path(book_dir)
+    out = {}
+    for key, name in (("chapters", "timings.json"), ("commands", "command_timings.json")):
+        p = book_dir / name
+        out[key] = json.loads(p.read_text()) if p.exists() else {}
+    return out
+
+
+def end_to_end_table(timings: dict[str, dict], chapters: Sequence[str]) -> str:
+    """Markdown: the recorded command times, then seconds per chapter in each profile, with totals."""
+    cmds = timings.get("commands", {})
+    lines = ["| command | wall time | when | cores | status |", "|---|---|---|---|---|"]
+    for name, rec in sorted(cmds.items()):
+        lines.append(f"| `{name}` | {rec['seconds'] / 60:.1f} min | {rec.get('when', '')} | {rec.get('cores', '')} "
+                     f"| {rec.get('status', '')} |")
+    if not cmds:
+        lines.append("| (none recorded on this machine yet) | | | | |")
+    chap = timings.get("chapters", {})
+    lines += ["", "| chapter | `ci` profile (s) | `paper` profile (s) |", "|---|---|---|"]
+    total = {"ci": 0.0, "paper": 0.0}
+    for name in chapters:
+        t = chap.get(name, {})
+        cells = []
+        for p in ("ci", "paper"):
+            if p in t:
+                total[p] += t[p]
+                cells.append(f"{t[p]:.0f}")
+            else:
+                cells.append("not run yet")
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    lines.append(f"| **all chapters recorded** | **{total['ci'] / 60:.1f} min** | **{total['paper'] / 60:.1f} min** |")
+    return "\n".join(lines)
+
+
+def suite_claims(
+    speedup: dict[tuple[str, int], float],
+    agree: dict[str, float],
+    step: StepBench,
+    samp: SamplingBench,
+    targets: dict[str, float],
+    *,
+    repeats: dict[str, int],
+    thread_counts: Sequence[int],
+) -> list:
+    """The suite's targets as scoreboard claims: holds when met, partly within a factor of the target, else fails."""
+    from .results import Claim, spread, verdict_from_share
+
+    not_paper = "(a target of this book, not a claim of the paper)"
+    claims = []
+    t = targets["ensemble"]
+    for name in dict.fromkeys(n for n, _ in speedup):
+        big = [x for (n, E), x in speedup.items() if n == name and E >= 64]
+        if not big:
+            continue
+        x = min(big)
+        claims.append(Claim(
+            id=f"ensemble_speedup_{'fig03' if '3' in name else 'fig05'}",
+            claim=f"The ensemble trainer trains >= {t:.0f}x more models per second than a loop ({name} setting)",
+            paper=not_paper, measure="smallest speed-up over ensembles of 64 or more", measured=spread([x]),
+            criterion=f">= {t:.0f}x", share_pass=float(x >= t),
+            verdict="holds" if x >= t else "partly" if x >= t / 5 else "fails",
+            notes=(f"best of {repeats['ensemble']} measurement(s), each side at its best of {list(thread_counts)} "
+                   f"thread(s); partly: at least {t / 5:.0f}x")))
+    ok = sum(v < 1e-5 for v in agree.values()) / len(agree)
+    claims.append(Claim(
+        id="ensemble_matches_lone_runs", claim="An ensemble member and a lone run from the same seed agree",
+        paper="(a requirement of this book, not a claim of the paper)",
+        measure="largest |loss difference| over the loss history", measured=spread(list(agree.values())),
+        criterion="below 1e-5 in every setting", share_pass=ok, verdict=verdict_from_share(ok, holds=1.0)))
+    t = targets["step"]
+    share = step.share_of_ceiling("project")
+    best_v = max(step.s_per_step, key=step.share_of_ceiling)
+    claims.append(Claim(
+        id="mnist_step_flop_rate", claim=f"The MNIST training step runs at >= {t:.0%} of the machine's matmul ceiling",
+        paper=not_paper, measure="achieved FLOP rate / large-matmul FLOP rate (the book's trainer)",
+        measured=spread([share]), criterion=f">= {t:.0%}", share_pass=float(share >= t),
+        verdict="holds" if share >= t else "partly" if share >= t / 2 else "fails",
+        notes=(f"{step.matmul_flop_rate / 1e9:.0f} GFLOP/s ceiling; the step's GEMMs alone reach "
+               f"{step.gemm_only_share:.0%}; best variant {best_v} {step.share_of_ceiling(best_v):.0%}; "
+               f"best of {repeats['step']}; partly: at least half the target"),
+        extra={"gemm_only_share": step.gemm_only_share, "best_variant": best_v,
+               "shares": {v: step.share_of_ceiling(v) for v in step.s_per_step}}))
+    t = targets["sampling"]
+    share = samp.share_of_bare("snapshots")
+    claims.append(Claim(
+        id="sampling_overhead", claim=f"Kaleidoscopic sampling runs at >= {t:.0%} of the rate of bare forward passes",
+        paper=not_paper, measure="iterates/s of the MNIST chapter's sampler / iterates/s of a bare loop",
+        measured=spread([share]), criterion=f">= {t:.0%}", share_pass=float(share >= t),
+        verdict="holds" if share >= t else "partly" if share >= t / 2 else "fails",
+        notes=f"{samp.n_samples} samples, {samp.n_steps} runs, best of {repeats['sampling']}",
+        extra={"shares": {v: samp.share_of_bare(v) for v in samp.s_per_run}}))
+    return claims

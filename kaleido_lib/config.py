@@ -284,9 +284,12 @@ def data_source() -> Param:
     return Param(allowed, check)
 
 
-def name_list(options: Sequence[str] | None = None, what: str = "names") -> Param:
-    """A non-empty list of distinct non-empty strings (from ``options`` when given); a single name is accepted."""
+def name_list(options: Sequence[str] | None = None, what: str = "names", required: Sequence[str] = ()) -> Param:
+    """A non-empty list of distinct non-empty strings (from ``options`` when given, holding ``required``);
+    a single name is accepted."""
     allowed = f"a non-empty list of distinct {what}" + (f" from {list(options)}" if options is not None else "")
+    if required:
+        allowed += f" that includes {list(required)}"
 
     def check(v: Any) -> list[str]:
         v = _maybe_parse(v)
@@ -294,7 +297,8 @@ def name_list(options: Sequence[str] | None = None, what: str = "names") -> Para
             v = [v]
         if (not isinstance(v, (list, tuple)) or not v or len(set(v)) != len(v)
                 or not all(isinstance(c, str) and c.strip() for c in v)
-                or (options is not None and any(c not in options for c in v))):
+                or (options is not None and any(c not in options for c in v))
+                or any(r not in v for r in required)):
             raise ValueError(allowed)
         return list(v)
 

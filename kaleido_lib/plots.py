@@ -711,3 +711,20 @@ def training_curve(
     ax.set_xlabel("training step")
     ax.set_ylabel("training loss (MSE)")
     ax.legend(fontsize=7)
+
+
+def bench_bars(shares: dict[str, float], *, target: float, ylabel: str, title: str) -> plt.Figure:
+    """Bars of measured shares (of a ceiling or a baseline) per variant, with the target as a dashed line."""
+    if not shares:
+        raise ValueError("shares must not be empty")
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(shares)), 3.2))
+    names = list(shares)
+    ax.bar(names, [shares[n] for n in names], color=["tab:blue" if shares[n] >= target else "tab:gray" for n in names])
+    ax.axhline(target, color="k", ls="--", lw=0.8, label=f"target {target:.0%}")
+    ax.set_ylim(0, max(1.05, max(shares.values()) * 1.1))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig

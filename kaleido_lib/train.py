@@ -132,6 +132,20 @@ def _check_steps_args(steps: int, lr: float, batch_size: int) -> None:
         raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
 
 
+ADAM_KERNELS: dict[str, dict[str, bool]] = {
+    "foreach": {"foreach": True}, "fused": {"fused": True}, "single_tensor": {"foreach": False},
+}
+STEP_ADAM = "foreach"
+"""The Adam kernel of :func:`train_steps` (the image chapters' trainer); the performance chapter times the others."""
+
+
+def make_adam(params, lr: float, kernel: str = STEP_ADAM) -> torch.optim.Adam:
+    """``torch.optim.Adam`` with betas (0.9, 0.999) and the given kernel: 'foreach', 'fused' or 'single_tensor'."""
+    if kernel not in ADAM_KERNELS:
+        raise ValueError(f"kernel must be one of {list(ADAM_KERNELS)}; got {kernel!r}")
+    return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), **ADAM_KERNELS[kernel])
+
+
 def train_steps(
     model: nn.Module,
     X: torch.Tensor,
@@ -153,7 +167,7 @@ def train_steps(
     _check_steps_args(steps, lr, batch_size)
     n = X.shape[0]
     batch_size = min(batch_size, n)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999))
+    opt = make_adam(model.parameters(), lr)
     losses = torch.empty(steps)
     it = range(steps)
     if progress:

@@ -1,0 +1,104 @@
+"""The benchmark suite's measurements (kaleido_lib.bench), on tiny sizes: what they count and how they judge."""
+import math
+
+import pytest
+import torch
+
+from kaleido_lib import bench, config, models
+
+
+def test_training_flops_counts_every_product_of_the_step():
+    net = models.make_mlp(12, 2, 8, "tanh")
+    xb = torch.rand(10, 12)
+    # forward and weight gradient for all three Linear layers, input gradient for all but the first
+    layers = [(12, 8), (8, 8), (8, 12)]
+    expected = sum(2 * 10 * i * o * (3 if k > 0 else 2) for k, (i, o) in enumerate(layers))
+    assert bench.training_flops(net, xb) == expected
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_best_time_takes_turns_and_keeps_the_fastest():
+    order = []
+    t = bench.best_time({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, 3)
+    assert order == ["a", "b"] * 3 and set(t) == {"a", "b"} and all(0 <= v < 1 for v in t.values())
+    with pytest.raises(ValueError, match="repeats"):
+        bench.best_time({"a": lambda: None}, 0)
+
+
+def test_matmul_rate_is_a_positive_flop_rate():
+    r = bench.matmul_flop_rate(64, repeats=2)
+    assert math.isfinite(r) and r > 1e6
+
+
+def test_mnist_step_timing_on_a_tiny_net():
+    X = torch.rand(40, 12) * 2 - 1
+    r = bench.time_mnist_step(X, depth=2, width=8, batch_size=10, steps=2, repeats=1,
+                              variants=["project", "foreach_adam", "grads_kept"], ceiling_n=64)
+    assert set(r.s_per_step) == {"project", "foreach_adam", "grads_kept"}
+    assert all(math.isfinite(s) for s in r.s_per_step.values())
+    assert r.flops_per_step == bench.training_flops(models.make_mlp(12, 2, 8, "tanh"), X[:10])
+    assert r.share_of_ceiling("foreach_adam") == pytest.approx(r.flop_rate("foreach_adam") / r.matmul_flop_rate)
+    assert "project" in bench.step_table(r) and "GEMMs alone" in bench.step_table(r)
+    with pytest.raises(ValueError, match="variants"):
+        bench.time_mnist_step(X, variants=["fused_adam"])
+    with pytest.raises(ValueError, match="variants"):
+        bench.time_mnist_step(X, variants=["project", "turbo"])
+
+
+def test_sampling_timing_on_a_tiny_net():
+    f = models.make_mlp(6, 2, 8, "tanh")
+    r = bench.time_sampling(f, torch.rand(5, 6), 4, repeats=1)
+    assert set(r.s_per_run) == set(bench.SAMPLING_VARIANTS)
+    assert r.share_of_bare("bare") == 1.0 and r.iterates_per_s("bare") > 0
+    assert "snapshots" in bench.sampling_table(r)
+
+
+def _step(project_s, gemm_s=0.5, ceiling=10.0):
+    return bench.StepBench(depth=1, width=1, batch_size=1, steps=1, repeats=1, flops_per_step=10,
+                           matmul_flop_rate=ceiling, gemm_only_s=gemm_s, s_per_step={"project": project_s})
+
+
+def _samp(bare, snap):
+    return bench.SamplingBench(n_samples=10, n_steps=1, repeats=1, eps=0.01,
+                               s_per_run={"bare": bare, "snapshots": snap})
+
+
+@pytest.mark.parametrize("project_s, snap_s, step_verdict, samp_verdict", [
+    (1.0, 1.0, "holds", "holds"),  # 10 FLOP in 1 s against a ceiling of 10 FLOP/s: 100 %; no overhead
+    (1.5, 1.5, "partly", "partly"),  # 67 % of the ceiling; 67 % of the bare rate
+    (4.0, 4.0, "fails", "fails"),  # 25 %; 25 %
+])
+def test_suite_claims_judge_the_targets(project_s, snap_s, step_verdict, samp_verdict):
+    claims = bench.suite_claims({("Figure 3 (1D)", 64): 60.0, ("Figure 3 (1D)", 8): 1.0}, {"a": 1e-9},
+                                _step(project_s), _samp(1.0, snap_s), dict(ensemble=50.0, step=0.9, sampling=0.9),
+                                repeats=dict(ensemble=1, step=1, sampling=1), thread_counts=[1])
+    by_id = {c.id: c for c in claims}
+    assert by_id["ensemble_speedup_fig03"].verdict == "holds"  # the E = 8 run does not count
+    assert by_id["ensemble_matches_lone_runs"].verdict == "holds"
+    assert by_id["mnist_step_flop_rate"].verdict == step_verdict
+    assert by_id["sampling_overhead"].verdict == samp_verdict
+
+
+def test_best_speedups_pairs_each_side_at_its_best():
+    def run(loop_s, ens_s, th):
+        return bench.BenchResult(1, 2, 7, 5, "sigmoid", 10, 64, 2, th, loop_s, ens_s)
+
+    s = bench.best_speedups(["x", "x"], [run(1.0, 0.1, 1), run(0.5, 0.05, 2)])
+    assert s == {("x", 64): pytest.approx(0.5 / 0.05)}
+    with pytest.raises(ValueError, match="same length"):
+        bench.best_speedups(["x"], [])
+
+
+def test_end_to_end_table_says_what_was_not_run():
+    t = {"chapters": {"a": {"ci": 10.0}}, "commands": {"make test": {"seconds": 600.0, "when": "w", "cores": 2,
+                                                                      "status": "passed"}}}
+    md = bench.end_to_end_table(t, ["a", "b"])
+    assert "| `make test` | 10.0 min |" in md and "| b | not run yet | not run yet |" in md
+    assert "not run yet" in bench.end_to_end_table({}, ["a"]) and "none recorded" in bench.end_to_end_table({}, ["a"])
+
+
+def test_name_list_can_require_a_name():
+    check = config.name_list(["a", "b"], required=("a",))
+    assert check.check(["b", "a"]) == ["b", "a"]
+    with pytest.raises(ValueError, match="includes"):
+        check.check(["b"])
