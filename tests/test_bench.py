@@ -33,8 +33,8 @@ def test_matmul_rate_is_a_positive_flop_rate():
 def test_mnist_step_timing_on_a_tiny_net():
     X = torch.rand(40, 12) * 2 - 1
     r = bench.time_mnist_step(X, depth=2, width=8, batch_size=10, steps=2, repeats=1,
-                              variants=["project", "foreach_adam", "grads_kept"], ceiling_n=64)
-    assert set(r.s_per_step) == {"project", "foreach_adam", "grads_kept"}
+                              variants=["project", "foreach_adam", "grads_kept", "one_thread"], ceiling_n=64)
+    assert set(r.s_per_step) == {"project", "foreach_adam", "grads_kept", "one_thread"}
     assert all(math.isfinite(s) for s in r.s_per_step.values())
     assert r.flops_per_step == bench.training_flops(models.make_mlp(12, 2, 8, "tanh"), X[:10])
     assert r.share_of_ceiling("foreach_adam") == pytest.approx(r.flop_rate("foreach_adam") / r.matmul_flop_rate)
@@ -102,3 +102,15 @@ def test_name_list_can_require_a_name():
     assert check.check(["b", "a"]) == ["b", "a"]
     with pytest.raises(ValueError, match="includes"):
         check.check(["b"])
+
+
+@pytest.mark.parametrize("name, value", [
+    ("step_variants", ["fused_adam"]),  # the book's own trainer must be among them
+    ("step_variants", ["project", "turbo"]),
+    ("ensemble_sizes", [0]),
+    ("ceiling_n", 8),
+    ("sampling_steps", 0),
+    ("device", "tpu"),
+])
+def test_performance_chapter_rejects_bad_parameters(assert_stops_at_validation, name, value):
+    assert_stops_at_validation("performance", name, value)
