@@ -1,13 +1,14 @@
 # The two commands of this project (see README.md):
 #   make book [PROFILE=paper|ci]   set up .venv, execute every chapter, build the HTML book
 #   make test                      set up .venv, unit tests + notebooks (ci profile) + the built book
+#   make bench [PROFILE=paper|ci]  set up .venv, run the benchmark suite (benchmarks/), write its page
 PROFILE ?= paper
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test reference venv clean
+.PHONY: book test bench reference venv clean
 
 venv: $(STAMP)
 
@@ -21,14 +22,14 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 book: $(STAMP)
 	$(VPY) -m kaleido_lib.build book --profile $(PROFILE)
 
-# Unit tests, then nbval over every chapter in the ci profile against the stored reference outputs,
-# then the ci-profile book built into _build/citest and checked in headless Chromium.
+# Unit tests and nbval over every chapter in the ci profile (against the stored reference outputs), side by
+# side with the ci-profile book built into _build/citest, whose pages are then checked in headless Chromium.
 test: $(STAMP)
-	@status=0; \
-	$(VPY) -m kaleido_lib.build book --profile ci --root _build/citest || status=1; \
-	$(VPY) -m kaleido_lib.build nbval-prepare --dest _build/nbval || status=1; \
-	KALEIDO_TEST_BOOK=_build/citest/_build/html $(VPY) -m pytest tests _build/nbval --nbval-lax -p nbval || status=1; \
-	exit $$status
+	$(VPY) -m kaleido_lib.build test
+
+# The benchmark suite (benchmarks/README.md): the performance chapter in PROFILE, its page and results.
+bench: $(STAMP)
+	$(VPY) benchmarks/run.py --profile $(PROFILE)
 
 # Re-record the ci-profile outputs of the check cells (review the diff before committing).
 reference: $(STAMP)

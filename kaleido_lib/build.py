@@ -3,11 +3,13 @@
     python -m kaleido_lib.build book [--profile paper|ci] [--root DIR] [--only NAME ...]
     python -m kaleido_lib.build nbval-prepare [--dest DIR]
     python -m kaleido_lib.build reference [--only NAME ...]
+    python -m kaleido_lib.build test
 
 ``book`` converts every jupytext notebook in notebooks/ and executes it with papermill into a
 staging folder; only a run that succeeds replaces ``<root>/book/<name>.ipynb`` and its results and
 figures, so a failed run never destroys a previous good output.  Then it renders the scoreboard,
 builds the HTML with Jupyter Book (warnings are errors) and prints the scoreboard's summary.
+``test`` is ``make test``: the ci book and the test suite side by side, then the built pages checked.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from .results import load_results, scoreboard_markdown, summary_line
 from .utils import atomic_write_bytes, atomic_write_json, repo_root
 
 CHECK = "# NBVAL_CHECK_OUTPUT"
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # make test runs two processes on the cores
 BOOK_FILES = ("_config.yml", "_toc.yml")
 
 
@@ -64,8 +67,9 @@ def _out_dir_env(path: Path):
             os.environ["KALEIDO_OUT_DIR"] = old
 
 
-def execute(src: Path, book_dir: Path, profile: str) -> tuple[bool, float, Path | None]:
-    """Execute one chapter into book_dir/.staging; on success move it and its outputs into book_dir."""
+def execute(src: Path, book_dir: Path, profile: str, extra: dict | None = None) -> tuple[bool, float, Path | None]:
+    """Execute one chapter into book_dir/.staging (with ``extra`` parameters); on success move it and its outputs
+    into book_dir."""
     import papermill as pm
 
     name = src.stem
@@ -77,7 +81,7 @@ def execute(src: Path, book_dir: Path, profile: str) -> tuple[bool, float, Path 
     try:
         with _out_dir_env(staging):  # not a parameter, so no build path shows in the book's pages
             pm.execute_notebook(
-                _read(src), str(out_nb), parameters={"profile": profile},
+                _read(src), str(out_nb), parameters={"profile": profile, **(extra or {})},
                 kernel_name="python3", cwd=str(src.parent), progress_bar=True,
             )
     except Exception:  # noqa: BLE001 - any failure is reported with its log, never raised past the build
@@ -98,6 +102,21 @@ def execute(src: Path, book_dir: Path, profile: str) -> tuple[bool, float, Path 
     shutil.move(out_nb, book_dir / f"{name}.ipynb")
     shutil.rmtree(staging, ignore_errors=True)
     return True, seconds, None
+
+
+@contextlib.contextmanager
+def _env(values: dict[str, str]):
+    """Set environment variables (seen by the kernels started inside), restoring them afterwards."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _timings_path() -> Path:
@@ -191,8 +210,8 @@ def cmd_reference(args: argparse.Namespace) -> int:
     for src in notebooks(args.only):
         out_nb = tmp / f"{src.stem}.ipynb"
         tmp.mkdir(parents=True, exist_ok=True)
-        print(f"reference run of {src.name} (profile ci) ...", flush=True)
-        with _out_dir_env(tmp / src.stem):
+        print(f"reference run of {src.name} (profile ci, one thread as in make test) ...", flush=True)
+        with _out_dir_env(tmp / src.stem), _env(ONE_THREAD):
             nb = pm.execute_notebook(
                 _read(src), str(out_nb), parameters={"profile": "ci"},
                 kernel_name="python3", cwd=str(src.parent), progress_bar=True,
@@ -242,6 +261,55 @@ def cmd_nbval_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_timings_path() -> Path:
+    """Wall times of the project's commands (make test, make bench) recorded on this checkout."""
+    return repo_root() / "book" / "command_timings.json"
+
+
+def record_command_time(command: str, seconds: float, **extra) -> None:
+    """Add one wall-time record of ``command`` to :func:`command_timings_path` (atomically)."""
+    path = command_timings_path()
+    records = json.loads(path.read_text()) if path.exists() else {}
+    records[command] = {"seconds": round(seconds, 1), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                        "cores": os.cpu_count(), **extra}
+    atomic_write_json(path, records)
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """``make test``: the ci book build and pytest (unit tests + nbval) run side by side, one thread each,
+    then the built book's pages are checked; the wall time of each part is recorded."""
+    repo = repo_root()
+    t0 = time.perf_counter()
+    env = dict(os.environ, **ONE_THREAD)  # two processes on the cores, not two times all threads
+    status = cmd_nbval_prepare(argparse.Namespace(dest=str(repo / "_build" / "nbval"), only=None))
+    log_path = repo / "_build" / "citest.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    book_cmd = [sys.executable, "-m", "kaleido_lib.build", "book", "--profile", "ci", "--root", "_build/citest"]
+    test_cmd = [sys.executable, "-m", "pytest", "tests", "_build/nbval", "--nbval-lax", "-p", "nbval",
+                "--ignore=tests/test_book_html.py"]
+    print("building the ci book into _build/citest (log: _build/citest.log) while the tests run ...", flush=True)
+    with open(log_path, "w") as log:
+        book = subprocess.Popen(book_cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=repo)
+        try:
+            rc_tests = subprocess.run(test_cmd, env=env, cwd=repo, check=False).returncode
+        finally:
+            rc_book = book.wait()
+    t_side = time.perf_counter() - t0
+    print(f"\n--- the ci book build (exit {rc_book}) ---", flush=True)
+    print(log_path.read_text(errors="replace"), flush=True)
+    html_env = dict(os.environ, KALEIDO_TEST_BOOK="_build/citest/_build/html")
+    rc_html = subprocess.run([sys.executable, "-m", "pytest", "tests/test_book_html.py"], env=html_env, cwd=repo,
+                             check=False).returncode
+    seconds = time.perf_counter() - t0
+    status = 1 if status or rc_book or rc_tests or rc_html else 0
+    record_command_time("make test", seconds, status="passed" if status == 0 else "failed",
+                        side_by_side_s=round(t_side, 1))
+    print(f"make test: {'passed' if status == 0 else 'FAILED'} in {seconds:.0f} s "
+          f"(book {'ok' if rc_book == 0 else 'FAILED'}, tests {'ok' if rc_tests == 0 else 'FAILED'}, "
+          f"pages {'ok' if rc_html == 0 else 'FAILED'})", flush=True)
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m kaleido_lib.build", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -254,8 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     n = sub.add_parser("nbval-prepare", help="write ci-profile notebooks with reference outputs for nbval")
     n.add_argument("--dest", default=str(repo_root() / "_build" / "nbval"))
     n.add_argument("--only", nargs="*", default=None)
+    sub.add_parser("test", help="make test: the ci book and the tests side by side, then the built pages")
     args = ap.parse_args(argv)
-    return {"book": cmd_book, "reference": cmd_reference, "nbval-prepare": cmd_nbval_prepare}[args.cmd](args)
+    cmds = {"book": cmd_book, "reference": cmd_reference, "nbval-prepare": cmd_nbval_prepare, "test": cmd_test}
+    return cmds[args.cmd](args)
 
 
 if __name__ == "__main__":
