@@ -36,4 +36,4 @@ reference: $(STAMP)
 	$(VPY) -m kaleido_lib.build reference
 
 clean:
-	rm -rf _build book/*.ipynb book/results book/figures book/.staging book/timings.json
+	rm -rf _build book/*.ipynb book/results book/figures book/.staging book/timings.json book/command_timings.json
