@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -198,11 +198,12 @@ def training_flops(model: torch.nn.Module, xb: torch.Tensor) -> int:
 # --- the MNIST training step ----------------------------------------------------------------------------------
 
 STEP_VARIANTS = ("project", "foreach_adam", "fused_adam", "single_tensor_adam", "grads_kept", "flush_denormal",
-                 "compile")
+                 "compile", "one_thread")
 """Ways of running the MNIST training step: ``project`` is :func:`kaleido_lib.train.train_steps` itself;
 the others are its loop with one change each: Adam's foreach, fused or single-tensor kernel (one of them
 is the project's, :data:`kaleido_lib.train.STEP_ADAM`), gradient buffers kept between steps instead of
-freed, denormal numbers flushed to zero, ``torch.compile`` of the model."""
+freed, denormal numbers flushed to zero, ``torch.compile`` of the model, one intra-op thread instead of
+torch's default (how well the step uses the cores)."""
 
 
 @dataclass
@@ -219,6 +220,7 @@ class StepBench:
     gemm_only_s: float  # the step's own matrix products alone, same shapes
     s_per_step: dict[str, float]
     compile_s: float | None = None  # one-off compile time of the compile variant
+    unavailable: dict[str, str] = field(default_factory=dict)  # variants that could not run here, and why
 
     def flop_rate(self, variant: str = "project") -> float:
         """Achieved FLOP/s of a variant."""
@@ -232,6 +234,12 @@ class StepBench:
     def gemm_only_share(self) -> float:
         """FLOP rate of the step's matrix products alone over the ceiling: what the shapes allow at best."""
         return self.flops_per_step / self.gemm_only_s / self.matmul_flop_rate
+
+
+def _why(err: Exception) -> str:
+    """An error in one line: its type and the first line of its message."""
+    first = str(err).splitlines()[0][:200] if str(err) else ""
+    return f"{type(err).__name__}: {first}"
 
 
 def _step_loop(model: torch.nn.Module, opt: torch.optim.Optimizer, X: torch.Tensor, batch_size: int,
@@ -310,6 +318,7 @@ def time_mnist_step(
 
     fns: dict[str, Callable[[], object]] = {}
     compile_s = None
+    unavailable: dict[str, str] = {}
     for v in variants:
         model = models.make_mlp(X.shape[1], depth, width, "tanh").to(device)
         model.load_state_dict(state)
@@ -325,7 +334,11 @@ def time_mnist_step(
         else:
             kernel = v.removesuffix("_adam") if v.endswith("_adam") else train.STEP_ADAM
             opt = train.make_adam(model.parameters(), lr, kernel)
-            net = torch.compile(model) if v == "compile" else model
+            try:
+                net = torch.compile(model) if v == "compile" else model
+            except Exception as err:  # noqa: BLE001 - reported below, like a failing first call
+                unavailable[v] = _why(err)
+                continue
             loop = _step_loop(net, opt, X, batch_size, g, set_to_none=v != "grads_kept")
             if v == "flush_denormal":
                 def fn(loop=loop):
@@ -334,11 +347,25 @@ def time_mnist_step(
                         loop(steps)
                     finally:
                         torch.set_flush_denormal(False)
+            elif v == "one_thread":
+                def fn(loop=loop):
+                    before = torch.get_num_threads()
+                    torch.set_num_threads(1)
+                    try:
+                        loop(steps)
+                    finally:
+                        torch.set_num_threads(before)
             else:
                 def fn(loop=loop):
                     loop(steps)
         t0 = time.perf_counter()
-        fn()  # warm-up (and compile)
+        try:
+            fn()  # warm-up (and compile)
+        except Exception as err:  # noqa: BLE001 - torch.compile needs a C++ compiler; without one, say so
+            if v != "compile":
+                raise
+            unavailable[v] = _why(err)
+            continue
         if v == "compile":
             compile_s = time.perf_counter() - t0
         fns[v] = fn
@@ -346,10 +373,10 @@ def time_mnist_step(
     fns["gemm_only"] = lambda: [gemm() for _ in range(steps)]
     best = best_time(fns, repeats, device)
     ceiling = matmul_flop_rate(ceiling_n, dtype=X.dtype, device=device)
-    per = {v: best[v] / steps for v in variants}
+    per = {v: best[v] / steps for v in variants if v not in unavailable}
     per["project"] = (best["project"] - best.pop("project_setup")) / steps  # net of the once-per-call set-up
     return StepBench(depth, width, min(batch_size, X.shape[0]), steps, repeats, flops, ceiling,
-                     best["gemm_only"] / steps, per, compile_s)
+                     best["gemm_only"] / steps, per, compile_s, unavailable)
 
 
 # --- sampling -------------------------------------------------------------------------------------------------
@@ -451,6 +478,8 @@ def step_table(r: StepBench) -> str:
     note = f"\n\n{r.flops_per_step / 1e9:.2f} GFLOP per step (batch {r.batch_size}, depth {r.depth}, width {r.width})"
     if r.compile_s is not None:
         note += f"; `torch.compile` took {r.compile_s:.0f} s once, before the timing"
+    for v, why in r.unavailable.items():
+        note += f"; {v} could not run here ({why})"
     return "\n".join(lines) + note
 
 

@@ -114,3 +114,14 @@ def test_name_list_can_require_a_name():
 ])
 def test_performance_chapter_rejects_bad_parameters(assert_stops_at_validation, name, value):
     assert_stops_at_validation("performance", name, value)
+
+
+def test_a_variant_that_cannot_run_here_is_reported_not_fatal(monkeypatch):
+    def no_compiler(model):
+        raise RuntimeError("no C++ compiler\ndetails")
+
+    monkeypatch.setattr(torch, "compile", no_compiler)
+    r = bench.time_mnist_step(torch.rand(20, 6), depth=1, width=4, batch_size=5, steps=1, repeats=1,
+                              variants=["project", "compile"], ceiling_n=64)
+    assert set(r.s_per_step) == {"project"} and "no C++ compiler" in r.unavailable["compile"]
+    assert "compile could not run here" in bench.step_table(r)
