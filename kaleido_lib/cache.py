@@ -139,5 +139,8 @@ def _entry_lock(pt: Path) -> Iterator[None]:
 
 
 def environment_settings(device: torch.device) -> dict[str, str]:
-    """The parts of the environment that change trained weights: torch's version and the device type."""
-    return {"torch": torch.__version__.split("+")[0], "device": torch.device(device).type}
+    """The parts of the environment that change trained weights: torch's version, the device type and the
+    trainers' Adam kernel (:data:`kaleido_lib.train.STEP_ADAM`)."""
+    from .train import STEP_ADAM
+
+    return {"torch": torch.__version__.split("+")[0], "device": torch.device(device).type, "adam": STEP_ADAM}

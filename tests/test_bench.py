@@ -125,3 +125,14 @@ def test_a_variant_that_cannot_run_here_is_reported_not_fatal(monkeypatch):
                               variants=["project", "compile"], ceiling_n=64)
     assert set(r.s_per_step) == {"project"} and "no C++ compiler" in r.unavailable["compile"]
     assert "compile could not run here" in bench.step_table(r)
+
+
+def test_trainers_adam_kernel_is_fused_and_in_the_cache_key():
+    from kaleido_lib import cache, train
+
+    opt = train.make_adam(models.make_mlp(3, 1, 4).parameters(), 1e-3)
+    assert opt.defaults["fused"] is True and train.STEP_ADAM == "fused"
+    assert train.make_adam(models.make_mlp(3, 1, 4).parameters(), 1e-3, "foreach").defaults["foreach"] is True
+    assert cache.environment_settings(torch.device("cpu"))["adam"] == "fused"
+    with pytest.raises(ValueError, match="kernel"):
+        train.make_adam([], 1e-3, "turbo")
