@@ -1,4 +1,4 @@
-"""Trained-or-cached models for the image chapters: the kaleidoscope MLP and the digit classifier that judges it.
+"""Trained-or-cached models for the image chapters: the kaleidoscopes (MLP and others) and the digit classifier that judges them.
 
 Each function builds the full settings that shape the weights (data, architecture,
 optimiser, seed, torch version, device type), and returns
@@ -27,6 +27,66 @@ def _device_name(device: torch.device) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
+def trained_kaleidoscope(
+    X: torch.Tensor,
+    *,
+    kind: str,
+    arch: Mapping[str, Any],
+    data_tag: str,
+    out_act: str,
+    steps: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    device: torch.device,
+    side: int | None = None,
+    retrain: bool = False,
+    progress: bool = True,
+    cache_dir: str | os.PathLike | None = None,
+) -> cache.Cached:
+    """A kaleidoscope of :func:`kaleido_lib.models.make_kaleidoscope` trained on X (n, D) with
+    :func:`kaleido_lib.train.train_steps`, from the cache if there.
+
+    ``arch`` holds the architecture's arguments (mlp: depth, width); image architectures need ``side``
+    (the rows of X hold channels·side² values).  An MLP gets the settings and name of :func:`trained_mlp`,
+    so both share cache entries.
+    """
+    dim = int(X.shape[1])
+    arch = dict(arch)
+    if kind == "mlp":
+        channels = None
+        shape: dict[str, Any] = dict(dim=dim)
+        name = f"mlp-L{arch.get('depth')}-H{arch.get('width')}-s{seed}"
+    else:
+        if side is None or dim % (side * side):
+            raise ValueError(f"side must be given with rows of X holding channels·side² values; got side={side}, D={dim}")
+        channels = dim // (side * side)
+        shape = dict(side=side, channels=channels)  # the row length is channels·side²
+        tag = "-".join(f"{k}{int(v) if isinstance(v, bool) else v}" for k, v in sorted(arch.items()))
+        name = f"{kind}-{tag}-s{seed}"
+    settings: dict[str, Any] = dict(
+        kind=kind, data=data_tag, n_train=int(X.shape[0]), **shape, **arch,
+        out_act=out_act, steps=steps, lr=lr, batch_size=batch_size, seed=seed, **cache.environment_settings(device),
+    )
+
+    def build() -> torch.nn.Module:
+        seed_everything(seed)
+        if kind == "mlp":
+            return models.make_kaleidoscope("mlp", 1, channels=dim, out_act=out_act, **arch).to(device)
+        return models.make_kaleidoscope(kind, side, channels=channels, out_act=out_act, **arch).to(device)
+
+    def fit(model: torch.nn.Module) -> Mapping[str, Any]:
+        t0 = time.perf_counter()
+        r = train.train_steps(model, X, steps=steps, lr=lr, batch_size=batch_size,
+                              generator=torch.Generator().manual_seed(seed), progress=progress)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return {"losses": r.losses, "steps": r.steps, "seconds": time.perf_counter() - t0,
+                "trained_on": _device_name(device)}
+
+    return cache.cached_model(name, settings, build, fit, retrain=retrain, cache_dir=cache_dir)
+
+
 def trained_mlp(
     X: torch.Tensor,
     *,
@@ -44,26 +104,9 @@ def trained_mlp(
     cache_dir: str | os.PathLike | None = None,
 ) -> cache.Cached:
     """The kaleidoscope MLP trained on X (n, D) with :func:`kaleido_lib.train.train_steps`, from the cache if there."""
-    settings: dict[str, Any] = dict(
-        kind="mlp", data=data_tag, n_train=int(X.shape[0]), dim=int(X.shape[1]), depth=depth, width=width,
-        out_act=out_act, steps=steps, lr=lr, batch_size=batch_size, seed=seed, **cache.environment_settings(device),
-    )
-
-    def build() -> torch.nn.Module:
-        seed_everything(seed)
-        return models.make_mlp(int(X.shape[1]), depth, width, out_act).to(device)
-
-    def fit(model: torch.nn.Module) -> Mapping[str, Any]:
-        t0 = time.perf_counter()
-        r = train.train_steps(model, X, steps=steps, lr=lr, batch_size=batch_size,
-                              generator=torch.Generator().manual_seed(seed), progress=progress)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        return {"losses": r.losses, "steps": r.steps, "seconds": time.perf_counter() - t0,
-                "trained_on": _device_name(device)}
-
-    name = f"mlp-L{depth}-H{width}-s{seed}"
-    return cache.cached_model(name, settings, build, fit, retrain=retrain, cache_dir=cache_dir)
+    return trained_kaleidoscope(
+        X, kind="mlp", arch=dict(depth=depth, width=width), data_tag=data_tag, out_act=out_act, steps=steps, lr=lr,
+        batch_size=batch_size, seed=seed, device=device, retrain=retrain, progress=progress, cache_dir=cache_dir)
 
 
 def trained_classifier(
