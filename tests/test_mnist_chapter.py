@@ -24,3 +24,19 @@ ATTRACTOR_BAD = [("fixed_frac", 2.0), ("n_points", 100_000)]
 @pytest.mark.parametrize("name,value", ATTRACTOR_BAD, ids=[f"{n}={v}" for n, v in ATTRACTOR_BAD])
 def test_attractors_mnist_rejects_bad_parameters(assert_stops_at_validation, name, value):
     assert_stops_at_validation("attractors_mnist", name, value)
+
+
+ARCHITECTURES_BAD = [
+    ("cnn_depths", "[4, 8]"),  # must contain cnn_depth (2 in the ci profile)
+    ("vit_patch", 5),  # must divide 28
+    ("vit_heads", 3),  # must divide vit_dim
+    ("unet_levels", 3),  # 28 does not divide by 8
+    ("n_seeds", 0),
+    ("fixed_frac", 2.0),
+    ("out_act", "none"),
+]
+
+
+@pytest.mark.parametrize("name,value", ARCHITECTURES_BAD, ids=[f"{n}={v}" for n, v in ARCHITECTURES_BAD])
+def test_architectures_mnist_rejects_bad_parameters(assert_stops_at_validation, name, value):
+    assert_stops_at_validation("architectures_mnist", name, value)
