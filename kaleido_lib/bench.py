@@ -174,14 +174,18 @@ def best_time(fns: dict[str, Callable[[], object]], repeats: int, device: torch.
 def matmul_flop_rate(n: int = 4096, *, dtype: torch.dtype = torch.float32, device: torch.device | str = "cpu",
                      repeats: int = 3) -> float:
     """FLOP/s of the fastest of ``repeats`` n×n by n×n matrix products (after one warm-up): the machine's ceiling."""
+    fn = _matmul(n, dtype, device)
+    fn()
+    return 2.0 * n**3 / best_time({"mm": fn}, repeats, device)["mm"]
+
+
+def _matmul(n: int, dtype: torch.dtype, device: torch.device | str) -> Callable[[], torch.Tensor]:
+    """A zero-argument n×n by n×n matrix product on fixed random operands."""
     _check_count("n", n, 16)
-    device = torch.device(device)
     g = torch.Generator().manual_seed(0)
     a = torch.randn(n, n, generator=g).to(device, dtype)
     b = torch.randn(n, n, generator=g).to(device, dtype)
-    torch.mm(a, b)
-    t = best_time({"mm": lambda: torch.mm(a, b)}, repeats, device)["mm"]
-    return 2.0 * n**3 / t
+    return lambda: torch.mm(a, b)
 
 
 def training_flops(model: torch.nn.Module, xb: torch.Tensor) -> int:
@@ -298,7 +302,7 @@ def time_mnist_step(
     check, optimiser creation).  Every variant starts from the same weights; one warm-up call of ``steps`` steps each
     precedes the timing (and absorbs ``torch.compile``'s one-off compile, reported apart).
     The ceiling is the FLOP rate of a ``ceiling_n``-square matrix product in the same dtype,
-    measured in the same run.
+    timed in the same turns as the variants.
     """
     from . import models, train
 
@@ -371,8 +375,10 @@ def time_mnist_step(
         fns[v] = fn
     gemm = _gemm_only(base, batch_size, device)
     fns["gemm_only"] = lambda: [gemm() for _ in range(steps)]
+    fns["ceiling"] = _matmul(ceiling_n, X.dtype, device)  # takes its turns too: the same conditions as the steps
+    fns["ceiling"]()
     best = best_time(fns, repeats, device)
-    ceiling = matmul_flop_rate(ceiling_n, dtype=X.dtype, device=device)
+    ceiling = 2.0 * ceiling_n**3 / best.pop("ceiling")
     per = {v: best[v] / steps for v in variants if v not in unavailable}
     per["project"] = (best["project"] - best.pop("project_setup")) / steps  # net of the once-per-call set-up
     return StepBench(depth, width, min(batch_size, X.shape[0]), steps, repeats, flops, ceiling,

@@ -53,8 +53,8 @@ CORES = torch.get_num_threads()  # torch's intra-op threads in this process
 PAPER = dict(
     seed=0, device="auto",
     epochs=300, ensemble_sizes=[64, 256], n_loop=4, repeats=2, thread_counts=sorted({1, CORES}), n_check=4,
-    step_steps=10, step_repeats=3, step_variants=list(bench.STEP_VARIANTS), ceiling_n=4096,
-    sampling_samples=1000, sampling_steps=100, sampling_repeats=3,
+    step_steps=10, step_repeats=5, step_variants=list(bench.STEP_VARIANTS), ceiling_n=4096,
+    sampling_samples=1000, sampling_steps=100, sampling_repeats=5,
     out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
