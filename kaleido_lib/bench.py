@@ -574,28 +574,29 @@ def suite_claims(
         paper="(a requirement of this book, not a claim of the paper)",
         measure="largest |loss difference| over the loss history", measured=spread(list(agree.values())),
         criterion="below 1e-5 in every setting", share_pass=ok, verdict=verdict_from_share(ok, holds=1.0)))
+    def share_claim(id_: str, claim: str, measure: str, share: float, t: float, notes: str, extra: dict) -> Claim:
+        """A share of a ceiling or baseline against target t: holds at t, partly at half of it."""
+        return Claim(id=id_, claim=claim, paper=not_paper, measure=measure, measured=spread([share]),
+                     criterion=f">= {t:.0%}", share_pass=float(share >= t),
+                     verdict="holds" if share >= t else "partly" if share >= t / 2 else "fails", notes=notes,
+                     extra=extra)
+
     t = targets["step"]
-    share = step.share_of_ceiling("project")
     best_v = max(step.s_per_step, key=step.share_of_ceiling)
-    claims.append(Claim(
-        id="mnist_step_flop_rate", claim=f"The MNIST training step runs at >= {t:.0%} of the machine's matmul ceiling",
-        paper=not_paper, measure="achieved FLOP rate / large-matmul FLOP rate (the book's trainer)",
-        measured=spread([share]), criterion=f">= {t:.0%}", share_pass=float(share >= t),
-        verdict="holds" if share >= t else "partly" if share >= t / 2 else "fails",
-        notes=(f"{step.matmul_flop_rate / 1e9:.0f} GFLOP/s ceiling; the step's GEMMs alone reach "
-               f"{step.gemm_only_share:.0%}; best variant {best_v} {step.share_of_ceiling(best_v):.0%}; "
-               f"best of {repeats['step']}; partly: at least half the target"),
-        extra={"gemm_only_share": step.gemm_only_share, "best_variant": best_v,
-               "shares": {v: step.share_of_ceiling(v) for v in step.s_per_step}}))
+    claims.append(share_claim(
+        "mnist_step_flop_rate", f"The MNIST training step runs at >= {t:.0%} of the machine's matmul ceiling",
+        "achieved FLOP rate / large-matmul FLOP rate (the book's trainer)", step.share_of_ceiling("project"), t,
+        f"{step.matmul_flop_rate / 1e9:.0f} GFLOP/s ceiling; the step's GEMMs alone reach "
+        f"{step.gemm_only_share:.0%}; best variant {best_v} {step.share_of_ceiling(best_v):.0%}; "
+        f"best of {repeats['step']}; partly: at least half the target",
+        {"gemm_only_share": step.gemm_only_share, "best_variant": best_v,
+         "shares": {v: step.share_of_ceiling(v) for v in step.s_per_step}}))
     t = targets["sampling"]
-    share = samp.share_of_bare("snapshots")
-    claims.append(Claim(
-        id="sampling_overhead", claim=f"Kaleidoscopic sampling runs at >= {t:.0%} of the rate of bare forward passes",
-        paper=not_paper, measure="iterates/s of the MNIST chapter's sampler / iterates/s of a bare loop",
-        measured=spread([share]), criterion=f">= {t:.0%}", share_pass=float(share >= t),
-        verdict="holds" if share >= t else "partly" if share >= t / 2 else "fails",
-        notes=(f"{samp.n_samples} samples, {samp.n_steps} runs, best of {repeats['sampling']}"
-               + (f"; without noise (eps = 0) {samp.share_of_bare('snapshots_eps0'):.0%}"
-                  if "snapshots_eps0" in samp.s_per_run else "")),
-        extra={"shares": {v: samp.share_of_bare(v) for v in samp.s_per_run}}))
+    claims.append(share_claim(
+        "sampling_overhead", f"Kaleidoscopic sampling runs at >= {t:.0%} of the rate of bare forward passes",
+        "iterates/s of the MNIST chapter's sampler / iterates/s of a bare loop", samp.share_of_bare("snapshots"), t,
+        f"{samp.n_samples} samples, {samp.n_steps} runs, best of {repeats['sampling']}"
+        + (f"; without noise (eps = 0) {samp.share_of_bare('snapshots_eps0'):.0%}"
+           if "snapshots_eps0" in samp.s_per_run else ""),
+        {"shares": {v: samp.share_of_bare(v) for v in samp.s_per_run}}))
     return claims
