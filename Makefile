@@ -8,7 +8,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test bench reference venv clean
+.PHONY: book test bench reference spread venv clean
 
 venv: $(STAMP)
 
@@ -31,9 +31,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VPY) benchmarks/run.py --profile $(PROFILE)
 
-# Re-record the ci-profile outputs of the check cells (review the diff before committing).
+# Re-record the ci-profile numbers of the check cells in tests/reference/ (it prints what changed; review it).
 reference: $(STAMP)
 	$(VPY) -m kaleido_lib.build reference
+
+# Re-measure the spread of every checked number under thread counts, vector kernels, MKL paths and oneDNN off
+# (seven ci runs of every chapter, about 30 min on two cores); writes tests/reference/spread.json.
+spread: $(STAMP)
+	$(VPY) -m kaleido_lib.build spread --perturbations threads-1 threads-2 aten-default aten-avx2 mkl-avx2 mkl-sse4_2 no-mkldnn
 
 clean:
 	rm -rf _build book/*.ipynb book/results book/figures book/.staging book/timings.json book/command_timings.json
