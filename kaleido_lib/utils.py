@@ -1,10 +1,12 @@
 """Seeding, device choice, paths from the repository root, atomic writes, input checks."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,12 @@ def repo_root() -> Path:
         if (p / "_toc.yml").exists():
             return p
     raise RuntimeError("cannot find the repository root (a folder with _toc.yml); set KALEIDO_ROOT")
+
+
+def cache_root() -> Path:
+    """Where data and trained networks are cached: $KALEIDO_CACHE, else <repo>/data/cache."""
+    env = os.environ.get("KALEIDO_CACHE")
+    return Path(env).resolve() if env else repo_root() / "data" / "cache"
 
 
 def out_dir(override: str | os.PathLike | None = None) -> Path:
@@ -92,3 +100,22 @@ def check_finite_tensor(name: str, x: object, ndim: int | None = None) -> torch.
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} must hold finite values only")
     return x
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike, wait: bool = True) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (POSIX; elsewhere no lock). With ``wait=False`` a lock held by
+    another process raises BlockingIOError at once."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -305,3 +305,14 @@ def test_corrupt_mnist_cache_is_rebuilt(mnist_cache, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the rebuilt cache is valid: no warning now
         assert torch.equal(data.load_mnist(cache_dir=cache).test_images, s.test_images)
+
+
+def test_read_idx_refuses_more_data_than_its_bound(tmp_path, monkeypatch):
+    """A gzip that inflates past MAX_IDX_BYTES is refused after reading at most that much (no gzip bomb)."""
+    path = tmp_path / "big-idx1-ubyte.gz"
+    data.write_idx(path, np.zeros(5000, dtype=np.uint8))
+    monkeypatch.setattr(data, "MAX_IDX_BYTES", 1000)
+    with pytest.raises(ValueError, match="more than 1,000 bytes"):
+        data.read_idx(path)
+    monkeypatch.setattr(data, "MAX_IDX_BYTES", 10_000)
+    assert data.read_idx(path).shape == (5000,)
