@@ -122,10 +122,74 @@ def write_results(
     return atomic_write_json(out_dir(out) / "results" / f"{chapter}.json", _clean(doc))
 
 
+RESULTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["chapter", "title", "profile", "parameters", "claims"],
+    "properties": {
+        "chapter": {"type": "string", "minLength": 1},
+        "title": {"type": "string"},
+        "profile": {"enum": ["ci", "paper"]},
+        "parameters": {"type": "object"},
+        "runtime_s": {"type": ["number", "null"]},
+        "skipped": {"type": "string", "minLength": 1},
+        "claims": {"type": "array", "items": {
+            "type": "object",
+            "required": ["id", "claim", "paper", "measure", "measured", "criterion", "share_pass", "verdict"],
+            "properties": {
+                "id": {"type": "string"}, "claim": {"type": "string"}, "paper": {"type": "string"},
+                "measure": {"type": "string"}, "criterion": {"type": "string"},
+                "share_pass": {"type": "number", "minimum": 0, "maximum": 1},
+                "verdict": {"enum": list(VERDICTS)},
+                "measured": {"type": "object", "required": ["median", "min", "max", "n"]},
+            },
+        }},
+    },
+}
+
+
+@dataclass
+class ResultsScan:
+    """The valid results documents of a folder, and each file left out with the reason."""
+
+    docs: list[dict[str, Any]]
+    problems: list[str]
+
+
+def scan_results(folder: str | os.PathLike, chapters: Sequence[str] | None = None) -> ResultsScan:
+    """Read every ``<chapter>.json`` in ``folder`` (names starting with '_' are skipped), keeping the documents
+    that parse, match :data:`RESULTS_SCHEMA`, are named after their chapter and, when ``chapters`` is given,
+    belong to one of them; every other file is named in ``problems`` with the reason."""
+    import jsonschema
+
+    docs, problems = [], []
+    for p in sorted(Path(folder).glob("*.json")):
+        if p.name.startswith("_"):
+            continue
+        try:
+            doc = json.loads(p.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            problems.append(f"{p}: does not parse as JSON ({err})")
+            continue
+        try:
+            jsonschema.validate(doc, RESULTS_SCHEMA)
+        except jsonschema.ValidationError as err:
+            where = "/".join(map(str, err.absolute_path)) or "the document"
+            problems.append(f"{p}: not a results document ({where}: {err.message})")
+            continue
+        if doc["chapter"] != p.stem:
+            problems.append(f"{p}: holds the results of {doc['chapter']!r}, not of {p.stem!r} (a copy?)")
+        elif chapters is not None and p.stem not in chapters:
+            problems.append(f"{p}: no chapter {p.stem!r} in the book's table of contents")
+        elif not doc["claims"] and not doc.get("skipped"):
+            problems.append(f"{p}: no claims and no reason for skipping")
+        else:
+            docs.append(doc)
+    return ResultsScan(docs, problems)
+
+
 def load_results(folder: str | os.PathLike) -> list[dict[str, Any]]:
-    """Every chapter's results document in ``folder`` (files starting with '_' are skipped), by name."""
-    folder = Path(folder)
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json")) if not p.name.startswith("_")]
+    """Every valid chapter results document in ``folder``, by name (see :func:`scan_results`)."""
+    return scan_results(folder).docs
 
 
 def _fmt_spread(s: dict[str, Any]) -> str:
@@ -157,8 +221,9 @@ def summary_line(docs: Sequence[dict[str, Any]]) -> str:
     )
 
 
-def scoreboard_markdown(docs: Sequence[dict[str, Any]]) -> str:
-    """The scoreboard table (MyST markdown) of every claim, each linked to its chapter."""
+def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] = ()) -> str:
+    """The scoreboard table (MyST markdown) of every claim, each linked to its chapter, then the results files
+    left out (``problems``, see :func:`scan_results`)."""
     esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     mark = {"holds": "✅ holds", "partly": "🟡 partly", "fails": "❌ fails"}
     lines = [
@@ -180,6 +245,9 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]]) -> str:
             )
     if not docs:
         lines.append("| (no results yet: build the book) | | | | | | |")
+    if problems:
+        lines += ["", f"**Left out of the counts ({len(problems)} results file{'s' if len(problems) != 1 else ''}):**",
+                  ""] + [f"- `{Path(x.split(': ', 1)[0]).name}`: {esc(x.split(': ', 1)[-1])}" for x in problems]
     return "\n".join(lines) + "\n"
 
 

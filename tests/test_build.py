@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from kaleido_lib import build, results
 
 NOTEBOOK = '''# ---
@@ -59,8 +61,42 @@ def test_render_pages_writes_scoreboard_and_summary(tmp_path):
     claim = results.Claim(id="c", claim="x", paper="p", measure="m", measured=results.spread([1.0]),
                           criterion="c", share_pass=0.0, verdict="fails")
     results.write_results("chap", "T", [claim], profile="ci", parameters={}, out=tmp_path)
-    summary = build.render_pages(tmp_path)
-    assert summary == "1 claims tested in 1 chapters: 0 hold, 0 partly, 1 fail."
+    summary, problems = build.render_pages(tmp_path)
+    assert summary == "1 claims tested in 1 chapters: 0 hold, 0 partly, 1 fail." and problems == []
     table = (tmp_path / "results" / "scoreboard_table.md").read_text()
     assert "{doc}`chap </book/chap>`" in table and "❌ fails" in table
     assert (tmp_path / "results" / "timings_table.md").exists()
+
+
+def test_one_build_at_a_time_per_book_folder(tmp_path, capsys, monkeypatch):
+    from kaleido_lib.utils import file_lock
+
+    monkeypatch.setattr(build, "execute", lambda *a, **k: pytest.fail("nothing may run while another build holds"))
+    with file_lock(tmp_path / "book" / ".build.lock"):
+        assert build.main(["book", "--profile", "ci", "--root", str(tmp_path), "--only", "fig01_schematic"]) == 1
+    assert "another build of this book is running" in capsys.readouterr().out
+
+
+def test_an_interrupted_build_says_what_it_kept(tmp_path, capsys, monkeypatch):
+    def interrupted(src, book_dir, profile, extra=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build, "execute", interrupted)
+    assert build.main(["book", "--profile", "ci", "--root", str(tmp_path), "--only", "fig01_schematic"]) == 130
+    out = capsys.readouterr().out
+    assert "interrupted while executing fig01_schematic" in out and "previous good output" in out
+
+
+def test_fold_code_hides_plumbing_and_removes_the_injected_cell():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_code_cell("profile = 'ci'", metadata={"tags": ["injected-parameters"]}),
+                nbformat.v4.new_code_cell(f"{build.CHECK}\nprint(1)"),
+                nbformat.v4.new_code_cell("plot()", metadata={"tags": ["show-input"]})]
+    build.fold_code(nb)
+    tags = [c.metadata.get("tags") for c in nb.cells]
+    assert tags == [None, ["hide-input"], ["injected-parameters", "remove-cell"], ["hide-cell"], ["show-input"]]
+    build.fold_code(nb)  # idempotent
+    assert [c.metadata.get("tags") for c in nb.cells] == tags

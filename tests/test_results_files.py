@@ -1,0 +1,57 @@
+"""One bad results file never breaks the book: it is named, left out of the counts, and the rest renders."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kaleido_lib import build, results
+
+
+def _good(tmp_path, chapter: str = "fig05_two_d") -> dict:
+    claim = results.Claim(id="c", claim="x", paper="p", measure="m", measured=results.spread([1.0]),
+                          criterion="c", share_pass=1.0, verdict="holds")
+    path = results.write_results(chapter, "T", [claim], profile="ci", parameters={}, out=tmp_path)
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("name,text,reason", [
+    ("fig02_single_point_1d.json", "{not json", "does not parse"),
+    ("fig02_single_point_1d.json", "{}", "not a results document"),
+    ("fig02_single_point_1d.json", "[]", "not a results document"),
+    ("fig02_single_point_1d.json", "VERDICT", "not a results document (claims/0/verdict"),
+    ("fig02_single_point_1d.json", "SHARE", "not a results document (claims/0/share_pass"),
+    ("fig05_two_d.backup.json", "COPY", "holds the results of 'fig05_two_d'"),
+    ("old_chapter.json", "OLD", "no chapter 'old_chapter'"),
+    ("fig02_single_point_1d.json", b"\xff\xfe", "does not parse"),
+])
+def test_a_bad_results_file_is_named_and_left_out(tmp_path, name, text, reason):
+    good = _good(tmp_path)
+    bad = dict(good, claims=[dict(good["claims"][0])])
+    if text == "VERDICT":
+        bad["claims"][0]["verdict"] = "maybe"
+        bad["chapter"] = "fig02_single_point_1d"
+        text = json.dumps(bad)
+    elif text == "SHARE":
+        bad["claims"][0]["share_pass"] = 1.5
+        bad["chapter"] = "fig02_single_point_1d"
+        text = json.dumps(bad)
+    elif text == "COPY":
+        text = json.dumps(good)
+    elif text == "OLD":
+        text = json.dumps(dict(good, chapter="old_chapter"))
+    path = tmp_path / "results" / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    scan = results.scan_results(tmp_path / "results", chapters=["fig02_single_point_1d", "fig05_two_d"])
+    assert [d["chapter"] for d in scan.docs] == ["fig05_two_d"]
+    assert len(scan.problems) == 1 and scan.problems[0].startswith(str(path)) and reason in scan.problems[0]
+    summary, problems = build.render_pages(tmp_path, ["fig02_single_point_1d", "fig05_two_d"])
+    assert summary == "1 claims tested in 1 chapters: 1 hold, 0 partly, 0 fail." and problems == scan.problems
+    table = (tmp_path / "results" / "scoreboard_table.md").read_text()
+    assert "Left out of the counts (1 results file)" in table and f"`{name}`" in table
+
+
+def test_files_starting_with_an_underscore_are_not_results(tmp_path):
+    _good(tmp_path)
+    (tmp_path / "results" / "_notes.json").write_text("garbage")
+    assert results.scan_results(tmp_path / "results").problems == []
