@@ -8,7 +8,9 @@ raises ``ValueError`` naming the parameter and the allowed values.
 from __future__ import annotations
 
 import math
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -16,7 +18,7 @@ import yaml
 
 from .models import OUTPUT_BOUNDS
 from .sampling import EPS_NOISES, NOISES
-from .utils import DEVICES
+from .utils import DEVICES, out_dir
 
 PROFILES = ("ci", "paper")
 
@@ -55,9 +57,10 @@ def choice(*options: str) -> Param:
     return Param(allowed, check)
 
 
-def integer(minimum: int = 0, optional: bool = False) -> Param:
-    """An integer >= minimum (or None if optional)."""
-    allowed = f"an integer >= {minimum}" + (" or None" if optional else "")
+def integer(minimum: int = 0, optional: bool = False, maximum: int | None = None) -> Param:
+    """An integer >= minimum and <= maximum when given (or None if optional)."""
+    allowed = (f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}") + \
+        (" or None" if optional else "")
 
     def check(v: Any) -> Any:
         v = _maybe_parse(v)
@@ -65,7 +68,7 @@ def integer(minimum: int = 0, optional: bool = False) -> Param:
             return None
         if isinstance(v, float) and v.is_integer():
             v = int(v)
-        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+        if isinstance(v, bool) or not isinstance(v, int) or v < minimum or (maximum is not None and v > maximum):
             raise ValueError(allowed)
         return v
 
@@ -124,16 +127,22 @@ def optional_path() -> Param:
     return Param(allowed, check)
 
 
+# Upper bounds on sizes: a value past them is refused before any work, since it would run for hours on the
+# machines this book is written for (a typo such as depth 1000 for 10); every chapter's paper profile is far
+# inside them, and a chapter's own knobs state their bounds where they are declared.
+MAX_SEED = 2**63 - 1  # torch and numpy seed from a 64-bit integer; seeds run from seed to seed + n_seeds - 1
+MAX_DEPTH, MAX_WIDTH, MAX_EPOCHS, MAX_SEEDS = 100, 10_000, 1_000_000, 1000
+
 COMMON: dict[str, Param] = {
     "profile": choice(*PROFILES),
-    "seed": integer(0),
-    "n_seeds": integer(1),
+    "seed": integer(0, maximum=MAX_SEED),
+    "n_seeds": integer(1, maximum=MAX_SEEDS),
     "device": choice(*DEVICES),
     "points": points_param(),
-    "depth": integer(1),
-    "width": integer(1),
+    "depth": integer(1, maximum=MAX_DEPTH),
+    "width": integer(1, maximum=MAX_WIDTH),
     "out_act": choice(*OUTPUT_BOUNDS),
-    "epochs": integer(1),
+    "epochs": integer(1, maximum=MAX_EPOCHS),
     "min_epochs": integer(0),
     "target_loss": number(0.0, optional=True),
     "lr": number(0.0, strict=True),
@@ -185,14 +194,18 @@ def resolve(
     before the parameters cell, so that any other new name (a mistyped papermill
     ``-p`` name, say) is reported as unknown.
     """
-    schema = {**COMMON, **(extra or {})}
+    if set(profiles) != set(PROFILES):
+        raise ValueError(f"a chapter must define exactly the profiles {list(PROFILES)}; got {sorted(profiles)}")
+    used = {"profile", *profiles["paper"]}  # the chapter's own knobs: a name valid elsewhere is still refused
+    schema = {k: v for k, v in {**COMMON, **(extra or {})}.items() if k in used}
     new = {k: v for k, v in given.items() if k not in before and not k.startswith("_")}
     unknown = sorted(k for k in new if k not in schema)
     if unknown:
-        raise ValueError(f"unknown parameter(s) {unknown}; allowed names: {', '.join(sorted(schema))}")
+        raise ValueError(f"unknown parameter(s) {unknown} for this chapter; allowed names: {', '.join(sorted(schema))}")
+    missing = sorted(used - set(schema))
+    if missing:
+        raise ValueError(f"the chapter's profiles name knobs with no validator: {missing}")
     profile = validate("profile", new.get("profile", "paper"), schema)
-    if set(profiles) != set(PROFILES):
-        raise ValueError(f"a chapter must define exactly the profiles {list(PROFILES)}; got {sorted(profiles)}")
     merged: dict[str, Any] = dict(profiles[profile])
     merged.update({k: v for k, v in new.items() if v is not None})
     merged["profile"] = profile
@@ -203,7 +216,24 @@ def resolve(
         raise ValueError(
             f"parameter 'min_epochs': allowed an integer <= epochs ({cfg['epochs']}); got {cfg['min_epochs']}"
         )
+    if "seed" in cfg and cfg["seed"] + cfg.get("n_seeds", 1) - 1 > MAX_SEED:
+        raise ValueError(f"parameter 'seed': allowed an integer with seed + n_seeds - 1 <= {MAX_SEED}; got {cfg['seed']}")
+    if "out_dir" in cfg:
+        check_out_dir(cfg["out_dir"])
     return SimpleNamespace(**cfg)
+
+
+def check_out_dir(value: str | None) -> Path:
+    """The folder results and figures will go to (created if missing); ValueError naming 'out_dir' unless it is a
+    writable folder, so that a bad path stops a chapter before any work rather than at its first figure."""
+    allowed = "a folder that exists or can be created, and is writable (or None: the book folder)"
+    try:
+        path = out_dir(value)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as err:
+        raise ValueError(f"parameter 'out_dir': allowed {allowed}; got {value!r} ({err.strerror or err})") from None
+    return path
 
 
 def seeds(cfg: SimpleNamespace) -> list[int]:

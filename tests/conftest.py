@@ -16,29 +16,34 @@ def _parameters_index(nb) -> int:
     return tagged[0]
 
 
+def run_to_validation(chapter: str, params: dict) -> dict:
+    """Run a chapter's cells up to and including its validation cell in this process, with ``params`` injected as
+    papermill injects them (a cell of assignments after the parameters cell); return the chapter's namespace."""
+    nb = jupytext.read(ROOT / "notebooks" / f"{chapter}.py")
+    i = _parameters_index(nb)
+    ns: dict = {"__name__": f"chapter_{chapter}"}
+    for cell in nb.cells[: i + 1]:
+        if cell.cell_type == "code":
+            exec(compile(cell.source, f"<{chapter} cell>", "exec"), ns)
+    exec("\n".join(f"{k} = {v!r}" for k, v in params.items()), ns)
+    validation = nb.cells[i + 1]
+    assert "kl.config.resolve(" in validation.source, "the validation cell must follow the parameters cell"
+    exec(compile(validation.source, f"<{chapter} validation>", "exec"), ns)
+    return ns
+
+
 @pytest.fixture
 def assert_stops_at_validation(tmp_path):
     """One bad parameter (ci profile) makes the chapter's validation cell raise ValueError naming it.
 
-    Runs the chapter's cells up to and including its validation cell in this process, with the
-    parameters injected as papermill injects them (a cell of assignments after the parameters cell);
-    no later cell runs, so no work and no result can follow.  `assert_stops_at_validation_in_kernel`
-    does the same through papermill and a real kernel.
+    No cell after the validation cell runs, so no work and no result can follow.
+    `assert_stops_at_validation_in_kernel` does the same through papermill and a real kernel.
     """
 
     def check(chapter: str, name: str, value: object) -> None:
-        nb = jupytext.read(ROOT / "notebooks" / f"{chapter}.py")
-        i = _parameters_index(nb)
-        ns: dict = {"__name__": f"chapter_{chapter}"}
-        for cell in nb.cells[: i + 1]:
-            if cell.cell_type == "code":
-                exec(compile(cell.source, f"<{chapter} cell>", "exec"), ns)
         params = {"profile": "ci", "out_dir": str(tmp_path / "out"), name: value}
-        exec("\n".join(f"{k} = {v!r}" for k, v in params.items()), ns)
-        validation = nb.cells[i + 1]
-        assert "kl.config.resolve(" in validation.source, "the validation cell must follow the parameters cell"
         with pytest.raises(ValueError) as err:
-            exec(compile(validation.source, f"<{chapter} validation>", "exec"), ns)
+            run_to_validation(chapter, params)
         assert f"'{name}'" in str(err.value), f"the error must name the parameter {name!r}: {err.value}"
         assert not (tmp_path / "out" / "results").exists(), "no result may be written by a rejected run"
 

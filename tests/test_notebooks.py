@@ -65,3 +65,53 @@ def test_readme_rerun_command_works(tmp_path):
     doc = (out / "results" / "fig02_single_point_1d.json").read_text()
     assert '"seed": 7' in doc and '"depth": 4' in doc and "0.3" in doc
     assert shlex.split(cmd)[0] == "jupytext"
+
+
+@pytest.mark.parametrize("src", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("profile", ["ci", "paper"])
+def test_every_chapter_accepts_its_own_profiles(src, profile, tmp_path):
+    """Each profile's values pass the chapter's own validation (sizes within the stated bounds included)."""
+    from conftest import run_to_validation
+
+    ns = run_to_validation(src.stem, {"profile": profile, "out_dir": str(tmp_path)})
+    assert ns["cfg"].profile == profile
+
+
+# A name another chapter uses, sizes past the stated bounds, seeds torch cannot take, out_dir unusable: each is
+# refused by the validation cell, naming the parameter, before any work.
+REFUSED = [
+    ("mnist_kaleidoscope", "epochs", 5),  # its knob is `steps`
+    ("attractors_synthetic", "depth", 1000),  # its knob is `depths`
+    ("attractors_synthetic", "width", 5),
+    ("fig02_single_point_1d", "depth", 1000),
+    ("fig02_single_point_1d", "width", 10**6),
+    ("fig02_single_point_1d", "seed", 2**64),
+    ("fig03_two_points_1d", "epochs", 10**9),
+    ("fig05_two_d", "n_seeds", 10**6),
+]
+
+
+@pytest.mark.parametrize("chapter,name,value", REFUSED, ids=[f"{c}-{n}={v}" for c, n, v in REFUSED])
+def test_names_and_sizes_a_chapter_cannot_use_are_refused(assert_stops_at_validation, chapter, name, value):
+    assert_stops_at_validation(chapter, name, value)
+
+
+def test_out_dir_that_cannot_be_written_is_refused_before_work(tmp_path):
+    from conftest import run_to_validation
+
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    bad = [str(a_file), str(a_file / "below"), "/proc/no_such_folder"]
+    if os.access(read_only, os.W_OK):  # root writes anywhere: a read-only folder is not refused then
+        bad.append(None)
+    else:
+        bad.append(str(read_only))
+    for value in filter(None, bad):
+        with pytest.raises(ValueError, match="parameter 'out_dir'"):
+            run_to_validation("fig01_schematic", {"profile": "ci", "out_dir": value})
+    created = tmp_path / "new" / "folder"
+    ns = run_to_validation("fig01_schematic", {"profile": "ci", "out_dir": str(created)})
+    assert created.is_dir() and ns["cfg"].out_dir == str(created) and not list(created.iterdir())
