@@ -161,7 +161,7 @@ def render_pages(book_dir: Path, chapters: list[str] | None = None) -> tuple[str
     scan = scan_results(book_dir / "results", chapters)
     (book_dir / "results").mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(book_dir / "results" / "scoreboard_table.md",
-                       scoreboard_markdown(scan.docs, scan.problems).encode())
+                       scoreboard_markdown(scan.docs, scan.problems, order=chapters).encode())
     tpath = _timings_path()
     timings = json.loads(tpath.read_text()) if tpath.exists() else {}
     atomic_write_bytes(book_dir / "results" / "timings_table.md", _timings_markdown(timings).encode())

@@ -221,33 +221,44 @@ def summary_line(docs: Sequence[dict[str, Any]]) -> str:
     )
 
 
-def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] = ()) -> str:
-    """The scoreboard table (MyST markdown) of every claim, each linked to its chapter, then the results files
-    left out (``problems``, see :func:`scan_results`)."""
+def _unquote(text: str) -> str:
+    """``text`` without the quotation marks it may already carry (the scoreboard adds its own)."""
+    return str(text).strip().strip('"\u201c\u201d\u2018\u2019\'').strip()
+
+
+VERDICT_MARKS = {"holds": "**holds**", "partly": "*partly*", "fails": "fails"}  # no emoji font needed
+
+
+def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] = (),
+                        order: Sequence[str] | None = None) -> str:
+    """The scoreboard (MyST markdown): the summary, then one section per chapter (in ``order``, the book's, when
+    given) with a narrow table (claim, verdict, share of seeds passing, measured) and the paper's words and each
+    criterion folded below it; then the results files left out (``problems``, see :func:`scan_results`)."""
     esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-    mark = {"holds": "✅ holds", "partly": "🟡 partly", "fails": "❌ fails"}
-    lines = [
-        f"**{summary_line(docs)}**",
-        "",
-        "| Chapter | Claim | The paper says | Measured: median [min, max] over seeds | Criterion | Share of seeds passing | Verdict |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for d in docs:
-        if _is_skipped(d):
-            lines.append(f"| {{doc}}`{d['chapter']} </book/{d['chapter']}>` ({d['profile']}) | "
-                         f"not run: {esc(d['skipped'])} | | | | | |")
-            continue
-        for c in d["claims"]:
-            lines.append(
-                f"| {{doc}}`{d['chapter']} </book/{d['chapter']}>` ({d['profile']}) | {esc(c['claim'])} | "
-                f"“{esc(c['paper'])}” | {esc(c['measure'])}: {_fmt_spread(c['measured'])} | {esc(c['criterion'])} | "
-                f"{c['share_pass']:.0%} | {mark[c['verdict']]} |"
-            )
+    rank = {name: i for i, name in enumerate(order or [])}
+    docs = sorted(docs, key=lambda d: (rank.get(d["chapter"], len(rank)), d["chapter"]))
+    lines = [f"**{summary_line(docs)}**", ""]
     if not docs:
-        lines.append("| (no results yet: build the book) | | | | | | |")
+        lines.append("No results yet: build the book.")
+    for d in docs:
+        lines += ["", f"## {esc(d.get('title') or d['chapter'])}", "",
+                  f"{{doc}}`The chapter </book/{d['chapter']}>`, profile `{d['profile']}`."]
+        if _is_skipped(d):
+            lines += ["", f"Not run: {esc(d['skipped'])}"]
+            continue
+        lines += ["", "| Claim | Verdict | Seeds passing | Measured: median [min, max] |", "|---|---|---|---|"]
+        for c in d["claims"]:
+            lines.append(f"| {esc(c['claim'])} | {VERDICT_MARKS[c['verdict']]} | {c['share_pass']:.0%} | "
+                         f"{esc(c['measure'])}: {_fmt_spread(c['measured'])} |")
+        lines += ["", ":::{dropdown} The paper's words and each criterion", ""]
+        for c in d["claims"]:
+            lines.append(f"- **{esc(c['claim'])}** The paper: \u201c{esc(_unquote(c['paper']))}\u201d "
+                         f"Criterion: {esc(c['criterion'])}.")
+        lines += ["", ":::"]
     if problems:
-        lines += ["", f"**Left out of the counts ({len(problems)} results file{'s' if len(problems) != 1 else ''}):**",
-                  ""] + [f"- `{Path(x.split(': ', 1)[0]).name}`: {esc(x.split(': ', 1)[-1])}" for x in problems]
+        lines += ["", f"## Left out of the counts", "",
+                  f"{len(problems)} results file{'s' if len(problems) != 1 else ''} could not be used:", ""]
+        lines += [f"- `{Path(x.split(': ', 1)[0]).name}`: {esc(x.split(': ', 1)[-1])}" for x in problems]
     return "\n".join(lines) + "\n"
 
 

@@ -48,10 +48,22 @@ def test_a_bad_results_file_is_named_and_left_out(tmp_path, name, text, reason):
     summary, problems = build.render_pages(tmp_path, ["fig02_single_point_1d", "fig05_two_d"])
     assert summary == "1 claims tested in 1 chapters: 1 hold, 0 partly, 0 fail." and problems == scan.problems
     table = (tmp_path / "results" / "scoreboard_table.md").read_text()
-    assert "Left out of the counts (1 results file)" in table and f"`{name}`" in table
+    assert "## Left out of the counts" in table and "1 results file could not" in table and f"`{name}`" in table
 
 
 def test_files_starting_with_an_underscore_are_not_results(tmp_path):
     _good(tmp_path)
     (tmp_path / "results" / "_notes.json").write_text("garbage")
     assert results.scan_results(tmp_path / "results").problems == []
+
+
+def test_scoreboard_follows_the_book_order_with_a_heading_per_chapter_and_no_doubled_quotes(tmp_path):
+    for chapter in ("b_chapter", "a_chapter"):
+        claim = results.Claim(id="c", claim=f"claim of {chapter}", paper="\u201calready quoted\u201d", measure="m",
+                              measured=results.spread([1.0]), criterion="c", share_pass=1.0, verdict="holds")
+        results.write_results(chapter, chapter.upper(), [claim], profile="ci", parameters={}, out=tmp_path)
+    docs = results.load_results(tmp_path / "results")
+    md = results.scoreboard_markdown(docs, order=["b_chapter", "a_chapter"])
+    assert md.index("## B_CHAPTER") < md.index("## A_CHAPTER")
+    assert "\u201c\u201c" not in md and "\u201d\u201d" not in md and "\u201calready quoted\u201d" in md
+    assert "| claim of b_chapter | **holds** | 100% |" in md and not any(ord(ch) > 0x2FFF for ch in md)
