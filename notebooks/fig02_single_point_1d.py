@@ -14,10 +14,24 @@
 # %% [markdown]
 # # Figure 2: a single training point in 1D
 #
+# > "the output values observed of the MLP for the entire range of input values, is close to 0.5 … The model
+# > is progressively applied 1 → 3 times and the samples obtained are close to the training input"
+# > (the paper, Figure 2)
+#
 # **The claim.** Train an MLP to reconstruct one point, $x = 0.5$, and it *over-generalizes*: its output
 # is close to $0.5$ for **every** input in $(0, 1)$, not only at the training point. The map is
 # many-to-one, so iterating it from noise (Kaleidoscopic sampling) lands on the training point within
-# a few runs (the paper's Figure 2, panels (a)–(e)).
+# a few runs.
+#
+# :::{admonition} Findings of this run
+# :class: tip
+# {glue:text}`n_trained` of {glue:text}`n_seeds` networks reached the target loss. Over the whole input range
+# the output stays within {glue:text}`max_dev_median:.3f` of the training point (median over networks; an
+# identity map would stay within 0.5), and after {glue:text}`n_steps` runs every one of
+# {glue:text}`n_samples` noise points lies within {glue:text}`dist_end_median:.1e` of it. The slope at the
+# point is {glue:text}`slope_median:.2g` (median): an attracting fixed point. Verdicts:
+# {glue:text}`verdicts`.
+# :::
 #
 # **The setting (paper profile).** One point $X = \{0.5\}$; an MLP with $L = 2$ hidden layers of
 # $H = 5$ ReLU units and a Sigmoid output (our `depth` counts hidden layers, so `depth = 2`; see
@@ -28,16 +42,17 @@
 # trained until the loss is $\le 10^{-8}$ and at least 1000 epochs have run. Sampling follows Eq. 2,
 # $x^0 = z,\; x^k = f(x^{k-1})$, from 10 noise points $z \sim \mathcal{N}(0.5, 0.5^2)$ clipped to
 # $[0, 1]$, for 3 runs. The paper shows one trained network; here every claim is measured over
-# `n_seeds` independently initialised networks, and failed trainings are counted, not dropped.
+# `n_seeds` independently initialised networks, and failed trainings are counted, not dropped. The code
+# is folded: each cell's toggle shows it, and `kaleido_lib/chapters/fig02_single_point_1d.py` holds what
+# only this chapter uses.
 
 # %%
-import time
-
 import matplotlib.pyplot as plt
 import torch
 from tqdm import tqdm
 
 import kaleido_lib as kl
+from kaleido_lib.chapters import fig02_single_point_1d as here
 
 CHAPTER = "fig02_single_point_1d"
 PAPER = dict(
@@ -48,12 +63,16 @@ PAPER = dict(
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        n_seeds=3, device="cpu", epochs=3000, n_samples=200, grid_size=401,
-    ),
+    "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=3000, n_samples=200, grid_size=401),
 }
-_t0 = time.perf_counter()
+
+
+def one_d(cfg):
+    """This chapter is 1D."""
+    if len(cfg.points[0]) != 1:
+        raise ValueError(f"parameter 'points': this chapter is 1D, allowed a list of numbers; got {cfg.points}")
+
+
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -82,12 +101,9 @@ grid_size = None  # inputs on [low, high] for panels (a) and (b)
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-cfg = kl.config.resolve(
-    globals(), PROFILES, before=_before,
-    extra={"tol_output": kl.config.number(0.0, strict=True)},
-)
-if len(cfg.points[0]) != 1:
-    raise ValueError(f"parameter 'points': this chapter is 1D, allowed a list of numbers; got {cfg.points}")
+ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before,
+                      extra={"tol_output": kl.config.number(0.0, strict=True)}, checks=[one_d])
+cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 X = torch.tensor(cfg.points, device=dev)
 low, high = kl.models.output_range(cfg.out_act)
@@ -98,148 +114,100 @@ print(f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}  poin
 # %% [markdown]
 # ## Manifold learning over seeds
 #
-# Each seed initialises a fresh network and trains it with `kaleido_lib.train.train_manifold`,
-# which keeps the weights with the lowest training loss seen.
+# Each seed initialises a fresh network and trains it with `kaleido_lib.train.train_manifold`, which keeps
+# the weights with the lowest training loss seen. {numref}`fig02-loss` shows every seed's loss.
 
 # %%
 runs = []
 for s in tqdm(seeds, desc="seeds"):
     kl.utils.seed_everything(s)
     net = kl.models.make_mlp(1, cfg.depth, cfg.width, cfg.out_act).to(dev)
-    runs.append(kl.train.train_manifold(
-        net, X, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
-        target_loss=cfg.target_loss, min_epochs=cfg.min_epochs,
-    ))
+    runs.append(kl.train.train_manifold(net, X, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
+                                        target_loss=cfg.target_loss, min_epochs=cfg.min_epochs))
 trained = torch.tensor([r.reached_target for r in runs])
-print(f"{int(trained.sum())}/{len(runs)} seeds reached loss <= {cfg.target_loss:g}; "
-      f"epochs run: {[r.epochs_run for r in runs]}")
-
-# %%
+ch.glue("n_trained", int(trained.sum()))
+ch.glue("n_seeds", len(seeds))
+ch.glue("epochs_run", ", ".join(str(r.epochs_run) for r in runs))
 fig, ax = plt.subplots(figsize=(6, 3))
 kl.plots.loss_curves(ax, [r.losses for r in runs], target=cfg.target_loss)
-ax.set_title(f"Training loss, {len(runs)} seeds")
-kl.plots.savefig(fig, CHAPTER, "training_loss", cfg.out_dir)
-plt.show()
+ch.show(fig, "training_loss")
 
 # %% [markdown]
-# ## Panels (a)–(e) for the first seed
+# ```{glue:figure} training_loss
+# :name: fig02-loss
+# :alt: Training loss against epochs on a log scale, one line per seed, falling to the dotted target line.
 #
-# (a) the loss $\lVert x - f(x)\rVert^2$ over the whole input range, (b) the output $f(x)$ with a
-# close-up around the training point, (c)–(e) the noise (red) and the samples (green) after 1, 2 and 3
-# applications of $f$, drawn on the loss curve.
+# Training loss of each of the {glue:text}`n_seeds` networks (epochs run: {glue:text}`epochs_run`); the
+# dotted line is the target $10^{-8}$.
+# ```
+#
+# ## The paper's panels, for the first seed
+#
+# {numref}`fig02-main` redraws the paper's five panels from the first seed's network.
 
 # %%
 grid = kl.measures.grid_1d(low, high, cfg.grid_size).to(dev)
-f0 = runs[0].model.eval()
 gen = kl.utils.seed_everything(cfg.seed)
 z_plot = kl.sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(dev)
-traj_plot = kl.sampling.kaleidoscopic_sampling(
-    f0, z_plot, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise, generator=gen)
-loss_fn = lambda x: kl.measures.loss_manifold(f0, x)  # noqa: E731
-loss0, out0 = loss_fn(grid), kl.measures.output_manifold(f0, grid)
-x_train = float(X[0, 0])
-
-fig = plt.figure(figsize=(12, 7), layout="constrained")
-axa, axb = fig.add_subplot(2, 2, 1), fig.add_subplot(2, 2, 2)
-kl.plots.manifold_1d(axa, grid, loss0, X, ylabel="loss $(x - f(x))^2$")
-axa.set_title("(a) loss over the input range")
-kl.plots.manifold_1d(axb, grid, out0, X, ylabel="output $f(x)$", identity=True,
-                     inset=(x_train - 0.05, x_train + 0.05))
-axb.set_ylim(low - 0.02, high + 0.02)
-axb.set_title("(b) output over the input range, close-up inset")
-for i, k in enumerate(range(1, min(cfg.n_steps, 3) + 1)):
-    ax = fig.add_subplot(2, 3, 4 + i)
-    kl.plots.sampling_1d(ax, grid, loss0, traj_plot[0], traj_plot[k], X, loss_fn, k)
-    ax.set_title(f"({'cde'[i]}) after {k} run{'s' if k > 1 else ''}")
-kl.plots.savefig(fig, CHAPTER, "figure2", cfg.out_dir)
-plt.show()
+traj_plot = kl.sampling.kaleidoscopic_sampling(runs[0].model.eval(), z_plot, cfg.n_steps, out_act=cfg.out_act,
+                                               eps=cfg.eps, eps_noise=cfg.eps_noise, generator=gen)
+ch.show(here.figure2(runs[0].model, X, grid, traj_plot, cfg.out_act), "figure2")
 
 # %% [markdown]
+# ```{glue:figure} figure2
+# :name: fig02-main
+# :alt: Five panels: the loss is zero only at 0.5; the output is flat near 0.5 over the whole range; red noise points move onto the training point within three runs.
+#
+# The paper's Figure 2 for the first seed. (a) The loss $(x - f(x))^2$ over the input range, lowest at the
+# training point (black). (b) The output $f(x)$: flat near $0.5$ everywhere (the dotted line is the identity;
+# the inset zooms on the training point). (c)–(e) The {glue:text}`n_plot_samples` noise points (red) and the
+# samples (green) after 1, 2 and 3 applications of $f$, drawn on the loss curve.
+# ```
+#
 # ## The claims, measured on every seed
 #
-# For each trained network: the largest deviation of the output from the training point over the
-# whole input grid, where the loss is lowest, how far the `n_samples` noise points still are from the
-# training point after `n_steps` runs, and the slope $f'(0.5)$: a fixed point of $f$ attracts its
-# neighbourhood when $|f'| < 1$, which is the mechanism behind panels (c)–(e).
+# For each network (`here.measure_seed`): the largest deviation of the output from the training point over the
+# whole input grid, where the loss is lowest, how far the `n_samples` noise points still are from the training
+# point after `n_steps` runs, and the slope $f'(0.5)$: a fixed point of $f$ attracts its neighbourhood when
+# $|f'| < 1$, which is the mechanism behind panels (c)–(e).
 
 # %%
-per_seed = {"max_dev": [], "argmin_err": [], "max_dist_end": [], "slope": [], "best_loss": []}
-for s, r in zip(seeds, runs):
-    f = r.model.eval()
-    out = kl.measures.output_manifold(f, grid)
-    per_seed["max_dev"].append(float((out - x_train).abs().max()))
-    per_seed["argmin_err"].append(abs(float(grid[kl.measures.loss_manifold(f, grid).argmin(), 0]) - x_train))
-    g = kl.utils.seed_everything(10_000 + s)
-    z = kl.sampling.start_noise(cfg.n_samples, 1, cfg.noise, cfg.out_act, g).to(dev)
-    traj = kl.sampling.kaleidoscopic_sampling(
-        f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise, generator=g)
-    per_seed["max_dist_end"].append(float(kl.measures.nearest_distance(traj[-1], X)[0].max()))
-    per_seed["slope"].append(float(kl.measures.slope_1d(f, X)[0]))
-    per_seed["best_loss"].append(r.best_loss)
-per_seed = {k: torch.tensor(v, dtype=torch.float64) for k, v in per_seed.items()}
+ch.glue("n_plot_samples", cfg.n_plot_samples)
+measured = [here.measure_seed(r.model.eval(), X, grid, s, cfg) for s, r in zip(seeds, runs)]
+M = {k: torch.tensor([getattr(m, k) for m in measured], dtype=torch.float64)
+     for k in ("max_dev", "argmin_err", "max_dist_end", "slope")}
+M["best_loss"] = torch.tensor([r.best_loss for r in runs], dtype=torch.float64)
 spacing = (high - low) / (cfg.grid_size - 1)
-passes = {
-    "trained": per_seed["best_loss"] <= cfg.target_loss,
-    "output": per_seed["max_dev"] <= cfg.tol_output,
-    "argmin": per_seed["argmin_err"] <= spacing,
-    "sampling": per_seed["max_dist_end"] <= cfg.tol,
-    "attractor": per_seed["slope"].abs() < 1,
-}
-for k, v in per_seed.items():
+passes = here.passes(M, cfg, spacing)
+for k, v in M.items():
     print(f"{k:>13}: " + kl.results.spread(v).text())
-
-# %% [markdown]
-# The numbers the tests pin down (rounded so they repeat from run to run on a CPU):
+ch.glue("max_dev_median", float(M["max_dev"].median()))
+ch.glue("dist_end_median", float(M["max_dist_end"].median()))
+ch.glue("slope_median", float(M["slope"].median()))
+ch.glue("n_steps", cfg.n_steps)
+ch.glue("n_samples", cfg.n_samples)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print("seeds reaching the target loss:", int(passes["trained"].sum()), "of", len(seeds))
-print("median max |f(x) - x_train|   :", f"{per_seed['max_dev'].median():.2f}")
-print("share of seeds passing        :", {k: round(float(v.double().mean()), 2) for k, v in passes.items()})
+# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
+ci_check = kl.check.Checker(CHAPTER, cfg)
+one_seed = 1 / len(seeds) + 1e-9  # a seed's pass/fail may flip on another CPU when it sits at a cut-off
+ci_check.close("seeds reaching the target loss", int(passes["trained"].sum()), atol=1,
+               why="a count of nets under a loss cut-off: one net may cross it on another CPU (none did when measured)")
+ci_check.close("median max |f(x) - x_train|", float(M["max_dev"].median()), atol=0.01,
+               why="no spread measured; a Xeon printed 0.01 for 0.0057 (two decimals); the cut-off is 0.05")
+ci_check.close("share of seeds passing, per claim", {k: float(v.double().mean()) for k, v in passes.items()},
+               atol=one_seed, why="shares of 3 seeds: one seed may cross a cut-off on another CPU; none did when measured")
+ci_check.report()
 
 # %% [markdown]
 # ## Verdicts
+#
+# A claim *holds* when at least 90 % of the networks pass its criterion, *partly* when at least half do.
+# Verdicts of this run: {glue:text}`verdicts`.
 
 # %%
-share = {k: float(v.double().mean()) for k, v in passes.items()}
-verdict = kl.results.verdict_from_share
-claims = [
-    kl.results.Claim(
-        id="trained_to_target", claim="The MLP can be trained to a loss <= 1e-8 on the single point",
-        paper="was trained till the loss on the input data point was very low (<= 1e-8, epochs >= 1K)",
-        measure="best training loss", measured=kl.results.spread(per_seed["best_loss"]),
-        criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs", share_pass=share["trained"],
-        verdict=verdict(share["trained"])),
-    kl.results.Claim(
-        id="output_close_everywhere", claim="The output is close to 0.5 over the whole input range",
-        paper="the output values observed of the MLP for the entire range of input values, is close to 0.5",
-        measure=f"max over x in [{low:g}, {high:g}] of |f(x) - {x_train:g}|",
-        measured=kl.results.spread(per_seed["max_dev"]),
-        criterion=f"<= {cfg.tol_output:g}", share_pass=share["output"], verdict=verdict(share["output"]),
-        notes="An identity map would give 0.5."),
-    kl.results.Claim(
-        id="loss_lowest_at_point", claim="The loss over the input range is lowest at the training point",
-        paper="As expected, the value at x=0.5 is the lowest",
-        measure="|argmin of the loss over the grid - x_train|", measured=kl.results.spread(per_seed["argmin_err"]),
-        criterion=f"<= one grid step ({spacing:.2g})", share_pass=share["argmin"], verdict=verdict(share["argmin"])),
-    kl.results.Claim(
-        id="samples_reach_point", claim=f"Every noise point is near the training point after {cfg.n_steps} runs",
-        paper="The model is progressively applied 1 -> 3 times and the samples obtained are close to the training input",
-        measure=f"max distance to x_train after {cfg.n_steps} runs, {cfg.n_samples} noise points",
-        measured=kl.results.spread(per_seed["max_dist_end"]),
-        criterion=f"<= {cfg.tol:g}", share_pass=share["sampling"], verdict=verdict(share["sampling"])),
-    kl.results.Claim(
-        id="attracting_fixed_point", claim="The training point is an attracting fixed point, |f'(x_train)| < 1",
-        paper="(the mechanism implied by panels c-e; not stated in the paper)",
-        measure="f'(x_train)", measured=kl.results.spread(per_seed["slope"]),
-        criterion="|f'| < 1", share_pass=share["attractor"], verdict=verdict(share["attractor"])),
-]
-for c in claims:
-    print(kl.results.claim_line(c))
-
-# %%
-runtime = time.perf_counter() - _t0
-path = kl.results.write_results(
-    CHAPTER, "Figure 2: a single training point in 1D", claims,
-    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), out=cfg.out_dir)
-print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {cfg.profile}, device {dev})")
+claims = here.claims(ch, M, passes, spacing, float(X[0, 0]))
+ch.glue("verdicts", "; ".join(f"{c.id} {c.verdict}" for c in claims))
+ch.finish(claims)

@@ -1,0 +1,102 @@
+"""A chapter's plumbing in one object: parameters validated before any work, figures saved and glued with
+captions, measured numbers glued into the prose, claims built from per-seed pass/fail, and the results file.
+
+In a chapter::
+
+    ch = kl.chapter.start(CHAPTER, TITLE, globals(), PROFILES, before=_before)   # validation cell
+    cfg = ch.cfg
+    ...
+    ch.show(fig, "figure2")          # saved as figures/<chapter>/figure2.png, glued as "figure2"
+    ch.glue("n_trained", 3)          # {glue:text}`n_trained` in the prose
+    ch.finish([ch.claim(...), ...])  # results/<chapter>.json and one printed line per claim
+
+and in a markdown cell::
+
+    ```{glue:figure} figure2
+    :name: fig02-main
+    :alt: what the figure shows, in words
+
+    (a) ... the caption, with {glue:text}`n_trained` numbers from this run.
+    ```
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import matplotlib.pyplot as plt
+import torch
+
+from . import config, plots, results
+
+
+@dataclass
+class Chapter:
+    """One run of a chapter: its name, title, validated parameters and the clock started before any work."""
+
+    name: str
+    title: str
+    cfg: SimpleNamespace
+    started: float = field(default_factory=time.perf_counter)
+    glued: dict[str, Any] = field(default_factory=dict)
+
+    def show(self, fig: plt.Figure, name: str) -> None:
+        """Save ``fig`` under its stable name and glue it (placed, numbered and captioned by a glue:figure)."""
+        plots.savefig(fig, self.name, name, self.cfg.out_dir)
+        self._glue(name, fig)
+        plt.close(fig)
+
+    def glue(self, name: str, value: Any, fmt: str | None = None) -> Any:
+        """Glue a measured number (formatted with ``fmt`` when given) for ``{glue:text}`name``` in the prose."""
+        if isinstance(value, torch.Tensor):
+            value = value.item() if value.numel() == 1 else value.tolist()
+        self._glue(name, format(value, fmt) if fmt else value)
+        return value
+
+    def _glue(self, name: str, value: Any) -> None:
+        if not name or not all(c.isalnum() or c in "-_" for c in name):
+            raise ValueError(f"a glue name is letters, digits, '-' and '_'; got {name!r}")
+        if name in self.glued:
+            raise ValueError(f"glue name {name!r} is used twice in {self.name}")
+        self.glued[name] = value
+        try:
+            from myst_nb import glue
+        except ImportError:  # the library without the book's packages: nothing to glue into
+            return
+        glue(name, value, display=False)
+
+    def claim(self, *, id: str, claim: str, paper: str, measure: str, values: Sequence[float] | torch.Tensor,
+              passed: Sequence[bool] | torch.Tensor, criterion: str, notes: str = "",
+              extra: Mapping[str, Any] | None = None, holds: float = 0.9, partly: float = 0.5) -> results.Claim:
+        """A claim judged on per-seed pass/fail: the share passing and the verdict are derived here, never passed."""
+        passed = torch.as_tensor(passed).bool().reshape(-1)
+        if passed.numel() == 0:
+            raise ValueError(f"claim {id!r}: no seed to judge")
+        share = float(passed.double().mean())
+        return results.Claim(id=id, claim=claim, paper=paper, measure=measure, measured=results.spread(values),
+                             criterion=criterion, share_pass=share,
+                             verdict=results.verdict_from_share(share, holds, partly), notes=notes,
+                             extra=dict(extra or {}))
+
+    def finish(self, claims: Sequence[results.Claim]) -> None:
+        """Write results/<chapter>.json (atomically) and print one line per claim and the run time."""
+        for c in claims:
+            print(results.claim_line(c))
+        runtime = time.perf_counter() - self.started
+        path = results.write_results(self.name, self.title, claims, profile=self.cfg.profile,
+                                     parameters=vars(self.cfg), runtime_s=round(runtime, 1), out=self.cfg.out_dir)
+        print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {self.cfg.profile})")
+
+
+def start(name: str, title: str, given: Mapping[str, Any], profiles: Mapping[str, Mapping[str, Any]], *,
+          before: set[str] | frozenset[str], extra: Mapping[str, config.Param] | None = None,
+          checks: Sequence[Callable[[SimpleNamespace], None]] = ()) -> Chapter:
+    """Resolve and validate the parameters (``config.resolve``, then each cross-field check, which raises
+    ValueError naming the parameter) and start the chapter's clock; nothing else runs before this."""
+    cfg = config.resolve(given, profiles, before=before, extra=extra)
+    for check in checks:
+        check(cfg)
+    return Chapter(name, title, cfg)

@@ -1,0 +1,102 @@
+"""Figure 2 (one training point in 1D): the per-seed measures, the paper's five-panel figure and the claims."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+from .. import measures, plots, results, sampling, utils
+from ..chapter import Chapter
+from ..models import output_range
+
+TITLE = "Figure 2: a single training point in 1D"
+
+
+@dataclass
+class SeedMeasures:
+    """What one trained network shows: output deviation, where the loss is lowest, sampling and the slope."""
+
+    max_dev: float  # max over the grid of |f(x) - x_train|
+    argmin_err: float  # |argmin of the loss over the grid - x_train|
+    max_dist_end: float  # largest distance of a sample to x_train after the last run
+    slope: float  # f'(x_train)
+
+
+def measure_seed(f: nn.Module, X: torch.Tensor, grid: torch.Tensor, seed: int, cfg: SimpleNamespace) -> SeedMeasures:
+    """The measures of one network; its sampling noise comes from seed 10,000 + ``seed``."""
+    x_train = float(X[0, 0])
+    out = measures.output_manifold(f, grid)
+    argmin = float(grid[measures.loss_manifold(f, grid).argmin(), 0])
+    g = utils.seed_everything(10_000 + seed)
+    z = sampling.start_noise(cfg.n_samples, 1, cfg.noise, cfg.out_act, g).to(X.device)
+    traj = sampling.kaleidoscopic_sampling(f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
+                                           eps_noise=cfg.eps_noise, generator=g)
+    return SeedMeasures(max_dev=float((out - x_train).abs().max()), argmin_err=abs(argmin - x_train),
+                        max_dist_end=float(measures.nearest_distance(traj[-1], X)[0].max()),
+                        slope=float(measures.slope_1d(f, X).detach()[0]))
+
+
+def figure2(f: nn.Module, X: torch.Tensor, grid: torch.Tensor, traj: torch.Tensor, out_act: str) -> plt.Figure:
+    """The paper's Figure 2: (a) the loss and (b) the output over the input range, (c)-(e) samples after 1-3 runs.
+
+    Two rows of subfigures, so the bottom row never covers the top row's axes.
+    """
+    low, high = output_range(out_act)
+    x_train = float(X[0, 0])
+    loss_fn = lambda x: measures.loss_manifold(f, x)  # noqa: E731
+    loss = loss_fn(grid)
+    fig = plt.figure(figsize=(12, 7.5), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.1, 1])
+    axa, axb = top.subplots(1, 2)
+    plots.manifold_1d(axa, grid, loss, X, ylabel="loss $(x - f(x))^2$")
+    axa.set_title("(a) loss over the input range")
+    plots.manifold_1d(axb, grid, measures.output_manifold(f, grid), X, ylabel="output $f(x)$", identity=True,
+                      inset=(x_train - 0.05, x_train + 0.05))
+    axb.set_ylim(low - 0.02, high + 0.02)
+    axb.set_title("(b) output over the input range, close-up inset")
+    runs = list(range(1, min(traj.shape[0] - 1, 3) + 1))
+    for i, (ax, k) in enumerate(zip(bottom.subplots(1, len(runs), squeeze=False)[0], runs)):
+        plots.sampling_1d(ax, grid, loss, traj[0], traj[k], X, loss_fn, k)
+        ax.set_title(f"({'cde'[i]}) after {k} run{'s' if k > 1 else ''}")
+    return fig
+
+
+def passes(M: dict[str, torch.Tensor], cfg: SimpleNamespace, spacing: float) -> dict[str, torch.Tensor]:
+    """Per-seed pass/fail of each claim, from the stacked measures ``M`` (and each net's best loss)."""
+    return {"trained": M["best_loss"] <= cfg.target_loss, "output": M["max_dev"] <= cfg.tol_output,
+            "argmin": M["argmin_err"] <= spacing, "sampling": M["max_dist_end"] <= cfg.tol,
+            "attractor": M["slope"].abs() < 1}
+
+
+def claims(ch: Chapter, M: dict[str, torch.Tensor], P: dict[str, torch.Tensor], spacing: float,
+           x_train: float) -> list[results.Claim]:
+    """The chapter's five claims, each judged on its per-seed pass/fail."""
+    cfg = ch.cfg
+    low, high = output_range(cfg.out_act)
+    return [
+        ch.claim(id="trained_to_target", claim="The MLP can be trained to a loss <= 1e-8 on the single point",
+                 paper="was trained till the loss on the input data point was very low (<= 1e-8, epochs >= 1K)",
+                 measure="best training loss", values=M["best_loss"], passed=P["trained"],
+                 criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs"),
+        ch.claim(id="output_close_everywhere", claim="The output is close to 0.5 over the whole input range",
+                 paper="the output values observed of the MLP for the entire range of input values, is close to 0.5",
+                 measure=f"max over x in [{low:g}, {high:g}] of |f(x) - {x_train:g}|", values=M["max_dev"],
+                 passed=P["output"], criterion=f"<= {cfg.tol_output:g}", notes="An identity map would give 0.5."),
+        ch.claim(id="loss_lowest_at_point", claim="The loss over the input range is lowest at the training point",
+                 paper="As expected, the value at x=0.5 is the lowest",
+                 measure="|argmin of the loss over the grid - x_train|", values=M["argmin_err"], passed=P["argmin"],
+                 criterion=f"<= one grid step ({spacing:.2g})"),
+        ch.claim(id="samples_reach_point",
+                 claim=f"Every noise point is near the training point after {cfg.n_steps} runs",
+                 paper="The model is progressively applied 1 -> 3 times and the samples obtained are close to the "
+                       "training input",
+                 measure=f"max distance to x_train after {cfg.n_steps} runs, {cfg.n_samples} noise points",
+                 values=M["max_dist_end"], passed=P["sampling"], criterion=f"<= {cfg.tol:g}"),
+        ch.claim(id="attracting_fixed_point",
+                 claim="The training point is an attracting fixed point, |f'(x_train)| < 1",
+                 paper="(the mechanism implied by panels c-e; not stated in the paper)",
+                 measure="f'(x_train)", values=M["slope"], passed=P["attractor"], criterion="|f'| < 1"),
+    ]

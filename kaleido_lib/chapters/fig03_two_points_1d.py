@@ -1,0 +1,273 @@
+"""Figure 3 (two training points in 1D, a shallow and a deep net): per-seed measures, figures and claims."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+from .. import measures, plots, results, sampling
+from ..chapter import Chapter
+from ..models import output_range
+
+TITLE = "Figure 3: two training points in 1D, a shallow and a deep net"
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The grid and the regions the measures use: the two points, the band between them and the inner grid."""
+
+    grid: torch.Tensor  # (grid_size, 1) inputs over the output range
+    X: torch.Tensor  # (2, 1) training points
+    band: tuple[float, float]  # "between the points": the middle two thirds of the gap
+    inner: torch.Tensor  # grid inputs in [p1, p2]
+
+    @property
+    def p1(self) -> float:
+        return float(self.X[0, 0])
+
+    @property
+    def p2(self) -> float:
+        return float(self.X[1, 0])
+
+
+def geometry(X: torch.Tensor, out_act: str, grid_size: int) -> Geometry:
+    """The grid over the output range and the band between the two points of ``X``."""
+    low, high = output_range(out_act)
+    grid = measures.grid_1d(low, high, grid_size).to(X.device)
+    p1, p2 = float(X[0, 0]), float(X[1, 0])
+    gap = p2 - p1
+    inner = (grid[:, 0] >= p1) & (grid[:, 0] <= p2)
+    return Geometry(grid, X, (p1 + gap / 6, p2 - gap / 6), inner)
+
+
+def measure_net(f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: SimpleNamespace) -> dict[str, Any]:
+    """One net's measures from the noise ``z`` (``seed`` seeds any ε noise); keys starting with '_' are kept for
+    the figures and are not per-seed numbers."""
+    X, grid = geo.X, geo.grid
+    slope = measures.derivative_1d(f, grid)
+    intervals = [measures.flat_interval_1d(grid, slope, p, cfg.slope_threshold, cfg.flat_reach)
+                 for p in (geo.p1, geo.p2)]
+    traj = sampling.kaleidoscopic_sampling(f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
+                                           eps_noise=cfg.eps_noise, generator=torch.Generator().manual_seed(seed))
+    b = measures.burn_in(traj, X, cfg.tol, cfg.burn_frac)
+    settle, z0 = b.settle.double(), z[:, 0]
+    between = (z0 > geo.band[0]) & (z0 < geo.band[1])
+    outside = (z0 < geo.p1) | (z0 > geo.p2)
+    med_between, med_outside = float(settle[between].median()), float(settle[outside].median())
+    return {
+        "slope_p1": float(measures.slope_1d(f, X[:1]).detach()[0]),
+        "slope_p2": float(measures.slope_1d(f, X[1:]).detach()[0]),
+        "width_p1": 0.0 if intervals[0] is None else intervals[0][1] - intervals[0][0],
+        "width_p2": 0.0 if intervals[1] is None else intervals[1][1] - intervals[1][0],
+        "max_slope_between": float(slope[geo.inner].max()),
+        "burn_in": float(b.step),
+        "median_settle": float(settle.median()),
+        "settle_between": med_between,
+        "settle_outside": med_outside,
+        "slower_ratio": med_between / max(med_outside, 1.0),
+        "end_at_points": float((measures.nearest_distance(traj[-1], X)[0] <= cfg.tol).double().mean()),
+        "_intervals": intervals, "_traj": traj,
+    }
+
+
+def stack(per_seed: list[dict[str, Any]], fits: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-seed tensors of every number; a net that does not fit the data gives NaN (counted, not dropped)."""
+    return {k: torch.tensor([m[k] if ok else NAN for m, ok in zip(per_seed, fits)], dtype=torch.float64)
+            for k in per_seed[0] if not k.startswith("_")}
+
+
+def depth_panels(f: nn.Module, m: dict[str, Any], geo: Geometry, z_plot: torch.Tensor, cfg: SimpleNamespace,
+                 title: str, letters: str) -> plt.Figure:
+    """The paper's panels for one net, full width: the loss with a close-up between the points, the output with
+    its flat regions shaded, and the samples after each run in ``cfg.plot_steps``."""
+    low, high = output_range(cfg.out_act)
+    loss_fn: Callable = lambda x: measures.loss_manifold(f, x)  # noqa: E731
+    loss = loss_fn(geo.grid)
+    fig = plt.figure(figsize=(12, 7.5), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.15, 1])
+    axa, axb = top.subplots(1, 2)
+    plots.manifold_1d(axa, geo.grid, loss, geo.X, ylabel="loss $(x - f(x))^2$")
+    plots.zoom_inset_1d(axa, geo.grid, loss, geo.p1, geo.p2, rect=(0.3, 0.45, 0.4, 0.45), points=geo.X)
+    axa.set_title(f"({letters[0]}) {title}: loss, inset between the points")
+    plots.manifold_1d(axb, geo.grid, measures.output_manifold(f, geo.grid), geo.X, ylabel="output $f(x)$",
+                      identity=True)
+    plots.shade_intervals(axb, m["_intervals"], label=f"flat, |f'| < {cfg.slope_threshold:g}")
+    axb.set_ylim(low - 0.02, high + 0.02)
+    axb.legend(loc="lower right", fontsize=9)
+    axb.set_title(f"({letters[1]}) output over the input range")
+    traj = sampling.kaleidoscopic_sampling(f, z_plot, max(cfg.plot_steps), out_act=cfg.out_act, eps=cfg.eps,
+                                           eps_noise=cfg.eps_noise)
+    row = bottom.subplots(1, len(cfg.plot_steps), squeeze=False)[0]
+    plots.sampling_row_1d(list(row), geo.grid, loss, traj, cfg.plot_steps, geo.X, loss_fn, letters=letters[2:])
+    return fig
+
+
+def outputs_all_seeds(members: dict[int, list[nn.Module]], fits: dict[int, torch.Tensor], geo: Geometry,
+                      out_act: str) -> plt.Figure:
+    """Every seed's output per depth; the nets that do not fit the data dashed."""
+    low, high = output_range(out_act)
+    fig, axes = plt.subplots(1, len(members), figsize=(11, 4), sharey=True, layout="constrained")
+    for ax, (d, nets) in zip(axes, members.items()):
+        for f, ok in zip(nets, fits[d]):
+            out = measures.output_manifold(f, geo.grid).reshape(-1).cpu()
+            ax.plot(geo.grid.reshape(-1).cpu(), out, lw=0.9, alpha=0.7, color="tab:blue" if ok else "tab:purple",
+                    ls="-" if ok else "--")
+        ax.plot([low, high], [low, high], color="gray", ls=":", lw=1)
+        for p in (geo.p1, geo.p2):
+            ax.axvline(p, color=plots.DATA, ls="--", lw=0.7)
+        ax.set_title(f"L={d}: {int(fits[d].sum())} of {len(nets)} nets fit the data (solid)")
+        ax.set_xlabel("input x")
+    axes[0].set_ylabel("output $f(x)$")
+    return fig
+
+
+def settle_figure(shown: dict[int, tuple[nn.Module, dict[str, Any], int, torch.Tensor]], z_plot: torch.Tensor,
+                  geo: Geometry, cfg: SimpleNamespace) -> plt.Figure:
+    """Per depth: the plotted noise points' trajectories with the burn-in shaded, and every sample's settle step
+    against where it started. ``shown[d]`` is (net, its measures, its seed, its noise)."""
+    fig, axes = plt.subplots(len(shown), 2, figsize=(12, 7), layout="constrained", squeeze=False)
+    for row, (d, (f, m, s, z)) in enumerate(shown.items()):
+        traj = sampling.kaleidoscopic_sampling(f, z_plot, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
+                                               eps_noise=cfg.eps_noise)
+        horizon = int(min(cfg.n_steps, max(20, 2 * m["burn_in"])))
+        plots.trajectories_1d(axes[row, 0], traj[: horizon + 1], geo.X,
+                              burn_in=int(m["burn_in"]) if m["burn_in"] <= horizon else None)
+        axes[row, 0].set_title(f"L={d}, seed {s}: trajectories, burn-in B = {m['burn_in']:.0f}")
+        settle = measures.settle_steps(m["_traj"], geo.X, cfg.tol)
+        ax = axes[row, 1]
+        ax.axvspan(*geo.band, color="0.9", label="between the points")
+        ax.scatter(z[:, 0].cpu(), settle.cpu(), s=5, c=plots.NOISE, alpha=0.5)
+        for p in (geo.p1, geo.p2):
+            ax.axvline(p, color=plots.DATA, ls="--", lw=0.7)
+        ax.set_xlabel("start z")
+        ax.set_ylabel("settle step")
+        ax.legend(loc="upper right", fontsize=8)
+        ax.set_title(f"L={d}: settle step against the start; median between {m['settle_between']:.0f}, "
+                     f"outside {m['settle_outside']:.0f}")
+    return fig
+
+
+def comparisons(M: dict[int, dict[str, torch.Tensor]], depths: list[int]) -> dict[str, torch.Tensor]:
+    """Deep minus shallow, per seed: total flat width, burn-in and steepest slope between the points."""
+    d0, d1 = depths
+    width = {d: M[d]["width_p1"] + M[d]["width_p2"] for d in depths}
+    return {"wider": width[d1] - width[d0], "faster": M[d1]["burn_in"] - M[d0]["burn_in"],
+            "steeper": M[d1]["max_slope_between"] - M[d0]["max_slope_between"],
+            **{f"total_width_L{d}": width[d] for d in depths}}
+
+
+def shallow_vs_deep(M: dict[int, dict[str, torch.Tensor]], diff: dict[str, torch.Tensor], depths: list[int],
+                    cfg: SimpleNamespace) -> plt.Figure:
+    """The three depth comparisons, each seed's two nets joined by a line."""
+    d0, d1 = depths
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
+    labels = (f"L={d0}", f"L={d1}")
+    plots.paired_dots(axes[0], diff[f"total_width_L{d0}"], diff[f"total_width_L{d1}"], labels,
+                      ylabel="flat width around 0.2 + around 0.8")
+    plots.paired_dots(axes[1], M[d0]["burn_in"], M[d1]["burn_in"], labels,
+                      ylabel=f"burn-in B (runs, {cfg.burn_frac:.0%} within {cfg.tol:g})")
+    plots.paired_dots(axes[2], M[d0]["max_slope_between"], M[d1]["max_slope_between"], labels,
+                      ylabel="steepest slope between the points")
+    for ax, t in zip(axes, ("wider flat regions?", "faster sampling?", "steeper between the points?")):
+        ax.set_title(f"(iv) {t}")
+    return fig
+
+
+def passes(M: dict[int, dict[str, torch.Tensor]], trained: dict[int, torch.Tensor], fits: dict[int, torch.Tensor],
+           diff: dict[str, torch.Tensor], depths: list[int], cfg: SimpleNamespace) -> dict[str, torch.Tensor]:
+    """Per-seed pass/fail of every claim; a net that does not fit the data fails every claim about it."""
+    d0, d1 = depths
+    both = fits[d0] & fits[d1]
+    out: dict[str, torch.Tensor] = {}
+    for d in depths:
+        out[f"trained_L{d}"] = trained[d]
+        out[f"fits_L{d}"] = fits[d]
+        out[f"flat_L{d}"] = fits[d] & (M[d]["width_p1"] >= cfg.min_flat_width) & (M[d]["width_p2"] >= cfg.min_flat_width)
+        out[f"burn_in_L{d}"] = fits[d] & (M[d]["burn_in"] <= cfg.burn_max)
+        out[f"slower_L{d}"] = fits[d] & (M[d]["settle_between"] > M[d]["settle_outside"])
+    out["deeper_wider"] = both & (diff["wider"] > 0)
+    out["deeper_faster"] = both & (diff["faster"] < 0)
+    out["deeper_steeper"] = both & (diff["steeper"] > 0)
+    return out
+
+
+def claims(ch: Chapter, M: dict[int, dict[str, torch.Tensor]], P: dict[str, torch.Tensor],
+           diff: dict[str, torch.Tensor], best_loss: dict[int, torch.Tensor], fits: dict[int, torch.Tensor],
+           fit_err: dict[int, torch.Tensor], depths: list[int], geo: Geometry) -> list[results.Claim]:
+    """The chapter's claims (four per depth, three comparing the depths), each judged on per-seed pass/fail; the
+    share among the seeds whose nets fit is recorded beside it, separating failed training from the claim."""
+    cfg, sp = ch.cfg, results.spread
+    d0, d1 = depths
+    both = fits[d0] & fits[d1]
+    out: list[tuple[results.Claim, torch.Tensor | None, str | None]] = []
+    for d in depths:
+        tag = f"L={d}, H={cfg.width}"
+        out += [
+            (ch.claim(
+                id=f"trained_to_target_L{d}", claim=f"The MLP ({tag}) can be trained to a loss <= {cfg.target_loss:g}",
+                paper="in each case, we run for epochs >= 1K to ensure that the training loss tends to -> 0",
+                measure="best training loss", values=best_loss[d], passed=P[f"trained_L{d}"],
+                criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
+                notes=f"{int(fits[d].sum())} of {len(fits[d])} nets fit the data (max |f(x_i) - x_i| <= {cfg.tol:g}); "
+                      "the others are dead or stalled and fail every other claim about their net.",
+                extra={"fits_data": float(fits[d].double().mean()), "max_fit_error": sp(fit_err[d])}), None, None),
+            (ch.claim(
+                id=f"flat_regions_L{d}", claim=f"The output ({tag}) is flat around both training points",
+                paper="the MLP learns many-to-one mapping, as evident by the flat regions around the points {0.2, 0.8}",
+                measure=f"the smaller of the two flat widths (|f'| < {cfg.slope_threshold:g}, reaching within "
+                        f"{cfg.flat_reach:g} of the point)",
+                values=torch.minimum(M[d]["width_p1"], M[d]["width_p2"]), passed=P[f"flat_L{d}"],
+                criterion=f"fits the data, and both widths >= {cfg.min_flat_width:g}",
+                extra={"slope_at_p1": sp(M[d]["slope_p1"]), "slope_at_p2": sp(M[d]["slope_p2"]),
+                       "width_p1": sp(M[d]["width_p1"]), "width_p2": sp(M[d]["width_p2"])}), fits[d], f"flat_L{d}"),
+            (ch.claim(
+                id=f"burn_in_about_5_L{d}", claim=f"Sampling ({tag}) needs a burn-in of about 5 runs",
+                paper="The burn-in period is roughly around B=5, which indicates that the sampling converges fast",
+                measure=f"burn-in B: first run after which {cfg.burn_frac:.0%} of {cfg.n_samples} samples stay within "
+                        f"{cfg.tol:g} of a training point",
+                values=M[d]["burn_in"], passed=P[f"burn_in_L{d}"], criterion=f"fits the data, and B <= {cfg.burn_max:g}",
+                notes="The median sample settles much sooner than the 95 % burn-in; see extra.",
+                extra={"median_settle_step": sp(M[d]["median_settle"])}), fits[d], f"burn_in_L{d}"),
+            (ch.claim(
+                id=f"slower_between_points_L{d}",
+                claim=f"Samples ({tag}) starting between the points converge slower than those starting outside",
+                paper="The loss manifold is relatively flat between 0.2 to 0.8 and that causes the samples to "
+                      "converge slower",
+                measure=f"median settle step of samples from {geo.band[0]:.2g} < z < {geo.band[1]:.2g} over that of "
+                        f"samples from z < {geo.p1:g} or z > {geo.p2:g}",
+                values=M[d]["slower_ratio"], passed=P[f"slower_L{d}"],
+                criterion="fits the data, and median between > median outside",
+                extra={"median_settle_between": sp(M[d]["settle_between"]),
+                       "median_settle_outside": sp(M[d]["settle_outside"])}), fits[d], f"slower_L{d}"),
+        ]
+    pair = f"L={d1} against L={d0}, same seed"
+    out += [
+        (ch.claim(
+            id="deeper_wider_flat_regions", claim=f"The deeper net has wider flat regions around the points ({pair})",
+            paper="As compared to (b), in (h) we can find an increase in the flat region around input values 0.2 and "
+                  "0.8",
+            measure=f"total flat width (around {geo.p1:g} + around {geo.p2:g}), L={d1} minus L={d0}",
+            values=diff["wider"], passed=P["deeper_wider"], criterion="both nets fit the data, and the difference > 0",
+            extra={f"total_width_L{d}": sp(diff[f"total_width_L{d}"]) for d in depths}), both, "deeper_wider"),
+        (ch.claim(
+            id="deeper_faster_sampling", claim=f"The deeper net samples faster: a smaller burn-in ({pair})",
+            paper="which in turn makes the curve connecting the flat regions more steeper and thus our sampling "
+                  "procedure works faster",
+            measure=f"burn-in B, L={d1} minus L={d0}", values=diff["faster"], passed=P["deeper_faster"],
+            criterion="both nets fit the data, and the difference < 0"), both, "deeper_faster"),
+        (ch.claim(
+            id="deeper_steeper_between", claim=f"The deeper net's output is steeper between the points ({pair})",
+            paper="which in turn makes the curve connecting the flat regions more steeper",
+            measure=f"max of f'(x) over [{geo.p1:g}, {geo.p2:g}], L={d1} minus L={d0}", values=diff["steeper"],
+            passed=P["deeper_steeper"], criterion="both nets fit the data, and the difference > 0"),
+         both, "deeper_steeper"),
+    ]
+    for claim, mask, key in out:
+        if mask is not None:
+            results.add_share_among(claim, P[key], mask)
+    return [c for c, _, _ in out]

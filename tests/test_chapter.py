@@ -1,0 +1,165 @@
+"""kaleido_lib.chapter (a chapter's plumbing) and the chapter modules of Figures 2 and 3."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from torch import nn
+
+from kaleido_lib import chapter, config
+from kaleido_lib.chapters import fig02_single_point_1d as fig02
+from kaleido_lib.chapters import fig03_two_points_1d as fig03
+
+PROFILES = {"paper": dict(seed=0, n_seeds=4, depth=2, out_dir=None), "ci": dict(seed=0, n_seeds=2, depth=2, out_dir=None)}
+
+
+def _start(tmp_path, **given):
+    return chapter.start("demo", "Demo", {"profile": "ci", "out_dir": str(tmp_path), **given}, PROFILES,
+                         before=set())
+
+
+def test_start_validates_then_runs_the_cross_field_checks(tmp_path):
+    ch = _start(tmp_path)
+    assert ch.cfg.n_seeds == 2 and ch.name == "demo" and ch.title == "Demo"
+    with pytest.raises(ValueError, match="parameter 'depth'"):
+        _start(tmp_path, depth=0)
+
+    def odd_seeds(cfg):
+        if cfg.n_seeds % 2 == 0:
+            raise ValueError(f"parameter 'n_seeds': allowed an odd number; got {cfg.n_seeds}")
+
+    with pytest.raises(ValueError, match="'n_seeds': allowed an odd"):
+        chapter.start("demo", "Demo", {"profile": "ci", "out_dir": str(tmp_path)}, PROFILES, before=set(),
+                      checks=[odd_seeds])
+
+
+def test_claim_derives_share_and_verdict_from_per_seed_pass_fail(tmp_path):
+    ch = _start(tmp_path)
+    kw = dict(id="c", claim="x", paper="p", measure="m", values=[1.0, 2.0, 3.0, 4.0], criterion="c")
+    assert ch.claim(passed=[True, True, True, True], **kw).verdict == "holds"
+    c = ch.claim(passed=torch.tensor([True, True, False, False]), **kw)
+    assert c.share_pass == 0.5 and c.verdict == "partly" and c.measured.median == 2.5
+    assert ch.claim(passed=[True, False, False, False], **kw).verdict == "fails"
+    with pytest.raises(ValueError, match="no seed"):
+        ch.claim(passed=[], **kw)
+
+
+def test_glue_names_are_checked_and_unique(tmp_path):
+    ch = _start(tmp_path)
+    assert ch.glue("n_trained", torch.tensor(3)) == 3 and ch.glued["n_trained"] == 3
+    ch.glue("share", 0.12345, ".2f")
+    assert ch.glued["share"] == "0.12"
+    with pytest.raises(ValueError, match="twice"):
+        ch.glue("share", 1)
+    with pytest.raises(ValueError, match="glue name"):
+        ch.glue("bad name", 1)
+
+
+def test_show_saves_the_figure_under_its_name_and_closes_it(tmp_path):
+    ch = _start(tmp_path)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    ch.show(fig, "line")
+    assert (tmp_path / "figures" / "demo" / "line.png").stat().st_size > 0
+    assert not plt.fignum_exists(fig.number) and "line" in ch.glued
+
+
+def test_finish_writes_the_results_file(tmp_path, capsys):
+    ch = _start(tmp_path)
+    c = ch.claim(id="c", claim="x", paper="p", measure="m", values=[1.0, 2.0], passed=[True, True], criterion="c")
+    ch.finish([c])
+    doc = json.loads((tmp_path / "results" / "demo.json").read_text())
+    assert doc["title"] == "Demo" and doc["parameters"]["n_seeds"] == 2 and doc["claims"][0]["verdict"] == "holds"
+    assert "holds  c:" in capsys.readouterr().out
+
+
+class _Const(nn.Module):
+    """f(x) = c for every x: flat everywhere, so every noise point lands on c in one run."""
+
+    def __init__(self, c: float) -> None:
+        super().__init__()
+        self.c = c
+        self.w = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.c + 0 * x * self.w
+
+
+def _cfg(**kw) -> SimpleNamespace:
+    base = dict(n_samples=50, n_steps=3, noise="normal", out_act="sigmoid", eps=0.0, eps_noise="normal", tol=0.01,
+                tol_output=0.05, target_loss=1e-8, slope_threshold=0.5, flat_reach=0.01, burn_frac=0.95,
+                min_flat_width=0.05, burn_max=10, plot_steps=[1, 2], grid_size=101)
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_fig02_measures_of_a_constant_map_at_the_training_point():
+    X = torch.tensor([[0.5]])
+    grid = torch.linspace(0, 1, 101).reshape(-1, 1)
+    m = fig02.measure_seed(_Const(0.5), X, grid, 0, _cfg())
+    assert m.max_dev == pytest.approx(0.0) and m.max_dist_end == pytest.approx(0.0) and m.slope == pytest.approx(0.0)
+    assert m.argmin_err == pytest.approx(0.0)
+    M = {"max_dev": torch.tensor([0.0, 0.2]), "argmin_err": torch.tensor([0.0, 0.0]),
+         "max_dist_end": torch.tensor([0.0, 0.5]), "slope": torch.tensor([0.0, 1.5]), "best_loss": torch.tensor([0, 1.])}
+    P = fig02.passes(M, _cfg(), spacing=0.01)
+    assert {k: v.tolist() for k, v in P.items()} == {"trained": [True, False], "output": [True, False],
+                                                     "argmin": [True, True], "sampling": [True, False],
+                                                     "attractor": [True, False]}
+
+
+def test_fig02_figure_has_the_papers_five_panels():
+    X = torch.tensor([[0.5]])
+    grid = torch.linspace(0, 1, 51).reshape(-1, 1)
+    traj = torch.rand(4, 5, 1)
+    fig = fig02.figure2(_Const(0.5), X, grid, traj, "sigmoid")
+    titles = sorted(ax.get_title() for ax in fig.get_axes() if ax.get_title())
+    assert [t[:3] for t in titles] == ["(a)", "(b)", "(c)", "(d)", "(e)"]
+    plt.close(fig)
+
+
+def test_fig03_geometry_stack_comparisons_and_passes():
+    X = torch.tensor([[0.2], [0.8]])
+    geo = fig03.geometry(X, "sigmoid", 101)
+    assert geo.band == pytest.approx((0.3, 0.7)) and 59 <= int(geo.inner.sum()) <= 61  # [0.2, 0.8] on a 0.01 grid
+    per = [{"burn_in": 4.0, "width_p1": 0.1, "width_p2": 0.1, "max_slope_between": 2.0, "_traj": None}] * 2
+    stacked = fig03.stack(per, torch.tensor([True, False]))
+    assert stacked["burn_in"][0] == 4.0 and torch.isnan(stacked["burn_in"][1]) and "_traj" not in stacked
+    M = {2: {"width_p1": torch.tensor([0.1, 0.1]), "width_p2": torch.tensor([0.1, 0.01]),
+             "burn_in": torch.tensor([8.0, 20.0]), "max_slope_between": torch.tensor([1.0, 1.0]),
+             "settle_between": torch.tensor([5.0, 1.0]), "settle_outside": torch.tensor([2.0, 3.0])},
+         7: {"width_p1": torch.tensor([0.2, 0.1]), "width_p2": torch.tensor([0.2, 0.1]),
+             "burn_in": torch.tensor([4.0, 4.0]), "max_slope_between": torch.tensor([3.0, 0.5]),
+             "settle_between": torch.tensor([5.0, 5.0]), "settle_outside": torch.tensor([2.0, 2.0])}}
+    diff = fig03.comparisons(M, [2, 7])
+    assert diff["wider"].tolist() == pytest.approx([0.2, 0.09]) and diff["faster"].tolist() == [-4.0, -16.0]
+    fits = {2: torch.tensor([True, True]), 7: torch.tensor([True, False])}
+    trained = {2: torch.tensor([True, False]), 7: torch.tensor([True, False])}
+    P = fig03.passes(M, trained, fits, diff, [2, 7], _cfg())
+    assert P["flat_L2"].tolist() == [True, False] and P["burn_in_L2"].tolist() == [True, False]
+    assert P["slower_L2"].tolist() == [True, False] and P["flat_L7"].tolist() == [True, False]
+    assert P["deeper_wider"].tolist() == [True, False]  # seed 1's deep net does not fit: fails every comparison
+    assert P["deeper_steeper"].tolist() == [True, False] and P["deeper_faster"].tolist() == [True, False]
+
+
+def test_fig03_claims_are_judged_on_pass_fail_and_record_the_share_among_nets_that_fit(tmp_path):
+    ch = chapter.start("fig03_two_points_1d", fig03.TITLE, {"profile": "ci", "out_dir": str(tmp_path)},
+                       {p: dict(seed=0, n_seeds=2, width=5, epochs=10, n_samples=4, target_loss=1e-8, tol=0.01,
+                                slope_threshold=0.5, flat_reach=0.01, min_flat_width=0.05, burn_frac=0.95,
+                                burn_max=10.0, out_dir=None) for p in config.PROFILES},
+                       before=set(), extra={k: config.number(0.0) for k in
+                                            ("slope_threshold", "flat_reach", "min_flat_width", "burn_frac",
+                                             "burn_max")})
+    one = torch.tensor([1.0, 2.0])
+    M = {d: {k: one for k in ("width_p1", "width_p2", "slope_p1", "slope_p2", "burn_in", "median_settle",
+                               "slower_ratio", "settle_between", "settle_outside")} for d in (2, 7)}
+    yes, no = torch.tensor([True, True]), torch.tensor([True, False])
+    P = {**{f"{k}_L{d}": yes for k in ("trained", "fits", "flat", "burn_in", "slower") for d in (2, 7)},
+         "deeper_wider": no, "deeper_faster": no, "deeper_steeper": yes}
+    diff = {"wider": one, "faster": one, "steeper": one, "total_width_L2": one, "total_width_L7": one}
+    geo = fig03.geometry(torch.tensor([[0.2], [0.8]]), "sigmoid", 11)
+    cs = fig03.claims(ch, M, P, diff, {2: one, 7: one}, {2: yes, 7: no}, {2: one, 7: one}, [2, 7], geo)
+    assert len(cs) == 11 and [c.verdict for c in cs[-3:]] == ["partly", "partly", "holds"]
+    wider = next(c for c in cs if c.id == "deeper_wider_flat_regions")
+    assert wider.extra["n_fitting"] == 1 and wider.extra["share_pass_among_fitting"] == 1.0
