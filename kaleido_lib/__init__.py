@@ -1,6 +1,6 @@
 """kaleido_lib: the shared library of the Kaleidoscope Book (Generative Kaleidoscopic Networks, replicated)."""
 from . import (  # noqa: F401
-    attractors, cache, check, complexity, config, data, ensemble, experiments, injectivity, measures, models, plots, results,
+    attractors, cache, chapter, check, complexity, config, data, ensemble, experiments, injectivity, measures, models, plots, results,
     sampling, spirals, train, utils,
 )
 

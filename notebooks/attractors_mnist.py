@@ -265,9 +265,17 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print("share rho < 1, training / test:", f"{(rho_tr < 1).double().mean():.1f}", f"{(rho_te < 1).double().mean():.1f}")
-print("median residual, training / test:", f"{res_tr.median():.0f}", f"{res_te.median():.0f}")
-print("sweep networks examined:", int((~torch.isnan(W["fixed_train"])).sum()))
+# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
+ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check.close("share rho < 1, training and test", [float((rho_tr < 1).double().mean()), float((rho_te < 1).double().mean())],
+               atol=0.1, why="measured spread 0.033 (one image of 30 crossing rho = 1, vector kernels); three images")
+ci_check.close("median rho, training and test", [float(rho_tr.median()), float(rho_te.median())], rtol=0.1,
+               why="measured spread 4.1 % (vector kernels): the network is trained for 200 steps from the same seed")
+ci_check.close("median residual, training and test", [float(res_tr.median()), float(res_te.median())], rtol=0.02,
+               why="measured spread 0.2 % (vector kernels); 2 %")
+ci_check.exact("sweep networks examined", int((~torch.isnan(W["fixed_train"])).sum()))
+ci_check.report()
 
 # %% [markdown]
 # ## Verdicts

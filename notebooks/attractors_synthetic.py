@@ -532,16 +532,28 @@ if T_width is not None:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print("nets reaching the target:", {s: int(sum(fit[k].sum() for k in main_keys if k[0] == s)) for s in cfg.sets},
-      "of", len(cfg.depths) * len(cfg.widths) * len(seeds), "per set")
-print("median share of training points with rho < 1, per set:",
-      {s: round(float(by_depth("share_attr")[:, [i for i, c in enumerate(cols) if c[0] == s]].median()), 2)
-       for s in cfg.sets})
-print("median share ending nowhere, per depth:", [round(float(m), 2) for m in T["nowhere"].median])
-print("median spurious attractors per net, per depth:", [round(float(m), 1) for m in T["spur"].median])
-print("median capture per bound:", {v: round(float(torch.cat([get(s, L, cfg.bound_width, v, "capture")
-                                                                for s in cfg.bound_sets for L in cfg.bound_depths]
-                                                               ).median()), 2) for v in VARIANTS})
+# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
+ci_check = kl.check.Checker(CHAPTER, cfg)
+set_cols = lambda s: [i for i, c in enumerate(cols) if c[0] == s]  # noqa: E731
+ci_check.close("nets reaching the target, per set",
+               {s: int(sum(fit[k].sum() for k in main_keys if k[0] == s)) for s in cfg.sets}, atol=1,
+               why="counts of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
+ci_check.close("median share of training points with rho < 1, per set",
+               {s: float(by_depth("share_attr")[:, set_cols(s)].median()) for s in cfg.sets}, atol=0.26,
+               why="a point with rho next to 1 flips: one of fig5b's 4 points did under other vector kernels (0.25)")
+ci_check.close("median largest rho at the training points, per set",
+               {s: float(by_depth("max_rho")[:, set_cols(s)].median()) for s in cfg.sets}, atol=0.02, rtol=0.1,
+               why="the continuous quantity behind the share above; see spread.json for its measured spread")
+ci_check.close("median share ending nowhere, per depth", T["nowhere"].median, atol=0.05,
+               why="no spread measured; a share of starts, far from any cut-off")
+ci_check.close("median spurious attractors per net, per depth", T["spur"].median, atol=1,
+               why="no spread measured; a count per net, one more or fewer allowed")
+ci_check.close("median capture per bound", {v: float(torch.cat([get(s, L, cfg.bound_width, v, "capture")
+                                                                for s in cfg.bound_sets for L in cfg.bound_depths]).median())
+                                            for v in VARIANTS}, atol=0.05,
+               why="no spread measured; a share of starts, far from any cut-off")
+ci_check.report()
 
 # %% [markdown]
 # ## Verdicts

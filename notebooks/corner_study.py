@@ -277,10 +277,17 @@ for i, d in enumerate(cfg.dims):
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json). N* is not checked: it
+# is where the checked median curve crosses 0.01, and at d = 2 that curve ends at 0.008, close to the cut-off.
+ci_check = kl.check.Checker(CHAPTER, cfg)
 for i, d in enumerate(cfg.dims):
-    med = corner[i].nanmedian(dim=0).values
-    print(f"d={d}: median max corner loss", [round(float(v), 1) for v in med], "| N*", show(n_star_median[d]),
-          "| coarse N*", show(n_coarse_median[d]), "| nets trained", int(trained[i].sum()), "of", trained[i].numel())
+    ci_check.close(f"d={d}: nets trained", int(trained[i].sum()), atol=1,
+                   why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
+    ci_check.exact(f"d={d}: nets in the grid", trained[i].numel())
+    ci_check.close(f"d={d}: median max corner loss per N", corner[i].nanmedian(dim=0).values, atol=0.01, rtol=0.05,
+                   why="largest measured spread 0.0019 at 0.14 (1.3 %) and 0.0007 at 0.020 (3.5 %), vector kernels")
+ci_check.report()
 
 # %% [markdown]
 # ## Verdicts

@@ -140,10 +140,18 @@ for p, s in zip(X.reshape(-1).tolist(), slopes.tolist()):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print("attracting training points:", [round(p, 2) for p, s in zip(X.reshape(-1).tolist(), slopes.tolist()) if abs(s) < 1])
-print("training reached the target:", run.reached_target)
-print("burn-in B (95% of samples settled):", b.step if b.reached else "not reached")
-print("share settled after K runs:", round(float((b.settle <= cfg.n_steps).double().mean()), 2))
+# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the largest
+# spread measured under thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
+ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check.exact("training reached the target", bool(run.reached_target), why="loss 1e-8 reached with a wide margin")
+ci_check.close("slope f'(x) at each training point", slopes, atol=0.01,
+               why="measured spread 2.4e-7; the verdicts cut at |slope| = 1, far from 0.33 and 1.29")
+ci_check.exact("burn-in B reached", bool(b.reached), why="reached by run 9 of 30")
+ci_check.close("burn-in B (95% of samples settled)", b.step if b.reached else None, atol=2,
+               why="a run count read at a 95 % cut-off: no spread measured, the same on a Xeon; 2 runs of slack")
+ci_check.close("share settled after K runs", float((b.settle <= cfg.n_steps).double().mean()), atol=0.02,
+               why="1.0 everywhere measured; 2 % slack for a sample settling late on another CPU")
+ci_check.report()
 
 # %%
 print(f"this chapter ran in {time.perf_counter() - _t0:.0f} s (profile {cfg.profile}, device {dev})")

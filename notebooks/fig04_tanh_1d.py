@@ -334,10 +334,21 @@ share = {k: float(v.double().mean()) for k, v in passes.items()}
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"seeds reaching the target loss: {int(trained.sum())} of {len(seeds)}; fitting the data: {int(fits.sum())}")
-print("median basin shares           :", [round(float(v), 2) for v in shares.nanmedian(dim=0).values])
-print("median share ending at a point:", f"{end_at.nanmedian():.2f}")
-print("share of seeds passing        :", {k: round(v, 2) for k, v in share.items()})
+# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json) and a Xeon's earlier run.
+ci_check = kl.check.Checker(CHAPTER, cfg)
+one_seed = 1 / len(seeds) + 1e-9  # a seed's pass/fail may flip on another CPU when it sits at a cut-off
+ci_check.close("seeds reaching the target loss", int(trained.sum()), atol=1,
+               why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
+ci_check.close("seeds fitting the data", int(fits.sum()), atol=1,
+               why="a count of nets under a tolerance: one may cross it on another CPU (none did when measured)")
+ci_check.close("median basin shares", shares.nanmedian(dim=0).values, atol=0.05,
+               why="measured spread 0.004 (vector kernels); a Xeon gave 0.19 for 0.202: about 3x the largest seen")
+ci_check.close("median share ending at a point", float(end_at.nanmedian()), atol=0.05,
+               why="measured spread 0.004; a Xeon gave 0.98 for 0.998, on the other side of the 0.99 cut-off")
+ci_check.close("share of seeds passing, per claim", share, atol=one_seed,
+               why="shares of 3 seeds: 'end' sits on its cut-off (0 of 3 on a Xeon, 1 of 3 here), so one seed may flip")
+ci_check.report()
 
 # %% [markdown]
 # ## Verdicts

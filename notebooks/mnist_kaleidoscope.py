@@ -421,11 +421,24 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print("judge accuracy:", f"{acc:.2f}")
-print("loss first / last:", f"{loss_start:.2f}", f"{loss_end:.2f}")
-print("share confident at runs", cfg.grid_runs, ":", [round(float(Q.confident[qruns.index(r)]), 1) for r in cfg.grid_runs])
-print("classes covered after the last run:", covered)
-print("sweep networks failed:", failed, "of", S["loss"].numel())
+# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json) and a Xeon's earlier run.
+# The confident share at each single grid run is not checked: during the burn-in (runs 5 to 20) it moved by up
+# to 0.145 under other vector kernels and by about 0.2 on a Xeon, since 40 runs of a map magnify the last digits
+# of a network trained for 200 steps. Its mean over the grid runs and its values at the ends are stable.
+ci_check = kl.check.Checker(CHAPTER, cfg)
+conf = [float(Q.confident[qruns.index(r)]) for r in cfg.grid_runs]
+ci_check.close("judge accuracy", acc, atol=0.03, why="no spread measured; 3 points of slack for a judge trained on 2 epochs")
+ci_check.close("training loss, first step and last steps", [loss_start, loss_end], rtol=0.02,
+               why="measured spread 0.1 % (vector kernels); 2 %")
+ci_check.close("share confident at the first and the last grid run", [conf[0], conf[-1]], atol=0.1,
+               why="measured spread 0.005 (vector kernels); a Xeon printed 0.1 for 0.14 at run 0 (one decimal)")
+ci_check.close("mean share confident over the grid runs", sum(conf) / len(conf), atol=0.1,
+               why="measured spread 0.018 (vector kernels); a Xeon's one-decimal printout gives 0.48 to 0.58 for 0.55")
+ci_check.close("classes covered after the last run", covered, atol=1,
+               why="a count of classes above a share cut-off: one may cross it on another CPU")
+ci_check.exact("sweep networks failed and trained", [failed, S["loss"].numel()])
+ci_check.report()
 
 # %% [markdown]
 # ## Verdicts
