@@ -329,10 +329,10 @@ def cmd_reference(args: argparse.Namespace) -> int:
 def spread_table(runs: dict[str, dict[str, dict]], reference: dict[str, dict]) -> dict[str, dict]:
     """For each chapter and check: the largest |value - reference| over the runs under each perturbation
     (``inf`` where a run's structure differs: a count that moved), beside the check's tolerance."""
-    from .check import plain
+    from .utils import json_safe
 
     def flat(v):
-        v = plain(v)
+        v = json_safe(v)
         if isinstance(v, dict):
             return [x for k in sorted(v) for x in flat(v[k])]
         if isinstance(v, list):
@@ -372,7 +372,8 @@ def spread_table(runs: dict[str, dict[str, dict]], reference: dict[str, dict]) -
 
 def cmd_spread(args: argparse.Namespace) -> int:
     """Re-run the ci checks under each named perturbation (own caches), then write tests/reference/spread.json."""
-    from .check import load_reference, plain, reference_dir
+    from .check import load_reference, reference_dir
+    from .utils import json_safe
 
     root = repo_root() / "_build" / "spread"
     for pert in args.perturbations or []:
@@ -386,7 +387,7 @@ def cmd_spread(args: argparse.Namespace) -> int:
     reference = {p.stem: doc for p in notebooks() if (doc := load_reference(p.stem)) is not None}
     table = spread_table(runs, reference)
     atomic_write_json(reference_dir() / SPREAD_FILE, {  # null deviation: the structure differs (a count moved)
-        "perturbations": {k: PERTURBATIONS[k] for k in runs}, "checks": plain(table)})
+        "perturbations": {k: PERTURBATIONS[k] for k in runs}, "checks": json_safe(table)})
     for chapter, rows in table.items():
         for label, row in rows.items():
             devs = row["max_abs_deviation"]

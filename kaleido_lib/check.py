@@ -15,16 +15,13 @@ With ``$KALEIDO_RECORD_CHECKS`` set to a folder, :meth:`Checker.report` writes t
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import torch
-
-from .utils import atomic_write_json, repo_root
+from .utils import atomic_write_json, json_safe, repo_root
 
 RECORD_ENV = "KALEIDO_RECORD_CHECKS"
 REFERENCE_ENV = "KALEIDO_REFERENCE_DIR"
@@ -48,25 +45,6 @@ def reference_dir() -> Path:
     return Path(env).resolve() if env else repo_root() / "tests" / "reference"
 
 
-def plain(value: Any) -> Any:
-    """A JSON-safe copy of ``value``: tensors and numpy values to lists / numbers, NaN and inf to None."""
-    if isinstance(value, torch.Tensor):
-        value = value.tolist()
-    if hasattr(value, "tolist") and not isinstance(value, (list, tuple, dict)):
-        value = value.tolist()  # numpy arrays and scalars
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    raise TypeError(f"a checked value must be numbers, lists or dicts of them; got {type(value).__name__}")
-
-
 def outside(value: Any, ref: Any, atol: float, rtol: float) -> list[str]:
     """Where ``value`` differs from ``ref`` by more than ``atol + rtol * |ref|`` (or in structure); [] if nowhere."""
     def walk(v: Any, r: Any, at: str) -> list[str]:
@@ -84,12 +62,12 @@ def outside(value: Any, ref: Any, atol: float, rtol: float) -> list[str]:
             return []
         return [f"{at or 'value'}: {v!r} vs reference {r!r}"]
 
-    return walk(plain(value), plain(ref), "")
+    return walk(json_safe(value), json_safe(ref), "")
 
 
 def _parameters(cfg: SimpleNamespace | dict) -> dict[str, Any]:
     params = dict(vars(cfg) if isinstance(cfg, SimpleNamespace) else cfg)
-    return plain({k: v for k, v in sorted(params.items()) if k not in IGNORED_PARAMETERS})
+    return json_safe({k: v for k, v in sorted(params.items()) if k not in IGNORED_PARAMETERS})
 
 
 def ok_line(label: str) -> str:
@@ -129,7 +107,7 @@ class Checker:
             raise ValueError(f"check label {check.label!r} is used twice")
         if not (check.atol >= 0 and check.rtol >= 0):
             raise ValueError(f"check {check.label!r}: atol and rtol must be >= 0; got {check.atol}, {check.rtol}")
-        self.checks.append(Check(check.label, plain(check.value), check.atol, check.rtol, check.why))
+        self.checks.append(Check(check.label, json_safe(check.value), check.atol, check.rtol, check.why))
 
     def exact(self, label: str, value: Any, why: str = "a count: identical on every machine") -> None:
         """A value that must match exactly (a count, a shape, a flag)."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any, Sequence
 
 import torch
 
-from .utils import atomic_write_json, out_dir
+from .utils import atomic_write_json, json_safe, out_dir
 
 VERDICTS = ("holds", "partly", "fails")
 
@@ -76,19 +75,6 @@ class Claim:
             raise ValueError(f"verdict must be one of {list(VERDICTS)}; got {self.verdict!r}")
 
 
-def _clean(obj: Any) -> Any:
-    """JSON-safe copy: NaN/inf → None, tensors → lists."""
-    if isinstance(obj, torch.Tensor):
-        obj = obj.tolist()
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 def write_results(
     chapter: str,
     title: str,
@@ -119,7 +105,7 @@ def write_results(
     }
     if skipped is not None:
         doc["skipped"] = skipped
-    return atomic_write_json(out_dir(out) / "results" / f"{chapter}.json", _clean(doc))
+    return atomic_write_json(out_dir(out) / "results" / f"{chapter}.json", json_safe(doc))
 
 
 RESULTS_SCHEMA: dict[str, Any] = {
@@ -256,7 +242,7 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
                          f"Criterion: {esc(c['criterion'])}.")
         lines += ["", ":::"]
     if problems:
-        lines += ["", f"## Left out of the counts", "",
+        lines += ["", "## Left out of the counts", "",
                   f"{len(problems)} results file{'s' if len(problems) != 1 else ''} could not be used:", ""]
         lines += [f"- `{Path(x.split(': ', 1)[0]).name}`: {esc(x.split(': ', 1)[-1])}" for x in problems]
     return "\n".join(lines) + "\n"

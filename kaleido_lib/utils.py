@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import random
 import tempfile
@@ -82,6 +83,24 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-safe copy of ``value``: tensors and numpy values to lists and numbers, NaN and inf to None, tuples to
+    lists, dict keys to strings; TypeError for anything that is not numbers, strings, lists or dicts of them."""
+    if isinstance(value, torch.Tensor) or (hasattr(value, "tolist") and not isinstance(value, (list, tuple, dict))):
+        value = value.tolist()  # tensors, numpy arrays and numpy scalars
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    raise TypeError(f"not JSON data (numbers, strings, lists or dicts of them): {type(value).__name__}")
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:

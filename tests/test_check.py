@@ -9,12 +9,13 @@ import pytest
 import torch
 
 from kaleido_lib import check as C
+from kaleido_lib.utils import json_safe
 from kaleido_lib.build import spread_table
 
 
 def _reference(values: dict, params: dict | None = None) -> dict:
     return {"chapter": "demo", "parameters": params or {"profile": "ci", "seed": 0},
-            "checks": [{"label": k, "value": C.plain(v), "atol": 0.0, "rtol": 0.0, "why": ""} for k, v in values.items()]}
+            "checks": [{"label": k, "value": json_safe(v), "atol": 0.0, "rtol": 0.0, "why": ""} for k, v in values.items()]}
 
 
 def _checker(ref: dict, **params) -> C.Checker:
@@ -22,11 +23,11 @@ def _checker(ref: dict, **params) -> C.Checker:
 
 
 def test_plain_turns_tensors_numpy_and_nan_into_json():
-    assert C.plain(torch.tensor([1.5, float("nan")])) == [1.5, None]
-    assert C.plain(np.float64(2.0)) == 2.0 and C.plain(np.arange(3)) == [0, 1, 2]
-    assert C.plain({1: (True, math.inf)}) == {"1": [True, None]}
+    assert json_safe(torch.tensor([1.5, float("nan")])) == [1.5, None]
+    assert json_safe(np.float64(2.0)) == 2.0 and json_safe(np.arange(3)) == [0, 1, 2]
+    assert json_safe({1: (True, math.inf)}) == {"1": [True, None]}
     with pytest.raises(TypeError):
-        C.plain(object())
+        json_safe(object())
 
 
 @pytest.mark.parametrize("value,ref,atol,rtol,ok", [
