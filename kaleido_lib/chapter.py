@@ -79,7 +79,7 @@ class Chapter:
         return results.Claim(id=id, claim=claim, paper=paper, measure=measure, measured=results.spread(values),
                              criterion=criterion, share_pass=share,
                              verdict=results.verdict_from_share(share, holds, partly), notes=notes,
-                             extra=dict(extra or {}))
+                             extra=dict(extra or {}), seeds=results.seed_count(passed, holds, partly))
 
     def finish(self, claims: Sequence[results.Claim]) -> None:
         """Write results/<chapter>.json (atomically) and print one line per claim and the run time."""

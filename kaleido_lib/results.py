@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -55,6 +56,47 @@ def verdict_from_share(share: float, holds: float = 0.9, partly: float = 0.5) ->
     return "holds" if share >= holds else "partly" if share >= partly else "fails"
 
 
+def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """The Wilson score interval (95 % by default) of a share of ``k`` passes among ``n`` seeds."""
+    if isinstance(k, bool) or isinstance(n, bool) or n < 1 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n and n >= 1; got k={k!r}, n={n!r}")
+    p, z2 = k / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def verdict_stability(passed: torch.Tensor, holds: float = 0.9, partly: float = 0.5, n_boot: int = 2000,
+                      seed: int = 0) -> float:
+    """The share of bootstrap resamples of the seeds whose verdict equals the verdict of all seeds (seeded, so the
+    same pass/fail gives the same number)."""
+    passed = torch.as_tensor(passed).bool().reshape(-1)
+    if passed.numel() == 0:
+        raise ValueError("passed must not be empty")
+    g = torch.Generator().manual_seed(seed)
+    shares = passed.double()[torch.randint(passed.numel(), (n_boot, passed.numel()), generator=g)].mean(dim=1)
+    level = lambda s: (s >= holds).long() + (s >= partly).long()  # noqa: E731 - 2 holds, 1 partly, 0 fails
+    return float((level(shares) == level(passed.double().mean())).double().mean())
+
+
+@dataclass
+class SeedCount:
+    """A claim's pass/fail over seeds: how many pass, the share's 95 % Wilson interval and how stable the verdict
+    is when the seeds are resampled (bootstrap)."""
+
+    n: int
+    passing: int
+    wilson95: tuple[float, float]
+    verdict_stability: float
+
+
+def seed_count(passed: torch.Tensor, holds: float = 0.9, partly: float = 0.5) -> SeedCount:
+    """The :class:`SeedCount` of a per-seed pass/fail tensor."""
+    passed = torch.as_tensor(passed).bool().reshape(-1)
+    k, n = int(passed.sum()), passed.numel()
+    return SeedCount(n, k, wilson_interval(k, n), verdict_stability(passed, holds, partly))
+
+
 @dataclass
 class Claim:
     """One tested claim: what the paper says, what was measured, how it was judged."""
@@ -69,6 +111,7 @@ class Claim:
     verdict: str
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    seeds: SeedCount | None = None  # set when the claim was judged on per-seed pass/fail
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -127,6 +170,7 @@ RESULTS_SCHEMA: dict[str, Any] = {
                 "share_pass": {"type": "number", "minimum": 0, "maximum": 1},
                 "verdict": {"enum": list(VERDICTS)},
                 "measured": {"type": "object", "required": ["median", "min", "max", "n"]},
+                "seeds": {"type": ["object", "null"], "required": ["n", "passing", "wilson95", "verdict_stability"]},
             },
         }},
     },
@@ -186,6 +230,16 @@ def _fmt_spread(s: dict[str, Any]) -> str:
     return f"{f(s['median'])} [{f(s['min'])}, {f(s['max'])}] (n={s['n']}{nan})"
 
 
+def _fmt_seeds(c: dict[str, Any]) -> str:
+    """'67% (2 of 3; 95% CI 21-94%; verdict kept in 70% of resamples)', or the share alone for older claims."""
+    sc = c.get("seeds")
+    if not sc:
+        return f"{c['share_pass']:.0%}"
+    lo, hi = sc["wilson95"]
+    return (f"{c['share_pass']:.0%} ({sc['passing']} of {sc['n']}; 95% CI {lo:.0%}–{hi:.0%}; "
+            f"verdict kept in {sc['verdict_stability']:.0%} of resamples)")
+
+
 def _is_skipped(doc: dict[str, Any]) -> bool:
     """A chapter that tested nothing and says why (see ``write_results(skipped=...)``)."""
     return bool(doc.get("skipped")) and not doc.get("claims")
@@ -234,7 +288,7 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
             continue
         lines += ["", "| Claim | Verdict | Seeds passing | Measured: median [min, max] |", "|---|---|---|---|"]
         for c in d["claims"]:
-            lines.append(f"| {esc(c['claim'])} | {VERDICT_MARKS[c['verdict']]} | {c['share_pass']:.0%} | "
+            lines.append(f"| {esc(c['claim'])} | {VERDICT_MARKS[c['verdict']]} | {_fmt_seeds(c)} | "
                          f"{esc(c['measure'])}: {_fmt_spread(c['measured'])} |")
         lines += ["", ":::{dropdown} The paper's words and each criterion", ""]
         for c in d["claims"]:
@@ -263,8 +317,12 @@ def claim_line(claim: Claim, label: str = "fitting") -> str:
     share = claim.extra.get(f"share_pass_among_{label}")
     if share is not None:
         among = f", {share:.0%} of the {claim.extra[f'n_{label}']} {label.replace('fitting', 'that fit')}"
+    ci = ""
+    if claim.seeds is not None:
+        lo, hi = claim.seeds.wilson95
+        ci = f", 95% CI {lo:.0%}-{hi:.0%}, verdict kept in {claim.seeds.verdict_stability:.0%} of resamples"
     return (f"{claim.verdict:>6}  {claim.id}: {claim.measure} = {claim.measured.text()}  "
-            f"(criterion {claim.criterion}; {claim.share_pass:.0%} of seeds pass{among})")
+            f"(criterion {claim.criterion}; {claim.share_pass:.0%} of seeds pass{ci}{among})")
 
 
 def trend_verdict(rho: float, p: float, falls: bool, alpha: float = 0.05) -> str:

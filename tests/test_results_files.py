@@ -67,3 +67,40 @@ def test_scoreboard_follows_the_book_order_with_a_heading_per_chapter_and_no_dou
     assert md.index("## B_CHAPTER") < md.index("## A_CHAPTER")
     assert "\u201c\u201c" not in md and "\u201d\u201d" not in md and "\u201calready quoted\u201d" in md
     assert "| claim of b_chapter | **holds** | 100% |" in md and not any(ord(ch) > 0x2FFF for ch in md)
+
+
+@pytest.mark.parametrize("k,n,lo,hi", [(2, 3, 0.2077, 0.9385), (0, 10, 0.0, 0.2775), (20, 20, 0.8389, 1.0),
+                                       (10, 20, 0.2993, 0.7007)])
+def test_wilson_interval_matches_the_textbook_values(k, n, lo, hi):
+    got = results.wilson_interval(k, n)
+    assert got == pytest.approx((lo, hi), abs=1e-4)
+
+
+def test_wilson_interval_refuses_impossible_counts():
+    for k, n in [(1, 0), (-1, 3), (4, 3)]:
+        with pytest.raises(ValueError):
+            results.wilson_interval(k, n)
+
+
+def test_verdict_stability_is_seeded_and_one_for_unanimous_seeds():
+    import torch
+
+    assert results.verdict_stability(torch.ones(20, dtype=torch.bool)) == 1.0
+    assert results.verdict_stability(torch.zeros(5, dtype=torch.bool)) == 1.0
+    mixed = torch.tensor([True] * 18 + [False] * 2)  # exactly at the 90 % cut-off: half the resamples fall below
+    s = results.verdict_stability(mixed)
+    assert 0.3 < s < 0.8 and s == results.verdict_stability(mixed)
+
+
+def test_a_claim_judged_on_seeds_carries_its_interval_into_the_file_and_the_scoreboard(tmp_path):
+    import torch
+
+    claim = results.Claim(id="c", claim="x", paper="p", measure="m", measured=results.spread([1.0, 2.0, 3.0]),
+                          criterion="c", share_pass=2 / 3, verdict="partly",
+                          seeds=results.seed_count(torch.tensor([True, True, False])))
+    results.write_results("fig02_single_point_1d", "T", [claim], profile="ci", parameters={}, out=tmp_path)
+    scan = results.scan_results(tmp_path / "results")
+    assert scan.problems == [] and scan.docs[0]["claims"][0]["seeds"]["wilson95"] == pytest.approx([0.2077, 0.9385],
+                                                                                                   abs=1e-4)
+    md = results.scoreboard_markdown(scan.docs)
+    assert "67% (2 of 3; 95% CI 21%–94%; verdict kept in" in md
