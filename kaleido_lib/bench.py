@@ -225,6 +225,7 @@ class StepBench:
     s_per_step: dict[str, float]
     compile_s: float | None = None  # one-off compile time of the compile variant
     unavailable: dict[str, str] = field(default_factory=dict)  # variants that could not run here, and why
+    setup_subtracted: bool = True  # False: timing noise swamped the set-up, so 'project' includes its share of it
 
     def flop_rate(self, variant: str = "project") -> float:
         """Achieved FLOP/s of a variant."""
@@ -380,9 +381,12 @@ def time_mnist_step(
     best = best_time(fns, repeats, device)
     ceiling = 2.0 * ceiling_n**3 / best.pop("ceiling")
     per = {v: best[v] / steps for v in variants if v not in unavailable}
-    per["project"] = (best["project"] - best.pop("project_setup")) / steps  # net of the once-per-call set-up
+    net = best["project"] - best.pop("project_setup")  # net of the once-per-call set-up
+    # With few steps on a busy machine the set-up's best turn can outlast the whole call's: the difference is then
+    # noise, and the gross time per step (set-up included) is reported instead of a negative or zero time.
+    per["project"] = net / steps if net > 0 else best["project"] / (steps + 1)
     return StepBench(depth, width, min(batch_size, X.shape[0]), steps, repeats, flops, ceiling,
-                     best["gemm_only"] / steps, per, compile_s, unavailable)
+                     best["gemm_only"] / steps, per, compile_s, unavailable, setup_subtracted=net > 0)
 
 
 # --- sampling -------------------------------------------------------------------------------------------------

@@ -173,6 +173,9 @@ X_mnist = kl.data.to_model_range(ds.train_images, "tanh").to(dev)
 step = bench.time_mnist_step(X_mnist, **MNIST_NET, steps=cfg.step_steps, repeats=cfg.step_repeats,
                              variants=cfg.step_variants, ceiling_n=cfg.ceiling_n, seed=cfg.seed)
 display(Markdown(bench.step_table(step)))
+if not step.setup_subtracted:
+    print("timing noise on this machine swamped the trainer's once-per-call set-up: its time per step below "
+          "includes its share of the set-up (more step_steps or step_repeats separate them)")
 print(f"ceiling ({cfg.ceiling_n}-square matmul): {step.matmul_flop_rate / 1e9:.0f} GFLOP/s; "
       f"the step's GEMMs alone reach {step.gemm_only_share:.0%} of it")
 gemm_part = step.gemm_only_s / step.s_per_step["project"]
