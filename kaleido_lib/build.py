@@ -380,9 +380,14 @@ def cmd_spread(args: argparse.Namespace) -> int:
         if pert not in PERTURBATIONS:
             raise SystemExit(f"--perturbations: unknown {pert!r}; allowed: {sorted(PERTURBATIONS)}")
         dest = root / pert
-        shutil.rmtree(dest, ignore_errors=True)
-        records = record_checks(notebooks(args.only), dest, PERTURBATIONS[pert], cache=dest / "cache")
-        atomic_write_json(root / f"{pert}.json", records)
+        earlier = root / f"{pert}.json"
+        if args.only and earlier.exists():  # re-run some chapters: keep the other chapters' runs (and the cache)
+            records = json.loads(earlier.read_text())
+        else:
+            records = {}
+            shutil.rmtree(dest, ignore_errors=True)
+        records.update(record_checks(notebooks(args.only), dest, PERTURBATIONS[pert], cache=dest / "cache"))
+        atomic_write_json(earlier, records)
     runs = {p.stem: json.loads(p.read_text()) for p in sorted(root.glob("*.json"))}
     reference = {p.stem: doc for p in notebooks() if (doc := load_reference(p.stem)) is not None}
     table = spread_table(runs, reference)

@@ -543,8 +543,9 @@ ci_check.close("median share of training points with rho < 1, per set",
                {s: float(by_depth("share_attr")[:, set_cols(s)].median()) for s in cfg.sets}, atol=0.26,
                why="a point with rho next to 1 flips: one of fig5b's 4 points did under other vector kernels (0.25)")
 ci_check.close("median largest rho at the training points, per set",
-               {s: float(by_depth("max_rho")[:, set_cols(s)].median()) for s in cfg.sets}, atol=0.02, rtol=0.1,
-               why="the continuous quantity behind the share above; see spread.json for its measured spread")
+               {s: float(by_depth("max_rho")[:, set_cols(s)].median()) for s in cfg.sets}, atol=0.02, rtol=0.2,
+               why="measured spread 0.077 at 0.77 (vector kernels): a net's largest rho jumps when another training "
+                   "point becomes its worst; 0.02 + 20 %")
 ci_check.close("median share ending nowhere, per depth", T["nowhere"].median, atol=0.05,
                why="no spread measured; a share of starts, far from any cut-off")
 ci_check.close("median spurious attractors per net, per depth", T["spur"].median, atol=1,
