@@ -503,3 +503,17 @@ def sample_quality(
         near_copy=(nn_dist <= copy_threshold).double().mean(1),
         burn_in=torch.tensor(list(runs))[settled],
     )
+
+
+def stack_seeds(per_seed: Sequence[dict], keep: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-seed measures (one dict of numbers or lists per seed) as float64 tensors, one row per seed, NaN rows where
+    ``keep`` is False (a net that does not fit the data: counted, not dropped); keys starting with '_' are skipped."""
+    if len(per_seed) != len(keep) or not per_seed:
+        raise ValueError(f"need one keep flag per seed and at least one seed; got {len(per_seed)} and {len(keep)}")
+    out = {}
+    for k in per_seed[0]:
+        if k.startswith("_"):
+            continue
+        rows = [torch.tensor(m[k], dtype=torch.float64) for m in per_seed]
+        out[k] = torch.stack([r if bool(ok) else torch.full_like(r, float("nan")) for r, ok in zip(rows, keep)])
+    return out

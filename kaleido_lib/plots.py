@@ -232,6 +232,48 @@ def sampling_row_1d(
         ax.set_title(f"({letters[i]}) {title}" if letters else title, fontsize=10)
 
 
+def panels_1d(
+    grid: torch.Tensor, loss: torch.Tensor, output: torch.Tensor, points: torch.Tensor,
+    intervals: Sequence[tuple[float, float] | None], traj: torch.Tensor, steps: Sequence[int], loss_fn, *,
+    bounds: tuple[float, float], slope_threshold: float, title: str, letters: str,
+    inset: tuple[float, float], inset_rect: tuple[float, float, float, float] = (0.3, 0.45, 0.4, 0.45),
+) -> plt.Figure:
+    """The paper's 1D panels for one net, full width, in two rows of subfigures: (a) the loss with a close-up of
+    ``inset`` = (low, high), (b) the output against the identity with the flat ``intervals`` shaded, then the
+    samples after each run in ``steps`` (``traj`` from the plotted noise)."""
+    low, high = bounds
+    fig = plt.figure(figsize=(12, 7.5), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.15, 1])
+    axa, axb = top.subplots(1, 2)
+    manifold_1d(axa, grid, loss, points, ylabel="loss $(x - f(x))^2$")
+    zoom_inset_1d(axa, grid, loss, inset[0], inset[1], rect=inset_rect, points=points)
+    axa.set_title(f"({letters[0]}) {title}: loss, with a close-up")
+    manifold_1d(axb, grid, output, points, ylabel="output $f(x)$", identity=True)
+    shade_intervals(axb, intervals, label=f"flat, |f'| < {slope_threshold:g}")
+    axb.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+    axb.legend(loc="lower right", fontsize=9)
+    axb.set_title(f"({letters[1]}) output over the input range")
+    row = bottom.subplots(1, len(steps), squeeze=False)[0]
+    sampling_row_1d(list(row), grid, loss, traj, steps, points, loss_fn, letters=letters[2:])
+    return fig
+
+
+def outputs_by_seed(ax: plt.Axes, grid: torch.Tensor, outputs: Sequence[torch.Tensor], fits: torch.Tensor,
+                    points: torch.Tensor, bounds: tuple[float, float]) -> None:
+    """Every seed's output f(x) over ``grid``: solid for the nets that fit the data, dashed for the others; the
+    identity dotted and the training points as dashed verticals."""
+    if len(outputs) != len(fits):
+        raise ValueError(f"need one fit flag per output; got {len(outputs)} outputs and {len(fits)} flags")
+    x = grid.reshape(-1).cpu()
+    for out, ok in zip(outputs, fits):
+        ax.plot(x, out.reshape(-1).cpu(), lw=0.9, alpha=0.7, color="tab:blue" if ok else "tab:purple",
+                ls="-" if ok else "--")
+    ax.plot(bounds, bounds, color="gray", ls=":", lw=1)
+    for p in points.reshape(-1).tolist():
+        ax.axvline(p, color=DATA, ls="--", lw=0.7)
+    ax.set_xlabel("input x")
+
+
 def share_bars(
     ax: plt.Axes, shares: torch.Tensor, labels: Sequence[str], *, ylabel: str = "share of samples"
 ) -> None:

@@ -204,7 +204,7 @@ for i, s in enumerate(tqdm(seeds, desc="measures")):
 trained = {d: ens[d].reached_target.cpu() for d in depths}
 fit_err = {d: (ens[d](X) - X).abs().amax(dim=(1, 2)).cpu() for d in depths}
 fits = {d: fit_err[d] <= cfg.tol for d in depths}
-M = {d: here.stack(per_seed[d], fits[d]) for d in depths}
+M = {d: kl.measures.stack_seeds(per_seed[d], fits[d]) for d in depths}
 for d in depths:
     print(f"L={d}: {int(fits[d].sum())} of {len(seeds)} nets fit the data")
     for k, v in M[d].items():

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from kaleido_lib import chapter, config
+from kaleido_lib import chapter, config, measures
 from kaleido_lib.chapters import fig02_single_point_1d as fig02
 from kaleido_lib.chapters import fig03_two_points_1d as fig03
 
@@ -124,7 +124,7 @@ def test_fig03_geometry_stack_comparisons_and_passes():
     geo = fig03.geometry(X, "sigmoid", 101)
     assert geo.band == pytest.approx((0.3, 0.7)) and 59 <= int(geo.inner.sum()) <= 61  # [0.2, 0.8] on a 0.01 grid
     per = [{"burn_in": 4.0, "width_p1": 0.1, "width_p2": 0.1, "max_slope_between": 2.0, "_traj": None}] * 2
-    stacked = fig03.stack(per, torch.tensor([True, False]))
+    stacked = measures.stack_seeds(per, torch.tensor([True, False]))
     assert stacked["burn_in"][0] == 4.0 and torch.isnan(stacked["burn_in"][1]) and "_traj" not in stacked
     M = {2: {"width_p1": torch.tensor([0.1, 0.1]), "width_p2": torch.tensor([0.1, 0.01]),
              "burn_in": torch.tensor([8.0, 20.0]), "max_slope_between": torch.tensor([1.0, 1.0]),
@@ -163,3 +163,46 @@ def test_fig03_claims_are_judged_on_pass_fail_and_record_the_share_among_nets_th
     assert len(cs) == 11 and [c.verdict for c in cs[-3:]] == ["partly", "partly", "holds"]
     wider = next(c for c in cs if c.id == "deeper_wider_flat_regions")
     assert wider.extra["n_fitting"] == 1 and wider.extra["share_pass_among_fitting"] == 1.0
+
+
+def test_stack_seeds_keeps_rows_and_blanks_the_nets_that_do_not_fit():
+    per = [{"w": [0.1, 0.2], "b": 3.0, "_x": object()}, {"w": [0.3, 0.4], "b": 5.0, "_x": object()}]
+    M = measures.stack_seeds(per, torch.tensor([True, False]))
+    assert set(M) == {"w", "b"} and M["w"].shape == (2, 2) and M["w"][0].tolist() == pytest.approx([0.1, 0.2])
+    assert torch.isnan(M["w"][1]).all() and M["b"][0] == 3.0 and torch.isnan(M["b"][1])
+    with pytest.raises(ValueError, match="keep flag"):
+        measures.stack_seeds(per, torch.tensor([True]))
+
+
+def test_shared_1d_panels_and_outputs_by_seed():
+    from kaleido_lib import plots
+
+    X = torch.tensor([[0.2], [0.8]])
+    grid = torch.linspace(0, 1, 51).reshape(-1, 1)
+    f = lambda x: torch.full_like(x, 0.5)  # noqa: E731
+    loss_fn = lambda x: (x - f(x)) ** 2  # noqa: E731
+    fig = plots.panels_1d(grid, loss_fn(grid), f(grid), X, [(0.1, 0.3), None], torch.rand(6, 5, 1), [1, 2, 5],
+                          loss_fn, bounds=(0.0, 1.0), slope_threshold=0.5, title="t", letters="abcdef",
+                          inset=(0.2, 0.8))
+    titles = sorted(ax.get_title()[:3] for ax in fig.get_axes() if ax.get_title())
+    assert titles == ["(a)", "(b)", "(c)", "(d)", "(e)"]
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    plots.outputs_by_seed(ax, grid, [f(grid), f(grid)], torch.tensor([True, False]), X, (0.0, 1.0))
+    styles = [line.get_linestyle() for line in ax.get_lines()[:2]]
+    assert styles == ["-", "--"]
+    with pytest.raises(ValueError, match="one fit flag"):
+        plots.outputs_by_seed(ax, grid, [f(grid)], torch.tensor([True, False]), X, (0.0, 1.0))
+    plt.close(fig)
+
+
+def test_fig04_passes_need_a_fitting_net_and_every_point():
+    from kaleido_lib.chapters import fig04_tanh_1d as fig04
+
+    M = {"widths": torch.tensor([[0.1, 0.1], [0.1, 0.01], [0.2, 0.2]]),
+         "end_at_points": torch.tensor([1.0, 0.995, 0.9]), "shares": torch.tensor([[0.5, 0.5], [0.97, 0.03], [0.5, 0.5]]),
+         "slopes": torch.tensor([[0.1, -0.2], [0.1, 1.5], [0.0, 0.0]])}
+    fits = torch.tensor([True, True, False])
+    P = fig04.passes(M, torch.tensor([True, False, False]), fits, _cfg(end_share=0.99, min_share=0.05))
+    assert P["flat"].tolist() == [True, False, False] and P["end"].tolist() == [True, True, False]
+    assert P["cover"].tolist() == [True, False, False] and P["attract"].tolist() == [True, False, False]

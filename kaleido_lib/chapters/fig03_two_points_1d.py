@@ -14,7 +14,6 @@ from ..chapter import Chapter
 from ..models import output_range
 
 TITLE = "Figure 3: two training points in 1D, a shallow and a deep net"
-NAN = float("nan")
 
 
 @dataclass(frozen=True)
@@ -75,53 +74,26 @@ def measure_net(f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: Si
     }
 
 
-def stack(per_seed: list[dict[str, Any]], fits: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Per-seed tensors of every number; a net that does not fit the data gives NaN (counted, not dropped)."""
-    return {k: torch.tensor([m[k] if ok else NAN for m, ok in zip(per_seed, fits)], dtype=torch.float64)
-            for k in per_seed[0] if not k.startswith("_")}
-
-
 def depth_panels(f: nn.Module, m: dict[str, Any], geo: Geometry, z_plot: torch.Tensor, cfg: SimpleNamespace,
                  title: str, letters: str) -> plt.Figure:
-    """The paper's panels for one net, full width: the loss with a close-up between the points, the output with
-    its flat regions shaded, and the samples after each run in ``cfg.plot_steps``."""
-    low, high = output_range(cfg.out_act)
+    """The paper's panels for one net (``plots.panels_1d``), the close-up between the two points."""
     loss_fn: Callable = lambda x: measures.loss_manifold(f, x)  # noqa: E731
-    loss = loss_fn(geo.grid)
-    fig = plt.figure(figsize=(12, 7.5), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.15, 1])
-    axa, axb = top.subplots(1, 2)
-    plots.manifold_1d(axa, geo.grid, loss, geo.X, ylabel="loss $(x - f(x))^2$")
-    plots.zoom_inset_1d(axa, geo.grid, loss, geo.p1, geo.p2, rect=(0.3, 0.45, 0.4, 0.45), points=geo.X)
-    axa.set_title(f"({letters[0]}) {title}: loss, inset between the points")
-    plots.manifold_1d(axb, geo.grid, measures.output_manifold(f, geo.grid), geo.X, ylabel="output $f(x)$",
-                      identity=True)
-    plots.shade_intervals(axb, m["_intervals"], label=f"flat, |f'| < {cfg.slope_threshold:g}")
-    axb.set_ylim(low - 0.02, high + 0.02)
-    axb.legend(loc="lower right", fontsize=9)
-    axb.set_title(f"({letters[1]}) output over the input range")
     traj = sampling.kaleidoscopic_sampling(f, z_plot, max(cfg.plot_steps), out_act=cfg.out_act, eps=cfg.eps,
                                            eps_noise=cfg.eps_noise)
-    row = bottom.subplots(1, len(cfg.plot_steps), squeeze=False)[0]
-    plots.sampling_row_1d(list(row), geo.grid, loss, traj, cfg.plot_steps, geo.X, loss_fn, letters=letters[2:])
-    return fig
+    return plots.panels_1d(geo.grid, loss_fn(geo.grid), measures.output_manifold(f, geo.grid), geo.X,
+                           m["_intervals"], traj, cfg.plot_steps, loss_fn, bounds=output_range(cfg.out_act),
+                           slope_threshold=cfg.slope_threshold, title=title, letters=letters,
+                           inset=(geo.p1, geo.p2))
 
 
 def outputs_all_seeds(members: dict[int, list[nn.Module]], fits: dict[int, torch.Tensor], geo: Geometry,
                       out_act: str) -> plt.Figure:
     """Every seed's output per depth; the nets that do not fit the data dashed."""
-    low, high = output_range(out_act)
     fig, axes = plt.subplots(1, len(members), figsize=(11, 4), sharey=True, layout="constrained")
     for ax, (d, nets) in zip(axes, members.items()):
-        for f, ok in zip(nets, fits[d]):
-            out = measures.output_manifold(f, geo.grid).reshape(-1).cpu()
-            ax.plot(geo.grid.reshape(-1).cpu(), out, lw=0.9, alpha=0.7, color="tab:blue" if ok else "tab:purple",
-                    ls="-" if ok else "--")
-        ax.plot([low, high], [low, high], color="gray", ls=":", lw=1)
-        for p in (geo.p1, geo.p2):
-            ax.axvline(p, color=plots.DATA, ls="--", lw=0.7)
+        plots.outputs_by_seed(ax, geo.grid, [measures.output_manifold(f, geo.grid) for f in nets], fits[d], geo.X,
+                              output_range(out_act))
         ax.set_title(f"L={d}: {int(fits[d].sum())} of {len(nets)} nets fit the data (solid)")
-        ax.set_xlabel("input x")
     axes[0].set_ylabel("output $f(x)$")
     return fig
 

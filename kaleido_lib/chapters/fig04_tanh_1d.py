@@ -1,0 +1,139 @@
+"""Figure 4 (four training points in 1D, Tanh output): per-seed measures, figures and claims."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+from .. import measures, plots, results, sampling, utils
+from ..chapter import Chapter
+from ..models import output_range
+
+TITLE = "Figure 4: four training points in 1D with a Tanh output"
+
+
+def measure_net(f: nn.Module, seed: int, X: torch.Tensor, grid: torch.Tensor, cfg: SimpleNamespace) -> dict[str, Any]:
+    """One net's measures from 1000 noise points (seed 10,000 + ``seed``); keys starting with '_' are kept for the
+    figures: flat widths and slopes at the points, basin shares, the share ending at a point, the basins' entropy
+    relative to the uniform split, and the burn-in."""
+    pts = X.reshape(-1).tolist()
+    slope = measures.derivative_1d(f, grid)
+    intervals = [measures.flat_interval_1d(grid, slope, p, cfg.slope_threshold, cfg.flat_reach) for p in pts]
+    g = utils.seed_everything(10_000 + seed)
+    z = sampling.start_noise(cfg.n_samples, 1, cfg.noise, cfg.out_act, g).to(X.device)
+    traj = sampling.kaleidoscopic_sampling(f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
+                                           eps_noise=cfg.eps_noise, generator=g)
+    shares = measures.basin_shares(traj[-1], X, cfg.tol)
+    return {
+        "widths": [0.0 if iv is None else iv[1] - iv[0] for iv in intervals],
+        "slopes": measures.slope_1d(f, X).detach().cpu().tolist(),
+        "shares": shares[:-1].tolist(),
+        "end_at_points": 1 - float(shares[-1]),
+        "entropy": measures.share_entropy(shares[:-1]) if shares[:-1].sum() > 0 else float("nan"),
+        "burn_in": float(measures.burn_in(traj, X, cfg.tol, cfg.burn_frac).step),
+        "_intervals": intervals, "_z": z.cpu(), "_end": traj[-1].cpu(),
+    }
+
+
+def panels(f: nn.Module, m: dict[str, Any], X: torch.Tensor, grid: torch.Tensor, traj: torch.Tensor,
+           cfg: SimpleNamespace, title: str) -> plt.Figure:
+    """The paper's panels (a)-(f) for one net (``plots.panels_1d``), the close-up around the four points."""
+    loss_fn = lambda x: measures.loss_manifold(f, x)  # noqa: E731
+    pts = X.reshape(-1).tolist()
+    return plots.panels_1d(grid, loss_fn(grid), measures.output_manifold(f, grid), X, m["_intervals"], traj,
+                           cfg.plot_steps, loss_fn, bounds=output_range(cfg.out_act),
+                           slope_threshold=cfg.slope_threshold, title=title, letters="abcdefgh",
+                           inset=(pts[0], pts[-1]), inset_rect=(0.25, 0.45, 0.5, 0.45))
+
+
+def basins_figure(m: dict[str, Any], traj_plot: torch.Tensor, M: dict[str, torch.Tensor], fits: torch.Tensor,
+                  X: torch.Tensor, seed: int, cfg: SimpleNamespace) -> plt.Figure:
+    """Trajectories of the plotted noise, where each sample ends against where it started, and the basin shares
+    over the nets that fit (bars: medians, error bars: quartiles, dots: seeds; 'none': ending at no point)."""
+    pts = X.reshape(-1).tolist()
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2), layout="constrained")
+    b = m["burn_in"]
+    horizon = int(min(cfg.n_steps, max(20, 2 * b)))
+    plots.trajectories_1d(axes[0], traj_plot[: horizon + 1].cpu(), X, burn_in=int(b) if b <= horizon else None)
+    axes[0].set_title(f"seed {seed}: trajectories, burn-in B = {b:.0f}")
+    axes[1].scatter(m["_z"][:, 0], m["_end"][:, 0], s=5, c=plots.SAMPLE, alpha=0.5)
+    for p in pts:
+        axes[1].axhline(p, color=plots.DATA, ls="--", lw=0.7)
+    axes[1].set_xlabel("start z")
+    axes[1].set_ylabel(f"sample after {cfg.n_steps} runs")
+    axes[1].set_title(f"seed {seed}: end point against start")
+    with_none = torch.cat([M["shares"], (1 - M["end_at_points"]).unsqueeze(1)], dim=1)
+    if fits.any():
+        plots.share_bars(axes[2], with_none, [f"{p:+.1f}" for p in pts] + ["none"])
+        axes[2].axhline(1 / len(pts), color="0.5", ls=":", lw=1, label="uniform split")
+        axes[2].legend(loc="upper center", fontsize=8)
+    axes[2].set_title(f"basin shares over the nets that fit ({int(fits.sum())}); "
+                      f"median entropy {M['entropy'].nanmedian():.2f}")
+    return fig
+
+
+def passes(M: dict[str, torch.Tensor], trained: torch.Tensor, fits: torch.Tensor,
+           cfg: SimpleNamespace) -> dict[str, torch.Tensor]:
+    """Per-seed pass/fail of every claim; a net that does not fit the data fails every claim about it."""
+    return {
+        "trained": trained,
+        "fits": fits,
+        "flat": fits & (M["widths"] >= cfg.min_flat_width).all(dim=1),
+        "end": fits & (M["end_at_points"] >= cfg.end_share),
+        "cover": fits & (M["shares"] >= cfg.min_share).all(dim=1),
+        "attract": fits & (M["slopes"].abs() < 1).all(dim=1),
+    }
+
+
+def claims(ch: Chapter, M: dict[str, torch.Tensor], P: dict[str, torch.Tensor], best_loss: torch.Tensor,
+           fit_err: torch.Tensor, X: torch.Tensor) -> list[results.Claim]:
+    """The chapter's five claims, each judged on per-seed pass/fail; the share among the nets that fit is recorded
+    beside the four about a trained net."""
+    cfg, sp = ch.cfg, results.spread
+    pts = X.reshape(-1).tolist()
+    fits = P["fits"]
+    tag = f"L={cfg.depth}, H={cfg.width}, {cfg.out_act}"
+    per_point = lambda t: {f"x={p:+g}": sp(t[:, j]) for j, p in enumerate(pts)}  # noqa: E731
+    out = [
+        ch.claim(id="trained_to_target", claim=f"The MLP ({tag}) can be trained to a loss <= {cfg.target_loss:g}",
+                 paper="(no training length given for this figure; Figures 2 and 3 train to a loss <= 1e-8, "
+                       "epochs >= 1K)",
+                 measure="best training loss", values=best_loss, passed=P["trained"],
+                 criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
+                 notes=f"{int(fits.sum())} of {len(fits)} nets fit the data (max |f(x_i) - x_i| <= {cfg.tol:g}); "
+                       "the others are dead or stalled and fail every other claim.",
+                 extra={"fits_data": float(fits.double().mean()), "max_fit_error": sp(fit_err)}),
+        ch.claim(id="flat_regions_all_points", claim=f"The output ({tag}) is flat around all {len(pts)} training points",
+                 paper="We can observe the over-generalization phenomenon in (b), where the MLP learns many-to-one "
+                       "mapping, as evident by the flat regions around the points X",
+                 measure=f"the smallest of the {len(pts)} flat widths (|f'| < {cfg.slope_threshold:g}, reaching "
+                         f"within {cfg.flat_reach:g} of the point)",
+                 values=M["widths"].min(dim=1).values, passed=P["flat"],
+                 criterion=f"fits the data, and every width >= {cfg.min_flat_width:g}",
+                 extra={"width": per_point(M["widths"]), "slope": per_point(M["slopes"])}),
+        ch.claim(id="samples_end_at_points", claim="Every sample ends at one of the training points",
+                 paper="The rows (c-f) shows intermediate instances of the sampling runs",
+                 measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of a training point after "
+                         f"{cfg.n_steps} runs",
+                 values=M["end_at_points"], passed=P["end"], criterion=f"fits the data, and share >= {cfg.end_share:g}",
+                 notes="Not stated in words; what panels (c-f) show for ten noise points.",
+                 extra={"burn_in": sp(M["burn_in"])}),
+        ch.claim(id="samples_cover_all_points", claim=f"Sampling reaches all {len(pts)} training points",
+                 paper="(not stated; a generative sampler should produce every training point)",
+                 measure="the smallest basin share (share of the samples ending at a point)",
+                 values=M["shares"].min(dim=1).values, passed=P["cover"],
+                 criterion=f"fits the data, and every basin share >= {cfg.min_share:g}",
+                 notes="The start noise N(0, 1) clipped to [-1, 1] puts about a third of the points on +-1, which "
+                       "favours the outer points; the entropy is relative to the uniform split.",
+                 extra={"basin_share": per_point(M["shares"]), "entropy_vs_uniform": sp(M["entropy"])}),
+        ch.claim(id="attracting_fixed_points", claim="Every training point is an attracting fixed point, |f'(x_i)| < 1",
+                 paper="(the mechanism behind panels c-f; not stated in the paper)",
+                 measure="the largest |f'(x_i)| over the training points", values=M["slopes"].abs().max(dim=1).values,
+                 passed=P["attract"], criterion="fits the data, and every |f'(x_i)| < 1"),
+    ]
+    for c, key in zip(out[1:], ("flat", "end", "cover", "attract")):
+        results.add_share_among(c, P[key], fits)
+    return out
