@@ -43,6 +43,10 @@ class Chapter:
     started: float = field(default_factory=time.perf_counter)
     glued: dict[str, Any] = field(default_factory=dict)
 
+    def elapsed(self) -> float:
+        """Seconds since the parameters were validated."""
+        return time.perf_counter() - self.started
+
     def show(self, fig: plt.Figure, name: str) -> None:
         """Save ``fig`` under its stable name and glue it (placed, numbered and captioned by a glue:figure)."""
         plots.savefig(fig, self.name, name, self.cfg.out_dir)
@@ -85,7 +89,7 @@ class Chapter:
         """Write results/<chapter>.json (atomically) and print one line per claim and the run time."""
         for c in claims:
             print(results.claim_line(c))
-        runtime = time.perf_counter() - self.started
+        runtime = self.elapsed()
         path = results.write_results(self.name, self.title, claims, profile=self.cfg.profile,
                                      parameters=vars(self.cfg), runtime_s=round(runtime, 1), out=self.cfg.out_dir)
         print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {self.cfg.profile})")

@@ -41,10 +41,16 @@
 # Below the diagram, the procedure runs for real on a small example, so that the burn-in $B$ and the
 # samples $B \to K$ of the diagram can be seen as trajectories. This chapter tests no claim of the paper:
 # the claims are in the chapters that follow.
+#
+# :::{admonition} In this run's example
+# :class: tip
+# A network with {glue:text}`depth` hidden layers trained on the points {glue:text}`points` (best loss
+# {glue:text}`best_loss:.1e`) sends {glue:text}`settled:.0%` of {glue:text}`n_plot_samples` noise points onto a
+# training point within {glue:text}`n_steps` runs, with a burn-in of $B =$ {glue:text}`burn_in` runs. Attracting
+# training points ($|f'| < 1$): {glue:text}`attracting`; repelling: {glue:text}`repelling`.
+# :::
 
 # %%
-import time
-
 import matplotlib.pyplot as plt
 import torch
 
@@ -58,12 +64,17 @@ PAPER = dict(
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        device="cpu", epochs=1500,
-    ),
+    "ci": dict(PAPER, device="cpu", epochs=1500),
 }
-_t0 = time.perf_counter()
+TITLE = "Figure 1: manifold learning and Kaleidoscopic sampling"
+
+
+def one_d(cfg):
+    """The example is 1D."""
+    if len(cfg.points[0]) != 1:
+        raise ValueError(f"parameter 'points': this chapter's example is 1D, allowed a list of numbers; got {cfg.points}")
+
+
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -87,22 +98,31 @@ tol = None  # a sample counts as settled within this distance of a training poin
 out_dir = None  # where figures/ go (None: the book folder)
 
 # %%
-cfg = kl.config.resolve(globals(), PROFILES, before=_before)
-if len(cfg.points[0]) != 1:
-    raise ValueError(f"parameter 'points': this chapter's example is 1D, allowed a list of numbers; got {cfg.points}")
+ch = kl.chapter.start(CHAPTER, TITLE, globals(), PROFILES, before=_before, checks=[one_d])
+cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 X = torch.tensor(cfg.points, device=dev)
 
 # %% [markdown]
 # ## The diagram
+#
+# {numref}`fig01-diagram` redraws the paper's Figure 1.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.6))
 kl.plots.schematic(axes)
-kl.plots.savefig(fig, CHAPTER, "figure1", cfg.out_dir)
-plt.show()
+ch.show(fig, "figure1")
 
 # %% [markdown]
+# ```{glue:figure} figure1
+# :name: fig01-diagram
+# :alt: Left, an MLP trained to reconstruct its input; right, the frozen MLP applied repeatedly to noise.
+#
+# Manifold learning (left): the MLP's weights are trained so that $f(X) \approx X$. Kaleidoscopic sampling
+# (right): with the weights frozen, noise $z$ goes through $f$ again and again; after a burn-in of $B$ runs the
+# iterates are the samples.
+# ```
+#
 # ## The procedure in action
 #
 # A network with `depth` hidden layers is trained on the example points; then `n_plot_samples` noise
@@ -123,20 +143,32 @@ b = kl.measures.burn_in(traj, X, tol=cfg.tol, frac=0.95)
 
 fig, ax = plt.subplots(figsize=(10, 4))
 kl.plots.trajectories_1d(ax, traj, X, burn_in=b.step if b.reached else None)
-ax.set_title(f"{cfg.n_plot_samples} noise points through {cfg.n_steps} runs of f "
-             f"(depth {cfg.depth}, width {cfg.width}; best training loss {run.best_loss:.1e})")
-kl.plots.savefig(fig, CHAPTER, "trajectories", cfg.out_dir)
-plt.show()
+ch.show(fig, "trajectories")
+for name, value in (("depth", cfg.depth), ("points", ", ".join(f"{p:g}" for p in X.reshape(-1).tolist())),
+                    ("best_loss", run.best_loss), ("n_plot_samples", cfg.n_plot_samples), ("n_steps", cfg.n_steps),
+                    ("settled", float((b.settle <= cfg.n_steps).double().mean())),
+                    ("burn_in", b.step if b.reached else "not reached")):
+    ch.glue(name, value)
 
 # %% [markdown]
+# ```{glue:figure} trajectories
+# :name: fig01-trajectories
+# :alt: Noise points drawn as lines over the runs, converging onto horizontal lines at the training points.
+#
+# {glue:text}`n_plot_samples` noise points (red at run 0) through {glue:text}`n_steps` runs of the trained
+# network; the training points are the dashed lines, and the shaded runs are the burn-in $B$.
+# ```
+#
 # Every training point is a fixed point of the trained network (its loss is near zero), but only a fixed
 # point where $|f'| < 1$ *attracts* the iterates. The slopes at the training points tell which ones do in
 # this example; a repelling training point receives no samples even though the network reconstructs it.
 
 # %%
-slopes = kl.measures.slope_1d(f, X)
+slopes = kl.measures.slope_1d(f, X).detach()
 for p, s in zip(X.reshape(-1).tolist(), slopes.tolist()):
     print(f"x = {p:.2f}: f'(x) = {s:+.3f} -> {'attracting' if abs(s) < 1 else 'repelling'}")
+for kind, test in (("attracting", lambda s: abs(s) < 1), ("repelling", lambda s: abs(s) >= 1)):
+    ch.glue(kind, ", ".join(f"{p:g}" for p, s in zip(X.reshape(-1).tolist(), slopes.tolist()) if test(s)) or "none")
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -154,4 +186,4 @@ ci_check.close("share settled after K runs", float((b.settle <= cfg.n_steps).dou
 ci_check.report()
 
 # %%
-print(f"this chapter ran in {time.perf_counter() - _t0:.0f} s (profile {cfg.profile}, device {dev})")
+print(f"this chapter ran in {ch.elapsed():.0f} s (profile {cfg.profile}, device {dev})")
