@@ -223,3 +223,21 @@ def test_ensemble_corner_loss_matches_each_member():
 @pytest.mark.parametrize("name,value", [("ns", "[4, 2]"), ("dims", "[1, 2]"), ("ns", "[2, 256]")])
 def test_chapter_rejects_bad_grid_at_validation_cell(assert_stops_at_validation, name, value):
     assert_stops_at_validation("corner_study", name, value)
+
+
+def test_corner_chapter_module_needed_show_and_table():
+    import math
+
+    import torch
+
+    from kaleido_lib.chapters import corner_study as here
+
+    ns, dims = [1, 2, 4], [2, 4]
+    corner = torch.tensor([[[0.5, 0.005, 0.001], [0.5, 0.2, 0.005]],  # d = 2: seed 0 from N = 2, seed 1 from N = 4
+                           [[0.6, 0.3, 0.2], [0.6, 0.5, 0.05]]], dtype=torch.float64)  # d = 4: never <= 0.01
+    per_seed, median = here.needed(corner, ns, dims, 0.01)
+    assert per_seed[0].tolist() == [2.0, 4.0] and math.isinf(per_seed[1, 0])
+    assert median == {2: 2.0, 4: math.inf}  # the median of two seeds is the lower value (torch.nanmedian)
+    assert here.show(math.inf) == "not reached" and here.show(128.0) == "128"
+    text = here.table(corner, ns, dims, ".2f")
+    assert text.splitlines()[0].split()[-3:] == ["1", "2", "4"] and text.splitlines()[1].split()[0] == "2"
