@@ -170,3 +170,22 @@ def test_2d_panels_reject_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call(ax, grid, loss, points)
     plt.close(fig)
+
+
+def test_fig05_module_study_labels_and_trends():
+    from types import SimpleNamespace
+
+    import torch
+
+    from kaleido_lib.chapters import fig05_two_d as here
+
+    cfg = SimpleNamespace(depth=7, width=50, depths=[2, 7], widths=[10, 50], depth_a=2, width_a=50)
+    st = here.study(cfg)
+    assert st.b_key == (7, 50) and st.shapes_b() == [(2, 50), (7, 10), (7, 50)]
+    assert here.label("a", cfg) == "(a) L=2 H=50" and here.label((7, 10), cfg) == "L=7 H=10"
+    burn = {(2, 50): [20.0, 30.0, 25.0], (7, 50): [10.0, 12.0, 8.0], (7, 10): [15.0, 14.0, 20.0]}
+    M = {k: {"burn": torch.tensor(v, dtype=torch.float64), "burn_strict": torch.tensor(v, dtype=torch.float64) + 1}
+         for k, v in burn.items()}
+    tr = here.trends(M, st, cfg)
+    assert tr.burn_depth.shape == (2, 3) and tr.T["depth"].median.tolist() == [25.0, 10.0]
+    assert tr.slope_median < 0 and tr.BL[1].tolist() == [70.0, 84.0, 56.0] and tr.T["depth"].rho < 0

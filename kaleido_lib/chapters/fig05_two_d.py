@@ -1,0 +1,272 @@
+"""Figure 5 (Kaleidoscopic sampling in 2D): training every shape, sampling, the burn-in studies, figures, claims."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import torch
+from tqdm import tqdm
+
+from .. import measures, plots, results, sampling
+from ..chapter import Chapter
+from ..ensemble import EnsembleResult, train_ensemble
+
+TITLE = "Figure 5: Kaleidoscopic sampling in 2D"
+STRICT = (0.01, 0.95)  # (radius, share) of the burn-in definition of the 1D chapters, reported for comparison
+N_PERM = 10_000  # permutations of the rank-correlation test
+QUOTE = ("the number of sampling runs for reaching the burn-in period is inversely proportional to the "
+         "complexity of the neural network")
+
+
+@dataclass(frozen=True)
+class Study:
+    """The shapes trained: panel (a)'s, and every (depth, width) of the burn-in study on the (b) points."""
+
+    b_key: tuple[int, int]
+    depth_settings: list[tuple[int, int]]
+    width_settings: list[tuple[int, int]]
+
+    def shapes_b(self) -> list[tuple[int, int]]:
+        return sorted(set(self.depth_settings) | set(self.width_settings) | {self.b_key})
+
+
+def study(cfg: SimpleNamespace) -> Study:
+    """The shapes of the study for these parameters."""
+    return Study((cfg.depth, cfg.width), [(L, cfg.width) for L in cfg.depths], [(cfg.depth, H) for H in cfg.widths])
+
+
+def label(key: Any, cfg: SimpleNamespace) -> str:
+    """A setting's name in tables and figures."""
+    return f"(a) L={cfg.depth_a} H={cfg.width_a}" if key == "a" else f"L={key[0]} H={key[1]}"
+
+
+def train_all(cfg: SimpleNamespace, seeds: list[int], Xa: torch.Tensor, Xb: torch.Tensor,
+              st: Study) -> dict[Any, EnsembleResult]:
+    """One ensemble per shape (all seeds at once): panel (a)'s net on its point, every study shape on the (b) points."""
+    jobs = [("a", cfg.depth_a, cfg.width_a, Xa)] + [((L, H), L, H, Xb) for L, H in st.shapes_b()]
+    return {key: train_ensemble(X, seeds, depth=L, width=H, out_act=cfg.out_act, epochs=cfg.epochs, lr=cfg.lr,
+                                target_loss=cfg.target_loss, min_epochs=cfg.min_epochs, device=cfg.device)
+            for key, L, H, X in tqdm(jobs, desc="shapes (all seeds of a shape at once)")}
+
+
+def sample_all(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace, seeds: list[int], Xa: torch.Tensor,
+               Xb: torch.Tensor, b_key: tuple[int, int], device: torch.device
+               ) -> tuple[dict[Any, dict[str, torch.Tensor]], dict[Any, torch.Tensor]]:
+    """Every net samples from its seed's noise (seed 10,000 + s) for `n_steps` runs. Per shape and seed: the share
+    near the data after every run, the split over the points after K runs and the burn-in under both definitions;
+    and the first seed's trajectories of panels (a) and (b), for the figures."""
+    Z = {s: sampling.start_noise(cfg.n_samples, 2, cfg.noise, cfg.out_act, torch.Generator().manual_seed(10_000 + s))
+         for s in seeds}
+    keep: dict[Any, torch.Tensor] = {}
+    M = {}
+    for key, r in tqdm(ens.items(), desc="sampling"):
+        X = Xa if key == "a" else Xb
+        rows: dict[str, list] = {"near": [], "split": [], "burn": [], "burn_strict": []}
+        for i, s in enumerate(seeds):
+            traj = sampling.kaleidoscopic_sampling(
+                r.forward_fn(i), Z[s].to(device), cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
+                eps_noise=cfg.eps_noise, generator=torch.Generator().manual_seed(20_000 + s)).cpu()
+            if key in ("a", b_key) and i == 0:
+                keep[key] = traj
+            rows["near"].append((measures.nearest_distance(traj, X)[0] <= cfg.tol).double().mean(dim=1))
+            rows["split"].append(measures.basin_shares(traj[cfg.n_runs], X, cfg.tol))
+            rows["burn"].append(measures.burn_in(traj, X, cfg.tol, cfg.burn_frac).step)
+            rows["burn_strict"].append(measures.burn_in(traj, X, *STRICT).step)
+        M[key] = {k: torch.stack(v) if isinstance(v[0], torch.Tensor) else torch.tensor(v, dtype=torch.float64)
+                  for k, v in rows.items()}
+    return M, keep
+
+
+def training_loss_figure(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace) -> plt.Figure:
+    """Every setting's training loss curves, one panel per shape."""
+    cols = (len(ens) + 1) // 2
+    fig, axes = plt.subplots(2, cols, figsize=(3.2 * cols, 5.6), layout="constrained", squeeze=False)
+    for ax, (key, r) in zip(axes.flat, ens.items()):
+        plots.loss_curves(ax, list(r.losses.cpu()), target=cfg.target_loss)
+        ax.set_title(label(key, cfg), fontsize=10)
+    for ax in list(axes.flat)[len(ens):]:
+        ax.axis("off")
+    return fig
+
+
+def surfaces_figure(grid: torch.Tensor, surf: dict, data: dict, loss_fns: dict, trajs: dict, titles: dict,
+                    cfg: SimpleNamespace) -> plt.Figure:
+    """The paper's Figure 5: each loss surface in 3D with the noise and the samples after K runs at their loss."""
+    fig = plt.figure(figsize=(13, 5.8), layout="constrained")
+    for j, k in enumerate(("a", "b")):
+        ax = fig.add_subplot(1, 2, j + 1, projection="3d")
+        plots.loss_surface_3d(ax, grid, surf[k], data[k], loss_fns[k], noise=trajs[k][0],
+                              samples=trajs[k][cfg.n_runs], step=cfg.n_runs)
+        ax.set_title(titles[k], fontsize=11)
+    return fig
+
+
+def plane_figure(grid: torch.Tensor, surf: dict, data: dict, trajs: dict, titles: dict,
+                 near_first: dict[str, torch.Tensor], cfg: SimpleNamespace) -> plt.Figure:
+    """Per panel: the log loss with the paths over K runs, then the noise and the samples after a few runs."""
+    shown = sorted({k for k in (1, 3, cfg.n_runs) if k <= cfg.n_steps})
+    fig, axes = plt.subplots(2, 1 + len(shown), figsize=(3.6 * (1 + len(shown)), 7.4), layout="constrained")
+    for row, k in enumerate(("a", "b")):
+        cs = plots.loss_contour_2d(axes[row, 0], grid, surf[k], data[k], log=True)
+        fig.colorbar(cs, ax=axes[row, 0], shrink=0.8, label="log10 loss")
+        plots.trajectories_2d(axes[row, 0], trajs[k][: cfg.n_runs + 1], data[k])
+        axes[row, 0].set_title(f"{titles[k]}\nloss and paths over {cfg.n_runs} runs", fontsize=9)
+        for j, step in enumerate(shown):
+            ax = axes[row, 1 + j]
+            plots.samples_2d(ax, trajs[k][0], trajs[k][step], data[k], radius=cfg.tol, step=step)
+            ax.set_title(f"after {step} run{'s' if step > 1 else ''}: {float(near_first[k][step]):.0%} of "
+                         f"{cfg.n_samples} near the data", fontsize=9)
+        axes[row, 1].legend(loc="upper right", fontsize=7)
+    return fig
+
+
+def near_and_modes_figure(M: dict, b_key: tuple[int, int], titles: dict, names: list[str],
+                          cfg: SimpleNamespace) -> plt.Figure:
+    """The share near the data over the runs for (a) and (b) (seeds thin, median thick), and (b)'s split."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
+    for ax, k in zip(axes[:2], ("a", b_key)):
+        near = M[k]["near"]
+        kmax = min(cfg.n_steps, max(3 * cfg.n_runs, 20))
+        ax.plot(range(kmax + 1), near[:, : kmax + 1].T, color="tab:green", lw=0.6, alpha=0.4)
+        ax.plot(range(kmax + 1), near[:, : kmax + 1].median(dim=0).values, color="k", lw=2, label="median over seeds")
+        ax.axvline(cfg.n_runs, color="0.5", ls=":", label=f"K = {cfg.n_runs}")
+        ax.axhline(cfg.near_min, color="tab:red", ls="--", lw=0.8, label=f"criterion {cfg.near_min:g}")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("sampling run k")
+        ax.set_ylabel(f"share within r = {cfg.tol:g} of a training point")
+        ax.set_title(titles["a" if k == "a" else "b"], fontsize=10)
+        ax.legend(fontsize=8, loc="lower right")
+    plots.share_bars(axes[2], M[b_key]["split"], names, ylabel=f"share of samples after K = {cfg.n_runs} runs")
+    axes[2].axhline(cfg.mode_min, color="tab:red", ls="--", lw=0.8, label=f"criterion {cfg.mode_min:g}")
+    axes[2].legend(fontsize=8)
+    axes[2].set_title("(b) where the samples go", fontsize=10)
+    return fig
+
+
+def burn_in_figure(burn_depth: torch.Tensor, burn_width: torch.Tensor, cfg: SimpleNamespace) -> plt.Figure:
+    """Burn-in against depth, B x L against depth, burn-in against width; censored nets as open circles."""
+    censored = cfg.n_steps + 1
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
+    ylab = f"burn-in B (runs; {cfg.burn_frac:.0%} within {cfg.tol:g})"
+    plots.sweep_points(axes[0], cfg.depths, burn_depth, xlabel="hidden layers L", ylabel=ylab, censored_at=censored)
+    axes[0].set_title(f"burn-in against depth, H = {cfg.width}", fontsize=10)
+    plots.sweep_points(axes[1], cfg.depths, burn_depth * torch.tensor(cfg.depths).unsqueeze(1),
+                       xlabel="hidden layers L", ylabel="B x L")
+    axes[1].set_title("B x L: constant if B is proportional to 1/L", fontsize=10)
+    plots.sweep_points(axes[2], cfg.widths, burn_width, xlabel="hidden units per layer H", ylabel=ylab,
+                       censored_at=censored, logx=True)
+    axes[2].set_title(f"burn-in against width, L = {cfg.depth}", fontsize=10)
+    for ax in axes:  # a log axis keeps the censored nets in view without squashing the others
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1, 2, 5)))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    return fig
+
+
+@dataclass
+class Trends:
+    """The burn-in studies: burn-ins (settings x seeds), their trends under both definitions, the log-log slope."""
+
+    burn_depth: torch.Tensor
+    burn_width: torch.Tensor
+    T: dict[str, measures.Trend]
+    T_strict: dict[str, measures.Trend]
+    slope_median: float
+    slope_seed: torch.Tensor
+    BL: torch.Tensor
+
+
+def trends(M: dict, st: Study, cfg: SimpleNamespace) -> Trends:
+    """Spearman trends of the burn-in against depth and width (and with the stricter definition), and the log-log
+    slope of the burn-in against the depth, of the medians and per seed."""
+    burn_depth = torch.stack([M[k]["burn"] for k in st.depth_settings])
+    burn_width = torch.stack([M[k]["burn"] for k in st.width_settings])
+    T = {"depth": measures.trend(cfg.depths, burn_depth, n_perm=N_PERM),
+         "width": measures.trend(cfg.widths, burn_width, n_perm=N_PERM)}
+    slope_median = (measures.loglog_slope(cfg.depths, T["depth"].median)
+                    if bool((T["depth"].median > 0).all()) else float("nan"))
+    slope_seed = torch.tensor([measures.loglog_slope(cfg.depths, burn_depth[:, j]) if bool((burn_depth[:, j] > 0).all())
+                               else float("nan") for j in range(burn_depth.shape[1])])
+    BL = burn_depth * torch.tensor(cfg.depths, dtype=torch.float64).unsqueeze(1)
+    strict = {"depth": torch.stack([M[k]["burn_strict"] for k in st.depth_settings]),
+              "width": torch.stack([M[k]["burn_strict"] for k in st.width_settings])}
+    T_strict = {"depth": measures.trend(cfg.depths, strict["depth"], n_perm=N_PERM),
+                "width": measures.trend(cfg.widths, strict["width"], n_perm=N_PERM)}
+    return Trends(burn_depth, burn_width, T, T_strict, slope_median, slope_seed, BL)
+
+
+def claims(ch: Chapter, ens: dict[Any, EnsembleResult], M: dict, tr: Trends, st: Study, trained: dict,
+           cover: torch.Tensor, names: list[str]) -> list[results.Claim]:
+    """The chapter's claims: training, samples near the data, every point sampled (per seed), and the burn-in
+    trends against depth and width and the 1/L law (judged on the pooled trend and the slope of the medians)."""
+    cfg, sp, b_key = ch.cfg, results.spread, st.b_key
+    censored = cfg.n_steps + 1
+
+    def trend_extra(settings, burn, sets, t, t_strict):
+        return {"settings": list(settings), "median_burn_in": t.median, "burn_in": burn,
+                "censored_share": [float((b >= censored).double().mean()) for b in burn],
+                "trained_share": [float(trained[k].double().mean()) for k in sets],
+                "pooled_spearman": t.rho, "permutation_p": t.p, "medians_monotone": t.falls,
+                "p_largest_below_smallest": t.prob_less,
+                "strict_definition": {"tol": STRICT[0], "frac": STRICT[1], "median_burn_in": t_strict.median,
+                                      "pooled_spearman": t_strict.rho, "permutation_p": t_strict.p}}
+
+    burn_def = (f"burn-in B: first run after which {cfg.burn_frac:.0%} of {cfg.n_samples} samples stay within "
+                f"{cfg.tol:g} of a training point (censored at {censored})")
+    near = {k: M[k]["near"][:, cfg.n_runs] for k in ("a", b_key)}
+    in_band = (tr.slope_seed >= -1.25) & (tr.slope_seed <= -0.75)
+    return [
+        ch.claim(id="trained_to_target_a", claim=f"(a) L={cfg.depth_a}, H={cfg.width_a} learns the single 2D point",
+                 paper="(a) L=2, H=50 trained on the single point (0.5, 0.5)", measure="best training loss",
+                 values=ens["a"].best_loss.cpu(), passed=trained["a"],
+                 criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs"),
+        ch.claim(id="trained_to_target_b", claim=f"(b) L={cfg.depth}, H={cfg.width} learns the four 2D points",
+                 paper="(b) L=7, H=50 trained on the four points (0.2|0.8, 0.2|0.8)", measure="best training loss",
+                 values=ens[b_key].best_loss.cpu(), passed=trained[b_key],
+                 criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
+                 extra={"trained_share_per_setting": {label(k, cfg): float(v.double().mean())
+                                                      for k, v in trained.items()}}),
+        ch.claim(id="samples_near_data_a", claim=f"(a) Most samples lie near the training point after {cfg.n_runs} runs",
+                 paper="a large number of samples are obtained near the input distribution",
+                 measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of the training point after "
+                         f"{cfg.n_runs} runs",
+                 values=near["a"], passed=near["a"] >= cfg.near_min, criterion=f">= {cfg.near_min:g}",
+                 notes=f"Chance level (the noise itself, run 0): median {M['a']['near'][:, 0].quantile(0.5):.3f}.",
+                 extra={"median_share_per_run": M["a"]["near"].median(dim=0).values}),
+        ch.claim(id="samples_near_data_b", claim=f"(b) Most samples lie near a training point after {cfg.n_runs} runs",
+                 paper="a large number of samples are obtained near the input distribution",
+                 measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of a training point after "
+                         f"{cfg.n_runs} runs",
+                 values=near[b_key], passed=near[b_key] >= cfg.near_min, criterion=f">= {cfg.near_min:g}",
+                 notes=f"Chance level (the noise itself, run 0): median {M[b_key]['near'][:, 0].quantile(0.5):.3f}.",
+                 extra={"median_share_per_run": M[b_key]["near"].median(dim=0).values}),
+        ch.claim(id="every_point_sampled_b", claim="(b) Every one of the four training points receives samples",
+                 paper="(implied by the figure: samples near each of the four points)",
+                 measure=f"smallest share of the samples near one training point after {cfg.n_runs} runs",
+                 values=M[b_key]["split"][:, :-1].min(dim=1).values, passed=cover,
+                 criterion=f"every training point gets >= {cfg.mode_min:g} of the samples",
+                 notes="A training point that gets no samples is a fixed point of f that attracts (almost) nothing.",
+                 extra={"points": cfg.points, "split_per_seed": M[b_key]["split"], "split_labels": names}),
+        results.trend_claim(
+            "burn_in_falls_with_depth", f"Burn-in falls as the net gets deeper (L in {cfg.depths}, H={cfg.width})",
+            QUOTE, burn_def, "L", tr.T["depth"],
+            extra=trend_extra(cfg.depths, tr.burn_depth, st.depth_settings, tr.T["depth"], tr.T_strict["depth"])),
+        results.Claim(
+            id="burn_in_inversely_proportional_to_depth",
+            claim="Burn-in is inversely proportional to the depth, B ~ 1/L", paper=QUOTE,
+            measure="log-log slope of B against L, per seed", measured=sp(tr.slope_seed),
+            criterion="slope of the median B against L in [-1.25, -0.75] (negative but outside: partly)",
+            share_pass=float(in_band.double().mean()),
+            verdict=results.power_law_verdict(tr.slope_median, target=-1.0, band=0.25),
+            notes=(f"Slope of the medians {tr.slope_median:.2f}; median B x L per depth "
+                   f"{[round(float(m), 1) for m in tr.BL.quantile(0.5, dim=1)]} (constant under B ~ 1/L)."),
+            extra={"slope_of_medians": tr.slope_median, "median_B_times_L": tr.BL.quantile(0.5, dim=1)}),
+        results.trend_claim(
+            "burn_in_falls_with_width", f"Burn-in falls as the net gets wider (H in {cfg.widths}, L={cfg.depth})",
+            QUOTE, burn_def, "H", tr.T["width"],
+            extra=trend_extra(cfg.widths, tr.burn_width, st.width_settings, tr.T["width"], tr.T_strict["width"])),
+    ]
