@@ -53,12 +53,18 @@ class Chapter:
         self._glue(name, fig)
         plt.close(fig)
 
-    def glue(self, name: str, value: Any, fmt: str | None = None) -> Any:
+    def glue(self, name: str, value: Any, fmt: str | None = None) -> None:
         """Glue a measured number (formatted with ``fmt`` when given) for ``{glue:text}`name``` in the prose."""
         if isinstance(value, torch.Tensor):
             value = value.item() if value.numel() == 1 else value.tolist()
         self._glue(name, format(value, fmt) if fmt else value)
-        return value
+
+    def glue_verdicts(self, claims: Sequence[results.Claim], name: str = "verdicts") -> None:
+        """Glue the verdicts as '2 of 5 claims hold, 1 partly, 2 fail (id: verdict; ...)' for the findings box."""
+        count = {v: sum(c.verdict == v for c in claims) for v in results.VERDICTS}
+        listed = "; ".join(f"{c.id}: {c.verdict}" for c in claims)
+        self._glue(name, f"{count['holds']} of {len(claims)} claims hold, {count['partly']} partly, "
+                         f"{count['fails']} fail ({listed})")
 
     def _glue(self, name: str, value: Any) -> None:
         if not name or not all(c.isalnum() or c in "-_" for c in name):

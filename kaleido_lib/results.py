@@ -236,8 +236,8 @@ def _fmt_seeds(c: dict[str, Any]) -> str:
     if not sc:
         return f"{c['share_pass']:.0%}"
     lo, hi = sc["wilson95"]
-    return (f"{c['share_pass']:.0%} ({sc['passing']} of {sc['n']}; 95% CI {lo:.0%}–{hi:.0%}; "
-            f"verdict kept in {sc['verdict_stability']:.0%} of resamples)")
+    return (f"{c['share_pass']:.0%} ({sc['passing']}/{sc['n']}; 95% CI {lo:.0%}–{hi:.0%}; "
+            f"verdict stable in {sc['verdict_stability']:.0%} of resamples)")
 
 
 def _is_skipped(doc: dict[str, Any]) -> bool:

@@ -264,5 +264,5 @@ ci_check.report()
 
 # %%
 claims = here.claims(ch, grid, n_star, n_star_median, n_coarse, n_coarse_median, trained)
-ch.glue("verdicts", "; ".join(f"{c.id} {c.verdict}" for c in claims))
+ch.glue_verdicts(claims)
 ch.finish(claims)

@@ -209,5 +209,5 @@ ci_check.report()
 
 # %%
 claims = here.claims(ch, M, passes, spacing, float(X[0, 0]))
-ch.glue("verdicts", "; ".join(f"{c.id} {c.verdict}" for c in claims))
+ch.glue_verdicts(claims)
 ch.finish(claims)

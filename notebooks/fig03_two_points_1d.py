@@ -354,5 +354,5 @@ ci_check.report()
 # %%
 best_loss = {d: ens[d].best_loss.cpu() for d in depths}
 claims = here.claims(ch, M, passes, diff, best_loss, fits, fit_err, depths, geo)
-ch.glue("verdicts", "; ".join(f"{c.id} {c.verdict}" for c in claims))
+ch.glue_verdicts(claims)
 ch.finish(claims)

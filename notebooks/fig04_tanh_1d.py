@@ -304,5 +304,5 @@ ci_check.report()
 
 # %%
 claims = here.claims(ch, M, passes, ens.best_loss.cpu(), fit_err, X)
-ch.glue("verdicts", "; ".join(f"{c.id} {c.verdict}" for c in claims))
+ch.glue_verdicts(claims)
 ch.finish(claims)

@@ -362,5 +362,5 @@ ci_check.report()
 
 # %%
 claims = here.claims(ch, ens, M, tr, st, trained, cover, names)
-ch.glue("verdicts", "; ".join(f"{c.id} {c.verdict}" for c in claims))
+ch.glue_verdicts(claims)
 ch.finish(claims)

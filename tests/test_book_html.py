@@ -350,3 +350,88 @@ def test_index_page_in_browser(book, driver):
     shot = _screenshot(driver, "index.png")
     problems = _image_problems(report, landed, at_least=0) + _math_problems(report, landed)
     assert not problems, "\n".join(problems) + f"\n(screenshot: {shot})"
+
+
+def _new_shape_chapters() -> list[str]:
+    """Chapters built with kaleido_lib.chapter (findings box, captioned figures): their pages get the reader checks."""
+    return sorted(p.stem for p in (REPO / "notebooks").glob("*.py") if "kl.chapter.start(" in p.read_text())
+
+
+_READER = """
+const article = document.querySelector("article.bd-article") || document.querySelector("main");
+const top = (el) => el.getBoundingClientRect().top + window.scrollY;
+const figures = Array.from(article.querySelectorAll("figure"));
+const images = Array.from(article.querySelectorAll("img"));
+return {
+  figures: figures.map((f) => ({
+    top: top(f),
+    number: (f.querySelector(".caption-number") || {textContent: ""}).textContent.trim(),
+    caption: (f.querySelector("figcaption") || {textContent: ""}).textContent.trim().length})),
+  loose_images: images.filter((img) => !img.closest("figure")).map((img) => img.getAttribute("src")),
+  alts: images.map((img) => img.getAttribute("alt") || ""),
+  findings_top: (() => { const a = article.querySelector(".admonition"); return a ? top(a) : null; })(),
+  raw_tables: (article.innerText.match(/\\|\\s*-{3,}\\s*\\|/g) || []).length,
+};
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("chapter", _new_shape_chapters())
+def test_a_new_shape_chapter_reads_like_a_paper_section(book, driver, chapter):
+    """Findings first, every figure numbered and captioned with alt text in words, the first figure within
+    2,000 px of the top at 1400 px width, no image outside a figure, no raw table text."""
+    page = book / "book" / f"{chapter}.html"
+    assert page.is_file(), f"{page} is not in the book"
+    size = driver.get_window_size()
+    driver.set_window_size(1400, 1000)
+    try:
+        _open_and_typeset(driver, page)
+        r = driver.execute_script(_READER)
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+    problems = []
+    if not r["figures"]:
+        problems.append("no figure")
+    if r["findings_top"] is None or (r["figures"] and r["findings_top"] > r["figures"][0]["top"]):
+        problems.append("no findings box before the first figure")
+    if r["figures"] and r["figures"][0]["top"] > 2000:
+        problems.append(f"the first figure starts {r['figures'][0]['top']:.0f} px down (more than 2,000)")
+    for i, f in enumerate(r["figures"], 1):
+        if not re.match(r"Fig(ure|\.)\s*\d+", f["number"]) or f["caption"] < 20:
+            problems.append(f"figure {i}: number {f['number']!r}, caption of {f['caption']} characters")
+    for alt in r["alts"]:
+        if len(alt.split()) < 4 or re.fullmatch(r"[0-9a-f]{16,}.*", alt):
+            problems.append(f"an image whose alt text says nothing: {alt!r}")
+    if r["loose_images"]:
+        problems.append(f"images outside a captioned figure: {r['loose_images']}")
+    if r["raw_tables"]:
+        problems.append(f"{r['raw_tables']} raw markdown table rule(s) in the text")
+    assert not problems, f"{chapter}: " + "; ".join(problems)
+
+
+@pytest.mark.browser
+def test_scoreboard_verdicts_fit_a_1400_px_screen(book, driver):
+    """Every verdict cell of the scoreboard is inside the viewport without scrolling sideways."""
+    size = driver.get_window_size()
+    driver.set_window_size(1400, 1000)
+    try:
+        _open_and_typeset_plain(driver, book / "book" / "scoreboard.html")
+        r = driver.execute_script("""
+const cells = Array.from(document.querySelectorAll("article table tbody tr td:nth-child(2)"));
+return {n: cells.length, width: document.documentElement.clientWidth,
+        worst: Math.max(0, ...cells.map((c) => c.getBoundingClientRect().right)),
+        raw: (document.querySelector("article").innerText.match(/\\|\\s*-{3,}\\s*\\|/g) || []).length};
+""")
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+    assert r["n"] > 0, "no verdict cell in the scoreboard"
+    assert r["worst"] <= r["width"], f"a verdict cell ends at {r['worst']:.0f} px, past the {r['width']} px screen"
+    assert r["raw"] == 0, "raw markdown table text on the scoreboard"
+
+
+def _open_and_typeset_plain(driver, page: Path) -> None:
+    """Open a page that may hold no math and wait until it is loaded."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(page.as_uri())
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")

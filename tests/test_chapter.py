@@ -49,7 +49,8 @@ def test_claim_derives_share_and_verdict_from_per_seed_pass_fail(tmp_path):
 
 def test_glue_names_are_checked_and_unique(tmp_path):
     ch = _start(tmp_path)
-    assert ch.glue("n_trained", torch.tensor(3)) == 3 and ch.glued["n_trained"] == 3
+    ch.glue("n_trained", torch.tensor(3))
+    assert ch.glued["n_trained"] == 3
     ch.glue("share", 0.12345, ".2f")
     assert ch.glued["share"] == "0.12"
     with pytest.raises(ValueError, match="twice"):
@@ -206,3 +207,11 @@ def test_fig04_passes_need_a_fitting_net_and_every_point():
     P = fig04.passes(M, torch.tensor([True, False, False]), fits, _cfg(end_share=0.99, min_share=0.05))
     assert P["flat"].tolist() == [True, False, False] and P["end"].tolist() == [True, True, False]
     assert P["cover"].tolist() == [True, False, False] and P["attract"].tolist() == [True, False, False]
+
+
+def test_glue_verdicts_counts_and_lists_the_claims(tmp_path):
+    ch = _start(tmp_path)
+    kw = dict(claim="x", paper="p", measure="m", values=[1.0, 2.0], criterion="c")
+    cs = [ch.claim(id="a", passed=[True, True], **kw), ch.claim(id="b", passed=[True, False], **kw)]
+    ch.glue_verdicts(cs)
+    assert ch.glued["verdicts"] == "1 of 2 claims hold, 1 partly, 0 fail (a: holds; b: partly)"

@@ -103,4 +103,4 @@ def test_a_claim_judged_on_seeds_carries_its_interval_into_the_file_and_the_scor
     assert scan.problems == [] and scan.docs[0]["claims"][0]["seeds"]["wilson95"] == pytest.approx([0.2077, 0.9385],
                                                                                                    abs=1e-4)
     md = results.scoreboard_markdown(scan.docs)
-    assert "67% (2 of 3; 95% CI 21%–94%; verdict kept in" in md
+    assert "67% (2/3; 95% CI 21%–94%; verdict stable in" in md
