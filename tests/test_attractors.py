@@ -213,3 +213,18 @@ def test_a_map_without_fixed_points_gives_none():
 def test_bad_input_is_rejected_naming_the_parameter(call, name):
     with pytest.raises(ValueError, match=rf"^{name}\b"):
         call()
+
+
+def test_attractors_mnist_module_examine_and_attracting():
+    import torch
+
+    from kaleido_lib.chapters import attractors_mnist as here
+
+    f = torch.nn.Linear(3, 3, bias=False)
+    with torch.no_grad():
+        f.weight.copy_(0.5 * torch.eye(3))  # f(x) = x / 2: rho 0.5 everywhere, the chain ends at 0
+    x = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.2, 0.0]])
+    e = here.examine(f, x, power_iters=20, n_steps=30, chunk=1)
+    assert e.residual.tolist() == pytest.approx([1.0, 0.1]) and e.rho.tolist() == pytest.approx([0.5, 0.5], abs=1e-3)
+    assert e.end.abs().max() < 1e-6
+    assert here.attracting(e, torch.tensor([1.0, 1.0]), 0.5).tolist() == [False, True]
