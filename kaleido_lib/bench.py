@@ -469,6 +469,23 @@ def time_sampling(
 # --- tables, records and claims ------------------------------------------------------------------------------
 
 
+def ensemble_agreement(X: torch.Tensor, seeds: Sequence[int], *, depth: int, width: int, out_act: str,
+                       epochs: int) -> float:
+    """The largest |loss difference| over the loss histories between an ensemble's members and lone runs from the
+    same seeds (``train.train_manifold``), trained for the same epochs: float rounding only, if the ensemble is
+    worth timing."""
+    from . import models, train
+    from .ensemble import train_ensemble
+
+    ens = train_ensemble(X, list(seeds), depth=depth, width=width, out_act=out_act, epochs=epochs)
+    diffs = []
+    for i, sd in enumerate(seeds):
+        seed_everything(sd)
+        lone = train.train_manifold(models.make_mlp(X.shape[1], depth, width, out_act), X, epochs=epochs)
+        diffs.append(float((ens.losses[i, : lone.epochs_run] - lone.losses).abs().max()))
+    return max(diffs)
+
+
 def best_speedups(names: Sequence[str], runs: Sequence[BenchResult]) -> dict[tuple[str, int], float]:
     """Per (setting name, ensemble size): the fastest ensemble over the fastest loop, each at its best thread count."""
     if len(names) != len(runs):

@@ -91,13 +91,15 @@ class Chapter:
                              verdict=results.verdict_from_share(share, holds, partly), notes=notes,
                              extra=dict(extra or {}), seeds=results.seed_count(passed, holds, partly))
 
-    def finish(self, claims: Sequence[results.Claim]) -> None:
-        """Write results/<chapter>.json (atomically) and print one line per claim and the run time."""
+    def finish(self, claims: Sequence[results.Claim], recorded: Mapping[str, Any] | None = None) -> None:
+        """Write results/<chapter>.json (atomically; the parameters, plus ``recorded`` facts of the run such as the
+        machine) and print one line per claim and the run time."""
         for c in claims:
             print(results.claim_line(c))
         runtime = self.elapsed()
         path = results.write_results(self.name, self.title, claims, profile=self.cfg.profile,
-                                     parameters=vars(self.cfg), runtime_s=round(runtime, 1), out=self.cfg.out_dir)
+                                     parameters=vars(self.cfg) | dict(recorded or {}), runtime_s=round(runtime, 1),
+                                     out=self.cfg.out_dir)
         print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {self.cfg.profile})")
 
 

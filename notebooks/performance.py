@@ -33,12 +33,16 @@
 #    builds on this machine.
 #
 # `make bench` runs this chapter on its own (`benchmarks/run.py`).
+#
+# :::{admonition} Findings of this run
+# :class: tip
+# On {glue:text}`machine`: ensembles train {glue:text}`speedups` more models per second than a loop (target
+# 50×); the MNIST step reaches {glue:text}`step_share:.0%` of the matrix-product ceiling (target 90 %); the
+# MNIST chapter's sampler runs at {glue:text}`sampling_share:.0%` of a bare forward loop (target 90 %).
+# Verdicts: {glue:text}`verdicts`.
+# :::
 
 # %%
-import json
-import time
-
-import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 from tqdm import tqdm
@@ -46,9 +50,9 @@ from tqdm import tqdm
 import kaleido_lib as kl
 from kaleido_lib import bench
 from kaleido_lib.build import notebooks
-from kaleido_lib.ensemble import train_ensemble
 
 CHAPTER = "performance"
+TITLE = "Performance: where the time goes, against the machine's limits"
 CORES = torch.get_num_threads()  # torch's intra-op threads in this process
 PAPER = dict(
     seed=0, device="auto",
@@ -73,7 +77,12 @@ SETTINGS = {
 }
 MNIST_NET = dict(depth=10, width=500, batch_size=1000, lr=1e-4)  # the MNIST chapter's network and step
 TARGETS = dict(ensemble=50.0, step=0.9, sampling=0.9)
-_t0 = time.perf_counter()
+EXTRA = {"ensemble_sizes": kl.config.int_list(1), "n_loop": kl.config.integer(1),
+         "repeats": kl.config.integer(1), "thread_counts": kl.config.int_list(1), "n_check": kl.config.integer(1),
+         "step_steps": kl.config.integer(1), "step_repeats": kl.config.integer(1),
+         "step_variants": kl.config.name_list(bench.STEP_VARIANTS, required=("project",)),
+         "ceiling_n": kl.config.integer(64), "sampling_samples": kl.config.integer(1),
+         "sampling_steps": kl.config.integer(1), "sampling_repeats": kl.config.integer(1)}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -96,18 +105,12 @@ sampling_repeats = None  # timed calls per sampler (taking turns; the fastest co
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-cfg = kl.config.resolve(
-    globals(), PROFILES, before=_before,
-    extra={"ensemble_sizes": kl.config.int_list(1), "n_loop": kl.config.integer(1),
-           "repeats": kl.config.integer(1), "thread_counts": kl.config.int_list(1), "n_check": kl.config.integer(1),
-           "step_steps": kl.config.integer(1), "step_repeats": kl.config.integer(1),
-           "step_variants": kl.config.name_list(bench.STEP_VARIANTS, required=("project",)),
-           "ceiling_n": kl.config.integer(64), "sampling_samples": kl.config.integer(1),
-           "sampling_steps": kl.config.integer(1), "sampling_repeats": kl.config.integer(1)},
-)
+ch = kl.chapter.start(CHAPTER, TITLE, globals(), PROFILES, before=_before, extra=EXTRA)
+cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 machine = bench.describe_machine(dev)
 display(Markdown("**Machine:** " + ", ".join(f"{k} {v}" for k, v in machine.items())))
+ch.glue("machine", machine.get("cpu", "this machine"))
 
 # %% [markdown]
 # ## 1. Many tiny networks: ensemble against a loop
@@ -116,18 +119,11 @@ display(Markdown("**Machine:** " + ", ".join(f"{k} {v}" for k, v in machine.item
 # same epochs, agree up to float rounding (the batched products sum in another order).
 
 # %%
-agree = {}
-for name, s in SETTINGS.items():
-    seeds = list(range(cfg.seed, cfg.seed + cfg.n_check))
-    ens = train_ensemble(s["X"], seeds, depth=s["depth"], width=s["width"], out_act=s["out_act"], epochs=cfg.epochs)
-    diffs = []
-    for i, sd in enumerate(seeds):
-        kl.utils.seed_everything(sd)
-        lone = kl.train.train_manifold(kl.models.make_mlp(s["X"].shape[1], s["depth"], s["width"], s["out_act"]),
-                                       s["X"], epochs=cfg.epochs)
-        diffs.append(float((ens.losses[i, : lone.epochs_run] - lone.losses).abs().max()))
-    agree[name] = max(diffs)
-    print(f"{name}: largest |loss difference| over {cfg.n_check} seeds x {cfg.epochs} epochs = {agree[name]:.1e}")
+agree = {name: bench.ensemble_agreement(st["X"], range(cfg.seed, cfg.seed + cfg.n_check), depth=st["depth"],
+                                       width=st["width"], out_act=st["out_act"], epochs=cfg.epochs)
+         for name, st in SETTINGS.items()}
+for name, a in agree.items():
+    print(f"{name}: largest |loss difference| over {cfg.n_check} seeds x {cfg.epochs} epochs = {a:.1e}")
 
 # %%
 ens_runs, names = [], []
@@ -142,6 +138,7 @@ display(Markdown(bench.bench_table(ens_runs)))
 speedup = bench.best_speedups(names, ens_runs)  # each side at its best thread count
 for (n, E), x in speedup.items():
     print(f"{n}, E = {E}: best ensemble / best loop = {x:.1f}x")
+ch.glue("speedups", ", ".join(f"{x:.0f}× ({n}, E = {E})" for (n, E), x in speedup.items()))
 
 # %% [markdown]
 # **Why the two settings differ.** A lone network's Adam step costs about the same whatever its size,
@@ -197,11 +194,19 @@ if "one_thread" in step.s_per_step:
 # machine and changes the rounding of every chapter's numbers, for the gain its row shows.
 
 # %%
-fig = kl.plots.bench_bars(
+ch.show(kl.plots.bench_bars(
     {v: step.share_of_ceiling(v) for v in step.s_per_step} | {"GEMMs alone": step.gemm_only_share},
-    target=TARGETS["step"], ylabel="share of the matmul ceiling", title="MNIST training step")
-kl.plots.savefig(fig, CHAPTER, "mnist_step", cfg.out_dir)
-plt.show()
+    target=TARGETS["step"], ylabel="share of the matmul ceiling", title="MNIST training step"), "mnist_step")
+ch.glue("step_share", step.share_of_ceiling("project"))
+
+# %% [markdown]
+# ```{glue:figure} mnist_step
+# :name: perf-step
+# :alt: Bars of the share of the matrix-product ceiling reached by each variant of the MNIST training step.
+#
+# The MNIST training step: the share of the machine's matrix-product ceiling each variant reaches, and the step's
+# matrix products alone; the dashed line is the 90 % target.
+# ```
 
 # %% [markdown]
 # ## 3. Kaleidoscopic sampling against bare forward passes
@@ -231,10 +236,18 @@ print(f"the ε noise costs {rng_ms:.1f} ms per run ({rng_ms / (samp.s_per_run['b
 # target and the noisy rows do not, the random numbers are what is missing, not the sampler's bookkeeping.
 
 # %%
-fig = kl.plots.bench_bars({v: samp.share_of_bare(v) for v in samp.s_per_run}, target=TARGETS["sampling"],
-                          ylabel="share of the bare forward rate", title="Kaleidoscopic sampling")
-kl.plots.savefig(fig, CHAPTER, "sampling", cfg.out_dir)
-plt.show()
+ch.show(kl.plots.bench_bars({v: samp.share_of_bare(v) for v in samp.s_per_run}, target=TARGETS["sampling"],
+                            ylabel="share of the bare forward rate", title="Kaleidoscopic sampling"), "sampling")
+ch.glue("sampling_share", samp.share_of_bare("snapshots"))
+
+# %% [markdown]
+# ```{glue:figure} sampling
+# :name: perf-sampling
+# :alt: Bars of the iterates per second of each sampler as a share of a bare forward loop.
+#
+# Kaleidoscopic sampling: each sampler's iterates per second as a share of a bare loop of forward passes; the
+# dashed line is the 90 % target.
+# ```
 
 # %% [markdown]
 # ## 4. End to end: what a re-run costs
@@ -271,17 +284,11 @@ ci_check.report()
 # ## Verdict
 #
 # Each target is judged on a ratio of two times measured in the same run; the ratio depends on the
-# machine (and on other load on it), which is why this page names the machine.
+# machine (and on other load on it), which is why this page names the machine. Verdicts of this run:
+# {glue:text}`verdicts`.
 
 # %%
 claims = bench.suite_claims(speedup, agree, step, samp, TARGETS, repeats=dict(
     ensemble=cfg.repeats, step=cfg.step_repeats, sampling=cfg.sampling_repeats), thread_counts=cfg.thread_counts)
-for c in claims:
-    print(kl.results.claim_line(c))
-
-# %%
-runtime = time.perf_counter() - _t0
-kl.results.write_results(CHAPTER, "Performance: where the time goes, against the machine's limits", claims,
-                         profile=cfg.profile, parameters=vars(cfg) | {"machine": machine},
-                         runtime_s=round(runtime, 1), out=cfg.out_dir)
-print(f"this chapter ran in {runtime:.0f} s (profile {cfg.profile})")
+ch.glue_verdicts(claims)
+ch.finish(claims, recorded={"machine": machine})

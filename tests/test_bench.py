@@ -154,3 +154,8 @@ def test_step_time_never_negative_when_noise_swamps_the_set_up(monkeypatch):
     monkeypatch.setattr(bench, "best_time", real)
     assert bench.time_mnist_step(torch.rand(20, 6), depth=1, width=4, batch_size=5, steps=2, repeats=1,
                                  variants=["project"], ceiling_n=16).s_per_step["project"] > 0
+
+
+def test_ensemble_agreement_is_rounding_only():
+    X = torch.tensor([[0.2], [0.8]])
+    assert bench.ensemble_agreement(X, [0, 1], depth=2, width=3, out_act="sigmoid", epochs=20) < 1e-5
