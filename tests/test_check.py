@@ -154,7 +154,8 @@ def test_every_chapter_has_a_reference_and_its_tolerances_cover_the_measured_spr
         assert set(rows) == set(by_label), f"{chapter}: spread not measured for every check; run `make spread`"
         for label, row in rows.items():
             c = by_label[label]
-            assert row["reference"] == c["value"], f"{chapter}: {label}: spread measured against another reference"
+            assert row["reference"] == c["value"], \
+                f"{chapter}: {label}: the spread was measured against another reference; run `make spread`"
             assert set(row["values"]) == set(spread["perturbations"]), f"{chapter}: {label}: a run is missing"
             for pert, value in row["values"].items():
                 assert C.outside(value, c["value"], c["atol"], c["rtol"]) == [], (chapter, label, pert, value)
