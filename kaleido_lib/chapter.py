@@ -91,15 +91,17 @@ class Chapter:
                              verdict=results.verdict_from_share(share, holds, partly), notes=notes,
                              extra=dict(extra or {}), seeds=results.seed_count(passed, holds, partly))
 
-    def finish(self, claims: Sequence[results.Claim], recorded: Mapping[str, Any] | None = None) -> None:
+    def finish(self, claims: Sequence[results.Claim], origins: Mapping[str, str],
+               recorded: Mapping[str, Any] | None = None) -> None:
         """Write results/<chapter>.json (atomically; the parameters, plus ``recorded`` facts of the run such as the
-        machine) and print one line per claim and the run time."""
+        machine), each claim's origin taken from the chapter's declared ``origins`` (``results.origin_of``), and print
+        one line per claim and the run time."""
         for c in claims:
             print(results.claim_line(c))
         runtime = self.elapsed()
         path = results.write_results(self.name, self.title, claims, profile=self.cfg.profile,
                                      parameters=vars(self.cfg) | dict(recorded or {}), runtime_s=round(runtime, 1),
-                                     out=self.cfg.out_dir)
+                                     out=self.cfg.out_dir, origins=origins)
         print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {self.cfg.profile})")
 
 

@@ -6,13 +6,15 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 
 from .utils import atomic_write_json, json_safe, out_dir
 
 VERDICTS = ("holds", "partly", "fails")
+# Where a claim comes from; the scoreboard counts the paper's own claims apart from the others.
+ORIGINS = ("paper", "authors' code", "companion work", "own hypothesis", "performance target", "instrument check")
 
 
 @dataclass
@@ -112,10 +114,31 @@ class Claim:
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     seeds: SeedCount | None = None  # set when the claim was judged on per-seed pass/fail
+    origin: str | None = None  # one of ORIGINS; set from the chapter's declared origins when the results are written
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {list(VERDICTS)}; got {self.verdict!r}")
+        if self.origin is not None and self.origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {list(ORIGINS)}; got {self.origin!r}")
+
+
+def origin_of(claim_id: str, origins: Mapping[str, str]) -> str:
+    """The origin declared for ``claim_id``: its own entry, else the longest key it starts with (claims made in a
+    loop, such as 'flat_regions_L' for every depth), else the 'default' entry."""
+    if claim_id in origins:
+        found = origins[claim_id]
+    else:
+        prefixes = [k for k in origins if k != "default" and claim_id.startswith(k)]
+        if prefixes:
+            found = origins[max(prefixes, key=len)]
+        elif "default" in origins:
+            found = origins["default"]
+        else:
+            raise ValueError(f"no origin declared for claim {claim_id!r} (and no 'default'); declared: {sorted(origins)}")
+    if found not in ORIGINS:
+        raise ValueError(f"origin of claim {claim_id!r} must be one of {list(ORIGINS)}; got {found!r}")
+    return found
 
 
 def write_results(
@@ -128,6 +151,7 @@ def write_results(
     runtime_s: float | None = None,
     out: str | os.PathLike | None = None,
     skipped: str | None = None,
+    origins: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``<out>/results/<chapter>.json`` atomically and return its path.
 
@@ -138,6 +162,9 @@ def write_results(
         raise ValueError(f"skipped must be None or a non-empty reason; got {skipped!r}")
     if not claims and skipped is None:
         raise ValueError("claims must not be empty (pass skipped='reason' for a chapter that tested nothing)")
+    for c in claims:  # the chapter's declared origins fill in every claim that does not name its own
+        if c.origin is None:
+            c.origin = origin_of(c.id, origins) if origins is not None else None
     doc = {
         "chapter": chapter,
         "title": title,
@@ -171,6 +198,7 @@ RESULTS_SCHEMA: dict[str, Any] = {
                 "verdict": {"enum": list(VERDICTS)},
                 "measured": {"type": "object", "required": ["median", "min", "max", "n"]},
                 "seeds": {"type": ["object", "null"], "required": ["n", "passing", "wilson95", "verdict_stability"]},
+                "origin": {"enum": [*ORIGINS, None]},
             },
         }},
     },
@@ -230,6 +258,18 @@ def _fmt_spread(s: dict[str, Any]) -> str:
     return f"{f(s['median'])} [{f(s['min'])}, {f(s['max'])}] (n={s['n']}{nan})"
 
 
+def origin_summary(docs: Sequence[dict[str, Any]]) -> str:
+    """One line of verdict counts per origin, the paper's own claims first ('not declared' for older files)."""
+    by: dict[str, list[str]] = {}
+    for d in docs:
+        for c in d["claims"]:
+            by.setdefault(c.get("origin") or "not declared", []).append(c["verdict"])
+    order = [o for o in (*ORIGINS, "not declared") if o in by]
+    parts = [f"{o}: {len(by[o])} ({by[o].count('holds')} hold, {by[o].count('partly')} partly, "
+             f"{by[o].count('fails')} fail)" for o in order]
+    return "By origin: " + "; ".join(parts) + "." if parts else "By origin: no claims."
+
+
 def _fmt_seeds(c: dict[str, Any]) -> str:
     """'67% (2 of 3; 95% CI 21-94%; verdict kept in 70% of resamples)', or the share alone for older claims."""
     sc = c.get("seeds")
@@ -277,7 +317,7 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
     esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     rank = {name: i for i, name in enumerate(order or [])}
     docs = sorted(docs, key=lambda d: (rank.get(d["chapter"], len(rank)), d["chapter"]))
-    lines = [f"**{summary_line(docs)}**", ""]
+    lines = [f"**{summary_line(docs)}**", "", origin_summary(docs), ""]
     if not docs:
         lines.append("No results yet: build the book.")
     for d in docs:
@@ -288,7 +328,8 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
             continue
         lines += ["", "| Claim | Verdict | Seeds passing | Measured: median [min, max] |", "|---|---|---|---|"]
         for c in d["claims"]:
-            lines.append(f"| {esc(c['claim'])} | {VERDICT_MARKS[c['verdict']]} | {_fmt_seeds(c)} | "
+            origin = f" *({c['origin']})*" if c.get("origin") and c["origin"] != "paper" else ""
+            lines.append(f"| {esc(c['claim'])}{origin} | {VERDICT_MARKS[c['verdict']]} | {_fmt_seeds(c)} | "
                          f"{esc(c['measure'])}: {_fmt_spread(c['measured'])} |")
         lines += ["", ":::{dropdown} The paper's words and each criterion", ""]
         for c in d["claims"]:

@@ -124,6 +124,8 @@ PROFILES = {  # the ci profile differs from the paper profile only in these valu
     ),
 }
 _t0 = time.perf_counter()
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "paper", "skips_weaken_effect": "own hypothesis", "bottleneck_needed": "own hypothesis"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -655,6 +657,6 @@ print(f"CNN depth, median share of new digit-like samples: {depth_medians} (tren
 runtime = time.perf_counter() - _t0
 path = kl.results.write_results(
     CHAPTER, "Kaleidoscopes beyond the MLP", claims,
-    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), out=cfg.out_dir)
+    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), origins=ORIGINS, out=cfg.out_dir)
 print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {cfg.profile}, device {dev}; "
       f"{sum(c['cached'] for c in COST.values())} of {len(NETS) * len(seeds)} networks from the cache)")

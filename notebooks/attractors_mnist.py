@@ -93,6 +93,9 @@ def consistent(cfg):
         raise ValueError(f"parameter 'sweep_depths': allowed at least two depths (a trend); got {cfg.sweep_depths}")
 
 
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "companion work", "train_not_test_attract": "own hypothesis", "more_attractors_with_depth": "paper",
+           "power_iteration_agrees": "instrument check"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -271,4 +274,4 @@ ci_check.report()
 # %%
 claims = here.claims(cfg, tr, te, fixed_tr, fixed_te, returns_tr, W, sweep_seeds, check)
 ch.glue_verdicts(claims)
-ch.finish(claims)
+ch.finish(claims, ORIGINS)

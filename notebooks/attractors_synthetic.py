@@ -121,6 +121,8 @@ ROUND = 1e-4  # end points are rounded to this before the fixed-point search (eq
 N_PERM = 10_000  # permutations of the rank-correlation test
 torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
 _t0 = time.perf_counter()
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "paper", "training_points_attract": "companion work"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -699,6 +701,6 @@ print(f"- Bounds: median capture sigmoid {cap['sigmoid'].median():.2f}, tanh {ca
 runtime = time.perf_counter() - _t0
 path = kl.results.write_results(
     CHAPTER, "Why the kaleidoscope works: attractors, basins, bounded outputs", claims,
-    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), out=cfg.out_dir)
+    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), origins=ORIGINS, out=cfg.out_dir)
 print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {cfg.profile}, device {dev}); "
       f"training {sum(t_train.values()):.0f} s, measuring {sum(t_measure.values()):.0f} s")

@@ -74,6 +74,8 @@ PROFILES = {  # the ci profile differs from the paper profile only in these valu
 }
 SETS = {"cifar10": "CIFAR-10", "celeba": "CelebA"}
 _t0 = time.perf_counter()
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "paper"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -501,7 +503,7 @@ runtime = time.perf_counter() - _t0
 not_run = [SETS[k] for k in SETS if k not in R]
 path = kl.results.write_results(
     CHAPTER, "CIFAR-10 and CelebA kaleidoscopes", claims,
-    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), out=cfg.out_dir,
+    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), origins=ORIGINS, out=cfg.out_dir,
     skipped=None if claims else f"{' and '.join(not_run)} data absent (see data/README.md)")
 print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {cfg.profile}, device {dev}); "
       f"sets run: {', '.join(SETS[k] for k in R) or 'none'}")

@@ -73,6 +73,8 @@ def one_d(cfg):
         raise ValueError(f"parameter 'points': this chapter is 1D, allowed a list of numbers; got {cfg.points}")
 
 
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "paper", "attracting_fixed_point": "own hypothesis"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -210,4 +212,4 @@ ci_check.report()
 # %%
 claims = here.claims(ch, M, passes, spacing, float(X[0, 0]))
 ch.glue_verdicts(claims)
-ch.finish(claims)
+ch.finish(claims, ORIGINS)

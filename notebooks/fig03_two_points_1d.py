@@ -101,6 +101,8 @@ def consistent(cfg):
 
 
 torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "paper"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -355,4 +357,4 @@ ci_check.report()
 best_loss = {d: ens[d].best_loss.cpu() for d in depths}
 claims = here.claims(ch, M, passes, diff, best_loss, fits, fit_err, depths, geo)
 ch.glue_verdicts(claims)
-ch.finish(claims)
+ch.finish(claims, ORIGINS)

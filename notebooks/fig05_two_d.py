@@ -120,6 +120,8 @@ def consistent(cfg):
 
 
 torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "paper"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -363,4 +365,4 @@ ci_check.report()
 # %%
 claims = here.claims(ch, ens, M, tr, st, trained, cover, names)
 ch.glue_verdicts(claims)
-ch.finish(claims)
+ch.finish(claims, ORIGINS)

@@ -141,6 +141,8 @@ BASELINE = "n_params"  # shown for reference, not a candidate
 TARGETS = {"share_attr": "share attracting", "capture": "capture", "jac_norm": "mean Jacobian norm"}
 torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
 _t0 = time.perf_counter()
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "companion work"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -530,6 +532,6 @@ print("- The targets among themselves: " + ", ".join(f"{TARGETS[a]} ~ {TARGETS[b
 runtime = time.perf_counter() - _t0
 path = kl.results.write_results(
     CHAPTER, "Generalization measures against the kaleidoscope's over-generalization", claims,
-    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), out=cfg.out_dir)
+    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), origins=ORIGINS, out=cfg.out_dir)
 print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {cfg.profile}); "
       f"training {t_train:.0f} s, measures {t_meas['measures']:.0f} s, targets {t_meas['targets']:.0f} s")

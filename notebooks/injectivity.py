@@ -130,6 +130,8 @@ KSETS = {  # name: (points, title) of the trained nets
 N_PERM = 10_000  # permutations of the rank-correlation tests
 torch.set_num_threads(1)  # small batched problems and tiny nets: one CPU thread, numbers independent of the cores
 _t0 = time.perf_counter()
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "companion work"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -800,7 +802,7 @@ print(f"- Every hidden layer H → H is many-to-one on its own input space at {f
 runtime = time.perf_counter() - _t0
 path = kl.results.write_results(
     CHAPTER, "Injectivity of ReLU layers, and where the kaleidoscope's nets lose rank", claims,
-    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), out=cfg.out_dir)
+    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), origins=ORIGINS, out=cfg.out_dir)
 print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {cfg.profile}); exact "
       f"{sum(t_exact.values()):.0f} s, heuristic {sum(t_bound.values()) + t_check:.0f} s, training "
       f"{sum(t_train.values()):.0f} s, measuring {sum(t_meas.values()):.0f} s")

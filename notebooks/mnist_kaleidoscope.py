@@ -119,6 +119,8 @@ def consistent(cfg):
         raise ValueError(f"parameter 'sweep_depths': allowed at least two depths (a trend); got {cfg.sweep_depths}")
 
 
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "paper", "judge_accuracy": "instrument check", "samples_are_new": "own hypothesis"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -435,5 +437,5 @@ measured = dict(Q=Q, last=last, late=late, qruns=qruns, loss_start=loss_start, l
                 copy_threshold=copy_threshold, d_te=d_te)
 claims = here.claims(cfg, measured)
 ch.glue_verdicts(claims)
-ch.finish(claims)
+ch.finish(claims, ORIGINS)
 print(f"main network {'cached' if main.from_cache else 'trained'}")

@@ -83,6 +83,8 @@ EXTRA = {"ensemble_sizes": kl.config.int_list(1), "n_loop": kl.config.integer(1)
          "step_variants": kl.config.name_list(bench.STEP_VARIANTS, required=("project",)),
          "ceiling_n": kl.config.integer(64), "sampling_samples": kl.config.integer(1),
          "sampling_steps": kl.config.integer(1), "sampling_repeats": kl.config.integer(1)}
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "performance target", "ensemble_matches_lone_runs": "instrument check"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -291,4 +293,4 @@ ci_check.report()
 claims = bench.suite_claims(speedup, agree, step, samp, TARGETS, repeats=dict(
     ensemble=cfg.repeats, step=cfg.step_repeats, sampling=cfg.sampling_repeats), thread_counts=cfg.thread_counts)
 ch.glue_verdicts(claims)
-ch.finish(claims, recorded={"machine": machine})
+ch.finish(claims, ORIGINS, recorded={"machine": machine})

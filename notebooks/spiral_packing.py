@@ -113,6 +113,8 @@ SCALE = 44.0  # the bridge's unit coordinates: u = 0.5 + x / SCALE, in [0.045, 0
 N_PERM = 10_000  # permutations of the rank-correlation tests
 torch.set_num_threads(1)  # small nets: one CPU thread is fastest, and the numbers do not depend on the core count
 _t0 = time.perf_counter()
+# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
+ORIGINS = {"default": "companion work", "kaleidoscope_spirals": "paper"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -964,6 +966,6 @@ print(f"- Kaleidoscope (K={Kb}): after {cfg.n_runs} runs {arm_K.median():.0%} of
 runtime = time.perf_counter() - _t0
 path = kl.results.write_results(
     CHAPTER, "Spiral packing: K classes through a 2-unit layer, and the kaleidoscope on spirals", claims,
-    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), out=cfg.out_dir)
+    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), origins=ORIGINS, out=cfg.out_dir)
 print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {cfg.profile}, device {dev}); "
       f"training {t_train:.0f} s (the grid {t_main:.0f} s), kaleidoscope {t_bridge:.0f} s")

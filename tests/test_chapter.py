@@ -71,9 +71,10 @@ def test_show_saves_the_figure_under_its_name_and_closes_it(tmp_path):
 def test_finish_writes_the_results_file(tmp_path, capsys):
     ch = _start(tmp_path)
     c = ch.claim(id="c", claim="x", paper="p", measure="m", values=[1.0, 2.0], passed=[True, True], criterion="c")
-    ch.finish([c])
+    ch.finish([c], {"default": "paper", "c": "own hypothesis"})
     doc = json.loads((tmp_path / "results" / "demo.json").read_text())
     assert doc["title"] == "Demo" and doc["parameters"]["n_seeds"] == 2 and doc["claims"][0]["verdict"] == "holds"
+    assert doc["claims"][0]["origin"] == "own hypothesis"
     assert "holds  c:" in capsys.readouterr().out
 
 

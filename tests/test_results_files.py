@@ -104,3 +104,31 @@ def test_a_claim_judged_on_seeds_carries_its_interval_into_the_file_and_the_scor
                                                                                                    abs=1e-4)
     md = results.scoreboard_markdown(scan.docs)
     assert "67% (2/3; 95% CI 21%–94%; verdict stable in" in md
+
+
+def test_origins_are_declared_by_id_prefix_or_default():
+    o = {"default": "paper", "flat_regions_L": "own hypothesis", "flat_regions_L7": "companion work", "x": "paper"}
+    assert results.origin_of("flat_regions_L2", o) == "own hypothesis"
+    assert results.origin_of("flat_regions_L7", o) == "companion work"  # its own entry wins over a prefix
+    assert results.origin_of("burn_in", o) == "paper"
+    with pytest.raises(ValueError, match="no origin declared"):
+        results.origin_of("burn_in", {"x": "paper"})
+    with pytest.raises(ValueError, match="must be one of"):
+        results.origin_of("x", {"x": "a blog post"})
+    with pytest.raises(ValueError, match="origin must be one of"):
+        results.Claim(id="c", claim="x", paper="p", measure="m", measured=results.spread([1.0]), criterion="c",
+                      share_pass=1.0, verdict="holds", origin="rumour")
+
+
+def test_the_scoreboard_counts_each_origin_apart(tmp_path):
+    mk = lambda i, v: results.Claim(id=i, claim=i, paper="p", measure="m", measured=results.spread([1.0]),  # noqa: E731
+                                    criterion="c", share_pass=1.0, verdict=v)
+    results.write_results("fig02_single_point_1d", "T", [mk("a", "holds"), mk("b", "fails"), mk("c", "holds")],
+                          profile="ci", parameters={}, out=tmp_path,
+                          origins={"default": "paper", "c": "instrument check"})
+    docs = results.load_results(tmp_path / "results")
+    assert [c["origin"] for c in docs[0]["claims"]] == ["paper", "paper", "instrument check"]
+    line = results.origin_summary(docs)
+    assert line == "By origin: paper: 2 (1 hold, 0 partly, 1 fail); instrument check: 1 (1 hold, 0 partly, 0 fail)."
+    md = results.scoreboard_markdown(docs)
+    assert line in md and "| c *(instrument check)* | **holds**" in md
