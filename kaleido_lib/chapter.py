@@ -21,6 +21,7 @@ and in a markdown cell::
 """
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,12 @@ class Chapter:
         plots.savefig(fig, self.name, name, self.cfg.out_dir)
         self._glue(name, fig)
         plt.close(fig)
+
+    def show_image(self, path: str | os.PathLike, name: str) -> None:
+        """Glue an image file already saved (an animation, say) for a glue:figure, as :meth:`show` does a figure."""
+        from IPython.display import Image
+
+        self._glue(name, Image(filename=str(path)))
 
     def glue(self, name: str, value: Any, fmt: str | None = None) -> None:
         """Glue a measured number (formatted with ``fmt`` when given) for ``{glue:text}`name``` in the prose."""

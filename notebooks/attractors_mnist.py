@@ -31,6 +31,15 @@
 # {glue:text}`near_tr:.2f` to the nearest other training image. Verdicts: {glue:text}`verdicts`.
 # :::
 #
+# ```{glue:figure} residual_and_rho
+# :name: attr-mnist-hist
+# :alt: Two histograms comparing training and test images: relative residuals, and spectral radii around 1.
+#
+# Left: the residual $\lVert f(x) - x \rVert$ over the distance to the nearest other training image, for
+# training and test images (the line: `fixed_frac`). Right: the spectral radius $\rho(J_f(x))$ (the line:
+# $\rho = 1$; left of it an image attracts).
+# ```
+#
 # **The setting.** The networks are the MNIST chapter's (its main $L = 10$, $H = 500$ network and the
 # networks of its depth sweep), loaded from the weight cache when that chapter has run, trained with the
 # same settings otherwise. For a random sample of training images and of test images:
@@ -203,15 +212,6 @@ for name, value in (("fixed_tr", fixed_tr.double().mean()), ("fixed_te", fixed_t
     ch.glue(name, float(value))
 
 # %% [markdown]
-# ```{glue:figure} residual_and_rho
-# :name: attr-mnist-hist
-# :alt: Two histograms comparing training and test images: relative residuals, and spectral radii around 1.
-#
-# Left: the residual $\lVert f(x) - x \rVert$ over the distance to the nearest other training image, for
-# training and test images (the line: `fixed_frac`). Right: the spectral radius $\rho(J_f(x))$ (the line:
-# $\rho = 1$; left of it an image attracts).
-# ```
-#
 # **The images themselves** ({numref}`attr-mnist-images`).
 
 # %%

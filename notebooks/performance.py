@@ -41,6 +41,14 @@
 # MNIST chapter's sampler runs at {glue:text}`sampling_share:.0%` of a bare forward loop (target 90 %).
 # Verdicts: {glue:text}`verdicts`.
 # :::
+#
+# ```{glue:figure} targets
+# :name: perf-targets
+# :alt: Bars of each benchmark's measured value divided by its target, with a line at one.
+#
+# Each benchmark of this run against its target: the measured ratio divided by the target ratio, so a bar that
+# reaches the line at 1 meets its target.
+# ```
 
 # %%
 import torch
@@ -290,6 +298,11 @@ ci_check.report()
 # {glue:text}`verdicts`.
 
 # %%
+against = {f"ensembles, {n}, E = {E}": x / TARGETS["ensemble"] for (n, E), x in speedup.items()}
+against["MNIST step"] = step.share_of_ceiling("project") / TARGETS["step"]
+against["sampler"] = samp.share_of_bare("snapshots") / TARGETS["sampling"]
+ch.show(kl.plots.bench_bars(against, target=1.0, ylabel="measured / target", title="Each benchmark against its target"),
+        "targets")
 claims = bench.suite_claims(speedup, agree, step, samp, TARGETS, repeats=dict(
     ensemble=cfg.repeats, step=cfg.step_repeats, sampling=cfg.sampling_repeats), thread_counts=cfg.thread_counts)
 ch.glue_verdicts(claims)
