@@ -33,6 +33,16 @@
 # {glue:text}`burn_deep` for $L = 7$, against the paper's "about 5". Verdicts: {glue:text}`verdicts`.
 # :::
 #
+# ```{glue:figure} figure3_shallow
+# :name: fig03-shallow
+# :alt: The shallow net: loss with a flat stretch between the points, an output with flat regions at 0.2 and 0.8, and samples reaching the two points.
+#
+# Panels (a)–(f), the shallow net ($L = 2$, seed {glue:text}`seed_shallow`). (a) The loss $(x - f(x))^2$ over
+# the input range, with a close-up between the points; (b) the output $f(x)$ against the identity (dotted), the
+# flat regions ($|f'| < 0.5$) shaded; (c)–(f) ten noise points (red) and the samples (green) after 1, 2, 5 and
+# 10 runs, drawn on the loss curve.
+# ```
+#
 # **The setting (paper profile).** Two points in $(0, 1)$; MLPs with $H = 5$ ReLU units per hidden
 # layer, $L = 2$ and $L = 7$ hidden layers, Sigmoid output (our `depth` counts hidden layers, as the
 # caption's $L$ does; the authors' code builds its "$L = 7$" net with 6 hidden layers, see
@@ -220,7 +230,7 @@ ch.glue("burn_deep", float(M[depths[1]]["burn_in"].nanmedian()), ".0f")
 # ## The paper's panels
 #
 # The paper shows one net per depth; here it is the first seed of each depth whose net fits the data, the
-# shallow net in {numref}`fig03-shallow` and the deep one in {numref}`fig03-deep`.
+# shallow net in {numref}`fig03-shallow` (at the top of the page) and the deep one in {numref}`fig03-deep`.
 
 # %%
 shown = {d: next((i for i, ok in enumerate(fits[d]) if ok), 0) for d in depths}
@@ -234,16 +244,6 @@ for row, (d, name) in enumerate(zip(depths, ("shallow", "deep"))):
     ch.glue(f"seed_{name}", seeds[i])
 
 # %% [markdown]
-# ```{glue:figure} figure3_shallow
-# :name: fig03-shallow
-# :alt: The shallow net: loss with a flat stretch between the points, an output with flat regions at 0.2 and 0.8, and samples reaching the two points.
-#
-# Panels (a)–(f), the shallow net ($L = 2$, seed {glue:text}`seed_shallow`). (a) The loss $(x - f(x))^2$ over
-# the input range, with a close-up between the points; (b) the output $f(x)$ against the identity (dotted), the
-# flat regions ($|f'| < 0.5$) shaded; (c)–(f) ten noise points (red) and the samples (green) after 1, 2, 5 and
-# 10 runs, drawn on the loss curve.
-# ```
-#
 # ```{glue:figure} figure3_deep
 # :name: fig03-deep
 # :alt: The deep net: the same panels, with the flat regions and the samples of the seven-layer network.
