@@ -33,6 +33,24 @@
 # 4. the same with a **sigmoid**, a **tanh** and **no output bound**, to test whether the bound is what
 #    makes the networks over-generalize.
 #
+# :::{admonition} Findings of this run
+# :class: tip
+# Training points attract ($\rho < 1$ at every one) in {glue:text}`all_attract:.0%` of the main grid's nets and
+# {glue:text}`points_attract:.0%` of all training points. With depth, the share of non-attracting training points
+# {glue:text}`tail_attr` and the share of starts ending nowhere {glue:text}`tail_nowhere`. Spurious attractors:
+# {glue:text}`with_spur:.0%` of the nets have one; they catch a median {glue:text}`spur_cap:.1%` of the starts, the
+# training points {glue:text}`train_cap:.1%`. Verdicts: {glue:text}`verdicts`.
+# :::
+#
+# ```{glue:figure} attracting_vs_depth
+# :name: attr-syn-attracting
+# :alt: Per data set, the share of attracting training points and the largest spectral radius against depth.
+#
+# Top: the share of each net's training points with $\rho(J_f(x_i)) < 1$ against the depth, one colour per width
+# (dots: seeds; line: the median; open circles: nets that missed the target loss). Bottom: the largest $\rho$ over
+# a net's training points (dotted: $\rho = 1$; $\rho = 0$ is drawn at $10^{-3}$).
+# ```
+#
 # **The data sets.** All points are given in *unit coordinates*, in $(0, 1)^D$:
 #
 # | name | points | output bound | the paper |
@@ -75,30 +93,19 @@
 #   2D sets at $L \in \{2, 6, 10\}$ and $H = 32$ only, with a sigmoid, a tanh and no output bound; the
 #   unbounded net is also measured *clipped*: its output is clamped to $[0, 1]^D$ at sampling time (the
 #   same trained net, no training of its own).
-
+#
+# The code is folded (each cell's toggle shows it); `kaleido_lib/chapters/attractors_synthetic.py` holds what only
+# this chapter uses.
 # %%
-import time
-
-import matplotlib.pyplot as plt
 import torch
-from matplotlib.colors import ListedColormap
 from tqdm import tqdm
 
 import kaleido_lib as kl
-from kaleido_lib import attractors as A
+from kaleido_lib.chapters import attractors_synthetic as here
 from kaleido_lib.ensemble import train_ensemble
 
 CHAPTER = "attractors_synthetic"
-_G4 = [round(0.1 + 0.8 * k / 3, 6) for k in range(4)]  # 0.1, 0.366667, 0.633333, 0.9
-SETS = {  # name: (points in unit coordinates, the paper's output bound, title)
-    "fig2": ([[0.5]], "sigmoid", "Fig. 2: {0.5}"),
-    "fig3": ([[0.2], [0.8]], "sigmoid", "Fig. 3: {0.2, 0.8}"),
-    "fig4": ([[0.1], [0.4], [0.6], [0.9]], "tanh", "Fig. 4: {±0.2, ±0.8} (tanh)"),
-    "fig5b": ([[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]], "sigmoid", "Fig. 5b: 4 corners"),
-    "grid16": ([[x, y] for y in _G4 for x in _G4], "sigmoid", "16 points, 4x4 grid"),
-}
-BOUNDS = ("sigmoid", "tanh", "none")
-CLIP = "none, clipped"  # the unbounded net with its output clamped to [0, 1]^D at sampling time
+SETS, BOUNDS, CLIP = here.SETS, here.BOUNDS, here.CLIP
 PAPER = dict(
     seed=0, n_seeds=5, device="auto", sets=list(SETS), depths=[2, 4, 6, 8, 10], widths=[8, 32, 128],
     epochs=4000, min_epochs=1000, target_loss=1e-6, lr=1e-3,
@@ -116,11 +123,38 @@ PROFILES = {  # the ci profile differs from the paper profile only in these valu
         grid_size=41,
     ),
 }
-DIVERGED = 1e6  # an end point beyond this (in any coordinate) counts as diverged
-ROUND = 1e-4  # end points are rounded to this before the fixed-point search (equal ends are searched once)
-N_PERM = 10_000  # permutations of the rank-correlation test
+EXTRA = {
+    "sets": kl.config.name_list(SETS, "data-set names"), "depths": kl.config.int_list(1),
+    "widths": kl.config.int_list(1),
+    "n_starts": kl.config.integer(10), "n_steps": kl.config.integer(1),
+    "tol_1d": kl.config.number(0.0, strict=True), "tol_2d": kl.config.number(0.0, strict=True),
+    "fp_steps": kl.config.integer(0), "fixed_tol": kl.config.number(0.0, strict=True),
+    "merge_tol": kl.config.number(0.0, strict=True), "spurious_tol": kl.config.number(0.0, strict=True),
+    "bound_sets": kl.config.name_list(SETS, "data-set names"), "bound_depths": kl.config.int_list(1),
+    "bound_width": kl.config.integer(1),
+    "map_width": kl.config.integer(1),
+}
+
+
+def consistent(cfg):
+    """Cross-field checks: two depths at least, bound sets among the sets, map width among the widths, tolerances
+    inside the unit square."""
+    if len(cfg.depths) < 2:
+        raise ValueError(f"parameter 'depths': allowed at least two depths (a trend); got {cfg.depths}")
+    if not any(len(SETS[s][0][0]) == 2 for s in cfg.sets):
+        raise ValueError(f"parameter 'sets': allowed lists holding a 2D set (fig5b or grid16, for the basin maps); "
+                         f"got {cfg.sets}")
+    if not set(cfg.bound_sets) <= set(cfg.sets):
+        raise ValueError(f"parameter 'bound_sets': allowed names from sets ({cfg.sets}); got {cfg.bound_sets}")
+    if cfg.map_width not in cfg.widths:
+        raise ValueError(f"parameter 'map_width': allowed one of widths ({cfg.widths}); got {cfg.map_width}")
+    for name in ("tol_1d", "tol_2d", "merge_tol", "spurious_tol"):
+        if getattr(cfg, name) >= 0.5:
+            raise ValueError(f"parameter {name!r}: allowed a number in (0, 0.5) (unit coordinates); "
+                             f"got {getattr(cfg, name)}")
+
+
 torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
-_t0 = time.perf_counter()
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 ORIGINS = {"default": "paper", "training_points_attract": "companion work"}
 _before = set(globals())
@@ -154,30 +188,8 @@ out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 
 # %%
-cfg = kl.config.resolve(
-    globals(), PROFILES, before=_before,
-    extra={
-        "sets": kl.config.name_list(SETS, "data-set names"), "depths": kl.config.int_list(1),
-        "widths": kl.config.int_list(1),
-        "n_starts": kl.config.integer(10), "n_steps": kl.config.integer(1),
-        "tol_1d": kl.config.number(0.0, strict=True), "tol_2d": kl.config.number(0.0, strict=True),
-        "fp_steps": kl.config.integer(0), "fixed_tol": kl.config.number(0.0, strict=True),
-        "merge_tol": kl.config.number(0.0, strict=True), "spurious_tol": kl.config.number(0.0, strict=True),
-        "bound_sets": kl.config.name_list(SETS, "data-set names"), "bound_depths": kl.config.int_list(1),
-        "bound_width": kl.config.integer(1),
-        "map_width": kl.config.integer(1),
-    },
-)
-if len(cfg.depths) < 2:
-    raise ValueError(f"parameter 'depths': allowed at least two depths (a trend); got {cfg.depths}")
-if not set(cfg.bound_sets) <= set(cfg.sets):
-    raise ValueError(f"parameter 'bound_sets': allowed names from sets ({cfg.sets}); got {cfg.bound_sets}")
-if cfg.map_width not in cfg.widths:
-    raise ValueError(f"parameter 'map_width': allowed one of widths ({cfg.widths}); got {cfg.map_width}")
-for name in ("tol_1d", "tol_2d", "merge_tol", "spurious_tol"):
-    if getattr(cfg, name) >= 0.5:
-        raise ValueError(f"parameter {name!r}: allowed a number in (0, 0.5) (unit coordinates); "
-                         f"got {getattr(cfg, name)}")
+ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent])
+cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 seeds = kl.config.seeds(cfg)
 X = {s: torch.tensor(SETS[s][0]) for s in cfg.sets}  # unit coordinates
@@ -197,26 +209,16 @@ print(f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}\n"
 # set's paper bound, then the other bounds of the comparison (the main grid's nets are reused where the
 # bound and the shape agree).
 
-
 # %%
-def to_model(u, act):
-    """Unit coordinates -> the coordinates a net with output bound ``act`` is trained in."""
-    return 2 * u - 1 if act == "tanh" else u
-
-
 main_keys = [(s, L, H, SETS[s][1]) for s in cfg.sets for H in cfg.widths for L in cfg.depths]
 bound_keys = [(s, L, cfg.bound_width, act) for s in cfg.bound_sets for L in cfg.bound_depths for act in BOUNDS]
 jobs = list(dict.fromkeys(main_keys + bound_keys))  # ordered, without repeats
-ens, t_train = {}, {}
+ens = {}
 for key in tqdm(jobs, desc="ensembles (all seeds of a setting at once)"):
     s, L, H, act = key
-    t = time.perf_counter()
-    ens[key] = train_ensemble(to_model(X[s], act), seeds, depth=L, width=H, out_act=act, epochs=cfg.epochs,
+    ens[key] = train_ensemble(here.to_model(X[s], act), seeds, depth=L, width=H, out_act=act, epochs=cfg.epochs,
                               lr=cfg.lr, target_loss=cfg.target_loss, min_epochs=cfg.min_epochs, device=cfg.device)
-    part = (s, "main" if key in main_keys else "bounds")
-    t_train[part] = t_train.get(part, 0.0) + time.perf_counter() - t
 fit = {k: r.reached_target.cpu() for k, r in ens.items()}
-
 print(f"nets reaching loss <= {cfg.target_loss:g} (of {len(seeds)} per setting), main grid:")
 for s in cfg.sets:
     print(f"  {s} ({SETS[s][1]}):  " + "   ".join(
@@ -226,7 +228,6 @@ other = [k for k in jobs if k not in main_keys]
 if other:
     print("bound comparison, the other bounds: " + ", ".join(
         f"{s} L={L} {act}: {int(fit[(s, L, H, act)].sum())}" for s, L, H, act in other))
-print("training time (s):", {f"{s} {part}": round(v, 1) for (s, part), v in t_train.items()})
 
 # %% [markdown]
 # ## Measuring every net
@@ -234,253 +235,124 @@ print("training time (s):", {f"{s} {part}": round(v, 1) for (s, part), v in t_tr
 # For every net (and, for each unbounded net of the comparison, its clipped variant): $\rho$ at every
 # training point, the basins from the shared starts, and the fixed points found from the basin end points.
 
-
 # %%
-def unit_map(r, i, variant):
-    """Member i of ensemble r as a map of unit coordinates (tanh: the conjugate map; clipped: clamped)."""
-    f = r.forward_fn(i)
-    if r.out_act == "tanh":
-        return lambda u: (f(2 * u - 1) + 1) / 2
-    if variant == CLIP:
-        return lambda u: f(u).clamp(0.0, 1.0)
-    return f
-
-
-def measure(f, pts):
-    """Spectral radius at the training points, basins from the shared starts, spurious fixed points."""
-    d = pts.shape[1]
-    tol = TOL[d]
-    rho = A.spectral_radius(f, pts).double().cpu()
-    b = A.basins(f, STARTS[d], pts, cfg.n_steps, tol)
-    ends = b.ends
-    ok = torch.isfinite(ends).all(dim=1) & (ends.abs() < DIVERGED).all(dim=1)
-    if ok.any():
-        key, inv = torch.unique(torch.round(ends[ok] / ROUND), dim=0, return_inverse=True)
-        fp = A.find_fixed_points(f, key * ROUND, cfg.fp_steps, merge_tol=cfg.merge_tol, fixed_tol=cfg.fixed_tol)
-        lab = fp.labels[inv]  # cluster of every (finite) start, -1 if its end is no fixed point
-        weight = torch.bincount(lab[lab >= 0], minlength=fp.sizes.numel()).double().cpu() / cfg.n_starts
-        spur, attr, centres = A.spurious(fp, pts, cfg.spurious_tol).cpu(), fp.attracting.cpu(), fp.centres.cpu()
-    else:  # every start diverged: no fixed point found
-        weight, centres = torch.zeros(0, dtype=torch.float64), torch.zeros(0, d)
-        spur = attr = torch.zeros(0, dtype=torch.bool)
-    return {
-        "rho": rho, "share_attr": float((rho < 1).double().mean()), "max_rho": float(rho.max()),
-        "shares": b.shares.cpu(), "nowhere": b.nowhere, "capture": 1.0 - b.nowhere,
-        "n_fixed": int(spur.numel()), "n_spur": int(spur.sum()), "n_spur_attr": int((spur & attr).sum()),
-        "spur_capture": float(weight[spur & attr].sum()), "fixed_share": float(weight.sum()),
-        "diverged": float((~ok).double().mean()), "centres": centres, "spur": spur, "attr": attr,
-    }
-
-
-R, t_measure = {}, {}
+R = {}
 for key in tqdm(jobs, desc="measuring"):
     s, L, H, act = key
-    t = time.perf_counter()
     for variant in (act, CLIP) if act == "none" and key in bound_keys else (act,):
-        R[(s, L, H, variant)] = [measure(unit_map(ens[key], i, variant), X[s].to(dev)) for i in range(len(seeds))]
-    part = (s, "main" if key in main_keys else "bounds")
-    t_measure[part] = t_measure.get(part, 0.0) + time.perf_counter() - t
-print("measuring time (s):", {f"{s} {part}": round(v, 1) for (s, part), v in t_measure.items()})
-
-
-def get(s, L, H, act, field):
-    """A measure of every seed's net of one setting, float64 (n_seeds,)."""
-    return torch.tensor([m[field] for m in R[(s, L, H, act)]], dtype=torch.float64)
-
-
-def fits(s, L, H, act):
-    """Which seeds' nets of one setting reached the target loss (the clipped variant shares its net's)."""
-    return fit[(s, L, H, "none" if act == CLIP else act)]
-
+        R[(s, L, H, variant)] = [here.measure(here.unit_map(ens[key], i, variant), X[s].to(dev),
+                                              STARTS[X[s].shape[1]], TOL[X[s].shape[1]], cfg)
+                                 for i in range(len(seeds))]
+grid = here.Grid(R, fit, cfg)
 
 # %% [markdown]
 # ## Are the training points attracting fixed points?
 #
-# Top: the share of each net's training points with $\rho(J_f(x_i)) < 1$ against the depth, one colour
+# {numref}`attr-syn-attracting` (at the top of the page). Top: the share of each net's training points with $\rho(J_f(x_i)) < 1$ against the depth, one colour
 # per width (dots: seeds; line: the median). Bottom: the largest $\rho$ over a net's training points (the
 # dotted line is $\rho = 1$; below it every training point attracts; $\rho = 0$, a map that is flat at
 # every training point, is drawn at $10^{-3}$). Open circles mark nets that did not
 # reach the target loss: their training points are not exactly fixed points.
 
-
 # %%
-def sweep(ax, xs, values, *, color, label, open_mask=None, logy=False, shift=0.0, ls="-"):
-    """Per-seed values (len(xs), n_seeds) as dots (open where ``open_mask``) and their median as a line,
-    drawn ``shift`` (a share of the x range) to the side so that several groups stay apart."""
-    v = torch.as_tensor(values, dtype=torch.float64)
-    n, span = v.shape[1], float(xs[-1] - xs[0]) or 1.0
-    jitter = torch.linspace(-0.03, 0.03, n) if n > 1 else torch.zeros(1)
-    x = [float(x0) + shift * span for x0 in xs]
-    for j, x0 in enumerate(x):
-        px = (x0 + jitter * span).tolist()
-        hollow = torch.zeros(n, dtype=torch.bool) if open_mask is None else ~open_mask[j]
-        ax.scatter([p for p, h in zip(px, hollow) if not h], v[j][~hollow].tolist(), s=10, color=color, alpha=0.6)
-        ax.scatter([p for p, h in zip(px, hollow) if h], v[j][hollow].tolist(), s=14, facecolors="none",
-                   edgecolors=color, alpha=0.8)
-    ax.plot(x, v.nanquantile(0.5, dim=1).tolist(), color=color, marker="o", ms=3, lw=1.5, ls=ls, label=label)
-    ax.set_xticks(list(xs), [str(x0) for x0 in xs])
-    if logy:
-        ax.set_yscale("log")
-
-
-COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
-WSHIFT = {H: (k - (len(cfg.widths) - 1) / 2) * 0.03 for k, H in enumerate(cfg.widths)}
-RHO_FLOOR = 1e-3  # rho = 0 (a flat map at the point) is drawn at this value on the log axis
-stack = lambda s, H, act, field, Ls=None: torch.stack(  # noqa: E731  (len(depths), n_seeds)
-    [get(s, L, H, act, field) for L in (Ls or cfg.depths)])
-fitmask = lambda s, H, act, Ls=None: torch.stack([fits(s, L, H, act) for L in (Ls or cfg.depths)])  # noqa: E731
-
-fig, axes = plt.subplots(2, len(cfg.sets), figsize=(3.4 * len(cfg.sets), 6.2), layout="constrained", squeeze=False)
-for c, s in enumerate(cfg.sets):
-    act = SETS[s][1]
-    for H, col in zip(cfg.widths, COLORS):
-        sweep(axes[0, c], cfg.depths, stack(s, H, act, "share_attr"), color=col, label=f"H={H}",
-              open_mask=fitmask(s, H, act), shift=WSHIFT[H])
-        sweep(axes[1, c], cfg.depths, stack(s, H, act, "max_rho").clamp_min(RHO_FLOOR), color=col, label=f"H={H}",
-              open_mask=fitmask(s, H, act), logy=True, shift=WSHIFT[H])
-    axes[0, c].set_title(SETS[s][2], fontsize=10)
-    axes[0, c].set_ylim(-0.05, 1.05)
-    axes[1, c].axhline(1.0, color="k", ls=":", lw=0.8)
-    axes[1, c].set_xlabel("hidden layers L")
-axes[0, 0].set_ylabel("share of training points with rho < 1")
-axes[1, 0].set_ylabel("largest rho(J) over the training points")
-axes[0, 0].legend(fontsize=8)
-kl.plots.savefig(fig, CHAPTER, "attracting_vs_depth", cfg.out_dir)
-plt.show()
+ch.show(grid.depth_figure("share_attr", "max_rho", "share of training points with rho < 1",
+                          "largest rho(J) over the training points", logy_bottom=True, floor=here.RHO_FLOOR,
+                          one_line=True), "attracting_vs_depth")
 
 # %% [markdown]
 # ## Basins: where do uniform starts end?
 #
-# Top: the capture, the share of the starts that end within the tolerance of some training point after
+# {numref}`attr-syn-basins`, top: the capture, the share of the starts that end within the tolerance of some training point after
 # `n_steps` applications. Bottom: the share captured by spurious attracting fixed points. What is left
 # (neither) ends at no fixed point (slow drift through a flat region, cycles) or at a fixed point near,
 # but not within the tolerance of, a training point.
 
 # %%
-fig, axes = plt.subplots(2, len(cfg.sets), figsize=(3.4 * len(cfg.sets), 6.2), layout="constrained", squeeze=False)
-for c, s in enumerate(cfg.sets):
-    act = SETS[s][1]
-    for H, col in zip(cfg.widths, COLORS):
-        sweep(axes[0, c], cfg.depths, stack(s, H, act, "capture"), color=col, label=f"H={H}",
-              open_mask=fitmask(s, H, act), shift=WSHIFT[H])
-        sweep(axes[1, c], cfg.depths, stack(s, H, act, "spur_capture"), color=col, label=f"H={H}",
-              open_mask=fitmask(s, H, act), shift=WSHIFT[H])
-    axes[0, c].set_title(SETS[s][2], fontsize=10)
-    for r in (0, 1):
-        axes[r, c].set_ylim(-0.05, 1.05)
-    axes[1, c].set_xlabel("hidden layers L")
-axes[0, 0].set_ylabel(f"capture: share of starts at a training point\nafter {cfg.n_steps} steps")
-axes[1, 0].set_ylabel("share of starts at spurious attractors")
-axes[0, 0].legend(fontsize=8)
-kl.plots.savefig(fig, CHAPTER, "basins_vs_depth", cfg.out_dir)
-plt.show()
+ch.show(grid.depth_figure("capture", "spur_capture",
+                          f"capture: share of starts at a training point\nafter {cfg.n_steps} steps",
+                          "share of starts at spurious attractors"), "basins_vs_depth")
+
+# %% [markdown]
+# ```{glue:figure} basins_vs_depth
+# :name: attr-syn-basins
+# :alt: Per data set, the share of starts captured by training points and by spurious attractors against depth.
+#
+# Top: the share of uniform starts ending within the tolerance of a training point; bottom: the share captured by
+# spurious attracting fixed points; per data set against the depth, one colour per width.
+# ```
 
 # %% [markdown]
 # ## Spurious attractors against depth and width
 #
-# The number of spurious attracting fixed points of every net (those within `spurious_tol` of a
+# {numref}`attr-syn-spurious`: the number of spurious attracting fixed points of every net (those within `spurious_tol` of a
 # training point are not counted; fixed points with $\rho \ge 1$ are not counted either).
 
 # %%
-fig, axes = plt.subplots(1, len(cfg.sets), figsize=(3.4 * len(cfg.sets), 3.3), layout="constrained", squeeze=False)
-for c, s in enumerate(cfg.sets):
-    act = SETS[s][1]
-    for H, col in zip(cfg.widths, COLORS):
-        sweep(axes[0, c], cfg.depths, stack(s, H, act, "n_spur_attr"), color=col, label=f"H={H}",
-              open_mask=fitmask(s, H, act), shift=WSHIFT[H])
-    axes[0, c].set_title(SETS[s][2], fontsize=10)
-    axes[0, c].set_xlabel("hidden layers L")
-axes[0, 0].set_ylabel("spurious attracting fixed points")
-axes[0, 0].legend(fontsize=8)
-kl.plots.savefig(fig, CHAPTER, "spurious_vs_size", cfg.out_dir)
-plt.show()
-
+ch.show(grid.spurious_figure(), "spurious_vs_size")
 print("spurious attracting fixed points per net, median [min, max] over seeds:")
 for s in cfg.sets:
-    act = SETS[s][1]
     for H in cfg.widths:
         print(f"  {s:>6} H={H:<4}" + "  ".join(
-            f"L={L}: {kl.results.spread(get(s, L, H, act, 'n_spur_attr')).text('.0f').split(' (')[0]}"
+            f"L={L}: {kl.results.spread(grid.get(s, L, H, SETS[s][1], 'n_spur_attr')).text('.0f').split(' (')[0]}"
             for L in cfg.depths))
+
+# %% [markdown]
+# ```{glue:figure} spurious_vs_size
+# :name: attr-syn-spurious
+# :alt: Per data set, the number of spurious attracting fixed points per net against depth.
+#
+# Spurious attracting fixed points per net against the depth, per data set, one colour per width (open circles:
+# nets that missed the target loss).
+# ```
 
 # %% [markdown]
 # ## Basin maps in 2D
 #
-# For the first seed at $H$ = `map_width`, the shallowest and the deepest net on each 2D set: every point
+# {numref}`attr-syn-maps`: for the first seed at $H$ = `map_width`, the shallowest and the deepest net on each 2D set: every point
 # of a grid over $[0, 1]^2$ is coloured by the training point its iteration ends at after `n_steps`
 # applications (white: nowhere), with the training points (black crosses) and the spurious fixed points
 # of the same net (filled diamonds: attracting, open diamonds: not attracting) found from the uniform starts.
 
 # %%
-sets_2d = [s for s in cfg.sets if X[s].shape[1] == 2]
-map_depths = [cfg.depths[0], cfg.depths[-1]]
-if sets_2d:
-    fig, axes = plt.subplots(len(sets_2d), 2, figsize=(8.4, 4 * len(sets_2d)), layout="constrained", squeeze=False)
-    for r, s in enumerate(sets_2d):
-        act = SETS[s][1]
-        for c, L in enumerate(map_depths):
-            ax, key = axes[r, c], (s, L, cfg.map_width, act)
-            f = unit_map(ens[key], 0, act)
-            lab = A.basin_map_2d(f, X[s].to(dev), cfg.grid_size, cfg.n_steps, cfg.tol_2d).cpu()
-            n = X[s].shape[0]
-            cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
-            colors = [(1, 1, 1, 1)] + [cmap(i % cmap.N) for i in range(n)]
-            ax.imshow(lab + 1, origin="lower", extent=(0, 1, 0, 1), vmin=-0.5, vmax=n + 0.5,
-                      cmap=ListedColormap(colors), interpolation="nearest")
-            ax.scatter(X[s][:, 0], X[s][:, 1], marker="x", color="k", s=50, lw=2, label="training points")
-            m = R[key][0]
-            cen = m["centres"]
-            for sel, face, name in ((m["spur"] & m["attr"], "k", "spurious, attracting"),
-                                    (m["spur"] & ~m["attr"], "none", "spurious, not attracting")):
-                ax.scatter(cen[sel, 0], cen[sel, 1], marker="D", s=28, facecolors=face, edgecolors="k",
-                           label=f"{name} ({int(sel.sum())})")
-            ax.set_xlim(0, 1)
-            ax.set_ylim(0, 1)
-            ax.set_title(f"{SETS[s][2]}: L={L}, H={cfg.map_width}, seed {seeds[0]}\n"
-                         f"nowhere: {float((lab < 0).double().mean()):.0%} of the grid", fontsize=9)
-            ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2)
-    kl.plots.savefig(fig, CHAPTER, "basin_maps_2d", cfg.out_dir)
-    plt.show()
-else:
-    print("no 2D data set among the chosen sets: no basin maps")
+sets_2d = [s for s in cfg.sets if X[s].shape[1] == 2]  # at least one: the validation checks it
+ch.show(here.basin_maps_figure(ens, grid, X, sets_2d, seeds[0], dev), "basin_maps_2d")
+
+# %% [markdown]
+# ```{glue:figure} basin_maps_2d
+# :name: attr-syn-maps
+# :alt: Coloured basin maps of the unit square for a shallow and a deep net, with training points and spurious fixed points.
+#
+# Basin maps of the shallowest and the deepest net on each 2D set: each point of the unit square coloured by the
+# training point its iteration ends at (white: nowhere); crosses: training points; diamonds: spurious fixed points
+# (filled: attracting).
+# ```
 
 # %% [markdown]
 # ## Bounded against unbounded outputs
 #
-# The same nets' shapes trained with a sigmoid, a tanh (on the points mapped to $(-1, 1)$, measured in
+# {numref}`attr-syn-bounds`: the same nets' shapes trained with a sigmoid, a tanh (on the points mapped to $(-1, 1)$, measured in
 # unit coordinates) and no output bound; the unbounded net is also measured clipped to $[0, 1]^D$.
 # Left of each pair: the capture; right: the share of training points with $\rho < 1$.
 
 # %%
-VARIANTS = (*BOUNDS, CLIP)
-VCOL = dict(zip(VARIANTS, ["tab:blue", "tab:red", "k", "0.5"]))
-VSHIFT = dict(zip(VARIANTS, [-0.045, -0.015, 0.015, 0.045]))
-fig, axes = plt.subplots(1, 2 * len(cfg.bound_sets), figsize=(3.6 * 2 * len(cfg.bound_sets), 3.6),
-                         layout="constrained", squeeze=False)
-for c, s in enumerate(cfg.bound_sets):
-    for v in VARIANTS:
-        for j, field in enumerate(("capture", "share_attr")):
-            sweep(axes[0, 2 * c + j], cfg.bound_depths, stack(s, cfg.bound_width, v, field, cfg.bound_depths),
-                  color=VCOL[v], label=v, open_mask=fitmask(s, cfg.bound_width, v, cfg.bound_depths),
-                  shift=VSHIFT[v], ls="--" if v == CLIP else "-")
-    axes[0, 2 * c].set_title(f"{SETS[s][2]}, H={cfg.bound_width}: capture", fontsize=9)
-    axes[0, 2 * c + 1].set_title(f"{SETS[s][2]}, H={cfg.bound_width}: rho < 1", fontsize=9)
-    for j in (0, 1):
-        axes[0, 2 * c + j].set_ylim(-0.05, 1.05)
-        axes[0, 2 * c + j].set_xlabel("hidden layers L")
-axes[0, 0].set_ylabel("share")
-axes[0, 0].legend(fontsize=7)
-kl.plots.savefig(fig, CHAPTER, "bounded_vs_unbounded", cfg.out_dir)
-plt.show()
-
+ch.show(grid.bounds_figure(), "bounded_vs_unbounded")
 print(f"median over seeds, bound comparison (H={cfg.bound_width}): capture | share rho<1 | nowhere | diverged")
 for s in cfg.bound_sets:
     for L in cfg.bound_depths:
         print(f"  {s:>6} L={L:<3}" + "  ".join(
-            f"{v}: {get(s, L, cfg.bound_width, v, 'capture').median():.2f} | "
-            f"{get(s, L, cfg.bound_width, v, 'share_attr').median():.2f} | "
-            f"{get(s, L, cfg.bound_width, v, 'nowhere').median():.2f} | "
-            f"{get(s, L, cfg.bound_width, v, 'diverged').median():.2f}" for v in VARIANTS))
+            f"{v}: {grid.get(s, L, cfg.bound_width, v, 'capture').median():.2f} | "
+            f"{grid.get(s, L, cfg.bound_width, v, 'share_attr').median():.2f} | "
+            f"{grid.get(s, L, cfg.bound_width, v, 'nowhere').median():.2f} | "
+            f"{grid.get(s, L, cfg.bound_width, v, 'diverged').median():.2f}" for v in here.VARIANTS))
+
+# %% [markdown]
+# ```{glue:figure} bounded_vs_unbounded
+# :name: attr-syn-bounds
+# :alt: Capture and share of attracting points against depth for sigmoid, tanh, no bound and the clipped net.
+#
+# Per 2D set of the comparison: the capture (left) and the share of training points with $\rho < 1$ (right)
+# against the depth, for a sigmoid, a tanh, no output bound, and the unbounded net clipped at sampling (dashed).
+# ```
 
 # %% [markdown]
 # ## The trends, judged
@@ -509,12 +381,12 @@ not_attr = by_depth("share_attr", lambda v: 1.0 - v)
 nowhere = by_depth("nowhere")
 spur_count = by_depth("n_spur_attr")
 fit_depth = torch.tensor([[bool(fit[(s, L, H, SETS[s][1])][j]) for s, H, j in cols] for L in cfg.depths])
-T = {"not_attr": kl.measures.trend(cfg.depths, not_attr, n_perm=N_PERM),
-     "nowhere": kl.measures.trend(cfg.depths, nowhere, n_perm=N_PERM),
-     "spur": kl.measures.trend(cfg.depths, spur_count, n_perm=N_PERM)}
+T = {"not_attr": kl.measures.trend(cfg.depths, not_attr, n_perm=here.N_PERM),
+     "nowhere": kl.measures.trend(cfg.depths, nowhere, n_perm=here.N_PERM),
+     "spur": kl.measures.trend(cfg.depths, spur_count, n_perm=here.N_PERM)}
 spur_by_width = torch.tensor([[R[(s, L, H, SETS[s][1])][j]["n_spur_attr"] for s in cfg.sets for L in cfg.depths
                                for j in range(len(seeds))] for H in cfg.widths], dtype=torch.float64)
-T_width = kl.measures.trend(cfg.widths, spur_by_width, n_perm=N_PERM) if len(cfg.widths) > 1 else None
+T_width = kl.measures.trend(cfg.widths, spur_by_width, n_perm=here.N_PERM) if len(cfg.widths) > 1 else None
 med = lambda t: [round(float(m), 3) for m in t.median]  # noqa: E731
 mean_by_depth = lambda v: [round(float(m), 3) for m in v.mean(dim=1)]  # noqa: E731
 print(f"share of nets reaching the target, per depth {cfg.depths}: {mean_by_depth(fit_depth.double())}")
@@ -528,9 +400,6 @@ if T_width is not None:
     print(f"spurious attractors per net against width {cfg.widths}: median {med(T_width)}, "
           f"mean {[round(float(m), 3) for m in spur_by_width.mean(dim=1)]}; Spearman {T_width.rho:.2f}, "
           f"p(fewer) = {T_width.p:.2g}")
-
-# %% [markdown]
-# The numbers the tests pin down (rounded so they repeat from run to run on a CPU):
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -552,9 +421,9 @@ ci_check.close("median share ending nowhere, per depth", T["nowhere"].median, at
                why="no spread measured; a share of starts, far from any cut-off")
 ci_check.close("median spurious attractors per net, per depth", T["spur"].median, atol=1,
                why="no spread measured; a count per net, one more or fewer allowed")
-ci_check.close("median capture per bound", {v: float(torch.cat([get(s, L, cfg.bound_width, v, "capture")
+ci_check.close("median capture per bound", {v: float(torch.cat([grid.get(s, L, cfg.bound_width, v, "capture")
                                                                 for s in cfg.bound_sets for L in cfg.bound_depths]).median())
-                                            for v in VARIANTS}, atol=0.05,
+                                            for v in here.VARIANTS}, atol=0.05,
                why="no spread measured; a share of starts, far from any cut-off")
 ci_check.report()
 
@@ -574,100 +443,15 @@ ci_check.report()
 #    **holds** for at least 90 % of the nets, **partly** for at least half.
 
 # %%
-verdict = kl.results.verdict_from_share
-sp = kl.results.spread
-over_gen = ("the output values for the inputs that were not seen during training are mapped close to the "
-            "output range that were observed during the learning process")
-claims = []
-for s in cfg.sets:
-    act = SETS[s][1]
-    keys = [k for k in main_keys if k[0] == s]
-    share = torch.cat([get(*k, "share_attr") for k in keys])
-    fitted = torch.cat([fit[k] for k in keys])
-    passed = share == 1.0
-    max_rho = [round(float(torch.cat([get(s, L, H, act, "max_rho") for H in cfg.widths]).median()), 3)
-               for L in cfg.depths]
-    among = float(passed[fitted].double().mean()) if fitted.any() else 0.0
-    c = kl.results.Claim(
-        id=f"training_points_attract_{s}",
-        claim=f"{SETS[s][2]}: the training points are attracting fixed points of f (rho(J) < 1)",
-        paper=over_gen, measure="share of a net's training points with rho(J_f) < 1, nets that fit",
-        measured=sp(share[fitted]) if fitted.any() else sp([float("nan")]),
-        criterion="every training point of the net has rho < 1", share_pass=among,
-        verdict=verdict(among) if fitted.any() else "fails",
-        notes=(f"{int(fitted.sum())} of {fitted.numel()} nets reached loss <= {cfg.target_loss:g} "
-               f"(L in {cfg.depths}, H in {cfg.widths}, {len(seeds)} seeds); among all nets "
-               f"{float(passed.double().mean()):.0%} pass. Median largest rho per depth: "
-               f"{max_rho}."),
-        extra={"share_attracting_per_setting": {f"L={k[1]} H={k[2]}": get(*k, "share_attr") for k in keys},
-               "max_rho_per_setting": {f"L={k[1]} H={k[2]}": get(*k, "max_rho") for k in keys},
-               "fit_per_setting": {f"L={k[1]} H={k[2]}": fit[k] for k in keys}})
-    kl.results.add_share_among(c, passed, torch.ones_like(passed), label="all_nets")
-    claims.append(c)
-
-depth_quote = ("this effect is more prominent as we increase the number of layers or the depth of the neural "
-               "network")
-col_note = (f" A column ('seed') is one (data set, width, seed): {len(cols)} columns. Share of nets reaching "
-            f"the target per depth: {mean_by_depth(fit_depth.double())}.")
-c = kl.results.trend_claim(
-    "attracting_share_rises_with_depth",
-    f"The share of training points that attract rises with depth (L in {cfg.depths})",
-    depth_quote, "share of a net's training points with rho(J) >= 1", "L", T["not_attr"],
-    extra={"mean_not_attracting_per_depth": not_attr.mean(dim=1), "not_attracting": not_attr, "columns": cols})
-c.notes += col_note
-claims.append(c)
-c = kl.results.trend_claim(
-    "nowhere_falls_with_depth", f"Fewer starts end nowhere near the data as depth grows (L in {cfg.depths})",
-    depth_quote, f"share of {cfg.n_starts} uniform starts ending nowhere after {cfg.n_steps} steps", "L", T["nowhere"],
-    extra={"mean_nowhere_per_depth": nowhere.mean(dim=1), "nowhere": nowhere, "columns": cols})
-c.notes += col_note
-claims.append(c)
-
-bound_quote = ("their output units bounded between (0,1) via a 'Sigmoid' non-linearity (or between (-1,1) for "
-               "'Tanh')")
-pairs = [(s, L) for s in cfg.bound_sets for L in cfg.bound_depths]
-cap = {v: torch.cat([get(s, L, cfg.bound_width, v, "capture") for s, L in pairs]) for v in VARIANTS}
-attr_share = {v: torch.cat([get(s, L, cfg.bound_width, v, "share_attr") for s, L in pairs]) for v in VARIANTS}
-fit_share = {v: float(torch.cat([fits(s, L, cfg.bound_width, v) for s, L in pairs]).double().mean())
-             for v in BOUNDS}
-for v in ("sigmoid", "tanh"):
-    diff = cap[v] - cap["none"]
-    share = float((diff > 0).double().mean())
-    claims.append(kl.results.Claim(
-        id=f"{v}_captures_more_than_unbounded",
-        claim=f"A {v} output makes more starts end at a training point than no output bound",
-        paper=bound_quote, measure=f"capture ({v}) minus capture (no bound), per (data set, L, seed)",
-        measured=sp(diff), criterion="> 0", share_pass=share, verdict=verdict(share),
-        notes=(f"Sets {cfg.bound_sets}, L in {cfg.bound_depths}, H = {cfg.bound_width}, {len(seeds)} seeds. "
-               f"Median capture: {v} {cap[v].median():.2f}, none {cap['none'].median():.2f}, none clipped to "
-               f"[0, 1] at sampling {cap[CLIP].median():.2f}. Median share of training points with rho < 1: "
-               f"{v} {attr_share[v].median():.2f}, none {attr_share['none'].median():.2f}. Nets reaching the "
-               f"target: {v} {fit_share[v]:.0%}, none {fit_share['none']:.0%} (nets that miss it count, "
-               "with whatever they capture). The paper bounds every output and does not test an unbounded one."),
-        extra={"pairs": pairs, "capture": cap, "share_attracting": attr_share}))
-
-train_cap = torch.cat([get(*k, "capture") for k in main_keys])
-spur_cap = torch.cat([get(*k, "spur_capture") for k in main_keys])
-n_spur = torch.cat([get(*k, "n_spur_attr") for k in main_keys])
-ok = (train_cap > 0.5) & (train_cap > spur_cap)
-share = float(ok.double().mean())
-claims.append(kl.results.Claim(
-    id="starts_end_at_training_points_not_spurious",
-    claim="Most starts end at a training point, not at a spurious attractor",
-    paper="After a burn-in period duration, we start observing samples from the input distribution",
-    measure=f"share of {cfg.n_starts} uniform starts captured by spurious attracting fixed points",
-    measured=sp(spur_cap), criterion="capture by training points > 0.5 and > the spurious share",
-    share_pass=share, verdict=verdict(share),
-    notes=(f"Median capture by training points {train_cap.median():.2f}. Nets with at least one spurious "
-           f"attractor: {float((n_spur > 0).double().mean()):.0%}; spurious attractors per net, median per depth "
-           f"{[round(float(m), 1) for m in T['spur'].median]} (Spearman with L {T['spur'].rho:.2f})"
-           + (f", median per width {[round(float(m), 1) for m in T_width.median]} (Spearman with H "
-              f"{T_width.rho:.2f})" if T_width is not None else "") + "."),
-    extra={"spurious_count_by_depth": spur_count, "spurious_count_by_width": spur_by_width,
-           "spearman_depth": T["spur"].rho, "spearman_width": None if T_width is None else T_width.rho,
-           "capture_by_training_points": train_cap}))
-for c in claims:
-    print(kl.results.claim_line(c))
+claims, pooled = here.claims(grid, main_keys, cols, T, T_width, not_attr, nowhere, spur_count, spur_by_width,
+                             fit_depth, seeds)
+ch.glue_verdicts(claims)
+for name, value in (("all_attract", float((by_depth("share_attr") == 1).double().mean())),
+                    ("points_attract", float(by_depth("share_attr").mean())), ("tail_attr", here.tail(T["not_attr"])),
+                    ("tail_nowhere", here.tail(T["nowhere"])),
+                    ("with_spur", float((pooled["n_spur"] > 0).double().mean())),
+                    ("spur_cap", float(pooled["spur_cap"].median())), ("train_cap", float(pooled["train_cap"].median()))):
+    ch.glue(name, value)
 
 # %% [markdown]
 # ## What the numbers show
@@ -675,32 +459,19 @@ for c in claims:
 # The lines below are written from this run's numbers.
 
 # %%
-def tail(t):
-    """How a value moves with depth, in words, from its trend test."""
-    if t.rho < 0:
-        return "falls" if t.p < 0.05 else "falls slightly (not significant)"
-    return "does not fall" if t.rho > 0 else "shows no trend"
-
-
+cap, spur_cap, train_cap, n_spur = pooled["cap"], pooled["spur_cap"], pooled["train_cap"], pooled["n_spur"]
 print(f"- Training points attract (rho < 1) in {float((by_depth('share_attr') == 1).double().mean()):.0%} of all "
       f"nets of the main grid (every training point), and {float(by_depth('share_attr').mean()):.0%} of all "
       "training points.")
-print(f"- With depth, the share of non-attracting training points {tail(T['not_attr'])} "
-      f"(Spearman {T['not_attr'].rho:.2f}) and the share of starts ending nowhere {tail(T['nowhere'])} "
+print(f"- With depth, the share of non-attracting training points {here.tail(T['not_attr'])} "
+      f"(Spearman {T['not_attr'].rho:.2f}) and the share of starts ending nowhere {here.tail(T['nowhere'])} "
       f"(Spearman {T['nowhere'].rho:.2f}).")
 print(f"- Spurious attractors: {float((n_spur > 0).double().mean()):.0%} of the nets have at least one; they catch "
       f"a median {spur_cap.median():.1%} (max {spur_cap.max():.1%}) of the starts, the training points "
-      f"{train_cap.median():.1%}. Their number {tail(T['spur'])} with depth (Spearman {T['spur'].rho:.2f}, "
+      f"{train_cap.median():.1%}. Their number {here.tail(T['spur'])} with depth (Spearman {T['spur'].rho:.2f}, "
       f"p = {T['spur'].p:.2g})"
-      + (f" and {tail(T_width)} with width (Spearman {T_width.rho:.2f}, p = {T_width.p:.2g})."
+      + (f" and {here.tail(T_width)} with width (Spearman {T_width.rho:.2f}, p = {T_width.p:.2g})."
          if T_width is not None else "."))
 print(f"- Bounds: median capture sigmoid {cap['sigmoid'].median():.2f}, tanh {cap['tanh'].median():.2f}, "
       f"none {cap['none'].median():.2f}, none clipped {cap[CLIP].median():.2f}.")
-
-# %%
-runtime = time.perf_counter() - _t0
-path = kl.results.write_results(
-    CHAPTER, "Why the kaleidoscope works: attractors, basins, bounded outputs", claims,
-    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), origins=ORIGINS, out=cfg.out_dir)
-print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {cfg.profile}, device {dev}); "
-      f"training {sum(t_train.values()):.0f} s, measuring {sum(t_measure.values()):.0f} s")
+ch.finish(claims, ORIGINS)
