@@ -31,6 +31,21 @@
 # measures per network and three over-generalization targets, and correlates each measure with each
 # target by both scores.
 #
+# :::{admonition} Findings of this run
+# :class: tip
+# By mean $|\Psi|$ over the three over-generalization targets the best predictor is {glue:text}`best`; the flatness
+# measures rank {glue:text}`flat_ranks` of seven. {glue:text}`n_fit` of {glue:text}`n_nets` networks reached the
+# target loss. Verdicts: {glue:text}`verdicts`.
+# :::
+#
+# ```{glue:figure} tau_heatmap
+# :name: gen-heatmap
+# :alt: Two heatmaps of correlations between seven complexity measures and three over-generalization targets.
+#
+# Kendall's $\tau$ over all networks (left) and the granulated $\Psi$ over depth, width and seed (right), each
+# measure against each target; red: the measure rises with the target.
+# ```
+#
 # **The networks (paper profile).** The 16 points of the regular $4 \times 4$ grid
 # $\{0.1, 0.367, 0.633, 0.9\}^2$ (the `grid16` set of the attractors chapter), sigmoid output; depth
 # $L \in \{2, 4, 6, 8, 10\}$ hidden layers × width $H \in \{8, 32, 128\}$ × 5 seeds: 75 networks. Adam,
@@ -95,28 +110,19 @@
 # over-generalization, not a generalization gap; losses trained to $10^{-6}$ MSE instead of cross-entropy
 # 0.01; no conditional-independence test; a subset of the measures (those above). The companion work's
 # scale (thousands of networks) is out of reach here; this grid grows through the parameters `n_seeds`,
-# `depths` and `widths`.
-
+# `depths` and `widths`. The code is folded (each cell's toggle shows it);
+# `kaleido_lib/chapters/generalization_measures.py` holds what only this chapter uses.
 # %%
-import time
-
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import Image
-from tqdm import tqdm
 
 import kaleido_lib as kl
-from kaleido_lib import attractors as A
 from kaleido_lib import complexity as C
+from kaleido_lib.chapters import generalization_measures as here
 from kaleido_lib.ensemble import train_ensemble
 
 CHAPTER = "generalization_measures"
-_G4 = [round(0.1 + 0.8 * k / 3, 6) for k in range(4)]  # 0.1, 0.366667, 0.633333, 0.9
-DATA = {
-    "grid16": [[x, y] for y in _G4 for x in _G4],
-    "fig5b": [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]],
-}
+NAMES, TARGETS, MEAS, ROWS, FLATNESS = here.NAMES, here.TARGETS, here.MEAS, here.ROWS, here.FLATNESS
 PAPER = dict(
     seed=0, n_seeds=5, data="grid16", depths=[2, 4, 6, 8, 10], widths=[8, 32, 128],
     epochs=4000, min_epochs=1000, target_loss=1e-6, lr=1e-3,
@@ -128,19 +134,28 @@ PROFILES = {  # the ci profile differs from the paper profile only in these valu
     "ci": dict(PAPER, n_seeds=2, depths=[2, 6], widths=[8, 32], epochs=400, min_epochs=200, n_starts=300,
                n_steps=50, grid_size=11, n_draws=8, n_iter=10),
 }
-EPS = C.EPS_MAGNITUDE  # ε of the magnitude-aware noise
-SIGMA_RANGE = (1e-5, 10.0)  # bisection range of σ and σ′
-NAMES = {  # measure -> label in tables and figures
-    "log_spectral_product": "log spectral product", "log_frobenius_product": "log Frobenius product",
-    "distance_to_init": "distance to init", "parameter_norm": "parameter norm", "log_path_norm": "log path-norm",
-    "pac_bayes_flatness": "PAC-Bayes flatness 1/s^2", "magnitude_flatness": "magnitude-aware flatness 1/s'^2",
+EXTRA = {
+    "data": kl.config.choice(*here.DATA), "depths": kl.config.int_list(1), "widths": kl.config.int_list(1),
+    "n_starts": kl.config.integer(10), "flat_tol": kl.config.number(0.0, strict=True),
+    "n_draws": kl.config.integer(1), "n_iter": kl.config.integer(1),
 }
-NORM_BASED = ["log_spectral_product", "log_frobenius_product", "distance_to_init", "parameter_norm", "log_path_norm"]
-FLATNESS = ["pac_bayes_flatness", "magnitude_flatness"]
-BASELINE = "n_params"  # shown for reference, not a candidate
-TARGETS = {"share_attr": "share attracting", "capture": "capture", "jac_norm": "mean Jacobian norm"}
+
+
+def consistent(cfg):
+    """Cross-field checks: two depths at least, enough networks to rank, tolerances in range."""
+    if len(cfg.depths) < 2:
+        raise ValueError(f"parameter 'depths': allowed at least two depths (a granulated tau needs variation); "
+                         f"got {cfg.depths}")
+    if cfg.n_seeds < 2 and len(cfg.widths) < 2:
+        raise ValueError(f"parameter 'n_seeds': allowed at least 2 when only one width is given; got {cfg.n_seeds}")
+    if cfg.tol >= 0.5:
+        raise ValueError(f"parameter 'tol': allowed a number in (0, 0.5) (unit square); got {cfg.tol}")
+    if cfg.flat_tol >= 1.0:
+        raise ValueError(f"parameter 'flat_tol': allowed a number in (0, 1) (a sigmoid's MSE stays below 1); "
+                         f"got {cfg.flat_tol}")
+
+
 torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
-_t0 = time.perf_counter()
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 ORIGINS = {"default": "companion work"}
 _before = set(globals())
@@ -166,29 +181,10 @@ n_iter = None  # flatness: bisection steps in log sigma
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-cfg = kl.config.resolve(
-    globals(), PROFILES, before=_before,
-    extra={
-        "data": kl.config.choice(*DATA), "depths": kl.config.int_list(1), "widths": kl.config.int_list(1),
-        "n_starts": kl.config.integer(10), "flat_tol": kl.config.number(0.0, strict=True),
-        "n_draws": kl.config.integer(1), "n_iter": kl.config.integer(1),
-    },
-)
-if len(cfg.depths) < 2:
-    raise ValueError(f"parameter 'depths': allowed at least two depths (a granulated tau needs variation); "
-                     f"got {cfg.depths}")
-if cfg.n_seeds < 2 and len(cfg.widths) < 2:
-    raise ValueError(f"parameter 'n_seeds': allowed at least 2 when only one width is given; got {cfg.n_seeds}")
-if cfg.tol >= 0.5:
-    raise ValueError(f"parameter 'tol': allowed a number in (0, 0.5) (unit square); got {cfg.tol}")
-if cfg.flat_tol >= 1.0:
-    raise ValueError(f"parameter 'flat_tol': allowed a number in (0, 1) (a sigmoid's MSE stays below 1); "
-                     f"got {cfg.flat_tol}")
+ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent])
+cfg = ch.cfg
 seeds = kl.config.seeds(cfg)
-X = torch.tensor(DATA[cfg.data])
-STARTS = torch.rand(cfg.n_starts, 2, generator=torch.Generator().manual_seed(50_000 + cfg.seed + 2))
-GRID = kl.measures.grid_2d(0.0, 1.0, cfg.grid_size)
-FLAT_KW = dict(n_draws=cfg.n_draws, n_iter=cfg.n_iter, low=SIGMA_RANGE[0], high=SIGMA_RANGE[1], eps=EPS)
+X = torch.tensor(here.DATA[cfg.data])
 print(f"profile={cfg.profile}  data={cfg.data} ({X.shape[0]} points)  seeds={seeds[0]}..{seeds[-1]}\n"
       f"L in {cfg.depths}, H in {cfg.widths}: {len(cfg.depths) * len(cfg.widths) * len(seeds)} nets\n"
       f"capture: {cfg.n_starts} starts, {cfg.n_steps} steps, tol {cfg.tol:g}; Jacobian norm on a "
@@ -212,83 +208,41 @@ print(f"initial weights of all {len(seeds)} members equal make_mlp after seeding
 # ## Training the grid and measuring every network
 
 # %%
-shapes = [(L, H) for H in cfg.widths for L in cfg.depths]
-ens, t_train = {}, 0.0
-for L, H in tqdm(shapes, desc="ensembles (all seeds of a shape at once)"):
-    t = time.perf_counter()
-    ens[(L, H)] = train_ensemble(X, seeds, depth=L, width=H, out_act="sigmoid", epochs=cfg.epochs, lr=cfg.lr,
-                                 target_loss=cfg.target_loss, min_epochs=cfg.min_epochs)
-    t_train += time.perf_counter() - t
-
-rows, t_meas = [], {"measures": 0.0, "targets": 0.0}
-for (L, H), r in tqdm(ens.items(), desc="measuring"):
-    for i, s in enumerate(seeds):
-        net, init = r.member(i), C.initial_member(r, i)
-        t = time.perf_counter()
-        row = {"L": L, "H": H, "seed": s, "fit": bool(r.reached_target[i]), "loss": float(r.best_loss[i]),
-               BASELINE: sum(p.numel() for p in net.parameters())}
-        row.update(C.all_measures(net, init, X, cfg.flat_tol, seed=s, **FLAT_KW))
-        for name, mag in (("sigma", False), ("sigma_mag", True)):  # recover σ for the bound count
-            row[name] = (row["magnitude_flatness" if mag else "pac_bayes_flatness"]) ** -0.5
-        t_meas["measures"] += time.perf_counter() - t
-        t = time.perf_counter()
-        f = r.forward_fn(i)
-        rho = kl.measures.spectral_radius(C.jacobian_rows(f, X))  # exact, as attractors.spectral_radius for D = 2
-        row["share_attr"] = float((rho < 1).double().mean())
-        row["capture"] = 1.0 - A.basins(f, STARTS, X, cfg.n_steps, cfg.tol).nowhere
-        row["jac_norm"] = C.mean_jacobian_norm(f, GRID)
-        t_meas["targets"] += time.perf_counter() - t
-        rows.append(row)
-
-col = lambda k: np.array([r[k] for r in rows], dtype=np.float64)  # noqa: E731  one value per net
+rows = here.measure_grid(X, seeds, cfg)
+col = here.columns(rows)
 fit = col("fit").astype(bool)
-MEAS = list(C.MEASURES)
-at_bound = {k: int(((col(k) <= SIGMA_RANGE[0] * 1.0001) | (col(k) >= SIGMA_RANGE[1] / 1.0001)).sum())
+at_bound = {k: int(((col(k) <= here.SIGMA_RANGE[0] * 1.0001) | (col(k) >= here.SIGMA_RANGE[1] / 1.0001)).sum())
             for k in ("sigma", "sigma_mag")}
 print(f"nets reaching loss <= {cfg.target_loss:g}: {int(fit.sum())} of {len(rows)}; per (L, H):")
 for H in cfg.widths:
     print(f"  H={H:<4}" + "  ".join(f"L={L}: {int(sum(r['fit'] for r in rows if r['L'] == L and r['H'] == H))}"
                                     for L in cfg.depths))
-print(f"flatness searches ending at a bound of [{SIGMA_RANGE[0]:g}, {SIGMA_RANGE[1]:g}]: "
+print(f"flatness searches ending at a bound of [{here.SIGMA_RANGE[0]:g}, {here.SIGMA_RANGE[1]:g}]: "
       f"PAC-Bayes {at_bound['sigma']}, magnitude-aware {at_bound['sigma_mag']}")
-print(f"time: training {t_train:.0f} s, measures {t_meas['measures']:.0f} s, targets {t_meas['targets']:.0f} s")
+ch.glue("n_fit", int(fit.sum()))
+ch.glue("n_nets", len(rows))
 
 # %% [markdown]
 # ## Measures and targets against depth
 #
-# The median over seeds per (depth, width); dots are the single networks (open: missed the target loss).
+# {numref}`gen-depth`: the median over seeds per (depth, width); dots are the single networks (open: missed the target loss).
 
 # %%
-COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
-panels = [*MEAS, *TARGETS]
-labels = {**NAMES, **TARGETS}
-LOG10 = set(FLATNESS)  # drawn on a log axis
-fig, axes = plt.subplots(2, 5, figsize=(16, 6.4), layout="constrained")
-for ax, k in zip(axes.flat, panels):
-    v = col(k)
-    for H, c in zip(cfg.widths, COLORS):
-        med = []
-        for L in cfg.depths:
-            sel = (col("L") == L) & (col("H") == H)
-            x = np.full(sel.sum(), L) + (cfg.widths.index(H) - 1) * 0.15
-            ax.scatter(x[fit[sel]], v[sel][fit[sel]], s=8, color=c, alpha=0.6)
-            ax.scatter(x[~fit[sel]], v[sel][~fit[sel]], s=10, facecolors="none", edgecolors=c, alpha=0.8)
-            med.append(np.median(v[sel]))
-        ax.plot(cfg.depths, med, color=c, marker="o", ms=3, label=f"H={H}")
-    if k in LOG10:
-        ax.set_yscale("log")
-    ax.set_title(labels[k], fontsize=9)
-    ax.set_xticks(cfg.depths)
-    ax.set_xlabel("hidden layers L", fontsize=8)
-    ax.tick_params(which="both", labelsize=7)
-axes[0, 0].legend(fontsize=7)
-kl.plots.savefig(fig, CHAPTER, "measures_vs_depth", cfg.out_dir)
-plt.show()
+ch.show(here.depth_figure(col, fit, cfg), "measures_vs_depth")
+
+# %% [markdown]
+# ```{glue:figure} measures_vs_depth
+# :name: gen-depth
+# :alt: Ten small panels, each a measure or a target against depth, one coloured line per width.
+#
+# The seven measures and the three targets against the depth: the median over seeds per (depth, width), one line
+# per width; dots: single networks (open: missed the target loss).
+# ```
 
 # %% [markdown]
 # ## Kendall's $\tau$ and the granulated $\Psi$
 #
-# Left: $\tau$ over all networks; right: the granulated $\Psi$ (mean over depth, width and seed of the
+# {numref}`gen-heatmap` (at the top of the page), left: $\tau$ over all networks; right: the granulated $\Psi$ (mean over depth, width and seed of the
 # within-group $\tau$). Red: the measure rises with the target. Capture and share attracting rise with
 # over-generalization, the mean Jacobian norm is expected to fall with it. In the table below, *mean|tau|
 # fit* is the mean $|\tau|$ over the networks that reached the target loss only, and the *signed* $\Psi$ is
@@ -297,7 +251,6 @@ plt.show()
 
 # %%
 factors = {"depth": col("L"), "width": col("H"), "seed": col("seed")}
-ROWS = [*MEAS, BASELINE]
 tau = np.array([[C.kendall_tau(col(m), col(t)) for t in TARGETS] for m in ROWS])
 gran = {(m, t): C.granulated_tau(col(m), col(t), factors) for m in ROWS for t in TARGETS}
 psi = np.array([[gran[(m, t)].psi for t in TARGETS] for m in ROWS])
@@ -308,18 +261,7 @@ score_tau = np.abs(tau).mean(axis=1)
 tau_fit = np.array([[C.kendall_tau(col(m)[fit], col(t)[fit]) if fit.sum() > 2 else np.nan for t in TARGETS]
                     for m in ROWS])
 score_fit = np.abs(tau_fit).mean(axis=1)  # mean |τ| over the targets, nets that fit only
-
-fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.6), layout="constrained")
-for ax, mat, title in ((axes[0], tau, "Kendall tau (all nets)"), (axes[1], psi, "granulated Psi (depth, width, seed)")):
-    im = ax.imshow(mat, cmap="RdBu_r", vmin=-1, vmax=1)
-    for (a, b), v in np.ndenumerate(mat):
-        ax.text(b, a, "n/a" if np.isnan(v) else f"{v:+.2f}", ha="center", va="center", fontsize=8)
-    ax.set_xticks(range(len(TARGETS)), list(TARGETS.values()), fontsize=8, rotation=25, ha="right")
-    ax.set_yticks(range(len(ROWS)), [NAMES.get(m, "baseline: parameters") for m in ROWS], fontsize=8)
-    ax.set_title(title, fontsize=10)
-fig.colorbar(im, ax=axes, shrink=0.8)
-kl.plots.savefig(fig, CHAPTER, "tau_heatmap", cfg.out_dir)
-plt.show()
+ch.show(here.heatmaps(tau, psi), "tau_heatmap")
 
 w = max(len(NAMES.get(m, m)) for m in ROWS)
 print(f"{'measure':<{w}}  " + "  ".join(f"{t[:8]:>8} tau/Psi" for t in TARGETS)
@@ -340,41 +282,20 @@ print("\nthe targets among themselves (Kendall tau):",
 # %% [markdown]
 # ## Scatter plots
 #
-# Every measure against every target, one dot per network, coloured by depth, shaped by width (open
+# {numref}`gen-scatter`: every measure against every target, one dot per network, coloured by depth, shaped by width (open
 # markers: the network missed the target loss).
 
 # %%
-MARKERS = ["o", "s", "^", "D", "v"]
-cmap = plt.get_cmap("viridis")
-depth_colour = np.array([cmap(cfg.depths.index(L) / max(1, len(cfg.depths) - 1)) for L in col("L")])
-fig, axes = plt.subplots(len(MEAS), len(TARGETS), figsize=(9, 1.9 * len(MEAS)), squeeze=False)
-fig.subplots_adjust(hspace=0.55, wspace=0.3)  # no constrained layout: 21 panels would make it slow
-for a, m in enumerate(MEAS):
-    for b, t in enumerate(TARGETS):
-        ax = axes[a, b]
-        for H, mk in zip(cfg.widths, MARKERS):
-            sel = col("H") == H
-            ax.scatter(col(t)[sel & fit], col(m)[sel & fit], s=12, marker=mk, c=depth_colour[sel & fit], alpha=0.8)
-            ax.scatter(col(t)[sel & ~fit], col(m)[sel & ~fit], s=12, marker=mk, facecolors="none",
-                       edgecolors=depth_colour[sel & ~fit], alpha=0.8)
-        if m in LOG10:
-            ax.set_yscale("log")
-        ax.set_title(f"tau {tau[a, b]:+.2f}, Psi {psi[a, b]:+.2f}", fontsize=8)
-        if b == 0:
-            ax.set_ylabel(NAMES[m], fontsize=8)
-        if a == len(MEAS) - 1:
-            ax.set_xlabel(TARGETS[t], fontsize=8)
-        ax.tick_params(which="both", labelsize=7)
-for L in cfg.depths:
-    axes[0, 0].scatter([], [], marker="o", color=cmap(cfg.depths.index(L) / max(1, len(cfg.depths) - 1)),
-                       label=f"L={L}")
-for H, mk in zip(cfg.widths, MARKERS):
-    axes[0, 1].scatter([], [], marker=mk, color="0.4", label=f"H={H}")
-axes[0, 0].legend(fontsize=6)
-axes[0, 1].legend(fontsize=6)
-_png = kl.plots.savefig(fig, CHAPTER, "scatter", cfg.out_dir)
-plt.close(fig)
-Image(filename=str(_png))  # the saved figure, not drawn a second time
+ch.show(here.scatter_figure(col, fit, tau, psi, cfg), "scatter")
+
+# %% [markdown]
+# ```{glue:figure} scatter
+# :name: gen-scatter
+# :alt: A grid of scatter plots, each complexity measure against each over-generalization target.
+#
+# Each measure (rows) against each target (columns), one dot per network, coloured by depth and shaped by width;
+# open markers: the network missed the target loss. Each panel's title gives its $\tau$ and $\Psi$.
+# ```
 
 # %% [markdown]
 # ## Per seed
@@ -392,9 +313,6 @@ print("mean |tau| over the targets, per seed:")
 for j, m in enumerate(MEAS):
     print(f"  {NAMES[m]:<{w}}  " + "  ".join(f"{v:.2f}" for v in per_seed_score[:, j]))
 print("best measure per seed:", [NAMES.get(b, "none") for b in best_per_seed])
-
-# %% [markdown]
-# The numbers the tests pin down (rounded so they repeat from run to run on a CPU):
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -427,70 +345,17 @@ ci_check.report()
 # 3. **Depth raises the spectral product.** Per (width, seed), Kendall's $\tau$ of the log spectral
 #    product with the depth; a column passes when $\tau > 0$; **holds** for at least 90 % of the columns,
 #    **partly** for at least half.
+#
+# Verdicts of this run: {glue:text}`verdicts`.
 
 # %%
-verdict = kl.results.verdict_from_share
-sp = kl.results.spread
+claims = here.claims(col, fit, rows, score, psi, signed, tau, tau_fit, gran, per_seed_score, best_per_seed, seeds,
+                     cfg)
+ch.glue_verdicts(claims)
 rank = [MEAS[j] for j in np.argsort(-score[: len(MEAS)], kind="stable")]
-flat_pos = min(rank.index(m) for m in FLATNESS)
-best_flat = rank[flat_pos]
-share_flat_first = float(np.mean([b in FLATNESS for b in best_per_seed]))
-ranking_note = ", ".join(f"{NAMES[m]} {score[MEAS.index(m)]:.2f}" for m in rank)
-claims = [kl.results.Claim(
-    id="flatness_predicts_best",
-    claim="A flatness measure predicts the kaleidoscope's over-generalization best of the seven measures",
-    paper=("Jiang et al. 2020, in substance: sharpness and PAC-Bayes flatness measures, magnitude-aware ones "
-           "especially, predict generalization best of the 40 measures"),
-    measure=f"mean |tau| over the targets of the better flatness measure ({NAMES[best_flat]}), per seed",
-    measured=sp(per_seed_score[:, MEAS.index(best_flat)]),
-    criterion="a flatness measure ranks first by mean |granulated Psi| over the three targets (second: partly)",
-    share_pass=share_flat_first,
-    verdict="holds" if flat_pos == 0 else "partly" if flat_pos == 1 else "fails",
-    notes=(f"Ranking by mean |Psi| over share attracting, capture and mean Jacobian norm: {ranking_note}. "
-           f"Baseline (number of parameters): {score[-1]:.2f}. Share passing: seeds whose largest mean |tau| "
-           f"belongs to a flatness measure. {int(fit.sum())} of {len(rows)} nets reached the target loss; "
-           "all are counted."),
-    extra={"psi": {m: dict(zip(TARGETS, psi[j])) for j, m in enumerate(ROWS)},
-           "signed_psi": dict(zip(ROWS, signed)), "mean_abs_psi": dict(zip(ROWS, score)),
-           "tau": {m: dict(zip(TARGETS, tau[j])) for j, m in enumerate(ROWS)},
-           "tau_among_fitting": {m: dict(zip(TARGETS, tau_fit[j])) for j, m in enumerate(ROWS)},
-           "per_factor": {f"{m} ~ {t}": gran[(m, t)].per_factor for m in ROWS for t in TARGETS},
-           "per_seed_mean_abs_tau": {m: per_seed_score[:, j].tolist() for j, m in enumerate(MEAS)}},
-)]
-norm_scores = np.array([score[MEAS.index(m)] for m in NORM_BASED])
-passed = norm_scores < 0.2
-share = float(passed.mean())
-claims.append(kl.results.Claim(
-    id="norm_measures_correlate_poorly",
-    claim="Norm-based measures correlate poorly with the over-generalization (mean |Psi| < 0.2)",
-    paper=("Jiang et al. 2020, in substance: norm-based measures correlate poorly or even negatively with "
-           "generalization, the spectral product worst of all"),
-    measure="mean |tau| over the targets and the five norm-based measures, per seed",
-    measured=sp([float(np.nanmean(per_seed_score[k, [MEAS.index(m) for m in NORM_BASED]]))
-                 for k in range(len(seeds))]),
-    criterion="mean |granulated Psi| over the three targets < 0.2, per norm-based measure",
-    share_pass=share, verdict=verdict(share),
-    notes=("Mean |Psi| per measure: " + ", ".join(f"{NAMES[m]} {v:.2f}" for m, v in zip(NORM_BASED, norm_scores))
-           + f". Share passing: of the {len(NORM_BASED)} norm-based measures."),
-))
-Lcol, Hcol = col("L"), col("H")
-depth_tau = np.array([C.kendall_tau(Lcol[(Hcol == H) & (seed_col == s)],
-                                    col("log_spectral_product")[(Hcol == H) & (seed_col == s)])
-                      for H in cfg.widths for s in seeds])
-share = float((depth_tau > 0).mean())
-claims.append(kl.results.Claim(
-    id="depth_raises_spectral_product",
-    claim=f"The spectral product rises with depth (L in {cfg.depths})",
-    paper=("Jiang et al. 2020, in substance: depth raises the spectral product while deeper networks "
-           "generalize better, hence its negative correlation"),
-    measure="Kendall tau of L against the log spectral product, per (width, seed)",
-    measured=sp(depth_tau), criterion="> 0", share_pass=share, verdict=verdict(share),
-    notes=(f"Median log spectral product per depth {[round(v, 1) for v in med_by_depth('log_spectral_product')]}; "
-           f"median capture per depth {med_by_depth('capture')} and share attracting {med_by_depth('share_attr')}. "
-           f"Depth's psi with capture: {gran[('log_spectral_product', 'capture')].per_factor['depth']:+.2f}."),
-))
-for c in claims:
-    print(kl.results.claim_line(c))
+ch.glue("best", f"{NAMES[rank[0]]} ({score[MEAS.index(rank[0])]:.2f})")
+ch.glue("flat_ranks", " and ".join(str(rank.index(m) + 1) for m in sorted(FLATNESS, key=rank.index)))
+depth_tau = here.depth_taus(col, seeds, cfg.widths)
 
 # %% [markdown]
 # ## What the numbers show
@@ -528,10 +393,4 @@ print("- The targets among themselves: " + ", ".join(f"{TARGETS[a]} ~ {TARGETS[b
          "collapsing regions onto the data is flatter on average." if jac_cap > 0 else
          f". The mean Jacobian norm falls as capture rises (tau {jac_cap:+.2f}), as expected."))
 
-# %%
-runtime = time.perf_counter() - _t0
-path = kl.results.write_results(
-    CHAPTER, "Generalization measures against the kaleidoscope's over-generalization", claims,
-    profile=cfg.profile, parameters=vars(cfg), runtime_s=round(runtime, 1), origins=ORIGINS, out=cfg.out_dir)
-print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {cfg.profile}); "
-      f"training {t_train:.0f} s, measures {t_meas['measures']:.0f} s, targets {t_meas['targets']:.0f} s")
+ch.finish(claims, ORIGINS)

@@ -172,3 +172,14 @@ def test_jacobian_rows_matches_hand_jacobian():
 def test_chapter_rejects_bad_parameter(assert_stops_at_validation):
     """The generalization-measures chapter stops at its validation cell for a bad parameter, naming it."""
     assert_stops_at_validation("generalization_measures", "flat_tol", 2.0)
+
+
+def test_generalization_chapter_module_columns_and_depth_taus():
+    from kaleido_lib.chapters import generalization_measures as here
+
+    rows = [{"L": L, "H": 8, "seed": s, "log_spectral_product": float(L * (s + 1))} for s in (0, 1) for L in (2, 4, 6)]
+    col = here.columns(rows)
+    assert col("L").tolist() == [2, 4, 6, 2, 4, 6] and col("L").dtype == np.float64
+    taus = here.depth_taus(col, [0, 1], [8])
+    assert taus.tolist() == pytest.approx([1.0, 1.0])  # the spectral product rises with depth in both seeds
+    assert set(here.ROWS) == set(here.MEAS) | {here.BASELINE} and set(here.FLATNESS) <= set(here.MEAS)
