@@ -87,16 +87,28 @@ class Chapter:
 
     def claim(self, *, id: str, claim: str, paper: str, measure: str, values: Sequence[float] | torch.Tensor,
               passed: Sequence[bool] | torch.Tensor, criterion: str, notes: str = "",
-              extra: Mapping[str, Any] | None = None, holds: float = 0.9, partly: float = 0.5) -> results.Claim:
-        """A claim judged on per-seed pass/fail: the share passing and the verdict are derived here, never passed."""
+              extra: Mapping[str, Any] | None = None, holds: float = 0.9, partly: float = 0.5,
+              alternatives: Mapping[str, Sequence[bool] | torch.Tensor] | None = None) -> results.Claim:
+        """A claim judged on per-seed pass/fail: the share passing and the verdict are derived here, never passed.
+        ``alternatives``: the per-seed pass/fail under other declared definitions or thresholds (name -> tensor);
+        each gets its share, verdict and seed count beside the main one, so a reader sees whether the verdict is a
+        property of the definition."""
         passed = torch.as_tensor(passed).bool().reshape(-1)
         if passed.numel() == 0:
             raise ValueError(f"claim {id!r}: no seed to judge")
         share = float(passed.double().mean())
+        alt = {}
+        for name, p in (alternatives or {}).items():
+            p = torch.as_tensor(p).bool().reshape(-1)
+            if p.numel() != passed.numel():
+                raise ValueError(f"claim {id!r}: alternative {name!r} judges {p.numel()} seeds, the claim {passed.numel()}")
+            a = float(p.double().mean())
+            alt[name] = {"share_pass": a, "verdict": results.verdict_from_share(a, holds, partly),
+                         "seeds": results.seed_count(p, holds, partly)}
         return results.Claim(id=id, claim=claim, paper=paper, measure=measure, measured=results.spread(values),
                              criterion=criterion, share_pass=share,
                              verdict=results.verdict_from_share(share, holds, partly), notes=notes,
-                             extra=dict(extra or {}), seeds=results.seed_count(passed, holds, partly))
+                             extra=dict(extra or {}), seeds=results.seed_count(passed, holds, partly), alternatives=alt)
 
     def finish(self, claims: Sequence[results.Claim], origins: Mapping[str, str],
                recorded: Mapping[str, Any] | None = None) -> None:

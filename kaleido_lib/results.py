@@ -115,6 +115,7 @@ class Claim:
     extra: dict[str, Any] = field(default_factory=dict)
     seeds: SeedCount | None = None  # set when the claim was judged on per-seed pass/fail
     origin: str | None = None  # one of ORIGINS; set from the chapter's declared origins when the results are written
+    alternatives: dict[str, dict[str, Any]] = field(default_factory=dict)  # definition -> share, verdict, seeds
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -199,6 +200,9 @@ RESULTS_SCHEMA: dict[str, Any] = {
                 "measured": {"type": "object", "required": ["median", "min", "max", "n"]},
                 "seeds": {"type": ["object", "null"], "required": ["n", "passing", "wilson95", "verdict_stability"]},
                 "origin": {"enum": [*ORIGINS, None]},
+                "alternatives": {"type": "object", "additionalProperties": {
+                    "type": "object", "required": ["share_pass", "verdict"],
+                    "properties": {"verdict": {"enum": list(VERDICTS)}}}},
             },
         }},
     },
@@ -333,8 +337,10 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
                          f"{esc(c['measure'])}: {_fmt_spread(c['measured'])} |")
         lines += ["", ":::{dropdown} The paper's words and each criterion", ""]
         for c in d["claims"]:
+            alt = "".join(f" Under '{esc(k)}': {v['verdict']} ({v['share_pass']:.0%})."
+                          for k, v in (c.get("alternatives") or {}).items())
             lines.append(f"- **{esc(c['claim'])}** The paper: \u201c{esc(_unquote(c['paper']))}\u201d "
-                         f"Criterion: {esc(c['criterion'])}.")
+                         f"Criterion: {esc(c['criterion'])}.{alt}")
         lines += ["", ":::"]
     if problems:
         lines += ["", "## Left out of the counts", "",
@@ -362,8 +368,9 @@ def claim_line(claim: Claim, label: str = "fitting") -> str:
     if claim.seeds is not None:
         lo, hi = claim.seeds.wilson95
         ci = f", 95% CI {lo:.0%}-{hi:.0%}, verdict kept in {claim.seeds.verdict_stability:.0%} of resamples"
+    alt = "".join(f"; under '{k}': {v['verdict']} ({v['share_pass']:.0%})" for k, v in claim.alternatives.items())
     return (f"{claim.verdict:>6}  {claim.id}: {claim.measure} = {claim.measured.text()}  "
-            f"(criterion {claim.criterion}; {claim.share_pass:.0%} of seeds pass{ci}{among})")
+            f"(criterion {claim.criterion}; {claim.share_pass:.0%} of seeds pass{ci}{among}{alt})")
 
 
 def trend_verdict(rho: float, p: float, falls: bool, alpha: float = 0.05) -> str:

@@ -30,7 +30,8 @@
 # Of {glue:text}`n_seeds` seeds, {glue:text}`fits_shallow` shallow ($L = 2$) and {glue:text}`fits_deep` deep
 # ($L = 7$) networks fit the data; the others died or stalled and fail every claim about their net. Median
 # burn-in $B$ (95 % of the samples within 0.01 of a point): {glue:text}`burn_shallow` runs for $L = 2$ and
-# {glue:text}`burn_deep` for $L = 7$, against the paper's "about 5". Verdicts: {glue:text}`verdicts`.
+# {glue:text}`burn_deep` for $L = 7$, against the paper's "about 5"; the median sample settles by run
+# {glue:text}`settle_shallow` and {glue:text}`settle_deep`. Verdicts: {glue:text}`verdicts`.
 # :::
 #
 # ```{glue:figure} figure3_shallow
@@ -225,6 +226,8 @@ ch.glue("fits_shallow", int(fits[depths[0]].sum()))
 ch.glue("fits_deep", int(fits[depths[1]].sum()))
 ch.glue("burn_shallow", float(M[depths[0]]["burn_in"].nanmedian()), ".0f")
 ch.glue("burn_deep", float(M[depths[1]]["burn_in"].nanmedian()), ".0f")
+ch.glue("settle_shallow", float(M[depths[0]]["median_settle"].nanmedian()), ".0f")
+ch.glue("settle_deep", float(M[depths[1]]["median_settle"].nanmedian()), ".0f")
 
 # %% [markdown]
 # ## The paper's panels
@@ -315,7 +318,12 @@ ch.show(here.shallow_vs_deep(M, diff, depths, cfg), "shallow_vs_deep")
 # A seed passes a claim about one depth only if its net fits the data, and then:
 #
 # - **flat regions**: both points have a flat interval at least `min_flat_width` ($0.05$) wide;
-# - **burn-in $\approx 5$**: $B \le$ `burn_max` ($10$, twice the paper's value);
+# - **burn-in $\approx 5$**: $B \le$ `burn_max` ($10$, twice the paper's value). $B$ is read at the 95 % tail of
+#   the settle steps, which measures the escape of the last samples from the repelling fixed point between the
+#   points more than the typical sample the paper draws (10 points). The claim is therefore also judged, declared
+#   here before the run, under three alternative definitions: the *median* sample settles within 0.01 by run 10;
+#   90 % of the samples lie within 0.05 by run 10 (the Figure 5 chapter's definition); and 95 % within 0.01 by run
+#   20. The verdict under each is recorded beside the main one (the scoreboard lists them under the criteria);
 # - **slower between the points**: the median settle step of the samples starting between the points
 #   is larger than that of the samples starting outside them;
 #

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from kaleido_lib import chapter, config, measures
+from kaleido_lib import chapter, config, measures, results
 from kaleido_lib.chapters import fig02_single_point_1d as fig02
 from kaleido_lib.chapters import fig03_two_points_1d as fig03
 
@@ -154,7 +154,7 @@ def test_fig03_claims_are_judged_on_pass_fail_and_record_the_share_among_nets_th
                                             ("slope_threshold", "flat_reach", "min_flat_width", "burn_frac",
                                              "burn_max")})
     one = torch.tensor([1.0, 2.0])
-    M = {d: {k: one for k in ("width_p1", "width_p2", "slope_p1", "slope_p2", "burn_in", "median_settle",
+    M = {d: {k: one for k in ("width_p1", "width_p2", "slope_p1", "slope_p2", "burn_in", "burn_in_loose", "median_settle",
                                "slower_ratio", "settle_between", "settle_outside")} for d in (2, 7)}
     yes, no = torch.tensor([True, True]), torch.tensor([True, False])
     P = {**{f"{k}_L{d}": yes for k in ("trained", "fits", "flat", "burn_in", "slower") for d in (2, 7)},
@@ -216,3 +216,20 @@ def test_glue_verdicts_counts_and_lists_the_claims(tmp_path):
     cs = [ch.claim(id="a", passed=[True, True], **kw), ch.claim(id="b", passed=[True, False], **kw)]
     ch.glue_verdicts(cs)
     assert ch.glued["verdicts"] == "1 of 2 claims hold, 1 partly, 0 fail (a: holds; b: partly)"
+
+
+def test_a_claim_records_its_verdict_under_declared_alternative_definitions(tmp_path):
+    ch = _start(tmp_path)
+    c = ch.claim(id="b", claim="x", paper="p", measure="m", values=[1.0, 2.0, 3.0, 4.0], criterion="c",
+                 passed=[False, False, False, True],
+                 alternatives={"median sample": [True, True, True, True], "looser": torch.tensor([True, True, False, False])})
+    assert c.verdict == "fails" and c.alternatives["median sample"]["verdict"] == "holds"
+    assert c.alternatives["looser"]["share_pass"] == 0.5 and c.alternatives["looser"]["verdict"] == "partly"
+    assert "under 'median sample': holds (100%)" in results.claim_line(c)
+    ch.finish([c], {"default": "paper"})
+    scan = results.scan_results(tmp_path / "results")
+    assert scan.problems == [] and scan.docs[0]["claims"][0]["alternatives"]["looser"]["seeds"]["passing"] == 2
+    assert "Under 'median sample': holds (100%)." in results.scoreboard_markdown(scan.docs)
+    with pytest.raises(ValueError, match="judges 2 seeds"):
+        ch.claim(id="b", claim="x", paper="p", measure="m", values=[1.0], criterion="c", passed=[True],
+                 alternatives={"bad": [True, False]})

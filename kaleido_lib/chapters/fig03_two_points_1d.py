@@ -14,6 +14,7 @@ from ..chapter import Chapter
 from ..models import output_range
 
 TITLE = "Figure 3: two training points in 1D, a shallow and a deep net"
+LOOSE = (0.05, 0.9)  # (radius, share): the burn-in definition of the Figure 5 chapter, an alternative here
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def measure_net(f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: Si
     traj = sampling.kaleidoscopic_sampling(f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
                                            eps_noise=cfg.eps_noise, generator=torch.Generator().manual_seed(seed))
     b = measures.burn_in(traj, X, cfg.tol, cfg.burn_frac)
+    b_loose = measures.burn_in(traj, X, LOOSE[0], LOOSE[1])  # the Figure 5 chapter's definition
     settle, z0 = b.settle.double(), z[:, 0]
     between = (z0 > geo.band[0]) & (z0 < geo.band[1])
     outside = (z0 < geo.p1) | (z0 > geo.p2)
@@ -65,6 +67,7 @@ def measure_net(f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: Si
         "width_p2": 0.0 if intervals[1] is None else intervals[1][1] - intervals[1][0],
         "max_slope_between": float(slope[geo.inner].max()),
         "burn_in": float(b.step),
+        "burn_in_loose": float(b_loose.step),
         "median_settle": float(settle.median()),
         "settle_between": med_between,
         "settle_outside": med_outside,
@@ -203,8 +206,15 @@ def claims(ch: Chapter, M: dict[int, dict[str, torch.Tensor]], P: dict[str, torc
                 measure=f"burn-in B: first run after which {cfg.burn_frac:.0%} of {cfg.n_samples} samples stay within "
                         f"{cfg.tol:g} of a training point",
                 values=M[d]["burn_in"], passed=P[f"burn_in_L{d}"], criterion=f"fits the data, and B <= {cfg.burn_max:g}",
-                notes="The median sample settles much sooner than the 95 % burn-in; see extra.",
-                extra={"median_settle_step": sp(M[d]["median_settle"])}), fits[d], f"burn_in_L{d}"),
+                notes="The median sample settles much sooner than the 95 % burn-in; see extra and the alternatives.",
+                extra={"median_settle_step": sp(M[d]["median_settle"]), "burn_in_loose": sp(M[d]["burn_in_loose"])},
+                alternatives={
+                    f"the median sample settles within {cfg.tol:g} by run {cfg.burn_max:g}":
+                        fits[d] & (M[d]["median_settle"] <= cfg.burn_max),
+                    f"{LOOSE[1]:.0%} of the samples within {LOOSE[0]:g} by run {cfg.burn_max:g} (the Figure 5 definition)":
+                        fits[d] & (M[d]["burn_in_loose"] <= cfg.burn_max),
+                    f"{cfg.burn_frac:.0%} within {cfg.tol:g} by run {2 * cfg.burn_max:g} (twice the slack)":
+                        fits[d] & (M[d]["burn_in"] <= 2 * cfg.burn_max)}), fits[d], f"burn_in_L{d}"),
             (ch.claim(
                 id=f"slower_between_points_L{d}",
                 claim=f"Samples ({tag}) starting between the points converge slower than those starting outside",
