@@ -116,6 +116,14 @@ class Grid:
     def fitmask(self, s: str, H: int, act: str, Ls: Sequence[int] | None = None) -> torch.Tensor:
         return torch.stack([self.fits(s, L, H, act) for L in (Ls or self.cfg.depths)])
 
+    def sweep_widths(self, ax: plt.Axes, s: str, field: str, *, floor: float | None = None, logy: bool = False) -> None:
+        """One set's ``field`` against depth on ``ax``, one coloured sweep per width (open: nets that missed)."""
+        act = SETS[s][1]
+        for H, col in zip(self.cfg.widths, COLORS):
+            v = self.stack(s, H, act, field)
+            sweep(ax, self.cfg.depths, v.clamp_min(floor) if floor else v, color=col, label=f"H={H}",
+                  open_mask=self.fitmask(s, H, act), logy=logy, shift=self.wshift[H])
+
     def depth_figure(self, top: str, bottom: str, top_label: str, bottom_label: str, *, logy_bottom: bool = False,
                      floor: float | None = None, one_line: bool = False) -> plt.Figure:
         """Two rows of depth sweeps per data set (one colour per width): ``top`` and ``bottom`` fields."""
@@ -123,13 +131,8 @@ class Grid:
         fig, axes = plt.subplots(2, len(cfg.sets), figsize=(3.4 * len(cfg.sets), 6.2), layout="constrained",
                                  squeeze=False)
         for c, s in enumerate(cfg.sets):
-            act = SETS[s][1]
-            for H, col in zip(cfg.widths, COLORS):
-                low = self.stack(s, H, act, bottom)
-                sweep(axes[0, c], cfg.depths, self.stack(s, H, act, top), color=col, label=f"H={H}",
-                      open_mask=self.fitmask(s, H, act), shift=self.wshift[H])
-                sweep(axes[1, c], cfg.depths, low.clamp_min(floor) if floor else low, color=col, label=f"H={H}",
-                      open_mask=self.fitmask(s, H, act), logy=logy_bottom, shift=self.wshift[H])
+            self.sweep_widths(axes[0, c], s, top)
+            self.sweep_widths(axes[1, c], s, bottom, floor=floor, logy=logy_bottom)
             axes[0, c].set_title(SETS[s][2], fontsize=10)
             axes[0, c].set_ylim(-0.05, 1.05)
             if one_line:
@@ -148,10 +151,7 @@ class Grid:
         fig, axes = plt.subplots(1, len(cfg.sets), figsize=(3.4 * len(cfg.sets), 3.3), layout="constrained",
                                  squeeze=False)
         for c, s in enumerate(cfg.sets):
-            act = SETS[s][1]
-            for H, col in zip(cfg.widths, COLORS):
-                sweep(axes[0, c], cfg.depths, self.stack(s, H, act, "n_spur_attr"), color=col, label=f"H={H}",
-                      open_mask=self.fitmask(s, H, act), shift=self.wshift[H])
+            self.sweep_widths(axes[0, c], s, "n_spur_attr")
             axes[0, c].set_title(SETS[s][2], fontsize=10)
             axes[0, c].set_xlabel("hidden layers L")
         axes[0, 0].set_ylabel("spurious attracting fixed points")
