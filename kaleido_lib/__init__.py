@@ -1,4 +1,8 @@
 """kaleido_lib: the shared library of the Kaleidoscope Book (Generative Kaleidoscopic Networks, replicated)."""
+import os as _os
+
+import torch as _torch
+
 from . import (  # noqa: F401
     attractors, cache, chapter, check, complexity, config, data, ensemble, experiments, injectivity, measures, models, plots, results,
     sampling, spirals, train, utils,
@@ -6,5 +10,5 @@ from . import (  # noqa: F401
 
 __version__ = "0.1.0"
 
-if __import__("os").environ.get("KALEIDO_MKLDNN") == "0":  # the spread measurement runs chapters with oneDNN off
-    __import__("torch").backends.mkldnn.enabled = False
+if _os.environ.get("KALEIDO_MKLDNN") == "0":  # `make spread` runs the chapters with oneDNN off through this switch
+    _torch.backends.mkldnn.enabled = False
