@@ -274,6 +274,37 @@ def origin_summary(docs: Sequence[dict[str, Any]]) -> str:
     return "By origin: " + "; ".join(parts) + "." if parts else "By origin: no claims."
 
 
+STABLE = 0.8  # a verdict kept in at least this share of bootstrap resamples of the seeds counts as stable
+ROBUSTNESS = ("robust", "definition-dependent", "seed-sensitive", "not assessed")
+
+
+def robustness(c: dict[str, Any], stable: float = STABLE) -> str:
+    """'definition-dependent' when a declared alternative definition gives another verdict; else 'seed-sensitive'
+    when resampling the seeds keeps the verdict in fewer than ``stable`` of the resamples; else 'robust' ('not
+    assessed' for a claim without per-seed pass/fail)."""
+    if any(a["verdict"] != c["verdict"] for a in (c.get("alternatives") or {}).values()):
+        return "definition-dependent"
+    sc = c.get("seeds")
+    if not sc:
+        return "not assessed"
+    return "robust" if sc["verdict_stability"] >= stable else "seed-sensitive"
+
+
+def fidelity_table(docs: Sequence[dict[str, Any]], origins: Sequence[str] = ("paper",)) -> list[str]:
+    """Markdown rows counting the verdicts and robustness of the claims of the given origins, one row per origin
+    plus a total when there are several: the paper-fidelity table when ``origins`` is ('paper',)."""
+    rows = ["| Claims from | Tested | Hold | Partly | Fail | Robust | Definition-dependent | Seed-sensitive |",
+            "|---|---|---|---|---|---|---|---|"]
+    for o in origins:
+        cs = [c for d in docs for c in d["claims"] if (c.get("origin") or "not declared") == o]
+        if not cs:
+            continue
+        v, r = [c["verdict"] for c in cs], [robustness(c) for c in cs]
+        rows.append(f"| {o} | {len(cs)} | {v.count('holds')} | {v.count('partly')} | {v.count('fails')} | "
+                    f"{r.count('robust')} | {r.count('definition-dependent')} | {r.count('seed-sensitive')} |")
+    return rows if len(rows) > 2 else []
+
+
 def _fmt_seeds(c: dict[str, Any]) -> str:
     """'67% (2 of 3; 95% CI 21-94%; verdict kept in 70% of resamples)', or the share alone for older claims."""
     sc = c.get("seeds")
@@ -321,7 +352,19 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
     esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     rank = {name: i for i, name in enumerate(order or [])}
     docs = sorted(docs, key=lambda d: (rank.get(d["chapter"], len(rank)), d["chapter"]))
-    lines = [f"**{summary_line(docs)}**", "", origin_summary(docs), ""]
+    lines = [f"**{summary_line(docs)}**", ""]
+    paper = fidelity_table(docs)
+    if paper:
+        lines += ["## The paper's own claims", "",
+                  "Claims the paper states in its captions, text or abstract, and nothing else. A verdict is "
+                  "*robust* when every declared alternative definition gives the same verdict and resampling the "
+                  f"seeds keeps it in at least {STABLE:.0%} of the resamples; *definition-dependent* when an "
+                  "alternative definition changes it; *seed-sensitive* when resampling the seeds does.", "", *paper, ""]
+    present = [o for o in (*ORIGINS, "not declared") if o != "paper"
+               and any((c.get("origin") or "not declared") == o for d in docs for c in d["claims"])]
+    if present:
+        lines += ["## Everything else, by origin", "", *fidelity_table(docs, present), ""]
+    lines += [origin_summary(docs), ""]
     if not docs:
         lines.append("No results yet: build the book.")
     for d in docs:
@@ -333,7 +376,9 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
         lines += ["", "| Claim | Verdict | Seeds passing | Measured: median [min, max] |", "|---|---|---|---|"]
         for c in d["claims"]:
             origin = f" *({c['origin']})*" if c.get("origin") and c["origin"] != "paper" else ""
-            lines.append(f"| {esc(c['claim'])}{origin} | {VERDICT_MARKS[c['verdict']]} | {_fmt_seeds(c)} | "
+            rob = robustness(c)
+            mark = VERDICT_MARKS[c["verdict"]] + ("" if rob == "not assessed" else f" ({rob})")
+            lines.append(f"| {esc(c['claim'])}{origin} | {mark} | {_fmt_seeds(c)} | "
                          f"{esc(c['measure'])}: {_fmt_spread(c['measured'])} |")
         lines += ["", ":::{dropdown} The paper's words and each criterion", ""]
         for c in d["claims"]:

@@ -132,3 +132,33 @@ def test_the_scoreboard_counts_each_origin_apart(tmp_path):
     assert line == "By origin: paper: 2 (1 hold, 0 partly, 1 fail); instrument check: 1 (1 hold, 0 partly, 0 fail)."
     md = results.scoreboard_markdown(docs)
     assert line in md and "| c *(instrument check)* | **holds**" in md
+
+
+def _claim_doc(verdict, stability=1.0, alternatives=None):
+    return {"verdict": verdict, "seeds": {"n": 10, "passing": 9, "wilson95": [0.6, 1.0], "verdict_stability": stability},
+            "alternatives": alternatives or {}}
+
+
+def test_robustness_names_what_moves_a_verdict():
+    assert results.robustness(_claim_doc("holds")) == "robust"
+    assert results.robustness(_claim_doc("holds", stability=0.79)) == "seed-sensitive"
+    alt = {"looser": {"verdict": "holds", "share_pass": 1.0}, "median": {"verdict": "fails", "share_pass": 0.1}}
+    assert results.robustness(_claim_doc("holds", alternatives=alt)) == "definition-dependent"
+    assert results.robustness({"verdict": "fails", "seeds": None}) == "not assessed"
+
+
+def test_the_scoreboard_opens_with_the_paper_fidelity_table():
+    claims = [dict(_claim_doc("holds"), id="a", claim="a", origin="paper"),
+              dict(_claim_doc("fails", alternatives={"x": {"verdict": "holds", "share_pass": 1.0}}), id="b", claim="b",
+                   origin="paper"),
+              dict(_claim_doc("partly", stability=0.5), id="c", claim="c", origin="own hypothesis")]
+    for c in claims:
+        c.update(paper="p", measure="m", measured={"median": 1.0, "min": 1.0, "max": 1.0, "n": 1}, criterion="k",
+                 share_pass=0.9)
+    docs = [{"chapter": "x", "title": "X", "profile": "ci", "claims": claims}]
+    rows = results.fidelity_table(docs)
+    assert rows[2] == "| paper | 2 | 1 | 0 | 1 | 1 | 1 | 0 |"
+    md = results.scoreboard_markdown(docs)
+    assert md.index("## The paper's own claims") < md.index("## Everything else, by origin") < md.index("## X")
+    assert "| own hypothesis | 1 | 0 | 1 | 0 | 0 | 0 | 1 |" in md
+    assert "**holds** (robust)" in md and "fails (definition-dependent)" in md
