@@ -88,39 +88,60 @@ class Chapter:
     def claim(self, *, id: str, claim: str, paper: str, measure: str, values: Sequence[float] | torch.Tensor,
               passed: Sequence[bool] | torch.Tensor, criterion: str, notes: str = "",
               extra: Mapping[str, Any] | None = None, holds: float = 0.9, partly: float = 0.5,
-              alternatives: Mapping[str, Sequence[bool] | torch.Tensor] | None = None) -> results.Claim:
+              alternatives: Mapping[str, Sequence[bool] | torch.Tensor] | None = None,
+              among: Sequence[bool] | torch.Tensor | None = None, among_label: str = "nets that fit the data"
+              ) -> results.Claim:
         """A claim judged on per-seed pass/fail: the share passing and the verdict are derived here, never passed.
         ``alternatives``: the per-seed pass/fail under other declared definitions or thresholds (name -> tensor);
         each gets its share, verdict and seed count beside the main one, so a reader sees whether the verdict is a
-        property of the definition."""
+        property of the definition. ``among``: the seeds the claim is about (``among_label``, e.g. the nets that fit
+        the data): the claim and its alternatives are judged on those seeds alone, the other seeds stay counted in
+        ``extra`` and in one more alternative that counts them as failures (all fail when no seed is among them)."""
         passed = torch.as_tensor(passed).bool().reshape(-1)
         if passed.numel() == 0:
             raise ValueError(f"claim {id!r}: no seed to judge")
-        share = float(passed.double().mean())
-        alt = {}
-        for name, p in (alternatives or {}).items():
-            p = torch.as_tensor(p).bool().reshape(-1)
+        alts = {k: torch.as_tensor(p).bool().reshape(-1) for k, p in (alternatives or {}).items()}
+        for name, p in alts.items():
             if p.numel() != passed.numel():
                 raise ValueError(f"claim {id!r}: alternative {name!r} judges {p.numel()} seeds, the claim {passed.numel()}")
+        extra = dict(extra or {})
+        if among is not None:
+            keep = torch.as_tensor(among).bool().reshape(-1)
+            if keep.numel() != passed.numel():
+                raise ValueError(f"claim {id!r}: 'among' marks {keep.numel()} seeds, the claim judges {passed.numel()}")
+            everyone = passed & keep
+            extra |= {"judged_on": among_label, "n_judged": int(keep.sum()), "n_seeds": keep.numel()}
+            if keep.any():
+                passed, alts = passed[keep], {k: p[keep] for k, p in alts.items()}
+            else:
+                passed = everyone
+                notes = (notes + " " if notes else "") + f"No seed is among the {among_label}: every seed fails."
+            alts[f"every seed, the ones not among the {among_label} counted as failures"] = everyone
+        share = float(passed.double().mean())
+        alt = {}
+        for name, p in alts.items():
             a = float(p.double().mean())
             alt[name] = {"share_pass": a, "verdict": results.verdict_from_share(a, holds, partly),
                          "seeds": results.seed_count(p, holds, partly)}
         return results.Claim(id=id, claim=claim, paper=paper, measure=measure, measured=results.spread(values),
                              criterion=criterion, share_pass=share,
                              verdict=results.verdict_from_share(share, holds, partly), notes=notes,
-                             extra=dict(extra or {}), seeds=results.seed_count(passed, holds, partly), alternatives=alt)
+                             extra=extra, seeds=results.seed_count(passed, holds, partly), alternatives=alt)
 
     def finish(self, claims: Sequence[results.Claim], origins: Mapping[str, str],
-               recorded: Mapping[str, Any] | None = None) -> None:
+               recorded: Mapping[str, Any] | None = None, skipped: str | None = None) -> None:
         """Write results/<chapter>.json (atomically; the parameters, plus ``recorded`` facts of the run such as the
         machine), each claim's origin taken from the chapter's declared ``origins`` (``results.origin_of``), and print
-        one line per claim and the run time."""
+        one line per claim and the run time. ``skipped``: why a chapter tested no claim (its data is absent, say);
+        only then may ``claims`` be empty (``results.write_results``)."""
         for c in claims:
             print(results.claim_line(c))
+        if skipped is not None:
+            print(f"No claim tested: {skipped}")
         runtime = self.elapsed()
         path = results.write_results(self.name, self.title, claims, profile=self.cfg.profile,
                                      parameters=vars(self.cfg) | dict(recorded or {}), runtime_s=round(runtime, 1),
-                                     out=self.cfg.out_dir, origins=origins)
+                                     out=self.cfg.out_dir, origins=origins, skipped=skipped)
         print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {self.cfg.profile})")
 
 

@@ -81,6 +81,20 @@ def verdict_stability(passed: torch.Tensor, holds: float = 0.9, partly: float = 
     return float((level(shares) == level(passed.double().mean())).double().mean())
 
 
+def median_interval(values: Sequence[float] | torch.Tensor, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """An effect size: the median of per-seed values (e.g. paired differences, deeper minus shallower) with its 95 %
+    percentile-bootstrap interval over the seeds (seeded); NaN values are left out and counted."""
+    v = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
+    finite = v[~torch.isnan(v)]
+    out: dict[str, Any] = {"median": None, "ci95": [None, None], "n": finite.numel(), "n_nan": v.numel() - finite.numel()}
+    if finite.numel():
+        g = torch.Generator().manual_seed(seed)
+        boot = finite[torch.randint(finite.numel(), (n_boot, finite.numel()), generator=g)].quantile(0.5, dim=1)
+        lo, hi = torch.quantile(boot, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
+        out |= {"median": float(finite.quantile(0.5)), "ci95": [lo, hi]}
+    return out
+
+
 @dataclass
 class SeedCount:
     """A claim's pass/fail over seeds: how many pass, the share's 95 % Wilson interval and how stable the verdict
@@ -311,7 +325,9 @@ def _fmt_seeds(c: dict[str, Any]) -> str:
     if not sc:
         return f"{c['share_pass']:.0%}"
     lo, hi = sc["wilson95"]
-    return (f"{c['share_pass']:.0%} ({sc['passing']}/{sc['n']}; 95% CI {lo:.0%}–{hi:.0%}; "
+    ex = c.get("extra") or {}
+    of = f" {ex['judged_on']}, of {ex['n_seeds']} seeds" if ex.get("judged_on") else ""
+    return (f"{c['share_pass']:.0%} ({sc['passing']}/{sc['n']}{of}; 95% CI {lo:.0%}–{hi:.0%}; "
             f"verdict stable in {sc['verdict_stability']:.0%} of resamples)")
 
 
@@ -406,6 +422,8 @@ def add_share_among(claim: Claim, passed: torch.Tensor, subset: torch.Tensor, la
 def claim_line(claim: Claim, label: str = "fitting") -> str:
     """One printed line per claim: verdict, id, measured spread, criterion, shares of seeds passing."""
     among = ""
+    if claim.extra.get("judged_on"):
+        among = f", judged on the {claim.extra['n_judged']} of {claim.extra['n_seeds']} {claim.extra['judged_on']}"
     share = claim.extra.get(f"share_pass_among_{label}")
     if share is not None:
         among = f", {share:.0%} of the {claim.extra[f'n_{label}']} {label.replace('fitting', 'that fit')}"

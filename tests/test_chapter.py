@@ -145,7 +145,7 @@ def test_fig03_geometry_stack_comparisons_and_passes():
     assert P["deeper_steeper"].tolist() == [True, False] and P["deeper_faster"].tolist() == [True, False]
 
 
-def test_fig03_claims_are_judged_on_pass_fail_and_record_the_share_among_nets_that_fit(tmp_path):
+def test_fig03_claims_are_judged_on_the_nets_that_fit_with_every_seed_as_an_alternative(tmp_path):
     ch = chapter.start("fig03_two_points_1d", fig03.TITLE, {"profile": "ci", "out_dir": str(tmp_path)},
                        {p: dict(seed=0, n_seeds=2, width=5, epochs=10, n_samples=4, target_loss=1e-8, tol=0.01,
                                 slope_threshold=0.5, flat_reach=0.01, min_flat_width=0.05, burn_frac=0.95,
@@ -162,9 +162,13 @@ def test_fig03_claims_are_judged_on_pass_fail_and_record_the_share_among_nets_th
     diff = {"wider": one, "faster": one, "steeper": one, "total_width_L2": one, "total_width_L7": one}
     geo = fig03.geometry(torch.tensor([[0.2], [0.8]]), "sigmoid", 11)
     cs = fig03.claims(ch, M, P, diff, {2: one, 7: one}, {2: yes, 7: no}, {2: one, 7: one}, [2, 7], geo)
-    assert len(cs) == 11 and [c.verdict for c in cs[-3:]] == ["partly", "partly", "holds"]
+    # seed 1's deep net does not fit: the comparisons are judged on seed 0 alone, seed 1 counted in an alternative
+    assert len(cs) == 11 and [c.verdict for c in cs[-3:]] == ["holds", "holds", "holds"]
     wider = next(c for c in cs if c.id == "deeper_wider_flat_regions")
-    assert wider.extra["n_fitting"] == 1 and wider.extra["share_pass_among_fitting"] == 1.0
+    assert wider.extra["n_judged"] == 1 and wider.extra["n_seeds"] == 2 and wider.seeds.n == 1
+    everyone = [a for k, a in wider.alternatives.items() if k.startswith("every seed")]
+    assert len(everyone) == 1 and everyone[0]["verdict"] == "partly"
+    assert wider.extra["effect"]["median"] == 1.0 and wider.extra["effect"]["n"] == 1
 
 
 def test_stack_seeds_keeps_rows_and_blanks_the_nets_that_do_not_fit():
@@ -233,3 +237,29 @@ def test_a_claim_records_its_verdict_under_declared_alternative_definitions(tmp_
     with pytest.raises(ValueError, match="judges 2 seeds"):
         ch.claim(id="b", claim="x", paper="p", measure="m", values=[1.0], criterion="c", passed=[True],
                  alternatives={"bad": [True, False]})
+
+
+def test_a_claim_among_a_subset_is_judged_on_it_and_keeps_every_seed_as_an_alternative(tmp_path):
+    ch = _start(tmp_path)
+    passed, fits = torch.tensor([True, True, False, False]), torch.tensor([True, True, False, False])
+    c = ch.claim(id="a", claim="c", paper="p", measure="m", values=[1.0] * 4, passed=passed, criterion="k",
+                 among=fits, alternatives={"looser": torch.tensor([True, True, True, False])})
+    assert c.verdict == "holds" and c.seeds.n == 2 and c.extra["n_judged"] == 2 and c.extra["n_seeds"] == 4
+    assert c.alternatives["looser"]["seeds"].n == 2  # alternatives are judged on the same subset
+    every = c.alternatives["every seed, the ones not among the nets that fit the data counted as failures"]
+    assert every["verdict"] == "partly" and every["share_pass"] == 0.5
+    none = ch.claim(id="b", claim="c", paper="p", measure="m", values=[1.0] * 4, passed=passed, criterion="k",
+                    among=torch.zeros(4, dtype=torch.bool))
+    assert none.verdict == "fails" and none.seeds.n == 4 and "every seed fails" in none.notes
+    with pytest.raises(ValueError, match="'among' marks 3 seeds"):
+        ch.claim(id="x", claim="c", paper="p", measure="m", values=[1.0], passed=passed, criterion="k",
+                 among=torch.ones(3, dtype=torch.bool))
+
+
+def test_median_interval_is_the_median_with_a_bootstrap_interval_around_it():
+    e = results.median_interval(torch.tensor([1.0, 2.0, 3.0, 4.0, float("nan")]))
+    assert e["median"] == 2.5 and e["n"] == 4 and e["n_nan"] == 1
+    assert 1.0 <= e["ci95"][0] <= 2.5 <= e["ci95"][1] <= 4.0
+    assert results.median_interval(torch.tensor([5.0, 5.0]))["ci95"] == [5.0, 5.0]
+    assert results.median_interval(torch.tensor([float("nan")]))["median"] is None
+    assert results.median_interval([1.0, 9.0, 3.0]) == results.median_interval([1.0, 9.0, 3.0])  # seeded
