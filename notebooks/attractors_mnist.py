@@ -24,11 +24,12 @@
 #
 # :::{admonition} Findings of this run
 # :class: tip
-# On the main network, {glue:text}`fixed_tr:.1%` of {glue:text}`n_points` training images and
-# {glue:text}`fixed_te:.1%` of as many test images are attracting fixed points; the median spectral radius
-# $\rho(J_f)$ is {glue:text}`rho_tr:.3f` at training images and {glue:text}`rho_te:.3f` at test images, and the
-# median residual $\lVert f(x) - x \rVert$ is {glue:text}`res_tr:.2f` against a median distance of
-# {glue:text}`near_tr:.2f` to the nearest other training image. Verdicts: {glue:text}`verdicts`.
+# On the main network $f$ contracts ($\rho(J_f) < 1$) at {glue:text}`attr_tr:.1%` of {glue:text}`n_points`
+# training images and at {glue:text}`attr_te:.1%` of as many test images; the median spectral radius is
+# {glue:text}`rho_tr:.3f` at training images and {glue:text}`rho_te:.3f` at test images. The median residual
+# $\lVert f(x) - x \rVert$, a separate measure, is {glue:text}`res_tr:.2f` against a median distance of
+# {glue:text}`near_tr:.2f` to the nearest other training image; with it as a second condition
+# {glue:text}`fixed_tr:.1%` and {glue:text}`fixed_te:.1%` pass. Verdicts: {glue:text}`verdicts`.
 # :::
 #
 # ```{glue:figure} residual_and_rho
@@ -51,11 +52,13 @@
 # - where a chain started **at** the image ends: after `n_steps` plain runs of $f$ (no noise), is the
 #   nearest training image of the end point the image itself?
 #
-# No network here reaches a zero training loss, so no image is an exact fixed point. An image counts as an
-# **attracting fixed point** when $\rho < 1$ and $f$ moves it by less than `fixed_frac` (one half) of the
-# distance to its nearest *other* training image: $f(x)$ is then still recognisably $x$ and not a
-# neighbour. The criterion is scale-free and was fixed before any network was examined; the distributions
-# of residuals and of $\rho$ are shown so the reader can judge any other threshold. The code is folded (each
+# No network here reaches a zero training loss, so no image is an exact fixed point. The claims judge
+# attraction by $\rho < 1$: $f$ contracts around the image, so iterating it pulls nearby points together. The
+# residual is reported as a separate measure and not as a condition: at the authors' own loss (0.064 per pixel,
+# $\lVert f(x) - x \rVert \approx 7$) it measures how well $f$ reconstructs, not whether it attracts. The
+# earlier, stricter definition (also $f$ moves the image by less than `fixed_frac`, one half, of the distance to
+# its nearest *other* training image) is each claim's declared alternative. The distributions of residuals and
+# of $\rho$ are shown so the reader can judge any other threshold. The code is folded (each
 # cell's toggle shows it); `kaleido_lib/chapters/attractors_mnist.py` holds what only this chapter uses.
 
 # %%
@@ -208,6 +211,7 @@ print(f"chains started at a training image that end nearest to it after {cfg.n_s
       f"chains from test images end at distance {d_end_te.median():.2f} (median) from the training set")
 ch.show(here.histograms_figure(tr, te, near_tr, near_te, cfg.fixed_frac), "residual_and_rho")
 for name, value in (("fixed_tr", fixed_tr.double().mean()), ("fixed_te", fixed_te.double().mean()),
+                    ("attr_tr", (tr.rho < 1).double().mean()), ("attr_te", (te.rho < 1).double().mean()),
                     ("rho_tr", tr.rho.median()), ("rho_te", te.rho.median()), ("res_tr", tr.residual.median())):
     ch.glue(name, float(value))
 
@@ -247,8 +251,8 @@ ch.glue("sweep", f"H = {cfg.sweep_width}, {cfg.sweep_steps} steps, {len(sweep_se
 # :name: attr-mnist-sweep
 # :alt: Three panels of dots against depth: attracting training images, median spectral radius, chains returning home.
 #
-# The depth sweep ({glue:text}`sweep`): per network, the share of training images that are attracting fixed
-# points, the median $\rho$ at training images, and the share of chains that end nearest to the image they started
+# The depth sweep ({glue:text}`sweep`): per network, the share of training images where $f$ contracts
+# ($\rho < 1$), the median $\rho$ at training images, and the share of chains that end nearest to the image they started
 # from.
 # ```
 
@@ -272,6 +276,6 @@ ci_check.report()
 # Verdicts of this run: {glue:text}`verdicts`.
 
 # %%
-claims = here.claims(cfg, tr, te, fixed_tr, fixed_te, returns_tr, W, sweep_seeds, check)
+claims = here.claims(cfg, tr, te, fixed_tr, fixed_te, returns_tr, W, sweep_seeds, check, near_tr)
 ch.glue_verdicts(claims)
 ch.finish(claims, ORIGINS)
