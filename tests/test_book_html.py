@@ -435,3 +435,14 @@ def _open_and_typeset_plain(driver, page: Path) -> None:
 
     driver.get(page.as_uri())
     WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def test_each_chapter_offers_its_jupytext_source_for_download(book):
+    """Beside '.ipynb', each chapter's download menu links its real source, notebooks/<chapter>.py, copied as is."""
+    pages = sorted((book / "book").glob("*.html"))
+    chapters = [p for p in pages if (REPO / "notebooks" / f"{p.stem}.py").is_file()]
+    assert chapters, f"no chapter page in {book / 'book'}"
+    for page in chapters:
+        assert f'_sources/book/{page.stem}.py"' in page.read_text(encoding="utf-8"), f"{page.name}: no .py download"
+        copied = book / "_sources" / "book" / f"{page.stem}.py"
+        assert copied.read_bytes() == (REPO / "notebooks" / f"{page.stem}.py").read_bytes(), f"{copied} differs"
