@@ -4,7 +4,7 @@ import os as _os
 import torch as _torch
 
 from . import (  # noqa: F401
-    attractors, cache, chapter, check, complexity, config, data, ensemble, experiments, injectivity, measures, models, plots, results,
+    attractors, cache, chapter, check, complexity, config, data, ensemble, experiments, measures, models, plots, results,
     sampling, spirals, train, utils,
 )
 

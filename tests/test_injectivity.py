@@ -1,4 +1,4 @@
-"""Tests of kaleido_lib.injectivity: the exact halfspace-depth test, its heuristic upper bound, the rank signal."""
+"""Tests of kaleido_lib.chapters.injectivity: the exact halfspace-depth test, its heuristic upper bound, the rank signal."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from kaleido_lib import injectivity as I
+from kaleido_lib.chapters import injectivity as I
 from kaleido_lib.models import make_mlp
 from kaleido_lib.utils import seed_everything
 
