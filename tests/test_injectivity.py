@@ -1,8 +1,11 @@
-"""Tests of kaleido_lib.chapters.injectivity: the exact halfspace-depth test, its heuristic upper bound, the rank signal."""
+"""Tests of kaleido_lib.chapters.injectivity: the exact halfspace-depth test, its heuristic upper bound, the rank
+signal, and the chapter's steps (the phase transition, the 50 % points, the comparison, the claims)."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
@@ -224,6 +227,115 @@ def test_rank_signal_matches_autograd_jacobian_of_a_make_mlp_net():
         I.layer_ranks([(torch.ones(3, 2), torch.zeros(3)), (torch.ones(2, 2), torch.zeros(2))], x)
 
 
+# --- the chapter's steps -------------------------------------------------------------------------------------------
+
+
+def test_alpha50_interpolates_and_is_nan_when_never_reached():
+    assert I.alpha50([1, 2, 3], [0.0, 0.25, 0.75]) == pytest.approx(2.5)
+    assert I.alpha50([1, 2], [0.6, 1.0]) == 1  # already above one half at the first point
+    assert math.isnan(I.alpha50([1, 2], [0.1, 0.4]))
+
+
+def test_rows_for_and_gaussian_are_fixed_by_their_seed():
+    assert I.rows_for(2, [0.1, 1, 1.5, 2]) == [1, 2, 3, 4]
+    assert I.rows_for(3, [1, 1.5, 2]) == [3, 4, 6]  # round(4.5) = 4: one m per distinct value
+    a, b = I.gaussian(0, 2, 5, 3, salt=0), I.gaussian(0, 2, 5, 3, salt=0)
+    assert a.shape == (3, 5, 2) and a.dtype == torch.float64 and torch.equal(a, b)
+    assert not torch.equal(a, I.gaussian(0, 2, 5, 3, salt=1)) and not torch.equal(a, I.gaussian(1, 2, 5, 3, salt=0))
+
+
+def test_designed_cases_read_injective_then_not():
+    cases = I.designed_cases(0)
+    table = I.designed_table(cases).splitlines()
+    assert len(table) == 2 + len(cases)
+    assert [row.split("|")[4].strip() for row in table[2:]] == ["yes", "no", "no", "no"]
+
+
+def test_trial_counts_validator():
+    check = I.trial_counts().check
+    assert check("[10, 20]") == [10, 20] and check(5) == [5]
+    for bad in ([0], [True], "x", [], 2.5):
+        with pytest.raises(ValueError, match="one per entry of bound_ns"):
+            check(bad)
+
+
+def tiny_cfg(**kw):
+    base = dict(seed=0, exact_ns=[2, 3], alphas=[1, 2, 3, 8, 10.5], trials=20, exact_budget=10_000, n_boot=50,
+                bound_ns=[4], bound_alphas=[4, 8], bound_trials=[6], restarts=2, patience=10, check_trials=5,
+                depths=[2, 4], slope_threshold=0.5)
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_exact_points_leave_out_the_costly_and_never_find_alpha_2_injective():
+    cfg = tiny_cfg()
+    ex = I.exact_points(cfg)
+    assert ex.skipped == [(3, 32)]  # C(32, 2)*32 = 15,872 > 10,000 >= C(24, 2)*24 = 6,624
+    assert all(math.comb(m, n - 1) * m > cfg.exact_budget for n, m in ex.skipped)
+    al, sh = ex.shares(2)
+    assert al == [1, 2, 3, 8, 10.5] and sh[0] == sh[1] == 0.0 and sh[-1] >= sh[2]
+    assert ex.table([2]).startswith("n=2 (")
+
+
+def test_heuristic_check_bound_points_and_fifty():
+    cfg = tiny_cfg(exact_ns=[2, 3], alphas=[2, 4, 6], exact_budget=10**6)
+    ex = I.exact_points(cfg)
+    chk = I.heuristic_check(ex, cfg)
+    assert chk.n == 3 and chk.agree.numel() == 3 * cfg.check_trials and len(chk.per_alpha) == 3
+    assert chk.agree.mean() >= 0.8  # tight on these small matrices (and it never refutes an injective one)
+    bd = I.bound_points(cfg)
+    assert set(bd.res) == {(4, 16), (4, 32)} and bd.res[(4, 16)]["bound"].shape == (6,)
+    f = I.fifty(ex, bd, cfg)
+    assert set(f.a50) == {2, 3} and set(f.lb50) == {4} and f.a50_boot[2].shape == (cfg.n_boot,)
+    assert "heuristic: a lower bound" in f.text()
+    fig = I.phase_figure(ex, bd, cfg)
+    assert len(fig.axes) == 1
+    plt.close(fig)
+
+
+def test_against_companion_flags_a_disagreement():
+    pts = I.Points({(2, 6): {"inj": torch.zeros(30, dtype=torch.bool)},  # companion 0.23 at alpha 3
+                    (2, 16): {"inj": torch.ones(30, dtype=torch.bool)}}, [], {})  # companion 1.0 at alpha 8
+    rows = I.against_companion(pts)
+    assert [(r["alpha"], r["ok"]) for r in rows] == [(3, False), (8, True)]
+    assert rows[0]["se"] == pytest.approx(math.sqrt(2 * 0.115 * 0.885 / 30))
+    assert "**no**" in I.companion_table(rows)
+
+
+def fake_nets(depths, seeds=3):
+    """Measures of made-up nets: the 1D ones flat on more of the grid the deeper they are, the 2D ones never."""
+    def net(flat, contracting):
+        return {"flat": flat, "contracting": contracting, "capture": 0.5, "deficient": 1.0, "fits": True,
+                "dead": False, "collapse": 0.5, "first_flat": torch.tensor([1, 2]), "flat_mask": None}
+    R = {("fig3", L): [net(0.1 * L + 0.01 * i, 0.1 * L + 0.2 + 0.01 * i) for i in range(seeds)] for L in depths}
+    R |= {("fig5b", L): [net(0.0, 0.1) for _ in range(seeds)] for L in depths}
+    return I.Nets(R, {"fig3": (5, 10, 0.01), "fig5b": (50, 10, 0.02)}, list(depths), {})
+
+
+def test_claims_and_findings_on_made_up_nets():
+    cfg = tiny_cfg(depths=[2, 4, 6])
+    ex = I.exact_points(cfg)
+    bd = I.Points({(4, 16): {"inj": torch.tensor([False] * 9 + [True])}, (4, 32): {"inj": torch.ones(10).bool()}},
+                  [], {})
+    f = I.fifty(ex, bd, cfg)
+    rows = I.against_companion(ex)
+    chk = I.Agreement(3, torch.ones(4, dtype=torch.float64), [], 0.0)
+    nets = fake_nets(cfg.depths, seeds=3)
+    tr = I.trends(nets, cfg)
+    assert tr.rho > 0.9 and tr.rank["fig3"].rho < 0 and tr.rank["fig3"].p < 0.05
+    cl = {c.id: c for c in I.claims(ex, f, rows, chk, nets, tr, I.designed_cases(0), cfg)}
+    assert len(cl) == 10
+    assert cl["expansivity_2_necessary"].verdict == "holds"
+    assert cl["injective_whp_above_10_5"].verdict == "holds"  # n = 2 at 10.5: m = 21 rows, every one injective
+    assert cl["rank_loss_grows_with_depth_fig3"].verdict == "holds"
+    assert cl["rank_loss_grows_with_depth_fig5b"].verdict == "fails" and "No net loses rank" in \
+        cl["rank_loss_grows_with_depth_fig5b"].notes
+    assert cl["flat_nets_overgeneralize_more"].verdict == "holds"
+    assert cl["hidden_layers_not_injective"].verdict == "holds"
+    g = I.findings(ex, f, rows, chk, nets, cfg)
+    assert g["flat_1d"] == "L = 2: 0.21, L = 4: 0.41, L = 6: 0.61" and g["flat_2d"].endswith("L = 6: 0.00")
+    assert g["where_lost"] == "layer 1: 50%, layer 2: 50%" and g["n_nets"] == 9 and g["deficient"] == 1.0
+
+
 # --- the chapter rejects bad parameters at its validation cell ----------------------------------------------------
 
 BAD = [
@@ -232,6 +344,8 @@ BAD = [
     ("exact_ns", "[1, 2]"),  # n = 1 has no (n-1)-subsets to scan
     ("depths", "[4]"),  # a trend needs two depths
     ("alphas", "[0, 2]"),  # expansivities must be positive
+    ("bound_alphas", "[0, 4]"),
+    ("min_epochs", 5000),  # above epochs_2d (800 in the ci profile)
 ]
 
 
