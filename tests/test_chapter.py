@@ -92,7 +92,7 @@ class _Const(nn.Module):
 
 def _cfg(**kw) -> SimpleNamespace:
     base = dict(n_samples=50, n_steps=3, noise="normal", out_act="sigmoid", eps=0.0, eps_noise="normal", tol=0.01,
-                tol_output=0.05, target_loss=1e-8, slope_threshold=0.5, flat_reach=0.01, burn_frac=0.95,
+                tol_output=0.05, target_loss=1e-8, slope_threshold=0.5, flat_reach=0.01, burn_frac=0.95, burn_tol=0.05,
                 min_flat_width=0.05, burn_max=10, plot_steps=[1, 2], grid_size=101)
     return SimpleNamespace(**{**base, **kw})
 
@@ -148,13 +148,14 @@ def test_fig03_geometry_stack_comparisons_and_passes():
 def test_fig03_claims_are_judged_on_the_nets_that_fit_with_every_seed_as_an_alternative(tmp_path):
     ch = chapter.start("fig03_two_points_1d", fig03.TITLE, {"profile": "ci", "out_dir": str(tmp_path)},
                        {p: dict(seed=0, n_seeds=2, width=5, epochs=10, n_samples=4, target_loss=1e-8, tol=0.01,
-                                slope_threshold=0.5, flat_reach=0.01, min_flat_width=0.05, burn_frac=0.95,
+                                slope_threshold=0.5, flat_reach=0.01, min_flat_width=0.05, burn_frac=0.9, burn_tol=0.05,
                                 burn_max=10.0, out_dir=None) for p in config.PROFILES},
                        before=set(), extra={k: config.number(0.0) for k in
-                                            ("slope_threshold", "flat_reach", "min_flat_width", "burn_frac",
+                                            ("slope_threshold", "flat_reach", "min_flat_width", "burn_frac", "burn_tol",
                                              "burn_max")})
     one = torch.tensor([1.0, 2.0])
-    M = {d: {k: one for k in ("width_p1", "width_p2", "slope_p1", "slope_p2", "burn_in", "burn_in_loose", "median_settle",
+    M = {d: {k: one for k in ("width_p1", "width_p2", "slope_p1", "slope_p2", "burn_in", "median_settle",
+                               *(fig03.burn_key(q, r) for q, r in fig03.BURN_GRID),
                                "slower_ratio", "settle_between", "settle_outside")} for d in (2, 7)}
     yes, no = torch.tensor([True, True]), torch.tensor([True, False])
     P = {**{f"{k}_L{d}": yes for k in ("trained", "fits", "flat", "burn_in", "slower") for d in (2, 7)},
@@ -263,3 +264,13 @@ def test_median_interval_is_the_median_with_a_bootstrap_interval_around_it():
     assert results.median_interval(torch.tensor([5.0, 5.0]))["ci95"] == [5.0, 5.0]
     assert results.median_interval(torch.tensor([float("nan")]))["median"] is None
     assert results.median_interval([1.0, 9.0, 3.0]) == results.median_interval([1.0, 9.0, 3.0])  # seeded
+
+
+def test_fig03_burn_in_is_judged_under_six_declared_definitions(tmp_path):
+    assert len(set(fig03.BURN_GRID)) == 6 and fig03.burn_key(0.9, 0.05) == "burn_in_q90_r0.05"
+    assert fig03.burn_label(0.5, 0.01, 10) == "the median sample settles within 0.01 by run 10"
+    f = _Const(0.2)  # every sample lands on 0.2 at the first run
+    geo = fig03.geometry(torch.tensor([[0.2], [0.8]]), "sigmoid", 101)
+    m = fig03.measure_net(f, torch.rand(50, 1, generator=torch.Generator().manual_seed(0)), 0, geo,
+                          _cfg(burn_frac=0.9, burn_tol=0.05))
+    assert m["burn_in"] == 1 and all(m[fig03.burn_key(q, r)] == 1 for q, r in fig03.BURN_GRID)
