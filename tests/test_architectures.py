@@ -1,11 +1,17 @@
-"""The kaleidoscope architectures beyond the MLP: shapes, bounds, argument checks, identity training, caching."""
+"""The kaleidoscope architectures beyond the MLP: shapes, bounds, argument checks, identity training, caching; the
+chapter module's checks, measures, criterion, claims, tables and figures."""
 from __future__ import annotations
 
+import math
+from types import SimpleNamespace
+
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
 import kaleido_lib as kl
 from kaleido_lib import experiments, models, train
+from kaleido_lib.chapters import architectures_mnist as arch
 
 TINY = {
     "mlp": dict(depth=2, width=16),
@@ -134,3 +140,160 @@ def test_mlp_through_the_general_function_shares_trained_mlp_entries(tmp_path):
     a = experiments.trained_mlp(X, depth=2, width=8, **kw)
     b = experiments.trained_kaleidoscope(X, kind="mlp", arch=dict(depth=2, width=8), **kw)
     assert b.from_cache and a.path == b.path
+
+
+# --- the chapter module (kaleido_lib/chapters/architectures_mnist.py) ------------------------------------------
+
+
+def _cfg(**changes) -> SimpleNamespace:
+    return SimpleNamespace(**(arch.PROFILES["ci"] | {"profile": "ci"} | changes))
+
+
+@pytest.mark.parametrize("profile", ["ci", "paper"])
+def test_both_profiles_pass_the_cross_field_checks(profile):
+    arch.consistent(SimpleNamespace(**arch.PROFILES[profile]))
+
+
+@pytest.mark.parametrize("name, value", [
+    ("cnn_depths", [4, 8]), ("cnn_depths", [2]), ("vit_patch", 5), ("vit_heads", 3), ("unet_levels", 3),
+    ("grid_runs", [0, 1, 5]), ("n_cells", 65), ("n_points", 1001), ("far_quantile", 0.01), ("fixed_frac", 1.5),
+    ("out_act", "none"), ("n_train", 60_001),
+])
+def test_cross_field_checks_name_the_parameter(name, value):
+    with pytest.raises(ValueError, match=f"parameter '{name}': allowed"):
+        arch.consistent(_cfg(**{name: value}))
+
+
+def test_networks_compare_four_and_add_the_ablations():
+    nets = arch.networks(_cfg(cnn_depth=2, cnn_depths=[1, 2, 4]))
+    assert list(nets)[:4] == arch.MAIN
+    assert list(nets)[4:] == ["U-Net without skips", "CNN L=1", "CNN L=4"]
+    assert nets["U-Net"][1]["skips"] and not nets["U-Net without skips"][1]["skips"]
+    assert arch.cnn_names(_cfg(cnn_depth=2, cnn_depths=[1, 2, 4])) == ["CNN L=1", "CNN", "CNN L=4"]
+    assert [arch.claim_id(n) for n in arch.MAIN] == ["kaleidoscope_mlp", "kaleidoscope_cnn", "kaleidoscope_unet",
+                                                     "kaleidoscope_transformer"]
+
+
+SHOWS = dict(confident=0.9, digit_like=0.6, covered=6, covered_first=7, near_copy=0.1, burn_in=10)
+
+
+@pytest.mark.parametrize("key, value", [("digit_like", 0.4), ("covered", 4), ("near_copy", 0.6), ("burn_in", 20)])
+def test_a_seed_shows_the_kaleidoscope_only_when_every_condition_holds(key, value):
+    assert arch.shows(SHOWS, n_steps=20)
+    assert not arch.shows(SHOWS | {key: value}, n_steps=20)
+
+
+def test_the_criterion_as_first_written_reads_confidence_and_every_class():
+    v = SHOWS | {"digit_like": 0.0, "covered": 0}
+    assert not arch.shows(v, 20) and arch.shows(v, 20, first=True)
+    assert not arch.shows(v | {"confident": 0.4}, 20, first=True)
+
+
+def _measures(new, shows, rho=(0.5, 0.5)):
+    t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    n = len(new)
+    return {k: t([0.5] * n) for k in arch.KEYS} | {"new_digits": t(new), "new_first": t(new), "shows": t(shows),
+                                                   "shows_first": t(shows), "rho_train": t(rho)}
+
+
+def test_degree_holds_on_every_seed_partly_on_half_the_seeds_and_counts_nan_as_failed():
+    assert arch.degree(_measures([0.6, 0.7], [1.0, 1.0])) == ("holds", 1.0)
+    assert arch.degree(_measures([0.6, 0.1], [1.0, 0.0])) == ("partly", 0.5)
+    assert arch.degree(_measures([0.25, float("nan")], [0.0, float("nan")])) == ("partly", 0.0)
+    assert arch.degree(_measures([0.1, float("nan")], [1.0, float("nan")])) == ("fails", 0.5)
+
+
+def test_ranking_and_claims():
+    M = {"MLP": _measures([0.3, 0.5], [0.0, 1.0]), "CNN": _measures([0.0, 0.0], [0.0, 0.0]),
+         "U-Net": _measures([0.6, 0.8], [1.0, 1.0]), "Transformer": _measures([float("nan"), 0.7], [float("nan"), 1.0]),
+         "U-Net without skips": _measures([0.8, 1.0], [1.0, 1.0]), "CNN L=1": _measures([0.0, 0.2], [0.0, 0.0])}
+    assert arch.ranking(M) == ["U-Net", "MLP", "Transformer", "CNN"]  # a failed seed counts as 0: 0.35 < 0.4
+    cfg = _cfg(cnn_depth=2, cnn_depths=[1, 2])
+    ab = arch.ablations(M, cfg)
+    assert ab.skips.tolist() == pytest.approx([0.2, 0.2]) and ab.bottleneck.tolist() == pytest.approx([0.8, 1.0])
+    assert ab.depth["new_digits"].shape == (2, 2)
+    cost = {n: dict(params=10, fwd=1e6, failed=0) for n in M}
+    claims = {c.id: c for c in arch.claims(cfg, M, cost, ab, [0, 1])}
+    assert list(claims) == ["kaleidoscope_mlp", "kaleidoscope_cnn", "kaleidoscope_unet", "kaleidoscope_transformer",
+                            "skips_weaken_effect", "bottleneck_needed", "deeper_cnn_better_samples"]
+    assert claims["kaleidoscope_unet"].verdict == "holds" and claims["kaleidoscope_unet"].extra["rank"] == 1
+    assert claims["kaleidoscope_mlp"].verdict == "partly" and claims["kaleidoscope_mlp"].share_pass == 0.5
+    assert claims["kaleidoscope_cnn"].verdict == "fails"
+    assert claims["kaleidoscope_transformer"].share_pass == 0.5  # the failed seed does not show it
+    assert claims["skips_weaken_effect"].verdict == "holds" and claims["bottleneck_needed"].verdict == "holds"
+    g = arch.findings_glue(M, ab, cfg)
+    assert g["new_unet"] == pytest.approx(0.7) and g["ranking"].startswith("U-Net, MLP")
+    assert g["skips_diff"].startswith("+0.20 [+0.20, +0.20]") and g["depth_medians"] == "0.10 (L = 1), 0.00 (L = 2)"
+    verdicts = {c.id: c.verdict for c in claims.values()}
+    table = arch.ranking_table(M, verdicts)
+    assert table.splitlines()[2].startswith("| 1 | U-Net | holds |") and len(table.splitlines()) == 6
+
+
+def test_measures_table_marks_failed_networks_and_counts_seeds():
+    M = {"MLP": _measures([0.3, 0.5], [0.0, 1.0]), "CNN": {k: torch.full((2,), float("nan")) for k in arch.KEYS}}
+    first, second = arch.measures_table(M, 2).split("\n\n")
+    assert "| MLP | 0.50 [0.50, 0.50] |" in first and "| CNN | n/a |" in first
+    assert second.splitlines()[2].endswith("| 1 of 2 |") and second.splitlines()[3].endswith("| 0 of 2 |")
+
+
+def test_cost_table_and_flops_ratio():
+    c = dict(params=1234, fwd=2e6, train=3e9, seconds=[1.0, 2.0], loss=[0.1, 0.2], test_loss=[0.1, 0.2], failed=0,
+             cached=2)
+    cost = {n: dict(c, fwd=f) for n, f in zip(arch.MAIN, (1e6, 2e6, 3e6, 4e6))}
+    assert arch.flops_ratio(cost) == 4.0
+    assert "| MLP | 1,234 | 1.00 | 3 | 1, 2 | 0.1000, 0.2000 |" in arch.cost_table(cost, 2)
+
+
+def test_sample_all_measures_every_seed_and_keeps_failed_networks_as_nan(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    Xtr, Xte = torch.rand(40, 784, generator=g) * 2 - 1, torch.rand(30, 784, generator=g) * 2 - 1
+    kl.utils.seed_everything(0)
+    net = models.make_mlp(784, 1, 8, "tanh").eval()
+    good, bad = torch.tensor([1.0, 0.5]), torch.tensor([1.0, float("nan")])
+    trained = {(n, s): SimpleNamespace(model=net, record={"losses": good if n == "MLP" else bad})
+               for n in ("MLP", "BAD") for s in (0, 1)}
+    classify = lambda x: ((x.mean(1) > 0).long(), torch.full((x.shape[0],), 0.95))  # noqa: E731 - always confident
+    ref = arch.Reference(acc=1.0, real_confident=1.0, conf_te=torch.ones(30), d_te=torch.ones(30), copy_threshold=0.0,
+                         far_threshold=1e9, mean_image_loss=0.0, test_entropy=1.0)
+    cfg = SimpleNamespace(n_steps=4, grid_runs=[0, 2, 4], gif_step=2, seed=0, n_points=5, n_samples=6, noise="uniform",
+                          out_act="tanh", eps=0.01, eps_noise="normal", conf_threshold=0.9, min_share=0.02,
+                          power_iters=5, fixed_frac=0.5, n_cells=4)
+    S = arch.sample_all(trained, ["MLP", "BAD"], [0, 1], Xtr, Xte, classify, ref, {"MLP": {"failed": 0}, "BAD": {"failed": 2}},
+                        cfg, torch.device("cpu"))
+    v = S.M["MLP"]
+    assert v["confident"].tolist() == [1.0, 1.0] and v["new_digits"].tolist() == [1.0, 1.0]
+    assert bool((v["covered"] <= 2).all()) and v["shows"].tolist() == [0.0, 0.0]  # two classes: too few
+    assert bool(torch.isnan(S.M["BAD"]["new_digits"]).all()) and S.n_failed == 2
+    assert list(S.show) == ["MLP"] and S.show["MLP"]["grid"].shape == (3, 4, 784)
+    assert S.curves["MLP"].shape == (5, 2, len(S.runs)) and S.runs[-1] == 4
+    fig = arch.grids_figure(S.show, ["MLP", "BAD"], cfg.grid_runs, cfg.n_cells)
+    assert len(fig.axes) == 6 and fig.axes[3].texts[0].get_text() == "every seed failed"
+    plt.close(fig)
+    gif = arch.animation(S.show, cfg, tmp_path)
+    from PIL import Image
+    with Image.open(gif) as im:
+        assert im.n_frames == len(arch.gif_runs(cfg)) == 5  # every run up to 10
+        assert im.size == ((4 * 28 + 3) * 2, 12 * 2 + 28 * 2)  # one row of n_cells samples per network, scale 2
+    for fig in (arch.pairs_figure(S.show, Xtr, "tanh"), arch.rho_figure(S.rho)):
+        assert fig.axes and not fig.axes[0].texts
+        plt.close(fig)
+
+
+def test_the_animation_shows_every_run_up_to_10_then_every_gif_step():
+    assert arch.gif_runs(SimpleNamespace(n_steps=32, gif_step=5)) == [*range(11), 15, 20, 25, 30, 32]
+
+
+def test_figures_without_any_network_say_what_is_missing():
+    for fig in (arch.pairs_figure({}, torch.zeros(1, 784), "tanh"), arch.rho_figure({})):
+        assert "every network failed" in fig.axes[0].texts[0].get_text()
+        plt.close(fig)
+
+
+def test_reference_thresholds_come_from_the_test_digits():
+    g = torch.Generator().manual_seed(1)
+    Xtr, Xte = torch.rand(50, 784, generator=g) * 2 - 1, torch.rand(40, 784, generator=g) * 2 - 1
+    judge = torch.nn.Linear(784, 10)
+    ref = arch.reference(judge, Xtr, Xte, torch.arange(40) % 10, _cfg(copy_quantile=0.05, far_quantile=0.95))
+    assert ref.copy_threshold < float(ref.d_te.median()) < ref.far_threshold
+    assert ref.test_entropy == pytest.approx(math.log2(10))
+    assert 0.0 <= ref.new_digit_share(0.0) <= 0.9 and ref.new_digit_share(1.0) == 0.0
