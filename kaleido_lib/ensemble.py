@@ -61,7 +61,7 @@ def _forward(params: Sequence[torch.Tensor], x: torch.Tensor, out_act: str) -> t
 
 
 @contextmanager
-def _cpu_settings(num_threads: int | None, flush_denormal: bool) -> Iterator[None]:
+def cpu_settings(num_threads: int | None, flush_denormal: bool) -> Iterator[None]:
     """Inside the block use ``num_threads`` intra-op threads and flush subnormals or not; restore both after."""
     threads = torch.get_num_threads()
     flushing = torch.tensor([1e-39]).item() == 0.0  # a subnormal survives unless flushing is on
@@ -227,7 +227,7 @@ def train_ensemble(
         seed_everything(s)
         net = make_mlp(dim, depth, width, out_act)
         init.append(torch.cat([(p.T if p.ndim == 2 else p).reshape(-1) for p in net.parameters()]).detach())
-    with _cpu_settings(num_threads, flush_denormal), torch.no_grad():
+    with cpu_settings(num_threads, flush_denormal), torch.no_grad():
         return _train(X.to(dev), torch.stack(init).to(dev), seeds, shapes, depth, width, out_act,
                       epochs, lr, target_loss, min_epochs, check_every)
 
