@@ -5,7 +5,7 @@ import torch as _torch
 
 from . import (  # noqa: F401
     attractors, cache, chapter, check, complexity, config, data, ensemble, experiments, measures, models, plots, results,
-    sampling, spirals, train, utils,
+    sampling, train, utils,
 )
 
 __version__ = "0.1.0"

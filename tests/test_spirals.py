@@ -1,4 +1,4 @@
-"""Tests of kaleido_lib.spirals: spiral data, the 2-unit-bottleneck classifier, its batched training, geometry."""
+"""Tests of kaleido_lib.chapters.spiral_packing: spiral data, the 2-unit-bottleneck classifier, its batched training, geometry."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from kaleido_lib import spirals as sp
+from kaleido_lib.chapters import spiral_packing as sp
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,1277 @@
+"""Spiral packing (the companion study Ranlot/spiralNet): K interleaved spirals through a classifier whose last
+hidden layer has two units, and the kaleidoscope on the same spirals.
+
+The study's setting: K spiral arms of 200 points, a net 2 → 120 → 80 → 40 → 2 → K with one activation (tanh or
+ReLU) in every hidden layer (the 2-unit layer included), trained full batch with Adam on the softmax
+cross-entropy plus 0.005·Σ‖W‖²/2 over the weight matrices.  :func:`train_spirals` trains one such net per seed,
+all seeds at once: the weights of all members are stacked and Adam, being element-wise, updates each member
+exactly as a lone run would.  Then the chapter's steps: the training grid (:func:`train_grid`), the packing
+measures of every net (:func:`measure_grid`), the shortened-training check (:func:`drift`), the kaleidoscope on
+the spirals (:func:`kaleidoscope`), the figures and the claims.
+"""
+from __future__ import annotations
+
+import io
+import math
+import multiprocessing
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.colors import ListedColormap, to_rgb
+from PIL import Image as PILImage
+from torch import nn
+from tqdm import tqdm
+
+from .. import attractors, config, measures, plots, results, sampling, utils
+from ..chapter import Chapter
+from ..ensemble import EnsembleResult, cpu_settings, train_ensemble
+from ..utils import check_finite_tensor, get_device, seed_everything
+
+NAME = "spiral_packing"
+TITLE = "Spiral packing: K classes through a 2-unit layer, and the kaleidoscope on spirals"
+ACTIVATIONS = ("tanh", "relu")
+INITS = ("torch", "glorot")  # PyTorch's default; the study's (TensorFlow's default: Glorot-uniform, zero biases)
+HIDDEN = (120, 80, 40, 2)  # hidden widths; the last hidden layer has 2 units
+WEIGHT_DECAY = 0.005  # the factor of Σ‖W‖²/2 over weight matrices (biases excluded)
+LR = 5e-4
+N_PER_CLASS = 200
+JITTER = 0.17
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return value
+
+
+def _check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {list(ACTIVATIONS)}; got {activation!r}")
+    return activation
+
+
+def make_spirals(
+    n_classes: int, n_per_class: int = N_PER_CLASS, seed: int = 0, jitter: float = JITTER
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """K interleaved spiral arms: points X (K·n, 2) float32 and labels y (K·n,) int64, class after class.
+
+    Arm k: radius r = linspace(2, 20, n), angle θ = linspace(2πk/K, 2π(k+4)/K, n) plus the jitter
+    ``jitter``·U(−1, 1)·linspace(1, 1.5, n); the point is (r cos θ, r sin θ).  The jitter is drawn
+    from a generator seeded with ``seed``.
+    """
+    _check_int("n_classes", n_classes, 2)
+    _check_int("n_per_class", n_per_class, 2)
+    _check_int("seed", seed, 0)
+    if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not (math.isfinite(jitter) and jitter >= 0):
+        raise ValueError(f"jitter must be a finite number >= 0; got {jitter!r}")
+    gen = torch.Generator().manual_seed(seed)
+    r = torch.linspace(2.0, 20.0, n_per_class, dtype=torch.float64)
+    grow = torch.linspace(1.0, 1.5, n_per_class, dtype=torch.float64)
+    xs, ys = [], []
+    for k in range(n_classes):
+        theta = torch.linspace(2 * math.pi * k / n_classes, 2 * math.pi * (k + 4) / n_classes, n_per_class,
+                               dtype=torch.float64)
+        theta = theta + jitter * (2 * torch.rand(n_per_class, generator=gen, dtype=torch.float64) - 1) * grow
+        xs.append(torch.stack([r * torch.cos(theta), r * torch.sin(theta)], dim=1))
+        ys.append(torch.full((n_per_class,), k, dtype=torch.int64))
+    return torch.cat(xs).to(torch.float32), torch.cat(ys)
+
+
+def _act(activation: str) -> nn.Module:
+    return nn.Tanh() if activation == "tanh" else nn.ReLU()
+
+
+class SpiralNet(nn.Module):
+    """2 → 120 → 80 → 40 → 2 → K: ``body`` ends in the 2-unit last hidden layer (activated), ``head`` gives logits.
+
+    ``init``: "torch" (PyTorch's default for ``nn.Linear``) or "glorot" (Glorot-uniform weights, zero biases:
+    TensorFlow's default, which the study's TensorFlow code used).
+    """
+
+    def __init__(self, n_classes: int, activation: str, hidden: Sequence[int] = HIDDEN, init: str = "torch") -> None:
+        super().__init__()
+        _check_int("n_classes", n_classes, 2)
+        _check_activation(activation)
+        if init not in INITS:
+            raise ValueError(f"init must be one of {list(INITS)}; got {init!r}")
+        if len(hidden) < 1 or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden):
+            raise ValueError(f"hidden must be a non-empty sequence of integers >= 1; got {list(hidden)!r}")
+        layers: list[nn.Module] = []
+        fan_in = 2
+        for h in hidden:
+            layers += [nn.Linear(fan_in, h), _act(activation)]
+            fan_in = h
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(fan_in, n_classes)
+        if init == "glorot":
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.xavier_uniform_(m.weight)
+                    nn.init.zeros_(m.bias)
+        self.n_classes, self.activation, self.hidden_sizes = n_classes, activation, tuple(hidden)
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's values h(x), shape (n, hidden[-1])."""
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits, shape (n, K)."""
+        return self.head(self.body(x))
+
+
+def make_spiral_net(n_classes: int, activation: str, seed: int | None = None,
+                    hidden: Sequence[int] = HIDDEN, init: str = "torch") -> SpiralNet:
+    """A :class:`SpiralNet` initialised by ``init`` (see there), drawn after ``seed_everything(seed)`` if given."""
+    if seed is not None:
+        seed_everything(seed)
+    return SpiralNet(n_classes, activation, hidden, init)
+
+
+def weight_penalty(model: nn.Module) -> torch.Tensor:
+    """Σ‖W‖²/2 over the weight matrices of ``model``'s Linear layers (biases excluded)."""
+    return sum(0.5 * (m.weight**2).sum() for m in model.modules() if isinstance(m, nn.Linear))
+
+
+def spiral_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
+                weight_decay: float = WEIGHT_DECAY) -> torch.Tensor:
+    """Mean softmax cross-entropy of model(X) against y plus ``weight_decay``·Σ‖W‖²/2 (one net, for checks)."""
+    return nn.functional.cross_entropy(model(X), y) + weight_decay * weight_penalty(model)
+
+
+def log_epochs(epochs: int, n: int) -> list[int]:
+    """About ``n`` log-spaced epochs in [0, epochs], 0 and ``epochs`` included, without repeats."""
+    _check_int("epochs", epochs, 1)
+    _check_int("n", n, 2)
+    pts = {0, epochs} | {int(round(10 ** (math.log10(epochs) * i / (n - 2)))) for i in range(n - 1)}
+    return sorted(p for p in pts if 0 <= p <= epochs)
+
+
+@dataclass
+class SpiralTraining:
+    """Outcome of :func:`train_spirals`: one net per seed, final weights stacked, per-epoch records.
+
+    ``params``: per Linear layer the weight transposed, (S, in, out), then the bias, (S, out).
+    ``loss[i, e]``, ``ce[i, e]``, ``accuracy[i, e]``: member i's total loss, cross-entropy and training
+    accuracy for the weights after e updates (e = 0 … epochs − 1).  ``snapshots[j, i]`` holds member i's
+    hidden values h(X) (N, 2) after ``snapshot_epochs[j]`` updates.  ``finite[i]`` is False for a member
+    whose loss became non-finite (a failed training, kept and counted).  ``param_snapshots[e]`` holds the
+    weights (laid out as ``params``) after e updates, for the epochs asked for; see :meth:`at`.
+    """
+
+    params: list[torch.Tensor]
+    loss: torch.Tensor
+    ce: torch.Tensor
+    accuracy: torch.Tensor
+    snapshot_epochs: list[int]
+    snapshots: torch.Tensor
+    finite: torch.Tensor
+    seeds: tuple[int, ...]
+    n_classes: int
+    activation: str
+    hidden_sizes: tuple[int, ...]
+    param_snapshots: dict[int, list[torch.Tensor]] = field(default_factory=dict)
+
+    @property
+    def n_members(self) -> int:
+        """Number of members S."""
+        return len(self.seeds)
+
+    @torch.no_grad()
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """h(x) of every member, (S, n, 2), for x (n, 2) shared or (S, n, 2) one per member."""
+        return _hidden(self.params, _expand(x, self.n_members), self.activation)
+
+    @torch.no_grad()
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits of every member, (S, n, K), for x (n, 2) shared or (S, n, 2) one per member."""
+        return _head(self.params, self.hidden(x))
+
+    @torch.no_grad()
+    def head_logits(self, h: torch.Tensor) -> torch.Tensor:
+        """The output layer alone on hidden values h, (n, 2) or (S, n, 2): (S, n, K); its argmax gives the class regions."""
+        return _head(self.params, _expand(h, self.n_members, dim=self.hidden_sizes[-1]))
+
+    @property
+    def epochs(self) -> int:
+        """Number of updates behind ``params``."""
+        return self.loss.shape[1]
+
+    def member(self, i: int) -> SpiralNet:
+        """Member i as a :class:`SpiralNet` holding its final weights, in eval mode (uses no RNG)."""
+        if isinstance(i, bool) or not isinstance(i, int) or not -self.n_members <= i < self.n_members:
+            raise ValueError(f"i must be an integer in [0, {self.n_members}); got {i!r}")
+        with torch.device("meta"):
+            net = SpiralNet(self.n_classes, self.activation, self.hidden_sizes, init="torch")
+        names = [name for name, _ in net.named_parameters()]
+        net.load_state_dict({n: (p[i].T if p.ndim == 3 else p[i]).clone() for n, p in zip(names, self.params)},
+                            assign=True)
+        return net.eval()
+
+    def at(self, epoch: int) -> SpiralTraining:
+        """The same nets as they were after ``epoch`` updates (an epoch kept in ``param_snapshots``): weights,
+        records up to that epoch and the snapshots taken until then."""
+        if epoch not in self.param_snapshots:
+            raise ValueError(f"epoch must be one of the kept epochs {sorted(self.param_snapshots)}; got {epoch!r}")
+        keep = [j for j, e in enumerate(self.snapshot_epochs) if e <= epoch]
+        return SpiralTraining(
+            params=self.param_snapshots[epoch], loss=self.loss[:, :epoch], ce=self.ce[:, :epoch],
+            accuracy=self.accuracy[:, :epoch], snapshot_epochs=[self.snapshot_epochs[j] for j in keep],
+            snapshots=self.snapshots[keep], finite=torch.isfinite(self.loss[:, :epoch]).all(dim=1)
+            if epoch > 0 else torch.ones(self.n_members, dtype=torch.bool), seeds=self.seeds,
+            n_classes=self.n_classes, activation=self.activation, hidden_sizes=self.hidden_sizes,
+            param_snapshots={e: p for e, p in self.param_snapshots.items() if e <= epoch})
+
+
+def _expand(x: torch.Tensor, s: int, dim: int = 2) -> torch.Tensor:
+    """x (n, dim) for all members alike, or (S, n, dim) one per member, as (S, n, dim)."""
+    check_finite_tensor("x", x)
+    if x.ndim not in (2, 3) or x.shape[-1] != dim or (x.ndim == 3 and x.shape[0] != s):
+        raise ValueError(f"x must have shape (n, {dim}) or ({s}, n, {dim}); got {tuple(x.shape)}")
+    return x if x.ndim == 3 else x.expand(s, *x.shape)
+
+
+def _hidden(params: Sequence[torch.Tensor], x: torch.Tensor, activation: str) -> torch.Tensor:
+    """All members' last hidden layer: x (S, n, 2) → (S, n, hidden[-1])."""
+    act = torch.tanh if activation == "tanh" else torch.relu
+    for k in range(len(params) // 2 - 1):
+        x = act(torch.baddbmm(params[2 * k + 1].unsqueeze(1), x, params[2 * k]))
+    return x
+
+
+def _head(params: Sequence[torch.Tensor], h: torch.Tensor) -> torch.Tensor:
+    return torch.baddbmm(params[-1].unsqueeze(1), h, params[-2])
+
+
+def train_spirals(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    seeds: Sequence[int],
+    *,
+    activation: str,
+    n_classes: int | None = None,
+    epochs: int = 10_000,
+    lr: float = LR,
+    weight_decay: float = WEIGHT_DECAY,
+    snapshot_epochs: Sequence[int] = (),
+    param_epochs: Sequence[int] = (),
+    hidden: Sequence[int] = HIDDEN,
+    init: str = "torch",
+    device: str = "cpu",
+    num_threads: int | None = None,
+    flush_denormal: bool = True,
+    progress: bool = False,
+) -> SpiralTraining:
+    """Train one :class:`SpiralNet` per seed on (X, y), all at once; full batch, one Adam step per epoch.
+
+    Member i starts as ``make_spiral_net(K, activation, seeds[i], hidden, init)`` and minimises the mean softmax
+    cross-entropy plus ``weight_decay``·Σ‖W‖²/2 over its weight matrices with Adam (learning rate ``lr``,
+    β = (0.9, 0.999), ε = 1e-8); the final weights are kept.  The members agree with lone runs up to float
+    rounding.  X is (N, 2), shared, or (S, N, 2), one data set per member.  ``device``: "cpu", "cuda" or
+    "auto"; the results come back on the CPU.  For this call only, ``num_threads`` sets torch's threads (None:
+    keep them) and ``flush_denormal`` treats subnormal floats as zero on the CPU (tiny gradients of the
+    weight-decayed ReLU nets are subnormal and slow every product; see kaleido_lib.ensemble).
+    """
+    if not isinstance(X, torch.Tensor) or X.ndim not in (2, 3) or X.shape[-1] != 2:
+        raise ValueError(f"X must be a tensor of shape (N, 2) (shared) or (len(seeds), N, 2) (per member); "
+                         f"got {getattr(X, 'shape', type(X).__name__)}")
+    check_finite_tensor("X", X)
+    N = X.shape[-2]
+    if not isinstance(y, torch.Tensor) or y.shape != (N,) or y.is_floating_point():
+        raise ValueError(f"y must be integer labels of shape ({N},); got {getattr(y, 'shape', y)}")
+    k = int(y.max()) + 1 if n_classes is None else _check_int("n_classes", n_classes, 2)
+    if int(y.min()) < 0 or int(y.max()) >= k or k < 2:
+        raise ValueError(f"y must hold classes in [0, {k - 1}] with n_classes >= 2")
+    _check_activation(activation)
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) < 1:
+        raise ValueError(f"seeds must be a non-empty sequence of integers >= 0; got {seeds!r}")
+    for s in seeds:
+        _check_int("seeds", s, 0)
+    _check_int("epochs", epochs, 1)
+    for name, v, strict in (("lr", lr, True), ("weight_decay", weight_decay, False)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (strict and v == 0):
+            raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} 0; got {v!r}")
+    snaps, keep_params = sorted(set(snapshot_epochs)), sorted(set(param_epochs))
+    for name, v in (("snapshot_epochs", snaps), ("param_epochs", keep_params)):
+        if any(isinstance(e, bool) or not isinstance(e, int) or not 0 <= e <= epochs for e in v):
+            raise ValueError(f"{name} must hold integers in [0, {epochs}]; got {v!r}")
+    if num_threads is not None:
+        _check_int("num_threads", num_threads, 1)
+    if not isinstance(flush_denormal, bool):
+        raise ValueError(f"flush_denormal must be True or False; got {flush_denormal!r}")
+    seeds = tuple(seeds)
+    if X.ndim == 3 and X.shape[0] != len(seeds):
+        raise ValueError(f"X of shape (S, N, 2) must have S = len(seeds) = {len(seeds)}; got S = {X.shape[0]}")
+    dev = get_device(device)
+    nets = [make_spiral_net(k, activation, s, hidden, init) for s in seeds]
+    params = []
+    for j, _ in enumerate(nets[0].parameters()):
+        ps = [list(n.parameters())[j].detach() for n in nets]
+        params.append(torch.stack([p.T if p.ndim == 2 else p for p in ps]).to(dev).requires_grad_(True))
+    weights = params[0::2]
+    S = len(seeds)
+    Xs = (X if X.ndim == 3 else X.expand(S, *X.shape)).to(dev, torch.float32)
+    y = y.to(dev)
+    y_rep = y.repeat(S)
+    opt = torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, foreach=False, fused=True)
+    loss_rec, ce_rec, acc_rec = (torch.empty(S, epochs, device=dev) for _ in range(3))
+    snap = torch.empty(len(snaps), S, N, hidden[-1], device=dev)
+    pos = {e: j for j, e in enumerate(snaps)}
+    kept: dict[int, list[torch.Tensor]] = {}
+    it = range(epochs)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, desc=f"{activation} K={k}", leave=False, mininterval=2.0)
+    with cpu_settings(num_threads, flush_denormal):
+        for e in it:
+            if e in keep_params:
+                kept[e] = [p.detach().cpu().clone() for p in params]
+            h = _hidden(params, Xs, activation)
+            logits = _head(params, h)
+            ce = nn.functional.cross_entropy(logits.reshape(S * N, k), y_rep, reduction="none").view(S, N).mean(1)
+            pen = sum(0.5 * (w**2).sum(dim=(1, 2)) for w in weights)
+            total = ce + weight_decay * pen
+            opt.zero_grad(set_to_none=True)
+            total.sum().backward()  # members share no parameter: each gets its own gradient
+            opt.step()
+            with torch.no_grad():
+                loss_rec[:, e], ce_rec[:, e] = total.detach(), ce.detach()
+                acc_rec[:, e] = (logits.argmax(-1) == y).float().mean(1)
+                if e in pos:
+                    snap[pos[e]] = h.detach()
+        with torch.no_grad():
+            params = [p.detach().cpu() for p in params]
+            if epochs in keep_params:
+                kept[epochs] = params
+            if epochs in pos:
+                snap[pos[epochs]] = _hidden(params, Xs.cpu(), activation).to(dev)
+    loss_rec = loss_rec.cpu()
+    return SpiralTraining(params=params, loss=loss_rec, ce=ce_rec.cpu(), accuracy=acc_rec.cpu(), snapshot_epochs=snaps,
+                          snapshots=snap.cpu(), finite=torch.isfinite(loss_rec).all(dim=1), seeds=seeds, n_classes=k, activation=activation,
+                          hidden_sizes=tuple(hidden), param_snapshots=kept)
+
+
+# --- geometry of the 2-unit layer ---------------------------------------------------------------------------
+
+
+def angles_deg(h: torch.Tensor) -> torch.Tensor:
+    """atan2(h₂, h₁) in degrees in [0, 360), for rows h (n, 2)."""
+    if not isinstance(h, torch.Tensor) or h.ndim < 1 or h.shape[-1] != 2:
+        raise ValueError(f"h must be a tensor of shape (..., 2); got {getattr(h, 'shape', h)}")
+    return torch.rad2deg(torch.atan2(h[..., 1], h[..., 0])) % 360.0
+
+
+@dataclass
+class CircularStats:
+    """Circular mean (degrees, in [0, 360)), circular spread √(−2 ln R) (degrees) and mean resultant length R."""
+
+    mean: float
+    spread: float
+    R: float
+    n: int
+
+
+def circular_stats(angles: torch.Tensor) -> CircularStats:
+    """Circular mean and spread of angles in degrees (the spread is the circular standard deviation)."""
+    a = torch.as_tensor(angles, dtype=torch.float64).reshape(-1)
+    if a.numel() == 0:
+        raise ValueError("angles must not be empty")
+    if not torch.isfinite(a).all():
+        raise ValueError("angles must be finite")
+    rad = torch.deg2rad(a)
+    c, s = float(rad.cos().mean()), float(rad.sin().mean())
+    R = min(math.hypot(c, s), 1.0)
+    mean = math.degrees(math.atan2(s, c)) % 360.0
+    spread = abs(math.degrees(math.sqrt(-2.0 * math.log(R)))) if R > 0 else math.inf
+    return CircularStats(mean=mean, spread=spread, R=R, n=a.numel())
+
+
+def class_angle_stats(h: torch.Tensor, labels: torch.Tensor, n_classes: int,
+                      zero_tol: float = 1e-12) -> tuple[list[CircularStats | None], torch.Tensor]:
+    """Per class the circular statistics of atan2(h₂, h₁), and per class the count of points with ‖h‖ ≤ zero_tol.
+
+    Points with h = 0 (a dead ReLU layer) have no direction: they are left out and counted; a class
+    with no direction at all gets None.
+    """
+    check_finite_tensor("h", h, ndim=2)
+    if h.shape[1] != 2 or labels.shape != (h.shape[0],) or labels.is_floating_point():
+        raise ValueError(f"h must be (n, 2) and labels integer (n,); got {tuple(h.shape)}, {tuple(labels.shape)}")
+    _check_int("n_classes", n_classes, 1)
+    zero = h.norm(dim=1) <= zero_tol
+    ang = angles_deg(h)
+    stats: list[CircularStats | None] = []
+    zeros = torch.zeros(n_classes, dtype=torch.int64)
+    for c in range(n_classes):
+        m = labels == c
+        zeros[c] = int((m & zero).sum())
+        keep = m & ~zero
+        stats.append(circular_stats(ang[keep]) if keep.any() else None)
+    return stats, zeros
+
+
+def square_corners(low: float = -1.0, high: float = 1.0) -> torch.Tensor:
+    """The four corners of [low, high]², (4, 2): (low, low), (high, low), (low, high), (high, high)."""
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"need finite low < high; got {low!r}, {high!r}")
+    return torch.tensor([[low, low], [high, low], [low, high], [high, high]], dtype=torch.float64)
+
+
+def nearest_corner(points: torch.Tensor, low: float = -1.0, high: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Distance of each point (n, 2) to the nearest corner of [low, high]² and that corner's index (see square_corners)."""
+    check_finite_tensor("points", torch.as_tensor(points, dtype=torch.float64), ndim=2)
+    p = torch.as_tensor(points, dtype=torch.float64)
+    if p.shape[1] != 2:
+        raise ValueError(f"points must have shape (n, 2); got {tuple(p.shape)}")
+    return measures.nearest_distance(p, square_corners(low, high))
+
+
+def min_pairwise_distance(points: torch.Tensor) -> float:
+    """The smallest Euclidean distance between two of the points (n ≥ 2, D)."""
+    p = torch.as_tensor(points, dtype=torch.float64)
+    if p.ndim != 2 or p.shape[0] < 2:
+        raise ValueError(f"points must have shape (n >= 2, D); got {tuple(p.shape)}")
+    d = torch.cdist(p, p)
+    d.fill_diagonal_(math.inf)
+    return float(d.min())
+
+
+def min_angular_gap(angles: Sequence[float] | torch.Tensor, circle: bool = False) -> float:
+    """The smallest difference in degrees between two of the angles (n ≥ 2); ``circle``: around 360° as well."""
+    a = torch.as_tensor(angles, dtype=torch.float64).reshape(-1)
+    if a.numel() < 2 or not torch.isfinite(a).all():
+        raise ValueError(f"angles must hold at least two finite values; got {a.tolist()}")
+    s = torch.sort(a % 360.0 if circle else a).values
+    gaps = s[1:] - s[:-1]
+    if circle:
+        gaps = torch.cat([gaps, (s[:1] + 360.0) - s[-1:]])
+    return float(gaps.min())
+
+
+# --- the chapter: parameters ----------------------------------------------------------------------------------
+
+ACTS = ("tanh", "relu")
+REF_RELU = {3: [4.0, 44.0, 87.0], 5: [1.0, 6.0, 29.0, 59.0, 88.0]}  # the study's class directions (degrees)
+REF_TANH_K3 = 0.88  # the study's |coordinate| of the K = 3 class means
+LIM = 22.0  # the input plane drawn: [-LIM, LIM]^2 (the arms reach radius 20)
+SCALE = 44.0  # the kaleidoscope's unit coordinates: u = 0.5 + x / SCALE, in [0.045, 0.955]
+N_PERM = 10_000  # permutations of the rank-correlation tests
+COL = [to_rgb(c) for c in plt.get_cmap("tab10").colors]  # one colour per class
+STUDY = "Ranlot/spiralNet: points settle into the most distant positions from each other as possible"
+CROWDING = "crowding (as already hinted at here for more than 4 classes in 2D)"
+BURN_IN_QUOTE = "After a burn-in period duration, we start observing samples from the input distribution"
+EXTRA = {
+    "classes": config.int_list(2), "weight_decay": config.number(0.0),
+    "full_classes": config.int_list(2), "full_epochs": config.integer(2), "init": config.choice(*INITS),
+    "n_per_class": config.integer(10), "jitter": config.number(0.0),
+    "show_classes": config.integer(2), "n_frames": config.integer(3),
+    "region_size": config.integer(10), "quiver_size": config.integer(3),
+    "corner_tol": config.number(0.0, strict=True), "fan_min": config.number(0.0, strict=True),
+    "ref_tol": config.number(0.0, strict=True),
+    "bridge_classes": config.integer(2), "bridge_per_class": config.integer(2),
+    "bridge_depth": config.integer(1), "bridge_width": config.integer(1),
+    "bridge_epochs": config.integer(1), "bridge_min_epochs": config.integer(0),
+    "bridge_target": config.number(0.0, optional=True), "bridge_lr": config.number(0.0, strict=True),
+    "n_runs": config.integer(1), "near_min": config.number(0.0),
+}
+
+
+def consistent(cfg: SimpleNamespace) -> None:
+    """Cross-field checks: a K trend, the full-length and shown K among the classes, epoch and sample bounds."""
+    if len(cfg.classes) < 2:
+        raise ValueError(f"parameter 'classes': allowed at least two values of K (a trend); got {cfg.classes}")
+    if not set(cfg.full_classes) <= set(cfg.classes):
+        raise ValueError(f"parameter 'full_classes': allowed values from classes ({cfg.classes}); "
+                         f"got {cfg.full_classes}")
+    if cfg.full_epochs < cfg.epochs:
+        raise ValueError(f"parameter 'full_epochs': allowed an integer >= epochs ({cfg.epochs}); got {cfg.full_epochs}")
+    if cfg.show_classes not in cfg.classes:
+        raise ValueError(f"parameter 'show_classes': allowed one of classes ({cfg.classes}); got {cfg.show_classes}")
+    if cfg.bridge_per_class > cfg.n_per_class:
+        raise ValueError(f"parameter 'bridge_per_class': allowed an integer <= n_per_class ({cfg.n_per_class}); "
+                         f"got {cfg.bridge_per_class}")
+    if cfg.bridge_min_epochs > cfg.bridge_epochs:
+        raise ValueError(f"parameter 'bridge_min_epochs': allowed an integer <= bridge_epochs ({cfg.bridge_epochs}); "
+                         f"got {cfg.bridge_min_epochs}")
+    if cfg.n_runs > cfg.n_steps:
+        raise ValueError(f"parameter 'n_runs': allowed an integer <= n_steps ({cfg.n_steps}); got {cfg.n_runs}")
+    if cfg.epochs < 2:
+        raise ValueError(f"parameter 'epochs': allowed an integer >= 2 (the half-way check); got {cfg.epochs}")
+    if not 0 < cfg.tol < 0.5:
+        raise ValueError(f"parameter 'tol': allowed a number in (0, 0.5) (unit coordinates); got {cfg.tol}")
+    if cfg.near_min > 1:
+        raise ValueError(f"parameter 'near_min': allowed a number in [0, 1]; got {cfg.near_min}")
+    if cfg.fan_min > 90:
+        raise ValueError(f"parameter 'fan_min': allowed a number in (0, 90] (degrees); got {cfg.fan_min}")
+
+
+# --- the chapter: training the grid ---------------------------------------------------------------------------
+
+
+def frames_for(K: int, cfg: SimpleNamespace) -> list[int]:
+    """The log-spaced animation epochs of K (none unless K is show_classes)."""
+    if K != cfg.show_classes:
+        return []
+    return log_epochs(cfg.full_epochs if K in cfg.full_classes else cfg.epochs, cfg.n_frames)
+
+
+@dataclass
+class Grid:
+    """The trained grid: per K the data of every seed (S, N, 2) and the shared labels (N,); per (activation, K)
+    the nets after ``epochs`` (``runs``) and, for K in full_classes, after ``full_epochs`` (``full``)."""
+
+    data: dict[int, tuple[torch.Tensor, torch.Tensor]]
+    runs: dict[tuple[str, int], SpiralTraining]
+    full: dict[tuple[str, int], SpiralTraining]
+    seconds: float  # all training, wall clock
+    seconds_grid: float  # the grid trained in this process (the full-length runs go on alongside)
+
+    def failed(self, full: bool = False) -> int:
+        """Nets whose loss became non-finite, in the grid (or in the full-length runs)."""
+        return sum(int((~r.finite).sum()) for r in (self.full if full else self.runs).values())
+
+    def hidden_at(self, act: str, K: int, epoch: int, full: bool = False) -> torch.Tensor:
+        """The first seed's 2-unit layer on its data after ``epoch`` updates, (N, 2)."""
+        r = (self.full if full else self.runs)[(act, K)]
+        return r.snapshots[r.snapshot_epochs.index(epoch), 0]
+
+
+def train_grid(cfg: SimpleNamespace, seeds: Sequence[int], in_process: bool = False) -> Grid:
+    """Every (activation, K) over all seeds: the K of full_classes for ``full_epochs`` in a worker process (keeping
+    their weights after ``epochs``), the others for ``epochs`` here at the same time; the 2-unit layer kept at half
+    the epochs, at the end and at the animation's epochs. ``in_process``: no worker, everything here, one after
+    the other (the same nets: every run seeds itself)."""
+    half = cfg.epochs // 2
+    data = {}
+    for K in cfg.classes:
+        Xs = [make_spirals(K, cfg.n_per_class, seed=s, jitter=cfg.jitter) for s in seeds]
+        data[K] = (torch.stack([x for x, _ in Xs]), Xs[0][1])
+    common = dict(lr=cfg.lr, weight_decay=cfg.weight_decay, init=cfg.init, device=cfg.device, num_threads=1)
+    full_kw = {(act, K): dict(activation=act, n_classes=K, epochs=cfg.full_epochs, param_epochs=[cfg.epochs],
+                              snapshot_epochs=sorted({half, cfg.epochs, cfg.full_epochs // 2, cfg.full_epochs,
+                                                      *frames_for(K, cfg)}), **common)
+               for act in ACTS for K in cfg.full_classes}
+    main_jobs = [(act, K) for act in ACTS for K in cfg.classes if K not in cfg.full_classes]
+    runs, full = {}, {}
+    t = time.perf_counter()
+    pool = None if in_process else ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {key: pool.submit(train_spirals, *data[key[1]], seeds, **kw) for key, kw in full_kw.items()} \
+            if pool else {}
+        for act, K in tqdm(main_jobs, desc=f"(activation, K) for {cfg.epochs} epochs, all seeds at once"):
+            runs[(act, K)] = train_spirals(*data[K], seeds, activation=act, n_classes=K, epochs=cfg.epochs,
+                                           snapshot_epochs=sorted({half, cfg.epochs, *frames_for(K, cfg)}), **common)
+        t_main = time.perf_counter() - t
+        for key, kw in tqdm(full_kw.items(), desc=f"waiting for the {cfg.full_epochs}-epoch runs"):
+            full[key] = futures[key].result() if pool else train_spirals(*data[key[1]], seeds, **kw)
+    finally:
+        if pool:
+            pool.shutdown()
+    t_train = time.perf_counter() - t
+    for key, r in full.items():
+        runs[key] = r.at(cfg.epochs)  # the same nets after `epochs` epochs
+    return Grid(data, runs, full, t_train, t_main)
+
+
+# --- the chapter: measuring every net -------------------------------------------------------------------------
+
+
+def measure(h: torch.Tensor, y: torch.Tensor, K: int, act: str, logits: torch.Tensor | None = None) -> dict[str, Any]:
+    """The packing measures of one net from its hidden values h (N, 2) on its data (labels y): class means, corner
+    distances, class directions and spreads, points at h = 0, separations, span and (with logits) accuracy."""
+    means = torch.stack([h[y == c].mean(0) for c in range(K)]).double()
+    cdist, corner = nearest_corner(means)
+    stats, zeros = class_angle_stats(h, y, K)
+    ang = torch.tensor([s.mean if s is not None else float("nan") for s in stats], dtype=torch.float64)
+    spread = torch.tensor([s.spread if s is not None else float("nan") for s in stats], dtype=torch.float64)
+    m = dict(means=means, corner_dist=cdist, corner=corner, n_corners=len(set(corner.tolist())),
+             mean_sep=min_pairwise_distance(means), angles=ang, spreads=spread, zeros=zeros,
+             dead=float(zeros.sum()) / h.shape[0])
+    ok = torch.isfinite(ang)
+    m["ang_gap"] = min_angular_gap(ang[ok], circle=act == "tanh") if int(ok.sum()) >= 2 else float("nan")
+    m["span"] = float(ang[ok].max() - ang[ok].min()) if int(ok.sum()) >= 2 else float("nan")
+    if logits is not None:
+        m["acc"] = float((logits.argmax(1) == y).double().mean())
+    return m
+
+
+def measure_run(r: SpiralTraining, y: torch.Tensor, act: str, K: int, epoch: int,
+                with_acc: bool = True) -> dict[int, dict[str, Any] | None]:
+    """Every member of one run measured at a kept epoch: {seed index: measures} (None for a failed net)."""
+    h = r.snapshots[r.snapshot_epochs.index(epoch)]
+    logits = r.head_logits(h) if with_acc else None
+    return {i: measure(h[i], y, K, act, None if logits is None else logits[i]) if bool(r.finite[i]) else None
+            for i in range(r.n_members)}
+
+
+Measures = dict[tuple[str, int, int], "dict[str, Any] | None"]
+
+
+@dataclass
+class Packing:
+    """The measures of every net, keyed (activation, K, seed index), None for a failed net: ``R`` after ``epochs``,
+    ``R_half`` at half of them, ``R_full`` after ``full_epochs`` (K in full_classes); and the tests of a net."""
+
+    R: Measures
+    R_half: Measures
+    R_full: Measures
+    cfg: SimpleNamespace
+    n_seeds: int
+    keys: list[tuple[str, int]]  # the (activation, K) of the grid, in training order
+
+    def get(self, act: str, K: int, field: str, res: Measures | None = None) -> torch.Tensor:
+        """A measure over seeds (NaN for a failed net), (n_seeds,), from ``R`` (or from ``res``, e.g. R_full)."""
+        res = self.R if res is None else res
+        return torch.tensor([float("nan") if res[(act, K, i)] is None else float(res[(act, K, i)][field])
+                             for i in range(self.n_seeds)], dtype=torch.float64)
+
+    def by_K(self, act: str, field: str, digits: int = 2) -> list[float]:
+        """The median over seeds of a measure, per K, rounded."""
+        return [round(float(self.get(act, K, field).nanmedian()), digits) for K in self.cfg.classes]
+
+    def at_corners(self, m: dict[str, Any] | None, K: int) -> bool:
+        """tanh: every class mean within corner_tol of a corner, each class at its own corner."""
+        return m is not None and float(m["corner_dist"].max()) <= self.cfg.corner_tol and m["n_corners"] == K
+
+    def fans(self, m: dict[str, Any] | None, K: int | None = None) -> bool:
+        """ReLU: every class direction defined and in [0, 90] degrees, spanning at least fan_min (K unused)."""
+        return (m is not None and bool(torch.isfinite(m["angles"]).all())
+                and bool(((m["angles"] >= 0) & (m["angles"] <= 90)).all()) and m["span"] >= self.cfg.fan_min)
+
+    def matches_study(self, m: dict[str, Any] | None, K: int) -> bool:
+        """ReLU: each sorted class direction within ref_tol of the study's (K in REF_RELU)."""
+        ref = torch.tensor(REF_RELU[K], dtype=torch.float64)
+        return m is not None and float((torch.sort(m["angles"]).values - ref).abs().max()) <= self.cfg.ref_tol
+
+    def count(self, act: str, test, Ks: Sequence[int], res: Measures | None = None) -> int:
+        """How many nets of ``act`` with K in ``Ks`` pass ``test(m, K)``."""
+        res = self.R if res is None else res
+        return sum(test(res[(act, K, i)], K) for K in Ks for i in range(self.n_seeds))
+
+    def collapsed(self) -> dict[tuple[str, int], list[int]]:
+        """Per (activation, K) the seed indices whose 2-unit layer is zero at more than 99 % of the points."""
+        return {k: [i for i in range(self.n_seeds) if self.R[(*k, i)] is not None and self.R[(*k, i)]["dead"] > 0.99]
+                for k in self.keys}
+
+    def n_collapsed(self, act: str = "relu") -> int:
+        """Collapsed nets of one activation."""
+        return sum(len(v) for (a, _), v in self.collapsed().items() if a == act)
+
+    def parked(self) -> list[int]:
+        """ReLU classes with most of their points at h = 0, summed over seeds, per K."""
+        return [sum(int((self.R[("relu", K, i)]["zeros"] > self.cfg.n_per_class / 2).sum()) for i in range(self.n_seeds)
+                    if self.R[("relu", K, i)] is not None) for K in self.cfg.classes]
+
+
+def measure_grid(G: Grid, cfg: SimpleNamespace, n_seeds: int) -> Packing:
+    """The packing measures of every net of the grid after ``epochs``, at half of them, and after ``full_epochs``."""
+    R, R_half, R_full = {}, {}, {}
+    for (act, K), r in G.runs.items():
+        y = G.data[K][1]
+        for i, m in measure_run(r, y, act, K, cfg.epochs).items():
+            R[(act, K, i)] = m
+        for i, m in measure_run(r, y, act, K, cfg.epochs // 2, with_acc=False).items():
+            R_half[(act, K, i)] = m
+    for (act, K), r in G.full.items():
+        for i, m in measure_run(r, G.data[K][1], act, K, cfg.full_epochs).items():
+            R_full[(act, K, i)] = m
+    return Packing(R, R_half, R_full, cfg, n_seeds, list(G.runs))
+
+
+def table(P: Packing) -> str:
+    """Per activation the median over seeds per K of accuracy, separations and the share of points at h = 0; the
+    ReLU classes parked at h = 0."""
+    lines = []
+    for act in ACTS:
+        lines += [f"{act}: median over seeds per K {P.cfg.classes}",
+                  f"  training accuracy:       {P.by_K(act, 'acc', 3)}",
+                  f"  separation (distance):   {P.by_K(act, 'mean_sep', 2)}",
+                  f"  separation (angle, deg): {P.by_K(act, 'ang_gap', 1)}",
+                  f"  share of dead points:    {P.by_K(act, 'dead', 3)}"]
+    lines.append(f"ReLU classes with most of their points at h = 0 (the origin used as one more position), summed over "
+                 f"seeds, per K: {P.parked()}")
+    return "\n".join(lines)
+
+
+# --- the chapter: does training still move? --------------------------------------------------------------------
+
+
+def change(act: str, A: Measures, B: Measures, keys: Sequence[tuple[str, int, int]]) -> torch.Tensor:
+    """Mean absolute change per net of the tanh corner distances (per class) or the ReLU class directions."""
+    field = "corner_dist" if act == "tanh" else "angles"
+    return torch.tensor([float((B[k][field] - A[k][field]).abs().nanmean()) for k in keys
+                         if A[k] is not None and B[k] is not None], dtype=torch.float64)
+
+
+def nanmax(t: torch.Tensor) -> float:
+    """The largest non-NaN value (NaN if there is none)."""
+    return float(t[~torch.isnan(t)].max()) if (~torch.isnan(t)).any() else float("nan")
+
+
+@dataclass
+class Drift:
+    """How much the measures still move: per activation over the grid's nets from half the epochs to the end
+    (``grid``), the accuracy gain, and per K of full_classes from ``epochs`` to ``full_epochs`` (``longer``)."""
+
+    grid: dict[str, torch.Tensor]
+    acc_gain: torch.Tensor
+    longer: dict[int, dict[str, torch.Tensor]]
+    passing: dict[int, list[tuple[str, int, int]]]  # per K of full_classes: (test, after epochs, after full_epochs)
+    text: str
+
+
+def drift(G: Grid, P: Packing, cfg: SimpleNamespace, seeds: Sequence[int]) -> Drift:
+    """The shortened-training check: the grid from half the epochs to the end, the full-length K from ``epochs`` to
+    ``full_epochs`` (per seed, and how many nets pass each test at both ends)."""
+    n, half = len(seeds), cfg.epochs // 2
+    grid = {act: change(act, P.R_half, P.R, [(act, K, i) for K in cfg.classes for i in range(n)]) for act in ACTS}
+    acc_gain = torch.tensor([float(P.get(act, K, "acc")[i] - G.runs[(act, K)].accuracy[i, half])
+                             for act in ACTS for K in cfg.classes for i in range(n)], dtype=torch.float64)
+    lines = [f"grid, from epoch {half} to {cfg.epochs}: mean change of a tanh class mean's corner distance, median "
+             f"over nets {grid['tanh'].nanmedian():.3f} (max {nanmax(grid['tanh']):.3f}); of a ReLU class direction "
+             f"{grid['relu'].nanmedian():.1f} deg (max {nanmax(grid['relu']):.1f}); accuracy gain median "
+             f"{acc_gain.nanmedian():.3f} (max {nanmax(acc_gain):.3f})"]
+    longer, passing = {}, {}
+    for K in cfg.full_classes:
+        longer[K] = {act: change(act, P.R, P.R_full, [(act, K, i) for i in range(n)]) for act in ACTS}
+        lines.append(f"K={K}, epoch {cfg.epochs} -> {cfg.full_epochs}:")
+        for act in ACTS:
+            f, digits = ("corner_dist", 2) if act == "tanh" else ("angles", 1)
+            for i in range(n):
+                a, b = P.R[(act, K, i)], P.R_full[(act, K, i)]
+                if a is None or b is None:
+                    lines.append(f"  {act} seed {seeds[i]}: failed")
+                    continue
+                fmt = lambda v: [round(float(x), digits) for x in v]  # noqa: E731
+                what = "corner distances" if act == "tanh" else "class directions"
+                lines.append(f"  {act} seed {seeds[i]}: accuracy {a['acc']:.3f} -> {b['acc']:.3f}; "
+                             f"{what} {fmt(a[f])} -> {fmt(b[f])}")
+        tests = [("tanh: every class at its own corner", "tanh", P.at_corners), ("ReLU: a fan", "relu", P.fans)]
+        if K in REF_RELU:
+            tests.append(("ReLU: the study's directions", "relu", P.matches_study))
+        passing[K] = [(name, P.count(a, t, [K]), P.count(a, t, [K], P.R_full)) for name, a, t in tests]
+        lines.append(f"K={K}, nets passing after {cfg.epochs} | {cfg.full_epochs} epochs: "
+                     + "; ".join(f"{name} {x} | {y}" for name, x, y in passing[K])
+                     + f" (of {n}); median change of a ReLU class direction {longer[K]['relu'].nanmedian():.1f} deg, "
+                     f"of a tanh corner distance {longer[K]['tanh'].nanmedian():.2f}")
+    return Drift(grid, acc_gain, longer, passing, "\n".join(lines))
+
+
+# --- the chapter: the kaleidoscope on the spirals ---------------------------------------------------------------
+
+
+@dataclass
+class Bridge:
+    """The x -> x nets on the first seed's spirals (unit coordinates ``Ub``, arms ``yb``; the training points
+    ``U_train``) and their samples: per seed the share near a training point and on an arm at every run, the
+    share of the samples on each arm after ``n_runs`` runs; the first net's basins over a grid of starts."""
+
+    Ub: torch.Tensor
+    yb: torch.Tensor
+    U_train: torch.Tensor
+    y_train: torch.Tensor
+    ens: EnsembleResult
+    traj0: torch.Tensor  # the first net's sampling chain (n_steps + 1, n_samples, 2)
+    near: torch.Tensor  # (seeds, n_steps + 1)
+    on_arm: torch.Tensor  # (seeds, n_steps + 1)
+    arm_share: torch.Tensor  # (seeds, K)
+    arm_of: torch.Tensor  # (grid_size, grid_size): the arm a start ends on after n_steps, -1 for none
+    capture: float  # the first net's grid starts ending on an arm
+    capture_train: float  # ... at a training point
+    seconds: float  # training time
+
+
+def kaleidoscope(cfg: SimpleNamespace, seeds: Sequence[int], dev: torch.device) -> Bridge:
+    """Train one x -> x net per seed on ``bridge_per_class`` evenly spaced points of every arm (K = bridge_classes),
+    then kaleidoscopic sampling from clipped normal noise, and the first net's basins."""
+    Kb = cfg.bridge_classes
+    Xb, yb = make_spirals(Kb, cfg.n_per_class, seed=cfg.seed, jitter=cfg.jitter)
+    Ub = 0.5 + Xb / SCALE
+    pick = torch.linspace(0, cfg.n_per_class - 1, cfg.bridge_per_class).round().long()
+    idx = torch.cat([c * cfg.n_per_class + pick for c in range(Kb)])
+    U_train, y_train = Ub[idx], yb[idx]
+    t = time.perf_counter()
+    ens = train_ensemble(U_train, seeds, depth=cfg.bridge_depth, width=cfg.bridge_width, out_act="sigmoid",
+                         epochs=cfg.bridge_epochs, lr=cfg.bridge_lr, target_loss=cfg.bridge_target,
+                         min_epochs=cfg.bridge_min_epochs, device=cfg.device)
+    seconds = time.perf_counter() - t
+    near, on_arm, shares, traj0 = [], [], [], None
+    for i, s in enumerate(seeds):
+        z = sampling.start_noise(cfg.n_samples, 2, "normal", "sigmoid",
+                                 generator=torch.Generator().manual_seed(10_000 + s)).to(dev)
+        tr = sampling.kaleidoscopic_sampling(ens.forward_fn(i), z, cfg.n_steps).cpu()
+        d_train, _ = measures.nearest_distance(tr, U_train)
+        d_arm, j_arm = measures.nearest_distance(tr, Ub)
+        on = d_arm[cfg.n_runs] <= cfg.tol
+        near.append((d_train <= cfg.tol).double().mean(1))
+        on_arm.append((d_arm <= cfg.tol).double().mean(1))
+        shares.append(torch.bincount(yb[j_arm[cfg.n_runs][on]], minlength=Kb).double() / cfg.n_samples)
+        traj0 = tr if traj0 is None else traj0
+    f0 = ens.forward_fn(0)
+    basin = attractors.basin_map_2d(f0, Ub.to(dev), cfg.grid_size, cfg.n_steps, cfg.tol).cpu()
+    capture_train = float((attractors.basin_map_2d(f0, U_train.to(dev), cfg.grid_size, cfg.n_steps, cfg.tol) >= 0)
+                          .double().mean())
+    return Bridge(Ub, yb, U_train, y_train, ens, traj0, torch.stack(near), torch.stack(on_arm), torch.stack(shares),
+                  torch.where(basin >= 0, yb[basin.clamp_min(0)], -1), float((basin >= 0).double().mean()),
+                  capture_train, seconds)
+
+
+# --- the chapter: figures -------------------------------------------------------------------------------------
+
+
+def light(K: int, amount: float = 0.35) -> ListedColormap:
+    """Pale class colours for regions (pale enough for points of the same colour to stand out)."""
+    return ListedColormap([tuple(1 - amount * (1 - v) for v in COL[k]) for k in range(K)])
+
+
+def scatter_classes(ax: plt.Axes, pts: torch.Tensor, y: torch.Tensor, K: int, s: float = 4, **kw: Any) -> None:
+    """Points coloured by class."""
+    for c in range(K):
+        p = pts[y == c]
+        ax.scatter(p[:, 0], p[:, 1], s=s, color=COL[c], lw=0, **kw)
+
+
+def h_limits(act: str, hs: torch.Tensor) -> tuple[float, float]:
+    """The plotted square of the hidden plane: [-1.05, 1.05]^2 for tanh, [0, 1.05 max]^2 for relu."""
+    if act == "tanh":
+        return -1.05, 1.05
+    top = float(hs.max()) if hs.numel() else 1.0
+    return -0.03 * max(top, 1e-3), 1.05 * max(top, 1e-3)
+
+
+def hidden_panel(ax: plt.Axes, r: SpiralTraining, i: int, h: torch.Tensor, y: torch.Tensor, K: int, act: str,
+                 title: str) -> None:
+    """One net's hidden values over its output layer's class regions, class means as crosses, tanh corners."""
+    lo, hi = h_limits(act, h)
+    g = measures.grid_2d(lo, hi, 200)
+    reg = r.head_logits(g)[i].argmax(1).reshape(200, 200)
+    ax.imshow(reg, origin="lower", extent=(lo, hi, lo, hi), cmap=light(K), vmin=-0.5, vmax=K - 0.5,
+              interpolation="nearest")
+    scatter_classes(ax, h, y, K, s=3)
+    means = torch.stack([h[y == c].mean(0) for c in range(K)])
+    ax.scatter(means[:, 0], means[:, 1], marker="X", s=60, c=[COL[c] for c in range(K)], edgecolors="k", lw=0.8)
+    if act == "tanh":
+        ax.scatter([-1, 1, -1, 1], [-1, -1, 1, 1], marker="s", s=25, c="k")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=6)
+
+
+def panel_grid(Ks: Sequence[int], width: float = 2.4, height: float = 2.5) -> tuple[plt.Figure, dict]:
+    """One panel per (activation, K): the tanh rows above the ReLU rows, all K in one row up to four of them, else
+    three a row (so six K stay legible); returns the figure and {(activation, K): axes}."""
+    cols = len(Ks) if len(Ks) <= 4 else 3
+    per = -(-len(Ks) // cols)  # rows per activation
+    fig, axes = plt.subplots(2 * per, cols, figsize=(width * cols, height * 2 * per), layout="constrained",
+                             squeeze=False)
+    panels = {(act, K): axes[r * per + j // cols, j % cols] for r, act in enumerate(ACTS) for j, K in enumerate(Ks)}
+    for ax in set(axes.flat) - set(panels.values()):
+        ax.axis("off")
+    return fig, panels
+
+
+def hidden_layer_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
+    """The first seed's 2-unit layer on its data over its output layer's class regions, per activation and K."""
+    fig, panels = panel_grid(cfg.classes)
+    for (act, K), ax in panels.items():
+        hidden_panel(ax, G.runs[(act, K)], 0, G.hidden_at(act, K, cfg.epochs), G.data[K][1], K, act, f"{act}, K={K}")
+        ax.set_xlabel("$h_1$", fontsize=8, labelpad=1)
+        ax.set_ylabel("$h_2$", fontsize=8, labelpad=1)
+    return fig
+
+
+def decision_regions_figure(G: Grid, P: Packing, cfg: SimpleNamespace) -> plt.Figure:
+    """The class the first seed's net predicts over the input plane, with its training data."""
+    grid_in = measures.grid_2d(-LIM, LIM, cfg.region_size)
+    fig, panels = panel_grid(cfg.classes)
+    for (act, K), ax in panels.items():
+        r, (X, y) = G.runs[(act, K)], G.data[K]
+        pred = r.member(0)(grid_in).argmax(1).reshape(cfg.region_size, cfg.region_size).detach()
+        ax.imshow(pred, origin="lower", extent=(-LIM, LIM, -LIM, LIM), cmap=light(K), vmin=-0.5, vmax=K - 0.5,
+                  interpolation="nearest")
+        scatter_classes(ax, X[0], y, K, s=3)
+        ax.set_title(f"{act}, K={K}: accuracy {float(P.get(act, K, 'acc')[0]):.2f}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig
+
+
+def hidden_layer_gif(G: Grid, cfg: SimpleNamespace, path: str | Path | None = None) -> Path:
+    """An animation of the first seed's 2-unit layer for K = show_classes over training (log-spaced epochs, up to
+    full_epochs when this K is among full_classes), tanh left and ReLU right; written to ``path`` (by default
+    figures/spiral_packing/hidden_layer_training.gif of the output folder)."""
+    path = path or utils.out_dir(cfg.out_dir) / "figures" / NAME / "hidden_layer_training.gif"
+    Ks = cfg.show_classes
+    y, frames = G.data[Ks][1], frames_for(Ks, cfg)
+    anim = G.full if Ks in cfg.full_classes else G.runs
+    traj = {act: anim[(act, Ks)].snapshots[[anim[(act, Ks)].snapshot_epochs.index(e) for e in frames], 0]
+            for act in ACTS}
+    imgs = []
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.8), layout="constrained")
+    for j, e in enumerate(frames):
+        for ax, act in zip(axes, ACTS):
+            ax.clear()
+            lo, hi = h_limits(act, traj[act])
+            scatter_classes(ax, traj[act][j], y, Ks, s=4)
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(lo, hi)
+            ax.set_aspect("equal")
+            ax.set_title(f"{act}, K={Ks}, epoch {e}", fontsize=9)
+            ax.tick_params(labelsize=7)
+        fig.canvas.draw()
+        imgs.append(PILImage.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]).convert(
+            "P", palette=PILImage.ADAPTIVE))
+    plt.close(fig)
+    buf = io.BytesIO()
+    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], loop=0,
+                 duration=[250] * (len(imgs) - 1) + [2000])
+    return utils.atomic_write_bytes(path, buf.getvalue())
+
+
+def loss_curves_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
+    """Cross-entropy and training accuracy over the epochs: every seed thin, the median thick, one colour per K; the
+    K of full_classes over their full length (dotted: ``epochs``)."""
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6), layout="constrained", sharex=True)
+    cmapK, nK = plt.get_cmap("viridis"), len(cfg.classes)
+    for col, act in enumerate(ACTS):
+        for j, K in enumerate(cfg.classes):
+            r = G.full.get((act, K), G.runs[(act, K)])
+            c, ep = cmapK(j / max(nK - 1, 1)), torch.arange(1, r.epochs + 1)  # epoch e+1: the weights after e updates
+            for i in range(r.n_members):
+                axes[0, col].loglog(ep, r.ce[i], color=c, lw=0.5, alpha=0.4)
+                axes[1, col].semilogx(ep, r.accuracy[i], color=c, lw=0.5, alpha=0.4)
+            axes[0, col].loglog(ep, r.ce.nanmedian(0).values, color=c, lw=1.5, label=f"K={K}")
+            axes[1, col].semilogx(ep, r.accuracy.nanmedian(0).values, color=c, lw=1.5)
+        for ax in axes[:, col]:
+            ax.axvline(cfg.epochs, color="k", ls=":", lw=0.8)
+        axes[0, col].set_title(f"{act}", fontsize=10)
+        axes[0, col].set_ylabel("cross-entropy (without the weight term)")
+        axes[1, col].set_ylabel("training accuracy")
+        axes[1, col].set_xlabel("epoch + 1")
+        axes[1, col].set_ylim(0, 1.02)
+    axes[0, 0].legend(fontsize=7, ncol=2)
+    return fig
+
+
+def quiver_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
+    """Arrows along h(x)/|h(x)| over the input plane, coloured by the predicted class, over the decision regions
+    (K = show_classes, first seed); grey dots where h(x) = 0."""
+    Ks = cfg.show_classes
+    grid_in, grid_q = measures.grid_2d(-LIM, LIM, cfg.region_size), measures.grid_2d(-LIM, LIM, cfg.quiver_size)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5), layout="constrained")
+    for ax, act in zip(axes, ACTS):
+        net = G.runs[(act, Ks)].member(0)
+        with torch.no_grad():
+            pred = net(grid_in).argmax(1).reshape(cfg.region_size, cfg.region_size)
+            hq = net.hidden(grid_q)
+            pq = net(grid_q).argmax(1)
+        ax.imshow(pred, origin="lower", extent=(-LIM, LIM, -LIM, LIM), cmap=light(Ks, 0.35), vmin=-0.5,
+                  vmax=Ks - 0.5)
+        norm = hq.norm(dim=1)
+        live = norm > 1e-12
+        u = hq[live] / norm[live, None]
+        ax.quiver(grid_q[live, 0], grid_q[live, 1], u[:, 0], u[:, 1], color=[COL[int(c)] for c in pq[live]],
+                  angles="xy", scale_units="xy", scale=1 / (1.6 * LIM / cfg.quiver_size), width=0.004)
+        ax.scatter(grid_q[~live, 0], grid_q[~live, 1], s=4, c="grey")
+        scatter_classes(ax, G.data[Ks][0][0], G.data[Ks][1], Ks, s=1.5, alpha=0.6)
+        ax.set_xlim(-LIM, LIM)
+        ax.set_ylim(-LIM, LIM)
+        ax.set_aspect("equal")
+        ax.set_title(f"{act}, K={Ks}: direction of h(x)", fontsize=10)
+    return fig
+
+
+def angle_histograms_figure(G: Grid, P: Packing, cfg: SimpleNamespace) -> plt.Figure:
+    """Per class the histogram of atan2(h2, h1) over the first seed's training points, with the circular mean
+    (dashed) and, in the legend, mean and spread."""
+    fig, panels = panel_grid(cfg.classes, 2.9, 2.5)
+    for (act, K), ax in panels.items():
+        y, h = G.data[K][1], G.hidden_at(act, K, cfg.epochs)
+        a, live, m = angles_deg(h), h.norm(dim=1) > 1e-12, P.R[(act, K, 0)]
+        bins = torch.linspace(-2, 92, 48) if act == "relu" else torch.linspace(0, 360, 73)
+        for c in range(K):
+            ax.hist(a[(y == c) & live].numpy(), bins=bins.numpy(), color=COL[c], alpha=0.6,
+                    label=f"{m['angles'][c]:.0f}° ± {m['spreads'][c]:.0f}°" if m else None)
+            if m is not None and torch.isfinite(m["angles"][c]):
+                ax.axvline(float(m["angles"][c]), color=COL[c], ls="--", lw=1)
+        ax.set_title(f"{act}, K={K}", fontsize=9)
+        ax.legend(fontsize=6.5, loc="upper center", framealpha=0.85, handlelength=1, borderaxespad=0.2)
+        ax.margins(y=0.35)  # head room for the legend
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("angle of h (degrees)", fontsize=8)
+        ax.set_ylabel("points", fontsize=8)
+    return fig
+
+
+def packing_summary_figure(P: Packing, cfg: SimpleNamespace) -> plt.Figure:
+    """Over seeds and K: tanh corner distances, separation and accuracy (top); ReLU class directions against the
+    study's, angular separation and the share of points at h = 0 (bottom); open circles: full_epochs."""
+    n = P.n_seeds
+    fig, axes = plt.subplots(2, 3, figsize=(10.5, 6.8), layout="constrained")
+    for K in cfg.classes:
+        for i in range(n):
+            jit = (i - (n - 1) / 2) * 0.08
+            mt, mr = P.R[("tanh", K, i)], P.R[("relu", K, i)]
+            if mt is not None:
+                axes[0, 0].scatter([K + jit] * K, mt["corner_dist"], s=10, c=[COL[c] for c in range(K)])
+            if mr is not None:
+                axes[1, 0].scatter([K + jit] * K, mr["angles"], s=10, c=[COL[c] for c in range(K)])
+        if K in REF_RELU:
+            axes[1, 0].scatter([K + 0.3] * K, REF_RELU[K], marker="D", facecolors="none", edgecolors="k", s=30,
+                               label="the study" if K == min(k for k in cfg.classes if k in REF_RELU) else None)
+        for i in range(n) if K in cfg.full_classes else []:  # the same nets after full_epochs, open circles
+            jit = 0.45 + (i - (n - 1) / 2) * 0.08
+            first = K == cfg.full_classes[0] and i == 0
+            for row, act, f in ((0, "tanh", "corner_dist"), (1, "relu", "angles")):
+                m = P.R_full[(act, K, i)]
+                if m is not None:
+                    axes[row, 0].scatter([K + jit] * K, m[f], s=14, facecolors="none",
+                                         edgecolors=[COL[c] for c in range(K)],
+                                         label=f"after {cfg.full_epochs} epochs" if first else None)
+    axes[0, 0].axhline(cfg.corner_tol, color="k", ls="--", lw=0.8, label=f"corner_tol {cfg.corner_tol:g}")
+    axes[0, 0].axhline(2 ** 0.5 * (1 - REF_TANH_K3), color="grey", ls=":", lw=0.8, label="the study, K=3 (±0.88)")
+    axes[0, 0].set_ylabel("class mean: distance to nearest corner")
+    axes[0, 0].set_title("tanh: class means at corners?", fontsize=9)
+    axes[1, 0].set_ylim(-5, 95)
+    axes[1, 0].set_ylabel("class direction (degrees)")
+    axes[1, 0].set_title("ReLU: class directions", fontsize=9)
+    for ax, act, f, lab in ((axes[0, 1], "tanh", "mean_sep", "smallest distance between class means"),
+                            (axes[1, 1], "relu", "ang_gap", "smallest angle between class directions"),
+                            (axes[1, 2], "relu", "dead", "share of points with h = 0")):
+        vals = torch.stack([P.get(act, K, f) for K in cfg.classes])
+        for i in range(n):
+            ax.plot(cfg.classes, vals[:, i], "o-", lw=0.6, ms=3, color="grey", alpha=0.7)
+        ax.plot(cfg.classes, vals.nanmedian(1).values, "o-", color="k", lw=1.5, label="median")
+        ax.set_ylabel(lab)
+        ax.set_title(f"{act}: {lab}", fontsize=9)
+    for act, c in zip(ACTS, ("tab:blue", "tab:orange")):
+        vals = torch.stack([P.get(act, K, "acc") for K in cfg.classes])
+        axes[0, 2].plot(cfg.classes, vals, "o", ms=3, color=c, alpha=0.5)
+        axes[0, 2].plot(cfg.classes, vals.nanmedian(1).values, "-", color=c, label=act)
+    axes[0, 2].set_ylabel("training accuracy")
+    axes[0, 2].set_title("training accuracy", fontsize=9)
+    for ax in axes.flat:
+        ax.set_xlabel("classes K")
+        ax.set_xticks(cfg.classes)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    return fig
+
+
+def shortened_vs_full_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
+    """The first seed's 2-unit layer for the first K of full_classes after ``epochs`` and after ``full_epochs``."""
+    Kf = cfg.full_classes[0]
+    fig, axes = plt.subplots(2, 2, figsize=(6.4, 6.2), layout="constrained")
+    for j, act in enumerate(ACTS):
+        for k, (r, ep) in enumerate(((G.runs[(act, Kf)], cfg.epochs), (G.full[(act, Kf)], cfg.full_epochs))):
+            hidden_panel(axes[j, k], r, 0, G.hidden_at(act, Kf, ep, full=True), G.data[Kf][1], Kf, act,
+                         f"{act}, K={Kf}, epoch {ep}")
+    return fig
+
+
+def kaleidoscope_figure(B: Bridge, cfg: SimpleNamespace) -> plt.Figure:
+    """The first net's basins (the arm each grid start ends on after n_steps; white: none) and its samples after
+    n_runs and n_steps runs, over the arms and the training points."""
+    Kb = cfg.bridge_classes
+    fig, axes = plt.subplots(1, 3, figsize=(11, 4.3), layout="constrained")
+    cm = ListedColormap([(1, 1, 1)] + [tuple(1 - 0.45 * (1 - v) for v in COL[k]) for k in range(Kb)])
+    axes[0].imshow(B.arm_of + 1, origin="lower", extent=(0, 1, 0, 1), cmap=cm, vmin=-0.5, vmax=Kb + 0.5,
+                   interpolation="nearest")
+    axes[0].scatter(B.Ub[:, 0], B.Ub[:, 1], s=1, c="grey")
+    scatter_classes(axes[0], B.U_train, B.y_train, Kb, s=10, edgecolors="k")
+    axes[0].set_title(f"basins after {cfg.n_steps} steps:\n{B.capture:.0%} end on an arm", fontsize=10)
+    tr0 = B.traj0
+    for ax, k in ((axes[1], cfg.n_runs), (axes[2], cfg.n_steps)):
+        ax.scatter(B.Ub[:, 0], B.Ub[:, 1], s=1, c="grey", label="the arms (all points)")
+        ax.scatter(tr0[0, :, 0], tr0[0, :, 1], s=3, c=plots.NOISE, alpha=0.3, label="noise z")
+        scatter_classes(ax, B.U_train, B.y_train, Kb, s=10, edgecolors="k")
+        ax.scatter(tr0[k, :, 0], tr0[k, :, 1], s=5, c=plots.SAMPLE, label="samples")
+        ax.set_title(f"run {k}: {float(B.on_arm[0, k]):.0%} on an arm,\n{float(B.near[0, k]):.0%} near a "
+                     "training point", fontsize=10)
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9, markerscale=2)
+    for ax in axes:
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+    return fig
+
+
+# --- the chapter: claims and findings -------------------------------------------------------------------------
+
+
+def full_note(P: Packing, act: str, test, Ks: Sequence[int]) -> str:
+    """How the nets of full_classes among Ks fare after full_epochs (and after epochs)."""
+    cfg = P.cfg
+    Kf = [K for K in cfg.full_classes if K in Ks]
+    if not Kf:
+        return ""
+    return (f" The same nets for K in {Kf} after {cfg.full_epochs} epochs: {P.count(act, test, Kf, P.R_full)} of "
+            f"{len(Kf) * P.n_seeds} pass (after {cfg.epochs}: {P.count(act, test, Kf)}).")
+
+
+def sorted_directions(m: dict[str, Any] | None, K: int) -> torch.Tensor:
+    """A ReLU net's class directions sorted (NaN for a failed net)."""
+    return torch.sort(m["angles"]).values if m is not None else torch.full((K,), float("nan"))
+
+
+def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[results.Claim]:
+    """The chapter's claims: tanh corners, the ReLU fan, the study's ReLU directions, crowding (separations and
+    accuracy against K), and the kaleidoscope's samples on the arms; each judged on per-net pass/fail."""
+    cfg, n, R = ch.cfg, len(seeds), P.R
+    out = []
+    small = [K for K in cfg.classes if K <= 4]
+    if small:
+        worst = [float("nan") if R[("tanh", K, i)] is None else float(R[("tanh", K, i)]["corner_dist"].max())
+                 for K in small for i in range(n)]
+        src, ep = (P.R_full, cfg.full_epochs) if 3 in cfg.full_classes else (R, cfg.epochs)
+        k3 = ([round(float(src[("tanh", 3, i)]["means"].abs().median()), 2) for i in range(n)
+               if src[("tanh", 3, i)] is not None] if 3 in cfg.classes else [])
+        at_corner = [int((R[("tanh", K, i)]["corner_dist"] <= cfg.corner_tol).sum()) for K in small
+                     for i in range(n) if R[("tanh", K, i)] is not None]
+        med = [round(float(torch.tensor(worst[j * n:(j + 1) * n]).nanmedian()), 2) for j in range(len(small))]
+        out.append(ch.claim(
+            id="tanh_class_means_at_corners",
+            claim=f"tanh: with K <= 4 classes every class mean sits at its own corner of [-1, 1]^2 (K in {small})",
+            paper=STUDY + "; with 4 classes, arrows point to the corners of the unit square",
+            measure=f"largest distance of a class mean to its nearest corner, per (K, seed), after {cfg.epochs} epochs",
+            values=worst, passed=[P.at_corners(R[("tanh", K, i)], K) for K in small for i in range(n)],
+            criterion=f"every class mean within {cfg.corner_tol:g} of a corner, each class at its own corner",
+            notes=(f"Median largest corner distance per K {small}: {med}; class means within {cfg.corner_tol:g} of a "
+                   f"corner: {sum(at_corner)} of {sum(small) * n}." + full_note(P, "tanh", P.at_corners, small)
+                   + (f" K=3 after {ep} epochs: median |coordinate| of the class means per seed {k3} "
+                      f"(the study: {REF_TANH_K3})." if k3 else "")),
+            extra={"largest_corner_distance": worst, "K": [K for K in small for _ in seeds]}))
+
+    spans = [float(R[("relu", K, i)]["span"]) if R[("relu", K, i)] is not None else float("nan")
+             for K in cfg.classes for i in range(n)]
+    out.append(ch.claim(
+        id="relu_class_directions_fan_across_quadrant",
+        claim=f"ReLU: the class directions fan across the positive quadrant (K in {cfg.classes})",
+        paper=("classes are pushed as far apart as the activation's range allows: a fan across the positive quadrant "
+               "for ReLU (the study's ReLU figures)"),
+        measure=f"span (largest minus smallest) of the class directions, degrees, per (K, seed), after {cfg.epochs} "
+                "epochs",
+        values=spans, passed=[P.fans(R[("relu", K, i)]) for K in cfg.classes for i in range(n)],
+        criterion=f"all class directions in [0, 90] degrees and a span >= {cfg.fan_min:g}",
+        notes=(f"Median span per K {cfg.classes}: {P.by_K('relu', 'span', 1)}. Median share of points with h = 0 (no "
+               f"direction): {P.by_K('relu', 'dead', 3)}; collapsed nets (h = 0 almost everywhere): "
+               f"{P.n_collapsed()}." + full_note(P, "relu", P.fans, cfg.classes)),
+        extra={"span": spans}))
+
+    for K, ref in REF_RELU.items():
+        if K not in cfg.classes:
+            continue
+        src, ep = (P.R_full, cfg.full_epochs) if K in cfg.full_classes else (R, cfg.epochs)
+        dirs = [sorted_directions(src[("relu", K, i)], K) for i in range(n)]
+        got = [[round(float(v), 1) for v in a] for a in dirs]
+        diffs = [float((a - torch.tensor(ref, dtype=torch.float64)).abs().max()) for a in dirs]
+        short = ""
+        if K in cfg.full_classes:
+            short = " After {} epochs: {}.".format(cfg.epochs, [
+                [round(float(v), 1) for v in torch.sort(R[("relu", K, i)]["angles"]).values] if R[("relu", K, i)]
+                else None for i in range(n)])
+        else:
+            for Kf in [k for k in cfg.full_classes if k in REF_RELU]:
+                n_ok = [P.count("relu", P.matches_study, [Kf], res) for res in (R, P.R_full)]
+                short += (f" Judged after {cfg.epochs} epochs, not the study's 10000; for K={Kf} the same test passes "
+                          f"for {n_ok[0]} of {n} nets after {cfg.epochs} epochs and {n_ok[1]} after "
+                          f"{cfg.full_epochs}.")
+        out.append(ch.claim(
+            id=f"relu_directions_match_study_K{K}",
+            claim=f"ReLU, K={K}: the class directions are the study's {[int(v) for v in ref]} degrees ({ep} epochs)",
+            paper=f"a re-implementation of the study: ReLU K={K} class directions at about {ref} degrees (10k epochs)",
+            measure="largest difference of a sorted class direction from the study's, degrees", values=diffs,
+            passed=[P.matches_study(src[("relu", K, i)], K) for i in range(n)], criterion=f"<= {cfg.ref_tol:g} degrees",
+            notes=f"Sorted class directions per seed after {ep} epochs: {got}.{short}", extra={"directions": got}))
+
+    for act, f, what in (("tanh", "mean_sep", "smallest distance between two class means"),
+                         ("relu", "ang_gap", "smallest angle between two class directions (degrees)")):
+        T = measures.trend(cfg.classes, torch.stack([P.get(act, K, f) for K in cfg.classes]).nan_to_num(0.0),
+                           n_perm=N_PERM)
+        out.append(results.trend_claim(f"{act}_separation_falls_with_K",
+                                       f"{act}: classes crowd as K grows (K in {cfg.classes})", CROWDING, what, "K", T))
+    T_acc = measures.trend(cfg.classes, torch.cat([torch.stack([P.get(act, K, "acc") for K in cfg.classes])
+                                                   for act in ACTS], dim=1).nan_to_num(0.0), n_perm=N_PERM)
+    c = results.trend_claim("accuracy_falls_with_K",
+                            f"Training accuracy falls as K grows (K in {cfg.classes}, tanh and ReLU)", CROWDING,
+                            "training accuracy", "K", T_acc)
+    c.notes += (" Columns: (activation, seed). Median accuracy per K: tanh "
+                f"{P.by_K('tanh', 'acc', 3)}, relu {P.by_K('relu', 'acc', 3)}.")
+    out.append(c)
+
+    Kb, r = cfg.bridge_classes, cfg.n_runs
+    arm_K, arm_end, arm_noise, near_K = B.on_arm[:, r], B.on_arm[:, -1], B.on_arm[:, 0], B.near[:, r]
+    out.append(ch.claim(
+        id="kaleidoscope_spirals_samples_on_arms",
+        claim=f"Kaleidoscopic samples of the x -> x net trained on K={Kb} spirals lie on the spiral arms",
+        paper=BURN_IN_QUOTE, measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of an arm after {r} runs",
+        values=arm_K, passed=arm_K >= cfg.near_min, criterion=f">= {cfg.near_min:g}",
+        notes=(f"L={cfg.bridge_depth}, H={cfg.bridge_width}, trained on {len(B.U_train)} points "
+               f"({cfg.bridge_per_class} per arm), {n} seeds; {int(B.ens.reached_target.sum())} nets reached loss <= {cfg.bridge_target}. "
+               f"An arm: all its {cfg.n_per_class} points. The noise itself: median {arm_noise.median():.2f} on an "
+               f"arm. After {cfg.n_steps} runs: median {arm_end.median():.2f}. Within {cfg.tol:g} of a training point "
+               f"after {r} runs: median {near_K.median():.2f}. Grid starts of the first seed ending on an arm: "
+               f"{B.capture:.2f}, at a training point: {B.capture_train:.2f}."),
+        extra={"on_arm_after_n_runs": arm_K, "on_arm_after_n_steps": arm_end, "noise_on_arm": arm_noise,
+               "near_training_point_after_n_runs": near_K}))
+    fair = B.arm_share
+    out.append(ch.claim(
+        id="kaleidoscope_spirals_every_arm_sampled", claim=f"Every spiral arm receives samples (K={Kb})",
+        paper=BURN_IN_QUOTE, measure=f"smallest share of the samples on one arm, after {r} runs",
+        values=fair.min(dim=1).values, passed=(fair >= 0.5 / Kb).all(dim=1),
+        criterion=f">= half the fair share, {0.5 / Kb:.3f}",
+        notes=f"Shares of all samples on each arm, per seed: {[[round(float(v), 3) for v in row] for row in fair]}.",
+        extra={"arm_shares": fair}))
+    return out
+
+
+def join(values: Sequence[Any]) -> str:
+    """'a, b and c' for the prose."""
+    v = [str(x) for x in values]
+    return v[0] if len(v) == 1 else ", ".join(v[:-1]) + " and " + v[-1]
+
+
+def commas(values: torch.Tensor | Sequence[float], fmt: str = ".2f") -> str:
+    """'a, b, c' formatted with ``fmt`` ('n/a' for NaN), one value per K, for the prose."""
+    return ", ".join("n/a" if math.isnan(float(v)) else format(float(v), fmt) for v in values)
+
+
+def findings(P: Packing, D: Drift, B: Bridge, cfg: SimpleNamespace, seeds: Sequence[int]) -> dict[str, Any]:
+    """The numbers the prose quotes, by glue name; per-K values are medians over seeds, one per K of classes."""
+    n, small, Kf, r = len(seeds), [K for K in cfg.classes if K <= 4], cfg.full_classes[0], cfg.n_runs
+    med = lambda act, f: torch.stack([P.get(act, K, f) for K in cfg.classes]).nanmedian(dim=1).values  # noqa: E731
+    worst = torch.stack([torch.tensor([float("nan") if P.R[("tanh", K, i)] is None else
+                                       float(P.R[("tanh", K, i)]["corner_dist"].max()) for i in range(n)])
+                         for K in cfg.classes]).nanmedian(dim=1).values
+    study = [f"{P.count('relu', P.matches_study, [K], P.R_full if K in cfg.full_classes else P.R)} of {n} for "
+             f"K = {K} (after {cfg.full_epochs if K in cfg.full_classes else cfg.epochs} epochs)"
+             for K in REF_RELU if K in cfg.classes]
+    return {
+        "epochs": cfg.epochs, "full_epochs": cfg.full_epochs, "classes": join(cfg.classes), "full_K": Kf,
+        "tanh_corner_nets": f"{P.count('tanh', P.at_corners, small)} of {len(small) * n}" if small else "none",
+        "relu_fan_nets": f"{P.count('relu', P.fans, cfg.classes)} of {len(cfg.classes) * n}",
+        "tanh_worst": commas(worst), "tanh_corners_used": commas(med("tanh", "n_corners"), ".0f"),
+        "relu_span": commas(med("relu", "span"), ".0f"), "relu_gap": commas(med("relu", "ang_gap"), ".0f"),
+        "relu_dead": commas(med("relu", "dead")),
+        "n_collapsed": P.n_collapsed(), "tanh_sep": commas(med("tanh", "mean_sep")),
+        "acc_tanh": commas(med("tanh", "acc")), "acc_relu": commas(med("relu", "acc")),
+        "study_dirs": "; ".join(study) if study else "not judged (neither K = 3 nor K = 5 is among the classes)",
+        "drift_tanh": float(D.grid["tanh"].nanmedian()), "drift_relu": float(D.grid["relu"].nanmedian()),
+        "acc_gain": float(D.acc_gain.nanmedian()), "longer_relu": float(D.longer[Kf]["relu"].nanmedian()),
+        "longer_tanh": float(D.longer[Kf]["tanh"].nanmedian()),
+        "longer_pass": "; ".join(f"{name}: {x} → {y}" for name, x, y in D.passing[Kf]),
+        "bridge_K": cfg.bridge_classes, "n_runs": r, "n_steps": cfg.n_steps,
+        "arm_share": float(B.on_arm[:, r].median()), "noise_share": float(B.on_arm[:, 0].median()),
+        "near_share": float(B.near[:, r].median()), "end_share": float(B.on_arm[:, -1].median()),
+        "capture": B.capture, "n_bridge_train": len(B.U_train),
+        "bridge_arch": f"L = {cfg.bridge_depth}, H = {cfg.bridge_width}",
+    }
