@@ -1,0 +1,725 @@
+"""The depth study: does depth improve the kaleidoscope's samples at a matched budget? Three settings (1D, 2D,
+MNIST), a sweep over depth on shared seeds in each, sample quality as a distance between distributions, calibrated,
+and one verdict per setting built from per-seed rank correlations."""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .. import cache, config, experiments, measures, models, plots, quality, results, sampling, train
+from ..chapter import Chapter
+from ..ensemble import train_ensemble
+from ..utils import seed_everything
+
+TITLE = "Depth and sample quality at a matched budget"
+SETTINGS = ("1d", "2d", "mnist")
+QUOTE = ("after a burn-in period duration, we start observing samples from the input distribution and the quality "
+         "of samples recovered improves as we increase the depth of the model")
+# Measured run times of this chapter (seconds) on a 2-core AMD EPYC shared with other work, one torch thread: the
+# ci profile from an empty cache (MNIST data, judge and networks prepared in the run), and the paper profile of the
+# 1D and 2D settings (settings=["1d", "2d"]).
+RECORDED_S = {"ci": 33, "paper_synthetic": 120}
+LABELS = {"1d": "1D, two points", "2d_four": "2D, four points", "2d_circle": "2D, eight points on a circle",
+          "mnist_steps": "MNIST, matched steps", "mnist_loss": "MNIST, matched loss"}
+
+
+def circle_points(n: int, radius: float, centre: float = 0.5) -> list[list[float]]:
+    """``n`` points evenly spaced on a circle of ``radius`` around (centre, centre)."""
+    return [[centre + radius * math.cos(2 * math.pi * i / n), centre + radius * math.sin(2 * math.pi * i / n)]
+            for i in range(n)]
+
+
+def label(key: str) -> str:
+    """A sweep's name: its setting, and its width when it is not the setting's main one ('2d_four_H10')."""
+    if key in LABELS:
+        return LABELS[key]
+    base, width = key.rsplit("_H", 1)
+    return f"{LABELS[base]}, H = {width}"
+
+
+# --- parameters: the validators of the chapter's own knobs, and its cross-field checks ---------------------------
+
+_c = config
+EXTRA: dict[str, config.Param] = {  # validators of the knobs the common schema (config.COMMON) does not know
+    "settings": _c.name_list(SETTINGS, "settings"), "depths": _c.int_list(1), "points_1d": _c.points_param(),
+    "points_2d": _c.points_param(), "width_1d": _c.integer(1, maximum=_c.MAX_WIDTH), "widths_2d": _c.int_list(1),
+    "n_circle": _c.integer(2, maximum=64), "circle_radius": _c.number(0.0, strict=True),
+    "fit_tol": _c.number(0.0, strict=True), "n_runs": _c.integer(1), "mode_min": _c.number(0.0),
+    "n_floor": _c.integer(1), "eps_alt": _c.number(0.0), "eps_noise_alt": _c.choice(*sampling.EPS_NOISES),
+    "data": _c.data_source(), "n_train": _c.integer(100), "n_test": _c.integer(100), "retrain": _c.flag(),
+    "mnist_width": _c.integer(1, maximum=_c.MAX_WIDTH), "mnist_seeds": _c.integer(1, maximum=_c.MAX_SEEDS),
+    "steps": _c.integer(1, maximum=_c.MAX_EPOCHS), "mnist_lr": _c.number(0.0, strict=True),
+    "loss_target": _c.number(0.0, strict=True), "loss_window": _c.integer(1),
+    "max_steps": _c.integer(1, maximum=_c.MAX_EPOCHS), "dead_ratio": _c.number(0.0, strict=True),
+    "clf_epochs": _c.integer(1), "clf_lr": _c.number(0.0, strict=True), "clf_batch_size": _c.integer(1),
+    "mnist_samples": _c.integer(10), "mnist_runs": _c.integer(1), "mnist_noise": _c.choice(*sampling.NOISES),
+    "mnist_eps": _c.number(0.0), "nearest_k": _c.integer(1), "conf_threshold": _c.number(0.0, strict=True),
+    "copy_quantile": _c.number(0.0, strict=True), "min_share": _c.number(0.0, strict=True),
+    "n_floor_mnist": _c.integer(1), "n_boot": _c.integer(10),
+}
+
+
+def _in_range(name: str, pts: list[list[float]], out_act: str) -> None:
+    """``config.check_points_in_range``, its error naming the parameter ``name``."""
+    try:
+        config.check_points_in_range(pts, out_act)
+    except ValueError as err:
+        raise ValueError(str(err).replace("parameter 'points'", f"parameter {name!r}")) from None
+
+
+def consistent(cfg: SimpleNamespace) -> None:
+    """Cross-field checks: two or more depths within bounds, 1D and 2D points inside the output range, the MNIST
+    sizes within the data's, k below the set sizes, shares below 1, a loss window within the step cap."""
+    if len(cfg.depths) < 2 or cfg.depths[-1] > config.MAX_DEPTH:
+        raise ValueError(f"parameter 'depths': allowed at least two depths up to {config.MAX_DEPTH}; got {cfg.depths}")
+    for name, dim in (("points_1d", 1), ("points_2d", 2)):
+        pts = getattr(cfg, name)
+        if len(pts) < 2 or len(pts[0]) != dim:
+            raise ValueError(f"parameter {name!r}: allowed at least two {dim}D points; got {pts}")
+        _in_range(name, pts, cfg.out_act)
+    _in_range("circle_radius", circle_points(cfg.n_circle, cfg.circle_radius), cfg.out_act)
+    if cfg.n_train > 60_000 or cfg.n_test > 10_000 or cfg.mnist_samples > min(cfg.n_test, cfg.n_train):
+        raise ValueError(f"parameters 'n_train' / 'n_test' / 'mnist_samples': allowed at most 60000 / 10000 / "
+                         f"min(n_test, n_train); got {cfg.n_train} / {cfg.n_test} / {cfg.mnist_samples}")
+    if cfg.nearest_k >= min(cfg.mnist_samples, cfg.n_samples):
+        raise ValueError(f"parameter 'nearest_k': allowed below mnist_samples and n_samples; got {cfg.nearest_k}")
+    for name in ("conf_threshold", "copy_quantile", "min_share", "dead_ratio", "mode_min"):
+        if getattr(cfg, name) >= 1:
+            raise ValueError(f"parameter {name!r}: allowed a number below 1; got {getattr(cfg, name)}")
+    if cfg.loss_window > cfg.max_steps or cfg.batch_size is None:
+        raise ValueError(f"parameters 'loss_window' / 'batch_size': allowed a window <= max_steps and a batch size; "
+                         f"got {cfg.loss_window} / {cfg.batch_size}")
+
+
+@dataclass
+class Sweep:
+    """One setting's depth sweep on shared seeds: per (depth, seed) which nets trained, and each quality metric
+    (NaN where the net did not train); the calibration (a floor from perfect samples, ceilings from noise)."""
+
+    key: str
+    depths: list[int]
+    seeds: list[int]
+    ok: torch.Tensor  # (L, S) bool: the net trained (fits the data / reached its loss)
+    values: dict[str, torch.Tensor]  # metric -> (L, S) float64, NaN where not ok
+    lower_better: dict[str, bool]
+    floor: dict[str, torch.Tensor]  # metric -> values of perfect samplers (a band)
+    ceiling: dict[str, dict[str, float]]  # metric -> {what: value}
+    info: dict[str, Any] = field(default_factory=dict)  # per-setting facts (steps taken, losses, widths)
+    floor_label: str = "floor: perfect samples"
+    shown: dict[int, torch.Tensor] = field(default_factory=dict)  # depth -> the first seed's samples, for pictures
+
+
+def _masked(v: torch.Tensor, ok: torch.Tensor) -> torch.Tensor:
+    return torch.where(ok, v.double(), torch.tensor(float("nan"), dtype=torch.float64))
+
+
+# --- synthetic settings (1D and 2D): all seeds of a shape at once ---------------------------------------------
+
+
+def last_run(f: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, n_runs: int, out_act: str, eps: float,
+             eps_noise: str, seed: int) -> torch.Tensor:
+    """x^K of Eq. 2 from ``z`` (ε noise seeded by ``seed``)."""
+    x = z
+    for x in sampling.iterate(f, z, n_runs, out_act=out_act, eps=eps, eps_noise=eps_noise,
+                              generator=torch.Generator().manual_seed(seed)):
+        pass
+    return x
+
+
+def synthetic_scores(x: torch.Tensor, X: torch.Tensor, cfg: SimpleNamespace) -> dict[str, float]:
+    """Quality of samples ``x`` against the training points ``X`` (equal weights): the energy distance, the share
+    within ``tol`` of a point, the share of points that receive at least ``mode_min`` of the samples, and the
+    balance of the samples near the data over the points (normalised entropy: 1 for equal shares, 0 for one)."""
+    split = measures.basin_shares(x, X, cfg.tol)
+    return {"energy": quality.energy_distance(x, X), "near": float(1 - split[-1]),
+            "modes": float((split[:-1] >= cfg.mode_min).double().mean()),
+            "balance": measures.share_entropy(split[:-1]) if float(split[:-1].sum()) > 0 else 0.0}
+
+
+def synthetic_sweep(key: str, X: torch.Tensor, width: int, seeds: list[int], cfg: SimpleNamespace,
+                    device: torch.device) -> Sweep:
+    """Train every depth at ``width`` on the points ``X`` (one ensemble per depth), sample ``n_samples`` noise
+    points per seed for ``n_runs`` runs (the same noise for every depth), and score the samples: the main chain
+    (ε = ``eps``) and the alternative one (ε = ``eps_alt`` of ``eps_noise_alt``, the authors' always-positive η)."""
+    L, S, dim = len(cfg.depths), len(seeds), X.shape[1]
+    raw = {k: torch.full((L, S), float("nan"), dtype=torch.float64)
+           for k in ("energy", "near", "modes", "balance", "energy_alt")}
+    ok = torch.zeros(L, S, dtype=torch.bool)
+    best, shown = torch.zeros(L, S, dtype=torch.float64), {}
+    Z = {s: sampling.start_noise(cfg.n_samples, dim, cfg.noise, cfg.out_act, torch.Generator().manual_seed(10_000 + s))
+         for s in seeds}
+    for a, depth in enumerate(cfg.depths):
+        ens = train_ensemble(X, seeds, depth=depth, width=width, out_act=cfg.out_act, epochs=cfg.epochs, lr=cfg.lr,
+                             target_loss=cfg.target_loss, min_epochs=cfg.min_epochs, device=cfg.device)
+        ok[a] = ((ens(X.to(device)) - X.to(device)).norm(dim=-1).amax(dim=1) <= cfg.fit_tol).cpu()
+        best[a] = ens.best_loss.cpu()
+        for b, s in enumerate(seeds):
+            f = ens.forward_fn(b)
+            x = last_run(f, Z[s].to(device), cfg.n_runs, cfg.out_act, cfg.eps, cfg.eps_noise, 20_000 + s).cpu()
+            for k, v in synthetic_scores(x, X, cfg).items():
+                raw[k][a, b] = v
+            x_alt = last_run(f, Z[s].to(device), cfg.n_runs, cfg.out_act, cfg.eps_alt, cfg.eps_noise_alt, 20_000 + s)
+            raw["energy_alt"][a, b] = quality.energy_distance(x_alt.cpu(), X)
+            if b == 0:
+                shown[depth] = x
+    g = torch.Generator().manual_seed(30_000 + cfg.seed)
+    perfect = [X[torch.randint(X.shape[0], (cfg.n_samples,), generator=g)] for _ in range(cfg.n_floor)]
+    noise = Z[seeds[0]]
+    mean_pt = X.mean(0, keepdim=True).expand(cfg.n_samples, -1)
+    ceiling = {"energy": {"noise": quality.energy_distance(noise, X),
+                          "the mean point": quality.energy_distance(mean_pt, X)},
+               "near": {"noise": synthetic_scores(noise, X, cfg)["near"]}}
+    return Sweep(key=key, depths=list(cfg.depths), seeds=seeds, ok=ok,
+                 values={k: _masked(v, ok) for k, v in raw.items()},
+                 lower_better={"energy": True, "energy_alt": True, "near": False, "modes": False, "balance": False},
+                 floor={"energy": torch.tensor([quality.energy_distance(p, X) for p in perfect])},
+                 ceiling=ceiling, info={"width": width, "best_loss": best, "raw": raw}, shown=shown)
+
+
+def synthetic_data(cfg: SimpleNamespace) -> dict[str, torch.Tensor]:
+    """The training points of the synthetic settings asked for in ``settings``."""
+    out = {}
+    if "1d" in cfg.settings:
+        out["1d"] = torch.tensor(cfg.points_1d)
+    if "2d" in cfg.settings:
+        out["2d_four"] = torch.tensor(cfg.points_2d)
+        out["2d_circle"] = torch.tensor(circle_points(cfg.n_circle, cfg.circle_radius))
+    return out
+
+
+def run_synthetic(cfg: SimpleNamespace, seeds: list[int], device: torch.device) -> dict[str, Sweep]:
+    """Every synthetic sweep: 1D at ``width_1d``; each 2D set at the last of ``widths_2d`` (its main sweep, key
+    '2d_four') and at the others ('2d_four_H10')."""
+    out = {}
+    for key, X in tqdm(synthetic_data(cfg).items(), desc="synthetic settings"):
+        widths = [cfg.width_1d] if key == "1d" else cfg.widths_2d
+        out[key] = synthetic_sweep(key, X, widths[-1], seeds, cfg, device)
+        for w in widths[:-1]:
+            out[f"{key}_H{w}"] = synthetic_sweep(f"{key}_H{w}", X, w, seeds, cfg, device)
+    return out
+
+
+# --- MNIST: cached networks, the judge's features ---------------------------------------------------------------
+
+
+def trained_to_loss(X: torch.Tensor, *, data_tag: str, depth: int, width: int, out_act: str, target: float,
+                    window: int, max_steps: int, lr: float, batch_size: int, seed: int, device: torch.device,
+                    retrain: bool = False) -> cache.Cached:
+    """An MLP trained as :func:`kaleido_lib.experiments.trained_mlp` trains it (same initialisation, same random
+    batches, Adam), stopped at the first step where the mean loss of the last ``window`` steps is at most ``target``
+    (or after ``max_steps``); cached. Up to its stopping step it follows the step-budget network's run exactly."""
+    dim, n = int(X.shape[1]), int(X.shape[0])
+    settings = dict(kind="mlp-to-loss", data=data_tag, n_train=n, dim=dim, depth=depth, width=width, out_act=out_act,
+                    target_loss=target, loss_window=window, max_steps=max_steps, lr=lr, batch_size=batch_size,
+                    seed=seed, **cache.environment_settings(device))
+
+    def build() -> nn.Module:
+        seed_everything(seed)
+        return models.make_mlp(dim, depth, width, out_act).to(device)
+
+    def fit(model: nn.Module) -> dict[str, Any]:
+        t0, gen, bs = time.perf_counter(), torch.Generator().manual_seed(seed), min(batch_size, n)
+        opt, losses, reached, done = train.make_adam(model.parameters(), lr), torch.empty(max_steps), False, 0
+        for k in tqdm(range(max_steps), desc=f"L={depth} to loss {target:g}", leave=False, mininterval=2.0):
+            xb = X[torch.randperm(n, generator=gen)[:bs].to(X.device)]
+            loss = torch.mean((model(xb) - xb) ** 2)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses[k], done = loss.detach().cpu(), k + 1
+            if not math.isfinite(float(losses[k])):
+                break
+            if done >= window and float(losses[done - window:done].mean()) <= target:
+                reached = True
+                break
+        return {"losses": losses[:done], "steps": done, "reached": reached, "seconds": time.perf_counter() - t0,
+                "trained_on": experiments._device_name(device)}
+
+    return cache.cached_model(f"mlp-L{depth}-H{width}-s{seed}-to-loss", settings, build, fit, retrain=retrain)
+
+
+@dataclass
+class Judge:
+    """The MNIST chapter's CNN judge: its classes and confidence, and its penultimate layer as the feature space."""
+
+    model: nn.Sequential
+    accuracy: float
+    record: dict[str, Any]
+    from_cache: bool
+
+    @torch.no_grad()
+    def features(self, x: torch.Tensor, batch: int = 2000) -> torch.Tensor:
+        """The penultimate layer's activations (n, 128), on the CPU."""
+        body = self.model[:-1].eval()
+        return torch.cat([body(x[i:i + batch]).cpu() for i in range(0, x.shape[0], batch)])
+
+    @torch.no_grad()
+    def read(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Features, predicted class and its softmax probability, from one pass of the CNN."""
+        feats = self.features(x)
+        head = self.model[-1]
+        p = torch.softmax(head(feats.to(next(head.parameters()).device)), dim=1).cpu()
+        conf, pred = p.max(dim=1)
+        return feats, pred, conf
+
+
+@dataclass
+class Reference:
+    """What image samples are compared with: held-out test digits' features, the training set, the near-copy cut."""
+
+    feats: torch.Tensor
+    train_x: torch.Tensor
+    copy_threshold: float
+
+
+def image_scores(x: torch.Tensor, judge: Judge, ref: Reference, cfg: SimpleNamespace) -> dict[str, float]:
+    """Quality of image samples ``x`` (n, 784) in the judge's features against held-out test digits: Fréchet
+    distance, precision, recall, density and coverage; and the judge's class coverage and confident share, and the
+    share of near-copies of training images (pixel distance)."""
+    x = x.to(ref.train_x.device)
+    feats, pred, conf = judge.read(x)
+    m = quality.prdc(ref.feats, feats, k=cfg.nearest_k)
+    dist, _ = measures.nearest_neighbours(x, ref.train_x, chunk=1000)
+    return {"fd": quality.frechet_distance(ref.feats, feats), "precision": m.precision,
+            "recall": m.recall, "density": m.density, "coverage": m.coverage,
+            "classes": float(quality.class_coverage(pred, 10, cfg.min_share)),
+            "confident": float((conf >= cfg.conf_threshold).double().mean()),
+            "near_copy": quality.near_copy_share(dist, ref.copy_threshold)}
+
+
+def image_chain(f: nn.Module, n: int, seed: int, eps_noise: str, cfg: SimpleNamespace,
+                device: torch.device) -> torch.Tensor:
+    """x^K of the paper's MNIST sampler: ``n`` uniform start points, ``mnist_runs`` runs, ε = ``mnist_eps``."""
+    z = sampling.start_noise(n, 784, cfg.mnist_noise, "tanh", torch.Generator().manual_seed(10_000 + seed)).to(device)
+    with torch.no_grad():
+        return last_run(f.eval(), z, cfg.mnist_runs, "tanh", cfg.mnist_eps, eps_noise, 20_000 + seed).cpu()
+
+
+def mnist_sweeps(cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, Sweep], dict[str, Any]]:
+    """Both MNIST sweeps (matched steps, matched loss) over ``depths`` and ``mnist_seeds`` seeds: every network
+    from the cache or trained, its samples scored (main and authors' noise); the floor (random training digits)
+    and the ceilings (uniform noise, the mean image) scored the same way."""
+    digits = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, "tanh", device)
+    Xtr = digits.train_x
+    c = experiments.trained_classifier(Xtr, digits.train_y, data_tag=digits.digest, side=28, epochs=cfg.clf_epochs,
+                                       lr=cfg.clf_lr, batch_size=cfg.clf_batch_size, seed=cfg.seed, device=device,
+                                       retrain=cfg.retrain)
+    pred_te, _ = train.predict(c.model, digits.test_x)
+    judge = Judge(c.model, float((pred_te == digits.test_y).double().mean()), c.record, c.from_cache)
+    n = cfg.mnist_samples
+    d_te, _ = measures.nearest_neighbours(digits.test_x, Xtr, chunk=1000)
+    ref = Reference(judge.features(digits.test_x[:n]), Xtr, float(d_te.quantile(cfg.copy_quantile)))
+    const_loss = float(Xtr.var(dim=0, unbiased=False).mean())  # the loss of the best constant output, the mean image
+    seeds = list(range(cfg.seed, cfg.seed + cfg.mnist_seeds))
+    metrics = ("fd", "precision", "recall", "density", "coverage", "classes", "confident", "near_copy")
+    L, S = len(cfg.depths), len(seeds)
+    out = {}
+    for variant in ("steps", "loss"):
+        raw = {k: torch.full((L, S), float("nan"), dtype=torch.float64) for k in (*metrics, "fd_alt", "coverage_alt")}
+        ok = torch.zeros(L, S, dtype=torch.bool)
+        steps, final, secs, cached = (torch.zeros(L, S, dtype=torch.float64) for _ in range(4))
+        shown: dict[int, torch.Tensor] = {}
+        curves: dict[tuple[int, int], torch.Tensor] = {}
+        for a, depth in enumerate(tqdm(cfg.depths, desc=f"MNIST, matched {variant}")):
+            for b, s in enumerate(seeds):
+                kw = dict(data_tag=digits.digest, depth=depth, width=cfg.mnist_width, out_act="tanh", lr=cfg.mnist_lr,
+                          batch_size=cfg.batch_size, seed=s, device=device, retrain=cfg.retrain)
+                if variant == "steps":
+                    m = experiments.trained_mlp(Xtr, steps=cfg.steps, **kw)
+                else:
+                    m = trained_to_loss(Xtr, target=cfg.loss_target, window=cfg.loss_window, max_steps=cfg.max_steps,
+                                        **kw)
+                ls = m.record["losses"]
+                curves[(depth, s)] = ls
+                steps[a, b], secs[a, b], cached[a, b] = len(ls), m.record["seconds"], float(m.from_cache)
+                final[a, b] = float(ls[-min(len(ls), cfg.loss_window):].mean())
+                finite = bool(torch.isfinite(ls).all())
+                ok[a, b] = finite and (bool(m.record["reached"]) if variant == "loss"
+                                       else final[a, b] <= cfg.dead_ratio * const_loss)
+                if not finite:
+                    continue
+                x = image_chain(m.model, n, s, cfg.eps_noise, cfg, device)
+                for k, v in image_scores(x, judge, ref, cfg).items():
+                    raw[k][a, b] = v
+                x_alt = image_chain(m.model, n, s, cfg.eps_noise_alt, cfg, device)
+                alt = image_scores(x_alt, judge, ref, cfg)
+                raw["fd_alt"][a, b], raw["coverage_alt"][a, b] = alt["fd"], alt["coverage"]
+                if b == 0:
+                    shown[depth] = x
+        out[f"mnist_{variant}"] = Sweep(
+            key=f"mnist_{variant}", depths=list(cfg.depths), seeds=seeds, ok=ok,
+            values={k: _masked(v, ok) for k, v in raw.items()},
+            lower_better={k: k in ("fd", "fd_alt", "near_copy") for k in raw}, floor={}, ceiling={},
+            floor_label="floor: real training digits",
+            info={"steps": steps, "final_loss": final, "seconds": secs, "from_cache": cached, "curves": curves,
+                  "raw": raw}, shown=shown)
+    # calibration: random training digits (the floor, several draws) and noise / the mean image (ceilings)
+    g = torch.Generator().manual_seed(30_000 + cfg.seed)
+    floors = [image_scores(Xtr[torch.randperm(Xtr.shape[0], generator=g)[:n].to(Xtr.device)], judge, ref, cfg)
+              for _ in range(cfg.n_floor_mnist)]
+    noise = sampling.start_noise(n, 784, cfg.mnist_noise, "tanh", torch.Generator().manual_seed(10_000 + cfg.seed))
+    ceil = {"noise": image_scores(noise, judge, ref, cfg),
+            "the mean image": image_scores(Xtr.mean(0, keepdim=True).expand(n, -1), judge, ref, cfg)}
+    for sw in out.values():
+        sw.floor = {k: torch.tensor([fl[k] for fl in floors]) for k in metrics}
+        sw.ceiling = {k: {w: v[k] for w, v in ceil.items()} for k in metrics}
+    facts = {"judge": judge, "const_loss": const_loss, "copy_threshold": ref.copy_threshold, "source": digits.source}
+    return out, facts
+
+
+# --- the verdicts: per-seed rank correlations of depth against quality ---------------------------------------
+
+
+@dataclass
+class Trend:
+    """Per seed: the Spearman rho of depth against a metric over the depths whose nets trained, whether the seed
+    is judged (at least ``min_depths`` trained nets) and whether it passes (rho in the better direction)."""
+
+    rho: torch.Tensor  # (S,) NaN where not judged or the metric is constant
+    judged: torch.Tensor  # (S,) bool
+    passed: torch.Tensor  # (S,) bool
+
+
+def depth_trend(sw: Sweep, metric: str, min_depths: int) -> Trend:
+    """The per-seed trend of ``metric`` with depth (see :class:`Trend`); better is lower or higher per the sweep."""
+    v, S = sw.values[metric], len(sw.seeds)
+    rho = torch.full((S,), float("nan"), dtype=torch.float64)
+    judged = sw.ok.sum(0) >= min_depths
+    for j in range(S):
+        sel = sw.ok[:, j] & ~torch.isnan(v[:, j])
+        if judged[j] and int(sel.sum()) >= 2:
+            rho[j] = measures.spearman(torch.tensor(sw.depths, dtype=torch.float64)[sel], v[sel, j])
+    sign = -1.0 if sw.lower_better[metric] else 1.0
+    return Trend(rho, judged, judged & ~torch.isnan(rho) & (sign * rho > 0))
+
+
+def effect(sw: Sweep, metric: str, tr: Trend, n_boot: int) -> dict[str, Any]:
+    """Effect sizes with 95 % bootstrap intervals over seeds: the mean per-seed rho, and the median paired
+    difference of the metric, deepest minus shallowest depth, on the seeds where both nets trained."""
+    v = sw.values[metric]
+    rho = tr.rho[tr.judged]
+    both = sw.ok[0] & sw.ok[-1]
+    return {"metric": metric, "lower_is_better": sw.lower_better[metric],
+            "mean_rho": float(rho.nanmean()) if rho.numel() else float("nan"),
+            "mean_rho_ci95": quality.bootstrap_ci(rho, n_boot=n_boot),
+            "difference": f"L={sw.depths[-1]} minus L={sw.depths[0]}, same seed",
+            "median_difference": results.median_interval((v[-1] - v[0])[both], n_boot=n_boot),
+            "median_per_depth": dict(zip(sw.depths, v.nanquantile(0.5, dim=1).tolist())),
+            "seeds_judged": int(tr.judged.sum())}
+
+
+def primary(key: str) -> str:
+    """The metric a setting's verdict is read on: the Fréchet distance for MNIST, the energy distance otherwise."""
+    return "fd" if key.startswith("mnist") else "energy"
+
+
+METRIC_NAMES = {"energy": "energy distance to the data", "near": "share of samples near the data",
+                "modes": "share of points reached", "balance": "balance over the points",
+                "energy_alt": "energy distance, authors' always-positive noise",
+                "fd": "Fréchet distance (judge features)",
+                "coverage": "coverage (Naeem 2020)", "fd_alt": "Fréchet distance, authors' always-positive noise",
+                "confident": "share the judge is confident about", "precision": "precision", "recall": "recall",
+                "density": "density", "classes": "classes covered", "near_copy": "share of near-copies"}
+ALTERNATIVES = {"energy": ("near", "energy_alt"), "fd": ("coverage", "fd_alt", "confident")}
+
+
+def min_depths(depths: list[int]) -> int:
+    """A seed is judged when at least this many of its depths trained: all but one, and at least two."""
+    return max(2, len(depths) - 1)
+
+
+def quality_claim(ch: Chapter, sw: Sweep, extra: dict[str, Any] | None = None) -> results.Claim:
+    """'Deeper -> better samples' in one setting, judged per seed on the seeds with enough trained nets (the others
+    counted, and judged as failures in one more alternative)."""
+    cfg, metric, k = ch.cfg, primary(sw.key), min_depths(sw.depths)
+    tr = depth_trend(sw, metric, k)
+    fits = {f"L={d}": f"{int(sw.ok[i].sum())}/{len(sw.seeds)}" for i, d in enumerate(sw.depths)}
+    return ch.claim(
+        id=f"deeper_better_{sw.key}", claim=f"Deeper networks give better samples ({label(sw.key)}, L in {sw.depths})",
+        paper=QUOTE, measure=f"Spearman rho of depth against the {METRIC_NAMES[metric]}, per seed",
+        values=tr.rho, passed=tr.passed, among=tr.judged, among_label=f"seeds with at least {k} trained nets",
+        criterion=(f"per seed, over the depths whose nets trained: rho {'<' if sw.lower_better[metric] else '>'} 0, "
+                   "i.e. the samples get closer to the data as depth grows"),
+        notes=f"Nets that trained per depth: {fits}.",
+        extra={"effect": effect(sw, metric, tr, cfg.n_boot), "trained_per_depth": fits,
+               "alternative_effects": {m: effect(sw, m, depth_trend(sw, m, k), cfg.n_boot)
+                                       for m in ALTERNATIVES[metric]},
+               "floor": results.spread(sw.floor[metric]) if metric in sw.floor else None,
+               "ceiling": sw.ceiling.get(metric), **(extra or {})},
+        alternatives={f"{METRIC_NAMES[m]} {'falls' if sw.lower_better[m] else 'rises'} with depth":
+                      depth_trend(sw, m, k).passed for m in ALTERNATIVES[metric]})
+
+
+def trainable_claim(ch: Chapter, key: str, depths: list[int], ok: torch.Tensor, what: str,
+                    extra: dict[str, Any] | None = None) -> results.Claim:
+    """Trainability, apart from quality: per seed, every depth's net trained (``ok``: depths x seeds)."""
+    return ch.claim(
+        id=f"trainable_{key}", claim=f"Every depth trains ({LABELS.get(key, key)}, L in {depths})",
+        paper="(not a claim of the paper: the nets that train are counted apart from the quality of their samples)",
+        measure="share of the seed's depths whose net trained", values=ok.double().mean(0), passed=ok.all(0),
+        criterion=f"every depth's net {what}",
+        extra={"trained_per_depth": {f"L={d}": float(ok[i].double().mean()) for i, d in enumerate(depths)},
+               **(extra or {})})
+
+
+MAIN_KEYS = ("1d", "2d_four", "2d_circle", "mnist_steps", "mnist_loss")
+
+
+def claims(ch: Chapter, sweeps: dict[str, Sweep]) -> list[results.Claim]:
+    """One 'deeper -> better samples' claim per setting present (the MNIST setting has two: matched steps and
+    matched loss), the other widths of a 2D set in its claim's extra; then one trainability claim per setting."""
+    cfg, out = ch.cfg, []
+    for key in (k for k in MAIN_KEYS if k in sweeps):
+        sw, extra = sweeps[key], {}
+        for other in (k for k in sweeps if k.startswith(f"{key}_H")):
+            o = sweeps[other]
+            tr = depth_trend(o, "energy", min_depths(o.depths))
+            extra[f"width_{o.info['width']}"] = {"share_passing": float(tr.passed[tr.judged].double().mean())
+                                                 if bool(tr.judged.any()) else float("nan"),
+                                                 **effect(o, "energy", tr, cfg.n_boot)}
+        if key.startswith("mnist"):
+            extra |= {"median_steps_per_depth": sw.info["steps"].quantile(0.5, dim=1),
+                      "median_final_loss_per_depth": sw.info["final_loss"].quantile(0.5, dim=1)}
+        else:
+            extra["width"] = sw.info["width"]
+        out.append(quality_claim(ch, sw, extra))
+    for key in ("1d", "2d_four", "2d_circle"):
+        if key in sweeps:
+            others = {f"trained_per_depth_H{sweeps[k].info['width']}": sweeps[k].ok.double().mean(1)
+                      for k in sweeps if k.startswith(f"{key}_H")}
+            out.append(trainable_claim(ch, key, sweeps[key].depths, sweeps[key].ok,
+                                       f"fits the data (every point within {cfg.fit_tol:g} of its image)", others))
+    if "mnist_steps" in sweeps:
+        s, lo = sweeps["mnist_steps"], sweeps["mnist_loss"]
+        out.append(trainable_claim(
+            ch, "mnist", s.depths, s.ok & lo.ok,
+            f"ends its {cfg.steps} steps below {cfg.dead_ratio:g} x the mean image's loss and reaches the loss "
+            f"{cfg.loss_target:g} within {cfg.max_steps} steps",
+            {"trained_matched_steps": s.ok.double().mean(1), "reached_loss_target": lo.ok.double().mean(1),
+             "median_steps_to_target": lo.info["steps"].quantile(0.5, dim=1)}))
+    return out
+
+
+def finding(claim: results.Claim) -> str:
+    """One sentence of the findings box for a setting's claim."""
+    e = claim.extra["effect"]
+    lo, hi = e["mean_rho_ci95"]
+    return (f"{claim.seeds.passing} of {claim.seeds.n} judged seeds improve with depth, mean ρ = {e['mean_rho']:.2f} "
+            f"[{lo:.2f}, {hi:.2f}]: {claim.verdict}")
+
+
+def describe(sweeps: dict[str, Sweep], facts: dict[str, Any]) -> str:
+    """A few lines per sweep for the run's log: nets trained, the main metric's medians, calibration, training."""
+    lines = []
+    if facts:
+        lines.append(f"judge accuracy {facts['judge'].accuracy:.4f}; near-copy cut {facts['copy_threshold']:.2f}; "
+                     f"mean image's loss {facts['const_loss']:.3f}")
+    for key, sw in sweeps.items():
+        m = primary(key)
+        med = [round(v, 4) for v in sw.values[m].nanquantile(0.5, dim=1).tolist()]
+        floor = results.spread(sw.floor[m]).text(".3g") if m in sw.floor else "-"
+        lines.append(f"{label(key)}: trained {sw.ok.sum(1).tolist()} of {len(sw.seeds)}; median {m} per depth {med}; "
+                     f"floor {floor}; ceilings { {k: round(v, 4) for k, v in sw.ceiling.get(m, {}).items()} }")
+        if key.startswith("mnist"):
+            lines.append(f"    steps {sw.info['steps'].quantile(0.5, dim=1).tolist()}; final loss "
+                         f"{[round(v, 4) for v in sw.info['final_loss'].quantile(0.5, dim=1).tolist()]}; "
+                         f"{int(sw.info['from_cache'].sum())} of {sw.ok.numel()} from the cache; "
+                         f"{float(sw.info['seconds'].sum()):.0f} s of training recorded")
+    return "\n".join(lines)
+
+
+def glue_medians(ch: Chapter, sweeps: dict[str, Sweep]) -> None:
+    """Glue the medians per depth of the metrics the text discusses ('near_1d', 'balance_2d_four',
+    'coverage_mnist_steps', 'steps_mnist_loss', ...); 'not run' for a setting left out."""
+    fmt = lambda v: ", ".join("-" if math.isnan(x) else f"{x:.2f}" for x in v.tolist())  # noqa: E731
+    for key in ("1d", "2d_four", "2d_circle"):
+        for m in ("near", "balance"):
+            ch.glue(f"{m}_{key}", fmt(sweeps[key].values[m].nanquantile(0.5, dim=1)) if key in sweeps else "not run")
+    for key in ("mnist_steps", "mnist_loss"):
+        for m in ("precision", "coverage"):
+            ch.glue(f"{m}_{key}", fmt(sweeps[key].values[m].nanquantile(0.5, dim=1)) if key in sweeps else "not run")
+    ch.glue("steps_mnist_loss", ", ".join(f"{v:.0f}" for v in sweeps["mnist_loss"].info["steps"].quantile(0.5, dim=1))
+            if "mnist_loss" in sweeps else "not run")
+
+
+def glue_findings(ch: Chapter, sweeps: dict[str, Sweep], claims: list[results.Claim]) -> None:
+    """Glue one sentence per setting ('find_1d', ...; 'not run' for a setting left out) and the nets trained."""
+    by_id = {c.id: c for c in claims}
+    for key in MAIN_KEYS:
+        c = by_id.get(f"deeper_better_{key}")
+        ch.glue(f"find_{key}", finding(c) if c else "not run (see the parameter `settings`)")
+    ch.glue("trained", "; ".join(f"{label(k)}: {', '.join(str(int(n)) for n in sweeps[k].ok.sum(1))} of "
+                                 f"{len(sweeps[k].seeds)}" for k in MAIN_KEYS if k in sweeps) or "none")
+
+
+# --- figures -----------------------------------------------------------------------------------------------------
+
+COLOURS = {"primary": "tab:blue", "secondary": "tab:orange"}
+
+
+def _strip(ax: plt.Axes, depths: list[int], v: torch.Tensor, ok: torch.Tensor, colour: str, label: str,
+           offset: float = 0.0) -> None:
+    """Seeds as dots at each depth (jittered), their median as a line; nets that did not train as crosses at the
+    top of the panel."""
+    x = torch.arange(len(depths), dtype=torch.float64) + offset
+    S = v.shape[1]
+    jit = torch.linspace(-0.08, 0.08, S) if S > 1 else torch.zeros(1)
+    for i in range(len(depths)):
+        good = ok[i] & ~torch.isnan(v[i])
+        ax.scatter((x[i] + jit[good]).tolist(), v[i][good].tolist(), s=14, color=colour, alpha=0.55, zorder=3)
+        if (~ok[i]).any():
+            ax.scatter([float(x[i])], [1.0], transform=ax.get_xaxis_transform(), marker="x", color=colour, zorder=4)
+            ax.annotate(f"{int((~ok[i]).sum())} not trained", (float(x[i]), 0.97), xycoords=("data", "axes fraction"),
+                        ha="center", va="top", fontsize=7, color=colour)
+    ax.plot(x.tolist(), v.nanquantile(0.5, dim=1).tolist(), color=colour, marker="o", lw=1.8, zorder=4, label=label)
+
+
+def _calibration(ax: plt.Axes, floor: torch.Tensor | None, ceiling: dict[str, float] | None, log: bool = False,
+                 label: str = "floor") -> None:
+    """The floor (perfect or real samples: the 5-95 % range of its draws) as a grey band, the ceilings as lines."""
+    if floor is not None and floor.numel():
+        lo, hi = torch.quantile(floor.double(), torch.tensor([0.05, 0.95], dtype=torch.float64)).tolist()
+        if log and lo <= 0:  # perfect samples may score exactly 0: the band then reaches down past the data
+            lo = hi / 20
+        ax.axhspan(lo, hi, color="0.85", zorder=0, label=f"{label} (5-95 %)")
+    for i, (what, v) in enumerate((ceiling or {}).items()):
+        ax.axhline(v, color="0.4", ls=("--", ":")[i % 2], lw=1, zorder=1, label=f"ceiling: {what}")
+
+
+def main_panels(sweeps: dict[str, Sweep]) -> list[tuple[str, list[tuple[Sweep, str]]]]:
+    """The panels of the main figure: one per setting present, one line per width (2D) or budget (MNIST)."""
+    panels = []
+    for key in ("1d", "2d_four", "2d_circle"):
+        if key in sweeps:
+            keys = [key] + [k for k in sweeps if k.startswith(f"{key}_H")]
+            panels.append((LABELS[key], [(sweeps[k], f"H = {sweeps[k].info['width']}") for k in keys]))
+    if "mnist_steps" in sweeps:
+        panels.append(("MNIST", [(sweeps["mnist_steps"], "matched steps"), (sweeps["mnist_loss"], "matched loss")]))
+    return panels
+
+
+def placeholder(text: str) -> plt.Figure:
+    """A small figure that says what was not run (so that every figure of the page exists)."""
+    fig, ax = plt.subplots(figsize=(6, 1.2))
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    ax.set_axis_off()
+    return fig
+
+
+def quality_figure(panels: list[tuple[str, list[tuple[Sweep, str]]]]) -> plt.Figure:
+    """Quality against depth, one panel per setting: seeds as dots, medians as lines, the calibration behind."""
+    cols = min(2, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.6 * rows), layout="constrained", squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    for ax, (title, lines) in zip(axes.flat, panels):
+        first = lines[0][0]
+        metric = primary(first.key)
+        _calibration(ax, first.floor.get(metric), first.ceiling.get(metric), log=True, label=first.floor_label)
+        for j, (sw, name) in enumerate(lines):
+            _strip(ax, sw.depths, sw.values[metric], sw.ok, list(COLOURS.values())[j % 2], name, 0.12 * j)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(first.depths)), [str(d) for d in first.depths])
+        ax.set_xlabel("hidden layers L")
+        ax.set_ylabel(f"{METRIC_NAMES[metric]} (lower: better)")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2)
+    return fig
+
+
+SYNTH_OTHER = ["near", "modes", "balance", "energy_alt"]
+MNIST_OTHER = [["precision", "recall", "density", "coverage"], ["classes", "confident", "near_copy", "fd_alt"]]
+
+
+def metrics_figure(rows: list[tuple[Sweep, str, list[str]]]) -> plt.Figure:
+    """Metrics against depth, one row per (sweep, title, metrics); the calibration behind where measured."""
+    ncol = max(len(m) for _, _, m in rows)
+    fig, axes = plt.subplots(len(rows), ncol, figsize=(3.6 * ncol, 2.8 * len(rows)), layout="constrained",
+                             squeeze=False)
+    for r, (sw, title, ms) in enumerate(rows):
+        for c in range(ncol):
+            ax = axes[r, c]
+            if c >= len(ms):
+                ax.axis("off")
+                continue
+            _calibration(ax, sw.floor.get(ms[c]), sw.ceiling.get(ms[c]), label=sw.floor_label)
+            _strip(ax, sw.depths, sw.values[ms[c]], sw.ok, COLOURS["primary"], "median")
+            ax.set_xticks(range(len(sw.depths)), [str(d) for d in sw.depths])
+            better = "lower" if sw.lower_better[ms[c]] else "higher"
+            ax.set_title(f"{METRIC_NAMES[ms[c]]}\n({better}: better)", fontsize=8)
+            ax.set_xlabel("hidden layers L", fontsize=8)
+        axes[r, 0].set_ylabel(title, fontsize=9)
+    axes[0, 0].legend(fontsize=6, loc="best")
+    return fig
+
+
+def samples_figure(synth: list[tuple[Sweep, torch.Tensor, str]], mnist: Sweep | None, tol: float,
+                   cols: int = 12) -> plt.Figure:
+    """The first seed's samples per depth: points in the plane (training points as crosses, each one's share of the
+    samples within ``tol`` written below), and MNIST digits."""
+    rows = len(synth) + (1 if mnist is not None else 0)
+    depths = (synth[0][0] if synth else mnist).depths
+    fig, axes = plt.subplots(rows, len(depths), figsize=(3.1 * len(depths), 3.0 * rows), layout="constrained",
+                             squeeze=False)
+    for r, (sw, X, title) in enumerate(synth):
+        for c, d in enumerate(sw.depths):
+            ax, x = axes[r, c], sw.shown[d]
+            if X.shape[1] == 1:
+                ax.hist(x[:, 0].tolist(), bins=60, range=(0, 1), color="tab:green")
+                for p in X[:, 0].tolist():
+                    ax.axvline(p, color="k", ls="--", lw=0.8)
+            else:
+                ax.scatter(X[:, 0].tolist(), X[:, 1].tolist(), marker="x", color="k", s=30, zorder=2)
+                ax.scatter(x[:, 0].tolist(), x[:, 1].tolist(), s=4, color="tab:green", alpha=0.4, zorder=3)
+                ax.set_xlim(0, 1)
+                ax.set_ylim(0, 1)
+                ax.set_aspect("equal")
+            shares = measures.basin_shares(x, X, tol)[:-1]
+            ax.text(0.02, 0.02, "near each point: " + " ".join(f"{v:.0%}" for v in shares.tolist()),
+                    transform=ax.transAxes, fontsize=6, va="bottom")
+            ax.set_title(f"{title}, L={d}" + ("" if bool(sw.ok[c, 0]) else " (not trained)"), fontsize=8)
+    if mnist is not None:
+        for c, d in enumerate(mnist.depths):
+            ax = axes[-1, c]
+            ax.set_axis_off()
+            if d in mnist.shown:
+                ax.imshow(plots.mosaic(((mnist.shown[d][:cols] + 1) / 2).clamp(0, 1), cols=4), cmap="gray",
+                          vmin=0, vmax=1)
+            ax.set_title(f"MNIST, L={d}" + ("" if bool(mnist.ok[c, 0]) else " (not trained)"), fontsize=8)
+    return fig
+
+
+def training_figure(sweeps: dict[str, Sweep], max_steps: int) -> plt.Figure:
+    """MNIST training: the loss curves of every network (both budgets), and the steps each depth needed to reach
+    the common loss target."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
+    cmap = plt.get_cmap("viridis")
+    for key, ls_ in (("mnist_steps", "-"), ("mnist_loss", ":")):
+        sw = sweeps[key]
+        for (d, s), curve in sw.info["curves"].items():
+            i = sw.depths.index(d)
+            k = max(1, len(curve) // 200)
+            y = curve[: len(curve) // k * k].reshape(-1, k).mean(1) if len(curve) >= k else curve
+            axes[0].plot((torch.arange(len(y)) * k + k).tolist(), y.tolist(), ls=ls_, lw=0.9,
+                         color=cmap(i / max(1, len(sw.depths) - 1)),
+                         label=f"L={d}" if (s == sw.seeds[0] and key == "mnist_steps") else None)
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("training step")
+    axes[0].set_ylabel("training loss (batch mean)")
+    axes[0].set_title("solid: matched steps; dotted: trained to the loss target", fontsize=9)
+    axes[0].legend(fontsize=7)
+    sw = sweeps["mnist_loss"]
+    plots.sweep_points(axes[1], sw.depths, sw.info["steps"], xlabel="hidden layers L",
+                       ylabel="steps to the loss target", censored_at=max_steps)
+    axes[1].set_title("steps each depth needed (open: not reached within the cap)", fontsize=9)
+    return fig
