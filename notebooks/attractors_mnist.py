@@ -67,44 +67,6 @@ import torch
 import kaleido_lib as kl
 from kaleido_lib.chapters import attractors_mnist as here
 
-CHAPTER = "attractors_mnist"
-PAPER = dict(  # the networks' settings are the MNIST chapter's (kaleido_lib.experiments.MNIST_MODEL)
-    kl.experiments.MNIST_MODEL,
-    seed=0, device="auto", n_test=10_000, retrain=False,
-    n_points=1000, n_points_sweep=200, power_iters=100, n_exact=3, n_steps=100, fixed_frac=0.5, out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(PAPER, **kl.experiments.MNIST_MODEL_CI, device="cpu", n_test=1000, n_points=60, n_points_sweep=30,
-               power_iters=40, n_exact=1, n_steps=30),
-}
-EXTRA = {
-    "data": kl.config.data_source(), "n_train": kl.config.integer(100), "n_test": kl.config.integer(100),
-    "retrain": kl.config.flag(), "steps": kl.config.integer(1), "sweep_depths": kl.config.int_list(1),
-    "sweep_seeds": kl.config.integer(1), "sweep_width": kl.config.integer(1), "sweep_steps": kl.config.integer(1),
-    "n_points": kl.config.integer(2), "n_points_sweep": kl.config.integer(2), "power_iters": kl.config.integer(5),
-    "n_exact": kl.config.integer(0), "fixed_frac": kl.config.number(0.0, strict=True),
-}
-
-
-def consistent(cfg):
-    """Cross-field checks: a bounded output, image counts within MNIST's, at least two sweep depths."""
-    if cfg.out_act not in ("tanh", "sigmoid"):
-        raise ValueError(f"parameter 'out_act': allowed 'tanh' or 'sigmoid'; got {cfg.out_act!r}")
-    if cfg.n_train > 60_000 or cfg.n_test > 10_000:
-        raise ValueError(f"parameters 'n_train' / 'n_test': allowed at most 60000 / 10000; got {cfg.n_train} / "
-                         f"{cfg.n_test}")
-    if max(cfg.n_points, cfg.n_points_sweep) > min(cfg.n_train, cfg.n_test):
-        raise ValueError(f"parameter 'n_points': allowed at most min(n_train, n_test) = "
-                         f"{min(cfg.n_train, cfg.n_test)}; got {cfg.n_points} / n_points_sweep {cfg.n_points_sweep}")
-    if cfg.n_exact > cfg.n_points:
-        raise ValueError(f"parameter 'n_exact': allowed at most n_points ({cfg.n_points}); got {cfg.n_exact}")
-    if cfg.fixed_frac > 1:
-        raise ValueError(f"parameter 'fixed_frac': allowed a number in (0, 1]; got {cfg.fixed_frac}")
-    if len(cfg.sweep_depths) < 2:
-        raise ValueError(f"parameter 'sweep_depths': allowed at least two depths (a trend); got {cfg.sweep_depths}")
-
-
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 ORIGINS = {"default": "companion work", "train_not_test_attract": "own hypothesis", "more_attractors_with_depth": "paper",
            "power_iteration_agrees": "instrument check"}
@@ -137,39 +99,19 @@ fixed_frac = None  # fixed point: ||f(x) - x|| below this fraction of the distan
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent])
+ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+                      checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
-print(f"profile={cfg.profile}  device={dev}  main net L={cfg.depth} H={cfg.width} ({cfg.steps} steps); "
-      f"sweep L in {cfg.sweep_depths}, H={cfg.sweep_width} ({cfg.sweep_steps} steps, {cfg.sweep_seeds} seeds)\n"
-      f"{cfg.n_points} training and {cfg.n_points} test images on the main net, {cfg.n_points_sweep} on each sweep net; "
-      f"fixed point: residual < {cfg.fixed_frac:g} x distance to the nearest other training image, and rho < 1")
+print(here.settings(cfg, dev))
 
 # %% [markdown]
 # ## The networks and the images
 
 # %%
-digits = kl.experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, cfg.out_act, dev)
-Xtr, Xte = digits.train_x, digits.test_x
-common = dict(data_tag=digits.digest, out_act=cfg.out_act, lr=cfg.lr, batch_size=cfg.batch_size, device=dev,
-              retrain=cfg.retrain)
-main = kl.experiments.trained_mlp(Xtr, depth=cfg.depth, width=cfg.width, steps=cfg.steps, seed=cfg.seed, **common)
-sweep_seeds = list(range(cfg.seed, cfg.seed + cfg.sweep_seeds))
-sweep = {(L, s): kl.experiments.trained_mlp(Xtr, depth=L, width=cfg.sweep_width, steps=cfg.sweep_steps, seed=s, **common)
-         for L in cfg.sweep_depths for s in sweep_seeds}
-for name, m in [("main", main)] + [(f"L={L} seed {s}", m) for (L, s), m in sweep.items()]:
-    m.model.eval()
-    print(f"{name:>14}: {'from the cache' if m.from_cache else 'trained now'}, training took "
-          f"{m.record['seconds']:.0f} s on {m.record['trained_on']}; final loss {float(m.record['losses'][-10:].mean()):.4f}")
-g = torch.Generator().manual_seed(cfg.seed)
-pick_tr = torch.randperm(Xtr.shape[0], generator=g)[: cfg.n_points]
-pick_te = torch.randperm(Xte.shape[0], generator=g)[: cfg.n_points]
-# the scale of each image's neighbourhood: its nearest other training image (test images: nearest training image)
-near_tr, _ = kl.measures.nearest_neighbours(Xtr[pick_tr], Xtr, exclude=pick_tr.to(dev))
-near_te, _ = kl.measures.nearest_neighbours(Xte[pick_te], Xtr)
-print(f"distance to the nearest other training image: training images median {near_tr.median():.2f}, "
-      f"test images {near_te.median():.2f}")
-ch.glue("near_tr", float(near_tr.median()))
+S = here.networks_and_images(cfg, dev)
+f = S.main.model
+ch.glue("near_tr", float(S.near_tr.median()))
 ch.glue("n_points", cfg.n_points)
 
 # %% [markdown]
@@ -179,50 +121,21 @@ ch.glue("n_points", cfg.n_points)
 # against the power-iteration estimate used everywhere below.
 
 # %%
-f = main.model
-check = None
-if cfg.n_exact:
-    x = Xtr[pick_tr[: cfg.n_exact]]
-    exact = kl.attractors.spectral_radius_exact(f, x).cpu()
-    power = kl.attractors.spectral_radius_power(f, x, iters=cfg.power_iters, generator=torch.Generator().manual_seed(1)).cpu()
-    check = (power - exact).abs() / exact.clamp_min(1e-12)
-    for e, p in zip(exact, power):
-        print(f"exact rho {float(e):.4f}   power iteration ({cfg.power_iters} steps) {float(p):.4f}")
-    print(f"largest relative difference {float(check.max()):.1%}")
+check = here.power_check(f, S.Xtr[S.pick_tr[: cfg.n_exact]], cfg.power_iters)
 
 # %% [markdown]
 # ## Training images against test images on the main network
 #
 # For each image (`here.examine`): the residual, the spectral radius and where the plain chain from the image
-# ends after `n_steps` runs ({numref}`attr-mnist-hist`).
+# ends after `n_steps` runs ({numref}`attr-mnist-hist`). Below, the images themselves ({numref}`attr-mnist-images`).
 
 # %%
-tr = here.examine(f, Xtr[pick_tr], cfg.power_iters, cfg.n_steps)
-te = here.examine(f, Xte[pick_te], cfg.power_iters, cfg.n_steps)
-_, nn_end_tr = kl.measures.nearest_neighbours(tr.end.to(dev), Xtr)
-returns_tr = (nn_end_tr == pick_tr).double()  # the chain from a training image ends nearest to that image
-d_end_te, _ = kl.measures.nearest_neighbours(te.end.to(dev), Xtr)
-fixed_tr, fixed_te = here.attracting(tr, near_tr, cfg.fixed_frac), here.attracting(te, near_te, cfg.fixed_frac)
-for name, e, fx in (("training", tr, fixed_tr), ("test", te, fixed_te)):
-    print(f"{name:>8} images: residual median {e.residual.median():.2f} [{e.residual.min():.2f}, {e.residual.max():.2f}], "
-          f"rho median {e.rho.median():.3f}, share rho < 1 {(e.rho < 1).double().mean():.1%}, "
-          f"attracting fixed points {fx.double().mean():.1%}")
-print(f"chains started at a training image that end nearest to it after {cfg.n_steps} runs: {returns_tr.mean():.1%}; "
-      f"chains from test images end at distance {d_end_te.median():.2f} (median) from the training set")
-ch.show(here.histograms_figure(tr, te, near_tr, near_te, cfg.fixed_frac), "residual_and_rho")
-for name, value in (("fixed_tr", fixed_tr.double().mean()), ("fixed_te", fixed_te.double().mean()),
-                    ("attr_tr", (tr.rho < 1).double().mean()), ("attr_te", (te.rho < 1).double().mean()),
-                    ("rho_tr", tr.rho.median()), ("rho_te", te.rho.median()), ("res_tr", tr.residual.median())):
-    ch.glue(name, float(value))
-
-# %% [markdown]
-# **The images themselves** ({numref}`attr-mnist-images`).
-
-# %%
-k = min(16, cfg.n_points)
-with torch.no_grad():
-    once = f(Xtr[pick_tr[:k]]).cpu()
-ch.show(here.images_figure(Xtr[pick_tr[:k]], once, tr.end[:k]), "images_and_iterates")
+M = here.main_measures(f, S, cfg, dev)
+tr, te = M.tr, M.te
+ch.show(here.histograms_figure(tr, te, S.near_tr, S.near_te, cfg.fixed_frac), "residual_and_rho")
+for name, value in M.glue().items():
+    ch.glue(name, value)
+ch.show(here.once_and_end(f, S, M, cfg.n_points), "images_and_iterates")
 ch.glue("n_steps", cfg.n_steps)
 
 # %% [markdown]
@@ -240,11 +153,11 @@ ch.glue("n_steps", cfg.n_steps)
 
 # %%
 n = cfg.n_points_sweep
-W = here.sweep_measures(sweep, cfg.sweep_depths, sweep_seeds, Xtr[pick_tr[:n]], Xte[pick_te[:n]], pick_tr, near_tr,
-                        near_te, Xtr, cfg)
+W = here.sweep_measures(S.sweep, cfg.sweep_depths, S.sweep_seeds, S.Xtr[S.pick_tr[:n]], S.Xte[S.pick_te[:n]],
+                        S.pick_tr, S.near_tr, S.near_te, S.Xtr, cfg)
 print(here.sweep_table(W, cfg.sweep_depths))
 ch.show(here.sweep_figure(W, cfg.sweep_depths), "depth_sweep")
-ch.glue("sweep", f"H = {cfg.sweep_width}, {cfg.sweep_steps} steps, {len(sweep_seeds)} seeds per depth")
+ch.glue("sweep", f"H = {cfg.sweep_width}, {cfg.sweep_steps} steps, {len(S.sweep_seeds)} seeds per depth")
 
 # %% [markdown]
 # ```{glue:figure} depth_sweep
@@ -260,7 +173,7 @@ ch.glue("sweep", f"H = {cfg.sweep_width}, {cfg.sweep_steps} steps, {len(sweep_se
 # NBVAL_CHECK_OUTPUT
 # Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
-ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check = kl.check.Checker(here.CHAPTER, cfg)
 ci_check.close("share rho < 1, training and test", [float((tr.rho < 1).double().mean()), float((te.rho < 1).double().mean())],
                atol=0.1, why="measured spread 0.033 (one image of 30 crossing rho = 1, vector kernels); three images")
 ci_check.close("median rho, training and test", [float(tr.rho.median()), float(te.rho.median())], rtol=0.1,
@@ -276,6 +189,6 @@ ci_check.report()
 # Verdicts of this run: {glue:text}`verdicts`.
 
 # %%
-claims = here.claims(cfg, tr, te, fixed_tr, fixed_te, returns_tr, W, sweep_seeds, check, near_tr)
+claims = here.claims(cfg, tr, te, M.fixed_tr, M.fixed_te, M.returns_tr, W, S.sweep_seeds, check, S.near_tr)
 ch.glue_verdicts(claims)
 ch.finish(claims, ORIGINS)

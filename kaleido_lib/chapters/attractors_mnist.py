@@ -1,5 +1,6 @@
 """Attractors of the MNIST kaleidoscope: residuals, spectral radii and where chains end, on training and test
-images of the MNIST chapter's networks; figures and claims."""
+images of the MNIST chapter's networks; figures and claims.
+The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,9 +12,158 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import attractors, measures, plots, results
+from .. import attractors, config, experiments, measures, plots, results
 
+CHAPTER = "attractors_mnist"
 TITLE = "Attractors of the MNIST kaleidoscope"
+PAPER = dict(  # the networks' settings are the MNIST chapter's (kaleido_lib.experiments.MNIST_MODEL)
+    experiments.MNIST_MODEL,
+    seed=0, device="auto", n_test=10_000, retrain=False,
+    n_points=1000, n_points_sweep=200, power_iters=100, n_exact=3, n_steps=100, fixed_frac=0.5, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
+    "ci": dict(PAPER, **experiments.MNIST_MODEL_CI, device="cpu", n_test=1000, n_points=60, n_points_sweep=30,
+               power_iters=40, n_exact=1, n_steps=30),
+}
+EXTRA = {
+    "data": config.data_source(), "n_train": config.integer(100), "n_test": config.integer(100),
+    "retrain": config.flag(), "steps": config.integer(1), "sweep_depths": config.int_list(1),
+    "sweep_seeds": config.integer(1), "sweep_width": config.integer(1), "sweep_steps": config.integer(1),
+    "n_points": config.integer(2), "n_points_sweep": config.integer(2), "power_iters": config.integer(5),
+    "n_exact": config.integer(0), "fixed_frac": config.number(0.0, strict=True),
+}
+
+
+def consistent(cfg: SimpleNamespace) -> None:
+    """Cross-field checks: a bounded output, image counts within MNIST's, at least two sweep depths."""
+    if cfg.out_act not in ("tanh", "sigmoid"):
+        raise ValueError(f"parameter 'out_act': allowed 'tanh' or 'sigmoid'; got {cfg.out_act!r}")
+    if cfg.n_train > 60_000 or cfg.n_test > 10_000:
+        raise ValueError(f"parameters 'n_train' / 'n_test': allowed at most 60000 / 10000; got {cfg.n_train} / "
+                         f"{cfg.n_test}")
+    if max(cfg.n_points, cfg.n_points_sweep) > min(cfg.n_train, cfg.n_test):
+        raise ValueError(f"parameter 'n_points': allowed at most min(n_train, n_test) = "
+                         f"{min(cfg.n_train, cfg.n_test)}; got {cfg.n_points} / n_points_sweep {cfg.n_points_sweep}")
+    if cfg.n_exact > cfg.n_points:
+        raise ValueError(f"parameter 'n_exact': allowed at most n_points ({cfg.n_points}); got {cfg.n_exact}")
+    if cfg.fixed_frac > 1:
+        raise ValueError(f"parameter 'fixed_frac': allowed a number in (0, 1]; got {cfg.fixed_frac}")
+    if len(cfg.sweep_depths) < 2:
+        raise ValueError(f"parameter 'sweep_depths': allowed at least two depths (a trend); got {cfg.sweep_depths}")
+
+
+def settings(cfg: SimpleNamespace, device: torch.device) -> str:
+    """The run's settings in three lines: profile and device, the networks, the images examined."""
+    return (f"profile={cfg.profile}  device={device}  main net L={cfg.depth} H={cfg.width} ({cfg.steps} steps); "
+            f"sweep L in {cfg.sweep_depths}, H={cfg.sweep_width} ({cfg.sweep_steps} steps, {cfg.sweep_seeds} seeds)\n"
+            f"{cfg.n_points} training and {cfg.n_points} test images on the main net, {cfg.n_points_sweep} on each "
+            f"sweep net; fixed point: residual < {cfg.fixed_frac:g} x distance to the nearest other training image, "
+            "and rho < 1")
+
+
+@dataclass
+class Setup:
+    """The images, the main network, the sweep's networks, the images examined and their nearest neighbours."""
+
+    Xtr: torch.Tensor
+    Xte: torch.Tensor
+    main: Any
+    sweep: dict[tuple[int, int], Any]
+    sweep_seeds: list[int]
+    pick_tr: torch.Tensor
+    pick_te: torch.Tensor
+    near_tr: torch.Tensor
+    near_te: torch.Tensor
+
+
+def networks_and_images(cfg: SimpleNamespace, device: torch.device) -> Setup:
+    """Load the digits and the MNIST chapter's networks (trained when the cache lacks them), draw the images to
+    examine and the scale of each one's neighbourhood: its nearest other training image (test images: the nearest
+    training image)."""
+    digits = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, cfg.out_act, device)
+    Xtr, Xte = digits.train_x, digits.test_x
+    common = dict(data_tag=digits.digest, out_act=cfg.out_act, lr=cfg.lr, batch_size=cfg.batch_size, device=device,
+                  retrain=cfg.retrain)
+    main = experiments.trained_mlp(Xtr, depth=cfg.depth, width=cfg.width, steps=cfg.steps, seed=cfg.seed, **common)
+    sweep_seeds = list(range(cfg.seed, cfg.seed + cfg.sweep_seeds))
+    sweep = {(L, s): experiments.trained_mlp(Xtr, depth=L, width=cfg.sweep_width, steps=cfg.sweep_steps, seed=s,
+                                             **common)
+             for L in cfg.sweep_depths for s in sweep_seeds}
+    for name, m in [("main", main)] + [(f"L={L} seed {s}", m) for (L, s), m in sweep.items()]:
+        m.model.eval()
+        print(f"{name:>14}: {'from the cache' if m.from_cache else 'trained now'}, training took "
+              f"{m.record['seconds']:.0f} s on {m.record['trained_on']}; final loss "
+              f"{float(m.record['losses'][-10:].mean()):.4f}")
+    g = torch.Generator().manual_seed(cfg.seed)
+    pick_tr = torch.randperm(Xtr.shape[0], generator=g)[: cfg.n_points]
+    pick_te = torch.randperm(Xte.shape[0], generator=g)[: cfg.n_points]
+    near_tr, _ = measures.nearest_neighbours(Xtr[pick_tr], Xtr, exclude=pick_tr.to(device))
+    near_te, _ = measures.nearest_neighbours(Xte[pick_te], Xtr)
+    print(f"distance to the nearest other training image: training images median {near_tr.median():.2f}, "
+          f"test images {near_te.median():.2f}")
+    return Setup(Xtr, Xte, main, sweep, sweep_seeds, pick_tr, pick_te, near_tr, near_te)
+
+
+def power_check(f: nn.Module, x: torch.Tensor, power_iters: int) -> torch.Tensor | None:
+    """The power-iteration estimate of rho against the exact eigenvalues on the images ``x`` (none: None);
+    the relative difference per image, printed."""
+    if not x.shape[0]:
+        return None
+    exact = attractors.spectral_radius_exact(f, x).cpu()
+    power = attractors.spectral_radius_power(f, x, iters=power_iters,
+                                             generator=torch.Generator().manual_seed(1)).cpu()
+    check = (power - exact).abs() / exact.clamp_min(1e-12)
+    for e, p in zip(exact, power):
+        print(f"exact rho {float(e):.4f}   power iteration ({power_iters} steps) {float(p):.4f}")
+    print(f"largest relative difference {float(check.max()):.1%}")
+    return check
+
+
+@dataclass
+class Main:
+    """The main network's measures: training and test images examined, attracting fixed points, chains home."""
+
+    tr: Examined
+    te: Examined
+    fixed_tr: torch.Tensor
+    fixed_te: torch.Tensor
+    returns_tr: torch.Tensor
+
+    def glue(self) -> dict[str, float]:
+        """The numbers the prose quotes, by glue name."""
+        tr, te = self.tr, self.te
+        return {k: float(v) for k, v in (
+            ("fixed_tr", self.fixed_tr.double().mean()), ("fixed_te", self.fixed_te.double().mean()),
+            ("attr_tr", (tr.rho < 1).double().mean()), ("attr_te", (te.rho < 1).double().mean()),
+            ("rho_tr", tr.rho.median()), ("rho_te", te.rho.median()), ("res_tr", tr.residual.median()))}
+
+
+def main_measures(f: nn.Module, s: Setup, cfg: SimpleNamespace, device: torch.device) -> Main:
+    """Residual, rho and the plain chain's end at the examined training and test images of the main network;
+    which training images are attracting fixed points and whose chain ends nearest to them (printed)."""
+    tr = examine(f, s.Xtr[s.pick_tr], cfg.power_iters, cfg.n_steps)
+    te = examine(f, s.Xte[s.pick_te], cfg.power_iters, cfg.n_steps)
+    _, nn_end_tr = measures.nearest_neighbours(tr.end.to(device), s.Xtr)
+    returns_tr = (nn_end_tr == s.pick_tr).double()  # the chain from a training image ends nearest to that image
+    d_end_te, _ = measures.nearest_neighbours(te.end.to(device), s.Xtr)
+    fixed_tr, fixed_te = attracting(tr, s.near_tr, cfg.fixed_frac), attracting(te, s.near_te, cfg.fixed_frac)
+    for name, e, fx in (("training", tr, fixed_tr), ("test", te, fixed_te)):
+        print(f"{name:>8} images: residual median {e.residual.median():.2f} [{e.residual.min():.2f}, "
+              f"{e.residual.max():.2f}], rho median {e.rho.median():.3f}, share rho < 1 "
+              f"{(e.rho < 1).double().mean():.1%}, attracting fixed points {fx.double().mean():.1%}")
+    print(f"chains started at a training image that end nearest to it after {cfg.n_steps} runs: "
+          f"{returns_tr.mean():.1%}; chains from test images end at distance {d_end_te.median():.2f} (median) "
+          "from the training set")
+    return Main(tr, te, fixed_tr, fixed_te, returns_tr)
+
+
+def once_and_end(f: nn.Module, s: Setup, m: Main, n_points: int) -> plt.Figure:
+    """The images figure for the first (at most 16) examined training images."""
+    k = min(16, n_points)
+    with torch.no_grad():
+        once = f(s.Xtr[s.pick_tr[:k]]).cpu()
+    return images_figure(s.Xtr[s.pick_tr[:k]], once, m.tr.end[:k])
 
 
 @dataclass
