@@ -14,22 +14,20 @@
 # %% [markdown]
 # # Generalization measures against the kaleidoscope's over-generalization
 #
-# **The companion work.** "Fantastic Generalization Measures" {cite:p}`jiang2020fantastic` trained more
-# than 10,000 convolutional networks on CIFAR-10 and SVHN, varying 7 hyper-parameters over 3 values each,
-# and asked which of more than 40 complexity measures predicts the generalization gap. Its scores are
-# Kendall's rank correlation $\tau$ between a measure and the gap over all networks, and the
-# **granulated** $\tau$: vary one hyper-parameter at a time, with the others fixed, average $\tau$ over the
-# fixed values of the others, then over the hyper-parameters. Its findings: sharpness and **PAC-Bayes
-# flatness** measures, the magnitude-aware one above all, predict best; **norm-based** measures correlate
-# poorly or even negatively, the **spectral product** worst of all: depth raises it while deeper networks
-# generalize better.
+# **The companion work.** "Fantastic Generalization Measures" {cite:p}`jiang2020fantastic` trained more than 10,000
+# convolutional networks on CIFAR-10 and SVHN, varying 7 hyper-parameters over 3 values each, and asked which of more
+# than 40 complexity measures predicts the generalization gap. Its scores are Kendall's rank correlation $\tau$
+# between a measure and the gap over all networks, and the **granulated** $\tau$: vary one hyper-parameter at a time,
+# with the others fixed, average $\tau$ over the fixed values of the others, then over the hyper-parameters. Its
+# findings: sharpness and **PAC-Bayes flatness** measures, the magnitude-aware one above all, predict best;
+# **norm-based** measures correlate poorly or even negatively, the **spectral product** worst of all: depth raises it
+# while deeper networks generalize better.
 #
-# **The question here.** The kaleidoscope's sampler works because its networks *over-generalize*: they
-# map unseen inputs onto the training data (see {doc}`the attractors chapter </book/attractors_synthetic>`).
-# Which of the companion work's measures, computed from the weights alone, predicts how strongly a
-# network does that? This chapter trains a grid of $x \to x$ networks on a 2D set, computes seven
-# measures per network and three over-generalization targets, and correlates each measure with each
-# target by both scores.
+# **The question here.** The kaleidoscope's sampler works because its networks *over-generalize*: they map unseen
+# inputs onto the training data (see {doc}`the attractors chapter </book/attractors_synthetic>`). Which of the
+# companion work's measures, computed from the weights alone, predicts how strongly a network does that? This chapter
+# trains a grid of $x \to x$ networks on a 2D set, computes seven measures per network and three over-generalization
+# targets, and correlates each measure with each target by both scores.
 #
 # :::{admonition} Findings of this run
 # :class: tip
@@ -42,23 +40,23 @@
 # :name: gen-heatmap
 # :alt: Two heatmaps of correlations between seven complexity measures and three over-generalization targets.
 #
-# Kendall's $\tau$ over all networks (left) and the granulated $\Psi$ over depth, width and seed (right), each
-# measure against each target; red: the measure rises with the target.
+# Kendall's $\tau$ over all networks (left) and the granulated $\Psi$ over depth, width and seed (right), each measure
+# against each target; red: the measure rises with the target.
 # ```
 #
-# **The networks (paper profile).** The 16 points of the regular $4 \times 4$ grid
-# $\{0.1, 0.367, 0.633, 0.9\}^2$ (the `grid16` set of the attractors chapter), sigmoid output; depth
-# $L \in \{2, 4, 6, 8, 10\}$ hidden layers × width $H \in \{8, 32, 128\}$ × 5 seeds: 75 networks. Adam,
-# learning rate $10^{-3}$, full batch, the mean squared error of $f(X)$ against $X$; each network trains
-# at least 1000 epochs and stops once its loss is $\le 10^{-6}$, or after 4000 epochs, keeping its best
-# weights. The networks of one $(L, H)$ train together (`kaleido_lib.ensemble.train_ensemble`, all seeds at
-# once). Networks that miss the target loss are counted and kept in every correlation. The four-corner set
-# of Figure 5b can be chosen instead (`data = "fig5b"`); it is not the default because its targets hardly
-# vary: in a trial of 10 networks ($L = 2, H = 8$ and $L = 10, H = 128$, 5 seeds each) every network
-# captured every start and every training point attracted, which leaves a rank correlation nothing to rank.
+# **The networks (paper profile).** The 16 points of the regular $4 \times 4$ grid $\{0.1, 0.367, 0.633, 0.9\}^2$ (the
+# `grid16` set of the attractors chapter), sigmoid output; depth $L \in \{2, 4, 6, 8, 10\}$ hidden layers × width
+# $H \in \{8, 32, 128\}$ × 5 seeds: 75 networks. Adam, learning rate $10^{-3}$, full batch, the mean squared error of
+# $f(X)$ against $X$; each network trains at least 1000 epochs and stops once its loss is $\le 10^{-6}$, or after 4000
+# epochs, keeping its best weights. The networks of one $(L, H)$ train together
+# (`kaleido_lib.ensemble.train_ensemble`, all seeds at once). Networks that miss the target loss are counted and kept
+# in every correlation. The four-corner set of Figure 5b can be chosen instead (`data = "fig5b"`); it is not the
+# default because its targets hardly vary: in a trial of 10 networks ($L = 2, H = 8$ and $L = 10, H = 128$, 5 seeds
+# each) every network captured every start and every training point attracted, which leaves a rank correlation nothing
+# to rank.
 #
-# **The measures** (`kaleido_lib.complexity`; $W_i$ the weight matrices, $W_i^0$ their initial values,
-# $\theta$ all parameters, biases included):
+# **The measures** (`kaleido_lib.complexity`; $W_i$ the weight matrices, $W_i^0$ their initial values, $\theta$ all
+# parameters, biases included):
 #
 # | measure | definition | in the tables |
 # |---|---|---|
@@ -70,90 +68,49 @@
 # | PAC-Bayes flatness | $1/\sigma^2$, $\sigma$ the largest standard deviation of noise $\mathcal{N}(0, \sigma^2)$ on every parameter that raises the training MSE by at most $\tau_{\text{flat}}$ | as is |
 # | magnitude-aware flatness | $1/\sigma'^2$, the same with noise $\mathcal{N}(0, \sigma'^2\theta_k^2 + \epsilon^2)$ on parameter $\theta_k$, $\epsilon = 10^{-3}$ | as is |
 #
-# The path-norm is evaluated without the output bound: with squared parameters and a positive input every
-# ReLU passes its input unchanged, and the sigmoid would squash the sum into $(0, 1)$. A network with a
-# reconstruction loss has no margin and no error rate, so the flatness criterion is a rise of the training
-# MSE: the mean over 16 noise draws may exceed the network's own training MSE by at most
-# $\tau_{\text{flat}} = 0.01$ (a root-mean-square error of 0.1 per coordinate). $\sigma$ is found by
-# bisection in $\log\sigma$ on $[10^{-5}, 10]$ (16 steps: $\sigma$ to within 0.03 %); the draws are seeded
-# by the network's seed and serve every $\sigma$, which makes $\sigma$ non-decreasing in
+# The path-norm is evaluated without the output bound: with squared parameters and a positive input every ReLU passes
+# its input unchanged, and the sigmoid would squash the sum into $(0, 1)$. A network with a reconstruction loss has no
+# margin and no error rate, so the flatness criterion is a rise of the training MSE: the mean over 16 noise draws may
+# exceed the network's own training MSE by at most $\tau_{\text{flat}} = 0.01$ (a root-mean-square error of 0.1 per
+# coordinate). $\sigma$ is found by bisection in $\log\sigma$ on $[10^{-5}, 10]$ (16 steps: $\sigma$ to within 0.03
+# %); the draws are seeded by the network's seed and serve every $\sigma$, which makes $\sigma$ non-decreasing in
 # $\tau_{\text{flat}}$. The number of parameters is shown as a baseline, not a candidate.
 #
 # **Initial weights.** `train_ensemble` starts member $i$ from exactly the network
-# `seed_everything(seeds[i]); make_mlp(...)` builds; `kaleido_lib.complexity.initial_member` rebuilds it
-# from the seed (with torch's generator forked, so no other random stream moves). The chapter checks this
-# on one shape below: after a single epoch the kept weights are the initial ones.
+# `seed_everything(seeds[i]); make_mlp(...)` builds; `kaleido_lib.complexity.initial_member` rebuilds it from the seed
+# (with torch's generator forked, so no other random stream moves). The chapter checks this on one shape below: after
+# a single epoch the kept weights are the initial ones.
 #
 # **The over-generalization targets** (as defined in the attractors chapter):
-# - *share attracting*: the share of a network's training points with Jacobian spectral radius
-#   $\rho(J_f(x_i)) < 1$, from the exact $2 \times 2$ Jacobian and its eigenvalues (what
-#   `kaleido_lib.attractors.spectral_radius` does in low dimension; the Jacobian here comes from two
-#   backward passes, `kaleido_lib.complexity.jacobian_rows`);
-# - *capture*: of 2000 uniform starts in $[0, 1]^2$ (the same for every network), the share that ends
-#   within 0.02 of a training point after 100 applications of $f$ ($1 -$ nowhere of
-#   `kaleido_lib.attractors.basins`);
-# - *mean Jacobian norm*: the mean spectral norm $\lVert J_f(x) \rVert_2$ over a $21 \times 21$ grid of
-#   $[0, 1]^2$. A map that sends whole regions onto the data is flat there, so one expects *stronger*
-#   over-generalization to come with a *smaller* value, while the first two targets rise with it; the
-#   chapter prints how the three targets rank the networks among themselves, which tests that expectation.
+# - *share attracting*: the share of a network's training points with Jacobian spectral radius $\rho(J_f(x_i)) < 1$,
+#   from the exact $2 \times 2$ Jacobian and its eigenvalues (what `kaleido_lib.attractors.spectral_radius` does in
+#   low dimension; the Jacobian here comes from two backward passes, `kaleido_lib.complexity.jacobian_rows`);
+# - *capture*: of 2000 uniform starts in $[0, 1]^2$ (the same for every network), the share that ends within 0.02 of a
+#   training point after 100 applications of $f$ ($1 -$ nowhere of `kaleido_lib.attractors.basins`);
+# - *mean Jacobian norm*: the mean spectral norm $\lVert J_f(x) \rVert_2$ over a $21 \times 21$ grid of $[0, 1]^2$. A
+#   map that sends whole regions onto the data is flat there, so one expects *stronger* over-generalization to come
+#   with a *smaller* value, while the first two targets rise with it; the chapter prints how the three targets rank
+#   the networks among themselves, which tests that expectation.
 #
-# **Scores.** Kendall's $\tau$-b over all networks, and the granulated $\Psi$ over the three
-# hyper-parameters depth, width and seed: $\psi_L$ is the mean of $\tau$ over the 15 groups (width, seed)
-# in which only the depth varies, $\psi_H$ and $\psi_{\text{seed}}$ likewise, and $\Psi$ their mean
-# (a group whose target is constant is left out; one whose measure is constant while the target varies
-# counts $\tau = 0$, since the measure cannot rank those networks). A measure *predicts* a
-# target the better, the larger $|\Psi|$; its overall score is the mean of $|\Psi|$ over the three targets.
-# Both are implemented with torch and numpy (`kaleido_lib.complexity.kendall_tau`, `granulated_tau`).
+# **Scores.** Kendall's $\tau$-b over all networks, and the granulated $\Psi$ over the three hyper-parameters depth,
+# width and seed: $\psi_L$ is the mean of $\tau$ over the 15 groups (width, seed) in which only the depth varies,
+# $\psi_H$ and $\psi_{\text{seed}}$ likewise, and $\Psi$ their mean (a group whose target is constant is left out; one
+# whose measure is constant while the target varies counts $\tau = 0$, since the measure cannot rank those networks).
+# A measure *predicts* a target the better, the larger $|\Psi|$; its overall score is the mean of $|\Psi|$ over the
+# three targets. Both are implemented with torch and numpy (`kaleido_lib.complexity.kendall_tau`, `granulated_tau`).
 #
-# **Where this departs from the companion work.** A small 2D reconstruction task instead of image
-# classification; three hyper-parameters (depth, width, seed) instead of seven; targets that measure
-# over-generalization, not a generalization gap; losses trained to $10^{-6}$ MSE instead of cross-entropy
-# 0.01; no conditional-independence test; a subset of the measures (those above). The companion work's
-# scale (thousands of networks) is out of reach here; this grid grows through the parameters `n_seeds`,
-# `depths` and `widths`. The code is folded (each cell's toggle shows it);
-# `kaleido_lib/chapters/generalization_measures.py` holds what only this chapter uses.
+# **Where this departs from the companion work.** A small 2D reconstruction task instead of image classification;
+# three hyper-parameters (depth, width, seed) instead of seven; targets that measure over-generalization, not a
+# generalization gap; losses trained to $10^{-6}$ MSE instead of cross-entropy 0.01; no conditional-independence test;
+# a subset of the measures (those above). The companion work's scale (thousands of networks) is out of reach here;
+# this grid grows through the parameters `n_seeds`, `depths` and `widths`. The code is folded (each cell's toggle
+# shows it); `kaleido_lib/chapters/generalization_measures.py` holds what only this chapter uses.
 # %%
 import numpy as np
 import torch
 
 import kaleido_lib as kl
-from kaleido_lib import complexity as C
 from kaleido_lib.chapters import generalization_measures as here
-from kaleido_lib.ensemble import train_ensemble
-
-CHAPTER = "generalization_measures"
-NAMES, TARGETS, MEAS, ROWS, FLATNESS = here.NAMES, here.TARGETS, here.MEAS, here.ROWS, here.FLATNESS
-PAPER = dict(
-    seed=0, n_seeds=5, data="grid16", depths=[2, 4, 6, 8, 10], widths=[8, 32, 128],
-    epochs=4000, min_epochs=1000, target_loss=1e-6, lr=1e-3,
-    n_starts=2000, n_steps=100, tol=0.02, grid_size=21,
-    flat_tol=0.01, n_draws=16, n_iter=16, out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=2, depths=[2, 6], widths=[8, 32], epochs=400, min_epochs=200, n_starts=300,
-               n_steps=50, grid_size=11, n_draws=8, n_iter=10),
-}
-EXTRA = {
-    "data": kl.config.choice(*here.DATA), "depths": kl.config.int_list(1), "widths": kl.config.int_list(1),
-    "n_starts": kl.config.integer(10), "flat_tol": kl.config.number(0.0, strict=True),
-    "n_draws": kl.config.integer(1), "n_iter": kl.config.integer(1),
-}
-
-
-def consistent(cfg):
-    """Cross-field checks: two depths at least, enough networks to rank, tolerances in range."""
-    if len(cfg.depths) < 2:
-        raise ValueError(f"parameter 'depths': allowed at least two depths (a granulated tau needs variation); "
-                         f"got {cfg.depths}")
-    if cfg.n_seeds < 2 and len(cfg.widths) < 2:
-        raise ValueError(f"parameter 'n_seeds': allowed at least 2 when only one width is given; got {cfg.n_seeds}")
-    if cfg.tol >= 0.5:
-        raise ValueError(f"parameter 'tol': allowed a number in (0, 0.5) (unit square); got {cfg.tol}")
-    if cfg.flat_tol >= 1.0:
-        raise ValueError(f"parameter 'flat_tol': allowed a number in (0, 1) (a sigmoid's MSE stays below 1); "
-                         f"got {cfg.flat_tol}")
-
 
 torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
@@ -181,53 +138,29 @@ n_iter = None  # flatness: bisection steps in log sigma
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent])
+ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+                      checks=[here.consistent])
 cfg = ch.cfg
 seeds = kl.config.seeds(cfg)
 X = torch.tensor(here.DATA[cfg.data])
-print(f"profile={cfg.profile}  data={cfg.data} ({X.shape[0]} points)  seeds={seeds[0]}..{seeds[-1]}\n"
-      f"L in {cfg.depths}, H in {cfg.widths}: {len(cfg.depths) * len(cfg.widths) * len(seeds)} nets\n"
-      f"capture: {cfg.n_starts} starts, {cfg.n_steps} steps, tol {cfg.tol:g}; Jacobian norm on a "
-      f"{cfg.grid_size}x{cfg.grid_size} grid; flatness: MSE rise <= {cfg.flat_tol:g}, {cfg.n_draws} draws, "
-      f"{cfg.n_iter} bisection steps")
-
-# %% [markdown]
-# ## The initial weights of the ensemble's members
-#
-# One epoch of `train_ensemble` keeps the weights before the first update (the best seen): they must be
-# the weights `initial_member` rebuilds from each seed.
-
-# %%
-_probe = train_ensemble(X, seeds, depth=cfg.depths[0], width=cfg.widths[0], out_act="sigmoid", epochs=1)
-same_init = all(torch.equal(p, q) for i in range(len(seeds))
-                for p, q in zip(_probe.member(i).parameters(), C.initial_member(_probe, i).parameters()))
-assert same_init, "train_ensemble's initial weights differ from make_mlp with the seed"
-print(f"initial weights of all {len(seeds)} members equal make_mlp after seeding: {same_init}")
+print(here.settings(cfg, X, seeds))
 
 # %% [markdown]
 # ## Training the grid and measuring every network
+#
+# First the initial weights of the ensemble's members: one epoch of `train_ensemble` keeps the weights before the
+# first update (the best seen), and they must be the weights `initial_member` rebuilds from each seed. Then the grid;
+# {numref}`gen-depth`: the median over seeds per (depth, width); dots are the single networks (open: missed the target
+# loss).
 
 # %%
+same_init = here.initial_weights_agree(X, seeds, cfg)
 rows = here.measure_grid(X, seeds, cfg)
 col = here.columns(rows)
 fit = col("fit").astype(bool)
-at_bound = {k: int(((col(k) <= here.SIGMA_RANGE[0] * 1.0001) | (col(k) >= here.SIGMA_RANGE[1] / 1.0001)).sum())
-            for k in ("sigma", "sigma_mag")}
-print(f"nets reaching loss <= {cfg.target_loss:g}: {int(fit.sum())} of {len(rows)}; per (L, H):")
-for H in cfg.widths:
-    print(f"  H={H:<4}" + "  ".join(f"L={L}: {int(sum(r['fit'] for r in rows if r['L'] == L and r['H'] == H))}"
-                                    for L in cfg.depths))
-print(f"flatness searches ending at a bound of [{here.SIGMA_RANGE[0]:g}, {here.SIGMA_RANGE[1]:g}]: "
-      f"PAC-Bayes {at_bound['sigma']}, magnitude-aware {at_bound['sigma_mag']}")
+print(here.fit_report(rows, col, fit, cfg))
 ch.glue("n_fit", int(fit.sum()))
 ch.glue("n_nets", len(rows))
-
-# %% [markdown]
-# ## Measures and targets against depth
-#
-# {numref}`gen-depth`: the median over seeds per (depth, width); dots are the single networks (open: missed the target loss).
-
-# %%
 ch.show(here.depth_figure(col, fit, cfg), "measures_vs_depth")
 
 # %% [markdown]
@@ -235,90 +168,43 @@ ch.show(here.depth_figure(col, fit, cfg), "measures_vs_depth")
 # :name: gen-depth
 # :alt: Ten small panels, each a measure or a target against depth, one coloured line per width.
 #
-# The seven measures and the three targets against the depth: the median over seeds per (depth, width), one line
-# per width; dots: single networks (open: missed the target loss).
+# The seven measures and the three targets against the depth: the median over seeds per (depth, width), one line per
+# width; dots: single networks (open: missed the target loss).
 # ```
-
-# %% [markdown]
+#
 # ## Kendall's $\tau$ and the granulated $\Psi$
 #
-# {numref}`gen-heatmap` (at the top of the page), left: $\tau$ over all networks; right: the granulated $\Psi$ (mean over depth, width and seed of the
-# within-group $\tau$). Red: the measure rises with the target. Capture and share attracting rise with
-# over-generalization, the mean Jacobian norm is expected to fall with it. In the table below, *mean|tau|
-# fit* is the mean $|\tau|$ over the networks that reached the target loss only, and the *signed* $\Psi$ is
-# the mean of $\Psi$ (capture), $\Psi$ (share attracting) and $-\Psi$ (Jacobian norm): positive when the
-# measure rises as the network over-generalizes more, near zero when the targets disagree.
+# {numref}`gen-heatmap` (at the top of the page), left: $\tau$ over all networks; right: the granulated $\Psi$ (mean
+# over depth, width and seed of the within-group $\tau$). Red: the measure rises with the target. Capture and share
+# attracting rise with over-generalization, the mean Jacobian norm is expected to fall with it. In the table below,
+# *mean|tau| fit* is the mean $|\tau|$ over the networks that reached the target loss only, and the *signed* $\Psi$ is
+# the mean of $\Psi$ (capture), $\Psi$ (share attracting) and $-\Psi$ (Jacobian norm): positive when the measure rises
+# as the network over-generalizes more, near zero when the targets disagree. {numref}`gen-scatter`: every measure
+# against every target, one dot per network, coloured by depth, shaped by width (open markers: the network missed the
+# target loss). **Per seed** (printed last): the same correlations within each seed (Kendall's $\tau$ over that seed's
+# depth × width networks) give the spread over seeds that the claims below report.
 
 # %%
-factors = {"depth": col("L"), "width": col("H"), "seed": col("seed")}
-tau = np.array([[C.kendall_tau(col(m), col(t)) for t in TARGETS] for m in ROWS])
-gran = {(m, t): C.granulated_tau(col(m), col(t), factors) for m in ROWS for t in TARGETS}
-psi = np.array([[gran[(m, t)].psi for t in TARGETS] for m in ROWS])
-score = np.abs(psi).mean(axis=1)  # mean |Ψ| over the targets
-ORIENT = np.array([1.0, 1.0, -1.0])  # +1: the target rises with over-generalization, -1: it falls
-signed = (psi * ORIENT).mean(axis=1)  # > 0: the measure rises as over-generalization strengthens
-score_tau = np.abs(tau).mean(axis=1)
-tau_fit = np.array([[C.kendall_tau(col(m)[fit], col(t)[fit]) if fit.sum() > 2 else np.nan for t in TARGETS]
-                    for m in ROWS])
-score_fit = np.abs(tau_fit).mean(axis=1)  # mean |τ| over the targets, nets that fit only
-ch.show(here.heatmaps(tau, psi), "tau_heatmap")
-
-w = max(len(NAMES.get(m, m)) for m in ROWS)
-print(f"{'measure':<{w}}  " + "  ".join(f"{t[:8]:>8} tau/Psi" for t in TARGETS)
-      + "   mean|Psi|  mean|tau|  mean|tau| fit  signed Psi")
-for j, m in enumerate(ROWS):
-    print(f"{NAMES.get(m, 'baseline: parameters'):<{w}}  "
-          + "  ".join(f"{tau[j, k]:+8.2f}/{psi[j, k]:+5.2f}" for k in range(len(TARGETS)))
-          + f"   {score[j]:8.2f}  {score_tau[j]:8.2f}  {score_fit[j]:12.2f}  {signed[j]:+9.2f}")
-print("\nper hyper-parameter psi (depth / width / seed), by target:")
-for m in ROWS:
-    print(f"{NAMES.get(m, 'baseline: parameters'):<{w}}  " + "  ".join(
-        "/".join("  n/a" if np.isnan(gran[(m, t)].per_factor[f]) else f"{gran[(m, t)].per_factor[f]:+.2f}"
-                 for f in factors) for t in TARGETS))
-target_tau = {(a, b): C.kendall_tau(col(a), col(b)) for a in TARGETS for b in TARGETS if a < b}
-print("\nthe targets among themselves (Kendall tau):",
-      {f"{TARGETS[a]} ~ {TARGETS[b]}": round(v, 2) for (a, b), v in target_tau.items()})
-
-# %% [markdown]
-# ## Scatter plots
-#
-# {numref}`gen-scatter`: every measure against every target, one dot per network, coloured by depth, shaped by width (open
-# markers: the network missed the target loss).
-
-# %%
-ch.show(here.scatter_figure(col, fit, tau, psi, cfg), "scatter")
+K = here.correlations(col, fit)
+ch.show(here.heatmaps(K.tau, K.psi), "tau_heatmap")
+print(here.correlation_tables(K))
+ch.show(here.scatter_figure(col, fit, K.tau, K.psi, cfg), "scatter")
+per_seed_score, best_per_seed = here.per_seed(col, seeds)
 
 # %% [markdown]
 # ```{glue:figure} scatter
 # :name: gen-scatter
 # :alt: A grid of scatter plots, each complexity measure against each over-generalization target.
 #
-# Each measure (rows) against each target (columns), one dot per network, coloured by depth and shaped by width;
-# open markers: the network missed the target loss. Each panel's title gives its $\tau$ and $\Psi$.
+# Each measure (rows) against each target (columns), one dot per network, coloured by depth and shaped by width; open
+# markers: the network missed the target loss. Each panel's title gives its $\tau$ and $\Psi$.
 # ```
-
-# %% [markdown]
-# ## Per seed
-#
-# The same correlations within each seed (Kendall's $\tau$ over that seed's depth × width networks)
-# give the spread over seeds that the claims below report.
-
-# %%
-seed_col = col("seed")
-per_seed = np.array([[[C.kendall_tau(col(m)[seed_col == s], col(t)[seed_col == s]) for t in TARGETS]
-                      for m in MEAS] for s in seeds])  # (seeds, measures, targets)
-per_seed_score = np.nanmean(np.abs(per_seed), axis=2)  # (seeds, measures): mean |tau| over the targets
-best_per_seed = [MEAS[int(np.nanargmax(r))] if np.isfinite(r).any() else None for r in per_seed_score]
-print("mean |tau| over the targets, per seed:")
-for j, m in enumerate(MEAS):
-    print(f"  {NAMES[m]:<{w}}  " + "  ".join(f"{v:.2f}" for v in per_seed_score[:, j]))
-print("best measure per seed:", [NAMES.get(b, "none") for b in best_per_seed])
 
 # %%
 # NBVAL_CHECK_OUTPUT
 # Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
-ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check = kl.check.Checker(here.CHAPTER, cfg)
 med_by_depth = lambda k: [float(np.median(col(k)[col("L") == L])) for L in cfg.depths]  # noqa: E731
 ci_check.close("nets reaching the target", int(fit.sum()), atol=1,
                why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
@@ -335,62 +221,24 @@ ci_check.report()
 # %% [markdown]
 # ## Verdicts
 #
-# 1. **Flatness predicts best.** Rank the seven measures by their mean $|\Psi|$ over the three targets.
-#    **Holds** when a flatness measure ranks first, **partly** when one ranks second, **fails** otherwise.
-#    Spread: per seed, the mean $|\tau|$ of the better flatness measure; share passing: the seeds in which
-#    a flatness measure has the largest mean $|\tau|$.
-# 2. **Norm-based measures correlate poorly.** A norm-based measure (the five above) passes when its mean
-#    $|\Psi|$ is below 0.2; **holds** when at least 90 % of the five pass, **partly** when at least half do.
-#    Spread: per seed, the mean $|\tau|$ over the five measures and the targets.
-# 3. **Depth raises the spectral product.** Per (width, seed), Kendall's $\tau$ of the log spectral
-#    product with the depth; a column passes when $\tau > 0$; **holds** for at least 90 % of the columns,
-#    **partly** for at least half.
+# 1. **Flatness predicts best.** Rank the seven measures by their mean $|\Psi|$ over the three targets. **Holds** when
+#    a flatness measure ranks first, **partly** when one ranks second, **fails** otherwise. Spread: per seed, the mean
+#    $|\tau|$ of the better flatness measure; share passing: the seeds in which a flatness measure has the largest
+#    mean $|\tau|$.
+# 2. **Norm-based measures correlate poorly.** A norm-based measure (the five above) passes when its mean $|\Psi|$ is
+#    below 0.2; **holds** when at least 90 % of the five pass, **partly** when at least half do. Spread: per seed, the
+#    mean $|\tau|$ over the five measures and the targets.
+# 3. **Depth raises the spectral product.** Per (width, seed), Kendall's $\tau$ of the log spectral product with the
+#    depth; a column passes when $\tau > 0$; **holds** for at least 90 % of the columns, **partly** for at least half.
 #
-# Verdicts of this run: {glue:text}`verdicts`.
+# Verdicts of this run: {glue:text}`verdicts`. Before them, what the numbers show, in lines written from this run's
+# numbers.
 
 # %%
-claims = here.claims(col, fit, rows, score, psi, signed, tau, tau_fit, gran, per_seed_score, best_per_seed, seeds,
-                     cfg)
+claims = here.claims(col, fit, rows, K.score, K.psi, K.signed, K.tau, K.tau_fit, K.gran, per_seed_score, best_per_seed,
+                     seeds, cfg)
 ch.glue_verdicts(claims)
-rank = [MEAS[j] for j in np.argsort(-score[: len(MEAS)], kind="stable")]
-ch.glue("best", f"{NAMES[rank[0]]} ({score[MEAS.index(rank[0])]:.2f})")
-ch.glue("flat_ranks", " and ".join(str(rank.index(m) + 1) for m in sorted(FLATNESS, key=rank.index)))
-depth_tau = here.depth_taus(col, seeds, cfg.widths)
-
-# %% [markdown]
-# ## What the numbers show
-#
-# The lines below are written from this run's numbers.
-
-# %%
-best = rank[0]
-sign = lambda v: "rises" if v > 0 else "falls" if v < 0 else "does not move"  # noqa: E731
-print(f"- Best predictor by mean |Psi| over the three targets: {NAMES[best]} ({score[MEAS.index(best)]:.2f}); "
-      f"then {NAMES[rank[1]]} ({score[MEAS.index(rank[1])]:.2f}); worst: {NAMES[rank[-1]]} "
-      f"({score[MEAS.index(rank[-1])]:.2f}). The number of parameters alone scores {score[-1]:.2f}. The best "
-      f"measure's signed Psi is {signed[MEAS.index(best)]:+.2f} (positive: it rises with over-generalization).")
-for t, name in TARGETS.items():
-    k = list(TARGETS).index(t)
-    j = int(np.nanargmax(np.abs(psi[: len(MEAS), k])))
-    print(f"- {name}: best {NAMES[MEAS[j]]} (Psi {psi[j, k]:+.2f}, tau {tau[j, k]:+.2f}); the measure "
-          f"{sign(psi[j, k])} with the target.")
-for m in FLATNESS:
-    j = MEAS.index(m)
-    print(f"- {NAMES[m]}: Psi " + ", ".join(f"{TARGETS[t]} {psi[j, k]:+.2f}" for k, t in enumerate(TARGETS))
-          + f" (plain tau " + ", ".join(f"{tau[j, k]:+.2f}" for k in range(len(TARGETS))) + ").")
-j = MEAS.index("log_spectral_product")
-print(f"- The spectral product rises with depth in {float((depth_tau > 0).mean()):.0%} of the (width, seed) "
-      f"columns; over all nets its tau with capture is {tau[j, 1]:+.2f}, but within fixed width and seed "
-      f"(psi_depth) {gran[('log_spectral_product', 'capture')].per_factor['depth']:+.2f}.")
-print(f"- The flatness measures rank {sorted(rank.index(m) + 1 for m in FLATNESS)} of {len(MEAS)}; among the "
-      f"{int(fit.sum())} nets that reached the target loss the best by mean |tau| is "
-      + (f"{NAMES[MEAS[int(np.nanargmax(score_fit[: len(MEAS)]))]]} ({np.nanmax(score_fit[: len(MEAS)]):.2f})."
-         if np.isfinite(score_fit[: len(MEAS)]).any() else "undefined (too few nets)."))
-jac_cap = target_tau[("capture", "jac_norm")]
-print("- The targets among themselves: " + ", ".join(f"{TARGETS[a]} ~ {TARGETS[b]} {v:+.2f}"
-                                                    for (a, b), v in target_tau.items())
-      + (f". The mean Jacobian norm rises with capture (tau {jac_cap:+.2f}), against the expectation that a map "
-         "collapsing regions onto the data is flatter on average." if jac_cap > 0 else
-         f". The mean Jacobian norm falls as capture rises (tau {jac_cap:+.2f}), as expected."))
-
+for name, value in here.findings_glue(K.score).items():
+    ch.glue(name, value)
+print(here.summary(K, col, fit, seeds, cfg.widths))
 ch.finish(claims, ORIGINS)

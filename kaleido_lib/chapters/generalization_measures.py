@@ -1,8 +1,10 @@
 """Generalization measures (companion work) against the kaleidoscope's over-generalization: the measures and
-targets of every network, the figures and the claims."""
+targets of every network, the figures and the claims.
+The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
@@ -12,9 +14,10 @@ from tqdm import tqdm
 
 from .. import attractors as A
 from .. import complexity as C
-from .. import measures, results
+from .. import config, measures, results
 from ..ensemble import train_ensemble
 
+CHAPTER = "generalization_measures"
 TITLE = "Generalization measures against the kaleidoscope's over-generalization"
 _G4 = [round(0.1 + 0.8 * k / 3, 6) for k in range(4)]  # 0.1, 0.366667, 0.633333, 0.9
 DATA = {"grid16": [[x, y] for y in _G4 for x in _G4], "fig5b": [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]]}
@@ -32,6 +35,186 @@ MEAS = list(C.MEASURES)
 ROWS = [*MEAS, BASELINE]
 COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
 MARKERS = ["o", "s", "^", "D", "v"]
+ORIENT = np.array([1.0, 1.0, -1.0])  # per target, +1: it rises with over-generalization, -1: it falls
+PAPER = dict(
+    seed=0, n_seeds=5, data="grid16", depths=[2, 4, 6, 8, 10], widths=[8, 32, 128],
+    epochs=4000, min_epochs=1000, target_loss=1e-6, lr=1e-3,
+    n_starts=2000, n_steps=100, tol=0.02, grid_size=21,
+    flat_tol=0.01, n_draws=16, n_iter=16, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
+    "ci": dict(PAPER, n_seeds=2, depths=[2, 6], widths=[8, 32], epochs=400, min_epochs=200, n_starts=300,
+               n_steps=50, grid_size=11, n_draws=8, n_iter=10),
+}
+EXTRA = {
+    "data": config.choice(*DATA), "depths": config.int_list(1), "widths": config.int_list(1),
+    "n_starts": config.integer(10), "flat_tol": config.number(0.0, strict=True),
+    "n_draws": config.integer(1), "n_iter": config.integer(1),
+}
+
+
+def consistent(cfg: SimpleNamespace) -> None:
+    """Cross-field checks: two depths at least, enough networks to rank, tolerances in range."""
+    if len(cfg.depths) < 2:
+        raise ValueError(f"parameter 'depths': allowed at least two depths (a granulated tau needs variation); "
+                         f"got {cfg.depths}")
+    if cfg.n_seeds < 2 and len(cfg.widths) < 2:
+        raise ValueError(f"parameter 'n_seeds': allowed at least 2 when only one width is given; got {cfg.n_seeds}")
+    if cfg.tol >= 0.5:
+        raise ValueError(f"parameter 'tol': allowed a number in (0, 0.5) (unit square); got {cfg.tol}")
+    if cfg.flat_tol >= 1.0:
+        raise ValueError(f"parameter 'flat_tol': allowed a number in (0, 1) (a sigmoid's MSE stays below 1); "
+                         f"got {cfg.flat_tol}")
+
+
+def settings(cfg: SimpleNamespace, X: torch.Tensor, seeds: list[int]) -> str:
+    """The run's settings in three lines: profile and data, the grid of networks, the targets and flatness."""
+    return (f"profile={cfg.profile}  data={cfg.data} ({X.shape[0]} points)  seeds={seeds[0]}..{seeds[-1]}\n"
+            f"L in {cfg.depths}, H in {cfg.widths}: {len(cfg.depths) * len(cfg.widths) * len(seeds)} nets\n"
+            f"capture: {cfg.n_starts} starts, {cfg.n_steps} steps, tol {cfg.tol:g}; Jacobian norm on a "
+            f"{cfg.grid_size}x{cfg.grid_size} grid; flatness: MSE rise <= {cfg.flat_tol:g}, {cfg.n_draws} draws, "
+            f"{cfg.n_iter} bisection steps")
+
+
+def initial_weights_agree(X: torch.Tensor, seeds: list[int], cfg: SimpleNamespace) -> bool:
+    """One epoch of train_ensemble at the first shape keeps the weights before the first update: they must equal
+    the weights initial_member rebuilds from each seed (asserted, and printed)."""
+    probe = train_ensemble(X, seeds, depth=cfg.depths[0], width=cfg.widths[0], out_act="sigmoid", epochs=1)
+    same_init = all(torch.equal(p, q) for i in range(len(seeds))
+                    for p, q in zip(probe.member(i).parameters(), C.initial_member(probe, i).parameters()))
+    assert same_init, "train_ensemble's initial weights differ from make_mlp with the seed"
+    print(f"initial weights of all {len(seeds)} members equal make_mlp after seeding: {same_init}")
+    return same_init
+
+
+def fit_report(rows: list[dict], col: Callable[[str], np.ndarray], fit: np.ndarray, cfg: SimpleNamespace) -> str:
+    """The nets reaching the target loss per (L, H), and the flatness searches ending at a bound of their range."""
+    at_bound = {k: int(((col(k) <= SIGMA_RANGE[0] * 1.0001) | (col(k) >= SIGMA_RANGE[1] / 1.0001)).sum())
+                for k in ("sigma", "sigma_mag")}
+    lines = [f"nets reaching loss <= {cfg.target_loss:g}: {int(fit.sum())} of {len(rows)}; per (L, H):"]
+    lines += [f"  H={H:<4}" + "  ".join(f"L={L}: {int(sum(r['fit'] for r in rows if r['L'] == L and r['H'] == H))}"
+                                        for L in cfg.depths) for H in cfg.widths]
+    lines.append(f"flatness searches ending at a bound of [{SIGMA_RANGE[0]:g}, {SIGMA_RANGE[1]:g}]: "
+                 f"PAC-Bayes {at_bound['sigma']}, magnitude-aware {at_bound['sigma_mag']}")
+    return "\n".join(lines)
+
+
+@dataclass
+class Correlations:
+    """Every measure (``ROWS``) against every target: Kendall's tau over all nets and over the nets that fit, the
+    granulated tau, Psi, the mean |Psi| and |tau| over the targets, the signed Psi, the targets among themselves."""
+
+    factors: dict[str, np.ndarray]
+    tau: np.ndarray
+    gran: dict
+    psi: np.ndarray
+    score: np.ndarray
+    signed: np.ndarray
+    score_tau: np.ndarray
+    tau_fit: np.ndarray
+    score_fit: np.ndarray
+    target_tau: dict[tuple[str, str], float]
+
+
+def correlations(col: Callable[[str], np.ndarray], fit: np.ndarray) -> Correlations:
+    """Kendall's tau and the granulated Psi of every measure against every target (``Correlations``)."""
+    factors = {"depth": col("L"), "width": col("H"), "seed": col("seed")}
+    tau = np.array([[C.kendall_tau(col(m), col(t)) for t in TARGETS] for m in ROWS])
+    gran = {(m, t): C.granulated_tau(col(m), col(t), factors) for m in ROWS for t in TARGETS}
+    psi = np.array([[gran[(m, t)].psi for t in TARGETS] for m in ROWS])
+    score = np.abs(psi).mean(axis=1)  # mean |Ψ| over the targets
+    signed = (psi * ORIENT).mean(axis=1)  # > 0: the measure rises as over-generalization strengthens
+    score_tau = np.abs(tau).mean(axis=1)
+    tau_fit = np.array([[C.kendall_tau(col(m)[fit], col(t)[fit]) if fit.sum() > 2 else np.nan for t in TARGETS]
+                        for m in ROWS])
+    score_fit = np.abs(tau_fit).mean(axis=1)  # mean |τ| over the targets, nets that fit only
+    target_tau = {(a, b): C.kendall_tau(col(a), col(b)) for a in TARGETS for b in TARGETS if a < b}
+    return Correlations(factors, tau, gran, psi, score, signed, score_tau, tau_fit, score_fit, target_tau)
+
+
+def correlation_tables(k: Correlations) -> str:
+    """The tau / Psi table with the scores, the per-hyper-parameter psi, and the targets among themselves."""
+    w = max(len(NAMES.get(m, m)) for m in ROWS)
+    lines = [f"{'measure':<{w}}  " + "  ".join(f"{t[:8]:>8} tau/Psi" for t in TARGETS)
+             + "   mean|Psi|  mean|tau|  mean|tau| fit  signed Psi"]
+    for j, m in enumerate(ROWS):
+        lines.append(f"{NAMES.get(m, 'baseline: parameters'):<{w}}  "
+                     + "  ".join(f"{k.tau[j, i]:+8.2f}/{k.psi[j, i]:+5.2f}" for i in range(len(TARGETS)))
+                     + f"   {k.score[j]:8.2f}  {k.score_tau[j]:8.2f}  {k.score_fit[j]:12.2f}  {k.signed[j]:+9.2f}")
+    lines.append("\nper hyper-parameter psi (depth / width / seed), by target:")
+    for m in ROWS:
+        lines.append(f"{NAMES.get(m, 'baseline: parameters'):<{w}}  " + "  ".join(
+            "/".join("  n/a" if np.isnan(k.gran[(m, t)].per_factor[f]) else f"{k.gran[(m, t)].per_factor[f]:+.2f}"
+                     for f in k.factors) for t in TARGETS))
+    lines.append("\nthe targets among themselves (Kendall tau): "
+                 + str({f"{TARGETS[a]} ~ {TARGETS[b]}": round(v, 2) for (a, b), v in k.target_tau.items()}))
+    return "\n".join(lines)
+
+
+def per_seed(col: Callable[[str], np.ndarray], seeds: list[int]) -> tuple[np.ndarray, list[str | None]]:
+    """Per seed, the mean |tau| over the targets of every measure (seeds, measures), and the best measure (printed)."""
+    seed_col = col("seed")
+    taus = np.array([[[C.kendall_tau(col(m)[seed_col == s], col(t)[seed_col == s]) for t in TARGETS]
+                      for m in MEAS] for s in seeds])  # (seeds, measures, targets)
+    per_seed_score = np.nanmean(np.abs(taus), axis=2)  # (seeds, measures): mean |tau| over the targets
+    best_per_seed = [MEAS[int(np.nanargmax(r))] if np.isfinite(r).any() else None for r in per_seed_score]
+    w = max(len(NAMES.get(m, m)) for m in ROWS)
+    print("mean |tau| over the targets, per seed:")
+    for j, m in enumerate(MEAS):
+        print(f"  {NAMES[m]:<{w}}  " + "  ".join(f"{v:.2f}" for v in per_seed_score[:, j]))
+    print("best measure per seed:", [NAMES.get(b, "none") for b in best_per_seed])
+    return per_seed_score, best_per_seed
+
+
+def ranking(score: np.ndarray) -> list[str]:
+    """The seven measures by their mean |Psi| over the targets, best first."""
+    return [MEAS[j] for j in np.argsort(-score[: len(MEAS)], kind="stable")]
+
+
+def findings_glue(score: np.ndarray) -> dict[str, str]:
+    """The best measure with its score and the flatness measures' ranks, for the findings box."""
+    rank = ranking(score)
+    return {"best": f"{NAMES[rank[0]]} ({score[MEAS.index(rank[0])]:.2f})",
+            "flat_ranks": " and ".join(str(rank.index(m) + 1) for m in sorted(FLATNESS, key=rank.index))}
+
+
+def summary(k: Correlations, col: Callable[[str], np.ndarray], fit: np.ndarray, seeds: list[int],
+            widths: list[int]) -> str:
+    """What the numbers show, one line each, written from this run's numbers."""
+    score, psi, tau, signed, score_fit = k.score, k.psi, k.tau, k.signed, k.score_fit
+    rank = ranking(score)
+    best = rank[0]
+    sign = lambda v: "rises" if v > 0 else "falls" if v < 0 else "does not move"  # noqa: E731
+    lines = [f"- Best predictor by mean |Psi| over the three targets: {NAMES[best]} ({score[MEAS.index(best)]:.2f}); "
+             f"then {NAMES[rank[1]]} ({score[MEAS.index(rank[1])]:.2f}); worst: {NAMES[rank[-1]]} "
+             f"({score[MEAS.index(rank[-1])]:.2f}). The number of parameters alone scores {score[-1]:.2f}. The best "
+             f"measure's signed Psi is {signed[MEAS.index(best)]:+.2f} (positive: it rises with over-generalization)."]
+    for t, name in TARGETS.items():
+        i = list(TARGETS).index(t)
+        j = int(np.nanargmax(np.abs(psi[: len(MEAS), i])))
+        lines.append(f"- {name}: best {NAMES[MEAS[j]]} (Psi {psi[j, i]:+.2f}, tau {tau[j, i]:+.2f}); the measure "
+                     f"{sign(psi[j, i])} with the target.")
+    for m in FLATNESS:
+        j = MEAS.index(m)
+        lines.append(f"- {NAMES[m]}: Psi " + ", ".join(f"{TARGETS[t]} {psi[j, i]:+.2f}" for i, t in enumerate(TARGETS))
+                     + " (plain tau " + ", ".join(f"{tau[j, i]:+.2f}" for i in range(len(TARGETS))) + ").")
+    j = MEAS.index("log_spectral_product")
+    depth_tau = depth_taus(col, seeds, widths)
+    lines.append(f"- The spectral product rises with depth in {float((depth_tau > 0).mean()):.0%} of the (width, seed) "
+                 f"columns; over all nets its tau with capture is {tau[j, 1]:+.2f}, but within fixed width and seed "
+                 f"(psi_depth) {k.gran[('log_spectral_product', 'capture')].per_factor['depth']:+.2f}.")
+    lines.append(f"- The flatness measures rank {sorted(rank.index(m) + 1 for m in FLATNESS)} of {len(MEAS)}; among "
+                 f"the {int(fit.sum())} nets that reached the target loss the best by mean |tau| is "
+                 + (f"{NAMES[MEAS[int(np.nanargmax(score_fit[: len(MEAS)]))]]} ({np.nanmax(score_fit[: len(MEAS)]):.2f})."
+                    if np.isfinite(score_fit[: len(MEAS)]).any() else "undefined (too few nets)."))
+    jac_cap = k.target_tau[("capture", "jac_norm")]
+    lines.append("- The targets among themselves: " + ", ".join(f"{TARGETS[a]} ~ {TARGETS[b]} {v:+.2f}"
+                                                               for (a, b), v in k.target_tau.items())
+                 + (f". The mean Jacobian norm rises with capture (tau {jac_cap:+.2f}), against the expectation that a "
+                    "map collapsing regions onto the data is flatter on average." if jac_cap > 0 else
+                    f". The mean Jacobian norm falls as capture rises (tau {jac_cap:+.2f}), as expected."))
+    return "\n".join(lines)
 
 
 def measure_grid(X: torch.Tensor, seeds: list[int], cfg: SimpleNamespace) -> list[dict]:
