@@ -51,29 +51,8 @@
 # :::
 
 # %%
-import matplotlib.pyplot as plt
-import torch
-
 import kaleido_lib as kl
-
-CHAPTER = "fig01_schematic"
-PAPER = dict(
-    seed=0, device="auto", points=[0.2, 0.5, 0.8], depth=6, width=16, out_act="sigmoid",
-    epochs=3000, min_epochs=1000, target_loss=1e-8, lr=1e-3, n_plot_samples=40, n_steps=30,
-    eps=0.0, noise="normal", eps_noise="normal", tol=0.01, out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(PAPER, device="cpu", epochs=1500),
-}
-TITLE = "Figure 1: manifold learning and Kaleidoscopic sampling"
-
-
-def one_d(cfg):
-    """The example is 1D."""
-    if len(cfg.points[0]) != 1:
-        raise ValueError(f"parameter 'points': this chapter's example is 1D, allowed a list of numbers; got {cfg.points}")
-
+from kaleido_lib.chapters import fig01_schematic as here
 
 _before = set(globals())
 
@@ -98,10 +77,9 @@ tol = None  # a sample counts as settled within this distance of a training poin
 out_dir = None  # where figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(CHAPTER, TITLE, globals(), PROFILES, before=_before, checks=[one_d])
+ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
-X = torch.tensor(cfg.points, device=dev)
 
 # %% [markdown]
 # ## The diagram
@@ -109,9 +87,7 @@ X = torch.tensor(cfg.points, device=dev)
 # {numref}`fig01-diagram` redraws the paper's Figure 1.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13, 3.6))
-kl.plots.schematic(axes)
-ch.show(fig, "figure1")
+ch.show(here.diagram(), "figure1")
 
 # %% [markdown]
 # ```{glue:figure} figure1
@@ -130,24 +106,10 @@ ch.show(fig, "figure1")
 # 95 % of the samples stay within `tol` of a training point (`kaleido_lib.measures.burn_in`).
 
 # %%
-kl.utils.seed_everything(cfg.seed)
-run = kl.train.train_manifold(
-    kl.models.make_mlp(1, cfg.depth, cfg.width, cfg.out_act).to(dev), X,
-    epochs=cfg.epochs, lr=cfg.lr, target_loss=cfg.target_loss, min_epochs=cfg.min_epochs)
-f = run.model.eval()
-gen = kl.utils.seed_everything(cfg.seed)
-z = kl.sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(dev)
-traj = kl.sampling.kaleidoscopic_sampling(f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
-                                          eps_noise=cfg.eps_noise, generator=gen)
-b = kl.measures.burn_in(traj, X, tol=cfg.tol, frac=0.95)
-
-fig, ax = plt.subplots(figsize=(10, 4))
-kl.plots.trajectories_1d(ax, traj, X, burn_in=b.step if b.reached else None)
-ch.show(fig, "trajectories")
-for name, value in (("depth", cfg.depth), ("points", ", ".join(f"{p:g}" for p in X.reshape(-1).tolist())),
-                    ("best_loss", run.best_loss), ("n_plot_samples", cfg.n_plot_samples), ("n_steps", cfg.n_steps),
-                    ("settled", float((b.settle <= cfg.n_steps).double().mean())),
-                    ("burn_in", b.step if b.reached else "not reached")):
+ex = here.example(cfg, dev)
+run, b = ex.run, ex.b
+ch.show(here.trajectories_figure(ex), "trajectories")
+for name, value in here.example_numbers(ex, cfg).items():
     ch.glue(name, value)
 
 # %% [markdown]
@@ -164,17 +126,15 @@ for name, value in (("depth", cfg.depth), ("points", ", ".join(f"{p:g}" for p in
 # this example; a repelling training point receives no samples even though the network reconstructs it.
 
 # %%
-slopes = kl.measures.slope_1d(f, X).detach()
-for p, s in zip(X.reshape(-1).tolist(), slopes.tolist()):
-    print(f"x = {p:.2f}: f'(x) = {s:+.3f} -> {'attracting' if abs(s) < 1 else 'repelling'}")
-for kind, test in (("attracting", lambda s: abs(s) < 1), ("repelling", lambda s: abs(s) >= 1)):
-    ch.glue(kind, ", ".join(f"{p:g}" for p, s in zip(X.reshape(-1).tolist(), slopes.tolist()) if test(s)) or "none")
+slopes, kinds = here.slopes(ex)
+for kind, text in kinds.items():
+    ch.glue(kind, text)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 # Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the largest
 # spread measured under thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
-ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check = kl.check.Checker(here.CHAPTER, cfg)
 ci_check.exact("training reached the target", bool(run.reached_target), why="loss 1e-8 reached with a wide margin")
 ci_check.close("slope f'(x) at each training point", slopes, atol=0.01,
                why="measured spread 2.4e-7; the verdicts cut at |slope| = 1, far from 0.33 and 1.29")
