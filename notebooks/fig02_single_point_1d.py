@@ -43,35 +43,14 @@
 # $x^0 = z,\; x^k = f(x^{k-1})$, from 10 noise points $z \sim \mathcal{N}(0.5, 0.5^2)$ clipped to
 # $[0, 1]$, for 3 runs. The paper shows one trained network; here every claim is measured over
 # `n_seeds` independently initialised networks, and failed trainings are counted, not dropped. The code
-# is folded: each cell's toggle shows it, and `kaleido_lib/chapters/fig02_single_point_1d.py` holds what
-# only this chapter uses.
+# is folded: each cell's toggle shows it, and `kaleido_lib/chapters/fig02_single_point_1d.py` holds the
+# profiles' values and what only this chapter uses.
 
 # %%
-import matplotlib.pyplot as plt
 import torch
-from tqdm import tqdm
 
 import kaleido_lib as kl
 from kaleido_lib.chapters import fig02_single_point_1d as here
-
-CHAPTER = "fig02_single_point_1d"
-PAPER = dict(
-    seed=0, n_seeds=10, device="auto", points=[0.5], depth=2, width=5, out_act="sigmoid",
-    epochs=20_000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
-    n_samples=1000, n_plot_samples=10, n_steps=3, eps=0.0, noise="normal", eps_noise="normal",
-    tol=0.01, tol_output=0.05, grid_size=2001, out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=3000, n_samples=200, grid_size=401),
-}
-
-
-def one_d(cfg):
-    """This chapter is 1D."""
-    if len(cfg.points[0]) != 1:
-        raise ValueError(f"parameter 'points': this chapter is 1D, allowed a list of numbers; got {cfg.points}")
-
 
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 ORIGINS = {"default": "paper", "attracting_fixed_point": "own hypothesis"}
@@ -103,15 +82,13 @@ grid_size = None  # inputs on [low, high] for panels (a) and (b)
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before,
-                      extra={"tol_output": kl.config.number(0.0, strict=True)}, checks=[one_d])
+ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+                      checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 X = torch.tensor(cfg.points, device=dev)
-low, high = kl.models.output_range(cfg.out_act)
 seeds = kl.config.seeds(cfg)
-print(f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}  points={cfg.points}  "
-      f"depth={cfg.depth} width={cfg.width} out_act={cfg.out_act}")
+print(here.settings(cfg, dev, seeds))
 
 # %% [markdown]
 # ## Manifold learning over seeds
@@ -120,19 +97,10 @@ print(f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}  poin
 # the weights with the lowest training loss seen. {numref}`fig02-loss` shows every seed's loss.
 
 # %%
-runs = []
-for s in tqdm(seeds, desc="seeds"):
-    kl.utils.seed_everything(s)
-    net = kl.models.make_mlp(1, cfg.depth, cfg.width, cfg.out_act).to(dev)
-    runs.append(kl.train.train_manifold(net, X, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
-                                        target_loss=cfg.target_loss, min_epochs=cfg.min_epochs))
-trained = torch.tensor([r.reached_target for r in runs])
-ch.glue("n_trained", int(trained.sum()))
-ch.glue("n_seeds", len(seeds))
-ch.glue("epochs_run", ", ".join(str(r.epochs_run) for r in runs))
-fig, ax = plt.subplots(figsize=(6, 3))
-kl.plots.loss_curves(ax, [r.losses for r in runs], target=cfg.target_loss)
-ch.show(fig, "training_loss")
+runs = here.train_seeds(cfg, X, seeds, dev)
+for name, value in here.training_numbers(runs, seeds).items():
+    ch.glue(name, value)
+ch.show(here.training_figure(runs, cfg.target_loss), "training_loss")
 
 # %% [markdown]
 # ```{glue:figure} training_loss
@@ -148,11 +116,8 @@ ch.show(fig, "training_loss")
 # {numref}`fig02-main` redraws the paper's five panels from the first seed's network.
 
 # %%
-grid = kl.measures.grid_1d(low, high, cfg.grid_size).to(dev)
-gen = kl.utils.seed_everything(cfg.seed)
-z_plot = kl.sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(dev)
-traj_plot = kl.sampling.kaleidoscopic_sampling(runs[0].model.eval(), z_plot, cfg.n_steps, out_act=cfg.out_act,
-                                               eps=cfg.eps, eps_noise=cfg.eps_noise, generator=gen)
+grid, spacing = here.input_grid(cfg, dev)
+traj_plot = here.plot_samples(runs[0].model.eval(), cfg, dev)
 ch.show(here.figure2(runs[0].model, X, grid, traj_plot, cfg.out_act), "figure2")
 
 # %% [markdown]
@@ -175,25 +140,16 @@ ch.show(here.figure2(runs[0].model, X, grid, traj_plot, cfg.out_act), "figure2")
 
 # %%
 ch.glue("n_plot_samples", cfg.n_plot_samples)
-measured = [here.measure_seed(r.model.eval(), X, grid, s, cfg) for s, r in zip(seeds, runs)]
-M = {k: torch.tensor([getattr(m, k) for m in measured], dtype=torch.float64)
-     for k in ("max_dev", "argmin_err", "max_dist_end", "slope")}
-M["best_loss"] = torch.tensor([r.best_loss for r in runs], dtype=torch.float64)
-spacing = (high - low) / (cfg.grid_size - 1)
+M = here.measure_all(runs, X, grid, seeds, cfg)
 passes = here.passes(M, cfg, spacing)
-for k, v in M.items():
-    print(f"{k:>13}: " + kl.results.spread(v).text())
-ch.glue("max_dev_median", float(M["max_dev"].median()))
-ch.glue("dist_end_median", float(M["max_dist_end"].median()))
-ch.glue("slope_median", float(M["slope"].median()))
-ch.glue("n_steps", cfg.n_steps)
-ch.glue("n_samples", cfg.n_samples)
+for name, value in here.findings(M, cfg).items():
+    ch.glue(name, value)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 # Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
-ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check = kl.check.Checker(here.CHAPTER, cfg)
 one_seed = 1 / len(seeds) + 1e-9  # a seed's pass/fail may flip on another CPU when it sits at a cut-off
 ci_check.close("seeds reaching the target loss", int(passes["trained"].sum()), atol=1,
                why="a count of nets under a loss cut-off: one net may cross it on another CPU (none did when measured)")

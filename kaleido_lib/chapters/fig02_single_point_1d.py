@@ -1,18 +1,83 @@
-"""Figure 2 (one training point in 1D): the per-seed measures, the paper's five-panel figure and the claims."""
+"""Figure 2 (one training point in 1D): the per-seed measures, the paper's five-panel figure and the claims.
+The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field check."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
+from tqdm import tqdm
 
-from .. import measures, plots, results, sampling, utils
+from .. import config, measures, models, plots, results, sampling, train, utils
 from ..chapter import Chapter
 from ..models import output_range
 
+CHAPTER = "fig02_single_point_1d"
 TITLE = "Figure 2: a single training point in 1D"
+PAPER = dict(
+    seed=0, n_seeds=10, device="auto", points=[0.5], depth=2, width=5, out_act="sigmoid",
+    epochs=20_000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
+    n_samples=1000, n_plot_samples=10, n_steps=3, eps=0.0, noise="normal", eps_noise="normal",
+    tol=0.01, tol_output=0.05, grid_size=2001, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
+    "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=3000, n_samples=200, grid_size=401),
+}
+EXTRA = {"tol_output": config.number(0.0, strict=True)}
+
+
+def consistent(cfg: SimpleNamespace) -> None:
+    """Cross-field check: this chapter is 1D."""
+    if len(cfg.points[0]) != 1:
+        raise ValueError(f"parameter 'points': this chapter is 1D, allowed a list of numbers; got {cfg.points}")
+
+
+def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> str:
+    """The run's settings in one line."""
+    return (f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  points={cfg.points}  "
+            f"depth={cfg.depth} width={cfg.width} out_act={cfg.out_act}")
+
+
+def train_seeds(cfg: SimpleNamespace, X: torch.Tensor, seeds: list[int], device: torch.device) -> list[Any]:
+    """One fresh network per seed, trained by ``train.train_manifold`` (which keeps its best weights)."""
+    runs = []
+    for s in tqdm(seeds, desc="seeds"):
+        utils.seed_everything(s)
+        net = models.make_mlp(1, cfg.depth, cfg.width, cfg.out_act).to(device)
+        runs.append(train.train_manifold(net, X, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
+                                         target_loss=cfg.target_loss, min_epochs=cfg.min_epochs))
+    return runs
+
+
+def training_numbers(runs: list[Any], seeds: list[int]) -> dict[str, Any]:
+    """The training numbers glued into the prose: nets reaching the target, seeds, epochs run."""
+    return {"n_trained": int(torch.tensor([r.reached_target for r in runs]).sum()), "n_seeds": len(seeds),
+            "epochs_run": ", ".join(str(r.epochs_run) for r in runs)}
+
+
+def training_figure(runs: list[Any], target_loss: float) -> plt.Figure:
+    """Every seed's training loss, the target dotted."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    plots.loss_curves(ax, [r.losses for r in runs], target=target_loss)
+    return fig
+
+
+def input_grid(cfg: SimpleNamespace, device: torch.device) -> tuple[torch.Tensor, float]:
+    """The inputs over the output range for panels (a) and (b) and the measures, and the grid spacing."""
+    low, high = output_range(cfg.out_act)
+    return measures.grid_1d(low, high, cfg.grid_size).to(device), (high - low) / (cfg.grid_size - 1)
+
+
+def plot_samples(f: nn.Module, cfg: SimpleNamespace, device: torch.device) -> torch.Tensor:
+    """The trajectories of the ``n_plot_samples`` noise points of the panels (seed ``cfg.seed``)."""
+    gen = utils.seed_everything(cfg.seed)
+    z_plot = sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(device)
+    return sampling.kaleidoscopic_sampling(f, z_plot, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
+                                           eps_noise=cfg.eps_noise, generator=gen)
 
 
 @dataclass
@@ -37,6 +102,24 @@ def measure_seed(f: nn.Module, X: torch.Tensor, grid: torch.Tensor, seed: int, c
     return SeedMeasures(max_dev=float((out - x_train).abs().max()), argmin_err=abs(argmin - x_train),
                         max_dist_end=float(measures.nearest_distance(traj[-1], X)[0].max()),
                         slope=float(measures.slope_1d(f, X).detach()[0]))
+
+
+def measure_all(runs: list[Any], X: torch.Tensor, grid: torch.Tensor, seeds: list[int],
+                cfg: SimpleNamespace) -> dict[str, torch.Tensor]:
+    """Every seed's measures stacked (seed order), with each net's best loss; their spreads printed."""
+    measured = [measure_seed(r.model.eval(), X, grid, s, cfg) for s, r in zip(seeds, runs)]
+    M = {k: torch.tensor([getattr(m, k) for m in measured], dtype=torch.float64)
+         for k in ("max_dev", "argmin_err", "max_dist_end", "slope")}
+    M["best_loss"] = torch.tensor([r.best_loss for r in runs], dtype=torch.float64)
+    for k, v in M.items():
+        print(f"{k:>13}: " + results.spread(v).text())
+    return M
+
+
+def findings(M: dict[str, torch.Tensor], cfg: SimpleNamespace) -> dict[str, Any]:
+    """The measured numbers glued into the findings box."""
+    return {"max_dev_median": float(M["max_dev"].median()), "dist_end_median": float(M["max_dist_end"].median()),
+            "slope_median": float(M["slope"].median()), "n_steps": cfg.n_steps, "n_samples": cfg.n_samples}
 
 
 def figure2(f: nn.Module, X: torch.Tensor, grid: torch.Tensor, traj: torch.Tensor, out_act: str) -> plt.Figure:
