@@ -1,19 +1,23 @@
 """Why the kaleidoscope works: attracting fixed points, basins, spurious attractors and bounded outputs in the
-synthetic settings of Figures 2 to 5; the maps in unit coordinates, the per-net measures, the figures, the claims."""
+synthetic settings of Figures 2 to 5; the maps in unit coordinates, the per-net measures, the figures, the claims.
+The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.colors import ListedColormap
+from tqdm import tqdm
 
 from .. import attractors as A
-from .. import results
-from ..ensemble import EnsembleResult
+from .. import config, measures, results
+from ..ensemble import EnsembleResult, train_ensemble
 
+CHAPTER = "attractors_synthetic"
 TITLE = "Why the kaleidoscope works: attractors, basins, bounded outputs"
 _G4 = [round(0.1 + 0.8 * k / 3, 6) for k in range(4)]  # 0.1, 0.366667, 0.633333, 0.9
 SETS = {  # name: (points in unit coordinates, the paper's output bound, title)
@@ -32,6 +36,120 @@ N_PERM = 10_000  # permutations of the rank-correlation test
 COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
 RHO_FLOOR = 1e-3  # rho = 0 (a flat map at the point) is drawn at this value on the log axis
 Map = Callable[[torch.Tensor], torch.Tensor]
+PAPER = dict(
+    seed=0, n_seeds=5, device="auto", sets=list(SETS), depths=[2, 4, 6, 8, 10], widths=[8, 32, 128],
+    epochs=4000, min_epochs=1000, target_loss=1e-6, lr=1e-3,
+    n_starts=10_000, n_steps=100, tol_1d=0.01, tol_2d=0.02,
+    fp_steps=100, fixed_tol=1e-3, merge_tol=0.01, spurious_tol=0.05,
+    bound_sets=["fig5b", "grid16"], bound_depths=[2, 6, 10], bound_width=32,
+    map_width=32, grid_size=201, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
+    "ci": dict(
+        PAPER,
+        n_seeds=2, device="cpu", sets=["fig3", "fig5b"], depths=[2, 6], widths=[8, 32], epochs=600,
+        min_epochs=200, n_starts=500, n_steps=50, fp_steps=50, bound_sets=["fig5b"], bound_depths=[2, 6],
+        grid_size=41,
+    ),
+}
+EXTRA = {
+    "sets": config.name_list(SETS, "data-set names"), "depths": config.int_list(1),
+    "widths": config.int_list(1),
+    "n_starts": config.integer(10), "n_steps": config.integer(1),
+    "tol_1d": config.number(0.0, strict=True), "tol_2d": config.number(0.0, strict=True),
+    "fp_steps": config.integer(0), "fixed_tol": config.number(0.0, strict=True),
+    "merge_tol": config.number(0.0, strict=True), "spurious_tol": config.number(0.0, strict=True),
+    "bound_sets": config.name_list(SETS, "data-set names"), "bound_depths": config.int_list(1),
+    "bound_width": config.integer(1),
+    "map_width": config.integer(1),
+}
+
+
+def consistent(cfg: SimpleNamespace) -> None:
+    """Cross-field checks: two depths at least, bound sets among the sets, map width among the widths, tolerances
+    inside the unit square."""
+    if len(cfg.depths) < 2:
+        raise ValueError(f"parameter 'depths': allowed at least two depths (a trend); got {cfg.depths}")
+    if not any(len(SETS[s][0][0]) == 2 for s in cfg.sets):
+        raise ValueError(f"parameter 'sets': allowed lists holding a 2D set (fig5b or grid16, for the basin maps); "
+                         f"got {cfg.sets}")
+    if not set(cfg.bound_sets) <= set(cfg.sets):
+        raise ValueError(f"parameter 'bound_sets': allowed names from sets ({cfg.sets}); got {cfg.bound_sets}")
+    if cfg.map_width not in cfg.widths:
+        raise ValueError(f"parameter 'map_width': allowed one of widths ({cfg.widths}); got {cfg.map_width}")
+    for name in ("tol_1d", "tol_2d", "merge_tol", "spurious_tol"):
+        if getattr(cfg, name) >= 0.5:
+            raise ValueError(f"parameter {name!r}: allowed a number in (0, 0.5) (unit coordinates); "
+                             f"got {getattr(cfg, name)}")
+
+
+@dataclass
+class Setup:
+    """The run's seeds, data sets (unit coordinates), tolerances by dimension and shared uniform starts."""
+
+    seeds: list[int]
+    X: dict[str, torch.Tensor]
+    tol: dict[int, float]
+    starts: dict[int, torch.Tensor]
+
+
+def setup(cfg: SimpleNamespace, device: torch.device) -> Setup:
+    """The seeds, the data sets, the tolerances and the starts (one set per dimension, from fixed seeds); the run's
+    settings printed."""
+    seeds = config.seeds(cfg)
+    X = {s: torch.tensor(SETS[s][0]) for s in cfg.sets}  # unit coordinates
+    starts = {d: torch.rand(cfg.n_starts, d, generator=torch.Generator().manual_seed(50_000 + cfg.seed + d)).to(device)
+              for d in sorted({X[s].shape[1] for s in cfg.sets})}
+    print(f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}\n"
+          f"sets {cfg.sets}; L in {cfg.depths}, H in {cfg.widths}\n"
+          f"basins: {cfg.n_starts} uniform starts, {cfg.n_steps} steps, tol {cfg.tol_1d:g} (1D) / {cfg.tol_2d:g} "
+          f"(2D); fixed points after {cfg.fp_steps} more steps\n"
+          f"bounds {list(BOUNDS)} + clipped on {cfg.bound_sets}, L in {cfg.bound_depths}, H={cfg.bound_width}")
+    return Setup(seeds, X, {1: cfg.tol_1d, 2: cfg.tol_2d}, starts)
+
+
+Key = tuple[str, int, int, str]
+
+
+def train_all(S: Setup, cfg: SimpleNamespace) -> tuple[list[Key], list[Key], dict[Key, EnsembleResult]]:
+    """One ensemble per (data set, L, H, output bound), all seeds at once: the main grid with each set's paper bound,
+    then the other bounds of the comparison (shared settings trained once). The main keys, the comparison's keys and
+    the ensembles; the nets reaching the target printed per setting."""
+    main_keys = [(s, L, H, SETS[s][1]) for s in cfg.sets for H in cfg.widths for L in cfg.depths]
+    bound_keys = [(s, L, cfg.bound_width, act) for s in cfg.bound_sets for L in cfg.bound_depths for act in BOUNDS]
+    jobs = list(dict.fromkeys(main_keys + bound_keys))  # ordered, without repeats
+    ens = {}
+    for key in tqdm(jobs, desc="ensembles (all seeds of a setting at once)"):
+        s, L, H, act = key
+        ens[key] = train_ensemble(to_model(S.X[s], act), S.seeds, depth=L, width=H, out_act=act, epochs=cfg.epochs,
+                                  lr=cfg.lr, target_loss=cfg.target_loss, min_epochs=cfg.min_epochs,
+                                  device=cfg.device)
+    fit = {k: r.reached_target.cpu() for k, r in ens.items()}
+    print(f"nets reaching loss <= {cfg.target_loss:g} (of {len(S.seeds)} per setting), main grid:")
+    for s in cfg.sets:
+        print(f"  {s} ({SETS[s][1]}):  " + "   ".join(
+            f"H={H}: " + " ".join(f"{int(fit[(s, L, H, SETS[s][1])].sum())}" for L in cfg.depths) for H in cfg.widths)
+            + f"   (L = {cfg.depths})")
+    other = [k for k in jobs if k not in main_keys]
+    if other:
+        print("bound comparison, the other bounds: " + ", ".join(
+            f"{s} L={L} {act}: {int(fit[(s, L, H, act)].sum())}" for s, L, H, act in other))
+    return main_keys, bound_keys, ens
+
+
+def measure_all(ens: dict[Key, EnsembleResult], bound_keys: list[Key], S: Setup, cfg: SimpleNamespace,
+                device: torch.device) -> "Grid":
+    """Every net measured (and each unbounded net of the comparison clipped too): rho at the training points, the
+    basins from the shared starts, the fixed points from the basin end points."""
+    R = {}
+    for key in tqdm(list(ens), desc="measuring"):
+        s, L, H, act = key
+        for variant in (act, CLIP) if act == "none" and key in bound_keys else (act,):
+            R[(s, L, H, variant)] = [measure(unit_map(ens[key], i, variant), S.X[s].to(device),
+                                             S.starts[S.X[s].shape[1]], S.tol[S.X[s].shape[1]], cfg)
+                                     for i in range(len(S.seeds))]
+    return Grid(R, {k: r.reached_target.cpu() for k, r in ens.items()}, cfg)
 
 
 def to_model(u: torch.Tensor, act: str) -> torch.Tensor:
@@ -116,6 +234,33 @@ class Grid:
     def fitmask(self, s: str, H: int, act: str, Ls: Sequence[int] | None = None) -> torch.Tensor:
         return torch.stack([self.fits(s, L, H, act) for L in (Ls or self.cfg.depths)])
 
+    def by_depth(self, cols: list[tuple[str, int, int]], field: str,
+                 transform: Callable[[Any], Any] = lambda v: v) -> torch.Tensor:
+        """(len(depths), len(cols)) values of the main grid, a column per (set, width, seed)."""
+        return torch.tensor([[transform(self.R[(s, L, H, SETS[s][1])][j][field]) for s, H, j in cols]
+                             for L in self.cfg.depths], dtype=torch.float64)
+
+    def spurious_table(self) -> str:
+        """Spurious attracting fixed points per net, median [min, max] over seeds, per set, width and depth."""
+        cfg = self.cfg
+        return "\n".join(["spurious attracting fixed points per net, median [min, max] over seeds:"] + [
+            f"  {s:>6} H={H:<4}" + "  ".join(
+                f"L={L}: {results.spread(self.get(s, L, H, SETS[s][1], 'n_spur_attr')).text('.0f').split(' (')[0]}"
+                for L in cfg.depths)
+            for s in cfg.sets for H in cfg.widths])
+
+    def bounds_table(self) -> str:
+        """Median over seeds of the bound comparison: capture, share rho < 1, nowhere, diverged, per variant."""
+        cfg, w = self.cfg, self.cfg.bound_width
+        return "\n".join(
+            [f"median over seeds, bound comparison (H={w}): capture | share rho<1 | nowhere | diverged"] + [
+                f"  {s:>6} L={L:<3}" + "  ".join(
+                    f"{v}: {self.get(s, L, w, v, 'capture').median():.2f} | "
+                    f"{self.get(s, L, w, v, 'share_attr').median():.2f} | "
+                    f"{self.get(s, L, w, v, 'nowhere').median():.2f} | "
+                    f"{self.get(s, L, w, v, 'diverged').median():.2f}" for v in VARIANTS)
+                for s in cfg.bound_sets for L in cfg.bound_depths])
+
     def sweep_widths(self, ax: plt.Axes, s: str, field: str, *, floor: float | None = None, logy: bool = False) -> None:
         """One set's ``field`` against depth on ``ax``, one coloured sweep per width (open: nets that missed)."""
         act = SETS[s][1]
@@ -144,6 +289,24 @@ class Grid:
         axes[1, 0].set_ylabel(bottom_label)
         axes[0, 0].legend(fontsize=8)
         return fig
+
+    def attracting_figure(self) -> plt.Figure:
+        """Share of attracting training points (top) and the largest rho over them (bottom, log) against depth."""
+        return self.depth_figure("share_attr", "max_rho", "share of training points with rho < 1",
+                                 "largest rho(J) over the training points", logy_bottom=True, floor=RHO_FLOOR,
+                                 one_line=True)
+
+    def basins_figure(self) -> plt.Figure:
+        """Capture by the training points (top) and by spurious attractors (bottom) against depth."""
+        return self.depth_figure("capture", "spur_capture",
+                                 f"capture: share of starts at a training point\nafter {self.cfg.n_steps} steps",
+                                 "share of starts at spurious attractors")
+
+    def capture_per_bound(self) -> dict[str, float]:
+        """The median capture of the bound comparison's nets, per output variant."""
+        cfg = self.cfg
+        return {v: float(torch.cat([self.get(s, L, cfg.bound_width, v, "capture")
+                                    for s in cfg.bound_sets for L in cfg.bound_depths]).median()) for v in VARIANTS}
 
     def spurious_figure(self) -> plt.Figure:
         """The number of spurious attracting fixed points per net against depth, per data set and width."""
@@ -213,6 +376,91 @@ def basin_maps_figure(ens: dict, grid: Grid, X: dict, sets_2d: list[str], seed: 
                          f"nowhere: {float((lab < 0).double().mean()):.0%} of the grid", fontsize=9)
             ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2)
     return fig
+
+
+@dataclass
+class Trends:
+    """The main grid by depth, a column per (set, width, seed): non-attracting share, nowhere share, spurious
+    attractors, which nets fit; their trend tests against depth (``T``) and the spurious count's against width."""
+
+    grid: Grid
+    cols: list[tuple[str, int, int]]
+    not_attr: torch.Tensor
+    nowhere: torch.Tensor
+    spur_count: torch.Tensor
+    fit_depth: torch.Tensor
+    T: dict[str, measures.Trend]
+    spur_by_width: torch.Tensor
+    T_width: measures.Trend | None
+
+    def by_depth(self, field: str, transform: Callable[[Any], Any] = lambda v: v) -> torch.Tensor:
+        """(len(depths), len(cols)) values of the main grid (``Grid.by_depth``)."""
+        return self.grid.by_depth(self.cols, field, transform)
+
+
+def trends(grid: Grid, seeds: list[int]) -> Trends:
+    """The depth trends of the main grid (and the width trend of the spurious count), printed."""
+    cfg, R = grid.cfg, grid.R
+    cols = [(s, H, j) for s in cfg.sets for H in cfg.widths for j in range(len(seeds))]
+    not_attr = grid.by_depth(cols, "share_attr", lambda v: 1.0 - v)
+    nowhere = grid.by_depth(cols, "nowhere")
+    spur_count = grid.by_depth(cols, "n_spur_attr")
+    fit_depth = torch.tensor([[bool(grid.fit[(s, L, H, SETS[s][1])][j]) for s, H, j in cols] for L in cfg.depths])
+    T = {"not_attr": measures.trend(cfg.depths, not_attr, n_perm=N_PERM),
+         "nowhere": measures.trend(cfg.depths, nowhere, n_perm=N_PERM),
+         "spur": measures.trend(cfg.depths, spur_count, n_perm=N_PERM)}
+    spur_by_width = torch.tensor([[R[(s, L, H, SETS[s][1])][j]["n_spur_attr"] for s in cfg.sets for L in cfg.depths
+                                   for j in range(len(seeds))] for H in cfg.widths], dtype=torch.float64)
+    T_width = measures.trend(cfg.widths, spur_by_width, n_perm=N_PERM) if len(cfg.widths) > 1 else None
+    med = lambda t: [round(float(m), 3) for m in t.median]  # noqa: E731
+    mean_by_depth = lambda v: [round(float(m), 3) for m in v.mean(dim=1)]  # noqa: E731
+    print(f"share of nets reaching the target, per depth {cfg.depths}: {mean_by_depth(fit_depth.double())}")
+    print(f"share of training points NOT attracting: median {med(T['not_attr'])}, mean {mean_by_depth(not_attr)}; "
+          f"Spearman {T['not_attr'].rho:.2f}, p = {T['not_attr'].p:.2g}")
+    print(f"share of starts ending nowhere: median {med(T['nowhere'])}, mean {mean_by_depth(nowhere)}; "
+          f"Spearman {T['nowhere'].rho:.2f}, p = {T['nowhere'].p:.2g}")
+    print(f"spurious attractors per net against depth: median {med(T['spur'])}, mean {mean_by_depth(spur_count)}; "
+          f"Spearman {T['spur'].rho:.2f} (negative: fewer with depth), p(fewer) = {T['spur'].p:.2g}")
+    if T_width is not None:
+        print(f"spurious attractors per net against width {cfg.widths}: median {med(T_width)}, "
+              f"mean {[round(float(m), 3) for m in spur_by_width.mean(dim=1)]}; Spearman {T_width.rho:.2f}, "
+              f"p(fewer) = {T_width.p:.2g}")
+    return Trends(grid, cols, not_attr, nowhere, spur_count, fit_depth, T, spur_by_width, T_width)
+
+
+def findings_glue(tr: Trends, pooled: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """The numbers the findings box quotes, by glue name."""
+    attr = tr.by_depth("share_attr")
+    return {"all_attract": float((attr == 1).double().mean()), "points_attract": float(attr.mean()),
+            "tail_attr": tail(tr.T["not_attr"]), "tail_nowhere": tail(tr.T["nowhere"]),
+            "with_spur": float((pooled["n_spur"] > 0).double().mean()),
+            "spur_cap": float(pooled["spur_cap"].median()), "train_cap": float(pooled["train_cap"].median())}
+
+
+def summary(tr: Trends, pooled: dict[str, torch.Tensor]) -> str:
+    """What the numbers show, one line each, written from this run's numbers."""
+    T, T_width, attr = tr.T, tr.T_width, tr.by_depth("share_attr")
+    cap, spur_cap, train_cap, n_spur = pooled["cap"], pooled["spur_cap"], pooled["train_cap"], pooled["n_spur"]
+    return "\n".join([
+        f"- Training points attract (rho < 1) in {float((attr == 1).double().mean()):.0%} of all nets of the main "
+        f"grid (every training point), and {float(attr.mean()):.0%} of all training points.",
+        f"- With depth, the share of non-attracting training points {tail(T['not_attr'])} "
+        f"(Spearman {T['not_attr'].rho:.2f}) and the share of starts ending nowhere {tail(T['nowhere'])} "
+        f"(Spearman {T['nowhere'].rho:.2f}).",
+        f"- Spurious attractors: {float((n_spur > 0).double().mean()):.0%} of the nets have at least one; they catch "
+        f"a median {spur_cap.median():.1%} (max {spur_cap.max():.1%}) of the starts, the training points "
+        f"{train_cap.median():.1%}. Their number {tail(T['spur'])} with depth (Spearman {T['spur'].rho:.2f}, "
+        f"p = {T['spur'].p:.2g})"
+        + (f" and {tail(T_width)} with width (Spearman {T_width.rho:.2f}, p = {T_width.p:.2g})."
+           if T_width is not None else "."),
+        f"- Bounds: median capture sigmoid {cap['sigmoid'].median():.2f}, tanh {cap['tanh'].median():.2f}, "
+        f"none {cap['none'].median():.2f}, none clipped {cap[CLIP].median():.2f}."])
+
+
+def basin_maps(ens: dict, grid: Grid, S: Setup, device: torch.device) -> plt.Figure:
+    """``basin_maps_figure`` for the first seed on every 2D set of the run (at least one: the validation checks it)."""
+    sets_2d = [s for s in grid.cfg.sets if S.X[s].shape[1] == 2]
+    return basin_maps_figure(ens, grid, S.X, sets_2d, S.seeds[0], device)
 
 
 def tail(t) -> str:
