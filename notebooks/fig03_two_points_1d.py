@@ -14,108 +14,58 @@
 # %% [markdown]
 # # Figure 3: two training points in 1D, a shallow and a deep net
 #
-# > "the MLP learns many-to-one mapping, as evident by the flat regions around the points {0.2, 0.8} … The
-# > burn-in period is roughly around B=5 … As compared to (b), in (h) we can find an increase in the flat region
-# > around input values 0.2 and 0.8, which in turn makes the curve connecting the flat regions more steeper and
-# > thus our sampling procedure works faster" (the paper, Figure 3)
+# > "the MLP learns many-to-one mapping, as evident by the flat regions around the points {0.2, 0.8} … The burn-in
+# > period is roughly around B=5 … As compared to (b), in (h) we can find an increase in the flat region around input
+# > values 0.2 and 0.8, which in turn makes the curve connecting the flat regions more steeper and thus our sampling
+# > procedure works faster" (the paper, Figure 3)
 #
-# **The claims.** Train an MLP to reconstruct two points, $X = \{0.2, 0.8\}$, and its output is *flat*
-# around each point (many inputs map to the same output), so Kaleidoscopic sampling from noise reaches
-# the two points after a short burn-in, "$B \approx 5$" runs. Between the points the loss is flat and
-# samples starting there converge more slowly. A deeper net has wider flat regions around the points, a
-# steeper output between them and samples faster.
+# **The claims.** Train an MLP to reconstruct two points, $X = \{0.2, 0.8\}$, and its output is *flat* around each
+# point (many inputs map to the same output), so Kaleidoscopic sampling from noise reaches the two points after a
+# short burn-in, "$B \approx 5$" runs. Between the points the loss is flat and samples starting there converge more
+# slowly. A deeper net has wider flat regions around the points, a steeper output between them and samples faster.
 #
 # :::{admonition} Findings of this run
 # :class: tip
-# Of {glue:text}`n_seeds` seeds, {glue:text}`fits_shallow` shallow ($L = 2$) and {glue:text}`fits_deep` deep
-# ($L = 7$) networks fit the data; the others died or stalled (counted in the trainability claims, and the other
-# claims are judged on the nets that fit). Median
-# burn-in $B$ (90 % of the samples within 0.05 of a point): {glue:text}`burn_shallow` runs for $L = 2$ and
-# {glue:text}`burn_deep` for $L = 7$, against the paper's "about 5"; the median sample settles by run
-# {glue:text}`settle_shallow` and {glue:text}`settle_deep`. Verdicts: {glue:text}`verdicts`.
+# Of {glue:text}`n_seeds` seeds, {glue:text}`fits_shallow` shallow ($L = 2$) and {glue:text}`fits_deep` deep ($L = 7$)
+# networks fit the data; the others died or stalled (counted in the trainability claims; the other claims are judged
+# on the nets that fit). Median burn-in $B$ (90 % of the samples within 0.05 of a point): {glue:text}`burn_shallow`
+# runs for $L = 2$ and {glue:text}`burn_deep` for $L = 7$, against the paper's "about 5"; the median sample settles by
+# run {glue:text}`settle_shallow` and {glue:text}`settle_deep`. Verdicts: {glue:text}`verdicts`.
 # :::
 #
 # ```{glue:figure} figure3_shallow
 # :name: fig03-shallow
 # :alt: The shallow net: loss with a flat stretch between the points, an output with flat regions at 0.2 and 0.8, and samples reaching the two points.
 #
-# Panels (a)–(f), the shallow net ($L = 2$, seed {glue:text}`seed_shallow`). (a) The loss $(x - f(x))^2$ over
-# the input range, with a close-up between the points; (b) the output $f(x)$ against the identity (dotted), the
-# flat regions ($|f'| < 0.5$) shaded; (c)–(f) ten noise points (red) and the samples (green) after 1, 2, 5 and
-# 10 runs, drawn on the loss curve.
+# Panels (a)–(f), the shallow net ($L = 2$, seed {glue:text}`seed_shallow`). (a) The loss $(x - f(x))^2$ over the
+# input range, with a close-up between the points; (b) the output $f(x)$ against the identity (dotted), the flat
+# regions ($|f'| < 0.5$) shaded; (c)–(f) ten noise points (red) and the samples (green) after 1, 2, 5 and 10 runs,
+# drawn on the loss curve.
 # ```
 #
-# **The setting (paper profile).** Two points in $(0, 1)$; MLPs with $H = 5$ ReLU units per hidden
-# layer, $L = 2$ and $L = 7$ hidden layers, Sigmoid output (our `depth` counts hidden layers, as the
-# caption's $L$ does; the authors' code builds its "$L = 7$" net with 6 hidden layers, see
-# {doc}`the introduction </book/intro>`). Adam, learning rate $10^{-3}$, full batch, the loss of Eq. 1;
-# the paper trains for "epochs $\geq 1K$ to ensure that the training loss tends to $\rightarrow 0$", the
-# authors' code for 2000 epochs. Here each net trains for at least 1000 epochs and stops once its loss is
-# $\le 10^{-8}$, or after 5000 epochs. Narrow deep ReLU nets can *die* (every unit of a layer inactive,
-# a constant output); such seeds are counted and shown, and whether a net trains is a claim of its own.
-# A net counts as *fitting the data* when it reconstructs each training point within `tol` ($0.01$),
-# $|f(x_i) - x_i| \le 0.01$; the claims about flat regions and sampling are judged on the nets that fit,
-# whether or not they also went below the (much stricter) target loss, so a dead net does not cap them.
+# **The setting (paper profile).** Two points in $(0, 1)$; MLPs with $H = 5$ ReLU units per hidden layer and $L = 2$
+# or $7$ hidden layers, Sigmoid output (our `depth` counts hidden layers, as the caption's $L$ does; the authors' code
+# builds its "$L = 7$" net with 6, see {doc}`the introduction </book/intro>`). Adam, learning rate $10^{-3}$, full
+# batch, the loss of Eq. 1. The paper trains for "epochs $\geq 1K$ to ensure that the training loss tends to
+# $\rightarrow 0$", the authors' code for 2000 epochs; here each net trains for 1000 to 5000 epochs, stopping once its
+# loss is $\le 10^{-8}$. Narrow deep ReLU nets can *die* (every unit of a layer inactive: a constant output); such
+# seeds are counted and shown, and whether a net trains is a claim of its own. A net *fits the data* when
+# $|f(x_i) - x_i| \le$ `tol` ($0.01$) at each point; the claims about flat regions and sampling are judged on these
+# nets, whether or not they reached the (much stricter) target loss, so a dead net does not cap them. Sampling follows
+# Eq. 2, $x^0 = z,\; x^k = f(x^{k-1})$, from noise $z \sim \mathcal{N}(0.5, 0.5^2)$ clipped to $[0, 1]$ as in the
+# authors' code: 10 noise points in the panels, 1000 per seed for the measures, 100 runs. The code is folded (each
+# cell's toggle shows it); `kaleido_lib/chapters/fig03_two_points_1d.py` holds the profiles' values and what only this
+# chapter uses.
 #
-# **A deviation from the authors' run.** The caption says $H = 5$, and so does this chapter; the authors'
-# executed notebook for this figure builds its nets with $H = 10$, where far fewer die. The
+# **A deviation from the authors' run.** The caption says $H = 5$, and so does this chapter; the authors' executed
+# notebook for this figure builds its nets with $H = 10$, where far fewer die. The
 # {doc}`depth study </book/depth_study>` runs these two points at $H = 10$ over $L \in \{2, 4, 7, 10\}$.
-#
-# Sampling follows Eq. 2, $x^0 = z,\; x^k = f(x^{k-1})$, from noise $z \sim \mathcal{N}(0.5, 0.5^2)$
-# clipped to $[0, 1]$ as in the authors' code: 10 noise points in the panels, 1000 per seed for the
-# measures, 100 runs. The code is folded (each cell's toggle shows it);
-# `kaleido_lib/chapters/fig03_two_points_1d.py` holds what only this chapter uses.
 
 # %%
-import matplotlib.pyplot as plt
 import torch
-from tqdm import tqdm
 
 import kaleido_lib as kl
 from kaleido_lib.chapters import fig03_two_points_1d as here
-from kaleido_lib.ensemble import train_ensemble
-
-CHAPTER = "fig03_two_points_1d"
-PAPER = dict(
-    seed=0, n_seeds=20, device="auto", points=[0.2, 0.8], depth=2, depth_deep=7, width=5,
-    out_act="sigmoid", epochs=5000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
-    n_samples=1000, n_plot_samples=10, n_steps=100, plot_steps=[1, 2, 5, 10], eps=0.0, noise="normal",
-    eps_noise="normal", tol=0.01, burn_frac=0.9, burn_tol=0.05, burn_max=10, slope_threshold=0.5, flat_reach=0.01,
-    min_flat_width=0.05, grid_size=2001, out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=3000, grid_size=501),
-}
-EXTRA = {
-    "depth_deep": kl.config.integer(1, maximum=kl.config.MAX_DEPTH),
-    "plot_steps": kl.config.int_list(1),
-    "burn_frac": kl.config.number(0.0, strict=True),
-    "burn_tol": kl.config.number(0.0, strict=True),
-    "burn_max": kl.config.number(0.0, strict=True),
-    "slope_threshold": kl.config.number(0.0, strict=True),
-    "flat_reach": kl.config.number(0.0),
-    "min_flat_width": kl.config.number(0.0),
-}
-
-
-def consistent(cfg):
-    """Cross-field checks: two increasing 1D points, a deeper second net, full batch, panels within the runs."""
-    if len(cfg.points) != 2 or len(cfg.points[0]) != 1:
-        raise ValueError(f"parameter 'points': this chapter needs exactly two 1D points; got {cfg.points}")
-    if cfg.points[0][0] >= cfg.points[1][0]:
-        raise ValueError(f"parameter 'points': allowed two points in increasing order; got {cfg.points}")
-    if cfg.depth_deep <= cfg.depth:
-        raise ValueError(f"parameter 'depth_deep': allowed an integer > depth ({cfg.depth}); got {cfg.depth_deep}")
-    if cfg.batch_size is not None:
-        raise ValueError(f"parameter 'batch_size': allowed None (full batch); got {cfg.batch_size}")
-    if cfg.burn_frac > 1:
-        raise ValueError(f"parameter 'burn_frac': allowed a number in (0, 1]; got {cfg.burn_frac}")
-    if len(cfg.plot_steps) > 6:
-        raise ValueError(f"parameter 'plot_steps': allowed at most 6 runs (one panel each); got {cfg.plot_steps}")
-    if max(cfg.plot_steps) > cfg.n_steps:
-        raise ValueError(f"parameter 'plot_steps': allowed runs up to n_steps ({cfg.n_steps}); got {cfg.plot_steps}")
-
 
 torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
@@ -155,38 +105,20 @@ grid_size = None  # inputs on [low, high] for the panels and the slope measures
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent])
+ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+                      checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
-X = torch.tensor(cfg.points, device=dev)
-seeds = kl.config.seeds(cfg)
-depths = [cfg.depth, cfg.depth_deep]
-print(f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}  points={cfg.points}  "
-      f"depths={depths} width={cfg.width} out_act={cfg.out_act}")
+X, seeds, depths = here.setup(cfg, dev)
+print(here.settings(cfg, dev, seeds, depths))
 
 # %% [markdown]
-# ## Manifold learning over seeds, for both depths
+# ## Training and the measures, per seed
 #
-# All seeds of one depth train at once as an ensemble (`kaleido_lib.ensemble.train_ensemble`): each
-# member starts from the weights a lone run from its seed would have and is trained as
-# `kaleido_lib.train.train_manifold` trains it, keeping its best weights ({numref}`fig03-loss`).
-
-# %%
-ens = {}
-for d in tqdm(depths, desc="depths"):
-    ens[d] = r = train_ensemble(X, seeds, depth=d, width=cfg.width, out_act=cfg.out_act, epochs=cfg.epochs,
-                                lr=cfg.lr, target_loss=cfg.target_loss, min_epochs=cfg.min_epochs, device=cfg.device)
-    stalled = [(s, f"{float(v):.2g}") for s, v, ok in zip(seeds, r.best_loss, r.reached_target) if not ok]
-    print(f"L={d}: {int(r.reached_target.sum())}/{len(seeds)} seeds reached loss <= {cfg.target_loss:g}; "
-          f"epochs run: {r.epochs_run.tolist()}" + (f"; the others (seed, best loss): {stalled}" if stalled else ""))
-fig, axes = plt.subplots(1, 2, figsize=(11, 3), sharey=True, layout="constrained")
-for ax, d in zip(axes, depths):
-    kl.plots.loss_curves(ax, list(ens[d].losses.cpu()), target=cfg.target_loss)
-    ax.set_title(f"L={d}, H={cfg.width}")
-ch.show(fig, "training_loss")
-ch.glue("n_seeds", len(seeds))
-
-# %% [markdown]
+# All seeds of one depth train at once as an ensemble (`kaleido_lib.ensemble.train_ensemble`): each member starts from
+# the weights a lone run from its seed would have and is trained as `kaleido_lib.train.train_manifold` trains it,
+# keeping its best weights ({numref}`fig03-loss`).
+#
 # ```{glue:figure} training_loss
 # :name: fig03-loss
 # :alt: Training loss against epochs for the shallow and the deep net, one line per seed.
@@ -195,66 +127,38 @@ ch.glue("n_seeds", len(seeds))
 # $0.09 = \frac{1}{2}\left[(0.5 - 0.2)^2 + (0.5 - 0.8)^2\right]$ is a dead net: its output is the constant $0.5$.
 # ```
 #
-# ## The measures, per seed
+# For each net, on a grid of `grid_size` inputs over $[0, 1]$ (`here.measure_net`; the two depths of a seed share its
+# noise, so they are compared on equal terms):
 #
-# For each net, on a grid of `grid_size` inputs over $[0, 1]$ (`here.measure_net`):
-#
-# - the slope $f'(x)$ by autograd, at the two points and over the grid;
-# - the **flat region** of each point: the widest connected interval on which $|f'| <$ `slope_threshold`
-#   ($0.5$) that reaches within `flat_reach` ($0.01$) of the point (a ReLU net's output has kinks, and
-#   the kink often sits right at a training point with the flat side on one side of it), and its width;
-# - the steepest slope between the points, $\max_{x \in [0.2, 0.8]} f'(x)$;
-# - from 1000 noise points $z$, iterated 100 times: each sample's **settle step**, the first run
-#   after which it stays within a radius of a training point (101 if it never does), and the
-#   **burn-in** $B$, the first run after which 90 % of the samples stay within $0.05$ of a training
-#   point (the 0.9-quantile of the settle steps at radius `burn_tol`), also at the five other definitions of the
-#   criteria below;
-# - the median settle step of the samples that start *between* the points (in the middle two thirds of
-#   the gap, $0.3 < z < 0.7$) and of those that start *outside* them ($z < 0.2$ or $z > 0.8$).
-#
-# The same noise is used for the two depths of one seed, so the depths are compared on equal terms.
+# - the slope $f'(x)$ by autograd, at the two points and over the grid, and the steepest slope between the points,
+#   $\max_{x \in [0.2, 0.8]} f'(x)$;
+# - the **flat region** of each point: the widest connected interval on which $|f'| <$ `slope_threshold` ($0.5$) that
+#   reaches within `flat_reach` ($0.01$) of the point (a ReLU net's output has kinks, often right at a training point
+#   with the flat side on one side of it), and its width;
+# - from 1000 noise points $z$ iterated 100 times: each sample's **settle step**, the first run after which it stays
+#   within a radius of a training point (101 if it never does), and the **burn-in** $B$, the first run after which
+#   90 % of the samples stay within $0.05$ of a training point (the 0.9-quantile of the settle steps at radius
+#   `burn_tol`), also under the five other definitions of the criteria below;
+# - the median settle step of the samples that start *between* the points (the middle two thirds of the gap,
+#   $0.3 < z < 0.7$) and of those that start *outside* them ($z < 0.2$ or $z > 0.8$).
 
 # %%
+ens = here.train_depths(X, seeds, depths, cfg)
+ch.show(here.training_figure(ens, cfg), "training_loss")
 geo = here.geometry(X, cfg.out_act, cfg.grid_size)
-per_seed = {d: [] for d in depths}
-for i, s in enumerate(tqdm(seeds, desc="measures")):
-    g = kl.utils.seed_everything(10_000 + s)
-    z = kl.sampling.start_noise(cfg.n_samples, 1, cfg.noise, cfg.out_act, g).to(dev)
-    for d in depths:
-        per_seed[d].append(here.measure_net(ens[d].member(i).to(dev), z, 20_000 + s, geo, cfg))
-trained = {d: ens[d].reached_target.cpu() for d in depths}
-fit_err = {d: (ens[d](X) - X).abs().amax(dim=(1, 2)).cpu() for d in depths}
-fits = {d: fit_err[d] <= cfg.tol for d in depths}
-M = {d: kl.measures.stack_seeds(per_seed[d], fits[d]) for d in depths}
-for d in depths:
-    print(f"L={d}: {int(fits[d].sum())} of {len(seeds)} nets fit the data")
-    for k, v in M[d].items():
-        print(f"  {k:>18}: " + kl.results.spread(v).text())
-ch.glue("fits_shallow", int(fits[depths[0]].sum()))
-ch.glue("fits_deep", int(fits[depths[1]].sum()))
-ch.glue("burn_shallow", float(M[depths[0]]["burn_in"].nanmedian()), ".0f")
-ch.glue("burn_deep", float(M[depths[1]]["burn_in"].nanmedian()), ".0f")
-ch.glue("settle_shallow", float(M[depths[0]]["median_settle"].nanmedian()), ".0f")
-ch.glue("settle_deep", float(M[depths[1]]["median_settle"].nanmedian()), ".0f")
+ms = here.measure_all(ens, X, seeds, geo, cfg, dev)
+trained, fits, M = ms.trained, ms.fits, ms.M
+for name, value in here.findings(ms, depths).items():
+    ch.glue(name, value)
 
 # %% [markdown]
-# ## The paper's panels
+# ## The figures
 #
-# The paper shows one net per depth; here it is the first seed of each depth whose net fits the data, the
-# shallow net in {numref}`fig03-shallow` (at the top of the page) and the deep one in {numref}`fig03-deep`.
-
-# %%
-shown = {d: next((i for i, ok in enumerate(fits[d]) if ok), 0) for d in depths}
-gen = kl.utils.seed_everything(cfg.seed)
-z_plot = kl.sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(dev)
-for row, (d, name) in enumerate(zip(depths, ("shallow", "deep"))):
-    i = shown[d]
-    letters = "abcdefghijkl"[6 * row:]
-    ch.show(here.depth_panels(ens[d].member(i).to(dev), per_seed[d][i], geo, z_plot, cfg,
-                              f"L={d}, seed {seeds[i]}", letters), f"figure3_{name}")
-    ch.glue(f"seed_{name}", seeds[i])
-
-# %% [markdown]
+# The paper shows one net per depth; here it is the first seed of each depth whose net fits the data: the shallow net
+# in {numref}`fig03-shallow` (at the top of the page), the deep one in {numref}`fig03-deep`. {numref}`fig03-outputs`
+# shows every net's output, {numref}`fig03-settle` how fast the samples settle, and {numref}`fig03-pairs` compares the
+# depths seed by seed.
+#
 # ```{glue:figure} figure3_deep
 # :name: fig03-deep
 # :alt: The deep net: the same panels, with the flat regions and the samples of the seven-layer network.
@@ -262,88 +166,62 @@ for row, (d, name) in enumerate(zip(depths, ("shallow", "deep"))):
 # Panels (g)–(l), the deep net ($L = 7$, seed {glue:text}`seed_deep`), as in {numref}`fig03-shallow`.
 # ```
 #
-# ## Every seed's output
-#
-# {numref}`fig03-outputs` shows every net's output, the nets that do not fit the data dashed: a dead net is the
-# constant $0.5$.
-
-# %%
-members = {d: [ens[d].member(i).to(dev) for i in range(len(seeds))] for d in depths}
-ch.show(here.outputs_all_seeds(members, fits, geo, cfg.out_act), "outputs_all_seeds")
-
-# %% [markdown]
 # ```{glue:figure} outputs_all_seeds
 # :name: fig03-outputs
 # :alt: Output curves of every seed's shallow and deep network; the dead ones are flat at 0.5.
 #
-# The output $f(x)$ of every seed's network, shallow (left) and deep (right); dashed: the nets that do not fit
-# the data. The dotted line is the identity and the dashed verticals mark the training points.
+# The output $f(x)$ of every seed's network, shallow (left) and deep (right); dashed: the nets that do not fit the
+# data (a dead net is the constant $0.5$). The dotted line is the identity and the dashed verticals mark the training
+# points.
 # ```
 #
-# ## How fast the samples settle
-#
-# {numref}`fig03-settle`, left: the trajectories $x^k$ of the ten plotted noise points, the burn-in $B$ of the
-# net shaded. Right: the settle step of each of the 1000 noise points against where it started; the band
-# between the points is shaded.
-
-# %%
-shown_nets = {}
-for d in depths:
-    i = shown[d]
-    z = kl.sampling.start_noise(cfg.n_samples, 1, cfg.noise, cfg.out_act, kl.utils.seed_everything(10_000 + seeds[i]))
-    shown_nets[d] = (ens[d].member(i).to(dev), per_seed[d][i], seeds[i], z)
-ch.show(here.settle_figure(shown_nets, z_plot, geo, cfg), "settle_steps")
-
-# %% [markdown]
 # ```{glue:figure} settle_steps
 # :name: fig03-settle
 # :alt: Trajectories converging onto the two points, and settle steps that are highest for starts between the points.
 #
-# Left: trajectories of the plotted noise points, the burn-in shaded. Right: each sample's settle step (the run
-# after which it stays within 0.01 of a point) against its start; grey: the band between the points.
+# Left: trajectories $x^k$ of the ten plotted noise points, the net's burn-in $B$ shaded. Right: the settle step of
+# each of the 1000 noise points (the run after which it stays within 0.01 of a point) against its start; grey: the
+# band between the points.
 # ```
 #
-# ## Shallow against deep, seed by seed
-#
-# In {numref}`fig03-pairs` each line joins the two nets of one seed (a seed whose deep or shallow net does not
-# fit the data has one dot or none).
-
-# %%
-diff = here.comparisons(M, depths)
-ch.show(here.shallow_vs_deep(M, diff, depths, cfg), "shallow_vs_deep")
-
-# %% [markdown]
 # ```{glue:figure} shallow_vs_deep
 # :name: fig03-pairs
 # :alt: Three paired-dot panels comparing the shallow and the deep net of each seed.
 #
-# The paper's comparison (iv), seed by seed: total flat width around the two points, burn-in $B$, and the
-# steepest slope between the points, for $L = 2$ and $L = 7$.
+# The paper's comparison (iv), seed by seed: total flat width around the two points, burn-in $B$, and the steepest
+# slope between the points, for $L = 2$ and $L = 7$. Each line joins the two nets of one seed (a seed whose deep or
+# shallow net does not fit the data has one dot or none).
 # ```
 #
-# ## The criteria
+# ## The criteria and the verdicts
 #
 # A seed passes a claim about one depth only if its net fits the data, and then:
 #
 # - **flat regions**: both points have a flat interval at least `min_flat_width` ($0.05$) wide;
-# - **burn-in $\approx 5$**: $B \le$ `burn_max` ($10$, twice the paper's value). The paper reads $B$ off panels
-#   of ten noise points drawn at the scale of the unit interval, so the primary definition is what such a panel
-#   shows: 90 % of the samples (nine of ten points) within 0.05 of a point, the definition the Figure 5 chapter
-#   uses too. Declared here before the run, the claim is also judged with the median, the 90 % and the 95 % of the
-#   samples at radii 0.01 and 0.05 (six definitions in all); the 95 % tail at radius 0.01 mostly measures how the
-#   last samples escape the repelling fixed point between the points. Each verdict is recorded beside the main
-#   one (the scoreboard lists them under the criteria);
-# - **slower between the points**: the median settle step of the samples starting between the points
-#   is larger than that of the samples starting outside them;
+# - **burn-in $\approx 5$**: $B \le$ `burn_max` ($10$, twice the paper's value). The paper reads $B$ off panels of ten
+#   noise points drawn at the scale of the unit interval, so the primary definition is what such a panel shows: 90 %
+#   of the samples (nine of ten points) within 0.05 of a point, as in the Figure 5 chapter. Declared before the run,
+#   the claim is also judged with the median, the 90 % and the 95 % of the samples at radii 0.01 and 0.05 (six
+#   definitions in all; the 95 % tail at radius 0.01 mostly measures how the last samples escape the repelling fixed
+#   point between the points), each verdict recorded beside the main one (the scoreboard lists them under the
+#   criteria);
+# - **slower between the points**: the median settle step of the samples starting between the points is larger than
+#   that of the samples starting outside them;
 #
-# and a seed passes a comparison of the depths only if both its nets fit the data and the deep net has the
-# larger total flat width, the smaller burn-in, or the larger steepest slope between the points; the size of
-# the effect is the median paired difference with its 95 % bootstrap interval. Each claim about a trained net is
-# judged on the nets that fit (the comparisons on the seeds whose two nets fit); its verdict counting every other
-# seed as a failure is recorded as one more alternative, so training failures and failures of the claim itself
-# stay apart.
+# and a seed passes a comparison of the depths only if both its nets fit the data and the deep net has the larger
+# total flat width, the smaller burn-in, or the larger steepest slope between the points; the effect size is the
+# median paired difference with its 95 % bootstrap interval. Each claim about a trained net is judged on the nets that
+# fit (the comparisons on the seeds whose two nets fit); its verdict counting every other seed as a failure is one
+# more alternative, so training failures and failures of the claim itself stay apart. A claim *holds* when at least
+# 90 % of the seeds pass its criterion, *partly* when at least half do. Verdicts of this run: {glue:text}`verdicts`.
 
 # %%
+diff = here.comparisons(M, depths)
+figs, seed_shown = here.figures(ens, ms, diff, geo, seeds, cfg, dev)
+for name, fig in figs.items():
+    ch.show(fig, name)
+for name, value in seed_shown.items():
+    ch.glue(name, value)
 passes = here.passes(M, trained, fits, diff, depths, cfg)
 share = {k: float(v.double().mean()) for k, v in passes.items()}
 
@@ -351,7 +229,7 @@ share = {k: float(v.double().mean()) for k, v in passes.items()}
 # NBVAL_CHECK_OUTPUT
 # Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json) and a Xeon's earlier run.
-ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check = kl.check.Checker(here.CHAPTER, cfg)
 one_seed = 1 / len(seeds) + 1e-9  # a seed's pass/fail may flip on another CPU when it sits at a cut-off
 for d in depths:
     ci_check.close(f"L={d}: seeds reaching the target loss", int(trained[d].sum()), atol=1,
@@ -366,14 +244,7 @@ ci_check.close("share of seeds passing, per claim", share, atol=one_seed,
                why="shares of 3 seeds: one seed may cross a cut-off on another CPU; none did when measured")
 ci_check.report()
 
-# %% [markdown]
-# ## Verdicts
-#
-# A claim *holds* when at least 90 % of the seeds pass its criterion, *partly* when at least half do. Verdicts
-# of this run: {glue:text}`verdicts`.
-
 # %%
-best_loss = {d: ens[d].best_loss.cpu() for d in depths}
-claims = here.claims(ch, M, passes, diff, best_loss, fits, fit_err, depths, geo)
+claims = here.claims(ch, M, passes, diff, {d: ens[d].best_loss.cpu() for d in depths}, fits, ms.fit_err, depths, geo)
 ch.glue_verdicts(claims)
 ch.finish(claims, ORIGINS)

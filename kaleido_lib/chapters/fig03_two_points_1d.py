@@ -1,4 +1,5 @@
-"""Figure 3 (two training points in 1D, a shallow and a deep net): per-seed measures, figures and claims."""
+"""Figure 3 (two training points in 1D, a shallow and a deep net): per-seed measures, figures and claims.
+The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,12 +9,89 @@ from typing import Any, Callable
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
+from tqdm import tqdm
 
-from .. import measures, plots, results, sampling
+from .. import config, measures, plots, results, sampling, utils
 from ..chapter import Chapter
+from ..ensemble import EnsembleResult, train_ensemble
 from ..models import output_range
 
+CHAPTER = "fig03_two_points_1d"
 TITLE = "Figure 3: two training points in 1D, a shallow and a deep net"
+PAPER = dict(
+    seed=0, n_seeds=20, device="auto", points=[0.2, 0.8], depth=2, depth_deep=7, width=5,
+    out_act="sigmoid", epochs=5000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
+    n_samples=1000, n_plot_samples=10, n_steps=100, plot_steps=[1, 2, 5, 10], eps=0.0, noise="normal",
+    eps_noise="normal", tol=0.01, burn_frac=0.9, burn_tol=0.05, burn_max=10, slope_threshold=0.5, flat_reach=0.01,
+    min_flat_width=0.05, grid_size=2001, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
+    "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=3000, grid_size=501),
+}
+EXTRA = {
+    "depth_deep": config.integer(1, maximum=config.MAX_DEPTH),
+    "plot_steps": config.int_list(1),
+    "burn_frac": config.number(0.0, strict=True),
+    "burn_tol": config.number(0.0, strict=True),
+    "burn_max": config.number(0.0, strict=True),
+    "slope_threshold": config.number(0.0, strict=True),
+    "flat_reach": config.number(0.0),
+    "min_flat_width": config.number(0.0),
+}
+
+
+def consistent(cfg: SimpleNamespace) -> None:
+    """Cross-field checks: two increasing 1D points, a deeper second net, full batch, panels within the runs."""
+    if len(cfg.points) != 2 or len(cfg.points[0]) != 1:
+        raise ValueError(f"parameter 'points': this chapter needs exactly two 1D points; got {cfg.points}")
+    if cfg.points[0][0] >= cfg.points[1][0]:
+        raise ValueError(f"parameter 'points': allowed two points in increasing order; got {cfg.points}")
+    if cfg.depth_deep <= cfg.depth:
+        raise ValueError(f"parameter 'depth_deep': allowed an integer > depth ({cfg.depth}); got {cfg.depth_deep}")
+    if cfg.batch_size is not None:
+        raise ValueError(f"parameter 'batch_size': allowed None (full batch); got {cfg.batch_size}")
+    if cfg.burn_frac > 1:
+        raise ValueError(f"parameter 'burn_frac': allowed a number in (0, 1]; got {cfg.burn_frac}")
+    if len(cfg.plot_steps) > 6:
+        raise ValueError(f"parameter 'plot_steps': allowed at most 6 runs (one panel each); got {cfg.plot_steps}")
+    if max(cfg.plot_steps) > cfg.n_steps:
+        raise ValueError(f"parameter 'plot_steps': allowed runs up to n_steps ({cfg.n_steps}); got {cfg.plot_steps}")
+
+
+def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int], depths: list[int]) -> str:
+    """The run's settings in one line."""
+    return (f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  points={cfg.points}  "
+            f"depths={depths} width={cfg.width} out_act={cfg.out_act}")
+
+
+def setup(cfg: SimpleNamespace, device: torch.device) -> tuple[torch.Tensor, list[int], list[int]]:
+    """The two training points, the seeds and the two depths (shallow, deep)."""
+    return torch.tensor(cfg.points, device=device), config.seeds(cfg), [cfg.depth, cfg.depth_deep]
+
+
+def train_depths(X: torch.Tensor, seeds: list[int], depths: list[int], cfg: SimpleNamespace
+                 ) -> dict[int, EnsembleResult]:
+    """All seeds of one depth at once (``train_ensemble``), per depth; one line each on the seeds that reached the
+    target loss, the epochs run and the others' best loss."""
+    ens = {}
+    for d in tqdm(depths, desc="depths"):
+        ens[d] = r = train_ensemble(X, seeds, depth=d, width=cfg.width, out_act=cfg.out_act, epochs=cfg.epochs,
+                                    lr=cfg.lr, target_loss=cfg.target_loss, min_epochs=cfg.min_epochs,
+                                    device=cfg.device)
+        stalled = [(s, f"{float(v):.2g}") for s, v, ok in zip(seeds, r.best_loss, r.reached_target) if not ok]
+        print(f"L={d}: {int(r.reached_target.sum())}/{len(seeds)} seeds reached loss <= {cfg.target_loss:g}; "
+              f"epochs run: {r.epochs_run.tolist()}" + (f"; the others (seed, best loss): {stalled}" if stalled else ""))
+    return ens
+
+
+def training_figure(ens: dict[int, EnsembleResult], cfg: SimpleNamespace) -> plt.Figure:
+    """Each seed's training loss, one panel per depth."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3), sharey=True, layout="constrained")
+    for ax, (d, r) in zip(axes, ens.items()):
+        plots.loss_curves(ax, list(r.losses.cpu()), target=cfg.target_loss)
+        ax.set_title(f"L={d}, H={cfg.width}")
+    return fig
 # the burn-in definitions judged, declared before the run: (share of the samples, radius); the primary one is the
 # chapter's (burn_frac, burn_tol), the others are its alternatives
 BURN_GRID = ((0.5, 0.01), (0.9, 0.01), (0.95, 0.01), (0.5, 0.05), (0.9, 0.05), (0.95, 0.05))
@@ -89,6 +167,81 @@ def measure_net(f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: Si
     }
 
 
+@dataclass
+class Measured:
+    """Per depth: each seed's measures, whether its net reached the target loss, its fit error, whether it fits the
+    data, and the measures stacked over seeds (``measures.stack_seeds``)."""
+
+    per_seed: dict[int, list[dict[str, Any]]]
+    trained: dict[int, torch.Tensor]
+    fit_err: dict[int, torch.Tensor]
+    fits: dict[int, torch.Tensor]
+    M: dict[int, dict[str, torch.Tensor]]
+
+
+def measure_all(ens: dict[int, EnsembleResult], X: torch.Tensor, seeds: list[int], geo: Geometry,
+                cfg: SimpleNamespace, device: torch.device) -> Measured:
+    """Every net's measures; seed s's noise (seed 10,000 + s) is shared by its nets of both depths. The spreads are
+    printed per depth."""
+    depths = list(ens)
+    per_seed: dict[int, list[dict[str, Any]]] = {d: [] for d in depths}
+    for i, s in enumerate(tqdm(seeds, desc="measures")):
+        g = utils.seed_everything(10_000 + s)
+        z = sampling.start_noise(cfg.n_samples, 1, cfg.noise, cfg.out_act, g).to(device)
+        for d in depths:
+            per_seed[d].append(measure_net(ens[d].member(i).to(device), z, 20_000 + s, geo, cfg))
+    trained = {d: ens[d].reached_target.cpu() for d in depths}
+    fit_err = {d: (ens[d](X) - X).abs().amax(dim=(1, 2)).cpu() for d in depths}
+    fits = {d: fit_err[d] <= cfg.tol for d in depths}
+    M = {d: measures.stack_seeds(per_seed[d], fits[d]) for d in depths}
+    for d in depths:
+        print(f"L={d}: {int(fits[d].sum())} of {len(seeds)} nets fit the data")
+        for k, v in M[d].items():
+            print(f"  {k:>18}: " + results.spread(v).text())
+    return Measured(per_seed, trained, fit_err, fits, M)
+
+
+def findings(ms: Measured, depths: list[int]) -> dict[str, Any]:
+    """The numbers glued into the findings box (burn-ins and settle steps as whole runs)."""
+    (d0, d1), M = depths, ms.M
+    return {"n_seeds": len(ms.fits[d0]), "fits_shallow": int(ms.fits[d0].sum()), "fits_deep": int(ms.fits[d1].sum()),
+            "burn_shallow": format(float(M[d0]["burn_in"].nanmedian()), ".0f"),
+            "burn_deep": format(float(M[d1]["burn_in"].nanmedian()), ".0f"),
+            "settle_shallow": format(float(M[d0]["median_settle"].nanmedian()), ".0f"),
+            "settle_deep": format(float(M[d1]["median_settle"].nanmedian()), ".0f")}
+
+
+def shown_nets(fits: dict[int, torch.Tensor]) -> dict[int, int]:
+    """Per depth, the net shown in the panels: the first seed whose net fits the data (the first seed if none)."""
+    return {d: next((i for i, ok in enumerate(f) if ok), 0) for d, f in fits.items()}
+
+
+def plot_noise(cfg: SimpleNamespace, device: torch.device) -> torch.Tensor:
+    """The ``n_plot_samples`` noise points of the panels (seed ``cfg.seed``)."""
+    gen = utils.seed_everything(cfg.seed)
+    return sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(device)
+
+
+def figures(ens: dict[int, EnsembleResult], ms: Measured, diff: dict[str, torch.Tensor], geo: Geometry,
+            seeds: list[int], cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, plt.Figure], dict[str, int]]:
+    """The chapter's figures after training (name -> figure): the paper's panels for the first seed of each depth whose
+    net fits the data, (a)-(f) shallow and (g)-(l) deep, every seed's output, the settle steps of the nets shown, and
+    the depths compared seed by seed; and the seed shown per depth ('seed_shallow', 'seed_deep')."""
+    depths = list(ens)
+    shown = shown_nets(ms.fits)
+    z_plot = plot_noise(cfg, device)
+    figs, seed_shown = {}, {}
+    for row, (d, name) in enumerate(zip(depths, ("shallow", "deep"))):
+        i = shown[d]
+        figs[f"figure3_{name}"] = depth_panels(ens[d].member(i).to(device), ms.per_seed[d][i], geo, z_plot, cfg,
+                                               f"L={d}, seed {seeds[i]}", "abcdefghijkl"[6 * row:])
+        seed_shown[f"seed_{name}"] = seeds[i]
+    figs["outputs_all_seeds"] = all_outputs_figure(ens, ms.fits, geo, cfg, device)
+    figs["settle_steps"] = settle_figure_shown(ens, ms, shown, seeds, z_plot, geo, cfg, device)
+    figs["shallow_vs_deep"] = shallow_vs_deep(ms.M, diff, depths, cfg)
+    return figs, seed_shown
+
+
 def depth_panels(f: nn.Module, m: dict[str, Any], geo: Geometry, z_plot: torch.Tensor, cfg: SimpleNamespace,
                  title: str, letters: str) -> plt.Figure:
     """The paper's panels for one net (``plots.panels_1d``), the close-up between the two points."""
@@ -111,6 +264,24 @@ def outputs_all_seeds(members: dict[int, list[nn.Module]], fits: dict[int, torch
         ax.set_title(f"L={d}: {int(fits[d].sum())} of {len(nets)} nets fit the data (solid)")
     axes[0].set_ylabel("output $f(x)$")
     return fig
+
+
+def all_outputs_figure(ens: dict[int, EnsembleResult], fits: dict[int, torch.Tensor], geo: Geometry,
+                       cfg: SimpleNamespace, device: torch.device) -> plt.Figure:
+    """:func:`outputs_all_seeds` for every member of each depth's ensemble."""
+    members = {d: [r.member(i).to(device) for i in range(r.n_members)] for d, r in ens.items()}
+    return outputs_all_seeds(members, fits, geo, cfg.out_act)
+
+
+def settle_figure_shown(ens: dict[int, EnsembleResult], ms: Measured, shown: dict[int, int], seeds: list[int],
+                        z_plot: torch.Tensor, geo: Geometry, cfg: SimpleNamespace, device: torch.device) -> plt.Figure:
+    """:func:`settle_figure` for the nets shown in the panels, each with its seed's measuring noise."""
+    nets = {}
+    for d in ens:
+        i = shown[d]
+        z = sampling.start_noise(cfg.n_samples, 1, cfg.noise, cfg.out_act, utils.seed_everything(10_000 + seeds[i]))
+        nets[d] = (ens[d].member(i).to(device), ms.per_seed[d][i], seeds[i], z)
+    return settle_figure(nets, z_plot, geo, cfg)
 
 
 def settle_figure(shown: dict[int, tuple[nn.Module, dict[str, Any], int, torch.Tensor]], z_plot: torch.Tensor,
