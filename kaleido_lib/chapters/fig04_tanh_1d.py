@@ -1,18 +1,152 @@
-"""Figure 4 (four training points in 1D, Tanh output): per-seed measures, figures and claims."""
+"""Figure 4 (four training points in 1D, Tanh output): per-seed measures, figures and claims.
+The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
+from tqdm import tqdm
 
-from .. import measures, plots, results, sampling, utils
+from .. import config, measures, plots, results, sampling, utils
 from ..chapter import Chapter
+from ..ensemble import EnsembleResult, train_ensemble
 from ..models import output_range
 
+CHAPTER = "fig04_tanh_1d"
 TITLE = "Figure 4: four training points in 1D with a Tanh output"
+PAPER = dict(
+    seed=0, n_seeds=20, device="auto", points=[-0.8, -0.2, 0.2, 0.8], depth=10, width=10, out_act="tanh",
+    epochs=10_000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None, n_samples=1000,
+    n_plot_samples=10, n_steps=100, plot_steps=[1, 2, 5, 10], eps=0.0, noise="normal", eps_noise="normal",
+    tol=0.01, burn_frac=0.95, slope_threshold=0.5, flat_reach=0.01, min_flat_width=0.05, end_share=0.99,
+    min_share=0.05, grid_size=2001, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
+    "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=2000, grid_size=501),
+}
+EXTRA = {
+    "plot_steps": config.int_list(1),
+    "burn_frac": config.number(0.0, strict=True),
+    "slope_threshold": config.number(0.0, strict=True),
+    "flat_reach": config.number(0.0),
+    "min_flat_width": config.number(0.0),
+    "end_share": config.number(0.0),
+    "min_share": config.number(0.0),
+}
+
+
+def consistent(cfg: SimpleNamespace) -> None:
+    """Cross-field checks: at least two 1D points, full batch, shares in [0, 1], panels within the runs."""
+    if len(cfg.points[0]) != 1 or len(cfg.points) < 2:
+        raise ValueError(f"parameter 'points': this chapter needs at least two 1D points; got {cfg.points}")
+    if cfg.batch_size is not None:
+        raise ValueError(f"parameter 'batch_size': allowed None (full batch); got {cfg.batch_size}")
+    for name in ("burn_frac", "end_share", "min_share"):
+        if getattr(cfg, name) > 1:
+            raise ValueError(f"parameter {name!r}: allowed a number in [0, 1]; got {getattr(cfg, name)}")
+    if len(cfg.plot_steps) > 6:
+        raise ValueError(f"parameter 'plot_steps': allowed at most 6 runs (one panel each); got {cfg.plot_steps}")
+    if max(cfg.plot_steps) > cfg.n_steps:
+        raise ValueError(f"parameter 'plot_steps': allowed runs up to n_steps ({cfg.n_steps}); got {cfg.plot_steps}")
+
+
+def setup(cfg: SimpleNamespace, device: torch.device) -> tuple[torch.Tensor, list[int]]:
+    """The training points in increasing order, and the seeds."""
+    return torch.tensor(sorted(cfg.points), device=device), config.seeds(cfg)
+
+
+def settings(cfg: SimpleNamespace, device: torch.device, X: torch.Tensor, seeds: list[int]) -> str:
+    """The run's settings in one line."""
+    return (f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  points={X.reshape(-1).tolist()}  "
+            f"depth={cfg.depth} width={cfg.width} out_act={cfg.out_act}")
+
+
+@dataclass
+class Trained:
+    """The ensemble of every seed's net, which nets reached the target loss, their fit errors and which fit the data."""
+
+    ens: EnsembleResult
+    trained: torch.Tensor
+    fit_err: torch.Tensor
+    fits: torch.Tensor
+
+
+def train(X: torch.Tensor, seeds: list[int], cfg: SimpleNamespace) -> Trained:
+    """All seeds at once as an ensemble (``train_ensemble``); a net fits the data when every |f(x_i) - x_i| <= tol.
+    One line on the nets that reached the target loss and fit the data, the epochs run and the others' best loss."""
+    for _ in tqdm([cfg.depth], desc="ensemble"):
+        ens = train_ensemble(X, seeds, depth=cfg.depth, width=cfg.width, out_act=cfg.out_act, epochs=cfg.epochs,
+                             lr=cfg.lr, target_loss=cfg.target_loss, min_epochs=cfg.min_epochs, device=cfg.device)
+    trained = ens.reached_target.cpu()
+    fit_err = (ens(X) - X).abs().amax(dim=(1, 2)).cpu()
+    fits = fit_err <= cfg.tol
+    others = [(s, f"{float(v):.2g}") for s, v, ok in zip(seeds, ens.best_loss, fits) if not ok]
+    print(f"{int(trained.sum())}/{len(seeds)} seeds reached loss <= {cfg.target_loss:g}; {int(fits.sum())}/{len(seeds)} "
+          f"fit the data (every |f(x_i) - x_i| <= {cfg.tol:g}); epochs run: {ens.epochs_run.tolist()}"
+          + (f"; the others (seed, best loss): {others}" if others else ""))
+    return Trained(ens, trained, fit_err, fits)
+
+
+def training_figure(ens: EnsembleResult, cfg: SimpleNamespace) -> plt.Figure:
+    """Each seed's training loss, the target dotted."""
+    fig, ax = plt.subplots(figsize=(7, 3), layout="constrained")
+    plots.loss_curves(ax, list(ens.losses.cpu()), target=cfg.target_loss)
+    return fig
+
+
+def input_grid(cfg: SimpleNamespace, device: torch.device) -> torch.Tensor:
+    """``grid_size`` inputs over the output range, for the panels and the slope measures."""
+    return measures.grid_1d(*output_range(cfg.out_act), cfg.grid_size).to(device)
+
+
+def measure_all(t: Trained, X: torch.Tensor, grid: torch.Tensor, seeds: list[int], cfg: SimpleNamespace,
+                device: torch.device) -> tuple[list[dict[str, Any]], dict[str, torch.Tensor]]:
+    """Every net's measures (:func:`measure_net`) and their stack over seeds; the spreads printed per point and for
+    the share ending at a point, the entropy and the burn-in."""
+    per_seed = [measure_net(t.ens.member(i).to(device), s, X, grid, cfg)
+                for i, s in enumerate(tqdm(seeds, desc="measures"))]
+    M = measures.stack_seeds(per_seed, t.fits)
+    sp = results.spread
+    for j, p in enumerate(X.reshape(-1).tolist()):
+        print(f"x={p:+.1f}: flat width {sp(M['widths'][:, j]).text()};  "
+              f"f'(x) {sp(M['slopes'][:, j]).text()};  basin share {sp(M['shares'][:, j]).text()}")
+    for k in ("end_at_points", "entropy", "burn_in"):
+        print(f"{k:>13}: {sp(M[k]).text()}")
+    return per_seed, M
+
+
+def findings(t: Trained, M: dict[str, torch.Tensor], cfg: SimpleNamespace) -> dict[str, Any]:
+    """The numbers glued into the findings box."""
+    return {"n_seeds": len(t.fits), "n_fit": int(t.fits.sum()), "end_median": float(M["end_at_points"].nanmedian()),
+            "basin_medians": ", ".join(f"{float(v):.2f}" for v in M["shares"].nanmedian(dim=0).values),
+            "n_steps": cfg.n_steps}
+
+
+def figures(t: Trained, per_seed: list[dict[str, Any]], M: dict[str, torch.Tensor], X: torch.Tensor,
+            grid: torch.Tensor, seeds: list[int], cfg: SimpleNamespace, device: torch.device
+            ) -> tuple[dict[str, plt.Figure], int]:
+    """The figures after the measures (name -> figure): the paper's panels and where the samples go for the first seed
+    whose net fits the data, and every seed's output; and the seed shown."""
+    shown = next((i for i, ok in enumerate(t.fits) if ok), 0)
+    f = t.ens.member(shown).to(device)
+    gen = utils.seed_everything(cfg.seed)
+    z_plot = sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(device)
+    traj_plot = sampling.kaleidoscopic_sampling(f, z_plot, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
+                                                eps_noise=cfg.eps_noise, generator=gen)
+    figs = {"figure4": panels(f, per_seed[shown], X, grid, traj_plot, cfg,
+                              f"L={cfg.depth}, H={cfg.width}, seed {seeds[shown]}"),
+            "basins": basins_figure(per_seed[shown], traj_plot, M, t.fits, X, seeds[shown], cfg)}
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    plots.outputs_by_seed(ax, grid, [measures.output_manifold(t.ens.member(i).to(device), grid)
+                                     for i in range(len(seeds))], t.fits, X, output_range(cfg.out_act))
+    ax.set_ylabel("output $f(x)$")
+    figs["outputs_all_seeds"] = fig
+    return figs, seeds[shown]
 
 
 def measure_net(f: nn.Module, seed: int, X: torch.Tensor, grid: torch.Tensor, cfg: SimpleNamespace) -> dict[str, Any]:
