@@ -1,4 +1,5 @@
-"""Figure 5 (Kaleidoscopic sampling in 2D): training every shape, sampling, the burn-in studies, figures, claims."""
+"""Figure 5 (Kaleidoscopic sampling in 2D): training every shape, sampling, the burn-in studies, figures, claims.
+The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,11 +11,65 @@ import matplotlib.ticker
 import torch
 from tqdm import tqdm
 
-from .. import measures, plots, results, sampling
+from .. import config, measures, plots, results, sampling
 from ..chapter import Chapter
 from ..ensemble import EnsembleResult, train_ensemble
+from ..models import output_range
 
+CHAPTER = "fig05_two_d"
 TITLE = "Figure 5: Kaleidoscopic sampling in 2D"
+FOUR = [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]]
+PAPER = dict(
+    seed=0, n_seeds=20, device="auto", points=FOUR, depth=7, width=50,
+    points_a=[[0.5, 0.5]], depth_a=2, width_a=50, depths=[2, 4, 7, 10], widths=[10, 25, 50, 100],
+    out_act="sigmoid", epochs=4000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
+    n_samples=1000, n_plot_samples=100, n_runs=10, n_steps=100, eps=0.0, noise="normal",
+    eps_noise="normal", tol=0.05, burn_frac=0.9, near_min=0.5, mode_min=0.05, grid_size=101,
+    out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
+    "ci": dict(PAPER, n_seeds=3, device="cpu", depths=[2, 7], widths=[10, 50], epochs=1000, min_epochs=300,
+               n_samples=500, n_plot_samples=30, n_steps=40, grid_size=31),
+}
+EXTRA = {
+    "points_a": config.points_param(),
+    "depth_a": config.integer(1),
+    "width_a": config.integer(1),
+    "depths": config.int_list(1),
+    "widths": config.int_list(1),
+    "n_runs": config.integer(1),
+    "burn_frac": config.number(0.0, strict=True),
+    "near_min": config.number(0.0),
+    "mode_min": config.number(0.0),
+}
+
+
+def consistent(cfg: SimpleNamespace) -> None:
+    """Cross-field checks: 2D points, at least two settings per study, full batch, shares and runs in range."""
+    for name in ("points", "points_a"):
+        pts = getattr(cfg, name)
+        if len(pts[0]) != 2:
+            raise ValueError(f"parameter {name!r}: this chapter is 2D, allowed a list of [x1, x2] pairs; got {pts}")
+    config.check_points_in_range(cfg.points_a, cfg.out_act)
+    if len(cfg.points) < 2:
+        raise ValueError(f"parameter 'points': allowed at least two 2D points (mode coverage); got {cfg.points}")
+    for name in ("depths", "widths"):
+        if len(getattr(cfg, name)) < 2:
+            raise ValueError(f"parameter {name!r}: allowed at least two values (a trend); got {getattr(cfg, name)}")
+    if cfg.batch_size is not None:
+        raise ValueError(f"parameter 'batch_size': allowed None (full batch); got {cfg.batch_size}")
+    if cfg.n_runs > cfg.n_steps:
+        raise ValueError(f"parameter 'n_runs': allowed an integer <= n_steps ({cfg.n_steps}); got {cfg.n_runs}")
+    for name in ("burn_frac", "near_min"):
+        if getattr(cfg, name) > 1:
+            raise ValueError(f"parameter {name!r}: allowed a number in [0, 1]; got {getattr(cfg, name)}")
+    if cfg.mode_min * len(cfg.points) > 1:
+        raise ValueError(f"parameter 'mode_min': allowed at most 1 / len(points) ({1 / len(cfg.points):.3g}); "
+                         f"got {cfg.mode_min}")
+    if cfg.n_plot_samples > cfg.n_samples:
+        raise ValueError(f"parameter 'n_plot_samples': allowed at most n_samples ({cfg.n_samples}); "
+                         f"got {cfg.n_plot_samples}")
 STRICT = (0.01, 0.95)  # (radius, share) of the burn-in definition of the 1D chapters, reported for comparison
 N_PERM = 10_000  # permutations of the rank-correlation test
 QUOTE = ("the number of sampling runs for reaching the burn-in period is inversely proportional to the "
@@ -38,6 +93,19 @@ def study(cfg: SimpleNamespace) -> Study:
     return Study((cfg.depth, cfg.width), [(L, cfg.width) for L in cfg.depths], [(cfg.depth, H) for H in cfg.widths])
 
 
+def setup(cfg: SimpleNamespace) -> tuple[torch.Tensor, torch.Tensor, list[int], Study]:
+    """Panel (a)'s points, panel (b)'s points, the seeds and the study's shapes."""
+    return torch.tensor(cfg.points_a), torch.tensor(cfg.points), config.seeds(cfg), study(cfg)
+
+
+def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> str:
+    """The run's settings: profile, device and seeds, the two panels, the burn-in study."""
+    return (f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}\n"
+            f"(a) points={cfg.points_a} L={cfg.depth_a} H={cfg.width_a}\n"
+            f"(b) points={cfg.points} L={cfg.depth} H={cfg.width}\n"
+            f"burn-in study on the (b) points: L in {cfg.depths} at H={cfg.width}, H in {cfg.widths} at L={cfg.depth}")
+
+
 def label(key: Any, cfg: SimpleNamespace) -> str:
     """A setting's name in tables and figures."""
     return f"(a) L={cfg.depth_a} H={cfg.width_a}" if key == "a" else f"L={key[0]} H={key[1]}"
@@ -50,6 +118,16 @@ def train_all(cfg: SimpleNamespace, seeds: list[int], Xa: torch.Tensor, Xb: torc
     return {key: train_ensemble(X, seeds, depth=L, width=H, out_act=cfg.out_act, epochs=cfg.epochs, lr=cfg.lr,
                                 target_loss=cfg.target_loss, min_epochs=cfg.min_epochs, device=cfg.device)
             for key, L, H, X in tqdm(jobs, desc="shapes (all seeds of a shape at once)")}
+
+
+def training_report(ens: dict[Any, EnsembleResult], seeds: list[int], cfg: SimpleNamespace) -> dict[Any, torch.Tensor]:
+    """Per shape, which nets reached the target loss; one line each with the epochs run and the best loss."""
+    trained = {key: r.reached_target.cpu() for key, r in ens.items()}
+    for key, r in ens.items():
+        print(f"{label(key, cfg):>16}: {int(trained[key].sum())}/{len(seeds)} reached loss <= {cfg.target_loss:g}; "
+              f"epochs run {results.spread(r.epochs_run.cpu()).text('.0f')}; "
+              f"best loss {results.spread(r.best_loss.cpu()).text('.1e')}")
+    return trained
 
 
 def sample_all(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace, seeds: list[int], Xa: torch.Tensor,
@@ -78,6 +156,79 @@ def sample_all(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace, seeds: list
         M[key] = {k: torch.stack(v) if isinstance(v[0], torch.Tensor) else torch.tensor(v, dtype=torch.float64)
                   for k, v in rows.items()}
     return M, keep
+
+
+def panel_titles(cfg: SimpleNamespace) -> dict[str, str]:
+    """The titles of panels (a) and (b)."""
+    return {"a": f"(a) L={cfg.depth_a}, H={cfg.width_a}: one point",
+            "b": f"(b) L={cfg.depth}, H={cfg.width}: {len(cfg.points)} points"}
+
+
+def mode_names(cfg: SimpleNamespace) -> list[str]:
+    """The names of (b)'s training points, and 'none' for the samples near none of them."""
+    return [f"({p[0]:g}, {p[1]:g})" for p in cfg.points] + ["none"]
+
+
+def sampling_figures(ens: dict[Any, EnsembleResult], M: dict, keep: dict[Any, torch.Tensor], Xa: torch.Tensor,
+                     Xb: torch.Tensor, st: Study, seeds: list[int], cfg: SimpleNamespace,
+                     device: torch.device) -> dict[str, plt.Figure]:
+    """The figures of the first seed's panels (a) and (b) and of claims 1 and 2 (name -> figure): the loss surfaces
+    with the noise and the samples (the paper's Figure 5), the same in the plane, and the share near the data over
+    the runs with (b)'s split over the points."""
+    b_key = st.b_key
+    low, high = output_range(cfg.out_act)
+    grid = measures.grid_2d(low, high, cfg.grid_size).to(device)
+    fns = {"a": ens["a"].forward_fn(0), "b": ens[b_key].forward_fn(0)}
+    loss_fns = {k: (lambda x, f=f: measures.loss_manifold(f, x)) for k, f in fns.items()}
+    surf = {k: loss_fns[k](grid).cpu() for k in fns}
+    trajs = {"a": keep["a"][:, : cfg.n_plot_samples], "b": keep[b_key][:, : cfg.n_plot_samples]}
+    data = {"a": Xa, "b": Xb}
+    titles = panel_titles(cfg)
+    return {
+        "figure5": surfaces_figure(grid, surf, data, loss_fns, trajs,
+                                   {k: f"{t}, seed {seeds[0]}" for k, t in titles.items()}, cfg),
+        "views_2d": plane_figure(grid, surf, data, trajs, titles, {"a": M["a"]["near"][0], "b": M[b_key]["near"][0]},
+                                 cfg),
+        "near_data_and_modes": near_and_modes_figure(M, b_key, titles, mode_names(cfg), cfg),
+    }
+
+
+def covered(M: dict, b_key: tuple[int, int], cfg: SimpleNamespace) -> torch.Tensor:
+    """Per seed, whether every training point of (b) gets at least ``mode_min`` of the samples after K runs."""
+    return (M[b_key]["split"][:, :-1] >= cfg.mode_min).all(dim=1)
+
+
+def findings(M: dict, b_key: tuple[int, int], cover: torch.Tensor, tr: Trends, cfg: SimpleNamespace) -> dict[str, Any]:
+    """The numbers glued into the findings box and the captions."""
+    return {"n_runs": cfg.n_runs, "near_a": float(M["a"]["near"][:, cfg.n_runs].quantile(0.5)),
+            "near_b": float(M[b_key]["near"][:, cfg.n_runs].quantile(0.5)), "cover_b": int(cover.sum()),
+            "depths": ", ".join(map(str, cfg.depths)), "widths": ", ".join(map(str, cfg.widths)),
+            "burn_depth": ", ".join(f"{float(m):.0f}" for m in tr.T["depth"].median),
+            "burn_width": ", ".join(f"{float(m):.0f}" for m in tr.T["width"].median),
+            "rho_depth": tr.T["depth"].rho, "width": cfg.width, "depth": cfg.depth}
+
+
+def trend_report(tr: Trends, st: Study, trained: dict, seeds: list[int], cfg: SimpleNamespace) -> str:
+    """The burn-in studies as text: per setting the burn-in, the censored and trained nets; the pooled trend; B x L and
+    the log-log slope; the trends under the stricter definition."""
+    censored = cfg.n_steps + 1
+    lines = []
+    for name, settings_, burn, sets in (("depth L", cfg.depths, tr.burn_depth, st.depth_settings),
+                                        ("width H", cfg.widths, tr.burn_width, st.width_settings)):
+        t = tr.T[name.split()[0]]
+        lines.append(f"burn-in against {name}:")
+        for v, b, key in zip(settings_, burn, sets):
+            lines.append(f"  {v:>4}: B = {results.spread(b).text('.3g')}, censored {int((b >= censored).sum())}, "
+                         f"trained {int(trained[key].sum())}/{len(seeds)}")
+        lines.append(f"  pooled Spearman rho = {t.rho:.2f} (one-sided permutation p = {t.p:.2g}); medians "
+                     f"{[round(float(m), 1) for m in t.median]} {'never rise' if t.falls else 'are not monotone'}")
+    lines.append(f"B x L medians over depths {cfg.depths}: {[round(float(m), 1) for m in tr.BL.quantile(0.5, dim=1)]}; "
+                 f"log-log slope of the median burn-in against L: {tr.slope_median:.2f} (1/L would give -1)")
+    for name in ("depth", "width"):
+        t = tr.T_strict[name]
+        lines.append(f"stricter burn-in ({STRICT[0]:g}, {STRICT[1]:.0%}) against {name}: medians "
+                     f"{[round(float(m), 1) for m in t.median]}, rho = {t.rho:.2f}, p = {t.p:.2g}")
+    return "\n".join(lines)
 
 
 def training_loss_figure(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace) -> plt.Figure:
