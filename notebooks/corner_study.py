@@ -56,42 +56,13 @@
 # epochs would take about ten times longer. The training loss each setting reaches is reported below,
 # and `epochs = 10000` restores the authors' value. And the authors' code trains on mini-batches of
 # `min(1000, N)` points, so for $N = 1024$ and $2048$ an epoch is two or three Adam steps on random batches of
-# 1000; here every epoch is one full-batch step, which gives the largest $N$ fewer, exact-gradient steps. The code is folded (each cell's toggle shows it);
-# `kaleido_lib/chapters/corner_study.py` holds what only this chapter uses.
+# 1000; here every epoch is one full-batch step, which gives the largest $N$ fewer, exact-gradient steps. The code is
+# folded (each cell's toggle shows it); `kaleido_lib/chapters/corner_study.py` holds the profiles' values and what
+# only this chapter uses.
 
 # %%
 import kaleido_lib as kl
 from kaleido_lib.chapters import corner_study as here
-
-CHAPTER = "corner_study"
-PAPER = dict(
-    seed=0, n_seeds=10, device="auto", depth=6, width=50, out_act="sigmoid", epochs=1000, lr=1e-3,
-    ns=[2**k for k in range(12)], dims=[1, 2, 4, 8, 16], threshold=0.01, coarse_threshold=0.1,
-    high_start=0.25, n_claim=128,
-    fit_loss=1e-4, num_threads=None, out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=300, ns=[1, 8, 128], dims=[1, 2, 4], num_threads=1),
-}
-EXTRA = {
-    "ns": kl.config.int_list(1), "dims": kl.config.int_list(1),
-    "threshold": kl.config.number(0.0, strict=True), "coarse_threshold": kl.config.number(0.0, strict=True),
-    "high_start": kl.config.number(0.0, strict=True),
-    "n_claim": kl.config.integer(1), "fit_loss": kl.config.number(0.0, strict=True),
-    "num_threads": kl.config.integer(1, optional=True),
-}
-
-
-def consistent(cfg):
-    """Cross-field checks: ns from 1 to n_claim; dims holding 2 and 4, at most 20."""
-    if cfg.ns[0] != 1 or cfg.ns[-1] < cfg.n_claim:
-        raise ValueError(f"parameter 'ns': allowed a list starting at 1 and reaching n_claim ({cfg.n_claim}); "
-                         f"got {cfg.ns}")
-    if not {2, 4} <= set(cfg.dims) or cfg.dims[-1] > 20:
-        raise ValueError(f"parameter 'dims': allowed a list holding 2 and 4 (the claims compare them), "
-                         f"each at most 20; got {cfg.dims}")
-
 
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 ORIGINS = {"default": "authors' code", "more_points_needed_as_d_grows": "own hypothesis"}
@@ -118,12 +89,12 @@ num_threads = None  # CPU threads for training (1 is robust when other work shar
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent])
+ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+                      checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 seeds = kl.config.seeds(cfg)
-print(f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}  depth={cfg.depth} "
-      f"width={cfg.width} out_act={cfg.out_act}  epochs={cfg.epochs}  ns={cfg.ns}  dims={cfg.dims}")
+print(here.settings(cfg, dev, seeds))
 
 # %% [markdown]
 # ## Training every setting
@@ -161,11 +132,7 @@ print(here.table(grid.corner, cfg.ns, cfg.dims, ".3f"))
 
 # %%
 trained = grid.train_loss <= cfg.fit_loss
-print("median training loss reached:\n" + here.table(grid.train_loss, cfg.ns, cfg.dims, ".1e"))
-print(f"\nshare of seeds with training loss at most {cfg.fit_loss:g}:\n"
-      + here.table(trained.double(), cfg.ns, cfg.dims, ".1f", mean=True))
-print(f"\nmedian factor by which the best training loss fell over the second half of the epochs "
-      f"(losses below {cfg.fit_loss:g} count as {cfg.fit_loss:g}):\n" + here.table(grid.late_gain, cfg.ns, cfg.dims, ".1f"))
+print(here.training_tables(grid, trained, cfg))
 ch.show(here.training_loss_figure(grid, cfg), "training_loss")
 ch.glue("epochs", cfg.epochs)
 
@@ -208,26 +175,10 @@ ch.show(here.corners_figure(grid, cfg), "corners_vs_nearest_point")
 # another (same label, each with its own data and initialisation).
 
 # %%
-n_star, n_star_median = here.needed(grid.corner, cfg.ns, cfg.dims, cfg.threshold)
-n_coarse, n_coarse_median = here.needed(grid.corner, cfg.ns, cfg.dims, cfg.coarse_threshold)
-for level, per_seed, median in ((cfg.threshold, n_star, n_star_median),
-                                (cfg.coarse_threshold, n_coarse, n_coarse_median)):
-    print(f"N* for the max corner loss to stay at most {level:g}:")
-    for i, d in enumerate(cfg.dims):
-        print(f"  d = {d:>2}: median curve {here.show(median[d]):>11};  "
-              f"per seed: {[here.show(float(v)) for v in per_seed[i]]}")
-last = len(cfg.ns) - 1
-print(f"\nat the largest N = {cfg.ns[-1]}, median over seeds:")
-for i, d in enumerate(cfg.dims):
-    print(f"  d = {d:>2} ({2**d:>5} corners): max corner loss {float(grid.corner[i, :, last].median()):.3f} "
-          f"(nearest-point map {float(grid.snap[i, :, last].median()):.3f}), distance to the data kept "
-          f"{float(grid.kept[i, :, last].median()):.2f}, training loss {float(grid.train_loss[i, :, last].median()):.1e}")
-i2 = cfg.dims.index(2)
-ch.glue("d2_first", float(grid.corner[i2, :, 0].median()))
-ch.glue("d2_last", float(grid.corner[i2, :, last].median()))
-ch.glue("n_last", cfg.ns[-1])
-ch.glue("threshold", cfg.threshold)
-ch.glue("n_star_medians", ", ".join(f"d = {d}: {here.show(n_star_median[d])}" for d in cfg.dims))
+nd = here.needed_both(grid, cfg)
+print(here.needed_report(grid, nd, cfg))
+for name, value in here.findings(grid, nd, cfg).items():
+    ch.glue(name, value)
 
 # %% [markdown]
 # **Reading the figures (paper profile).** Until $N$ is large enough, the max corner loss stays near its
@@ -250,7 +201,7 @@ ch.glue("n_star_medians", ", ".join(f"d = {d}: {here.show(n_star_median[d])}" fo
 # Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json). N* is not checked: it
 # is where the checked median curve crosses 0.01, and at d = 2 that curve ends at 0.008, close to the cut-off.
-ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check = kl.check.Checker(here.CHAPTER, cfg)
 for i, d in enumerate(cfg.dims):
     ci_check.close(f"d={d}: nets trained", int(trained[i].sum()), atol=1,
                    why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
@@ -267,6 +218,6 @@ ci_check.report()
 # {glue:text}`verdicts`.
 
 # %%
-claims = here.claims(ch, grid, n_star, n_star_median, n_coarse, n_coarse_median, trained)
+claims = here.claims(ch, grid, nd.n_star, nd.n_star_median, nd.n_coarse, nd.n_coarse_median, trained)
 ch.glue_verdicts(claims)
 ch.finish(claims, ORIGINS)

@@ -1,20 +1,56 @@
 """The corner study (the authors' code): how many uniform points until the net reconstructs the cube's corners.
-Training every (d, N) setting, the N needed, the figures and the claims."""
+Training every (d, N) setting, the N needed, the figures and the claims.
+The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
 from tqdm import tqdm
 
-from .. import measures, plots, results
+from .. import config, measures, plots, results
 from ..chapter import Chapter
 from ..ensemble import train_ensemble
 
+CHAPTER = "corner_study"
 TITLE = "The corner study: how many points until the net reconstructs the whole cube?"
+PAPER = dict(
+    seed=0, n_seeds=10, device="auto", depth=6, width=50, out_act="sigmoid", epochs=1000, lr=1e-3,
+    ns=[2**k for k in range(12)], dims=[1, 2, 4, 8, 16], threshold=0.01, coarse_threshold=0.1,
+    high_start=0.25, n_claim=128,
+    fit_loss=1e-4, num_threads=None, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
+    "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=300, ns=[1, 8, 128], dims=[1, 2, 4], num_threads=1),
+}
+EXTRA = {
+    "ns": config.int_list(1), "dims": config.int_list(1),
+    "threshold": config.number(0.0, strict=True), "coarse_threshold": config.number(0.0, strict=True),
+    "high_start": config.number(0.0, strict=True),
+    "n_claim": config.integer(1), "fit_loss": config.number(0.0, strict=True),
+    "num_threads": config.integer(1, optional=True),
+}
+
+
+def consistent(cfg: SimpleNamespace) -> None:
+    """Cross-field checks: ns from 1 to n_claim; dims holding 2 and 4, at most 20."""
+    if cfg.ns[0] != 1 or cfg.ns[-1] < cfg.n_claim:
+        raise ValueError(f"parameter 'ns': allowed a list starting at 1 and reaching n_claim ({cfg.n_claim}); "
+                         f"got {cfg.ns}")
+    if not {2, 4} <= set(cfg.dims) or cfg.dims[-1] > 20:
+        raise ValueError(f"parameter 'dims': allowed a list holding 2 and 4 (the claims compare them), "
+                         f"each at most 20; got {cfg.dims}")
+
+
+def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> str:
+    """The run's settings in one line."""
+    return (f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  depth={cfg.depth} "
+            f"width={cfg.width} out_act={cfg.out_act}  epochs={cfg.epochs}  ns={cfg.ns}  dims={cfg.dims}")
 
 
 @dataclass
@@ -69,6 +105,60 @@ def table(values: torch.Tensor, ns: list[int], dims: list[int], fmt: str, mean: 
         row = values[i].nanmean(dim=0) if mean else values[i].nanmedian(dim=0).values
         rows.append(f"{d:>8} " + "".join(f"{float(v):>9{fmt}}" for v in row))
     return "\n".join(rows)
+
+
+def training_tables(g: Grid, trained: torch.Tensor, cfg: SimpleNamespace) -> str:
+    """Per setting: the median training loss reached, the share of seeds reaching ``fit_loss``, and the median factor
+    by which the best loss still fell over the second half of the epochs."""
+    return ("median training loss reached:\n" + table(g.train_loss, cfg.ns, cfg.dims, ".1e")
+            + f"\n\nshare of seeds with training loss at most {cfg.fit_loss:g}:\n"
+            + table(trained.double(), cfg.ns, cfg.dims, ".1f", mean=True)
+            + f"\n\nmedian factor by which the best training loss fell over the second half of the epochs "
+              f"(losses below {cfg.fit_loss:g} count as {cfg.fit_loss:g}):\n"
+            + table(g.late_gain, cfg.ns, cfg.dims, ".1f"))
+
+
+@dataclass
+class Needed:
+    """N* per (d, seed) and of each d's median curve, at ``threshold`` and at ``coarse_threshold``."""
+
+    n_star: torch.Tensor
+    n_star_median: dict[int, float]
+    n_coarse: torch.Tensor
+    n_coarse_median: dict[int, float]
+
+
+def needed_both(g: Grid, cfg: SimpleNamespace) -> Needed:
+    """:func:`needed` at both thresholds."""
+    return Needed(*needed(g.corner, cfg.ns, cfg.dims, cfg.threshold),
+                  *needed(g.corner, cfg.ns, cfg.dims, cfg.coarse_threshold))
+
+
+def needed_report(g: Grid, nd: Needed, cfg: SimpleNamespace) -> str:
+    """N* per d at both thresholds (median curve and per seed), and every d's measures at the largest N."""
+    lines = []
+    for level, per_seed, median in ((cfg.threshold, nd.n_star, nd.n_star_median),
+                                    (cfg.coarse_threshold, nd.n_coarse, nd.n_coarse_median)):
+        lines.append(f"N* for the max corner loss to stay at most {level:g}:")
+        for i, d in enumerate(cfg.dims):
+            lines.append(f"  d = {d:>2}: median curve {show(median[d]):>11};  "
+                         f"per seed: {[show(float(v)) for v in per_seed[i]]}")
+    last = len(cfg.ns) - 1
+    lines.append(f"\nat the largest N = {cfg.ns[-1]}, median over seeds:")
+    for i, d in enumerate(cfg.dims):
+        lines.append(f"  d = {d:>2} ({2**d:>5} corners): max corner loss {float(g.corner[i, :, last].median()):.3f} "
+                     f"(nearest-point map {float(g.snap[i, :, last].median()):.3f}), distance to the data kept "
+                     f"{float(g.kept[i, :, last].median()):.2f}, training loss "
+                     f"{float(g.train_loss[i, :, last].median()):.1e}")
+    return "\n".join(lines)
+
+
+def findings(g: Grid, nd: Needed, cfg: SimpleNamespace) -> dict[str, Any]:
+    """The numbers glued into the findings box."""
+    i2 = cfg.dims.index(2)
+    return {"d2_first": float(g.corner[i2, :, 0].median()), "d2_last": float(g.corner[i2, :, len(cfg.ns) - 1].median()),
+            "n_last": cfg.ns[-1], "threshold": cfg.threshold,
+            "n_star_medians": ", ".join(f"d = {d}: {show(nd.n_star_median[d])}" for d in cfg.dims)}
 
 
 def corner_loss_figure(g: Grid, cfg: SimpleNamespace) -> plt.Figure:
