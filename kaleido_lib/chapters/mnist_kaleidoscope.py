@@ -1,9 +1,11 @@
 """The MNIST kaleidoscope: sampling chains, their quality under the judge, the ε and noise variants, the depth
-sweep, the figures and the claims."""
+sweep, the figures and the claims.
+The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,11 +14,310 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import experiments, measures, plots, results, sampling
+from .. import config, experiments, measures, models, plots, results, sampling, train, utils
+from ..chapter import Chapter
 
+CHAPTER = "mnist_kaleidoscope"
 TITLE = "The MNIST kaleidoscope"
 AUTHORS_LOSS = ((0, 0.93, "authors: 0.93 at the start"), (10_000, 0.064, "authors: 0.064 near 10,000"))
 Classify = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+PAPER = dict(  # the networks' settings are shared with the chapters that study them (kaleido_lib.experiments)
+    experiments.MNIST_MODEL,
+    seed=0, device="auto", n_test=10_000, retrain=False,
+    clf_epochs=2, clf_lr=1e-3, clf_batch_size=128, conf_threshold=0.9, copy_quantile=0.05, min_share=0.02,
+    n_samples=1000, noise="uniform", eps=0.01, eps_noise="normal", n_steps=300,
+    grid_runs=[0, 1, 5, 9, 13, 30, 100, 300], n_cells=48, gif_step=5, eps_values=[0.0, 0.01, 0.1],
+    sweep_samples=500, sweep_n_steps=100, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
+    "ci": dict(
+        PAPER, **experiments.MNIST_MODEL_CI,
+        device="cpu", n_test=1000, clf_epochs=1, n_samples=200, n_steps=40, grid_runs=[0, 1, 5, 9, 13, 20, 30, 40],
+        sweep_samples=100, sweep_n_steps=30,
+    ),
+}
+EXTRA = {
+    "data": config.data_source(), "n_train": config.integer(100), "n_test": config.integer(100),
+    "retrain": config.flag(), "steps": config.integer(1), "clf_epochs": config.integer(1),
+    "clf_lr": config.number(0.0, strict=True), "clf_batch_size": config.integer(1),
+    "conf_threshold": config.number(0.0, strict=True), "copy_quantile": config.number(0.0, strict=True),
+    "min_share": config.number(0.0, strict=True), "grid_runs": config.int_list(0),
+    "n_cells": config.integer(1), "gif_step": config.integer(1), "eps_values": config.number_list(0.0),
+    "sweep_depths": config.int_list(1), "sweep_seeds": config.integer(1),
+    "sweep_width": config.integer(1), "sweep_steps": config.integer(1),
+    "sweep_samples": config.integer(10), "sweep_n_steps": config.integer(1),
+}
+
+
+def consistent(cfg: SimpleNamespace) -> None:
+    """Cross-field checks: a bounded output, image counts within MNIST's, shares below 1, the grid ending at the
+    last run, at least 26 runs, the ε list holding eps and 0, at least two sweep depths."""
+    if cfg.out_act not in ("tanh", "sigmoid"):
+        raise ValueError(f"parameter 'out_act': allowed 'tanh' or 'sigmoid' (images need a bounded output); "
+                         f"got {cfg.out_act!r}")
+    if cfg.n_train > 60_000 or cfg.n_test > 10_000:
+        raise ValueError(f"parameters 'n_train' / 'n_test': allowed at most 60000 / 10000; got {cfg.n_train} / "
+                         f"{cfg.n_test}")
+    for name in ("conf_threshold", "copy_quantile", "min_share"):
+        if getattr(cfg, name) >= 1:
+            raise ValueError(f"parameter {name!r}: allowed a number in (0, 1); got {getattr(cfg, name)}")
+    if cfg.n_steps < 26:
+        raise ValueError(f"parameter 'n_steps': allowed 26 or more (the burn-in claim reads runs 5 and 13 against the "
+                         f"last run, at least twice as late); got {cfg.n_steps}")
+    if cfg.grid_runs[-1] != cfg.n_steps:
+        raise ValueError(f"parameter 'grid_runs': allowed increasing runs ending at n_steps ({cfg.n_steps}); "
+                         f"got {cfg.grid_runs}")
+    if cfg.n_cells > cfg.n_samples:
+        raise ValueError(f"parameter 'n_cells': allowed at most n_samples ({cfg.n_samples}); got {cfg.n_cells}")
+    if cfg.eps not in cfg.eps_values:
+        raise ValueError(f"parameter 'eps_values': allowed a list that contains eps ({cfg.eps}); got {cfg.eps_values}")
+    if 0.0 not in cfg.eps_values:
+        raise ValueError(f"parameter 'eps_values': allowed a list that contains 0 (the plain Eq. 2); "
+                         f"got {cfg.eps_values}")
+    if len(cfg.sweep_depths) < 2:
+        raise ValueError(f"parameter 'sweep_depths': allowed at least two depths (a trend); got {cfg.sweep_depths}")
+
+
+def settings(cfg: SimpleNamespace, device: torch.device) -> str:
+    """The run's settings in four lines: profile and device, the main net, the sampling, the depth sweep."""
+    return (f"profile={cfg.profile}  device={device}  torch threads={torch.get_num_threads()}  seed={cfg.seed}\n"
+            f"main net: L={cfg.depth} H={cfg.width} {cfg.out_act}, {cfg.steps} steps of {cfg.batch_size} images, "
+            f"lr {cfg.lr:g}\n"
+            f"sampling: {cfg.n_samples} {cfg.noise} noise points, {cfg.n_steps} runs, eps={cfg.eps:g} ({cfg.eps_noise})\n"
+            f"depth sweep: L in {cfg.sweep_depths}, H={cfg.sweep_width}, {cfg.sweep_steps} steps, {cfg.sweep_seeds} seeds")
+
+
+def to01(x: torch.Tensor, out_act: str) -> torch.Tensor:
+    """Model range -> [0, 1], for pictures."""
+    low, high = models.output_range(out_act)
+    return ((x - low) / (high - low)).clamp(0, 1)
+
+
+def digits(cfg: SimpleNamespace, device: torch.device) -> experiments.Digits:
+    """The training and test images in the model's range (printed: source, shapes, pixel range, digest)."""
+    d = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, cfg.out_act, device)
+    print(f"source: {d.source}\ntraining images {tuple(d.train_x.shape)}, test images {tuple(d.test_x.shape)}, "
+          f"pixel range [{float(d.train_x.min()):g}, {float(d.train_x.max()):g}], data digest {d.digest}")
+    return d
+
+
+@dataclass
+class Judge:
+    """The CNN digit classifier: its test accuracy, the share of real test digits it is confident about, and
+    ``classify`` (a batch of images -> class and confidence)."""
+
+    trained: Any
+    acc: float
+    real_confident: float
+    classify: Classify
+
+
+def judge(d: experiments.Digits, cfg: SimpleNamespace, device: torch.device) -> Judge:
+    """Train (or load) the judge and measure it on the test images (printed)."""
+    j = experiments.trained_classifier(
+        d.train_x, d.train_y, data_tag=d.digest, side=28, epochs=cfg.clf_epochs, lr=cfg.clf_lr,
+        batch_size=cfg.clf_batch_size, seed=cfg.seed, device=device, retrain=cfg.retrain)
+    pred_te, conf_te = train.predict(j.model, d.test_x)
+    acc = float((pred_te == d.test_y).double().mean())
+    real_confident = float((conf_te >= cfg.conf_threshold).double().mean())
+    print(f"judge: test accuracy {acc:.4f} on {len(d.test_y)} images; {real_confident:.1%} of real test digits get "
+          f"confidence >= {cfg.conf_threshold:g}; {'from the cache' if j.from_cache else 'trained now'} "
+          f"(training took {j.record['seconds']:.0f} s on {j.record['trained_on']})")
+    return Judge(j, acc, real_confident, lambda x: train.predict(j.model, x.to(device)))
+
+
+@dataclass
+class MainNet:
+    """The main network, its per-step losses, the first step's loss, the mean of the last 1 % and the test loss."""
+
+    trained: Any
+    f: nn.Module
+    losses: torch.Tensor
+    loss_start: float
+    loss_end: float
+    test_loss: float
+
+
+def main_network(d: experiments.Digits, cfg: SimpleNamespace, device: torch.device) -> MainNet:
+    """Train (or load) the main network and measure its losses (printed)."""
+    main = experiments.trained_mlp(
+        d.train_x, data_tag=d.digest, depth=cfg.depth, width=cfg.width, out_act=cfg.out_act, steps=cfg.steps,
+        lr=cfg.lr, batch_size=cfg.batch_size, seed=cfg.seed, device=device, retrain=cfg.retrain)
+    f = main.model.eval()
+    losses = main.record["losses"]
+    k_tail = max(1, len(losses) // 100)
+    loss_start, loss_end = float(losses[0]), float(losses[-k_tail:].mean())
+    with torch.no_grad():
+        test_loss = float(((f(d.test_x) - d.test_x) ** 2).mean())
+    print(f"{models.n_params(f):,} parameters; {'from the cache' if main.from_cache else 'trained now'} "
+          f"(training took {main.record['seconds']:.0f} s on {main.record['trained_on']})\n"
+          f"loss at step 1 {loss_start:.3f}, mean of the last {k_tail} steps {loss_end:.4f}; test-image loss "
+          f"{test_loss:.4f}")
+    return MainNet(main, f, losses, loss_start, loss_end, test_loss)
+
+
+def loss_figure(losses: torch.Tensor) -> plt.Figure:
+    """The training loss of every step against the authors' two reported losses."""
+    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+    plots.training_curve(ax, torch.arange(1, len(losses) + 1), losses, reference_points=AUTHORS_LOSS)
+    return fig
+
+
+@dataclass
+class MainChain:
+    """The main sampling chain: snapshots at the quality runs, the variants' runs and the animation's frames."""
+
+    qruns: list[int]
+    vruns: list[int]
+    gif_runs: list[int]
+    snap: sampling.Snapshots
+
+    def at(self, r: int) -> torch.Tensor:
+        """The samples after run r."""
+        return self.snap.x[self.snap.runs.index(r)]
+
+
+def main_chain(f: nn.Module, cfg: SimpleNamespace, dim: int, device: torch.device) -> MainChain:
+    """The main network's chain of ``n_samples`` points, kept at every run the chapter reads."""
+    qruns = sampling.checkpoint_runs(cfg.n_steps, dense=30, n_log=12, extra=cfg.grid_runs)
+    vruns = sampling.checkpoint_runs(cfg.n_steps, dense=3, n_log=10, extra=cfg.grid_runs)  # the variants' runs
+    gif_runs = sorted(set(range(min(30, cfg.n_steps) + 1)) | set(range(30, cfg.n_steps + 1, cfg.gif_step))
+                      | {cfg.n_steps})
+    snap = chain(f, cfg, dim, cfg.noise, cfg.eps, cfg.eps_noise, sorted(set(qruns) | set(gif_runs) | set(vruns)),
+                 cfg.n_samples, device)
+    return MainChain(qruns, vruns, gif_runs, snap)
+
+
+def grid_figure(c: MainChain, cfg: SimpleNamespace) -> plt.Figure:
+    """The paper's grid: the first ``n_cells`` samples at the runs ``grid_runs``."""
+    grid = torch.stack([to01(c.at(r)[: cfg.n_cells], cfg.out_act) for r in cfg.grid_runs])
+    return plots.image_grid_runs(grid, cfg.grid_runs, cells=cfg.n_cells)
+
+
+def animation(c: MainChain, cfg: SimpleNamespace) -> Path:
+    """The grid's samples at every frame run, as a GIF under figures/<chapter>/ (its size printed)."""
+    gif = plots.sampling_gif(torch.stack([to01(c.at(r)[: cfg.n_cells], cfg.out_act) for r in c.gif_runs]), c.gif_runs,
+                             utils.out_dir(cfg.out_dir) / "figures" / CHAPTER / "sampling.gif", scale=2)
+    print(f"animation: {len(c.gif_runs)} frames, {gif.stat().st_size / 1e6:.1f} MB")
+    return gif
+
+
+@dataclass
+class Quality:
+    """The samples' quality at the runs ``qruns``, against real test digits: the near-copy threshold, the test
+    digits' distances to the training set and class shares, the last run's index and classes covered there."""
+
+    Q: measures.SampleQuality
+    d_te: torch.Tensor
+    copy_threshold: float
+    test_shares: torch.Tensor
+    last: int
+    covered: int
+
+
+def quality(c: MainChain, classify: Classify, d: experiments.Digits, cfg: SimpleNamespace) -> Quality:
+    """What the judge and the training set say about the main chain's samples (printed at the grid's runs)."""
+    d_te, _ = measures.nearest_neighbours(d.test_x, d.train_x)
+    copy_threshold = float(d_te.quantile(cfg.copy_quantile))
+    Q = measures.sample_quality(c.snap.x[[c.snap.runs.index(r) for r in c.qruns]], c.qruns, classify, d.train_x,
+                                conf_threshold=cfg.conf_threshold, copy_threshold=copy_threshold)
+    test_shares = measures.class_shares(d.test_y)
+    last = len(c.qruns) - 1
+    covered = int((Q.shares[last] >= cfg.min_share).sum())
+    print(f"nearest-training-image distance of real test digits: median {d_te.median():.2f}; "
+          f"near-copy threshold ({cfg.copy_quantile:g} quantile) {copy_threshold:.2f}")
+    for r in cfg.grid_runs:
+        i = c.qruns.index(r)
+        print(f"run {r:>4}: confident {Q.confident[i]:.1%}, classes covered {int((Q.shares[i] >= cfg.min_share).sum())}, "
+              f"entropy {Q.entropy[i]:.2f} bits, median distance to the training set {Q.nn_dist[i].median():.2f}, "
+              f"near-copies {Q.near_copy[i]:.1%}")
+    return Quality(Q, d_te, copy_threshold, test_shares, last, covered)
+
+
+def quality_figures(q: Quality, c: MainChain, real_confident: float, cfg: SimpleNamespace) -> dict[str, plt.Figure]:
+    """The quality curves over the runs, and the classes and novelty after the last run, by figure name."""
+    return {"quality_curves": quality_figure(q.Q, c.qruns, real_confident, measures.entropy_bits(q.test_shares),
+                                             float(q.d_te.median()), cfg.copy_quantile),
+            "classes_and_novelty": classes_figure(q.Q, q.last, q.test_shares, q.d_te, q.copy_threshold, cfg.n_steps)}
+
+
+def nearest_pairs(q: Quality, c: MainChain, Xtr: torch.Tensor, cfg: SimpleNamespace) -> plt.Figure:
+    """The first 16 samples after the last run above their nearest training images."""
+    idx = q.Q.nn_idx[q.last, :16]
+    return pairs_figure(to01(c.at(cfg.n_steps)[:16], cfg.out_act), to01(Xtr[idx.to(Xtr.device)].cpu(), cfg.out_act))
+
+
+@dataclass
+class Dynamics:
+    """The variants' chains (``run_variants``), the run from which staying is read, and the per-sample burn-in."""
+
+    V: dict[str, dict]
+    late: int
+    burn: torch.Tensor
+
+
+def dynamics(f: nn.Module, c: MainChain, q: Quality, classify: Classify, Xtr: torch.Tensor, cfg: SimpleNamespace,
+             device: torch.device) -> Dynamics:
+    """Every variant's chain and quality (printed), and the main chain's per-sample burn-in (printed)."""
+    late = [r for r in c.vruns if r >= cfg.n_steps // 3][0]
+    V = run_variants(f, c.snap, c.vruns, late, classify, Xtr, q.copy_threshold, cfg, device)
+    for name, v in V.items():
+        vq = v["q"]
+        print(f"{name:>22}: confident {vq.confident[-1]:.1%}, classes covered {v['covered']}, "
+              f"near-copies {vq.near_copy[-1]:.1%}, median burn-in {vq.burn_in.double().median():.0f} runs, "
+              f"class or nearest image changed between runs {late} and {cfg.n_steps}: {v['moved']:.1%}")
+    burn = q.Q.burn_in.double()
+    print(f"main chain: per-sample burn-in median {burn.median():.0f} runs, quartiles "
+          f"[{burn.quantile(0.25):.0f}, {burn.quantile(0.75):.0f}]; {float((burn <= 13).double().mean()):.1%} settled "
+          "by run 13")
+    return Dynamics(V, late, burn)
+
+
+def sweep_table(sw: Sweep, cfg: SimpleNamespace) -> str:
+    """One line per depth of the sweep (loss, unconfident, classes, near-copies, burn-in, training time), and the
+    failed networks."""
+    S, t = sw.S, lambda v, fmt: results.spread(v).text(fmt)  # noqa: E731
+    return "\n".join([f"L={L:>2}: final loss {t(S['loss'][a], '.4f')}, not confident {t(S['unconfident'][a], '.2f')}, "
+                      f"classes covered {t(S['covered'][a], '.0f')}, near-copies {t(S['near_copy'][a], '.2f')}, "
+                      f"burn-in {t(S['burn_in'][a], '.0f')}, training {S['seconds'][a].median():.0f} s each"
+                      for a, L in enumerate(cfg.sweep_depths)]
+                     + [f"networks with a non-finite loss (failed, kept as NaN): {sw.failed} of {S['loss'].numel()}"])
+
+
+def glue_values(cfg: SimpleNamespace, judge_: Judge, net: MainNet, c: MainChain, q: Quality, dyn: Dynamics,
+                sw: Sweep) -> dict[str, Any]:
+    """Every number the prose quotes, by glue name."""
+    conf_at = {r: float(q.Q.confident[c.qruns.index(r)]) for r in (5, 13, cfg.n_steps)}
+    return {
+        "real_confident": judge_.real_confident, "loss_start": net.loss_start, "loss_end": net.loss_end,
+        "arch": f"L = {cfg.depth}, H = {cfg.width}, {cfg.steps} steps",
+        "grid_runs": ", ".join(map(str, cfg.grid_runs)), "n_cells": cfg.n_cells, "gif_step": cfg.gif_step,
+        "conf_end": float(q.Q.confident[q.last]), "covered": q.covered, "near_copy": float(q.Q.near_copy[q.last]),
+        "n_steps": cfg.n_steps, "n_samples": cfg.n_samples,
+        "pair_distances": ", ".join(f"{v:.1f}" for v in q.Q.nn_dist[q.last, :8]),
+        "burn_median": float(dyn.burn.median()), "conf_5": conf_at[5], "conf_13": conf_at[13],
+        "conf_last": conf_at[cfg.n_steps], "dist_13": distance_to_end(c.snap, [13])[13],
+        "sweep": f"H = {cfg.sweep_width}, {cfg.sweep_steps} steps, {len(sw.seeds)} seeds per depth",
+    }
+
+
+def glue_all(ch: Chapter, cfg: SimpleNamespace, judge_: Judge, net: MainNet, c: MainChain, q: Quality, dyn: Dynamics,
+             sw: Sweep) -> None:
+    """Glue every number the prose quotes (``glue_values``) into the chapter ``ch``."""
+    for name, value in glue_values(cfg, judge_, net, c, q, dyn, sw).items():
+        ch.glue(name, value)
+
+
+def measurements(cfg: SimpleNamespace, judge_: Judge, net: MainNet, c: MainChain, q: Quality, dyn: Dynamics,
+                 sw: Sweep) -> dict[str, Any]:
+    """The measured numbers ``claims`` reads, by name."""
+    return dict(Q=q.Q, last=q.last, late=dyn.late, qruns=c.qruns, loss_start=net.loss_start, loss_end=net.loss_end,
+                acc=judge_.acc, burn=dyn.burn, V=dyn.V, sweep=sw, covered=q.covered, n_steps_trained=len(net.losses),
+                test_loss=net.test_loss, real_confident=judge_.real_confident,
+                test_entropy=measures.entropy_bits(q.test_shares), copy_threshold=q.copy_threshold, d_te=q.d_te,
+                vruns=c.vruns,
+                dist_to_end=distance_to_end(c.snap, [r for r in (5, 13, 30, 100) if r <= cfg.n_steps]))
 
 
 def chain(model: nn.Module, cfg: SimpleNamespace, dim: int, noise: str, eps: float, eps_noise: str, keep: list[int],
