@@ -20,12 +20,12 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	@touch $(STAMP)
 
 book: $(STAMP)
-	$(VPY) -m kaleido_lib.build book --profile $(PROFILE)
+	$(VPY) -m kaleido_lib.book.build book --profile $(PROFILE)
 
 # Unit tests and nbval over every chapter in the ci profile (against the stored reference outputs), side by
 # side with the ci-profile book built into _build/citest, whose pages are then checked in headless Chromium.
 test: $(STAMP)
-	$(VPY) -m kaleido_lib.build test
+	$(VPY) -m kaleido_lib.book.build test
 
 # The benchmark suite (benchmarks/README.md): the performance chapter in PROFILE, its page and results.
 bench: $(STAMP)
@@ -33,12 +33,12 @@ bench: $(STAMP)
 
 # Re-record the ci-profile numbers of the check cells in tests/reference/ (it prints what changed; review it).
 reference: $(STAMP)
-	$(VPY) -m kaleido_lib.build reference
+	$(VPY) -m kaleido_lib.book.build reference
 
 # Re-measure the spread of every checked number under thread counts, vector kernels, MKL paths and oneDNN off
 # (seven ci runs of every chapter, about 30 min on two cores); writes tests/reference/spread.json.
 spread: $(STAMP)
-	$(VPY) -m kaleido_lib.build spread --perturbations threads-1 threads-2 aten-default aten-avx2 mkl-avx2 mkl-sse4_2 no-mkldnn
+	$(VPY) -m kaleido_lib.book.build spread --perturbations threads-1 threads-2 aten-default aten-avx2 mkl-avx2 mkl-sse4_2 no-mkldnn
 
 clean:
 	rm -rf _build book/*.ipynb book/results book/figures book/.staging book/timings.json book/command_timings.json

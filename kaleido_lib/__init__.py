@@ -3,8 +3,9 @@ import os as _os
 
 import torch as _torch
 
+from . import book  # noqa: F401  (the book's machinery: kl.book.chapter, kl.book.config, ...)
 from . import (  # noqa: F401
-    attractors, cache, chapter, check, complexity, config, data, ensemble, experiments, measures, models, plots, results,
+    attractors, cache, complexity, data, ensemble, experiments, measures, models, plots,
     sampling, train, utils,
 )
 

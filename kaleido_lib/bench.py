@@ -571,7 +571,7 @@ def suite_claims(
     thread_counts: Sequence[int],
 ) -> list:
     """The suite's targets as scoreboard claims: holds when met, partly within a factor of the target, else fails."""
-    from .results import Claim, spread, verdict_from_share
+    from .book.results import Claim, spread, verdict_from_share
 
     not_paper = "(a target of this book, not a claim of the paper)"
     claims = []

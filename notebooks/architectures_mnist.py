@@ -131,10 +131,10 @@ fixed_frac = None  # fixed point: ||f(x) - x|| below this fraction of the distan
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA, checks=[here.consistent])
+ch = kl.book.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA, checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
-seeds = kl.config.seeds(cfg)
+seeds = kl.book.config.seeds(cfg)
 NETS = here.networks(cfg)
 print(f"profile={cfg.profile}  device={dev}  seeds={seeds}\nnetworks: {', '.join(NETS)}")
 
@@ -262,9 +262,9 @@ ch.show(here.ablations_figure(S.M, ab, cfg), "ablations")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
-ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check = kl.book.check.Checker(CHAPTER, cfg)
 ci_check.exact("networks, seeds and failed networks", [len(NETS), len(seeds), S.n_failed])
 ci_check.exact("parameters", {n: COST[n]["params"] for n in NETS})
 ci_check.exact("forward FLOPs per image", {n: COST[n]["fwd"] for n in NETS})

@@ -99,7 +99,7 @@ fixed_frac = None  # fixed point: ||f(x) - x|| below this fraction of the distan
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
                       checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
@@ -171,9 +171,9 @@ ch.glue("sweep", f"H = {cfg.sweep_width}, {cfg.sweep_steps} steps, {len(S.sweep_
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
-ci_check = kl.check.Checker(here.CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 ci_check.close("share rho < 1, training and test", [float((tr.rho < 1).double().mean()), float((te.rho < 1).double().mean())],
                atol=0.1, why="measured spread 0.033 (one image of 30 crossing rho = 1, vector kernels); three images")
 ci_check.close("median rho, training and test", [float(tr.rho.median()), float(te.rho.median())], rtol=0.1,

@@ -123,7 +123,7 @@ grid_size = None  # grid points per axis of the 2D basin maps
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
                       checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
@@ -195,9 +195,9 @@ cols, T, by_depth, capture_per_bound = tr.cols, tr.T, tr.by_depth, grid.capture_
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
-ci_check = kl.check.Checker(here.CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 set_cols = lambda s: [i for i, c in enumerate(cols) if c[0] == s]  # noqa: E731
 ci_check.close("nets reaching the target, per set",
                {s: int(sum(fit[k].sum() for k in main_keys if k[0] == s)) for s in cfg.sets}, atol=1,

@@ -84,11 +84,11 @@ PROFILES = {  # the ci profile differs from the paper profile only in these valu
                n_steps=20, grid_runs=[0, 1, 5, 9, 13, 20], gif_step=2),
 }
 EXTRA = {
-    "cifar_dir": kl.config.optional_path(), "celeba_dir": kl.config.optional_path(),
-    "cifar_classes": kl.config.name_list(what="CIFAR-10 class names (strings, e.g. ['dog'])"),
-    "image_size": kl.config.integer(1), "n_images": kl.config.integer(2), "steps": kl.config.integer(1),
-    "retrain": kl.config.flag(), "grid_runs": kl.config.int_list(0), "n_cells": kl.config.integer(1),
-    "gif_step": kl.config.integer(1), "copy_quantile": kl.config.number(0.0, strict=True),
+    "cifar_dir": kl.book.config.optional_path(), "celeba_dir": kl.book.config.optional_path(),
+    "cifar_classes": kl.book.config.name_list(what="CIFAR-10 class names (strings, e.g. ['dog'])"),
+    "image_size": kl.book.config.integer(1), "n_images": kl.book.config.integer(2), "steps": kl.book.config.integer(1),
+    "retrain": kl.book.config.flag(), "grid_runs": kl.book.config.int_list(0), "n_cells": kl.book.config.integer(1),
+    "gif_step": kl.book.config.integer(1), "copy_quantile": kl.book.config.number(0.0, strict=True),
 }
 
 
@@ -137,7 +137,7 @@ copy_quantile = None  # near-copy: closer to a training image than this quantile
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent])
+ch = kl.book.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 print(f"profile={cfg.profile}  device={dev}  torch threads={torch.get_num_threads()}  seed={cfg.seed}\n"
@@ -273,7 +273,7 @@ here.show_jumps(ch, R, runs)
 # %%
 # NBVAL_CHECK_OUTPUT
 # In the ci profile no colour data is given, so the chapter says so and samples nothing.
-ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check = kl.book.check.Checker(CHAPTER, cfg)
 ci_check.exact("data sets found", [SETS[k] for k in found])
 ci_check.exact("training images and side in px", {SETS[k]: [len(DATA[k]["train"]), R[k].side] for k in found})
 ci_check.exact("sampling runs kept for the jump measure", len(runs.jruns))

@@ -89,11 +89,11 @@ num_threads = None  # CPU threads for training (1 is robust when other work shar
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
                       checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
-seeds = kl.config.seeds(cfg)
+seeds = kl.book.config.seeds(cfg)
 print(here.settings(cfg, dev, seeds))
 
 # %% [markdown]
@@ -198,10 +198,10 @@ for name, value in here.findings(grid, nd, cfg).items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json). N* is not checked: it
 # is where the checked median curve crosses 0.01, and at d = 2 that curve ends at 0.008, close to the cut-off.
-ci_check = kl.check.Checker(here.CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 for i, d in enumerate(cfg.dims):
     ci_check.close(f"d={d}: nets trained", int(trained[i].sum()), atol=1,
                    why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")

@@ -166,11 +166,11 @@ n_boot = None  # bootstrap resamples of the seeds for the intervals
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA,
+ch = kl.book.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA,
                       checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
-seeds = kl.config.seeds(cfg)
+seeds = kl.book.config.seeds(cfg)
 print(f"profile={cfg.profile}  device={dev}  settings={cfg.settings}  depths={cfg.depths}  seeds={seeds}")
 
 # %% [markdown]
@@ -257,9 +257,9 @@ claims = here.claims(ch, sweeps)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check). No spread has been measured for this chapter yet;
+# Key numbers against the stored ci reference (kaleido_lib.book.check). No spread has been measured for this chapter yet;
 # the tolerances follow those measured for the Figure 3 and 5 chapters (the same trainer) and the MNIST chapter.
-ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check = kl.book.check.Checker(CHAPTER, cfg)
 for key, sw in sweeps.items():
     ci_check.close(f"{key}: nets trained per depth", sw.ok.sum(1).tolist(), atol=1,
                    why="counts of nets under a fit or loss cut-off: one may cross it on another CPU")

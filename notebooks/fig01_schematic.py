@@ -77,7 +77,7 @@ tol = None  # a sample counts as settled within this distance of a training poin
 out_dir = None  # where figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, checks=[here.consistent])
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 
@@ -132,9 +132,9 @@ for kind, text in kinds.items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the largest
+# Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the largest
 # spread measured under thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
-ci_check = kl.check.Checker(here.CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 ci_check.exact("training reached the target", bool(run.reached_target), why="loss 1e-8 reached with a wide margin")
 ci_check.close("slope f'(x) at each training point", slopes, atol=0.01,
                why="measured spread 2.4e-7; the verdicts cut at |slope| = 1, far from 0.33 and 1.29")

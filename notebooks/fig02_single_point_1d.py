@@ -82,12 +82,12 @@ grid_size = None  # inputs on [low, high] for panels (a) and (b)
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
                       checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 X = torch.tensor(cfg.points, device=dev)
-seeds = kl.config.seeds(cfg)
+seeds = kl.book.config.seeds(cfg)
 print(here.settings(cfg, dev, seeds))
 
 # %% [markdown]
@@ -147,9 +147,9 @@ for name, value in here.findings(M, cfg).items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
-ci_check = kl.check.Checker(here.CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 one_seed = 1 / len(seeds) + 1e-9  # a seed's pass/fail may flip on another CPU when it sits at a cut-off
 ci_check.close("seeds reaching the target loss", int(passes["trained"].sum()), atol=1,
                why="a count of nets under a loss cut-off: one net may cross it on another CPU (none did when measured)")

@@ -111,7 +111,7 @@ grid_size = None  # grid points per axis for the loss surfaces
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
                       checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
@@ -213,9 +213,9 @@ for name, value in here.findings(M, b_key, cover, tr, cfg).items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json) and a Xeon's earlier run.
-ci_check = kl.check.Checker(here.CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 ci_check.close("nets reaching the target loss", {here.label(k, cfg): int(v.sum()) for k, v in trained.items()}, atol=1,
                why="counts of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
 ci_check.close("median share near the data after K runs, (a) and (b)",

@@ -138,10 +138,10 @@ n_iter = None  # flatness: bisection steps in log sigma
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
                       checks=[here.consistent])
 cfg = ch.cfg
-seeds = kl.config.seeds(cfg)
+seeds = kl.book.config.seeds(cfg)
 X = torch.tensor(here.DATA[cfg.data])
 print(here.settings(cfg, X, seeds))
 
@@ -202,9 +202,9 @@ per_seed_score, best_per_seed = here.per_seed(col, seeds)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
-ci_check = kl.check.Checker(here.CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 med_by_depth = lambda k: [float(np.median(col(k)[col("L") == L])) for L in cfg.depths]  # noqa: E731
 ci_check.close("nets reaching the target", int(fit.sum()), atol=1,
                why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")

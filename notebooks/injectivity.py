@@ -91,7 +91,8 @@ PROFILES = {  # the ci profile differs from the paper profile only in these valu
         grid_1d=401, grid_2d=31, n_steps=50,
     ),
 }
-P, NUM = kl.config, kl.config.number(0.0, strict=True)
+P = kl.book.config
+NUM = P.number(0.0, strict=True)
 EXTRA = {
     "exact_ns": P.int_list(2), "alphas": P.number_list(0.0), "trials": P.integer(2), "exact_budget": P.integer(1),
     "n_boot": P.integer(10), "bound_ns": P.int_list(2), "bound_alphas": P.number_list(0.0),
@@ -157,9 +158,9 @@ fit_tol = None  # a net fits when every training point is reconstructed within t
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent])
+ch = kl.book.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent])
 cfg = ch.cfg
-seeds = kl.config.seeds(cfg)
+seeds = kl.book.config.seeds(cfg)
 print(f"profile={cfg.profile}; exact n {cfg.exact_ns}; heuristic n {cfg.bound_ns}; L {cfg.depths}; seeds {seeds}")
 
 # %% [markdown]
@@ -252,9 +253,9 @@ print(tr.text())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json): none moved.
-ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check = kl.book.check.Checker(CHAPTER, cfg)
 ci_check.close("exact share injective per n", {n: exact.shares(n)[1] for n in cfg.exact_ns}, atol=0.01,
                why="no spread measured: random matrices from a seeded generator and an exact combinatorial test")
 ci_check.close("50 % points", fif.a50, rtol=0.01, why="no spread measured; interpolated from the shares above")

@@ -108,7 +108,7 @@ sweep_n_steps = None  # sampling runs per sweep network
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
                       checks=[here.consistent])
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
@@ -238,12 +238,12 @@ ch.show(here.sweep_figure(sw.S, cfg.sweep_depths), "depth_sweep")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json) and a Xeon's earlier run.
 # The confident share at each single grid run is not checked: during the burn-in (runs 5 to 20) it moved by up
 # to 0.145 under other vector kernels and by about 0.2 on a Xeon, since 40 runs of a map magnify the last digits
 # of a network trained for 200 steps. Its mean over the grid runs and its values at the ends are stable.
-ci_check = kl.check.Checker(here.CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 conf = [float(Q.confident[qruns.index(r)]) for r in cfg.grid_runs]
 ci_check.close("judge accuracy", acc, atol=0.03, why="no spread measured; 3 points of slack for a judge trained on 2 epochs")
 ci_check.close("training loss, first step and last steps", [loss_start, loss_end], rtol=0.02,

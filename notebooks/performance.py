@@ -81,7 +81,7 @@ sampling_repeats = None  # timed calls per sampler (taking turns; the fastest co
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 machine = bench.describe_machine(dev)
@@ -205,7 +205,7 @@ print(f"benchmarks 2 and 3 ran on: {machine.get('gpu', machine['cpu'])} ({dev.ty
 # NBVAL_CHECK_OUTPUT
 # What must hold on every machine: the ensemble's members equal lone runs, and every benchmark ran. The timings
 # themselves differ between machines by design and are not checked.
-ci_check = kl.check.Checker(here.CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 ci_check.exact("members agree with lone runs (|loss difference| below 1e-5)", {k: v < 1e-5 for k, v in agree.items()})
 ci_check.exact("ensemble settings timed", len(ens_runs))
 ci_check.exact("step variants and samplers timed", [sorted(step.s_per_step), sorted(samp.s_per_run)])

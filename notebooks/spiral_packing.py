@@ -126,9 +126,9 @@ near_min = None  # a kaleidoscope passes when at least this share of its samples
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA,
+ch = kl.book.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA,
                       checks=[here.consistent])
-cfg, dev, seeds = ch.cfg, kl.utils.get_device(ch.cfg.device), kl.config.seeds(ch.cfg)
+cfg, dev, seeds = ch.cfg, kl.utils.get_device(ch.cfg.device), kl.book.config.seeds(ch.cfg)
 print(f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}  K in {cfg.classes}, {cfg.epochs} epochs")
 
 # %% [markdown]
@@ -260,9 +260,9 @@ ch.show(here.kaleidoscope_figure(B, cfg), "kaleidoscope_on_spirals")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-# Key numbers against the stored ci reference (kaleido_lib.check); tolerances from the spread measured under
+# Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json) and a Xeon's earlier run.
-ci_check = kl.check.Checker(CHAPTER, cfg)
+ci_check = kl.book.check.Checker(CHAPTER, cfg)
 ci_check.exact("failed nets", G.failed(), why="no net diverged in any measured run")
 ci_check.close("collapsed ReLU nets", P.n_collapsed(), atol=1,
                why="a count of nets under a dead-unit cut-off: one may cross it on another CPU")

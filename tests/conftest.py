@@ -8,7 +8,7 @@ import papermill as pm
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-VALIDATION_CALLS = ("kl.config.resolve(", "kl.chapter.start(")  # what a chapter's validation cell calls
+VALIDATION_CALLS = ("kl.book.config.resolve(", "kl.book.chapter.start(")  # what a chapter's validation cell calls
 
 
 def _parameters_index(nb) -> int:

@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from kaleido_lib import bench, config, models
+from kaleido_lib import bench, models
+from kaleido_lib.book import config
 
 
 def test_training_flops_counts_every_product_of_the_step():

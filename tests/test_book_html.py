@@ -353,8 +353,8 @@ def test_index_page_in_browser(book, driver):
 
 
 def _new_shape_chapters() -> list[str]:
-    """Chapters built with kaleido_lib.chapter (findings box, captioned figures): their pages get the reader checks."""
-    return sorted(p.stem for p in (REPO / "notebooks").glob("*.py") if "kl.chapter.start(" in p.read_text())
+    """Chapters built with kaleido_lib.book.chapter (findings box, captioned figures): their pages get the reader checks."""
+    return sorted(p.stem for p in (REPO / "notebooks").glob("*.py") if "kl.book.chapter.start(" in p.read_text())
 
 
 _READER = """

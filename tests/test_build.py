@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kaleido_lib import build, results
+from kaleido_lib.book import build, results
 
 NOTEBOOK = '''# ---
 # jupyter:
@@ -27,9 +27,9 @@ import kaleido_lib as kl
 {body}
 '''
 
-GOOD = '''claim = kl.results.Claim(id="c", claim="x", paper="p", measure="m", measured=kl.results.spread([1.0]),
+GOOD = '''claim = kl.book.results.Claim(id="c", claim="x", paper="p", measure="m", measured=kl.book.results.spread([1.0]),
                          criterion="c", share_pass=1.0, verdict="holds")
-kl.results.write_results("chap", "T", [claim], profile=profile, parameters={{}})
+kl.book.results.write_results("chap", "T", [claim], profile=profile, parameters={{}})
 kl.plots.savefig(__import__("matplotlib.pyplot").pyplot.figure(), "chap", "fig")'''
 
 

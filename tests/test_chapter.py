@@ -1,4 +1,4 @@
-"""kaleido_lib.chapter (a chapter's plumbing) and the chapter modules of Figures 2 and 3."""
+"""kaleido_lib.book.chapter (a chapter's plumbing) and the chapter modules of Figures 2 and 3."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from kaleido_lib import chapter, config, measures, results
+from kaleido_lib import measures
+from kaleido_lib.book import chapter, config, results
 from kaleido_lib.chapters import fig02_single_point_1d as fig02
 from kaleido_lib.chapters import fig03_two_points_1d as fig03
 

@@ -11,7 +11,7 @@ import jupytext
 import pytest
 
 import kaleido_lib.chapters
-from kaleido_lib import config
+from kaleido_lib.book import config
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = [m.name for m in pkgutil.iter_modules(kaleido_lib.chapters.__path__)]

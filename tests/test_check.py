@@ -1,4 +1,4 @@
-"""kaleido_lib.check: the regression checks of the ci runs, their tolerances and their reference files."""
+"""kaleido_lib.book.check: the regression checks of the ci runs, their tolerances and their reference files."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from kaleido_lib import check as C
+from kaleido_lib.book import check as C
 from kaleido_lib.utils import json_safe
-from kaleido_lib.build import spread_table
+from kaleido_lib.book.build import spread_table
 
 
 def _reference(values: dict, params: dict | None = None) -> dict:

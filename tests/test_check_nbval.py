@@ -13,8 +13,8 @@ import jupytext
 import nbformat
 import papermill as pm
 
-from kaleido_lib.build import ONE_THREAD
-from kaleido_lib.check import REFERENCE_ENV
+from kaleido_lib.book.build import ONE_THREAD
+from kaleido_lib.book.check import REFERENCE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = "fig02_single_point_1d"  # the quickest chapter with a checked floating-point number
@@ -38,7 +38,7 @@ def test_an_altered_reference_makes_nbval_fail(tmp_path):
     path.write_text(json.dumps(doc))
     env = {**os.environ, **ONE_THREAD, REFERENCE_ENV: str(refs)}
     dest = tmp_path / "nbval"
-    prep = subprocess.run([sys.executable, "-m", "kaleido_lib.build", "nbval-prepare", "--dest", str(dest),
+    prep = subprocess.run([sys.executable, "-m", "kaleido_lib.book.build", "nbval-prepare", "--dest", str(dest),
                            "--only", CHAPTER], env=env, cwd=ROOT, capture_output=True, text=True)
     assert prep.returncode == 0, prep.stdout + prep.stderr
     proc = _nbval([dest / f"{CHAPTER}.ipynb"], env)

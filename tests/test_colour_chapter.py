@@ -15,7 +15,8 @@ import pytest
 import torch
 from PIL import Image
 
-from kaleido_lib import chapter, sampling
+from kaleido_lib import sampling
+from kaleido_lib.book import chapter
 from kaleido_lib.chapters import colour_kaleidoscopes as here
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -196,7 +196,7 @@ def test_log2_curves_rejects(ns, values, band, match):
 # --- int_list --------------------------------------------------------------------------------------------
 
 def test_int_list_accepts_lists_strings_and_one_int():
-    p = kl.config.int_list(1)
+    p = kl.book.config.int_list(1)
     assert p.check([1, 2, 4]) == [1, 2, 4]
     assert p.check("[1, 8, 128]") == [1, 8, 128]
     assert p.check(4) == [4]
@@ -206,7 +206,7 @@ def test_int_list_accepts_lists_strings_and_one_int():
 @pytest.mark.parametrize("value", [[], [2, 1], [1, 1], [0, 1], [1, True], "x", [1.5], None])
 def test_int_list_rejects(value):
     with pytest.raises(ValueError):
-        kl.config.int_list(1).check(value)
+        kl.book.config.int_list(1).check(value)
 
 
 # --- the pieces together, and the chapter's own checks ---------------------------------------------------

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from kaleido_lib import chapter, config, experiments
+from kaleido_lib import experiments
+from kaleido_lib.book import chapter, config
 from kaleido_lib.chapters import depth_study as here
 
 NAN = float("nan")

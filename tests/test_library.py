@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import kaleido_lib as kl
-from kaleido_lib import config, measures, models, results, sampling, train, utils
+from kaleido_lib import measures, models, sampling, train, utils
+from kaleido_lib.book import config, results
 
 
 # --- models -------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def test_chapter_structure(src):
     i = tagged[0]
     assert "profile = " in nb.cells[i].source and "seed = " in nb.cells[i].source
     after = nb.cells[i + 1]
-    assert after.cell_type == "code" and any(call in after.source for call in ("kl.config.resolve(", "kl.chapter.start(")), \
+    assert after.cell_type == "code" and any(call in after.source for call in ("kl.book.config.resolve(", "kl.book.chapter.start(")), \
         "validation right after parameters"
     assert any(c.source.lstrip().startswith("# NBVAL_CHECK_OUTPUT") for c in nb.cells), "a check cell for nbval"
     assert (ROOT / "_toc.yml").read_text().count(f"book/{src.stem}") == 1, "the chapter is in _toc.yml"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from kaleido_lib import build, results
+from kaleido_lib.book import build, results
 
 
 def _good(tmp_path, chapter: str = "fig05_two_d") -> dict:

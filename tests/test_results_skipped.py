@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from kaleido_lib import build, results
+from kaleido_lib.book import build, results
 
 REASON = "CIFAR-10 and CelebA data absent (see data/README.md)"
 

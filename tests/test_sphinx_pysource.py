@@ -1,9 +1,9 @@
-"""The '.py' download of each chapter page (kaleido_lib.sphinx_pysource) without building a book."""
+"""The '.py' download of each chapter page (kaleido_lib.book.sphinx_pysource) without building a book."""
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from kaleido_lib import sphinx_pysource as ext
+from kaleido_lib.book import sphinx_pysource as ext
 
 
 def test_only_chapter_pages_with_a_source_get_one(tmp_path):

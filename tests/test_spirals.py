@@ -390,7 +390,7 @@ def test_kaleidoscope_shares(tiny):
 
 
 def test_claims_follow_the_per_net_tests(tiny, tmp_path):
-    from kaleido_lib import chapter
+    from kaleido_lib.book import chapter
 
     ch = chapter.Chapter("spiral_packing", sp.TITLE, tiny.cfg)
     claims = sp.claims(ch, tiny.P, tiny.B, tiny.seeds)

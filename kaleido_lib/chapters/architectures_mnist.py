@@ -14,7 +14,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import attractors, cache, config, experiments, measures, models, plots, results, sampling, train
+from .. import attractors, cache, experiments, measures, models, plots, sampling, train
+from ..book import config, results
 
 TITLE = "Kaleidoscopes beyond the MLP"
 SIDE = 28

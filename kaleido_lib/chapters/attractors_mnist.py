@@ -12,7 +12,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import attractors, config, experiments, measures, plots, results
+from .. import attractors, experiments, measures, plots
+from ..book import config, results
 
 CHAPTER = "attractors_mnist"
 TITLE = "Attractors of the MNIST kaleidoscope"

@@ -14,7 +14,8 @@ from matplotlib.colors import ListedColormap
 from tqdm import tqdm
 
 from .. import attractors as A
-from .. import config, measures, results
+from .. import measures
+from ..book import config, results
 from ..ensemble import EnsembleResult, train_ensemble
 
 CHAPTER = "attractors_synthetic"

@@ -12,9 +12,10 @@ from typing import Any
 import matplotlib.pyplot as plt
 import torch
 
-from .. import data, experiments, measures, models, plots, results, sampling, utils
+from .. import data, experiments, measures, models, plots, sampling, utils
+from ..book import results
 from ..cache import Cached
-from ..chapter import Chapter
+from ..book.chapter import Chapter
 
 TITLE = "CIFAR-10 and CelebA kaleidoscopes"
 SETS = {"cifar10": "CIFAR-10", "celeba": "CelebA"}

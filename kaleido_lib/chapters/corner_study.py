@@ -12,8 +12,9 @@ import matplotlib.pyplot as plt
 import torch
 from tqdm import tqdm
 
-from .. import config, measures, plots, results
-from ..chapter import Chapter
+from .. import measures, plots
+from ..book import config, results
+from ..book.chapter import Chapter
 from ..ensemble import train_ensemble
 
 CHAPTER = "corner_study"

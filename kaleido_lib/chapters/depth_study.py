@@ -15,8 +15,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import cache, config, experiments, measures, models, plots, quality, results, sampling, train
-from ..chapter import Chapter
+from .. import cache, experiments, measures, models, plots, quality, sampling, train
+from ..book import config, results
+from ..book.chapter import Chapter
 from ..ensemble import train_ensemble
 from ..utils import seed_everything
 

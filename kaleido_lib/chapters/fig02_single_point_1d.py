@@ -11,8 +11,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import config, measures, models, plots, results, sampling, train, utils
-from ..chapter import Chapter
+from .. import measures, models, plots, sampling, train, utils
+from ..book import config, results
+from ..book.chapter import Chapter
 from ..models import output_range
 
 CHAPTER = "fig02_single_point_1d"

@@ -11,8 +11,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import config, measures, plots, results, sampling, utils
-from ..chapter import Chapter
+from .. import measures, plots, sampling, utils
+from ..book import config, results
+from ..book.chapter import Chapter
 from ..ensemble import EnsembleResult, train_ensemble
 from ..models import output_range
 

@@ -11,8 +11,9 @@ import matplotlib.ticker
 import torch
 from tqdm import tqdm
 
-from .. import config, measures, plots, results, sampling
-from ..chapter import Chapter
+from .. import measures, plots, sampling
+from ..book import config, results
+from ..book.chapter import Chapter
 from ..ensemble import EnsembleResult, train_ensemble
 from ..models import output_range
 

@@ -14,7 +14,8 @@ from tqdm import tqdm
 
 from .. import attractors as A
 from .. import complexity as C
-from .. import config, measures, results
+from .. import measures
+from ..book import config, results
 from ..ensemble import train_ensemble
 
 CHAPTER = "generalization_measures"

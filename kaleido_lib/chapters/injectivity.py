@@ -42,7 +42,8 @@ import yaml
 from torch import nn
 from tqdm import tqdm
 
-from .. import attractors, config, measures, results
+from .. import attractors, measures
+from ..book import config, results
 from ..ensemble import EnsembleResult, train_ensemble
 
 MAX_SUBSETS = 5_000_000  # largest C(m, n-1) the exact test accepts by default (cost C(m, n-1)·m·n)

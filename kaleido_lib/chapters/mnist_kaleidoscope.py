@@ -14,8 +14,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import config, experiments, measures, models, plots, results, sampling, train, utils
-from ..chapter import Chapter
+from .. import experiments, measures, models, plots, sampling, train, utils
+from ..book import config, results
+from ..book.chapter import Chapter
 
 CHAPTER = "mnist_kaleidoscope"
 TITLE = "The MNIST kaleidoscope"

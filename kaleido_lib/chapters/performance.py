@@ -10,8 +10,9 @@ import matplotlib.pyplot as plt
 import torch
 from tqdm import tqdm
 
-from .. import bench, config, data, models, plots, results, sampling, utils
-from ..build import notebooks
+from .. import bench, data, models, plots, sampling, utils
+from ..book import config, results
+from ..book.build import notebooks
 
 CHAPTER = "performance"
 TITLE = "Performance: where the time goes, against the machine's limits"

@@ -30,8 +30,9 @@ from PIL import Image as PILImage
 from torch import nn
 from tqdm import tqdm
 
-from .. import attractors, config, measures, plots, results, sampling, utils
-from ..chapter import Chapter
+from .. import attractors, measures, plots, sampling, utils
+from ..book import config, results
+from ..book.chapter import Chapter
 from ..ensemble import EnsembleResult, cpu_settings, train_ensemble
 from ..utils import check_finite_tensor, get_device, seed_everything
 

@@ -16,9 +16,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import yaml
 
-from .models import OUTPUT_BOUNDS
-from .sampling import EPS_NOISES, NOISES
-from .utils import DEVICES, out_dir
+from ..models import OUTPUT_BOUNDS
+from ..sampling import EPS_NOISES, NOISES
+from ..utils import DEVICES, out_dir
 
 PROFILES = ("ci", "paper")
 

@@ -1,9 +1,9 @@
 """Build the book and prepare the notebook tests.
 
-    python -m kaleido_lib.build book [--profile paper|ci] [--root DIR] [--only NAME ...]
-    python -m kaleido_lib.build nbval-prepare [--dest DIR]
-    python -m kaleido_lib.build reference [--only NAME ...]
-    python -m kaleido_lib.build test
+    python -m kaleido_lib.book.build book [--profile paper|ci] [--root DIR] [--only NAME ...]
+    python -m kaleido_lib.book.build nbval-prepare [--dest DIR]
+    python -m kaleido_lib.book.build reference [--only NAME ...]
+    python -m kaleido_lib.book.build test
 
 ``book`` converts every jupytext notebook in notebooks/ and executes it with papermill into a
 staging folder; only a run that succeeds replaces ``<root>/book/<name>.ipynb`` and its results and
@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 
 from .results import scan_results, scoreboard_markdown, summary_line
-from .utils import atomic_write_bytes, atomic_write_json, file_lock, repo_root
+from ..utils import atomic_write_bytes, atomic_write_json, file_lock, repo_root
 
 CHECK = "# NBVAL_CHECK_OUTPUT"
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # make test runs two processes on the cores
@@ -329,7 +329,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
 def spread_table(runs: dict[str, dict[str, dict]], reference: dict[str, dict]) -> dict[str, dict]:
     """For each chapter and check: the largest |value - reference| over the runs under each perturbation
     (``inf`` where a run's structure differs: a count that moved), beside the check's tolerance."""
-    from .utils import json_safe
+    from ..utils import json_safe
 
     def flat(v):
         v = json_safe(v)
@@ -373,7 +373,7 @@ def spread_table(runs: dict[str, dict[str, dict]], reference: dict[str, dict]) -
 def cmd_spread(args: argparse.Namespace) -> int:
     """Re-run the ci checks under each named perturbation (own caches), then write tests/reference/spread.json."""
     from .check import load_reference, reference_dir
-    from .utils import json_safe
+    from ..utils import json_safe
 
     root = repo_root() / "_build" / "spread"
     for pert in args.perturbations or []:
@@ -456,7 +456,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     status = cmd_nbval_prepare(argparse.Namespace(dest=str(repo / "_build" / "nbval"), only=None))
     log_path = repo / "_build" / "citest.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    book_cmd = [sys.executable, "-m", "kaleido_lib.build", "book", "--profile", "ci", "--root", "_build/citest"]
+    book_cmd = [sys.executable, "-m", "kaleido_lib.book.build", "book", "--profile", "ci", "--root", "_build/citest"]
     test_cmd = [sys.executable, "-m", "pytest", "tests", "_build/nbval", "--nbval-lax", "-p", "nbval",
                 "--ignore=tests/test_book_html.py"]
     print("building the ci book into _build/citest (log: _build/citest.log) while the tests run ...", flush=True)
@@ -483,7 +483,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m kaleido_lib.build", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m kaleido_lib.book.build", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("book", help="execute every chapter and build the HTML book")
     b.add_argument("--profile", choices=["ci", "paper"], default="paper")

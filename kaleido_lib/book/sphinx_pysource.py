@@ -14,7 +14,7 @@ LABEL = "download-jupytext-button"
 
 def notebooks_dir() -> Path:
     """The folder of the chapters' jupytext sources: ``notebooks/`` beside this package."""
-    return Path(__file__).resolve().parents[1] / "notebooks"
+    return Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def source_of(pagename: str, folder: Path | None = None) -> Path | None:

@@ -3,7 +3,7 @@ captions, measured numbers glued into the prose, claims built from per-seed pass
 
 In a chapter::
 
-    ch = kl.chapter.start(CHAPTER, TITLE, globals(), PROFILES, before=_before)   # validation cell
+    ch = kl.book.chapter.start(CHAPTER, TITLE, globals(), PROFILES, before=_before)   # validation cell
     cfg = ch.cfg
     ...
     ch.show(fig, "figure2")          # saved as figures/<chapter>/figure2.png, glued as "figure2"
@@ -31,7 +31,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 import torch
 
-from . import config, plots, results
+from .. import plots
+from . import config, results
 
 
 @dataclass

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from .utils import atomic_write_json, json_safe, repo_root
+from ..utils import atomic_write_json, json_safe, repo_root
 
 RECORD_ENV = "KALEIDO_RECORD_CHECKS"
 REFERENCE_ENV = "KALEIDO_REFERENCE_DIR"

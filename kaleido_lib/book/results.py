@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
-from .utils import atomic_write_json, json_safe, out_dir
+from ..utils import atomic_write_json, json_safe, out_dir
 
 VERDICTS = ("holds", "partly", "fails")
 # Where a claim comes from; the scoreboard counts the paper's own claims apart from the others.
