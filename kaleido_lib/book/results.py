@@ -307,15 +307,16 @@ def robustness(c: dict[str, Any], stable: float = STABLE) -> str:
 def fidelity_table(docs: Sequence[dict[str, Any]], origins: Sequence[str] = ("paper",)) -> list[str]:
     """Markdown rows counting the verdicts and robustness of the claims of the given origins, one row per origin
     plus a total when there are several: the paper-fidelity table when ``origins`` is ('paper',)."""
-    rows = ["| Claims from | Tested | Hold | Partly | Fail | Robust | Definition-dependent | Seed-sensitive |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = ["| Claims from | Tested | Hold | Partly | Fail | Robust | Definition-dependent | Seed-sensitive | "
+            "Not assessed |", "|---|---|---|---|---|---|---|---|---|"]
     for o in origins:
         cs = [c for d in docs for c in d["claims"] if (c.get("origin") or "not declared") == o]
         if not cs:
             continue
         v, r = [c["verdict"] for c in cs], [robustness(c) for c in cs]
         rows.append(f"| {o} | {len(cs)} | {v.count('holds')} | {v.count('partly')} | {v.count('fails')} | "
-                    f"{r.count('robust')} | {r.count('definition-dependent')} | {r.count('seed-sensitive')} |")
+                    f"{r.count('robust')} | {r.count('definition-dependent')} | {r.count('seed-sensitive')} | "
+                    f"{r.count('not assessed')} |")
     return rows if len(rows) > 2 else []
 
 
@@ -375,12 +376,13 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
                   "Claims the paper states in its captions, text or abstract, and nothing else. A verdict is "
                   "*robust* when every declared alternative definition gives the same verdict and resampling the "
                   f"seeds keeps it in at least {STABLE:.0%} of the resamples; *definition-dependent* when an "
-                  "alternative definition changes it; *seed-sensitive* when resampling the seeds does.", "", *paper, ""]
+                  "alternative definition changes it; *seed-sensitive* when resampling the seeds does; *not "
+                  "assessed* for a claim measured on one network or a pooled number, with no per-seed pass/fail.",
+                  "", *paper, ""]
     present = [o for o in (*ORIGINS, "not declared") if o != "paper"
                and any((c.get("origin") or "not declared") == o for d in docs for c in d["claims"])]
     if present:
         lines += ["## Everything else, by origin", "", *fidelity_table(docs, present), ""]
-    lines += [origin_summary(docs), ""]
     if not docs:
         lines.append("No results yet: build the book.")
     for d in docs:
