@@ -1,10 +1,10 @@
-"""The MNIST kaleidoscope: sampling chains, their quality under the judge, the ε and noise variants, the depth
-sweep, the figures and the claims.
+"""The MNIST kaleidoscope: the main setting's networks (one per seed), their sampling chains, the quality of their
+samples under the judge, the ε and noise variants, per-network tests, the depth sweep, the figures and the claims.
 The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +24,7 @@ AUTHORS_LOSS = ((0, 0.93, "authors: 0.93 at the start"), (10_000, 0.064, "author
 Classify = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 PAPER = dict(  # the networks' settings are shared with the chapters that study them (kaleido_lib.experiments)
     experiments.MNIST_MODEL,
-    seed=0, device="auto", n_test=10_000, retrain=False,
+    seed=0, n_seeds=3, device="auto", n_test=10_000, retrain=False,
     clf_epochs=2, clf_lr=1e-3, clf_batch_size=128, conf_threshold=0.9, copy_quantile=0.05, min_share=0.02,
     n_samples=1000, noise="uniform", eps=0.01, eps_noise="normal", n_steps=300,
     grid_runs=[0, 1, 5, 9, 13, 30, 100, 300], n_cells=48, gif_step=5, eps_values=[0.0, 0.01, 0.1],
@@ -34,8 +34,8 @@ PROFILES = {  # the ci profile differs from the paper profile only in these valu
     "paper": PAPER,
     "ci": dict(
         PAPER, **experiments.MNIST_MODEL_CI,
-        device="cpu", n_test=1000, clf_epochs=1, n_samples=200, n_steps=40, grid_runs=[0, 1, 5, 9, 13, 20, 30, 40],
-        sweep_samples=100, sweep_n_steps=30,
+        n_seeds=2, device="cpu", n_test=1000, clf_epochs=1, n_samples=200, n_steps=40,
+        grid_runs=[0, 1, 5, 9, 13, 20, 30, 40], sweep_samples=100, sweep_n_steps=30,
     ),
 }
 EXTRA = {
@@ -81,10 +81,10 @@ def consistent(cfg: SimpleNamespace) -> None:
 
 
 def settings(cfg: SimpleNamespace, device: torch.device) -> str:
-    """The run's settings in four lines: profile and device, the main net, the sampling, the depth sweep."""
+    """The run's settings in four lines: profile and device, the main nets, the sampling, the depth sweep."""
     return (f"profile={cfg.profile}  device={device}  torch threads={torch.get_num_threads()}  seed={cfg.seed}\n"
-            f"main net: L={cfg.depth} H={cfg.width} {cfg.out_act}, {cfg.steps} steps of {cfg.batch_size} images, "
-            f"lr {cfg.lr:g}\n"
+            f"main nets: L={cfg.depth} H={cfg.width} {cfg.out_act}, {cfg.steps} steps of {cfg.batch_size} images, "
+            f"lr {cfg.lr:g}; {cfg.n_seeds} networks, seeds {', '.join(map(str, config.seeds(cfg)))}\n"
             f"sampling: {cfg.n_samples} {cfg.noise} noise points, {cfg.n_steps} runs, eps={cfg.eps:g} ({cfg.eps_noise})\n"
             f"depth sweep: L in {cfg.sweep_depths}, H={cfg.sweep_width}, {cfg.sweep_steps} steps, {cfg.sweep_seeds} seeds")
 
@@ -128,9 +128,17 @@ def judge(d: experiments.Digits, cfg: SimpleNamespace, device: torch.device) -> 
     return Judge(j, acc, real_confident, lambda x: train.predict(j.model, x.to(device)))
 
 
+def network_kwargs(cfg: SimpleNamespace, seed: int) -> dict[str, Any]:
+    """The settings of one main network besides its data and device (``experiments.trained_mlp``'s keywords): the
+    same values give the same cache entry, so the depth study's matched-step networks at this depth and width are
+    these networks, trained once."""
+    return dict(depth=cfg.depth, width=cfg.width, out_act=cfg.out_act, steps=cfg.steps, lr=cfg.lr,
+                batch_size=cfg.batch_size, seed=seed)
+
+
 @dataclass
 class MainNet:
-    """The main network, its per-step losses, the first step's loss, the mean of the last 1 % and the test loss."""
+    """A main network, its per-step losses, the first step's loss, the mean of the last 1 % and the test loss."""
 
     trained: Any
     f: nn.Module
@@ -140,11 +148,10 @@ class MainNet:
     test_loss: float
 
 
-def main_network(d: experiments.Digits, cfg: SimpleNamespace, device: torch.device) -> MainNet:
-    """Train (or load) the main network and measure its losses (printed)."""
-    main = experiments.trained_mlp(
-        d.train_x, data_tag=d.digest, depth=cfg.depth, width=cfg.width, out_act=cfg.out_act, steps=cfg.steps,
-        lr=cfg.lr, batch_size=cfg.batch_size, seed=cfg.seed, device=device, retrain=cfg.retrain)
+def main_network(d: experiments.Digits, cfg: SimpleNamespace, device: torch.device, seed: int | None = None) -> MainNet:
+    """Train (or load) the main network of ``seed`` (default: ``cfg.seed``) and measure its losses (printed)."""
+    main = experiments.trained_mlp(d.train_x, data_tag=d.digest, device=device, retrain=cfg.retrain,
+                                   **network_kwargs(cfg, cfg.seed if seed is None else seed))
     f = main.model.eval()
     losses = main.record["losses"]
     k_tail = max(1, len(losses) // 100)
@@ -158,10 +165,16 @@ def main_network(d: experiments.Digits, cfg: SimpleNamespace, device: torch.devi
     return MainNet(main, f, losses, loss_start, loss_end, test_loss)
 
 
-def loss_figure(losses: torch.Tensor) -> plt.Figure:
-    """The training loss of every step against the authors' two reported losses."""
+def loss_figure(losses: Mapping[int, torch.Tensor]) -> plt.Figure:
+    """The training loss of every step of every network (by seed, one line each) against the authors' two losses."""
     fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
-    plots.training_curve(ax, torch.arange(1, len(losses) + 1), losses, reference_points=AUTHORS_LOSS)
+    (s0, first), *rest = losses.items()
+    plots.training_curve(ax, torch.arange(1, len(first) + 1), first, reference_points=AUTHORS_LOSS)
+    ax.get_lines()[0].set_label(f"seed {s0}")
+    for i, (s, ls) in enumerate(rest, start=1):  # the first network's line is C0 (tab:blue)
+        ax.semilogy(range(1, len(ls) + 1), ls.double().clamp_min(1e-30).tolist(), color=f"C{i}", lw=1, alpha=0.8,
+                    label=f"seed {s}")
+    ax.legend(fontsize=7)
     return fig
 
 
@@ -172,21 +185,23 @@ class MainChain:
     qruns: list[int]
     vruns: list[int]
     gif_runs: list[int]
-    snap: sampling.Snapshots
+    snap: sampling.Snapshots | None  # None once measured, for all networks but the one shown
 
     def at(self, r: int) -> torch.Tensor:
         """The samples after run r."""
         return self.snap.x[self.snap.runs.index(r)]
 
 
-def main_chain(f: nn.Module, cfg: SimpleNamespace, dim: int, device: torch.device) -> MainChain:
-    """The main network's chain of ``n_samples`` points, kept at every run the chapter reads."""
+def main_chain(f: nn.Module, cfg: SimpleNamespace, dim: int, device: torch.device, seed_offset: int = 0,
+               frames: bool = True) -> MainChain:
+    """A main network's chain of ``n_samples`` points (noise seeds shifted by ``seed_offset``), kept at every run
+    the chapter reads; ``frames``: also at the animation's runs (the network that is shown)."""
     qruns = sampling.checkpoint_runs(cfg.n_steps, dense=30, n_log=12, extra=cfg.grid_runs)
     vruns = sampling.checkpoint_runs(cfg.n_steps, dense=3, n_log=10, extra=cfg.grid_runs)  # the variants' runs
     gif_runs = sorted(set(range(min(30, cfg.n_steps) + 1)) | set(range(30, cfg.n_steps + 1, cfg.gif_step))
-                      | {cfg.n_steps})
+                      | {cfg.n_steps}) if frames else []
     snap = chain(f, cfg, dim, cfg.noise, cfg.eps, cfg.eps_noise, sorted(set(qruns) | set(gif_runs) | set(vruns)),
-                 cfg.n_samples, device)
+                 cfg.n_samples, device, seed_offset=seed_offset)
     return MainChain(qruns, vruns, gif_runs, snap)
 
 
@@ -205,6 +220,25 @@ def animation(c: MainChain, cfg: SimpleNamespace) -> Path:
 
 
 @dataclass
+class Reference:
+    """Real test digits, what the samples are read against: their distances to the nearest training image, the
+    near-copy threshold (their ``copy_quantile`` quantile) and their class shares."""
+
+    d_te: torch.Tensor
+    copy_threshold: float
+    test_shares: torch.Tensor
+
+
+def reference(d: experiments.Digits, cfg: SimpleNamespace) -> Reference:
+    """The test digits' distances to the training set and class shares, once for every network (printed)."""
+    d_te, _ = measures.nearest_neighbours(d.test_x, d.train_x)
+    copy_threshold = float(d_te.quantile(cfg.copy_quantile))
+    print(f"nearest-training-image distance of real test digits: median {d_te.median():.2f}; "
+          f"near-copy threshold ({cfg.copy_quantile:g} quantile) {copy_threshold:.2f}")
+    return Reference(d_te, copy_threshold, measures.class_shares(d.test_y))
+
+
+@dataclass
 class Quality:
     """The samples' quality at the runs ``qruns``, against real test digits: the near-copy threshold, the test
     digits' distances to the training set and class shares, the last run's index and classes covered there."""
@@ -217,28 +251,28 @@ class Quality:
     covered: int
 
 
-def quality(c: MainChain, classify: Classify, d: experiments.Digits, cfg: SimpleNamespace) -> Quality:
-    """What the judge and the training set say about the main chain's samples (printed at the grid's runs)."""
-    d_te, _ = measures.nearest_neighbours(d.test_x, d.train_x)
-    copy_threshold = float(d_te.quantile(cfg.copy_quantile))
-    Q = measures.sample_quality(c.snap.x[[c.snap.runs.index(r) for r in c.qruns]], c.qruns, classify, d.train_x,
-                                conf_threshold=cfg.conf_threshold, copy_threshold=copy_threshold)
-    test_shares = measures.class_shares(d.test_y)
+def quality(c: MainChain, classify: Classify, ref: Reference, Xtr: torch.Tensor, cfg: SimpleNamespace,
+            verbose: bool = True) -> Quality:
+    """What the judge and the training set say about a main chain's samples (printed at the grid's runs when
+    ``verbose``)."""
+    Q = measures.sample_quality(c.snap.x[[c.snap.runs.index(r) for r in c.qruns]], c.qruns, classify, Xtr,
+                                conf_threshold=cfg.conf_threshold, copy_threshold=ref.copy_threshold)
     last = len(c.qruns) - 1
     covered = int((Q.shares[last] >= cfg.min_share).sum())
-    print(f"nearest-training-image distance of real test digits: median {d_te.median():.2f}; "
-          f"near-copy threshold ({cfg.copy_quantile:g} quantile) {copy_threshold:.2f}")
-    for r in cfg.grid_runs:
+    for r in cfg.grid_runs if verbose else []:
         i = c.qruns.index(r)
         print(f"run {r:>4}: confident {Q.confident[i]:.1%}, classes covered {int((Q.shares[i] >= cfg.min_share).sum())}, "
               f"entropy {Q.entropy[i]:.2f} bits, median distance to the training set {Q.nn_dist[i].median():.2f}, "
               f"near-copies {Q.near_copy[i]:.1%}")
-    return Quality(Q, d_te, copy_threshold, test_shares, last, covered)
+    return Quality(Q, ref.d_te, ref.copy_threshold, ref.test_shares, last, covered)
 
 
-def quality_figures(q: Quality, c: MainChain, real_confident: float, cfg: SimpleNamespace) -> dict[str, plt.Figure]:
-    """The quality curves over the runs, and the classes and novelty after the last run, by figure name."""
-    return {"quality_curves": quality_figure(q.Q, c.qruns, real_confident, measures.entropy_bits(q.test_shares),
+def quality_figures(runs: Sequence[NetworkRun], real_confident: float, cfg: SimpleNamespace) -> dict[str, plt.Figure]:
+    """The quality curves over the runs (every network), and the classes and novelty after the last run (the first
+    network), by figure name."""
+    q = runs[0].quality
+    return {"quality_curves": quality_figure({f"seed {r.seed}": r.quality.Q for r in runs}, runs[0].chain.qruns,
+                                             real_confident, measures.entropy_bits(q.test_shares),
                                              float(q.d_te.median()), cfg.copy_quantile),
             "classes_and_novelty": classes_figure(q.Q, q.last, q.test_shares, q.d_te, q.copy_threshold, cfg.n_steps)}
 
@@ -259,10 +293,11 @@ class Dynamics:
 
 
 def dynamics(f: nn.Module, c: MainChain, q: Quality, classify: Classify, Xtr: torch.Tensor, cfg: SimpleNamespace,
-             device: torch.device) -> Dynamics:
-    """Every variant's chain and quality (printed), and the main chain's per-sample burn-in (printed)."""
+             device: torch.device, seed_offset: int = 0) -> Dynamics:
+    """Every variant's chain (noise seeds shifted by ``seed_offset``) and quality (printed), and the main chain's
+    per-sample burn-in (printed)."""
     late = [r for r in c.vruns if r >= cfg.n_steps // 3][0]
-    V = run_variants(f, c.snap, c.vruns, late, classify, Xtr, q.copy_threshold, cfg, device)
+    V = run_variants(f, c.snap, c.vruns, late, classify, Xtr, q.copy_threshold, cfg, device, seed_offset)
     for name, v in V.items():
         vq = v["q"]
         print(f"{name:>22}: confident {vq.confident[-1]:.1%}, classes covered {v['covered']}, "
@@ -273,6 +308,93 @@ def dynamics(f: nn.Module, c: MainChain, q: Quality, classify: Classify, Xtr: to
           f"[{burn.quantile(0.25):.0f}, {burn.quantile(0.75):.0f}]; {float((burn <= 13).double().mean()):.1%} settled "
           "by run 13")
     return Dynamics(V, late, burn)
+
+
+@dataclass
+class NetworkRun:
+    """One network of the main setting: its seed, its losses, its chain (the samples kept for the first network
+    alone, the one the figures of single samples show), its samples' quality, its variants' dynamics and how far
+    the chain still is at each early run from where it ends."""
+
+    seed: int
+    net: MainNet
+    chain: MainChain
+    quality: Quality
+    dyn: Dynamics
+    dist_to_end: dict[int, float]
+
+
+def networks(d: experiments.Digits, judge_: Judge, ref: Reference, cfg: SimpleNamespace,
+             device: torch.device) -> list[NetworkRun]:
+    """Every network of the main setting (seeds ``seed``, ``seed + 1``, ...; from the weight cache or trained): its
+    chain from noise of its own, its samples scored and its variants run (printed; the grid's runs for the first)."""
+    out = []
+    for i, s in enumerate(config.seeds(cfg)):
+        shown = " (shown in the figures of single samples)" if i == 0 else ""
+        print(f"\nnetwork {i + 1} of {cfg.n_seeds}: seed {s}{shown}")
+        net = main_network(d, cfg, device, seed=s)
+        c = main_chain(net.f, cfg, d.train_x.shape[1], device, seed_offset=s - cfg.seed, frames=i == 0)
+        q = quality(c, judge_.classify, ref, d.train_x, cfg, verbose=i == 0)
+        dyn = dynamics(net.f, c, q, judge_.classify, d.train_x, cfg, device, seed_offset=s - cfg.seed)
+        dist = distance_to_end(c.snap, [r for r in (5, 13, 30, 100) if r <= cfg.n_steps])
+        out.append(NetworkRun(s, net, c if i == 0 else replace(c, snap=None), q, dyn, dist))
+    return out
+
+
+def network_tests(cfg: SimpleNamespace, r: NetworkRun) -> dict[str, float | bool]:
+    """One network's numbers for the claims, and whether it passes each claim's test and its declared alternatives
+    (``bool`` values), by name; ``stack_tests`` turns a list of these into per-network tensors."""
+    Q, last, qruns, V = r.quality.Q, r.quality.last, r.chain.qruns, r.dyn.V
+    burn, burn_cls = r.dyn.burn, torch.tensor(qruns)[measures.stable_from(Q.pred)].double()
+    conf_at = dict(zip(qruns, Q.confident.tolist()))
+    early, by_end = burn_in_reading(conf_at, cfg.n_steps)
+    i_late = qruns.index(r.dyn.late)
+    stay = float(((Q.pred[last] == Q.pred[i_late]) & (Q.nn_idx[last] == Q.nn_idx[i_late])).double().mean())
+    eps0, epsm, nrm = V["eps=0"], V[f"eps={cfg.eps:g}"], V["normal start"]
+    start_ok = abs(r.net.loss_start - 0.93) <= 0.2 * 0.93
+    end_ok = 0.064 / 1.5 <= r.net.loss_end <= 0.064 * 1.5
+    conf_end, covered, copy_end = float(Q.confident[last]), r.quality.covered, float(Q.near_copy[last])
+    d_conf = float(nrm["q"].confident[-1]) - float(epsm["q"].confident[-1])
+    conf_close, cover_close = abs(d_conf) <= 0.1, abs(nrm["covered"] - epsm["covered"]) <= 1
+    burn_med, cls_med = float(burn.median()), float(burn_cls.median())
+    reads = lambda v: all(burn_in_reading(dict(zip(r.chain.vruns, v["q"].confident.tolist())), cfg.n_steps))  # noqa: E731
+    return dict(
+        loss_start=r.net.loss_start, loss_end=r.net.loss_end, test_loss=r.net.test_loss,
+        loss_ok=start_ok and end_ok, loss_either=start_ok or end_ok,
+        conf_0=float(Q.confident[0]), conf_end=conf_end, digits=conf_end >= 0.8, digits_lax=conf_end >= 0.5,
+        covered=covered, entropy_end=float(Q.entropy[last]), all_digits=covered == 10, all_digits_lax=covered >= 7,
+        near_copy=copy_end, new=copy_end <= 0.1, new_lax=copy_end <= 0.5, distance=float(Q.nn_dist[last].median()),
+        conf_5=conf_at[5], conf_13=conf_at[13], conf_last=conf_at[cfg.n_steps], dist_13=r.dist_to_end[13],
+        burn=early and by_end, burn_either=early or by_end, burn_authors=reads(V["authors' uniform eta"]),
+        burn_normal=reads(nrm), burn_median=burn_med, burn_class_median=cls_med,
+        settled_13=float((burn <= 13).double().mean()), burn_after_13=burn_med > 13, burn_class_after_13=cls_med > 13,
+        burn_5_30=5 <= burn_med <= 30,
+        stay=stay, stays=stay >= 0.9, stays_lax=stay >= 0.5,
+        moved=epsm["moved"], moved_eps0=eps0["moved"], moves=epsm["moved"] >= eps0["moved"] + 0.02,
+        moves_lax=epsm["moved"] > eps0["moved"],
+        d_conf=d_conf, covered_normal=nrm["covered"], normal=conf_close and cover_close,
+        normal_either=conf_close or cover_close,
+    )
+
+
+def stack_tests(rows: Sequence[Mapping[str, float | bool]]) -> dict[str, torch.Tensor]:
+    """Per-network rows of ``network_tests`` as one tensor per name (networks in order): bool where every value is
+    a bool (pass/fail), float64 otherwise."""
+    if not rows:
+        raise ValueError("need at least one network")
+    if any(set(row) != set(rows[0]) for row in rows):
+        raise ValueError("every network must have the same names")
+    return {k: torch.tensor([bool(row[k]) for row in rows]) if all(isinstance(row[k], bool) for row in rows)
+            else torch.tensor([float(row[k]) for row in rows], dtype=torch.float64) for k in rows[0]}
+
+
+def over(values: Sequence[float] | torch.Tensor, fmt: str = ".2f", networks: bool = False) -> str:
+    """A value measured on several networks as its median and range, '0.91 [0.85, 0.95]' (``networks``: with
+    ' over 3 networks'); a single network's value alone."""
+    v = results.spread(values)
+    if v.n == 1:
+        return f"{v.median:{fmt}}" + (" (one network)" if networks else "")
+    return f"{v.median:{fmt}} [{v.min:{fmt}}, {v.max:{fmt}}]" + (f" over {v.n} networks" if networks else "")
 
 
 def sweep_table(sw: Sweep, cfg: SimpleNamespace) -> str:
@@ -286,39 +408,45 @@ def sweep_table(sw: Sweep, cfg: SimpleNamespace) -> str:
                      + [f"networks with a non-finite loss (failed, kept as NaN): {sw.failed} of {S['loss'].numel()}"])
 
 
-def glue_values(cfg: SimpleNamespace, judge_: Judge, net: MainNet, c: MainChain, q: Quality, dyn: Dynamics,
-                sw: Sweep) -> dict[str, Any]:
-    """Every number the prose quotes, by glue name."""
-    conf_at = {r: float(q.Q.confident[c.qruns.index(r)]) for r in (5, 13, cfg.n_steps)}
+def glue_values(cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep) -> dict[str, Any]:
+    """Every number the prose quotes, by glue name: over the networks as 'median [min, max]', the figures of single
+    samples from the first network."""
+    T, q0 = stack_tests([network_tests(cfg, r) for r in runs]), runs[0].quality
     return {
-        "real_confident": judge_.real_confident, "loss_start": net.loss_start, "loss_end": net.loss_end,
-        "arch": f"L = {cfg.depth}, H = {cfg.width}, {cfg.steps} steps",
+        "real_confident": judge_.real_confident, "n_nets": len(runs), "seeds": ", ".join(str(r.seed) for r in runs),
+        "shown": f"seed {runs[0].seed}", "loss_start": over(T["loss_start"], ".3f"),
+        "loss_end": over(T["loss_end"], ".4f"), "arch": f"L = {cfg.depth}, H = {cfg.width}, {cfg.steps} steps",
         "grid_runs": ", ".join(map(str, cfg.grid_runs)), "n_cells": cfg.n_cells, "gif_step": cfg.gif_step,
-        "conf_end": float(q.Q.confident[q.last]), "covered": q.covered, "near_copy": float(q.Q.near_copy[q.last]),
-        "n_steps": cfg.n_steps, "n_samples": cfg.n_samples,
-        "pair_distances": ", ".join(f"{v:.1f}" for v in q.Q.nn_dist[q.last, :8]),
-        "burn_median": float(dyn.burn.median()), "conf_5": conf_at[5], "conf_13": conf_at[13],
-        "conf_last": conf_at[cfg.n_steps], "dist_13": distance_to_end(c.snap, [13])[13],
+        "conf_end": over(T["conf_end"], ".0%", networks=True), "covered": over(T["covered"], ".0f"),
+        "near_copy": over(T["near_copy"], ".1%"), "n_steps": cfg.n_steps, "n_samples": cfg.n_samples,
+        "pair_distances": ", ".join(f"{v:.1f}" for v in q0.Q.nn_dist[q0.last, :8]),
+        "burn_median": over(T["burn_median"], ".0f"), "conf_5": over(T["conf_5"], ".0%"),
+        "conf_13": over(T["conf_13"], ".0%"), "conf_last": over(T["conf_last"], ".0%"),
+        "dist_13": over(T["dist_13"], ".0%"),
         "sweep": f"H = {cfg.sweep_width}, {cfg.sweep_steps} steps, {len(sw.seeds)} seeds per depth",
     }
 
 
-def glue_all(ch: Chapter, cfg: SimpleNamespace, judge_: Judge, net: MainNet, c: MainChain, q: Quality, dyn: Dynamics,
-             sw: Sweep) -> None:
+def glue_all(ch: Chapter, cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep) -> None:
     """Glue every number the prose quotes (``glue_values``) into the chapter ``ch``."""
-    for name, value in glue_values(cfg, judge_, net, c, q, dyn, sw).items():
+    for name, value in glue_values(cfg, judge_, runs, sw).items():
         ch.glue(name, value)
 
 
-def measurements(cfg: SimpleNamespace, judge_: Judge, net: MainNet, c: MainChain, q: Quality, dyn: Dynamics,
-                 sw: Sweep) -> dict[str, Any]:
-    """The measured numbers ``claims`` reads, by name."""
-    return dict(Q=q.Q, last=q.last, late=dyn.late, qruns=c.qruns, loss_start=net.loss_start, loss_end=net.loss_end,
-                acc=judge_.acc, burn=dyn.burn, V=dyn.V, sweep=sw, covered=q.covered, n_steps_trained=len(net.losses),
-                test_loss=net.test_loss, real_confident=judge_.real_confident,
-                test_entropy=measures.entropy_bits(q.test_shares), copy_threshold=q.copy_threshold, d_te=q.d_te,
-                vruns=c.vruns,
-                dist_to_end=distance_to_end(c.snap, [r for r in (5, 13, 30, 100) if r <= cfg.n_steps]))
+def measurements(cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep) -> dict[str, Any]:
+    """The measured numbers ``claims`` reads, by name: ``T`` the per-network tests (``stack_tests``), ``runs`` the
+    networks, the judge's numbers, the reference digits' and the sweep."""
+    q0 = runs[0].quality
+    return dict(T=stack_tests([network_tests(cfg, r) for r in runs]), runs=list(runs), acc=judge_.acc,
+                judge_seed=cfg.seed, real_confident=judge_.real_confident, sweep=sw,
+                test_entropy=measures.entropy_bits(q0.test_shares), copy_threshold=q0.copy_threshold, d_te=q0.d_te,
+                n_steps_trained=[len(r.net.losses) for r in runs])
+
+
+def cache_line(runs: Sequence[NetworkRun]) -> str:
+    """Which main networks came from the weight cache and which were trained in this run."""
+    return "main networks: " + ", ".join(f"seed {r.seed} {'cached' if r.net.trained.from_cache else 'trained'}"
+                                         for r in runs)
 
 
 def chain(model: nn.Module, cfg: SimpleNamespace, dim: int, noise: str, eps: float, eps_noise: str, keep: list[int],
@@ -341,14 +469,16 @@ def variants(cfg: SimpleNamespace) -> dict[str, tuple[str, float, str]]:
 
 
 def run_variants(f: nn.Module, snap: sampling.Snapshots, vruns: list[int], late: int, classify: Classify,
-                 Xtr: torch.Tensor, copy_threshold: float, cfg: SimpleNamespace, device: torch.device) -> dict[str, dict]:
+                 Xtr: torch.Tensor, copy_threshold: float, cfg: SimpleNamespace, device: torch.device,
+                 seed_offset: int = 0) -> dict[str, dict]:
     """Every variant's chain (the main one reused), its quality at the runs ``vruns``, its per-run movement, the
     share of samples whose class or nearest training image changes between run ``late`` and the last, and the
     classes covered."""
     main_name = f"eps={cfg.eps:g}"
     V = {}
     for name, (nz, e, en) in tqdm(variants(cfg).items(), desc="sampling variants"):
-        s = snap if name == main_name else chain(f, cfg, Xtr.shape[1], nz, e, en, vruns, cfg.n_samples, device)
+        s = snap if name == main_name else chain(f, cfg, Xtr.shape[1], nz, e, en, vruns, cfg.n_samples, device,
+                                                 seed_offset=seed_offset)
         pos = {r: i for i, r in enumerate(s.runs)}
         q = measures.sample_quality(s.x[[pos[r] for r in vruns]], vruns, classify, Xtr,
                                     conf_threshold=cfg.conf_threshold, copy_threshold=copy_threshold)
@@ -398,13 +528,14 @@ def depth_sweep(Xtr: torch.Tensor, data_tag: str, classify: Classify, copy_thres
     return Sweep(S, seeds)
 
 
-def quality_figure(Q: measures.SampleQuality, qruns: list[int], real_confident: float, test_entropy: float,
-                   test_distance: float, copy_quantile: float) -> plt.Figure:
+def quality_figure(Qs: Mapping[str, measures.SampleQuality], qruns: list[int], real_confident: float,
+                   test_entropy: float, test_distance: float, copy_quantile: float) -> plt.Figure:
     """Share confident, class entropy, median distance to the training set and share of near-copies over the runs,
-    with the values of real test digits."""
+    one line per network (``Qs``: label -> its quality), with the values of real test digits."""
     fig, axes = plt.subplots(1, 4, figsize=(16, 3.6), layout="constrained")
     plots.quality_curves(
-        axes, qruns, {"samples": torch.stack([Q.confident, Q.entropy, Q.nn_dist.median(1).values, Q.near_copy])},
+        axes, qruns, {k: torch.stack([Q.confident, Q.entropy, Q.nn_dist.median(1).values, Q.near_copy])
+                      for k, Q in Qs.items()},
         ["share confident", "class entropy (bits)", "median distance to training set", "share near-copies"],
         reference={0: ("test digits", real_confident), 1: ("test digits", test_entropy),
                    2: ("test digits", test_distance), 3: ("test digits", copy_quantile)})
@@ -432,19 +563,26 @@ def pairs_figure(samples01: torch.Tensor, nearest01: torch.Tensor) -> plt.Figure
     return fig
 
 
-def dynamics_figure(V: dict[str, dict], vruns: list[int], n_steps: int) -> plt.Figure:
-    """How far the samples move per run, and the share confident and class entropy over the runs, per variant."""
+def dynamics_figure(runs: Sequence[NetworkRun], n_steps: int) -> plt.Figure:
+    """How far the samples move per run, and the share confident and class entropy over the runs, per variant: the
+    median over the networks, their range shaded."""
     fig, axes = plt.subplots(1, 3, figsize=(16, 3.8), layout="constrained")
-    for name, v in V.items():
-        axes[0].plot(range(1, n_steps + 1), v["change"], label=name, lw=1.2)
+    Vs = [r.dyn.V for r in runs]
+    for name in Vs[0]:
+        change = torch.stack([V[name]["change"].double().cpu() for V in Vs])
+        line, = axes[0].plot(range(1, n_steps + 1), change.quantile(0.5, dim=0), label=name, lw=1.2)
+        if len(Vs) > 1:
+            axes[0].fill_between(range(1, n_steps + 1), change.min(0).values, change.max(0).values,
+                                 color=line.get_color(), alpha=0.18, lw=0)
     axes[0].set_xscale("log")
     axes[0].set_yscale("log")
     axes[0].set_xlabel("sampling run k")
     axes[0].set_ylabel("mean ||x^k - x^(k-1)||")
     axes[0].legend(fontsize=7)
     axes[0].set_title("how far the samples move per run")
-    plots.quality_curves(axes[1:], vruns, {n: torch.stack([v["q"].confident, v["q"].entropy]) for n, v in V.items()},
-                         ["share confident", "class entropy (bits)"])
+    plots.quality_curves(axes[1:], runs[0].chain.vruns,
+                         {n: torch.stack([torch.stack([V[n]["q"].confident, V[n]["q"].entropy]) for V in Vs], 1)
+                          for n in Vs[0]}, ["share confident", "class entropy (bits)"])
     return fig
 
 
@@ -475,10 +613,14 @@ def distance_to_end(snap: sampling.Snapshots, runs: Sequence[int]) -> dict[int, 
     return {r: float(((snap.x[pos[r]] - end).norm(dim=1) / scale).median()) for r in runs}
 
 
-def one_network_alternative(passed: bool) -> dict[str, Any]:
-    """An alternative definition's verdict on one network (share 1 or 0; no spread over seeds)."""
-    return {"share_pass": float(passed), "verdict": "holds" if passed else "fails",
-            "seeds": results.seed_count(torch.tensor([passed]))}
+def variant_values(runs: Sequence[NetworkRun], name: str) -> dict[str, torch.Tensor]:
+    """A sampling variant's numbers after the last run, one per network: the share of samples that moved on late,
+    the share confident, the classes covered and the share of near-copies."""
+    vs = [r.dyn.V[name] for r in runs]
+    return {"moved": torch.tensor([v["moved"] for v in vs], dtype=torch.float64),
+            "confident": torch.tensor([float(v["q"].confident[-1]) for v in vs], dtype=torch.float64),
+            "covered": torch.tensor([float(v["covered"]) for v in vs], dtype=torch.float64),
+            "near_copy": torch.tensor([float(v["q"].near_copy[-1]) for v in vs], dtype=torch.float64)}
 
 
 def level(x: float, holds: float, partly: float) -> str:
@@ -486,126 +628,112 @@ def level(x: float, holds: float, partly: float) -> str:
     return "holds" if x >= holds else "partly" if x >= partly else "fails"
 
 
-def claims(cfg: SimpleNamespace, m: dict[str, Any]) -> list[results.Claim]:
-    """The chapter's claims from the measured numbers ``m`` (see the chapter's verdict cell for its keys). Each is
-    tested on the main network (one seed: no spread over seeds), except the depth claims, which use the sweep."""
-    sp = results.spread
-    Q, last, late, qruns = m["Q"], m["last"], m["late"], m["qruns"]
-    loss_start, loss_end, acc = m["loss_start"], m["loss_end"], m["acc"]
-    burn, V, S, failed = m["burn"], m["V"], m["sweep"].S, m["sweep"].failed
-    conf_end, cover_end, copy_end = float(Q.confident[last]), m["covered"], float(Q.near_copy[last])
-    burn_med = float(burn.median())
-    burn_cls = torch.tensor(qruns)[measures.stable_from(Q.pred)].double()
-    conf_at = dict(zip(qruns, Q.confident.tolist()))
-    early_ok, end_ok = burn_in_reading(conf_at, cfg.n_steps)
-    stay = float(((Q.pred[last] == Q.pred[qruns.index(late)]) & (Q.nn_idx[last] == Q.nn_idx[qruns.index(late)]))
-                 .double().mean())
-    eps0, epsm, nrm = V["eps=0"], V[f"eps={cfg.eps:g}"], V["normal start"]
-    start_ok = abs(loss_start - 0.93) <= 0.2 * 0.93
-    end_ok = 0.064 / 1.5 <= loss_end <= 0.064 * 1.5
-    d_conf = float(nrm["q"].confident[-1]) - float(epsm["q"].confident[-1])
-    conf_close, cover_close = abs(d_conf) <= 0.1, abs(nrm["covered"] - epsm["covered"]) <= 1
+def claims(ch: Chapter, cfg: SimpleNamespace, m: dict[str, Any]) -> list[results.Claim]:
+    """The chapter's claims from the measured numbers ``m`` (``measurements``). Each claim about the samples (and
+    the loss claim) is judged on every network of the main setting: each network passes or fails its test, the share
+    passing gives the verdict (``Chapter.claim``), each declared alternative is judged the same way. The judge is one
+    instrument; the depth claims use the sweep."""
+    sp, T, runs, n = results.spread, m["T"], m["runs"], len(m["runs"])
+    S, failed, qruns, N = m["sweep"].S, m["sweep"].failed, runs[0].chain.qruns, cfg.n_steps
+    per = lambda f: torch.stack([f(r) for r in runs])  # noqa: E731 - one row per network
+    each = f"per network ({n}: seeds {', '.join(str(r.seed) for r in runs)})"
+
+    def judged(extra: Mapping[str, Any] | None = None, **kw: Any) -> results.Claim:  # the networks' seeds in extra
+        return ch.claim(extra={"seeds": [r.seed for r in runs]} | dict(extra or {}), **kw)
+    V = {name: variant_values(runs, name) for name in runs[0].dyn.V}
     # a failed network (NaN) ranks as the worst: every sample unconfident, burn-in censored after the last run
     T_quality = measures.trend(cfg.sweep_depths, S["unconfident"].nan_to_num(1.0), n_perm=10_000)
     T_burn = measures.trend(cfg.sweep_depths, S["burn_in"].nan_to_num(cfg.sweep_n_steps + 1.0), n_perm=10_000)
     sweep_extra = {k: v for k, v in S.items()} | {"depths": cfg.sweep_depths, "seeds": m["sweep"].seeds,
                                                   "width": cfg.sweep_width, "steps": cfg.sweep_steps}
+    acc = m["acc"]
     return [
         results.Claim(
             id="judge_accuracy", claim="The CNN judge classifies real test digits well enough to score samples",
             paper="(not in the paper: this book's measuring instrument)", measure="test accuracy",
-            measured=sp([acc]), criterion=">= 0.98", share_pass=float(acc >= 0.98), verdict=level(acc, 0.98, 0.95)),
-        results.Claim(
+            measured=sp([acc]), criterion=">= 0.98", share_pass=float(acc >= 0.98), verdict=level(acc, 0.98, 0.95),
+            notes=f"One judge (seed {m['judge_seed']}) scores the samples of every network."),
+        judged(
             id="training_loss_as_reported", claim="Training reproduces the authors' loss curve",
             paper="loss 0.93 at the start, 0.064 near 10,000 epochs (batches of 1000)",
-            measure="loss of the first step; mean of the last 1 % of steps", measured=sp([loss_end]),
-            criterion="start within 20 % of 0.93 and end within a factor 1.5 of 0.064 (one of the two: partly)",
-            share_pass=float(start_ok and end_ok),
-            verdict="holds" if start_ok and end_ok else "partly" if start_ok or end_ok else "fails",
-            notes=f"First step {loss_start:.3f}; last steps {loss_end:.4f} after {m['n_steps_trained']} steps; "
-                  f"test-image loss {m['test_loss']:.4f}."),
-        results.Claim(
-            id="samples_are_digits", claim=f"After {cfg.n_steps} runs the samples look like digits",
+            measure=f"mean loss of the last 1 % of steps, {each}", values=T["loss_end"], passed=T["loss_ok"],
+            criterion="per network: start within 20 % of 0.93 and end within a factor 1.5 of 0.064",
+            alternatives={"one of the two": T["loss_either"]},
+            notes=f"First step {over(T['loss_start'], '.3f')}; last steps {over(T['loss_end'], '.4f')} after "
+                  f"{m['n_steps_trained'][0]} steps; test-image loss {over(T['test_loss'], '.4f')}.",
+            extra={"loss_start": T["loss_start"], "loss_end": T["loss_end"], "test_loss": T["test_loss"]}),
+        judged(
+            id="samples_are_digits", claim=f"After {N} runs the samples look like digits",
             paper="by run 300 the sampler sits on digits",
-            measure=f"share of {cfg.n_samples} samples the judge labels with confidence >= {cfg.conf_threshold:g}",
-            measured=sp([conf_end]), criterion=">= 0.8 (>= 0.5: partly)", share_pass=float(conf_end >= 0.8),
-            verdict=level(conf_end, 0.8, 0.5),
-            notes=f"Real test digits: {m['real_confident']:.1%}. Noise (run 0): {float(Q.confident[0]):.1%}.",
-            extra={"runs": qruns, "confident": Q.confident, "entropy": Q.entropy}),
-        results.Claim(
+            measure=f"share of {cfg.n_samples} samples the judge labels with confidence >= {cfg.conf_threshold:g}, "
+                    f"{each}", values=T["conf_end"], passed=T["digits"], criterion="per network: >= 0.8",
+            alternatives={"a laxer bar per network: >= 0.5": T["digits_lax"]},
+            notes=f"Real test digits: {m['real_confident']:.1%}. Noise (run 0): {over(T['conf_0'], '.1%')}.",
+            extra={"runs": qruns, "confident": per(lambda r: r.quality.Q.confident),
+                   "entropy": per(lambda r: r.quality.Q.entropy)}),
+        judged(
             id="all_digits_sampled", claim="The samples cover all ten digits",
             paper="(the paper's grid shows many different digits)",
-            measure=f"classes that get >= {cfg.min_share:g} of the samples after {cfg.n_steps} runs",
-            measured=sp([cover_end]), criterion="10 classes (>= 7: partly)", share_pass=float(cover_end == 10),
-            verdict="holds" if cover_end == 10 else "partly" if cover_end >= 7 else "fails",
-            notes=f"Class entropy {float(Q.entropy[last]):.2f} bits (ten equal classes: 3.32; test set "
+            measure=f"classes that get >= {cfg.min_share:g} of the samples after {N} runs, {each}",
+            values=T["covered"], passed=T["all_digits"], criterion="per network: 10 classes",
+            alternatives={"a laxer bar per network: >= 7 classes": T["all_digits_lax"]},
+            notes=f"Class entropy {over(T['entropy_end'])} bits (ten equal classes: 3.32; test set "
                   f"{m['test_entropy']:.2f}).",
-            extra={"shares": Q.shares[last]}),
-        results.Claim(
+            extra={"shares": per(lambda r: r.quality.Q.shares[r.quality.last])}),
+        judged(
             id="samples_are_new", claim="The samples are new digits, not copies of training images",
             paper="(implied by 'generative')",
-            measure=f"share of samples after {cfg.n_steps} runs closer to a training image than the "
-                    f"{cfg.copy_quantile:g} quantile of test digits ({m['copy_threshold']:.2f})",
-            measured=sp([copy_end]), criterion="<= 0.1 (<= 0.5: partly)", share_pass=float(copy_end <= 0.1),
-            verdict="holds" if copy_end <= 0.1 else "partly" if copy_end <= 0.5 else "fails",
-            notes=f"Median distance to the nearest training image: samples {float(Q.nn_dist[last].median()):.2f}, "
-                  f"test digits {float(m['d_te'].median()):.2f}.",
-            extra={"sample_distance": sp(Q.nn_dist[last]), "test_distance": sp(m["d_te"])}),
-        results.Claim(
-            id="burn_in_5_to_13",
-            claim=f"Runs 5 and 13 are still in burn-in; after run {cfg.n_steps} most samples are digits",
+            measure=f"share of samples after {N} runs closer to a training image than the {cfg.copy_quantile:g} "
+                    f"quantile of test digits ({m['copy_threshold']:.2f}), {each}",
+            values=T["near_copy"], passed=T["new"], criterion="per network: <= 0.1",
+            alternatives={"a laxer bar per network: <= 0.5": T["new_lax"]},
+            notes=f"Median distance to the nearest training image: samples {over(T['distance'])}, test digits "
+                  f"{float(m['d_te'].median()):.2f}.",
+            extra={"sample_distance": sp(T["distance"]), "test_distance": sp(m["d_te"])}),
+        judged(
+            id="burn_in_5_to_13", claim=f"Runs 5 and 13 are still in burn-in; after run {N} most samples are digits",
             paper="runs 5 to 13 are still in burn-in",
-            measure="judge-confident share at runs 5, 13 and the last run",
-            measured=sp([conf_at[5], conf_at[13], conf_at[cfg.n_steps]]),
-            criterion=f"the share at runs 5 and 13 is at most half of that after run {cfg.n_steps}, and that is >= 0.5 "
-                      "(one of the two: partly)",
-            share_pass=float(early_ok and end_ok),
-            verdict="holds" if early_ok and end_ok else "partly" if early_ok or end_ok else "fails",
-            notes=(f"Per-sample burn-in (class and nearest training image unchanged from then on): median "
-                   f"{burn_med:.0f} runs, {float((burn <= 13).double().mean()):.1%} settled by run 13; class only: "
-                   f"median {float(burn_cls.median()):.0f}. The paper gives a lower bound only; an earlier criterion "
-                   "of this book (median per-sample burn-in in [5, 30]) added an upper bound it does not state."),
-            extra={"confident_by_run": {r: conf_at[r] for r in (0, 5, 13, cfg.n_steps)},
-                   "distance_to_end_by_run": m["dist_to_end"], "per_sample_burn_in": sp(burn),
-                   "class_only_burn_in": sp(burn_cls)},
+            measure=f"judge-confident share at run 13 (runs 0, 5 and {N} in extra), {each}", values=T["conf_13"],
+            passed=T["burn"],
+            criterion=f"per network: the share at runs 5 and 13 is at most half of that after run {N}, and that is "
+                      ">= 0.5",
             alternatives={
-                "the authors' always-positive eta": one_network_alternative(all(burn_in_reading(
-                    dict(zip(m["vruns"], V["authors' uniform eta"]["q"].confident.tolist())), cfg.n_steps))),
-                "normal start noise": one_network_alternative(all(burn_in_reading(
-                    dict(zip(m["vruns"], nrm["q"].confident.tolist())), cfg.n_steps))),
-                "median per-sample burn-in (class and nearest image) after run 13": one_network_alternative(
-                    burn_med > 13),
-                "median class-only burn-in after run 13": one_network_alternative(float(burn_cls.median()) > 13),
-                "median per-sample burn-in in [5, 30] (an upper bound the paper does not state)":
-                    one_network_alternative(5 <= burn_med <= 30)}),
-        results.Claim(
+                "one of the two": T["burn_either"],
+                "the authors' always-positive eta": T["burn_authors"], "normal start noise": T["burn_normal"],
+                "median per-sample burn-in (class and nearest image) after run 13": T["burn_after_13"],
+                "median class-only burn-in after run 13": T["burn_class_after_13"],
+                "median per-sample burn-in in [5, 30] (an upper bound the paper does not state)": T["burn_5_30"]},
+            notes=(f"Per-sample burn-in (class and nearest training image unchanged from then on): median "
+                   f"{over(T['burn_median'], '.0f')} runs, {over(T['settled_13'], '.1%')} settled by run 13; class "
+                   f"only: median {over(T['burn_class_median'], '.0f')}. The paper gives a lower bound only; an "
+                   "earlier criterion of this book (median per-sample burn-in in [5, 30]) added an upper bound it "
+                   "does not state."),
+            extra={"confident_by_run": {0: T["conf_0"], 5: T["conf_5"], 13: T["conf_13"], N: T["conf_last"]},
+                   "distance_to_end_by_run": {k: per(lambda r: torch.tensor(r.dist_to_end[k]))
+                                              for k in runs[0].dist_to_end},
+                   "median_per_sample_burn_in": T["burn_median"], "median_class_only_burn_in": T["burn_class_median"]}),
+        judged(
             id="samples_stay", claim="Once on a digit, a sample stays there",
             paper="by run 300 the sampler sits on digits and stays",
-            measure=f"share of samples whose class and nearest training image are the same at runs {late} and "
-                    f"{cfg.n_steps}",
-            measured=sp([stay]), criterion=">= 0.9 (>= 0.5: partly)", share_pass=float(stay >= 0.9),
-            verdict=level(stay, 0.9, 0.5)),
-        results.Claim(
+            measure=f"share of samples whose class and nearest training image are the same at runs "
+                    f"{runs[0].dyn.late} and {N}, {each}", values=T["stay"], passed=T["stays"],
+            criterion="per network: >= 0.9", alternatives={"a laxer bar per network: >= 0.5": T["stays_lax"]}),
+        judged(
             id="eps_keeps_samples_moving", claim=f"Re-injected noise eps = {cfg.eps:g} lets samples move on",
             paper="the sampler sits on digits and stays, hence the eps noise",
-            measure=f"share of samples whose class or nearest training image changes between runs {late} and "
-                    f"{cfg.n_steps}",
-            measured=sp([epsm["moved"]]), criterion="above the eps = 0 chain's share by >= 0.02 (above at all: partly)",
-            share_pass=float(epsm["moved"] >= eps0["moved"] + 0.02),
-            verdict=("holds" if epsm["moved"] >= eps0["moved"] + 0.02 else "partly" if epsm["moved"] > eps0["moved"]
-                     else "fails"),
-            notes=f"eps = 0: {eps0['moved']:.1%}; " + "; ".join(f"{n}: {v['moved']:.1%}" for n, v in V.items()
-                                                                if n != "eps=0"),
-            extra={n: {"moved": v["moved"], "confident": float(v["q"].confident[-1]), "covered": v["covered"],
-                       "near_copy": float(v["q"].near_copy[-1])} for n, v in V.items()}),
-        results.Claim(
+            measure=f"share of samples whose class or nearest training image changes between runs "
+                    f"{runs[0].dyn.late} and {N}, {each}", values=T["moved"], passed=T["moves"],
+            criterion="per network: above the eps = 0 chain's share by >= 0.02",
+            alternatives={"per network: above the eps = 0 chain's share at all": T["moves_lax"]},
+            notes="; ".join(f"{k}: {over(v['moved'], '.1%')}" for k, v in V.items()), extra=V),
+        judged(
             id="normal_noise_similar", claim="Normal start noise gives similar samples to uniform noise",
             paper="similar results with Normal noise",
-            measure="difference in the share of confident samples after the last run (normal - uniform)",
-            measured=sp([d_conf]), criterion="|difference| <= 0.1 and classes covered within 1 (one of the two: partly)",
-            share_pass=float(conf_close and cover_close),
-            verdict="holds" if conf_close and cover_close else "partly" if conf_close or cover_close else "fails",
-            notes=f"Classes covered: normal {nrm['covered']}, uniform {epsm['covered']}."),
+            measure=f"difference in the share of confident samples after the last run (normal - uniform), {each}",
+            values=T["d_conf"], passed=T["normal"],
+            criterion="per network: |difference| <= 0.1 and classes covered within 1",
+            alternatives={"one of the two": T["normal_either"]},
+            notes=f"Classes covered: normal {over(T['covered_normal'], '.0f')}, uniform {over(T['covered'], '.0f')}."),
         results.trend_claim(
             "deeper_better_samples", f"Deeper networks give better samples (L in {cfg.sweep_depths})",
             "deeper networks give better samples", "the share of samples the judge is not confident about", "L",
