@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from kaleido_lib.book import build, results
 
@@ -162,3 +163,11 @@ def test_the_scoreboard_opens_with_the_paper_fidelity_table():
     assert md.index("## The paper's own claims") < md.index("## Everything else, by origin") < md.index("## X")
     assert "| own hypothesis | 1 | 0 | 1 | 0 | 0 | 0 | 1 | 0 |" in md
     assert "**holds** (robust)" in md and "fails (definition-dependent)" in md
+
+
+def test_judge_gives_share_verdict_and_seed_count():
+    j = results.judge(torch.tensor([True, True, False]))
+    assert j["share_pass"] == 2 / 3 and j["verdict"] == "partly" and j["seeds"].passing == 2 and j["seeds"].n == 3
+    assert results.judge([True] * 9 + [False], holds=0.95)["verdict"] == "partly"
+    with pytest.raises(ValueError, match="empty"):
+        results.judge([])

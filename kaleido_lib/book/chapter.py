@@ -119,11 +119,7 @@ class Chapter:
                 notes = (notes + " " if notes else "") + f"No seed is among the {among_label}: every seed fails."
             alts[f"every seed, the ones not among the {among_label} counted as failures"] = everyone
         share = float(passed.double().mean())
-        alt = {}
-        for name, p in alts.items():
-            a = float(p.double().mean())
-            alt[name] = {"share_pass": a, "verdict": results.verdict_from_share(a, holds, partly),
-                         "seeds": results.seed_count(p, holds, partly)}
+        alt = {name: results.judge(p, holds, partly) for name, p in alts.items()}
         return results.Claim(id=id, claim=claim, paper=paper, measure=measure, measured=results.spread(values),
                              criterion=criterion, share_pass=share,
                              verdict=results.verdict_from_share(share, holds, partly), notes=notes,

@@ -113,6 +113,17 @@ def seed_count(passed: torch.Tensor, holds: float = 0.9, partly: float = 0.5) ->
     return SeedCount(n, k, wilson_interval(k, n), verdict_stability(passed, holds, partly))
 
 
+def judge(passed: Sequence[bool] | torch.Tensor, holds: float = 0.9, partly: float = 0.5) -> dict[str, Any]:
+    """The verdict of a per-seed (or per-network) pass/fail tensor: its share, verdict and :class:`SeedCount`; the
+    form of one entry of ``Claim.alternatives``."""
+    passed = torch.as_tensor(passed).bool().reshape(-1)
+    if passed.numel() == 0:
+        raise ValueError("passed must not be empty")
+    share = float(passed.double().mean())
+    return {"share_pass": share, "verdict": verdict_from_share(share, holds, partly),
+            "seeds": seed_count(passed, holds, partly)}
+
+
 @dataclass
 class Claim:
     """One tested claim: what the paper says, what was measured, how it was judged."""
