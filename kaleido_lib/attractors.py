@@ -24,7 +24,7 @@ from typing import Callable
 import torch
 
 from . import measures
-from .models import _check_int
+from .models import check_int
 from .sampling import iterate
 from .utils import check_finite_tensor
 
@@ -147,7 +147,7 @@ def spectral_radius_power(
     least 10 steps.  A row whose product vanishes (J^k v = 0) gets ρ = 0.
     """
     _check_map(f, x)
-    _check_int("iters", iters, 1)
+    check_int("iters", iters, 1)
     _check_positive("tol", tol)
     v = _start_vectors(x, generator)
     jv, _ = _products(f, x)
@@ -178,7 +178,7 @@ def largest_singular_value_power(
     gradients through f (a ``torch.no_grad`` decorator on f is stripped; one inside it is an error).
     """
     _check_map(f, x)
-    _check_int("iters", iters, 1)
+    check_int("iters", iters, 1)
     jv, jtu = _products(f, x)
     if jtu is None:
         raise ValueError("f lets no gradient through (a torch.no_grad inside it?); σ_max needs J transposed")
@@ -196,7 +196,7 @@ def spectral_radius(
 ) -> torch.Tensor:
     """ρ(J_f(x_i)) per row of x (n, D): exact if D ≤ ``max_exact_dim`` (method 'auto') or 'exact', else by power."""
     _check_method(method)
-    _check_int("max_exact_dim", max_exact_dim, 1)
+    check_int("max_exact_dim", max_exact_dim, 1)
     check_finite_tensor("x", x, ndim=2)
     if method == "exact" or (method == "auto" and x.shape[1] <= max_exact_dim):
         return spectral_radius_exact(f, x)
@@ -253,9 +253,9 @@ def basins(
     the training point (N, D) within ``tol`` of it (the nearest), or −1 ('nowhere near the data')."""
     _check_map(f, starts, "starts")
     points = _check_points(points, starts.shape[1]).to(starts)
-    _check_int("n_steps", n_steps, 0)
+    check_int("n_steps", n_steps, 0)
     tol = _check_positive("tol", tol)
-    _check_int("chunk", chunk, 1)
+    check_int("chunk", chunk, 1)
     ends = torch.cat([_iterate_to_end(f, starts[i : i + chunk], n_steps) for i in range(0, starts.shape[0], chunk)])
     dist, idx = _nearest(ends, points)
     labels = torch.where(dist <= tol, idx, -1)
@@ -275,7 +275,7 @@ def basin_map_2d(
     check_finite_tensor("points", points, ndim=2)
     if points.shape[1] != 2:
         raise ValueError(f"points must have shape (N, 2) for a 2D basin map; got {tuple(points.shape)}")
-    _check_int("grid_size", grid_size, 2)
+    check_int("grid_size", grid_size, 2)
     grid = measures.grid_2d(low, high, grid_size).to(points)
     return basins(f, grid, points, n_steps, tol, chunk=chunk).labels.reshape(grid_size, grid_size)
 
@@ -334,10 +334,10 @@ def find_fixed_points(
     The ends failing the residual test (cycles, slow drift, divergence) get label −1; ``share_fixed`` counts the rest.
     """
     _check_map(f, starts, "starts")
-    _check_int("n_steps", n_steps, 0)
+    check_int("n_steps", n_steps, 0)
     merge_tol = _check_positive("merge_tol", merge_tol)
     fixed_tol = _check_positive("fixed_tol", fixed_tol)
-    _check_int("chunk", chunk, 1)
+    check_int("chunk", chunk, 1)
     ends = torch.cat([_iterate_to_end(f, starts[i : i + chunk], n_steps) for i in range(0, starts.shape[0], chunk)])
     res = torch.cat([(f(e) - e).norm(dim=1) for e in ends.split(chunk)])
     fixed = torch.isfinite(ends).all(dim=1) & (res <= fixed_tol)  # NaN residuals fail too

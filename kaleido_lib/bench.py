@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from .ensemble import _check_inputs, train_ensemble
+from .ensemble import check_inputs, train_ensemble
 from .models import make_mlp
 from .train import train_manifold
 from .utils import seed_everything
@@ -79,7 +79,7 @@ def time_loop_vs_ensemble(
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
     seeds = list(range(n_models))
-    _check_inputs(X, seeds, depth, width, out_act, epochs, lr, num_threads=num_threads)
+    check_inputs(X, seeds, depth, width, out_act, epochs, lr, num_threads=num_threads)
     before = torch.get_num_threads()
     threads = num_threads or before
     torch.set_num_threads(threads)

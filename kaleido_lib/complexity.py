@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import _check_int, make_mlp
+from .models import check_int, make_mlp
 from .utils import check_finite_tensor
 
 EPS_MAGNITUDE = 1e-3  # ε of the magnitude-aware noise, as Jiang et al.
@@ -195,8 +195,8 @@ def flatness_sigma(
         raise ValueError(f"tol must be a finite number > 0; got {tol!r}")
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not (math.isfinite(eps) and eps >= 0):
         raise ValueError(f"eps must be a finite number >= 0; got {eps!r}")
-    _check_int("n_draws", n_draws, 1)
-    _check_int("n_iter", n_iter, 1)
+    check_int("n_draws", n_draws, 1)
+    check_int("n_iter", n_iter, 1)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
     if not (isinstance(low, (int, float)) and isinstance(high, (int, float)) and 0 < low < high < math.inf):

@@ -22,7 +22,7 @@ from typing import Callable, Iterator
 import torch
 from torch import nn
 
-from .models import _check_int, check_out_act, make_mlp
+from .models import check_int, check_out_act, make_mlp
 from .utils import check_finite_tensor, get_device, seed_everything
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # torch.optim.Adam's defaults, as train_manifold uses
@@ -149,7 +149,7 @@ class EnsembleResult:
         return net.eval()
 
 
-def _check_inputs(X, seeds, depth, width, out_act, epochs, lr, target_loss=None, min_epochs=0, num_threads=None,
+def check_inputs(X, seeds, depth, width, out_act, epochs, lr, target_loss=None, min_epochs=0, num_threads=None,
                   flush_denormal=True, check_every=None) -> tuple[int, ...]:
     """Raise ValueError on a bad argument of :func:`train_ensemble`; return the seeds as a tuple."""
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) < 1:
@@ -166,22 +166,22 @@ def _check_inputs(X, seeds, depth, width, out_act, epochs, lr, target_loss=None,
         raise ValueError(f"X of shape (E, M, D) must have E = len(seeds) = {len(seeds)}; got E = {X.shape[0]}")
     if X.dtype != torch.get_default_dtype():
         raise ValueError(f"X must have the nets' dtype {torch.get_default_dtype()}; got {X.dtype}")
-    _check_int("depth", depth, 1)
-    _check_int("width", width, 1)
+    check_int("depth", depth, 1)
+    check_int("width", width, 1)
     check_out_act(out_act)
-    _check_int("epochs", epochs, 1)
+    check_int("epochs", epochs, 1)
     if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
     if target_loss is not None and (isinstance(target_loss, bool) or not isinstance(target_loss, (int, float))
                                     or not target_loss >= 0):
         raise ValueError(f"target_loss must be None or a number >= 0; got {target_loss!r}")
-    _check_int("min_epochs", min_epochs, 0)
+    check_int("min_epochs", min_epochs, 0)
     if num_threads is not None:
-        _check_int("num_threads", num_threads, 1)
+        check_int("num_threads", num_threads, 1)
     if not isinstance(flush_denormal, bool):
         raise ValueError(f"flush_denormal must be True or False; got {flush_denormal!r}")
     if check_every is not None:
-        _check_int("check_every", check_every, 1)
+        check_int("check_every", check_every, 1)
     return seeds
 
 
@@ -215,7 +215,7 @@ def train_ensemble(
     less than float rounding does elsewhere.  Flushing acts on the calling thread only, so it works
     fully with one thread.
     """
-    seeds = _check_inputs(X, seeds, depth, width, out_act, epochs, lr, target_loss, min_epochs, num_threads,
+    seeds = check_inputs(X, seeds, depth, width, out_act, epochs, lr, target_loss, min_epochs, num_threads,
                           flush_denormal, check_every)
     dev = get_device(device)
     if check_every is None:

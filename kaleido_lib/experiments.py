@@ -21,7 +21,8 @@ from . import cache, models, train
 from .utils import seed_everything
 
 
-def _device_name(device: torch.device) -> str:
+def device_name(device: torch.device) -> str:
+    """The device a network trained on, in words: the GPU's name, or the CPU with torch's thread count."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"cpu ({torch.get_num_threads()} threads)"
@@ -82,7 +83,7 @@ def trained_kaleidoscope(
         if device.type == "cuda":
             torch.cuda.synchronize()
         return {"losses": r.losses, "steps": r.steps, "seconds": time.perf_counter() - t0,
-                "trained_on": _device_name(device)}
+                "trained_on": device_name(device)}
 
     return cache.cached_model(name, settings, build, fit, retrain=retrain, cache_dir=cache_dir)
 
@@ -142,7 +143,7 @@ def trained_classifier(
         t0 = time.perf_counter()
         r = train.train_classifier(model, X, y, epochs=epochs, lr=lr, batch_size=batch_size,
                                    generator=torch.Generator().manual_seed(seed), progress=progress)
-        return {"losses": r.losses, "seconds": time.perf_counter() - t0, "trained_on": _device_name(device)}
+        return {"losses": r.losses, "seconds": time.perf_counter() - t0, "trained_on": device_name(device)}
 
     c = cache.cached_model(f"cnn-s{seed}", settings, build, fit, retrain=retrain, cache_dir=cache_dir)
     c.model.eval()

@@ -27,7 +27,8 @@ OUTPUT_BOUNDS: dict[str, tuple[float, float]] = {
 }
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
+def check_int(name: str, value: object, minimum: int) -> int:
+    """``value`` if it is an integer (not a bool) >= ``minimum``; else ValueError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
     return value
@@ -47,7 +48,7 @@ def output_range(out_act: str) -> tuple[float, float]:
 
 def depth_from_authors_code(n_linear: int) -> int:
     """Our ``depth`` for a net the authors' synthetic code calls L=n_linear."""
-    return _check_int("n_linear", n_linear, 2) - 1
+    return check_int("n_linear", n_linear, 2) - 1
 
 
 def make_mlp(dim: int, depth: int, width: int, out_act: str = "sigmoid") -> nn.Sequential:
@@ -56,9 +57,9 @@ def make_mlp(dim: int, depth: int, width: int, out_act: str = "sigmoid") -> nn.S
     Initialisation is PyTorch's default for ``nn.Linear``, as in the authors'
     code; seed with :func:`kaleido_lib.utils.seed_everything` first.
     """
-    _check_int("dim", dim, 1)
-    _check_int("depth", depth, 1)
-    _check_int("width", width, 1)
+    check_int("dim", dim, 1)
+    check_int("depth", depth, 1)
+    check_int("width", width, 1)
     check_out_act(out_act)
     layers: list[nn.Module] = []
     fan_in = dim
@@ -84,9 +85,9 @@ def make_digit_cnn(side: int = 28, channels: int = 1, n_classes: int = 10) -> nn
     It takes rows of length ``channels·side²`` (the layout the MLP samples in) and
     returns class logits; it is the judge of sample quality, not a kaleidoscope.
     """
-    _check_int("side", side, 4)
-    _check_int("channels", channels, 1)
-    _check_int("n_classes", n_classes, 2)
+    check_int("side", side, 4)
+    check_int("channels", channels, 1)
+    check_int("n_classes", n_classes, 2)
     s = side // 4
     return nn.Sequential(
         nn.Unflatten(1, (channels, side, side)),
@@ -109,10 +110,10 @@ def make_conv_net(side: int, channels: int, depth: int, width: int, out_act: str
 
     Every feature map keeps the image's size (padding 1); ``depth`` counts hidden layers as for :func:`make_mlp`.
     """
-    _check_int("side", side, 2)
-    _check_int("channels", channels, 1)
-    _check_int("depth", depth, 1)
-    _check_int("width", width, 1)
+    check_int("side", side, 2)
+    check_int("channels", channels, 1)
+    check_int("depth", depth, 1)
+    check_int("width", width, 1)
     layers: list[nn.Module] = [nn.Unflatten(1, (channels, side, side))]
     c = channels
     for _ in range(depth):
@@ -132,10 +133,10 @@ class UNet(nn.Module):
     def __init__(self, side: int, channels: int, width: int, levels: int = 2, skips: bool = True,
                  out_act: str = "tanh") -> None:
         super().__init__()
-        _check_int("side", side, 2)
-        _check_int("channels", channels, 1)
-        _check_int("width", width, 1)
-        _check_int("levels", levels, 1)
+        check_int("side", side, 2)
+        check_int("channels", channels, 1)
+        check_int("width", width, 1)
+        check_int("levels", levels, 1)
         if side % (2**levels):
             raise ValueError(f"side must be divisible by 2**levels = {2**levels}; got side={side}")
         if not isinstance(skips, bool):
@@ -191,7 +192,7 @@ class PatchTransformer(nn.Module):
         super().__init__()
         for name, value, minimum in (("side", side, 2), ("channels", channels, 1), ("patch", patch, 1), ("dim", dim, 1),
                                      ("depth", depth, 1), ("heads", heads, 1), ("mlp_ratio", mlp_ratio, 1)):
-            _check_int(name, value, minimum)
+            check_int(name, value, minimum)
         if side % patch:
             raise ValueError(f"patch must divide side ({side}); got patch={patch}")
         if dim % heads:
@@ -241,7 +242,7 @@ def forward_flops(model: nn.Module, dim: int, backward: bool = False) -> int:
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    _check_int("dim", dim, 1)
+    check_int("dim", dim, 1)
     p = next(model.parameters())
     x = torch.zeros(1, dim, dtype=p.dtype, device=p.device)
     with torch.set_grad_enabled(backward), FlopCounterMode(display=False) as counter:

@@ -243,7 +243,7 @@ def trained_to_loss(X: torch.Tensor, *, data_tag: str, depth: int, width: int, o
                 reached = True
                 break
         return {"losses": losses[:done], "steps": done, "reached": reached, "seconds": time.perf_counter() - t0,
-                "trained_on": experiments._device_name(device)}
+                "trained_on": experiments.device_name(device)}
 
     return cache.cached_model(f"mlp-L{depth}-H{width}-s{seed}-to-loss", settings, build, fit, retrain=retrain)
 
