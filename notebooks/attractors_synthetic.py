@@ -238,6 +238,12 @@ ci_check.report()
 #    of its starts end at a training point and more end there than at spurious attractors; **holds** for at least 90 %
 #    of the nets, **partly** for at least half.
 #
+# Each claim also carries verdicts under alternative definitions, declared here before running: (1) every net, not
+# only those that fit, half of a net's points attracting, the largest $\rho$ below 1.1; (2) the largest $\rho$ as the
+# measure, the tolerance of "ending at a point" halved and doubled, the median falling from the shallowest to the
+# deepest $L$; (3) the clipped unbounded net, a margin of 0.05, the pairs whose nets both fit; (4) the capture cut-off
+# at 0.25 and 0.75, the nets that fit. The scoreboard marks a claim *definition-dependent* when one of them differs.
+#
 # The cell below prints what the numbers show, in lines written from this run's numbers, then the verdicts.
 
 # %%

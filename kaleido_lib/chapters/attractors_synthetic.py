@@ -189,6 +189,8 @@ def measure(f: Map, pts: torch.Tensor, starts: torch.Tensor, tol: float, cfg: Si
         "shares": b.shares.cpu(), "nowhere": b.nowhere, "capture": 1.0 - b.nowhere,
         "n_fixed": int(spur.numel()), "n_spur": int(spur.sum()), "n_spur_attr": int((spur & attr).sum()),
         "spur_capture": float(weight[spur & attr].sum()), "fixed_share": float(weight.sum()),
+        "nowhere_half": float((~(b.dist <= tol / 2)).double().mean()),  # the tolerance halved and doubled: the
+        "nowhere_double": float((~(b.dist <= 2 * tol)).double().mean()),  # nowhere claim's declared alternatives
         "diverged": float((~ok).double().mean()), "centres": centres, "spur": spur, "attr": attr,
     }
 
@@ -471,6 +473,31 @@ def tail(t) -> str:
     return "does not fall" if t.rho > 0 else "shows no trend"
 
 
+def judged_among(passed: torch.Tensor, among: torch.Tensor) -> torch.Tensor:
+    """The pass/fail of the units ``among`` (e.g. the nets that fit); when none is among them, every unit, failing."""
+    passed, among = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(among).bool().reshape(-1)
+    if passed.shape != among.shape:
+        raise ValueError(f"passed and among must have the same length; got {passed.numel()} and {among.numel()}")
+    return passed[among] if among.any() else passed & among
+
+
+def trend_entry(t: measures.Trend) -> dict[str, Any]:
+    """One alternative's entry for a trend claim, by the primary's rule (``results.trend_verdict``): the share of
+    columns with a negative Spearman rho and the verdict."""
+    return {"share_pass": float((t.per_seed < 0).double().mean()), "verdict": results.trend_verdict(t.rho, t.p, t.falls)}
+
+
+def first_to_last(values: torch.Tensor) -> dict[str, Any]:
+    """The looser reading of a falling trend: 'holds' when the median at the last setting is below the median at
+    the first, else 'fails'; share passing: the columns of ``values`` (settings, columns) whose last value is below
+    their first."""
+    v = torch.as_tensor(values, dtype=torch.float64)
+    if v.ndim != 2 or v.shape[0] < 2 or v.shape[1] < 1:
+        raise ValueError(f"values must have shape (settings >= 2, columns >= 1); got {tuple(v.shape)}")
+    med = v.quantile(0.5, dim=1)
+    return {"share_pass": float((v[-1] < v[0]).double().mean()), "verdict": "holds" if med[-1] < med[0] else "fails"}
+
+
 def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: torch.Tensor, nowhere: torch.Tensor,
            spur_count: torch.Tensor, spur_by_width: torch.Tensor, fit_depth: torch.Tensor,
            seeds: list[int]) -> tuple[list[results.Claim], dict[str, torch.Tensor]]:
@@ -490,6 +517,13 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
         max_rho = [round(float(torch.cat([get(s, L, H, act, "max_rho") for H in cfg.widths]).median()), 3)
                    for L in cfg.depths]
         among = float(passed[fitted].double().mean()) if fitted.any() else 0.0
+        max_rho_all = torch.cat([get(*k, "max_rho") for k in keys])
+        alts = {  # declared before running: another population, a looser share, a margin at rho = 1
+            "every net, not only the nets that fit": results.judge(passed),
+            "at least half of a net's training points attract, not every one (nets that fit)":
+                results.judge(judged_among(share >= 0.5, fitted)),
+            "largest rho below 1.1 instead of 1 (points at the edge of stability count; nets that fit)":
+                results.judge(judged_among(max_rho_all < 1.1, fitted))}
         c = results.Claim(
             id=f"training_points_attract_{s}",
             claim=f"{SETS[s][2]}: the training points are attracting fixed points of f (rho(J) < 1)",
@@ -502,13 +536,28 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
                    f"{float(passed.double().mean()):.0%} pass. Median largest rho per depth: {max_rho}."),
             extra={"share_attracting_per_setting": {f"L={k[1]} H={k[2]}": get(*k, "share_attr") for k in keys},
                    "max_rho_per_setting": {f"L={k[1]} H={k[2]}": get(*k, "max_rho") for k in keys},
-                   "fit_per_setting": {f"L={k[1]} H={k[2]}": fit[k] for k in keys}})
+                   "fit_per_setting": {f"L={k[1]} H={k[2]}": fit[k] for k in keys}},
+            seeds=results.seed_count(judged_among(passed, fitted)), alternatives=alts)
         results.add_share_among(c, passed, torch.ones_like(passed), label="all_nets")
         out.append(c)
     depth_quote = ("this effect is more prominent as we increase the number of layers or the depth of the neural "
                    "network")
     col_note = (f" A column ('seed') is one (data set, width, seed): {len(cols)} columns. Share of nets reaching "
                 f"the target per depth: {mean_by_depth(fit_depth.double())}.")
+    nowhere_at = {k: grid.by_depth(cols, f"nowhere_{k}") for k in ("half", "double")}
+    alts = {
+        "attracting_share_rises_with_depth": {
+            "the largest rho at a net's training points instead of the share with rho >= 1 (same trend rule)":
+                trend_entry(measures.trend(cfg.depths, grid.by_depth(cols, "max_rho"), n_perm=N_PERM)),
+            "the median share falls from the shallowest to the deepest L (no test, no monotone medians)":
+                first_to_last(not_attr)},
+        "nowhere_falls_with_depth": {
+            f"an end within half the tolerance ({cfg.tol_1d / 2:g} / {cfg.tol_2d / 2:g}) counts as at a point":
+                trend_entry(measures.trend(cfg.depths, nowhere_at["half"], n_perm=N_PERM)),
+            f"an end within twice the tolerance ({2 * cfg.tol_1d:g} / {2 * cfg.tol_2d:g}) counts as at a point":
+                trend_entry(measures.trend(cfg.depths, nowhere_at["double"], n_perm=N_PERM)),
+            "the median share falls from the shallowest to the deepest L (no test, no monotone medians)":
+                first_to_last(nowhere)}}
     for cid, claim, value, t, extra in (
             ("attracting_share_rises_with_depth",
              f"The share of training points that attract rises with depth (L in {cfg.depths})",
@@ -517,7 +566,7 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
             ("nowhere_falls_with_depth", f"Fewer starts end nowhere near the data as depth grows (L in {cfg.depths})",
              f"share of {cfg.n_starts} uniform starts ending nowhere after {cfg.n_steps} steps", T["nowhere"],
              {"mean_nowhere_per_depth": nowhere.mean(dim=1), "nowhere": nowhere, "columns": cols})):
-        c = results.trend_claim(cid, claim, depth_quote, value, "L", t, extra=extra)
+        c = results.trend_claim(cid, claim, depth_quote, value, "L", t, extra=extra, alternatives=alts[cid])
         c.notes += col_note
         out.append(c)
     bound_quote = ("their output units bounded between (0,1) via a 'Sigmoid' non-linearity (or between (-1,1) for "
@@ -527,9 +576,16 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
     attr_share = {v: torch.cat([get(s, L, cfg.bound_width, v, "share_attr") for s, L in pairs]) for v in VARIANTS}
     fit_share = {v: float(torch.cat([grid.fits(s, L, cfg.bound_width, v) for s, L in pairs]).double().mean())
                  for v in BOUNDS}
+    both_fit = {v: torch.cat([grid.fits(s, L, cfg.bound_width, v) & grid.fits(s, L, cfg.bound_width, "none")
+                              for s, L in pairs]) for v in ("sigmoid", "tanh")}
     for v in ("sigmoid", "tanh"):
         diff = cap[v] - cap["none"]
         share = float((diff > 0).double().mean())
+        alts = {  # declared before running: the clipped net, a margin, the pairs whose nets both fit
+            "against the unbounded net clipped to [0, 1] at sampling, not the unclipped one":
+                results.judge(cap[v] - cap[CLIP] > 0),
+            "capture higher by more than 0.05 instead of > 0": results.judge(diff > 0.05),
+            "only the pairs where both nets reach the target loss": results.judge(judged_among(diff > 0, both_fit[v]))}
         out.append(results.Claim(
             id=f"{v}_captures_more_than_unbounded",
             claim=f"A {v} output makes more starts end at a training point than no output bound",
@@ -541,11 +597,18 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
                    f"{v} {attr_share[v].median():.2f}, none {attr_share['none'].median():.2f}. Nets reaching the "
                    f"target: {v} {fit_share[v]:.0%}, none {fit_share['none']:.0%} (nets that miss it count, "
                    "with whatever they capture). The paper bounds every output and does not test an unbounded one."),
-            extra={"pairs": pairs, "capture": cap, "share_attracting": attr_share}))
+            extra={"pairs": pairs, "capture": cap, "share_attracting": attr_share},
+            seeds=results.seed_count(diff > 0), alternatives=alts))
     train_cap = torch.cat([get(*k, "capture") for k in main_keys])
     spur_cap = torch.cat([get(*k, "spur_capture") for k in main_keys])
     n_spur = torch.cat([get(*k, "n_spur_attr") for k in main_keys])
-    share = float(((train_cap > 0.5) & (train_cap > spur_cap)).double().mean())
+    main_fit = torch.cat([fit[k] for k in main_keys])
+    beats = lambda cut: (train_cap > cut) & (train_cap > spur_cap)  # noqa: E731
+    share = float(beats(0.5).double().mean())
+    alts = {  # declared before running: the capture cut-off on either side, the nets that fit
+        "capture by training points > 0.25 instead of 0.5 (and > the spurious share)": results.judge(beats(0.25)),
+        "capture by training points > 0.75 instead of 0.5 (and > the spurious share)": results.judge(beats(0.75)),
+        "only the nets that reach the target loss": results.judge(judged_among(beats(0.5), main_fit))}
     out.append(results.Claim(
         id="starts_end_at_training_points_not_spurious",
         claim="Most starts end at a training point, not at a spurious attractor",
@@ -560,5 +623,6 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
                   f"{T_width.rho:.2f})" if T_width is not None else "") + "."),
         extra={"spurious_count_by_depth": spur_count, "spurious_count_by_width": spur_by_width,
                "spearman_depth": T["spur"].rho, "spearman_width": None if T_width is None else T_width.rho,
-               "capture_by_training_points": train_cap}))
+               "capture_by_training_points": train_cap},
+        seeds=results.seed_count(beats(0.5)), alternatives=alts))
     return out, {"cap": cap, "train_cap": train_cap, "spur_cap": spur_cap, "n_spur": n_spur}
