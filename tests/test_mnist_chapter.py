@@ -242,3 +242,21 @@ def test_the_prose_quotes_medians_over_the_networks_and_names_the_one_shown():
     assert g["conf_end"] == "95% [30%, 95%] over 3 networks" and g["conf_13"] == "10% [10%, 10%]"
     assert (g["n_nets"], g["seeds"], g["shown"]) == (3, "3, 4, 5", "seed 3")
     assert g["covered"] == "10 [10, 10]" and g["burn_median"] == "20 [20, 20]"
+
+
+def test_attractors_mnist_alternative_rules():
+    import pytest
+    import torch
+
+    from kaleido_lib.chapters import attractors_mnist as am
+
+    check = torch.tensor([0.01, 0.04, 0.15])
+    assert am.power_entry(check, 0.05) == {"share_pass": pytest.approx(2 / 3), "verdict": "partly"}
+    assert am.power_entry(check, 0.2)["verdict"] == "holds"
+    assert am.power_entry(check, 0.025)["verdict"] == "fails"  # 0.15 > 4 x 0.025
+    with pytest.raises(ValueError, match="tol > 0"):
+        am.power_entry(check, 0.0)
+    falling = torch.tensor([[0.9, 0.8], [0.5, 0.6], [0.1, 0.2]])  # (depths, seeds): both seeds fall
+    e = am.trend_entry([2, 4, 6], falling)
+    assert e["share_pass"] == 1.0 and e["verdict"] in ("holds", "partly")
+    assert am.trend_entry([2, 4, 6], falling.flip(0)) == {"share_pass": 0.0, "verdict": "fails"}
