@@ -231,6 +231,10 @@ ci_check.report()
 # 3. **Depth raises the spectral product.** Per (width, seed), Kendall's $\tau$ of the log spectral product with the
 #    depth; a column passes when $\tau > 0$; **holds** for at least 90 % of the columns, **partly** for at least half.
 #
+# Alternatives declared before running: (1) the ranking by plain Kendall's $\tau$ over all networks and over the
+# networks that fit, and the seeds' reading by the share rule; (2) the cut-off at 0.1 and 0.4, and plain $\tau$ for
+# $\Psi$; (3) $\tau > 0.5$, the deepest network above the shallowest, and the networks that fit only.
+#
 # Verdicts of this run: {glue:text}`verdicts`. Before them, what the numbers show, in lines written from this run's
 # numbers.
 

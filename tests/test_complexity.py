@@ -183,3 +183,24 @@ def test_generalization_chapter_module_columns_and_depth_taus():
     taus = here.depth_taus(col, [0, 1], [8])
     assert taus.tolist() == pytest.approx([1.0, 1.0])  # the spectral product rises with depth in both seeds
     assert set(here.ROWS) == set(here.MEAS) | {here.BASELINE} and set(here.FLATNESS) <= set(here.MEAS)
+
+
+def test_generalization_chapter_alternative_rules():
+    from kaleido_lib.chapters import generalization_measures as here
+
+    rows = [{"L": L, "H": 8, "seed": s, "log_spectral_product": float(L * (s + 1) if s == 0 else 10 - L)}
+            for s in (0, 1) for L in (2, 4, 6)]
+    col = here.columns(rows)
+    assert here.depth_rises_first_to_last(col, [0, 1], [8]).tolist() == [True, False]
+    keep = np.array([True, True, False, True, False, False])  # seed 1 keeps one network: no tau
+    taus = here.depth_taus(col, [0, 1], [8], keep=keep)
+    assert taus[0] == pytest.approx(1.0) and np.isnan(taus[1])
+    n, t = len(here.MEAS), len(here.TARGETS)
+    tau = np.full((len(here.ROWS), t), 0.1)
+    tau[here.MEAS.index(here.FLATNESS[0])] = [0.9, 0.8, -0.7]  # a flatness measure first on every target
+    assert here.rank_entry(tau) == {"share_pass": 1.0, "verdict": "holds"}
+    tau[0] = [1.0, 1.0, 1.0]  # a norm measure above it everywhere: flatness second
+    assert here.rank_entry(tau) == {"share_pass": 0.0, "verdict": "partly"}
+    assert here.rank_entry(np.full((n, t), np.nan)) == {"share_pass": 0.0, "verdict": "fails"}  # nothing ranked
+    with pytest.raises(ValueError, match="shape"):
+        here.rank_entry(np.zeros((n, t + 1)))

@@ -4,6 +4,7 @@ The chapter's parameters live here: the paper and ci profiles (``PROFILES``), th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import warnings
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -325,12 +326,45 @@ def scatter_figure(col: Callable[[str], np.ndarray], fit: np.ndarray, tau: np.nd
     return fig
 
 
-def depth_taus(col: Callable[[str], np.ndarray], seeds: list[int], widths: list[int]) -> np.ndarray:
-    """Kendall's tau of the depth against the log spectral product, per (width, seed)."""
+def depth_taus(col: Callable[[str], np.ndarray], seeds: list[int], widths: list[int],
+               keep: np.ndarray | None = None) -> np.ndarray:
+    """Kendall's tau of the depth against the log spectral product, per (width, seed); ``keep`` (one bool per
+    network): only those networks (NaN where fewer than two are left)."""
     seed_col, Lcol, Hcol = col("seed"), col("L"), col("H")
-    return np.array([C.kendall_tau(Lcol[(Hcol == H) & (seed_col == s)],
-                                   col("log_spectral_product")[(Hcol == H) & (seed_col == s)])
+    keep = np.ones(Lcol.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    return np.array([C.kendall_tau(Lcol[(Hcol == H) & (seed_col == s) & keep],
+                                   col("log_spectral_product")[(Hcol == H) & (seed_col == s) & keep])
                      for H in widths for s in seeds])
+
+
+def depth_rises_first_to_last(col: Callable[[str], np.ndarray], seeds: list[int], widths: list[int]) -> np.ndarray:
+    """Per (width, seed): whether the log spectral product of the deepest network exceeds the shallowest one's."""
+    seed_col, Lcol, Hcol, v = col("seed"), col("L"), col("H"), col("log_spectral_product")
+    out = []
+    for H in widths:
+        for s in seeds:
+            sel = (Hcol == H) & (seed_col == s)
+            out.append(bool(v[sel][np.argmax(Lcol[sel])] > v[sel][np.argmin(Lcol[sel])]))
+    return np.array(out)
+
+
+def rank_entry(values: np.ndarray) -> dict[str, float | str]:
+    """The flatness claim's rule on another table of correlations (``ROWS`` x ``TARGETS``, e.g. Kendall's tau):
+    'holds' when a flatness measure ranks first of the seven by mean |value| over the targets, 'partly' when second;
+    share passing: the targets on which a flatness measure has the largest |value|. A measure without any value
+    (NaN: constant over the networks, or too few networks) is not ranked; with no flatness measure ranked: 'fails'."""
+    v = np.abs(np.asarray(values, dtype=np.float64))[: len(MEAS)]
+    if v.shape != (len(MEAS), len(TARGETS)):
+        raise ValueError(f"values must have shape ({len(ROWS)} or {len(MEAS)}, {len(TARGETS)}); got {np.shape(values)}")
+    with warnings.catch_warnings():  # a measure constant over the nets has no tau: left out of its mean
+        warnings.simplefilter("ignore", RuntimeWarning)
+        score = np.nanmean(v, axis=1)
+    rank = [MEAS[j] for j in np.argsort(-np.nan_to_num(score, nan=-np.inf), kind="stable") if np.isfinite(score[j])]
+    pos = min((rank.index(m) for m in FLATNESS if m in rank), default=len(MEAS))
+    best = [MEAS[int(np.argmax(np.nan_to_num(v[:, t], nan=-1.0)))] if np.isfinite(v[:, t]).any() else None
+            for t in range(len(TARGETS))]
+    return {"share_pass": float(np.mean([b in FLATNESS for b in best])),
+            "verdict": "holds" if pos == 0 else "partly" if pos == 1 else "fails"}
 
 
 def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], score: np.ndarray, psi: np.ndarray,
@@ -343,6 +377,11 @@ def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], 
     flat_pos = min(rank.index(m) for m in FLATNESS)
     best_flat = rank[flat_pos]
     ranking_note = ", ".join(f"{NAMES[m]} {score[MEAS.index(m)]:.2f}" for m in rank)
+    flat_alts = {  # declared before running: Kendall's tau without granulating, the nets that fit, the seeds' reading
+        "ranked by mean |Kendall tau| over all networks instead of the granulated Psi": rank_entry(tau),
+        "ranked by mean |Kendall tau| over the networks that reach the target loss only": rank_entry(tau_fit),
+        "the seeds' reading: a flatness measure is the best one (mean |tau|) in >= 90 % of the seeds":
+            results.judge([b in FLATNESS for b in best_per_seed])}
     out = [results.Claim(
         id="flatness_predicts_best",
         claim="A flatness measure predicts the kaleidoscope's over-generalization best of the seven measures",
@@ -363,9 +402,16 @@ def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], 
                "tau_among_fitting": {m: dict(zip(TARGETS, tau_fit[j])) for j, m in enumerate(ROWS)},
                "per_factor": {f"{m} ~ {t}": gran[(m, t)].per_factor for m in ROWS for t in TARGETS},
                "per_seed_mean_abs_tau": {m: per_seed_score[:, j].tolist() for j, m in enumerate(MEAS)}},
+        alternatives=flat_alts,
     )]
     norm_scores = np.array([score[MEAS.index(m)] for m in NORM_BASED])
     share = float((norm_scores < 0.2).mean())
+    norm_tau = np.abs(tau[[ROWS.index(m) for m in NORM_BASED]]).mean(axis=1)
+    norm_alts = {  # declared before running: the cut-off halved and doubled, Kendall's tau without granulating
+        "mean |Psi| < 0.1 instead of 0.2": results.judge(torch.as_tensor(norm_scores < 0.1)),
+        "mean |Psi| < 0.4 instead of 0.2": results.judge(torch.as_tensor(norm_scores < 0.4)),
+        "mean |Kendall tau| over all networks < 0.2 instead of the granulated Psi":
+            results.judge(torch.as_tensor(norm_tau < 0.2))}
     out.append(results.Claim(
         id="norm_measures_correlate_poorly",
         claim="Norm-based measures correlate poorly with the over-generalization (mean |Psi| < 0.2)",
@@ -378,9 +424,16 @@ def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], 
         share_pass=share, verdict=verdict(share),
         notes=("Mean |Psi| per measure: " + ", ".join(f"{NAMES[m]} {v:.2f}" for m, v in zip(NORM_BASED, norm_scores))
                + f". Share passing: of the {len(NORM_BASED)} norm-based measures."),
+        alternatives=norm_alts,
     ))
     depth_tau = depth_taus(col, seeds, cfg.widths)
     share = float((depth_tau > 0).mean())
+    depth_alts = {  # declared before running: a clear rise, the looser first-to-last reading, the nets that fit
+        "Kendall tau > 0.5 instead of > 0": results.judge(torch.as_tensor(depth_tau > 0.5)),
+        "the deepest network's spectral product above the shallowest one's, per (width, seed)":
+            results.judge(torch.as_tensor(depth_rises_first_to_last(col, seeds, cfg.widths))),
+        "tau > 0 over the networks that reach the target loss only (fewer than two: fails)":
+            results.judge(torch.as_tensor(depth_taus(col, seeds, cfg.widths, keep=fit) > 0))}
     out.append(results.Claim(
         id="depth_raises_spectral_product",
         claim=f"The spectral product rises with depth (L in {cfg.depths})",
@@ -391,5 +444,6 @@ def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], 
         notes=(f"Median log spectral product per depth {[round(v, 1) for v in med_by_depth('log_spectral_product')]}; "
                f"median capture per depth {med_by_depth('capture')} and share attracting {med_by_depth('share_attr')}. "
                f"Depth's psi with capture: {gran[('log_spectral_product', 'capture')].per_factor['depth']:+.2f}."),
+        seeds=results.seed_count(torch.as_tensor(depth_tau > 0)), alternatives=depth_alts,
     ))
     return out
