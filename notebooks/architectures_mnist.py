@@ -14,12 +14,12 @@
 # %% [markdown]
 # # Kaleidoscopes beyond the MLP: CNN, U-Net and Transformer
 #
-# **The claim.** Every version of the paper's abstract says that the phenomenon, noise turned into digits
-# by applying a network trained on $f(x) \approx x$ again and again, was observed **"to various degrees"**
-# for CNNs, Transformers and U-Nets. The paper shows nothing for them, and the authors' code holds only
-# empty placeholders for these architectures. This chapter trains each of them under one protocol and
-# measures the effect as {doc}`the MNIST chapter </book/mnist_kaleidoscope>` does for the MLP, and the
-# attractors as {doc}`the MNIST attractor chapter </book/attractors_mnist>` does.
+# **The claim.** Every version of the paper's abstract says that the phenomenon, noise turned into digits by
+# applying a network trained on $f(x) \approx x$ again and again, was observed **"to various degrees"** for CNNs,
+# Transformers and U-Nets. The paper shows nothing for them, and the authors' code holds only empty placeholders
+# for these architectures. This chapter trains each of them under one protocol and measures the effect as
+# {doc}`the MNIST chapter </book/mnist_kaleidoscope>` does for the MLP, and the attractors as {doc}`the MNIST
+# attractor chapter </book/attractors_mnist>` does.
 #
 # :::{admonition} Findings of this run
 # :class: tip
@@ -40,38 +40,37 @@
 # network, at runs {glue:text}`grid_runs`.
 # ```
 #
-# **The networks** (`kaleido_lib.models`: rows of 784 pixels in and out, one Tanh bound, so sampling, judge
-# and attractor code run unchanged). The **MLP**: $L$ hidden ReLU layers of $H$ units. The **CNN without
-# bottleneck**: $L$ hidden $3 \times 3$ convolutions with ReLU, stride 1 and padding 1 (every map stays
-# $28 \times 28$). The **U-Net**: per level a $3 \times 3$ convolution and a $2 \times 2$ max-pool
-# ($28 \to 14 \to 7$, channels doubling), then up by transposed convolutions, each concatenated with the
-# same-size map from the way down (the **skip connections**). The **Transformer**: a ViT-style encoder on
-# $7 \times 7$ patches (16 tokens, pre-norm attention and GELU blocks) with a linear read-out to the pixels.
+# **The networks** (`kaleido_lib.models`: rows of 784 pixels in and out, one Tanh bound, so sampling, judge and
+# attractor code run unchanged). The **MLP**: $L$ hidden ReLU layers of $H$ units. The **CNN without bottleneck**:
+# $L$ hidden $3 \times 3$ convolutions with ReLU, stride 1 and padding 1 (every map stays $28 \times 28$). The
+# **U-Net**: per level a $3 \times 3$ convolution and a $2 \times 2$ max-pool ($28 \to 14 \to 7$, channels
+# doubling), then up by transposed convolutions, each concatenated with the same-size map from the way down (the
+# **skip connections**). The **Transformer**: a ViT-style encoder on $7 \times 7$ patches (16 tokens, pre-norm
+# attention and GELU blocks) with a linear read-out to the pixels.
 #
-# **The protocol, one for all, and where it departs from the paper.** The MNIST chapter's first `n_train`
-# training images in $[-1, 1]$, the loss of Eq. 1, Adam, the same seeds and batches for every network. The
-# authors' budget (10,000 steps of 1000 images at learning rate $10^{-4}$) costs half an hour per network on
-# two CPU cores, and the paper profile trains 14: each gets 1000 steps of 250 images at $10^{-3}$ (about four
-# passes). Sizes keep every forward pass within a small factor of the MLP's FLOPs per image. Sampling and
-# measures are the MNIST chapter's: `n_samples` points of $U(-1, 1)^{784}$ noise (the same for every
-# network), `n_steps` runs of $x^k = \mathrm{clip}(f(x^{k-1}) + \varepsilon\,\eta_k, -1, 1)$ with
-# $\varepsilon = 0.01$, $\eta_k \sim \mathcal{N}(0, I)$, its judge CNN, near-copies (closer to a training
-# image than the 5 % quantile of real test digits' distances) and per-sample burn-in (the first kept run after
-# which class and nearest training image stop changing; kept: every run up to 5, not 30, then log-spaced). A
-# training image attracts when $\rho(J_f(x)) < 1$ and $\lVert f(x) - x \rVert$ is below half its distance to
-# the nearest other training image.
+# **The protocol, one for all, and where it departs from the paper.** The MNIST chapter's first `n_train` training
+# images in $[-1, 1]$, the loss of Eq. 1, Adam, the same seeds and batches for every network. The authors' budget
+# (10,000 steps of 1000 images at learning rate $10^{-4}$) costs half an hour per network on two CPU cores, and
+# the paper profile trains 14: each gets 1000 steps of 250 images at $10^{-3}$ (about four passes). Sizes keep
+# every forward pass within a small factor of the MLP's FLOPs per image. Sampling and measures are the MNIST
+# chapter's: `n_samples` points of $U(-1, 1)^{784}$ noise (the same for every network), `n_steps` runs of $x^k =
+# \mathrm{clip}(f(x^{k-1}) + \varepsilon\,\eta_k, -1, 1)$ with $\varepsilon = 0.01$, $\eta_k \sim \mathcal{N}(0,
+# I)$, its judge CNN, near-copies (closer to a training image than the 5 % quantile of real test digits'
+# distances) and per-sample burn-in (the first kept run after which class and nearest training image stop
+# changing; kept: every run up to 5, not 30, then log-spaced). A training image attracts when $\rho(J_f(x)) < 1$
+# and $\lVert f(x) - x \rVert$ is below half its distance to the nearest other training image.
 #
-# **The criterion.** A sample is **new and digit-like** when the judge is confident ($\ge 0.9$) and its
-# distance to the training set lies between the `copy_quantile` and `far_quantile` (95 %) quantiles of real
-# test digits'. A seed **shows the kaleidoscope** when after the last run (a) at least half of the samples
-# are confident within that distance, (b) the new digit-like ones cover at least 5 classes (each at least
-# `min_share` of all), (c) at most half are near-copies and (d) the median burn-in comes before the last
-# run. An architecture **holds** when every seed shows it, **partly** when half the seeds reach 20 % new
-# digit-like samples. The distance condition was added after the first paper-profile run, whose judge was
-# confident about half of the CNN's samples, stripe textures far from every training image (verdicts then:
-# CNN, U-Net and Transformer partly); each claim's notes keep the verdict under the first criterion. A
-# network whose loss is not finite fails and stays in every table. **Ablations:** the U-Net with and without
-# skips, the U-Net without skips (a bottleneck) against the CNN, and CNNs with `cnn_depths` hidden layers.
+# **The criterion.** A sample is **new and digit-like** when the judge is confident ($\ge 0.9$) and its distance
+# to the training set lies between the `copy_quantile` and `far_quantile` (95 %) quantiles of real test digits'. A
+# seed **shows the kaleidoscope** when after the last run (a) at least half of the samples are confident within
+# that distance, (b) the new digit-like ones cover at least 5 classes (each at least `min_share` of all), (c) at
+# most half are near-copies and (d) the median burn-in comes before the last run. An architecture **holds** when
+# every seed shows it, **partly** when half the seeds reach 20 % new digit-like samples. The distance condition
+# was added after the first paper-profile run, whose judge was confident about half of the CNN's stripe textures,
+# far from every training image (CNN, U-Net and Transformer then partly). Declared alternatives: the criterion as
+# first written, every bar halved (≥ 0.25 within the distance, ≥ 3 classes; partly at 10 %), the share rule (≥ 0.9
+# of the seeds). A network whose loss is not finite fails and stays in every table. **Ablations:** the U-Net with
+# and without skips, the U-Net without skips (a bottleneck) against the CNN, CNNs with `cnn_depths` hidden layers.
 # The `ci` profile trains tiny networks for seconds: its verdicts test the code, not the claim.
 
 # %%
@@ -141,13 +140,13 @@ print(f"profile={cfg.profile}  device={dev}  seeds={seeds}\nnetworks: {', '.join
 # %% [markdown]
 # ## Data, judge and training
 #
-# The MNIST chapter's data and judge (from the weight cache when that chapter has run) reach a test accuracy
-# of {glue:text}`acc:.3f`; real test digits lie at a median distance of {glue:text}`d_te:.2f` from the
-# training set, so a near-copy is closer than {glue:text}`copy_threshold:.2f` and a digit-like sample at most
+# The MNIST chapter's data and judge (from the weight cache when that chapter has run) reach a test accuracy of
+# {glue:text}`acc:.3f`; real test digits lie at a median distance of {glue:text}`d_te:.2f` from the training set,
+# so a near-copy is closer than {glue:text}`copy_threshold:.2f` and a digit-like sample at most
 # {glue:text}`far_threshold:.2f` away. The table counts each network's parameters and FLOPs per image (training
 # FLOPs: forward plus backward of the loss, times `steps` × `batch_size`): the costliest compared network needs
-# {glue:text}`flops_ratio:.1f` times the forward FLOPs of the cheapest. For scale, the map that outputs the
-# mean training image has test loss {glue:text}`mean_image_loss:.4f` ({numref}`arch-loss`).
+# {glue:text}`flops_ratio:.1f` times the forward FLOPs of the cheapest. For scale, the map that outputs the mean
+# training image has test loss {glue:text}`mean_image_loss:.4f` ({numref}`arch-loss`).
 
 # %%
 digits, judge = here.data_and_judge(cfg, dev)
@@ -242,8 +241,8 @@ ch.show(here.rho_figure(S.rho), "rho")
 #
 # ## Which design choices move the effect
 #
-# Skip connections: the U-Net with and without them; removing them changes the share of new digit-like samples
-# by {glue:text}`skips_diff`. Bottleneck: the U-Net without skips (every path through the $7 \times 7$ bottom)
+# Skip connections: the U-Net with and without them; removing them changes the share of new digit-like samples by
+# {glue:text}`skips_diff`. Bottleneck: the U-Net without skips (every path through the $7 \times 7$ bottom)
 # against the CNN (no path shrinks): {glue:text}`bottleneck_diff`. Depth: CNNs with `cnn_depths` hidden layers,
 # every other setting equal; the median shares are {glue:text}`depth_medians` ({numref}`arch-ablations`).
 
@@ -276,10 +275,11 @@ ci_check.report()
 # %% [markdown]
 # ## Verdicts
 #
-# One claim per architecture by the criterion above; the ablations are hypotheses of this book, stated before any
-# network was trained: skips weaken the effect (a short path for the identity), a bottleneck is needed, deeper
-# CNNs show more of it (the paper: "deeper networks give better samples"). Verdicts: {glue:text}`verdicts`. The
-# training budget would move them first (far below the MNIST chapter's 10,000 steps), then seeds and the judge.
+# One claim per architecture by the criterion above; the ablations are this book's hypotheses, stated before any
+# network was trained: skips weaken the effect, a bottleneck is needed, deeper CNNs show more of it (the paper:
+# "deeper networks give better samples"), with margins 0.05 and 0.2 instead of 0.1 and the share rule as
+# alternatives; for depth, the deepest against the shallowest CNN per seed and the confident-within-distance
+# share's trend. Verdicts: {glue:text}`verdicts`. The short training budget would move them first.
 
 # %%
 claims = here.claims(cfg, S.M, COST, ab, seeds)

@@ -203,6 +203,40 @@ def test_degree_holds_on_every_seed_partly_on_half_the_seeds_and_counts_nan_as_f
     assert arch.degree(_measures([0.1, float("nan")], [1.0, float("nan")])) == ("fails", 0.5)
 
 
+def test_degree_rule_and_the_kaleidoscope_alternatives():
+    assert arch.degree_rule(torch.tensor([1.0, float("nan")]), torch.tensor([0.15, 0.0]), bar=0.1) == ("partly", 0.5)
+    assert arch.degree_rule(torch.tensor([1.0, 1.0]), torch.tensor([0.0, 0.0])) == ("holds", 1.0)
+    v = _measures([0.15, 0.19], [1.0, 0.0]) | {"digit_like": torch.tensor([0.3, 0.3], dtype=torch.float64),
+                                            "covered": torch.tensor([3.0, float("nan")], dtype=torch.float64),
+                                            "burn_in": torch.tensor([5.0, 5.0], dtype=torch.float64)}
+    assert arch.shows_lax(v, 20).tolist() == [True, False]  # a NaN measure fails
+    alt = arch.kaleidoscope_alternatives(v, 20)
+    assert len(alt) == 3 and all(set(e) >= {"share_pass", "verdict"} for e in alt.values())
+    first, halved, share = alt.values()
+    assert first == {"share_pass": 0.5, "verdict": "fails"}  # no seed reaches 0.2 new digit-like
+    assert halved == {"share_pass": 0.5, "verdict": "partly"}  # both reach 0.1
+    assert share["verdict"] == "partly" and share["seeds"].passing == 1
+
+
+def test_margin_rule_and_the_ablation_alternatives():
+    d = torch.tensor([0.15, 0.06, float("nan")], dtype=torch.float64)
+    assert arch.margin_rule(d) == {"share_pass": pytest.approx(1 / 3), "verdict": "partly"}
+    assert arch.margin_rule(d, 0.05)["verdict"] == "partly" and arch.margin_rule(d[:2], 0.05)["verdict"] == "holds"
+    assert arch.margin_rule(torch.tensor([-0.1, 0.0, 0.3]))["verdict"] == "fails"  # median 0
+    alt = arch.ablation_alternatives(d)
+    assert [e["verdict"] for e in alt.values()] == ["partly", "partly", "fails"]
+
+
+def test_depth_alternatives_compare_the_deepest_with_the_shallowest_cnn():
+    cfg = _cfg(cnn_depth=2, cnn_depths=[1, 2])
+    t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    M = {"CNN L=1": _measures([0.1, 0.2], [0.0, 0.0]) | {"digit_like": t([0.1, 0.1])},
+         "CNN": _measures([0.3, float("nan")], [0.0, 0.0]) | {"digit_like": t([0.5, 0.6])}}
+    deeper, like = arch.depth_alternatives(M, cfg).values()
+    assert deeper["share_pass"] == 0.5 and deeper["verdict"] == "partly"  # a failed seed counts as 0
+    assert like["share_pass"] == 1.0 and like["verdict"] in ("holds", "partly", "fails")
+
+
 def test_ranking_and_claims():
     M = {"MLP": _measures([0.3, 0.5], [0.0, 1.0]), "CNN": _measures([0.0, 0.0], [0.0, 0.0]),
          "U-Net": _measures([0.6, 0.8], [1.0, 1.0]), "Transformer": _measures([float("nan"), 0.7], [float("nan"), 1.0]),
@@ -221,6 +255,8 @@ def test_ranking_and_claims():
     assert claims["kaleidoscope_cnn"].verdict == "fails"
     assert claims["kaleidoscope_transformer"].share_pass == 0.5  # the failed seed does not show it
     assert claims["skips_weaken_effect"].verdict == "holds" and claims["bottleneck_needed"].verdict == "holds"
+    assert all(len(c.alternatives) >= 2 for c in claims.values())
+    assert claims["kaleidoscope_mlp"].alternatives == arch.kaleidoscope_alternatives(M["MLP"], cfg.n_steps)
     g = arch.findings_glue(M, ab, cfg)
     assert g["new_unet"] == pytest.approx(0.7) and g["ranking"].startswith("U-Net, MLP")
     assert g["skips_diff"].startswith("+0.20 [+0.20, +0.20]") and g["depth_medians"] == "0.10 (L = 1), 0.00 (L = 2)"
