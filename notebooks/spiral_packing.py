@@ -79,9 +79,8 @@ PAPER = dict(
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=2, device="cpu", classes=[2, 3, 4], epochs=200, full_epochs=400, n_frames=6,
-               region_size=50, quiver_size=15, bridge_epochs=600, bridge_min_epochs=200, n_samples=300, n_steps=40,
-               grid_size=41),
+    "ci": dict(PAPER, n_seeds=2, device="cpu", classes=[2, 3, 4], epochs=200, full_epochs=400, n_frames=6, region_size=50,
+               quiver_size=15, bridge_epochs=600, bridge_min_epochs=200, n_samples=300, n_steps=40, grid_size=41),
 }
 torch.set_num_threads(1)  # small nets: one CPU thread is fastest, and the numbers do not depend on the core count
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
@@ -126,8 +125,7 @@ near_min = None  # a kaleidoscope passes when at least this share of its samples
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA,
-                      checks=[here.consistent])
+ch = kl.book.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA, checks=[here.consistent])
 cfg, dev, seeds = ch.cfg, kl.utils.get_device(ch.cfg.device), kl.book.config.seeds(ch.cfg)
 print(f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}  K in {cfg.classes}, {cfg.epochs} epochs")
 
@@ -290,7 +288,9 @@ ci_check.report()
 #
 # **What would change them.** The corner and fan verdicts are taken after {glue:text}`epochs` epochs, where the nets
 # still move ({numref}`spiral-drift`): the study's 10,000 epochs can turn them, the ReLU directions most of all. The
-# cut-offs `corner_tol`, `fan_min`, `ref_tol` and `tol` decide the per-net tests; more seeds narrow every share.
+# cut-offs decide the per-net tests; each claim declares alternatives: `corner_tol` and `ref_tol` halved and doubled,
+# `fan_min` halved and × 1.25, `near_min` halved and midway to 1 or read after `n_steps` runs, ¼ and ¾ of the fair
+# share; for crowding, each column lower at the largest $K$ than at the smallest, and $p < 0.01$.
 
 # %%
 claims = here.claims(ch, P, B, seeds)

@@ -291,6 +291,21 @@ def test_the_tests_of_a_net():
     assert packing(R, corner_tol=0.01).count("tanh", packing(R, corner_tol=0.01).at_corners, [2]) == 0
     assert math.isnan(float(P.get("relu", 2, "span")[0])) and P.get("tanh", 2, "n_corners").tolist() == [2.0]
     assert P.by_K("tanh", "n_corners", 0) == [2.0, 2.0]
+    # the declared alternatives: the same tests at another cut-off
+    assert not P.at_corners(R[("tanh", 2, 0)], 2, tol=0.01) and P.at_corners(R[("tanh", 2, 0)], 2, tol=0.6)
+    assert P.fans(m, fan_min=30.0) and not P.fans(R[("relu", 3, 0)], 3, 90.0)
+    assert P.matches_study(m, 3, tol=45.0) and not P.matches_study(R[("relu", 3, 0)], 3, tol=0.1)
+
+
+def test_trend_alternatives_compare_the_ends_and_a_stricter_level():
+    V = torch.tensor([[0.9, 0.5, 0.8], [0.7, 0.6, 0.7], [0.5, 0.7, 0.6]], dtype=torch.float64)
+    T = sp.measures.trend([2, 3, 4], V, n_perm=2000)
+    alt = sp.trend_alternatives(V, T, "seed")
+    ends, strict = alt.values()
+    assert list(alt)[0] == "per seed: lower at the largest K than at the smallest"
+    assert ends["share_pass"] == pytest.approx(2 / 3) and ends["verdict"] == "partly" and ends["seeds"].n == 3
+    assert strict["share_pass"] == pytest.approx(2 / 3)
+    assert strict["verdict"] == sp.results.trend_verdict(T.rho, T.p, T.falls, alpha=0.01)
 
 
 def test_collapsed_and_parked_nets():
@@ -405,6 +420,10 @@ def test_claims_follow_the_per_net_tests(tiny, tmp_path):
     assert claims[2].share_pass == P.count("relu", P.matches_study, [3], P.R_full) / 2  # judged after full_epochs
     arms = claims[6]
     assert arms.share_pass == float((tiny.B.on_arm[:, 2] >= 0.5).double().mean())
+    assert all(2 <= len(c.alternatives) <= 3 for c in claims)
+    assert arms.alternatives[">= 0.25 instead of 0.5"]["share_pass"] == float((tiny.B.on_arm[:, 2] >= 0.25).double().mean())
+    assert corners.alternatives["within 0.6 of a corner instead of 0.3"]["share_pass"] == (
+        sum(P.at_corners(P.R[("tanh", K, i)], K, 0.6) for K in (2, 3) for i in range(2)) / 4)
     assert all(c.verdict in ("holds", "partly", "fails") for c in claims)
 
 

@@ -637,19 +637,23 @@ class Packing:
         """The median over seeds of a measure, per K, rounded."""
         return [round(float(self.get(act, K, field).nanmedian()), digits) for K in self.cfg.classes]
 
-    def at_corners(self, m: dict[str, Any] | None, K: int) -> bool:
-        """tanh: every class mean within corner_tol of a corner, each class at its own corner."""
-        return m is not None and float(m["corner_dist"].max()) <= self.cfg.corner_tol and m["n_corners"] == K
+    def at_corners(self, m: dict[str, Any] | None, K: int, tol: float | None = None) -> bool:
+        """tanh: every class mean within corner_tol (or ``tol``) of a corner, each class at its own corner."""
+        tol = self.cfg.corner_tol if tol is None else tol
+        return m is not None and float(m["corner_dist"].max()) <= tol and m["n_corners"] == K
 
-    def fans(self, m: dict[str, Any] | None, K: int | None = None) -> bool:
-        """ReLU: every class direction defined and in [0, 90] degrees, spanning at least fan_min (K unused)."""
+    def fans(self, m: dict[str, Any] | None, K: int | None = None, fan_min: float | None = None) -> bool:
+        """ReLU: every class direction defined and in [0, 90] degrees, spanning at least fan_min (or the given
+        ``fan_min``; K unused)."""
+        fan_min = self.cfg.fan_min if fan_min is None else fan_min
         return (m is not None and bool(torch.isfinite(m["angles"]).all())
-                and bool(((m["angles"] >= 0) & (m["angles"] <= 90)).all()) and m["span"] >= self.cfg.fan_min)
+                and bool(((m["angles"] >= 0) & (m["angles"] <= 90)).all()) and m["span"] >= fan_min)
 
-    def matches_study(self, m: dict[str, Any] | None, K: int) -> bool:
-        """ReLU: each sorted class direction within ref_tol of the study's (K in REF_RELU)."""
+    def matches_study(self, m: dict[str, Any] | None, K: int, tol: float | None = None) -> bool:
+        """ReLU: each sorted class direction within ref_tol (or ``tol``) of the study's (K in REF_RELU)."""
         ref = torch.tensor(REF_RELU[K], dtype=torch.float64)
-        return m is not None and float((torch.sort(m["angles"]).values - ref).abs().max()) <= self.cfg.ref_tol
+        tol = self.cfg.ref_tol if tol is None else tol
+        return m is not None and float((torch.sort(m["angles"]).values - ref).abs().max()) <= tol
 
     def count(self, act: str, test, Ks: Sequence[int], res: Measures | None = None) -> int:
         """How many nets of ``act`` with K in ``Ks`` pass ``test(m, K)``."""
@@ -1124,6 +1128,16 @@ def sorted_directions(m: dict[str, Any] | None, K: int) -> torch.Tensor:
     return torch.sort(m["angles"]).values if m is not None else torch.full((K,), float("nan"))
 
 
+def trend_alternatives(values: torch.Tensor, T: measures.Trend, unit: str) -> dict[str, dict[str, Any]]:
+    """A 'falls with K' trend (``values``: K x columns, ``T`` its trend) under the declared alternatives: per column
+    (``unit``), lower at the largest K than at the smallest (share rule over the columns); and the trend rule with
+    p < 0.01 instead of 0.05 (the same share: columns with rho < 0)."""
+    share = float((T.per_seed < 0).double().mean())
+    return {f"per {unit}: lower at the largest K than at the smallest": results.judge(values[-1] < values[0]),
+            "the pooled trend at p < 0.01 instead of 0.05":
+                {"share_pass": share, "verdict": results.trend_verdict(T.rho, T.p, T.falls, alpha=0.01)}}
+
+
 def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[results.Claim]:
     """The chapter's claims: tanh corners, the ReLU fan, the study's ReLU directions, crowding (separations and
     accuracy against K), and the kaleidoscope's samples on the arms; each judged on per-net pass/fail."""
@@ -1146,6 +1160,9 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
             measure=f"largest distance of a class mean to its nearest corner, per (K, seed), after {cfg.epochs} epochs",
             values=worst, passed=[P.at_corners(R[("tanh", K, i)], K) for K in small for i in range(n)],
             criterion=f"every class mean within {cfg.corner_tol:g} of a corner, each class at its own corner",
+            alternatives={f"within {t:g} of a corner instead of {cfg.corner_tol:g}":
+                          [P.at_corners(R[("tanh", K, i)], K, t) for K in small for i in range(n)]
+                          for t in (cfg.corner_tol / 2, 2 * cfg.corner_tol)},
             notes=(f"Median largest corner distance per K {small}: {med}; class means within {cfg.corner_tol:g} of a "
                    f"corner: {sum(at_corner)} of {sum(small) * n}." + full_note(P, "tanh", P.at_corners, small)
                    + (f" K=3 after {ep} epochs: median |coordinate| of the class means per seed {k3} "
@@ -1163,6 +1180,9 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
                 "epochs",
         values=spans, passed=[P.fans(R[("relu", K, i)]) for K in cfg.classes for i in range(n)],
         criterion=f"all class directions in [0, 90] degrees and a span >= {cfg.fan_min:g}",
+        alternatives={f"a span >= {f:g} degrees instead of {cfg.fan_min:g}":
+                      [P.fans(R[("relu", K, i)], K, f) for K in cfg.classes for i in range(n)]
+                      for f in (cfg.fan_min / 2, min(90.0, 1.25 * cfg.fan_min))},
         notes=(f"Median span per K {cfg.classes}: {P.by_K('relu', 'span', 1)}. Median share of points with h = 0 (no "
                f"direction): {P.by_K('relu', 'dead', 3)}; collapsed nets (h = 0 almost everywhere): "
                f"{P.n_collapsed()}." + full_note(P, "relu", P.fans, cfg.classes)),
@@ -1192,19 +1212,24 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
             paper=f"a re-implementation of the study: ReLU K={K} class directions at about {ref} degrees (10k epochs)",
             measure="largest difference of a sorted class direction from the study's, degrees", values=diffs,
             passed=[P.matches_study(src[("relu", K, i)], K) for i in range(n)], criterion=f"<= {cfg.ref_tol:g} degrees",
+            alternatives={f"<= {t:g} degrees instead of {cfg.ref_tol:g}":
+                          [P.matches_study(src[("relu", K, i)], K, t) for i in range(n)]
+                          for t in (cfg.ref_tol / 2, 2 * cfg.ref_tol)},
             notes=f"Sorted class directions per seed after {ep} epochs: {got}.{short}", extra={"directions": got}))
 
     for act, f, what in (("tanh", "mean_sep", "smallest distance between two class means"),
                          ("relu", "ang_gap", "smallest angle between two class directions (degrees)")):
-        T = measures.trend(cfg.classes, torch.stack([P.get(act, K, f) for K in cfg.classes]).nan_to_num(0.0),
-                           n_perm=N_PERM)
+        V = torch.stack([P.get(act, K, f) for K in cfg.classes]).nan_to_num(0.0)
+        T = measures.trend(cfg.classes, V, n_perm=N_PERM)
         out.append(results.trend_claim(f"{act}_separation_falls_with_K",
-                                       f"{act}: classes crowd as K grows (K in {cfg.classes})", CROWDING, what, "K", T))
-    T_acc = measures.trend(cfg.classes, torch.cat([torch.stack([P.get(act, K, "acc") for K in cfg.classes])
-                                                   for act in ACTS], dim=1).nan_to_num(0.0), n_perm=N_PERM)
+                                       f"{act}: classes crowd as K grows (K in {cfg.classes})", CROWDING, what, "K", T,
+                                       alternatives=trend_alternatives(V, T, "seed")))
+    V_acc = torch.cat([torch.stack([P.get(act, K, "acc") for K in cfg.classes]) for act in ACTS], dim=1).nan_to_num(0.0)
+    T_acc = measures.trend(cfg.classes, V_acc, n_perm=N_PERM)
     c = results.trend_claim("accuracy_falls_with_K",
                             f"Training accuracy falls as K grows (K in {cfg.classes}, tanh and ReLU)", CROWDING,
-                            "training accuracy", "K", T_acc)
+                            "training accuracy", "K", T_acc,
+                            alternatives=trend_alternatives(V_acc, T_acc, "(activation, seed)"))
     c.notes += (" Columns: (activation, seed). Median accuracy per K: tanh "
                 f"{P.by_K('tanh', 'acc', 3)}, relu {P.by_K('relu', 'acc', 3)}.")
     out.append(c)
@@ -1216,6 +1241,9 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
         claim=f"Kaleidoscopic samples of the x -> x net trained on K={Kb} spirals lie on the spiral arms",
         paper=BURN_IN_QUOTE, measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of an arm after {r} runs",
         values=arm_K, passed=arm_K >= cfg.near_min, criterion=f">= {cfg.near_min:g}",
+        alternatives={f">= {cfg.near_min / 2:g} instead of {cfg.near_min:g}": arm_K >= cfg.near_min / 2,
+                      f">= {(1 + cfg.near_min) / 2:g} instead of {cfg.near_min:g}": arm_K >= (1 + cfg.near_min) / 2,
+                      f"after {cfg.n_steps} runs instead of {r}": arm_end >= cfg.near_min},
         notes=(f"L={cfg.bridge_depth}, H={cfg.bridge_width}, trained on {len(B.U_train)} points "
                f"({cfg.bridge_per_class} per arm), {n} seeds; {int(B.ens.reached_target.sum())} nets reached loss <= {cfg.bridge_target}. "
                f"An arm: all its {cfg.n_per_class} points. The noise itself: median {arm_noise.median():.2f} on an "
@@ -1230,6 +1258,8 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
         paper=BURN_IN_QUOTE, measure=f"smallest share of the samples on one arm, after {r} runs",
         values=fair.min(dim=1).values, passed=(fair >= 0.5 / Kb).all(dim=1),
         criterion=f">= half the fair share, {0.5 / Kb:.3f}",
+        alternatives={f">= {q:g} of the fair share, {q / Kb:.3f}, instead of half": (fair >= q / Kb).all(dim=1)
+                      for q in (0.25, 0.75)},
         notes=f"Shares of all samples on each arm, per seed: {[[round(float(v), 3) for v in row] for row in fair]}.",
         extra={"arm_shares": fair}))
     return out
