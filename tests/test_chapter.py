@@ -103,13 +103,33 @@ def test_fig02_measures_of_a_constant_map_at_the_training_point():
     grid = torch.linspace(0, 1, 101).reshape(-1, 1)
     m = fig02.measure_seed(_Const(0.5), X, grid, 0, _cfg())
     assert m.max_dev == pytest.approx(0.0) and m.max_dist_end == pytest.approx(0.0) and m.slope == pytest.approx(0.0)
-    assert m.argmin_err == pytest.approx(0.0)
+    assert m.argmin_err == pytest.approx(0.0) and m.q90_dist_end == pytest.approx(0.0)
     M = {"max_dev": torch.tensor([0.0, 0.2]), "argmin_err": torch.tensor([0.0, 0.0]),
          "max_dist_end": torch.tensor([0.0, 0.5]), "slope": torch.tensor([0.0, 1.5]), "best_loss": torch.tensor([0, 1.])}
     P = fig02.passes(M, _cfg(), spacing=0.01)
     assert {k: v.tolist() for k, v in P.items()} == {"trained": [True, False], "output": [True, False],
                                                      "argmin": [True, True], "sampling": [True, False],
                                                      "attractor": [True, False]}
+
+
+def test_fig02_alternative_definitions_and_the_nets_that_fit():
+    M = {"max_dev": torch.tensor([0.01, 0.04, 0.08]), "argmin_err": torch.tensor([0.0, 0.01, 0.02]),
+         "max_dist_end": torch.tensor([0.001, 0.008, 0.015]), "q90_dist_end": torch.tensor([0.001, 0.002, 0.003]),
+         "slope": torch.tensor([0.1, -0.7, 0.9]), "best_loss": torch.tensor([1e-9, 5e-8, 5e-7])}
+    A = fig02.alternative_passes(M, _cfg(), spacing=0.01)
+    assert set(A) == set(fig02.passes(M, _cfg(), spacing=0.01))
+    got = {k: [v.tolist() for v in alts.values()] for k, alts in A.items()}
+    assert got == {"trained": [[True, True, False], [True, True, True]],
+                   "output": [[True, False, False], [True, True, True]],
+                   "argmin": [[True, False, False], [True, True, True]],
+                   "sampling": [[True, True, True], [True, True, True]],
+                   "attractor": [[True, False, False]]}
+    e = fig02.among_fit(torch.tensor([True, False, True]), torch.tensor([True, True, False]))
+    assert e["share_pass"] == 0.5 and e["verdict"] == "partly" and e["seeds"].n == 2
+    none = fig02.among_fit(torch.tensor([True, True]), torch.tensor([False, False]))  # no net fits: all fail
+    assert none["share_pass"] == 0.0 and none["verdict"] == "fails"
+    with pytest.raises(ValueError, match="same length"):
+        fig02.among_fit(torch.tensor([True]), torch.tensor([True, False]))
 
 
 def test_fig02_figure_has_the_papers_five_panels():
