@@ -135,7 +135,8 @@ def sample_all(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace, seeds: list
                Xb: torch.Tensor, b_key: tuple[int, int], device: torch.device
                ) -> tuple[dict[Any, dict[str, torch.Tensor]], dict[Any, torch.Tensor]]:
     """Every net samples from its seed's noise (seed 10,000 + s) for `n_steps` runs. Per shape and seed: the share
-    near the data after every run, the split over the points after K runs and the burn-in under both definitions;
+    near the data after every run (and after K runs within half the tolerance), the split over the points
+    after K runs and the burn-in under both definitions and of the median sample;
     and the first seed's trajectories of panels (a) and (b), for the figures."""
     Z = {s: sampling.start_noise(cfg.n_samples, 2, cfg.noise, cfg.out_act, torch.Generator().manual_seed(10_000 + s))
          for s in seeds}
@@ -143,7 +144,8 @@ def sample_all(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace, seeds: list
     M = {}
     for key, r in tqdm(ens.items(), desc="sampling"):
         X = Xa if key == "a" else Xb
-        rows: dict[str, list] = {"near": [], "split": [], "burn": [], "burn_strict": []}
+        rows: dict[str, list] = {"near": [], "split": [], "burn": [], "burn_strict": [], "burn_median": [],
+                                 "near_k_half": []}
         for i, s in enumerate(seeds):
             traj = sampling.kaleidoscopic_sampling(
                 r.forward_fn(i), Z[s].to(device), cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
@@ -154,6 +156,9 @@ def sample_all(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace, seeds: list
             rows["split"].append(measures.basin_shares(traj[cfg.n_runs], X, cfg.tol))
             rows["burn"].append(measures.burn_in(traj, X, cfg.tol, cfg.burn_frac).step)
             rows["burn_strict"].append(measures.burn_in(traj, X, *STRICT).step)
+            rows["burn_median"].append(measures.burn_in(traj, X, cfg.tol, 0.5).step)  # the median sample's burn-in
+            d_k = measures.nearest_distance(traj[cfg.n_runs], X)[0]  # the near-data tolerance halved
+            rows["near_k_half"].append(float((d_k <= cfg.tol / 2).double().mean()))
         M[key] = {k: torch.stack(v) if isinstance(v[0], torch.Tensor) else torch.tensor(v, dtype=torch.float64)
                   for k, v in rows.items()}
     return M, keep
@@ -351,6 +356,44 @@ def trends(M: dict, st: Study, cfg: SimpleNamespace) -> Trends:
     return Trends(burn_depth, burn_width, T, T_strict, slope_median, slope_seed, BL)
 
 
+def trend_entry(t: measures.Trend) -> dict[str, Any]:
+    """One alternative's entry for a trend claim, by the primary's rule (``results.trend_verdict``): the share of
+    seeds with a negative Spearman rho and the verdict."""
+    return {"share_pass": float((t.per_seed < 0).double().mean()),
+            "verdict": results.trend_verdict(t.rho, t.p, t.falls)}
+
+
+def first_to_last(values: torch.Tensor) -> dict[str, Any]:
+    """The looser reading of a falling trend: 'holds' when the median at the last setting is below the median at
+    the first, else 'fails'; share passing: the seeds (columns of ``values``, settings x seeds) whose last value is
+    below their first."""
+    v = torch.as_tensor(values, dtype=torch.float64)
+    if v.ndim != 2 or v.shape[0] < 2 or v.shape[1] < 1:
+        raise ValueError(f"values must have shape (settings >= 2, seeds >= 1); got {tuple(v.shape)}")
+    med = v.quantile(0.5, dim=1)
+    return {"share_pass": float((v[-1] < v[0]).double().mean()), "verdict": "holds" if med[-1] < med[0] else "fails"}
+
+
+def slope_entry(slope_median: float, slope_seed: torch.Tensor, band: float) -> dict[str, Any]:
+    """The 1/L claim's rule (``results.power_law_verdict`` on the slope of the medians) with another ``band`` around
+    -1; share passing: the seeds whose own slope lies in the band (NaN slopes fail)."""
+    s = torch.as_tensor(slope_seed, dtype=torch.float64)
+    return {"share_pass": float(((s >= -1 - band) & (s <= -1 + band)).double().mean()),
+            "verdict": results.power_law_verdict(slope_median, target=-1.0, band=band)}
+
+
+def among_fit(passed: torch.Tensor, fit: torch.Tensor) -> dict[str, Any]:
+    """The alternative 'only the nets that reach the target loss': the verdict of ``passed`` on the nets that ``fit``
+    (every net, failing, when none does)."""
+    passed, fit = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(fit).bool().reshape(-1)
+    if passed.shape != fit.shape:
+        raise ValueError(f"passed and fit must have the same length; got {passed.numel()} and {fit.numel()}")
+    return results.judge(passed[fit] if fit.any() else passed & fit)
+
+
+FIT_ONLY = "only the nets that reach the target loss, not every net"
+
+
 def claims(ch: Chapter, ens: dict[Any, EnsembleResult], M: dict, tr: Trends, st: Study, trained: dict,
            cover: torch.Tensor, names: list[str]) -> list[results.Claim]:
     """The chapter's claims: training, samples near the data, every point sampled (per seed), and the burn-in
@@ -371,14 +414,32 @@ def claims(ch: Chapter, ens: dict[Any, EnsembleResult], M: dict, tr: Trends, st:
                 f"{cfg.tol:g} of a training point (censored at {censored})")
     near = {k: M[k]["near"][:, cfg.n_runs] for k in ("a", b_key)}
     in_band = (tr.slope_seed >= -1.25) & (tr.slope_seed <= -0.75)
-    return [
+    # alternative definitions, declared before running: looser loss targets; a stricter share near the data, half
+    # the tolerance; the point-coverage cut-off halved and doubled; the nets that fit; the burn-in of the 1D chapters
+    # and of the median sample, the median falling first to last; the 1/L band halved and doubled, the seeds' slopes
+    loose = lambda k: {f"best loss <= {f * cfg.target_loss:g} ({f} times the target) instead of "  # noqa: E731
+                       f"{cfg.target_loss:g}": ens[k].best_loss.cpu() <= f * cfg.target_loss for f in (10, 100)}
+    near_alts = lambda k: {  # noqa: E731
+        "share >= 0.75 instead of 0.5 ('a large number' read strictly)": near[k] >= 0.75,
+        f"within {cfg.tol / 2:g} (the tolerance halved) instead of {cfg.tol:g}": M[k]["near_k_half"] >= cfg.near_min}
+    split = M[b_key]["split"][:, :-1]
+    median_burn = {name: torch.stack([M[k]["burn_median"] for k in sets])
+                   for name, sets in (("depth", st.depth_settings), ("width", st.width_settings))}
+    trend_alts = lambda name, settings_, burn: {  # noqa: E731
+        f"burn-in of the 1D chapters ({STRICT[1] * 100:.0f} % within {STRICT[0]:g}), same trend rule":
+            trend_entry(tr.T_strict[name]),
+        f"burn-in of the median sample (50 % within {cfg.tol:g}), same trend rule":
+            trend_entry(measures.trend(settings_, median_burn[name], n_perm=N_PERM)),
+        "the median burn-in is lower at the last setting than at the first (no test, no monotone medians)":
+            first_to_last(burn)}
+    out = [
         ch.claim(id="trained_to_target_a", claim=f"(a) L={cfg.depth_a}, H={cfg.width_a} learns the single 2D point",
                  paper="(a) L=2, H=50 trained on the single point (0.5, 0.5)", measure="best training loss",
-                 values=ens["a"].best_loss.cpu(), passed=trained["a"],
+                 values=ens["a"].best_loss.cpu(), passed=trained["a"], alternatives=loose("a"),
                  criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs"),
         ch.claim(id="trained_to_target_b", claim=f"(b) L={cfg.depth}, H={cfg.width} learns the four 2D points",
                  paper="(b) L=7, H=50 trained on the four points (0.2|0.8, 0.2|0.8)", measure="best training loss",
-                 values=ens[b_key].best_loss.cpu(), passed=trained[b_key],
+                 values=ens[b_key].best_loss.cpu(), passed=trained[b_key], alternatives=loose(b_key),
                  criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
                  extra={"trained_share_per_setting": {label(k, cfg): float(v.double().mean())
                                                       for k, v in trained.items()}}),
@@ -387,6 +448,7 @@ def claims(ch: Chapter, ens: dict[Any, EnsembleResult], M: dict, tr: Trends, st:
                  measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of the training point after "
                          f"{cfg.n_runs} runs",
                  values=near["a"], passed=near["a"] >= cfg.near_min, criterion=f">= {cfg.near_min:g}",
+                 alternatives=near_alts("a"),
                  notes=f"Chance level (the noise itself, run 0): median {M['a']['near'][:, 0].quantile(0.5):.3f}.",
                  extra={"median_share_per_run": M["a"]["near"].median(dim=0).values}),
         ch.claim(id="samples_near_data_b", claim=f"(b) Most samples lie near a training point after {cfg.n_runs} runs",
@@ -394,19 +456,24 @@ def claims(ch: Chapter, ens: dict[Any, EnsembleResult], M: dict, tr: Trends, st:
                  measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of a training point after "
                          f"{cfg.n_runs} runs",
                  values=near[b_key], passed=near[b_key] >= cfg.near_min, criterion=f">= {cfg.near_min:g}",
+                 alternatives=near_alts(b_key),
                  notes=f"Chance level (the noise itself, run 0): median {M[b_key]['near'][:, 0].quantile(0.5):.3f}.",
                  extra={"median_share_per_run": M[b_key]["near"].median(dim=0).values}),
         ch.claim(id="every_point_sampled_b", claim="(b) Every one of the four training points receives samples",
                  paper="(implied by the figure: samples near each of the four points)",
                  measure=f"smallest share of the samples near one training point after {cfg.n_runs} runs",
-                 values=M[b_key]["split"][:, :-1].min(dim=1).values, passed=cover,
+                 values=split.min(dim=1).values, passed=cover,
+                 alternatives={f"every point gets >= {f * cfg.mode_min:g} of the samples ({w}) instead of "
+                               f"{cfg.mode_min:g}": (split >= f * cfg.mode_min).all(dim=1)
+                               for f, w in ((0.5, "the cut-off halved"), (2, "the cut-off doubled"))},
                  criterion=f"every training point gets >= {cfg.mode_min:g} of the samples",
                  notes="A training point that gets no samples is a fixed point of f that attracts (almost) nothing.",
                  extra={"points": cfg.points, "split_per_seed": M[b_key]["split"], "split_labels": names}),
         results.trend_claim(
             "burn_in_falls_with_depth", f"Burn-in falls as the net gets deeper (L in {cfg.depths}, H={cfg.width})",
             QUOTE, burn_def, "L", tr.T["depth"],
-            extra=trend_extra(cfg.depths, tr.burn_depth, st.depth_settings, tr.T["depth"], tr.T_strict["depth"])),
+            extra=trend_extra(cfg.depths, tr.burn_depth, st.depth_settings, tr.T["depth"], tr.T_strict["depth"]),
+            alternatives=trend_alts("depth", cfg.depths, tr.burn_depth)),
         results.Claim(
             id="burn_in_inversely_proportional_to_depth",
             claim="Burn-in is inversely proportional to the depth, B ~ 1/L", paper=QUOTE,
@@ -416,9 +483,20 @@ def claims(ch: Chapter, ens: dict[Any, EnsembleResult], M: dict, tr: Trends, st:
             verdict=results.power_law_verdict(tr.slope_median, target=-1.0, band=0.25),
             notes=(f"Slope of the medians {tr.slope_median:.2f}; median B x L per depth "
                    f"{[round(float(m), 1) for m in tr.BL.quantile(0.5, dim=1)]} (constant under B ~ 1/L)."),
-            extra={"slope_of_medians": tr.slope_median, "median_B_times_L": tr.BL.quantile(0.5, dim=1)}),
+            extra={"slope_of_medians": tr.slope_median, "median_B_times_L": tr.BL.quantile(0.5, dim=1)},
+            alternatives={
+                "slope of the medians within 0.125 of -1 (the band halved)":
+                    slope_entry(tr.slope_median, tr.slope_seed, 0.125),
+                "slope of the medians within 0.5 of -1 (the band doubled)":
+                    slope_entry(tr.slope_median, tr.slope_seed, 0.5),
+                "each seed's own slope in [-1.25, -0.75], judged by the share rule (>= 90 % holds, >= 50 % partly)":
+                    results.judge(in_band)}),
         results.trend_claim(
             "burn_in_falls_with_width", f"Burn-in falls as the net gets wider (H in {cfg.widths}, L={cfg.depth})",
             QUOTE, burn_def, "H", tr.T["width"],
-            extra=trend_extra(cfg.widths, tr.burn_width, st.width_settings, tr.T["width"], tr.T_strict["width"])),
+            extra=trend_extra(cfg.widths, tr.burn_width, st.width_settings, tr.T["width"], tr.T_strict["width"]),
+            alternatives=trend_alts("width", cfg.widths, tr.burn_width)),
     ]
+    for c, passed in zip(out[2:5], (near["a"] >= cfg.near_min, near[b_key] >= cfg.near_min, cover)):
+        c.alternatives[FIT_ONLY] = among_fit(passed, trained["a" if c.id.endswith("_a") else b_key])
+    return out
