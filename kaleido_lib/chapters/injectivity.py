@@ -1159,6 +1159,7 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
                  "W = [B; -B] with B invertible is injective")
     low = [(k, float(v["inj"].double().mean())) for k, v in exact.res.items() if k[1] / k[0] <= 2]
     share = float(sum(s == 0 for _, s in low) / len(low)) if low else 0.0
+    low_s = torch.tensor([s for _, s in low], dtype=torch.float64)
     out.append(results.Claim(
         id="expansivity_2_necessary", claim="No Gaussian ReLU layer with expansivity m/n <= 2 is injective",
         paper=inj_quote, measure="share of injective layers at each exact point with m/n <= 2",
@@ -1166,19 +1167,23 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         verdict=verdict(share) if low else "fails",
         notes=(f"{len(low)} points (n in {cfg.exact_ns}, {cfg.trials} matrices each). The designed [B; -B] (n = 3) is "
                f"injective: {halfspace_depth(designed['[B; -B], n = 3']).injective}."),
-        extra={"points": [[k[0], k[1] / k[0], s] for k, s in low]}))
+        extra={"points": [[k[0], k[1] / k[0], s] for k, s in low]},
+        alternatives={"share <= 0.05 at the point instead of 0": point_rule(low_s <= 0.05),
+                      "share < 0.5 at the point (injective layers a minority)": point_rule(low_s < 0.5)}))
 
     pq = ("i.i.d. Gaussian W: injective with high probability needs expansivity m/n between 3.4 and 10.5 "
           "(their bounds)")
     high = [(k, float(v["inj"].double().mean())) for k, v in exact.res.items() if k[1] / k[0] >= 10.5]
     share = float(sum(s >= 0.95 for _, s in high) / len(high)) if high else 0.0
+    high_s = torch.tensor([s for _, s in high], dtype=torch.float64)
     out.append(results.Claim(
         id="injective_whp_above_10_5", claim="Gaussian layers with m/n >= 10.5 are injective with high probability",
         paper=pq, measure="share of injective layers at each exact point with m/n >= 10.5",
         measured=sp([s for _, s in high] or [math.nan]), criterion=">= 0.95 at the point", share_pass=share,
         verdict=verdict(share) if high else "fails",
         notes=(f"Points: {[(k[0], k[1] / k[0]) for k, _ in high]} (larger n at 10.5 exceed exact_budget). The bound is "
-               "asymptotic in n; small n are checked." if high else "No exact point with m/n >= 10.5 in this run.")))
+               "asymptotic in n; small n are checked." if high else "No exact point with m/n >= 10.5 in this run."),
+        alternatives={f">= {t:g} at the point instead of 0.95": point_rule(high_s >= t) for t in (0.9, 0.975)}))
 
     at3 = [float(exact.res[(n, 3 * n)]["inj"].double().mean()) for n in cfg.exact_ns if (n, 3 * n) in exact.res]
     falls = len(at3) >= 2 and all(b <= a for a, b in zip(at3, at3[1:]))
@@ -1188,6 +1193,10 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         paper=pq, measure="share of injective layers at m/n = 3, per n", measured=sp(at3 or [math.nan]),
         criterion="falls with n, and <= 0.05 at the largest exact n", share_pass=share,
         verdict="holds" if falls and at3[-1] <= 0.05 else "partly" if falls else "fails",
+        alternatives={f"<= {t:g} at the largest exact n instead of 0.05":
+                      {"share_pass": share,
+                       "verdict": "holds" if falls and at3[-1] <= t else "partly" if falls else "fails"}
+                      for t in (0.025, 0.1)},
         notes=f"Shares at m/n = 3 for n = {cfg.exact_ns}: {[round(s, 3) for s in at3]}.",
         extra={"shares_at_3": at3}))
 
@@ -1200,6 +1209,10 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         measure="50 % point per n (bootstrap spread over matrices)", measured=sp([a50[n] for n in cfg.exact_ns]),
         criterion="strictly rising from each n to the next, per bootstrap resample", share_pass=share,
         verdict=verdict(share),
+        alternatives={"per bootstrap resample, higher at the largest n than at the smallest (not each step)":
+                      point_rule(rises[:, -1] > rises[:, 0]),
+                      "the point estimates strictly rising (no resampling)":
+                      point_rule(torch.tensor([all(a50[b] > a50[a] for a, b in zip(cfg.exact_ns, cfg.exact_ns[1:]))]))},
         notes=("50 % points " + ", ".join(f"n={n}: {a50[n]:.2f}" for n in cfg.exact_ns) + "; companion "
                + ", ".join(f"n={n}: {a:g}" for n, a in COMPANION_A50.items()) + "."),
         extra={"alpha50": a50, "companion": COMPANION_A50}))
@@ -1212,6 +1225,9 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         measured=sp([r["diff"] for r in cmp_rows] or [math.nan]),
         criterion="|difference| <= 2 binomial standard errors of a difference", share_pass=share,
         verdict=verdict(share) if cmp_rows else "fails",
+        alternatives={f"|difference| <= {z:g} standard error{'s' if z != 1 else ''} instead of 2":
+                      point_rule(torch.tensor([abs(r["diff"]) <= z * r["se"] for r in cmp_rows], dtype=torch.bool))
+                      for z in (1, 3)},
         notes=(f"{len(cmp_rows)} of {len(COMPANION)} listed points in this run; disagreeing: "
                + (", ".join(f"n={r['n']} alpha={r['alpha']:g} ({r['ours']:.2f} vs {r['theirs']:.2f})"
                             for r in cmp_rows if not r["ok"]) or "none") + "."),
@@ -1226,6 +1242,10 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         measure="heuristic lower bound on the 50 % point per larger n", measured=sp([lb50[n] for n in cfg.bound_ns]),
         criterion=f"above the exact 50 % point at n = {n_top}, per bootstrap resample", share_pass=share,
         verdict=verdict(share),
+        alternatives={f"per bootstrap resample, only the largest n ({max(cfg.bound_ns)}) above the exact 50 % point":
+                      point_rule(lb50_boot[max(cfg.bound_ns)] > a50_boot[n_top]),
+                      "the point estimates: every lower bound above it (no resampling)":
+                      point_rule(torch.tensor([all(lb50[n] > a50[n_top] for n in cfg.bound_ns)]))},
         notes=(f"Exact 50 % point at n = {n_top}: {a50[n_top]:.2f}; lower bounds "
                + ", ".join(f"n={n}: {lb50[n]:.2f}" for n in cfg.bound_ns)
                + f"; the limits 6.7 (replica) and 7.65 (rigorous) are for n → ∞. The heuristic decided like the exact "
@@ -1239,7 +1259,8 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
             f"rank_loss_grows_with_depth_{s}",
             f"{KSETS[s][1]}, H={nets.kw[s][0]}: deeper nets lose rank (a flat direction) on more of the domain",
             rank_quote, "share of the grid where J_f has full rank", "L", tr.rank[s],
-            extra={"flat": stack(s, "flat"), "fits": stack(s, "fits"), "dead": stack(s, "dead")})
+            extra={"flat": stack(s, "flat"), "fits": stack(s, "fits"), "dead": stack(s, "dead")},
+            alternatives=rank_alternatives(stack(s, "flat"), tr.rank[s]))
         c.notes += (f" Median flat share per L {cfg.depths}: "
                     f"{[round(float(m), 3) for m in stack(s, 'flat').quantile(0.5, 1)]}; "
                     f"nets fitting: {int(stack(s, 'fits').sum())}, dead (constant output): "
@@ -1255,6 +1276,9 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         measured=sp([tr.rho]), criterion="rho > 0 with permutation p < 0.05",
         share_pass=0.0 if math.isnan(tr.concord) else tr.concord,
         verdict="holds" if tr.rho > 0 and tr.p < 0.05 else "partly" if tr.rho > 0 else "fails",
+        alternatives={f"p < {a:g} instead of 0.05": {
+            "share_pass": 0.0 if math.isnan(tr.concord) else tr.concord,
+            "verdict": "holds" if tr.rho > 0 and tr.p < a else "partly" if tr.rho > 0 else "fails"} for a in (0.01, 0.1)},
         notes=(f"rho {tr.rho:.2f}, p {tr.p:.2g} over {tr.flat1.numel()} nets. Share passing: concordant pairs of nets. "
                "Flat inputs are contracting by definition (f' = 0), so the correlation asks whether the flat part is "
                "a large share of the contracting part."),
@@ -1268,11 +1292,40 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         paper="Hidden layers H → H have expansivity 1 and cannot be injective on all of R^H",
         measure="share of the grid where some layer's strictly active rows do not span its input space, per net",
         measured=sp(defi), criterion=">= 0.99", share_pass=share, verdict=verdict(share),
+        seeds=results.seed_count(defi >= 0.99), alternatives=deficient_alternatives(defi, fitting(nets)),
         notes=("Over both settings and every depth. The flat share of the same nets (rank of J_f below D) is "
                + ", ".join(f"{s}: median {float(stack(s, 'flat').quantile(0.5)):.3f}" for s in KSETS)
                + ": a layer that is many-to-one on its whole input space is not many-to-one on the data's image."),
         extra={"deficient": defi}))
     return out
+
+
+def point_rule(passed: torch.Tensor) -> dict[str, Any]:
+    """An alternative judged by the share rule on per-unit pass/fail (points, resamples or nets); no unit: fails."""
+    passed = torch.as_tensor(passed).bool().reshape(-1)
+    return results.judge(passed) if passed.numel() else {"share_pass": 0.0, "verdict": "fails"}
+
+
+def rank_alternatives(flat: torch.Tensor, T: measures.Trend) -> dict[str, dict[str, Any]]:
+    """The rank-loss trend (``flat``: depths x seeds) under the declared alternatives: per seed, flat on more of the
+    grid at the deepest L than at the shallowest (share rule over seeds); and the trend rule at p < 0.01."""
+    return {"per seed: flat on more of the grid at the deepest L than at the shallowest":
+                results.judge(flat[-1] > flat[0]),
+            "the pooled trend at p < 0.01 instead of 0.05":
+                {"share_pass": float((T.per_seed < 0).double().mean()),
+                 "verdict": results.trend_verdict(T.rho, T.p, T.falls, alpha=0.01)}}
+
+
+def fitting(nets: Nets) -> torch.Tensor:
+    """Per net of both settings (in :func:`deficient`'s order), whether it fits its data."""
+    return torch.cat([nets.stack(s, "fits").reshape(-1) for s in KSETS]).bool()
+
+
+def deficient_alternatives(defi: torch.Tensor, fits: torch.Tensor) -> dict[str, dict[str, Any]]:
+    """'Not locally injective' under the declared alternatives: the cut-off 0.99 at 0.98 and 0.995 (the 1 % of the
+    grid allowed doubled and halved), and only the nets that fit their data (none fitting: fails)."""
+    return {f">= {t:g} instead of 0.99": results.judge(defi >= t) for t in (0.98, 0.995)} | {
+        "the nets that fit their data only": point_rule((defi >= 0.99)[fits])}
 
 
 def deficient(nets: Nets) -> torch.Tensor:
