@@ -241,3 +241,35 @@ def test_corner_chapter_module_needed_show_and_table():
     assert here.show(math.inf) == "not reached" and here.show(128.0) == "128"
     text = here.table(corner, ns, dims, ".2f")
     assert text.splitlines()[0].split()[-3:] == ["1", "2", "4"] and text.splitlines()[1].split()[0] == "2"
+
+
+# --- the chapter's alternative definitions ---------------------------------------------------------------
+
+
+def test_corner_study_grows_alternatives_and_among_fit():
+    from types import SimpleNamespace
+
+    from kaleido_lib.chapters import corner_study as here
+
+    inf = math.inf
+    n = torch.tensor([[1.0, 1.0, 2.0], [2.0, inf, 2.0], [8.0, inf, inf]])  # d = 1, 2, 4 x 3 seeds
+    assert here.grows(n, [0, 1, 2]).tolist() == [True, False, False]  # two 'not reached' in a row fail
+    assert here.grows(n, [0, 2]).tolist() == [True, True, True]
+    with pytest.raises(ValueError, match="at least two"):
+        here.grows(n, [1])
+    cfg = SimpleNamespace(dims=[1, 2, 4], ns=[1, 8], n_claim=8, threshold=0.01, coarse_threshold=0.1, high_start=0.25,
+                          fit_loss=1e-4)
+    corner = torch.tensor([[[0.5, 0.0]] * 2, [[0.5, 0.004], [0.5, 0.015]], [[0.5, 0.05], [0.5, 0.3]]],
+                          dtype=torch.float64)  # (d, seed, N)
+    g = here.Grid(corner, *(torch.zeros_like(corner) for _ in range(4)))
+    n_star, _ = here.needed(corner, cfg.ns, cfg.dims, cfg.threshold)
+    n_coarse, _ = here.needed(corner, cfg.ns, cfg.dims, cfg.coarse_threshold)
+    A = here.alternative_passes(g, n_star, n_coarse, torch.ones_like(corner, dtype=torch.bool), cfg)
+    assert [v.tolist() for v in A["d2"].values()] == [[True, False], [True, True]]
+    assert [v.tolist() for v in A["d4"].values()] == [[True, True], [False, True], [True, False]]
+    assert [v.tolist() for v in A["grows"].values()] == [[False, True]] * 3  # seed 0: d = 4 ties d = 2 at N = 8
+    e = here.among_fit(torch.tensor([True, False, True]), torch.tensor([True, True, False]))
+    assert e["share_pass"] == 0.5 and e["verdict"] == "partly" and e["seeds"].n == 2
+    assert here.among_fit(torch.tensor([True]), torch.tensor([False]))["verdict"] == "fails"  # none fits: all fail
+    with pytest.raises(ValueError, match="same length"):
+        here.among_fit(torch.tensor([True]), torch.tensor([True, False]))

@@ -199,9 +199,55 @@ def corners_figure(g: Grid, cfg: SimpleNamespace) -> plt.Figure:
     return fig
 
 
+def grows(n: torch.Tensor, rows: list[int]) -> torch.Tensor:
+    """Per seed, whether N* (``n``, shape (len(dims), seeds); inf: not reached) is strictly larger at each of
+    ``rows`` than at the one before, the smaller one reached ('not reached' is larger than any N, but two in a row
+    fail)."""
+    if len(rows) < 2:
+        raise ValueError(f"rows must name at least two dimensions; got {rows}")
+    return torch.stack([(n[b] > n[a]) & torch.isfinite(n[a]) for a, b in zip(rows, rows[1:])]).all(dim=0)
+
+
+def alternative_passes(g: Grid, n_star: torch.Tensor, n_coarse: torch.Tensor, trained: torch.Tensor,
+                       cfg: SimpleNamespace) -> dict[str, dict[str, torch.Tensor]]:
+    """Per claim, the per-seed pass/fail under the alternative definitions declared before running (name -> tensor):
+    each claim's threshold on either side of the primary one, ties counted as slower (claim ii), the largest d against
+    d = 2 alone (claim iii). Claim (i) also gets the seeds whose nets fit, in :func:`claims`."""
+    i2, i4 = cfg.dims.index(2), cfg.dims.index(4)
+    late = torch.tensor([n >= cfg.n_claim for n in cfg.ns])
+    from_2 = [i for i, d in enumerate(cfg.dims) if d >= 2]
+    high = g.corner[i2, :, 0] >= cfg.high_start
+    worst = g.corner[i2][:, late].amax(dim=1)
+    at = lambda level: needed(g.corner, cfg.ns, cfg.dims, level)[0]  # noqa: E731 - N* per (d, seed)
+    n_double = at(2 * cfg.threshold)
+    th, co = cfg.threshold, cfg.coarse_threshold
+    return {
+        "d2": {f"at every N >= {cfg.n_claim} <= {th / 2:g} (the threshold halved)": high & (worst <= th / 2),
+               f"at every N >= {cfg.n_claim} <= {2 * th:g} (the threshold doubled)": high & (worst <= 2 * th)},
+        "d4": {f"N* at {2 * th:g} (the threshold doubled)": grows(n_double, [i2, i4]),
+               f"N* at the coarse threshold {co:g}": grows(n_coarse, [i2, i4]),
+               "N* for d = 4 >= N* for d = 2 (a tie counts as slower)":
+                   (n_star[i4] >= n_star[i2]) & torch.isfinite(n_star[i2])},
+        "grows": {f"N* at {co / 2:g} (the coarse threshold halved)": grows(at(co / 2), from_2),
+                  f"N* at {2 * co:g} (the coarse threshold doubled)": grows(at(2 * co), from_2),
+                  f"only the largest d = {cfg.dims[from_2[-1]]} against d = 2, not every step":
+                      grows(n_coarse, [from_2[0], from_2[-1]])},
+    }
+
+
+def among_fit(passed: torch.Tensor, fit: torch.Tensor) -> dict[str, Any]:
+    """The alternative 'only the seeds whose nets fit': the verdict of ``passed`` on the seeds that ``fit`` (every
+    seed, failing, when none does)."""
+    passed, fit = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(fit).bool().reshape(-1)
+    if passed.shape != fit.shape:
+        raise ValueError(f"passed and fit must have the same length; got {passed.numel()} and {fit.numel()}")
+    return results.judge(passed[fit] if fit.any() else passed & fit)
+
+
 def claims(ch: Chapter, g: Grid, n_star: torch.Tensor, n_star_median: dict[int, float], n_coarse: torch.Tensor,
            n_coarse_median: dict[int, float], trained: torch.Tensor) -> list[results.Claim]:
-    """Claims (i) and (ii), the authors' plot, and (iii), this book's finding for larger d; each judged per seed."""
+    """Claims (i) and (ii), the authors' plot, and (iii), this book's finding for larger d; each judged per seed, with
+    the alternative definitions of :func:`alternative_passes`."""
     cfg = ch.cfg
     i2, i4 = cfg.dims.index(2), cfg.dims.index(4)
     last = len(cfg.ns) - 1
@@ -209,19 +255,19 @@ def claims(ch: Chapter, g: Grid, n_star: torch.Tensor, n_star_median: dict[int, 
     pass_i = (g.corner[i2, :, 0] >= cfg.high_start) & (g.corner[i2][:, late].amax(dim=1) <= cfg.threshold)
     pass_ii = (n_star[i4] > n_star[i2]) & torch.isfinite(n_star[i2])
     from_2 = [i for i, d in enumerate(cfg.dims) if d >= 2]
-    pass_iii = torch.stack([(n_coarse[b] > n_coarse[a]) & torch.isfinite(n_coarse[a])
-                            for a, b in zip(from_2, from_2[1:])]).all(dim=0)
+    pass_iii = grows(n_coarse, from_2)
+    A = alternative_passes(g, n_star, n_coarse, trained, cfg)
     fit_share = lambda i: f"{float(trained[i].double().mean()):.0%}"  # noqa: E731
     finite = lambda v: torch.where(torch.isinf(v), math.nan, v)  # noqa: E731 - 'not reached' counts as NaN
     stars = lambda med: ", ".join(f"d={d}: {show(med[d])}" for d in cfg.dims)  # noqa: E731
     top = from_2[-1]
-    return [
+    out = [
         ch.claim(
             id="d2_falls_to_zero",
             claim=f"For d = 2 the max corner loss falls from about 0.5 at N = 1 to about 0 for every N >= {cfg.n_claim}",
             paper="(the authors' code, corner study plot) d = 2: about 0.5 at N = 1, about 0 from N = 128 on",
             measure=f"d = 2, max corner loss at N >= {cfg.n_claim} (worst N of the grid), per seed",
-            values=g.corner[i2][:, late].amax(dim=1), passed=pass_i,
+            values=g.corner[i2][:, late].amax(dim=1), passed=pass_i, alternatives=A["d2"],
             criterion=f"at N = 1 >= {cfg.high_start:g} and at every N >= {cfg.n_claim} <= {cfg.threshold:g}",
             notes=f"d = 2 at N = 1: {results.spread(g.corner[i2, :, 0]).text()}. {cfg.epochs} epochs (the authors: "
                   f"10000); {fit_share(i2)} of the d = 2 nets reach a training loss <= {cfg.fit_loss:g}.",
@@ -230,7 +276,7 @@ def claims(ch: Chapter, g: Grid, n_star: torch.Tensor, n_star_median: dict[int, 
             id="d4_slower_than_d2", claim="The max corner loss falls more slowly for d = 4 than for d = 2",
             paper="(the authors' code, corner study plot) d = 4 falls more slowly than d = 2",
             measure=f"N* for d = 4: smallest N from which the loss stays <= {cfg.threshold:g} (NaN = not reached)",
-            values=finite(n_star[i4]), passed=pass_ii,
+            values=finite(n_star[i4]), passed=pass_ii, alternatives=A["d4"],
             criterion="per seed, N* for d = 4 > N* for d = 2, the latter reached",
             notes=f"N* of the median curves: {stars(n_star_median)}. {cfg.epochs} epochs (the authors: 10000); "
                   f"training loss <= {cfg.fit_loss:g} reached by {fit_share(i2)} of the d = 2 and {fit_share(i4)} "
@@ -243,7 +289,7 @@ def claims(ch: Chapter, g: Grid, n_star: torch.Tensor, n_star_median: dict[int, 
             paper="(not in the paper; the authors' code lists d = 8 and 16, but what is known of its results covers "
                   "d = 2 and 4 only)",
             measure=f"max corner loss at N = {cfg.ns[-1]}, d = {cfg.dims[top]}", values=g.corner[top, :, last],
-            passed=pass_iii,
+            passed=pass_iii, alternatives=A["grows"],
             criterion=f"per seed, N* at {cfg.coarse_threshold:g} strictly larger for each d than for the one before "
                       f"(d >= 2; 'not reached' is larger than any N, but two 'not reached' in a row fail)",
             notes=f"N* at {cfg.coarse_threshold:g} of the median curves: {stars(n_coarse_median)}; grid up to "
@@ -252,3 +298,6 @@ def claims(ch: Chapter, g: Grid, n_star: torch.Tensor, n_star_median: dict[int, 
             extra={"n_star_coarse_per_seed": {str(d): [show(float(v)) for v in n_coarse[i]]
                                               for i, d in enumerate(cfg.dims)}}),
     ]
+    out[0].alternatives[f"only the seeds whose d = 2 nets reach a training loss <= {cfg.fit_loss:g} at every "
+                        f"N >= {cfg.n_claim}"] = among_fit(pass_i, trained[i2][:, late].all(dim=1))
+    return out
