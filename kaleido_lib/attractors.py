@@ -124,7 +124,7 @@ def spectral_radius_exact(f: Fn, x: torch.Tensor) -> torch.Tensor:
     else:  # a torch.no_grad inside f: the columns J e_j by forward mode
         eye = torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
         jac = torch.stack([jv(e.expand_as(x)) for e in eye], dim=2)
-    return measures.spectral_radius(jac.detach())
+    return measures.max_abs_eigenvalue(jac.detach())
 
 
 @torch.no_grad()

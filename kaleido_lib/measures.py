@@ -90,8 +90,9 @@ def jacobian_at(f: Fn, x: torch.Tensor) -> torch.Tensor:
     return torch.func.vmap(torch.func.jacrev(lambda v: f(v.unsqueeze(0)).squeeze(0)))(x)
 
 
-def spectral_radius(jac: torch.Tensor) -> torch.Tensor:
-    """Largest eigenvalue modulus of each (D, D) matrix in a (n, D, D) stack."""
+def max_abs_eigenvalue(jac: torch.Tensor) -> torch.Tensor:
+    """Largest eigenvalue modulus of each (D, D) matrix in a (n, D, D) stack (the spectral radius of a matrix; the
+    spectral radius of a map at points is attractors.spectral_radius)."""
     return torch.linalg.eigvals(jac.double()).abs().max(dim=-1).values.to(jac.dtype)
 
 

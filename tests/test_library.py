@@ -176,7 +176,7 @@ def test_spectral_radius_matches_eigenvalues():
     A = torch.tensor([[0.5, 0.3], [0.0, -0.9]])
     J = measures.jacobian_at(lambda x: x @ A.T, torch.rand(4, 2))
     assert torch.allclose(J[0], A)
-    assert torch.allclose(measures.spectral_radius(J), torch.full((4,), 0.9))
+    assert torch.allclose(measures.max_abs_eigenvalue(J), torch.full((4,), 0.9))
 
 
 # --- results ------------------------------------------------------------------------------------

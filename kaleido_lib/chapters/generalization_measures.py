@@ -239,7 +239,7 @@ def measure_grid(X: torch.Tensor, seeds: list[int], cfg: SimpleNamespace) -> lis
             for name, mag in (("sigma", False), ("sigma_mag", True)):  # recover σ for the bound count
                 row[name] = (row["magnitude_flatness" if mag else "pac_bayes_flatness"]) ** -0.5
             f = r.forward_fn(i)
-            rho = measures.spectral_radius(C.jacobian_rows(f, X))  # exact, as attractors.spectral_radius for D = 2
+            rho = measures.max_abs_eigenvalue(C.jacobian_rows(f, X))  # exact, as attractors.spectral_radius for D = 2
             row["share_attr"] = float((rho < 1).double().mean())
             row["capture"] = 1.0 - A.basins(f, starts, X, cfg.n_steps, cfg.tol).nowhere
             row["jac_norm"] = C.mean_jacobian_norm(f, grid)

@@ -34,6 +34,7 @@ from .. import attractors, measures, plots, sampling, utils
 from ..book import config, results
 from ..book.chapter import Chapter
 from ..ensemble import EnsembleResult, cpu_settings, train_ensemble
+from ..models import check_int
 from ..utils import check_finite_tensor, get_device, seed_everything
 
 NAME = "spiral_packing"
@@ -45,12 +46,6 @@ WEIGHT_DECAY = 0.005  # the factor of Σ‖W‖²/2 over weight matrices (biases
 LR = 5e-4
 N_PER_CLASS = 200
 JITTER = 0.17
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return value
 
 
 def _check_activation(activation: str) -> str:
@@ -68,9 +63,9 @@ def make_spirals(
     ``jitter``·U(−1, 1)·linspace(1, 1.5, n); the point is (r cos θ, r sin θ).  The jitter is drawn
     from a generator seeded with ``seed``.
     """
-    _check_int("n_classes", n_classes, 2)
-    _check_int("n_per_class", n_per_class, 2)
-    _check_int("seed", seed, 0)
+    check_int("n_classes", n_classes, 2)
+    check_int("n_per_class", n_per_class, 2)
+    check_int("seed", seed, 0)
     if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not (math.isfinite(jitter) and jitter >= 0):
         raise ValueError(f"jitter must be a finite number >= 0; got {jitter!r}")
     gen = torch.Generator().manual_seed(seed)
@@ -99,7 +94,7 @@ class SpiralNet(nn.Module):
 
     def __init__(self, n_classes: int, activation: str, hidden: Sequence[int] = HIDDEN, init: str = "torch") -> None:
         super().__init__()
-        _check_int("n_classes", n_classes, 2)
+        check_int("n_classes", n_classes, 2)
         _check_activation(activation)
         if init not in INITS:
             raise ValueError(f"init must be one of {list(INITS)}; got {init!r}")
@@ -149,8 +144,8 @@ def spiral_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
 
 def log_epochs(epochs: int, n: int) -> list[int]:
     """About ``n`` log-spaced epochs in [0, epochs], 0 and ``epochs`` included, without repeats."""
-    _check_int("epochs", epochs, 1)
-    _check_int("n", n, 2)
+    check_int("epochs", epochs, 1)
+    check_int("n", n, 2)
     pts = {0, epochs} | {int(round(10 ** (math.log10(epochs) * i / (n - 2)))) for i in range(n - 1)}
     return sorted(p for p in pts if 0 <= p <= epochs)
 
@@ -287,15 +282,15 @@ def train_spirals(
     N = X.shape[-2]
     if not isinstance(y, torch.Tensor) or y.shape != (N,) or y.is_floating_point():
         raise ValueError(f"y must be integer labels of shape ({N},); got {getattr(y, 'shape', y)}")
-    k = int(y.max()) + 1 if n_classes is None else _check_int("n_classes", n_classes, 2)
+    k = int(y.max()) + 1 if n_classes is None else check_int("n_classes", n_classes, 2)
     if int(y.min()) < 0 or int(y.max()) >= k or k < 2:
         raise ValueError(f"y must hold classes in [0, {k - 1}] with n_classes >= 2")
     _check_activation(activation)
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) < 1:
         raise ValueError(f"seeds must be a non-empty sequence of integers >= 0; got {seeds!r}")
     for s in seeds:
-        _check_int("seeds", s, 0)
-    _check_int("epochs", epochs, 1)
+        check_int("seeds", s, 0)
+    check_int("epochs", epochs, 1)
     for name, v, strict in (("lr", lr, True), ("weight_decay", weight_decay, False)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (strict and v == 0):
             raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} 0; got {v!r}")
@@ -304,7 +299,7 @@ def train_spirals(
         if any(isinstance(e, bool) or not isinstance(e, int) or not 0 <= e <= epochs for e in v):
             raise ValueError(f"{name} must hold integers in [0, {epochs}]; got {v!r}")
     if num_threads is not None:
-        _check_int("num_threads", num_threads, 1)
+        check_int("num_threads", num_threads, 1)
     if not isinstance(flush_denormal, bool):
         raise ValueError(f"flush_denormal must be True or False; got {flush_denormal!r}")
     seeds = tuple(seeds)
@@ -405,7 +400,7 @@ def class_angle_stats(h: torch.Tensor, labels: torch.Tensor, n_classes: int,
     check_finite_tensor("h", h, ndim=2)
     if h.shape[1] != 2 or labels.shape != (h.shape[0],) or labels.is_floating_point():
         raise ValueError(f"h must be (n, 2) and labels integer (n,); got {tuple(h.shape)}, {tuple(labels.shape)}")
-    _check_int("n_classes", n_classes, 1)
+    check_int("n_classes", n_classes, 1)
     zero = h.norm(dim=1) <= zero_tol
     ang = angles_deg(h)
     stats: list[CircularStats | None] = []
