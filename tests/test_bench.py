@@ -160,3 +160,29 @@ def test_step_time_never_negative_when_noise_swamps_the_set_up(monkeypatch):
 def test_ensemble_agreement_is_rounding_only():
     X = torch.tensor([[0.2], [0.8]])
     assert bench.ensemble_agreement(X, [0, 1], depth=2, width=3, out_act="sigmoid", epochs=20) < 1e-5
+
+
+def test_performance_alternatives_by_the_suites_rule():
+    from types import SimpleNamespace
+
+    from kaleido_lib.chapters import performance as here
+
+    assert here.target_entry(60.0, 50.0, 10.0) == {"share_pass": 1.0, "verdict": "holds"}
+    assert here.target_entry(20.0, 50.0, 10.0) == {"share_pass": 0.0, "verdict": "partly"}
+    assert here.target_entry(5.0, 50.0, 10.0)["verdict"] == "fails"
+    speedup = {("Figure 3 (1D)", 64): 30.0, ("Figure 3 (1D)", 256): 120.0, ("Figure 3 (1D)", 8): 1.0}
+    samp = bench.SamplingBench(n_samples=10, n_steps=1, repeats=1, eps=0.01,
+                               s_per_run={"bare": 1.0, "snapshots": 1.5, "snapshots_eps0": 1.0})
+    agree = {"a": 1e-9, "b": 3e-5}
+    A = here.alternatives(speedup, agree, _step(1.5), samp)
+    assert [e["verdict"] for e in A["ensemble_speedup_fig03"].values()] == ["holds", "partly", "holds"]
+    assert [e["verdict"] for e in A["ensemble_matches_lone_runs"].values()] == ["partly", "holds"]
+    assert [e["verdict"] for e in A["mnist_step_flop_rate"].values()] == ["holds", "partly"]  # 67 % of the ceiling
+    assert [e["verdict"] for e in A["sampling_overhead"].values()] == ["holds", "partly", "holds"]
+    cfg = SimpleNamespace(repeats=1, step_repeats=1, sampling_repeats=1, thread_counts=[1])
+    claims = {c.id: c for c in here.claims(speedup, agree, _step(1.5), samp, cfg)}
+    plain = {c.id: c for c in bench.suite_claims(speedup, agree, _step(1.5), samp, here.TARGETS, repeats=dict(
+        ensemble=1, step=1, sampling=1), thread_counts=[1])}
+    assert {k: (c.verdict, c.share_pass) for k, c in claims.items()} == {
+        k: (c.verdict, c.share_pass) for k, c in plain.items()}  # the primary verdicts stay the suite's
+    assert all(claims[k].alternatives == A[k] for k in A)
