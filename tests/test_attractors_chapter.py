@@ -34,24 +34,3 @@ def test_attractors_synthetic_module_maps_and_measures():
     assert m["nowhere_half"] == m["nowhere_double"] == 0.0  # every start ends exactly at a point
     assert here.tail(SimpleNamespace(rho=-0.5, p=0.01)) == "falls"
     assert here.tail(SimpleNamespace(rho=0.3, p=0.5)) == "does not fall"
-
-
-def test_attractors_synthetic_alternative_helpers():
-    import pytest
-    import torch
-
-    from kaleido_lib import measures
-    from kaleido_lib.chapters import attractors_synthetic as here
-
-    passed, fits = torch.tensor([True, False, True, True]), torch.tensor([True, True, False, False])
-    assert here.judged_among(passed, fits).tolist() == [True, False]
-    assert here.judged_among(passed, torch.zeros(4, dtype=torch.bool)).tolist() == [False] * 4  # none fit: all fail
-    with pytest.raises(ValueError, match="same length"):
-        here.judged_among(passed, fits[:3])
-    falling = torch.tensor([[3.0, 2.0, 5.0], [2.0, 1.0, 5.0], [1.0, 0.0, 5.0]])  # two columns fall, one is flat
-    e = here.trend_entry(measures.trend([2, 4, 6], falling, n_perm=200))
-    assert e["share_pass"] == pytest.approx(2 / 3) and e["verdict"] in ("holds", "partly", "fails")
-    assert here.first_to_last(falling) == {"share_pass": pytest.approx(2 / 3), "verdict": "holds"}
-    assert here.first_to_last(falling.flip(0))["verdict"] == "fails"
-    with pytest.raises(ValueError, match="settings >= 2"):
-        here.first_to_last(torch.ones(1, 3))

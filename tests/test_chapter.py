@@ -124,12 +124,6 @@ def test_fig02_alternative_definitions_and_the_nets_that_fit():
                    "argmin": [[True, False, False], [True, True, True]],
                    "sampling": [[True, True, True], [True, True, True]],
                    "attractor": [[True, False, False]]}
-    e = fig02.among_fit(torch.tensor([True, False, True]), torch.tensor([True, True, False]))
-    assert e["share_pass"] == 0.5 and e["verdict"] == "partly" and e["seeds"].n == 2
-    none = fig02.among_fit(torch.tensor([True, True]), torch.tensor([False, False]))  # no net fits: all fail
-    assert none["share_pass"] == 0.0 and none["verdict"] == "fails"
-    with pytest.raises(ValueError, match="same length"):
-        fig02.among_fit(torch.tensor([True]), torch.tensor([True, False]))
 
 
 def test_fig02_figure_has_the_papers_five_panels():

@@ -268,8 +268,3 @@ def test_corner_study_grows_alternatives_and_among_fit():
     assert [v.tolist() for v in A["d2"].values()] == [[True, False], [True, True]]
     assert [v.tolist() for v in A["d4"].values()] == [[True, True], [False, True], [True, False]]
     assert [v.tolist() for v in A["grows"].values()] == [[False, True]] * 3  # seed 0: d = 4 ties d = 2 at N = 8
-    e = here.among_fit(torch.tensor([True, False, True]), torch.tensor([True, True, False]))
-    assert e["share_pass"] == 0.5 and e["verdict"] == "partly" and e["seeds"].n == 2
-    assert here.among_fit(torch.tensor([True]), torch.tensor([False]))["verdict"] == "fails"  # none fits: all fail
-    with pytest.raises(ValueError, match="same length"):
-        here.among_fit(torch.tensor([True]), torch.tensor([True, False]))

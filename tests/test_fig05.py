@@ -192,25 +192,11 @@ def test_fig05_module_study_labels_and_trends():
 
 
 def test_fig05_alternative_helpers():
-    import pytest
     import torch
 
-    from kaleido_lib import measures
     from kaleido_lib.chapters import fig05_two_d as here
 
-    falling = torch.tensor([[30.0, 20.0, 5.0], [20.0, 10.0, 5.0], [10.0, 5.0, 5.0]])  # two seeds fall, one is flat
-    e = here.trend_entry(measures.trend([2, 4, 7], falling, n_perm=200))
-    assert e["share_pass"] == pytest.approx(2 / 3) and e["verdict"] in ("holds", "partly", "fails")
-    assert here.first_to_last(falling) == {"share_pass": pytest.approx(2 / 3), "verdict": "holds"}
-    assert here.first_to_last(falling.flip(0))["verdict"] == "fails"
-    with pytest.raises(ValueError, match="settings >= 2"):
-        here.first_to_last(torch.ones(1, 3))
     slopes = torch.tensor([-1.0, -0.7, float("nan"), -1.4])
     assert here.slope_entry(-0.9, slopes, 0.125) == {"share_pass": 0.25, "verdict": "holds"}
     assert here.slope_entry(-0.6, slopes, 0.5) == {"share_pass": 0.75, "verdict": "holds"}
     assert here.slope_entry(-0.6, slopes, 0.25)["verdict"] == "partly"
-    e = here.among_fit(torch.tensor([True, False, True]), torch.tensor([True, True, False]))
-    assert e["share_pass"] == 0.5 and e["verdict"] == "partly" and e["seeds"].n == 2
-    assert here.among_fit(torch.tensor([True]), torch.tensor([False]))["verdict"] == "fails"  # none fits: all fail
-    with pytest.raises(ValueError, match="same length"):
-        here.among_fit(torch.tensor([True]), torch.tensor([True, False]))

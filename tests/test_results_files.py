@@ -171,3 +171,21 @@ def test_judge_gives_share_verdict_and_seed_count():
     assert results.judge([True] * 9 + [False], holds=0.95)["verdict"] == "partly"
     with pytest.raises(ValueError, match="empty"):
         results.judge([])
+
+
+def test_alternatives_among_a_subset_and_for_falling_trends():
+    from kaleido_lib import measures
+
+    e = results.judge_among(torch.tensor([True, False, True]), torch.tensor([True, True, False]))
+    assert e["share_pass"] == 0.5 and e["verdict"] == "partly" and e["seeds"].n == 2
+    none = results.judge_among(torch.tensor([True, True]), torch.tensor([False, False]))  # none among them: all fail
+    assert none["share_pass"] == 0.0 and none["verdict"] == "fails" and none["seeds"].n == 2
+    with pytest.raises(ValueError, match="same length"):
+        results.judge_among(torch.tensor([True]), torch.tensor([True, False]))
+    falling = torch.tensor([[30.0, 20.0, 5.0], [20.0, 10.0, 5.0], [10.0, 5.0, 5.0]])  # two columns fall, one is flat
+    e = results.trend_entry(measures.trend([2, 4, 7], falling, n_perm=200))
+    assert e["share_pass"] == pytest.approx(2 / 3) and e["verdict"] in ("holds", "partly", "fails")
+    assert results.first_to_last(falling) == {"share_pass": pytest.approx(2 / 3), "verdict": "holds"}
+    assert results.first_to_last(falling.flip(0))["verdict"] == "fails"
+    with pytest.raises(ValueError, match="settings >= 2"):
+        results.first_to_last(torch.ones(1, 3))

@@ -124,6 +124,33 @@ def judge(passed: Sequence[bool] | torch.Tensor, holds: float = 0.9, partly: flo
             "seeds": seed_count(passed, holds, partly)}
 
 
+def judge_among(passed: Sequence[bool] | torch.Tensor, among: Sequence[bool] | torch.Tensor) -> dict[str, Any]:
+    """:func:`judge` on the units ``among`` alone (e.g. the nets that fit); every unit, failing, when none is among
+    them: the alternative 'only the nets that fit'."""
+    passed, among = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(among).bool().reshape(-1)
+    if passed.shape != among.shape:
+        raise ValueError(f"passed and among must have the same length; got {passed.numel()} and {among.numel()}")
+    return judge(passed[among] if among.any() else passed & among)
+
+
+def trend_entry(trend: Any) -> dict[str, Any]:
+    """One alternative's entry for a falling-trend claim (a ``measures.Trend``), by :func:`trend_verdict`: the share of
+    columns (seeds) with a negative Spearman rho, and the verdict."""
+    return {"share_pass": float((trend.per_seed < 0).double().mean()),
+            "verdict": trend_verdict(trend.rho, trend.p, trend.falls)}
+
+
+def first_to_last(values: Sequence[Sequence[float]] | torch.Tensor) -> dict[str, Any]:
+    """The looser reading of a falling trend: 'holds' when the median at the last setting is below the median at the
+    first, else 'fails'; share passing: the columns of ``values`` (settings x columns) whose last value is below their
+    first."""
+    v = torch.as_tensor(values, dtype=torch.float64)
+    if v.ndim != 2 or v.shape[0] < 2 or v.shape[1] < 1:
+        raise ValueError(f"values must have shape (settings >= 2, columns >= 1); got {tuple(v.shape)}")
+    med = v.quantile(0.5, dim=1)
+    return {"share_pass": float((v[-1] < v[0]).double().mean()), "verdict": "holds" if med[-1] < med[0] else "fails"}
+
+
 @dataclass
 class Claim:
     """One tested claim: what the paper says, what was measured, how it was judged."""

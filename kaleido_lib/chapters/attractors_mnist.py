@@ -248,8 +248,7 @@ def power_entry(check: torch.Tensor, tol: float) -> dict[str, Any]:
 def trend_entry(depths: list[int], values: torch.Tensor) -> dict[str, Any]:
     """One alternative's entry for the depth trend, by the primary's rule (``results.trend_verdict``) on ``values``
     (depths, seeds), a value that should fall with depth: the share of seeds with a negative Spearman rho, the verdict."""
-    t = measures.trend(depths, values, n_perm=10_000)
-    return {"share_pass": float((t.per_seed < 0).double().mean()), "verdict": results.trend_verdict(t.rho, t.p, t.falls)}
+    return results.trend_entry(measures.trend(depths, values, n_perm=10_000))
 
 
 def claims(cfg: SimpleNamespace, tr: Examined, te: Examined, fixed_tr: torch.Tensor, fixed_te: torch.Tensor,

@@ -473,31 +473,6 @@ def tail(t) -> str:
     return "does not fall" if t.rho > 0 else "shows no trend"
 
 
-def judged_among(passed: torch.Tensor, among: torch.Tensor) -> torch.Tensor:
-    """The pass/fail of the units ``among`` (e.g. the nets that fit); when none is among them, every unit, failing."""
-    passed, among = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(among).bool().reshape(-1)
-    if passed.shape != among.shape:
-        raise ValueError(f"passed and among must have the same length; got {passed.numel()} and {among.numel()}")
-    return passed[among] if among.any() else passed & among
-
-
-def trend_entry(t: measures.Trend) -> dict[str, Any]:
-    """One alternative's entry for a trend claim, by the primary's rule (``results.trend_verdict``): the share of
-    columns with a negative Spearman rho and the verdict."""
-    return {"share_pass": float((t.per_seed < 0).double().mean()), "verdict": results.trend_verdict(t.rho, t.p, t.falls)}
-
-
-def first_to_last(values: torch.Tensor) -> dict[str, Any]:
-    """The looser reading of a falling trend: 'holds' when the median at the last setting is below the median at
-    the first, else 'fails'; share passing: the columns of ``values`` (settings, columns) whose last value is below
-    their first."""
-    v = torch.as_tensor(values, dtype=torch.float64)
-    if v.ndim != 2 or v.shape[0] < 2 or v.shape[1] < 1:
-        raise ValueError(f"values must have shape (settings >= 2, columns >= 1); got {tuple(v.shape)}")
-    med = v.quantile(0.5, dim=1)
-    return {"share_pass": float((v[-1] < v[0]).double().mean()), "verdict": "holds" if med[-1] < med[0] else "fails"}
-
-
 def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: torch.Tensor, nowhere: torch.Tensor,
            spur_count: torch.Tensor, spur_by_width: torch.Tensor, fit_depth: torch.Tensor,
            seeds: list[int]) -> tuple[list[results.Claim], dict[str, torch.Tensor]]:
@@ -521,9 +496,9 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
         alts = {  # declared before running: another population, a looser share, a margin at rho = 1
             "every net, not only the nets that fit": results.judge(passed),
             "at least half of a net's training points attract, not every one (nets that fit)":
-                results.judge(judged_among(share >= 0.5, fitted)),
+                results.judge_among(share >= 0.5, fitted),
             "largest rho below 1.1 instead of 1 (points at the edge of stability count; nets that fit)":
-                results.judge(judged_among(max_rho_all < 1.1, fitted))}
+                results.judge_among(max_rho_all < 1.1, fitted)}
         c = results.Claim(
             id=f"training_points_attract_{s}",
             claim=f"{SETS[s][2]}: the training points are attracting fixed points of f (rho(J) < 1)",
@@ -537,7 +512,7 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
             extra={"share_attracting_per_setting": {f"L={k[1]} H={k[2]}": get(*k, "share_attr") for k in keys},
                    "max_rho_per_setting": {f"L={k[1]} H={k[2]}": get(*k, "max_rho") for k in keys},
                    "fit_per_setting": {f"L={k[1]} H={k[2]}": fit[k] for k in keys}},
-            seeds=results.seed_count(judged_among(passed, fitted)), alternatives=alts)
+            seeds=results.judge_among(passed, fitted)["seeds"], alternatives=alts)
         results.add_share_among(c, passed, torch.ones_like(passed), label="all_nets")
         out.append(c)
     depth_quote = ("this effect is more prominent as we increase the number of layers or the depth of the neural "
@@ -548,16 +523,16 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
     alts = {
         "attracting_share_rises_with_depth": {
             "the largest rho at a net's training points instead of the share with rho >= 1 (same trend rule)":
-                trend_entry(measures.trend(cfg.depths, grid.by_depth(cols, "max_rho"), n_perm=N_PERM)),
+                results.trend_entry(measures.trend(cfg.depths, grid.by_depth(cols, "max_rho"), n_perm=N_PERM)),
             "the median share falls from the shallowest to the deepest L (no test, no monotone medians)":
-                first_to_last(not_attr)},
+                results.first_to_last(not_attr)},
         "nowhere_falls_with_depth": {
             f"an end within half the tolerance ({cfg.tol_1d / 2:g} / {cfg.tol_2d / 2:g}) counts as at a point":
-                trend_entry(measures.trend(cfg.depths, nowhere_at["half"], n_perm=N_PERM)),
+                results.trend_entry(measures.trend(cfg.depths, nowhere_at["half"], n_perm=N_PERM)),
             f"an end within twice the tolerance ({2 * cfg.tol_1d:g} / {2 * cfg.tol_2d:g}) counts as at a point":
-                trend_entry(measures.trend(cfg.depths, nowhere_at["double"], n_perm=N_PERM)),
+                results.trend_entry(measures.trend(cfg.depths, nowhere_at["double"], n_perm=N_PERM)),
             "the median share falls from the shallowest to the deepest L (no test, no monotone medians)":
-                first_to_last(nowhere)}}
+                results.first_to_last(nowhere)}}
     for cid, claim, value, t, extra in (
             ("attracting_share_rises_with_depth",
              f"The share of training points that attract rises with depth (L in {cfg.depths})",
@@ -585,7 +560,7 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
             "against the unbounded net clipped to [0, 1] at sampling, not the unclipped one":
                 results.judge(cap[v] - cap[CLIP] > 0),
             "capture higher by more than 0.05 instead of > 0": results.judge(diff > 0.05),
-            "only the pairs where both nets reach the target loss": results.judge(judged_among(diff > 0, both_fit[v]))}
+            "only the pairs where both nets reach the target loss": results.judge_among(diff > 0, both_fit[v])}
         out.append(results.Claim(
             id=f"{v}_captures_more_than_unbounded",
             claim=f"A {v} output makes more starts end at a training point than no output bound",
@@ -608,7 +583,7 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
     alts = {  # declared before running: the capture cut-off on either side, the nets that fit
         "capture by training points > 0.25 instead of 0.5 (and > the spurious share)": results.judge(beats(0.25)),
         "capture by training points > 0.75 instead of 0.5 (and > the spurious share)": results.judge(beats(0.75)),
-        "only the nets that reach the target loss": results.judge(judged_among(beats(0.5), main_fit))}
+        "only the nets that reach the target loss": results.judge_among(beats(0.5), main_fit)}
     out.append(results.Claim(
         id="starts_end_at_training_points_not_spurious",
         claim="Most starts end at a training point, not at a spurious attractor",

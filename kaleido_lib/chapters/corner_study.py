@@ -235,15 +235,6 @@ def alternative_passes(g: Grid, n_star: torch.Tensor, n_coarse: torch.Tensor, tr
     }
 
 
-def among_fit(passed: torch.Tensor, fit: torch.Tensor) -> dict[str, Any]:
-    """The alternative 'only the seeds whose nets fit': the verdict of ``passed`` on the seeds that ``fit`` (every
-    seed, failing, when none does)."""
-    passed, fit = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(fit).bool().reshape(-1)
-    if passed.shape != fit.shape:
-        raise ValueError(f"passed and fit must have the same length; got {passed.numel()} and {fit.numel()}")
-    return results.judge(passed[fit] if fit.any() else passed & fit)
-
-
 def claims(ch: Chapter, g: Grid, n_star: torch.Tensor, n_star_median: dict[int, float], n_coarse: torch.Tensor,
            n_coarse_median: dict[int, float], trained: torch.Tensor) -> list[results.Claim]:
     """Claims (i) and (ii), the authors' plot, and (iii), this book's finding for larger d; each judged per seed, with
@@ -299,5 +290,5 @@ def claims(ch: Chapter, g: Grid, n_star: torch.Tensor, n_star_median: dict[int, 
                                               for i, d in enumerate(cfg.dims)}}),
     ]
     out[0].alternatives[f"only the seeds whose d = 2 nets reach a training loss <= {cfg.fit_loss:g} at every "
-                        f"N >= {cfg.n_claim}"] = among_fit(pass_i, trained[i2][:, late].all(dim=1))
+                        f"N >= {cfg.n_claim}"] = results.judge_among(pass_i, trained[i2][:, late].all(dim=1))
     return out

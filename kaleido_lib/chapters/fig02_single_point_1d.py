@@ -179,15 +179,6 @@ def alternative_passes(M: dict[str, torch.Tensor], cfg: SimpleNamespace,
     }
 
 
-def among_fit(passed: torch.Tensor, fit: torch.Tensor) -> dict[str, Any]:
-    """The alternative 'only the nets that reach the target loss': the verdict of ``passed`` on the nets that ``fit``
-    (every net, failing, when none does)."""
-    passed, fit = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(fit).bool().reshape(-1)
-    if passed.shape != fit.shape:
-        raise ValueError(f"passed and fit must have the same length; got {passed.numel()} and {fit.numel()}")
-    return results.judge(passed[fit] if fit.any() else passed & fit)
-
-
 FIT_ONLY = "only the nets that reach the target loss, not every net"
 
 
@@ -226,5 +217,5 @@ def claims(ch: Chapter, M: dict[str, torch.Tensor], P: dict[str, torch.Tensor], 
                  criterion="|f'| < 1"),
     ]
     for c, key in zip(out[1:], ("output", "argmin", "sampling", "attractor")):
-        c.alternatives[FIT_ONLY] = among_fit(P[key], P["trained"])
+        c.alternatives[FIT_ONLY] = results.judge_among(P[key], P["trained"])
     return out

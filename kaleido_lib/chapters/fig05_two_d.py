@@ -356,39 +356,12 @@ def trends(M: dict, st: Study, cfg: SimpleNamespace) -> Trends:
     return Trends(burn_depth, burn_width, T, T_strict, slope_median, slope_seed, BL)
 
 
-def trend_entry(t: measures.Trend) -> dict[str, Any]:
-    """One alternative's entry for a trend claim, by the primary's rule (``results.trend_verdict``): the share of
-    seeds with a negative Spearman rho and the verdict."""
-    return {"share_pass": float((t.per_seed < 0).double().mean()),
-            "verdict": results.trend_verdict(t.rho, t.p, t.falls)}
-
-
-def first_to_last(values: torch.Tensor) -> dict[str, Any]:
-    """The looser reading of a falling trend: 'holds' when the median at the last setting is below the median at
-    the first, else 'fails'; share passing: the seeds (columns of ``values``, settings x seeds) whose last value is
-    below their first."""
-    v = torch.as_tensor(values, dtype=torch.float64)
-    if v.ndim != 2 or v.shape[0] < 2 or v.shape[1] < 1:
-        raise ValueError(f"values must have shape (settings >= 2, seeds >= 1); got {tuple(v.shape)}")
-    med = v.quantile(0.5, dim=1)
-    return {"share_pass": float((v[-1] < v[0]).double().mean()), "verdict": "holds" if med[-1] < med[0] else "fails"}
-
-
 def slope_entry(slope_median: float, slope_seed: torch.Tensor, band: float) -> dict[str, Any]:
     """The 1/L claim's rule (``results.power_law_verdict`` on the slope of the medians) with another ``band`` around
     -1; share passing: the seeds whose own slope lies in the band (NaN slopes fail)."""
     s = torch.as_tensor(slope_seed, dtype=torch.float64)
     return {"share_pass": float(((s >= -1 - band) & (s <= -1 + band)).double().mean()),
             "verdict": results.power_law_verdict(slope_median, target=-1.0, band=band)}
-
-
-def among_fit(passed: torch.Tensor, fit: torch.Tensor) -> dict[str, Any]:
-    """The alternative 'only the nets that reach the target loss': the verdict of ``passed`` on the nets that ``fit``
-    (every net, failing, when none does)."""
-    passed, fit = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(fit).bool().reshape(-1)
-    if passed.shape != fit.shape:
-        raise ValueError(f"passed and fit must have the same length; got {passed.numel()} and {fit.numel()}")
-    return results.judge(passed[fit] if fit.any() else passed & fit)
 
 
 FIT_ONLY = "only the nets that reach the target loss, not every net"
@@ -427,11 +400,11 @@ def claims(ch: Chapter, ens: dict[Any, EnsembleResult], M: dict, tr: Trends, st:
                    for name, sets in (("depth", st.depth_settings), ("width", st.width_settings))}
     trend_alts = lambda name, settings_, burn: {  # noqa: E731
         f"burn-in of the 1D chapters ({STRICT[1] * 100:.0f} % within {STRICT[0]:g}), same trend rule":
-            trend_entry(tr.T_strict[name]),
+            results.trend_entry(tr.T_strict[name]),
         f"burn-in of the median sample (50 % within {cfg.tol:g}), same trend rule":
-            trend_entry(measures.trend(settings_, median_burn[name], n_perm=N_PERM)),
+            results.trend_entry(measures.trend(settings_, median_burn[name], n_perm=N_PERM)),
         "the median burn-in is lower at the last setting than at the first (no test, no monotone medians)":
-            first_to_last(burn)}
+            results.first_to_last(burn)}
     out = [
         ch.claim(id="trained_to_target_a", claim=f"(a) L={cfg.depth_a}, H={cfg.width_a} learns the single 2D point",
                  paper="(a) L=2, H=50 trained on the single point (0.5, 0.5)", measure="best training loss",
@@ -498,5 +471,5 @@ def claims(ch: Chapter, ens: dict[Any, EnsembleResult], M: dict, tr: Trends, st:
             alternatives=trend_alts("width", cfg.widths, tr.burn_width)),
     ]
     for c, passed in zip(out[2:5], (near["a"] >= cfg.near_min, near[b_key] >= cfg.near_min, cover)):
-        c.alternatives[FIT_ONLY] = among_fit(passed, trained["a" if c.id.endswith("_a") else b_key])
+        c.alternatives[FIT_ONLY] = results.judge_among(passed, trained["a" if c.id.endswith("_a") else b_key])
     return out
