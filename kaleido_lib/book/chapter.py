@@ -112,10 +112,10 @@ class Chapter:
                 raise ValueError(f"claim {id!r}: 'among' marks {keep.numel()} seeds, the claim judges {passed.numel()}")
             everyone = passed & keep
             extra |= {"judged_on": among_label, "n_judged": int(keep.sum()), "n_seeds": keep.numel()}
+            passed = results.restrict(passed, keep)
             if keep.any():
-                passed, alts = passed[keep], {k: p[keep] for k, p in alts.items()}
+                alts = {k: p[keep] for k, p in alts.items()}
             else:
-                passed = everyone
                 notes = (notes + " " if notes else "") + f"No seed is among the {among_label}: every seed fails."
             alts[f"every seed, the ones not among the {among_label} counted as failures"] = everyone
         share = float(passed.double().mean())

@@ -124,13 +124,18 @@ def judge(passed: Sequence[bool] | torch.Tensor, holds: float = 0.9, partly: flo
             "seeds": seed_count(passed, holds, partly)}
 
 
-def judge_among(passed: Sequence[bool] | torch.Tensor, among: Sequence[bool] | torch.Tensor) -> dict[str, Any]:
-    """:func:`judge` on the units ``among`` alone (e.g. the nets that fit); every unit, failing, when none is among
-    them: the alternative 'only the nets that fit'."""
+def restrict(passed: Sequence[bool] | torch.Tensor, among: Sequence[bool] | torch.Tensor) -> torch.Tensor:
+    """The pass/fail of the units ``among`` alone (e.g. the nets that fit); every unit, failing, when none is
+    among them."""
     passed, among = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(among).bool().reshape(-1)
     if passed.shape != among.shape:
         raise ValueError(f"passed and among must have the same length; got {passed.numel()} and {among.numel()}")
-    return judge(passed[among] if among.any() else passed & among)
+    return passed[among] if among.any() else passed & among
+
+
+def judge_among(passed: Sequence[bool] | torch.Tensor, among: Sequence[bool] | torch.Tensor) -> dict[str, Any]:
+    """:func:`judge` of :func:`restrict`: the alternative 'only the nets that fit'."""
+    return judge(restrict(passed, among))
 
 
 def trend_entry(trend: Any) -> dict[str, Any]:
