@@ -321,18 +321,42 @@ def spearman_test(
     rho = spearman(x, y)
     if math.isnan(rho):
         return rho, math.nan
+    null = spearman_null(x, y, n_perm=n_perm, seed=seed)
+    return rho, float(permutation_p(torch.tensor([rho], dtype=torch.float64), null, alternative)[0])
+
+
+def spearman_null(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tensor, *, n_perm: int = 10_000,
+                  seed: int = 0) -> torch.Tensor:
+    """Spearman's rho of x against ``n_perm`` seeded random permutations of y: its null distribution (n_perm,)."""
     rx, ry = average_ranks(x), average_ranks(y)
     gen = torch.Generator().manual_seed(seed)
     perm = torch.argsort(torch.rand(n_perm, ry.numel(), generator=gen), dim=1)
-    null = _pearson_rows(rx, ry[perm])
-    tiny = 1e-12  # rounding: a permutation as extreme as the data counts
+    return _pearson_rows(rx, ry[perm])
+
+
+def permutation_p(rho: torch.Tensor, null: torch.Tensor, alternative: str = "less") -> torch.Tensor:
+    """The permutation p-value of each value of ``rho`` against a ``null`` sample (a permutation as extreme as the
+    data counts, as does the data itself: (1 + hits) / (1 + n)); NaN where rho is NaN."""
+    tiny = 1e-12  # rounding
+    rho, null = torch.as_tensor(rho, dtype=torch.float64).reshape(-1, 1), null.reshape(1, -1)
     if alternative == "less":
-        hits = (null <= rho + tiny).sum()
+        hits = (null <= rho + tiny).sum(-1)
     elif alternative == "greater":
-        hits = (null >= rho - tiny).sum()
+        hits = (null >= rho - tiny).sum(-1)
+    elif alternative == "two-sided":
+        hits = (null.abs() >= rho.abs() - tiny).sum(-1)
     else:
-        hits = (null.abs() >= abs(rho) - tiny).sum()
-    return rho, float((1 + hits) / (1 + n_perm))
+        raise ValueError(f"alternative must be 'less', 'greater' or 'two-sided'; got {alternative!r}")
+    p = (1 + hits).to(torch.float64) / (1 + null.numel())
+    return torch.where(torch.isnan(rho.reshape(-1)), torch.nan, p)
+
+
+def row_ranks(m: torch.Tensor) -> torch.Tensor:
+    """Average ranks 1..n within each row of ``m`` (..., n), tied values sharing the mean of their ranks."""
+    m = torch.as_tensor(m, dtype=torch.float64)
+    below = (m.unsqueeze(-1) > m.unsqueeze(-2)).sum(-1)
+    tied = (m.unsqueeze(-1) == m.unsqueeze(-2)).sum(-1)
+    return below + (tied + 1) / 2
 
 
 def loglog_slope(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tensor) -> float:
@@ -381,6 +405,8 @@ class Trend:
     median: torch.Tensor  # median value per setting
     falls: bool  # the medians never rise with the setting
     prob_less: float  # P(value at the largest setting < value at the smallest)
+    values: torch.Tensor | None = None  # the (settings, seeds) values the trend was measured on
+    null: torch.Tensor | None = None  # the permutation null of the pooled rho (its p-value's reference)
 
 
 def trend(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_000, seed: int = 0) -> Trend:
@@ -391,10 +417,43 @@ def trend(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_0
                          f"for {len(settings)} settings")
     x = torch.tensor(settings, dtype=torch.float64).repeat_interleave(values.shape[1])
     rho, p = spearman_test(x, values.reshape(-1), alternative="less", n_perm=n_perm, seed=seed)
+    null = None if math.isnan(rho) else spearman_null(x, values.reshape(-1), n_perm=n_perm, seed=seed)
     per_seed = torch.tensor([spearman(list(settings), values[:, j]) for j in range(values.shape[1])])
     med = values.quantile(0.5, dim=1)
     return Trend(settings=list(settings), rho=rho, p=p, per_seed=per_seed, median=med,
-                 falls=bool((med[1:] <= med[:-1]).all()), prob_less=prob_less(values[-1], values[0]))
+                 falls=bool((med[1:] <= med[:-1]).all()), prob_less=prob_less(values[-1], values[0]),
+                 values=values, null=null)
+
+
+@dataclass
+class TrendResamples:
+    """A trend re-measured on bootstrap resamples of its seeds: pooled rho, its p-value and the medians' fall."""
+
+    rho: torch.Tensor  # (n_boot,), NaN where a resample is constant
+    p: torch.Tensor  # (n_boot,), read off the data's permutation null (same settings, same number of values)
+    falls: torch.Tensor  # (n_boot,) bool: the resample's medians never rise with the setting
+
+
+def resample_trend(t: Trend, n_boot: int = 1000, seed: int = 0, chunk: int = 250) -> TrendResamples:
+    """Resample the seeds (columns of ``t.values``) with replacement ``n_boot`` times (seeded) and re-measure the
+    pooled Spearman rho, its one-sided p-value (against ``t.null``, the permutation null of the same design) and
+    whether the medians never rise."""
+    if t.values is None:
+        raise ValueError("the trend carries no values to resample (build it with measures.trend)")
+    v = t.values
+    n_set, n_seeds = v.shape
+    x = torch.tensor(t.settings, dtype=torch.float64).repeat_interleave(n_seeds)
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randint(n_seeds, (n_boot, n_seeds), generator=g)
+    rho, falls = [], []
+    for part in idx.split(chunk):
+        r = v[:, part].permute(1, 0, 2)  # (b, settings, seeds)
+        rho.append(_pearson_rows(average_ranks(x), row_ranks(r.reshape(r.shape[0], -1))))
+        med = r.quantile(0.5, dim=2)
+        falls.append((med[:, 1:] <= med[:, :-1]).all(dim=1))
+    rho_t = torch.cat(rho)
+    p = permutation_p(rho_t, t.null) if t.null is not None else torch.full_like(rho_t, math.nan)
+    return TrendResamples(rho=rho_t, p=p, falls=torch.cat(falls))
 
 
 # --- image samples: nearest training image, class coverage, when a chain stops changing ---------------

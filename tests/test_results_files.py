@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
 
+from kaleido_lib import measures
 from kaleido_lib.book import build, results
 
 
@@ -189,3 +191,68 @@ def test_alternatives_among_a_subset_and_for_falling_trends():
     assert results.first_to_last(falling.flip(0))["verdict"] == "fails"
     with pytest.raises(ValueError, match="settings >= 2"):
         results.first_to_last(torch.ones(1, 3))
+
+
+def test_row_ranks_match_average_ranks_row_by_row():
+    m = torch.tensor([[3.0, 1, 1, 2], [5, 5, 5, 5], [0.5, -1, 7, 0.5]])
+    got = measures.row_ranks(m)
+    for row, want in zip(got, m):
+        assert torch.equal(row, measures.average_ranks(want))
+
+
+def test_permutation_p_counts_the_data_and_the_extreme_permutations():
+    null = torch.tensor([-0.9, -0.5, 0.0, 0.5, 0.9], dtype=torch.float64)
+    p = measures.permutation_p(torch.tensor([-0.5, 1.0, math.nan]), null, "less")
+    assert p[0] == pytest.approx(3 / 6) and p[1] == pytest.approx(1.0) and math.isnan(p[2])
+    assert measures.permutation_p(torch.tensor([0.9]), null, "greater")[0] == pytest.approx(2 / 6)
+    with pytest.raises(ValueError, match="alternative"):
+        measures.permutation_p(torch.tensor([0.0]), null, "down")
+
+
+def test_spearman_test_is_unchanged_by_reading_p_off_its_null():
+    x, y = [1, 2, 3, 4, 5, 6], [6.0, 4, 5, 3, 1, 2]
+    rho, p = measures.spearman_test(x, y, n_perm=4000, seed=3)
+    null = measures.spearman_null(x, y, n_perm=4000, seed=3)
+    assert p == pytest.approx(float((1 + (null <= rho + 1e-12).sum()) / 4001))
+
+
+def test_a_clear_trend_is_stable_under_resampling_the_seeds_and_a_flat_one_is_not_significant():
+    g = torch.Generator().manual_seed(0)
+    clear = torch.tensor([[20.0], [15], [10], [5]]) + torch.rand(4, 12, generator=g)
+    t = measures.trend([2, 4, 7, 10], clear, n_perm=2000)
+    r = measures.resample_trend(t, n_boot=300, seed=1)
+    assert r.rho.shape == (300,) and (r.rho < -0.8).all() and (r.p < 0.05).all() and r.falls.all()
+    sc, ci = results.trend_seed_count(t)
+    assert sc.passing == 12 and sc.verdict_stability == 1.0 and ci[1] < -0.8
+    flat = torch.rand(4, 12, generator=g)
+    sc, ci = results.trend_seed_count(measures.trend([2, 4, 7, 10], flat, n_perm=2000))
+    assert ci[0] < 0 < ci[1] and sc.verdict_stability < 1.0 or results.trend_verdict(0, 1, False) == "fails"
+
+
+def test_a_trend_claim_carries_its_seed_count_and_rho_interval():
+    t = measures.trend([2, 4, 7], torch.tensor([[9.0, 8, 9.5], [6, 5, 7], [3, 2, 6.5]]), n_perm=500)
+    c = results.trend_claim("x", "falls with L", "paper words", "burn-in", "L", t)
+    assert c.seeds.n == 3 and c.seeds.passing == 3 and c.seeds.unit == "seeds"
+    assert 0 <= c.seeds.verdict_stability <= 1 and c.extra["rho_ci95"][0] <= c.extra["rho_pooled"]
+    with pytest.raises(ValueError, match="no values"):
+        measures.resample_trend(measures.Trend([1, 2], -1.0, 0.01, torch.tensor([-1.0]), torch.tensor([2.0, 1]),
+                                               True, 1.0))
+
+
+def test_bootstrap_stability_of_a_statistic_against_a_threshold():
+    values = torch.tensor([0.1, 0.2, 0.15, 0.9])  # the mean is over 0.3 only when the outlier is drawn enough
+    verdict = lambda i: "holds" if float(values[i].mean()) < 0.3 else "fails"  # noqa: E731
+    s = results.bootstrap_stability(4, verdict, n_boot=500, seed=0)
+    assert 0.3 < s < 0.9 and s == results.bootstrap_stability(4, verdict, n_boot=500, seed=0)
+    assert results.bootstrap_stability(3, lambda i: "holds", n_boot=50) == 1.0
+    with pytest.raises(ValueError, match="n must be"):
+        results.bootstrap_stability(0, verdict)
+
+
+def test_seed_count_names_its_unit_and_takes_a_given_stability():
+    sc = results.seed_count(torch.tensor([True, True, False]), unit="images", stability=0.75)
+    assert (sc.n, sc.passing, sc.unit, sc.verdict_stability) == (3, 2, "images", 0.75)
+    with pytest.raises(ValueError, match="unit must be one of"):
+        results.seed_count(torch.tensor([True]), unit="pixels")
+    with pytest.raises(ValueError, match="stability must be"):
+        results.seed_count(torch.tensor([True]), stability=1.5)

@@ -90,14 +90,17 @@ class Chapter:
               passed: Sequence[bool] | torch.Tensor, criterion: str, notes: str = "",
               extra: Mapping[str, Any] | None = None, holds: float = 0.9, partly: float = 0.5,
               alternatives: Mapping[str, Sequence[bool] | torch.Tensor] | None = None,
-              among: Sequence[bool] | torch.Tensor | None = None, among_label: str = "nets that fit the data"
-              ) -> results.Claim:
+              among: Sequence[bool] | torch.Tensor | None = None, among_label: str = "nets that fit the data",
+              unit: str = "seeds", stability: float | None = None) -> results.Claim:
         """A claim judged on per-seed pass/fail: the share passing and the verdict are derived here, never passed.
         ``alternatives``: the per-seed pass/fail under other declared definitions or thresholds (name -> tensor);
         each gets its share, verdict and seed count beside the main one, so a reader sees whether the verdict is a
         property of the definition. ``among``: the seeds the claim is about (``among_label``, e.g. the nets that fit
         the data): the claim and its alternatives are judged on those seeds alone, the other seeds stay counted in
-        ``extra`` and in one more alternative that counts them as failures (all fail when no seed is among them)."""
+        ``extra`` and in one more alternative that counts them as failures (all fail when no seed is among them).
+        ``unit``: what ``passed`` counts when not seeds (networks, images, timing repeats: ``results.UNITS``);
+        ``stability``: the verdict's own bootstrap stability when the verdict is not the share's
+        (``results.bootstrap_stability``)."""
         passed = torch.as_tensor(passed).bool().reshape(-1)
         if passed.numel() == 0:
             raise ValueError(f"claim {id!r}: no seed to judge")
@@ -119,11 +122,12 @@ class Chapter:
                 notes = (notes + " " if notes else "") + f"No seed is among the {among_label}: every seed fails."
             alts[f"every seed, the ones not among the {among_label} counted as failures"] = everyone
         share = float(passed.double().mean())
-        alt = {name: results.judge(p, holds, partly) for name, p in alts.items()}
+        alt = {name: results.judge(p, holds, partly, unit) for name, p in alts.items()}
         return results.Claim(id=id, claim=claim, paper=paper, measure=measure, measured=results.spread(values),
                              criterion=criterion, share_pass=share,
                              verdict=results.verdict_from_share(share, holds, partly), notes=notes,
-                             extra=extra, seeds=results.seed_count(passed, holds, partly), alternatives=alt)
+                             extra=extra, seeds=results.seed_count(passed, holds, partly, unit, stability),
+                             alternatives=alt)
 
     def finish(self, claims: Sequence[results.Claim], origins: Mapping[str, str],
                recorded: Mapping[str, Any] | None = None, skipped: str | None = None) -> None:

@@ -6,7 +6,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
@@ -95,33 +95,63 @@ def median_interval(values: Sequence[float] | torch.Tensor, n_boot: int = 2000, 
     return out
 
 
+UNITS = ("seeds", "networks", "images", "matrices", "points", "settings", "timing repeats")
+
+
 @dataclass
 class SeedCount:
-    """A claim's pass/fail over seeds: how many pass, the share's 95 % Wilson interval and how stable the verdict
-    is when the seeds are resampled (bootstrap)."""
+    """A claim's pass/fail over its units (seeds, or the networks, images, matrices or timing repeats it was
+    measured on): how many pass, the share's 95 % Wilson interval and how stable the verdict is when the units are
+    resampled (bootstrap)."""
 
     n: int
     passing: int
     wilson95: tuple[float, float]
     verdict_stability: float
+    unit: str = "seeds"
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(f"unit must be one of {list(UNITS)}; got {self.unit!r}")
 
 
-def seed_count(passed: torch.Tensor, holds: float = 0.9, partly: float = 0.5) -> SeedCount:
-    """The :class:`SeedCount` of a per-seed pass/fail tensor."""
+def seed_count(passed: torch.Tensor, holds: float = 0.9, partly: float = 0.5, unit: str = "seeds",
+               stability: float | None = None) -> SeedCount:
+    """The :class:`SeedCount` of a per-unit pass/fail tensor; ``stability``, when the verdict is not the share's
+    (a trend, a statistic against a threshold), is its own bootstrap stability (:func:`bootstrap_stability`)."""
     passed = torch.as_tensor(passed).bool().reshape(-1)
+    if passed.numel() == 0:
+        raise ValueError("passed must not be empty")
     k, n = int(passed.sum()), passed.numel()
-    return SeedCount(n, k, wilson_interval(k, n), verdict_stability(passed, holds, partly))
+    if stability is None:
+        stability = verdict_stability(passed, holds, partly)
+    elif not 0 <= stability <= 1:
+        raise ValueError(f"stability must be in [0, 1]; got {stability!r}")
+    return SeedCount(n, k, wilson_interval(k, n), float(stability), unit)
 
 
-def judge(passed: Sequence[bool] | torch.Tensor, holds: float = 0.9, partly: float = 0.5) -> dict[str, Any]:
-    """The verdict of a per-seed (or per-network) pass/fail tensor: its share, verdict and :class:`SeedCount`; the
-    form of one entry of ``Claim.alternatives``."""
+def bootstrap_stability(n: int, verdict_of: Callable[[torch.Tensor], str], n_boot: int = 1000,
+                        seed: int = 0) -> float:
+    """The share of ``n_boot`` bootstrap resamples of ``n`` units whose verdict equals the verdict of all units:
+    ``verdict_of`` maps an index tensor (which units, repeats allowed) to a verdict; seeded."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an integer >= 1; got {n!r}")
+    full = verdict_of(torch.arange(n))
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randint(n, (n_boot, n), generator=g)
+    return sum(verdict_of(i) == full for i in idx) / n_boot
+
+
+def judge(passed: Sequence[bool] | torch.Tensor, holds: float = 0.9, partly: float = 0.5,
+          unit: str = "seeds") -> dict[str, Any]:
+    """The verdict of a per-seed (or per-network, per-image ...) pass/fail tensor: its share, verdict and
+    :class:`SeedCount`; the form of one entry of ``Claim.alternatives``."""
     passed = torch.as_tensor(passed).bool().reshape(-1)
     if passed.numel() == 0:
         raise ValueError("passed must not be empty")
     share = float(passed.double().mean())
     return {"share_pass": share, "verdict": verdict_from_share(share, holds, partly),
-            "seeds": seed_count(passed, holds, partly)}
+            "seeds": seed_count(passed, holds, partly, unit)}
 
 
 def restrict(passed: Sequence[bool] | torch.Tensor, among: Sequence[bool] | torch.Tensor) -> torch.Tensor:
@@ -138,11 +168,12 @@ def judge_among(passed: Sequence[bool] | torch.Tensor, among: Sequence[bool] | t
     return judge(restrict(passed, among))
 
 
-def trend_entry(trend: Any) -> dict[str, Any]:
+def trend_entry(trend: Any, unit: str = "seeds") -> dict[str, Any]:
     """One alternative's entry for a falling-trend claim (a ``measures.Trend``), by :func:`trend_verdict`: the share of
-    columns (seeds) with a negative Spearman rho, and the verdict."""
+    columns (seeds) with a negative Spearman rho, the verdict and its :func:`trend_seed_count`."""
     return {"share_pass": float((trend.per_seed < 0).double().mean()),
-            "verdict": trend_verdict(trend.rho, trend.p, trend.falls)}
+            "verdict": trend_verdict(trend.rho, trend.p, trend.falls),
+            "seeds": trend_seed_count(trend, unit=unit)[0]}
 
 
 def first_to_last(values: Sequence[Sequence[float]] | torch.Tensor) -> dict[str, Any]:
@@ -255,7 +286,8 @@ RESULTS_SCHEMA: dict[str, Any] = {
                 "share_pass": {"type": "number", "minimum": 0, "maximum": 1},
                 "verdict": {"enum": list(VERDICTS)},
                 "measured": {"type": "object", "required": ["median", "min", "max", "n"]},
-                "seeds": {"type": ["object", "null"], "required": ["n", "passing", "wilson95", "verdict_stability"]},
+                "seeds": {"type": ["object", "null"], "required": ["n", "passing", "wilson95", "verdict_stability"],
+                          "properties": {"unit": {"enum": list(UNITS)}}},
                 "origin": {"enum": [*ORIGINS, None]},
                 "alternatives": {"type": "object", "additionalProperties": {
                     "type": "object", "required": ["share_pass", "verdict"],
@@ -370,7 +402,8 @@ def _fmt_seeds(c: dict[str, Any]) -> str:
         return f"{c['share_pass']:.0%}"
     lo, hi = sc["wilson95"]
     ex = c.get("extra") or {}
-    of = f" {ex['judged_on']}, of {ex['n_seeds']} seeds" if ex.get("judged_on") else ""
+    unit = sc.get("unit", "seeds")
+    of = f" {ex['judged_on']}, of {ex['n_seeds']} seeds" if ex.get("judged_on") else "" if unit == "seeds" else f" {unit}"
     return (f"{c['share_pass']:.0%} ({sc['passing']}/{sc['n']}{of}; 95% CI {lo:.0%}–{hi:.0%}; "
             f"verdict stable in {sc['verdict_stability']:.0%} of resamples)")
 
@@ -419,8 +452,10 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
                   "Claims the paper states in its captions, text or abstract, and nothing else. A verdict is "
                   "*robust* when every declared alternative definition gives the same verdict and resampling the "
                   f"seeds keeps it in at least {STABLE:.0%} of the resamples; *definition-dependent* when an "
-                  "alternative definition changes it; *seed-sensitive* when resampling the seeds does; *not "
-                  "assessed* for a claim measured on one network or a pooled number, with no per-seed pass/fail.",
+                  "alternative definition changes it; *seed-sensitive* when resampling the seeds does. A claim "
+                  "measured on one network is resampled over what it was measured on (its images, matrices or "
+                  "timing repeats, named beside the count); a trend over its seeds, re-measuring the pooled rank "
+                  "correlation each time. *Not assessed*: a claim with nothing to resample.",
                   "", *paper, ""]
     present = [o for o in (*ORIGINS, "not declared") if o != "paper"
                and any((c.get("origin") or "not declared") == o for d in docs for c in d["claims"])]
@@ -496,18 +531,43 @@ def power_law_verdict(slope: float, target: float = -1.0, band: float = 0.25) ->
     return "holds" if abs(slope - target) <= band else "partly"
 
 
-def trend_claim(id: str, claim: str, paper: str, value: str, symbol: str, trend, **kw: Any) -> Claim:
-    """A claim 'the value falls as the setting grows', judged by :func:`trend_verdict` on a measures.Trend.
+def trend_seed_count(trend: Any, n_boot: int = 1000, seed: int = 0, unit: str = "seeds") -> tuple[SeedCount, list]:
+    """The uncertainty of a falling-trend claim (a ``measures.Trend``): the seeds whose own rho < 0 with the share's
+    Wilson interval, the share of bootstrap resamples of the seeds whose :func:`trend_verdict` equals the verdict
+    of all seeds (``measures.resample_trend``), and the pooled rho's 95 % percentile-bootstrap interval."""
+    from ..measures import resample_trend
+
+    r = resample_trend(trend, n_boot=n_boot, seed=seed)
+    full = trend_verdict(trend.rho, trend.p, trend.falls)
+    same = [trend_verdict(float(a), float(b), bool(c)) == full for a, b, c in zip(r.rho, r.p, r.falls)]
+    ok = r.rho[~torch.isnan(r.rho)]
+    ci = (torch.quantile(ok, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist() if ok.numel()
+          else [None, None])
+    return seed_count(trend.per_seed < 0, unit=unit, stability=sum(same) / n_boot), ci
+
+
+def trend_claim(id: str, claim: str, paper: str, value: str, symbol: str, trend, unit: str = "seeds",
+                **kw: Any) -> Claim:
+    """A claim 'the value falls as the setting grows', judged by :func:`trend_verdict` on a measures.Trend, with its
+    uncertainty (:func:`trend_seed_count`: seeds with rho < 0, Wilson interval, bootstrap stability, and the pooled
+    rho's interval in ``extra['rho_ci95']``).
 
     ``value`` names what is measured per seed (e.g. a burn-in definition), ``symbol`` the setting (e.g. 'L').
     """
+    seeds, ci = trend_seed_count(trend, unit=unit)
+    kw["extra"] = dict(kw.get("extra") or {}) | {"rho_pooled": trend.rho, "rho_ci95": ci}
     return Claim(
         id=id, claim=claim, paper=paper, measure=f"Spearman rho of {symbol} against {value}, per seed",
         measured=spread(trend.per_seed),
         criterion=f"pooled rho < 0 with permutation p < 0.05 and median never rising with {symbol}",
         share_pass=float((trend.per_seed < 0).double().mean()),
         verdict=trend_verdict(trend.rho, trend.p, trend.falls),
-        notes=(f"Pooled rho {trend.rho:.2f}, p {trend.p:.2g}; median per {symbol} "
-               f"{[round(float(m), 1) for m in trend.median]}. Share passing: seeds with rho < 0."),
-        **kw,
+        notes=(f"Pooled rho {trend.rho:.2f} (95% bootstrap interval over the {unit} "
+               f"{_fmt_interval(ci)}), p {trend.p:.2g}; median per {symbol} "
+               f"{[round(float(m), 1) for m in trend.median]}. Share passing: {unit} with rho < 0."),
+        seeds=seeds, **kw,
     )
+
+
+def _fmt_interval(ci: Sequence[float | None]) -> str:
+    return "undefined" if ci[0] is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
