@@ -268,3 +268,11 @@ def test_corner_study_grows_alternatives_and_among_fit():
     assert [v.tolist() for v in A["d2"].values()] == [[True, False], [True, True]]
     assert [v.tolist() for v in A["d4"].values()] == [[True, True], [False, True], [True, False]]
     assert [v.tolist() for v in A["grows"].values()] == [[False, True]] * 3  # seed 0: d = 4 ties d = 2 at N = 8
+
+
+def test_censored_log2_ratio_counts_a_missed_n_star_as_twice_the_largest_n():
+    from kaleido_lib.chapters.corner_study import censored_log2_ratio
+
+    got = censored_log2_ratio(torch.tensor([64.0, float("inf"), float("nan")]), torch.tensor([16.0, 128, 512]),
+                              [1, 128, 512])
+    assert torch.allclose(got, torch.tensor([2.0, 3.0, 1.0], dtype=torch.float64))

@@ -572,7 +572,8 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
                    f"{v} {attr_share[v].median():.2f}, none {attr_share['none'].median():.2f}. Nets reaching the "
                    f"target: {v} {fit_share[v]:.0%}, none {fit_share['none']:.0%} (nets that miss it count, "
                    "with whatever they capture). The paper bounds every output and does not test an unbounded one."),
-            extra={"pairs": pairs, "capture": cap, "share_attracting": attr_share},
+            extra={"pairs": pairs, "capture": cap, "share_attracting": attr_share,
+                   "effect": results.median_interval(diff)},
             seeds=results.seed_count(diff > 0), alternatives=alts))
     train_cap = torch.cat([get(*k, "capture") for k in main_keys])
     spur_cap = torch.cat([get(*k, "spur_capture") for k in main_keys])
