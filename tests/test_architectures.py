@@ -227,6 +227,25 @@ def test_margin_rule_and_the_ablation_alternatives():
     assert [e["verdict"] for e in alt.values()] == ["partly", "partly", "fails"]
 
 
+def test_degree_and_margin_seeds_count_the_seeds_and_resample_the_rule():
+    t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    every = arch.degree_seeds(t([1.0, 1.0, 1.0]), t([0.3, 0.3, 0.3]))
+    assert (every.n, every.passing, every.verdict_stability, every.unit) == (3, 3, 1.0, "seeds")
+    split = arch.degree_seeds(t([1.0, float("nan")]), t([0.3, 0.0]))  # partly; a resample of one seed twice is not
+    assert (split.n, split.passing) == (2, 1) and 0.3 < split.verdict_stability < 0.7
+    assert split.wilson95 == pytest.approx(kl.book.results.wilson_interval(1, 2))
+    with pytest.raises(ValueError, match="one value per seed"):
+        arch.degree_seeds(t([1.0]), t([0.3, 0.3]))
+    d = t([0.15, 0.06, float("nan")])  # partly: the median 0.06 > 0, one seed reaches 0.1
+    m = arch.margin_seeds(d)
+    assert (m.n, m.passing) == (3, 1) and 0 < m.verdict_stability < 1
+    assert arch.margin_seeds(t([0.2, 0.3])).verdict_stability == 1.0
+    assert arch.margin_seeds(d, 0.05).passing == 2
+    # the rule, not the share, is resampled: no seed passes on either, yet a resample's verdict can change
+    assert arch.degree_seeds(t([0.0, 0.0, 0.0]), t([0.3, 0.0, 0.0])).verdict_stability < 0.9  # half at 0.2 or not
+    assert arch.margin_seeds(t([0.05, 0.05, -0.2])).verdict_stability < 0.9  # the median above 0 or not
+
+
 def test_depth_alternatives_compare_the_deepest_with_the_shallowest_cnn():
     cfg = _cfg(cnn_depth=2, cnn_depths=[1, 2])
     t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
@@ -257,6 +276,10 @@ def test_ranking_and_claims():
     assert claims["skips_weaken_effect"].verdict == "holds" and claims["bottleneck_needed"].verdict == "holds"
     assert all(len(c.alternatives) >= 2 for c in claims.values())
     assert claims["kaleidoscope_mlp"].alternatives == arch.kaleidoscope_alternatives(M["MLP"], cfg.n_steps)
+    assert all(c.seeds is not None and c.seeds.n == 2 and c.seeds.passing / c.seeds.n == c.share_pass
+               for c in claims.values() if c.id != "deeper_cnn_better_samples")
+    assert claims["kaleidoscope_mlp"].seeds.verdict_stability < 1 and claims["skips_weaken_effect"].seeds.passing == 2
+    assert claims["bottleneck_needed"].extra["paired_effect"]["median"] == pytest.approx(0.9)
     g = arch.findings_glue(M, ab, cfg)
     assert g["new_unet"] == pytest.approx(0.7) and g["ranking"].startswith("U-Net, MLP")
     assert g["skips_diff"].startswith("+0.20 [+0.20, +0.20]") and g["depth_medians"] == "0.10 (L = 1), 0.00 (L = 2)"

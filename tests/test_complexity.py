@@ -204,3 +204,55 @@ def test_generalization_chapter_alternative_rules():
     assert here.rank_entry(np.full((n, t), np.nan)) == {"share_pass": 0.0, "verdict": "fails"}  # nothing ranked
     with pytest.raises(ValueError, match="shape"):
         here.rank_entry(np.zeros((n, t + 1)))
+
+
+def _gm_rows(here, seeds, follows, rng):
+    """Networks over 3 depths, 2 widths and ``seeds``: every target the same random number; the magnitude-aware
+    flatness equals it on the seeds where ``follows(seed)``, the parameter norm on the others; the rest constant."""
+    rows = []
+    for H in (8, 32):
+        for L in (2, 4, 6):
+            for s in seeds:
+                t = float(rng.random())
+                r = {"L": L, "H": H, "seed": s, here.BASELINE: L * H} | {k: t for k in here.TARGETS}
+                r |= {m: 0.0 for m in here.MEAS}
+                r["magnitude_flatness" if follows(s) else "parameter_norm"] = t
+                rows.append(r)
+    return rows
+
+
+def test_generalization_chapter_seed_resampling_reapplies_the_ranking_rules():
+    from kaleido_lib.chapters import generalization_measures as here
+
+    rng = np.random.default_rng(0)
+    col = here.columns(_gm_rows(here, [0, 1, 2], lambda s: True, rng))
+    K = here.correlations(col, np.ones(18, dtype=bool))
+    assert here.psi_scores(col).tolist() == K.score[: len(here.MEAS)].tolist()  # the claims' own score, exactly
+    same = here.resampled_columns(col, [0, 1, 2], [0, 1, 2])
+    assert all(same(k).tolist() == col(k).tolist() for k in ("L", "H", "capture", "magnitude_flatness"))
+    twice = here.resampled_columns(col, [0, 1, 2], [2, 2, 0])  # seed 2 twice, each copy a seed of its own
+    assert twice("L").tolist() == [2, 2, 2, 4, 4, 4, 6, 6, 6] * 2 and twice("seed").tolist()[:3] == [2, 0, 1]
+    assert twice("capture")[1] == twice("capture")[2] == col("capture")[2] != twice("capture")[0]
+    assert here.flatness_verdict(K.score) == "holds" and here.norm_share(K.score) == 1.0
+    assert here.seed_stability(col, [0, 1, 2], n_boot=200) == {"flatness_predicts_best": 1.0,
+                                                               "norm_measures_correlate_poorly": 1.0}
+    split = here.columns(_gm_rows(here, [0, 1, 2], lambda s: s != 2, rng))  # seed 2: the parameter norm instead
+    stab = here.seed_stability(split, [0, 1, 2], n_boot=200)
+    assert 0 < stab["flatness_predicts_best"] < 1 and 0 < stab["norm_measures_correlate_poorly"] < 1
+    score = np.full(len(here.MEAS), 0.1)
+    score[here.MEAS.index("pac_bayes_flatness")] = 0.5
+    assert here.flatness_verdict(score) == "holds"
+    score[0] = 0.6
+    assert here.flatness_verdict(score) == "partly" and here.norm_share(score) == 0.8
+    score[here.MEAS.index("pac_bayes_flatness")] = np.nan  # no value: ranked last
+    assert here.flatness_verdict(score) == "fails"
+
+
+def test_generalization_chapter_norm_rule_per_seed():
+    from kaleido_lib.chapters import generalization_measures as here
+
+    per_seed = np.full((3, len(here.MEAS)), 0.1)
+    per_seed[1, here.MEAS.index(here.NORM_BASED[0])] = 0.3  # four of five below 0.2: not 'holds' on that seed
+    per_seed[2, here.MEAS.index(here.NORM_BASED[1])] = np.nan
+    per_seed[0, here.MEAS.index(here.FLATNESS[0])] = 0.9  # a flatness measure does not count
+    assert here.norm_seed_passes(per_seed).tolist() == [True, False, False]

@@ -367,6 +367,70 @@ def rank_entry(values: np.ndarray) -> dict[str, float | str]:
             "verdict": "holds" if pos == 0 else "partly" if pos == 1 else "fails"}
 
 
+def psi_scores(col: Callable[[str], np.ndarray]) -> np.ndarray:
+    """The ranking's score of every measure (``MEAS``) over the networks ``col`` describes: the mean |granulated Psi|
+    over the targets, the factors depth, width and seed (as :func:`correlations`)."""
+    factors = {"depth": col("L"), "width": col("H"), "seed": col("seed")}
+    psi = np.array([[C.granulated_tau(col(m), col(t), factors).psi for t in TARGETS] for m in MEAS])
+    return np.abs(psi).mean(axis=1)
+
+
+def flatness_verdict(score: np.ndarray) -> str:
+    """The flatness claim's rule: 'holds' when a flatness measure ranks first of the seven by ``score`` (mean
+    |Psi|, best first, ties in ``MEAS`` order, NaN last), 'partly' when second, else 'fails'."""
+    rank = [MEAS[j] for j in np.argsort(-np.asarray(score)[: len(MEAS)], kind="stable")]
+    pos = min(rank.index(m) for m in FLATNESS)
+    return "holds" if pos == 0 else "partly" if pos == 1 else "fails"
+
+
+def norm_share(score: np.ndarray, cut: float = 0.2) -> float:
+    """The norm claim's share: the norm-based measures whose ``score`` (mean |Psi|) is below ``cut`` (NaN: not)."""
+    return float((np.array([score[MEAS.index(m)] for m in NORM_BASED]) < cut).mean())
+
+
+def resampled_columns(col: Callable[[str], np.ndarray], seeds: Sequence[int],
+                      idx: Sequence[int] | torch.Tensor) -> Callable[[str], np.ndarray]:
+    """``col`` over the networks of the seeds drawn (``idx`` indexes ``seeds``, repeats allowed), in the networks'
+    order; each draw counts as a seed of its own (its position in ``idx``), so a seed drawn twice gives two copies of
+    its networks. The draw 0, 1, ..., n-1 gives every network once, in its order."""
+    seed_col, idx = col("seed"), [int(j) for j in torch.as_tensor(idx).reshape(-1).tolist()]
+    pick, label = [], []
+    for r, s in enumerate(seed_col):
+        for k, j in enumerate(idx):
+            if s == seeds[j]:
+                pick.append(r)
+                label.append(k)
+    pick_a, label_a = np.array(pick, dtype=np.int64), np.array(label, dtype=np.float64)
+    return lambda k: label_a.copy() if k == "seed" else col(k)[pick_a]
+
+
+def seed_stability(col: Callable[[str], np.ndarray], seeds: Sequence[int], n_boot: int = 1000
+                   ) -> dict[str, float]:
+    """How often resampling the seeds keeps each ranking claim's verdict: the networks of ``len(seeds)`` seeds drawn
+    with replacement (:func:`resampled_columns`), the mean |Psi| re-measured on them (:func:`psi_scores`) and the
+    claim's own rule re-applied (:func:`flatness_verdict`; the share of :func:`norm_share`, by
+    ``results.verdict_from_share``); claim id -> share of resamples with the verdict of all seeds."""
+    cache: dict[tuple[int, ...], np.ndarray] = {}
+
+    def score(i: torch.Tensor) -> np.ndarray:
+        key = tuple(sorted(i.tolist()))  # the seeds drawn, in any order, are the same networks: measured once
+        if key not in cache:
+            cache[key] = psi_scores(resampled_columns(col, seeds, key))
+        return cache[key]
+
+    n = len(seeds)
+    return {"flatness_predicts_best": results.bootstrap_stability(n, lambda i: flatness_verdict(score(i)), n_boot),
+            "norm_measures_correlate_poorly":
+                results.bootstrap_stability(n, lambda i: results.verdict_from_share(norm_share(score(i))), n_boot)}
+
+
+def norm_seed_passes(per_seed_score: np.ndarray, cut: float = 0.2) -> np.ndarray:
+    """Per seed, the norm claim's rule on that seed alone: whether the norm-based measures' mean |tau| over the
+    targets (``per_seed_score``: seeds x ``MEAS``) is below ``cut`` for >= 0.9 of them (its 'holds'; NaN: not)."""
+    v = np.asarray(per_seed_score, dtype=np.float64)[:, [MEAS.index(m) for m in NORM_BASED]]
+    return np.array([results.verdict_from_share(float((r < cut).mean())) == "holds" for r in v])
+
+
 def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], score: np.ndarray, psi: np.ndarray,
            signed: np.ndarray, tau: np.ndarray, tau_fit: np.ndarray, gran: dict, per_seed_score: np.ndarray,
            best_per_seed: Sequence[str | None], seeds: list[int], cfg: SimpleNamespace) -> list[results.Claim]:
@@ -376,6 +440,10 @@ def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], 
     rank = [MEAS[j] for j in np.argsort(-score[: len(MEAS)], kind="stable")]
     flat_pos = min(rank.index(m) for m in FLATNESS)
     best_flat = rank[flat_pos]
+    stability = seed_stability(col, seeds)
+    every_seed = psi_scores(resampled_columns(col, seeds, range(len(seeds))))  # what the resamples are compared with
+    if (flatness_verdict(every_seed), norm_share(every_seed)) != (flatness_verdict(score), norm_share(score)):
+        raise RuntimeError("the mean |Psi| re-measured on every seed gives other verdicts than the claims' own")
     ranking_note = ", ".join(f"{NAMES[m]} {score[MEAS.index(m)]:.2f}" for m in rank)
     flat_alts = {  # declared before running: Kendall's tau without granulating, the nets that fit, the seeds' reading
         "ranked by mean |Kendall tau| over all networks instead of the granulated Psi": rank_entry(tau),
@@ -391,21 +459,25 @@ def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], 
         measured=sp(per_seed_score[:, MEAS.index(best_flat)]),
         criterion="a flatness measure ranks first by mean |granulated Psi| over the three targets (second: partly)",
         share_pass=float(np.mean([b in FLATNESS for b in best_per_seed])),
-        verdict="holds" if flat_pos == 0 else "partly" if flat_pos == 1 else "fails",
+        verdict=flatness_verdict(score),
         notes=(f"Ranking by mean |Psi| over share attracting, capture and mean Jacobian norm: {ranking_note}. "
                f"Baseline (number of parameters): {score[-1]:.2f}. Share passing: seeds whose largest mean |tau| "
                f"belongs to a flatness measure. {int(fit.sum())} of {len(rows)} nets reached the target loss; "
-               "all are counted."),
+               "all are counted. Seeds: the same per-seed pass; the verdict's stability re-measures the mean |Psi| "
+               "on the networks of the seeds resampled with replacement and re-applies the rule (a flatness measure "
+               "first; second: partly)."),
         extra={"psi": {m: dict(zip(TARGETS, psi[j])) for j, m in enumerate(ROWS)},
                "signed_psi": dict(zip(ROWS, signed)), "mean_abs_psi": dict(zip(ROWS, score)),
                "tau": {m: dict(zip(TARGETS, tau[j])) for j, m in enumerate(ROWS)},
                "tau_among_fitting": {m: dict(zip(TARGETS, tau_fit[j])) for j, m in enumerate(ROWS)},
                "per_factor": {f"{m} ~ {t}": gran[(m, t)].per_factor for m in ROWS for t in TARGETS},
                "per_seed_mean_abs_tau": {m: per_seed_score[:, j].tolist() for j, m in enumerate(MEAS)}},
+        seeds=results.seed_count(torch.as_tensor([b in FLATNESS for b in best_per_seed]),
+                                 stability=stability["flatness_predicts_best"]),
         alternatives=flat_alts,
     )]
     norm_scores = np.array([score[MEAS.index(m)] for m in NORM_BASED])
-    share = float((norm_scores < 0.2).mean())
+    share = norm_share(score)
     norm_tau = np.abs(tau[[ROWS.index(m) for m in NORM_BASED]]).mean(axis=1)
     norm_alts = {  # declared before running: the cut-off halved and doubled, Kendall's tau without granulating
         "mean |Psi| < 0.1 instead of 0.2": results.judge(torch.as_tensor(norm_scores < 0.1)),
@@ -423,7 +495,12 @@ def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], 
         criterion="mean |granulated Psi| over the three targets < 0.2, per norm-based measure",
         share_pass=share, verdict=verdict(share),
         notes=("Mean |Psi| per measure: " + ", ".join(f"{NAMES[m]} {v:.2f}" for m, v in zip(NORM_BASED, norm_scores))
-               + f". Share passing: of the {len(NORM_BASED)} norm-based measures."),
+               + f". Share passing: of the {len(NORM_BASED)} norm-based measures. Seeds: a seed passes when the "
+               "rule holds on it alone (mean |tau| over the targets < 0.2 for >= 90 % of the norm-based measures); "
+               "the verdict's stability re-measures the mean |Psi| on the networks of the seeds resampled with "
+               "replacement and re-applies the rule (the share of norm-based measures below 0.2)."),
+        seeds=results.seed_count(torch.as_tensor(norm_seed_passes(per_seed_score)),
+                                 stability=stability["norm_measures_correlate_poorly"]),
         alternatives=norm_alts,
     ))
     depth_tau = depth_taus(col, seeds, cfg.widths)
