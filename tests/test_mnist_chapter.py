@@ -184,7 +184,8 @@ def test_network_tests_read_each_claims_test_and_its_alternatives_on_one_network
 
 def test_claims_are_judged_over_the_networks():
     """Three networks, two of them with digit-like samples: the claim is 'partly' (2 of 3) with its interval and
-    stability; every per-network claim and alternative counts three networks; the judge's claim is one instrument."""
+    stability; every per-network claim and alternative counts three networks; the judge's claim is one instrument,
+    its uncertainty over the test images it classifies."""
     import torch
 
     from kaleido_lib.book.chapter import Chapter
@@ -194,12 +195,19 @@ def test_claims_are_judged_over_the_networks():
     runs = [_run(0), _run(1), _run(2, conf_end=0.3)]
     sweep = mk.Sweep({k: torch.rand(3, 2, dtype=torch.float64) for k in ("unconfident", "burn_in", "covered")},
                      seeds=[0, 1])
+    correct = torch.arange(100) != 7  # 99 of 100 test images right
     m = dict(T=mk.stack_tests([mk.network_tests(cfg, r) for r in runs]), runs=runs, acc=0.99, judge_seed=0,
+             correct=correct,
              real_confident=0.95, sweep=sweep, test_entropy=3.3, copy_threshold=4.0, d_te=torch.full((5,), 9.0),
              n_steps_trained=[300] * 3)
     claims = {c.id: c for c in mk.claims(Chapter("mnist_kaleidoscope", "t", cfg), cfg, m)}
-    assert claims["judge_accuracy"].seeds is None and claims["judge_accuracy"].verdict == "holds"
-    per_network = [c for c in claims.values() if c.seeds is not None]
+    assert all(c.seeds is not None for c in claims.values())
+    j = claims["judge_accuracy"]
+    assert j.verdict == "holds" and (j.seeds.n, j.seeds.passing, j.seeds.unit) == (100, 99, "images")
+    assert 0.8 < j.seeds.verdict_stability < 1  # two more errors in a resample of 100 fall below 0.98
+    assert all(a["seeds"].n == 100 for a in j.alternatives.values())
+    per_network = [c for c in claims.values()
+                   if c.id not in {"judge_accuracy", "deeper_better_samples", "burn_in_falls_with_depth_mnist"}]
     assert {c.id for c in per_network} == {"training_loss_as_reported", "samples_are_digits", "all_digits_sampled",
                                            "samples_are_new", "burn_in_5_to_13", "samples_stay",
                                            "eps_keeps_samples_moving", "normal_noise_similar"}
@@ -211,6 +219,20 @@ def test_claims_are_judged_over_the_networks():
     assert digits.alternatives["a laxer bar per network: >= 0.5"]["verdict"] == "partly"
     assert claims["burn_in_5_to_13"].verdict == "partly"  # the third network never reaches 0.5
     assert claims["samples_stay"].verdict == "holds" and claims["eps_keeps_samples_moving"].verdict == "holds"
+
+
+def test_accuracy_seeds_resample_the_test_images():
+    """Per test image right or wrong; the verdict's stability re-applies the accuracy thresholds: an accuracy far
+    above the bar keeps its verdict in every resample, one on the bar in about half of them."""
+    import torch
+
+    from kaleido_lib.chapters import mnist_kaleidoscope as mk
+
+    far = mk.accuracy_seeds(torch.ones(200, dtype=torch.bool), 0.98, 0.95)
+    assert (far.n, far.passing, far.unit, far.verdict_stability) == (200, 200, "images", 1.0)
+    on_bar = mk.accuracy_seeds(torch.arange(1000) % 50 != 0, 0.98, 0.95)  # exactly 0.98
+    assert on_bar.passing == 980 and 0.3 < on_bar.verdict_stability < 0.7
+    assert on_bar.wilson95[0] < 0.98 < on_bar.wilson95[1]
 
 
 def test_figures_show_every_network():
@@ -259,4 +281,30 @@ def test_attractors_mnist_alternative_rules():
     falling = torch.tensor([[0.9, 0.8], [0.5, 0.6], [0.1, 0.2]])  # (depths, seeds): both seeds fall
     e = am.trend_entry([2, 4, 6], falling)
     assert e["share_pass"] == 1.0 and e["verdict"] in ("holds", "partly")
-    assert am.trend_entry([2, 4, 6], falling.flip(0)) == {"share_pass": 0.0, "verdict": "fails"}
+    rising = am.trend_entry([2, 4, 6], falling.flip(0))
+    assert (rising["share_pass"], rising["verdict"], rising["seeds"].passing) == (0.0, "fails", 0)
+
+
+def test_attractors_mnist_uncertainty_over_images():
+    """The power check's units are the checked images, its stability the every-image rule on resamples; the gap's
+    units are the training and test images pooled, an image passing on the side the claim predicts."""
+    import pytest
+    import torch
+
+    from kaleido_lib.chapters import attractors_mnist as am
+
+    sc = am.power_seeds(torch.tensor([0.01, 0.04, 0.15]), 0.05)
+    assert (sc.n, sc.passing, sc.unit) == (3, 2, "images")
+    assert 0.5 < sc.verdict_stability < 1  # 'partly' unless a resample leaves out the image at 0.15 (8/27)
+    assert am.power_seeds(torch.tensor([0.01, 0.02]), 0.05).verdict_stability == 1.0
+    assert [am.gap_level(g) for g in (0.5, 0.3, 0.1)] == ["holds", "partly", "fails"]
+    tr = torch.arange(40) < 36  # 90 % of the training images attract
+    te = torch.arange(40) < 8  # 20 % of the test images
+    sc, ci = am.gap_uncertainty(tr, te)
+    assert (sc.n, sc.passing, sc.unit) == (80, 36 + 32, "images")
+    assert sc.passing / sc.n == pytest.approx((1 + 0.7) / 2)  # (1 + gap) / 2
+    assert ci[0] < 0.7 < ci[1] and sc.verdict_stability > 0.9
+    sc, ci = am.gap_uncertainty(tr, torch.arange(40) < 16)  # gap exactly 0.5: on the bar
+    assert ci[0] < 0.5 < ci[1] and 0.3 < sc.verdict_stability < 0.7
+    with pytest.raises(ValueError, match="need training and test images"):
+        am.gap_uncertainty(tr, torch.zeros(0, dtype=torch.bool))

@@ -245,6 +245,42 @@ def power_entry(check: torch.Tensor, tol: float) -> dict[str, Any]:
             "verdict": "holds" if ok(tol) else "partly" if ok(4 * tol) else "fails"}
 
 
+def power_seeds(check: torch.Tensor, tol: float) -> results.SeedCount:
+    """The power-iteration check's uncertainty at tolerance ``tol``: the checked images within ``tol`` with their
+    Wilson interval, and how often :func:`power_entry`'s every-image rule gives the same verdict when the checked
+    images are resampled (bootstrap)."""
+    check = torch.as_tensor(check, dtype=torch.float64).reshape(-1)
+    verdict_of = lambda idx: power_entry(check[idx], tol)["verdict"]  # noqa: E731
+    return results.seed_count(check <= tol, unit="images",
+                              stability=results.bootstrap_stability(check.numel(), verdict_of))
+
+
+def gap_level(gap: float) -> str:
+    """The verdict of the gap between the shares of training and test images with rho < 1: 'holds' at >= 0.5,
+    'partly' above 0.1, else 'fails'."""
+    return "holds" if gap >= 0.5 else "partly" if gap > 0.1 else "fails"
+
+
+def gap_uncertainty(attract_tr: torch.Tensor, attract_te: torch.Tensor, n_boot: int = 1000,
+                    seed: int = 0) -> tuple[results.SeedCount, list[float]]:
+    """The uncertainty of 'training images attract more often than test images' (per image: attracts or not):
+    per unit, an image on the side the claim predicts (a training image that attracts, a test image that does not),
+    with the share's Wilson interval; with as many training as test images that share is (1 + gap) / 2. The
+    verdict's stability and the gap's 95 % percentile interval resample the training and the test images each
+    (bootstrap, seeded) and re-apply :func:`gap_level` to the resampled gap."""
+    a = torch.as_tensor(attract_tr).bool().reshape(-1)
+    b = torch.as_tensor(attract_te).bool().reshape(-1)
+    if a.numel() == 0 or b.numel() == 0:
+        raise ValueError(f"need training and test images; got {a.numel()} and {b.numel()}")
+    g = torch.Generator().manual_seed(seed)
+    share = lambda x: x.double()[torch.randint(x.numel(), (n_boot, x.numel()), generator=g)].mean(dim=1)  # noqa: E731
+    gaps = share(a) - share(b)
+    full = gap_level(float(a.double().mean() - b.double().mean()))
+    stability = sum(gap_level(float(x)) == full for x in gaps) / n_boot
+    ci = torch.quantile(gaps, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
+    return results.seed_count(torch.cat([a, ~b]), unit="images", stability=stability), ci
+
+
 def trend_entry(depths: list[int], values: torch.Tensor) -> dict[str, Any]:
     """One alternative's entry for the depth trend, by the primary's rule (``results.trend_verdict``) on ``values``
     (depths, seeds), a value that should fall with depth: the share of seeds with a negative Spearman rho, the verdict."""
@@ -261,7 +297,8 @@ def claims(cfg: SimpleNamespace, tr: Examined, te: Examined, fixed_tr: torch.Ten
     share_tr, share_te = float(fixed_tr.double().mean()), float(fixed_te.double().mean())
     rho_tr, rho_te = float((tr.rho < 1).double().mean()), float((te.rho < 1).double().mean())
     gap, gap_old = rho_tr - rho_te, share_tr - share_te
-    gap_level = lambda g: "holds" if g >= 0.5 else "partly" if g > 0.1 else "fails"  # noqa: E731
+    gap_seeds, gap_ci = gap_uncertainty(tr.rho < 1, te.rho < 1)
+    gap_seeds_old, gap_ci_old = gap_uncertainty(fixed_tr, fixed_te)
     old_rule = (f"rho < 1 and ||f(x) - x|| < {cfg.fixed_frac:g} x the distance to the nearest other training image "
                 "(this book's earlier criterion; the residual measures reconstruction error as much as attraction)")
     T_depth = measures.trend(cfg.sweep_depths, 1 - W["rho_below_1_train"], n_perm=10_000)
@@ -285,10 +322,14 @@ def claims(cfg: SimpleNamespace, tr: Examined, te: Examined, fixed_tr: torch.Ten
             notes=(f"The residual ||f(x) - x|| is a separate measure (median {tr.residual.median():.2f}, against "
                    f"{cfg.fixed_frac:g} x a median nearest-neighbour distance of {near_tr.median():.2f}): at the "
                    "authors' loss it is reconstruction error, not a test of attraction. Chains started at a "
-                   f"training image end nearest to it after {cfg.n_steps} runs: {returns_tr.mean():.1%}."),
+                   f"training image end nearest to it after {cfg.n_steps} runs: {returns_tr.mean():.1%}. One "
+                   "network: the unit is the training image (passes: rho < 1); the verdict's stability resamples "
+                   "the images."),
             extra={"residual": sp(tr.residual), "rho": sp(tr.rho), "returns_home": float(returns_tr.mean()),
                    "share_rho_and_residual": share_tr},
-            alternatives={old_rule: {"share_pass": share_tr, "verdict": results.verdict_from_share(share_tr)}}),
+            seeds=results.seed_count(tr.rho < 1, unit="images"),
+            alternatives={old_rule: {"share_pass": share_tr, "verdict": results.verdict_from_share(share_tr),
+                                     "seeds": results.seed_count(fixed_tr, unit="images")}}),
         results.Claim(
             id="train_not_test_attract",
             claim="Training images are attracting fixed points far more often than test images",
@@ -297,9 +338,17 @@ def claims(cfg: SimpleNamespace, tr: Examined, te: Examined, fixed_tr: torch.Ten
             measured=sp([gap]), criterion=">= 0.5 (> 0.1: partly)", share_pass=float(gap >= 0.5),
             verdict=gap_level(gap),
             notes=(f"Test images: {rho_te:.1%} with rho < 1, rho median {te.rho.median():.3f}, residual median "
-                   f"{te.residual.median():.2f}."),
-            extra={"residual": sp(te.residual), "rho": sp(te.rho), "gap_rho_and_residual": gap_old},
-            alternatives={old_rule: {"share_pass": float(gap_old >= 0.5), "verdict": gap_level(gap_old)}}),
+                   f"{te.residual.median():.2f}. Gap {gap:.2f}, 95% bootstrap interval "
+                   f"[{gap_ci[0]:.2f}, {gap_ci[1]:.2f}] (training and test images resampled each; the verdict's "
+                   "stability re-applies the gap rule to each resample). One network: the units are the "
+                   f"{tr.rho.numel()} training and {te.rho.numel()} test images, pooled; an image passes when it is "
+                   "on the side the claim predicts (a training image with rho < 1, a test image with rho >= 1), so "
+                   "with as many of each the share passing is (1 + gap) / 2."),
+            extra={"residual": sp(te.residual), "rho": sp(te.rho), "gap_rho_and_residual": gap_old,
+                   "gap": gap, "gap_ci95": gap_ci, "gap_rho_and_residual_ci95": gap_ci_old},
+            seeds=gap_seeds,
+            alternatives={old_rule: {"share_pass": float(gap_old >= 0.5), "verdict": gap_level(gap_old),
+                                     "seeds": gap_seeds_old}}),
         results.trend_claim(
             "more_attractors_with_depth",
             f"Deeper networks have more attracting training images (L in {cfg.sweep_depths})",
@@ -314,10 +363,13 @@ def claims(cfg: SimpleNamespace, tr: Examined, te: Examined, fixed_tr: torch.Ten
             paper="(not in the paper: this book's instrument)", measure="relative difference to the exact eigenvalues",
             measured=sp(check), criterion="<= 5 % on every checked image (<= 20 %: partly)",
             share_pass=power_entry(check, 0.05)["share_pass"], verdict=power_entry(check, 0.05)["verdict"],
+            notes=(f"One network, {check.numel()} checked image(s): an image passes within 5 %; the verdict's "
+                   "stability re-applies the every-image rule to resampled checked images."),
+            seeds=power_seeds(check, 0.05),
             alternatives={"<= 2.5 % on every checked image (<= 10 %: partly) instead of 5 % (20 %)":
-                          power_entry(check, 0.025),
+                          power_entry(check, 0.025) | {"seeds": power_seeds(check, 0.025)},
                           "<= 10 % on every checked image (<= 40 %: partly) instead of 5 % (20 %)":
-                          power_entry(check, 0.1)}))
+                          power_entry(check, 0.1) | {"seeds": power_seeds(check, 0.1)}}))
     return out
 
 
