@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kaleido_lib import build  # noqa: E402
+from kaleido_lib.book import build  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     doc = json.loads((ROOT / "book" / "results" / "performance.json").read_text())
     for c in doc["claims"]:
+        s = c.get("seeds")
+        unc = (f"; {s['passing']} of {s['n']} {s['unit']} pass, verdict kept in {s['verdict_stability']:.0%} of "
+               "resamples" if s else "")
         print(f"{c['verdict']:>6}  {c['id']}: {c['measure']} = {c['measured']['median']:.3g} "
-              f"(criterion {c['criterion']})")
+              f"(criterion {c['criterion']}{unc})")
     wall = time.perf_counter() - t0
     build.record_command_time(f"make bench ({args.profile})", wall, device=args.device)
     print(f"done in {wall:.0f} s: book/performance.ipynb, book/results/performance.json "

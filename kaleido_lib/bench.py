@@ -6,9 +6,10 @@
 """
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,15 @@ class BenchResult:
     num_threads: int
     loop_s_per_model: float
     ensemble_s_per_model: float
+    loop_turns_s: list[float] = field(default_factory=list)  # per-model seconds of each turn; the fastest counts
+    ensemble_turns_s: list[float] = field(default_factory=list)
+
+    def resample(self, turns: Sequence[int] | torch.Tensor) -> BenchResult:
+        """The same result had only ``turns`` (indices into the turns, repeats allowed) been timed: each side's
+        fastest among them."""
+        i = _turn_indices(turns, len(self.loop_turns_s))
+        return replace(self, loop_s_per_model=min(self.loop_turns_s[k] for k in i),
+                       ensemble_s_per_model=min(self.ensemble_turns_s[k] for k in i))
 
     @property
     def loop_models_per_s(self) -> float:
@@ -84,21 +94,22 @@ def time_loop_vs_ensemble(
     threads = num_threads or before
     torch.set_num_threads(threads)
     n_loop = min(n_models, n_loop)
-    loop_s = ens_s = float("inf")
+    loop_turns, ens_turns = [], []  # every turn's per-model seconds, kept for the uncertainty over the turns
     try:
         for _ in range(repeats):
             start = time.perf_counter()
             for s in seeds[:n_loop]:
                 seed_everything(s)
                 train_manifold(make_mlp(X.shape[1], depth, width, out_act), X, epochs=epochs, lr=lr)
-            loop_s = min(loop_s, (time.perf_counter() - start) / n_loop)
+            loop_turns.append((time.perf_counter() - start) / n_loop)
             start = time.perf_counter()
             train_ensemble(X, seeds, depth=depth, width=width, out_act=out_act, epochs=epochs, lr=lr,
                            num_threads=threads)
-            ens_s = min(ens_s, (time.perf_counter() - start) / n_models)
+            ens_turns.append((time.perf_counter() - start) / n_models)
     finally:
         torch.set_num_threads(before)
-    return BenchResult(X.shape[1], X.shape[0], depth, width, out_act, epochs, n_models, n_loop, threads, loop_s, ens_s)
+    return BenchResult(X.shape[1], X.shape[0], depth, width, out_act, epochs, n_models, n_loop, threads,
+                       min(loop_turns), min(ens_turns), loop_turns, ens_turns)
 
 
 def bench_table(results: list[BenchResult]) -> str:
@@ -152,11 +163,13 @@ def _check_count(name: str, value: object, minimum: int = 1) -> int:
     return value
 
 
-def best_time(fns: dict[str, Callable[[], object]], repeats: int, device: torch.device | str = "cpu") -> dict[str, float]:
+def best_time(fns: dict[str, Callable[[], object]], repeats: int, device: torch.device | str = "cpu",
+              turns: dict[str, list[float]] | None = None) -> dict[str, float]:
     """Seconds of each zero-argument function, the fastest of ``repeats`` calls, the functions taking turns.
 
     Taking turns (a, b, c, a, b, c, ...) and keeping each one's fastest call makes ratios
-    between them robust to load that comes and goes on the machine.
+    between them robust to load that comes and goes on the machine. ``turns``, when given, receives every
+    call's seconds per function, in turn order (what the uncertainty over the turns is measured on).
     """
     _check_count("repeats", repeats)
     device = torch.device(device)
@@ -167,8 +180,21 @@ def best_time(fns: dict[str, Callable[[], object]], repeats: int, device: torch.
             t0 = time.perf_counter()
             fn()
             _sync(device)
-            best[k] = min(best[k], time.perf_counter() - t0)
+            took = time.perf_counter() - t0
+            best[k] = min(best[k], took)
+            if turns is not None:
+                turns.setdefault(k, []).append(took)
     return best
+
+
+def _turn_indices(turns: Sequence[int] | torch.Tensor, n: int) -> list[int]:
+    """``turns`` as a list of indices into ``n`` recorded turns (repeats allowed), checked."""
+    i = torch.as_tensor(turns).reshape(-1).tolist()
+    if n < 1:
+        raise ValueError("no turns were recorded (a result built by hand cannot be resampled)")
+    if not i or not all(isinstance(k, int) and 0 <= k < n for k in i):
+        raise ValueError(f"turns must be indices in [0, {n}); got {i!r}")
+    return i
 
 
 def matmul_flop_rate(n: int = 4096, *, dtype: torch.dtype = torch.float32, device: torch.device | str = "cpu",
@@ -226,6 +252,8 @@ class StepBench:
     compile_s: float | None = None  # one-off compile time of the compile variant
     unavailable: dict[str, str] = field(default_factory=dict)  # variants that could not run here, and why
     setup_subtracted: bool = True  # False: timing noise swamped the set-up, so 'project' includes its share of it
+    ceiling_n: int | None = None  # side of the ceiling's matrix product
+    turns: dict[str, list[float]] = field(default_factory=dict)  # every timed call's seconds, per function and turn
 
     def flop_rate(self, variant: str = "project") -> float:
         """Achieved FLOP/s of a variant."""
@@ -239,6 +267,34 @@ class StepBench:
     def gemm_only_share(self) -> float:
         """FLOP rate of the step's matrix products alone over the ceiling: what the shapes allow at best."""
         return self.flops_per_step / self.gemm_only_s / self.matmul_flop_rate
+
+    @property
+    def n_turns(self) -> int:
+        """How many turns were recorded (0 for a result built by hand)."""
+        return len(next(iter(self.turns.values()), []))
+
+    def resample(self, turns: Sequence[int] | torch.Tensor) -> StepBench:
+        """The same result had only ``turns`` (indices, repeats allowed) been timed: every function's fastest call
+        among them, turned into times per step and the ceiling by the same rule as :func:`time_mnist_step`."""
+        i = _turn_indices(turns, self.n_turns)
+        best = {k: min(v[j] for j in i) for k, v in self.turns.items()}
+        ceiling, gemm_s, per, subtracted = _step_times(best, list(self.s_per_step), self.steps, self.ceiling_n)
+        return replace(self, matmul_flop_rate=ceiling, gemm_only_s=gemm_s, s_per_step=per,
+                       setup_subtracted=subtracted)
+
+
+def _step_times(best: dict[str, float], variants: Sequence[str], steps: int,
+                ceiling_n: int) -> tuple[float, float, dict[str, float], bool]:
+    """From each timed function's seconds per call: the ceiling's FLOP rate, the GEMMs' seconds per step, each
+    variant's seconds per step (``project`` net of its once-per-call set-up) and whether the set-up was subtracted."""
+    best = dict(best)
+    ceiling = 2.0 * ceiling_n**3 / best.pop("ceiling")
+    per = {v: best[v] / steps for v in variants}
+    net = best["project"] - best.pop("project_setup")  # net of the once-per-call set-up
+    # With few steps on a busy machine the set-up's best turn can outlast the whole call's: the difference is then
+    # noise, and the gross time per step (set-up included) is reported instead of a negative or zero time.
+    per["project"] = net / steps if net > 0 else best["project"] / (steps + 1)
+    return ceiling, best["gemm_only"] / steps, per, net > 0
 
 
 def _why(err: Exception) -> str:
@@ -378,15 +434,12 @@ def time_mnist_step(
     fns["gemm_only"] = lambda: [gemm() for _ in range(steps)]
     fns["ceiling"] = _matmul(ceiling_n, X.dtype, device)  # takes its turns too: the same conditions as the steps
     fns["ceiling"]()
-    best = best_time(fns, repeats, device)
-    ceiling = 2.0 * ceiling_n**3 / best.pop("ceiling")
-    per = {v: best[v] / steps for v in variants if v not in unavailable}
-    net = best["project"] - best.pop("project_setup")  # net of the once-per-call set-up
-    # With few steps on a busy machine the set-up's best turn can outlast the whole call's: the difference is then
-    # noise, and the gross time per step (set-up included) is reported instead of a negative or zero time.
-    per["project"] = net / steps if net > 0 else best["project"] / (steps + 1)
-    return StepBench(depth, width, min(batch_size, X.shape[0]), steps, repeats, flops, ceiling,
-                     best["gemm_only"] / steps, per, compile_s, unavailable, setup_subtracted=net > 0)
+    turns: dict[str, list[float]] = {}
+    best = best_time(fns, repeats, device, turns=turns)
+    ceiling, gemm_s, per, subtracted = _step_times(best, [v for v in variants if v not in unavailable], steps,
+                                                   ceiling_n)
+    return StepBench(depth, width, min(batch_size, X.shape[0]), steps, repeats, flops, ceiling, gemm_s, per, compile_s,
+                     unavailable, setup_subtracted=subtracted, ceiling_n=ceiling_n, turns=turns)
 
 
 # --- sampling -------------------------------------------------------------------------------------------------
@@ -401,6 +454,18 @@ class SamplingBench:
     repeats: int
     eps: float
     s_per_run: dict[str, float]
+    turns: dict[str, list[float]] = field(default_factory=dict)  # every timed call's seconds, per sampler and turn
+
+    @property
+    def n_turns(self) -> int:
+        """How many turns were recorded (0 for a result built by hand)."""
+        return len(next(iter(self.turns.values()), []))
+
+    def resample(self, turns: Sequence[int] | torch.Tensor) -> SamplingBench:
+        """The same result had only ``turns`` (indices, repeats allowed) been timed: each sampler's fastest call
+        among them, per run, as :func:`time_sampling` reports it."""
+        i = _turn_indices(turns, self.n_turns)
+        return replace(self, s_per_run={k: min(v[j] for j in i) / self.n_steps for k, v in self.turns.items()})
 
     def iterates_per_s(self, variant: str) -> float:
         """Samples advanced by one run per second."""
@@ -462,8 +527,9 @@ def time_sampling(
 
     fns = {"bare": bare, "iterate": it, "snapshots": snaps, "snapshots_eps0": snaps0, "trajectory": traj}
     bare()  # warm-up
-    best = best_time(fns, repeats, z.device)
-    return SamplingBench(z.shape[0], n_steps, repeats, eps, {k: v / n_steps for k, v in best.items()})
+    turns: dict[str, list[float]] = {}
+    best = best_time(fns, repeats, z.device, turns=turns)
+    return SamplingBench(z.shape[0], n_steps, repeats, eps, {k: v / n_steps for k, v in best.items()}, turns)
 
 
 # --- tables, records and claims ------------------------------------------------------------------------------
@@ -560,6 +626,58 @@ def end_to_end_table(timings: dict[str, dict], chapters: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def target_verdict(x: float, target: float, partly: float) -> str:
+    """The suite's rule for a ratio against a target: 'holds' at ``target``, 'partly' from ``partly``, else 'fails'."""
+    return "holds" if x >= target else "partly" if x >= partly else "fails"
+
+
+def large_ensembles(speedup: dict[tuple[str, int], float], name: str) -> list[float]:
+    """The speed-ups of one setting over its ensembles of 64 or more (the sizes the target is about)."""
+    return [x for (n, E), x in speedup.items() if n == name and E >= 64]
+
+
+def resampled_speedups(names: Sequence[str], runs: Sequence[BenchResult],
+                       turns: Sequence[int] | torch.Tensor) -> dict[tuple[str, int], float]:
+    """:func:`best_speedups` had only ``turns`` (indices, repeats allowed) of every run been timed."""
+    return best_speedups(names, [r.resample(turns) for r in runs])
+
+
+def timing_seeds(ratio_of: Callable[[torch.Tensor], float], n: int, target: float, partly: float, *,
+                 primary: float, n_boot: int = 1000) -> tuple[Any, dict[str, Any]]:
+    """A timing claim's uncertainty over its ``n`` timing repeats (turns).
+
+    ``ratio_of`` maps turn indices (repeats allowed) to the claim's ratio computed from the fastest of those turns,
+    so that all turns give the measured ``primary`` (checked). Each turn alone gives a per-repeat ratio and a
+    per-repeat pass (ratio >= ``target``), whose share has a Wilson interval; the stability is the share of
+    bootstrap resamples of the turns whose best-of-the-resampled-turns ratio gets the claim's verdict
+    (:func:`target_verdict` with ``target`` and ``partly``). Returns the ``SeedCount`` (unit 'timing repeats') and,
+    for ``extra``, the per-repeat ratios with their median's 95 % bootstrap interval."""
+    from .book.results import bootstrap_stability, median_interval, seed_count
+
+    _check_count("n", n)
+    full = ratio_of(torch.arange(n))
+    if not math.isclose(full, primary, rel_tol=1e-12):
+        raise ValueError(f"the recorded turns give {full!r}, not the measured {primary!r}")
+    per = [ratio_of(torch.tensor([k])) for k in range(n)]
+    stability = bootstrap_stability(n, lambda i: target_verdict(ratio_of(i), target, partly), n_boot=n_boot)
+    seeds = seed_count(torch.tensor([x >= target for x in per]), unit="timing repeats", stability=stability)
+    return seeds, {"ratio_per_repeat": per, "ratio_per_repeat_median": median_interval(per)}
+
+
+def ensemble_turns(runs: tuple[Sequence[str], Sequence[BenchResult]] | None) -> int:
+    """How many turns every ensemble timing recorded (0 when there are none, e.g. results built by hand)."""
+    if runs is None or not runs[1]:
+        return 0
+    counts = {len(t) for r in runs[1] for t in (r.loop_turns_s, r.ensemble_turns_s)}
+    if len(counts) != 1:
+        raise ValueError(f"every ensemble timing must record the same number of turns; got {sorted(counts)}")
+    return counts.pop()
+
+
+REPEATS_NOTE = ("Uncertainty over the {n} timing repeat(s): each turn's own ratio, passing when it meets the "
+                "target; the stability re-applies the verdict to the best of resampled turns.")
+
+
 def suite_claims(
     speedup: dict[tuple[str, int], float],
     agree: dict[str, float],
@@ -569,38 +687,61 @@ def suite_claims(
     *,
     repeats: dict[str, int],
     thread_counts: Sequence[int],
+    runs: tuple[Sequence[str], Sequence[BenchResult]] | None = None,
 ) -> list:
-    """The suite's targets as scoreboard claims: holds when met, partly within a factor of the target, else fails."""
-    from .book.results import Claim, spread, verdict_from_share
+    """The suite's targets as scoreboard claims: holds when met, partly within a factor of the target, else fails.
+
+    ``runs``: the ensemble timings (setting names, results) behind ``speedup``. With them, and with the turns that
+    ``step`` and ``samp`` recorded, each timing claim carries its uncertainty over the timing repeats
+    (:func:`timing_seeds`); results built by hand, without turns, leave it unassessed. The agreement claim's unit
+    is the settings."""
+    from .book.results import Claim, seed_count, spread, verdict_from_share
 
     not_paper = "(a target of this book, not a claim of the paper)"
     claims = []
     t = targets["ensemble"]
+    n_ens = ensemble_turns(runs)
     for name in dict.fromkeys(n for n, _ in speedup):
-        big = [x for (n, E), x in speedup.items() if n == name and E >= 64]
+        big = large_ensembles(speedup, name)
         if not big:
             continue
         x = min(big)
+        seeds, extra, unc = None, {}, ""
+        if n_ens:
+            names, ens = runs
+            seeds, extra = timing_seeds(lambda i, name=name: min(large_ensembles(resampled_speedups(names, ens, i),
+                                                                                  name)),
+                                        n_ens, t, t / 5, primary=x)
+            unc = ". " + REPEATS_NOTE.format(n=n_ens)
         claims.append(Claim(
             id=f"ensemble_speedup_{'fig03' if '3' in name else 'fig05'}",
             claim=f"The ensemble trainer trains >= {t:.0f}x more models per second than a loop ({name} setting)",
             paper=not_paper, measure="smallest speed-up over ensembles of 64 or more", measured=spread([x]),
-            criterion=f">= {t:.0f}x", share_pass=float(x >= t),
-            verdict="holds" if x >= t else "partly" if x >= t / 5 else "fails",
+            criterion=f">= {t:.0f}x", share_pass=float(x >= t), verdict=target_verdict(x, t, t / 5),
             notes=(f"best of {repeats['ensemble']} measurement(s), each side at its best of {list(thread_counts)} "
-                   f"thread(s); partly: at least {t / 5:.0f}x")))
+                   f"thread(s); partly: at least {t / 5:.0f}x{unc}"), extra=extra, seeds=seeds))
     ok = sum(v < 1e-5 for v in agree.values()) / len(agree)
     claims.append(Claim(
         id="ensemble_matches_lone_runs", claim="An ensemble member and a lone run from the same seed agree",
         paper="(a requirement of this book, not a claim of the paper)",
         measure="largest |loss difference| over the loss history", measured=spread(list(agree.values())),
-        criterion="below 1e-5 in every setting", share_pass=ok, verdict=verdict_from_share(ok, holds=1.0)))
-    def share_claim(id_: str, claim: str, measure: str, share: float, t: float, notes: str, extra: dict) -> Claim:
-        """A share of a ceiling or baseline against target t: holds at t, partly at half of it."""
+        criterion="below 1e-5 in every setting", share_pass=ok, verdict=verdict_from_share(ok, holds=1.0),
+        notes=("Share passing: the settings whose largest |loss difference| is below 1e-5; the stability re-applies "
+               "'every setting' to resampled settings."),
+        seeds=seed_count(torch.tensor([v < 1e-5 for v in agree.values()]), holds=1.0, unit="settings")))
+
+    def share_claim(id_: str, claim: str, measure: str, share: float, t: float, notes: str, extra: dict,
+                    timed: StepBench | SamplingBench, ratio_of: Callable[[Any], float]) -> Claim:
+        """A share of a ceiling or baseline against target t: holds at t, partly at half of it; ``ratio_of`` gives
+        the share from a resampled ``timed`` (its uncertainty over the timing repeats, when turns were recorded)."""
+        seeds = None
+        if timed.n_turns:
+            seeds, more = timing_seeds(lambda i: ratio_of(timed.resample(i)), timed.n_turns, t, t / 2,
+                                       primary=share)
+            extra, notes = extra | more, f"{notes}. {REPEATS_NOTE.format(n=timed.n_turns)}"
         return Claim(id=id_, claim=claim, paper=not_paper, measure=measure, measured=spread([share]),
-                     criterion=f">= {t:.0%}", share_pass=float(share >= t),
-                     verdict="holds" if share >= t else "partly" if share >= t / 2 else "fails", notes=notes,
-                     extra=extra)
+                     criterion=f">= {t:.0%}", share_pass=float(share >= t), verdict=target_verdict(share, t, t / 2),
+                     notes=notes, extra=extra, seeds=seeds)
 
     t = targets["step"]
     best_v = max(step.s_per_step, key=step.share_of_ceiling)
@@ -611,7 +752,8 @@ def suite_claims(
         f"{step.gemm_only_share:.0%}; best variant {best_v} {step.share_of_ceiling(best_v):.0%}; "
         f"best of {repeats['step']}; partly: at least half the target",
         {"gemm_only_share": step.gemm_only_share, "best_variant": best_v,
-         "shares": {v: step.share_of_ceiling(v) for v in step.s_per_step}}))
+         "shares": {v: step.share_of_ceiling(v) for v in step.s_per_step}},
+        step, lambda b: b.share_of_ceiling("project")))
     t = targets["sampling"]
     claims.append(share_claim(
         "sampling_overhead", f"Kaleidoscopic sampling runs at >= {t:.0%} of the rate of bare forward passes",
@@ -619,5 +761,6 @@ def suite_claims(
         f"{samp.n_samples} samples, {samp.n_steps} runs, best of {repeats['sampling']}"
         + (f"; without noise (eps = 0) {samp.share_of_bare('snapshots_eps0'):.0%}"
            if "snapshots_eps0" in samp.s_per_run else ""),
-        {"shares": {v: samp.share_of_bare(v) for v in samp.s_per_run}}))
+        {"shares": {v: samp.share_of_bare(v) for v in samp.s_per_run}},
+        samp, lambda b: b.share_of_bare("snapshots")))
     return claims

@@ -143,8 +143,8 @@ def test_step_time_never_negative_when_noise_swamps_the_set_up(monkeypatch):
     """If the set-up's best turn outlasts the whole call's (a busy machine), the gross time per step is reported."""
     real = bench.best_time
 
-    def noisy(fns, repeats, device="cpu"):
-        t = real(fns, repeats, device)
+    def noisy(fns, repeats, device="cpu", **kw):
+        t = real(fns, repeats, device, **kw)
         t["project_setup"] = t["project"] * 2
         return t
 
@@ -186,3 +186,90 @@ def test_performance_alternatives_by_the_suites_rule():
     assert {k: (c.verdict, c.share_pass) for k, c in claims.items()} == {
         k: (c.verdict, c.share_pass) for k, c in plain.items()}  # the primary verdicts stay the suite's
     assert all(claims[k].alternatives == A[k] for k in A)
+
+
+def test_best_time_keeps_every_turn():
+    calls = iter([3.0, 1.0, 2.0])
+    turns = {}
+    t = bench.best_time({"a": lambda: next(calls)}, 3, turns=turns)
+    assert len(turns["a"]) == 3 and t["a"] == min(turns["a"])
+
+
+def test_resampling_every_turn_gives_back_the_measured_result():
+    """The best of all recorded turns is what each benchmark reports; one turn alone is that turn's own timing."""
+    X = torch.tensor([[0.2], [0.8]])
+    r = bench.time_loop_vs_ensemble(X, depth=2, width=3, out_act="sigmoid", n_models=3, epochs=3, n_loop=2, repeats=2)
+    assert len(r.loop_turns_s) == len(r.ensemble_turns_s) == 2 and r.resample([0, 1]) == r
+    assert r.resample([1]).loop_s_per_model == r.loop_turns_s[1]
+    step = bench.time_mnist_step(torch.rand(20, 6), depth=1, width=4, batch_size=5, steps=2, repeats=2,
+                                 variants=["project", "foreach_adam"], ceiling_n=16)
+    assert step.n_turns == 2 and step.resample(torch.arange(2)) == step
+    samp = bench.time_sampling(models.make_mlp(6, 2, 8, "tanh"), torch.rand(5, 6), 3, repeats=2)
+    assert samp.n_turns == 2 and samp.resample([0, 1]) == samp
+    assert samp.resample([0]).s_per_run["bare"] == samp.turns["bare"][0] / 3
+    with pytest.raises(ValueError, match="turns"):
+        samp.resample([2])
+    with pytest.raises(ValueError, match="no turns"):
+        _samp(1.0, 1.0).resample([0])
+
+
+def _samp_turns(bare, snap):
+    return bench.SamplingBench(n_samples=10, n_steps=1, repeats=len(bare), eps=0.01, s_per_run={
+        "bare": min(bare), "snapshots": min(snap)}, turns={"bare": bare, "snapshots": snap})
+
+
+def test_timing_seeds_count_turns_and_resample_the_best():
+    samp = _samp_turns([1.0, 1.0, 1.0], [1.0, 2.0, 1.05])  # turns at 100 %, 50 %, 95 % of the bare rate; best 100 %
+
+    def ratio(i):
+        return samp.resample(i).share_of_bare("snapshots")
+
+    seeds, extra = bench.timing_seeds(ratio, 3, 0.9, 0.45, primary=1.0)
+    assert (seeds.unit, seeds.n, seeds.passing) == ("timing repeats", 3, 2)
+    assert extra["ratio_per_repeat"] == pytest.approx([1.0, 0.5, 1 / 1.05])
+    # the verdict changes only when every resampled turn is the slow one: (1/3)^3 of the resamples
+    assert 0.9 < seeds.verdict_stability < 1.0
+    with pytest.raises(ValueError, match="measured"):
+        bench.timing_seeds(ratio, 3, 0.9, 0.45, primary=0.5)
+
+
+def test_suite_claims_carry_their_uncertainty_when_turns_were_recorded():
+    def run(loop, ens):
+        return bench.BenchResult(1, 2, 7, 5, "sigmoid", 10, 64, 2, 1, min(loop), min(ens), loop, ens)
+
+    runs = (["Figure 3 (1D)"], [run([1.0, 1.2], [0.01, 0.1])])  # turns at 100x and 12x; best 100x
+    speedup = bench.best_speedups(*runs)
+    step = bench.StepBench(depth=1, width=1, batch_size=1, steps=1, repeats=2, flops_per_step=10,
+                           matmul_flop_rate=10.0, gemm_only_s=0.5, s_per_step={"project": 1.0}, ceiling_n=1,
+                           turns={"project": [2.0, 3.0], "project_setup": [1.0, 1.0], "gemm_only": [0.5, 0.5],
+                                  "ceiling": [0.2, 0.25]})
+    samp = _samp_turns([1.0, 1.0], [1.5, 1.0])
+    targets = dict(ensemble=50.0, step=0.9, sampling=0.9)
+    kw = dict(repeats=dict(ensemble=2, step=2, sampling=2), thread_counts=[1])
+    claims = {c.id: c for c in bench.suite_claims(speedup, {"a": 1e-9, "b": 3e-5}, step, samp, targets, runs=runs,
+                                                  **kw)}
+    assert claims["ensemble_speedup_fig03"].verdict == "holds"
+    assert (claims["ensemble_speedup_fig03"].seeds.n, claims["ensemble_speedup_fig03"].seeds.passing) == (2, 1)
+    assert claims["ensemble_speedup_fig03"].extra["ratio_per_repeat"] == pytest.approx([100.0, 12.0])
+    assert step.share_of_ceiling("project") == pytest.approx(1.0)  # 10 FLOP per second against 10 FLOP/s
+    assert claims["mnist_step_flop_rate"].seeds.passing == 1  # the second turn: (10 / 2) / (2 / 0.25) = 62.5 %
+    assert claims["sampling_overhead"].seeds.passing == 1 and claims["sampling_overhead"].verdict == "holds"
+    agree = claims["ensemble_matches_lone_runs"]
+    assert (agree.verdict, agree.seeds.unit, agree.seeds.n, agree.seeds.passing) == ("partly", "settings", 2, 1)
+    assert all(c.seeds is not None for c in claims.values())
+    assert {c.seeds.unit for k, c in claims.items() if k != "ensemble_matches_lone_runs"} == {"timing repeats"}
+    plain = {c.id: c for c in bench.suite_claims(speedup, {"a": 1e-9, "b": 3e-5}, step, samp, targets, **kw)}
+    assert {k: (c.verdict, c.share_pass, c.measured) for k, c in plain.items()} == {
+        k: (c.verdict, c.share_pass, c.measured) for k, c in claims.items()}  # the uncertainty changes no verdict
+    assert plain["ensemble_speedup_fig03"].seeds is None  # without its runs' turns it is not assessed
+
+    from types import SimpleNamespace
+
+    from kaleido_lib.chapters import performance as here
+
+    cfg = SimpleNamespace(repeats=2, step_repeats=2, sampling_repeats=2, thread_counts=[1])
+    full = {c.id: c for c in here.claims(speedup, {"a": 1e-9, "b": 3e-5}, step, samp, cfg, runs=runs)}
+    assert all("seeds" in e for c in full.values() for e in c.alternatives.values())
+    largest = full["ensemble_speedup_fig03"].alternatives["the largest ensemble timed instead of the smallest of 64 "
+                                                          "or more"]
+    assert (largest["verdict"], largest["seeds"].passing) == ("holds", 1)
