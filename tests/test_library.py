@@ -285,7 +285,7 @@ def test_share_among_subset_and_claim_line():
     results.add_share_among(claim, torch.tensor([True, True, False]), torch.tensor([True, False, True]))
     assert claim.extra == {"n_fitting": 2, "share_pass_among_fitting": 0.5}
     line = results.claim_line(claim)
-    assert line.startswith("partly  c: m = 2 [1, 3] (n=3)") and "67% of seeds pass, 50% of the 2 that fit" in line
+    assert line.startswith("partly  c: m = 2 [1, 3] (n=3)") and "67% pass, 50% of the 2 that fit" in line
     with pytest.raises(ValueError, match="same length"):
         results.add_share_among(claim, torch.tensor([True]), torch.tensor([True, False]))
 

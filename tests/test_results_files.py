@@ -148,6 +148,15 @@ def test_robustness_names_what_moves_a_verdict():
     alt = {"looser": {"verdict": "holds", "share_pass": 1.0}, "median": {"verdict": "fails", "share_pass": 0.1}}
     assert results.robustness(_claim_doc("holds", alternatives=alt)) == "definition-dependent"
     assert results.robustness({"verdict": "fails", "seeds": None}) == "not assessed"
+    one = {"verdict": "holds", "seeds": {"n": 1, "passing": 1, "wilson95": [0.2, 1.0], "verdict_stability": 1.0}}
+    assert results.robustness(one) == "not assessed"  # one timing or one network: nothing to resample
+
+
+def test_the_printed_line_names_the_unit_counted():
+    c = results.Claim(id="c", claim="", paper="", measure="m", measured=results.spread([0.9]), criterion=">= 0.9",
+                      share_pass=0.75, verdict="partly",
+                      seeds=results.seed_count(torch.tensor([True, True, True, False]), unit="images"))
+    assert "75% pass, 3 of 4 images, 95% CI" in results.claim_line(c)
 
 
 def test_the_scoreboard_opens_with_the_paper_fidelity_table():

@@ -370,11 +370,11 @@ ROBUSTNESS = ("robust", "definition-dependent", "seed-sensitive", "not assessed"
 def robustness(c: dict[str, Any], stable: float = STABLE) -> str:
     """'definition-dependent' when a declared alternative definition gives another verdict; else 'seed-sensitive'
     when resampling the seeds keeps the verdict in fewer than ``stable`` of the resamples; else 'robust' ('not
-    assessed' for a claim without per-seed pass/fail)."""
+    assessed' for a claim without per-unit pass/fail or measured on one unit)."""
     if any(a["verdict"] != c["verdict"] for a in (c.get("alternatives") or {}).values()):
         return "definition-dependent"
     sc = c.get("seeds")
-    if not sc:
+    if not sc or sc["n"] < 2:  # one measurement: nothing to resample
         return "not assessed"
     return "robust" if sc["verdict_stability"] >= stable else "seed-sensitive"
 
@@ -455,7 +455,8 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
                   "alternative definition changes it; *seed-sensitive* when resampling the seeds does. A claim "
                   "measured on one network is resampled over what it was measured on (its images, matrices or "
                   "timing repeats, named beside the count); a trend over its seeds, re-measuring the pooled rank "
-                  "correlation each time. *Not assessed*: a claim with nothing to resample.",
+                  "correlation each time. *Not assessed*: a claim measured once (one network, one timing), with "
+                  "nothing to resample.",
                   "", *paper, ""]
     present = [o for o in (*ORIGINS, "not declared") if o != "paper"
                and any((c.get("origin") or "not declared") == o for d in docs for c in d["claims"])]
@@ -507,13 +508,15 @@ def claim_line(claim: Claim, label: str = "fitting") -> str:
     share = claim.extra.get(f"share_pass_among_{label}")
     if share is not None:
         among = f", {share:.0%} of the {claim.extra[f'n_{label}']} {label.replace('fitting', 'that fit')}"
-    ci = ""
+    ci, unit = "", "seeds"
     if claim.seeds is not None:
         lo, hi = claim.seeds.wilson95
-        ci = f", 95% CI {lo:.0%}-{hi:.0%}, verdict kept in {claim.seeds.verdict_stability:.0%} of resamples"
+        unit = claim.seeds.unit
+        ci = (f", {claim.seeds.passing} of {claim.seeds.n} {unit}, 95% CI {lo:.0%}-{hi:.0%}, verdict kept in "
+              f"{claim.seeds.verdict_stability:.0%} of resamples")
     alt = "".join(f"; under '{k}': {v['verdict']} ({v['share_pass']:.0%})" for k, v in claim.alternatives.items())
     return (f"{claim.verdict:>6}  {claim.id}: {claim.measure} = {claim.measured.text()}  "
-            f"(criterion {claim.criterion}; {claim.share_pass:.0%} of seeds pass{ci}{among}{alt})")
+            f"(criterion {claim.criterion}; {claim.share_pass:.0%} pass{ci}{among}{alt})")
 
 
 def trend_verdict(rho: float, p: float, falls: bool, alpha: float = 0.05) -> str:
