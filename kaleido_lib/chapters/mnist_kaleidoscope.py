@@ -753,8 +753,9 @@ def claims(ch: Chapter, cfg: SimpleNamespace, m: dict[str, Any]) -> list[results
             measure=f"difference in the share of confident samples after the last run (normal - uniform), {each}",
             values=T["d_conf"], passed=T["normal"],
             criterion="per network: |difference| <= 0.1 and classes covered within 1",
-            alternatives={"one of the two": T["normal_either"]},
-            notes=f"Classes covered: normal {over(T['covered_normal'], '.0f')}, uniform {over(T['covered'], '.0f')}."),
+            alternatives={"one of the two": T["normal_either"]}, extra={"effect": results.median_interval(T["d_conf"])},
+            notes=f"Classes covered: normal {over(T['covered_normal'], '.0f')}, uniform {over(T['covered'], '.0f')}. "
+                  "Effect: the median difference over the networks with its 95 % bootstrap interval."),
         results.trend_claim(
             "deeper_better_samples", f"Deeper networks give better samples (L in {cfg.sweep_depths})",
             "deeper networks give better samples", "the share of samples the judge is not confident about", "L",
