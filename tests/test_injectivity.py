@@ -236,6 +236,80 @@ def test_alpha50_interpolates_and_is_nan_when_never_reached():
     assert math.isnan(I.alpha50([1, 2], [0.1, 0.4]))
 
 
+def test_alpha50_rows_is_alpha50_on_every_row():
+    sh = torch.rand(400, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    sh[0] = torch.tensor([0.6, 0.7, 0.8, 0.9, 1.0])  # reached at the first point
+    sh[1] = torch.tensor([0.0, 0.1, 0.2, 0.3, 0.4])  # never reached
+    sh[2] = torch.tensor([0.0, 0.5, 0.2, 0.3, 0.4])  # exactly one half
+    al = [1, 1.5, 2, 4, 8]
+    rows = I.alpha50_rows(al, sh)
+    want = torch.tensor([I.alpha50(al, r.tolist()) for r in sh], dtype=torch.float64)
+    assert rows[0] == 1 and math.isnan(rows[1]) and rows[2] == 1.5
+    assert torch.equal(rows.isnan(), want.isnan()) and torch.equal(rows[~rows.isnan()], want[~want.isnan()])
+
+
+def test_reboot_repeats_the_bootstrap_and_redraws_move_it():
+    cfg = tiny_cfg(exact_ns=[2, 3], alphas=[2, 3, 4, 6, 8], exact_budget=10**6, n_boot=40)
+    ex, bd = I.exact_points(cfg), I.bound_points(cfg)
+    f = I.fifty(ex, bd, cfg)
+    assert set(f.exact_counts) == set(ex.res) and set(f.bound_counts) == set(bd.res) and f.bound is bd
+    assert all(c.shape == (40, cfg.trials) and torch.equal(c.sum(dim=1), torch.full((40,), float(cfg.trials)))
+               for c in f.exact_counts.values())
+    again = I.reboot(ex, f.exact_counts, cfg.exact_ns)  # the same draws on the same matrices: bit for bit
+    assert all(torch.equal(again[n].nan_to_num(-1.0), f.a50_boot[n].nan_to_num(-1.0)) for n in cfg.exact_ns)
+    lb = I.reboot(bd, f.bound_counts, cfg.bound_ns)
+    assert torch.equal(lb[4].nan_to_num(-1.0), f.lb50_boot[4].nan_to_num(-1.0))
+    none = I.Points({k: {"inj": torch.zeros_like(v["inj"])} for k, v in ex.res.items()}, [], {})
+    assert I.reboot(none, f.exact_counts, [2])[2].isnan().all()  # never injective: no 50 % point
+    r = I.redraw(ex, torch.Generator().manual_seed(1))
+    assert set(r.res) == set(ex.res) and all(v["inj"].shape == (cfg.trials,) for v in r.res.values())
+    assert any(not torch.equal(r.res[k]["inj"], ex.res[k]["inj"]) for k in ex.res)
+    assert set(I.only(ex, lambda k: k[0] == 3).res) == {k for k in ex.res if k[0] == 3}
+    assert I.boot_ci({2: torch.tensor([1.0, 2.0, math.nan], dtype=torch.float64)})[2] == pytest.approx([1.025, 1.975])
+    assert I.boot_ci({2: torch.full((3,), math.nan, dtype=torch.float64)}) == {2: [None, None]}
+
+
+def test_matrix_stability_redraws_the_matrices_and_point_seeds_count_points():
+    zero = {"inj": torch.zeros(20, dtype=torch.bool)}
+    one = {"inj": torch.tensor([True] + [False] * 19)}  # one injective layer in 20: gone in ~36 % of the redraws
+    pts = I.Points({(2, 2): zero, (2, 4): one, (3, 3): zero}, [], {})
+    below = lambda k: k[1] / k[0] <= 1.5  # noqa: E731 - (2, 2) and (3, 3)
+    sc = I.point_seeds(pts, below, lambda x: x == 0)
+    assert (sc.n, sc.passing, sc.unit, sc.verdict_stability) == (2, 2, "points", 1.0)  # nothing to redraw away
+    assert I.points_verdict(pts, lambda k: True, lambda x: x == 0) == "partly"  # 2 of 3 points at share 0
+    sc = I.point_seeds(pts, lambda k: True, lambda x: x == 0)
+    assert (sc.n, sc.passing) == (3, 2) and 0.5 < sc.verdict_stability < 0.8  # 'holds' whenever the one is not drawn
+    assert I.point_seeds(pts, lambda k: k[0] == 9, lambda x: x == 0) is None
+    st = [I.matrix_stability(lambda p: I.points_verdict(p, lambda k: True, lambda x: x == 0), pts, seed=s)
+          for s in (0, 0, 1)]
+    assert st[0] == st[1] == sc.verdict_stability and st[2] != st[0]
+    assert I.rare_verdict([0.3, 0.1, 0.0]) == "holds" and I.rare_verdict([0.3, 0.1, 0.07]) == "partly"
+    assert I.rare_verdict([0.3, 0.1, 0.07], 0.1) == "holds" and I.rare_verdict([0.1, 0.2]) == "fails"
+    assert I.rare_verdict([0.0]) == "fails"
+    boot = {2: torch.tensor([3.0, 4.0, 3.0]), 3: torch.tensor([4.0, 4.0, math.nan]), 4: torch.tensor([5.0, 5.0, 6.0])}
+    assert I.rising(boot, [2, 3, 4]).tolist() == [True, False, False] and I.rising(boot, [2, 4]).tolist() == [True] * 3
+    assert I.above({8: torch.tensor([5.0, 4.0, 7.0])}, torch.tensor([4.5, 4.5, math.nan]), [8]).tolist() == [
+        True, False, False]
+    assert I.companion_verdict([{"ok": True}] * 9 + [{"ok": False}]) == "holds" and I.companion_verdict([]) == "fails"
+
+
+def test_concordant_nets_and_the_flat_test_resampled():
+    flat = torch.tensor([0.0, 0.1, 0.2, 0.3, 0.4, 0.5], dtype=torch.float64)
+    assert I.concordant_nets(flat, flat + 0.2).all()
+    assert not I.concordant_nets(flat, -flat).any()
+    contr = torch.tensor([0.2, 0.3, 0.4, 0.5, 0.6, 0.0], dtype=torch.float64)  # the last net out of order
+    assert I.concordant_nets(flat, contr).tolist() == [True] * 5 + [False]
+    assert not I.concordant_nets(flat, torch.ones(6, dtype=torch.float64)).any()  # every pair tied: none passes
+    assert I.flat_verdict(0.5, 0.01) == "holds" and I.flat_verdict(0.5, 0.2) == "partly"
+    assert I.flat_verdict(math.nan, math.nan) == "fails" and I.flat_verdict(0.5, 0.03, alpha=0.01) == "partly"
+    st, ci = I.flat_resampled(flat, flat + 0.2, n_perm=2000)
+    assert 0.8 < st <= 1.0 and ci[1] == pytest.approx(1.0) and ci[0] > 0.5  # rho 1 on all nets, p 1/720: 'holds'
+    st, ci = I.flat_resampled(flat, -flat, n_perm=2000)
+    assert st == 1.0 and ci[1] == pytest.approx(-1.0)  # every resample has rho <= 0 (or none): 'fails' throughout
+    st, ci = I.flat_resampled(flat, contr, n_perm=2000)
+    assert 0.0 < st < 1.0 and ci[0] < ci[1]
+
+
 def test_rows_for_and_gaussian_are_fixed_by_their_seed():
     assert I.rows_for(2, [0.1, 1, 1.5, 2]) == [1, 2, 3, 4]
     assert I.rows_for(3, [1, 1.5, 2]) == [3, 4, 6]  # round(4.5) = 4: one m per distinct value
@@ -332,6 +406,21 @@ def test_claims_and_findings_on_made_up_nets():
     assert cl["flat_nets_overgeneralize_more"].verdict == "holds"
     assert cl["hidden_layers_not_injective"].verdict == "holds"
     assert cl["hidden_layers_not_injective"].seeds.n == 18 and cl["hidden_layers_not_injective"].seeds.passing == 18
+    units = {i: (c.seeds.unit, c.seeds.n) for i, c in cl.items() if c.seeds is not None}
+    assert units == {"expansivity_2_necessary": ("points", 4), "injective_whp_above_10_5": ("points", 1),
+                     "rare_below_3_4": ("settings", 1), "alpha50_rises_with_n": ("matrices", cfg.n_boot),
+                     "companion_shares_reproduce": ("points", len(rows)), "alpha50_rises_beyond_exact":
+                     ("matrices", cfg.n_boot), "rank_loss_grows_with_depth_fig3": ("seeds", 3),
+                     "rank_loss_grows_with_depth_fig5b": ("seeds", 3), "flat_nets_overgeneralize_more": ("networks", 9),
+                     "hidden_layers_not_injective": ("seeds", 18)}
+    for c in cl.values():  # the count agrees with the share for the claims judged by the share rule on their units
+        assert 0 <= c.seeds.verdict_stability <= 1 and c.seeds.passing <= c.seeds.n
+    for i in ("expansivity_2_necessary", "injective_whp_above_10_5", "companion_shares_reproduce",
+              "alpha50_rises_with_n", "alpha50_rises_beyond_exact"):
+        assert cl[i].share_pass == pytest.approx(cl[i].seeds.passing / cl[i].seeds.n)
+    assert cl["expansivity_2_necessary"].seeds.verdict_stability == 1.0  # no matrix at m/n <= 2 is injective
+    assert cl["flat_nets_overgeneralize_more"].seeds.passing == 9 and cl["flat_nets_overgeneralize_more"].extra[
+        "rho_ci95"][0] > 0.5
     assert all(2 <= len(c.alternatives) <= 3 for c in cl.values())
     assert all(set(a) >= {"share_pass", "verdict"} for c in cl.values() for a in c.alternatives.values())
     assert [a["verdict"] for a in cl["rank_loss_grows_with_depth_fig3"].alternatives.values()] == ["holds", "holds"]

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
 from types import SimpleNamespace
@@ -737,6 +737,11 @@ KSETS = {  # name: (points, title) of the trained nets
     "fig5b": (FOUR, "Fig. 5b: four corners"),
 }
 N_PERM = 10_000  # permutations of the rank-correlation tests
+REDRAWN = ("the verdict's stability: the share of 1000 redraws of the matrices (a bootstrap, independently per point) "
+           "on which the same rule gives the same verdict.")
+BOOT_UNITS = ("Units: the bootstrap resamples of the matrices (their Wilson interval is the Monte-Carlo precision of "
+              "the share); the verdict's stability re-runs the whole bootstrap, with the same draws, on 1000 redraws "
+              "of the matrices (a bootstrap of the bootstrap, independently per point) and counts the same verdicts.")
 FIELDS = [("flat", "flat share (rank J_f < D)"), ("contracting", "contracting share"), ("capture", "capture"),
           ("deficient", "share with a layer not spanning its inputs")]
 
@@ -875,26 +880,179 @@ def alpha50(al: Sequence[float], sh: Sequence[float]) -> float:
     return math.nan
 
 
+def alpha50_rows(al: Sequence[float], sh: torch.Tensor) -> torch.Tensor:
+    """:func:`alpha50` of every row of ``sh`` (rows, len(al)): the same interpolation, NaN where a row never reaches
+    0.5."""
+    a = torch.tensor(list(al), dtype=torch.float64)
+    reach = sh >= 0.5
+    i = reach.to(torch.int8).argmax(dim=1)  # the first point reaching 0.5 (0 where none does)
+    j = (i - 1).clamp_min(0)
+    s0, s1 = sh.gather(1, j[:, None])[:, 0], sh.gather(1, i[:, None])[:, 0]
+    mid = a[j] + (0.5 - s0) * (a[i] - a[j]) / (s1 - s0)
+    return torch.where(reach.any(dim=1), torch.where(i == 0, a[0], mid), math.nan)
+
+
+def boot_draws(pts: Points, n: int, n_boot: int, seed: int) -> dict[int, torch.Tensor]:
+    """The bootstrap draws behind :func:`boot_alpha50`: per m of dimension n, (n_boot, k) indices of the k matrices."""
+    g = torch.Generator().manual_seed(seed)
+    draws = {}
+    for m in sorted(m for (nn, m) in pts.res if nn == n):
+        k = pts.res[(n, m)]["inj"].numel()
+        draws[m] = torch.randint(k, (n_boot, k), generator=g)
+    return draws
+
+
 def boot_alpha50(pts: Points, n: int, n_boot: int, seed: int) -> torch.Tensor:
     """Bootstrap distribution (n_boot,) of the 50 % point of dimension n (matrices resampled at every point)."""
+    draws = boot_draws(pts, n, n_boot, seed)
+    sims = torch.stack([pts.res[(n, m)]["inj"].double()[J].mean(dim=1) for m, J in draws.items()], dim=1)
+    return torch.tensor([alpha50([m / n for m in draws], row.tolist()) for row in sims], dtype=torch.float64)
+
+
+def draw_counts(pts: Points, ns: Sequence[int], n_boot: int, seed_of: Any) -> dict[tuple[int, int], torch.Tensor]:
+    """The draws of :func:`boot_alpha50` (seed ``seed_of(n)`` per n) as counts: per (n, m), (n_boot, k) how often
+    each matrix is drawn in each resample (float32, exact), so that a resample's share is one matrix product."""
+    out = {}
+    for n in ns:
+        for m, J in boot_draws(pts, n, n_boot, seed_of(n)).items():
+            out[(n, m)] = torch.zeros(J.shape, dtype=torch.float32).scatter_add_(1, J, torch.ones(J.shape))
+    return out
+
+
+def reboot(pts: Points, counts: dict[tuple[int, int], torch.Tensor], ns: Sequence[int]) -> dict[int, torch.Tensor]:
+    """:func:`boot_alpha50` per n with the same draws (``counts``, from :func:`draw_counts`) on other matrices of the
+    same points (e.g. a redraw of them, :func:`redraw`): the bootstrap re-run inside a bootstrap of the matrices."""
+    out = {}
+    for n in ns:
+        ms = sorted(m for (nn, m) in counts if nn == n)
+        sh = torch.stack([(counts[(n, m)] @ pts.res[(n, m)]["inj"].float()).double() / counts[(n, m)].shape[1]
+                          for m in ms], dim=1)
+        out[n] = alpha50_rows([m / n for m in ms], sh)
+    return out
+
+
+def redraw(pts: Points, g: torch.Generator) -> Points:
+    """The points with their matrices resampled with replacement, independently per point: one bootstrap redraw of
+    the matrices (their pass/fail 'inj' only)."""
+    res = {}
+    for key, v in pts.res.items():
+        k = v["inj"].numel()
+        res[key] = {"inj": v["inj"][torch.randint(k, (k,), generator=g)]}
+    return Points(res, pts.skipped, pts.seconds)
+
+
+def matrix_stability(verdict_of: Any, *groups: Points, n_boot: int = 1000, seed: int = 0) -> float:
+    """How often a verdict comes out the same when the matrices are redrawn: the share of ``n_boot`` bootstrap
+    redraws (:func:`redraw` of every group of points, independently per point: a stratified bootstrap) on which
+    ``verdict_of(*groups)`` equals its verdict on the matrices drawn; seeded.
+
+    results.bootstrap_stability resamples one set of units; here every point is a stratum of its own (the exact
+    test's and the heuristic's points hold different numbers of matrices)."""
+    full = verdict_of(*groups)
     g = torch.Generator().manual_seed(seed)
-    ms = sorted(m for (nn, m) in pts.res if nn == n)
-    sims = []
-    for m in ms:
-        o = pts.res[(n, m)]["inj"].double()
-        sims.append(o[torch.randint(o.numel(), (n_boot, o.numel()), generator=g)].mean(dim=1))
-    sims = torch.stack(sims, dim=1)  # (n_boot, points)
-    return torch.tensor([alpha50([m / n for m in ms], row.tolist()) for row in sims], dtype=torch.float64)
+    return sum(verdict_of(*(redraw(p, g) for p in groups)) == full for _ in range(n_boot)) / n_boot
+
+
+def only(pts: Points, keep: Any) -> Points:
+    """The points whose key (n, m) ``keep`` accepts."""
+    return Points({k: v for k, v in pts.res.items() if keep(k)}, pts.skipped, pts.seconds)
+
+
+def point_shares(pts: Points, keep: Any) -> list[tuple[tuple[int, int], float]]:
+    """((n, m), share injective) of every point ``keep`` accepts, in the points' order."""
+    return [(k, float(v["inj"].double().mean())) for k, v in pts.res.items() if keep(k)]
+
+
+def points_verdict(pts: Points, keep: Any, ok: Any) -> str:
+    """The share rule over the points ``keep`` accepts, a point passing when ``ok(its share)``; none: 'fails'."""
+    passed = [ok(x) for _, x in point_shares(pts, keep)]
+    return results.verdict_from_share(sum(passed) / len(passed)) if passed else "fails"
+
+
+def point_seeds(pts: Points, keep: Any, ok: Any, n_boot: int = 1000) -> results.SeedCount | None:
+    """The points ``keep`` accepts as units (a point passes when ``ok(its share)``) and the stability of
+    :func:`points_verdict` when their matrices are redrawn (:func:`matrix_stability`); None without a point."""
+    passed = torch.tensor([bool(ok(x)) for _, x in point_shares(pts, keep)], dtype=torch.bool)
+    if not passed.numel():
+        return None
+    return results.seed_count(passed, unit="points", stability=matrix_stability(
+        lambda p: points_verdict(p, keep, ok), only(pts, keep), n_boot=n_boot))
+
+
+def at3_shares(pts: Points, ns: Sequence[int]) -> list[float]:
+    """The share of injective layers at m/n = 3 for every n of ``ns`` with such a point."""
+    return [float(pts.res[(n, 3 * n)]["inj"].double().mean()) for n in ns if (n, 3 * n) in pts.res]
+
+
+def rare_verdict(at3: Sequence[float], cut: float = 0.05) -> str:
+    """'holds' when the shares never rise with n and the last is at most ``cut``, 'partly' when they only never rise
+    (at least two of them), else 'fails'."""
+    falls = len(at3) >= 2 and all(b <= a for a, b in zip(at3, at3[1:]))
+    return "holds" if falls and at3[-1] <= cut else "partly" if falls else "fails"
+
+
+def rising(boot: dict[int, torch.Tensor], ns: Sequence[int]) -> torch.Tensor:
+    """Per bootstrap resample, whether the 50 % point rises strictly from each n of ``ns`` to the next."""
+    r = torch.stack([boot[n] for n in ns], dim=1)  # (n_boot, len(ns))
+    return (r[:, 1:] > r[:, :-1]).all(dim=1)
+
+
+def above(lb_boot: dict[int, torch.Tensor], top: torch.Tensor, ns: Sequence[int]) -> torch.Tensor:
+    """Per bootstrap resample, whether the heuristic's lower bound at every n of ``ns`` is above ``top``."""
+    return torch.stack([lb_boot[n] > top for n in ns], dim=1).all(dim=1)
+
+
+def companion_verdict(rows: list[dict[str, Any]]) -> str:
+    """The share rule over the companion's points (a point passes within two standard errors); none: 'fails'."""
+    return results.verdict_from_share(sum(r["ok"] for r in rows) / len(rows)) if rows else "fails"
+
+
+def flat_verdict(rho: float, p: float, alpha: float = 0.05) -> str:
+    """'holds' when rho > 0 with p < alpha, 'partly' when rho > 0 only, else (NaN included) 'fails'."""
+    return "holds" if rho > 0 and p < alpha else "partly" if rho > 0 else "fails"
+
+
+def concordant_nets(flat: torch.Tensor, contr: torch.Tensor) -> torch.Tensor:
+    """Per net, whether it is ordered alike on both measures with more of the other nets than oppositely (pairs
+    tied on either measure left out; a net tied with every other fails)."""
+    pairs = (flat.unsqueeze(0) - flat.unsqueeze(1)).sign() * (contr.unsqueeze(0) - contr.unsqueeze(1)).sign()
+    return (pairs > 0).sum(dim=1) > (pairs < 0).sum(dim=1)
+
+
+def flat_resampled(flat: torch.Tensor, contr: torch.Tensor, n_perm: int, n_boot: int = 1000,
+                   seed: int = 0) -> tuple[float, list[float | None]]:
+    """The flat-against-contracting test on nets resampled with replacement: the share of resamples whose
+    :func:`flat_verdict` (rho re-measured, its one-sided p read off the permutation null of the nets measured, as
+    :func:`trends` draws it) equals that of all nets (results.bootstrap_stability), and the 95 % percentile-bootstrap
+    interval of rho ([None, None] when no resample has one)."""
+    null = measures.spearman_null(flat, contr, n_perm=n_perm)
+
+    def verdict_of(i: torch.Tensor) -> str:
+        rho = measures.spearman(flat[i], contr[i])
+        return flat_verdict(rho, float(measures.permutation_p(torch.tensor([rho]), null, "greater")[0]))
+
+    stability = results.bootstrap_stability(flat.numel(), verdict_of, n_boot, seed)
+    idx = torch.randint(flat.numel(), (n_boot, flat.numel()), generator=torch.Generator().manual_seed(seed))
+    rx, ry = measures.row_ranks(flat[idx]).double(), measures.row_ranks(contr[idx]).double()
+    rx, ry = rx - rx.mean(dim=1, keepdim=True), ry - ry.mean(dim=1, keepdim=True)
+    rho = (rx * ry).sum(dim=1) / (rx.norm(dim=1) * ry.norm(dim=1))  # Spearman per resample (NaN: a constant one)
+    ok = rho[~rho.isnan()]
+    ci = torch.quantile(ok, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist() if ok.numel() else [None, None]
+    return stability, ci
 
 
 @dataclass
 class Fifty:
-    """The 50 % points: exact per n with their bootstrap, and the heuristic's lower bounds per larger n."""
+    """The 50 % points: exact per n with their bootstrap, and the heuristic's lower bounds per larger n; the draws
+    of both bootstraps as counts (to re-run them on redrawn matrices, :func:`reboot`) and the heuristic's points."""
 
     a50: dict[int, float]
     a50_boot: dict[int, torch.Tensor]
     lb50: dict[int, float]
     lb50_boot: dict[int, torch.Tensor]
+    exact_counts: dict[tuple[int, int], torch.Tensor] = field(default_factory=dict)
+    bound_counts: dict[tuple[int, int], torch.Tensor] = field(default_factory=dict)
+    bound: Points | None = None
 
     def text(self) -> str:
         """The 50 % points with their 90 % bootstrap ranges and the companion's, as text."""
@@ -908,11 +1066,14 @@ class Fifty:
 
 def fifty(exact: Points, bound: Points, cfg: SimpleNamespace) -> Fifty:
     """The 50 % points of the exact and the heuristic curves, with `n_boot` bootstrap resamples each."""
+    exact_seed, bound_seed = (lambda n: cfg.seed + 31 * n), (lambda n: cfg.seed + 31 * n + 1)
     return Fifty(
         {n: alpha50(*exact.shares(n)) for n in cfg.exact_ns},
-        {n: boot_alpha50(exact, n, cfg.n_boot, cfg.seed + 31 * n) for n in cfg.exact_ns},
+        {n: boot_alpha50(exact, n, cfg.n_boot, exact_seed(n)) for n in cfg.exact_ns},
         {n: alpha50(*bound.shares(n)) for n in cfg.bound_ns},
-        {n: boot_alpha50(bound, n, cfg.n_boot, cfg.seed + 31 * n + 1) for n in cfg.bound_ns})
+        {n: boot_alpha50(bound, n, cfg.n_boot, bound_seed(n)) for n in cfg.bound_ns},
+        draw_counts(exact, cfg.exact_ns, cfg.n_boot, exact_seed),
+        draw_counts(bound, cfg.bound_ns, cfg.n_boot, bound_seed), bound)
 
 
 def phase_figure(exact: Points, bound: Points, cfg: SimpleNamespace) -> plt.Figure:
@@ -1157,51 +1318,63 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
     out = []
     inj_quote = ("Expansivity m >= 2n is necessary (for generic x, count(x) + count(-x) = m) and sufficient: "
                  "W = [B; -B] with B invertible is injective")
-    low = [(k, float(v["inj"].double().mean())) for k, v in exact.res.items() if k[1] / k[0] <= 2]
+    below2 = lambda k: k[1] / k[0] <= 2  # noqa: E731
+    low = point_shares(exact, below2)
     share = float(sum(s == 0 for _, s in low) / len(low)) if low else 0.0
     low_s = torch.tensor([s for _, s in low], dtype=torch.float64)
     out.append(results.Claim(
         id="expansivity_2_necessary", claim="No Gaussian ReLU layer with expansivity m/n <= 2 is injective",
         paper=inj_quote, measure="share of injective layers at each exact point with m/n <= 2",
         measured=sp([s for _, s in low] or [math.nan]), criterion="share = 0 at the point", share_pass=share,
-        verdict=verdict(share) if low else "fails",
+        verdict=verdict(share) if low else "fails", seeds=point_seeds(exact, below2, lambda x: x == 0),
         notes=(f"{len(low)} points (n in {cfg.exact_ns}, {cfg.trials} matrices each). The designed [B; -B] (n = 3) is "
-               f"injective: {halfspace_depth(designed['[B; -B], n = 3']).injective}."),
+               f"injective: {halfspace_depth(designed['[B; -B], n = 3']).injective}. Units: the points, each passing "
+               f"at share 0; {REDRAWN}"),
         extra={"points": [[k[0], k[1] / k[0], s] for k, s in low]},
         alternatives={"share <= 0.05 at the point instead of 0": point_rule(low_s <= 0.05),
                       "share < 0.5 at the point (injective layers a minority)": point_rule(low_s < 0.5)}))
 
     pq = ("i.i.d. Gaussian W: injective with high probability needs expansivity m/n between 3.4 and 10.5 "
           "(their bounds)")
-    high = [(k, float(v["inj"].double().mean())) for k, v in exact.res.items() if k[1] / k[0] >= 10.5]
+    above10 = lambda k: k[1] / k[0] >= 10.5  # noqa: E731
+    high = point_shares(exact, above10)
     share = float(sum(s >= 0.95 for _, s in high) / len(high)) if high else 0.0
     high_s = torch.tensor([s for _, s in high], dtype=torch.float64)
     out.append(results.Claim(
         id="injective_whp_above_10_5", claim="Gaussian layers with m/n >= 10.5 are injective with high probability",
         paper=pq, measure="share of injective layers at each exact point with m/n >= 10.5",
         measured=sp([s for _, s in high] or [math.nan]), criterion=">= 0.95 at the point", share_pass=share,
-        verdict=verdict(share) if high else "fails",
+        verdict=verdict(share) if high else "fails", seeds=point_seeds(exact, above10, lambda x: x >= 0.95),
         notes=(f"Points: {[(k[0], k[1] / k[0]) for k, _ in high]} (larger n at 10.5 exceed exact_budget). The bound is "
-               "asymptotic in n; small n are checked." if high else "No exact point with m/n >= 10.5 in this run."),
+               f"asymptotic in n; small n are checked. Units: the points, each passing at a share >= 0.95; {REDRAWN}"
+               if high else "No exact point with m/n >= 10.5 in this run: nothing to resample."),
         alternatives={f">= {t:g} at the point instead of 0.95": point_rule(high_s >= t) for t in (0.9, 0.975)}))
 
-    at3 = [float(exact.res[(n, 3 * n)]["inj"].double().mean()) for n in cfg.exact_ns if (n, 3 * n) in exact.res]
-    falls = len(at3) >= 2 and all(b <= a for a, b in zip(at3, at3[1:]))
+    at3 = at3_shares(exact, cfg.exact_ns)
+    steps = torch.tensor([b <= a for a, b in zip(at3, at3[1:])], dtype=torch.bool)  # per n after the first
     share = float(sum(b <= a for a, b in zip(at3, at3[1:])) / max(1, len(at3) - 1))
     out.append(results.Claim(
         id="rare_below_3_4", claim="Below m/n = 3.4 injective Gaussian layers become rare as n grows (m/n = 3)",
         paper=pq, measure="share of injective layers at m/n = 3, per n", measured=sp(at3 or [math.nan]),
         criterion="falls with n, and <= 0.05 at the largest exact n", share_pass=share,
-        verdict="holds" if falls and at3[-1] <= 0.05 else "partly" if falls else "fails",
+        verdict=rare_verdict(at3),
+        seeds=results.seed_count(steps, unit="settings", stability=matrix_stability(
+            lambda p: rare_verdict(at3_shares(p, cfg.exact_ns)), only(exact, lambda k: k[1] == 3 * k[0])))
+        if steps.numel() else None,
         alternatives={f"<= {t:g} at the largest exact n instead of 0.05":
-                      {"share_pass": share,
-                       "verdict": "holds" if falls and at3[-1] <= t else "partly" if falls else "fails"}
-                      for t in (0.025, 0.1)},
-        notes=f"Shares at m/n = 3 for n = {cfg.exact_ns}: {[round(s, 3) for s in at3]}.",
-        extra={"shares_at_3": at3}))
+                      {"share_pass": share, "verdict": rare_verdict(at3, t)} for t in (0.025, 0.1)},
+        notes=(f"Shares at m/n = 3 for n = {cfg.exact_ns}: {[round(s, 3) for s in at3]}. Units: every n after the "
+               f"first, passing when its share is at most the previous n's; {REDRAWN}"),
+        extra={"shares_at_3": at3,
+               "shares_at_3_wilson95": [results.wilson_interval(int(exact.res[(n, 3 * n)]["inj"].sum()),
+                                                                exact.res[(n, 3 * n)]["inj"].numel())
+                                        for n in cfg.exact_ns if (n, 3 * n) in exact.res]}))
 
     rises = torch.stack([a50_boot[n] for n in cfg.exact_ns], dim=1)  # (n_boot, len(exact_ns))
-    share = float((rises[:, 1:] > rises[:, :-1]).all(dim=1).double().mean())
+    rise = rising(a50_boot, cfg.exact_ns)
+    share = float(rise.double().mean())
+    rise_again = lambda p: verdict(float(rising(reboot(p, fif.exact_counts, cfg.exact_ns), cfg.exact_ns)  # noqa: E731
+                                         .double().mean()))
     out.append(results.Claim(
         id="alpha50_rises_with_n",
         claim=f"The 50 % point of the share of injective layers rises with n (n = {cfg.exact_ns})",
@@ -1209,13 +1382,15 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         measure="50 % point per n (bootstrap spread over matrices)", measured=sp([a50[n] for n in cfg.exact_ns]),
         criterion="strictly rising from each n to the next, per bootstrap resample", share_pass=share,
         verdict=verdict(share),
+        seeds=results.seed_count(rise, unit="matrices", stability=matrix_stability(
+            rise_again, only(exact, lambda k: k[0] in cfg.exact_ns))) if fif.exact_counts else None,
         alternatives={"per bootstrap resample, higher at the largest n than at the smallest (not each step)":
-                      point_rule(rises[:, -1] > rises[:, 0]),
+                      point_rule(rises[:, -1] > rises[:, 0], "matrices"),
                       "the point estimates strictly rising (no resampling)":
                       point_rule(torch.tensor([all(a50[b] > a50[a] for a, b in zip(cfg.exact_ns, cfg.exact_ns[1:]))]))},
         notes=("50 % points " + ", ".join(f"n={n}: {a50[n]:.2f}" for n in cfg.exact_ns) + "; companion "
-               + ", ".join(f"n={n}: {a:g}" for n, a in COMPANION_A50.items()) + "."),
-        extra={"alpha50": a50, "companion": COMPANION_A50}))
+               + ", ".join(f"n={n}: {a:g}" for n, a in COMPANION_A50.items()) + ". " + BOOT_UNITS),
+        extra={"alpha50": a50, "companion": COMPANION_A50, "alpha50_ci95": boot_ci(a50_boot)}))
 
     share = float(sum(r["ok"] for r in cmp_rows) / len(cmp_rows)) if cmp_rows else 0.0
     out.append(results.Claim(
@@ -1224,33 +1399,46 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         measure="our share minus the companion's, per listed (n, alpha)",
         measured=sp([r["diff"] for r in cmp_rows] or [math.nan]),
         criterion="|difference| <= 2 binomial standard errors of a difference", share_pass=share,
-        verdict=verdict(share) if cmp_rows else "fails",
+        verdict=companion_verdict(cmp_rows),
+        seeds=results.seed_count(
+            torch.tensor([bool(r["ok"]) for r in cmp_rows]), unit="points", stability=matrix_stability(
+                lambda p: companion_verdict(against_companion(p)),
+                only(exact, lambda k: any((n, round(a * n)) == k for n, a in COMPANION)))) if cmp_rows else None,
         alternatives={f"|difference| <= {z:g} standard error{'s' if z != 1 else ''} instead of 2":
                       point_rule(torch.tensor([abs(r["diff"]) <= z * r["se"] for r in cmp_rows], dtype=torch.bool))
                       for z in (1, 3)},
         notes=(f"{len(cmp_rows)} of {len(COMPANION)} listed points in this run; disagreeing: "
                + (", ".join(f"n={r['n']} alpha={r['alpha']:g} ({r['ours']:.2f} vs {r['theirs']:.2f})"
-                            for r in cmp_rows if not r["ok"]) or "none") + "."),
+                            for r in cmp_rows if not r["ok"]) or "none")
+               + f". Units: the listed points, each passing within two standard errors (only our matrices are "
+                 f"redrawn); {REDRAWN}"),
         extra={"rows": cmp_rows}))
 
     n_top = max(cfg.exact_ns)
-    beyond = torch.stack([lb50_boot[n] > a50_boot[n_top] for n in cfg.bound_ns], dim=1).all(dim=1)
+    beyond = above(lb50_boot, a50_boot[n_top], cfg.bound_ns)
     share = float(beyond.double().mean())
+    beyond_again = lambda e, b: verdict(float(above(  # noqa: E731
+        reboot(b, fif.bound_counts, cfg.bound_ns), reboot(e, fif.exact_counts, [n_top])[n_top], cfg.bound_ns)
+        .double().mean()))
     out.append(results.Claim(
         id="alpha50_rises_beyond_exact", claim=f"The 50 % point keeps rising beyond n = {n_top} (n = {cfg.bound_ns})",
         paper="replica prediction ≈ 6.698 for the sharp threshold as n → ∞; rigorous upper bound ≈ 7.65",
         measure="heuristic lower bound on the 50 % point per larger n", measured=sp([lb50[n] for n in cfg.bound_ns]),
         criterion=f"above the exact 50 % point at n = {n_top}, per bootstrap resample", share_pass=share,
         verdict=verdict(share),
+        seeds=results.seed_count(beyond, unit="matrices", stability=matrix_stability(
+            beyond_again, only(exact, lambda k: k[0] == n_top), fif.bound))
+        if fif.exact_counts and fif.bound_counts and fif.bound is not None else None,
         alternatives={f"per bootstrap resample, only the largest n ({max(cfg.bound_ns)}) above the exact 50 % point":
-                      point_rule(lb50_boot[max(cfg.bound_ns)] > a50_boot[n_top]),
+                      point_rule(lb50_boot[max(cfg.bound_ns)] > a50_boot[n_top], "matrices"),
                       "the point estimates: every lower bound above it (no resampling)":
                       point_rule(torch.tensor([all(lb50[n] > a50[n_top] for n in cfg.bound_ns)]))},
         notes=(f"Exact 50 % point at n = {n_top}: {a50[n_top]:.2f}; lower bounds "
                + ", ".join(f"n={n}: {lb50[n]:.2f}" for n in cfg.bound_ns)
                + f"; the limits 6.7 (replica) and 7.65 (rigorous) are for n → ∞. The heuristic decided like the exact "
-                 f"test on {float(check.agree.mean()):.1%} of the n = {check.n} matrices checked."),
-        extra={"lower_bounds": lb50}))
+                 f"test on {float(check.agree.mean()):.1%} of the n = {check.n} matrices checked. " + BOOT_UNITS),
+        extra={"lower_bounds": lb50, "lower_bounds_ci95": boot_ci(lb50_boot), "alpha50_top_ci95": boot_ci(
+            {n_top: a50_boot[n_top]})[n_top]}))
 
     rank_quote = ("With biases, a working local signal: at input x, the strictly active rows of a layer having rank "
                   "< n means a flat direction there (many-to-one)")
@@ -1269,20 +1457,25 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
                        "collapsing any direction, so there is no trend to test." if (stack(s, "flat") == 0).all() else ""))
         out.append(c)
 
+    flat_stability, rho_ci = flat_resampled(tr.flat1, tr.contr1, N_PERM)
     out.append(results.Claim(
         id="flat_nets_overgeneralize_more",
         claim="Nets (1D, Fig. 3 setting) that are flat on more of the domain contract more of it",
         paper=rank_quote, measure="Spearman rho of the flat share against the contracting share, over all nets",
         measured=sp([tr.rho]), criterion="rho > 0 with permutation p < 0.05",
         share_pass=0.0 if math.isnan(tr.concord) else tr.concord,
-        verdict="holds" if tr.rho > 0 and tr.p < 0.05 else "partly" if tr.rho > 0 else "fails",
+        verdict=flat_verdict(tr.rho, tr.p),
+        seeds=results.seed_count(concordant_nets(tr.flat1, tr.contr1), unit="networks", stability=flat_stability),
         alternatives={f"p < {a:g} instead of 0.05": {
             "share_pass": 0.0 if math.isnan(tr.concord) else tr.concord,
-            "verdict": "holds" if tr.rho > 0 and tr.p < a else "partly" if tr.rho > 0 else "fails"} for a in (0.01, 0.1)},
-        notes=(f"rho {tr.rho:.2f}, p {tr.p:.2g} over {tr.flat1.numel()} nets. Share passing: concordant pairs of nets. "
-               "Flat inputs are contracting by definition (f' = 0), so the correlation asks whether the flat part is "
-               "a large share of the contracting part."),
-        extra={"flat": tr.flat1, "contracting": tr.contr1}))
+            "verdict": flat_verdict(tr.rho, tr.p, a)} for a in (0.01, 0.1)},
+        notes=(f"rho {tr.rho:.2f} (95% bootstrap interval over the nets {fmt_interval(rho_ci)}), p {tr.p:.2g} over "
+               f"{tr.flat1.numel()} nets. Share passing: concordant pairs of nets. Units: the nets, each passing when "
+               "it is ordered alike on both shares with more of the other nets than oppositely; the verdict's "
+               "stability: the share of 1000 resamples of the nets whose rho and p (read off the permutation null of "
+               "the nets measured) give the same verdict. Flat inputs are contracting by definition (f' = 0), so the "
+               "correlation asks whether the flat part is a large share of the contracting part."),
+        extra={"flat": tr.flat1, "contracting": tr.contr1, "rho_ci95": rho_ci}))
 
     defi = deficient(nets)
     share = float((defi >= 0.99).double().mean())
@@ -1300,10 +1493,23 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
     return out
 
 
-def point_rule(passed: torch.Tensor) -> dict[str, Any]:
-    """An alternative judged by the share rule on per-unit pass/fail (points, resamples or nets); no unit: fails."""
+def point_rule(passed: torch.Tensor, unit: str = "points") -> dict[str, Any]:
+    """An alternative judged by the share rule on per-unit pass/fail (points, or the bootstrap resamples of the
+    matrices: ``unit`` 'matrices'); no unit: fails."""
     passed = torch.as_tensor(passed).bool().reshape(-1)
-    return results.judge(passed) if passed.numel() else {"share_pass": 0.0, "verdict": "fails"}
+    return results.judge(passed, unit=unit) if passed.numel() else {"share_pass": 0.0, "verdict": "fails"}
+
+
+def boot_ci(boot: dict[int, torch.Tensor]) -> dict[int, list[float | None]]:
+    """Per n, the 95 % percentile interval of a bootstrap distribution of 50 % points (NaN resamples left out;
+    [None, None] when every one is NaN)."""
+    q = torch.tensor([0.025, 0.975], dtype=torch.float64)
+    return {n: b[~b.isnan()].quantile(q).tolist() if (~b.isnan()).any() else [None, None] for n, b in boot.items()}
+
+
+def fmt_interval(ci: Sequence[float | None]) -> str:
+    """'[lo, hi]' to two decimals, or 'undefined'."""
+    return "undefined" if ci[0] is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
 def rank_alternatives(flat: torch.Tensor, T: measures.Trend) -> dict[str, dict[str, Any]]:
@@ -1325,7 +1531,7 @@ def deficient_alternatives(defi: torch.Tensor, fits: torch.Tensor) -> dict[str, 
     """'Not locally injective' under the declared alternatives: the cut-off 0.99 at 0.98 and 0.995 (the 1 % of the
     grid allowed doubled and halved), and only the nets that fit their data (none fitting: fails)."""
     return {f">= {t:g} instead of 0.99": results.judge(defi >= t) for t in (0.98, 0.995)} | {
-        "the nets that fit their data only": point_rule((defi >= 0.99)[fits])}
+        "the nets that fit their data only": point_rule((defi >= 0.99)[fits], "seeds")}
 
 
 def deficient(nets: Nets) -> torch.Tensor:
