@@ -408,9 +408,9 @@ def test_claims_and_findings_on_made_up_nets():
     assert cl["hidden_layers_not_injective"].seeds.n == 18 and cl["hidden_layers_not_injective"].seeds.passing == 18
     units = {i: (c.seeds.unit, c.seeds.n) for i, c in cl.items() if c.seeds is not None}
     assert units == {"expansivity_2_necessary": ("points", 4), "injective_whp_above_10_5": ("points", 1),
-                     "rare_below_3_4": ("settings", 1), "alpha50_rises_with_n": ("matrices", cfg.n_boot),
+                     "rare_below_3_4": ("settings", 1), "alpha50_rises_with_n": ("bootstrap resamples", cfg.n_boot),
                      "companion_shares_reproduce": ("points", len(rows)), "alpha50_rises_beyond_exact":
-                     ("matrices", cfg.n_boot), "rank_loss_grows_with_depth_fig3": ("seeds", 3),
+                     ("bootstrap resamples", cfg.n_boot), "rank_loss_grows_with_depth_fig3": ("seeds", 3),
                      "rank_loss_grows_with_depth_fig5b": ("seeds", 3), "flat_nets_overgeneralize_more": ("networks", 9),
                      "hidden_layers_not_injective": ("seeds", 18)}
     for c in cl.values():  # the count agrees with the share for the claims judged by the share rule on their units

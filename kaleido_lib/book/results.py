@@ -95,7 +95,7 @@ def median_interval(values: Sequence[float] | torch.Tensor, n_boot: int = 2000, 
     return out
 
 
-UNITS = ("seeds", "networks", "images", "matrices", "points", "settings", "timing repeats")
+UNITS = ("seeds", "networks", "images", "matrices", "points", "settings", "timing repeats", "bootstrap resamples")
 
 
 @dataclass

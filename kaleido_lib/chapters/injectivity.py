@@ -1382,10 +1382,10 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         measure="50 % point per n (bootstrap spread over matrices)", measured=sp([a50[n] for n in cfg.exact_ns]),
         criterion="strictly rising from each n to the next, per bootstrap resample", share_pass=share,
         verdict=verdict(share),
-        seeds=results.seed_count(rise, unit="matrices", stability=matrix_stability(
+        seeds=results.seed_count(rise, unit="bootstrap resamples", stability=matrix_stability(
             rise_again, only(exact, lambda k: k[0] in cfg.exact_ns))) if fif.exact_counts else None,
         alternatives={"per bootstrap resample, higher at the largest n than at the smallest (not each step)":
-                      point_rule(rises[:, -1] > rises[:, 0], "matrices"),
+                      point_rule(rises[:, -1] > rises[:, 0], "bootstrap resamples"),
                       "the point estimates strictly rising (no resampling)":
                       point_rule(torch.tensor([all(a50[b] > a50[a] for a, b in zip(cfg.exact_ns, cfg.exact_ns[1:]))]))},
         notes=("50 % points " + ", ".join(f"n={n}: {a50[n]:.2f}" for n in cfg.exact_ns) + "; companion "
@@ -1426,11 +1426,11 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         measure="heuristic lower bound on the 50 % point per larger n", measured=sp([lb50[n] for n in cfg.bound_ns]),
         criterion=f"above the exact 50 % point at n = {n_top}, per bootstrap resample", share_pass=share,
         verdict=verdict(share),
-        seeds=results.seed_count(beyond, unit="matrices", stability=matrix_stability(
+        seeds=results.seed_count(beyond, unit="bootstrap resamples", stability=matrix_stability(
             beyond_again, only(exact, lambda k: k[0] == n_top), fif.bound))
         if fif.exact_counts and fif.bound_counts and fif.bound is not None else None,
         alternatives={f"per bootstrap resample, only the largest n ({max(cfg.bound_ns)}) above the exact 50 % point":
-                      point_rule(lb50_boot[max(cfg.bound_ns)] > a50_boot[n_top], "matrices"),
+                      point_rule(lb50_boot[max(cfg.bound_ns)] > a50_boot[n_top], "bootstrap resamples"),
                       "the point estimates: every lower bound above it (no resampling)":
                       point_rule(torch.tensor([all(lb50[n] > a50[n_top] for n in cfg.bound_ns)]))},
         notes=(f"Exact 50 % point at n = {n_top}: {a50[n_top]:.2f}; lower bounds "
@@ -1495,7 +1495,7 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
 
 def point_rule(passed: torch.Tensor, unit: str = "points") -> dict[str, Any]:
     """An alternative judged by the share rule on per-unit pass/fail (points, or the bootstrap resamples of the
-    matrices: ``unit`` 'matrices'); no unit: fails."""
+    matrices: ``unit`` 'bootstrap resamples'); no unit: fails."""
     passed = torch.as_tensor(passed).bool().reshape(-1)
     return results.judge(passed, unit=unit) if passed.numel() else {"share_pass": 0.0, "verdict": "fails"}
 
