@@ -119,3 +119,11 @@ def test_a_subset_of_settings_is_accepted(tmp_path):
 
     ns = run_to_validation("depth_study", {"profile": "ci", "settings": ["1d"], "out_dir": str(tmp_path)})
     assert ns["cfg"].settings == ["1d"] and list(here.synthetic_data(ns["cfg"])) == ["1d"]
+
+
+def test_mnist_step_ms_interpolates_between_the_recorded_depths():
+    from kaleido_lib.chapters.depth_study import RECORDED_STEP_MS, mnist_step_ms
+
+    assert mnist_step_ms([2]) == RECORDED_STEP_MS[2] and mnist_step_ms([10]) == RECORDED_STEP_MS[10]
+    assert mnist_step_ms([6]) == (RECORDED_STEP_MS[2] + RECORDED_STEP_MS[10]) / 2
+    assert mnist_step_ms([1, 12]) == RECORDED_STEP_MS[2] + RECORDED_STEP_MS[10]

@@ -265,3 +265,13 @@ def test_seed_count_names_its_unit_and_takes_a_given_stability():
         results.seed_count(torch.tensor([True]), unit="pixels")
     with pytest.raises(ValueError, match="stability must be"):
         results.seed_count(torch.tensor([True]), stability=1.5)
+
+
+def test_the_scoreboard_shows_the_units_share_beside_a_criterion_share_that_counts_something_else(tmp_path):
+    claim = results.Claim(id="gap", claim="x", paper="p", measure="m", measured=results.spread([0.03]),
+                          criterion="gap >= 0.5", share_pass=0.0, verdict="fails",
+                          seeds=results.seed_count(torch.tensor([True] * 62 + [False] * 58), unit="images",
+                                                   stability=0.8))
+    results.write_results("fig02_single_point_1d", "T", [claim], profile="ci", parameters={}, out=tmp_path)
+    md = results.scoreboard_markdown(results.scan_results(tmp_path / "results").docs)
+    assert "52% of the images, the criterion's share 0% (62/120 images; 95% CI" in md

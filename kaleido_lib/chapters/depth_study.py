@@ -29,8 +29,19 @@ QUOTE = ("after a burn-in period duration, we start observing samples from the i
 # ci profile from an empty cache (MNIST data, judge and networks prepared in the run), and the paper profile of the
 # 1D and 2D settings (settings=["1d", "2d"]).
 RECORDED_S = {"ci": 33, "paper_synthetic": 120}
+# One Adam step of a width-500 MNIST net on 1000 images (milliseconds, two idle cores of the same machine, two threads),
+# by depth: what the MNIST setting's paper profile costs there.
+RECORDED_STEP_MS = {2: 54, 10: 129}
 LABELS = {"1d": "1D, two points", "2d_four": "2D, four points", "2d_circle": "2D, eight points on a circle",
           "mnist_steps": "MNIST, matched steps", "mnist_loss": "MNIST, matched loss"}
+
+
+def mnist_step_ms(depths: list[int]) -> float:
+    """The summed milliseconds of one training step over ``depths``, interpolated linearly in L between the
+    recorded step times (:data:`RECORDED_STEP_MS`), held constant beyond them."""
+    lo, hi = min(RECORDED_STEP_MS), max(RECORDED_STEP_MS)
+    slope = (RECORDED_STEP_MS[hi] - RECORDED_STEP_MS[lo]) / (hi - lo)
+    return float(sum(RECORDED_STEP_MS[lo] + (min(max(L, lo), hi) - lo) * slope for L in depths))
 
 
 def circle_points(n: int, radius: float, centre: float = 0.5) -> list[list[float]]:
