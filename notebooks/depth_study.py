@@ -75,11 +75,9 @@
 # definitions: another metric (the share near the data; coverage; the judge's confident share) and the authors'
 # always-positive noise ($\eta = (\text{high} - \text{low})\,U(0, 1) + \text{high}$, $\varepsilon = 0.01$).
 # On two CPU cores the ci profile takes about {glue:text}`time_ci` s and the paper profile of the 1D and 2D settings
-# {glue:text}`time_synth` s. The MNIST paper profile trains 24 networks: one step of a width-500 net on 1000 images
-# took {glue:text}`step_ms_2` ms at $L = 2$ and {glue:text}`step_ms_10` ms at $L = 10$ there, so the twelve
-# matched-step networks alone take about {glue:text}`mnist_hours` h of the two cores (the matched-loss twelve as
-# many again, or more); that run has not been made on this machine, and this page shows the MNIST setting in its
-# `ci` profile unless the book was built with the paper profile somewhere faster.
+# {glue:text}`time_synth` s. The MNIST paper profile trains 24 networks: a width-500 step on 1000 images took
+# {glue:text}`step_ms_2` ms ($L = 2$) to {glue:text}`step_ms_10` ms ($L = 10$) there, so the twelve matched-step nets
+# alone take about {glue:text}`mnist_hours` h (the matched-loss twelve as long or more); not yet run on two cores.
 
 # %%
 import torch

@@ -287,14 +287,10 @@ ci_check.report()
 # cut-off on either side (claim 1: $\le 0.05$ and $< 0.5$; 2: $\ge 0.9$ and $0.975$; 3: $0.025$ and $0.1$; 5: one and
 # three standard errors; 10: $0.98$ and $0.995$, and the nets that fit alone), the ends instead of every step and the
 # point estimates (4, 6), the deepest against the shallowest $L$ per seed and $p < 0.01$ (7, 8), $p < 0.01$ and $0.1$
-# (9). *Uncertainty.* Each claim counts its units with a 95 % Wilson interval: the points (1, 2, 5), the $n$
-# after the first (3), the bootstrap resamples (4, 6), the nets (9) or the seeds (7, 8, 10); its verdict's
-# stability is how often the same rule gives the same verdict when the matrices are redrawn (1 to 6: a bootstrap
-# per point, the whole bootstrap re-run for 4 and 6) or the nets (9) or seeds (7, 8, 10) resampled.
-# This run: {glue:text}`verdicts`. *What would change them.* Claim 2 needs exact points at $\alpha \ge 10.5$
-# (`exact_budget` leaves out the largest); claims 4 and 6 rest on bootstrap shares that more `trials` sharpen; claims
-# 7 to 9 need nets that lose rank at all (where none is flat there is no trend), and few seeds give a permutation $p$
-# no smaller than their number allows.
+# (9). *Uncertainty*: a Wilson interval over the units (points: 1, 2, 5; $n$: 3; bootstrap resamples: 4, 6; nets: 9;
+# seeds: 7, 8, 10), and the verdict's stability with the matrices redrawn (1-6) or the nets or seeds resampled. This
+# run: {glue:text}`verdicts`. *What would change them.* Claim 2 needs exact points at $\alpha \ge 10.5$; more
+# `trials` sharpen claims 4 and 6; claims 7 to 9 need nets that lose rank at all, and more seeds.
 
 # %%
 claims = here.claims(exact, fif, cmp_rows, check, nets, tr, designed, cfg)
