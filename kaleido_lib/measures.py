@@ -314,15 +314,20 @@ def spearman_test(
     """Spearman's rho and its permutation p-value ('less': rho below 0, 'greater', 'two-sided'); seeded."""
     if alternative not in ("less", "greater", "two-sided"):
         raise ValueError(f"alternative must be 'less', 'greater' or 'two-sided'; got {alternative!r}")
-    if isinstance(n_perm, bool) or not isinstance(n_perm, int) or n_perm < 1:
-        raise ValueError(f"n_perm must be an integer >= 1; got {n_perm!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
+    check_permutations(n_perm, seed)
     rho = spearman(x, y)
     if math.isnan(rho):
         return rho, math.nan
     null = spearman_null(x, y, n_perm=n_perm, seed=seed)
     return rho, float(permutation_p(torch.tensor([rho], dtype=torch.float64), null, alternative)[0])
+
+
+def check_permutations(n_perm: int, seed: int) -> None:
+    """ValueError unless ``n_perm`` is an integer >= 1 and ``seed`` an integer >= 0."""
+    if isinstance(n_perm, bool) or not isinstance(n_perm, int) or n_perm < 1:
+        raise ValueError(f"n_perm must be an integer >= 1; got {n_perm!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
 
 
 def spearman_null(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tensor, *, n_perm: int = 10_000,
@@ -416,8 +421,11 @@ def trend(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_0
         raise ValueError(f"values must have shape (len(settings) >= 2, n_seeds); got {tuple(values.shape)} "
                          f"for {len(settings)} settings")
     x = torch.tensor(settings, dtype=torch.float64).repeat_interleave(values.shape[1])
-    rho, p = spearman_test(x, values.reshape(-1), alternative="less", n_perm=n_perm, seed=seed)
-    null = None if math.isnan(rho) else spearman_null(x, values.reshape(-1), n_perm=n_perm, seed=seed)
+    check_permutations(n_perm, seed)
+    rho, p, null = spearman(x, values.reshape(-1)), math.nan, None  # the null is drawn once: p and resampling
+    if not math.isnan(rho):
+        null = spearman_null(x, values.reshape(-1), n_perm=n_perm, seed=seed)
+        p = float(permutation_p(torch.tensor([rho], dtype=torch.float64), null, "less")[0])
     per_seed = torch.tensor([spearman(list(settings), values[:, j]) for j in range(values.shape[1])])
     med = values.quantile(0.5, dim=1)
     return Trend(settings=list(settings), rho=rho, p=p, per_seed=per_seed, median=med,
