@@ -414,8 +414,25 @@ class Trend:
     null: torch.Tensor | None = None  # the permutation null of the pooled rho (its p-value's reference)
 
 
-def trend(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_000, seed: int = 0) -> Trend:
-    """Trend of ``values`` (len(settings), n_seeds) against ``settings``: pooled and per-seed Spearman, medians."""
+def spearman_null_blocked(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_000,
+                          seed: int = 0) -> torch.Tensor:
+    """The pooled Spearman rho of ``settings`` against ``values`` (settings, seeds) under ``n_perm`` seeded
+    permutations of the settings *within each seed* (the seeds stay blocked): its null distribution (n_perm,)."""
+    values = torch.as_tensor(values, dtype=torch.float64)
+    n_set, n_seeds = values.shape
+    x = torch.tensor(settings, dtype=torch.float64).repeat_interleave(n_seeds)
+    ranks = average_ranks(values.reshape(-1)).reshape(n_set, n_seeds)  # a permutation within seeds keeps them
+    gen = torch.Generator().manual_seed(seed)
+    perm = torch.argsort(torch.rand(n_perm, n_set, n_seeds, generator=gen), dim=1)
+    shuffled = torch.gather(ranks.unsqueeze(0).expand(n_perm, -1, -1), 1, perm)
+    return _pearson_rows(average_ranks(x), shuffled.reshape(n_perm, -1))
+
+
+def trend(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_000, seed: int = 0,
+          blocked: bool = False) -> Trend:
+    """Trend of ``values`` (len(settings), n_seeds) against ``settings``: pooled and per-seed Spearman, medians.
+    ``blocked``: the p-value's null permutes the settings within each seed (:func:`spearman_null_blocked`) instead
+    of all values at once."""
     values = torch.as_tensor(values, dtype=torch.float64)
     if values.ndim != 2 or values.shape[0] != len(settings) or len(settings) < 2:
         raise ValueError(f"values must have shape (len(settings) >= 2, n_seeds); got {tuple(values.shape)} "
@@ -424,7 +441,8 @@ def trend(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_0
     check_permutations(n_perm, seed)
     rho, p, null = spearman(x, values.reshape(-1)), math.nan, None  # the null is drawn once: p and resampling
     if not math.isnan(rho):
-        null = spearman_null(x, values.reshape(-1), n_perm=n_perm, seed=seed)
+        null = (spearman_null_blocked(settings, values, n_perm=n_perm, seed=seed) if blocked
+                else spearman_null(x, values.reshape(-1), n_perm=n_perm, seed=seed))
         p = float(permutation_p(torch.tensor([rho], dtype=torch.float64), null, "less")[0])
     per_seed = torch.tensor([spearman(list(settings), values[:, j]) for j in range(values.shape[1])])
     med = values.quantile(0.5, dim=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -109,8 +110,10 @@ def unpack_images(text: str, dim: int, low: float, high: float) -> torch.Tensor:
     return q.float() / 255 * (high - low) + low
 
 
+@functools.lru_cache(maxsize=1)
 def commit() -> str:
-    """The repository's commit (with '+changes' when the tree differs from it), or 'unknown'."""
+    """The repository's commit (with '+changes' when the tracked files differ from it), or 'unknown': read once per
+    process, so that a long run names the code it started with (the recording command reads it at its start)."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=repo_root(), capture_output=True,
                               text=True, check=True).stdout.strip()

@@ -215,7 +215,7 @@ def test_degree_rule_and_the_kaleidoscope_alternatives():
     first, halved, share = alt.values()
     assert first == {"share_pass": 0.5, "verdict": "fails"}  # no seed reaches 0.2 new digit-like
     assert halved == {"share_pass": 0.5, "verdict": "partly"}  # both reach 0.1
-    assert share["verdict"] == "partly" and share["seeds"].passing == 1
+    assert share["verdict"] == "too few units" and share["seeds"].passing == 1  # 1 of 2 seeds
 
 
 def test_margin_rule_and_the_ablation_alternatives():
@@ -252,7 +252,7 @@ def test_depth_alternatives_compare_the_deepest_with_the_shallowest_cnn():
     M = {"CNN L=1": _measures([0.1, 0.2], [0.0, 0.0]) | {"digit_like": t([0.1, 0.1])},
          "CNN": _measures([0.3, float("nan")], [0.0, 0.0]) | {"digit_like": t([0.5, 0.6])}}
     deeper, like = arch.depth_alternatives(M, cfg).values()
-    assert deeper["share_pass"] == 0.5 and deeper["verdict"] == "partly"  # a failed seed counts as 0
+    assert deeper["share_pass"] == 0.5 and deeper["verdict"] == "too few units"  # a failed seed counts as 0
     assert like["share_pass"] == 1.0 and like["verdict"] in ("holds", "partly", "fails")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
@@ -40,10 +41,14 @@ def test_start_validates_then_runs_the_cross_field_checks(tmp_path):
 def test_claim_derives_share_and_verdict_from_per_seed_pass_fail(tmp_path):
     ch = _start(tmp_path)
     kw = dict(id="c", claim="x", paper="p", measure="m", values=[1.0, 2.0, 3.0, 4.0], criterion="c")
-    assert ch.claim(passed=[True, True, True, True], **kw).verdict == "holds"
+    # four seeds all passing: a coin does as well 6 % of the time, so four cannot tell
+    assert ch.claim(passed=[True] * 4, **kw).verdict == "too few units"
     c = ch.claim(passed=torch.tensor([True, True, False, False]), **kw)
-    assert c.share_pass == 0.5 and c.verdict == "partly" and c.measured.median == 2.5
+    assert c.share_pass == 0.5 and c.verdict == "too few units" and c.measured.median == 2.5
     assert ch.claim(passed=[True, False, False, False], **kw).verdict == "fails"
+    assert ch.claim(passed=[True] * 5, **kw).verdict == "holds"  # 5 of 5: sign test p = 1/32
+    assert ch.claim(passed=[True] * 15 + [False] * 5, **kw).verdict == "partly"  # 75 %, p = 0.021
+    assert ch.claim(passed=[True] * 12 + [False] * 8, **kw).verdict == "fails"  # 60 %, p = 0.25: not above a coin
     with pytest.raises(ValueError, match="no seed"):
         ch.claim(passed=[], **kw)
 
@@ -71,7 +76,7 @@ def test_show_saves_the_figure_under_its_name_and_closes_it(tmp_path):
 
 def test_finish_writes_the_results_file(tmp_path, capsys):
     ch = _start(tmp_path)
-    c = ch.claim(id="c", claim="x", paper="p", measure="m", values=[1.0, 2.0], passed=[True, True], criterion="c")
+    c = ch.claim(id="c", claim="x", paper="p", measure="m", values=[1.0, 2.0], passed=[True] * 6, criterion="c")
     ch.finish([c], {"default": "paper", "c": "own hypothesis"})
     doc = json.loads((tmp_path / "results" / "demo.json").read_text())
     assert doc["title"] == "Demo" and doc["parameters"]["n_seeds"] == 2 and doc["claims"][0]["verdict"] == "holds"
@@ -178,12 +183,13 @@ def test_fig03_claims_are_judged_on_the_nets_that_fit_with_every_seed_as_an_alte
     diff = {"wider": one, "faster": one, "steeper": one, "total_width_L2": one, "total_width_L7": one}
     geo = fig03.geometry(torch.tensor([[0.2], [0.8]]), "sigmoid", 11)
     cs = fig03.claims(ch, M, P, diff, {2: one, 7: one}, {2: yes, 7: no}, {2: one, 7: one}, [2, 7], geo)
-    # seed 1's deep net does not fit: the comparisons are judged on seed 0 alone, seed 1 counted in an alternative
-    assert len(cs) == 11 and [c.verdict for c in cs[-3:]] == ["holds", "holds", "holds"]
+    # seed 1's deep net does not fit: it counts as failing; judged on seed 0 alone is the automatic alternative
+    assert len(cs) == 11 and [c.verdict for c in cs[-3:]] == ["too few units"] * 3
     wider = next(c for c in cs if c.id == "deeper_wider_flat_regions")
-    assert wider.extra["n_judged"] == 1 and wider.extra["n_seeds"] == 2 and wider.seeds.n == 1
-    everyone = [a for k, a in wider.alternatives.items() if k.startswith("every seed")]
-    assert len(everyone) == 1 and everyone[0]["verdict"] == "partly"
+    assert wider.extra["n_among"] == 1 and wider.extra["n_seeds"] == 2 and wider.seeds.n == 2
+    assert wider.seeds.passing == 1 and wider.share_pass == 0.5
+    alone = [a for k, a in wider.alternatives.items() if a.get(results.AUTOMATIC)]
+    assert len(alone) == 1 and alone[0]["seeds"].n == 1 and alone[0]["verdict"] == "too few units"
     assert wider.extra["effect"]["median"] == 1.0 and wider.extra["effect"]["n"] == 1
 
 
@@ -233,22 +239,22 @@ def test_fig04_passes_need_a_fitting_net_and_every_point():
 def test_glue_verdicts_counts_and_lists_the_claims(tmp_path):
     ch = _start(tmp_path)
     kw = dict(claim="x", paper="p", measure="m", values=[1.0, 2.0], criterion="c")
-    cs = [ch.claim(id="a", passed=[True, True], **kw), ch.claim(id="b", passed=[True, False], **kw)]
+    cs = [ch.claim(id="a", passed=[True] * 6, **kw), ch.claim(id="b", passed=[True, False], **kw)]
     ch.glue_verdicts(cs)
-    assert ch.glued["verdicts"] == "1 of 2 claims hold, 1 partly, 0 fail (a: holds; b: partly)"
+    assert ch.glued["verdicts"] == "1 of 2 claims hold, 0 partly, 0 fail, 1 too few units to tell (a: holds; b: too few units)"
 
 
 def test_a_claim_records_its_verdict_under_declared_alternative_definitions(tmp_path):
     ch = _start(tmp_path)
     c = ch.claim(id="b", claim="x", paper="p", measure="m", values=[1.0, 2.0, 3.0, 4.0], criterion="c",
-                 passed=[False, False, False, True],
-                 alternatives={"median sample": [True, True, True, True], "looser": torch.tensor([True, True, False, False])})
+                 passed=[False, False, False, True, False],
+                 alternatives={"median sample": [True] * 5, "looser": torch.tensor([True, True, False, False, True])})
     assert c.verdict == "fails" and c.alternatives["median sample"]["verdict"] == "holds"
-    assert c.alternatives["looser"]["share_pass"] == 0.5 and c.alternatives["looser"]["verdict"] == "partly"
+    assert c.alternatives["looser"]["share_pass"] == 0.6 and c.alternatives["looser"]["verdict"] == "fails"
     assert "under 'median sample': holds (100%)" in results.claim_line(c)
     ch.finish([c], {"default": "paper"})
     scan = results.scan_results(tmp_path / "results")
-    assert scan.problems == [] and scan.docs[0]["claims"][0]["alternatives"]["looser"]["seeds"]["passing"] == 2
+    assert scan.problems == [] and scan.docs[0]["claims"][0]["alternatives"]["looser"]["seeds"]["passing"] == 3
     assert "Under 'median sample': holds (100%)." in results.scoreboard_markdown(scan.docs)
     with pytest.raises(ValueError, match="judges 2 seeds"):
         ch.claim(id="b", claim="x", paper="p", measure="m", values=[1.0], criterion="c", passed=[True],
@@ -257,16 +263,19 @@ def test_a_claim_records_its_verdict_under_declared_alternative_definitions(tmp_
 
 def test_a_claim_among_a_subset_is_judged_on_it_and_keeps_every_seed_as_an_alternative(tmp_path):
     ch = _start(tmp_path)
-    passed, fits = torch.tensor([True, True, False, False]), torch.tensor([True, True, False, False])
-    c = ch.claim(id="a", claim="c", paper="p", measure="m", values=[1.0] * 4, passed=passed, criterion="k",
-                 among=fits, alternatives={"looser": torch.tensor([True, True, True, False])})
-    assert c.verdict == "holds" and c.seeds.n == 2 and c.extra["n_judged"] == 2 and c.extra["n_seeds"] == 4
-    assert c.alternatives["looser"]["seeds"].n == 2  # alternatives are judged on the same subset
-    every = c.alternatives["every seed, the ones not among the nets that fit the data counted as failures"]
-    assert every["verdict"] == "partly" and every["share_pass"] == 0.5
-    none = ch.claim(id="b", claim="c", paper="p", measure="m", values=[1.0] * 4, passed=passed, criterion="k",
-                    among=torch.zeros(4, dtype=torch.bool))
-    assert none.verdict == "fails" and none.seeds.n == 4 and "every seed fails" in none.notes
+    passed = torch.tensor([True] * 6 + [False] * 4)
+    fits = torch.tensor([True] * 6 + [True, False, False, False])
+    c = ch.claim(id="a", claim="c", paper="p", measure="m", values=[1.0] * 10, passed=passed, criterion="k",
+                 among=fits, alternatives={"looser": torch.tensor([True] * 9 + [False])})
+    # every seed counted, a net that does not fit failing: 6 of 10
+    assert c.verdict == "fails" and c.seeds.n == 10 and c.extra["n_among"] == 7 and c.extra["n_seeds"] == 10
+    assert c.alternatives["looser"]["seeds"].passing == 7  # alternatives count the nets that do not fit as failing
+    alone = c.alternatives["only the nets that fit the data, judged alone"]
+    assert alone["seeds"].n == 7 and alone["seeds"].passing == 6 and alone[results.AUTOMATIC]
+    assert results.robustness_labels(json.loads(json.dumps(kl_safe(c)))) == ["robust"]  # 6/10, 6/7, 7/10: all fail
+    few = ch.claim(id="b", claim="c", paper="p", measure="m", values=[1.0] * 10, passed=passed, criterion="k",
+                   among=torch.tensor([True] * 4 + [False] * 6))
+    assert few.verdict == "fails" and "Fewer than half the seeds" in few.notes
     with pytest.raises(ValueError, match="'among' marks 3 seeds"):
         ch.claim(id="x", claim="c", paper="p", measure="m", values=[1.0], passed=passed, criterion="k",
                  among=torch.ones(3, dtype=torch.bool))
@@ -289,3 +298,10 @@ def test_fig03_burn_in_is_judged_under_six_declared_definitions(tmp_path):
     m = fig03.measure_net(f, torch.rand(50, 1, generator=torch.Generator().manual_seed(0)), 0, geo,
                           _cfg(burn_frac=0.9, burn_tol=0.05))
     assert m["burn_in"] == 1 and all(m[fig03.burn_key(q, r)] == 1 for q, r in fig03.BURN_GRID)
+
+
+def kl_safe(c: results.Claim) -> dict:
+    """A claim as its results file holds it."""
+    from kaleido_lib.utils import json_safe
+
+    return json_safe(asdict(c))

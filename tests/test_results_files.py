@@ -49,7 +49,7 @@ def test_a_bad_results_file_is_named_and_left_out(tmp_path, name, text, reason):
     assert [d["chapter"] for d in scan.docs] == ["fig05_two_d"]
     assert len(scan.problems) == 1 and scan.problems[0].startswith(str(path)) and reason in scan.problems[0]
     summary, problems = build.render_pages(tmp_path, ["fig02_single_point_1d", "fig05_two_d"])
-    assert summary == "1 claims tested in 1 chapters: 1 hold, 0 partly, 0 fail." and problems == scan.problems
+    assert summary.startswith("1 claims tested in 1 chapters.") and "1 hold, 0 partly, 0 fail." in summary and problems == scan.problems
     table = (tmp_path / "results" / "scoreboard_table.md").read_text()
     assert "## Left out of the counts" in table and "1 results file could not" in table and f"`{name}`" in table
 
@@ -69,7 +69,8 @@ def test_scoreboard_follows_the_book_order_with_a_heading_per_chapter_and_no_dou
     md = results.scoreboard_markdown(docs, order=["b_chapter", "a_chapter"])
     assert md.index("## B_CHAPTER") < md.index("## A_CHAPTER")
     assert "\u201c\u201c" not in md and "\u201d\u201d" not in md and "\u201calready quoted\u201d" in md
-    assert "| claim of b_chapter | **holds** | 100% |" in md and not any(ord(ch) > 0x2FFF for ch in md)
+    assert "| claim of b_chapter | **holds** (no real alternative, not assessed) | 100% |" in md
+    assert not any(ord(ch) > 0x2FFF for ch in md if ch != "\u2019")
 
 
 @pytest.mark.parametrize("k,n,lo,hi", [(2, 3, 0.2077, 0.9385), (0, 10, 0.0, 0.2775), (20, 20, 0.8389, 1.0),
@@ -134,12 +135,15 @@ def test_the_scoreboard_counts_each_origin_apart(tmp_path):
     line = results.origin_summary(docs)
     assert line == "By origin: paper: 2 (1 hold, 0 partly, 1 fail); instrument check: 1 (1 hold, 0 partly, 0 fail)."
     md = results.scoreboard_markdown(docs)
-    assert "| instrument check | 1 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |" in md and "| c *(instrument check)* | **holds**" in md
+    assert "| instrument check | 1 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 1 | 0 | 0 |" in md  # no alternative declared
+    assert "| c *(instrument check)* | **holds**" in md
 
 
-def _claim_doc(verdict, stability=1.0, alternatives=None):
-    return {"verdict": verdict, "seeds": {"n": 10, "passing": 9, "wilson95": [0.6, 1.0], "verdict_stability": stability},
-            "alternatives": alternatives or {}}
+def _claim_doc(verdict, stability=1.0, alternatives=None, n=10):
+    same = {"looser": {"verdict": verdict, "share_pass": 1.0}}
+    return {"verdict": verdict, "seeds": {"n": n, "passing": n - 1, "wilson95": [0.6, 1.0], "verdict_stability": stability,
+                                          "within_band": False},
+            "alternatives": same if alternatives is None else alternatives}
 
 
 def test_robustness_names_what_moves_a_verdict():
@@ -147,9 +151,18 @@ def test_robustness_names_what_moves_a_verdict():
     assert results.robustness(_claim_doc("holds", stability=0.79)) == "seed-sensitive"
     alt = {"looser": {"verdict": "holds", "share_pass": 1.0}, "median": {"verdict": "fails", "share_pass": 0.1}}
     assert results.robustness(_claim_doc("holds", alternatives=alt)) == "definition-dependent"
-    assert results.robustness({"verdict": "fails", "seeds": None}) == "not assessed"
-    one = {"verdict": "holds", "seeds": {"n": 1, "passing": 1, "wilson95": [0.2, 1.0], "verdict_stability": 1.0}}
-    assert results.robustness(one) == "not assessed"  # one timing or one network: nothing to resample
+    assert results.robustness({"verdict": "fails", "seeds": None, "alternatives": alt}) == "definition-dependent"
+    assert results.robustness_labels({"verdict": "fails", "seeds": None}) == ["no real alternative", "not assessed"]
+    one = {"verdict": "holds", "seeds": {"n": 1, "passing": 1, "wilson95": [0.2, 1.0], "verdict_stability": 1.0},
+           "alternatives": alt}
+    assert results.robustness_labels(one) == ["few units", "definition-dependent", "not assessed"]
+    # a small sample is never robust unless its interval fits the verdict's band; the automatic alternative alone
+    # is no real alternative
+    assert results.robustness_labels(_claim_doc("holds", n=3)) == ["few units"]
+    auto = {"only the nets that fit": {"verdict": "holds", "share_pass": 1.0, results.AUTOMATIC: True}}
+    assert results.robustness_labels(_claim_doc("holds", alternatives=auto)) == ["no real alternative"]
+    assert results.robustness_labels({"verdict": "not measured", "seeds": None}) == ["not assessed"]
+    assert results.robustness_labels(_claim_doc("too few units", n=3)) == ["few units"]
 
 
 def test_the_printed_line_names_the_unit_counted():
@@ -169,17 +182,17 @@ def test_the_scoreboard_opens_with_the_paper_fidelity_table():
                  share_pass=0.9)
     docs = [{"chapter": "x", "title": "X", "profile": "ci", "claims": claims}]
     rows = results.fidelity_table(docs)
-    assert rows[2] == "| paper | 2 | 1 | 0 | 1 | 1 | 1 | 0 | 0 |"
+    assert rows[2] == "| paper | 2 | 1 | 0 | 1 | 0 | 0 | 0 | 1 | 0 | 0 | 0 | 1 |"
     md = results.scoreboard_markdown(docs)
     assert md.index("## The paper's own claims") < md.index("## Everything else, by origin") < md.index("## X")
-    assert "| own hypothesis | 1 | 0 | 1 | 0 | 0 | 0 | 1 | 0 |" in md
+    assert "| own hypothesis | 1 | 0 | 1 | 0 | 0 | 0 | 0 | 0 | 1 | 0 | 0 | 0 |" in md
     assert "**holds** (robust)" in md and "fails (definition-dependent)" in md
 
 
 def test_judge_gives_share_verdict_and_seed_count():
     j = results.judge(torch.tensor([True, True, False]))
-    assert j["share_pass"] == 2 / 3 and j["verdict"] == "partly" and j["seeds"].passing == 2 and j["seeds"].n == 3
-    assert results.judge([True] * 9 + [False], holds=0.95)["verdict"] == "partly"
+    assert j["share_pass"] == 2 / 3 and j["verdict"] == "too few units" and j["seeds"].passing == 2 and j["seeds"].n == 3
+    assert results.judge([True] * 9 + [False], holds=0.95)["verdict"] == "partly"  # 9 of 10: sign test p = 0.011
     with pytest.raises(ValueError, match="empty"):
         results.judge([])
 
@@ -188,7 +201,7 @@ def test_alternatives_among_a_subset_and_for_falling_trends():
     from kaleido_lib import measures
 
     e = results.judge_among(torch.tensor([True, False, True]), torch.tensor([True, True, False]))
-    assert e["share_pass"] == 0.5 and e["verdict"] == "partly" and e["seeds"].n == 2
+    assert e["share_pass"] == 0.5 and e["verdict"] == "too few units" and e["seeds"].n == 2
     none = results.judge_among(torch.tensor([True, True]), torch.tensor([False, False]))  # none among them: all fail
     assert none["share_pass"] == 0.0 and none["verdict"] == "fails" and none["seeds"].n == 2
     with pytest.raises(ValueError, match="same length"):

@@ -24,6 +24,7 @@ import time
 import traceback
 from pathlib import Path
 
+from . import null_rates
 from .results import scan_results, scoreboard_markdown, summary_line
 from ..utils import atomic_write_bytes, atomic_write_json, file_lock, repo_root
 
@@ -165,6 +166,8 @@ def render_pages(book_dir: Path, chapters: list[str] | None = None) -> tuple[str
     tpath = _timings_path()
     timings = json.loads(tpath.read_text()) if tpath.exists() else {}
     atomic_write_bytes(book_dir / "results" / "timings_table.md", _timings_markdown(timings).encode())
+    atomic_write_bytes(book_dir / "results" / "null_rates_table.md",
+                       ("\n".join(null_rates.markdown(null_rates.table())) + "\n").encode())
     return summary_line(scan.docs), scan.problems
 
 

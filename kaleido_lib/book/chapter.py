@@ -71,8 +71,9 @@ class Chapter:
         """Glue the verdicts as '2 of 5 claims hold, 1 partly, 2 fail (id: verdict; ...)' for the findings box."""
         count = {v: sum(c.verdict == v for c in claims) for v in results.VERDICTS}
         listed = "; ".join(f"{c.id}: {c.verdict}" for c in claims)
+        rare = "".join(f", {count[v]} {results.WORDS[v]}" for v in ("too few units", "not measured") if count[v])
         self._glue(name, f"{count['holds']} of {len(claims)} claims hold, {count['partly']} partly, "
-                         f"{count['fails']} fail ({listed})")
+                         f"{count['fails']} fail{rare} ({listed})")
 
     def _glue(self, name: str, value: Any) -> None:
         if not name or not all(c.isalnum() or c in "-_" for c in name):
@@ -113,19 +114,26 @@ class Chapter:
             keep = torch.as_tensor(among).bool().reshape(-1)
             if keep.numel() != passed.numel():
                 raise ValueError(f"claim {id!r}: 'among' marks {keep.numel()} seeds, the claim judges {passed.numel()}")
-            everyone = passed & keep
-            extra |= {"judged_on": among_label, "n_judged": int(keep.sum()), "n_seeds": keep.numel()}
-            passed = results.restrict(passed, keep)
-            if keep.any():
-                alts = {k: p[keep] for k, p in alts.items()}
-            else:
-                notes = (notes + " " if notes else "") + f"No seed is among the {among_label}: every seed fails."
-            alts[f"every seed, the ones not among the {among_label} counted as failures"] = everyone
+            n_in = int(keep.sum())
+            extra |= {"judged_on": "every seed, those not among the " + among_label + " counted as failures",
+                      "among": among_label, "n_among": n_in, "n_seeds": keep.numel()}
+            alone = results.restrict(passed, keep)
+            alts = {k: p & keep for k, p in alts.items()}
+            if 2 * n_in < keep.numel():
+                notes = (notes + " " if notes else "") + (
+                    f"Fewer than half the seeds are among the {among_label} ({n_in} of {keep.numel()}): the verdict "
+                    "says more about training than about the claim.")
+            passed = passed & keep  # one convention for the book: a net that did not train counts as failing
+            entry = results.judge(alone, holds, partly, unit) | {results.AUTOMATIC: True}
+            alt_entries = {f"only the {among_label}, judged alone": entry}
+        else:
+            alt_entries = {}
         share = float(passed.double().mean())
-        alt = {name: results.judge(p, holds, partly, unit) for name, p in alts.items()}
+        alt = {name: results.judge(p, holds, partly, unit) for name, p in alts.items()} | alt_entries
         return results.Claim(id=id, claim=claim, paper=paper, measure=measure, measured=results.spread(values),
                              criterion=criterion, share_pass=share,
-                             verdict=results.verdict_from_share(share, holds, partly), notes=notes,
+                             verdict=results.verdict_from_count(int(passed.sum()), passed.numel(), holds, partly),
+                             notes=notes,
                              extra=extra, seeds=results.seed_count(passed, holds, partly, unit, stability),
                              alternatives=alt)
 

@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config.resolve({"profile": args.profile, "device": args.device}, mod.PROFILES, extra=mod.EXTRA)
     mod.consistent(cfg)
     root = records.committed_root() if args.profile == "paper" else records.local_root()
+    print(f"recording {args.chapter} ({args.profile}) at commit {records.commit()}, budget {budget:.0f} s", flush=True)
     t0 = time.perf_counter()
     count = mod.record_units(cfg, get_device(cfg.device), root, budget)
     print(f"{args.chapter} ({args.profile}): {count}; {time.perf_counter() - t0:.0f} s; records in {root}")

@@ -12,7 +12,10 @@ import torch
 
 from ..utils import atomic_write_json, json_safe, out_dir
 
-VERDICTS = ("holds", "partly", "fails")
+VERDICTS = ("holds", "partly", "fails", "too few units", "not measured")
+# 'too few units': the units pass as the claim asks, but so few that a coin would do as well at least ALPHA of the
+# time (no share of n <= 4 units passes a sign test at 5 %); 'not measured': no value to judge (NaN, no units).
+ALPHA = 0.05  # a verdict rule may say 'holds' on data with no effect at most this often, 'partly' at most twice
 # Where a claim comes from; the scoreboard counts the paper's own claims apart from the others.
 ORIGINS = ("paper", "authors' code", "companion work", "own hypothesis", "performance target", "instrument check")
 
@@ -58,6 +61,33 @@ def verdict_from_share(share: float, holds: float = 0.9, partly: float = 0.5) ->
     return "holds" if share >= holds else "partly" if share >= partly else "fails"
 
 
+def sign_p(k: int, n: int) -> float:
+    """The one-sided sign-test p-value of ``k`` passes among ``n`` units against a pass rate of one half:
+    P(K >= k) for K ~ Binomial(n, 1/2) (exact)."""
+    if isinstance(k, bool) or isinstance(n, bool) or n < 1 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n and n >= 1; got k={k!r}, n={n!r}")
+    return sum(math.comb(n, i) for i in range(k, n + 1)) / 2**n
+
+
+def min_units(alpha: float = ALPHA) -> int:
+    """The fewest units whose every one passing is significant by the sign test at ``alpha`` (5 at 5 %)."""
+    return math.ceil(math.log(alpha) / math.log(0.5) + 1e-12)
+
+
+def verdict_from_count(k: int, n: int, holds: float = 0.9, partly: float = 0.5, alpha: float = ALPHA) -> str:
+    """The share rule with its null rate bounded: 'holds' when at least ``holds`` of the ``n`` units pass *and* more
+    pass than a coin would give (sign test p < ``alpha``); 'partly' when at least ``partly`` pass and the sign test
+    agrees; 'too few units' when the share would pass but no share of ``n`` units could be significant; else
+    'fails'. On data with no effect (each unit passing with probability one half) 'holds' and 'partly' each come out
+    at most ``alpha`` of the time (book/null_rates.py measures it)."""
+    if n == 0:
+        return "not measured"
+    share, p = k / n, sign_p(k, n)
+    if share >= partly and p >= alpha:
+        return "too few units" if 0.5**n >= alpha else "fails"
+    return verdict_from_share(share, holds, partly)
+
+
 def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
     """The Wilson score interval (95 % by default) of a share of ``k`` passes among ``n`` seeds."""
     if isinstance(k, bool) or isinstance(n, bool) or n < 1 or not 0 <= k <= n:
@@ -75,10 +105,12 @@ def verdict_stability(passed: torch.Tensor, holds: float = 0.9, partly: float = 
     passed = torch.as_tensor(passed).bool().reshape(-1)
     if passed.numel() == 0:
         raise ValueError("passed must not be empty")
+    n = passed.numel()
     g = torch.Generator().manual_seed(seed)
-    shares = passed.double()[torch.randint(passed.numel(), (n_boot, passed.numel()), generator=g)].mean(dim=1)
-    level = lambda s: (s >= holds).long() + (s >= partly).long()  # noqa: E731 - 2 holds, 1 partly, 0 fails
-    return float((level(shares) == level(passed.double().mean())).double().mean())
+    counts = passed.long()[torch.randint(n, (n_boot, n), generator=g)].sum(dim=1)
+    by_count = [verdict_from_count(k, n, holds, partly) for k in range(n + 1)]
+    full = by_count[int(passed.sum())]
+    return float(sum(by_count[int(k)] == full for k in counts) / n_boot)
 
 
 def median_interval(values: Sequence[float] | torch.Tensor, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
@@ -106,9 +138,10 @@ class SeedCount:
 
     n: int
     passing: int
-    wilson95: tuple[float, float]
+    wilson95: tuple[float, float] | None  # None where the units are bootstrap resamples (their count is arbitrary)
     verdict_stability: float
     unit: str = "seeds"
+    within_band: bool | None = None  # the Wilson interval lies inside the verdict's band of shares (None: not a share rule)
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -123,11 +156,18 @@ def seed_count(passed: torch.Tensor, holds: float = 0.9, partly: float = 0.5, un
     if passed.numel() == 0:
         raise ValueError("passed must not be empty")
     k, n = int(passed.sum()), passed.numel()
+    own_rule = stability is None  # the share rule's own verdict (a trend or a statistic brings its stability)
     if stability is None:
         stability = verdict_stability(passed, holds, partly)
     elif not 0 <= stability <= 1:
         raise ValueError(f"stability must be in [0, 1]; got {stability!r}")
-    return SeedCount(n, k, wilson_interval(k, n), float(stability), unit)
+    interval = None if unit == "bootstrap resamples" else wilson_interval(k, n)
+    band = None
+    if own_rule and interval is not None:
+        share = k / n
+        lo, hi = (holds, 1.0) if share >= holds else (partly, holds) if share >= partly else (0.0, partly)
+        band = bool(lo <= interval[0] and interval[1] <= hi) if hi < 1.0 else bool(lo <= interval[0])
+    return SeedCount(n, k, interval, float(stability), unit, band)
 
 
 def bootstrap_stability(n: int, verdict_of: Callable[[torch.Tensor], str], n_boot: int = 1000,
@@ -150,7 +190,7 @@ def judge(passed: Sequence[bool] | torch.Tensor, holds: float = 0.9, partly: flo
     if passed.numel() == 0:
         raise ValueError("passed must not be empty")
     share = float(passed.double().mean())
-    return {"share_pass": share, "verdict": verdict_from_share(share, holds, partly),
+    return {"share_pass": share, "verdict": verdict_from_count(int(passed.sum()), passed.numel(), holds, partly),
             "seeds": seed_count(passed, holds, partly, unit)}
 
 
@@ -364,34 +404,55 @@ def origin_summary(docs: Sequence[dict[str, Any]]) -> str:
 
 
 STABLE = 0.8  # a verdict kept in at least this share of bootstrap resamples of the seeds counts as stable
-ROBUSTNESS = ("robust", "definition-dependent", "seed-sensitive", "not assessed")
+MIN_ROBUST_N = 10  # below this many units a verdict is robust only when its share's Wilson interval fits its band
+AUTOMATIC = "automatic"  # the marker of an alternative the book adds by itself (the nets that fit, judged alone)
+# The labels, in the order of precedence the scoreboard counts them by (a claim may carry several).
+ROBUSTNESS = ("few units", "definition-dependent", "seed-sensitive", "no real alternative", "not assessed", "robust")
+
+
+def robustness_labels(c: dict[str, Any], stable: float = STABLE) -> list[str]:
+    """Every condition a claim's verdict fails on the way to 'robust', in the order of :data:`ROBUSTNESS`:
+    'few units' (the verdict is 'too few units', or fewer than :data:`MIN_ROBUST_N` units whose Wilson interval
+    does not lie inside the verdict's band), 'definition-dependent' (a declared alternative gives another verdict),
+    'seed-sensitive' (resampling the units keeps the verdict in fewer than ``stable`` of the resamples), 'no real
+    alternative' (no alternative but the automatic one), 'not assessed' (no value, or one unit: nothing to resample);
+    ['robust'] when none applies."""
+    if c["verdict"] == "not measured":
+        return ["not assessed"]
+    sc, alts = c.get("seeds"), c.get("alternatives") or {}
+    labels = []
+    if c["verdict"] == "too few units" or (sc and sc["n"] < MIN_ROBUST_N and not sc.get("within_band")):
+        labels.append("few units")
+    if any(a["verdict"] != c["verdict"] for a in alts.values()):
+        labels.append("definition-dependent")
+    if sc and sc["n"] >= 2 and sc["verdict_stability"] < stable:
+        labels.append("seed-sensitive")
+    if not any(not a.get(AUTOMATIC) for a in alts.values()):
+        labels.append("no real alternative")
+    if not sc or sc["n"] < 2:  # one measurement: nothing to resample
+        labels.append("not assessed")
+    return [x for x in ROBUSTNESS if x in labels] or ["robust"]
 
 
 def robustness(c: dict[str, Any], stable: float = STABLE) -> str:
-    """'definition-dependent' when a declared alternative definition gives another verdict; else 'seed-sensitive'
-    when resampling the seeds keeps the verdict in fewer than ``stable`` of the resamples; else 'robust' ('not
-    assessed' for a claim without per-unit pass/fail or measured on one unit)."""
-    if any(a["verdict"] != c["verdict"] for a in (c.get("alternatives") or {}).values()):
-        return "definition-dependent"
-    sc = c.get("seeds")
-    if not sc or sc["n"] < 2:  # one measurement: nothing to resample
-        return "not assessed"
-    return "robust" if sc["verdict_stability"] >= stable else "seed-sensitive"
+    """The first of :func:`robustness_labels` by the precedence of :data:`ROBUSTNESS` (what the tables count)."""
+    return robustness_labels(c, stable)[0]
 
 
 def fidelity_table(docs: Sequence[dict[str, Any]], origins: Sequence[str] = ("paper",)) -> list[str]:
-    """Markdown rows counting the verdicts and robustness of the claims of the given origins, one row per origin
-    plus a total when there are several: the paper-fidelity table when ``origins`` is ('paper',)."""
-    rows = ["| Claims from | Tested | Hold | Partly | Fail | Robust | Definition-dependent | Seed-sensitive | "
-            "Not assessed |", "|---|---|---|---|---|---|---|---|---|"]
+    """Markdown rows counting the verdicts and robustness (the first label by :data:`ROBUSTNESS`'s precedence) of
+    the claims of the given origins, one row per origin: the paper-fidelity table when ``origins`` is ('paper',)."""
+    verdicts = [v.capitalize() for v in VERDICTS]
+    labels = [r.capitalize() for r in ROBUSTNESS]
+    rows = ["| Claims from | Tested | " + " | ".join(verdicts + labels) + " |",
+            "|---|---|" + "---|" * (len(verdicts) + len(labels))]
     for o in origins:
         cs = [c for d in docs for c in d["claims"] if (c.get("origin") or "not declared") == o]
         if not cs:
             continue
         v, r = [c["verdict"] for c in cs], [robustness(c) for c in cs]
-        rows.append(f"| {o} | {len(cs)} | {v.count('holds')} | {v.count('partly')} | {v.count('fails')} | "
-                    f"{r.count('robust')} | {r.count('definition-dependent')} | {r.count('seed-sensitive')} | "
-                    f"{r.count('not assessed')} |")
+        rows.append(f"| {o} | {len(cs)} | " + " | ".join(str(v.count(x)) for x in VERDICTS) + " | "
+                    + " | ".join(str(r.count(x)) for x in ROBUSTNESS) + " |")
     return rows if len(rows) > 2 else []
 
 
@@ -400,14 +461,19 @@ def _fmt_seeds(c: dict[str, Any]) -> str:
     sc = c.get("seeds")
     if not sc:
         return f"{c['share_pass']:.0%}"
-    lo, hi = sc["wilson95"]
     ex = c.get("extra") or {}
     unit = sc.get("unit", "seeds")
-    of = f" {ex['judged_on']}, of {ex['n_seeds']} seeds" if ex.get("judged_on") else "" if unit == "seeds" else f" {unit}"
+    of = "" if unit == "seeds" else f" {unit}"
+    if ex.get("among"):
+        of = f" seeds, {ex['n_among']} of them {ex['among']}"
     own = sc["passing"] / sc["n"]
     share = (f"{own:.0%}" if abs(own - c["share_pass"]) < 1e-9 else  # a criterion whose share counts other things
              f"{own:.0%} of the {unit}, the criterion's share {c['share_pass']:.0%}")
-    return (f"{share} ({sc['passing']}/{sc['n']}{of}; 95% CI {lo:.0%}–{hi:.0%}; "
+    ci = "" if sc.get("wilson95") is None else "; 95% CI {:.0%}–{:.0%}".format(*sc["wilson95"])
+    trend = ""
+    if ex.get("rho_pooled") is not None and ex.get("p") is not None:
+        trend = f"; pooled ρ {ex['rho_pooled']:.2f}, p {ex['p']:.2g}"
+    return (f"{share} ({sc['passing']}/{sc['n']}{of}{ci}{trend}; "
             f"verdict stable in {sc['verdict_stability']:.0%} of resamples)")
 
 
@@ -422,14 +488,21 @@ def summary_line(docs: Sequence[dict[str, Any]]) -> str:
     Chapters that were skipped are left out of C and named after it:
     'N claims tested in C chapters (S chapter(s) skipped: no data): ...'.
     """
-    verdicts = [c["verdict"] for d in docs for c in d["claims"]]
-    counts = {v: verdicts.count(v) for v in VERDICTS}
     n_skipped = sum(_is_skipped(d) for d in docs)
     skipped = f" ({n_skipped} chapter{'s' if n_skipped != 1 else ''} skipped: no data)" if n_skipped else ""
-    return (
-        f"{len(verdicts)} claims tested in {len(docs) - n_skipped} chapters{skipped}: "
-        f"{counts['holds']} hold, {counts['partly']} partly, {counts['fails']} fail."
-    )
+
+    def counts(cs: list[dict[str, Any]]) -> str:
+        v = [c["verdict"] for c in cs]
+        return ", ".join(f"{v.count(x)} {WORDS[x]}" for x in VERDICTS if x in ("holds", "partly", "fails") or v.count(x))
+
+    paper = [c for d in docs for c in d["claims"] if c.get("origin") == "paper"]
+    rest = [c for d in docs for c in d["claims"] if c.get("origin") != "paper"]
+    head = f"{len(paper) + len(rest)} claims tested in {len(docs) - n_skipped} chapters{skipped}."
+    parts = [f"The paper's own {len(paper)}: {counts(paper)}."] if paper else []
+    if rest:
+        parts.append(f"{'The other' if paper else 'None is the paper’s own;'} {len(rest)} (the authors' code, companion "
+                     f"works, own hypotheses, performance targets, instrument checks): {counts(rest)}.")
+    return " ".join([head, *parts])
 
 
 def _unquote(text: str) -> str:
@@ -437,7 +510,10 @@ def _unquote(text: str) -> str:
     return str(text).strip().strip('"\u201c\u201d\u2018\u2019\'').strip()
 
 
-VERDICT_MARKS = {"holds": "**holds**", "partly": "*partly*", "fails": "fails"}  # no emoji font needed
+VERDICT_MARKS = {"holds": "**holds**", "partly": "*partly*", "fails": "fails", "too few units": "too few units",
+                 "not measured": "not measured"}  # no emoji font needed
+WORDS = {"holds": "hold", "partly": "partly", "fails": "fail", "too few units": "too few units to tell",
+         "not measured": "not measured"}
 
 
 def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] = (),
@@ -452,14 +528,14 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
     paper = fidelity_table(docs)
     if paper:
         lines += ["## The paper's own claims", "",
-                  "Claims the paper states in its captions, text or abstract, and nothing else. A verdict is "
-                  "*robust* when every declared alternative definition gives the same verdict and resampling the "
-                  f"seeds keeps it in at least {STABLE:.0%} of the resamples; *definition-dependent* when an "
-                  "alternative definition changes it; *seed-sensitive* when resampling the seeds does. A claim "
-                  "measured on one network is resampled over what it was measured on (its images, matrices or "
-                  "timing repeats, named beside the count); a trend over its seeds, re-measuring the pooled rank "
-                  "correlation each time. *Not assessed*: a claim measured once (one network, one timing), with "
-                  "nothing to resample.",
+                  "Claims the paper states in its captions, text or abstract, and nothing else. Each claim is "
+                  "counted once, by the first of its robustness labels in this order of precedence: *few units* "
+                  f"(the verdict is 'too few units', or fewer than {MIN_ROBUST_N} units whose 95 % interval does "
+                  "not lie inside the verdict's band), *definition-dependent* (a declared alternative definition "
+                  "gives another verdict), *seed-sensitive* (resampling the units keeps the verdict in fewer than "
+                  f"{STABLE:.0%} of the resamples), *no real alternative* (no declared alternative but the "
+                  "automatic one), *not assessed* (no value, or one measurement with nothing to resample), and "
+                  "*robust* when none applies. The chapter tables below show every label a claim carries.",
                   "", *paper, ""]
     present = [o for o in (*ORIGINS, "not declared") if o != "paper"
                and any((c.get("origin") or "not declared") == o for d in docs for c in d["claims"])]
@@ -476,8 +552,8 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
         lines += ["", "| Claim | Verdict | Seeds (or other units) passing | Measured: median [min, max] |", "|---|---|---|---|"]
         for c in d["claims"]:
             origin = f" *({c['origin']})*" if c.get("origin") and c["origin"] != "paper" else ""
-            rob = robustness(c)
-            mark = VERDICT_MARKS[c["verdict"]] + ("" if rob == "not assessed" else f" ({rob})")
+            rob = robustness_labels(c)
+            mark = VERDICT_MARKS[c["verdict"]] + ("" if rob == ["not assessed"] else f" ({', '.join(rob)})")
             lines.append(f"| {esc(c['claim'])}{origin} | {mark} | {_fmt_seeds(c)} | "
                          f"{esc(c['measure'])}: {_fmt_spread(c['measured'])} |")
         lines += ["", ":::{dropdown} The paper's words and each criterion", ""]
@@ -506,16 +582,17 @@ def add_share_among(claim: Claim, passed: torch.Tensor, subset: torch.Tensor, la
 def claim_line(claim: Claim, label: str = "fitting") -> str:
     """One printed line per claim: verdict, id, measured spread, criterion, shares of seeds passing."""
     among = ""
-    if claim.extra.get("judged_on"):
-        among = f", judged on the {claim.extra['n_judged']} of {claim.extra['n_seeds']} {claim.extra['judged_on']}"
+    if claim.extra.get("among"):
+        among = (f", every seed counted ({claim.extra['n_among']} of {claim.extra['n_seeds']} "
+                 f"{claim.extra['among']}, the others failing)")
     share = claim.extra.get(f"share_pass_among_{label}")
     if share is not None:
         among = f", {share:.0%} of the {claim.extra[f'n_{label}']} {label.replace('fitting', 'that fit')}"
     ci, unit = "", "seeds"
     if claim.seeds is not None:
-        lo, hi = claim.seeds.wilson95
         unit = claim.seeds.unit
-        ci = (f", {claim.seeds.passing} of {claim.seeds.n} {unit}, 95% CI {lo:.0%}-{hi:.0%}, verdict kept in "
+        interval = "" if claim.seeds.wilson95 is None else ", 95% CI {:.0%}-{:.0%}".format(*claim.seeds.wilson95)
+        ci = (f", {claim.seeds.passing} of {claim.seeds.n} {unit}{interval}, verdict kept in "
               f"{claim.seeds.verdict_stability:.0%} of resamples")
     alt = "".join(f"; under '{k}': {v['verdict']} ({v['share_pass']:.0%})" for k, v in claim.alternatives.items())
     return (f"{claim.verdict:>6}  {claim.id}: {claim.measure} = {claim.measured.text()}  "
@@ -523,16 +600,22 @@ def claim_line(claim: Claim, label: str = "fitting") -> str:
 
 
 def trend_verdict(rho: float, p: float, falls: bool, alpha: float = 0.05) -> str:
-    """'holds': rho < 0 with p < alpha and medians that never rise; 'partly': only the first; else 'fails'."""
+    """'holds': rho < 0 with p < alpha and medians that never rise; 'partly': only the first; 'not measured' when
+    rho is undefined (a constant value); else 'fails'."""
+    if math.isnan(rho):
+        return "not measured"
     significant = rho < 0 and p < alpha
     return "holds" if significant and falls else "partly" if significant else "fails"
 
 
-def power_law_verdict(slope: float, target: float = -1.0, band: float = 0.25) -> str:
-    """'holds' for a log-log slope within ``band`` of ``target`` (< 0), 'partly' for another negative slope, else 'fails'."""
+def power_law_verdict(slope: float, target: float = -1.0, band: float = 0.25, p: float | None = None,
+                      alpha: float = ALPHA) -> str:
+    """'holds' for a log-log slope within ``band`` of ``target`` (< 0), 'partly' for another negative slope, else
+    'fails'; with ``p`` (the falling trend's p-value) either needs p < ``alpha``, so that a slope drawn by noise
+    alone is not read as a power law."""
     if not target < 0:
         raise ValueError(f"target must be a negative slope; got {target!r}")
-    if not slope < 0:  # also NaN
+    if not slope < 0 or (p is not None and not p < alpha):  # also NaN
         return "fails"
     return "holds" if abs(slope - target) <= band else "partly"
 
@@ -549,11 +632,13 @@ def trend_seed_count(trend: Any, n_boot: int = 1000, seed: int = 0, unit: str = 
     ok = r.rho[~torch.isnan(r.rho)]
     ci = (torch.quantile(ok, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist() if ok.numel()
           else [None, None])
-    return seed_count(trend.per_seed < 0, unit=unit, stability=sum(same) / n_boot), ci
+    judged = ~torch.isnan(trend.per_seed)  # a seed whose value is constant has no rho: not judged
+    passed = (trend.per_seed < 0)[judged] if bool(judged.any()) else trend.per_seed < 0
+    return seed_count(passed, unit=unit, stability=sum(same) / n_boot), ci
 
 
 def trend_claim(id: str, claim: str, paper: str, value: str, symbol: str, trend, unit: str = "seeds",
-                **kw: Any) -> Claim:
+                notes_extra: str = "", **kw: Any) -> Claim:
     """A claim 'the value falls as the setting grows', judged by :func:`trend_verdict` on a measures.Trend, with its
     uncertainty (:func:`trend_seed_count`: seeds with rho < 0, Wilson interval, bootstrap stability, and the pooled
     rho's interval in ``extra['rho_ci95']``).
@@ -561,16 +646,17 @@ def trend_claim(id: str, claim: str, paper: str, value: str, symbol: str, trend,
     ``value`` names what is measured per seed (e.g. a burn-in definition), ``symbol`` the setting (e.g. 'L').
     """
     seeds, ci = trend_seed_count(trend, unit=unit)
-    kw["extra"] = dict(kw.get("extra") or {}) | {"rho_pooled": trend.rho, "rho_ci95": ci}
+    kw["extra"] = dict(kw.get("extra") or {}) | {"rho_pooled": trend.rho, "p": trend.p, "rho_ci95": ci}
     return Claim(
         id=id, claim=claim, paper=paper, measure=f"Spearman rho of {symbol} against {value}, per seed",
         measured=spread(trend.per_seed),
         criterion=f"pooled rho < 0 with permutation p < 0.05 and median never rising with {symbol}",
-        share_pass=float((trend.per_seed < 0).double().mean()),
+        share_pass=seeds.passing / seeds.n,
         verdict=trend_verdict(trend.rho, trend.p, trend.falls),
         notes=(f"Pooled rho {trend.rho:.2f} (95% bootstrap interval over the {unit} "
                f"{_fmt_interval(ci)}), p {trend.p:.2g}; median per {symbol} "
-               f"{[round(float(m), 1) for m in trend.median]}. Share passing: {unit} with rho < 0."),
+               f"{[round(float(m), 3) for m in trend.median]}. Share passing: {unit} with rho < 0."
+               + (f" {notes_extra}" if notes_extra else "")),
         seeds=seeds, **kw,
     )
 

@@ -363,22 +363,23 @@ def median_slope(depths: list[int], burn: torch.Tensor) -> float:
     return measures.loglog_slope(depths, med) if bool((med > 0).all()) else float("nan")
 
 
-def slope_seeds(depths: list[int], burn: torch.Tensor, slope_seed: torch.Tensor, band: float) -> results.SeedCount:
+def slope_seeds(depths: list[int], burn: torch.Tensor, slope_seed: torch.Tensor, band: float,
+                p: float | None = None) -> results.SeedCount:
     """The 1/L claim's uncertainty at ``band``: the seeds whose own slope lies within ``band`` of -1 (NaN fails) with
     their Wilson interval, and how often ``results.power_law_verdict`` on the slope of the medians gives the same
     verdict when the seeds (columns of ``burn``) are resampled (bootstrap)."""
     burn, s = torch.as_tensor(burn, dtype=torch.float64), torch.as_tensor(slope_seed, dtype=torch.float64)
-    verdict_of = lambda idx: results.power_law_verdict(median_slope(depths, burn[:, idx]), -1.0, band)  # noqa: E731
+    verdict_of = lambda idx: results.power_law_verdict(median_slope(depths, burn[:, idx]), -1.0, band, p)  # noqa: E731
     return results.seed_count((s >= -1 - band) & (s <= -1 + band), unit="seeds",
                               stability=results.bootstrap_stability(burn.shape[1], verdict_of))
 
 
-def slope_entry(slope_median: float, slope_seed: torch.Tensor, band: float) -> dict[str, Any]:
+def slope_entry(slope_median: float, slope_seed: torch.Tensor, band: float, p: float | None = None) -> dict[str, Any]:
     """The 1/L claim's rule (``results.power_law_verdict`` on the slope of the medians) with another ``band`` around
     -1; share passing: the seeds whose own slope lies in the band (NaN slopes fail)."""
     s = torch.as_tensor(slope_seed, dtype=torch.float64)
     return {"share_pass": float(((s >= -1 - band) & (s <= -1 + band)).double().mean()),
-            "verdict": results.power_law_verdict(slope_median, target=-1.0, band=band)}
+            "verdict": results.power_law_verdict(slope_median, target=-1.0, band=band, p=p)}
 
 
 FIT_ONLY = "only the nets that reach the target loss, not every net"
@@ -468,23 +469,24 @@ def claims(ch: Chapter, ens: dict[Any, EnsembleResult], M: dict, tr: Trends, st:
             id="burn_in_inversely_proportional_to_depth",
             claim="Burn-in is inversely proportional to the depth, B ~ 1/L", paper=QUOTE,
             measure="log-log slope of B against L, per seed", measured=sp(tr.slope_seed),
-            criterion="slope of the median B against L in [-1.25, -0.75] (negative but outside: partly)",
+            criterion=("slope of the median B against L in [-1.25, -0.75] (negative but outside: partly), with the "
+                       "burn-in's fall with depth significant (p < 0.05)"),
             share_pass=float(in_band.double().mean()),
-            verdict=results.power_law_verdict(tr.slope_median, target=-1.0, band=0.25),
+            verdict=results.power_law_verdict(tr.slope_median, target=-1.0, band=0.25, p=tr.T["depth"].p),
             notes=(f"Slope of the medians {tr.slope_median:.2f}; median B x L per depth "
                    f"{[round(float(m), 1) for m in tr.BL.quantile(0.5, dim=1)]} (constant under B ~ 1/L). Seeds "
                    "passing: each seed's own slope in [-1.25, -0.75]; the verdict's stability resamples the seeds "
                    "and re-measures the slope of the medians."),
             extra={"slope_of_medians": tr.slope_median, "median_B_times_L": tr.BL.quantile(0.5, dim=1),
                    "slope_per_seed": results.median_interval(tr.slope_seed)},
-            seeds=slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.25),
+            seeds=slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.25, tr.T["depth"].p),
             alternatives={
                 "slope of the medians within 0.125 of -1 (the band halved)":
-                    slope_entry(tr.slope_median, tr.slope_seed, 0.125)
-                    | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.125)},
+                    slope_entry(tr.slope_median, tr.slope_seed, 0.125, tr.T["depth"].p)
+                    | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.125, tr.T["depth"].p)},
                 "slope of the medians within 0.5 of -1 (the band doubled)":
-                    slope_entry(tr.slope_median, tr.slope_seed, 0.5)
-                    | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.5)},
+                    slope_entry(tr.slope_median, tr.slope_seed, 0.5, tr.T["depth"].p)
+                    | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.5, tr.T["depth"].p)},
                 "each seed's own slope in [-1.25, -0.75], judged by the share rule (>= 90 % holds, >= 50 % partly)":
                     results.judge(in_band)}),
         results.trend_claim(
