@@ -17,8 +17,8 @@ import torch
 
 from .ensemble import check_inputs, train_ensemble
 from .models import make_mlp
-from .train import train_manifold
-from .utils import seed_everything
+from .train import BLOCK, train_manifold
+from .utils import batch_indices, seed_everything
 
 
 @dataclass
@@ -306,15 +306,21 @@ def _why(err: Exception) -> str:
 def _step_loop(model: torch.nn.Module, opt: torch.optim.Optimizer, X: torch.Tensor, batch_size: int,
                generator: torch.Generator, set_to_none: bool = True) -> Callable[[int], None]:
     n = X.shape[0]
+    on_cpu = X.device.type == "cpu"
 
     def run(steps: int) -> None:
-        for _ in range(steps):
-            xb = X[torch.randperm(n, generator=generator)[:batch_size].to(X.device)]
-            loss = torch.mean((model(xb) - xb) ** 2)
-            opt.zero_grad(set_to_none=set_to_none)
-            loss.backward()
-            opt.step()
-            float(loss.detach())  # the project's loop reads every loss, so every variant does
+        done = 0
+        while done < steps:  # as the project's loop (train.train_steps): rows drawn a block at a time
+            idx = batch_indices(n, batch_size, min(BLOCK, steps - done), generator, X.device)
+            for j in range(idx.shape[0]):
+                xb = X[idx[j]]
+                loss = torch.mean((model(xb) - xb) ** 2)
+                opt.zero_grad(set_to_none=set_to_none)
+                loss.backward()
+                opt.step()
+                if on_cpu:
+                    float(loss.detach())  # the project's loop reads every loss on the CPU, so every variant does
+            done += idx.shape[0]
 
     return run
 

@@ -152,5 +152,7 @@ def environment_settings(device: torch.device) -> dict[str, str]:
     """The parts of the environment that change trained weights: torch's version, the device type and the
     trainers' Adam kernel (:data:`kaleido_lib.train.STEP_ADAM`)."""
     from .train import STEP_ADAM
+    from .utils import numerics
 
-    return {"torch": torch.__version__.split("+")[0], "device": torch.device(device).type, "adam": STEP_ADAM}
+    extra = {k: v for k, v in numerics(device).items() if k != "gpu"}  # CUDA and cuDNN versions, precision flags
+    return {"torch": torch.__version__.split("+")[0], "device": torch.device(device).type, "adam": STEP_ADAM, **extra}

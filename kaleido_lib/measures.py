@@ -132,7 +132,7 @@ def flat_interval_1d(
     if not (isinstance(at, (int, float)) and torch.isfinite(torch.tensor(float(at)))):
         raise ValueError(f"at must be a finite number; got {at!r}")
     ok = s.abs() < threshold
-    starts = ok & torch.cat([torch.ones(1, dtype=torch.bool), ~ok[:-1]])
+    starts = ok & torch.cat([torch.ones(1, dtype=torch.bool, device=ok.device), ~ok[:-1]])
     run = torch.cumsum(starts.to(torch.int64), 0) * ok  # 0 off the flat runs, k on the k-th run
     near = (g - at).abs() <= reach
     near[int(torch.argmin((g - at).abs()))] = True

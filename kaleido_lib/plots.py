@@ -81,12 +81,14 @@ def sampling_1d(
     loss_fn,
     step: int,
 ) -> None:
-    """One sampling panel: the loss manifold, start noise (red) and samples after ``step`` runs (green)."""
-    ax.plot(grid.reshape(-1), loss.reshape(-1), color="tab:blue", lw=1, alpha=0.6)
-    ax.scatter(start.reshape(-1), loss_fn(start).reshape(-1), s=22, c=NOISE, label="noise z", zorder=3)
-    ax.scatter(now.reshape(-1), loss_fn(now).reshape(-1), s=22, c=SAMPLE, marker="s", label=f"samples, run {step}", zorder=4)
-    for p in points.reshape(-1):
-        ax.axvline(float(p), color=DATA, ls="--", lw=0.7)
+    """One sampling panel: the loss manifold, start noise (red) and samples after ``step`` runs (green); tensors on
+    any device (they are read on the CPU)."""
+    cpu = lambda t: t.detach().cpu().reshape(-1)  # noqa: E731
+    ax.plot(cpu(grid), cpu(loss), color="tab:blue", lw=1, alpha=0.6)
+    ax.scatter(cpu(start), cpu(loss_fn(start)), s=22, c=NOISE, label="noise z", zorder=3)
+    ax.scatter(cpu(now), cpu(loss_fn(now)), s=22, c=SAMPLE, marker="s", label=f"samples, run {step}", zorder=4)
+    for p in cpu(points).tolist():
+        ax.axvline(p, color=DATA, ls="--", lw=0.7)
     ax.set_title(f"after {step} run{'s' if step != 1 else ''}", fontsize=10)
     ax.set_xlabel("x")
     ax.set_ylabel("loss")

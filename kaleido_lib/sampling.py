@@ -50,6 +50,9 @@ def start_noise(
     return (mean + std * torch.randn(n, dim, generator=generator)).clamp(low, high)
 
 
+NOISE_BLOCK = 32  # runs whose noise is drawn and copied to a GPU at once (on the CPU: one run at a time)
+
+
 def _eps_noise(shape, eps_noise: str, low: float, high: float, generator, out: torch.Tensor | None = None
                ) -> torch.Tensor:
     """η of shape ``shape`` (drawn into ``out`` when given, with the same numbers as without)."""
@@ -93,13 +96,21 @@ def iterate(
     low, high = output_range(out_act)
     nlow, nhigh = _bounds(out_act)
     x = z
-    noise = torch.empty(z.shape) if eps > 0 else None  # drawn on the CPU, reused every run
-    for _ in range(n_steps):
+    on_cpu = z.device.type == "cpu"
+    block = 1 if on_cpu else min(NOISE_BLOCK, max(1, n_steps))
+    noise = torch.empty((block, *z.shape)) if eps > 0 else None  # drawn on the CPU, run by run
+    ready = None
+    for k in range(n_steps):
         prev, x = x, f(x)
         if eps > 0:
             if x is prev or x is z:  # f returned its input: never change a tensor the caller holds
                 x = x.clone()
-            eta = _eps_noise(x.shape, eps_noise, nlow, nhigh, generator, out=noise).to(x.device, x.dtype).mul_(eps)
+            if k % block == 0:  # the next block of runs' noise: each run's drawn as alone, one copy, not waited for
+                buf = noise if on_cpu else torch.empty((block, *z.shape))  # a GPU's copy may still read the last
+                for i in range(min(block, n_steps - k)):
+                    _eps_noise(z.shape, eps_noise, nlow, nhigh, generator, out=buf[i])  # type: ignore[index]
+                ready = buf if on_cpu else buf.pin_memory().to(x.device, non_blocking=True)
+            eta = ready[k % block].to(x.dtype).mul_(eps)  # type: ignore[index]
             x.add_(eta).clamp_(low, high)  # in place: the same numbers as x + ε·η, no new tensors
         yield x
 
@@ -170,7 +181,7 @@ def sampling_snapshots(
         raise ValueError(f"keep must be a non-empty list of integers >= 0; got {list(keep)!r}")
     n_steps = runs[-1]
     out = torch.empty((len(runs), *z.shape), dtype=z.dtype)
-    change = torch.empty(n_steps)
+    change = torch.empty(n_steps, device=z.device)  # kept on the device, read once at the end
     pos = {r: i for i, r in enumerate(runs)}
     if 0 in pos:
         out[pos[0]] = z.cpu()
@@ -181,8 +192,8 @@ def sampling_snapshots(
 
         it = tqdm(it, total=n_steps, desc="sampling", leave=False, mininterval=2.0)
     for k, x in enumerate(it, 1):
-        change[k - 1] = (x - prev).norm(dim=1).mean().cpu()
+        change[k - 1] = (x - prev).norm(dim=1).mean()
         if k in pos:
             out[pos[k]] = x.cpu()
         prev = x
-    return Snapshots(runs=runs, x=out, step_change=change)
+    return Snapshots(runs=runs, x=out, step_change=change.cpu())

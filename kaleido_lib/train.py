@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .utils import atomic_write_bytes, check_finite_tensor
+from .utils import atomic_write_bytes, batch_indices, check_finite_tensor
 
 
 @dataclass
@@ -139,6 +139,7 @@ ADAM_KERNELS: dict[str, dict[str, bool]] = {
     "foreach": {"foreach": True}, "fused": {"fused": True}, "single_tensor": {"foreach": False},
 }
 STEP_ADAM = "fused"
+BLOCK = 100  # training steps whose batch rows are drawn (and moved to the device) at once
 """The Adam kernel of the image chapters' trainers (:func:`train_steps`, :func:`train_classifier`): the fused
 kernel, the fastest per MNIST step in the performance chapter's measurements (which time every kernel). It
 rounds differently from the others, so it is part of the weight cache's key."""
@@ -172,33 +173,46 @@ def train_steps(
 
     This is the authors' image protocol ("batch 1000 drawn at random each epoch", one
     Adam step per draw).  The final weights are kept.  Indices are drawn on the CPU
-    from ``generator`` so a run repeats across devices.  Training stops early, with
-    the losses so far, if a loss is not finite.
+    from ``generator`` so a run repeats across devices, :data:`BLOCK` steps at a time
+    and moved in one copy.  Training stops early, with the losses so far, if a loss is
+    not finite: on the CPU after that step; on a GPU, whose losses stay on the device,
+    at the end of its block (the losses end at the first that is not finite).
     """
     check_finite_tensor("X", X, ndim=2)
     _check_steps_args(steps, lr, batch_size)
     n = X.shape[0]
     batch_size = min(batch_size, n)
     opt = make_adam(model.parameters(), lr)
-    losses = torch.empty(steps)
-    it = range(steps)
+    losses = torch.empty(steps, device=X.device)
+    each_step = X.device.type == "cpu"  # reading a loss costs nothing there; on a GPU it stalls the queue
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(it, desc="training", leave=False, mininterval=2.0)
-    done = 0
-    for k in it:
-        idx = torch.randperm(n, generator=generator)[:batch_size].to(X.device)
-        xb = X[idx]
-        loss = torch.mean((model(xb) - xb) ** 2)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses[k] = loss.detach().cpu()
-        done = k + 1
-        if not math.isfinite(float(losses[k])):
-            break
-    return StepResult(model=model, losses=losses[:done], steps=done)
+        bar = tqdm(total=steps, desc="training", leave=False, mininterval=2.0)
+    done, finite = 0, True
+    while done < steps and finite:
+        idx = batch_indices(n, batch_size, min(BLOCK, steps - done), generator, X.device)
+        for j in range(idx.shape[0]):
+            xb = X[idx[j]]
+            loss = torch.mean((model(xb) - xb) ** 2)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses[done] = loss.detach()
+            done += 1
+            if bar is not None:
+                bar.update()
+            if each_step and not math.isfinite(float(losses[done - 1])):
+                finite = False
+                break
+        if not each_step:
+            bad = (~torch.isfinite(losses[done - idx.shape[0]:done])).nonzero()
+            if bad.numel():
+                done, finite = done - idx.shape[0] + int(bad[0]) + 1, False
+    if bar is not None:
+        bar.close()
+    return StepResult(model=model, losses=losses[:done].cpu(), steps=done)
 
 
 @dataclass
@@ -263,8 +277,13 @@ def train_two_budgets(
 
         bar = tqdm(total=max_steps, initial=done, desc="training", leave=False, mininterval=2.0)
     finite = True
+    pending = torch.empty(0, batch_size, dtype=torch.int64)  # this block's batch rows, drawn ahead
     while done < steps or (reached is None and done < max_steps):
-        idx = torch.randperm(n, generator=generator)[:batch_size].to(X.device)
+        if not pending.shape[0]:
+            ahead = max(steps, max_steps if reached is None else steps) - done
+            to_ckpt = checkpoint_every - done % checkpoint_every  # a block ends at each checkpoint
+            pending = batch_indices(n, batch_size, min(BLOCK, ahead, to_ckpt), generator, X.device)
+        idx, pending = pending[0], pending[1:]
         xb = X[idx]
         loss = torch.mean((model(xb) - xb) ** 2)
         opt.zero_grad(set_to_none=True)
@@ -281,7 +300,7 @@ def train_two_budgets(
             reached, at_target = done, _weights(model)
         if done == steps:
             at_steps = _weights(model)
-        if ckpt is not None and done % checkpoint_every == 0:
+        if ckpt is not None and done % checkpoint_every == 0 and not pending.shape[0]:
             buf = io.BytesIO()
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "generator": generator.get_state(),
                         "done": done, "reached": reached, "losses": losses[:done].clone(), "at_steps": at_steps,

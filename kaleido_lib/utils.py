@@ -27,15 +27,56 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+# cuBLAS needs this set before CUDA starts for deterministic products; harmless on a machine without CUDA.
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+
 def get_device(device: str = "auto") -> torch.device:
-    """'auto' → CUDA when available, else CPU; 'cpu' and 'cuda' force one."""
+    """'auto' → CUDA when available, else CPU; 'cpu' and 'cuda' force one. On CUDA it sets the paper's numerics
+    first (:func:`set_cuda_numerics`): the one place where the device and its precision are chosen."""
     if device not in DEVICES:
         raise ValueError(f"device must be one of {list(DEVICES)}; got {device!r}")
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' was asked for but CUDA is not available here; allowed: 'auto', 'cpu'")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    chosen = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                          "cpu" if device == "auto" else device)
+    if chosen.type == "cuda":
+        set_cuda_numerics()
+    return chosen
+
+
+def set_cuda_numerics() -> None:
+    """fp32 products and convolutions as on the CPU (no TF32), deterministic algorithms (cuBLAS workspace set,
+    cuDNN deterministic, its benchmark off), so that a GPU run repeats and matches the paper's precision."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.use_deterministic_algorithms(True, warn_only=True)  # an op with no such algorithm warns, never stops a run
+    torch.set_float32_matmul_precision("highest")
+
+
+def numerics(device: torch.device) -> dict[str, Any]:
+    """The settings that shape a run's numbers on ``device`` beyond torch's version: on CUDA the GPU, the CUDA and
+    cuDNN versions and the precision and determinism flags; nothing on the CPU (its results files stay as they are)."""
+    if torch.device(device).type != "cuda":
+        return {}
+    return {"gpu": torch.cuda.get_device_name(device), "cuda": torch.version.cuda,
+            "cudnn": torch.backends.cudnn.version(), "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
+            "tf32_cudnn": torch.backends.cudnn.allow_tf32, "cudnn_deterministic": torch.backends.cudnn.deterministic,
+            "cudnn_benchmark": torch.backends.cudnn.benchmark,
+            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+            "cublas_workspace": os.environ.get("CUBLAS_WORKSPACE_CONFIG")}
+
+
+def batch_indices(n: int, batch_size: int, steps: int, generator: torch.Generator | None,
+                  device: torch.device) -> torch.Tensor:
+    """The rows of the next ``steps`` random batches, (steps, batch_size) on ``device``: each drawn on the CPU as
+    ``randperm(n)[:batch_size]`` from ``generator`` (the same numbers as one draw per step), moved in one copy."""
+    idx = torch.stack([torch.randperm(n, generator=generator)[:batch_size] for _ in range(steps)])
+    if torch.device(device).type == "cpu":
+        return idx
+    return idx.pin_memory().to(device, non_blocking=True)
 
 
 def repo_root() -> Path:

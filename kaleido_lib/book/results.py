@@ -456,6 +456,25 @@ def fidelity_table(docs: Sequence[dict[str, Any]], origins: Sequence[str] = ("pa
     return rows if len(rows) > 2 else []
 
 
+def statement_table(docs: Sequence[dict[str, Any]]) -> list[str]:
+    """Markdown rows grouping the paper's own claims by the sentence of the paper they test (one sentence may be
+    tested in several settings or chapters): the sentence, where it is tested, and its claims' verdicts."""
+    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for d in docs:
+        for c in d["claims"]:
+            if c.get("origin") == "paper":
+                groups.setdefault(" ".join(_unquote(c["paper"]).split()), []).append((d.get("title") or d["chapter"], c))
+    rows = ["| The paper says | Tested in | Claims | Verdicts |", "|---|---|---|---|"]
+    for text, cs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        short = text if len(text) <= 140 else text[:137].rsplit(" ", 1)[0] + " ..."
+        where = sorted({t for t, _ in cs})
+        v = [c["verdict"] for _, c in cs]
+        counts = ", ".join(f"{v.count(x)} {WORDS[x]}" for x in VERDICTS if v.count(x))
+        rows.append(f"| \u201c{esc(short)}\u201d | {esc('; '.join(where))} | {len(cs)} | {counts} |")
+    return rows if len(rows) > 2 else []
+
+
 def _fmt_seeds(c: dict[str, Any]) -> str:
     """'67% (2 of 3; 95% CI 21-94%; verdict kept in 70% of resamples)', or the share alone for older claims."""
     sc = c.get("seeds")
@@ -536,7 +555,10 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
                   f"{STABLE:.0%} of the resamples), *no real alternative* (no declared alternative but the "
                   "automatic one), *not assessed* (no value, or one measurement with nothing to resample), and "
                   "*robust* when none applies. The chapter tables below show every label a claim carries.",
-                  "", *paper, ""]
+                  "", *paper, "",
+                  "### By the paper's statement", "",
+                  "One sentence of the paper may be tested in several settings or chapters; here each sentence is one "
+                  "row, with the verdicts of the claims that test it.", "", *statement_table(docs), ""]
     present = [o for o in (*ORIGINS, "not declared") if o != "paper"
                and any((c.get("origin") or "not declared") == o for d in docs for c in d["claims"])]
     if present:

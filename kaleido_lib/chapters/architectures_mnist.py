@@ -552,13 +552,19 @@ def margin_seeds(diff: torch.Tensor, margin: float = 0.1) -> results.SeedCount:
     return results.seed_count(d.nan_to_num(0.0) >= margin, stability=stability)
 
 
-def ablation_alternatives(diff: torch.Tensor) -> dict[str, dict[str, Any]]:
-    """An ablation hypothesis under the declared alternatives: the margin 0.1 halved and doubled, and the share rule
-    over seeds (>= 0.9 of the seeds reach 0.1) instead of every seed with the median as the 'partly' bar."""
-    return {"a margin of 0.05 instead of 0.1": margin_rule(diff, 0.05),
-            "a margin of 0.2 instead of 0.1": margin_rule(diff, 0.2),
-            "the share rule: >= 0.9 of the seeds reach 0.1 (>= 0.5: partly)":
-                results.judge(diff.nan_to_num(0.0) >= 0.1)}
+def ablation_alternatives(diff: torch.Tensor, first: torch.Tensor | None = None) -> dict[str, dict[str, Any]]:
+    """An ablation hypothesis under the declared alternatives: the margin 0.1 halved and doubled, the share rule
+    over seeds (>= 0.9 of the seeds reach 0.1) instead of every seed with the median as the 'partly' bar, and, given
+    ``first`` (the same difference under the criterion as first written: confident new samples, without the
+    distance condition), the rule on it."""
+    out = {"a margin of 0.05 instead of 0.1": margin_rule(diff, 0.05),
+           "a margin of 0.2 instead of 0.1": margin_rule(diff, 0.2),
+           "the share rule: >= 0.9 of the seeds reach 0.1 (>= 0.5: partly)":
+               results.judge(diff.nan_to_num(0.0) >= 0.1)}
+    if first is not None:
+        out["the criterion as first written: confident new samples, without the distance condition"] = (
+            margin_rule(first, 0.1))
+    return out
 
 
 def depth_alternatives(M: dict[str, dict[str, torch.Tensor]], cfg: SimpleNamespace) -> dict[str, dict[str, Any]]:
@@ -617,6 +623,8 @@ def claims(cfg: SimpleNamespace, M: dict[str, dict[str, torch.Tensor]], cost: di
                    "digit-like: partly) to the seeds resampled with replacement."),
             extra={k: v[k] for k in KEYS} | {"cost": cost[name], "rank": rank.index(name) + 1},
             seeds=degree_seeds(v["shows"], v["new_digits"])))
+    first = {"skips_weaken_effect": M["U-Net without skips"]["new_first"] - M["U-Net"]["new_first"],
+             "bottleneck_needed": M["U-Net without skips"]["new_first"] - M["CNN"]["new_first"]}
     for label, diff, hyp in (("skips_weaken_effect", ab.skips, "Skip connections weaken the kaleidoscope"),
                              ("bottleneck_needed", ab.bottleneck, "A bottleneck is needed for the kaleidoscope")):
         rule = margin_rule(diff, 0.1)
@@ -631,7 +639,7 @@ def claims(cfg: SimpleNamespace, M: dict[str, dict[str, torch.Tensor]], cost: di
                    "replacement. The paired effect: the median difference with its 95 % bootstrap interval over the "
                    "seeds (failed seeds left out)."),
             extra={"difference": diff, "paired_effect": results.median_interval(diff)},
-            seeds=margin_seeds(diff, 0.1), alternatives=ablation_alternatives(diff)))
+            seeds=margin_seeds(diff, 0.1), alternatives=ablation_alternatives(diff, first[label])))
     T_depth = measures.trend(cfg.cnn_depths, 1 - ab.depth["new_digits"].nan_to_num(0.0), n_perm=10_000)
     out.append(results.trend_claim(
         "deeper_cnn_better_samples", f"Deeper CNNs give more new digit-like samples (L in {cfg.cnn_depths})",

@@ -371,7 +371,7 @@ def set_claims(key: str, r: SetRun, cfg: SimpleNamespace, runs: Runs) -> list[re
             extra={"runs": runs.mruns, "median_distance": r.dist.median(1).values, "reference_median": r.ref_median}),
         results.Claim(
             id=f"{key}_samples_new", claim=f"{name}: the samples are new images, not copies of training images",
-            paper="(implied by 'generative')",
+            paper="(not a claim of the paper: our reading of 'generative')",
             measure=f"share of samples after {cfg.n_steps} runs closer to a training image than the "
                     f"{cfg.copy_quantile:g} quantile of {r.ref_kind} ({r.thr:.2f})",
             measured=sp([copies]), criterion="<= 0.1 (<= 0.5: partly)", share_pass=float(copies <= 0.1),
