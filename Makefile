@@ -2,13 +2,16 @@
 #   make book [PROFILE=paper|ci]   set up .venv, execute every chapter, build the HTML book
 #   make test                      set up .venv, unit tests + notebooks (ci profile) + the built book
 #   make bench [PROFILE=paper|ci]  set up .venv, run the benchmark suite (benchmarks/), write its page
+#   make units [CHAPTER=depth_study BUDGET=2h]  train and record a chapter's missing units (committed records)
 PROFILE ?= paper
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test bench reference spread venv clean
+.PHONY: book test bench units reference spread venv clean
+CHAPTER ?= depth_study
+BUDGET ?= 2h
 
 venv: $(STAMP)
 
@@ -30,6 +33,10 @@ test: $(STAMP)
 # The benchmark suite (benchmarks/README.md): the performance chapter in PROFILE, its page and results.
 bench: $(STAMP)
 	$(VPY) benchmarks/run.py --profile $(PROFILE)
+
+# Train and record the paper profile's units of CHAPTER that have no record, for at most BUDGET (README: long work).
+units: $(STAMP)
+	$(VPY) -m kaleido_lib.book.record units --chapter $(CHAPTER) --budget $(BUDGET)
 
 # Re-record the ci-profile numbers of the check cells in tests/reference/ (it prints what changed; review it).
 reference: $(STAMP)

@@ -100,11 +100,13 @@ def time_loop_vs_ensemble(
             start = time.perf_counter()
             for s in seeds[:n_loop]:
                 seed_everything(s)
-                train_manifold(make_mlp(X.shape[1], depth, width, out_act), X, epochs=epochs, lr=lr)
+                train_manifold(make_mlp(X.shape[1], depth, width, out_act).to(X.device), X, epochs=epochs, lr=lr)
+            _sync(X.device)
             loop_turns.append((time.perf_counter() - start) / n_loop)
             start = time.perf_counter()
             train_ensemble(X, seeds, depth=depth, width=width, out_act=out_act, epochs=epochs, lr=lr,
-                           num_threads=threads)
+                           num_threads=threads, device=X.device.type)
+            _sync(X.device)
             ens_turns.append((time.perf_counter() - start) / n_models)
     finally:
         torch.set_num_threads(before)
@@ -542,19 +544,21 @@ def time_sampling(
 
 
 def ensemble_agreement(X: torch.Tensor, seeds: Sequence[int], *, depth: int, width: int, out_act: str,
-                       epochs: int) -> float:
+                       epochs: int, device: torch.device | str = "cpu") -> float:
     """The largest |loss difference| over the loss histories between an ensemble's members and lone runs from the
-    same seeds (``train.train_manifold``), trained for the same epochs: float rounding only, if the ensemble is
-    worth timing."""
+    same seeds (``train.train_manifold``), trained for the same epochs on ``device``: float rounding only, if the
+    ensemble is worth timing."""
     from . import models, train
     from .ensemble import train_ensemble
 
-    ens = train_ensemble(X, list(seeds), depth=depth, width=width, out_act=out_act, epochs=epochs)
+    dev = torch.device(device)
+    ens = train_ensemble(X, list(seeds), depth=depth, width=width, out_act=out_act, epochs=epochs, device=dev.type)
     diffs = []
     for i, sd in enumerate(seeds):
         seed_everything(sd)
-        lone = train.train_manifold(models.make_mlp(X.shape[1], depth, width, out_act), X, epochs=epochs)
-        diffs.append(float((ens.losses[i, : lone.epochs_run] - lone.losses).abs().max()))
+        lone = train.train_manifold(models.make_mlp(X.shape[1], depth, width, out_act).to(dev), X.to(dev),
+                                    epochs=epochs)
+        diffs.append(float((ens.losses[i, : lone.epochs_run].cpu() - lone.losses.cpu()).abs().max()))
     return max(diffs)
 
 

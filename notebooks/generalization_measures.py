@@ -118,6 +118,8 @@ ORIGINS = {"default": "companion work"}
 _before = set(globals())
 
 # %% tags=["parameters"]
+# No `device`: this chapter runs on the CPU alone. Its nets have at most a few hundred weights and its measures
+# (sharpness by random perturbations, Hessian traces) are many tiny products, where a GPU only adds transfer time.
 profile = "paper"  # "ci" (CPU seconds) or "paper" (the grid described above)
 seed = None  # first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (one net per seed and shape)
 n_seeds = None  # independently initialised networks per (depth, width)

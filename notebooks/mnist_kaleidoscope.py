@@ -57,9 +57,10 @@
 # layers; it must reach at least 98 % on the 10,000 test images) labels every sample; its softmax confidence says
 # whether a sample looks like a digit at all.
 #
-# **Caching.** Training one paper MLP takes about half an hour on two otherwise idle CPU cores (167 ms per step), the
-# three about 1.5 hours. Trained weights are stored under `data/cache/models/`, keyed by a hash of every setting that
-# shapes them (data, architecture, optimiser, steps, seed, torch version, device type) and checked against their
+# **Caching.** Training one paper MLP takes about half an hour on two otherwise idle CPU cores (this run's networks:
+# {glue:text}`step_time`), the three about 1.5 hours. Trained weights are stored under `data/cache/models/`, keyed
+# by a hash of every setting that shapes them (data, architecture, optimiser, steps, seed, torch version, device type)
+# and checked against their
 # sha256 when loaded; `retrain=True` trains again. The output below says, for every network, whether it was loaded or
 # trained and how long its training took. The code is folded; `kaleido_lib/chapters/mnist_kaleidoscope.py` holds the
 # rest.
@@ -156,6 +157,7 @@ print(here.settings(cfg, dev))
 digits = here.digits(cfg, dev)
 judge, ref = here.judge(digits, cfg, dev), here.reference(digits, cfg)
 runs = here.networks(digits, judge, ref, cfg, dev)  # every network: its chain, its samples' quality, its variants
+ch.glue("step_time", here.step_time(runs))
 first = runs[0]  # the network the grid, the animation and the figures of single samples show
 ch.show(here.loss_figure({r.seed: r.net.losses for r in runs}), "training_loss")
 ch.show(here.grid_figure(first.chain, cfg), "grid")
@@ -220,7 +222,7 @@ ch.show(here.nearest_pairs(first.quality, first.chain, digits.train_x, cfg), "ne
 #
 # One training budget for every depth (`sweep_steps` steps of `batch_size` images, width `sweep_width`, the same
 # learning rate), `sweep_seeds` seeds per depth. The paper profile uses width 256 and 2000 steps (the nine networks
-# train in about 12 minutes on two CPU cores; step times at H = 500: 51, 81 and 167 ms for L = 2, 4, 10); the main
+# train in about 12 minutes on two CPU cores); the main
 # networks' budget, at L in {2, 4, 7, 10}, is the {doc}`depth study's </book/depth_study>`. Each network samples
 # `sweep_samples` noise points for `sweep_n_steps` runs with the main chain's settings ({numref}`mnist-sweep`); a
 # network whose loss is not finite counts as failed and stays in the tables.

@@ -95,8 +95,8 @@ ch.glue("machine", machine.get("cpu", "this machine"))
 # same epochs, agree up to float rounding (the batched products sum in another order).
 
 # %%
-agree = here.agreement(cfg)
-ens_runs, ens_names, speedup = here.ensemble_timings(cfg)
+agree = here.agreement(cfg, dev)
+ens_runs, ens_names, speedup = here.ensemble_timings(cfg, dev)
 display(Markdown(bench.bench_table(ens_runs)))
 print(here.speedup_lines(speedup))
 ch.glue("speedups", ", ".join(f"{x:.0f}× ({n}, E = {E})" for (n, E), x in speedup.items()))

@@ -446,6 +446,13 @@ def measurements(cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun]
                 n_steps_trained=[len(r.net.losses) for r in runs])
 
 
+def step_time(runs: Sequence[NetworkRun]) -> str:
+    """The main networks' training time per step (median over them), from their training records, and where."""
+    ms = [1000 * float(r.net.trained.record["seconds"]) / max(1, len(r.net.losses)) for r in runs]
+    where = sorted({str(r.net.trained.record.get("trained_on", "unknown")) for r in runs})
+    return f"{sorted(ms)[len(ms) // 2]:.0f} ms per step on {', '.join(where)}"
+
+
 def cache_line(runs: Sequence[NetworkRun]) -> str:
     """Which main networks came from the weight cache and which were trained in this run."""
     return "main networks: " + ", ".join(f"seed {r.seed} {'cached' if r.net.trained.from_cache else 'trained'}"

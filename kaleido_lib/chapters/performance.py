@@ -54,28 +54,33 @@ def machine_line(machine: dict[str, Any]) -> str:
     return "**Machine:** " + ", ".join(f"{k} {v}" for k, v in machine.items())
 
 
-def agreement(cfg: SimpleNamespace) -> dict[str, float]:
+def agreement(cfg: SimpleNamespace, device: torch.device) -> dict[str, float]:
     """Per tiny-network setting, the largest |loss difference| between ensemble members and lone runs from the same
-    seeds (printed)."""
+    seeds, on ``device`` (printed)."""
     agree = {name: bench.ensemble_agreement(st["X"], range(cfg.seed, cfg.seed + cfg.n_check), depth=st["depth"],
-                                           width=st["width"], out_act=st["out_act"], epochs=cfg.epochs)
+                                           width=st["width"], out_act=st["out_act"], epochs=cfg.epochs,
+                                           device=device)
              for name, st in SETTINGS.items()}
     for name, a in agree.items():
         print(f"{name}: largest |loss difference| over {cfg.n_check} seeds x {cfg.epochs} epochs = {a:.1e}")
     return agree
 
 
-def ensemble_timings(cfg: SimpleNamespace) -> tuple[list[bench.BenchResult], list[str],
-                                                     dict[tuple[str, int], float]]:
-    """Loop against ensemble for every setting, ensemble size and thread count; the runs, each run's setting name
-    and the best speed-up per (setting, size), each side at its best thread count."""
+def ensemble_timings(cfg: SimpleNamespace, device: torch.device) -> tuple[list[bench.BenchResult], list[str],
+                                                                         dict[tuple[str, int], float]]:
+    """Loop against ensemble on ``device`` for every setting, ensemble size and thread count (on a GPU one: CPU
+    threads do not change its timings, said in the output); the runs, each run's setting name and the best speed-up
+    per (setting, size), each side at its best thread count."""
+    threads = cfg.thread_counts if device.type == "cpu" else [cfg.thread_counts[0]]
+    if device.type != "cpu":
+        print(f"on {device.type}: the thread-count variants {cfg.thread_counts} are skipped (CPU threads only)")
     runs, names = [], []
     for name, s in SETTINGS.items():
         for E in tqdm(cfg.ensemble_sizes, desc=name):
-            for th in cfg.thread_counts:
+            for th in threads:
                 runs.append(bench.time_loop_vs_ensemble(
-                    s["X"], depth=s["depth"], width=s["width"], out_act=s["out_act"], n_models=E, epochs=cfg.epochs,
-                    n_loop=cfg.n_loop, repeats=cfg.repeats, num_threads=th))
+                    s["X"].to(device), depth=s["depth"], width=s["width"], out_act=s["out_act"], n_models=E,
+                    epochs=cfg.epochs, n_loop=cfg.n_loop, repeats=cfg.repeats, num_threads=th))
                 names.append(name)
     return runs, names, bench.best_speedups(names, runs)
 
