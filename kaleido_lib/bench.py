@@ -105,7 +105,7 @@ def time_loop_vs_ensemble(
             loop_turns.append((time.perf_counter() - start) / n_loop)
             start = time.perf_counter()
             train_ensemble(X, seeds, depth=depth, width=width, out_act=out_act, epochs=epochs, lr=lr,
-                           num_threads=threads, device=X.device.type)
+                           num_threads=threads, device=X.device)
             _sync(X.device)
             ens_turns.append((time.perf_counter() - start) / n_models)
     finally:
@@ -552,7 +552,7 @@ def ensemble_agreement(X: torch.Tensor, seeds: Sequence[int], *, depth: int, wid
     from .ensemble import train_ensemble
 
     dev = torch.device(device)
-    ens = train_ensemble(X, list(seeds), depth=depth, width=width, out_act=out_act, epochs=epochs, device=dev.type)
+    ens = train_ensemble(X, list(seeds), depth=depth, width=width, out_act=out_act, epochs=epochs, device=dev)
     diffs = []
     for i, sd in enumerate(seeds):
         seed_everything(sd)

@@ -196,7 +196,7 @@ def train_ensemble(
     lr: float = 1e-3,
     target_loss: float | None = None,
     min_epochs: int = 0,
-    device: str = "cpu",
+    device: str | torch.device = "cpu",
     num_threads: int | None = 1,
     flush_denormal: bool = True,
     check_every: int | None = None,
@@ -217,7 +217,7 @@ def train_ensemble(
     """
     seeds = check_inputs(X, seeds, depth, width, out_act, epochs, lr, target_loss, min_epochs, num_threads,
                           flush_denormal, check_every)
-    dev = get_device(device)
+    dev = device if isinstance(device, torch.device) else get_device(device)
     if check_every is None:
         check_every = 1 if dev.type == "cpu" else 16
     dim = X.shape[-1]

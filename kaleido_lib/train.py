@@ -139,10 +139,10 @@ ADAM_KERNELS: dict[str, dict[str, bool]] = {
     "foreach": {"foreach": True}, "fused": {"fused": True}, "single_tensor": {"foreach": False},
 }
 STEP_ADAM = "fused"
-BLOCK = 100  # training steps whose batch rows are drawn (and moved to the device) at once
 """The Adam kernel of the image chapters' trainers (:func:`train_steps`, :func:`train_classifier`): the fused
 kernel, the fastest per MNIST step in the performance chapter's measurements (which time every kernel). It
 rounds differently from the others, so it is part of the weight cache's key."""
+BLOCK = 100  # training steps whose batch rows are drawn (and moved to the device) at once
 FUSED_DEVICES = ("cpu", "cuda")
 
 
@@ -225,6 +225,7 @@ class BudgetRun:
     at_target: dict[str, torch.Tensor]  # the weights at the loss target (or at the cap, or where not finite)
     reached: int | None  # the step (1-based) at which the target was met, None if never
     finite: bool
+    resumed_from: int = 0  # the step its checkpoint resumed it at (0: it ran from the start)
 
 
 def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -271,6 +272,7 @@ def train_two_budgets(
         done, reached = int(state["done"]), state["reached"]
         losses[:done] = state["losses"]
         at_steps, at_target = state["at_steps"], state["at_target"]
+    resumed_from = done
     bar = None
     if progress:
         from tqdm import tqdm
@@ -312,7 +314,8 @@ def train_two_budgets(
     if ckpt is not None:
         ckpt.unlink(missing_ok=True)
     return BudgetRun(losses=losses[:done].clone(), at_steps=at_steps if at_steps is not None else last,
-                     at_target=at_target if at_target is not None else last, reached=reached, finite=finite)
+                     at_target=at_target if at_target is not None else last, reached=reached, finite=finite,
+                     resumed_from=resumed_from)
 
 
 @dataclass

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import null_rates
@@ -460,15 +461,23 @@ def cmd_test(args: argparse.Namespace) -> int:
     log_path = repo / "_build" / "citest.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     book_cmd = [sys.executable, "-m", "kaleido_lib.book.build", "book", "--profile", "ci", "--root", "_build/citest"]
+    device_cmd = [sys.executable, "-m", "pytest", "tests/test_device_strict.py"]  # after the book, on its core
     test_cmd = [sys.executable, "-m", "pytest", "tests", "_build/nbval", "--nbval-lax", "-p", "nbval",
-                "--ignore=tests/test_book_html.py"]
-    print("building the ci book into _build/citest (log: _build/citest.log) while the tests run ...", flush=True)
+                "--ignore=tests/test_book_html.py", "--ignore=tests/test_device_strict.py"]
+    print("building the ci book into _build/citest, then the chapters on a simulated GPU (log: _build/citest.log), "
+          "while the tests run ...", flush=True)
     with open(log_path, "w") as log:
-        book = subprocess.Popen(book_cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=repo)
-        try:
+        def book_then_device() -> tuple[int, int]:
+            rc = subprocess.run(book_cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=repo).returncode
+            log.write("\n--- the chapters on a simulated CUDA device (tests/test_device_strict.py) ---\n")
+            log.flush()
+            return rc, subprocess.run(device_cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=repo).returncode
+
+        with ThreadPoolExecutor(max_workers=1) as side:
+            book = side.submit(book_then_device)
             rc_tests = subprocess.run(test_cmd, env=env, cwd=repo, check=False).returncode
-        finally:
-            rc_book = book.wait()
+            rc_book, rc_device = book.result()
+    rc_tests = rc_tests or rc_device
     t_side = time.perf_counter() - t0
     print(f"\n--- the ci book build (exit {rc_book}) ---", flush=True)
     print(log_path.read_text(errors="replace"), flush=True)
@@ -480,7 +489,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     record_command_time("make test", seconds, status="passed" if status == 0 else "failed",
                         side_by_side_s=round(t_side, 1))
     print(f"make test: {'passed' if status == 0 else 'FAILED'} in {seconds:.0f} s "
-          f"(book {'ok' if rc_book == 0 else 'FAILED'}, tests {'ok' if rc_tests == 0 else 'FAILED'}, "
+          f"(book {'ok' if rc_book == 0 else 'FAILED'}, tests {'ok' if rc_tests == 0 else 'FAILED'} (simulated GPU "
+          f"{'ok' if rc_device == 0 else 'FAILED'}), "
           f"pages {'ok' if rc_html == 0 else 'FAILED'})", flush=True)
     return status
 

@@ -388,7 +388,8 @@ def train_unit(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int,
                                       "seconds": seconds, "trained_on": on})
     cache.save(name_l, set_l, net_l, {"losses": run.losses[:n_l].clone(), "steps": n_l,
                                       "reached": run.reached is not None, "seconds": seconds, "trained_on": on})
-    return run.losses, run.reached, net_s, net_l, "trained", seconds
+    source = "trained" if not run.resumed_from else f"trained, resumed from step {run.resumed_from}"
+    return run.losses, run.reached, net_s, net_l, source, seconds
 
 
 def measure_unit(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int, device: torch.device,
@@ -473,7 +474,9 @@ def mnist_sweeps(cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, 
                 curves[(depth, s)] = ls
                 steps[a, b] = len(ls)
                 secs[a, b] = u["provenance"]["train_seconds"]
-                step_ms[a, b] = 1000 * secs[a, b] / max(1, len(records.unpack_floats(u["losses"])))
+                resumed = u["provenance"]["networks"].rsplit("step ", 1)
+                start = int(resumed[1]) if len(resumed) == 2 and resumed[1].isdigit() else 0
+                step_ms[a, b] = 1000 * secs[a, b] / max(1, len(records.unpack_floats(u["losses"])) - start)
                 cached[a, b] = float(u["record"] != "made now" or u["provenance"]["networks"] == "weight cache")
                 final[a, b] = float(ls[-min(len(ls), cfg.loss_window):].mean())
                 ok[a, b] = entry["finite"] and (u["reached"] is not None if variant == "loss"
@@ -721,7 +724,8 @@ def unit_cost(sweeps: dict[str, Sweep]) -> str:
     per = ", ".join(f"{m:.0f} ms at L = {d}" for d, m in zip(sw.depths, ms.tolist()))
     hours = float(sw.info["seconds"].sum()) / 3600
     return (f"This run's {len(units)} MNIST units: {len(units) - now} read from records, {now} trained now. One "
-            f"training step took a median {per} ({'; '.join(machines)}); {hours:.2f} h of training in all.")
+            f"training step took a median {per} ({'; '.join(machines)}; wall time, other work on the machine "
+            f"included; a unit resumed from a checkpoint counts the steps since); {hours:.2f} h of training in all.")
 
 
 def describe(sweeps: dict[str, Sweep], facts: dict[str, Any]) -> str:

@@ -30,7 +30,7 @@ from PIL import Image as PILImage
 from torch import nn
 from tqdm import tqdm
 
-from .. import attractors, measures, plots, sampling, utils
+from .. import attractors, measures, plots, sampling, train, utils
 from ..book import config, results
 from ..book.chapter import Chapter
 from ..ensemble import EnsembleResult, cpu_settings, train_ensemble
@@ -316,7 +316,7 @@ def train_spirals(
     Xs = (X if X.ndim == 3 else X.expand(S, *X.shape)).to(dev, torch.float32)
     y = y.to(dev)
     y_rep = y.repeat(S)
-    opt = torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, foreach=False, fused=True)
+    opt = train.make_adam(params, lr, "fused")  # the fused kernel where the device has one
     loss_rec, ce_rec, acc_rec = (torch.empty(S, epochs, device=dev) for _ in range(3))
     snap = torch.empty(len(snaps), S, N, hidden[-1], device=dev)
     pos = {e: j for j, e in enumerate(snaps)}
@@ -543,7 +543,9 @@ def train_grid(cfg: SimpleNamespace, seeds: Sequence[int], in_process: bool = Fa
     """Every (activation, K) over all seeds: the K of full_classes for ``full_epochs`` in a worker process (keeping
     their weights after ``epochs``), the others for ``epochs`` here at the same time; the 2-unit layer kept at half
     the epochs, at the end and at the animation's epochs. ``in_process``: no worker, everything here, one after
-    the other (the same nets: every run seeds itself)."""
+    the other (the same nets: every run seeds itself); so too on a GPU, where a second process would only queue
+    behind the first."""
+    in_process = in_process or get_device(cfg.device).type != "cpu"
     half = cfg.epochs // 2
     data = {}
     for K in cfg.classes:
