@@ -200,7 +200,7 @@ for name, value in here.findings(ms, depths).items():
 # - **flat regions**: both points have a flat interval at least `min_flat_width` ($0.05$) wide;
 # - **burn-in $\approx 5$**: $B \le$ `burn_max` ($10$, twice the paper's value). The paper reads $B$ off panels of ten
 #   noise points drawn at the scale of the unit interval, so the primary definition is what such a panel shows: 90 %
-#   of the samples (nine of ten points) within 0.05 of a point, as in the Figure 5 chapter. Declared before the run,
+#   of the samples (nine of ten points) within 0.05 of a point, as in the Figure 5 chapter. Fixed before this run,
 #   the claim is also judged with the median, the 90 % and the 95 % of the samples at radii 0.01 and 0.05 (six
 #   definitions in all; the 95 % tail at radius 0.01 mostly measures how the last samples escape the repelling fixed
 #   point between the points), each verdict recorded beside the main one (the scoreboard lists them under the
@@ -210,10 +210,11 @@ for name, value in here.findings(ms, depths).items():
 #
 # and a seed passes a comparison of the depths only if both its nets fit the data and the deep net has the larger
 # total flat width, the smaller burn-in, or the larger steepest slope between the points; the effect size is the
-# median paired difference with its 95 % bootstrap interval. Each claim about a trained net is judged on the nets that
-# fit (the comparisons on the seeds whose two nets fit); its verdict counting every other seed as a failure is one
-# more alternative, so training failures and failures of the claim itself stay apart. A claim *holds* when at least
-# 90 % of the seeds pass its criterion, *partly* when at least half do. Verdicts of this run: {glue:text}`verdicts`.
+# median paired difference with its 95 % bootstrap interval. Each claim about a trained net counts every seed, a net
+# that does not fit (for a comparison, either of the seed's two) counting as failing; its verdict on the nets that fit
+# alone is one more alternative, so training failures and failures of the claim itself can be told apart. A claim
+# *holds* when at least 90 % of the seeds pass its criterion and a sign test says more pass than a coin would,
+# *partly* when at least half do and the sign test agrees. Verdicts of this run: {glue:text}`verdicts`.
 
 # %%
 diff = here.comparisons(M, depths)

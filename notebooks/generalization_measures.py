@@ -233,7 +233,7 @@ ci_check.report()
 # 3. **Depth raises the spectral product.** Per (width, seed), Kendall's $\tau$ of the log spectral product with the
 #    depth; a column passes when $\tau > 0$; **holds** for at least 90 % of the columns, **partly** for at least half.
 #
-# Alternatives declared before running: (1) the ranking by plain Kendall's $\tau$ over all networks and over the
+# Alternatives (fixed before this run, added after the first paper run): (1) the ranking by plain Kendall's $\tau$ over all networks and over the
 # networks that fit, and the seeds' reading by the share rule; (2) the cut-off at 0.1 and 0.4, and plain $\tau$ for
 # $\Psi$; (3) $\tau > 0.5$, the deepest network above the shallowest, and the networks that fit only.
 #

@@ -216,12 +216,12 @@ ci_check.report()
 # %% [markdown]
 # ## Verdict
 #
-# Each target is judged on a ratio of two times measured in the same run; the ratio depends on the
-# machine (and on other load on it), which is why this page names the machine. Each claim also carries its verdict
-# under alternative definitions, declared before running: every target halved, the speed-up's doubled and the
+# Each target is judged on a ratio of two times measured in the same run; the ratio depends on the machine (and on
+# other load on it), which is why this page names the machine. Each claim also carries its verdict under alternative
+# definitions (fixed before this run, added after the first run): every target halved, the speed-up's doubled and the
 # sampler's raised to 95 %; the largest ensemble instead of the smallest, the step's fastest variant, the sampler
-# without its noise; the agreement's cut-off ten times tighter and looser. Each timing claim's uncertainty is over
-# its timing repeats: every turn gives its own ratio (the share of turns meeting the target, with its 95 % Wilson
+# without its noise; the agreement's cut-off ten times tighter and looser. Each timing claim's uncertainty is over its
+# timing repeats: every turn gives its own ratio (the share of turns meeting the target, with its 95 % Wilson
 # interval), and the verdict is re-judged on the best of resampled turns (how often it comes out the same); with one
 # turn per measurement, as in the ci profile, there is nothing to resample and the interval is wide. The agreement's
 # unit is the settings. Verdicts of this run: {glue:text}`verdicts`.
