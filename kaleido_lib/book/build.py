@@ -25,7 +25,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import null_rates
+from . import history, null_rates
 from .results import scan_results, scoreboard_markdown, summary_line
 from ..utils import atomic_write_bytes, atomic_write_json, file_lock, repo_root
 
@@ -162,13 +162,14 @@ def render_pages(book_dir: Path, chapters: list[str] | None = None) -> tuple[str
     files left out of it (unreadable, not matching the schema, or of no chapter in ``chapters``)."""
     scan = scan_results(book_dir / "results", chapters)
     (book_dir / "results").mkdir(parents=True, exist_ok=True)
+    declared = history.annotate(scan.docs)  # when each alternative entered the code, from git
     atomic_write_bytes(book_dir / "results" / "scoreboard_table.md",
-                       scoreboard_markdown(scan.docs, scan.problems, order=chapters).encode())
+                       scoreboard_markdown(scan.docs, scan.problems, order=chapters, declared=declared).encode())
     tpath = _timings_path()
     timings = json.loads(tpath.read_text()) if tpath.exists() else {}
     atomic_write_bytes(book_dir / "results" / "timings_table.md", _timings_markdown(timings).encode())
     atomic_write_bytes(book_dir / "results" / "null_rates_table.md",
-                       ("\n".join(null_rates.markdown(null_rates.table())) + "\n").encode())
+                       ("\n".join(null_rates.markdown(null_rates.table(draws=200))) + "\n").encode())
     return summary_line(scan.docs), scan.problems
 
 

@@ -536,7 +536,7 @@ WORDS = {"holds": "hold", "partly": "partly", "fails": "fail", "too few units": 
 
 
 def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] = (),
-                        order: Sequence[str] | None = None) -> str:
+                        order: Sequence[str] | None = None, declared: Mapping[str, int] | None = None) -> str:
     """The scoreboard (MyST markdown): the summary, then one section per chapter (in ``order``, the book's, when
     given) with a narrow table (claim, verdict, share of seeds passing, measured) and the paper's words and each
     criterion folded below it; then the results files left out (``problems``, see :func:`scan_results`)."""
@@ -559,6 +559,14 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
                   "### By the paper's statement", "",
                   "One sentence of the paper may be tested in several settings or chapters; here each sentence is one "
                   "row, with the verdicts of the claims that test it.", "", *statement_table(docs), ""]
+    if declared:
+        lines += ["### When the alternatives were declared", "",
+                  f"Read from git for this build: of the alternative definitions on this page, "
+                  f"{declared.get('with the claim', 0)} entered the code in the same commit as their claim, "
+                  f"{declared.get('later', 0)} in a later commit (after the claim had been run, so they can have been "
+                  f"chosen knowing its result), {declared.get('automatic', 0)} are the book's automatic reading "
+                  f"(the networks that trained, judged alone) and {declared.get('unknown', 0)} could not be traced. "
+                  "Each alternative below says which.", ""]
     present = [o for o in (*ORIGINS, "not declared") if o != "paper"
                and any((c.get("origin") or "not declared") == o for d in docs for c in d["claims"])]
     if present:
@@ -580,7 +588,7 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
                          f"{esc(c['measure'])}: {_fmt_spread(c['measured'])} |")
         lines += ["", ":::{dropdown} The paper's words and each criterion", ""]
         for c in d["claims"]:
-            alt = "".join(f" Under '{esc(k)}': {v['verdict']} ({v['share_pass']:.0%})."
+            alt = "".join(f" Under '{esc(k)}'{_when(v)}: {v['verdict']} ({v['share_pass']:.0%})."
                           for k, v in (c.get("alternatives") or {}).items())
             lines.append(f"- **{esc(c['claim'])}** The paper: \u201c{esc(_unquote(c['paper']))}\u201d "
                          f"Criterion: {esc(c['criterion'])}.{alt}")
@@ -590,6 +598,11 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
                   f"{len(problems)} results file{'s' if len(problems) != 1 else ''} could not be used:", ""]
         lines += [f"- `{Path(x.split(': ', 1)[0]).name}`: {esc(x.split(': ', 1)[-1])}" for x in problems]
     return "\n".join(lines) + "\n"
+
+
+def _when(alt: Mapping[str, Any]) -> str:
+    """' (declared with the claim)' and the like, where the build traced it."""
+    return f" ({alt['declared']})" if alt.get("declared") else ""
 
 
 def add_share_among(claim: Claim, passed: torch.Tensor, subset: torch.Tensor, label: str = "fitting") -> None:
