@@ -442,17 +442,15 @@ def robustness(c: dict[str, Any], stable: float = STABLE) -> str:
 def fidelity_table(docs: Sequence[dict[str, Any]], origins: Sequence[str] = ("paper",)) -> list[str]:
     """Markdown rows counting the verdicts and robustness (the first label by :data:`ROBUSTNESS`'s precedence) of
     the claims of the given origins, one row per origin: the paper-fidelity table when ``origins`` is ('paper',)."""
-    verdicts = [v.capitalize() for v in VERDICTS]
-    labels = [r.capitalize() for r in ROBUSTNESS]
-    rows = ["| Claims from | Tested | " + " | ".join(verdicts + labels) + " |",
-            "|---|---|" + "---|" * (len(verdicts) + len(labels))]
+    rows = ["| Claims from | Tested | Verdicts | Robustness (first label) |", "|---|---|---|---|"]
     for o in origins:
         cs = [c for d in docs for c in d["claims"] if (c.get("origin") or "not declared") == o]
         if not cs:
             continue
         v, r = [c["verdict"] for c in cs], [robustness(c) for c in cs]
-        rows.append(f"| {o} | {len(cs)} | " + " | ".join(str(v.count(x)) for x in VERDICTS) + " | "
-                    + " | ".join(str(r.count(x)) for x in ROBUSTNESS) + " |")
+        verdicts = ", ".join(f"{v.count(x)} {WORDS[x]}" for x in VERDICTS if v.count(x))
+        labels = ", ".join(f"{r.count(x)} {x}" for x in ROBUSTNESS if r.count(x))
+        rows.append(f"| {o} | {len(cs)} | {verdicts} | {labels} |")
     return rows if len(rows) > 2 else []
 
 
