@@ -157,7 +157,7 @@ nearest_k = None  # k of the k-nearest-neighbour balls (precision, recall, densi
 conf_threshold = None  # the judge is confident at or above this softmax probability
 copy_quantile = None  # near-copy: closer to a training image than this quantile of test digits are
 min_share = None  # a digit class is covered with at least this share of the samples
-n_floor_mnist = None  # random sets of training digits for the MNIST floor
+n_floor_mnist = None  # random sets of training digits for the MNIST floor (its 5-95 % band: ties); the paper profile 20
 n_boot = None  # bootstrap resamples of the seeds for the intervals
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 

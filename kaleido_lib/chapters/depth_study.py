@@ -41,7 +41,7 @@ PAPER = dict(
     mnist_width=500, mnist_seeds=3, steps=10_000, batch_size=1000, mnist_lr=1e-4, loss_target=0.064,
     loss_window=100, max_steps=20_000, dead_ratio=0.9, clf_epochs=2, clf_lr=1e-3, clf_batch_size=128,
     mnist_samples=1000, mnist_runs=300, mnist_noise="uniform", mnist_eps=0.01, nearest_k=5, conf_threshold=0.9,
-    copy_quantile=0.05, min_share=0.02, n_floor_mnist=5, n_boot=2000, out_dir=None,
+    copy_quantile=0.05, min_share=0.02, n_floor_mnist=20, n_boot=2000, out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
