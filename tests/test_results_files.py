@@ -135,7 +135,7 @@ def test_the_scoreboard_counts_each_origin_apart(tmp_path):
     line = results.origin_summary(docs)
     assert line == "By origin: paper: 2 (1 hold, 0 partly, 1 fail); instrument check: 1 (1 hold, 0 partly, 0 fail)."
     md = results.scoreboard_markdown(docs)
-    assert "| instrument check | 1 | 1 hold | 1 no real alternative |" in md  # no alternative declared
+    assert "| instrument check | 1 | 1 hold | 1 hold | 1 no real alternative |" in md  # no alternative declared
     assert "| c *(instrument check)* | **holds**" in md
 
 
@@ -182,10 +182,14 @@ def test_the_scoreboard_opens_with_the_paper_fidelity_table():
                  share_pass=0.9)
     docs = [{"chapter": "x", "title": "X", "profile": "ci", "claims": claims}]
     rows = results.fidelity_table(docs)
-    assert rows[2] == "| paper | 2 | 1 hold, 1 fail | 1 definition-dependent, 1 robust |"
+    assert rows[2] == "| paper | 2 | 1 hold, 1 fail | 1 hold, 1 fail | 1 definition-dependent, 1 robust |"
+    auto = dict(claims[1], alternatives={"only the nets that fit": {"verdict": "holds", "share_pass": 1.0,
+                                                                    results.AUTOMATIC: True}})
+    beside = results.fidelity_table([{"chapter": "x", "claims": [claims[0], auto]}])
+    assert beside[2] == "| paper | 2 | 1 hold, 1 fail | 2 hold | 1 definition-dependent, 1 robust |"
     md = results.scoreboard_markdown(docs)
     assert md.index("## The paper's own claims") < md.index("## Everything else, by origin") < md.index("## X")
-    assert "| own hypothesis | 1 | 1 partly | 1 seed-sensitive |" in md
+    assert "| own hypothesis | 1 | 1 partly | 1 partly | 1 seed-sensitive |" in md
     assert "**holds** (robust)" in md and "fails (definition-dependent)" in md
 
 

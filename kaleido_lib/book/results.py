@@ -442,15 +442,18 @@ def robustness(c: dict[str, Any], stable: float = STABLE) -> str:
 def fidelity_table(docs: Sequence[dict[str, Any]], origins: Sequence[str] = ("paper",)) -> list[str]:
     """Markdown rows counting the verdicts and robustness (the first label by :data:`ROBUSTNESS`'s precedence) of
     the claims of the given origins, one row per origin: the paper-fidelity table when ``origins`` is ('paper',)."""
-    rows = ["| Claims from | Tested | Verdicts | Robustness (first label) |", "|---|---|---|---|"]
+    rows = ["| Claims from | Tested | Verdicts (every seed) | On the trained nets alone | Robustness (first label) |",
+            "|---|---|---|---|---|"]
     for o in origins:
         cs = [c for d in docs for c in d["claims"] if (c.get("origin") or "not declared") == o]
         if not cs:
             continue
         v, r = [c["verdict"] for c in cs], [robustness(c) for c in cs]
-        verdicts = ", ".join(f"{v.count(x)} {WORDS[x]}" for x in VERDICTS if v.count(x))
+        alone = [next((a["verdict"] for a in (c.get("alternatives") or {}).values() if a.get(AUTOMATIC)),
+                      c["verdict"]) for c in cs]  # a claim with every net trained is its own reading
+        count = lambda vs: ", ".join(f"{vs.count(x)} {WORDS[x]}" for x in VERDICTS if vs.count(x))  # noqa: E731
         labels = ", ".join(f"{r.count(x)} {x}" for x in ROBUSTNESS if r.count(x))
-        rows.append(f"| {o} | {len(cs)} | {verdicts} | {labels} |")
+        rows.append(f"| {o} | {len(cs)} | {count(v)} | {count(alone)} | {labels} |")
     return rows if len(rows) > 2 else []
 
 
