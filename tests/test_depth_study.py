@@ -139,3 +139,15 @@ def test_a_subset_of_settings_is_accepted(tmp_path):
 
     ns = run_to_validation("depth_study", {"profile": "ci", "settings": ["1d"], "out_dir": str(tmp_path)})
     assert ns["cfg"].settings == ["1d"] and list(here.synthetic_data(ns["cfg"])) == ["1d"]
+
+
+def test_unit_cost_says_where_the_units_came_from_and_their_step_time():
+    made = {"record": "made now", "provenance": {"gpu": None, "cpu": "AMD EPYC", "threads": 2, "networks": "trained"}}
+    read = {"record": "units/depth_study/x.json", "provenance": made["provenance"]}
+    sw = SimpleNamespace(depths=[2, 10], info={"units": {(2, 0): read, (10, 0): made},
+                                               "step_ms": torch.tensor([[30.0], [90.0]], dtype=torch.float64),
+                                               "seconds": torch.tensor([[300.0], [900.0]], dtype=torch.float64)})
+    text = here.unit_cost({"mnist_steps": sw})
+    assert "2 MNIST units: 1 read from records, 1 trained now" in text
+    assert "30 ms at L = 2, 90 ms at L = 10 (AMD EPYC, 2 threads" in text and "20.0 min of training" in text
+    assert here.unit_cost({}) == "The MNIST setting did not run."

@@ -718,14 +718,15 @@ def unit_cost(sweeps: dict[str, Sweep]) -> str:
     sw = sweeps["mnist_steps"]
     units = sw.info["units"]
     now = sum(u["record"] == "made now" for u in units.values())
-    machines = sorted({f"{u['provenance']['gpu'] or u['provenance']['cpu']}, {u['provenance']['threads']} threads"
-                       for u in units.values()})
+    machines = sorted({f"{u['provenance']['gpu'] or u['provenance']['cpu']}, {u['provenance']['threads']} "
+                       f"thread{'s' if u['provenance']['threads'] != 1 else ''}" for u in units.values()})
     ms = sw.info["step_ms"].quantile(0.5, dim=1)
     per = ", ".join(f"{m:.0f} ms at L = {d}" for d, m in zip(sw.depths, ms.tolist()))
-    hours = float(sw.info["seconds"].sum()) / 3600
+    seconds = float(sw.info["seconds"].sum())
+    total = f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
     return (f"This run's {len(units)} MNIST units: {len(units) - now} read from records, {now} trained now. One "
             f"training step took a median {per} ({'; '.join(machines)}; wall time, other work on the machine "
-            f"included; a unit resumed from a checkpoint counts the steps since); {hours:.2f} h of training in all.")
+            f"included; a unit resumed from a checkpoint counts the steps since); {total} of training in all.")
 
 
 def describe(sweeps: dict[str, Sweep], facts: dict[str, Any]) -> str:
