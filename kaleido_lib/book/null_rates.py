@@ -55,7 +55,8 @@ def share_rule(n: int, holds: float = 0.9, partly: float = 0.5, gated: bool = Tr
              else results.verdict_from_share(k / n, holds, partly))
         if v in rate:
             rate[v] += math.comb(n, k) / 2**n
-    name = "share of units, 90 % / 50 %" + (" and a sign test" if gated else " (former rule)")
+    name = "share of units, 90 % / 50 %" + (" and a sign test" if gated else
+                                             " (former rule; now only for shares of bootstrap resamples)")
     return NullRate(name, n, rate["holds"], rate["partly"], "exact", gated)
 
 

@@ -54,10 +54,14 @@ def spread(values: Sequence[float] | torch.Tensor) -> Spread:
     )
 
 
-def verdict_from_share(share: float, holds: float = 0.9, partly: float = 0.5) -> str:
-    """'holds' if at least ``holds`` of the seeds pass, 'partly' if at least ``partly``, else 'fails'."""
+def verdict_from_share(share: float, holds: float = 0.9, partly: float = 0.5, n: int | None = None) -> str:
+    """'holds' if at least ``holds`` of the seeds pass, 'partly' if at least ``partly``, else 'fails'. Given the
+    number of units ``n``, the share is judged as that count by :func:`verdict_from_count` (its sign test and 'too
+    few units'); without it (a share of bootstrap resamples, whose number is arbitrary) by the cuts alone."""
     if not 0 <= share <= 1:
         raise ValueError(f"share must be in [0, 1]; got {share!r}")
+    if n is not None:
+        return verdict_from_count(round(share * n), n, holds, partly)
     return "holds" if share >= holds else "partly" if share >= partly else "fails"
 
 

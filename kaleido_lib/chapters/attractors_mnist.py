@@ -318,7 +318,7 @@ def claims(cfg: SimpleNamespace, tr: Examined, te: Examined, fixed_tr: torch.Ten
             paper="over-generalization: inputs are mapped close to the training images (mechanism of the kaleidoscope)",
             measure=f"share of {cfg.n_points} training images where f is contracting: rho(J_f(x)) < 1",
             measured=sp((tr.rho < 1).double()), criterion=">= 0.9 of the images (>= 0.5: partly)", share_pass=rho_tr,
-            verdict=results.verdict_from_share(rho_tr),
+            verdict=results.verdict_from_share(rho_tr, n=tr.rho.numel()),
             notes=(f"The residual ||f(x) - x|| is a separate measure (median {tr.residual.median():.2f}, against "
                    f"{cfg.fixed_frac:g} x a median nearest-neighbour distance of {near_tr.median():.2f}): at the "
                    "authors' loss it is reconstruction error, not a test of attraction. Chains started at a "
@@ -328,7 +328,8 @@ def claims(cfg: SimpleNamespace, tr: Examined, te: Examined, fixed_tr: torch.Ten
             extra={"residual": sp(tr.residual), "rho": sp(tr.rho), "returns_home": float(returns_tr.mean()),
                    "share_rho_and_residual": share_tr},
             seeds=results.seed_count(tr.rho < 1, unit="images"),
-            alternatives={old_rule: {"share_pass": share_tr, "verdict": results.verdict_from_share(share_tr),
+            alternatives={old_rule: {"share_pass": share_tr,
+                                     "verdict": results.verdict_from_share(share_tr, n=tr.rho.numel()),
                                      "seeds": results.seed_count(fixed_tr, unit="images")}}),
         results.Claim(
             id="train_not_test_attract",

@@ -505,7 +505,7 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
             paper=over_gen, measure="share of a net's training points with rho(J_f) < 1, nets that fit",
             measured=sp(share[fitted]) if fitted.any() else sp([float("nan")]),
             criterion="every training point of the net has rho < 1", share_pass=among,
-            verdict=verdict(among) if fitted.any() else "fails",
+            verdict=verdict(among, n=int(fitted.sum())) if fitted.any() else "fails",
             notes=(f"{int(fitted.sum())} of {fitted.numel()} nets reached loss <= {cfg.target_loss:g} "
                    f"(L in {cfg.depths}, H in {cfg.widths}, {len(seeds)} seeds); among all nets "
                    f"{float(passed.double().mean()):.0%} pass. Median largest rho per depth: {max_rho}."),
@@ -565,7 +565,7 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
             id=f"{v}_captures_more_than_unbounded",
             claim=f"A {v} output makes more starts end at a training point than no output bound",
             paper=bound_quote, measure=f"capture ({v}) minus capture (no bound), per (data set, L, seed)",
-            measured=sp(diff), criterion="> 0", share_pass=share, verdict=verdict(share),
+            measured=sp(diff), criterion="> 0", share_pass=share, verdict=verdict(share, n=diff.numel()),
             notes=(f"Sets {cfg.bound_sets}, L in {cfg.bound_depths}, H = {cfg.bound_width}, {len(seeds)} seeds. "
                    f"Median capture: {v} {cap[v].median():.2f}, none {cap['none'].median():.2f}, none clipped to "
                    f"[0, 1] at sampling {cap[CLIP].median():.2f}. Median share of training points with rho < 1: "
@@ -591,7 +591,7 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
         paper="After a burn-in period duration, we start observing samples from the input distribution",
         measure=f"share of {cfg.n_starts} uniform starts captured by spurious attracting fixed points",
         measured=sp(spur_cap), criterion="capture by training points > 0.5 and > the spurious share",
-        share_pass=share, verdict=verdict(share),
+        share_pass=share, verdict=verdict(share, n=beats(0.5).numel()),
         notes=(f"Median capture by training points {train_cap.median():.2f}. Nets with at least one spurious "
                f"attractor: {float((n_spur > 0).double().mean()):.0%}; spurious attractors per net, median per "
                f"depth {[round(float(m), 1) for m in T['spur'].median]} (Spearman with L {T['spur'].rho:.2f})"

@@ -421,7 +421,8 @@ def seed_stability(col: Callable[[str], np.ndarray], seeds: Sequence[int], n_boo
     n = len(seeds)
     return {"flatness_predicts_best": results.bootstrap_stability(n, lambda i: flatness_verdict(score(i)), n_boot),
             "norm_measures_correlate_poorly":
-                results.bootstrap_stability(n, lambda i: results.verdict_from_share(norm_share(score(i))), n_boot)}
+                results.bootstrap_stability(
+                    n, lambda i: results.verdict_from_share(norm_share(score(i)), n=len(NORM_BASED)), n_boot)}
 
 
 def norm_seed_passes(per_seed_score: np.ndarray, cut: float = 0.2) -> np.ndarray:
@@ -493,7 +494,7 @@ def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], 
         measured=sp([float(np.nanmean(per_seed_score[k, [MEAS.index(m) for m in NORM_BASED]]))
                      for k in range(len(seeds))]),
         criterion="mean |granulated Psi| over the three targets < 0.2, per norm-based measure",
-        share_pass=share, verdict=verdict(share),
+        share_pass=share, verdict=verdict(share, n=len(NORM_BASED)),
         notes=("Mean |Psi| per measure: " + ", ".join(f"{NAMES[m]} {v:.2f}" for m, v in zip(NORM_BASED, norm_scores))
                + f". Share passing: of the {len(NORM_BASED)} norm-based measures. Seeds: a seed passes when the "
                "rule holds on it alone (mean |tau| over the targets < 0.2 for >= 90 % of the norm-based measures); "
@@ -517,7 +518,7 @@ def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], 
         paper=("Jiang et al. 2020, in substance: depth raises the spectral product while deeper networks "
                "generalize better, hence its negative correlation"),
         measure="Kendall tau of L against the log spectral product, per (width, seed)",
-        measured=sp(depth_tau), criterion="> 0", share_pass=share, verdict=verdict(share),
+        measured=sp(depth_tau), criterion="> 0", share_pass=share, verdict=verdict(share, n=int(np.size(depth_tau))),
         notes=(f"Median log spectral product per depth {[round(v, 1) for v in med_by_depth('log_spectral_product')]}; "
                f"median capture per depth {med_by_depth('capture')} and share attracting {med_by_depth('share_attr')}. "
                f"Depth's psi with capture: {gran[('log_spectral_product', 'capture')].per_factor['depth']:+.2f}."),

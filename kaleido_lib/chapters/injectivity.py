@@ -966,7 +966,7 @@ def point_shares(pts: Points, keep: Any) -> list[tuple[tuple[int, int], float]]:
 def points_verdict(pts: Points, keep: Any, ok: Any) -> str:
     """The share rule over the points ``keep`` accepts, a point passing when ``ok(its share)``; none: 'fails'."""
     passed = [ok(x) for _, x in point_shares(pts, keep)]
-    return results.verdict_from_share(sum(passed) / len(passed)) if passed else "fails"
+    return results.verdict_from_share(sum(passed) / len(passed), n=len(passed)) if passed else "fails"
 
 
 def point_seeds(pts: Points, keep: Any, ok: Any, n_boot: int = 1000) -> results.SeedCount | None:
@@ -1004,7 +1004,7 @@ def above(lb_boot: dict[int, torch.Tensor], top: torch.Tensor, ns: Sequence[int]
 
 def companion_verdict(rows: list[dict[str, Any]]) -> str:
     """The share rule over the companion's points (a point passes within two standard errors); none: 'fails'."""
-    return results.verdict_from_share(sum(r["ok"] for r in rows) / len(rows)) if rows else "fails"
+    return results.verdict_from_share(sum(r["ok"] for r in rows) / len(rows), n=len(rows)) if rows else "fails"
 
 
 def flat_verdict(rho: float, p: float, alpha: float = 0.05) -> str:
@@ -1326,7 +1326,7 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         id="expansivity_2_necessary", claim="No Gaussian ReLU layer with expansivity m/n <= 2 is injective",
         paper=inj_quote, measure="share of injective layers at each exact point with m/n <= 2",
         measured=sp([s for _, s in low] or [math.nan]), criterion="share = 0 at the point", share_pass=share,
-        verdict=verdict(share) if low else "fails", seeds=point_seeds(exact, below2, lambda x: x == 0),
+        verdict=verdict(share, n=len(low)) if low else "fails", seeds=point_seeds(exact, below2, lambda x: x == 0),
         notes=(f"{len(low)} points (n in {cfg.exact_ns}, {cfg.trials} matrices each). The designed [B; -B] (n = 3) is "
                f"injective: {halfspace_depth(designed['[B; -B], n = 3']).injective}. Units: the points, each passing "
                f"at share 0; {REDRAWN}"),
@@ -1344,7 +1344,8 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         id="injective_whp_above_10_5", claim="Gaussian layers with m/n >= 10.5 are injective with high probability",
         paper=pq, measure="share of injective layers at each exact point with m/n >= 10.5",
         measured=sp([s for _, s in high] or [math.nan]), criterion=">= 0.95 at the point", share_pass=share,
-        verdict=verdict(share) if high else "not measured", seeds=point_seeds(exact, above10, lambda x: x >= 0.95),
+        verdict=verdict(share, n=len(high)) if high else "not measured",
+        seeds=point_seeds(exact, above10, lambda x: x >= 0.95),
         notes=(f"Points: {[(k[0], k[1] / k[0]) for k, _ in high]} (larger n at 10.5 exceed exact_budget). The bound is "
                f"asymptotic in n; small n are checked. Units: the points, each passing at a share >= 0.95; {REDRAWN}"
                if high else "No exact point with m/n >= 10.5 in this run: nothing to resample."),
@@ -1484,7 +1485,7 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
         claim="Layers of expansivity 1 are not locally injective: some layer's active rows fail to span almost everywhere",
         paper="Hidden layers H → H have expansivity 1 and cannot be injective on all of R^H",
         measure="share of the grid where some layer's strictly active rows do not span its input space, per net",
-        measured=sp(defi), criterion=">= 0.99", share_pass=share, verdict=verdict(share),
+        measured=sp(defi), criterion=">= 0.99", share_pass=share, verdict=verdict(share, n=defi.numel()),
         seeds=results.seed_count(defi >= 0.99), alternatives=deficient_alternatives(defi, fitting(nets)),
         notes=("Over both settings and every depth. The flat share of the same nets (rank of J_f below D) is "
                + ", ".join(f"{s}: median {float(stack(s, 'flat').quantile(0.5)):.3f}" for s in KSETS)
