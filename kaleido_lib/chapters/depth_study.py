@@ -470,13 +470,14 @@ def mnist_sweeps(cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, 
             for b, s in enumerate(seeds):
                 u = done[(depth, s)]
                 entry = u["budgets"][variant]
-                ls = records.unpack_floats(u["losses"])[:entry["steps"]]
+                run = records.unpack_floats(u["losses"])  # the whole run, both budgets
+                ls = run[:entry["steps"]]
                 curves[(depth, s)] = ls
                 steps[a, b] = len(ls)
                 secs[a, b] = u["provenance"]["train_seconds"]
                 resumed = u["provenance"]["networks"].rsplit("step ", 1)
                 start = int(resumed[1]) if len(resumed) == 2 and resumed[1].isdigit() else 0
-                step_ms[a, b] = 1000 * secs[a, b] / max(1, len(records.unpack_floats(u["losses"])) - start)
+                step_ms[a, b] = 1000 * secs[a, b] / max(1, len(run) - start)
                 cached[a, b] = float(u["record"] != "made now" or u["provenance"]["networks"] == "weight cache")
                 final[a, b] = float(ls[-min(len(ls), cfg.loss_window):].mean())
                 ok[a, b] = entry["finite"] and (u["reached"] is not None if variant == "loss"
