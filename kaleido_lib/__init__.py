@@ -3,10 +3,20 @@ import os as _os
 
 import torch as _torch
 
-from . import book  # noqa: F401  (the book's machinery: kl.book.chapter, kl.book.config, ...)
 from . import (  # noqa: F401
-    attractors, cache, complexity, data, ensemble, experiments, measures, models, plots,
-    sampling, train, utils,
+    attractors,
+    book,
+    cache,
+    complexity,
+    data,
+    ensemble,
+    experiments,
+    measures,
+    models,
+    plots,
+    sampling,
+    train,
+    utils,
 )
 
 __version__ = "0.1.0"

@@ -18,14 +18,14 @@ Note :func:`kaleido_lib.measures.spectral_radius` takes Jacobians; :func:`spectr
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
 from . import measures
 from .models import check_int
-from .sampling import iterate
+from .sampling import last_iterate
 from .utils import check_finite_tensor
 
 Fn = Callable[[torch.Tensor], torch.Tensor]
@@ -207,15 +207,6 @@ def spectral_radius(
 
 
 @torch.no_grad()
-def _iterate_to_end(f: Fn, z: torch.Tensor, n_steps: int) -> torch.Tensor:
-    """x^{n_steps} of x^k = f(x^{k-1}) from z, without noise (z itself for n_steps = 0)."""
-    x = z
-    for x in iterate(f, z, n_steps):
-        pass
-    return x
-
-
-@torch.no_grad()
 def _nearest(x: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Distance of each row of x to its nearest point, and that point's index, on x's device (inf, 0 if not finite)."""
     finite = torch.isfinite(x).all(dim=1)
@@ -256,7 +247,7 @@ def basins(
     check_int("n_steps", n_steps, 0)
     tol = _check_positive("tol", tol)
     check_int("chunk", chunk, 1)
-    ends = torch.cat([_iterate_to_end(f, starts[i : i + chunk], n_steps) for i in range(0, starts.shape[0], chunk)])
+    ends = torch.cat([last_iterate(f, starts[i : i + chunk], n_steps) for i in range(0, starts.shape[0], chunk)])
     dist, idx = _nearest(ends, points)
     labels = torch.where(dist <= tol, idx, -1)
     m = starts.shape[0]
@@ -338,7 +329,7 @@ def find_fixed_points(
     merge_tol = _check_positive("merge_tol", merge_tol)
     fixed_tol = _check_positive("fixed_tol", fixed_tol)
     check_int("chunk", chunk, 1)
-    ends = torch.cat([_iterate_to_end(f, starts[i : i + chunk], n_steps) for i in range(0, starts.shape[0], chunk)])
+    ends = torch.cat([last_iterate(f, starts[i : i + chunk], n_steps) for i in range(0, starts.shape[0], chunk)])
     res = torch.cat([(f(e) - e).norm(dim=1) for e in ends.split(chunk)])
     fixed = torch.isfinite(ends).all(dim=1) & (res <= fixed_tol)  # NaN residuals fail too
     labels = torch.full((starts.shape[0],), -1, dtype=torch.int64, device=starts.device)

@@ -405,7 +405,7 @@ def time_mnist_step(
             opt = train.make_adam(model.parameters(), lr, kernel)
             try:
                 net = torch.compile(model) if v == "compile" else model
-            except Exception as err:  # noqa: BLE001 - reported below, like a failing first call
+            except Exception as err:
                 unavailable[v] = _why(err)
                 continue
             loop = _step_loop(net, opt, X, batch_size, g, set_to_none=v != "grads_kept")
@@ -430,7 +430,7 @@ def time_mnist_step(
         t0 = time.perf_counter()
         try:
             fn()  # warm-up (and compile)
-        except Exception as err:  # noqa: BLE001 - torch.compile needs a C++ compiler; without one, say so
+        except Exception as err:
             if v != "compile":
                 raise
             unavailable[v] = _why(err)
@@ -719,7 +719,7 @@ def suite_claims(
         seeds, extra, unc = None, {}, ""
         if n_ens:
             names, ens = runs
-            seeds, extra = timing_seeds(lambda i, name=name: min(large_ensembles(resampled_speedups(names, ens, i),
+            seeds, extra = timing_seeds(lambda i, name=name, names=names, ens=ens: min(large_ensembles(resampled_speedups(names, ens, i),
                                                                                   name)),
                                         n_ens, t, t / 5, primary=x)
             unc = ". " + REPEATS_NOTE.format(n=n_ens)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import io
 import math
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -83,7 +83,7 @@ def sampling_1d(
 ) -> None:
     """One sampling panel: the loss manifold, start noise (red) and samples after ``step`` runs (green); tensors on
     any device (they are read on the CPU)."""
-    cpu = lambda t: t.detach().cpu().reshape(-1)  # noqa: E731
+    cpu = lambda t: t.detach().cpu().reshape(-1)
     ax.plot(cpu(grid), cpu(loss), color="tab:blue", lw=1, alpha=0.6)
     ax.scatter(cpu(start), cpu(loss_fn(start)), s=22, c=NOISE, label="noise z", zorder=3)
     ax.scatter(cpu(now), cpu(loss_fn(now)), s=22, c=SAMPLE, marker="s", label=f"samples, run {step}", zorder=4)
@@ -528,7 +528,7 @@ def _check_snapshots(snapshots: torch.Tensor, runs: Sequence[int], cells: int, c
     _check_pos_int("cols", cols)
     if _check_pos_int("cells", cells) > n:
         raise ValueError(f"cells must be <= the number of samples per snapshot ({n}); got {cells}")
-    if D != math.prod(shape):
+    if math.prod(shape) != D:
         raise ValueError(f"shape {shape} must hold the D = {D} values of one image; it holds {math.prod(shape)}")
     x = snapshots[:, :cells].detach().cpu().float()
     if not torch.isfinite(x).all():

@@ -138,6 +138,6 @@ def cpu_model() -> str:
 def provenance(device: torch.device, **facts: Any) -> dict[str, Any]:
     """What produced a record: commit, date, machine, threads, torch, the device, and ``facts`` (wall times ...)."""
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
-    return {"commit": commit(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    return {"commit": commit(), "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "cpu": cpu_model(), "cores": os.cpu_count(), "threads": torch.get_num_threads(), "gpu": gpu,
             "torch": torch.__version__, "device": device.type, **facts}

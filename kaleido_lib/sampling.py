@@ -13,9 +13,9 @@ Re-injected noise (``eps_noise``), x^k = clip(f(x^{k−1}) + ε·η_k, low, high
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -113,6 +113,22 @@ def iterate(
             eta = ready[k % block].to(x.dtype).mul_(eps)  # type: ignore[index]
             x.add_(eta).clamp_(low, high)  # in place: the same numbers as x + ε·η, no new tensors
         yield x
+
+
+def last_iterate(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    z: torch.Tensor,
+    n_steps: int,
+    *,
+    out_act: str = "sigmoid",
+    eps: float = 0.0,
+    eps_noise: str = "normal",
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """x^{n_steps} of Eq. 2 from z (z itself for n_steps = 0), without keeping the runs before it."""
+    runs = iterate(f, z, n_steps, out_act=out_act, eps=eps, eps_noise=eps_noise, generator=generator)
+    last = deque(runs, maxlen=1)
+    return last[0] if last else z
 
 
 @torch.no_grad()

@@ -83,7 +83,7 @@ def train_manifold(
             batches = [X[perm[i : i + batch_size]] for i in range(0, n, batch_size)]
         total = 0.0
         snapshot = None
-        for b, xb in enumerate(batches):
+        for xb in batches:
             loss = torch.mean((model(xb) - xb) ** 2)
             if full:
                 snapshot = loss.item()

@@ -198,7 +198,7 @@ cols, T, by_depth, capture_per_bound = tr.cols, tr.T, tr.by_depth, grid.capture_
 # Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
-set_cols = lambda s: [i for i, c in enumerate(cols) if c[0] == s]  # noqa: E731
+set_cols = lambda s: [i for i, c in enumerate(cols) if c[0] == s]
 ci_check.close("nets reaching the target, per set",
                {s: int(sum(fit[k].sum() for k in main_keys if k[0] == s)) for s in cfg.sets}, atol=1,
                why="counts of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")

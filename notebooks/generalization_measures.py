@@ -207,7 +207,7 @@ per_seed_score, best_per_seed = here.per_seed(col, seeds)
 # Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
-med_by_depth = lambda k: [float(np.median(col(k)[col("L") == L])) for L in cfg.depths]  # noqa: E731
+med_by_depth = lambda k: [float(np.median(col(k)[col("L") == L])) for L in cfg.depths]
 ci_check.close("nets reaching the target", int(fit.sum()), atol=1,
                why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
 ci_check.exact("nets measured", len(rows))

@@ -41,11 +41,11 @@ class OnDevice(torch.Tensor):
     def __repr__(self) -> str:
         return f"OnDevice({self.elem!r})"
 
-    def numpy(self, *args, **kwargs):  # noqa: D102
+    def numpy(self, *args, **kwargs):
         raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
                         "host memory first.")
 
-    def __array__(self, *args, **kwargs):  # noqa: D105
+    def __array__(self, *args, **kwargs):
         self.numpy()
 
     __torch_function__ = torch._C._disabled_torch_function_impl

@@ -190,7 +190,7 @@ def test_the_criterion_as_first_written_reads_confidence_and_every_class():
 
 
 def _measures(new, shows, rho=(0.5, 0.5)):
-    t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    t = lambda v: torch.tensor(v, dtype=torch.float64)
     n = len(new)
     return {k: t([0.5] * n) for k in arch.KEYS} | {"new_digits": t(new), "new_first": t(new), "shows": t(shows),
                                                    "shows_first": t(shows), "rho_train": t(rho)}
@@ -228,7 +228,7 @@ def test_margin_rule_and_the_ablation_alternatives():
 
 
 def test_degree_and_margin_seeds_count_the_seeds_and_resample_the_rule():
-    t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    t = lambda v: torch.tensor(v, dtype=torch.float64)
     every = arch.degree_seeds(t([1.0, 1.0, 1.0]), t([0.3, 0.3, 0.3]))
     assert (every.n, every.passing, every.verdict_stability, every.unit) == (3, 3, 1.0, "seeds")
     split = arch.degree_seeds(t([1.0, float("nan")]), t([0.3, 0.0]))  # partly; a resample of one seed twice is not
@@ -248,7 +248,7 @@ def test_degree_and_margin_seeds_count_the_seeds_and_resample_the_rule():
 
 def test_depth_alternatives_compare_the_deepest_with_the_shallowest_cnn():
     cfg = _cfg(cnn_depth=2, cnn_depths=[1, 2])
-    t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    t = lambda v: torch.tensor(v, dtype=torch.float64)
     M = {"CNN L=1": _measures([0.1, 0.2], [0.0, 0.0]) | {"digit_like": t([0.1, 0.1])},
          "CNN": _measures([0.3, float("nan")], [0.0, 0.0]) | {"digit_like": t([0.5, 0.6])}}
     deeper, like = arch.depth_alternatives(M, cfg).values()
@@ -311,7 +311,7 @@ def test_sample_all_measures_every_seed_and_keeps_failed_networks_as_nan(tmp_pat
     good, bad = torch.tensor([1.0, 0.5]), torch.tensor([1.0, float("nan")])
     trained = {(n, s): SimpleNamespace(model=net, record={"losses": good if n == "MLP" else bad})
                for n in ("MLP", "BAD") for s in (0, 1)}
-    classify = lambda x: ((x.mean(1) > 0).long(), torch.full((x.shape[0],), 0.95))  # noqa: E731 - always confident
+    classify = lambda x: ((x.mean(1) > 0).long(), torch.full((x.shape[0],), 0.95))
     ref = arch.Reference(acc=1.0, real_confident=1.0, conf_te=torch.ones(30), d_te=torch.ones(30), copy_threshold=0.0,
                          far_threshold=1e9, mean_image_loss=0.0, test_entropy=1.0)
     cfg = SimpleNamespace(n_steps=4, grid_runs=[0, 2, 4], gif_step=2, seed=0, n_points=5, n_samples=6, noise="uniform",

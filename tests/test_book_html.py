@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -167,10 +166,10 @@ def test_internal_links(book):
                               f"{target.relative_to(book).as_posix()} does not exist")
                 continue
             fragment = unquote(parts.fragment)
-            if fragment and target.suffix.lower() in (".html", ".htm"):
-                if fragment not in anchors_of(target):
-                    broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: no element with "
-                                  f"id or name {fragment!r} in {target.relative_to(book).as_posix()}")
+            is_page = target.suffix.lower() in (".html", ".htm")
+            if fragment and is_page and fragment not in anchors_of(target):
+                broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: no element with "
+                              f"id or name {fragment!r} in {target.relative_to(book).as_posix()}")
     assert checked, f"no internal link found in the {len(pages)} pages of {book}"
     assert not broken, (f"{len(broken)} broken internal link(s) of {checked} checked in {book}:\n"
                         + "\n".join(broken))

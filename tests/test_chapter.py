@@ -207,8 +207,8 @@ def test_shared_1d_panels_and_outputs_by_seed():
 
     X = torch.tensor([[0.2], [0.8]])
     grid = torch.linspace(0, 1, 51).reshape(-1, 1)
-    f = lambda x: torch.full_like(x, 0.5)  # noqa: E731
-    loss_fn = lambda x: (x - f(x)) ** 2  # noqa: E731
+    f = lambda x: torch.full_like(x, 0.5)
+    loss_fn = lambda x: (x - f(x)) ** 2
     fig = plots.panels_1d(grid, loss_fn(grid), f(grid), X, [(0.1, 0.3), None], torch.rand(6, 5, 1), [1, 2, 5],
                           loss_fn, bounds=(0.0, 1.0), slope_threshold=0.5, title="t", letters="abcdef",
                           inset=(0.2, 0.8))

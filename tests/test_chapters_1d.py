@@ -6,11 +6,11 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
 
-from kaleido_lib import measures, plots  # noqa: E402
+from kaleido_lib import measures, plots
 
 
 # --- flat_interval_1d ---------------------------------------------------------------------------
@@ -119,9 +119,9 @@ def test_zoom_inset_fits_the_range(ax):
 def test_sampling_row_titles_and_checks():
     fig, axes = plt.subplots(1, 2)
     grid = measures.grid_1d(0.0, 1.0, 11)
-    f = lambda x: 0.5 + 0.5 * (x - 0.5)  # noqa: E731
+    f = lambda x: 0.5 + 0.5 * (x - 0.5)
     traj = torch.stack([torch.full((3, 1), 0.1), f(torch.full((3, 1), 0.1)), f(f(torch.full((3, 1), 0.1)))])
-    loss_fn = lambda x: measures.loss_manifold(f, x)  # noqa: E731
+    loss_fn = lambda x: measures.loss_manifold(f, x)
     plots.sampling_row_1d(axes, grid, loss_fn(grid), traj, [1, 2], torch.tensor([[0.5]]), loss_fn, letters="cd")
     assert [a.get_title() for a in axes] == ["(c) after 1 run", "(d) after 2 runs"]
     with pytest.raises(ValueError, match="steps"):

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from kaleido_lib.book import check as C
-from kaleido_lib.utils import json_safe
 from kaleido_lib.book.build import spread_table
+from kaleido_lib.utils import json_safe
 
 
 def _reference(values: dict, params: dict | None = None) -> dict:

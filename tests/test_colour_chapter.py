@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import pickle
 from pathlib import Path
-
 from types import SimpleNamespace
 
 import jupytext
@@ -153,7 +152,7 @@ def test_claims_follow_the_tiers_and_celeba_jumps_need_cifar_for_holds():
     assert out["cifar10_samples_near_data"].measured.median == pytest.approx(1.2)
     assert out["cifar10_chain_settles"].measured.median == pytest.approx(0.05)
     assert [c.verdict for c in here.set_claims("celeba", _run(2.0, 0.9, 0.1, 0.0), cfg, runs)] == ["fails"] * 3 + ["holds"]
-    jumpy = lambda R: here.claims(R, cfg, runs)[-1]  # noqa: E731
+    jumpy = lambda R: here.claims(R, cfg, runs)[-1]
     assert jumpy({"celeba": _run(1, 0, 1, 0.2)}).verdict == "partly"  # no CIFAR-10 to compare: at best partly
     assert jumpy({"celeba": _run(1, 0, 1, 0.01)}).verdict == "fails"
     assert jumpy({"cifar10": _run(1, 0, 1, 0.1), "celeba": _run(1, 0, 1, 0.2)}).verdict == "holds"

@@ -8,13 +8,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
 
-import kaleido_lib as kl  # noqa: E402
-from kaleido_lib import measures  # noqa: E402
-from kaleido_lib.ensemble import train_ensemble  # noqa: E402
+import kaleido_lib as kl
+from kaleido_lib import measures
+from kaleido_lib.ensemble import train_ensemble
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -89,7 +89,8 @@ def test_load_mnist_from_idx_folder(tmp_path, gz):
 def test_idx_round_trip_dtypes(tmp_path, dtype):
     a = (np.arange(24) - 5).astype(dtype).reshape(2, 3, 4)
     data.write_idx(tmp_path / "a.idx.gz", a)
-    assert gzip.open(tmp_path / "a.idx.gz").read(2) == b"\x00\x00"
+    with gzip.open(tmp_path / "a.idx.gz") as fh:
+        assert fh.read(2) == b"\x00\x00"
     back = data.read_idx(tmp_path / "a.idx.gz")
     assert back.dtype == np.dtype(dtype) and back.shape == a.shape
     np.testing.assert_array_equal(back, a)
@@ -225,7 +226,7 @@ def test_model_range_round_trip(out_act, low, high):
     assert x.shape == (2, 768) and x.dtype == torch.float32
     assert float(x.min()) == low and float(x.max()) == high
     back = data.from_model_range(x, (16, 16, 3), out_act)
-    assert back.shape == images.shape and 0 <= float(back.min()) and float(back.max()) <= 1
+    assert back.shape == images.shape and float(back.min()) >= 0 and float(back.max()) <= 1
     assert torch.equal(torch.round(back * 255).to(torch.uint8), images)
     assert float(data.from_model_range(torch.full((1, 4), 7.0), (2, 2), out_act).max()) == 1.0  # clamped
 

@@ -6,11 +6,11 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
 
-from kaleido_lib import measures, plots  # noqa: E402
+from kaleido_lib import measures, plots
 
 
 # --- grid_2d ------------------------------------------------------------------------------------
@@ -157,12 +157,12 @@ def test_contour_trajectories_samples_and_sweep_panels():
 
 
 @pytest.mark.parametrize("call,match", [
-    (lambda ax, g, l, p: plots.loss_contour_2d(ax, g, l, p, levels=1), "levels"),
-    (lambda ax, g, l, p: plots.loss_contour_2d(ax, g, l, p, floor=0), "floor"),
-    (lambda ax, g, l, p: plots.trajectories_2d(ax, torch.rand(4, 6), p), "traj"),
-    (lambda ax, g, l, p: plots.samples_2d(ax, torch.rand(3, 2), torch.rand(3, 2), p, radius=-1), "radius"),
-    (lambda ax, g, l, p: plots.samples_2d(ax, torch.rand(3, 1), torch.rand(3, 2), p), "start"),
-    (lambda ax, g, l, p: plots.sweep_points(ax, [2, 4], torch.zeros(3, 5), xlabel="L", ylabel="B"), "values"),
+    (lambda ax, g, loss, p: plots.loss_contour_2d(ax, g, loss, p, levels=1), "levels"),
+    (lambda ax, g, loss, p: plots.loss_contour_2d(ax, g, loss, p, floor=0), "floor"),
+    (lambda ax, g, loss, p: plots.trajectories_2d(ax, torch.rand(4, 6), p), "traj"),
+    (lambda ax, g, loss, p: plots.samples_2d(ax, torch.rand(3, 2), torch.rand(3, 2), p, radius=-1), "radius"),
+    (lambda ax, g, loss, p: plots.samples_2d(ax, torch.rand(3, 1), torch.rand(3, 2), p), "start"),
+    (lambda ax, g, loss, p: plots.sweep_points(ax, [2, 4], torch.zeros(3, 5), xlabel="L", ylabel="B"), "values"),
 ])
 def test_2d_panels_reject_bad_input(call, match):
     grid, loss, points, _ = _surface()

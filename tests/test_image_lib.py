@@ -1,5 +1,4 @@
 """Step training, the weight cache, the digit classifier, sampling snapshots and the image measures."""
-import warnings
 
 import pytest
 import torch

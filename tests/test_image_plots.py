@@ -4,12 +4,12 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from PIL import Image
 
-from kaleido_lib import plots  # noqa: E402
+from kaleido_lib import plots
 
 
 @pytest.fixture(autouse=True)

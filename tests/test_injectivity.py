@@ -273,7 +273,7 @@ def test_matrix_stability_redraws_the_matrices_and_point_seeds_count_points():
     zero = {"inj": torch.zeros(20, dtype=torch.bool)}
     one = {"inj": torch.tensor([True] + [False] * 19)}  # one injective layer in 20: gone in ~36 % of the redraws
     pts = I.Points({(2, 2): zero, (2, 4): one, (3, 3): zero}, [], {})
-    below = lambda k: k[1] / k[0] <= 1.5  # noqa: E731 - (2, 2) and (3, 3)
+    below = lambda k: k[1] / k[0] <= 1.5
     sc = I.point_seeds(pts, below, lambda x: x == 0)
     assert (sc.n, sc.passing, sc.unit, sc.verdict_stability) == (2, 2, "points", 1.0)  # nothing to redraw away
     assert I.points_verdict(pts, lambda k: True, lambda x: x == 0) == "too few units"  # 2 of 3 points at share 0
@@ -281,7 +281,7 @@ def test_matrix_stability_redraws_the_matrices_and_point_seeds_count_points():
     assert (sc.n, sc.passing) == (3, 2) and sc.verdict_stability == 1.0  # three points: too few, whatever is redrawn
     assert I.point_seeds(pts, lambda k: k[0] == 9, lambda x: x == 0) is None
     # seeded: the same seed redraws the same matrices; the cuts alone (no unit count) move with the redraws
-    cuts = lambda p: I.results.verdict_from_share(  # noqa: E731
+    cuts = lambda p: I.results.verdict_from_share(
         sum(x == 0 for _, x in I.point_shares(p, lambda k: True)) / 3)
     st = [I.matrix_stability(cuts, pts, seed=s) for s in (0, 0, 1)]
     assert st[0] == st[1] and st[2] != st[0] and 0.5 < st[0] < 0.8

@@ -17,7 +17,7 @@ def test_mlp_depth_counts_hidden_layers():
     net = models.make_mlp(3, depth=4, width=7, out_act="tanh")
     linears = [m for m in net if isinstance(m, torch.nn.Linear)]
     assert len(linears) == 5  # 4 hidden + output
-    assert [l.out_features for l in linears] == [7, 7, 7, 7, 3]
+    assert [lin.out_features for lin in linears] == [7, 7, 7, 7, 3]
     assert isinstance(net[-1], torch.nn.Tanh)
     assert models.depth_from_authors_code(7) == 6
 
@@ -91,7 +91,7 @@ def test_training_rejects_nonfinite_data():
 
 # --- sampling -----------------------------------------------------------------------------------
 def test_trajectory_shape_and_first_entry():
-    f = lambda x: 0.5 * x + 0.25  # noqa: E731 - contraction to 0.5
+    f = lambda x: 0.5 * x + 0.25
     z = torch.rand(7, 2)
     traj = sampling.kaleidoscopic_sampling(f, z, 10)
     assert traj.shape == (11, 7, 2)
@@ -101,7 +101,7 @@ def test_trajectory_shape_and_first_entry():
 
 
 def test_eps_noise_is_seeded_and_clamped():
-    f = lambda x: x  # noqa: E731
+    f = lambda x: x
     z = torch.full((100, 1), 0.99)
     a = sampling.kaleidoscopic_sampling(f, z, 5, eps=0.5, generator=torch.Generator().manual_seed(1))
     b = sampling.kaleidoscopic_sampling(f, z, 5, eps=0.5, generator=torch.Generator().manual_seed(1))
@@ -110,7 +110,7 @@ def test_eps_noise_is_seeded_and_clamped():
 
 
 def test_authors_uniform_noise_only_pushes_up():
-    f = lambda x: x  # noqa: E731
+    f = lambda x: x
     z = torch.zeros(200, 1)
     traj = sampling.kaleidoscopic_sampling(f, z, 3, out_act="tanh", eps=0.01, eps_noise="authors_uniform",
                                            generator=torch.Generator().manual_seed(0))
@@ -138,7 +138,7 @@ def test_start_noise_rejects_unknown_kind():
 # --- measures -----------------------------------------------------------------------------------
 def test_loss_and_output_manifold():
     grid = measures.grid_1d(0, 1, 11)
-    f = lambda x: torch.full_like(x, 0.5)  # noqa: E731
+    f = lambda x: torch.full_like(x, 0.5)
     assert torch.allclose(measures.output_manifold(f, grid), torch.full((11, 1), 0.5))
     loss = measures.loss_manifold(f, grid)
     assert int(loss.argmin()) == 5 and float(loss[0]) == pytest.approx(0.25)
@@ -165,7 +165,7 @@ def test_settle_steps_and_burn_in():
 
 def test_slope_and_flat_width():
     grid = measures.grid_1d(0, 1, 101)
-    f = lambda x: torch.where(x < 0.5, 0.2 + 0 * x, 0.2 + 2 * (x - 0.5))  # noqa: E731 - flat on [0, 0.5)
+    f = lambda x: torch.where(x < 0.5, 0.2 + 0 * x, 0.2 + 2 * (x - 0.5))
     slope = measures.slope_1d(f, grid)
     assert float(slope[10]) == 0.0 and float(slope[90]) == pytest.approx(2.0)
     assert measures.flat_width_1d(grid, slope, at=0.2) == pytest.approx(0.49, abs=1e-6)

@@ -84,7 +84,8 @@ def test_the_main_networks_are_the_depth_studys_matched_step_networks_and_the_at
     study's matched-step network of its seed at L = 10 (trained once), and the attractors chapter's main network is
     the first of them, in both profiles."""
     from kaleido_lib.book import config
-    from kaleido_lib.chapters import attractors_mnist, mnist_kaleidoscope as mk
+    from kaleido_lib.chapters import attractors_mnist
+    from kaleido_lib.chapters import mnist_kaleidoscope as mk
 
     cfg, ds = _profile(mk, "paper"), _depth_study_paper()
     seeds = config.seeds(cfg)

@@ -125,7 +125,7 @@ def test_origins_are_declared_by_id_prefix_or_default():
 
 
 def test_the_scoreboard_counts_each_origin_apart(tmp_path):
-    mk = lambda i, v: results.Claim(id=i, claim=i, paper="p", measure="m", measured=results.spread([1.0]),  # noqa: E731
+    mk = lambda i, v: results.Claim(id=i, claim=i, paper="p", measure="m", measured=results.spread([1.0]),
                                     criterion="c", share_pass=1.0, verdict=v)
     results.write_results("fig02_single_point_1d", "T", [mk("a", "holds"), mk("b", "fails"), mk("c", "holds")],
                           profile="ci", parameters={}, out=tmp_path,
@@ -267,7 +267,7 @@ def test_a_trend_claim_carries_its_seed_count_and_rho_interval():
 
 def test_bootstrap_stability_of_a_statistic_against_a_threshold():
     values = torch.tensor([0.1, 0.2, 0.15, 0.9])  # the mean is over 0.3 only when the outlier is drawn enough
-    verdict = lambda i: "holds" if float(values[i].mean()) < 0.3 else "fails"  # noqa: E731
+    verdict = lambda i: "holds" if float(values[i].mean()) < 0.3 else "fails"
     s = results.bootstrap_stability(4, verdict, n_boot=500, seed=0)
     assert 0.3 < s < 0.9 and s == results.bootstrap_stability(4, verdict, n_boot=500, seed=0)
     assert results.bootstrap_stability(3, lambda i: "holds", n_boot=50) == 1.0

@@ -187,7 +187,7 @@ def test_angles_and_circular_stats():
     torch.testing.assert_close(sp.angles_deg(h), torch.tensor([0.0, 90.0, 180.0, 270.0]))
     s = sp.circular_stats(torch.tensor([350.0, 10.0]))
     assert s.mean == pytest.approx(0.0, abs=1e-9) or s.mean == pytest.approx(360.0)
-    assert s.R == pytest.approx(math.cos(math.radians(10)))
+    assert pytest.approx(math.cos(math.radians(10))) == s.R
     s = sp.circular_stats(torch.tensor([0.0, 90.0]))
     assert s.mean == pytest.approx(45.0) and s.spread == pytest.approx(math.degrees(math.sqrt(-math.log(0.5))))
     assert sp.circular_stats(torch.full((5,), 30.0)).spread == pytest.approx(0.0, abs=1e-3)
@@ -354,7 +354,7 @@ def test_panel_grid_keeps_many_K_legible(n_k, rows, cols, shown):
     grid = fig.axes[0].get_gridspec()
     assert (grid.nrows, grid.ncols) == (rows, cols) and len(panels) == shown
     assert sum(ax.axison for ax in fig.axes) == shown and set(panels) == {(a, K) for a in sp.ACTS for K in Ks}
-    row = lambda key: panels[key].get_subplotspec().rowspan.start  # noqa: E731
+    row = lambda key: panels[key].get_subplotspec().rowspan.start
     assert row(("tanh", Ks[-1])) < row(("relu", Ks[0]))  # the tanh rows above the ReLU rows
     plt.close(fig)
 

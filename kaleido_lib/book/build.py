@@ -25,9 +25,9 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..utils import atomic_write_bytes, atomic_write_json, file_lock, repo_root
 from . import history, null_rates
 from .results import scan_results, scoreboard_markdown, summary_line
-from ..utils import atomic_write_bytes, atomic_write_json, file_lock, repo_root
 
 CHECK = "# NBVAL_CHECK_OUTPUT"
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # make test runs two processes on the cores
@@ -103,7 +103,7 @@ def execute(src: Path, book_dir: Path, profile: str, extra: dict | None = None) 
                 _read(src), str(out_nb), parameters={"profile": profile, **(extra or {})},
                 kernel_name="python3", cwd=str(src.parent), progress_bar=True,
             )
-    except Exception:  # noqa: BLE001 - any failure is reported with its log, never raised past the build
+    except Exception:
         log = staging / "error.log"
         log.write_text(traceback.format_exc())
         return False, time.perf_counter() - t0, log
@@ -152,7 +152,7 @@ def _timings_markdown(timings: dict) -> str:
     rows = ["| Chapter | `ci` profile (s) | `paper` profile (s) |", "|---|---|---|"]
     order = {p.stem: i for i, p in enumerate(notebooks())}
     for name, t in sorted(timings.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])):
-        f = lambda p: f"{t[p]:.0f}" if p in t else "not run yet"  # noqa: E731
+        f = lambda p, t=t: f"{t[p]:.0f}" if p in t else "not run yet"
         rows.append(f"| {{doc}}`{name} </book/{name}>` | {f('ci')} | {f('paper')} |")
     return "\n".join(rows) + "\n"
 
@@ -285,7 +285,7 @@ def record_checks(srcs: list[Path], dest: Path, env: dict[str, str], cache: Path
             with _out_dir_env(dest / "out" / src.stem), _env(extra):
                 pm.execute_notebook(_read(src), str(dest / f"{src.stem}.ipynb"), parameters={"profile": "ci"},
                                     kernel_name="python3", cwd=str(src.parent), progress_bar=False)
-        except Exception as err:  # noqa: BLE001 - reported, and the other chapters still run
+        except Exception as err:
             failed.append(src.stem)
             print(f"  FAILED: {str(err)[-2000:]}", flush=True)
             continue
@@ -377,8 +377,8 @@ def spread_table(runs: dict[str, dict[str, dict]], reference: dict[str, dict]) -
 
 def cmd_spread(args: argparse.Namespace) -> int:
     """Re-run the ci checks under each named perturbation (own caches), then write tests/reference/spread.json."""
-    from .check import load_reference, reference_dir
     from ..utils import json_safe
+    from .check import load_reference, reference_dir
 
     root = repo_root() / "_build" / "spread"
     for pert in args.perturbations or []:

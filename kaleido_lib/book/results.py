@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -390,7 +391,7 @@ def load_results(folder: str | os.PathLike) -> list[dict[str, Any]]:
 def _fmt_spread(s: dict[str, Any]) -> str:
     if s.get("median") is None:
         return f"no value (n={s.get('n')})"
-    f = lambda v: "NaN" if v is None else f"{v:.3g}"  # noqa: E731
+    f = lambda v: "NaN" if v is None else f"{v:.3g}"
     nan = f", {s['n_nan']} NaN" if s.get("n_nan") else ""
     return f"{f(s['median'])} [{f(s['min'])}, {f(s['max'])}] (n={s['n']}{nan})"
 
@@ -455,7 +456,7 @@ def fidelity_table(docs: Sequence[dict[str, Any]], origins: Sequence[str] = ("pa
         v, r = [c["verdict"] for c in cs], [robustness(c) for c in cs]
         alone = [next((a["verdict"] for a in (c.get("alternatives") or {}).values() if a.get(AUTOMATIC)),
                       c["verdict"]) for c in cs]  # a claim with every net trained is its own reading
-        count = lambda vs: ", ".join(f"{vs.count(x)} {WORDS[x]}" for x in VERDICTS if vs.count(x))  # noqa: E731
+        count = lambda vs: ", ".join(f"{vs.count(x)} {WORDS[x]}" for x in VERDICTS if vs.count(x))
         labels = ", ".join(f"{r.count(x)} {x}" for x in ROBUSTNESS if r.count(x))
         rows.append(f"| {o} | {len(cs)} | {count(v)} | {count(alone)} | {labels} |")
     return rows if len(rows) > 2 else []
@@ -464,7 +465,7 @@ def fidelity_table(docs: Sequence[dict[str, Any]], origins: Sequence[str] = ("pa
 def statement_table(docs: Sequence[dict[str, Any]]) -> list[str]:
     """Markdown rows grouping the paper's own claims by the sentence of the paper they test (one sentence may be
     tested in several settings or chapters): the sentence, where it is tested, and its claims' verdicts."""
-    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
     groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for d in docs:
         for c in d["claims"]:
@@ -545,7 +546,7 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
     """The scoreboard (MyST markdown): the summary, then one section per chapter (in ``order``, the book's, when
     given) with a narrow table (claim, verdict, share of seeds passing, measured) and the paper's words and each
     criterion folded below it; then the results files left out (``problems``, see :func:`scan_results`)."""
-    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
     rank = {name: i for i, name in enumerate(order or [])}
     docs = sorted(docs, key=lambda d: (rank.get(d["chapter"], len(rank)), d["chapter"]))
     lines = [f"**{summary_line(docs)}**", ""]

@@ -98,12 +98,12 @@ def networks(cfg: SimpleNamespace) -> dict[str, tuple[str, dict[str, Any]]]:
         "Transformer": ("transformer", dict(patch=cfg.vit_patch, dim=cfg.vit_dim, depth=cfg.vit_depth,
                                             heads=cfg.vit_heads, mlp_ratio=2)),
         "U-Net without skips": ("unet", dict(width=cfg.unet_width, levels=cfg.unet_levels, skips=False)),
-    } | {f"CNN L={L}": ("cnn", dict(depth=L, width=cfg.cnn_width)) for L in cfg.cnn_depths if L != cfg.cnn_depth}
+    } | {f"CNN L={L}": ("cnn", dict(depth=L, width=cfg.cnn_width)) for L in cfg.cnn_depths if cfg.cnn_depth != L}
 
 
 def cnn_names(cfg: SimpleNamespace) -> list[str]:
     """The names of the depth ablation's CNNs, in the order of ``cnn_depths``."""
-    return ["CNN" if L == cfg.cnn_depth else f"CNN L={L}" for L in cfg.cnn_depths]
+    return ["CNN" if cfg.cnn_depth == L else f"CNN L={L}" for L in cfg.cnn_depths]
 
 
 def claim_id(name: str) -> str:
@@ -321,7 +321,7 @@ def sample_all(trained: dict[tuple[str, int], Any], names: Sequence[str], seeds:
             v["shows"][b] = float(shows(one, cfg.n_steps))
             v["shows_first"][b] = float(shows(one, cfg.n_steps, first=True))
             if b == 0:
-                cells = lambda runs: torch.stack([to01(snap.x[at[r], : cfg.n_cells], cfg.out_act)  # noqa: E731
+                cells = lambda runs, snap=snap, at=at: torch.stack([to01(snap.x[at[r], : cfg.n_cells], cfg.out_act)
                                                   for r in runs])
                 show[name] = dict(grid=cells(cfg.grid_runs), gif=cells(g_runs),
                                   last=snap.x[at[cfg.n_steps], :8], nn_idx=Q.nn_idx[-1, :8],
@@ -652,7 +652,7 @@ def claims(cfg: SimpleNamespace, M: dict[str, dict[str, torch.Tensor]], cost: di
 def findings_glue(M: dict[str, dict[str, torch.Tensor]], ab: Ablations, cfg: SimpleNamespace) -> dict[str, Any]:
     """The findings box's numbers and sentences: each compared network's median share of new digit-like samples
     (new_mlp, new_cnn, new_unet, new_transformer), the ranking, the median rho and the ablations' differences."""
-    median = lambda n, k: results.spread(M[n][k]).median  # noqa: E731
+    median = lambda n, k: results.spread(M[n][k]).median
     return {"new_" + n.lower().replace("-", ""): median(n, "new_digits") for n in MAIN} | dict(
         ranking=", ".join(ranking(M)), rho_main=", ".join(f"{n} {median(n, 'rho_train'):.2f}" for n in MAIN),
         skips_diff=results.spread(ab.skips).text("+.2f"), bottleneck_diff=results.spread(ab.bottleneck).text("+.2f"),

@@ -240,7 +240,7 @@ def power_entry(check: torch.Tensor, tol: float) -> dict[str, Any]:
     check = torch.as_tensor(check, dtype=torch.float64).reshape(-1)
     if check.numel() == 0 or not tol > 0:
         raise ValueError(f"need a checked image and tol > 0; got {check.numel()} images, tol {tol!r}")
-    ok = lambda t: bool((check <= t).all())  # noqa: E731
+    ok = lambda t: bool((check <= t).all())
     return {"share_pass": float((check <= tol).double().mean()),
             "verdict": "holds" if ok(tol) else "partly" if ok(4 * tol) else "fails"}
 
@@ -250,7 +250,7 @@ def power_seeds(check: torch.Tensor, tol: float) -> results.SeedCount:
     Wilson interval, and how often :func:`power_entry`'s every-image rule gives the same verdict when the checked
     images are resampled (bootstrap)."""
     check = torch.as_tensor(check, dtype=torch.float64).reshape(-1)
-    verdict_of = lambda idx: power_entry(check[idx], tol)["verdict"]  # noqa: E731
+    verdict_of = lambda idx: power_entry(check[idx], tol)["verdict"]
     return results.seed_count(check <= tol, unit="images",
                               stability=results.bootstrap_stability(check.numel(), verdict_of))
 
@@ -273,7 +273,7 @@ def gap_uncertainty(attract_tr: torch.Tensor, attract_te: torch.Tensor, n_boot: 
     if a.numel() == 0 or b.numel() == 0:
         raise ValueError(f"need training and test images; got {a.numel()} and {b.numel()}")
     g = torch.Generator().manual_seed(seed)
-    share = lambda x: x.double()[torch.randint(x.numel(), (n_boot, x.numel()), generator=g)].mean(dim=1)  # noqa: E731
+    share = lambda x: x.double()[torch.randint(x.numel(), (n_boot, x.numel()), generator=g)].mean(dim=1)
     gaps = share(a) - share(b)
     full = gap_level(float(a.double().mean() - b.double().mean()))
     stability = sum(gap_level(float(x)) == full for x in gaps) / n_boot
@@ -376,7 +376,7 @@ def claims(cfg: SimpleNamespace, tr: Examined, te: Examined, fixed_tr: torch.Ten
 
 def sweep_table(W: dict[str, torch.Tensor], depths: list[int]) -> str:
     """One line per depth: attracting fixed points (training, test), median rho, chains that return home."""
-    t = lambda v, f: results.spread(v).text(f)  # noqa: E731
+    t = lambda v, f: results.spread(v).text(f)
     return "\n".join(f"L={L:>2}: attracting fixed points: training {t(W['fixed_train'][a], '.2f')}, test "
                      f"{t(W['fixed_test'][a], '.2f')}; median rho training {t(W['rho_train'][a], '.3f')}, test "
                      f"{t(W['rho_test'][a], '.3f')}; chains return home {t(W['returns'][a], '.2f')}"

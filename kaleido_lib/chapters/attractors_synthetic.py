@@ -140,7 +140,7 @@ def train_all(S: Setup, cfg: SimpleNamespace) -> tuple[list[Key], list[Key], dic
 
 
 def measure_all(ens: dict[Key, EnsembleResult], bound_keys: list[Key], S: Setup, cfg: SimpleNamespace,
-                device: torch.device) -> "Grid":
+                device: torch.device) -> Grid:
     """Every net measured (and each unbounded net of the comparison clipped too): rho at the training points, the
     basins from the shared starts, the fixed points from the basin end points."""
     R = {}
@@ -415,8 +415,8 @@ def trends(grid: Grid, seeds: list[int]) -> Trends:
     spur_by_width = torch.tensor([[R[(s, L, H, SETS[s][1])][j]["n_spur_attr"] for s in cfg.sets for L in cfg.depths
                                    for j in range(len(seeds))] for H in cfg.widths], dtype=torch.float64)
     T_width = measures.trend(cfg.widths, spur_by_width, n_perm=N_PERM) if len(cfg.widths) > 1 else None
-    med = lambda t: [round(float(m), 3) for m in t.median]  # noqa: E731
-    mean_by_depth = lambda v: [round(float(m), 3) for m in v.mean(dim=1)]  # noqa: E731
+    med = lambda t: [round(float(m), 3) for m in t.median]
+    mean_by_depth = lambda v: [round(float(m), 3) for m in v.mean(dim=1)]
     print(f"share of nets reaching the target, per depth {cfg.depths}: {mean_by_depth(fit_depth.double())}")
     print(f"share of training points NOT attracting: median {med(T['not_attr'])}, mean {mean_by_depth(not_attr)}; "
           f"Spearman {T['not_attr'].rho:.2f}, p = {T['not_attr'].p:.2g}")
@@ -479,7 +479,7 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
     """The chapter's claims (training points attract, per set; the two depth trends; each bound against none;
     starts end at training points) and the pooled numbers the summary quotes."""
     cfg, get, fit, sp, verdict = grid.cfg, grid.get, grid.fit, results.spread, results.verdict_from_share
-    mean_by_depth = lambda v: [round(float(m), 3) for m in v.mean(dim=1)]  # noqa: E731
+    mean_by_depth = lambda v: [round(float(m), 3) for m in v.mean(dim=1)]
     over_gen = ("the output values for the inputs that were not seen during training are mapped close to the "
                 "output range that were observed during the learning process")
     out = []
@@ -579,7 +579,7 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
     spur_cap = torch.cat([get(*k, "spur_capture") for k in main_keys])
     n_spur = torch.cat([get(*k, "n_spur_attr") for k in main_keys])
     main_fit = torch.cat([fit[k] for k in main_keys])
-    beats = lambda cut: (train_cap > cut) & (train_cap > spur_cap)  # noqa: E731
+    beats = lambda cut: (train_cap > cut) & (train_cap > spur_cap)
     share = float(beats(0.5).double().mean())
     alts = {  # declared before running: the capture cut-off on either side, the nets that fit
         "capture by training points > 0.25 instead of 0.5 (and > the spurious share)": results.judge(beats(0.25)),

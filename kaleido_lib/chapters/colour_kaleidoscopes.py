@@ -14,8 +14,8 @@ import torch
 
 from .. import data, experiments, measures, models, plots, sampling, utils
 from ..book import results
-from ..cache import Cached
 from ..book.chapter import Chapter
+from ..cache import Cached
 
 TITLE = "CIFAR-10 and CelebA kaleidoscopes"
 SETS = {"cifar10": "CIFAR-10", "celeba": "CelebA"}

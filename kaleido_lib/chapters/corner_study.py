@@ -76,7 +76,7 @@ def train_grid(cfg: SimpleNamespace, seeds: list[int], device: torch.device) -> 
         X = measures.uniform_cube_sets(seeds, n, d)
         res = train_ensemble(X, seeds, depth=cfg.depth, width=cfg.width, out_act=cfg.out_act,
                              epochs=cfg.epochs, lr=cfg.lr, device=cfg.device, num_threads=cfg.num_threads)
-        f = lambda x: res.forward(x.to(device)).cpu()  # noqa: E731 - all members at once, (n, d) -> (E, n, d)
+        f = lambda x, res=res: res.forward(x.to(device)).cpu()
         g.corner[i, :, j] = measures.max_corner_loss(f, d).double()
         g.train_loss[i, :, j] = res.best_loss.cpu()
         first_half = res.losses[:, : max(1, cfg.epochs // 2)].double().nan_to_num(math.inf).amin(dim=1).cpu()
@@ -218,7 +218,7 @@ def alternative_passes(g: Grid, n_star: torch.Tensor, n_coarse: torch.Tensor, tr
     from_2 = [i for i, d in enumerate(cfg.dims) if d >= 2]
     high = g.corner[i2, :, 0] >= cfg.high_start
     worst = g.corner[i2][:, late].amax(dim=1)
-    at = lambda level: needed(g.corner, cfg.ns, cfg.dims, level)[0]  # noqa: E731 - N* per (d, seed)
+    at = lambda level: needed(g.corner, cfg.ns, cfg.dims, level)[0]
     n_double = at(2 * cfg.threshold)
     th, co = cfg.threshold, cfg.coarse_threshold
     return {
@@ -238,7 +238,7 @@ def alternative_passes(g: Grid, n_star: torch.Tensor, n_coarse: torch.Tensor, tr
 def censored_log2_ratio(a: torch.Tensor, b: torch.Tensor, ns: list[int]) -> torch.Tensor:
     """log2(a / b) per seed for two N* tensors, an N* not reached (NaN or inf) counted as twice the largest N."""
     cap = 2.0 * max(ns)
-    fill = lambda t: torch.where(torch.isfinite(t), t.double(), torch.full_like(t.double(), cap))  # noqa: E731
+    fill = lambda t: torch.where(torch.isfinite(t), t.double(), torch.full_like(t.double(), cap))
     return (fill(a) / fill(b)).log2()
 
 
@@ -255,9 +255,9 @@ def claims(ch: Chapter, g: Grid, n_star: torch.Tensor, n_star_median: dict[int, 
     from_2 = [i for i, d in enumerate(cfg.dims) if d >= 2]
     pass_iii = grows(n_coarse, from_2)
     A = alternative_passes(g, n_star, n_coarse, trained, cfg)
-    fit_share = lambda i: f"{float(trained[i].double().mean()):.0%}"  # noqa: E731
-    finite = lambda v: torch.where(torch.isinf(v), math.nan, v)  # noqa: E731 - 'not reached' counts as NaN
-    stars = lambda med: ", ".join(f"d={d}: {show(med[d])}" for d in cfg.dims)  # noqa: E731
+    fit_share = lambda i: f"{float(trained[i].double().mean()):.0%}"
+    finite = lambda v: torch.where(torch.isinf(v), math.nan, v)
+    stars = lambda med: ", ".join(f"d={d}: {show(med[d])}" for d in cfg.dims)
     top = from_2[-1]
     out = [
         ch.claim(

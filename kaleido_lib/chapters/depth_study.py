@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -145,16 +144,6 @@ def _masked(v: torch.Tensor, ok: torch.Tensor) -> torch.Tensor:
 # --- synthetic settings (1D and 2D): all seeds of a shape at once ---------------------------------------------
 
 
-def last_run(f: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, n_runs: int, out_act: str, eps: float,
-             eps_noise: str, seed: int) -> torch.Tensor:
-    """x^K of Eq. 2 from ``z`` (ε noise seeded by ``seed``)."""
-    x = z
-    for x in sampling.iterate(f, z, n_runs, out_act=out_act, eps=eps, eps_noise=eps_noise,
-                              generator=torch.Generator().manual_seed(seed)):
-        pass
-    return x
-
-
 def synthetic_scores(x: torch.Tensor, X: torch.Tensor, cfg: SimpleNamespace) -> dict[str, float]:
     """Quality of samples ``x`` against the training points ``X`` (equal weights): the energy distance, the share
     within ``tol`` of a point, the share of points that receive at least ``mode_min`` of the samples, and the
@@ -184,10 +173,10 @@ def synthetic_sweep(key: str, X: torch.Tensor, width: int, seeds: list[int], cfg
         best[a] = ens.best_loss.cpu()
         for b, s in enumerate(seeds):
             f = ens.forward_fn(b)
-            x = last_run(f, Z[s].to(device), cfg.n_runs, cfg.out_act, cfg.eps, cfg.eps_noise, 20_000 + s).cpu()
+            x = sampling.last_iterate(f, Z[s].to(device), cfg.n_runs, out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise, generator=torch.Generator().manual_seed(20_000 + s)).cpu()
             for k, v in synthetic_scores(x, X, cfg).items():
                 raw[k][a, b] = v
-            x_alt = last_run(f, Z[s].to(device), cfg.n_runs, cfg.out_act, cfg.eps_alt, cfg.eps_noise_alt, 20_000 + s)
+            x_alt = sampling.last_iterate(f, Z[s].to(device), cfg.n_runs, out_act=cfg.out_act, eps=cfg.eps_alt, eps_noise=cfg.eps_noise_alt, generator=torch.Generator().manual_seed(20_000 + s))
             raw["energy_alt"][a, b] = quality.energy_distance(x_alt.cpu(), X)
             if b == 0:
                 shown[depth] = x
@@ -310,7 +299,7 @@ def image_chain(f: nn.Module, n: int, seed: int, eps_noise: str, cfg: SimpleName
     """x^K of the paper's MNIST sampler: ``n`` uniform start points, ``mnist_runs`` runs, ε = ``mnist_eps``."""
     z = sampling.start_noise(n, 784, cfg.mnist_noise, "tanh", torch.Generator().manual_seed(10_000 + seed)).to(device)
     with torch.no_grad():
-        return last_run(f.eval(), z, cfg.mnist_runs, "tanh", cfg.mnist_eps, eps_noise, 20_000 + seed).cpu()
+        return sampling.last_iterate(f.eval(), z, cfg.mnist_runs, out_act="tanh", eps=cfg.mnist_eps, eps_noise=eps_noise, generator=torch.Generator().manual_seed(20_000 + seed)).cpu()
 
 
 def mnist_context(cfg: SimpleNamespace, device: torch.device) -> MnistContext:
@@ -753,7 +742,7 @@ def describe(sweeps: dict[str, Sweep], facts: dict[str, Any]) -> str:
 def glue_medians(ch: Chapter, sweeps: dict[str, Sweep]) -> None:
     """Glue the medians per depth of the metrics the text discusses ('near_1d', 'balance_2d_four',
     'coverage_mnist_steps', 'steps_mnist_loss', ...); 'not run' for a setting left out."""
-    fmt = lambda v: ", ".join("-" if math.isnan(x) else f"{x:.2f}" for x in v.tolist())  # noqa: E731
+    fmt = lambda v: ", ".join("-" if math.isnan(x) else f"{x:.2f}" for x in v.tolist())
     for key in ("1d", "2d_four", "2d_circle"):
         for m in ("near", "balance"):
             ch.glue(f"{m}_{key}", fmt(sweeps[key].values[m].nanquantile(0.5, dim=1)) if key in sweeps else "not run")

@@ -132,7 +132,7 @@ def figure2(f: nn.Module, X: torch.Tensor, grid: torch.Tensor, traj: torch.Tenso
     """
     low, high = output_range(out_act)
     x_train = float(X[0, 0])
-    loss_fn = lambda x: measures.loss_manifold(f, x)  # noqa: E731
+    loss_fn = lambda x: measures.loss_manifold(f, x)
     loss = loss_fn(grid)
     fig = plt.figure(figsize=(12, 7.5), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[1.1, 1])

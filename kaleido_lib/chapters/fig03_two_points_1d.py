@@ -2,9 +2,10 @@
 The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
@@ -246,7 +247,7 @@ def figures(ens: dict[int, EnsembleResult], ms: Measured, diff: dict[str, torch.
 def depth_panels(f: nn.Module, m: dict[str, Any], geo: Geometry, z_plot: torch.Tensor, cfg: SimpleNamespace,
                  title: str, letters: str) -> plt.Figure:
     """The paper's panels for one net (``plots.panels_1d``), the close-up between the two points."""
-    loss_fn: Callable = lambda x: measures.loss_manifold(f, x)  # noqa: E731
+    loss_fn: Callable = lambda x: measures.loss_manifold(f, x)
     traj = sampling.kaleidoscopic_sampling(f, z_plot, max(cfg.plot_steps), out_act=cfg.out_act, eps=cfg.eps,
                                            eps_noise=cfg.eps_noise)
     return plots.panels_1d(geo.grid, loss_fn(geo.grid), measures.output_manifold(f, geo.grid), geo.X,

@@ -176,7 +176,7 @@ def measure_net(f: nn.Module, seed: int, X: torch.Tensor, grid: torch.Tensor, cf
 def panels(f: nn.Module, m: dict[str, Any], X: torch.Tensor, grid: torch.Tensor, traj: torch.Tensor,
            cfg: SimpleNamespace, title: str) -> plt.Figure:
     """The paper's panels (a)-(f) for one net (``plots.panels_1d``), the close-up around the four points."""
-    loss_fn = lambda x: measures.loss_manifold(f, x)  # noqa: E731
+    loss_fn = lambda x: measures.loss_manifold(f, x)
     pts = X.reshape(-1).tolist()
     return plots.panels_1d(grid, loss_fn(grid), measures.output_manifold(f, grid), X, m["_intervals"], traj,
                            cfg.plot_steps, loss_fn, bounds=output_range(cfg.out_act),
@@ -231,7 +231,7 @@ def claims(ch: Chapter, M: dict[str, torch.Tensor], P: dict[str, torch.Tensor], 
     pts = X.reshape(-1).tolist()
     fits = P["fits"]
     tag = f"L={cfg.depth}, H={cfg.width}, {cfg.out_act}"
-    per_point = lambda t: {f"x={p:+g}": sp(t[:, j]) for j, p in enumerate(pts)}  # noqa: E731
+    per_point = lambda t: {f"x={p:+g}": sp(t[:, j]) for j, p in enumerate(pts)}
     out = [
         ch.claim(id="trained_to_target", claim=f"The MLP ({tag}) can be trained to a loss <= {cfg.target_loss:g}",
                  paper="(no training length given for this figure; Figures 2 and 3 train to a loss <= 1e-8, "

@@ -369,7 +369,7 @@ def slope_seeds(depths: list[int], burn: torch.Tensor, slope_seed: torch.Tensor,
     their Wilson interval, and how often ``results.power_law_verdict`` on the slope of the medians gives the same
     verdict when the seeds (columns of ``burn``) are resampled (bootstrap)."""
     burn, s = torch.as_tensor(burn, dtype=torch.float64), torch.as_tensor(slope_seed, dtype=torch.float64)
-    verdict_of = lambda idx: results.power_law_verdict(median_slope(depths, burn[:, idx]), -1.0, band, p)  # noqa: E731
+    verdict_of = lambda idx: results.power_law_verdict(median_slope(depths, burn[:, idx]), -1.0, band, p)
     return results.seed_count((s >= -1 - band) & (s <= -1 + band), unit="seeds",
                               stability=results.bootstrap_stability(burn.shape[1], verdict_of))
 
@@ -408,15 +408,15 @@ def claims(ch: Chapter, ens: dict[Any, EnsembleResult], M: dict, tr: Trends, st:
     # alternative definitions, declared before running: looser loss targets; a stricter share near the data, half
     # the tolerance; the point-coverage cut-off halved and doubled; the nets that fit; the burn-in of the 1D chapters
     # and of the median sample, the median falling first to last; the 1/L band halved and doubled, the seeds' slopes
-    loose = lambda k: {f"best loss <= {f * cfg.target_loss:g} ({f} times the target) instead of "  # noqa: E731
+    loose = lambda k: {f"best loss <= {f * cfg.target_loss:g} ({f} times the target) instead of "
                        f"{cfg.target_loss:g}": ens[k].best_loss.cpu() <= f * cfg.target_loss for f in (10, 100)}
-    near_alts = lambda k: {  # noqa: E731
+    near_alts = lambda k: {
         "share >= 0.75 instead of 0.5 ('a large number' read strictly)": near[k] >= 0.75,
         f"within {cfg.tol / 2:g} (the tolerance halved) instead of {cfg.tol:g}": M[k]["near_k_half"] >= cfg.near_min}
     split = M[b_key]["split"][:, :-1]
     median_burn = {name: torch.stack([M[k]["burn_median"] for k in sets])
                    for name, sets in (("depth", st.depth_settings), ("width", st.width_settings))}
-    trend_alts = lambda name, settings_, burn: {  # noqa: E731
+    trend_alts = lambda name, settings_, burn: {
         f"burn-in of the 1D chapters ({STRICT[1] * 100:.0f} % within {STRICT[0]:g}), same trend rule":
             results.trend_entry(tr.T_strict[name]),
         f"burn-in of the median sample (50 % within {cfg.tol:g}), same trend rule":

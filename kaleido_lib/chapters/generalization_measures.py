@@ -3,8 +3,8 @@ targets of every network, the figures and the claims.
 The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -187,7 +187,7 @@ def summary(k: Correlations, col: Callable[[str], np.ndarray], fit: np.ndarray, 
     score, psi, tau, signed, score_fit = k.score, k.psi, k.tau, k.signed, k.score_fit
     rank = ranking(score)
     best = rank[0]
-    sign = lambda v: "rises" if v > 0 else "falls" if v < 0 else "does not move"  # noqa: E731
+    sign = lambda v: "rises" if v > 0 else "falls" if v < 0 else "does not move"
     lines = [f"- Best predictor by mean |Psi| over the three targets: {NAMES[best]} ({score[MEAS.index(best)]:.2f}); "
              f"then {NAMES[rank[1]]} ({score[MEAS.index(rank[1])]:.2f}); worst: {NAMES[rank[-1]]} "
              f"({score[MEAS.index(rank[-1])]:.2f}). The number of parameters alone scores {score[-1]:.2f}. The best "
@@ -437,7 +437,7 @@ def claims(col: Callable[[str], np.ndarray], fit: np.ndarray, rows: list[dict], 
            best_per_seed: Sequence[str | None], seeds: list[int], cfg: SimpleNamespace) -> list[results.Claim]:
     """Flatness predicts best; norm-based measures correlate poorly; depth raises the spectral product."""
     sp, verdict = results.spread, results.verdict_from_share
-    med_by_depth = lambda k: [float(np.median(col(k)[col("L") == L])) for L in cfg.depths]  # noqa: E731
+    med_by_depth = lambda k: [float(np.median(col(k)[col("L") == L])) for L in cfg.depths]
     rank = [MEAS[j] for j in np.argsort(-score[: len(MEAS)], kind="stable")]
     flat_pos = min(rank.index(m) for m in FLATNESS)
     best_flat = rank[flat_pos]

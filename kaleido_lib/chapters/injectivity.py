@@ -188,8 +188,8 @@ def _scan(W: torch.Tensor, tol: float, stop_below: int | None) -> dict[str, torc
             aj = a[:, :, rows] / an[:, :, rows].clamp_min(1e-300).unsqueeze(3)
             # <w_l, v_j> for the unit ray v_j = (â_j2, −â_j1) in the plane: antisymmetric in (j, l)
             M = aj[..., 1:2] * a[:, :, None, :, 0] - aj[..., 0:1] * a[:, :, None, :, 1]  # (b, k, J, m)
-            pos = (M > tol).sum(dim=3)
-            neg = (M < -tol).sum(dim=3)
+            pos = (tol < M).sum(dim=3)
+            neg = (-tol > M).sum(dim=3)
             generic = valid & (pos + neg == m - (n - 1))  # only the subset's own rows vanish on the ray
             out["gp"][live] &= (generic == valid).all(dim=2).all(dim=1) & valid.all(dim=2).all(dim=1)
             out["n_subsets"][live] += T.shape[0] * J
@@ -368,7 +368,7 @@ def _degenerate(W: torch.Tensor, tol: float) -> tuple[int, bool, int]:
         zl = sorted(Z)
         WZ = W[zl]
         svd = torch.linalg.svd(WZ, full_matrices=True)
-        d = int((svd.S > 1e-9 * svd.S[0]).sum())
+        d = int((1e-9 * svd.S[0] < svd.S).sum())
         comp = svd.Vh[d:]  # an orthonormal basis of the complement of span(W_Z): (n - d, n)
         best, spans = m + 1, True
         if d == 1:
@@ -386,7 +386,7 @@ def _degenerate(W: torch.Tensor, tol: float) -> tuple[int, bool, int]:
                                  f"more than MAX_DEGENERATE = {MAX_DEGENERATE:,} subsets; no exact answer within the limit")
             A = torch.cat([comp, WZ[list(S)]])  # n - 1 constraints
             q = torch.linalg.svd(A, full_matrices=True)
-            if int((q.S > 1e-9 * q.S[0]).sum()) < n - 1:
+            if int((1e-9 * q.S[0] < q.S).sum()) < n - 1:
                 continue
             v = q.Vh[-1]
             vals = WZ @ v
@@ -416,7 +416,7 @@ def _degenerate(W: torch.Tensor, tol: float) -> tuple[int, bool, int]:
             M = aj[..., 1:2] * a[:, None, :, 0] - aj[..., 0:1] * a[:, None, :, 1]  # (k, J, m)
             zero = M.abs() <= tol
             examined += T.shape[0] * J
-            for P in (M > tol, M < -tol):
+            for P in (tol < M, -tol > M):
                 generic = valid & (zero.sum(dim=2) == n - 1)
                 if generic.any():
                     Pg = P[generic]  # (rays, m)
@@ -896,7 +896,7 @@ def boot_draws(pts: Points, n: int, n_boot: int, seed: int) -> dict[int, torch.T
     """The bootstrap draws behind :func:`boot_alpha50`: per m of dimension n, (n_boot, k) indices of the k matrices."""
     g = torch.Generator().manual_seed(seed)
     draws = {}
-    for m in sorted(m for (nn, m) in pts.res if nn == n):
+    for m in sorted(m for (n_, m) in pts.res if n_ == n):
         k = pts.res[(n, m)]["inj"].numel()
         draws[m] = torch.randint(k, (n_boot, k), generator=g)
     return draws
@@ -1182,8 +1182,8 @@ class Nets:
             lines.append(f"{KSETS[s][1]}, H={self.kw[s][0]} (per depth {self.depths}, of {n} nets):")
             lines.append("  fit / dead: " + str([f"{int(self.stack(s, 'fits')[j].sum())}/"
                                                  f"{int(self.stack(s, 'dead')[j].sum())}" for j in range(len(self.depths))]))
-            for field, name in FIELDS:
-                v = self.stack(s, field)
+            for key, name in FIELDS:
+                v = self.stack(s, key)
                 lines.append(f"  {name}: median "
                              + ", ".join(f"{float(m):.3f}" for m in v.nanquantile(0.5, dim=1))
                              + "; mean " + ", ".join(f"{float(m):.3f}" for m in v.nanmean(dim=1)))
@@ -1253,15 +1253,15 @@ def flat_regions_figure(nets: Nets, cfg: SimpleNamespace) -> plt.Figure:
 def rank_vs_depth_figure(nets: Nets, cfg: SimpleNamespace) -> plt.Figure:
     """Per setting (rows), the flat, contracting, captured and deficient shares against L (dots: seeds, open: nets
     that do not fit; line: median)."""
-    heads = ["flat share\n(rank $J_f$ < D)", "contracting share\n(largest s.v. < %g)" % cfg.slope_threshold,
+    heads = ["flat share\n(rank $J_f$ < D)", f"contracting share\n(largest s.v. < {cfg.slope_threshold:g})",
              "capture", "some layer's active rows\ndo not span its inputs"]
     fig, axes = plt.subplots(len(KSETS), len(FIELDS), figsize=(2.5 * len(FIELDS), 2.6 * len(KSETS) + 0.5),
                              squeeze=False, sharey=True, layout="constrained")
     for r_, s in enumerate(KSETS):
         fitm = nets.stack(s, "fits").bool()
-        for c, (field, _) in enumerate(FIELDS):
+        for c, (key, _) in enumerate(FIELDS):
             ax = axes[r_, c]
-            v = nets.stack(s, field)
+            v = nets.stack(s, key)
             n_s = v.shape[1]
             jit = torch.linspace(-0.15, 0.15, n_s) if n_s > 1 else torch.zeros(1)
             for j, L in enumerate(cfg.depths):
@@ -1318,7 +1318,7 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
     out = []
     inj_quote = ("Expansivity m >= 2n is necessary (for generic x, count(x) + count(-x) = m) and sufficient: "
                  "W = [B; -B] with B invertible is injective")
-    below2 = lambda k: k[1] / k[0] <= 2  # noqa: E731
+    below2 = lambda k: k[1] / k[0] <= 2
     low = point_shares(exact, below2)
     share = float(sum(s == 0 for _, s in low) / len(low)) if low else 0.0
     low_s = torch.tensor([s for _, s in low], dtype=torch.float64)
@@ -1336,7 +1336,7 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
 
     pq = ("i.i.d. Gaussian W: injective with high probability needs expansivity m/n between 3.4 and 10.5 "
           "(their bounds)")
-    above10 = lambda k: k[1] / k[0] >= 10.5  # noqa: E731
+    above10 = lambda k: k[1] / k[0] >= 10.5
     high = point_shares(exact, above10)
     share = float(sum(s >= 0.95 for _, s in high) / len(high)) if high else 0.0
     high_s = torch.tensor([s for _, s in high], dtype=torch.float64)
@@ -1374,7 +1374,7 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
     rises = torch.stack([a50_boot[n] for n in cfg.exact_ns], dim=1)  # (n_boot, len(exact_ns))
     rise = rising(a50_boot, cfg.exact_ns)
     share = float(rise.double().mean())
-    rise_again = lambda p: verdict(float(rising(reboot(p, fif.exact_counts, cfg.exact_ns), cfg.exact_ns)  # noqa: E731
+    rise_again = lambda p: verdict(float(rising(reboot(p, fif.exact_counts, cfg.exact_ns), cfg.exact_ns)
                                          .double().mean()))
     out.append(results.Claim(
         id="alpha50_rises_with_n",
@@ -1418,7 +1418,7 @@ def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agr
     n_top = max(cfg.exact_ns)
     beyond = above(lb50_boot, a50_boot[n_top], cfg.bound_ns)
     share = float(beyond.double().mean())
-    beyond_again = lambda e, b: verdict(float(above(  # noqa: E731
+    beyond_again = lambda e, b: verdict(float(above(
         reboot(b, fif.bound_counts, cfg.bound_ns), reboot(e, fif.exact_counts, [n_top])[n_top], cfg.bound_ns)
         .double().mean()))
     out.append(results.Claim(

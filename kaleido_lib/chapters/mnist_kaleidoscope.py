@@ -359,7 +359,7 @@ def network_tests(cfg: SimpleNamespace, r: NetworkRun) -> dict[str, float | bool
     d_conf = float(nrm["q"].confident[-1]) - float(epsm["q"].confident[-1])
     conf_close, cover_close = abs(d_conf) <= 0.1, abs(nrm["covered"] - epsm["covered"]) <= 1
     burn_med, cls_med = float(burn.median()), float(burn_cls.median())
-    reads = lambda v: all(burn_in_reading(dict(zip(r.chain.vruns, v["q"].confident.tolist())), cfg.n_steps))  # noqa: E731
+    reads = lambda v: all(burn_in_reading(dict(zip(r.chain.vruns, v["q"].confident.tolist())), cfg.n_steps))
     return dict(
         loss_start=r.net.loss_start, loss_end=r.net.loss_end, test_loss=r.net.test_loss,
         loss_ok=start_ok and end_ok, loss_either=start_ok or end_ok,
@@ -402,7 +402,7 @@ def over(values: Sequence[float] | torch.Tensor, fmt: str = ".2f", networks: boo
 def sweep_table(sw: Sweep, cfg: SimpleNamespace) -> str:
     """One line per depth of the sweep (loss, unconfident, classes, near-copies, burn-in, training time), and the
     failed networks."""
-    S, t = sw.S, lambda v, fmt: results.spread(v).text(fmt)  # noqa: E731
+    S, t = sw.S, lambda v, fmt: results.spread(v).text(fmt)
     return "\n".join([f"L={L:>2}: final loss {t(S['loss'][a], '.4f')}, not confident {t(S['unconfident'][a], '.2f')}, "
                       f"classes covered {t(S['covered'][a], '.0f')}, near-copies {t(S['near_copy'][a], '.2f')}, "
                       f"burn-in {t(S['burn_in'][a], '.0f')}, training {S['seconds'][a].median():.0f} s each"
@@ -643,7 +643,7 @@ def accuracy_seeds(correct: torch.Tensor, holds: float, partly: float) -> result
     (the accuracy's), and how often :func:`level` of the accuracy (``holds``, ``partly``) gives the same verdict when
     the test images are resampled (bootstrap)."""
     c = torch.as_tensor(correct).bool().reshape(-1)
-    verdict_of = lambda idx: level(float(c[idx].double().mean()), holds, partly)  # noqa: E731
+    verdict_of = lambda idx: level(float(c[idx].double().mean()), holds, partly)
     return results.seed_count(c, unit="images", stability=results.bootstrap_stability(c.numel(), verdict_of))
 
 
@@ -654,7 +654,7 @@ def claims(ch: Chapter, cfg: SimpleNamespace, m: dict[str, Any]) -> list[results
     instrument; the depth claims use the sweep."""
     sp, T, runs, n = results.spread, m["T"], m["runs"], len(m["runs"])
     S, failed, qruns, N = m["sweep"].S, m["sweep"].failed, runs[0].chain.qruns, cfg.n_steps
-    per = lambda f: torch.stack([f(r) for r in runs])  # noqa: E731 - one row per network
+    per = lambda f: torch.stack([f(r) for r in runs])
     each = f"per network ({n}: seeds {', '.join(str(r.seed) for r in runs)})"
 
     def judged(extra: Mapping[str, Any] | None = None, **kw: Any) -> results.Claim:  # the networks' seeds in extra
@@ -737,7 +737,7 @@ def claims(ch: Chapter, cfg: SimpleNamespace, m: dict[str, Any]) -> list[results
                    "earlier criterion of this book (median per-sample burn-in in [5, 30]) added an upper bound it "
                    "does not state."),
             extra={"confident_by_run": {0: T["conf_0"], 5: T["conf_5"], 13: T["conf_13"], N: T["conf_last"]},
-                   "distance_to_end_by_run": {k: per(lambda r: torch.tensor(r.dist_to_end[k]))
+                   "distance_to_end_by_run": {k: per(lambda r, k=k: torch.tensor(r.dist_to_end[k]))
                                               for k in runs[0].dist_to_end},
                    "median_per_sample_burn_in": T["burn_median"], "median_class_only_burn_in": T["burn_class_median"]}),
         judged(

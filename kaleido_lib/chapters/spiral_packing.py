@@ -513,7 +513,7 @@ def consistent(cfg: SimpleNamespace) -> None:
 
 def frames_for(K: int, cfg: SimpleNamespace) -> list[int]:
     """The log-spaced animation epochs of K (none unless K is show_classes)."""
-    if K != cfg.show_classes:
+    if cfg.show_classes != K:
         return []
     return log_epochs(cfg.full_epochs if K in cfg.full_classes else cfg.epochs, cfg.n_frames)
 
@@ -751,7 +751,7 @@ def drift(G: Grid, P: Packing, cfg: SimpleNamespace, seeds: Sequence[int]) -> Dr
                 if a is None or b is None:
                     lines.append(f"  {act} seed {seeds[i]}: failed")
                     continue
-                fmt = lambda v: [round(float(x), digits) for x in v]  # noqa: E731
+                fmt = lambda v, digits=digits: [round(float(x), digits) for x in v]
                 what = "corner distances" if act == "tanh" else "class directions"
                 lines.append(f"  {act} seed {seeds[i]}: accuracy {a['acc']:.3f} -> {b['acc']:.3f}; "
                              f"{what} {fmt(a[f])} -> {fmt(b[f])}")
@@ -1029,10 +1029,10 @@ def packing_summary_figure(P: Packing, cfg: SimpleNamespace) -> plt.Figure:
                 axes[1, 0].scatter([K + jit] * K, mr["angles"], s=10, c=[COL[c] for c in range(K)])
         if K in REF_RELU:
             axes[1, 0].scatter([K + 0.3] * K, REF_RELU[K], marker="D", facecolors="none", edgecolors="k", s=30,
-                               label="the study" if K == min(k for k in cfg.classes if k in REF_RELU) else None)
+                               label="the study" if min(k for k in cfg.classes if k in REF_RELU) == K else None)
         for i in range(n) if K in cfg.full_classes else []:  # the same nets after full_epochs, open circles
             jit = 0.45 + (i - (n - 1) / 2) * 0.08
-            first = K == cfg.full_classes[0] and i == 0
+            first = cfg.full_classes[0] == K and i == 0
             for row, act, f in ((0, "tanh", "corner_dist"), (1, "relu", "angles")):
                 m = P.R_full[(act, K, i)]
                 if m is not None:
@@ -1276,7 +1276,7 @@ def commas(values: torch.Tensor | Sequence[float], fmt: str = ".2f") -> str:
 def findings(P: Packing, D: Drift, B: Bridge, cfg: SimpleNamespace, seeds: Sequence[int]) -> dict[str, Any]:
     """The numbers the prose quotes, by glue name; per-K values are medians over seeds, one per K of classes."""
     n, small, Kf, r = len(seeds), [K for K in cfg.classes if K <= 4], cfg.full_classes[0], cfg.n_runs
-    med = lambda act, f: torch.stack([P.get(act, K, f) for K in cfg.classes]).nanmedian(dim=1).values  # noqa: E731
+    med = lambda act, f: torch.stack([P.get(act, K, f) for K in cfg.classes]).nanmedian(dim=1).values
     worst = torch.stack([torch.tensor([float("nan") if P.R[("tanh", K, i)] is None else
                                        float(P.R[("tanh", K, i)]["corner_dist"].max()) for i in range(n)])
                          for K in cfg.classes]).nanmedian(dim=1).values
