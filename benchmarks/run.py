@@ -7,6 +7,7 @@ Like every chapter it is executed with papermill into a staging folder and only 
 replaces ``book/performance.ipynb`` and ``book/results/performance.json``.  The claims are printed at
 the end and the command's wall time is recorded for the book's end-to-end table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     src = ROOT / "notebooks" / "performance.py"
-    print(f"running the benchmark suite ({src.relative_to(ROOT)}, profile {args.profile}, device {args.device}) ...",
-          flush=True)
+    print(
+        f"running the benchmark suite ({src.relative_to(ROOT)}, profile {args.profile}, device {args.device}) ...",
+        flush=True,
+    )
     ok, seconds, log = build.execute(src, ROOT / "book", args.profile, extra={"device": args.device})
     if not ok:
         print(f"the benchmark suite FAILED after {seconds:.0f} s; error log: {log} (previous results kept)")
@@ -37,14 +40,22 @@ def main(argv: list[str] | None = None) -> int:
     doc = json.loads((ROOT / "book" / "results" / "performance.json").read_text())
     for c in doc["claims"]:
         s = c.get("seeds")
-        unc = (f"; {s['passing']} of {s['n']} {s['unit']} pass, verdict kept in {s['verdict_stability']:.0%} of "
-               "resamples" if s else "")
-        print(f"{c['verdict']:>6}  {c['id']}: {c['measure']} = {c['measured']['median']:.3g} "
-              f"(criterion {c['criterion']}{unc})")
+        unc = (
+            f"; {s['passing']} of {s['n']} {s['unit']} pass, verdict kept in {s['verdict_stability']:.0%} of "
+            "resamples"
+            if s
+            else ""
+        )
+        print(
+            f"{c['verdict']:>6}  {c['id']}: {c['measure']} = {c['measured']['median']:.3g} "
+            f"(criterion {c['criterion']}{unc})"
+        )
     wall = time.perf_counter() - t0
     build.record_command_time(f"make bench ({args.profile})", wall, device=args.device)
-    print(f"done in {wall:.0f} s: book/performance.ipynb, book/results/performance.json "
-          "(`make book` renders them into the book)")
+    print(
+        f"done in {wall:.0f} s: book/performance.ipynb, book/results/performance.json "
+        "(`make book` renders them into the book)"
+    )
     return 0
 
 

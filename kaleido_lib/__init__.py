@@ -1,4 +1,5 @@
 """kaleido_lib: the shared library of the Kaleidoscope Book (Generative Kaleidoscopic Networks, replicated)."""
+
 import os as _os
 
 import torch as _torch
@@ -21,5 +22,7 @@ from . import (  # noqa: F401
 
 __version__ = "0.1.0"
 
-if _os.environ.get("KALEIDO_MKLDNN") == "0":  # `make spread` runs the chapters with oneDNN off through this switch
+if (
+    _os.environ.get("KALEIDO_MKLDNN") == "0"
+):  # `make spread` runs the chapters with oneDNN off through this switch
     _torch.backends.mkldnn.enabled = False

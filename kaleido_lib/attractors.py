@@ -15,6 +15,7 @@ iteration from the growth rate of ‖J^k v‖, which needs only Jacobian-vector 
 
 Note :func:`kaleido_lib.measures.spectral_radius` takes Jacobians; :func:`spectral_radius` here takes f.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,7 +40,11 @@ _TINY = 1e-30  # below this a product's norm counts as zero (J v = 0: nilpotent 
 
 def _check_positive(name: str, value: object) -> float:
     """``value`` as a finite float > 0, else ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (math.isfinite(value) and value > 0)
+    ):
         raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
     return float(value)
 
@@ -53,14 +58,18 @@ def _check_map(f: object, x: torch.Tensor, name: str = "x") -> torch.Tensor:
     out = f(x[:1])
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != (1, x.shape[1]):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f"f must map {name} of shape (n, {x.shape[1]}) to (n, {x.shape[1]}); got {shape} for n = 1")
+        raise ValueError(
+            f"f must map {name} of shape (n, {x.shape[1]}) to (n, {x.shape[1]}); got {shape} for n = 1"
+        )
     return x
 
 
 def _differentiable(f: Fn) -> Fn:
     """f without torch's grad-mode decorators (as ``EnsembleResult.forward_fn``'s no_grad), which zero reverse mode."""
     g = f
-    while getattr(getattr(g, "__code__", None), "co_name", "") == "decorate_context" and hasattr(g, "__wrapped__"):
+    while getattr(getattr(g, "__code__", None), "co_name", "") == "decorate_context" and hasattr(
+        g, "__wrapped__"
+    ):
         g = g.__wrapped__
     return g
 
@@ -92,7 +101,9 @@ def _products(f: Fn, x: torch.Tensor) -> tuple[Product, Product | None]:
         if not y.requires_grad:
             return (lambda v: torch.func.jvp(g, (x,), (v,))[1]), None
         u = torch.zeros_like(y, requires_grad=True)
-        (jt,) = torch.autograd.grad(y, xx, u, create_graph=True, allow_unused=True, materialize_grads=True)  # Jᵀu(u)
+        (jt,) = torch.autograd.grad(
+            y, xx, u, create_graph=True, allow_unused=True, materialize_grads=True
+        )  # Jᵀu(u)
 
     def jv(v: torch.Tensor) -> torch.Tensor:
         if not jt.requires_grad:  # Jᵀu does not depend on u: J = 0
@@ -100,7 +111,9 @@ def _products(f: Fn, x: torch.Tensor) -> tuple[Product, Product | None]:
         return torch.autograd.grad(jt, u, v, retain_graph=True)[0].detach()
 
     def jtu(w: torch.Tensor) -> torch.Tensor:
-        return torch.autograd.grad(y, xx, w, retain_graph=True, allow_unused=True, materialize_grads=True)[0].detach()
+        return torch.autograd.grad(y, xx, w, retain_graph=True, allow_unused=True, materialize_grads=True)[
+            0
+        ].detach()
 
     return jv, jtu
 
@@ -191,7 +204,12 @@ def largest_singular_value_power(
 
 
 def spectral_radius(
-    f: Fn, x: torch.Tensor, method: str = "auto", max_exact_dim: int = 64, iters: int = 100, tol: float = 1e-6,
+    f: Fn,
+    x: torch.Tensor,
+    method: str = "auto",
+    max_exact_dim: int = 64,
+    iters: int = 100,
+    tol: float = 1e-6,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """ρ(J_f(x_i)) per row of x (n, D): exact if D ≤ ``max_exact_dim`` (method 'auto') or 'exact', else by power."""
@@ -247,18 +265,33 @@ def basins(
     check_int("n_steps", n_steps, 0)
     tol = _check_positive("tol", tol)
     check_int("chunk", chunk, 1)
-    ends = torch.cat([last_iterate(f, starts[i : i + chunk], n_steps) for i in range(0, starts.shape[0], chunk)])
+    ends = torch.cat(
+        [last_iterate(f, starts[i : i + chunk], n_steps) for i in range(0, starts.shape[0], chunk)]
+    )
     dist, idx = _nearest(ends, points)
     labels = torch.where(dist <= tol, idx, -1)
     m = starts.shape[0]
     shares = torch.bincount(labels[labels >= 0], minlength=points.shape[0]).to(torch.float64) / m
-    return BasinResult(labels=labels, shares=shares, nowhere=float((labels < 0).sum()) / m, ends=ends, dist=dist,
-                       n_steps=n_steps, tol=tol)
+    return BasinResult(
+        labels=labels,
+        shares=shares,
+        nowhere=float((labels < 0).sum()) / m,
+        ends=ends,
+        dist=dist,
+        n_steps=n_steps,
+        tol=tol,
+    )
 
 
 @torch.no_grad()
 def basin_map_2d(
-    f: Fn, points: torch.Tensor, grid_size: int, n_steps: int, tol: float, low: float = 0.0, high: float = 1.0,
+    f: Fn,
+    points: torch.Tensor,
+    grid_size: int,
+    n_steps: int,
+    tol: float,
+    low: float = 0.0,
+    high: float = 1.0,
     chunk: int = 4096,
 ) -> torch.Tensor:
     """Basin label (see :func:`basins`) of every start on a grid_size² grid of [low, high]², (grid_size, grid_size),
@@ -316,8 +349,15 @@ def _greedy_clusters(x: torch.Tensor, merge_tol: float) -> torch.Tensor:
 
 @torch.no_grad()
 def find_fixed_points(
-    f: Fn, starts: torch.Tensor, n_steps: int, merge_tol: float, fixed_tol: float, chunk: int = 4096,
-    max_exact_dim: int = 64, iters: int = 100, generator: torch.Generator | None = None,
+    f: Fn,
+    starts: torch.Tensor,
+    n_steps: int,
+    merge_tol: float,
+    fixed_tol: float,
+    chunk: int = 4096,
+    max_exact_dim: int = 64,
+    iters: int = 100,
+    generator: torch.Generator | None = None,
 ) -> FixedPoints:
     """Iterate f ``n_steps`` times from every start (m, D), keep the ends x with ‖f(x) − x‖ ≤ ``fixed_tol``,
     cluster them greedily within ``merge_tol``; report centres, sizes, residuals and ρ(J_f) (:func:`spectral_radius`).
@@ -329,23 +369,39 @@ def find_fixed_points(
     merge_tol = _check_positive("merge_tol", merge_tol)
     fixed_tol = _check_positive("fixed_tol", fixed_tol)
     check_int("chunk", chunk, 1)
-    ends = torch.cat([last_iterate(f, starts[i : i + chunk], n_steps) for i in range(0, starts.shape[0], chunk)])
+    ends = torch.cat(
+        [last_iterate(f, starts[i : i + chunk], n_steps) for i in range(0, starts.shape[0], chunk)]
+    )
     res = torch.cat([(f(e) - e).norm(dim=1) for e in ends.split(chunk)])
     fixed = torch.isfinite(ends).all(dim=1) & (res <= fixed_tol)  # NaN residuals fail too
     labels = torch.full((starts.shape[0],), -1, dtype=torch.int64, device=starts.device)
     dim = starts.shape[1]
     if not fixed.any():
         empty = starts.new_zeros(0)
-        return FixedPoints(centres=starts.new_zeros(0, dim), sizes=labels.new_zeros(0), residual=empty, rho=empty,
-                           labels=labels, n_starts=starts.shape[0])
+        return FixedPoints(
+            centres=starts.new_zeros(0, dim),
+            sizes=labels.new_zeros(0),
+            residual=empty,
+            rho=empty,
+            labels=labels,
+            n_starts=starts.shape[0],
+        )
     sub = _greedy_clusters(ends[fixed], merge_tol)
     labels[fixed] = sub
     sizes = torch.bincount(sub)
-    centres = torch.zeros(sizes.numel(), dim, dtype=ends.dtype, device=ends.device).index_add_(0, sub, ends[fixed])
+    centres = torch.zeros(sizes.numel(), dim, dtype=ends.dtype, device=ends.device).index_add_(
+        0, sub, ends[fixed]
+    )
     centres /= sizes.unsqueeze(1).to(centres)
     rho = spectral_radius(f, centres, max_exact_dim=max_exact_dim, iters=iters, generator=generator)
-    return FixedPoints(centres=centres, sizes=sizes, residual=(f(centres) - centres).norm(dim=1), rho=rho,
-                       labels=labels, n_starts=starts.shape[0])
+    return FixedPoints(
+        centres=centres,
+        sizes=sizes,
+        residual=(f(centres) - centres).norm(dim=1),
+        rho=rho,
+        labels=labels,
+        n_starts=starts.shape[0],
+    )
 
 
 def spurious(fixed: FixedPoints | torch.Tensor, points: torch.Tensor, tol: float) -> torch.Tensor:

@@ -4,6 +4,7 @@
 2. the MNIST training step: its FLOP rate against a large matrix product (the ceiling);
 3. Kaleidoscopic sampling: its rate against a bare loop of forward passes.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,15 +37,20 @@ class BenchResult:
     num_threads: int
     loop_s_per_model: float
     ensemble_s_per_model: float
-    loop_turns_s: list[float] = field(default_factory=list)  # per-model seconds of each turn; the fastest counts
+    loop_turns_s: list[float] = field(
+        default_factory=list
+    )  # per-model seconds of each turn; the fastest counts
     ensemble_turns_s: list[float] = field(default_factory=list)
 
     def resample(self, turns: Sequence[int] | torch.Tensor) -> BenchResult:
         """The same result had only ``turns`` (indices into the turns, repeats allowed) been timed: each side's
         fastest among them."""
         i = _turn_indices(turns, len(self.loop_turns_s))
-        return replace(self, loop_s_per_model=min(self.loop_turns_s[k] for k in i),
-                       ensemble_s_per_model=min(self.ensemble_turns_s[k] for k in i))
+        return replace(
+            self,
+            loop_s_per_model=min(self.loop_turns_s[k] for k in i),
+            ensemble_s_per_model=min(self.ensemble_turns_s[k] for k in i),
+        )
 
     @property
     def loop_models_per_s(self) -> float:
@@ -100,18 +106,42 @@ def time_loop_vs_ensemble(
             start = time.perf_counter()
             for s in seeds[:n_loop]:
                 seed_everything(s)
-                train_manifold(make_mlp(X.shape[1], depth, width, out_act).to(X.device), X, epochs=epochs, lr=lr)
+                train_manifold(
+                    make_mlp(X.shape[1], depth, width, out_act).to(X.device), X, epochs=epochs, lr=lr
+                )
             _sync(X.device)
             loop_turns.append((time.perf_counter() - start) / n_loop)
             start = time.perf_counter()
-            train_ensemble(X, seeds, depth=depth, width=width, out_act=out_act, epochs=epochs, lr=lr,
-                           num_threads=threads, device=X.device)
+            train_ensemble(
+                X,
+                seeds,
+                depth=depth,
+                width=width,
+                out_act=out_act,
+                epochs=epochs,
+                lr=lr,
+                num_threads=threads,
+                device=X.device,
+            )
             _sync(X.device)
             ens_turns.append((time.perf_counter() - start) / n_models)
     finally:
         torch.set_num_threads(before)
-    return BenchResult(X.shape[1], X.shape[0], depth, width, out_act, epochs, n_models, n_loop, threads,
-                       min(loop_turns), min(ens_turns), loop_turns, ens_turns)
+    return BenchResult(
+        X.shape[1],
+        X.shape[0],
+        depth,
+        width,
+        out_act,
+        epochs,
+        n_models,
+        n_loop,
+        threads,
+        min(loop_turns),
+        min(ens_turns),
+        loop_turns,
+        ens_turns,
+    )
 
 
 def bench_table(results: list[BenchResult]) -> str:
@@ -146,9 +176,15 @@ def describe_machine(device: torch.device | str = "cpu") -> dict[str, Any]:
     except OSError:
         pass
     blas = "MKL" if torch.backends.mkl.is_available() else "other"
-    info: dict[str, Any] = dict(cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
-                                torch=torch.__version__, blas=blas, python=platform.python_version(),
-                                device=str(device))
+    info: dict[str, Any] = dict(
+        cpu=cpu,
+        cores=os.cpu_count(),
+        torch_threads=torch.get_num_threads(),
+        torch=torch.__version__,
+        blas=blas,
+        python=platform.python_version(),
+        device=str(device),
+    )
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
@@ -165,8 +201,12 @@ def _check_count(name: str, value: object, minimum: int = 1) -> int:
     return value
 
 
-def best_time(fns: dict[str, Callable[[], object]], repeats: int, device: torch.device | str = "cpu",
-              turns: dict[str, list[float]] | None = None) -> dict[str, float]:
+def best_time(
+    fns: dict[str, Callable[[], object]],
+    repeats: int,
+    device: torch.device | str = "cpu",
+    turns: dict[str, list[float]] | None = None,
+) -> dict[str, float]:
     """Seconds of each zero-argument function, the fastest of ``repeats`` calls, the functions taking turns.
 
     Taking turns (a, b, c, a, b, c, ...) and keeping each one's fastest call makes ratios
@@ -199,8 +239,9 @@ def _turn_indices(turns: Sequence[int] | torch.Tensor, n: int) -> list[int]:
     return i
 
 
-def matmul_flop_rate(n: int = 4096, *, dtype: torch.dtype = torch.float32, device: torch.device | str = "cpu",
-                     repeats: int = 3) -> float:
+def matmul_flop_rate(
+    n: int = 4096, *, dtype: torch.dtype = torch.float32, device: torch.device | str = "cpu", repeats: int = 3
+) -> float:
     """FLOP/s of the fastest of ``repeats`` n×n by n×n matrix products (after one warm-up): the machine's ceiling."""
     fn = _matmul(n, dtype, device)
     fn()
@@ -229,8 +270,16 @@ def training_flops(model: torch.nn.Module, xb: torch.Tensor) -> int:
 
 # --- the MNIST training step ----------------------------------------------------------------------------------
 
-STEP_VARIANTS = ("project", "foreach_adam", "fused_adam", "single_tensor_adam", "grads_kept", "flush_denormal",
-                 "compile", "one_thread")
+STEP_VARIANTS = (
+    "project",
+    "foreach_adam",
+    "fused_adam",
+    "single_tensor_adam",
+    "grads_kept",
+    "flush_denormal",
+    "compile",
+    "one_thread",
+)
 """Ways of running the MNIST training step: ``project`` is :func:`kaleido_lib.train.train_steps` itself;
 the others are its loop with one change each: Adam's foreach, fused or single-tensor kernel (one of them
 is the project's, :data:`kaleido_lib.train.STEP_ADAM`), gradient buffers kept between steps instead of
@@ -253,9 +302,13 @@ class StepBench:
     s_per_step: dict[str, float]
     compile_s: float | None = None  # one-off compile time of the compile variant
     unavailable: dict[str, str] = field(default_factory=dict)  # variants that could not run here, and why
-    setup_subtracted: bool = True  # False: timing noise swamped the set-up, so 'project' includes its share of it
+    setup_subtracted: bool = (
+        True  # False: timing noise swamped the set-up, so 'project' includes its share of it
+    )
     ceiling_n: int | None = None  # side of the ceiling's matrix product
-    turns: dict[str, list[float]] = field(default_factory=dict)  # every timed call's seconds, per function and turn
+    turns: dict[str, list[float]] = field(
+        default_factory=dict
+    )  # every timed call's seconds, per function and turn
 
     def flop_rate(self, variant: str = "project") -> float:
         """Achieved FLOP/s of a variant."""
@@ -280,13 +333,17 @@ class StepBench:
         among them, turned into times per step and the ceiling by the same rule as :func:`time_mnist_step`."""
         i = _turn_indices(turns, self.n_turns)
         best = {k: min(v[j] for j in i) for k, v in self.turns.items()}
-        ceiling, gemm_s, per, subtracted = _step_times(best, list(self.s_per_step), self.steps, self.ceiling_n)
-        return replace(self, matmul_flop_rate=ceiling, gemm_only_s=gemm_s, s_per_step=per,
-                       setup_subtracted=subtracted)
+        ceiling, gemm_s, per, subtracted = _step_times(
+            best, list(self.s_per_step), self.steps, self.ceiling_n
+        )
+        return replace(
+            self, matmul_flop_rate=ceiling, gemm_only_s=gemm_s, s_per_step=per, setup_subtracted=subtracted
+        )
 
 
-def _step_times(best: dict[str, float], variants: Sequence[str], steps: int,
-                ceiling_n: int) -> tuple[float, float, dict[str, float], bool]:
+def _step_times(
+    best: dict[str, float], variants: Sequence[str], steps: int, ceiling_n: int
+) -> tuple[float, float, dict[str, float], bool]:
     """From each timed function's seconds per call: the ceiling's FLOP rate, the GEMMs' seconds per step, each
     variant's seconds per step (``project`` net of its once-per-call set-up) and whether the set-up was subtracted."""
     best = dict(best)
@@ -305,8 +362,14 @@ def _why(err: Exception) -> str:
     return f"{type(err).__name__}: {first}"
 
 
-def _step_loop(model: torch.nn.Module, opt: torch.optim.Optimizer, X: torch.Tensor, batch_size: int,
-               generator: torch.Generator, set_to_none: bool = True) -> Callable[[int], None]:
+def _step_loop(
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    X: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+    set_to_none: bool = True,
+) -> Callable[[int], None]:
     n = X.shape[0]
     on_cpu = X.device.type == "cpu"
 
@@ -321,7 +384,9 @@ def _step_loop(model: torch.nn.Module, opt: torch.optim.Optimizer, X: torch.Tens
                 loss.backward()
                 opt.step()
                 if on_cpu:
-                    float(loss.detach())  # the project's loop reads every loss on the CPU, so every variant does
+                    float(
+                        loss.detach()
+                    )  # the project's loop reads every loss on the CPU, so every variant does
             done += idx.shape[0]
 
     return run
@@ -373,12 +438,19 @@ def time_mnist_step(
 
     if not isinstance(X, torch.Tensor) or X.ndim != 2:
         raise ValueError(f"X must be a tensor of shape (n, D); got {getattr(X, 'shape', type(X).__name__)}")
-    for name, v in (("depth", depth), ("width", width), ("batch_size", batch_size), ("steps", steps),
-                    ("repeats", repeats)):
+    for name, v in (
+        ("depth", depth),
+        ("width", width),
+        ("batch_size", batch_size),
+        ("steps", steps),
+        ("repeats", repeats),
+    ):
         _check_count(name, v)
     bad = [v for v in variants if v not in STEP_VARIANTS]
     if bad or "project" not in variants:
-        raise ValueError(f"variants must include 'project' and come from {list(STEP_VARIANTS)}; got {list(variants)}")
+        raise ValueError(
+            f"variants must include 'project' and come from {list(STEP_VARIANTS)}; got {list(variants)}"
+        )
     device = X.device
     seed_everything(seed)
     base = models.make_mlp(X.shape[1], depth, width, "tanh").to(device)
@@ -393,7 +465,10 @@ def time_mnist_step(
         model.load_state_dict(state)
         g = torch.Generator().manual_seed(seed)
         if v == "project":
-            def fn(model=model, g=g):  # one more step than the others: its first absorbs the once-per-call set-up
+
+            def fn(
+                model=model, g=g
+            ):  # one more step than the others: its first absorbs the once-per-call set-up
                 train.train_steps(model, X, steps=steps + 1, lr=lr, batch_size=batch_size, generator=g)
 
             def setup(model=model, g=g):  # the set-up (input check, optimiser) and one step
@@ -410,6 +485,7 @@ def time_mnist_step(
                 continue
             loop = _step_loop(net, opt, X, batch_size, g, set_to_none=v != "grads_kept")
             if v == "flush_denormal":
+
                 def fn(loop=loop):
                     torch.set_flush_denormal(True)
                     try:
@@ -417,6 +493,7 @@ def time_mnist_step(
                     finally:
                         torch.set_flush_denormal(False)
             elif v == "one_thread":
+
                 def fn(loop=loop):
                     before = torch.get_num_threads()
                     torch.set_num_threads(1)
@@ -425,8 +502,10 @@ def time_mnist_step(
                     finally:
                         torch.set_num_threads(before)
             else:
+
                 def fn(loop=loop):
                     loop(steps)
+
         t0 = time.perf_counter()
         try:
             fn()  # warm-up (and compile)
@@ -440,14 +519,31 @@ def time_mnist_step(
         fns[v] = fn
     gemm = _gemm_only(base, batch_size, device)
     fns["gemm_only"] = lambda: [gemm() for _ in range(steps)]
-    fns["ceiling"] = _matmul(ceiling_n, X.dtype, device)  # takes its turns too: the same conditions as the steps
+    fns["ceiling"] = _matmul(
+        ceiling_n, X.dtype, device
+    )  # takes its turns too: the same conditions as the steps
     fns["ceiling"]()
     turns: dict[str, list[float]] = {}
     best = best_time(fns, repeats, device, turns=turns)
-    ceiling, gemm_s, per, subtracted = _step_times(best, [v for v in variants if v not in unavailable], steps,
-                                                   ceiling_n)
-    return StepBench(depth, width, min(batch_size, X.shape[0]), steps, repeats, flops, ceiling, gemm_s, per, compile_s,
-                     unavailable, setup_subtracted=subtracted, ceiling_n=ceiling_n, turns=turns)
+    ceiling, gemm_s, per, subtracted = _step_times(
+        best, [v for v in variants if v not in unavailable], steps, ceiling_n
+    )
+    return StepBench(
+        depth,
+        width,
+        min(batch_size, X.shape[0]),
+        steps,
+        repeats,
+        flops,
+        ceiling,
+        gemm_s,
+        per,
+        compile_s,
+        unavailable,
+        setup_subtracted=subtracted,
+        ceiling_n=ceiling_n,
+        turns=turns,
+    )
 
 
 # --- sampling -------------------------------------------------------------------------------------------------
@@ -462,7 +558,9 @@ class SamplingBench:
     repeats: int
     eps: float
     s_per_run: dict[str, float]
-    turns: dict[str, list[float]] = field(default_factory=dict)  # every timed call's seconds, per sampler and turn
+    turns: dict[str, list[float]] = field(
+        default_factory=dict
+    )  # every timed call's seconds, per sampler and turn
 
     @property
     def n_turns(self) -> int:
@@ -473,7 +571,9 @@ class SamplingBench:
         """The same result had only ``turns`` (indices, repeats allowed) been timed: each sampler's fastest call
         among them, per run, as :func:`time_sampling` reports it."""
         i = _turn_indices(turns, self.n_turns)
-        return replace(self, s_per_run={k: min(v[j] for j in i) / self.n_steps for k, v in self.turns.items()})
+        return replace(
+            self, s_per_run={k: min(v[j] for j in i) / self.n_steps for k, v in self.turns.items()}
+        )
 
     def iterates_per_s(self, variant: str) -> float:
         """Samples advanced by one run per second."""
@@ -543,8 +643,16 @@ def time_sampling(
 # --- tables, records and claims ------------------------------------------------------------------------------
 
 
-def ensemble_agreement(X: torch.Tensor, seeds: Sequence[int], *, depth: int, width: int, out_act: str,
-                       epochs: int, device: torch.device | str = "cpu") -> float:
+def ensemble_agreement(
+    X: torch.Tensor,
+    seeds: Sequence[int],
+    *,
+    depth: int,
+    width: int,
+    out_act: str,
+    epochs: int,
+    device: torch.device | str = "cpu",
+) -> float:
     """The largest |loss difference| over the loss histories between an ensemble's members and lone runs from the
     same seeds (``train.train_manifold``), trained for the same epochs on ``device``: float rounding only, if the
     ensemble is worth timing."""
@@ -556,8 +664,9 @@ def ensemble_agreement(X: torch.Tensor, seeds: Sequence[int], *, depth: int, wid
     diffs = []
     for i, sd in enumerate(seeds):
         seed_everything(sd)
-        lone = train.train_manifold(models.make_mlp(X.shape[1], depth, width, out_act).to(dev), X.to(dev),
-                                    epochs=epochs)
+        lone = train.train_manifold(
+            models.make_mlp(X.shape[1], depth, width, out_act).to(dev), X.to(dev), epochs=epochs
+        )
         diffs.append(float((ens.losses[i, : lone.epochs_run].cpu() - lone.losses.cpu()).abs().max()))
     return max(diffs)
 
@@ -576,12 +685,19 @@ def best_speedups(names: Sequence[str], runs: Sequence[BenchResult]) -> dict[tup
 
 def step_table(r: StepBench) -> str:
     """The MNIST step variants as a markdown table: time, FLOP rate, share of the ceiling, speed against project."""
-    lines = ["| variant | ms per step | GFLOP/s | share of ceiling | speed vs project |", "|---|---|---|---|---|"]
+    lines = [
+        "| variant | ms per step | GFLOP/s | share of ceiling | speed vs project |",
+        "|---|---|---|---|---|",
+    ]
     for v, s in r.s_per_step.items():
-        lines.append(f"| {v} | {s * 1e3:.1f} | {r.flop_rate(v) / 1e9:.0f} | {r.share_of_ceiling(v):.0%} "
-                     f"| {r.s_per_step['project'] / s:.2f}× |")
-    lines.append(f"| GEMMs alone | {r.gemm_only_s * 1e3:.1f} | {r.flops_per_step / r.gemm_only_s / 1e9:.0f} "
-                 f"| {r.gemm_only_share:.0%} | {r.s_per_step['project'] / r.gemm_only_s:.2f}× |")
+        lines.append(
+            f"| {v} | {s * 1e3:.1f} | {r.flop_rate(v) / 1e9:.0f} | {r.share_of_ceiling(v):.0%} "
+            f"| {r.s_per_step['project'] / s:.2f}× |"
+        )
+    lines.append(
+        f"| GEMMs alone | {r.gemm_only_s * 1e3:.1f} | {r.flops_per_step / r.gemm_only_s / 1e9:.0f} "
+        f"| {r.gemm_only_share:.0%} | {r.s_per_step['project'] / r.gemm_only_s:.2f}× |"
+    )
     note = f"\n\n{r.flops_per_step / 1e9:.2f} GFLOP per step (batch {r.batch_size}, depth {r.depth}, width {r.width})"
     if r.compile_s is not None:
         note += f"; `torch.compile` took {r.compile_s:.0f} s once, before the timing"
@@ -615,8 +731,10 @@ def end_to_end_table(timings: dict[str, dict], chapters: Sequence[str]) -> str:
     cmds = timings.get("commands", {})
     lines = ["| command | wall time | when | cores | status |", "|---|---|---|---|---|"]
     for name, rec in sorted(cmds.items()):
-        lines.append(f"| `{name}` | {rec['seconds'] / 60:.1f} min | {rec.get('when', '')} | {rec.get('cores', '')} "
-                     f"| {rec.get('status', '')} |")
+        lines.append(
+            f"| `{name}` | {rec['seconds'] / 60:.1f} min | {rec.get('when', '')} | {rec.get('cores', '')} "
+            f"| {rec.get('status', '')} |"
+        )
     if not cmds:
         lines.append("| (none recorded on this machine yet) | | | | |")
     chap = timings.get("chapters", {})
@@ -632,7 +750,9 @@ def end_to_end_table(timings: dict[str, dict], chapters: Sequence[str]) -> str:
             else:
                 cells.append("not run yet")
         lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
-    lines.append(f"| **all chapters recorded** | **{total['ci'] / 60:.1f} min** | **{total['paper'] / 60:.1f} min** |")
+    lines.append(
+        f"| **all chapters recorded** | **{total['ci'] / 60:.1f} min** | **{total['paper'] / 60:.1f} min** |"
+    )
     return "\n".join(lines)
 
 
@@ -646,14 +766,22 @@ def large_ensembles(speedup: dict[tuple[str, int], float], name: str) -> list[fl
     return [x for (n, E), x in speedup.items() if n == name and E >= 64]
 
 
-def resampled_speedups(names: Sequence[str], runs: Sequence[BenchResult],
-                       turns: Sequence[int] | torch.Tensor) -> dict[tuple[str, int], float]:
+def resampled_speedups(
+    names: Sequence[str], runs: Sequence[BenchResult], turns: Sequence[int] | torch.Tensor
+) -> dict[tuple[str, int], float]:
     """:func:`best_speedups` had only ``turns`` (indices, repeats allowed) of every run been timed."""
     return best_speedups(names, [r.resample(turns) for r in runs])
 
 
-def timing_seeds(ratio_of: Callable[[torch.Tensor], float], n: int, target: float, partly: float, *,
-                 primary: float, n_boot: int = 1000) -> tuple[Any, dict[str, Any]]:
+def timing_seeds(
+    ratio_of: Callable[[torch.Tensor], float],
+    n: int,
+    target: float,
+    partly: float,
+    *,
+    primary: float,
+    n_boot: int = 1000,
+) -> tuple[Any, dict[str, Any]]:
     """A timing claim's uncertainty over its ``n`` timing repeats (turns).
 
     ``ratio_of`` maps turn indices (repeats allowed) to the claim's ratio computed from the fastest of those turns,
@@ -684,8 +812,10 @@ def ensemble_turns(runs: tuple[Sequence[str], Sequence[BenchResult]] | None) -> 
     return counts.pop()
 
 
-REPEATS_NOTE = ("Uncertainty over the {n} timing repeat(s): each turn's own ratio, passing when it meets the "
-                "target; the stability re-applies the verdict to the best of resampled turns.")
+REPEATS_NOTE = (
+    "Uncertainty over the {n} timing repeat(s): each turn's own ratio, passing when it meets the "
+    "target; the stability re-applies the verdict to the best of resampled turns."
+)
 
 
 def suite_claims(
@@ -719,59 +849,124 @@ def suite_claims(
         seeds, extra, unc = None, {}, ""
         if n_ens:
             names, ens = runs
-            seeds, extra = timing_seeds(lambda i, name=name, names=names, ens=ens: min(large_ensembles(resampled_speedups(names, ens, i),
-                                                                                  name)),
-                                        n_ens, t, t / 5, primary=x)
+            seeds, extra = timing_seeds(
+                lambda i, name=name, names=names, ens=ens: min(
+                    large_ensembles(resampled_speedups(names, ens, i), name)
+                ),
+                n_ens,
+                t,
+                t / 5,
+                primary=x,
+            )
             unc = ". " + REPEATS_NOTE.format(n=n_ens)
-        claims.append(Claim(
-            id=f"ensemble_speedup_{'fig03' if '3' in name else 'fig05'}",
-            claim=f"The ensemble trainer trains >= {t:.0f}x more models per second than a loop ({name} setting)",
-            paper=not_paper, measure="smallest speed-up over ensembles of 64 or more", measured=spread([x]),
-            criterion=f">= {t:.0f}x", share_pass=float(x >= t), verdict=target_verdict(x, t, t / 5),
-            notes=(f"best of {repeats['ensemble']} measurement(s), each side at its best of {list(thread_counts)} "
-                   f"thread(s); partly: at least {t / 5:.0f}x{unc}"), extra=extra, seeds=seeds))
+        claims.append(
+            Claim(
+                id=f"ensemble_speedup_{'fig03' if '3' in name else 'fig05'}",
+                claim=f"The ensemble trainer trains >= {t:.0f}x more models per second than a loop ({name} setting)",
+                paper=not_paper,
+                measure="smallest speed-up over ensembles of 64 or more",
+                measured=spread([x]),
+                criterion=f">= {t:.0f}x",
+                share_pass=float(x >= t),
+                verdict=target_verdict(x, t, t / 5),
+                notes=(
+                    f"best of {repeats['ensemble']} measurement(s), each side at its best of {list(thread_counts)} "
+                    f"thread(s); partly: at least {t / 5:.0f}x{unc}"
+                ),
+                extra=extra,
+                seeds=seeds,
+            )
+        )
     ok = sum(v < 1e-5 for v in agree.values()) / len(agree)
-    claims.append(Claim(
-        id="ensemble_matches_lone_runs", claim="An ensemble member and a lone run from the same seed agree",
-        paper="(a requirement of this book, not a claim of the paper)",
-        measure="largest |loss difference| over the loss history", measured=spread(list(agree.values())),
-        criterion="below 1e-5 in every setting", share_pass=ok,
-        verdict=verdict_from_count(sum(v < 1e-5 for v in agree.values()), len(agree), holds=1.0),
-        notes=("Share passing: the settings whose largest |loss difference| is below 1e-5; the stability re-applies "
-               "'every setting' to resampled settings."),
-        seeds=seed_count(torch.tensor([v < 1e-5 for v in agree.values()]), holds=1.0, unit="settings")))
+    claims.append(
+        Claim(
+            id="ensemble_matches_lone_runs",
+            claim="An ensemble member and a lone run from the same seed agree",
+            paper="(a requirement of this book, not a claim of the paper)",
+            measure="largest |loss difference| over the loss history",
+            measured=spread(list(agree.values())),
+            criterion="below 1e-5 in every setting",
+            share_pass=ok,
+            verdict=verdict_from_count(sum(v < 1e-5 for v in agree.values()), len(agree), holds=1.0),
+            notes=(
+                "Share passing: the settings whose largest |loss difference| is below 1e-5; the stability re-applies "
+                "'every setting' to resampled settings."
+            ),
+            seeds=seed_count(torch.tensor([v < 1e-5 for v in agree.values()]), holds=1.0, unit="settings"),
+        )
+    )
 
-    def share_claim(id_: str, claim: str, measure: str, share: float, t: float, notes: str, extra: dict,
-                    timed: StepBench | SamplingBench, ratio_of: Callable[[Any], float]) -> Claim:
+    def share_claim(
+        id_: str,
+        claim: str,
+        measure: str,
+        share: float,
+        t: float,
+        notes: str,
+        extra: dict,
+        timed: StepBench | SamplingBench,
+        ratio_of: Callable[[Any], float],
+    ) -> Claim:
         """A share of a ceiling or baseline against target t: holds at t, partly at half of it; ``ratio_of`` gives
         the share from a resampled ``timed`` (its uncertainty over the timing repeats, when turns were recorded)."""
         seeds = None
         if timed.n_turns:
-            seeds, more = timing_seeds(lambda i: ratio_of(timed.resample(i)), timed.n_turns, t, t / 2,
-                                       primary=share)
+            seeds, more = timing_seeds(
+                lambda i: ratio_of(timed.resample(i)), timed.n_turns, t, t / 2, primary=share
+            )
             extra, notes = extra | more, f"{notes}. {REPEATS_NOTE.format(n=timed.n_turns)}"
-        return Claim(id=id_, claim=claim, paper=not_paper, measure=measure, measured=spread([share]),
-                     criterion=f">= {t:.0%}", share_pass=float(share >= t), verdict=target_verdict(share, t, t / 2),
-                     notes=notes, extra=extra, seeds=seeds)
+        return Claim(
+            id=id_,
+            claim=claim,
+            paper=not_paper,
+            measure=measure,
+            measured=spread([share]),
+            criterion=f">= {t:.0%}",
+            share_pass=float(share >= t),
+            verdict=target_verdict(share, t, t / 2),
+            notes=notes,
+            extra=extra,
+            seeds=seeds,
+        )
 
     t = targets["step"]
     best_v = max(step.s_per_step, key=step.share_of_ceiling)
-    claims.append(share_claim(
-        "mnist_step_flop_rate", f"The MNIST training step runs at >= {t:.0%} of the machine's matmul ceiling",
-        "achieved FLOP rate / large-matmul FLOP rate (the book's trainer)", step.share_of_ceiling("project"), t,
-        f"{step.matmul_flop_rate / 1e9:.0f} GFLOP/s ceiling; the step's GEMMs alone reach "
-        f"{step.gemm_only_share:.0%}; best variant {best_v} {step.share_of_ceiling(best_v):.0%}; "
-        f"best of {repeats['step']}; partly: at least half the target",
-        {"gemm_only_share": step.gemm_only_share, "best_variant": best_v,
-         "shares": {v: step.share_of_ceiling(v) for v in step.s_per_step}},
-        step, lambda b: b.share_of_ceiling("project")))
+    claims.append(
+        share_claim(
+            "mnist_step_flop_rate",
+            f"The MNIST training step runs at >= {t:.0%} of the machine's matmul ceiling",
+            "achieved FLOP rate / large-matmul FLOP rate (the book's trainer)",
+            step.share_of_ceiling("project"),
+            t,
+            f"{step.matmul_flop_rate / 1e9:.0f} GFLOP/s ceiling; the step's GEMMs alone reach "
+            f"{step.gemm_only_share:.0%}; best variant {best_v} {step.share_of_ceiling(best_v):.0%}; "
+            f"best of {repeats['step']}; partly: at least half the target",
+            {
+                "gemm_only_share": step.gemm_only_share,
+                "best_variant": best_v,
+                "shares": {v: step.share_of_ceiling(v) for v in step.s_per_step},
+            },
+            step,
+            lambda b: b.share_of_ceiling("project"),
+        )
+    )
     t = targets["sampling"]
-    claims.append(share_claim(
-        "sampling_overhead", f"Kaleidoscopic sampling runs at >= {t:.0%} of the rate of bare forward passes",
-        "iterates/s of the MNIST chapter's sampler / iterates/s of a bare loop", samp.share_of_bare("snapshots"), t,
-        f"{samp.n_samples} samples, {samp.n_steps} runs, best of {repeats['sampling']}"
-        + (f"; without noise (eps = 0) {samp.share_of_bare('snapshots_eps0'):.0%}"
-           if "snapshots_eps0" in samp.s_per_run else ""),
-        {"shares": {v: samp.share_of_bare(v) for v in samp.s_per_run}},
-        samp, lambda b: b.share_of_bare("snapshots")))
+    claims.append(
+        share_claim(
+            "sampling_overhead",
+            f"Kaleidoscopic sampling runs at >= {t:.0%} of the rate of bare forward passes",
+            "iterates/s of the MNIST chapter's sampler / iterates/s of a bare loop",
+            samp.share_of_bare("snapshots"),
+            t,
+            f"{samp.n_samples} samples, {samp.n_steps} runs, best of {repeats['sampling']}"
+            + (
+                f"; without noise (eps = 0) {samp.share_of_bare('snapshots_eps0'):.0%}"
+                if "snapshots_eps0" in samp.s_per_run
+                else ""
+            ),
+            {"shares": {v: samp.share_of_bare(v) for v in samp.s_per_run}},
+            samp,
+            lambda b: b.share_of_bare("snapshots"),
+        )
+    )
     return claims

@@ -7,6 +7,7 @@ Both are written atomically, the ``.pt`` first, so a crash never leaves a sideca
 that vouches for a half-written file.  On load the sha256 is checked; an entry
 that fails the check is ignored (with a warning) and the model is retrained.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,13 +37,17 @@ def settings_key(settings: Mapping[str, Any]) -> str:
     try:
         text = json.dumps(dict(settings), sort_keys=True, separators=(",", ":"))
     except TypeError as err:
-        raise ValueError(f"settings must be JSON-serialisable (numbers, strings, lists, dicts): {err}") from None
+        raise ValueError(
+            f"settings must be JSON-serialisable (numbers, strings, lists, dicts): {err}"
+        ) from None
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _check_name(name: str) -> str:
     if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_" for c in name):
-        raise ValueError(f"cache name must be a non-empty string of letters, digits, '-' and '_'; got {name!r}")
+        raise ValueError(
+            f"cache name must be a non-empty string of letters, digits, '-' and '_'; got {name!r}"
+        )
     return name
 
 
@@ -56,7 +61,9 @@ class Cached:
     path: Path
 
 
-def paths(name: str, settings: Mapping[str, Any], cache_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
+def paths(
+    name: str, settings: Mapping[str, Any], cache_dir: str | os.PathLike | None = None
+) -> tuple[Path, Path]:
     """The (.pt, .json) paths of the cache entry for ``name`` and ``settings``."""
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     stem = f"{_check_name(name)}-{settings_key(settings)}"
@@ -86,7 +93,9 @@ def load(name: str, settings: Mapping[str, Any], model: nn.Module, cache_dir=Non
     return payload["record"]
 
 
-def save(name: str, settings: Mapping[str, Any], model: nn.Module, record: Mapping[str, Any], cache_dir=None) -> Path:
+def save(
+    name: str, settings: Mapping[str, Any], model: nn.Module, record: Mapping[str, Any], cache_dir=None
+) -> Path:
     """Write the weights and record atomically, then the sidecar with their sha256."""
     pt, side = paths(name, settings, cache_dir)
     buf = io.BytesIO()
@@ -94,7 +103,9 @@ def save(name: str, settings: Mapping[str, Any], model: nn.Module, record: Mappi
     torch.save({"state_dict": state, "record": dict(record)}, buf)
     blob = buf.getvalue()
     atomic_write_bytes(pt, blob)
-    atomic_write_json(side, {"name": name, "settings": dict(settings), "sha256": hashlib.sha256(blob).hexdigest()})
+    atomic_write_json(
+        side, {"name": name, "settings": dict(settings), "sha256": hashlib.sha256(blob).hexdigest()}
+    )
     return pt
 
 
@@ -120,8 +131,10 @@ def cached_model(
         if record is not None:
             return Cached(model, record, True, pt)
     if not writable(pt.parent):
-        print(f"the model cache {pt.parent} is not writable: {name} is trained in memory and not kept "
-              "(see data/README.md, 'Sharing a cache')")
+        print(
+            f"the model cache {pt.parent} is not writable: {name} is trained in memory and not kept "
+            "(see data/README.md, 'Sharing a cache')"
+        )
         return Cached(model, dict(train(model)), False, pt)
     with _entry_lock(pt):  # a second process waits, then loads, not retrains
         if not retrain:
@@ -154,5 +167,12 @@ def environment_settings(device: torch.device) -> dict[str, str]:
     from .train import STEP_ADAM
     from .utils import numerics
 
-    extra = {k: v for k, v in numerics(device).items() if k != "gpu"}  # CUDA and cuDNN versions, precision flags
-    return {"torch": torch.__version__.split("+")[0], "device": torch.device(device).type, "adam": STEP_ADAM, **extra}
+    extra = {
+        k: v for k, v in numerics(device).items() if k != "gpu"
+    }  # CUDA and cuDNN versions, precision flags
+    return {
+        "torch": torch.__version__.split("+")[0],
+        "device": torch.device(device).type,
+        "adam": STEP_ADAM,
+        **extra,
+    }

@@ -19,6 +19,7 @@ Rank correlations (no scipy): Kendall's τ-b, and the granulated τ of Jiang et 
 τ over the nets that differ only in it, averaged over the fixed values of the others; then averaged over
 the hyper-parameters.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,15 @@ from .models import check_int, make_mlp
 from .utils import check_finite_tensor
 
 EPS_MAGNITUDE = 1e-3  # ε of the magnitude-aware noise, as Jiang et al.
-MEASURES = ("log_spectral_product", "log_frobenius_product", "distance_to_init", "parameter_norm",
-            "log_path_norm", "pac_bayes_flatness", "magnitude_flatness")
+MEASURES = (
+    "log_spectral_product",
+    "log_frobenius_product",
+    "distance_to_init",
+    "parameter_norm",
+    "log_path_norm",
+    "pac_bayes_flatness",
+    "magnitude_flatness",
+)
 
 
 # --- the layers of an MLP ----------------------------------------------------------------------------------
@@ -43,14 +51,17 @@ MEASURES = ("log_spectral_product", "log_frobenius_product", "distance_to_init",
 def linear_layers(net: nn.Module) -> list[nn.Linear]:
     """The Linear layers of an ``nn.Sequential`` of Linear layers and element-wise activations, in order."""
     if not isinstance(net, nn.Sequential):
-        raise ValueError(f"net must be an nn.Sequential of Linear layers and activations; got {type(net).__name__}")
+        raise ValueError(
+            f"net must be an nn.Sequential of Linear layers and activations; got {type(net).__name__}"
+        )
     layers = []
     for m in net:
         if isinstance(m, nn.Linear):
             layers.append(m)
         elif not isinstance(m, (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Identity)):
-            raise ValueError(f"net must hold only Linear, ReLU, Sigmoid, Tanh or Identity modules; got "
-                             f"{type(m).__name__}")
+            raise ValueError(
+                f"net must hold only Linear, ReLU, Sigmoid, Tanh or Identity modules; got {type(m).__name__}"
+            )
     if not layers:
         raise ValueError("net must hold at least one Linear layer")
     return layers
@@ -64,8 +75,10 @@ def weights(net: nn.Module) -> list[torch.Tensor]:
 def _check_same_shape(net: nn.Module, init: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     w, w0 = weights(net), weights(init)
     if [t.shape for t in w] != [t.shape for t in w0]:
-        raise ValueError("init must have the same layer shapes as net; got "
-                         f"{[tuple(t.shape) for t in w0]} against {[tuple(t.shape) for t in w]}")
+        raise ValueError(
+            "init must have the same layer shapes as net; got "
+            f"{[tuple(t.shape) for t in w0]} against {[tuple(t.shape) for t in w]}"
+        )
     return w, w0
 
 
@@ -167,9 +180,12 @@ def _architecture(net: nn.Module) -> tuple[list[torch.Tensor], list[str]]:
     params, acts = [], []
     for m in net:
         if isinstance(m, nn.Linear):
-            params += [m.weight.detach().double(),
-                       m.bias.detach().double() if m.bias is not None else torch.zeros(m.out_features,
-                                                                                        dtype=torch.float64)]
+            params += [
+                m.weight.detach().double(),
+                m.bias.detach().double()
+                if m.bias is not None
+                else torch.zeros(m.out_features, dtype=torch.float64),
+            ]
             acts.append("none")
         elif not isinstance(m, nn.Identity):
             if not acts or acts[-1] != "none":
@@ -180,8 +196,17 @@ def _architecture(net: nn.Module) -> tuple[list[torch.Tensor], list[str]]:
 
 @torch.no_grad()
 def flatness_sigma(
-    net: nn.Module, X: torch.Tensor, tol: float, *, magnitude: bool = False, eps: float = EPS_MAGNITUDE,
-    n_draws: int = 16, seed: int = 0, low: float = 1e-5, high: float = 10.0, n_iter: int = 20,
+    net: nn.Module,
+    X: torch.Tensor,
+    tol: float,
+    *,
+    magnitude: bool = False,
+    eps: float = EPS_MAGNITUDE,
+    n_draws: int = 16,
+    seed: int = 0,
+    low: float = 1e-5,
+    high: float = 10.0,
+    n_iter: int = 20,
 ) -> float:
     """Largest σ (σ′ if ``magnitude``) in [low, high] whose Gaussian parameter noise raises the mean training MSE
     by at most ``tol``; bisection in log σ, ``n_draws`` seeded draws shared by every σ.
@@ -203,7 +228,9 @@ def flatness_sigma(
         raise ValueError(f"low and high must satisfy 0 < low < high < inf; got {low!r}, {high!r}")
     params, acts = _architecture(net)
     if X.shape[1] != params[0].shape[1] or params[-2].shape[0] != X.shape[1]:
-        raise ValueError(f"X must have shape (n, {params[0].shape[1]}) for this x -> x net; got {tuple(X.shape)}")
+        raise ValueError(
+            f"X must have shape (n, {params[0].shape[1]}) for this x -> x net; got {tuple(X.shape)}"
+        )
     gen = torch.Generator().manual_seed(seed)
     noise = [torch.randn((n_draws, *p.shape), generator=gen, dtype=torch.float64) for p in params]
     squares = [p.square() for p in params] if magnitude else None
@@ -263,7 +290,9 @@ def _vector(name: str, v: Sequence[float] | np.ndarray | torch.Tensor) -> np.nda
     return a
 
 
-def kendall_tau(x: Sequence[float] | np.ndarray | torch.Tensor, y: Sequence[float] | np.ndarray | torch.Tensor) -> float:
+def kendall_tau(
+    x: Sequence[float] | np.ndarray | torch.Tensor, y: Sequence[float] | np.ndarray | torch.Tensor
+) -> float:
     """Kendall's τ-b of x and y (ties in either are accounted for); NaN if either is constant or n < 2.
 
     τ-b = (C − D) / √((n₀ − t_x)(n₀ − t_y)) over the n₀ = n(n−1)/2 pairs, C (D) the concordant
@@ -294,7 +323,8 @@ class GranulatedTau:
 
 
 def granulated_tau(
-    measure: Sequence[float] | np.ndarray | torch.Tensor, target: Sequence[float] | np.ndarray | torch.Tensor,
+    measure: Sequence[float] | np.ndarray | torch.Tensor,
+    target: Sequence[float] | np.ndarray | torch.Tensor,
     factors: Mapping[str, Sequence[float]],
 ) -> GranulatedTau:
     """Jiang et al.'s granulated Kendall τ of ``measure`` against ``target`` over the nets described by ``factors``.
@@ -327,7 +357,9 @@ def granulated_tau(
         for idx in groups.values():
             if len(idx) < 2 or np.ptp(t[idx]) == 0:  # nothing to rank: the group is left out
                 continue
-            taus.append(0.0 if np.ptp(m[idx]) == 0 else kendall_tau(m[idx], t[idx]))  # a constant measure ranks nothing
+            taus.append(
+                0.0 if np.ptp(m[idx]) == 0 else kendall_tau(m[idx], t[idx])
+            )  # a constant measure ranks nothing
         per[name] = float(np.mean(taus)) if taus else math.nan
         count[name] = len(taus)
     ok = [v for v in per.values() if not math.isnan(v)]
@@ -345,8 +377,10 @@ def jacobian_rows(f, x: torch.Tensor) -> torch.Tensor:
         y = f(xx)
         if not isinstance(y, torch.Tensor) or y.shape != xx.shape:
             raise ValueError(f"f must map x of shape {tuple(x.shape)} to the same shape")
-        rows = [torch.autograd.grad(y[:, k].sum(), xx, retain_graph=k < x.shape[1] - 1)[0]
-                for k in range(x.shape[1])]
+        rows = [
+            torch.autograd.grad(y[:, k].sum(), xx, retain_graph=k < x.shape[1] - 1)[0]
+            for k in range(x.shape[1])
+        ]
     return torch.stack(rows, dim=1).detach()
 
 

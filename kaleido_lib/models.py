@@ -13,6 +13,7 @@ converts their count.
 judge and the attractor tools treat every architecture as they treat the MLP; :func:`forward_flops`
 counts a network's floating-point operations per image.
 """
+
 from __future__ import annotations
 
 import math
@@ -91,9 +92,16 @@ def make_digit_cnn(side: int = 28, channels: int = 1, n_classes: int = 10) -> nn
     s = side // 4
     return nn.Sequential(
         nn.Unflatten(1, (channels, side, side)),
-        nn.Conv2d(channels, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * s * s, 128), nn.ReLU(), nn.Linear(128, n_classes),
+        nn.Conv2d(channels, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * s * s, 128),
+        nn.ReLU(),
+        nn.Linear(128, n_classes),
     )
 
 
@@ -130,8 +138,9 @@ class UNet(nn.Module):
     ``skips=False`` drops the skip connections: the same down/up path, a bottleneck autoencoder.
     """
 
-    def __init__(self, side: int, channels: int, width: int, levels: int = 2, skips: bool = True,
-                 out_act: str = "tanh") -> None:
+    def __init__(
+        self, side: int, channels: int, width: int, levels: int = 2, skips: bool = True, out_act: str = "tanh"
+    ) -> None:
         super().__init__()
         check_int("side", side, 2)
         check_int("channels", channels, 1)
@@ -143,10 +152,16 @@ class UNet(nn.Module):
             raise ValueError(f"skips must be True or False; got {skips!r}")
         self.side, self.channels, self.skips = side, channels, skips
         w = [width * 2**i for i in range(levels + 1)]
-        self.down = nn.ModuleList(nn.Conv2d(channels if i == 0 else w[i - 1], w[i], 3, padding=1) for i in range(levels))
+        self.down = nn.ModuleList(
+            nn.Conv2d(channels if i == 0 else w[i - 1], w[i], 3, padding=1) for i in range(levels)
+        )
         self.mid = nn.Conv2d(w[levels - 1], w[levels], 3, padding=1)
-        self.up = nn.ModuleList(nn.ConvTranspose2d(w[i + 1], w[i], 2, stride=2) for i in reversed(range(levels)))
-        self.dec = nn.ModuleList(nn.Conv2d(w[i] * (2 if skips else 1), w[i], 3, padding=1) for i in reversed(range(levels)))
+        self.up = nn.ModuleList(
+            nn.ConvTranspose2d(w[i + 1], w[i], 2, stride=2) for i in reversed(range(levels))
+        )
+        self.dec = nn.ModuleList(
+            nn.Conv2d(w[i] * (2 if skips else 1), w[i], 3, padding=1) for i in reversed(range(levels))
+        )
         self.out = nn.Conv2d(w[0], channels, 1)
         self.bound = _bound(out_act)
 
@@ -187,11 +202,27 @@ class _Block(nn.Module):
 class PatchTransformer(nn.Module):
     """ViT-style encoder on image patches: linear patch embedding, learned positions, pre-norm blocks, linear read-out."""
 
-    def __init__(self, side: int, channels: int, patch: int, dim: int, depth: int, heads: int = 4,
-                 mlp_ratio: int = 2, out_act: str = "tanh") -> None:
+    def __init__(
+        self,
+        side: int,
+        channels: int,
+        patch: int,
+        dim: int,
+        depth: int,
+        heads: int = 4,
+        mlp_ratio: int = 2,
+        out_act: str = "tanh",
+    ) -> None:
         super().__init__()
-        for name, value, minimum in (("side", side, 2), ("channels", channels, 1), ("patch", patch, 1), ("dim", dim, 1),
-                                     ("depth", depth, 1), ("heads", heads, 1), ("mlp_ratio", mlp_ratio, 1)):
+        for name, value, minimum in (
+            ("side", side, 2),
+            ("channels", channels, 1),
+            ("patch", patch, 1),
+            ("dim", dim, 1),
+            ("depth", depth, 1),
+            ("heads", heads, 1),
+            ("mlp_ratio", mlp_ratio, 1),
+        ):
             check_int(name, value, minimum)
         if side % patch:
             raise ValueError(f"patch must divide side ({side}); got patch={patch}")
@@ -210,7 +241,9 @@ class PatchTransformer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Rows (n, channels·side²) in, rows out."""
         n, g, p, c = x.shape[0], self.grid, self.patch, self.channels
-        t = x.reshape(n, c, g, p, g, p).permute(0, 2, 4, 1, 3, 5).reshape(n, g * g, c * p * p)  # patches, row-major
+        t = (
+            x.reshape(n, c, g, p, g, p).permute(0, 2, 4, 1, 3, 5).reshape(n, g * g, c * p * p)
+        )  # patches, row-major
         t = self.readout(self.norm(self.blocks(self.embed(t) + self.pos)))
         img = t.reshape(n, g, g, c, p, p).permute(0, 3, 1, 4, 2, 5).reshape(n, -1)
         return self.bound(img)
@@ -219,7 +252,9 @@ class PatchTransformer(nn.Module):
 KINDS = ("mlp", "cnn", "unet", "transformer")
 
 
-def make_kaleidoscope(kind: str, side: int, channels: int = 1, out_act: str = "tanh", **arch: object) -> nn.Module:
+def make_kaleidoscope(
+    kind: str, side: int, channels: int = 1, out_act: str = "tanh", **arch: object
+) -> nn.Module:
     """A kaleidoscope f on flattened square images: ``kind`` in :data:`KINDS`, ``arch`` its architecture's arguments.
 
     mlp: depth, width; cnn: depth, width; unet: width, levels, skips; transformer: patch, dim, depth, heads, mlp_ratio.

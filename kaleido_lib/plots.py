@@ -2,6 +2,7 @@
 
 Colours follow the paper: start noise red, samples green, training points black.
 """
+
 from __future__ import annotations
 
 import io
@@ -86,7 +87,9 @@ def sampling_1d(
     cpu = lambda t: t.detach().cpu().reshape(-1)
     ax.plot(cpu(grid), cpu(loss), color="tab:blue", lw=1, alpha=0.6)
     ax.scatter(cpu(start), cpu(loss_fn(start)), s=22, c=NOISE, label="noise z", zorder=3)
-    ax.scatter(cpu(now), cpu(loss_fn(now)), s=22, c=SAMPLE, marker="s", label=f"samples, run {step}", zorder=4)
+    ax.scatter(
+        cpu(now), cpu(loss_fn(now)), s=22, c=SAMPLE, marker="s", label=f"samples, run {step}", zorder=4
+    )
     for p in cpu(points).tolist():
         ax.axvline(p, color=DATA, ls="--", lw=0.7)
     ax.set_title(f"after {step} run{'s' if step != 1 else ''}", fontsize=10)
@@ -95,7 +98,9 @@ def sampling_1d(
     ax.legend(fontsize=7, loc="upper center")
 
 
-def _box(ax: plt.Axes, xy: tuple[float, float], w: float, h: float, text: str, fc: str, fontsize: int = 9) -> None:
+def _box(
+    ax: plt.Axes, xy: tuple[float, float], w: float, h: float, text: str, fc: str, fontsize: int = 9
+) -> None:
     from matplotlib.patches import FancyBboxPatch
 
     ax.add_patch(FancyBboxPatch(xy, w, h, boxstyle="round,pad=0.02", fc=fc, ec="0.3", lw=1))
@@ -133,7 +138,9 @@ def schematic(axes: Sequence[plt.Axes]) -> None:
     _arrow(left, (end + 0.19, 0.5), (end + 0.23, 0.5))
     _box(left, (end + 0.23, 0.38), 0.11, 0.24, "$f(x)$", "0.9")
     left.text(0.5, 0.84, "ReLU MLP, gradients enabled (blue)", ha="center", fontsize=9)
-    left.text(0.5, 0.12, r"Eq. 1: $\min_f \frac{1}{MD}\sum_i \Vert X_i - f(X_i)\Vert^2$", ha="center", fontsize=10)
+    left.text(
+        0.5, 0.12, r"Eq. 1: $\min_f \frac{1}{MD}\sum_i \Vert X_i - f(X_i)\Vert^2$", ha="center", fontsize=10
+    )
     left.set_title("Manifold learning", fontsize=11)
     # sampling: frozen weights (grey), loop back B times, then samples B → K
     _box(right, (0.02, 0.38), 0.13, 0.24, "noise\n$z = x^0$", "#fcbba1")
@@ -143,17 +150,33 @@ def schematic(axes: Sequence[plt.Axes]) -> None:
     _box(right, (end + 0.04, 0.38), 0.1, 0.24, "$x^k$", "0.9")
     from matplotlib.patches import FancyArrowPatch
 
-    right.add_patch(FancyArrowPatch((end + 0.09, 0.63), (0.3, 0.72), connectionstyle="arc3,rad=0.35",
-                                    arrowstyle="-|>", mutation_scale=12, lw=1.2, color="0.2"))
+    right.add_patch(
+        FancyArrowPatch(
+            (end + 0.09, 0.63),
+            (0.3, 0.72),
+            connectionstyle="arc3,rad=0.35",
+            arrowstyle="-|>",
+            mutation_scale=12,
+            lw=1.2,
+            color="0.2",
+        )
+    )
     right.text(0.5, 0.86, r"$x^k = f(x^{k-1})$, weights frozen (grey)", ha="center", fontsize=9)
     _box(right, (end + 0.17, 0.5), 0.17, 0.16, "burn-in\n$k \\leq B$", "0.95", fontsize=8)
     _box(right, (end + 0.17, 0.3), 0.17, 0.16, "samples\n$B < k \\leq K$", "#c7e9c0", fontsize=8)
-    right.text(0.5, 0.12, r"Eq. 2 (+ noise): $x^k = \mathrm{clip}(f(x^{k-1}) + \varepsilon\,\eta_k)$",
-               ha="center", fontsize=10)
+    right.text(
+        0.5,
+        0.12,
+        r"Eq. 2 (+ noise): $x^k = \mathrm{clip}(f(x^{k-1}) + \varepsilon\,\eta_k)$",
+        ha="center",
+        fontsize=10,
+    )
     right.set_title("Kaleidoscopic sampling", fontsize=11)
 
 
-def trajectories_1d(ax: plt.Axes, traj: torch.Tensor, points: torch.Tensor, burn_in: int | None = None) -> None:
+def trajectories_1d(
+    ax: plt.Axes, traj: torch.Tensor, points: torch.Tensor, burn_in: int | None = None
+) -> None:
     """Sampling trajectories x^k against the run k (1D): start noise red, the burn-in shaded, samples green."""
     if traj.ndim != 3 or traj.shape[-1] != 1:
         raise ValueError(f"traj must have shape (n_steps + 1, n, 1); got {tuple(traj.shape)}")
@@ -163,8 +186,14 @@ def trajectories_1d(ax: plt.Axes, traj: torch.Tensor, points: torch.Tensor, burn
     if burn_in is not None:
         ax.axvspan(0, burn_in, color="0.92", zorder=0, label=f"burn-in, B = {burn_in}")
         ks = k[burn_in:]
-        ax.scatter(ks.repeat_interleave(traj.shape[1]), traj[burn_in:, :, 0].reshape(-1).cpu(), c=SAMPLE, s=6,
-                   zorder=3, label="samples $B \\to K$")
+        ax.scatter(
+            ks.repeat_interleave(traj.shape[1]),
+            traj[burn_in:, :, 0].reshape(-1).cpu(),
+            c=SAMPLE,
+            s=6,
+            zorder=3,
+            label="samples $B \\to K$",
+        )
     for p in points.reshape(-1).cpu():
         ax.axhline(float(p), color=DATA, ls="--", lw=0.7)
     ax.set_xlabel("sampling run k")
@@ -173,8 +202,12 @@ def trajectories_1d(ax: plt.Axes, traj: torch.Tensor, points: torch.Tensor, burn
 
 
 def shade_intervals(
-    ax: plt.Axes, intervals: Sequence[tuple[float, float] | None], *, color: str = "tab:orange",
-    alpha: float = 0.2, label: str | None = None,
+    ax: plt.Axes,
+    intervals: Sequence[tuple[float, float] | None],
+    *,
+    color: str = "tab:orange",
+    alpha: float = 0.2,
+    label: str | None = None,
 ) -> None:
     """Shade x-intervals (lo, hi) of an axis, e.g. the flat regions of f; None entries are skipped."""
     if not 0 <= alpha <= 1:
@@ -191,8 +224,14 @@ def shade_intervals(
 
 
 def zoom_inset_1d(
-    ax: plt.Axes, grid: torch.Tensor, values: torch.Tensor, lo: float, hi: float, *,
-    rect: tuple[float, float, float, float] = (0.3, 0.5, 0.4, 0.4), points: torch.Tensor | None = None,
+    ax: plt.Axes,
+    grid: torch.Tensor,
+    values: torch.Tensor,
+    lo: float,
+    hi: float,
+    *,
+    rect: tuple[float, float, float, float] = (0.3, 0.5, 0.4, 0.4),
+    points: torch.Tensor | None = None,
 ) -> plt.Axes:
     """A close-up of a 1D curve on [lo, hi] in an inset at ``rect`` (axes fractions), y-range fitted to it."""
     g, v = grid.reshape(-1).cpu(), values.reshape(-1).detach().cpu()
@@ -203,7 +242,7 @@ def zoom_inset_1d(
         raise ValueError(f"the zoom range [{lo!r}, {hi!r}] must hold at least 2 grid points")
     axin = ax.inset_axes(list(rect))
     axin.plot(g[sel], v[sel], color="tab:blue", lw=1.2)
-    for p in ([] if points is None else points.reshape(-1).cpu().tolist()):
+    for p in [] if points is None else points.reshape(-1).cpu().tolist():
         if lo <= p <= hi:
             axin.axvline(p, color=DATA, ls="--", lw=0.6)
     axin.set_xlim(lo, hi)
@@ -216,8 +255,15 @@ def zoom_inset_1d(
 
 
 def sampling_row_1d(
-    axes: Sequence[plt.Axes], grid: torch.Tensor, loss: torch.Tensor, traj: torch.Tensor, steps: Sequence[int],
-    points: torch.Tensor, loss_fn, *, letters: str | None = None,
+    axes: Sequence[plt.Axes],
+    grid: torch.Tensor,
+    loss: torch.Tensor,
+    traj: torch.Tensor,
+    steps: Sequence[int],
+    points: torch.Tensor,
+    loss_fn,
+    *,
+    letters: str | None = None,
 ) -> None:
     """One sampling panel per run k in ``steps`` (see sampling_1d), titled '(letter) after k runs'."""
     if traj.ndim != 3:
@@ -235,10 +281,21 @@ def sampling_row_1d(
 
 
 def panels_1d(
-    grid: torch.Tensor, loss: torch.Tensor, output: torch.Tensor, points: torch.Tensor,
-    intervals: Sequence[tuple[float, float] | None], traj: torch.Tensor, steps: Sequence[int], loss_fn, *,
-    bounds: tuple[float, float], slope_threshold: float, title: str, letters: str,
-    inset: tuple[float, float], inset_rect: tuple[float, float, float, float] = (0.3, 0.45, 0.4, 0.45),
+    grid: torch.Tensor,
+    loss: torch.Tensor,
+    output: torch.Tensor,
+    points: torch.Tensor,
+    intervals: Sequence[tuple[float, float] | None],
+    traj: torch.Tensor,
+    steps: Sequence[int],
+    loss_fn,
+    *,
+    bounds: tuple[float, float],
+    slope_threshold: float,
+    title: str,
+    letters: str,
+    inset: tuple[float, float],
+    inset_rect: tuple[float, float, float, float] = (0.3, 0.45, 0.4, 0.45),
 ) -> plt.Figure:
     """The paper's 1D panels for one net, full width, in two rows of subfigures: (a) the loss with a close-up of
     ``inset`` = (low, high), (b) the output against the identity with the flat ``intervals`` shaded, then the
@@ -260,16 +317,28 @@ def panels_1d(
     return fig
 
 
-def outputs_by_seed(ax: plt.Axes, grid: torch.Tensor, outputs: Sequence[torch.Tensor], fits: torch.Tensor,
-                    points: torch.Tensor, bounds: tuple[float, float]) -> None:
+def outputs_by_seed(
+    ax: plt.Axes,
+    grid: torch.Tensor,
+    outputs: Sequence[torch.Tensor],
+    fits: torch.Tensor,
+    points: torch.Tensor,
+    bounds: tuple[float, float],
+) -> None:
     """Every seed's output f(x) over ``grid``: solid for the nets that fit the data, dashed for the others; the
     identity dotted and the training points as dashed verticals."""
     if len(outputs) != len(fits):
         raise ValueError(f"need one fit flag per output; got {len(outputs)} outputs and {len(fits)} flags")
     x = grid.reshape(-1).cpu()
     for out, ok in zip(outputs, fits):
-        ax.plot(x, out.reshape(-1).cpu(), lw=0.9, alpha=0.7, color="tab:blue" if ok else "tab:purple",
-                ls="-" if ok else "--")
+        ax.plot(
+            x,
+            out.reshape(-1).cpu(),
+            lw=0.9,
+            alpha=0.7,
+            color="tab:blue" if ok else "tab:purple",
+            ls="-" if ok else "--",
+        )
     ax.plot(bounds, bounds, color="gray", ls=":", lw=1)
     for p in points.reshape(-1).tolist():
         ax.axvline(p, color=DATA, ls="--", lw=0.7)
@@ -289,8 +358,15 @@ def share_bars(
     q = torch.quantile(s, torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64), dim=0)
     x = torch.arange(len(labels), dtype=torch.float64)
     ax.bar(x.tolist(), q[1].tolist(), color="tab:green", alpha=0.5, label=f"median over {s.shape[0]} seeds")
-    ax.errorbar(x.tolist(), q[1].tolist(), yerr=torch.stack([q[1] - q[0], q[2] - q[1]]).numpy(), fmt="none",
-                ecolor="k", capsize=4, label="quartiles")
+    ax.errorbar(
+        x.tolist(),
+        q[1].tolist(),
+        yerr=torch.stack([q[1] - q[0], q[2] - q[1]]).numpy(),
+        fmt="none",
+        ecolor="k",
+        capsize=4,
+        label="quartiles",
+    )
     jitter = torch.linspace(-0.2, 0.2, s.shape[0]) if s.shape[0] > 1 else torch.zeros(1)
     for j in range(len(labels)):
         ax.scatter((x[j] + jitter).tolist(), s[:, j].tolist(), s=10, color="k", alpha=0.6, zorder=3)
@@ -299,7 +375,12 @@ def share_bars(
 
 
 def paired_dots(
-    ax: plt.Axes, a: torch.Tensor, b: torch.Tensor, labels: tuple[str, str], *, ylabel: str,
+    ax: plt.Axes,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    labels: tuple[str, str],
+    *,
+    ylabel: str,
 ) -> None:
     """Per-seed values under two conditions, a line joining each seed's pair; NaN values are left out."""
     a = torch.as_tensor(a, dtype=torch.float64).reshape(-1)
@@ -341,7 +422,9 @@ def log2_curves(
         if v.ndim != 2 or v.shape[1] != len(ns):
             raise ValueError(f"values[{label!r}] must have shape (n_seeds, {len(ns)}); got {tuple(v.shape)}")
         q = torch.nanquantile(v, torch.tensor([lo_q, 0.5, hi_q], dtype=torch.float64), dim=0)
-        line, = ax.plot(x, q[1].tolist(), marker="o", ms=3.5, lw=1.5, label=label, **(styles or {}).get(label, {}))
+        (line,) = ax.plot(
+            x, q[1].tolist(), marker="o", ms=3.5, lw=1.5, label=label, **(styles or {}).get(label, {})
+        )
         ax.fill_between(x, q[0].tolist(), q[2].tolist(), color=line.get_color(), alpha=0.18, lw=0)
     if threshold is not None:
         ax.axhline(threshold, color="k", ls=":", lw=0.8, label=f"{threshold_label} {threshold:g}")
@@ -360,7 +443,9 @@ def log2_curves(
 def _square_grid(grid: torch.Tensor, values: torch.Tensor) -> tuple:
     """Reshape a grid_2d grid (n², 2) and values (n²,) into the (n, n) arrays X, Y, Z that contour plots take."""
     if not isinstance(grid, torch.Tensor) or grid.ndim != 2 or grid.shape[1] != 2:
-        raise ValueError(f"grid must have shape (n*n, 2) (see measures.grid_2d); got {getattr(grid, 'shape', grid)}")
+        raise ValueError(
+            f"grid must have shape (n*n, 2) (see measures.grid_2d); got {getattr(grid, 'shape', grid)}"
+        )
     n = int(round(grid.shape[0] ** 0.5))
     if n * n != grid.shape[0] or n < 2:
         raise ValueError(f"grid must hold n*n rows with n >= 2; got {grid.shape[0]}")
@@ -381,8 +466,15 @@ def _check_xy(name: str, x: torch.Tensor | None) -> torch.Tensor | None:
 
 
 def loss_surface_3d(
-    ax, grid: torch.Tensor, loss: torch.Tensor, points: torch.Tensor, loss_fn, *,
-    noise: torch.Tensor | None = None, samples: torch.Tensor | None = None, step: int | None = None,
+    ax,
+    grid: torch.Tensor,
+    loss: torch.Tensor,
+    points: torch.Tensor,
+    loss_fn,
+    *,
+    noise: torch.Tensor | None = None,
+    samples: torch.Tensor | None = None,
+    step: int | None = None,
     cmap: str = "viridis",
 ) -> None:
     """The loss over a 2D grid as a 3D surface, with noise (red), samples (green) and data (black) drawn on it."""
@@ -391,16 +483,31 @@ def loss_surface_3d(
     X, Y, Z = _square_grid(grid, loss)
     points = _check_xy("points", points)
     ax.computed_zorder = False  # draw the markers above the surface
-    ax.plot_surface(X, Y, Z, cmap=cmap, alpha=0.55, linewidth=0, antialiased=True, rcount=60, ccount=60, zorder=1)
+    ax.plot_surface(
+        X, Y, Z, cmap=cmap, alpha=0.55, linewidth=0, antialiased=True, rcount=60, ccount=60, zorder=1
+    )
     dev = grid.device
-    for pts, color, size, label in ((points, DATA, 70, "training points"), (noise, NOISE, 10, "noise $z$"),
-                                    (samples, SAMPLE, 14, f"samples, run {step}" if step is not None else "samples")):
+    for pts, color, size, label in (
+        (points, DATA, 70, "training points"),
+        (noise, NOISE, 10, "noise $z$"),
+        (samples, SAMPLE, 14, f"samples, run {step}" if step is not None else "samples"),
+    ):
         pts = _check_xy("noise" if color == NOISE else "samples" if color == SAMPLE else "points", pts)
         if pts is None:
             continue
         h = torch.as_tensor(loss_fn(pts.to(dev))).detach().cpu().reshape(-1)
-        ax.scatter(pts[:, 0], pts[:, 1], h, c=color, s=size, depthshade=False, zorder=3 + (color == SAMPLE),
-                   marker="x" if color == DATA else "o", linewidths=2 if color == DATA else None, label=label)
+        ax.scatter(
+            pts[:, 0],
+            pts[:, 1],
+            h,
+            c=color,
+            s=size,
+            depthshade=False,
+            zorder=3 + (color == SAMPLE),
+            marker="x" if color == DATA else "o",
+            linewidths=2 if color == DATA else None,
+            label=label,
+        )
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_zlabel("loss", labelpad=10)
@@ -409,8 +516,15 @@ def loss_surface_3d(
 
 
 def loss_contour_2d(
-    ax: plt.Axes, grid: torch.Tensor, values: torch.Tensor, points: torch.Tensor, *, log: bool = False,
-    levels: int = 15, cmap: str = "viridis", floor: float = 1e-8,
+    ax: plt.Axes,
+    grid: torch.Tensor,
+    values: torch.Tensor,
+    points: torch.Tensor,
+    *,
+    log: bool = False,
+    levels: int = 15,
+    cmap: str = "viridis",
+    floor: float = 1e-8,
 ):
     """Filled contours of values on a 2D grid (log10 of max(value, floor) if ``log``), data as crosses; returns them."""
     if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
@@ -443,7 +557,12 @@ def trajectories_2d(ax: plt.Axes, traj: torch.Tensor, points: torch.Tensor) -> N
 
 
 def samples_2d(
-    ax: plt.Axes, start: torch.Tensor, now: torch.Tensor, points: torch.Tensor, *, radius: float | None = None,
+    ax: plt.Axes,
+    start: torch.Tensor,
+    now: torch.Tensor,
+    points: torch.Tensor,
+    *,
+    radius: float | None = None,
     step: int | None = None,
 ) -> None:
     """Start noise (red) and samples after ``step`` runs (green) in the plane, a circle of ``radius`` round each point."""
@@ -454,9 +573,15 @@ def samples_2d(
         raise ValueError(f"radius must be > 0; got {radius!r}")
     ax.scatter(start[:, 0], start[:, 1], c=NOISE, s=6, alpha=0.5, zorder=2, label="noise $z$")
     ax.scatter(p[:, 0], p[:, 1], c=DATA, marker="x", s=60, zorder=3)
-    ax.scatter(now[:, 0], now[:, 1], c=SAMPLE, s=8, zorder=5,
-               label=f"samples, run {step}" if step is not None else "samples")
-    for q in ([] if radius is None else p.tolist()):
+    ax.scatter(
+        now[:, 0],
+        now[:, 1],
+        c=SAMPLE,
+        s=8,
+        zorder=5,
+        label=f"samples, run {step}" if step is not None else "samples",
+    )
+    for q in [] if radius is None else p.tolist():
         ax.add_patch(Circle(q, radius, fill=False, ec=DATA, ls="--", lw=0.8, zorder=4))
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
@@ -466,27 +591,54 @@ def samples_2d(
 
 
 def sweep_points(
-    ax: plt.Axes, settings: Sequence[float], values: torch.Tensor, *, xlabel: str, ylabel: str,
-    censored_at: float | None = None, logx: bool = False, label: str = "median",
+    ax: plt.Axes,
+    settings: Sequence[float],
+    values: torch.Tensor,
+    *,
+    xlabel: str,
+    ylabel: str,
+    censored_at: float | None = None,
+    logx: bool = False,
+    label: str = "median",
 ) -> None:
     """Per-seed values (dots) and their median (line) at each setting; values at ``censored_at`` drawn as open dots."""
     v = torch.as_tensor(values, dtype=torch.float64)
     if len(settings) == 0 or v.ndim != 2 or v.shape[0] != len(settings):
-        raise ValueError(f"values must have shape (len(settings), n_seeds): ({len(settings)}, n); got {tuple(v.shape)}")
+        raise ValueError(
+            f"values must have shape (len(settings), n_seeds): ({len(settings)}, n); got {tuple(v.shape)}"
+        )
     x = torch.as_tensor([float(s) for s in settings], dtype=torch.float64)
     n = v.shape[1]
     jitter = torch.linspace(-1, 1, n) if n > 1 else torch.zeros(1)
     cens_labelled = False
     for i in range(len(settings)):
-        xi = (x[i] * (1.04 ** (0.5 * jitter)) if logx else x[i] + 0.012 * float(x.max() - x.min() or 1) * jitter)
+        xi = (
+            x[i] * (1.04 ** (0.5 * jitter)) if logx else x[i] + 0.012 * float(x.max() - x.min() or 1) * jitter
+        )
         cens = torch.zeros(n, dtype=torch.bool) if censored_at is None else v[i] >= censored_at
-        ax.scatter(xi[~cens].tolist(), v[i][~cens].tolist(), s=12, color="tab:blue", alpha=0.6, zorder=3,
-                   label="one seed" if i == 0 else None)
+        ax.scatter(
+            xi[~cens].tolist(),
+            v[i][~cens].tolist(),
+            s=12,
+            color="tab:blue",
+            alpha=0.6,
+            zorder=3,
+            label="one seed" if i == 0 else None,
+        )
         if cens.any():
-            ax.scatter(xi[cens].tolist(), v[i][cens].tolist(), s=18, facecolors="none", edgecolors="tab:red", zorder=3,
-                       label=None if cens_labelled else "never settled (censored)")
+            ax.scatter(
+                xi[cens].tolist(),
+                v[i][cens].tolist(),
+                s=18,
+                facecolors="none",
+                edgecolors="tab:red",
+                zorder=3,
+                label=None if cens_labelled else "never settled (censored)",
+            )
             cens_labelled = True
-    ax.plot(x.tolist(), v.nanquantile(0.5, dim=1).tolist(), color="k", marker="o", lw=1.5, zorder=4, label=label)
+    ax.plot(
+        x.tolist(), v.nanquantile(0.5, dim=1).tolist(), color="k", marker="o", lw=1.5, zorder=4, label=label
+    )
     if logx:
         ax.set_xscale("log")
         ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
@@ -502,8 +654,11 @@ def sweep_points(
 def _check_shape(shape: Sequence[int]) -> tuple[int, ...]:
     """``shape`` as a tuple (h, w) for grey or (h, w, 3) for colour, all entries positive integers."""
     shape = tuple(shape)
-    if (len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != 3)
-            or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape)):
+    if (
+        len(shape) not in (2, 3)
+        or (len(shape) == 3 and shape[2] != 3)
+        or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape)
+    ):
         raise ValueError(f"shape must be (h, w) for grey or (h, w, 3) for colour images; got {shape!r}")
     return shape
 
@@ -515,8 +670,9 @@ def _check_pos_int(name: str, value: object, minimum: int = 1) -> int:
     return value
 
 
-def _check_snapshots(snapshots: torch.Tensor, runs: Sequence[int], cells: int, cols: int,
-                     shape: Sequence[int]) -> tuple[torch.Tensor, tuple[int, ...]]:
+def _check_snapshots(
+    snapshots: torch.Tensor, runs: Sequence[int], cells: int, cols: int, shape: Sequence[int]
+) -> tuple[torch.Tensor, tuple[int, ...]]:
     """Validate (R, n, D) snapshots in [0, 1] against runs, cells, cols and shape; return them on the CPU, clamped."""
     if not isinstance(snapshots, torch.Tensor) or not snapshots.is_floating_point() or snapshots.ndim != 3:
         got = tuple(snapshots.shape) if isinstance(snapshots, torch.Tensor) else type(snapshots).__name__
@@ -529,23 +685,30 @@ def _check_snapshots(snapshots: torch.Tensor, runs: Sequence[int], cells: int, c
     if _check_pos_int("cells", cells) > n:
         raise ValueError(f"cells must be <= the number of samples per snapshot ({n}); got {cells}")
     if math.prod(shape) != D:
-        raise ValueError(f"shape {shape} must hold the D = {D} values of one image; it holds {math.prod(shape)}")
+        raise ValueError(
+            f"shape {shape} must hold the D = {D} values of one image; it holds {math.prod(shape)}"
+        )
     x = snapshots[:, :cells].detach().cpu().float()
     if not torch.isfinite(x).all():
         raise ValueError("snapshots must hold finite values only")
     if float(x.min()) < -1e-4 or float(x.max()) > 1 + 1e-4:
-        raise ValueError(f"snapshots must hold values in [0, 1] (map tanh outputs with (x + 1) / 2); "
-                         f"got [{float(x.min()):.3g}, {float(x.max()):.3g}]")
+        raise ValueError(
+            f"snapshots must hold values in [0, 1] (map tanh outputs with (x + 1) / 2); "
+            f"got [{float(x.min()):.3g}, {float(x.max()):.3g}]"
+        )
     return x.clamp(0, 1), shape
 
 
-def mosaic(images: torch.Tensor, cols: int, shape: Sequence[int] = (28, 28), pad: int = 1,
-           pad_value: float = 1.0) -> torch.Tensor:
+def mosaic(
+    images: torch.Tensor, cols: int, shape: Sequence[int] = (28, 28), pad: int = 1, pad_value: float = 1.0
+) -> torch.Tensor:
     """Images (n, D) laid out ``cols`` per row with ``pad`` pixels between cells: an (H, W) or (H, W, 3) tensor."""
     shape = _check_shape(shape)
     if not isinstance(images, torch.Tensor) or images.ndim < 2 or images.shape[0] == 0:
-        raise ValueError(f"images must be a non-empty tensor of shape (n, D) or (n, *shape); got "
-                         f"{getattr(images, 'shape', images)!r}")
+        raise ValueError(
+            f"images must be a non-empty tensor of shape (n, D) or (n, *shape); got "
+            f"{getattr(images, 'shape', images)!r}"
+        )
     _check_pos_int("cols", cols)
     _check_pos_int("pad", pad, minimum=0)
     n = images.shape[0]
@@ -558,13 +721,19 @@ def mosaic(images: torch.Tensor, cols: int, shape: Sequence[int] = (28, 28), pad
     out = torch.full((H, W, *shape[2:]), float(pad_value))
     for i in range(n):
         r, c = divmod(i, cols)
-        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = imgs[i]
+        out[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = imgs[i]
     return out
 
 
 def image_grid_runs(
-    snapshots: torch.Tensor, runs: Sequence[int], cells: int = 48, cols: int = 8,
-    shape: Sequence[int] = (28, 28), titles: Sequence[str] | None = None, *, block_cols: int = 4,
+    snapshots: torch.Tensor,
+    runs: Sequence[int],
+    cells: int = 48,
+    cols: int = 8,
+    shape: Sequence[int] = (28, 28),
+    titles: Sequence[str] | None = None,
+    *,
+    block_cols: int = 4,
 ) -> plt.Figure:
     """One mosaic of the first ``cells`` samples per sampling run, blocks ``block_cols`` per row, about 10 in wide."""
     x, shape = _check_snapshots(snapshots, runs, cells, cols, shape)
@@ -594,8 +763,15 @@ def image_grid_runs(
 
 
 def sampling_gif(
-    snapshots: torch.Tensor, runs: Sequence[int], path: str | os.PathLike, cells: int = 48, cols: int = 8,
-    shape: Sequence[int] = (28, 28), scale: int = 3, duration_ms: int = 120, last_frame_ms: int = 1500,
+    snapshots: torch.Tensor,
+    runs: Sequence[int],
+    path: str | os.PathLike,
+    cells: int = 48,
+    cols: int = 8,
+    shape: Sequence[int] = (28, 28),
+    scale: int = 3,
+    duration_ms: int = 120,
+    last_frame_ms: int = 1500,
 ) -> Path:
     """A looping GIF, one mosaic frame per run under a 'run k' strip (12·scale px high), written atomically."""
     from PIL import Image, ImageDraw, ImageFont
@@ -616,30 +792,48 @@ def sampling_gif(
     for r in range(x.shape[0]):
         m = (mosaic(x[r], cols, shape) * 255).round().to(torch.uint8)
         m = m.repeat_interleave(scale, dim=0).repeat_interleave(scale, dim=1)
-        img = Image.new("L" if grey else "RGB", (m.shape[1], m.shape[0] + strip), 255 if grey else (255, 255, 255))
+        img = Image.new(
+            "L" if grey else "RGB", (m.shape[1], m.shape[0] + strip), 255 if grey else (255, 255, 255)
+        )
         img.paste(Image.fromarray(m.numpy()), (0, strip))
         draw = ImageDraw.Draw(img)
         text = f"run {runs[r]}"
         top, bottom = draw.textbbox((0, 0), text, font=font)[1::2]
-        draw.text((4 * scale, (strip - (bottom - top)) / 2 - top), text, fill=0 if grey else (0, 0, 0), font=font)
+        draw.text(
+            (4 * scale, (strip - (bottom - top)) / 2 - top), text, fill=0 if grey else (0, 0, 0), font=font
+        )
         frames.append(img)
     durations = [duration_ms] * (len(frames) - 1) + [last_frame_ms]
     buf = io.BytesIO()
-    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], loop=0, duration=durations,
-                   optimize=False, disposal=1)
+    frames[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        loop=0,
+        duration=durations,
+        optimize=False,
+        disposal=1,
+    )
     return atomic_write_bytes(path, buf.getvalue())
 
 
 def _check_runs(runs: Sequence[int]) -> list[float]:
     """Sampling runs as floats: a non-empty sequence of numbers >= 0."""
-    if len(runs) == 0 or any(isinstance(k, bool) or not isinstance(k, (int, float)) or not k >= 0 for k in runs):
+    if len(runs) == 0 or any(
+        isinstance(k, bool) or not isinstance(k, (int, float)) or not k >= 0 for k in runs
+    ):
         raise ValueError(f"runs must be a non-empty sequence of numbers >= 0; got {list(runs)}")
     return [float(k) for k in runs]
 
 
 def quality_curves(
-    axes: Sequence[plt.Axes], runs: Sequence[int], curves: Mapping[str, torch.Tensor], ylabels: Sequence[str],
-    reference: Mapping[int, tuple[str, float]] | None = None, logx: bool = True,
+    axes: Sequence[plt.Axes],
+    runs: Sequence[int],
+    curves: Mapping[str, torch.Tensor],
+    ylabels: Sequence[str],
+    reference: Mapping[int, tuple[str, float]] | None = None,
+    logx: bool = True,
 ) -> None:
     """One panel per measure against the sampling run (symlog x): per label the median over seeds, min–max shaded."""
     x = _check_runs(runs)
@@ -652,7 +846,9 @@ def quality_curves(
         raise ValueError("curves must hold at least one curve")
     reference = dict(reference or {})
     if any(not isinstance(i, int) or not 0 <= i < P for i in reference):
-        raise ValueError(f"reference must be keyed by panel indices in [0, {P - 1}]; got {sorted(reference, key=str)}")
+        raise ValueError(
+            f"reference must be keyed by panel indices in [0, {P - 1}]; got {sorted(reference, key=str)}"
+        )
     stats = {}
     for label, v in curves.items():
         v = torch.as_tensor(v, dtype=torch.float64).detach().cpu()
@@ -660,14 +856,20 @@ def quality_curves(
         if v.ndim == 2:
             v = v.unsqueeze(1)
         if v.ndim != 3 or v.shape[0] != P or v.shape[2] != len(x) or v.shape[1] == 0:
-            raise ValueError(f"curves[{label!r}] must have shape ({P}, {len(x)}) or ({P}, n_seeds, {len(x)}); "
-                             f"got {given}")
-        stats[label] = (torch.nanquantile(v, torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64), dim=1), v.shape[1])
+            raise ValueError(
+                f"curves[{label!r}] must have shape ({P}, {len(x)}) or ({P}, n_seeds, {len(x)}); got {given}"
+            )
+        stats[label] = (
+            torch.nanquantile(v, torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64), dim=1),
+            v.shape[1],
+        )
     for i, (ax, ylabel) in enumerate(zip(axes, ylabels)):
         for label, (q, n_seeds) in stats.items():
-            line, = ax.plot(x, q[1, i].tolist(), marker="o", ms=3, lw=1.4, label=label)
+            (line,) = ax.plot(x, q[1, i].tolist(), marker="o", ms=3, lw=1.4, label=label)
             if n_seeds > 1:
-                ax.fill_between(x, q[0, i].tolist(), q[2, i].tolist(), color=line.get_color(), alpha=0.18, lw=0)
+                ax.fill_between(
+                    x, q[0, i].tolist(), q[2, i].tolist(), color=line.get_color(), alpha=0.18, lw=0
+                )
         if i in reference:
             ref_label, value = reference[i]
             ax.axhline(float(value), color="k", ls="--", lw=0.9, label=ref_label)
@@ -683,12 +885,17 @@ def quality_curves(
 
 
 def class_histogram(
-    ax: plt.Axes, counts: torch.Tensor, labels: Sequence[str] | None = None, reference: torch.Tensor | None = None,
+    ax: plt.Axes,
+    counts: torch.Tensor,
+    labels: Sequence[str] | None = None,
+    reference: torch.Tensor | None = None,
 ) -> None:
     """Bars of the class shares of ``counts`` (counts or shares, normalised), reference shares as black diamonds."""
     c = torch.as_tensor(counts, dtype=torch.float64).cpu()
     if c.ndim != 1 or c.numel() == 0 or not torch.isfinite(c).all() or (c < 0).any() or float(c.sum()) <= 0:
-        raise ValueError(f"counts must be a 1D tensor of finite values >= 0 with a positive sum; got {c.tolist()}")
+        raise ValueError(
+            f"counts must be a 1D tensor of finite values >= 0 with a positive sum; got {c.tolist()}"
+        )
     C = c.numel()
     labels = [str(i) for i in range(C)] if labels is None else list(labels)
     if len(labels) != C:
@@ -698,16 +905,22 @@ def class_histogram(
     if reference is not None:
         r = torch.as_tensor(reference, dtype=torch.float64).cpu()
         if r.shape != c.shape or not torch.isfinite(r).all() or (r < 0).any() or float(r.sum()) <= 0:
-            raise ValueError(f"reference must be a tensor of {C} finite values >= 0 with a positive sum; "
-                             f"got {r.tolist()}")
-        ax.plot(x, (r / r.sum()).tolist(), ls="none", marker="D", ms=4, color="k", label="reference", zorder=3)
+            raise ValueError(
+                f"reference must be a tensor of {C} finite values >= 0 with a positive sum; got {r.tolist()}"
+            )
+        ax.plot(
+            x, (r / r.sum()).tolist(), ls="none", marker="D", ms=4, color="k", label="reference", zorder=3
+        )
         ax.legend(fontsize=7)
     ax.set_xticks(x, labels)
     ax.set_ylabel("share")
 
 
 def distance_histograms(
-    ax: plt.Axes, groups: Mapping[str, torch.Tensor], bins: int = 50, vline: float | None = None,
+    ax: plt.Axes,
+    groups: Mapping[str, torch.Tensor],
+    bins: int = 50,
+    vline: float | None = None,
     vline_label: str | None = None,
 ) -> None:
     """Overlaid step histograms (density, shared bin edges) of 1D distance tensors, an optional threshold line."""
@@ -718,8 +931,10 @@ def distance_histograms(
     for label, d in groups.items():
         d = torch.as_tensor(d, dtype=torch.float64).detach().cpu()
         if d.ndim != 1 or d.numel() == 0 or not torch.isfinite(d).all():
-            raise ValueError(f"groups[{label!r}] must be a non-empty 1D tensor of finite values; "
-                             f"got shape {tuple(d.shape)}")
+            raise ValueError(
+                f"groups[{label!r}] must be a non-empty 1D tensor of finite values; "
+                f"got shape {tuple(d.shape)}"
+            )
         data[label] = d
     lo = min(float(d.min()) for d in data.values())
     hi = max(float(d.max()) for d in data.values())
@@ -727,7 +942,9 @@ def distance_histograms(
         hi = lo + 1.0
     edges = torch.linspace(lo, hi, bins + 1).tolist()
     for label, d in data.items():
-        ax.hist(d.numpy(), bins=edges, histtype="step", density=True, lw=1.4, label=f"{label} (n = {d.numel()})")
+        ax.hist(
+            d.numpy(), bins=edges, histtype="step", density=True, lw=1.4, label=f"{label} (n = {d.numel()})"
+        )
     if vline is not None:
         ax.axvline(float(vline), color="k", ls="--", lw=0.9, label=vline_label)
     ax.set_xlabel("distance")
@@ -736,22 +953,37 @@ def distance_histograms(
 
 
 def training_curve(
-    ax: plt.Axes, steps: torch.Tensor, losses: torch.Tensor,
+    ax: plt.Axes,
+    steps: torch.Tensor,
+    losses: torch.Tensor,
     reference_points: Sequence[tuple[float, float, str]] = (),
 ) -> None:
     """Training loss against the step on a log y axis, reference losses (e.g. the authors') as red crosses."""
     s = torch.as_tensor(steps, dtype=torch.float64).reshape(-1).cpu()
     v = torch.as_tensor(losses, dtype=torch.float64).detach().reshape(-1).cpu()
     if s.numel() == 0 or s.numel() != v.numel():
-        raise ValueError(f"steps and losses must be non-empty and of equal length; got {s.numel()} and {v.numel()}")
+        raise ValueError(
+            f"steps and losses must be non-empty and of equal length; got {s.numel()} and {v.numel()}"
+        )
     ax.semilogy(s.tolist(), v.clamp_min(1e-30).tolist(), color="tab:blue", lw=1, label="training loss")
     for i, point in enumerate(reference_points):
         if len(point) != 3 or not point[1] > 0:
             raise ValueError(f"reference_points must hold (step, loss > 0, label) triples; got {point!r}")
         step, loss, text = point
-        ax.plot([step], [loss], ls="none", marker="x", ms=8, mew=2, color="tab:red",
-                label="reference" if i == 0 else None, zorder=4)
-        ax.annotate(text, (step, loss), xytext=(5, 5), textcoords="offset points", fontsize=7, color="tab:red")
+        ax.plot(
+            [step],
+            [loss],
+            ls="none",
+            marker="x",
+            ms=8,
+            mew=2,
+            color="tab:red",
+            label="reference" if i == 0 else None,
+            zorder=4,
+        )
+        ax.annotate(
+            text, (step, loss), xytext=(5, 5), textcoords="offset points", fontsize=7, color="tab:red"
+        )
     ax.set_xlabel("training step")
     ax.set_ylabel("training loss (MSE)")
     ax.legend(fontsize=7)
@@ -763,7 +995,11 @@ def bench_bars(shares: dict[str, float], *, target: float, ylabel: str, title: s
         raise ValueError("shares must not be empty")
     fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(shares)), 3.2))
     names = list(shares)
-    ax.bar(names, [shares[n] for n in names], color=["tab:blue" if shares[n] >= target else "tab:gray" for n in names])
+    ax.bar(
+        names,
+        [shares[n] for n in names],
+        color=["tab:blue" if shares[n] >= target else "tab:gray" for n in names],
+    )
     ax.axhline(target, color="k", ls="--", lw=0.8, label=f"target {target:.0%}")
     ax.set_ylim(0, max(1.05, max(shares.values()) * 1.1))
     ax.set_ylabel(ylabel)

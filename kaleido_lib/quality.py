@@ -15,6 +15,7 @@ layer; for points in the plane: the coordinates themselves), and works in float6
 
 No weights are downloaded: the feature extractor is the caller's.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -35,7 +36,9 @@ def _features(name: str, x: torch.Tensor, min_rows: int = 1) -> torch.Tensor:
 
 def _same_dim(a: torch.Tensor, b: torch.Tensor) -> None:
     if a.shape[1] != b.shape[1]:
-        raise ValueError(f"the two sets must have the same feature dimension; got {a.shape[1]} and {b.shape[1]}")
+        raise ValueError(
+            f"the two sets must have the same feature dimension; got {a.shape[1]} and {b.shape[1]}"
+        )
 
 
 def _sqrt_psd(m: torch.Tensor) -> torch.Tensor:
@@ -51,8 +54,10 @@ def gaussian_frechet(mu1: torch.Tensor, cov1: torch.Tensor, mu2: torch.Tensor, c
     cov1, cov2 = (torch.as_tensor(c, dtype=torch.float64) for c in (cov1, cov2))
     d = mu1.numel()
     if mu2.numel() != d or cov1.shape != (d, d) or cov2.shape != (d, d):
-        raise ValueError(f"need means of one length D and (D, D) covariances; got {mu1.numel()}, {mu2.numel()}, "
-                         f"{tuple(cov1.shape)}, {tuple(cov2.shape)}")
+        raise ValueError(
+            f"need means of one length D and (D, D) covariances; got {mu1.numel()}, {mu2.numel()}, "
+            f"{tuple(cov1.shape)}, {tuple(cov2.shape)}"
+        )
     s1 = _sqrt_psd(cov1)
     cross = torch.linalg.eigvalsh(s1 @ cov2 @ s1).clamp_min(0).sqrt().sum()
     return float(((mu1 - mu2) ** 2).sum() + torch.trace(cov1) + torch.trace(cov2) - 2 * cross)
@@ -64,8 +69,15 @@ def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     from sets of one size only (e.g. against a floor measured on real data of the same size)."""
     a, b = _features("a", a, 2), _features("b", b, 2)
     _same_dim(a, b)
-    return max(0.0, gaussian_frechet(a.mean(0), torch.cov(a.T).reshape(a.shape[1], -1),
-                                     b.mean(0), torch.cov(b.T).reshape(b.shape[1], -1)))
+    return max(
+        0.0,
+        gaussian_frechet(
+            a.mean(0),
+            torch.cov(a.T).reshape(a.shape[1], -1),
+            b.mean(0),
+            torch.cov(b.T).reshape(b.shape[1], -1),
+        ),
+    )
 
 
 def pairwise_distances(a: torch.Tensor, b: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
@@ -160,8 +172,13 @@ def near_copy_share(dist_to_train: torch.Tensor, threshold: float) -> float:
     return float((d <= threshold).double().mean())
 
 
-def bootstrap_ci(values: torch.Tensor, stat: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                 n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+def bootstrap_ci(
+    values: torch.Tensor,
+    stat: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    n_boot: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
     """Percentile bootstrap interval of ``stat`` (default: the mean) over the entries of ``values`` (e.g. one per
     seed; NaN entries are dropped first). ``stat`` maps a (n_boot, n) tensor of resamples to (n_boot,). Seeded."""
     v = torch.as_tensor(values, dtype=torch.float64).reshape(-1)

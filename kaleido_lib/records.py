@@ -7,6 +7,7 @@ sha256 of the rest. Two folders are read, in this order: the committed records u
 (``$KALEIDO_RECORD`` moves them) and the machine's own under ``<cache>/units/<study>/``. A record that fails its
 check (edited, truncated, other settings) is named in a warning and treated as missing.
 """
+
 from __future__ import annotations
 
 import base64
@@ -44,7 +45,9 @@ def local_root() -> Path:
 def path(root: Path, study: str, name: str, settings: Mapping[str, Any]) -> Path:
     """The file of the record ``name`` with ``settings`` of ``study`` under ``root``."""
     if not name or not all(c.isalnum() or c in "-_" for c in name + study):
-        raise ValueError(f"a record's study and name are letters, digits, '-' and '_'; got {study!r}, {name!r}")
+        raise ValueError(
+            f"a record's study and name are letters, digits, '-' and '_'; got {study!r}, {name!r}"
+        )
     return root / study / f"{name}-{settings_key(settings)}.json"
 
 
@@ -74,11 +77,23 @@ def load(study: str, name: str, settings: Mapping[str, Any]) -> dict[str, Any] |
     return None
 
 
-def save(root: Path, study: str, name: str, settings: Mapping[str, Any], measurements: Mapping[str, Any],
-         provenance: Mapping[str, Any]) -> Path:
+def save(
+    root: Path,
+    study: str,
+    name: str,
+    settings: Mapping[str, Any],
+    measurements: Mapping[str, Any],
+    provenance: Mapping[str, Any],
+) -> Path:
     """Write a record atomically (a failed write leaves any earlier record in place)."""
-    body = json_safe({"name": name, "settings": dict(settings), "measurements": dict(measurements),
-                      "provenance": dict(provenance)})
+    body = json_safe(
+        {
+            "name": name,
+            "settings": dict(settings),
+            "measurements": dict(measurements),
+            "provenance": dict(provenance),
+        }
+    )
     p = path(root, study, name, settings)
     atomic_write_json(p, {"format": FORMAT, "sha256": digest(body), "body": body})
     return p
@@ -86,7 +101,9 @@ def save(root: Path, study: str, name: str, settings: Mapping[str, Any], measure
 
 def pack_floats(x: torch.Tensor) -> str:
     """A 1-D tensor as base64 of little-endian float32 (exact for float32 values)."""
-    return base64.b64encode(x.detach().to("cpu", torch.float32).contiguous().numpy().astype("<f4").tobytes()).decode()
+    return base64.b64encode(
+        x.detach().to("cpu", torch.float32).contiguous().numpy().astype("<f4").tobytes()
+    ).decode()
 
 
 def unpack_floats(text: str) -> torch.Tensor:
@@ -115,10 +132,20 @@ def commit() -> str:
     """The repository's commit (with '+changes' when the tracked files differ from it), or 'unknown': read once per
     process, so that a long run names the code it started with (the recording command reads it at its start)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=repo_root(), capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo_root(),
-                               capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=repo_root(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo_root(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+changes" if dirty else "")
@@ -138,6 +165,14 @@ def cpu_model() -> str:
 def provenance(device: torch.device, **facts: Any) -> dict[str, Any]:
     """What produced a record: commit, date, machine, threads, torch, the device, and ``facts`` (wall times ...)."""
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
-    return {"commit": commit(), "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "cpu": cpu_model(), "cores": os.cpu_count(), "threads": torch.get_num_threads(), "gpu": gpu,
-            "torch": torch.__version__, "device": device.type, **facts}
+    return {
+        "commit": commit(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "gpu": gpu,
+        "torch": torch.__version__,
+        "device": device.type,
+        **facts,
+    }

@@ -10,6 +10,7 @@ Re-injected noise (``eps_noise``), x^k = clip(f(x^{k−1}) + ε·η_k, low, high
   authors_uniform : η = (high − low)·U(0, 1) + high, as written in the authors' code
                     (always positive: most likely a bug, kept to show its effect).
 """
+
 from __future__ import annotations
 
 import math
@@ -53,8 +54,9 @@ def start_noise(
 NOISE_BLOCK = 32  # runs whose noise is drawn and copied to a GPU at once (on the CPU: one run at a time)
 
 
-def _eps_noise(shape, eps_noise: str, low: float, high: float, generator, out: torch.Tensor | None = None
-               ) -> torch.Tensor:
+def _eps_noise(
+    shape, eps_noise: str, low: float, high: float, generator, out: torch.Tensor | None = None
+) -> torch.Tensor:
     """η of shape ``shape`` (drawn into ``out`` when given, with the same numbers as without)."""
     buf = torch.empty(shape) if out is None else out
     if eps_noise == "normal":
@@ -105,8 +107,12 @@ def iterate(
         if eps > 0:
             if x is prev or x is z:  # f returned its input: never change a tensor the caller holds
                 x = x.clone()
-            if k % block == 0:  # the next block of runs' noise: each run's drawn as alone, one copy, not waited for
-                buf = noise if on_cpu else torch.empty((block, *z.shape))  # a GPU's copy may still read the last
+            if (
+                k % block == 0
+            ):  # the next block of runs' noise: each run's drawn as alone, one copy, not waited for
+                buf = (
+                    noise if on_cpu else torch.empty((block, *z.shape))
+                )  # a GPU's copy may still read the last
                 for i in range(min(block, n_steps - k)):
                     _eps_noise(z.shape, eps_noise, nlow, nhigh, generator, out=buf[i])  # type: ignore[index]
                 ready = buf if on_cpu else buf.pin_memory().to(x.device, non_blocking=True)
@@ -151,7 +157,9 @@ def kaleidoscopic_sampling(
     _check_sampling_args(z, n_steps, eps, eps_noise)
     traj = torch.empty((n_steps + 1, *z.shape), dtype=z.dtype, device=z.device)
     traj[0] = z
-    for k, x in enumerate(iterate(f, z, n_steps, out_act=out_act, eps=eps, eps_noise=eps_noise, generator=generator), 1):
+    for k, x in enumerate(
+        iterate(f, z, n_steps, out_act=out_act, eps=eps, eps_noise=eps_noise, generator=generator), 1
+    ):
         traj[k] = x
     return traj
 

@@ -1,4 +1,5 @@
 """Manifold learning, the paper's Eq. 1: minimise the MSE of f(x) against x with Adam."""
+
 from __future__ import annotations
 
 import copy
@@ -136,7 +137,9 @@ def _check_steps_args(steps: int, lr: float, batch_size: int) -> None:
 
 
 ADAM_KERNELS: dict[str, dict[str, bool]] = {
-    "foreach": {"foreach": True}, "fused": {"fused": True}, "single_tensor": {"foreach": False},
+    "foreach": {"foreach": True},
+    "fused": {"fused": True},
+    "single_tensor": {"foreach": False},
 }
 STEP_ADAM = "fused"
 """The Adam kernel of the image chapters' trainers (:func:`train_steps`, :func:`train_classifier`): the fused
@@ -207,7 +210,7 @@ def train_steps(
                 finite = False
                 break
         if not each_step:
-            bad = (~torch.isfinite(losses[done - idx.shape[0]:done])).nonzero()
+            bad = (~torch.isfinite(losses[done - idx.shape[0] : done])).nonzero()
             if bad.numel():
                 done, finite = done - idx.shape[0] + int(bad[0]) + 1, False
     if bar is not None:
@@ -255,7 +258,9 @@ def train_two_budgets(
     check_finite_tensor("X", X, ndim=2)
     _check_steps_args(steps, lr, batch_size)
     if max_steps < steps or window < 1 or window > max_steps:
-        raise ValueError(f"max_steps must be >= steps ({steps}) and window in [1, max_steps]; got {max_steps}, {window}")
+        raise ValueError(
+            f"max_steps must be >= steps ({steps}) and window in [1, max_steps]; got {max_steps}, {window}"
+        )
     n = X.shape[0]
     batch_size = min(batch_size, n)
     opt = make_adam(model.parameters(), lr)
@@ -298,24 +303,39 @@ def train_two_budgets(
         if not math.isfinite(float(losses[done - 1])):
             finite = False
             break
-        if reached is None and done >= window and float(losses[done - window:done].mean()) <= target:
+        if reached is None and done >= window and float(losses[done - window : done].mean()) <= target:
             reached, at_target = done, _weights(model)
         if done == steps:
             at_steps = _weights(model)
         if ckpt is not None and done % checkpoint_every == 0 and not pending.shape[0]:
             buf = io.BytesIO()
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "generator": generator.get_state(),
-                        "done": done, "reached": reached, "losses": losses[:done].clone(), "at_steps": at_steps,
-                        "at_target": at_target}, buf)
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "opt": opt.state_dict(),
+                    "generator": generator.get_state(),
+                    "done": done,
+                    "reached": reached,
+                    "losses": losses[:done].clone(),
+                    "at_steps": at_steps,
+                    "at_target": at_target,
+                },
+                buf,
+            )
             atomic_write_bytes(ckpt, buf.getvalue())
     if bar is not None:
         bar.close()
     last = _weights(model)
     if ckpt is not None:
         ckpt.unlink(missing_ok=True)
-    return BudgetRun(losses=losses[:done].clone(), at_steps=at_steps if at_steps is not None else last,
-                     at_target=at_target if at_target is not None else last, reached=reached, finite=finite,
-                     resumed_from=resumed_from)
+    return BudgetRun(
+        losses=losses[:done].clone(),
+        at_steps=at_steps if at_steps is not None else last,
+        at_target=at_target if at_target is not None else last,
+        reached=reached,
+        finite=finite,
+        resumed_from=resumed_from,
+    )
 
 
 @dataclass

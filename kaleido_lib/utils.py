@@ -1,4 +1,5 @@
 """Seeding, device choice, paths from the repository root, atomic writes, input checks."""
+
 from __future__ import annotations
 
 import contextlib
@@ -38,8 +39,9 @@ def get_device(device: str = "auto") -> torch.device:
         raise ValueError(f"device must be one of {list(DEVICES)}; got {device!r}")
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' was asked for but CUDA is not available here; allowed: 'auto', 'cpu'")
-    chosen = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                          "cpu" if device == "auto" else device)
+    chosen = torch.device(
+        "cuda" if device == "auto" and torch.cuda.is_available() else "cpu" if device == "auto" else device
+    )
     if chosen.type == "cuda":
         set_cuda_numerics()
     return chosen
@@ -52,7 +54,9 @@ def set_cuda_numerics() -> None:
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
-    torch.use_deterministic_algorithms(True, warn_only=True)  # an op with no such algorithm warns, never stops a run
+    torch.use_deterministic_algorithms(
+        True, warn_only=True
+    )  # an op with no such algorithm warns, never stops a run
     torch.set_float32_matmul_precision("highest")
 
 
@@ -61,16 +65,22 @@ def numerics(device: torch.device) -> dict[str, Any]:
     cuDNN versions and the precision and determinism flags; nothing on the CPU (its results files stay as they are)."""
     if torch.device(device).type != "cuda":
         return {}
-    return {"gpu": torch.cuda.get_device_name(device), "cuda": torch.version.cuda,
-            "cudnn": torch.backends.cudnn.version(), "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
-            "tf32_cudnn": torch.backends.cudnn.allow_tf32, "cudnn_deterministic": torch.backends.cudnn.deterministic,
-            "cudnn_benchmark": torch.backends.cudnn.benchmark,
-            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
-            "cublas_workspace": os.environ.get("CUBLAS_WORKSPACE_CONFIG")}
+    return {
+        "gpu": torch.cuda.get_device_name(device),
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version(),
+        "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
+        "tf32_cudnn": torch.backends.cudnn.allow_tf32,
+        "cudnn_deterministic": torch.backends.cudnn.deterministic,
+        "cudnn_benchmark": torch.backends.cudnn.benchmark,
+        "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+        "cublas_workspace": os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    }
 
 
-def batch_indices(n: int, batch_size: int, steps: int, generator: torch.Generator | None,
-                  device: torch.device) -> torch.Tensor:
+def batch_indices(
+    n: int, batch_size: int, steps: int, generator: torch.Generator | None, device: torch.device
+) -> torch.Tensor:
     """The rows of the next ``steps`` random batches, (steps, batch_size) on ``device``: each drawn on the CPU as
     ``randperm(n)[:batch_size]`` from ``generator`` (the same numbers as one draw per step), moved in one copy."""
     idx = torch.stack([torch.randperm(n, generator=generator)[:batch_size] for _ in range(steps)])
@@ -129,7 +139,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def json_safe(value: Any) -> Any:
     """A JSON-safe copy of ``value``: tensors and numpy values to lists and numbers, NaN and inf to None, tuples to
     lists, dict keys to strings; TypeError for anything that is not numbers, strings, lists or dicts of them."""
-    if isinstance(value, torch.Tensor) or (hasattr(value, "tolist") and not isinstance(value, (list, tuple, dict))):
+    if isinstance(value, torch.Tensor) or (
+        hasattr(value, "tolist") and not isinstance(value, (list, tuple, dict))
+    ):
         value = value.tolist()  # tensors, numpy arrays and numpy scalars
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value

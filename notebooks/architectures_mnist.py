@@ -126,11 +126,15 @@ n_cells = None  # samples shown in the grids and animations
 gif_step = None  # the animations show every run up to 10, then every gif_step-th
 n_points = None  # training images and test images whose spectral radius is measured, per network
 power_iters = None  # power-iteration steps for the spectral radius
-fixed_frac = None  # fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image
+fixed_frac = (
+    None  # fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image
+)
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA, checks=[here.consistent])
+ch = kl.book.chapter.start(
+    CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA, checks=[here.consistent]
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 seeds = kl.book.config.seeds(cfg)
@@ -179,9 +183,14 @@ for name, value in here.reference_glue(ref, COST, seeds, cfg).items():
 # %%
 S = here.sample_all(nets, list(NETS), seeds, Xtr, Xte, classify, ref, COST, cfg, dev)
 ch.show(here.grids_figure(S.show, here.MAIN, cfg.grid_runs, cfg.n_cells), "grids")
-ch.show(here.grids_figure(S.show, [n for n in NETS if n not in here.MAIN], cfg.grid_runs, cfg.n_cells), "ablation_grids")
+ch.show(
+    here.grids_figure(S.show, [n for n in NETS if n not in here.MAIN], cfg.grid_runs, cfg.n_cells),
+    "ablation_grids",
+)
 if S.show:
-    ch.show_image(here.animation(S.show, cfg, kl.utils.out_dir(cfg.out_dir) / "figures" / CHAPTER), "sampling_gif")
+    ch.show_image(
+        here.animation(S.show, cfg, kl.utils.out_dir(cfg.out_dir) / "figures" / CHAPTER), "sampling_gif"
+    )
 else:
     ch.show(here.placeholder_figure("every network failed: nothing to animate"), "sampling_gif")
 for name, value in here.sampling_glue(S, cfg, len(NETS) * len(seeds)).items():
@@ -267,9 +276,16 @@ ci_check = kl.book.check.Checker(CHAPTER, cfg)
 ci_check.exact("networks, seeds and failed networks", [len(NETS), len(seeds), S.n_failed])
 ci_check.exact("parameters", {n: COST[n]["params"] for n in NETS})
 ci_check.exact("forward FLOPs per image", {n: COST[n]["fwd"] for n in NETS})
-ci_check.close("judge accuracy", ref.acc, atol=0.03, why="no spread measured; 3 points of slack for a judge trained on 2 epochs")
-ci_check.exact("training loss fell for every network",
-               all(bool(nets[k].record["losses"][-1] < nets[k].record["losses"][0]) for k in nets))
+ci_check.close(
+    "judge accuracy",
+    ref.acc,
+    atol=0.03,
+    why="no spread measured; 3 points of slack for a judge trained on 2 epochs",
+)
+ci_check.exact(
+    "training loss fell for every network",
+    all(bool(nets[k].record["losses"][-1] < nets[k].record["losses"][0]) for k in nets),
+)
 ci_check.report()
 
 # %% [markdown]

@@ -68,8 +68,12 @@ import kaleido_lib as kl
 from kaleido_lib.chapters import attractors_mnist as here
 
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "companion work", "train_not_test_attract": "own hypothesis", "more_attractors_with_depth": "paper",
-           "power_iteration_agrees": "instrument check"}
+ORIGINS = {
+    "default": "companion work",
+    "train_not_test_attract": "own hypothesis",
+    "more_attractors_with_depth": "paper",
+    "power_iteration_agrees": "instrument check",
+}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -95,12 +99,21 @@ n_points_sweep = None  # training images and test images examined on each sweep 
 power_iters = None  # power-iteration steps for the spectral radius
 n_exact = None  # images on which the power estimate is checked against the exact eigenvalues
 n_steps = None  # plain runs of f for the 'where does a chain started at the image end' test
-fixed_frac = None  # fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image
+fixed_frac = (
+    None  # fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image
+)
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
-                      checks=[here.consistent])
+ch = kl.book.chapter.start(
+    here.CHAPTER,
+    here.TITLE,
+    globals(),
+    here.PROFILES,
+    before=_before,
+    extra=here.EXTRA,
+    checks=[here.consistent],
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 print(here.settings(cfg, dev))
@@ -153,8 +166,18 @@ ch.glue("n_steps", cfg.n_steps)
 
 # %%
 n = cfg.n_points_sweep
-W = here.sweep_measures(S.sweep, cfg.sweep_depths, S.sweep_seeds, S.Xtr[S.pick_tr[:n]], S.Xte[S.pick_te[:n]],
-                        S.pick_tr, S.near_tr, S.near_te, S.Xtr, cfg)
+W = here.sweep_measures(
+    S.sweep,
+    cfg.sweep_depths,
+    S.sweep_seeds,
+    S.Xtr[S.pick_tr[:n]],
+    S.Xte[S.pick_te[:n]],
+    S.pick_tr,
+    S.near_tr,
+    S.near_te,
+    S.Xtr,
+    cfg,
+)
 print(here.sweep_table(W, cfg.sweep_depths))
 ch.show(here.sweep_figure(W, cfg.sweep_depths), "depth_sweep")
 ch.glue("sweep", f"H = {cfg.sweep_width}, {cfg.sweep_steps} steps, {len(S.sweep_seeds)} seeds per depth")
@@ -174,12 +197,24 @@ ch.glue("sweep", f"H = {cfg.sweep_width}, {cfg.sweep_steps} steps, {len(S.sweep_
 # Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
-ci_check.close("share rho < 1, training and test", [float((tr.rho < 1).double().mean()), float((te.rho < 1).double().mean())],
-               atol=0.1, why="measured spread 0.033 (one image of 30 crossing rho = 1, vector kernels); three images")
-ci_check.close("median rho, training and test", [float(tr.rho.median()), float(te.rho.median())], rtol=0.1,
-               why="measured spread 4.1 % (vector kernels): the network is trained for 200 steps from the same seed")
-ci_check.close("median residual, training and test", [float(tr.residual.median()), float(te.residual.median())], rtol=0.02,
-               why="measured spread 0.2 % (vector kernels); 2 %")
+ci_check.close(
+    "share rho < 1, training and test",
+    [float((tr.rho < 1).double().mean()), float((te.rho < 1).double().mean())],
+    atol=0.1,
+    why="measured spread 0.033 (one image of 30 crossing rho = 1, vector kernels); three images",
+)
+ci_check.close(
+    "median rho, training and test",
+    [float(tr.rho.median()), float(te.rho.median())],
+    rtol=0.1,
+    why="measured spread 4.1 % (vector kernels): the network is trained for 200 steps from the same seed",
+)
+ci_check.close(
+    "median residual, training and test",
+    [float(tr.residual.median()), float(te.residual.median())],
+    rtol=0.02,
+    why="measured spread 0.2 % (vector kernels); 2 %",
+)
 ci_check.exact("sweep networks examined", int((~torch.isnan(W["fixed_train"])).sum()))
 ci_check.report()
 

@@ -90,7 +90,9 @@ import torch
 import kaleido_lib as kl
 from kaleido_lib.chapters import attractors_synthetic as here
 
-torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
+torch.set_num_threads(
+    1
+)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 ORIGINS = {"default": "paper", "training_points_attract": "companion work"}
 _before = set(globals())
@@ -123,8 +125,15 @@ grid_size = None  # grid points per axis of the 2D basin maps
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
-                      checks=[here.consistent])
+ch = kl.book.chapter.start(
+    here.CHAPTER,
+    here.TITLE,
+    globals(),
+    here.PROFILES,
+    before=_before,
+    extra=here.EXTRA,
+    checks=[here.consistent],
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 S = here.setup(cfg, dev)
@@ -199,22 +208,44 @@ cols, T, by_depth, capture_per_bound = tr.cols, tr.T, tr.by_depth, grid.capture_
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 set_cols = lambda s: [i for i, c in enumerate(cols) if c[0] == s]
-ci_check.close("nets reaching the target, per set",
-               {s: int(sum(fit[k].sum() for k in main_keys if k[0] == s)) for s in cfg.sets}, atol=1,
-               why="counts of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
-ci_check.close("median share of training points with rho < 1, per set",
-               {s: float(by_depth("share_attr")[:, set_cols(s)].median()) for s in cfg.sets}, atol=0.26,
-               why="a point with rho next to 1 flips: one of fig5b's 4 points did under other vector kernels (0.25)")
-ci_check.close("median largest rho at the training points, per set",
-               {s: float(by_depth("max_rho")[:, set_cols(s)].median()) for s in cfg.sets}, atol=0.02, rtol=0.2,
-               why="measured spread 0.077 at 0.77 (vector kernels): a net's largest rho jumps when another training "
-                   "point becomes its worst; 0.02 + 20 %")
-ci_check.close("median share ending nowhere, per depth", T["nowhere"].median, atol=0.05,
-               why="no spread measured; a share of starts, far from any cut-off")
-ci_check.close("median spurious attractors per net, per depth", T["spur"].median, atol=1,
-               why="no spread measured; a count per net, one more or fewer allowed")
-ci_check.close("median capture per bound", capture_per_bound, atol=0.05,
-               why="no spread measured; a share of starts, far from any cut-off")
+ci_check.close(
+    "nets reaching the target, per set",
+    {s: int(sum(fit[k].sum() for k in main_keys if k[0] == s)) for s in cfg.sets},
+    atol=1,
+    why="counts of nets under a loss cut-off: one may cross it on another CPU (none did when measured)",
+)
+ci_check.close(
+    "median share of training points with rho < 1, per set",
+    {s: float(by_depth("share_attr")[:, set_cols(s)].median()) for s in cfg.sets},
+    atol=0.26,
+    why="a point with rho next to 1 flips: one of fig5b's 4 points did under other vector kernels (0.25)",
+)
+ci_check.close(
+    "median largest rho at the training points, per set",
+    {s: float(by_depth("max_rho")[:, set_cols(s)].median()) for s in cfg.sets},
+    atol=0.02,
+    rtol=0.2,
+    why="measured spread 0.077 at 0.77 (vector kernels): a net's largest rho jumps when another training "
+    "point becomes its worst; 0.02 + 20 %",
+)
+ci_check.close(
+    "median share ending nowhere, per depth",
+    T["nowhere"].median,
+    atol=0.05,
+    why="no spread measured; a share of starts, far from any cut-off",
+)
+ci_check.close(
+    "median spurious attractors per net, per depth",
+    T["spur"].median,
+    atol=1,
+    why="no spread measured; a count per net, one more or fewer allowed",
+)
+ci_check.close(
+    "median capture per bound",
+    capture_per_bound,
+    atol=0.05,
+    why="no spread measured; a share of starts, far from any cut-off",
+)
 ci_check.report()
 
 # %% [markdown]
@@ -247,8 +278,19 @@ ci_check.report()
 # The cell below prints what the numbers show, in lines written from this run's numbers, then the verdicts.
 
 # %%
-claims, pooled = here.claims(grid, main_keys, cols, T, tr.T_width, tr.not_attr, tr.nowhere, tr.spur_count,
-                             tr.spur_by_width, tr.fit_depth, S.seeds)
+claims, pooled = here.claims(
+    grid,
+    main_keys,
+    cols,
+    T,
+    tr.T_width,
+    tr.not_attr,
+    tr.nowhere,
+    tr.spur_count,
+    tr.spur_by_width,
+    tr.fit_depth,
+    S.seeds,
+)
 ch.glue_verdicts(claims)
 for name, value in here.findings_glue(tr, pooled).items():
     ch.glue(name, value)

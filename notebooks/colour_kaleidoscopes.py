@@ -73,41 +73,87 @@ from kaleido_lib.chapters import colour_kaleidoscopes as here
 CHAPTER = "colour_kaleidoscopes"
 SETS = here.SETS
 PAPER = dict(
-    seed=0, device="auto", cifar_dir=None, cifar_classes=["dog"], celeba_dir=None, image_size=32, n_images=1000,
-    depth=10, width=2000, out_act="tanh", lr=1e-4, batch_size=1000, steps=10_000, retrain=False,
-    n_samples=1000, noise="uniform", eps=0.01, eps_noise="normal", n_steps=300,
-    grid_runs=[0, 1, 5, 9, 13, 30, 100, 300], n_cells=48, gif_step=5, copy_quantile=0.05, out_dir=None,
+    seed=0,
+    device="auto",
+    cifar_dir=None,
+    cifar_classes=["dog"],
+    celeba_dir=None,
+    image_size=32,
+    n_images=1000,
+    depth=10,
+    width=2000,
+    out_act="tanh",
+    lr=1e-4,
+    batch_size=1000,
+    steps=10_000,
+    retrain=False,
+    n_samples=1000,
+    noise="uniform",
+    eps=0.01,
+    eps_noise="normal",
+    n_steps=300,
+    grid_runs=[0, 1, 5, 9, 13, 30, 100, 300],
+    n_cells=48,
+    gif_step=5,
+    copy_quantile=0.05,
+    out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
-    "ci": dict(PAPER, device="cpu", n_images=200, width=64, lr=1e-3, batch_size=100, steps=100, n_samples=100,
-               n_steps=20, grid_runs=[0, 1, 5, 9, 13, 20], gif_step=2),
+    "ci": dict(
+        PAPER,
+        device="cpu",
+        n_images=200,
+        width=64,
+        lr=1e-3,
+        batch_size=100,
+        steps=100,
+        n_samples=100,
+        n_steps=20,
+        grid_runs=[0, 1, 5, 9, 13, 20],
+        gif_step=2,
+    ),
 }
 EXTRA = {
-    "cifar_dir": kl.book.config.optional_path(), "celeba_dir": kl.book.config.optional_path(),
+    "cifar_dir": kl.book.config.optional_path(),
+    "celeba_dir": kl.book.config.optional_path(),
     "cifar_classes": kl.book.config.name_list(what="CIFAR-10 class names (strings, e.g. ['dog'])"),
-    "image_size": kl.book.config.integer(1), "n_images": kl.book.config.integer(2), "steps": kl.book.config.integer(1),
-    "retrain": kl.book.config.flag(), "grid_runs": kl.book.config.int_list(0), "n_cells": kl.book.config.integer(1),
-    "gif_step": kl.book.config.integer(1), "copy_quantile": kl.book.config.number(0.0, strict=True),
+    "image_size": kl.book.config.integer(1),
+    "n_images": kl.book.config.integer(2),
+    "steps": kl.book.config.integer(1),
+    "retrain": kl.book.config.flag(),
+    "grid_runs": kl.book.config.int_list(0),
+    "n_cells": kl.book.config.integer(1),
+    "gif_step": kl.book.config.integer(1),
+    "copy_quantile": kl.book.config.number(0.0, strict=True),
 }
 
 
 def consistent(cfg):
     """Cross-field checks: bounded output, image size, grid ending at n_steps, cells, quantile, enough runs."""
     for bad, name, allowed in (
-            (cfg.out_act not in ("tanh", "sigmoid"), "out_act", "'tanh' or 'sigmoid' (images need a bounded output)"),
-            (cfg.image_size > 512, "image_size", "an integer in 1..512 (pixels per side)"),
-            (cfg.grid_runs[-1] != cfg.n_steps, "grid_runs", f"increasing runs ending at n_steps ({cfg.n_steps})"),
-            (cfg.n_cells > cfg.n_samples, "n_cells", f"at most n_samples ({cfg.n_samples})"),
-            (cfg.copy_quantile >= 1, "copy_quantile", "a number in (0, 1)"),
-            (cfg.n_steps < 3, "n_steps", "an integer >= 3 (a burn-in and at least two later runs)")):
+        (
+            cfg.out_act not in ("tanh", "sigmoid"),
+            "out_act",
+            "'tanh' or 'sigmoid' (images need a bounded output)",
+        ),
+        (cfg.image_size > 512, "image_size", "an integer in 1..512 (pixels per side)"),
+        (cfg.grid_runs[-1] != cfg.n_steps, "grid_runs", f"increasing runs ending at n_steps ({cfg.n_steps})"),
+        (cfg.n_cells > cfg.n_samples, "n_cells", f"at most n_samples ({cfg.n_samples})"),
+        (cfg.copy_quantile >= 1, "copy_quantile", "a number in (0, 1)"),
+        (cfg.n_steps < 3, "n_steps", "an integer >= 3 (a burn-in and at least two later runs)"),
+    ):
         if bad:
             raise ValueError(f"parameter '{name}': allowed {allowed}; got {getattr(cfg, name)!r}")
 
 
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 # "the samples are new" is our reading of 'generative', as in the MNIST chapter: an own hypothesis
-ORIGINS = {"default": "paper", "cifar10_samples_new": "own hypothesis", "celeba_samples_new": "own hypothesis"}
+ORIGINS = {
+    "default": "paper",
+    "cifar10_samples_new": "own hypothesis",
+    "celeba_samples_new": "own hypothesis",
+}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -138,13 +184,17 @@ copy_quantile = None  # near-copy: closer to a training image than this quantile
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent])
+ch = kl.book.chapter.start(
+    CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent]
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
-print(f"profile={cfg.profile}  device={dev}  torch threads={torch.get_num_threads()}  seed={cfg.seed}\n"
-      f"network: L={cfg.depth} H={cfg.width} {cfg.out_act}, {cfg.steps} steps of {cfg.batch_size} images, lr {cfg.lr:g}\n"
-      f"data: the first {cfg.n_images} images of CIFAR-10 {cfg.cifar_classes} and of CelebA at {cfg.image_size} px\n"
-      f"sampling: {cfg.n_samples} {cfg.noise} noise points, {cfg.n_steps} runs, eps={cfg.eps:g} ({cfg.eps_noise})")
+print(
+    f"profile={cfg.profile}  device={dev}  torch threads={torch.get_num_threads()}  seed={cfg.seed}\n"
+    f"network: L={cfg.depth} H={cfg.width} {cfg.out_act}, {cfg.steps} steps of {cfg.batch_size} images, lr {cfg.lr:g}\n"
+    f"data: the first {cfg.n_images} images of CIFAR-10 {cfg.cifar_classes} and of CelebA at {cfg.image_size} px\n"
+    f"sampling: {cfg.n_samples} {cfg.noise} noise points, {cfg.n_steps} runs, eps={cfg.eps:g} ({cfg.eps_noise})"
+)
 
 # %% [markdown]
 # ## The data

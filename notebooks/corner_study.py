@@ -85,12 +85,21 @@ coarse_threshold = None  # a max corner loss at most this counts as 'mostly reco
 high_start = None  # a max corner loss at N 1 of at least this counts as 'about 0.5'
 n_claim = None  # the claim for d 2: about 0 for every N from this one on; the authors' plot: 128
 fit_loss = None  # a net counts as trained when its training loss is at most this
-num_threads = None  # CPU threads for training (1 is robust when other work shares the cores; None: torch's default)
+num_threads = (
+    None  # CPU threads for training (1 is robust when other work shares the cores; None: torch's default)
+)
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
-                      checks=[here.consistent])
+ch = kl.book.chapter.start(
+    here.CHAPTER,
+    here.TITLE,
+    globals(),
+    here.PROFILES,
+    before=_before,
+    extra=here.EXTRA,
+    checks=[here.consistent],
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 seeds = kl.book.config.seeds(cfg)
@@ -203,11 +212,20 @@ for name, value in here.findings(grid, nd, cfg).items():
 # is where the checked median curve crosses 0.01, and at d = 2 that curve ends at 0.008, close to the cut-off.
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 for i, d in enumerate(cfg.dims):
-    ci_check.close(f"d={d}: nets trained", int(trained[i].sum()), atol=1,
-                   why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
+    ci_check.close(
+        f"d={d}: nets trained",
+        int(trained[i].sum()),
+        atol=1,
+        why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)",
+    )
     ci_check.exact(f"d={d}: nets in the grid", trained[i].numel())
-    ci_check.close(f"d={d}: median max corner loss per N", grid.corner[i].nanmedian(dim=0).values, atol=0.01, rtol=0.05,
-                   why="largest measured spread 0.0019 at 0.14 (1.3 %) and 0.0007 at 0.020 (3.5 %), vector kernels")
+    ci_check.close(
+        f"d={d}: median max corner loss per N",
+        grid.corner[i].nanmedian(dim=0).values,
+        atol=0.01,
+        rtol=0.05,
+        why="largest measured spread 0.0019 at 0.14 (1.3 %) and 0.0007 at 0.020 (3.5 %), vector kernels",
+    )
 ci_check.report()
 
 # %% [markdown]

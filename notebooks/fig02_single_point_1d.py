@@ -82,8 +82,15 @@ grid_size = None  # inputs on [low, high] for panels (a) and (b)
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
-                      checks=[here.consistent])
+ch = kl.book.chapter.start(
+    here.CHAPTER,
+    here.TITLE,
+    globals(),
+    here.PROFILES,
+    before=_before,
+    extra=here.EXTRA,
+    checks=[here.consistent],
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 X = torch.tensor(cfg.points, device=dev)
@@ -151,12 +158,24 @@ for name, value in here.findings(M, cfg).items():
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 one_seed = 1 / len(seeds) + 1e-9  # a seed's pass/fail may flip on another CPU when it sits at a cut-off
-ci_check.close("seeds reaching the target loss", int(passes["trained"].sum()), atol=1,
-               why="a count of nets under a loss cut-off: one net may cross it on another CPU (none did when measured)")
-ci_check.close("median max |f(x) - x_train|", float(M["max_dev"].median()), atol=0.01,
-               why="no spread measured; a Xeon printed 0.01 for 0.0057 (two decimals); the cut-off is 0.05")
-ci_check.close("share of seeds passing, per claim", {k: float(v.double().mean()) for k, v in passes.items()},
-               atol=one_seed, why="shares of 3 seeds: one seed may cross a cut-off on another CPU; none did when measured")
+ci_check.close(
+    "seeds reaching the target loss",
+    int(passes["trained"].sum()),
+    atol=1,
+    why="a count of nets under a loss cut-off: one net may cross it on another CPU (none did when measured)",
+)
+ci_check.close(
+    "median max |f(x) - x_train|",
+    float(M["max_dev"].median()),
+    atol=0.01,
+    why="no spread measured; a Xeon printed 0.01 for 0.0057 (two decimals); the cut-off is 0.05",
+)
+ci_check.close(
+    "share of seeds passing, per claim",
+    {k: float(v.double().mean()) for k, v in passes.items()},
+    atol=one_seed,
+    why="shares of 3 seeds: one seed may cross a cut-off on another CPU; none did when measured",
+)
 ci_check.report()
 
 # %% [markdown]

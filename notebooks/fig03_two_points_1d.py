@@ -67,7 +67,9 @@ import torch
 import kaleido_lib as kl
 from kaleido_lib.chapters import fig03_two_points_1d as here
 
-torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
+torch.set_num_threads(
+    1
+)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 ORIGINS = {"default": "paper"}
 _before = set(globals())
@@ -105,8 +107,15 @@ grid_size = None  # inputs on [low, high] for the panels and the slope measures
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
-                      checks=[here.consistent])
+ch = kl.book.chapter.start(
+    here.CHAPTER,
+    here.TITLE,
+    globals(),
+    here.PROFILES,
+    before=_before,
+    extra=here.EXTRA,
+    checks=[here.consistent],
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 X, seeds, depths = here.setup(cfg, dev)
@@ -233,19 +242,41 @@ share = {k: float(v.double().mean()) for k, v in passes.items()}
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 one_seed = 1 / len(seeds) + 1e-9  # a seed's pass/fail may flip on another CPU when it sits at a cut-off
 for d in depths:
-    ci_check.close(f"L={d}: seeds reaching the target loss", int(trained[d].sum()), atol=1,
-                   why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
-    ci_check.close(f"L={d}: seeds fitting the data", int(fits[d].sum()), atol=1,
-                   why="a count of nets under a tolerance: one may cross it on another CPU (none did when measured)")
-    ci_check.close(f"L={d}: median burn-in", float(M[d]["burn_in"].nanmedian()), atol=2,
-                   why="a run count at a 90 % cut-off: no spread measured (7 perturbations), 2 runs of slack")
-    ci_check.close(f"L={d}: median flat widths", [float(M[d]["width_p1"].nanmedian()), float(M[d]["width_p2"].nanmedian())],
-                   atol=0.02, why="no spread measured; 0.02 is 40 grid steps and well inside the 0.05 cut-off's margin")
-ci_check.close("share of seeds passing, per claim", share, atol=one_seed,
-               why="shares of 3 seeds: one seed may cross a cut-off on another CPU; none did when measured")
+    ci_check.close(
+        f"L={d}: seeds reaching the target loss",
+        int(trained[d].sum()),
+        atol=1,
+        why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)",
+    )
+    ci_check.close(
+        f"L={d}: seeds fitting the data",
+        int(fits[d].sum()),
+        atol=1,
+        why="a count of nets under a tolerance: one may cross it on another CPU (none did when measured)",
+    )
+    ci_check.close(
+        f"L={d}: median burn-in",
+        float(M[d]["burn_in"].nanmedian()),
+        atol=2,
+        why="a run count at a 90 % cut-off: no spread measured (7 perturbations), 2 runs of slack",
+    )
+    ci_check.close(
+        f"L={d}: median flat widths",
+        [float(M[d]["width_p1"].nanmedian()), float(M[d]["width_p2"].nanmedian())],
+        atol=0.02,
+        why="no spread measured; 0.02 is 40 grid steps and well inside the 0.05 cut-off's margin",
+    )
+ci_check.close(
+    "share of seeds passing, per claim",
+    share,
+    atol=one_seed,
+    why="shares of 3 seeds: one seed may cross a cut-off on another CPU; none did when measured",
+)
 ci_check.report()
 
 # %%
-claims = here.claims(ch, M, passes, diff, {d: ens[d].best_loss.cpu() for d in depths}, fits, ms.fit_err, depths, geo)
+claims = here.claims(
+    ch, M, passes, diff, {d: ens[d].best_loss.cpu() for d in depths}, fits, ms.fit_err, depths, geo
+)
 ch.glue_verdicts(claims)
 ch.finish(claims, ORIGINS)

@@ -51,11 +51,17 @@ import torch
 import kaleido_lib as kl
 from kaleido_lib.chapters import fig04_tanh_1d as here
 
-torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
+torch.set_num_threads(
+    1
+)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 # the paper gives no training length for this figure: training to the target is our reading
-ORIGINS = {"default": "paper", "samples_cover_all_points": "own hypothesis",
-           "attracting_fixed_points": "own hypothesis", "trained_to_target": "own hypothesis"}
+ORIGINS = {
+    "default": "paper",
+    "samples_cover_all_points": "own hypothesis",
+    "attracting_fixed_points": "own hypothesis",
+    "trained_to_target": "own hypothesis",
+}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -90,8 +96,15 @@ grid_size = None  # inputs on [low, high] for the panels and the slope measures
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
-                      checks=[here.consistent])
+ch = kl.book.chapter.start(
+    here.CHAPTER,
+    here.TITLE,
+    globals(),
+    here.PROFILES,
+    before=_before,
+    extra=here.EXTRA,
+    checks=[here.consistent],
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 X, seeds = here.setup(cfg, dev)
@@ -195,16 +208,36 @@ share = {k: float(v.double().mean()) for k, v in passes.items()}
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json) and a Xeon's earlier run.
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 one_seed = 1 / len(seeds) + 1e-9  # a seed's pass/fail may flip on another CPU when it sits at a cut-off
-ci_check.close("seeds reaching the target loss", int(trained.sum()), atol=1,
-               why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
-ci_check.close("seeds fitting the data", int(fits.sum()), atol=1,
-               why="a count of nets under a tolerance: one may cross it on another CPU (none did when measured)")
-ci_check.close("median basin shares", M["shares"].nanmedian(dim=0).values, atol=0.05,
-               why="measured spread 0.004 (vector kernels); a Xeon gave 0.19 for 0.202: about 3x the largest seen")
-ci_check.close("median share ending at a point", float(M["end_at_points"].nanmedian()), atol=0.05,
-               why="measured spread 0.004; a Xeon gave 0.98 for 0.998, on the other side of the 0.99 cut-off")
-ci_check.close("share of seeds passing, per claim", share, atol=one_seed,
-               why="shares of 3 seeds: 'end' sits on its cut-off (0 of 3 on a Xeon, 1 of 3 here), so one seed may flip")
+ci_check.close(
+    "seeds reaching the target loss",
+    int(trained.sum()),
+    atol=1,
+    why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)",
+)
+ci_check.close(
+    "seeds fitting the data",
+    int(fits.sum()),
+    atol=1,
+    why="a count of nets under a tolerance: one may cross it on another CPU (none did when measured)",
+)
+ci_check.close(
+    "median basin shares",
+    M["shares"].nanmedian(dim=0).values,
+    atol=0.05,
+    why="measured spread 0.004 (vector kernels); a Xeon gave 0.19 for 0.202: about 3x the largest seen",
+)
+ci_check.close(
+    "median share ending at a point",
+    float(M["end_at_points"].nanmedian()),
+    atol=0.05,
+    why="measured spread 0.004; a Xeon gave 0.98 for 0.998, on the other side of the 0.99 cut-off",
+)
+ci_check.close(
+    "share of seeds passing, per claim",
+    share,
+    atol=one_seed,
+    why="shares of 3 seeds: 'end' sits on its cut-off (0 of 3 on a Xeon, 1 of 3 here), so one seed may flip",
+)
 ci_check.report()
 
 # %%

@@ -72,7 +72,9 @@ import torch
 import kaleido_lib as kl
 from kaleido_lib.chapters import fig05_two_d as here
 
-torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
+torch.set_num_threads(
+    1
+)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 ORIGINS = {"default": "paper"}
 _before = set(globals())
@@ -82,7 +84,9 @@ profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each trains one net per setting)
 n_seeds = None  # independently initialised networks per setting
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
-points = None  # 2D training points of panel (b) and of the burn-in study; the paper: the four corners 0.2 or 0.8
+points = (
+    None  # 2D training points of panel (b) and of the burn-in study; the paper: the four corners 0.2 or 0.8
+)
 depth = None  # hidden layers of panel (b) (the paper's L), also the depth of the width study; the paper: 7
 width = None  # hidden units per layer of panel (b) (the paper's H), also the width of the depth study; the paper: 50
 points_a = None  # 2D training points of panel (a); the paper: [[0.5, 0.5]]
@@ -111,8 +115,15 @@ grid_size = None  # grid points per axis for the loss surfaces
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
-                      checks=[here.consistent])
+ch = kl.book.chapter.start(
+    here.CHAPTER,
+    here.TITLE,
+    globals(),
+    here.PROFILES,
+    before=_before,
+    extra=here.EXTRA,
+    checks=[here.consistent],
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 Xa, Xb, seeds, st = here.setup(cfg)
@@ -221,19 +232,45 @@ for name, value in here.findings(M, b_key, cover, tr, cfg).items():
 # Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json) and a Xeon's earlier run.
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
-ci_check.close("nets reaching the target loss", {here.label(k, cfg): int(v.sum()) for k, v in trained.items()}, atol=1,
-               why="counts of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
-ci_check.close("median share near the data after K runs, (a) and (b)",
-               [float(M["a"]["near"][:, cfg.n_runs].quantile(0.5)), float(M[b_key]["near"][:, cfg.n_runs].quantile(0.5))],
-               atol=0.05, why="no spread measured, the same on a Xeon; the cut-off (0.5) is 0.4 away")
-ci_check.close("seeds with every training point covered in (b)", int(cover.sum()), atol=1,
-               why="a count under a share cut-off: one seed may cross it on another CPU (none did when measured)")
-ci_check.close("median burn-in per depth", tr.T["depth"].median, atol=2,
-               why="run counts at a 90 % cut-off: no spread measured, the same on a Xeon; 2 runs of slack")
-ci_check.close("median burn-in per width", tr.T["width"].median, atol=2,
-               why="run counts at a 90 % cut-off: no spread measured, the same on a Xeon; 2 runs of slack")
-ci_check.close("pooled Spearman rho, depth and width", [tr.T["depth"].rho, tr.T["width"].rho], atol=0.1,
-               why="no spread measured; a rank statistic of a few burn-ins, which moves in steps when one burn-in moves")
+ci_check.close(
+    "nets reaching the target loss",
+    {here.label(k, cfg): int(v.sum()) for k, v in trained.items()},
+    atol=1,
+    why="counts of nets under a loss cut-off: one may cross it on another CPU (none did when measured)",
+)
+ci_check.close(
+    "median share near the data after K runs, (a) and (b)",
+    [
+        float(M["a"]["near"][:, cfg.n_runs].quantile(0.5)),
+        float(M[b_key]["near"][:, cfg.n_runs].quantile(0.5)),
+    ],
+    atol=0.05,
+    why="no spread measured, the same on a Xeon; the cut-off (0.5) is 0.4 away",
+)
+ci_check.close(
+    "seeds with every training point covered in (b)",
+    int(cover.sum()),
+    atol=1,
+    why="a count under a share cut-off: one seed may cross it on another CPU (none did when measured)",
+)
+ci_check.close(
+    "median burn-in per depth",
+    tr.T["depth"].median,
+    atol=2,
+    why="run counts at a 90 % cut-off: no spread measured, the same on a Xeon; 2 runs of slack",
+)
+ci_check.close(
+    "median burn-in per width",
+    tr.T["width"].median,
+    atol=2,
+    why="run counts at a 90 % cut-off: no spread measured, the same on a Xeon; 2 runs of slack",
+)
+ci_check.close(
+    "pooled Spearman rho, depth and width",
+    [tr.T["depth"].rho, tr.T["width"].rho],
+    atol=0.1,
+    why="no spread measured; a rank statistic of a few burn-ins, which moves in steps when one burn-in moves",
+)
 ci_check.report()
 
 # %%

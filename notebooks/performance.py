@@ -81,7 +81,9 @@ sampling_repeats = None  # timed calls per sampler (taking turns; the fastest co
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA)
+ch = kl.book.chapter.start(
+    here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA
+)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 machine = bench.describe_machine(dev)
@@ -206,11 +208,15 @@ print(f"benchmarks 2 and 3 ran on: {machine.get('gpu', machine['cpu'])} ({dev.ty
 # What must hold on every machine: the ensemble's members equal lone runs, and every benchmark ran. The timings
 # themselves differ between machines by design and are not checked.
 ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
-ci_check.exact("members agree with lone runs (|loss difference| below 1e-5)", {k: v < 1e-5 for k, v in agree.items()})
+ci_check.exact(
+    "members agree with lone runs (|loss difference| below 1e-5)", {k: v < 1e-5 for k, v in agree.items()}
+)
 ci_check.exact("ensemble settings timed", len(ens_runs))
 ci_check.exact("step variants and samplers timed", [sorted(step.s_per_step), sorted(samp.s_per_run)])
-ci_check.exact("all rates positive and finite",
-               all(0 < r < float("inf") for r in [*step.s_per_step.values(), *samp.s_per_run.values()]))
+ci_check.exact(
+    "all rates positive and finite",
+    all(0 < r < float("inf") for r in [*step.s_per_step.values(), *samp.s_per_run.values()]),
+)
 ci_check.report()
 
 # %% [markdown]

@@ -69,20 +69,63 @@ from kaleido_lib.chapters import spiral_packing as here
 
 CHAPTER = "spiral_packing"
 PAPER = dict(
-    seed=0, n_seeds=3, device="auto", classes=[2, 3, 4, 5, 6, 7], epochs=1500, lr=5e-4, weight_decay=0.005,
-    init="torch", full_classes=[3], full_epochs=10_000,
-    n_per_class=200, jitter=0.17, show_classes=3, n_frames=40, region_size=150, quiver_size=25,
-    corner_tol=0.3, fan_min=60.0, ref_tol=15.0,
-    bridge_classes=3, bridge_per_class=50, bridge_depth=6, bridge_width=50, bridge_epochs=4000,
-    bridge_min_epochs=1000, bridge_target=1e-6, bridge_lr=1e-3,
-    n_samples=1000, n_runs=10, n_steps=100, tol=0.02, grid_size=101, near_min=0.5, out_dir=None,
+    seed=0,
+    n_seeds=3,
+    device="auto",
+    classes=[2, 3, 4, 5, 6, 7],
+    epochs=1500,
+    lr=5e-4,
+    weight_decay=0.005,
+    init="torch",
+    full_classes=[3],
+    full_epochs=10_000,
+    n_per_class=200,
+    jitter=0.17,
+    show_classes=3,
+    n_frames=40,
+    region_size=150,
+    quiver_size=25,
+    corner_tol=0.3,
+    fan_min=60.0,
+    ref_tol=15.0,
+    bridge_classes=3,
+    bridge_per_class=50,
+    bridge_depth=6,
+    bridge_width=50,
+    bridge_epochs=4000,
+    bridge_min_epochs=1000,
+    bridge_target=1e-6,
+    bridge_lr=1e-3,
+    n_samples=1000,
+    n_runs=10,
+    n_steps=100,
+    tol=0.02,
+    grid_size=101,
+    near_min=0.5,
+    out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=2, device="cpu", classes=[2, 3, 4], epochs=200, full_epochs=400, n_frames=6, region_size=50,
-               quiver_size=15, bridge_epochs=600, bridge_min_epochs=200, n_samples=300, n_steps=40, grid_size=41),
+    "ci": dict(
+        PAPER,
+        n_seeds=2,
+        device="cpu",
+        classes=[2, 3, 4],
+        epochs=200,
+        full_epochs=400,
+        n_frames=6,
+        region_size=50,
+        quiver_size=15,
+        bridge_epochs=600,
+        bridge_min_epochs=200,
+        n_samples=300,
+        n_steps=40,
+        grid_size=41,
+    ),
 }
-torch.set_num_threads(1)  # small nets: one CPU thread is fastest, and the numbers do not depend on the core count
+torch.set_num_threads(
+    1
+)  # small nets: one CPU thread is fastest, and the numbers do not depend on the core count
 # where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
 ORIGINS = {"default": "companion work", "kaleidoscope_spirals": "paper"}
 _before = set(globals())
@@ -92,11 +135,15 @@ profile = "paper"  # "ci" (CPU seconds) or "paper" (the study's settings; the gr
 seed = None  # first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each draws its data jitter and its weights)
 n_seeds = None  # independently drawn data sets and networks per setting
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
-classes = None  # the numbers of classes K (increasing, at least two values for the crowding trend, each at least 2)
+classes = (
+    None  # the numbers of classes K (increasing, at least two values for the crowding trend, each at least 2)
+)
 epochs = None  # classifier epochs of the grid (full batch: one Adam step each); the study: about 10000
 full_epochs = None  # epochs of the full-length run of full_classes (at least epochs); the study: about 10000
 full_classes = None  # the K trained for full_epochs (a subset of classes), in a worker process
-init = None  # initial weights: "torch" (PyTorch's default) or "glorot" (TensorFlow's default, the study's code)
+init = (
+    None  # initial weights: "torch" (PyTorch's default) or "glorot" (TensorFlow's default, the study's code)
+)
 lr = None  # classifier Adam learning rate; the study: 5e-4
 weight_decay = None  # factor of the sum of squared weight norms over 2; the study: 0.005
 n_per_class = None  # points per spiral arm; the study: 200
@@ -125,9 +172,13 @@ near_min = None  # a kaleidoscope passes when at least this share of its samples
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA, checks=[here.consistent])
+ch = kl.book.chapter.start(
+    CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA, checks=[here.consistent]
+)
 cfg, dev, seeds = ch.cfg, kl.utils.get_device(ch.cfg.device), kl.book.config.seeds(ch.cfg)
-print(f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}  K in {cfg.classes}, {cfg.epochs} epochs")
+print(
+    f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}  K in {cfg.classes}, {cfg.epochs} epochs"
+)
 
 # %% [markdown]
 # ## Training and measuring every net
@@ -144,8 +195,10 @@ print(f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}  K in
 # %%
 G = here.train_grid(cfg, seeds)
 P = here.measure_grid(G, cfg, len(seeds))
-print(f"nets whose loss became non-finite: {G.failed()} of {len(G.runs) * len(seeds)} (full length: "
-      f"{G.failed(full=True)} of {len(G.full) * len(seeds)}); training took {G.seconds:.0f} s\n{here.table(P)}")
+print(
+    f"nets whose loss became non-finite: {G.failed()} of {len(G.runs) * len(seeds)} (full length: "
+    f"{G.failed(full=True)} of {len(G.full) * len(seeds)}); training took {G.seconds:.0f} s\n{here.table(P)}"
+)
 ch.show(here.hidden_layer_figure(G, cfg), "hidden_layer")
 ch.show(here.decision_regions_figure(G, P, cfg), "decision_regions")
 ch.show_image(here.hidden_layer_gif(G, cfg), "hidden_layer_training")
@@ -262,16 +315,31 @@ ch.show(here.kaleidoscope_figure(B, cfg), "kaleidoscope_on_spirals")
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json) and a Xeon's earlier run.
 ci_check = kl.book.check.Checker(CHAPTER, cfg)
 ci_check.exact("failed nets", G.failed(), why="no net diverged in any measured run")
-ci_check.close("collapsed ReLU nets", P.n_collapsed(), atol=1,
-               why="a count of nets under a dead-unit cut-off: one may cross it on another CPU")
-ci_check.close("tanh nets with every class at its own corner", P.count("tanh", P.at_corners, cfg.classes), atol=1,
-               why="a count of nets under a distance cut-off: one may cross it on another CPU")
-ci_check.close("ReLU nets whose class directions span at least fan_min",
-               P.count("relu", lambda m, K: m is not None and m["span"] >= cfg.fan_min, cfg.classes), atol=1,
-               why="a count of nets under an angle cut-off: one may cross it on another CPU")
+ci_check.close(
+    "collapsed ReLU nets",
+    P.n_collapsed(),
+    atol=1,
+    why="a count of nets under a dead-unit cut-off: one may cross it on another CPU",
+)
+ci_check.close(
+    "tanh nets with every class at its own corner",
+    P.count("tanh", P.at_corners, cfg.classes),
+    atol=1,
+    why="a count of nets under a distance cut-off: one may cross it on another CPU",
+)
+ci_check.close(
+    "ReLU nets whose class directions span at least fan_min",
+    P.count("relu", lambda m, K: m is not None and m["span"] >= cfg.fan_min, cfg.classes),
+    atol=1,
+    why="a count of nets under an angle cut-off: one may cross it on another CPU",
+)
 ci_check.exact("nets per architecture", len(cfg.classes) * len(seeds))
-ci_check.close("share of kaleidoscope samples on an arm, per seed", B.on_arm[:, cfg.n_runs], atol=0.1,
-               why="measured spread 0.03 (vector kernels); about 3x")
+ci_check.close(
+    "share of kaleidoscope samples on an arm, per seed",
+    B.on_arm[:, cfg.n_runs],
+    atol=0.1,
+    why="measured spread 0.03 (vector kernels); about 3x",
+)
 ci_check.report()
 
 # %% [markdown]

@@ -1,4 +1,5 @@
 """Shared test helpers."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,10 @@ import papermill as pm
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-VALIDATION_CALLS = ("kl.book.config.resolve(", "kl.book.chapter.start(")  # what a chapter's validation cell calls
+VALIDATION_CALLS = (
+    "kl.book.config.resolve(",
+    "kl.book.chapter.start(",
+)  # what a chapter's validation cell calls
 
 
 def _parameters_index(nb) -> int:
@@ -28,7 +32,9 @@ def run_to_validation(chapter: str, params: dict) -> dict:
             exec(compile(cell.source, f"<{chapter} cell>", "exec"), ns)
     exec("\n".join(f"{k} = {v!r}" for k, v in params.items()), ns)
     validation = nb.cells[i + 1]
-    assert any(call in validation.source for call in VALIDATION_CALLS), "validation must follow the parameters cell"
+    assert any(call in validation.source for call in VALIDATION_CALLS), (
+        "validation must follow the parameters cell"
+    )
     exec(compile(validation.source, f"<{chapter} validation>", "exec"), ns)
     return ns
 
@@ -59,13 +65,21 @@ def assert_stops_at_validation_in_kernel(tmp_path):
         src = ROOT / "notebooks" / f"{chapter}.py"
         params = {"profile": "ci", "out_dir": str(tmp_path / "out"), name: value}
         with pytest.raises(pm.PapermillExecutionError) as err:
-            pm.execute_notebook(jupytext.read(src), str(tmp_path / "out.ipynb"), parameters=params,
-                                kernel_name="python3", progress_bar=False, cwd=str(src.parent))
+            pm.execute_notebook(
+                jupytext.read(src),
+                str(tmp_path / "out.ipynb"),
+                parameters=params,
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(src.parent),
+            )
         assert err.value.ename == "ValueError" and f"'{name}'" in err.value.evalue
         nb = jupytext.read(tmp_path / "out.ipynb")
         failing = [c for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
         assert len(failing) == 1
-        assert any(call in failing[0].source for call in VALIDATION_CALLS), "it must fail in the validation cell"
+        assert any(call in failing[0].source for call in VALIDATION_CALLS), (
+            "it must fail in the validation cell"
+        )
         assert not (tmp_path / "out" / "results").exists(), "no result may be written by a rejected run"
 
     return check

@@ -8,6 +8,7 @@ Usage (what ``tests/test_device_strict.py`` injects as the first cell of a chapt
     import simulated_cuda
     simulated_cuda.install()
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,8 +34,15 @@ class OnDevice(torch.Tensor):
     @staticmethod
     def __new__(cls, elem: torch.Tensor) -> OnDevice:
         out = torch.Tensor._make_wrapper_subclass(  # type: ignore[attr-defined]
-            cls, elem.shape, strides=elem.stride(), storage_offset=elem.storage_offset(), dtype=elem.dtype,
-            layout=elem.layout, device=CUDA, requires_grad=elem.requires_grad)
+            cls,
+            elem.shape,
+            strides=elem.stride(),
+            storage_offset=elem.storage_offset(),
+            dtype=elem.dtype,
+            layout=elem.layout,
+            device=CUDA,
+            requires_grad=elem.requires_grad,
+        )
         out.elem = elem
         return out
 
@@ -42,8 +50,10 @@ class OnDevice(torch.Tensor):
         return f"OnDevice({self.elem!r})"
 
     def numpy(self, *args, **kwargs):
-        raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
-                        "host memory first.")
+        raise TypeError(
+            "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
+            "host memory first."
+        )
 
     def __array__(self, *args, **kwargs):
         self.numpy()
@@ -55,7 +65,12 @@ class OnDevice(torch.Tensor):
         return _run(func, args, kwargs or {})
 
 
-TRANSFERS = {aten._to_copy.default, aten.copy_.default, aten._copy_from.default, aten._copy_from_and_resize.default}
+TRANSFERS = {
+    aten._to_copy.default,
+    aten.copy_.default,
+    aten._copy_from.default,
+    aten._copy_from_and_resize.default,
+}
 SCALAR_OK = 0  # a CPU tensor of this many dimensions may join a CUDA op (torch allows 0-dim CPU scalars)
 
 
@@ -74,7 +89,9 @@ def _is_cuda(d) -> bool:
 def _run(func, args, kwargs):
     flat, _ = tree_flatten((args, kwargs))
     on_dev = [t for t in flat if isinstance(t, OnDevice)]
-    on_cpu = [t for t in flat if isinstance(t, torch.Tensor) and not isinstance(t, OnDevice) and t.dim() > SCALAR_OK]
+    on_cpu = [
+        t for t in flat if isinstance(t, torch.Tensor) and not isinstance(t, OnDevice) and t.dim() > SCALAR_OK
+    ]
     gens = [g for g in flat if isinstance(g, torch.Generator)]
     wants_cuda = _is_cuda(kwargs.get("device"))
     if func in TRANSFERS:
@@ -92,8 +109,10 @@ def _run(func, args, kwargs):
         raise DeviceMixError(f"{func}: a CPU generator cannot fill a CUDA tensor")
     if on_dev and on_cpu:
         shapes = [tuple(t.shape) for t in on_cpu]
-        raise DeviceMixError(f"{func}: expected all tensors to be on the same device, but found at least two "
-                             f"devices, cuda:0 and cpu (CPU tensors of shape {shapes})")
+        raise DeviceMixError(
+            f"{func}: expected all tensors to be on the same device, but found at least two "
+            f"devices, cuda:0 and cpu (CPU tensors of shape {shapes})"
+        )
     if func is aten._pin_memory.default or func is aten.is_pinned.default:
         return args[0].clone() if func is aten._pin_memory.default else False
     kw = tree_map(_unwrap, kwargs)
@@ -127,8 +146,12 @@ class Simulator(TorchFunctionMode):
             return func(*args, **kwargs)
         if func in (torch.Tensor.__getitem__, torch.Tensor.__setitem__) and isinstance(self_t, OnDevice):
             # indexing a CUDA tensor accepts CPU index tensors (torch moves them); a CPU value set into it does not
-            if func is torch.Tensor.__setitem__ and isinstance(args[2], torch.Tensor) \
-                    and not isinstance(args[2], OnDevice) and args[2].dim() > SCALAR_OK:
+            if (
+                func is torch.Tensor.__setitem__
+                and isinstance(args[2], torch.Tensor)
+                and not isinstance(args[2], OnDevice)
+                and args[2].dim() > SCALAR_OK
+            ):
                 raise DeviceMixError("__setitem__: a CPU tensor assigned into a CUDA tensor")
             out = func(self_t.elem, *tree_map(_unwrap, args[1:]), **kwargs)
             return _wrap(out) if out is not None else None

@@ -1,5 +1,6 @@
 """The kaleidoscope architectures beyond the MLP: shapes, bounds, argument checks, identity training, caching; the
 chapter module's checks, measures, criterion, claims, tables and figures."""
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,9 @@ TINY = {
 
 def tiny(name: str, side: int = 8, channels: int = 1, out_act: str = "tanh") -> torch.nn.Module:
     kl.utils.seed_everything(0)
-    return models.make_kaleidoscope(name.split("_")[0], side, channels=channels, out_act=out_act, **TINY[name])
+    return models.make_kaleidoscope(
+        name.split("_")[0], side, channels=channels, out_act=out_act, **TINY[name]
+    )
 
 
 @pytest.mark.parametrize("name", sorted(TINY))
@@ -69,19 +72,39 @@ def test_patch_transformer_patches_round_trip():
     t = x.reshape(n, 1, g, p, g, p).permute(0, 2, 4, 1, 3, 5).reshape(n, g * g, p * p)
     back = t.reshape(n, g, g, 1, p, p).permute(0, 3, 1, 4, 2, 5).reshape(n, -1)
     assert torch.equal(back, x)
-    assert t[0, 1].tolist() == [4.0, 5.0, 6.0, 7.0, 12.0, 13.0, 14.0, 15.0, 20.0, 21.0, 22.0, 23.0, 28.0, 29.0, 30.0, 31.0]
+    assert t[0, 1].tolist() == [
+        4.0,
+        5.0,
+        6.0,
+        7.0,
+        12.0,
+        13.0,
+        14.0,
+        15.0,
+        20.0,
+        21.0,
+        22.0,
+        23.0,
+        28.0,
+        29.0,
+        30.0,
+        31.0,
+    ]
 
 
-@pytest.mark.parametrize("kind, kw, name", [
-    ("rnn", {}, "kind"),
-    ("cnn", dict(depth=0, width=4), "depth"),
-    ("cnn", dict(depth=1, width=4.5), "width"),
-    ("unet", dict(width=4, levels=3), "side"),  # side 12 is not divisible by 2**3
-    ("unet", dict(width=4, skips="yes"), "skips"),
-    ("transformer", dict(patch=3, dim=16, depth=1), "patch"),
-    ("transformer", dict(patch=4, dim=15, depth=1, heads=2), "dim"),
-    ("transformer", dict(patch=4, dim=16, depth=1, heads=0), "heads"),
-])
+@pytest.mark.parametrize(
+    "kind, kw, name",
+    [
+        ("rnn", {}, "kind"),
+        ("cnn", dict(depth=0, width=4), "depth"),
+        ("cnn", dict(depth=1, width=4.5), "width"),
+        ("unet", dict(width=4, levels=3), "side"),  # side 12 is not divisible by 2**3
+        ("unet", dict(width=4, skips="yes"), "skips"),
+        ("transformer", dict(patch=3, dim=16, depth=1), "patch"),
+        ("transformer", dict(patch=4, dim=15, depth=1, heads=2), "dim"),
+        ("transformer", dict(patch=4, dim=16, depth=1, heads=0), "heads"),
+    ],
+)
 def test_bad_arguments_name_the_argument(kind, kw, name):
     side = 12 if name == "side" else 8
     with pytest.raises(ValueError, match=name):
@@ -111,7 +134,9 @@ def test_identity_training_on_a_few_images_reduces_the_loss(name):
 
     def run():
         net = tiny(name)
-        return train.train_steps(net, X, steps=150, lr=1e-2, batch_size=4, generator=torch.Generator().manual_seed(0))
+        return train.train_steps(
+            net, X, steps=150, lr=1e-2, batch_size=4, generator=torch.Generator().manual_seed(0)
+        )
 
     a, b = run(), run()
     assert float(a.losses[-10:].mean()) < 0.3 * float(a.losses[:5].mean())
@@ -120,8 +145,18 @@ def test_identity_training_on_a_few_images_reduces_the_loss(name):
 
 def test_trained_kaleidoscope_caches_by_architecture(tmp_path):
     X = torch.rand(12, 64) * 2 - 1
-    kw = dict(data_tag="t", out_act="tanh", steps=3, lr=1e-3, batch_size=4, seed=0, device=torch.device("cpu"),
-              side=8, progress=False, cache_dir=tmp_path)
+    kw = dict(
+        data_tag="t",
+        out_act="tanh",
+        steps=3,
+        lr=1e-3,
+        batch_size=4,
+        seed=0,
+        device=torch.device("cpu"),
+        side=8,
+        progress=False,
+        cache_dir=tmp_path,
+    )
     a = experiments.trained_kaleidoscope(X, kind="unet", arch=TINY["unet"], **kw)
     b = experiments.trained_kaleidoscope(X, kind="unet", arch=TINY["unet"], **kw)
     c = experiments.trained_kaleidoscope(X, kind="unet", arch=TINY["unet_noskip"], **kw)
@@ -135,8 +170,17 @@ def test_trained_kaleidoscope_caches_by_architecture(tmp_path):
 
 def test_mlp_through_the_general_function_shares_trained_mlp_entries(tmp_path):
     X = torch.rand(12, 6) * 2 - 1
-    kw = dict(data_tag="t", out_act="tanh", steps=3, lr=1e-3, batch_size=4, seed=0, device=torch.device("cpu"),
-              progress=False, cache_dir=tmp_path)
+    kw = dict(
+        data_tag="t",
+        out_act="tanh",
+        steps=3,
+        lr=1e-3,
+        batch_size=4,
+        seed=0,
+        device=torch.device("cpu"),
+        progress=False,
+        cache_dir=tmp_path,
+    )
     a = experiments.trained_mlp(X, depth=2, width=8, **kw)
     b = experiments.trained_kaleidoscope(X, kind="mlp", arch=dict(depth=2, width=8), **kw)
     assert b.from_cache and a.path == b.path
@@ -154,11 +198,23 @@ def test_both_profiles_pass_the_cross_field_checks(profile):
     arch.consistent(SimpleNamespace(**arch.PROFILES[profile]))
 
 
-@pytest.mark.parametrize("name, value", [
-    ("cnn_depths", [4, 8]), ("cnn_depths", [2]), ("vit_patch", 5), ("vit_heads", 3), ("unet_levels", 3),
-    ("grid_runs", [0, 1, 5]), ("n_cells", 65), ("n_points", 1001), ("far_quantile", 0.01), ("fixed_frac", 1.5),
-    ("out_act", "none"), ("n_train", 60_001),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("cnn_depths", [4, 8]),
+        ("cnn_depths", [2]),
+        ("vit_patch", 5),
+        ("vit_heads", 3),
+        ("unet_levels", 3),
+        ("grid_runs", [0, 1, 5]),
+        ("n_cells", 65),
+        ("n_points", 1001),
+        ("far_quantile", 0.01),
+        ("fixed_frac", 1.5),
+        ("out_act", "none"),
+        ("n_train", 60_001),
+    ],
+)
 def test_cross_field_checks_name_the_parameter(name, value):
     with pytest.raises(ValueError, match=f"parameter '{name}': allowed"):
         arch.consistent(_cfg(**{name: value}))
@@ -170,14 +226,20 @@ def test_networks_compare_four_and_add_the_ablations():
     assert list(nets)[4:] == ["U-Net without skips", "CNN L=1", "CNN L=4"]
     assert nets["U-Net"][1]["skips"] and not nets["U-Net without skips"][1]["skips"]
     assert arch.cnn_names(_cfg(cnn_depth=2, cnn_depths=[1, 2, 4])) == ["CNN L=1", "CNN", "CNN L=4"]
-    assert [arch.claim_id(n) for n in arch.MAIN] == ["kaleidoscope_mlp", "kaleidoscope_cnn", "kaleidoscope_unet",
-                                                     "kaleidoscope_transformer"]
+    assert [arch.claim_id(n) for n in arch.MAIN] == [
+        "kaleidoscope_mlp",
+        "kaleidoscope_cnn",
+        "kaleidoscope_unet",
+        "kaleidoscope_transformer",
+    ]
 
 
 SHOWS = dict(confident=0.9, digit_like=0.6, covered=6, covered_first=7, near_copy=0.1, burn_in=10)
 
 
-@pytest.mark.parametrize("key, value", [("digit_like", 0.4), ("covered", 4), ("near_copy", 0.6), ("burn_in", 20)])
+@pytest.mark.parametrize(
+    "key, value", [("digit_like", 0.4), ("covered", 4), ("near_copy", 0.6), ("burn_in", 20)]
+)
 def test_a_seed_shows_the_kaleidoscope_only_when_every_condition_holds(key, value):
     assert arch.shows(SHOWS, n_steps=20)
     assert not arch.shows(SHOWS | {key: value}, n_steps=20)
@@ -192,8 +254,13 @@ def test_the_criterion_as_first_written_reads_confidence_and_every_class():
 def _measures(new, shows, rho=(0.5, 0.5)):
     t = lambda v: torch.tensor(v, dtype=torch.float64)
     n = len(new)
-    return {k: t([0.5] * n) for k in arch.KEYS} | {"new_digits": t(new), "new_first": t(new), "shows": t(shows),
-                                                   "shows_first": t(shows), "rho_train": t(rho)}
+    return {k: t([0.5] * n) for k in arch.KEYS} | {
+        "new_digits": t(new),
+        "new_first": t(new),
+        "shows": t(shows),
+        "shows_first": t(shows),
+        "rho_train": t(rho),
+    }
 
 
 def test_degree_holds_on_every_seed_partly_on_half_the_seeds_and_counts_nan_as_failed():
@@ -204,11 +271,16 @@ def test_degree_holds_on_every_seed_partly_on_half_the_seeds_and_counts_nan_as_f
 
 
 def test_degree_rule_and_the_kaleidoscope_alternatives():
-    assert arch.degree_rule(torch.tensor([1.0, float("nan")]), torch.tensor([0.15, 0.0]), bar=0.1) == ("partly", 0.5)
+    assert arch.degree_rule(torch.tensor([1.0, float("nan")]), torch.tensor([0.15, 0.0]), bar=0.1) == (
+        "partly",
+        0.5,
+    )
     assert arch.degree_rule(torch.tensor([1.0, 1.0]), torch.tensor([0.0, 0.0])) == ("holds", 1.0)
-    v = _measures([0.15, 0.19], [1.0, 0.0]) | {"digit_like": torch.tensor([0.3, 0.3], dtype=torch.float64),
-                                            "covered": torch.tensor([3.0, float("nan")], dtype=torch.float64),
-                                            "burn_in": torch.tensor([5.0, 5.0], dtype=torch.float64)}
+    v = _measures([0.15, 0.19], [1.0, 0.0]) | {
+        "digit_like": torch.tensor([0.3, 0.3], dtype=torch.float64),
+        "covered": torch.tensor([3.0, float("nan")], dtype=torch.float64),
+        "burn_in": torch.tensor([5.0, 5.0], dtype=torch.float64),
+    }
     assert arch.shows_lax(v, 20).tolist() == [True, False]  # a NaN measure fails
     alt = arch.kaleidoscope_alternatives(v, 20)
     assert len(alt) == 3 and all(set(e) >= {"share_pass", "verdict"} for e in alt.values())
@@ -221,7 +293,10 @@ def test_degree_rule_and_the_kaleidoscope_alternatives():
 def test_margin_rule_and_the_ablation_alternatives():
     d = torch.tensor([0.15, 0.06, float("nan")], dtype=torch.float64)
     assert arch.margin_rule(d) == {"share_pass": pytest.approx(1 / 3), "verdict": "partly"}
-    assert arch.margin_rule(d, 0.05)["verdict"] == "partly" and arch.margin_rule(d[:2], 0.05)["verdict"] == "holds"
+    assert (
+        arch.margin_rule(d, 0.05)["verdict"] == "partly"
+        and arch.margin_rule(d[:2], 0.05)["verdict"] == "holds"
+    )
     assert arch.margin_rule(torch.tensor([-0.1, 0.0, 0.3]))["verdict"] == "fails"  # median 0
     alt = arch.ablation_alternatives(d)
     assert [e["verdict"] for e in alt.values()] == ["partly", "partly", "fails"]
@@ -231,7 +306,9 @@ def test_degree_and_margin_seeds_count_the_seeds_and_resample_the_rule():
     t = lambda v: torch.tensor(v, dtype=torch.float64)
     every = arch.degree_seeds(t([1.0, 1.0, 1.0]), t([0.3, 0.3, 0.3]))
     assert (every.n, every.passing, every.verdict_stability, every.unit) == (3, 3, 1.0, "seeds")
-    split = arch.degree_seeds(t([1.0, float("nan")]), t([0.3, 0.0]))  # partly; a resample of one seed twice is not
+    split = arch.degree_seeds(
+        t([1.0, float("nan")]), t([0.3, 0.0])
+    )  # partly; a resample of one seed twice is not
     assert (split.n, split.passing) == (2, 1) and 0.3 < split.verdict_stability < 0.7
     assert split.wilson95 == pytest.approx(kl.book.results.wilson_interval(1, 2))
     with pytest.raises(ValueError, match="one value per seed"):
@@ -242,33 +319,51 @@ def test_degree_and_margin_seeds_count_the_seeds_and_resample_the_rule():
     assert arch.margin_seeds(t([0.2, 0.3])).verdict_stability == 1.0
     assert arch.margin_seeds(d, 0.05).passing == 2
     # the rule, not the share, is resampled: no seed passes on either, yet a resample's verdict can change
-    assert arch.degree_seeds(t([0.0, 0.0, 0.0]), t([0.3, 0.0, 0.0])).verdict_stability < 0.9  # half at 0.2 or not
+    assert (
+        arch.degree_seeds(t([0.0, 0.0, 0.0]), t([0.3, 0.0, 0.0])).verdict_stability < 0.9
+    )  # half at 0.2 or not
     assert arch.margin_seeds(t([0.05, 0.05, -0.2])).verdict_stability < 0.9  # the median above 0 or not
 
 
 def test_depth_alternatives_compare_the_deepest_with_the_shallowest_cnn():
     cfg = _cfg(cnn_depth=2, cnn_depths=[1, 2])
     t = lambda v: torch.tensor(v, dtype=torch.float64)
-    M = {"CNN L=1": _measures([0.1, 0.2], [0.0, 0.0]) | {"digit_like": t([0.1, 0.1])},
-         "CNN": _measures([0.3, float("nan")], [0.0, 0.0]) | {"digit_like": t([0.5, 0.6])}}
+    M = {
+        "CNN L=1": _measures([0.1, 0.2], [0.0, 0.0]) | {"digit_like": t([0.1, 0.1])},
+        "CNN": _measures([0.3, float("nan")], [0.0, 0.0]) | {"digit_like": t([0.5, 0.6])},
+    }
     deeper, like = arch.depth_alternatives(M, cfg).values()
     assert deeper["share_pass"] == 0.5 and deeper["verdict"] == "too few units"  # a failed seed counts as 0
     assert like["share_pass"] == 1.0 and like["verdict"] in ("holds", "partly", "fails")
 
 
 def test_ranking_and_claims():
-    M = {"MLP": _measures([0.3, 0.5], [0.0, 1.0]), "CNN": _measures([0.0, 0.0], [0.0, 0.0]),
-         "U-Net": _measures([0.6, 0.8], [1.0, 1.0]), "Transformer": _measures([float("nan"), 0.7], [float("nan"), 1.0]),
-         "U-Net without skips": _measures([0.8, 1.0], [1.0, 1.0]), "CNN L=1": _measures([0.0, 0.2], [0.0, 0.0])}
+    M = {
+        "MLP": _measures([0.3, 0.5], [0.0, 1.0]),
+        "CNN": _measures([0.0, 0.0], [0.0, 0.0]),
+        "U-Net": _measures([0.6, 0.8], [1.0, 1.0]),
+        "Transformer": _measures([float("nan"), 0.7], [float("nan"), 1.0]),
+        "U-Net without skips": _measures([0.8, 1.0], [1.0, 1.0]),
+        "CNN L=1": _measures([0.0, 0.2], [0.0, 0.0]),
+    }
     assert arch.ranking(M) == ["U-Net", "MLP", "Transformer", "CNN"]  # a failed seed counts as 0: 0.35 < 0.4
     cfg = _cfg(cnn_depth=2, cnn_depths=[1, 2])
     ab = arch.ablations(M, cfg)
-    assert ab.skips.tolist() == pytest.approx([0.2, 0.2]) and ab.bottleneck.tolist() == pytest.approx([0.8, 1.0])
+    assert ab.skips.tolist() == pytest.approx([0.2, 0.2]) and ab.bottleneck.tolist() == pytest.approx(
+        [0.8, 1.0]
+    )
     assert ab.depth["new_digits"].shape == (2, 2)
     cost = {n: dict(params=10, fwd=1e6, failed=0) for n in M}
     claims = {c.id: c for c in arch.claims(cfg, M, cost, ab, [0, 1])}
-    assert list(claims) == ["kaleidoscope_mlp", "kaleidoscope_cnn", "kaleidoscope_unet", "kaleidoscope_transformer",
-                            "skips_weaken_effect", "bottleneck_needed", "deeper_cnn_better_samples"]
+    assert list(claims) == [
+        "kaleidoscope_mlp",
+        "kaleidoscope_cnn",
+        "kaleidoscope_unet",
+        "kaleidoscope_transformer",
+        "skips_weaken_effect",
+        "bottleneck_needed",
+        "deeper_cnn_better_samples",
+    ]
     assert claims["kaleidoscope_unet"].verdict == "holds" and claims["kaleidoscope_unet"].extra["rank"] == 1
     assert claims["kaleidoscope_mlp"].verdict == "partly" and claims["kaleidoscope_mlp"].share_pass == 0.5
     assert claims["kaleidoscope_cnn"].verdict == "fails"
@@ -276,28 +371,48 @@ def test_ranking_and_claims():
     assert claims["skips_weaken_effect"].verdict == "holds" and claims["bottleneck_needed"].verdict == "holds"
     assert all(len(c.alternatives) >= 2 for c in claims.values())
     assert claims["kaleidoscope_mlp"].alternatives == arch.kaleidoscope_alternatives(M["MLP"], cfg.n_steps)
-    assert all(c.seeds is not None and c.seeds.n == 2 and c.seeds.passing / c.seeds.n == c.share_pass
-               for c in claims.values() if c.id != "deeper_cnn_better_samples")
-    assert claims["kaleidoscope_mlp"].seeds.verdict_stability < 1 and claims["skips_weaken_effect"].seeds.passing == 2
+    assert all(
+        c.seeds is not None and c.seeds.n == 2 and c.seeds.passing / c.seeds.n == c.share_pass
+        for c in claims.values()
+        if c.id != "deeper_cnn_better_samples"
+    )
+    assert (
+        claims["kaleidoscope_mlp"].seeds.verdict_stability < 1
+        and claims["skips_weaken_effect"].seeds.passing == 2
+    )
     assert claims["bottleneck_needed"].extra["paired_effect"]["median"] == pytest.approx(0.9)
     g = arch.findings_glue(M, ab, cfg)
     assert g["new_unet"] == pytest.approx(0.7) and g["ranking"].startswith("U-Net, MLP")
-    assert g["skips_diff"].startswith("+0.20 [+0.20, +0.20]") and g["depth_medians"] == "0.10 (L = 1), 0.00 (L = 2)"
+    assert (
+        g["skips_diff"].startswith("+0.20 [+0.20, +0.20]")
+        and g["depth_medians"] == "0.10 (L = 1), 0.00 (L = 2)"
+    )
     verdicts = {c.id: c.verdict for c in claims.values()}
     table = arch.ranking_table(M, verdicts)
     assert table.splitlines()[2].startswith("| 1 | U-Net | holds |") and len(table.splitlines()) == 6
 
 
 def test_measures_table_marks_failed_networks_and_counts_seeds():
-    M = {"MLP": _measures([0.3, 0.5], [0.0, 1.0]), "CNN": {k: torch.full((2,), float("nan")) for k in arch.KEYS}}
+    M = {
+        "MLP": _measures([0.3, 0.5], [0.0, 1.0]),
+        "CNN": {k: torch.full((2,), float("nan")) for k in arch.KEYS},
+    }
     first, second = arch.measures_table(M, 2).split("\n\n")
     assert "| MLP | 0.50 [0.50, 0.50] |" in first and "| CNN | n/a |" in first
     assert second.splitlines()[2].endswith("| 1 of 2 |") and second.splitlines()[3].endswith("| 0 of 2 |")
 
 
 def test_cost_table_and_flops_ratio():
-    c = dict(params=1234, fwd=2e6, train=3e9, seconds=[1.0, 2.0], loss=[0.1, 0.2], test_loss=[0.1, 0.2], failed=0,
-             cached=2)
+    c = dict(
+        params=1234,
+        fwd=2e6,
+        train=3e9,
+        seconds=[1.0, 2.0],
+        loss=[0.1, 0.2],
+        test_loss=[0.1, 0.2],
+        failed=0,
+        cached=2,
+    )
     cost = {n: dict(c, fwd=f) for n, f in zip(arch.MAIN, (1e6, 2e6, 3e6, 4e6))}
     assert arch.flops_ratio(cost) == 4.0
     assert "| MLP | 1,234 | 1.00 | 3 | 1, 2 | 0.1000, 0.2000 |" in arch.cost_table(cost, 2)
@@ -309,16 +424,51 @@ def test_sample_all_measures_every_seed_and_keeps_failed_networks_as_nan(tmp_pat
     kl.utils.seed_everything(0)
     net = models.make_mlp(784, 1, 8, "tanh").eval()
     good, bad = torch.tensor([1.0, 0.5]), torch.tensor([1.0, float("nan")])
-    trained = {(n, s): SimpleNamespace(model=net, record={"losses": good if n == "MLP" else bad})
-               for n in ("MLP", "BAD") for s in (0, 1)}
+    trained = {
+        (n, s): SimpleNamespace(model=net, record={"losses": good if n == "MLP" else bad})
+        for n in ("MLP", "BAD")
+        for s in (0, 1)
+    }
     classify = lambda x: ((x.mean(1) > 0).long(), torch.full((x.shape[0],), 0.95))
-    ref = arch.Reference(acc=1.0, real_confident=1.0, conf_te=torch.ones(30), d_te=torch.ones(30), copy_threshold=0.0,
-                         far_threshold=1e9, mean_image_loss=0.0, test_entropy=1.0)
-    cfg = SimpleNamespace(n_steps=4, grid_runs=[0, 2, 4], gif_step=2, seed=0, n_points=5, n_samples=6, noise="uniform",
-                          out_act="tanh", eps=0.01, eps_noise="normal", conf_threshold=0.9, min_share=0.02,
-                          power_iters=5, fixed_frac=0.5, n_cells=4)
-    S = arch.sample_all(trained, ["MLP", "BAD"], [0, 1], Xtr, Xte, classify, ref, {"MLP": {"failed": 0}, "BAD": {"failed": 2}},
-                        cfg, torch.device("cpu"))
+    ref = arch.Reference(
+        acc=1.0,
+        real_confident=1.0,
+        conf_te=torch.ones(30),
+        d_te=torch.ones(30),
+        copy_threshold=0.0,
+        far_threshold=1e9,
+        mean_image_loss=0.0,
+        test_entropy=1.0,
+    )
+    cfg = SimpleNamespace(
+        n_steps=4,
+        grid_runs=[0, 2, 4],
+        gif_step=2,
+        seed=0,
+        n_points=5,
+        n_samples=6,
+        noise="uniform",
+        out_act="tanh",
+        eps=0.01,
+        eps_noise="normal",
+        conf_threshold=0.9,
+        min_share=0.02,
+        power_iters=5,
+        fixed_frac=0.5,
+        n_cells=4,
+    )
+    S = arch.sample_all(
+        trained,
+        ["MLP", "BAD"],
+        [0, 1],
+        Xtr,
+        Xte,
+        classify,
+        ref,
+        {"MLP": {"failed": 0}, "BAD": {"failed": 2}},
+        cfg,
+        torch.device("cpu"),
+    )
     v = S.M["MLP"]
     assert v["confident"].tolist() == [1.0, 1.0] and v["new_digits"].tolist() == [1.0, 1.0]
     assert bool((v["covered"] <= 2).all()) and v["shows"].tolist() == [0.0, 0.0]  # two classes: too few
@@ -330,9 +480,13 @@ def test_sample_all_measures_every_seed_and_keeps_failed_networks_as_nan(tmp_pat
     plt.close(fig)
     gif = arch.animation(S.show, cfg, tmp_path)
     from PIL import Image
+
     with Image.open(gif) as im:
         assert im.n_frames == len(arch.gif_runs(cfg)) == 5  # every run up to 10
-        assert im.size == ((4 * 28 + 3) * 2, 12 * 2 + 28 * 2)  # one row of n_cells samples per network, scale 2
+        assert im.size == (
+            (4 * 28 + 3) * 2,
+            12 * 2 + 28 * 2,
+        )  # one row of n_cells samples per network, scale 2
     for fig in (arch.pairs_figure(S.show, Xtr, "tanh"), arch.rho_figure(S.rho)):
         assert fig.axes and not fig.axes[0].texts
         plt.close(fig)

@@ -1,4 +1,5 @@
 """Tests of kaleido_lib.attractors: Jacobian spectral radius (exact, power iteration), basins, fixed points."""
+
 from __future__ import annotations
 
 import math
@@ -32,9 +33,11 @@ def linear(M: torch.Tensor):
 
 def contraction(centres: torch.Tensor):
     """f(x) = c + ½(x − c) with c the nearest centre: every centre attracts with J = ½ I."""
+
     def f(x: torch.Tensor) -> torch.Tensor:
         c = centres[((x.unsqueeze(1) - centres) ** 2).sum(-1).argmin(1)]
         return c + 0.5 * (x - c)
+
     return f
 
 
@@ -69,7 +72,10 @@ def test_exact_on_mlp_matches_finite_differences():
     h = 1e-6
     for i in range(4):
         with torch.no_grad():
-            cols = [(net(x[i : i + 1] + h * e) - net(x[i : i + 1] - h * e))[0] / (2 * h) for e in torch.eye(6).double()]
+            cols = [
+                (net(x[i : i + 1] + h * e) - net(x[i : i + 1] - h * e))[0] / (2 * h)
+                for e in torch.eye(6).double()
+            ]
         fd = torch.stack(cols, dim=1).numpy()
         want = np.abs(np.linalg.eigvals(fd)).max()
         got = float(A.spectral_radius_exact(net, x[i : i + 1])[0])
@@ -78,8 +84,9 @@ def test_exact_on_mlp_matches_finite_differences():
 
 def test_power_matches_exact_on_a_rotation_and_a_non_normal_map():
     x = torch.rand(3, 2)
-    torch.testing.assert_close(A.spectral_radius_power(linear(rotation(0.7, 0.5)), x, iters=50),
-                               torch.full((3,), 0.5))
+    torch.testing.assert_close(
+        A.spectral_radius_power(linear(rotation(0.7, 0.5)), x, iters=50), torch.full((3,), 0.5)
+    )
     M = torch.randn(7, 7, generator=torch.Generator().manual_seed(5), dtype=torch.float64) / 3
     want = float(np.abs(np.linalg.eigvals(M.numpy())).max())
     got = A.spectral_radius_power(linear(M), torch.rand(2, 7, dtype=torch.float64), iters=200)
@@ -111,9 +118,12 @@ def test_a_no_grad_function_gives_the_same_radius():
     want = A.spectral_radius_exact(net, x)
     for g in (f, inside):
         torch.testing.assert_close(A.spectral_radius_exact(g, x), want)
-        torch.testing.assert_close(A.spectral_radius_power(g, x, iters=30), A.spectral_radius_power(net, x, iters=30))
-    torch.testing.assert_close(A.largest_singular_value_power(f, x, iters=20),
-                               A.largest_singular_value_power(net, x, iters=20))
+        torch.testing.assert_close(
+            A.spectral_radius_power(g, x, iters=30), A.spectral_radius_power(net, x, iters=30)
+        )
+    torch.testing.assert_close(
+        A.largest_singular_value_power(f, x, iters=20), A.largest_singular_value_power(net, x, iters=20)
+    )
     with pytest.raises(ValueError, match="no gradient"):
         A.largest_singular_value_power(inside, x)
 
@@ -182,8 +192,9 @@ def test_an_extra_fixed_point_is_flagged_spurious():
 
 
 def test_a_map_without_fixed_points_gives_none():
-    fixed = A.find_fixed_points(linear(rotation(math.pi / 2, 1.0)), starts(50) + 1, n_steps=8, merge_tol=1e-3,
-                                fixed_tol=1e-6)
+    fixed = A.find_fixed_points(
+        linear(rotation(math.pi / 2, 1.0)), starts(50) + 1, n_steps=8, merge_tol=1e-3, fixed_tol=1e-6
+    )
     assert fixed.centres.shape == (0, 2) and fixed.sizes.numel() == 0 and fixed.share_fixed == 0
     assert (fixed.labels == -1).all()
     assert A.spurious(fixed, P, tol=0.1).shape == (0,)
@@ -192,24 +203,36 @@ def test_a_map_without_fixed_points_gives_none():
 # --- bad input -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: A.spectral_radius_exact(linear(torch.eye(2)), torch.rand(3)), "x"),
-    (lambda: A.spectral_radius_exact(lambda x: x[:, :1], torch.rand(3, 2)), "f"),
-    (lambda: A.spectral_radius_power(linear(torch.eye(2)), torch.rand(3, 2), iters=0), "iters"),
-    (lambda: A.spectral_radius_power(linear(torch.eye(2)), torch.rand(3, 2), tol=0), "tol"),
-    (lambda: A.spectral_radius_power(linear(torch.eye(2)), torch.rand(3, 2), generator=0), "generator"),
-    (lambda: A.spectral_radius(linear(torch.eye(2)), torch.rand(3, 2), method="lanczos"), "method"),
-    (lambda: A.spectral_radius(linear(torch.eye(2)), torch.rand(3, 2), max_exact_dim=0), "max_exact_dim"),
-    (lambda: A.basins(contraction(P), starts(5), P, n_steps=3, tol=0.0), "tol"),
-    (lambda: A.basins(contraction(P), starts(5), torch.rand(2, 3), n_steps=3, tol=0.1), "points"),
-    (lambda: A.basins(contraction(P), starts(5), P, n_steps=-1, tol=0.1), "n_steps"),
-    (lambda: A.basins(contraction(P), starts(5).reshape(-1), P, n_steps=3, tol=0.1), "starts"),
-    (lambda: A.find_fixed_points(contraction(P), starts(5), 3, merge_tol=-1.0, fixed_tol=1e-6), "merge_tol"),
-    (lambda: A.find_fixed_points(contraction(P), starts(5), 3, merge_tol=0.1, fixed_tol=math.nan), "fixed_tol"),
-    (lambda: A.spurious(P, P, tol=0), "tol"),
-    (lambda: A.basin_map_2d(contraction(P), P, grid_size=1, n_steps=3, tol=0.1), "grid_size"),
-    (lambda: A.basin_map_2d(linear(torch.eye(3)), torch.rand(2, 3), grid_size=4, n_steps=3, tol=0.1), "points"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: A.spectral_radius_exact(linear(torch.eye(2)), torch.rand(3)), "x"),
+        (lambda: A.spectral_radius_exact(lambda x: x[:, :1], torch.rand(3, 2)), "f"),
+        (lambda: A.spectral_radius_power(linear(torch.eye(2)), torch.rand(3, 2), iters=0), "iters"),
+        (lambda: A.spectral_radius_power(linear(torch.eye(2)), torch.rand(3, 2), tol=0), "tol"),
+        (lambda: A.spectral_radius_power(linear(torch.eye(2)), torch.rand(3, 2), generator=0), "generator"),
+        (lambda: A.spectral_radius(linear(torch.eye(2)), torch.rand(3, 2), method="lanczos"), "method"),
+        (lambda: A.spectral_radius(linear(torch.eye(2)), torch.rand(3, 2), max_exact_dim=0), "max_exact_dim"),
+        (lambda: A.basins(contraction(P), starts(5), P, n_steps=3, tol=0.0), "tol"),
+        (lambda: A.basins(contraction(P), starts(5), torch.rand(2, 3), n_steps=3, tol=0.1), "points"),
+        (lambda: A.basins(contraction(P), starts(5), P, n_steps=-1, tol=0.1), "n_steps"),
+        (lambda: A.basins(contraction(P), starts(5).reshape(-1), P, n_steps=3, tol=0.1), "starts"),
+        (
+            lambda: A.find_fixed_points(contraction(P), starts(5), 3, merge_tol=-1.0, fixed_tol=1e-6),
+            "merge_tol",
+        ),
+        (
+            lambda: A.find_fixed_points(contraction(P), starts(5), 3, merge_tol=0.1, fixed_tol=math.nan),
+            "fixed_tol",
+        ),
+        (lambda: A.spurious(P, P, tol=0), "tol"),
+        (lambda: A.basin_map_2d(contraction(P), P, grid_size=1, n_steps=3, tol=0.1), "grid_size"),
+        (
+            lambda: A.basin_map_2d(linear(torch.eye(3)), torch.rand(2, 3), grid_size=4, n_steps=3, tol=0.1),
+            "points",
+        ),
+    ],
+)
 def test_bad_input_is_rejected_naming_the_parameter(call, name):
     with pytest.raises(ValueError, match=rf"^{name}\b"):
         call()
@@ -225,6 +248,8 @@ def test_attractors_mnist_module_examine_and_attracting():
         f.weight.copy_(0.5 * torch.eye(3))  # f(x) = x / 2: rho 0.5 everywhere, the chain ends at 0
     x = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.2, 0.0]])
     e = here.examine(f, x, power_iters=20, n_steps=30, chunk=1)
-    assert e.residual.tolist() == pytest.approx([1.0, 0.1]) and e.rho.tolist() == pytest.approx([0.5, 0.5], abs=1e-3)
+    assert e.residual.tolist() == pytest.approx([1.0, 0.1]) and e.rho.tolist() == pytest.approx(
+        [0.5, 0.5], abs=1e-3
+    )
     assert e.end.abs().max() < 1e-6
     assert here.attracting(e, torch.tensor([1.0, 1.0]), 0.5).tolist() == [False, True]

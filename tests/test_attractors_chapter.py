@@ -1,4 +1,5 @@
 """The attractors chapter stops at its validation cell, naming the parameter, for bad inputs."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,7 +24,10 @@ def test_attractors_synthetic_module_maps_and_measures():
     from kaleido_lib.chapters import attractors_synthetic as here
 
     u = torch.tensor([[0.25], [0.75]])
-    assert torch.allclose(here.to_model(u, "tanh"), torch.tensor([[-0.5], [0.5]])) and here.to_model(u, "sigmoid") is u
+    assert (
+        torch.allclose(here.to_model(u, "tanh"), torch.tensor([[-0.5], [0.5]]))
+        and here.to_model(u, "sigmoid") is u
+    )
     pts = torch.tensor([[0.2], [0.8]])
     f = lambda x: torch.where(x < 0.5, 0.2 + 0.5 * (x - 0.2), 0.8 + 0.5 * (x - 0.8))
     cfg = SimpleNamespace(n_steps=60, fp_steps=20, merge_tol=0.01, fixed_tol=1e-3, spurious_tol=0.05)

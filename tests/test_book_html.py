@@ -7,6 +7,7 @@ error there. Without the variable the tests look at ``_build/html`` and skip if 
 ``test_internal_links`` needs only the standard library. The ``browser`` tests open pages in headless
 Chromium (Debian's ``chromium`` and ``chromium-driver``) and wait for MathJax to typeset them.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,16 +49,17 @@ def book() -> Path:
         if not folder.is_absolute():
             folder = REPO / folder
         if not folder.is_dir():
-            pytest.fail(f"{BOOK_ENV}={named!r}: the book folder {folder} does not exist "
-                        "(did the book build fail?)")
+            pytest.fail(
+                f"{BOOK_ENV}={named!r}: the book folder {folder} does not exist (did the book build fail?)"
+            )
         if not (folder / "index.html").is_file():
-            pytest.fail(f"{BOOK_ENV}={named!r}: {folder} holds no index.html "
-                        "(did the book build fail?)")
+            pytest.fail(f"{BOOK_ENV}={named!r}: {folder} holds no index.html (did the book build fail?)")
         return folder.resolve()
     folder = REPO / DEFAULT_BOOK
     if not (folder / "index.html").is_file():
-        pytest.skip(f"the book is not built ({DEFAULT_BOOK}/index.html is missing): "
-                    f"run `make book` or set {BOOK_ENV}")
+        pytest.skip(
+            f"the book is not built ({DEFAULT_BOOK}/index.html is missing): run `make book` or set {BOOK_ENV}"
+        )
     return folder.resolve()
 
 
@@ -145,44 +147,52 @@ def test_internal_links(book):
                 continue
             path = unquote(parts.path)
             if path.startswith("/"):
-                broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: absolute path "
-                              "(breaks when the book is not served from the web root)")
+                broken.append(
+                    f"{where}:{line}: <{tag} {attribute}={url!r}>: absolute path "
+                    "(breaks when the book is not served from the web root)"
+                )
                 continue
             target = (page.parent / path).resolve() if path else page
             try:
                 target.relative_to(book)
             except ValueError:
-                broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: "
-                              "points outside the book")
+                broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: points outside the book")
                 continue
             if target.is_dir():
                 if not (target / "index.html").is_file():
-                    broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: "
-                                  "a folder with no index.html")
+                    broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: a folder with no index.html")
                     continue
                 target = target / "index.html"
             if not target.is_file():
-                broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: "
-                              f"{target.relative_to(book).as_posix()} does not exist")
+                broken.append(
+                    f"{where}:{line}: <{tag} {attribute}={url!r}>: "
+                    f"{target.relative_to(book).as_posix()} does not exist"
+                )
                 continue
             fragment = unquote(parts.fragment)
             is_page = target.suffix.lower() in (".html", ".htm")
             if fragment and is_page and fragment not in anchors_of(target):
-                broken.append(f"{where}:{line}: <{tag} {attribute}={url!r}>: no element with "
-                              f"id or name {fragment!r} in {target.relative_to(book).as_posix()}")
+                broken.append(
+                    f"{where}:{line}: <{tag} {attribute}={url!r}>: no element with "
+                    f"id or name {fragment!r} in {target.relative_to(book).as_posix()}"
+                )
     assert checked, f"no internal link found in the {len(pages)} pages of {book}"
-    assert not broken, (f"{len(broken)} broken internal link(s) of {checked} checked in {book}:\n"
-                        + "\n".join(broken))
+    assert not broken, f"{len(broken)} broken internal link(s) of {checked} checked in {book}:\n" + "\n".join(
+        broken
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # The pages in headless Chromium
 # --------------------------------------------------------------------------------------------------
 
+
 def _no_browser(reason: str):
     if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must have a headless browser (.ci/run installs Debian's chromium and "
-                    f"chromium-driver): {reason}")
+        pytest.fail(
+            f"CI must have a headless browser (.ci/run installs Debian's chromium and "
+            f"chromium-driver): {reason}"
+        )
     pytest.skip(NO_BROWSER)
 
 
@@ -202,10 +212,20 @@ def driver(tmp_path_factory):
     os.environ["SE_OFFLINE"] = "true"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,1000",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         options.add_argument(flag)
     browser = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     browser.set_page_load_timeout(30)
@@ -261,8 +281,7 @@ def _open_and_typeset(driver, page: Path) -> dict:
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(page.as_uri())
-    WebDriverWait(driver, 10).until(
-        lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
     return _typeset(driver, page.name)
 
 
@@ -273,8 +292,10 @@ def _typeset(driver, name: str) -> dict:
         state = driver.execute_async_script(_WAIT_FOR_MATHJAX)
     except TimeoutException:
         state = f"MathJax did not finish within {MATHJAX_TIMEOUT_S} s"
-    assert state == "ok", (f"{name}: {state} (is _static/mathjax/tex-chtml.js in the book, and its "
-                           "input/output components next to it?)")
+    assert state == "ok", (
+        f"{name}: {state} (is _static/mathjax/tex-chtml.js in the book, and its "
+        "input/output components next to it?)"
+    )
     report = driver.execute_script(_REPORT)
     assert report is not None, f"{name}: no <article class='bd-article'> or <main> in the page"
     return report
@@ -290,8 +311,10 @@ def _math_problems(report: dict, name: str) -> list[str]:
         problems.append(f"{name}: math left untypeset: {report['untypeset']}")
     raw = [m.start() for m in re.finditer(r"\$\$", report["text"])]
     if raw:
-        problems.append(f"{name}: {len(raw)} raw '$$' in the visible text of the article, e.g. "
-                        f"{report['text'][max(raw[0] - 60, 0):raw[0] + 60]!r}")
+        problems.append(
+            f"{name}: {len(raw)} raw '$$' in the visible text of the article, e.g. "
+            f"{report['text'][max(raw[0] - 60, 0) : raw[0] + 60]!r}"
+        )
     return problems
 
 
@@ -311,7 +334,8 @@ def _screenshot(driver, name: str) -> Path:
     folder = REPO / "_build" / "test-screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     height = driver.execute_script(
-        "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
+        "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"
+    )
     size = driver.get_window_size()
     driver.set_window_size(size["width"], min(max(int(height) + 100, 800), 12000))
     path = folder / name
@@ -342,8 +366,11 @@ def test_index_page_in_browser(book, driver):
     # index.html may be a redirect (Jupyter Book writes a meta refresh to the root chapter); a
     # script run while the page is being replaced can fail, so those errors only mean "not yet".
     WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
-        lambda d: d.execute_script("return document.readyState") == "complete"
-        and d.execute_script("return !!document.querySelector('article, main')"))
+        lambda d: (
+            d.execute_script("return document.readyState") == "complete"
+            and d.execute_script("return !!document.querySelector('article, main')")
+        )
+    )
     landed = driver.current_url
     report = _typeset(driver, f"index.html (shown as {landed})")
     shot = _screenshot(driver, "index.png")
@@ -353,7 +380,9 @@ def test_index_page_in_browser(book, driver):
 
 def _new_shape_chapters() -> list[str]:
     """Chapters built with kaleido_lib.book.chapter (findings box, captioned figures): their pages get the reader checks."""
-    return sorted(p.stem for p in (REPO / "notebooks").glob("*.py") if "kl.book.chapter.start(" in p.read_text())
+    return sorted(
+        p.stem for p in (REPO / "notebooks").glob("*.py") if "kl.book.chapter.start(" in p.read_text()
+    )
 
 
 _READER = """
@@ -424,7 +453,9 @@ return {n: cells.length, width: document.documentElement.clientWidth,
     finally:
         driver.set_window_size(size["width"], size["height"])
     assert r["n"] > 0, "no verdict cell in the scoreboard"
-    assert r["worst"] <= r["width"], f"a verdict cell ends at {r['worst']:.0f} px, past the {r['width']} px screen"
+    assert r["worst"] <= r["width"], (
+        f"a verdict cell ends at {r['worst']:.0f} px, past the {r['width']} px screen"
+    )
     assert r["raw"] == 0, "raw markdown table text on the scoreboard"
 
 
@@ -442,6 +473,10 @@ def test_each_chapter_offers_its_jupytext_source_for_download(book):
     chapters = [p for p in pages if (REPO / "notebooks" / f"{p.stem}.py").is_file()]
     assert chapters, f"no chapter page in {book / 'book'}"
     for page in chapters:
-        assert f'_sources/book/{page.stem}.py"' in page.read_text(encoding="utf-8"), f"{page.name}: no .py download"
+        assert f'_sources/book/{page.stem}.py"' in page.read_text(encoding="utf-8"), (
+            f"{page.name}: no .py download"
+        )
         copied = book / "_sources" / "book" / f"{page.stem}.py"
-        assert copied.read_bytes() == (REPO / "notebooks" / f"{page.stem}.py").read_bytes(), f"{copied} differs"
+        assert copied.read_bytes() == (REPO / "notebooks" / f"{page.stem}.py").read_bytes(), (
+            f"{copied} differs"
+        )

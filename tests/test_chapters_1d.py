@@ -1,4 +1,5 @@
 """Unit tests of the library helpers used by the 1D chapters (Figures 3 and 4)."""
+
 from __future__ import annotations
 
 import math
@@ -49,8 +50,9 @@ def test_flat_interval_picks_the_widest_of_two_neighbours():
     assert (lo, hi) == pytest.approx((0.1, 0.49))
 
 
-@pytest.mark.parametrize("kw,msg", [({"threshold": 0}, "threshold"), ({"reach": -1}, "reach"),
-                                    ({"at": math.nan}, "at")])
+@pytest.mark.parametrize(
+    "kw,msg", [({"threshold": 0}, "threshold"), ({"reach": -1}, "reach"), ({"at": math.nan}, "at")]
+)
 def test_flat_interval_rejects_bad_input(kw, msg):
     grid, slope = _grid_slope()
     args = {"at": 0.1, **kw}
@@ -83,8 +85,10 @@ def test_share_entropy_extremes():
     assert 0 < measures.share_entropy(torch.tensor([0.5, 0.5, 0.0, 0.0])) == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("bad", [torch.tensor([1.0]), torch.tensor([0.0, 0.0]), torch.tensor([-0.1, 1.1]),
-                                 torch.tensor([math.nan, 1.0])])
+@pytest.mark.parametrize(
+    "bad",
+    [torch.tensor([1.0]), torch.tensor([0.0, 0.0]), torch.tensor([-0.1, 1.1]), torch.tensor([math.nan, 1.0])],
+)
 def test_share_entropy_rejects_bad_input(bad):
     with pytest.raises(ValueError, match="shares"):
         measures.share_entropy(bad)
@@ -122,7 +126,9 @@ def test_sampling_row_titles_and_checks():
     f = lambda x: 0.5 + 0.5 * (x - 0.5)
     traj = torch.stack([torch.full((3, 1), 0.1), f(torch.full((3, 1), 0.1)), f(f(torch.full((3, 1), 0.1)))])
     loss_fn = lambda x: measures.loss_manifold(f, x)
-    plots.sampling_row_1d(axes, grid, loss_fn(grid), traj, [1, 2], torch.tensor([[0.5]]), loss_fn, letters="cd")
+    plots.sampling_row_1d(
+        axes, grid, loss_fn(grid), traj, [1, 2], torch.tensor([[0.5]]), loss_fn, letters="cd"
+    )
     assert [a.get_title() for a in axes] == ["(c) after 1 run", "(d) after 2 runs"]
     with pytest.raises(ValueError, match="steps"):
         plots.sampling_row_1d(axes, grid, loss_fn(grid), traj, [1, 3], torch.tensor([[0.5]]), loss_fn)
@@ -142,8 +148,13 @@ def test_share_bars_skips_nan_rows(ax):
 
 
 def test_paired_dots_one_line_per_seed(ax):
-    plots.paired_dots(ax, torch.tensor([1.0, 2.0, math.nan]), torch.tensor([0.5, 1.0, 1.0]), ("L=2", "L=7"),
-                      ylabel="burn-in")
+    plots.paired_dots(
+        ax,
+        torch.tensor([1.0, 2.0, math.nan]),
+        torch.tensor([0.5, 1.0, 1.0]),
+        ("L=2", "L=7"),
+        ylabel="burn-in",
+    )
     assert len(ax.lines) == 3
     with pytest.raises(ValueError, match="equal length"):
         plots.paired_dots(ax, torch.tensor([1.0]), torch.tensor([1.0, 2.0]), ("a", "b"), ylabel="y")
@@ -157,7 +168,7 @@ def test_derivative_matches_slope_1d():
     net = models.make_mlp(1, 3, 5, "sigmoid")
     grid = measures.grid_1d(0.0, 1.0, 21)
     assert torch.allclose(measures.derivative_1d(net, grid), measures.slope_1d(net, grid).detach(), atol=1e-6)
-    assert torch.allclose(measures.derivative_1d(lambda x: x ** 2, grid), 2 * grid.reshape(-1))
+    assert torch.allclose(measures.derivative_1d(lambda x: x**2, grid), 2 * grid.reshape(-1))
 
 
 def test_derivative_rejects_bad_input():

@@ -1,4 +1,5 @@
 """kaleido_lib.book.check: the regression checks of the ci runs, their tolerances and their reference files."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,14 @@ from kaleido_lib.utils import json_safe
 
 
 def _reference(values: dict, params: dict | None = None) -> dict:
-    return {"chapter": "demo", "parameters": params or {"profile": "ci", "seed": 0},
-            "checks": [{"label": k, "value": json_safe(v), "atol": 0.0, "rtol": 0.0, "why": ""} for k, v in values.items()]}
+    return {
+        "chapter": "demo",
+        "parameters": params or {"profile": "ci", "seed": 0},
+        "checks": [
+            {"label": k, "value": json_safe(v), "atol": 0.0, "rtol": 0.0, "why": ""}
+            for k, v in values.items()
+        ],
+    }
 
 
 def _checker(ref: dict, **params) -> C.Checker:
@@ -30,12 +37,23 @@ def test_plain_turns_tensors_numpy_and_nan_into_json():
         json_safe(object())
 
 
-@pytest.mark.parametrize("value,ref,atol,rtol,ok", [
-    (1.05, 1.0, 0.1, 0.0, True), (1.2, 1.0, 0.1, 0.0, False), (110.0, 100.0, 0.0, 0.1, True),
-    (112.0, 100.0, 0.0, 0.1, False), ([1, 2], [1, 2, 3], 1.0, 0.0, False), ({"a": 1}, {"b": 1}, 1.0, 0.0, False),
-    (None, None, 0.0, 0.0, True), (None, 1.0, 10.0, 0.0, False), (True, False, 1.0, 1.0, False),
-    (3, 3, 0.0, 0.0, True), (4, 3, 0.0, 0.0, False), ({"x": [0.1, 0.2]}, {"x": [0.1, 0.25]}, 0.06, 0.0, True),
-])
+@pytest.mark.parametrize(
+    "value,ref,atol,rtol,ok",
+    [
+        (1.05, 1.0, 0.1, 0.0, True),
+        (1.2, 1.0, 0.1, 0.0, False),
+        (110.0, 100.0, 0.0, 0.1, True),
+        (112.0, 100.0, 0.0, 0.1, False),
+        ([1, 2], [1, 2, 3], 1.0, 0.0, False),
+        ({"a": 1}, {"b": 1}, 1.0, 0.0, False),
+        (None, None, 0.0, 0.0, True),
+        (None, 1.0, 10.0, 0.0, False),
+        (True, False, 1.0, 1.0, False),
+        (3, 3, 0.0, 0.0, True),
+        (4, 3, 0.0, 0.0, False),
+        ({"x": [0.1, 0.2]}, {"x": [0.1, 0.25]}, 0.06, 0.0, True),
+    ],
+)
 def test_outside_compares_within_atol_plus_rtol_and_structure_exactly(value, ref, atol, rtol, ok):
     assert (C.outside(value, ref, atol, rtol) == []) is ok
 
@@ -108,12 +126,15 @@ def test_missing_reference_says_how_to_make_one(tmp_path, monkeypatch):
     assert "make reference" in chk.lines()[0]
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda c: c.close("x", 1.0, why="w"), "atol or rtol"),
-    (lambda c: c.close("x", 1.0, atol=0.1, why=" "), "why"),
-    (lambda c: c.close("x", 1.0, atol=-1.0, why="w"), ">= 0"),
-    (lambda c: c.exact("", 1), "label"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda c: c.close("x", 1.0, why="w"), "atol or rtol"),
+        (lambda c: c.close("x", 1.0, atol=0.1, why=" "), "why"),
+        (lambda c: c.close("x", 1.0, atol=-1.0, why="w"), ">= 0"),
+        (lambda c: c.exact("", 1), "label"),
+    ],
+)
 def test_bad_checks_are_refused(call, match):
     with pytest.raises(ValueError, match=match):
         call(C.Checker("demo", {}))
@@ -128,9 +149,11 @@ def test_a_label_cannot_be_used_twice():
 
 def test_spread_table_takes_the_largest_deviation_and_marks_moved_structure():
     ref = {"demo": _reference({"a": [1.0, 2.0], "n": 3})}
-    runs = {"p1": {"demo": _reference({"a": [1.1, 2.0], "n": 3})},
-            "p2": {"demo": _reference({"a": [1.0, 1.7], "n": 4})},
-            "p3": {"demo": _reference({"a": [1.0], "n": 3})}}
+    runs = {
+        "p1": {"demo": _reference({"a": [1.1, 2.0], "n": 3})},
+        "p2": {"demo": _reference({"a": [1.0, 1.7], "n": 4})},
+        "p3": {"demo": _reference({"a": [1.0], "n": 3})},
+    }
     table = spread_table(runs, ref)["demo"]
     assert table["a"]["max_abs_deviation"]["p1"] == pytest.approx(0.1)
     assert table["a"]["max_abs_deviation"]["p2"] == pytest.approx(0.3)
@@ -151,11 +174,14 @@ def test_every_chapter_has_a_reference_and_its_tolerances_cover_the_measured_spr
         ref = C.load_reference(chapter, root / "tests" / "reference")
         by_label = {c["label"]: c for c in ref["checks"]}
         rows = spread["checks"][chapter]
-        assert set(rows) == set(by_label), f"{chapter}: spread not measured for every check; run `make spread`"
+        assert set(rows) == set(by_label), (
+            f"{chapter}: spread not measured for every check; run `make spread`"
+        )
         for label, row in rows.items():
             c = by_label[label]
-            assert row["reference"] == c["value"], \
+            assert row["reference"] == c["value"], (
                 f"{chapter}: {label}: the spread was measured against another reference; run `make spread`"
+            )
             assert set(row["values"]) == set(spread["perturbations"]), f"{chapter}: {label}: a run is missing"
             for pert, value in row["values"].items():
                 assert C.outside(value, c["value"], c["atol"], c["rtol"]) == [], (chapter, label, pert, value)

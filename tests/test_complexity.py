@@ -1,4 +1,5 @@
 """Generalization measures on tiny nets with hand-checked values; Kendall's τ and the granulated τ."""
+
 from __future__ import annotations
 
 import math
@@ -29,8 +30,10 @@ def one_layer() -> nn.Sequential:
 
 def two_layer() -> nn.Sequential:
     """W1 = [[1, 2], [0, 1]], b1 = (1, -1), ReLU, W2 = diag(2, 1), b2 = (0, 3), sigmoid."""
-    return nn.Sequential(*_linear([[1.0, 2.0], [0.0, 1.0]], [1.0, -1.0], nn.ReLU()),
-                         *_linear([[2.0, 0.0], [0.0, 1.0]], [0.0, 3.0], nn.Sigmoid()))
+    return nn.Sequential(
+        *_linear([[1.0, 2.0], [0.0, 1.0]], [1.0, -1.0], nn.ReLU()),
+        *_linear([[2.0, 0.0], [0.0, 1.0]], [0.0, 3.0], nn.Sigmoid()),
+    )
 
 
 def test_norms_one_layer():
@@ -177,7 +180,11 @@ def test_chapter_rejects_bad_parameter(assert_stops_at_validation):
 def test_generalization_chapter_module_columns_and_depth_taus():
     from kaleido_lib.chapters import generalization_measures as here
 
-    rows = [{"L": L, "H": 8, "seed": s, "log_spectral_product": float(L * (s + 1))} for s in (0, 1) for L in (2, 4, 6)]
+    rows = [
+        {"L": L, "H": 8, "seed": s, "log_spectral_product": float(L * (s + 1))}
+        for s in (0, 1)
+        for L in (2, 4, 6)
+    ]
     col = here.columns(rows)
     assert col("L").tolist() == [2, 4, 6, 2, 4, 6] and col("L").dtype == np.float64
     taus = here.depth_taus(col, [0, 1], [8])
@@ -188,8 +195,11 @@ def test_generalization_chapter_module_columns_and_depth_taus():
 def test_generalization_chapter_alternative_rules():
     from kaleido_lib.chapters import generalization_measures as here
 
-    rows = [{"L": L, "H": 8, "seed": s, "log_spectral_product": float(L * (s + 1) if s == 0 else 10 - L)}
-            for s in (0, 1) for L in (2, 4, 6)]
+    rows = [
+        {"L": L, "H": 8, "seed": s, "log_spectral_product": float(L * (s + 1) if s == 0 else 10 - L)}
+        for s in (0, 1)
+        for L in (2, 4, 6)
+    ]
     col = here.columns(rows)
     assert here.depth_rises_first_to_last(col, [0, 1], [8]).tolist() == [True, False]
     keep = np.array([True, True, False, True, False, False])  # seed 1 keeps one network: no tau
@@ -201,7 +211,10 @@ def test_generalization_chapter_alternative_rules():
     assert here.rank_entry(tau) == {"share_pass": 1.0, "verdict": "holds"}
     tau[0] = [1.0, 1.0, 1.0]  # a norm measure above it everywhere: flatness second
     assert here.rank_entry(tau) == {"share_pass": 0.0, "verdict": "partly"}
-    assert here.rank_entry(np.full((n, t), np.nan)) == {"share_pass": 0.0, "verdict": "fails"}  # nothing ranked
+    assert here.rank_entry(np.full((n, t), np.nan)) == {
+        "share_pass": 0.0,
+        "verdict": "fails",
+    }  # nothing ranked
     with pytest.raises(ValueError, match="shape"):
         here.rank_entry(np.zeros((n, t + 1)))
 
@@ -227,16 +240,22 @@ def test_generalization_chapter_seed_resampling_reapplies_the_ranking_rules():
     rng = np.random.default_rng(0)
     col = here.columns(_gm_rows(here, [0, 1, 2], lambda s: True, rng))
     K = here.correlations(col, np.ones(18, dtype=bool))
-    assert here.psi_scores(col).tolist() == K.score[: len(here.MEAS)].tolist()  # the claims' own score, exactly
+    assert (
+        here.psi_scores(col).tolist() == K.score[: len(here.MEAS)].tolist()
+    )  # the claims' own score, exactly
     same = here.resampled_columns(col, [0, 1, 2], [0, 1, 2])
     assert all(same(k).tolist() == col(k).tolist() for k in ("L", "H", "capture", "magnitude_flatness"))
     twice = here.resampled_columns(col, [0, 1, 2], [2, 2, 0])  # seed 2 twice, each copy a seed of its own
     assert twice("L").tolist() == [2, 2, 2, 4, 4, 4, 6, 6, 6] * 2 and twice("seed").tolist()[:3] == [2, 0, 1]
     assert twice("capture")[1] == twice("capture")[2] == col("capture")[2] != twice("capture")[0]
     assert here.flatness_verdict(K.score) == "holds" and here.norm_share(K.score) == 1.0
-    assert here.seed_stability(col, [0, 1, 2], n_boot=200) == {"flatness_predicts_best": 1.0,
-                                                               "norm_measures_correlate_poorly": 1.0}
-    split = here.columns(_gm_rows(here, [0, 1, 2], lambda s: s != 2, rng))  # seed 2: the parameter norm instead
+    assert here.seed_stability(col, [0, 1, 2], n_boot=200) == {
+        "flatness_predicts_best": 1.0,
+        "norm_measures_correlate_poorly": 1.0,
+    }
+    split = here.columns(
+        _gm_rows(here, [0, 1, 2], lambda s: s != 2, rng)
+    )  # seed 2: the parameter norm instead
     stab = here.seed_stability(split, [0, 1, 2], n_boot=200)
     assert 0 < stab["flatness_predicts_best"] < 1 and 0 < stab["norm_measures_correlate_poorly"] < 1
     score = np.full(len(here.MEAS), 0.1)

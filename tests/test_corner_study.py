@@ -1,4 +1,5 @@
 """The corner study's measures, plot and list parameter, and its chapter's validation of the N and d grids."""
+
 from __future__ import annotations
 
 import itertools
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 # --- cube_corners ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("d", [1, 2, 5])
 def test_cube_corners_are_all_corners(d):
@@ -47,6 +49,7 @@ def test_cube_corners_rejects_bad_range():
 
 # --- max_corner_loss -------------------------------------------------------------------------------------
 
+
 def test_max_corner_loss_identity_is_zero():
     assert float(measures.max_corner_loss(lambda x: x, 3)) == 0.0
 
@@ -73,6 +76,7 @@ def test_max_corner_loss_rejects_bad_output():
 
 
 # --- nearest_point_corner_loss and distance_kept ---------------------------------------------------------
+
 
 def test_nearest_point_corner_loss_single_centre_point():
     X = torch.full((1, 3), 0.5)
@@ -125,6 +129,7 @@ def test_distance_kept_rejects_mismatch():
 
 # --- uniform_cube_sets -----------------------------------------------------------------------------------
 
+
 def test_uniform_cube_sets_shape_range_and_determinism():
     a = measures.uniform_cube_sets([0, 1, 2], 7, 3)
     assert a.shape == (3, 7, 3) and a.min() >= 0 and a.max() < 1
@@ -137,16 +142,23 @@ def test_uniform_cube_sets_shape_range_and_determinism():
     assert b.min() >= -1 and b.max() < 1
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(seeds=[], n=3, d=2), "seeds"), (dict(seeds=[-1], n=3, d=2), "seeds"), (dict(seeds=[0], n=0, d=2), "n must"),
-    (dict(seeds=[0], n=3, d=0), "d must"), (dict(seeds=[0], n=3, d=2, low=1.0, high=0.0), "low and high"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(seeds=[], n=3, d=2), "seeds"),
+        (dict(seeds=[-1], n=3, d=2), "seeds"),
+        (dict(seeds=[0], n=0, d=2), "n must"),
+        (dict(seeds=[0], n=3, d=0), "d must"),
+        (dict(seeds=[0], n=3, d=2, low=1.0, high=0.0), "low and high"),
+    ],
+)
 def test_uniform_cube_sets_rejects(kwargs, match):
     with pytest.raises(ValueError, match=match):
         measures.uniform_cube_sets(**kwargs)
 
 
 # --- n_needed --------------------------------------------------------------------------------------------
+
 
 def test_n_needed():
     ns = [1, 2, 4, 8]
@@ -158,9 +170,15 @@ def test_n_needed():
     assert measures.n_needed(ns, torch.tensor([0.5, 0.5, 0.0, 0.0]), 0.01) == 4.0
 
 
-@pytest.mark.parametrize("ns,values,threshold", [
-    ([], [], 0.1), ([1, 2], [0.1], 0.1), ([2, 1], [0.1, 0.1], 0.1), ([1, 2], [0.1, 0.1], math.nan),
-])
+@pytest.mark.parametrize(
+    "ns,values,threshold",
+    [
+        ([], [], 0.1),
+        ([1, 2], [0.1], 0.1),
+        ([2, 1], [0.1, 0.1], 0.1),
+        ([1, 2], [0.1, 0.1], math.nan),
+    ],
+)
 def test_n_needed_rejects(ns, values, threshold):
     with pytest.raises(ValueError):
         measures.n_needed(ns, values, threshold)
@@ -168,11 +186,18 @@ def test_n_needed_rejects(ns, values, threshold):
 
 # --- log2_curves -----------------------------------------------------------------------------------------
 
+
 def test_log2_curves_draws_median_and_band():
     fig, ax = plt.subplots()
     v = torch.tensor([[0.5, 0.1, 0.0], [0.6, 0.2, 0.0], [0.7, math.nan, 0.1]])
-    kl.plots.log2_curves(ax, [1, 4, 16], {"d = 2": v, "d = 4": v + 0.1}, ylabel="loss", threshold=0.01,
-                         styles={"d = 4": dict(ls="--")})
+    kl.plots.log2_curves(
+        ax,
+        [1, 4, 16],
+        {"d = 2": v, "d = 4": v + 0.1},
+        ylabel="loss",
+        threshold=0.01,
+        styles={"d = 4": dict(ls="--")},
+    )
     lines = [ln for ln in ax.get_lines() if ln.get_label().startswith("d =")]
     assert len(lines) == 2 and lines[1].get_linestyle() == "--"
     assert lines[0].get_ydata().tolist() == pytest.approx([0.6, 0.15, 0.0])  # NaN ignored
@@ -180,12 +205,15 @@ def test_log2_curves_draws_median_and_band():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("ns,values,band,match", [
-    ([1, 2], {"a": torch.zeros(3, 3)}, (0.25, 0.75), "shape"),
-    ([], {"a": torch.zeros(3, 0)}, (0.25, 0.75), "ns"),
-    ([1, 2], {}, (0.25, 0.75), "at least one"),
-    ([1, 2], {"a": torch.zeros(3, 2)}, (0.6, 0.75), "band"),
-])
+@pytest.mark.parametrize(
+    "ns,values,band,match",
+    [
+        ([1, 2], {"a": torch.zeros(3, 3)}, (0.25, 0.75), "shape"),
+        ([], {"a": torch.zeros(3, 0)}, (0.25, 0.75), "ns"),
+        ([1, 2], {}, (0.25, 0.75), "at least one"),
+        ([1, 2], {"a": torch.zeros(3, 2)}, (0.6, 0.75), "band"),
+    ],
+)
 def test_log2_curves_rejects(ns, values, band, match):
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match=match):
@@ -194,6 +222,7 @@ def test_log2_curves_rejects(ns, values, band, match):
 
 
 # --- int_list --------------------------------------------------------------------------------------------
+
 
 def test_int_list_accepts_lists_strings_and_one_int():
     p = kl.book.config.int_list(1)
@@ -210,6 +239,7 @@ def test_int_list_rejects(value):
 
 
 # --- the pieces together, and the chapter's own checks ---------------------------------------------------
+
 
 def test_ensemble_corner_loss_matches_each_member():
     seeds = [0, 1]
@@ -233,8 +263,13 @@ def test_corner_chapter_module_needed_show_and_table():
     from kaleido_lib.chapters import corner_study as here
 
     ns, dims = [1, 2, 4], [2, 4]
-    corner = torch.tensor([[[0.5, 0.005, 0.001], [0.5, 0.2, 0.005]],  # d = 2: seed 0 from N = 2, seed 1 from N = 4
-                           [[0.6, 0.3, 0.2], [0.6, 0.5, 0.05]]], dtype=torch.float64)  # d = 4: never <= 0.01
+    corner = torch.tensor(
+        [
+            [[0.5, 0.005, 0.001], [0.5, 0.2, 0.005]],  # d = 2: seed 0 from N = 2, seed 1 from N = 4
+            [[0.6, 0.3, 0.2], [0.6, 0.5, 0.05]],
+        ],
+        dtype=torch.float64,
+    )  # d = 4: never <= 0.01
     per_seed, median = here.needed(corner, ns, dims, 0.01)
     assert per_seed[0].tolist() == [2.0, 4.0] and math.isinf(per_seed[1, 0])
     assert median == {2: 2.0, 4: math.inf}  # the median of two seeds is the lower value (torch.nanmedian)
@@ -257,22 +292,33 @@ def test_corner_study_grows_alternatives_and_among_fit():
     assert here.grows(n, [0, 2]).tolist() == [True, True, True]
     with pytest.raises(ValueError, match="at least two"):
         here.grows(n, [1])
-    cfg = SimpleNamespace(dims=[1, 2, 4], ns=[1, 8], n_claim=8, threshold=0.01, coarse_threshold=0.1, high_start=0.25,
-                          fit_loss=1e-4)
-    corner = torch.tensor([[[0.5, 0.0]] * 2, [[0.5, 0.004], [0.5, 0.015]], [[0.5, 0.05], [0.5, 0.3]]],
-                          dtype=torch.float64)  # (d, seed, N)
+    cfg = SimpleNamespace(
+        dims=[1, 2, 4],
+        ns=[1, 8],
+        n_claim=8,
+        threshold=0.01,
+        coarse_threshold=0.1,
+        high_start=0.25,
+        fit_loss=1e-4,
+    )
+    corner = torch.tensor(
+        [[[0.5, 0.0]] * 2, [[0.5, 0.004], [0.5, 0.015]], [[0.5, 0.05], [0.5, 0.3]]], dtype=torch.float64
+    )  # (d, seed, N)
     g = here.Grid(corner, *(torch.zeros_like(corner) for _ in range(4)))
     n_star, _ = here.needed(corner, cfg.ns, cfg.dims, cfg.threshold)
     n_coarse, _ = here.needed(corner, cfg.ns, cfg.dims, cfg.coarse_threshold)
     A = here.alternative_passes(g, n_star, n_coarse, torch.ones_like(corner, dtype=torch.bool), cfg)
     assert [v.tolist() for v in A["d2"].values()] == [[True, False], [True, True]]
     assert [v.tolist() for v in A["d4"].values()] == [[True, True], [False, True], [True, False]]
-    assert [v.tolist() for v in A["grows"].values()] == [[False, True]] * 3  # seed 0: d = 4 ties d = 2 at N = 8
+    assert [v.tolist() for v in A["grows"].values()] == [
+        [False, True]
+    ] * 3  # seed 0: d = 4 ties d = 2 at N = 8
 
 
 def test_censored_log2_ratio_counts_a_missed_n_star_as_twice_the_largest_n():
     from kaleido_lib.chapters.corner_study import censored_log2_ratio
 
-    got = censored_log2_ratio(torch.tensor([64.0, float("inf"), float("nan")]), torch.tensor([16.0, 128, 512]),
-                              [1, 128, 512])
+    got = censored_log2_ratio(
+        torch.tensor([64.0, float("inf"), float("nan")]), torch.tensor([16.0, 128, 512]), [1, 128, 512]
+    )
     assert torch.allclose(got, torch.tensor([2.0, 3.0, 1.0], dtype=torch.float64))

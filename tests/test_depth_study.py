@@ -1,4 +1,5 @@
 """The depth study's module: trends per seed, claims judged on the seeds with trained nets, the matched-loss trainer."""
+
 from __future__ import annotations
 
 import math
@@ -19,11 +20,17 @@ def _sweep(energy, ok, near=None, key="1d"):
     ok = torch.tensor(ok)
     near = torch.tensor(near if near is not None else (1 - energy).tolist(), dtype=torch.float64)
     values = {"energy": energy, "near": near, "energy_alt": energy.clone(), "modes": near.clone()}
-    return here.Sweep(key=key, depths=[2, 4, 7, 10][:energy.shape[0]], seeds=list(range(energy.shape[1])), ok=ok,
-                      values={k: torch.where(ok, v, torch.tensor(NAN, dtype=torch.float64)) for k, v in values.items()},
-                      lower_better={"energy": True, "energy_alt": True, "near": False, "modes": False},
-                      floor={"energy": torch.tensor([0.01, 0.02])}, ceiling={"energy": {"noise": 0.3}},
-                      info={"width": 10, "raw": values})
+    return here.Sweep(
+        key=key,
+        depths=[2, 4, 7, 10][: energy.shape[0]],
+        seeds=list(range(energy.shape[1])),
+        ok=ok,
+        values={k: torch.where(ok, v, torch.tensor(NAN, dtype=torch.float64)) for k, v in values.items()},
+        lower_better={"energy": True, "energy_alt": True, "near": False, "modes": False},
+        floor={"energy": torch.tensor([0.01, 0.02])},
+        ceiling={"energy": {"noise": 0.3}},
+        info={"width": 10, "raw": values},
+    )
 
 
 # seed 0 improves with depth, seed 1 gets worse, seed 2 has two dead nets (not judged: fewer than 3 trained)
@@ -58,9 +65,14 @@ def test_effect_gives_the_mean_rho_and_the_paired_difference_with_intervals():
 
 
 def _chapter(tmp_path):
-    return chapter.start("depth_study", here.TITLE, {"profile": "ci", "out_dir": str(tmp_path)},
-                         {p: dict(seed=0, n_boot=10, out_dir=None) for p in ("ci", "paper")}, before=set(),
-                         extra={"n_boot": config.integer(1)})
+    return chapter.start(
+        "depth_study",
+        here.TITLE,
+        {"profile": "ci", "out_dir": str(tmp_path)},
+        {p: dict(seed=0, n_boot=10, out_dir=None) for p in ("ci", "paper")},
+        before=set(),
+        extra={"n_boot": config.integer(1)},
+    )
 
 
 def test_quality_claim_uses_the_trend_rule_on_every_net_with_declared_alternatives(tmp_path):
@@ -71,8 +83,10 @@ def test_quality_claim_uses_the_trend_rule_on_every_net_with_declared_alternativ
     assert c.extra["p"] > 0.05 and c.extra["rho_pooled"] == pytest.approx(c.extra["rho_pooled"])
     former = "per seed, rho < 0 over the trained nets (a seed judged with all but one depth trained)"
     assert c.alternatives[former]["seeds"].n == 2 and c.alternatives[former]["seeds"].passing == 1
-    assert {"share of samples near the data rises with depth (trend rule)",
-            "energy distance, authors' always-positive noise falls with depth (trend rule)"} <= set(c.alternatives)
+    assert {
+        "share of samples near the data rises with depth (trend rule)",
+        "energy distance, authors' always-positive noise falls with depth (trend rule)",
+    } <= set(c.alternatives)
     assert c.extra["trained_per_depth"]["L=4"] == "2/3"
     assert "effect" in c.extra
     assert here.QUOTE in c.paper
@@ -114,22 +128,50 @@ def test_the_blocked_null_permutes_within_seeds():
 
 
 def test_a_synthetic_sweep_end_to_end_on_tiny_nets():
-    cfg = SimpleNamespace(depths=[1, 2], out_act="sigmoid", epochs=200, lr=1e-2, target_loss=1e-8, min_epochs=50,
-                          device="cpu", fit_tol=0.05, n_samples=60, noise="normal", n_runs=5, eps=0.0,
-                          eps_noise="normal", eps_alt=0.01, eps_noise_alt="authors_uniform", tol=0.05, mode_min=0.05,
-                          n_floor=5, seed=0)
+    cfg = SimpleNamespace(
+        depths=[1, 2],
+        out_act="sigmoid",
+        epochs=200,
+        lr=1e-2,
+        target_loss=1e-8,
+        min_epochs=50,
+        device="cpu",
+        fit_tol=0.05,
+        n_samples=60,
+        noise="normal",
+        n_runs=5,
+        eps=0.0,
+        eps_noise="normal",
+        eps_alt=0.01,
+        eps_noise_alt="authors_uniform",
+        tol=0.05,
+        mode_min=0.05,
+        n_floor=5,
+        seed=0,
+    )
     X = torch.tensor([[0.2], [0.8]])
     sw = here.synthetic_sweep("1d", X, 8, [0, 1], cfg, torch.device("cpu"))
     assert sw.ok.shape == (2, 2) and set(sw.values) == {"energy", "near", "modes", "balance", "energy_alt"}
-    assert bool(torch.isnan(sw.values["energy"][~sw.ok]).all()) and bool((sw.values["energy"][sw.ok] >= 0).all())
+    assert bool(torch.isnan(sw.values["energy"][~sw.ok]).all()) and bool(
+        (sw.values["energy"][sw.ok] >= 0).all()
+    )
     assert sw.floor["energy"].shape == (5,) and sw.ceiling["energy"]["the mean point"] > 0
     assert set(sw.shown) == {1, 2} and sw.shown[1].shape == (60, 1)
     fig = here.quality_figure(here.main_panels({"1d": sw}))
     assert len(fig.axes) == 1
 
 
-@pytest.mark.parametrize("name,value", [("settings", ["3d"]), ("depths", [4]), ("mnist_samples", 5000),
-                                        ("circle_radius", 0.6), ("nearest_k", 500), ("points_2d", [[0.2], [0.8]])])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("settings", ["3d"]),
+        ("depths", [4]),
+        ("mnist_samples", 5000),
+        ("circle_radius", 0.6),
+        ("nearest_k", 500),
+        ("points_2d", [[0.2], [0.8]]),
+    ],
+)
 def test_bad_parameters_stop_the_chapter_at_its_validation_cell(assert_stops_at_validation, name, value):
     assert_stops_at_validation("depth_study", name, value)
 
@@ -142,11 +184,19 @@ def test_a_subset_of_settings_is_accepted(tmp_path):
 
 
 def test_unit_cost_says_where_the_units_came_from_and_their_step_time():
-    made = {"record": "made now", "provenance": {"gpu": None, "cpu": "AMD EPYC", "threads": 2, "networks": "trained"}}
+    made = {
+        "record": "made now",
+        "provenance": {"gpu": None, "cpu": "AMD EPYC", "threads": 2, "networks": "trained"},
+    }
     read = {"record": "units/depth_study/x.json", "provenance": made["provenance"]}
-    sw = SimpleNamespace(depths=[2, 10], info={"units": {(2, 0): read, (10, 0): made},
-                                               "step_ms": torch.tensor([[30.0], [90.0]], dtype=torch.float64),
-                                               "seconds": torch.tensor([[300.0], [900.0]], dtype=torch.float64)})
+    sw = SimpleNamespace(
+        depths=[2, 10],
+        info={
+            "units": {(2, 0): read, (10, 0): made},
+            "step_ms": torch.tensor([[30.0], [90.0]], dtype=torch.float64),
+            "seconds": torch.tensor([[300.0], [900.0]], dtype=torch.float64),
+        },
+    )
     text = here.unit_cost({"mnist_steps": sw})
     assert "2 MNIST units: 1 read from records, 1 trained now" in text
     assert "30 ms at L = 2, 90 ms at L = 10 (AMD EPYC, 2 threads" in text and "20.0 min of training" in text

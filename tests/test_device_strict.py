@@ -2,6 +2,7 @@
 (tests/simulated_cuda.py): no op mixes the device with CPU tensors, no CPU generator fills a device tensor, nothing
 hands a device tensor to numpy or matplotlib. The small chapters run in full, the MNIST ones on their smallest
 setting; the results must be those of the CPU run where the numbers do not depend on the device."""
+
 from __future__ import annotations
 
 import json
@@ -17,18 +18,48 @@ HERE = Path(__file__).resolve().parent
 INSTALL = f"import sys\nsys.path.insert(0, {str(HERE)!r})\nimport simulated_cuda\nsimulated_cuda.install()"
 # The chapters' smallest settings on the device (beyond their ci profile), so that the suite stays within make test.
 SMALLER = {  # fewer seeds, epochs and samples: what runs is the device path, not the numbers
-    "fig02_single_point_1d": {"n_seeds": 2, "epochs": 300, "min_epochs": 100, "n_samples": 50, "grid_size": 101},
-    "fig03_two_points_1d": {"n_seeds": 2, "epochs": 300, "min_epochs": 100, "n_samples": 100, "grid_size": 101},
+    "fig02_single_point_1d": {
+        "n_seeds": 2,
+        "epochs": 300,
+        "min_epochs": 100,
+        "n_samples": 50,
+        "grid_size": 101,
+    },
+    "fig03_two_points_1d": {
+        "n_seeds": 2,
+        "epochs": 300,
+        "min_epochs": 100,
+        "n_samples": 100,
+        "grid_size": 101,
+    },
     "fig04_tanh_1d": {"n_seeds": 2, "epochs": 300, "min_epochs": 100, "n_samples": 100, "grid_size": 101},
     "fig05_two_d": {"n_seeds": 2, "epochs": 200, "min_epochs": 100, "n_samples": 100},
     "attractors_synthetic": {"epochs": 200, "min_epochs": 100, "grid_size": 21},
     "corner_study": {"n_seeds": 2, "epochs": 100},
-    "depth_study": {"settings": ["1d", "mnist"], "n_seeds": 2, "mnist_seeds": 1, "epochs": 200, "min_epochs": 100},
-    "mnist_kaleidoscope": {"n_seeds": 1, "steps": 60, "sweep_steps": 30, "sweep_seeds": 1, "n_samples": 64,
-                           "sweep_samples": 32},
+    "depth_study": {
+        "settings": ["1d", "mnist"],
+        "n_seeds": 2,
+        "mnist_seeds": 1,
+        "epochs": 200,
+        "min_epochs": 100,
+    },
+    "mnist_kaleidoscope": {
+        "n_seeds": 1,
+        "steps": 60,
+        "sweep_steps": 30,
+        "sweep_seeds": 1,
+        "n_samples": 64,
+        "sweep_samples": 32,
+    },
     "architectures_mnist": {"n_seeds": 1, "steps": 10},
-    "attractors_mnist": {"steps": 60, "sweep_steps": 30, "sweep_seeds": 1, "n_points": 12, "n_points_sweep": 6,
-                         "power_iters": 10},
+    "attractors_mnist": {
+        "steps": 60,
+        "sweep_steps": 30,
+        "sweep_seeds": 1,
+        "n_points": 12,
+        "n_points_sweep": 6,
+        "power_iters": 10,
+    },
     "spiral_packing": {"n_seeds": 1, "epochs": 60, "full_epochs": 120},
     "performance": {"epochs": 20, "ensemble_sizes": [8], "ceiling_n": 256, "sampling_samples": 50},
 }
@@ -46,9 +77,14 @@ def run_on_device(chapter: str, out: Path, params: dict) -> dict | None:
     """Run the chapter on the simulated device; its results document (None for a chapter that writes none)."""
     nb = jupytext.read(ROOT / "notebooks" / f"{chapter}.py")
     nb.cells.insert(0, nbformat.v4.new_code_cell(INSTALL))
-    pm.execute_notebook(nb, str(out / f"{chapter}.ipynb"), kernel_name="python3", progress_bar=False,
-                        cwd=str(ROOT / "notebooks"),
-                        parameters={"profile": "ci", "device": "cuda", "out_dir": str(out)} | params)
+    pm.execute_notebook(
+        nb,
+        str(out / f"{chapter}.ipynb"),
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(ROOT / "notebooks"),
+        parameters={"profile": "ci", "device": "cuda", "out_dir": str(out)} | params,
+    )
     path = out / "results" / f"{chapter}.json"
     return json.loads(path.read_text()) if path.exists() else None
 

@@ -1,4 +1,5 @@
 """Tests of kaleido_lib.ensemble (batched training of many nets) and kaleido_lib.bench."""
+
 from __future__ import annotations
 
 import math
@@ -46,7 +47,9 @@ def assert_member_matches(res, i, ref, X, rtol=1e-4, atol=1e-6):
         torch.testing.assert_close(res.forward(grid)[i], want, rtol=rtol, atol=atol)
 
 
-@pytest.mark.parametrize("X,depth,width", [(X1, 2, 5), (X1, 7, 5), (X2, 3, 16)], ids=["1d-L2", "1d-L7", "2d-L3"])
+@pytest.mark.parametrize(
+    "X,depth,width", [(X1, 2, 5), (X1, 7, 5), (X2, 3, 16)], ids=["1d-L2", "1d-L7", "2d-L3"]
+)
 def test_members_match_lone_runs(X, depth, width):
     res = train_ensemble(X, SEEDS, depth=depth, width=width, out_act="sigmoid", epochs=300)
     assert res.losses.shape == (3, 300) and res.params[0].shape == (3, X.shape[1], width)
@@ -133,8 +136,9 @@ def test_num_threads_is_restored():
 
 def test_ensemble_is_much_faster_per_model_than_a_loop():
     # Figure 3 setting: the target is 50x; 20x leaves room for a busy machine.
-    r = bench.time_loop_vs_ensemble(X1, depth=7, width=5, out_act="sigmoid", n_models=64, epochs=200,
-                                    n_loop=2, num_threads=1)
+    r = bench.time_loop_vs_ensemble(
+        X1, depth=7, width=5, out_act="sigmoid", n_models=64, epochs=200, n_loop=2, num_threads=1
+    )
     print(f"\nensemble speed-up per model (1D, depth 7, width 5, 64 members, 200 epochs): {r.speedup:.1f}x")
     print(bench.bench_table([r]))
     assert r.speedup >= 20

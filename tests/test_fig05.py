@@ -1,4 +1,5 @@
 """Unit tests of the library helpers used by the 2D chapter (Figure 5): grids, rank trends, 2D panels."""
+
 from __future__ import annotations
 
 import math
@@ -53,8 +54,15 @@ def test_spearman_is_nan_for_a_constant_input():
     assert math.isnan(rho) and math.isnan(p)
 
 
-@pytest.mark.parametrize("x,y,match", [([1], [1], "x"), ([1, 2], [1, 2, 3], "x and y"),
-                                       ([1, float("nan")], [1, 2], "x"), ([1, 2], [1, float("inf")], "y")])
+@pytest.mark.parametrize(
+    "x,y,match",
+    [
+        ([1], [1], "x"),
+        ([1, 2], [1, 2, 3], "x and y"),
+        ([1, float("nan")], [1, 2], "x"),
+        ([1, 2], [1, float("inf")], "y"),
+    ],
+)
 def test_spearman_rejects_bad_input(x, y, match):
     with pytest.raises(ValueError, match=match):
         measures.spearman(x, y)
@@ -75,11 +83,14 @@ def test_spearman_test_finds_a_clear_decrease_and_not_noise():
 
 def test_spearman_test_repeats_with_its_seed():
     x, y = [1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5]
-    assert measures.spearman_test(x, y, n_perm=500, seed=3) == measures.spearman_test(x, y, n_perm=500, seed=3)
+    assert measures.spearman_test(x, y, n_perm=500, seed=3) == measures.spearman_test(
+        x, y, n_perm=500, seed=3
+    )
 
 
-@pytest.mark.parametrize("kw,match", [({"alternative": "below"}, "alternative"), ({"n_perm": 0}, "n_perm"),
-                                      ({"seed": -1}, "seed")])
+@pytest.mark.parametrize(
+    "kw,match", [({"alternative": "below"}, "alternative"), ({"n_perm": 0}, "n_perm"), ({"seed": -1}, "seed")]
+)
 def test_spearman_test_rejects_bad_options(kw, match):
     with pytest.raises(ValueError, match=match):
         measures.spearman_test([1, 2, 3], [3, 2, 1], **kw)
@@ -93,8 +104,9 @@ def test_loglog_slope_of_power_laws():
     assert measures.loglog_slope(x, [5, 5, 5, 5]) == pytest.approx(0.0)
 
 
-@pytest.mark.parametrize("x,y,match", [([1, 2], [0, 1], "> 0"), ([1, 1], [1, 2], "distinct"),
-                                       ([1, 2, 3], [1, 2], "x and y")])
+@pytest.mark.parametrize(
+    "x,y,match", [([1, 2], [0, 1], "> 0"), ([1, 1], [1, 2], "distinct"), ([1, 2, 3], [1, 2], "x and y")]
+)
 def test_loglog_slope_rejects_bad_input(x, y, match):
     with pytest.raises(ValueError, match=match):
         measures.loglog_slope(x, y)
@@ -120,7 +132,9 @@ def test_loss_surface_3d_draws_surface_and_markers():
     grid, loss, points, fn = _surface()
     fig = plt.figure()
     ax = fig.add_subplot(projection="3d")
-    plots.loss_surface_3d(ax, grid, loss, points, fn, noise=torch.rand(5, 2), samples=torch.rand(5, 2), step=3)
+    plots.loss_surface_3d(
+        ax, grid, loss, points, fn, noise=torch.rand(5, 2), samples=torch.rand(5, 2), step=3
+    )
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["training points", "noise $z$", "samples, run 3"]
     plt.close(fig)
@@ -156,14 +170,23 @@ def test_contour_trajectories_samples_and_sweep_panels():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda ax, g, loss, p: plots.loss_contour_2d(ax, g, loss, p, levels=1), "levels"),
-    (lambda ax, g, loss, p: plots.loss_contour_2d(ax, g, loss, p, floor=0), "floor"),
-    (lambda ax, g, loss, p: plots.trajectories_2d(ax, torch.rand(4, 6), p), "traj"),
-    (lambda ax, g, loss, p: plots.samples_2d(ax, torch.rand(3, 2), torch.rand(3, 2), p, radius=-1), "radius"),
-    (lambda ax, g, loss, p: plots.samples_2d(ax, torch.rand(3, 1), torch.rand(3, 2), p), "start"),
-    (lambda ax, g, loss, p: plots.sweep_points(ax, [2, 4], torch.zeros(3, 5), xlabel="L", ylabel="B"), "values"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda ax, g, loss, p: plots.loss_contour_2d(ax, g, loss, p, levels=1), "levels"),
+        (lambda ax, g, loss, p: plots.loss_contour_2d(ax, g, loss, p, floor=0), "floor"),
+        (lambda ax, g, loss, p: plots.trajectories_2d(ax, torch.rand(4, 6), p), "traj"),
+        (
+            lambda ax, g, loss, p: plots.samples_2d(ax, torch.rand(3, 2), torch.rand(3, 2), p, radius=-1),
+            "radius",
+        ),
+        (lambda ax, g, loss, p: plots.samples_2d(ax, torch.rand(3, 1), torch.rand(3, 2), p), "start"),
+        (
+            lambda ax, g, loss, p: plots.sweep_points(ax, [2, 4], torch.zeros(3, 5), xlabel="L", ylabel="B"),
+            "values",
+        ),
+    ],
+)
 def test_2d_panels_reject_bad_input(call, match):
     grid, loss, points, _ = _surface()
     fig, ax = plt.subplots()
@@ -184,8 +207,13 @@ def test_fig05_module_study_labels_and_trends():
     assert st.b_key == (7, 50) and st.shapes_b() == [(2, 50), (7, 10), (7, 50)]
     assert here.label("a", cfg) == "(a) L=2 H=50" and here.label((7, 10), cfg) == "L=7 H=10"
     burn = {(2, 50): [20.0, 30.0, 25.0], (7, 50): [10.0, 12.0, 8.0], (7, 10): [15.0, 14.0, 20.0]}
-    M = {k: {"burn": torch.tensor(v, dtype=torch.float64), "burn_strict": torch.tensor(v, dtype=torch.float64) + 1}
-         for k, v in burn.items()}
+    M = {
+        k: {
+            "burn": torch.tensor(v, dtype=torch.float64),
+            "burn_strict": torch.tensor(v, dtype=torch.float64) + 1,
+        }
+        for k, v in burn.items()
+    }
     tr = here.trends(M, st, cfg)
     assert tr.burn_depth.shape == (2, 3) and tr.T["depth"].median.tolist() == [25.0, 10.0]
     assert tr.slope_median < 0 and tr.BL[1].tolist() == [70.0, 84.0, 56.0] and tr.T["depth"].rho < 0
@@ -211,7 +239,9 @@ def test_fig05_slope_seeds_resample_the_seeds():
     from kaleido_lib.chapters import fig05_two_d as here
 
     depths = [2, 4, 8]
-    exact = torch.tensor([[40.0, 80.0, 20.0], [20.0, 40.0, 10.0], [10.0, 20.0, 5.0]])  # B x L constant per seed
+    exact = torch.tensor(
+        [[40.0, 80.0, 20.0], [20.0, 40.0, 10.0], [10.0, 20.0, 5.0]]
+    )  # B x L constant per seed
     slopes = torch.tensor([measures.loglog_slope(depths, exact[:, j]) for j in range(3)])
     sc = here.slope_seeds(depths, exact, slopes, 0.25)
     assert (sc.n, sc.passing, sc.unit, sc.verdict_stability) == (3, 3, "seeds", 1.0)

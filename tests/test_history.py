@@ -1,4 +1,5 @@
 """When claims and alternatives entered the code, read from git (kaleido_lib.book.history)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -11,16 +12,21 @@ from kaleido_lib.utils import repo_root
 
 def test_fragment_is_the_longest_literal_run_of_words():
     src = 'f"a margin of {m:g} instead of 0.1" and "the share rule: >= 0.9 of the seeds reach"'
-    assert history.fragment("a margin of 0.05 instead of 0.1", src) == "instead of 0.1"  # the value is a template
-    assert history.fragment("the share rule: >= 0.9 of the seeds reach 0.1", src) == \
-        "the share rule: >= 0.9 of the seeds reach"
+    assert (
+        history.fragment("a margin of 0.05 instead of 0.1", src) == "instead of 0.1"
+    )  # the value is a template
+    assert (
+        history.fragment("the share rule: >= 0.9 of the seeds reach 0.1", src)
+        == "the share rule: >= 0.9 of the seeds reach"
+    )
     assert history.fragment("nothing here", src) is None
     assert history.fragment("deeper_better_mnist_loss", "f'deeper_better_{key}'", sep="_") == "deeper_better"
 
 
 def _shallow() -> bool:
-    out = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=repo_root(), capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        ["git", "rev-parse", "--is-shallow-repository"], cwd=repo_root(), capture_output=True, text=True
+    )
     return out.returncode != 0 or out.stdout.strip() == "true"
 
 
@@ -30,16 +36,33 @@ def test_first_commits_finds_where_a_line_was_added_and_annotate_marks_later_alt
     found = history.first_commits([absent, "Generative Kaleidoscopic Networks"])
     assert found[absent] is None
     first = found["Generative Kaleidoscopic Networks"]
-    root = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=repo_root(), capture_output=True,
-                          text=True).stdout.split()[0]
+    root = subprocess.run(
+        ["git", "rev-list", "--max-parents=0", "HEAD"], cwd=repo_root(), capture_output=True, text=True
+    ).stdout.split()[0]
     assert first is not None and root.startswith(first)  # the README's title, in the first commit
-    docs = [{"chapter": "depth_study", "claims": [{"id": "deeper_better_1d", "alternatives": {
-        "per seed, rho < 0 over every net as it is": {"verdict": "fails"},
-        "share of samples near the data rises with depth (trend rule)": {"verdict": "fails"},
-        "only the nets that fit the data, judged alone": {"verdict": "fails", "automatic": True}}}]}]
+    docs = [
+        {
+            "chapter": "depth_study",
+            "claims": [
+                {
+                    "id": "deeper_better_1d",
+                    "alternatives": {
+                        "per seed, rho < 0 over every net as it is": {"verdict": "fails"},
+                        "share of samples near the data rises with depth (trend rule)": {"verdict": "fails"},
+                        "only the nets that fit the data, judged alone": {
+                            "verdict": "fails",
+                            "automatic": True,
+                        },
+                    },
+                }
+            ],
+        }
+    ]
     counts = history.annotate(docs)
     alts = docs[0]["claims"][0]["alternatives"]
     assert alts["per seed, rho < 0 over every net as it is"]["declared"].startswith("later (commit ")
-    assert alts["share of samples near the data rises with depth (trend rule)"]["declared"] == "with the claim"
+    assert (
+        alts["share of samples near the data rises with depth (trend rule)"]["declared"] == "with the claim"
+    )
     assert alts["only the nets that fit the data, judged alone"]["declared"].startswith("automatic")
     assert counts == {"with the claim": 1, "later": 1, "automatic": 1, "unknown": 0}

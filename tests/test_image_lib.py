@@ -13,7 +13,9 @@ def test_train_steps_fits_a_few_images_and_repeats():
     def run():
         kl.utils.seed_everything(0)
         net = models.make_mlp(12, 2, 32, "tanh")
-        return train.train_steps(net, X, steps=400, lr=3e-3, batch_size=8, generator=torch.Generator().manual_seed(0))
+        return train.train_steps(
+            net, X, steps=400, lr=3e-3, batch_size=8, generator=torch.Generator().manual_seed(0)
+        )
 
     a, b = run(), run()
     assert a.steps == 400 and a.losses.shape == (400,)
@@ -21,7 +23,9 @@ def test_train_steps_fits_a_few_images_and_repeats():
     assert torch.equal(a.losses, b.losses)
 
 
-@pytest.mark.parametrize("kw, name", [(dict(steps=0), "steps"), (dict(lr=-1.0), "lr"), (dict(batch_size=0), "batch_size")])
+@pytest.mark.parametrize(
+    "kw, name", [(dict(steps=0), "steps"), (dict(lr=-1.0), "lr"), (dict(batch_size=0), "batch_size")]
+)
 def test_train_steps_rejects_bad_arguments(kw, name):
     args = dict(steps=3, lr=1e-3, batch_size=2) | kw
     with pytest.raises(ValueError, match=name):
@@ -81,7 +85,9 @@ def test_cached_model_trains_once_when_two_users_ask_at_once(tmp_path):
     out = {}
 
     def ask(key):
-        out[key] = cache.cached_model("toy", dict(a=1), lambda: models.make_mlp(3, 1, 4), fit, cache_dir=tmp_path)
+        out[key] = cache.cached_model(
+            "toy", dict(a=1), lambda: models.make_mlp(3, 1, 4), fit, cache_dir=tmp_path
+        )
 
     threads = [threading.Thread(target=ask, args=(k,)) for k in (0, 1)]
     for t in threads:
@@ -99,8 +105,19 @@ def test_cache_rejects_bad_names(tmp_path):
 
 def test_trained_mlp_cache_key_covers_settings(tmp_path):
     X = torch.rand(20, 6) * 2 - 1
-    kw = dict(data_tag="t", depth=2, width=8, out_act="tanh", steps=5, lr=1e-3, batch_size=4, seed=0,
-              device=torch.device("cpu"), progress=False, cache_dir=tmp_path)
+    kw = dict(
+        data_tag="t",
+        depth=2,
+        width=8,
+        out_act="tanh",
+        steps=5,
+        lr=1e-3,
+        batch_size=4,
+        seed=0,
+        device=torch.device("cpu"),
+        progress=False,
+        cache_dir=tmp_path,
+    )
     a = experiments.trained_mlp(X, **kw)
     b = experiments.trained_mlp(X, **kw)
     c = experiments.trained_mlp(X, **(kw | dict(seed=1)))
@@ -127,8 +144,12 @@ def test_sampling_snapshots_match_the_full_trajectory():
     kl.utils.seed_everything(0)
     net = models.make_mlp(5, 2, 8, "tanh")
     z = torch.rand(30, 5) * 2 - 1
-    full = sampling.kaleidoscopic_sampling(net, z, 12, out_act="tanh", eps=0.01, generator=torch.Generator().manual_seed(3))
-    snap = sampling.sampling_snapshots(net, z, [0, 3, 12], out_act="tanh", eps=0.01, generator=torch.Generator().manual_seed(3))
+    full = sampling.kaleidoscopic_sampling(
+        net, z, 12, out_act="tanh", eps=0.01, generator=torch.Generator().manual_seed(3)
+    )
+    snap = sampling.sampling_snapshots(
+        net, z, [0, 3, 12], out_act="tanh", eps=0.01, generator=torch.Generator().manual_seed(3)
+    )
     assert torch.equal(snap.x, full[[0, 3, 12]])
     change = (full[1:] - full[:-1]).norm(dim=2).mean(1)
     assert torch.allclose(snap.step_change, change, atol=1e-6)
@@ -159,7 +180,9 @@ def test_class_shares_and_entropy():
     s = measures.class_shares(torch.tensor([0, 0, 1, 3]), 4)
     assert torch.allclose(s, torch.tensor([0.5, 0.25, 0.0, 0.25], dtype=torch.float64))
     assert measures.entropy_bits(s) == pytest.approx(1.5)
-    assert measures.entropy_bits(torch.full((10,), 0.1)) == pytest.approx(torch.log2(torch.tensor(10.0)).item())
+    assert measures.entropy_bits(torch.full((10,), 0.1)) == pytest.approx(
+        torch.log2(torch.tensor(10.0)).item()
+    )
     with pytest.raises(ValueError, match="classes in"):
         measures.class_shares(torch.tensor([0, 5]), 4)
 
@@ -206,7 +229,9 @@ def test_mnist_chapter_module_variants_and_level():
     cfg = SimpleNamespace(noise="uniform", eps=0.01, eps_noise="normal", eps_values=[0.0, 0.01, 0.1])
     v = here.variants(cfg)
     assert list(v) == ["eps=0", "eps=0.01", "eps=0.1", "normal start", "authors' uniform eta"]
-    assert v["normal start"] == ("normal", 0.01, "normal") and v["authors' uniform eta"][2] == "authors_uniform"
+    assert (
+        v["normal start"] == ("normal", 0.01, "normal") and v["authors' uniform eta"][2] == "authors_uniform"
+    )
     assert [here.level(x, 0.8, 0.5) for x in (0.9, 0.6, 0.1)] == ["holds", "partly", "fails"]
 
 

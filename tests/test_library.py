@@ -1,4 +1,5 @@
 """Unit tests of kaleido_lib: models, training, sampling, measures, results, config."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,10 @@ def test_output_is_bounded(out_act, low, high):
     assert y.min() >= low and y.max() <= high
 
 
-@pytest.mark.parametrize("kw,name", [({"depth": 0}, "depth"), ({"width": 0}, "width"), ({"dim": 0}, "dim"),
-                                     ({"out_act": "relu"}, "out_act")])
+@pytest.mark.parametrize(
+    "kw,name",
+    [({"depth": 0}, "depth"), ({"width": 0}, "width"), ({"dim": 0}, "dim"), ({"out_act": "relu"}, "out_act")],
+)
 def test_mlp_rejects_bad_input(kw, name):
     args = {"dim": 1, "depth": 2, "width": 5, "out_act": "sigmoid", **kw}
     with pytest.raises(ValueError, match=name):
@@ -70,15 +73,23 @@ def test_training_minibatch_is_seeded():
     out = []
     for _ in range(2):
         utils.seed_everything(0)
-        r = train.train_manifold(models.make_mlp(2, 2, 8), X, epochs=20, batch_size=16,
-                                 generator=torch.Generator().manual_seed(5))
+        r = train.train_manifold(
+            models.make_mlp(2, 2, 8), X, epochs=20, batch_size=16, generator=torch.Generator().manual_seed(5)
+        )
         out.append(r.losses)
     assert torch.equal(out[0], out[1])
     assert out[0][-1] < out[0][0]
 
 
-@pytest.mark.parametrize("kw,name", [({"epochs": 0}, "epochs"), ({"lr": -1.0}, "lr"), ({"batch_size": 0}, "batch_size"),
-                                     ({"target_loss": -1.0}, "target_loss")])
+@pytest.mark.parametrize(
+    "kw,name",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"lr": -1.0}, "lr"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"target_loss": -1.0}, "target_loss"),
+    ],
+)
 def test_training_rejects_bad_input(kw, name):
     with pytest.raises(ValueError, match=name):
         train.train_manifold(models.make_mlp(1, 1, 2), torch.tensor([[0.5]]), **{"epochs": 5, **kw})
@@ -112,19 +123,30 @@ def test_eps_noise_is_seeded_and_clamped():
 def test_authors_uniform_noise_only_pushes_up():
     f = lambda x: x
     z = torch.zeros(200, 1)
-    traj = sampling.kaleidoscopic_sampling(f, z, 3, out_act="tanh", eps=0.01, eps_noise="authors_uniform",
-                                           generator=torch.Generator().manual_seed(0))
+    traj = sampling.kaleidoscopic_sampling(
+        f,
+        z,
+        3,
+        out_act="tanh",
+        eps=0.01,
+        eps_noise="authors_uniform",
+        generator=torch.Generator().manual_seed(0),
+    )
     assert (traj[1] >= 0.01 - 1e-7).all()  # eta in [1, 3]: always positive, the bug the book shows
 
 
-@pytest.mark.parametrize("noise,out_act,low,high,mean", [("uniform", "tanh", -1, 1, 0.0), ("normal", "sigmoid", 0, 1, 0.5)])
+@pytest.mark.parametrize(
+    "noise,out_act,low,high,mean", [("uniform", "tanh", -1, 1, 0.0), ("normal", "sigmoid", 0, 1, 0.5)]
+)
 def test_start_noise_ranges(noise, out_act, low, high, mean):
     z = sampling.start_noise(20000, 1, noise, out_act, torch.Generator().manual_seed(0))
     assert z.min() >= low and z.max() <= high
     assert abs(float(z.mean()) - mean) < 0.02
 
 
-@pytest.mark.parametrize("kw,name", [({"n_steps": -1}, "n_steps"), ({"eps": -0.1}, "eps"), ({"eps_noise": "pink"}, "eps_noise")])
+@pytest.mark.parametrize(
+    "kw,name", [({"n_steps": -1}, "n_steps"), ({"eps": -0.1}, "eps"), ({"eps_noise": "pink"}, "eps_noise")]
+)
 def test_sampling_rejects_bad_input(kw, name):
     with pytest.raises(ValueError, match=name):
         sampling.kaleidoscopic_sampling(lambda x: x, torch.rand(3, 1), **{"n_steps": 2, **kw})
@@ -154,7 +176,9 @@ def test_nearest_distance():
 def test_settle_steps_and_burn_in():
     pts = torch.tensor([[0.0]])
     # sample 0 settles at step 1, sample 1 at step 3 (it leaves again at step 2), sample 2 never
-    traj = torch.tensor([[1.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]).unsqueeze(-1)
+    traj = torch.tensor(
+        [[1.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]
+    ).unsqueeze(-1)
     s = measures.settle_steps(traj, pts, tol=0.1)
     assert s.tolist() == [1, 3, 5]
     b = measures.burn_in(traj, pts, tol=0.1, frac=2 / 3)
@@ -191,9 +215,19 @@ def test_verdicts(share, verdict):
 
 
 def test_results_written_atomically_and_rendered(tmp_path):
-    claim = results.Claim(id="c", claim="x | y", paper="p", measure="m", measured=results.spread([0.1, float("nan")]),
-                          criterion="<= 1", share_pass=0.5, verdict="partly")
-    path = results.write_results("chap", "T", [claim], profile="ci", parameters={"a": float("inf")}, out=tmp_path)
+    claim = results.Claim(
+        id="c",
+        claim="x | y",
+        paper="p",
+        measure="m",
+        measured=results.spread([0.1, float("nan")]),
+        criterion="<= 1",
+        share_pass=0.5,
+        verdict="partly",
+    )
+    path = results.write_results(
+        "chap", "T", [claim], profile="ci", parameters={"a": float("inf")}, out=tmp_path
+    )
     doc = json.loads(path.read_text())  # NaN/inf became null: strict JSON
     assert doc["parameters"]["a"] is None and doc["claims"][0]["measured"]["n_nan"] == 1
     assert not list(path.parent.glob("*.tmp"))
@@ -201,8 +235,16 @@ def test_results_written_atomically_and_rendered(tmp_path):
     md = results.scoreboard_markdown(docs)
     assert "1 claims tested in 1 chapters." in md and "0 hold, 1 partly, 0 fail." in md and "x \\| y" in md
     with pytest.raises(ValueError, match="verdict"):
-        results.Claim(id="c", claim="", paper="", measure="", measured=claim.measured, criterion="", share_pass=1,
-                      verdict="maybe")
+        results.Claim(
+            id="c",
+            claim="",
+            paper="",
+            measure="",
+            measured=claim.measured,
+            criterion="",
+            share_pass=1,
+            verdict="maybe",
+        )
 
 
 def test_atomic_write_keeps_old_file_on_failure(tmp_path):
@@ -280,8 +322,16 @@ def test_package_exports():
 
 
 def test_share_among_subset_and_claim_line():
-    claim = results.Claim(id="c", claim="", paper="", measure="m", measured=results.spread([1.0, 2.0, 3.0]),
-                          criterion="<= 2", share_pass=2 / 3, verdict="partly")
+    claim = results.Claim(
+        id="c",
+        claim="",
+        paper="",
+        measure="m",
+        measured=results.spread([1.0, 2.0, 3.0]),
+        criterion="<= 2",
+        share_pass=2 / 3,
+        verdict="partly",
+    )
     results.add_share_among(claim, torch.tensor([True, True, False]), torch.tensor([True, False, True]))
     assert claim.extra == {"n_fitting": 2, "share_pass_among_fitting": 0.5}
     line = results.claim_line(claim)
@@ -304,8 +354,10 @@ def test_trend_of_falling_values():
         measures.trend([1], torch.ones(1, 3))
 
 
-@pytest.mark.parametrize("slope,verdict", [(-1.0, "holds"), (-0.8, "holds"), (-0.46, "partly"), (0.1, "fails"),
-                                           (float("nan"), "fails")])
+@pytest.mark.parametrize(
+    "slope,verdict",
+    [(-1.0, "holds"), (-0.8, "holds"), (-0.46, "partly"), (0.1, "fails"), (float("nan"), "fails")],
+)
 def test_power_law_verdict(slope, verdict):
     assert results.power_law_verdict(slope) == verdict
 
@@ -333,16 +385,21 @@ def test_in_place_noise_gives_the_plain_formula(eps_noise):
     for _ in range(5):
         y = f(x).detach()
         u = torch.randn(y.shape, generator=g) if "normal" in eps_noise else torch.rand(y.shape, generator=g)
-        eta = {"normal": u, "uniform": 2 * u - 1, "authors_normal": u, "authors_uniform": 2 * u + 1}[eps_noise]
+        eta = {"normal": u, "uniform": 2 * u - 1, "authors_normal": u, "authors_uniform": 2 * u + 1}[
+            eps_noise
+        ]
         x = (y + 0.05 * eta).clamp(-1, 1)
         plain.append(x)
-    traj = sampling.kaleidoscopic_sampling(f, z, 5, out_act="tanh", eps=0.05, eps_noise=eps_noise,
-                                           generator=torch.Generator().manual_seed(4))
+    traj = sampling.kaleidoscopic_sampling(
+        f, z, 5, out_act="tanh", eps=0.05, eps_noise=eps_noise, generator=torch.Generator().manual_seed(4)
+    )
     assert torch.equal(traj[1:], torch.stack(plain))
 
 
 def test_noise_never_changes_the_callers_tensors():
     z = torch.rand(4, 3)
     keep = z.clone()
-    traj = sampling.kaleidoscopic_sampling(lambda x: x, z, 3, eps=0.1, generator=torch.Generator().manual_seed(0))
+    traj = sampling.kaleidoscopic_sampling(
+        lambda x: x, z, 3, eps=0.1, generator=torch.Generator().manual_seed(0)
+    )
     assert torch.equal(z, keep) and not torch.equal(traj[1], traj[0])

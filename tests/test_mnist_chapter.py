@@ -1,4 +1,5 @@
 """The MNIST chapter stops at its validation cell, naming the parameter, for every kind of bad input."""
+
 from __future__ import annotations
 
 import pytest
@@ -58,13 +59,16 @@ def test_distance_to_end_is_relative_to_the_start():
     from kaleido_lib import sampling
     from kaleido_lib.chapters import mnist_kaleidoscope as mk
 
-    x = torch.stack([torch.zeros(3, 2), torch.full((3, 2), 0.5), torch.ones(3, 2)])  # runs 0, 5, 9: halfway at 5
+    x = torch.stack(
+        [torch.zeros(3, 2), torch.full((3, 2), 0.5), torch.ones(3, 2)]
+    )  # runs 0, 5, 9: halfway at 5
     snap = sampling.Snapshots(runs=[0, 5, 9], x=x, step_change=torch.zeros(9))
     d = mk.distance_to_end(snap, [0, 5, 9])
     assert d[0] == pytest.approx(1.0) and d[5] == pytest.approx(0.5) and d[9] == 0.0
 
 
 # --- the main setting on several networks: per-network tests, their stacking and the claims judged over them ---
+
 
 def _profile(module, profile: str):
     from kaleido_lib.book import config
@@ -92,15 +96,27 @@ def test_the_main_networks_are_the_depth_studys_matched_step_networks_and_the_at
     assert len(seeds) == 3 and set(seeds) <= set(range(ds["seed"], ds["seed"] + ds["mnist_seeds"]))
     assert cfg.depth in ds["depths"] and (cfg.data, cfg.n_train) == (ds["data"], ds["n_train"])
     for s in seeds:  # depth_study.mnist_sweeps, variant "steps"
-        assert mk.network_kwargs(cfg, s) == dict(depth=cfg.depth, width=ds["mnist_width"], out_act="tanh",
-                                                 steps=ds["steps"], lr=ds["mnist_lr"], batch_size=ds["batch_size"],
-                                                 seed=s)
+        assert mk.network_kwargs(cfg, s) == dict(
+            depth=cfg.depth,
+            width=ds["mnist_width"],
+            out_act="tanh",
+            steps=ds["steps"],
+            lr=ds["mnist_lr"],
+            batch_size=ds["batch_size"],
+            seed=s,
+        )
     for profile in ("ci", "paper"):
         cfg, att = _profile(mk, profile), _profile(attractors_mnist, profile)
         assert cfg.n_seeds == {"ci": 2, "paper": 3}[profile]
         assert mk.network_kwargs(cfg, config.seeds(cfg)[0]) == dict(
-            depth=att.depth, width=att.width, out_act=att.out_act, steps=att.steps, lr=att.lr,
-            batch_size=att.batch_size, seed=att.seed)
+            depth=att.depth,
+            width=att.width,
+            out_act=att.out_act,
+            steps=att.steps,
+            lr=att.lr,
+            batch_size=att.batch_size,
+            seed=att.seed,
+        )
         assert (cfg.data, cfg.n_train) == (att.data, att.n_train)
 
 
@@ -132,12 +148,23 @@ N_STEPS, NAMES = 40, ["eps=0", "eps=0.01", "eps=0.1", "normal start", "authors' 
 def _cfg():
     from types import SimpleNamespace
 
-    return SimpleNamespace(n_steps=N_STEPS, eps=0.01, n_samples=10, conf_threshold=0.9, min_share=0.02,
-                           copy_quantile=0.05, sweep_depths=[2, 4, 10], sweep_n_steps=30, sweep_width=64,
-                           sweep_steps=150)
+    return SimpleNamespace(
+        n_steps=N_STEPS,
+        eps=0.01,
+        n_samples=10,
+        conf_threshold=0.9,
+        min_share=0.02,
+        copy_quantile=0.05,
+        sweep_depths=[2, 4, 10],
+        sweep_n_steps=30,
+        sweep_width=64,
+        sweep_steps=150,
+    )
 
 
-def _run(seed=0, conf_end=0.95, covered=10, copy=0.0, loss=(0.93, 0.064), moved=(0.1, 0.3), late_change=False):
+def _run(
+    seed=0, conf_end=0.95, covered=10, copy=0.0, loss=(0.93, 0.064), moved=(0.1, 0.3), late_change=False
+):
     """A network's measures, made up: confident share 0.1 up to run 13, then ``conf_end``; ``moved``: the share of
     samples that move on late under eps = 0 and under the main eps; ``late_change``: half the samples change class
     after run 13."""
@@ -150,31 +177,62 @@ def _run(seed=0, conf_end=0.95, covered=10, copy=0.0, loss=(0.93, 0.064), moved=
     pred = torch.zeros(len(runs), n, dtype=torch.long)
     if late_change:
         pred[14:, : n // 2] = 1
-    Q = SimpleNamespace(confident=conf, pred=pred, nn_idx=torch.zeros_like(pred),
-                        entropy=torch.full((len(runs),), 3.0), near_copy=torch.full((len(runs),), copy),
-                        nn_dist=torch.full((len(runs), n), 5.0), shares=torch.full((len(runs), 10), 0.1))
+    Q = SimpleNamespace(
+        confident=conf,
+        pred=pred,
+        nn_idx=torch.zeros_like(pred),
+        entropy=torch.full((len(runs),), 3.0),
+        near_copy=torch.full((len(runs),), copy),
+        nn_dist=torch.full((len(runs), n), 5.0),
+        shares=torch.full((len(runs), 10), 0.1),
+    )
     vq = SimpleNamespace(confident=conf, near_copy=Q.near_copy, entropy=Q.entropy)
-    V = {k: {"q": vq, "moved": moved[0] if k == "eps=0" else moved[1], "covered": covered,
-             "change": torch.ones(N_STEPS)} for k in NAMES}
+    V = {
+        k: {
+            "q": vq,
+            "moved": moved[0] if k == "eps=0" else moved[1],
+            "covered": covered,
+            "change": torch.ones(N_STEPS),
+        }
+        for k in NAMES
+    }
     return SimpleNamespace(
-        seed=seed, net=SimpleNamespace(loss_start=loss[0], loss_end=loss[1], test_loss=loss[1], losses=torch.ones(5)),
-        chain=SimpleNamespace(qruns=runs, vruns=runs), quality=SimpleNamespace(Q=Q, last=len(runs) - 1, covered=covered),
-        dyn=SimpleNamespace(V=V, late=13, burn=torch.full((n,), 20.0)), dist_to_end={5: 0.6, 13: 0.2, 30: 0.0})
+        seed=seed,
+        net=SimpleNamespace(loss_start=loss[0], loss_end=loss[1], test_loss=loss[1], losses=torch.ones(5)),
+        chain=SimpleNamespace(qruns=runs, vruns=runs),
+        quality=SimpleNamespace(Q=Q, last=len(runs) - 1, covered=covered),
+        dyn=SimpleNamespace(V=V, late=13, burn=torch.full((n,), 20.0)),
+        dist_to_end={5: 0.6, 13: 0.2, 30: 0.0},
+    )
 
 
 def test_network_tests_read_each_claims_test_and_its_alternatives_on_one_network():
     from kaleido_lib.chapters import mnist_kaleidoscope as mk
 
     good = mk.network_tests(_cfg(), _run())
-    assert all(good[k] for k in ("loss_ok", "digits", "all_digits", "new", "burn", "stays", "moves", "normal"))
-    assert good["conf_end"] == 0.95 and good["conf_13"] == 0.1 and good["dist_13"] == 0.2 and good["stay"] == 1.0
-    assert good["burn_median"] == 20 and good["burn_after_13"] and good["burn_5_30"] and not good["burn_class_after_13"]
-    bad = mk.network_tests(_cfg(), _run(conf_end=0.6, covered=8, copy=0.3, loss=(0.93, 0.2), moved=(0.3, 0.31),
-                                        late_change=True))
+    assert all(
+        good[k] for k in ("loss_ok", "digits", "all_digits", "new", "burn", "stays", "moves", "normal")
+    )
+    assert (
+        good["conf_end"] == 0.95 and good["conf_13"] == 0.1 and good["dist_13"] == 0.2 and good["stay"] == 1.0
+    )
+    assert (
+        good["burn_median"] == 20
+        and good["burn_after_13"]
+        and good["burn_5_30"]
+        and not good["burn_class_after_13"]
+    )
+    bad = mk.network_tests(
+        _cfg(), _run(conf_end=0.6, covered=8, copy=0.3, loss=(0.93, 0.2), moved=(0.3, 0.31), late_change=True)
+    )
     assert not any(bad[k] for k in ("loss_ok", "digits", "all_digits", "new", "stays", "moves"))
-    assert all(bad[k] for k in ("loss_either", "digits_lax", "all_digits_lax", "new_lax", "stays_lax", "moves_lax"))
+    assert all(
+        bad[k] for k in ("loss_either", "digits_lax", "all_digits_lax", "new_lax", "stays_lax", "moves_lax")
+    )
     assert bad["stay"] == 0.5 and bad["burn"]  # 0.1 at run 13 is at most half of 0.6
-    assert not mk.network_tests(_cfg(), _run(conf_end=0.15))["burn"]  # run 13 already past half the end's share
+    assert not mk.network_tests(_cfg(), _run(conf_end=0.15))[
+        "burn"
+    ]  # run 13 already past half the end's share
 
 
 def test_claims_are_judged_over_the_networks():
@@ -188,24 +246,45 @@ def test_claims_are_judged_over_the_networks():
 
     cfg = _cfg()
     runs = [_run(0), _run(1), _run(2, conf_end=0.3)]
-    sweep = mk.Sweep({k: torch.rand(3, 2, dtype=torch.float64) for k in ("unconfident", "burn_in", "covered")},
-                     seeds=[0, 1])
+    sweep = mk.Sweep(
+        {k: torch.rand(3, 2, dtype=torch.float64) for k in ("unconfident", "burn_in", "covered")},
+        seeds=[0, 1],
+    )
     correct = torch.arange(100) != 7  # 99 of 100 test images right
-    m = dict(T=mk.stack_tests([mk.network_tests(cfg, r) for r in runs]), runs=runs, acc=0.99, judge_seed=0,
-             correct=correct,
-             real_confident=0.95, sweep=sweep, test_entropy=3.3, copy_threshold=4.0, d_te=torch.full((5,), 9.0),
-             n_steps_trained=[300] * 3)
+    m = dict(
+        T=mk.stack_tests([mk.network_tests(cfg, r) for r in runs]),
+        runs=runs,
+        acc=0.99,
+        judge_seed=0,
+        correct=correct,
+        real_confident=0.95,
+        sweep=sweep,
+        test_entropy=3.3,
+        copy_threshold=4.0,
+        d_te=torch.full((5,), 9.0),
+        n_steps_trained=[300] * 3,
+    )
     claims = {c.id: c for c in mk.claims(Chapter("mnist_kaleidoscope", "t", cfg), cfg, m)}
     assert all(c.seeds is not None for c in claims.values())
     j = claims["judge_accuracy"]
     assert j.verdict == "holds" and (j.seeds.n, j.seeds.passing, j.seeds.unit) == (100, 99, "images")
     assert 0.8 < j.seeds.verdict_stability < 1  # two more errors in a resample of 100 fall below 0.98
     assert all(a["seeds"].n == 100 for a in j.alternatives.values())
-    per_network = [c for c in claims.values()
-                   if c.id not in {"judge_accuracy", "deeper_better_samples", "burn_in_falls_with_depth_mnist"}]
-    assert {c.id for c in per_network} == {"training_loss_as_reported", "samples_are_digits", "all_digits_sampled",
-                                           "samples_are_new", "burn_in_5_to_13", "samples_stay",
-                                           "eps_keeps_samples_moving", "normal_noise_similar"}
+    per_network = [
+        c
+        for c in claims.values()
+        if c.id not in {"judge_accuracy", "deeper_better_samples", "burn_in_falls_with_depth_mnist"}
+    ]
+    assert {c.id for c in per_network} == {
+        "training_loss_as_reported",
+        "samples_are_digits",
+        "all_digits_sampled",
+        "samples_are_new",
+        "burn_in_5_to_13",
+        "samples_stay",
+        "eps_keeps_samples_moving",
+        "normal_noise_similar",
+    }
     for c in per_network:
         assert c.seeds.n == 3 and c.extra["seeds"] == [0, 1, 2] and c.measured.n == 3
         assert c.alternatives and all(a["seeds"].n == 3 for a in c.alternatives.values())
@@ -253,8 +332,9 @@ def test_the_prose_quotes_medians_over_the_networks_and_names_the_one_shown():
 
     from kaleido_lib.chapters import mnist_kaleidoscope as mk
 
-    cfg = SimpleNamespace(**vars(_cfg()), depth=10, width=500, steps=10_000, grid_runs=[0, 13, N_STEPS], n_cells=4,
-                          gif_step=5)
+    cfg = SimpleNamespace(
+        **vars(_cfg()), depth=10, width=500, steps=10_000, grid_runs=[0, 13, N_STEPS], n_cells=4, gif_step=5
+    )
     runs = [_run(3), _run(4), _run(5, conf_end=0.3)]
     sweep = mk.Sweep({"unconfident": torch.zeros(3, 2)}, seeds=[3, 4])
     g = mk.glue_values(cfg, SimpleNamespace(real_confident=0.98), runs, sweep)

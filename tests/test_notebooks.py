@@ -1,4 +1,5 @@
 """Every chapter follows the book's conventions, and bad parameters stop it at its validation cell."""
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,9 @@ def test_there_are_chapters():
 @pytest.mark.parametrize("src", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_structure(src):
     nb = jupytext.read(src)
-    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "jupytext header needs a python3 kernelspec"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", (
+        "jupytext header needs a python3 kernelspec"
+    )
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# "), "first cell: a markdown '# title'"
     tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
@@ -30,9 +33,12 @@ def test_chapter_structure(src):
     i = tagged[0]
     assert "profile = " in nb.cells[i].source and "seed = " in nb.cells[i].source
     after = nb.cells[i + 1]
-    assert after.cell_type == "code" and any(call in after.source for call in ("kl.book.config.resolve(", "kl.book.chapter.start(")), \
-        "validation right after parameters"
-    assert any(c.source.lstrip().startswith("# NBVAL_CHECK_OUTPUT") for c in nb.cells), "a check cell for nbval"
+    assert after.cell_type == "code" and any(
+        call in after.source for call in ("kl.book.config.resolve(", "kl.book.chapter.start(")
+    ), "validation right after parameters"
+    assert any(c.source.lstrip().startswith("# NBVAL_CHECK_OUTPUT") for c in nb.cells), (
+        "a check cell for nbval"
+    )
     assert (ROOT / "_toc.yml").read_text().count(f"book/{src.stem}") == 1, "the chapter is in _toc.yml"
 
 
@@ -44,9 +50,12 @@ def test_bad_parameter_stops_at_validation_cell(assert_stops_at_validation, name
     assert_stops_at_validation("fig02_single_point_1d", name, value)
 
 
-@pytest.mark.parametrize("chapter,name,value", [("fig02_single_point_1d", "depth", 0),
-                                                ("mnist_kaleidoscope", "n_cells", 5000)])
-def test_bad_parameter_stops_a_real_run_at_validation_cell(assert_stops_at_validation_in_kernel, chapter, name, value):
+@pytest.mark.parametrize(
+    "chapter,name,value", [("fig02_single_point_1d", "depth", 0), ("mnist_kaleidoscope", "n_cells", 5000)]
+)
+def test_bad_parameter_stops_a_real_run_at_validation_cell(
+    assert_stops_at_validation_in_kernel, chapter, name, value
+):
     """The same through papermill and a kernel: the run fails in its validation cell and writes nothing."""
     assert_stops_at_validation_in_kernel(chapter, name, value)
 
@@ -61,7 +70,9 @@ def test_readme_rerun_command_works(tmp_path):
     out = tmp_path / "rerun"
     cmd = cmd.replace("/tmp/fig02_seed7", str(out))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", cmd], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = (out / "results" / "fig02_single_point_1d.json").read_text()
     assert '"seed": 7' in doc and '"depth": 4' in doc and "0.3" in doc

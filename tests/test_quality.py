@@ -1,4 +1,5 @@
 """kaleido_lib.quality: sample-quality metrics against known cases."""
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,9 @@ def test_frechet_closed_form_of_two_gaussians():
     c, s = math.cos(0.3), math.sin(0.3)
     R = torch.tensor([[c, -s], [s, c]], dtype=torch.float64)
     cov2 = R @ torch.diag(torch.tensor([4.0, 1.0], dtype=torch.float64)) @ R.T
-    assert quality.gaussian_frechet(torch.zeros(2), torch.eye(2), torch.zeros(2), cov2) == pytest.approx(2 + 5 - 2 * 3)
+    assert quality.gaussian_frechet(torch.zeros(2), torch.eye(2), torch.zeros(2), cov2) == pytest.approx(
+        2 + 5 - 2 * 3
+    )
     # and a large sample recovers the closed form
     a = _gauss(40_000, 2, seed=2) * s1.double() + mu1.double()
     b = _gauss(40_000, 2, seed=3) * s2.double() + mu2.double()

@@ -1,4 +1,5 @@
 """Unit records (kaleido_lib.records) and the two-budget training run they record (kaleido_lib.train)."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,14 @@ def roots(tmp_path, monkeypatch):
 
 def test_record_round_trip_and_tamper_check(roots):
     settings = {"depth": 2, "seed": 0}
-    p = records.save(records.committed_root(), "study", "unit-a", settings, {"x": 1.5},
-                     records.provenance(torch.device("cpu"), train_seconds=3.0))
+    p = records.save(
+        records.committed_root(),
+        "study",
+        "unit-a",
+        settings,
+        {"x": 1.5},
+        records.provenance(torch.device("cpu"), train_seconds=3.0),
+    )
     got = records.load("study", "unit-a", settings)
     assert got["measurements"] == {"x": 1.5} and got["provenance"]["train_seconds"] == 3.0
     assert records.load("study", "unit-a", {"depth": 2, "seed": 1}) is None  # other settings, other key
@@ -52,20 +59,32 @@ def _run(checkpoint=None, stop_after=None, **kw):
     net = models.make_mlp(4, 2, 8, "sigmoid")
     X = torch.rand(64, 4) * 0.8 + 0.1
     args = dict(steps=30, target=0.02, window=5, max_steps=200, lr=1e-2, batch_size=16) | kw
-    return train.train_two_budgets(net, X, generator=torch.Generator().manual_seed(0), checkpoint=checkpoint,
-                                   checkpoint_every=10, **args), net, X
+    return (
+        train.train_two_budgets(
+            net,
+            X,
+            generator=torch.Generator().manual_seed(0),
+            checkpoint=checkpoint,
+            checkpoint_every=10,
+            **args,
+        ),
+        net,
+        X,
+    )
 
 
 def test_two_budgets_follow_train_steps_exactly():
     run, _, X = _run()
     seed_everything(0)
     alone = models.make_mlp(4, 2, 8, "sigmoid")
-    r = train.train_steps(alone, X, steps=30, lr=1e-2, batch_size=16, generator=torch.Generator().manual_seed(0))
+    r = train.train_steps(
+        alone, X, steps=30, lr=1e-2, batch_size=16, generator=torch.Generator().manual_seed(0)
+    )
     assert torch.equal(run.losses[:30], r.losses)
     assert all(torch.equal(run.at_steps[k], v) for k, v in alone.state_dict().items())
     assert run.reached is not None and run.reached > 30  # this target needs more than the step budget
-    assert float(run.losses[run.reached - 5:run.reached].mean()) <= 0.02
-    assert float(run.losses[run.reached - 6:run.reached - 1].mean()) > 0.02
+    assert float(run.losses[run.reached - 5 : run.reached].mean()) <= 0.02
+    assert float(run.losses[run.reached - 6 : run.reached - 1].mean()) > 0.02
 
 
 def test_two_budgets_stop_at_the_cap_when_the_target_is_never_met():

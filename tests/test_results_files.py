@@ -1,4 +1,5 @@
 """One bad results file never breaks the book: it is named, left out of the counts, and the rest renders."""
+
 from __future__ import annotations
 
 import json
@@ -12,22 +13,33 @@ from kaleido_lib.book import build, results
 
 
 def _good(tmp_path, chapter: str = "fig05_two_d") -> dict:
-    claim = results.Claim(id="c", claim="x", paper="p", measure="m", measured=results.spread([1.0]),
-                          criterion="c", share_pass=1.0, verdict="holds")
+    claim = results.Claim(
+        id="c",
+        claim="x",
+        paper="p",
+        measure="m",
+        measured=results.spread([1.0]),
+        criterion="c",
+        share_pass=1.0,
+        verdict="holds",
+    )
     path = results.write_results(chapter, "T", [claim], profile="ci", parameters={}, out=tmp_path)
     return json.loads(path.read_text())
 
 
-@pytest.mark.parametrize("name,text,reason", [
-    ("fig02_single_point_1d.json", "{not json", "does not parse"),
-    ("fig02_single_point_1d.json", "{}", "not a results document"),
-    ("fig02_single_point_1d.json", "[]", "not a results document"),
-    ("fig02_single_point_1d.json", "VERDICT", "not a results document (claims/0/verdict"),
-    ("fig02_single_point_1d.json", "SHARE", "not a results document (claims/0/share_pass"),
-    ("fig05_two_d.backup.json", "COPY", "holds the results of 'fig05_two_d'"),
-    ("old_chapter.json", "OLD", "no chapter 'old_chapter'"),
-    ("fig02_single_point_1d.json", b"\xff\xfe", "does not parse"),
-])
+@pytest.mark.parametrize(
+    "name,text,reason",
+    [
+        ("fig02_single_point_1d.json", "{not json", "does not parse"),
+        ("fig02_single_point_1d.json", "{}", "not a results document"),
+        ("fig02_single_point_1d.json", "[]", "not a results document"),
+        ("fig02_single_point_1d.json", "VERDICT", "not a results document (claims/0/verdict"),
+        ("fig02_single_point_1d.json", "SHARE", "not a results document (claims/0/share_pass"),
+        ("fig05_two_d.backup.json", "COPY", "holds the results of 'fig05_two_d'"),
+        ("old_chapter.json", "OLD", "no chapter 'old_chapter'"),
+        ("fig02_single_point_1d.json", b"\xff\xfe", "does not parse"),
+    ],
+)
 def test_a_bad_results_file_is_named_and_left_out(tmp_path, name, text, reason):
     good = _good(tmp_path)
     bad = dict(good, claims=[dict(good["claims"][0])])
@@ -49,9 +61,15 @@ def test_a_bad_results_file_is_named_and_left_out(tmp_path, name, text, reason):
     assert [d["chapter"] for d in scan.docs] == ["fig05_two_d"]
     assert len(scan.problems) == 1 and scan.problems[0].startswith(str(path)) and reason in scan.problems[0]
     summary, problems = build.render_pages(tmp_path, ["fig02_single_point_1d", "fig05_two_d"])
-    assert summary.startswith("1 claims tested in 1 chapters.") and "1 hold, 0 partly, 0 fail." in summary and problems == scan.problems
+    assert (
+        summary.startswith("1 claims tested in 1 chapters.")
+        and "1 hold, 0 partly, 0 fail." in summary
+        and problems == scan.problems
+    )
     table = (tmp_path / "results" / "scoreboard_table.md").read_text()
-    assert "## Left out of the counts" in table and "1 results file could not" in table and f"`{name}`" in table
+    assert (
+        "## Left out of the counts" in table and "1 results file could not" in table and f"`{name}`" in table
+    )
 
 
 def test_files_starting_with_an_underscore_are_not_results(tmp_path):
@@ -62,8 +80,16 @@ def test_files_starting_with_an_underscore_are_not_results(tmp_path):
 
 def test_scoreboard_follows_the_book_order_with_a_heading_per_chapter_and_no_doubled_quotes(tmp_path):
     for chapter in ("b_chapter", "a_chapter"):
-        claim = results.Claim(id="c", claim=f"claim of {chapter}", paper="\u201calready quoted\u201d", measure="m",
-                              measured=results.spread([1.0]), criterion="c", share_pass=1.0, verdict="holds")
+        claim = results.Claim(
+            id="c",
+            claim=f"claim of {chapter}",
+            paper="\u201calready quoted\u201d",
+            measure="m",
+            measured=results.spread([1.0]),
+            criterion="c",
+            share_pass=1.0,
+            verdict="holds",
+        )
         results.write_results(chapter, chapter.upper(), [claim], profile="ci", parameters={}, out=tmp_path)
     docs = results.load_results(tmp_path / "results")
     md = results.scoreboard_markdown(docs, order=["b_chapter", "a_chapter"])
@@ -73,8 +99,10 @@ def test_scoreboard_follows_the_book_order_with_a_heading_per_chapter_and_no_dou
     assert not any(ord(ch) > 0x2FFF for ch in md if ch != "\u2019")
 
 
-@pytest.mark.parametrize("k,n,lo,hi", [(2, 3, 0.2077, 0.9385), (0, 10, 0.0, 0.2775), (20, 20, 0.8389, 1.0),
-                                       (10, 20, 0.2993, 0.7007)])
+@pytest.mark.parametrize(
+    "k,n,lo,hi",
+    [(2, 3, 0.2077, 0.9385), (0, 10, 0.0, 0.2775), (20, 20, 0.8389, 1.0), (10, 20, 0.2993, 0.7007)],
+)
 def test_wilson_interval_matches_the_textbook_values(k, n, lo, hi):
     got = results.wilson_interval(k, n)
     assert got == pytest.approx((lo, hi), abs=1e-4)
@@ -91,7 +119,9 @@ def test_verdict_stability_is_seeded_and_one_for_unanimous_seeds():
 
     assert results.verdict_stability(torch.ones(20, dtype=torch.bool)) == 1.0
     assert results.verdict_stability(torch.zeros(5, dtype=torch.bool)) == 1.0
-    mixed = torch.tensor([True] * 18 + [False] * 2)  # exactly at the 90 % cut-off: half the resamples fall below
+    mixed = torch.tensor(
+        [True] * 18 + [False] * 2
+    )  # exactly at the 90 % cut-off: half the resamples fall below
     s = results.verdict_stability(mixed)
     assert 0.3 < s < 0.8 and s == results.verdict_stability(mixed)
 
@@ -99,19 +129,33 @@ def test_verdict_stability_is_seeded_and_one_for_unanimous_seeds():
 def test_a_claim_judged_on_seeds_carries_its_interval_into_the_file_and_the_scoreboard(tmp_path):
     import torch
 
-    claim = results.Claim(id="c", claim="x", paper="p", measure="m", measured=results.spread([1.0, 2.0, 3.0]),
-                          criterion="c", share_pass=2 / 3, verdict="partly",
-                          seeds=results.seed_count(torch.tensor([True, True, False])))
+    claim = results.Claim(
+        id="c",
+        claim="x",
+        paper="p",
+        measure="m",
+        measured=results.spread([1.0, 2.0, 3.0]),
+        criterion="c",
+        share_pass=2 / 3,
+        verdict="partly",
+        seeds=results.seed_count(torch.tensor([True, True, False])),
+    )
     results.write_results("fig02_single_point_1d", "T", [claim], profile="ci", parameters={}, out=tmp_path)
     scan = results.scan_results(tmp_path / "results")
-    assert scan.problems == [] and scan.docs[0]["claims"][0]["seeds"]["wilson95"] == pytest.approx([0.2077, 0.9385],
-                                                                                                   abs=1e-4)
+    assert scan.problems == [] and scan.docs[0]["claims"][0]["seeds"]["wilson95"] == pytest.approx(
+        [0.2077, 0.9385], abs=1e-4
+    )
     md = results.scoreboard_markdown(scan.docs)
     assert "67% (2/3; 95% CI 21%–94%; verdict stable in" in md
 
 
 def test_origins_are_declared_by_id_prefix_or_default():
-    o = {"default": "paper", "flat_regions_L": "own hypothesis", "flat_regions_L7": "companion work", "x": "paper"}
+    o = {
+        "default": "paper",
+        "flat_regions_L": "own hypothesis",
+        "flat_regions_L7": "companion work",
+        "x": "paper",
+    }
     assert results.origin_of("flat_regions_L2", o) == "own hypothesis"
     assert results.origin_of("flat_regions_L7", o) == "companion work"  # its own entry wins over a prefix
     assert results.origin_of("burn_in", o) == "paper"
@@ -120,41 +164,88 @@ def test_origins_are_declared_by_id_prefix_or_default():
     with pytest.raises(ValueError, match="must be one of"):
         results.origin_of("x", {"x": "a blog post"})
     with pytest.raises(ValueError, match="origin must be one of"):
-        results.Claim(id="c", claim="x", paper="p", measure="m", measured=results.spread([1.0]), criterion="c",
-                      share_pass=1.0, verdict="holds", origin="rumour")
+        results.Claim(
+            id="c",
+            claim="x",
+            paper="p",
+            measure="m",
+            measured=results.spread([1.0]),
+            criterion="c",
+            share_pass=1.0,
+            verdict="holds",
+            origin="rumour",
+        )
 
 
 def test_the_scoreboard_counts_each_origin_apart(tmp_path):
-    mk = lambda i, v: results.Claim(id=i, claim=i, paper="p", measure="m", measured=results.spread([1.0]),
-                                    criterion="c", share_pass=1.0, verdict=v)
-    results.write_results("fig02_single_point_1d", "T", [mk("a", "holds"), mk("b", "fails"), mk("c", "holds")],
-                          profile="ci", parameters={}, out=tmp_path,
-                          origins={"default": "paper", "c": "instrument check"})
+    mk = lambda i, v: results.Claim(
+        id=i,
+        claim=i,
+        paper="p",
+        measure="m",
+        measured=results.spread([1.0]),
+        criterion="c",
+        share_pass=1.0,
+        verdict=v,
+    )
+    results.write_results(
+        "fig02_single_point_1d",
+        "T",
+        [mk("a", "holds"), mk("b", "fails"), mk("c", "holds")],
+        profile="ci",
+        parameters={},
+        out=tmp_path,
+        origins={"default": "paper", "c": "instrument check"},
+    )
     docs = results.load_results(tmp_path / "results")
     assert [c["origin"] for c in docs[0]["claims"]] == ["paper", "paper", "instrument check"]
     line = results.origin_summary(docs)
-    assert line == "By origin: paper: 2 (1 hold, 0 partly, 1 fail); instrument check: 1 (1 hold, 0 partly, 0 fail)."
+    assert (
+        line
+        == "By origin: paper: 2 (1 hold, 0 partly, 1 fail); instrument check: 1 (1 hold, 0 partly, 0 fail)."
+    )
     md = results.scoreboard_markdown(docs)
-    assert "| instrument check | 1 | 1 hold | 1 hold | 1 no real alternative |" in md  # no alternative declared
+    assert (
+        "| instrument check | 1 | 1 hold | 1 hold | 1 no real alternative |" in md
+    )  # no alternative declared
     assert "| c *(instrument check)* | **holds**" in md
 
 
 def _claim_doc(verdict, stability=1.0, alternatives=None, n=10):
     same = {"looser": {"verdict": verdict, "share_pass": 1.0}}
-    return {"verdict": verdict, "seeds": {"n": n, "passing": n - 1, "wilson95": [0.6, 1.0], "verdict_stability": stability,
-                                          "within_band": False},
-            "alternatives": same if alternatives is None else alternatives}
+    return {
+        "verdict": verdict,
+        "seeds": {
+            "n": n,
+            "passing": n - 1,
+            "wilson95": [0.6, 1.0],
+            "verdict_stability": stability,
+            "within_band": False,
+        },
+        "alternatives": same if alternatives is None else alternatives,
+    }
 
 
 def test_robustness_names_what_moves_a_verdict():
     assert results.robustness(_claim_doc("holds")) == "robust"
     assert results.robustness(_claim_doc("holds", stability=0.79)) == "seed-sensitive"
-    alt = {"looser": {"verdict": "holds", "share_pass": 1.0}, "median": {"verdict": "fails", "share_pass": 0.1}}
+    alt = {
+        "looser": {"verdict": "holds", "share_pass": 1.0},
+        "median": {"verdict": "fails", "share_pass": 0.1},
+    }
     assert results.robustness(_claim_doc("holds", alternatives=alt)) == "definition-dependent"
-    assert results.robustness({"verdict": "fails", "seeds": None, "alternatives": alt}) == "definition-dependent"
-    assert results.robustness_labels({"verdict": "fails", "seeds": None}) == ["no real alternative", "not assessed"]
-    one = {"verdict": "holds", "seeds": {"n": 1, "passing": 1, "wilson95": [0.2, 1.0], "verdict_stability": 1.0},
-           "alternatives": alt}
+    assert (
+        results.robustness({"verdict": "fails", "seeds": None, "alternatives": alt}) == "definition-dependent"
+    )
+    assert results.robustness_labels({"verdict": "fails", "seeds": None}) == [
+        "no real alternative",
+        "not assessed",
+    ]
+    one = {
+        "verdict": "holds",
+        "seeds": {"n": 1, "passing": 1, "wilson95": [0.2, 1.0], "verdict_stability": 1.0},
+        "alternatives": alt,
+    }
     assert results.robustness_labels(one) == ["few units", "definition-dependent", "not assessed"]
     # a small sample is never robust unless its interval fits the verdict's band; the automatic alternative alone
     # is no real alternative
@@ -166,37 +257,69 @@ def test_robustness_names_what_moves_a_verdict():
 
 
 def test_the_printed_line_names_the_unit_counted():
-    c = results.Claim(id="c", claim="", paper="", measure="m", measured=results.spread([0.9]), criterion=">= 0.9",
-                      share_pass=0.75, verdict="partly",
-                      seeds=results.seed_count(torch.tensor([True, True, True, False]), unit="images"))
+    c = results.Claim(
+        id="c",
+        claim="",
+        paper="",
+        measure="m",
+        measured=results.spread([0.9]),
+        criterion=">= 0.9",
+        share_pass=0.75,
+        verdict="partly",
+        seeds=results.seed_count(torch.tensor([True, True, True, False]), unit="images"),
+    )
     assert "75% pass, 3 of 4 images, 95% CI" in results.claim_line(c)
 
 
 def test_the_scoreboard_opens_with_the_paper_fidelity_table():
-    claims = [dict(_claim_doc("holds"), id="a", claim="a", origin="paper"),
-              dict(_claim_doc("fails", alternatives={"x": {"verdict": "holds", "share_pass": 1.0}}), id="b", claim="b",
-                   origin="paper"),
-              dict(_claim_doc("partly", stability=0.5), id="c", claim="c", origin="own hypothesis")]
+    claims = [
+        dict(_claim_doc("holds"), id="a", claim="a", origin="paper"),
+        dict(
+            _claim_doc("fails", alternatives={"x": {"verdict": "holds", "share_pass": 1.0}}),
+            id="b",
+            claim="b",
+            origin="paper",
+        ),
+        dict(_claim_doc("partly", stability=0.5), id="c", claim="c", origin="own hypothesis"),
+    ]
     for c in claims:
-        c.update(paper="p", measure="m", measured={"median": 1.0, "min": 1.0, "max": 1.0, "n": 1}, criterion="k",
-                 share_pass=0.9)
+        c.update(
+            paper="p",
+            measure="m",
+            measured={"median": 1.0, "min": 1.0, "max": 1.0, "n": 1},
+            criterion="k",
+            share_pass=0.9,
+        )
     docs = [{"chapter": "x", "title": "X", "profile": "ci", "claims": claims}]
     rows = results.fidelity_table(docs)
     assert rows[2] == "| paper | 2 | 1 hold, 1 fail | 1 hold, 1 fail | 1 definition-dependent, 1 robust |"
-    auto = dict(claims[1], alternatives={"only the nets that fit": {"verdict": "holds", "share_pass": 1.0,
-                                                                    results.AUTOMATIC: True}})
+    auto = dict(
+        claims[1],
+        alternatives={
+            "only the nets that fit": {"verdict": "holds", "share_pass": 1.0, results.AUTOMATIC: True}
+        },
+    )
     beside = results.fidelity_table([{"chapter": "x", "claims": [claims[0], auto]}])
     assert beside[2] == "| paper | 2 | 1 hold, 1 fail | 2 hold | 1 definition-dependent, 1 robust |"
     md = results.scoreboard_markdown(docs)
-    assert md.index("## The paper's own claims") < md.index("## Everything else, by origin") < md.index("## X")
+    assert (
+        md.index("## The paper's own claims") < md.index("## Everything else, by origin") < md.index("## X")
+    )
     assert "| own hypothesis | 1 | 1 partly | 1 partly | 1 seed-sensitive |" in md
     assert "**holds** (robust)" in md and "fails (definition-dependent)" in md
 
 
 def test_judge_gives_share_verdict_and_seed_count():
     j = results.judge(torch.tensor([True, True, False]))
-    assert j["share_pass"] == 2 / 3 and j["verdict"] == "too few units" and j["seeds"].passing == 2 and j["seeds"].n == 3
-    assert results.judge([True] * 9 + [False], holds=0.95)["verdict"] == "partly"  # 9 of 10: sign test p = 0.011
+    assert (
+        j["share_pass"] == 2 / 3
+        and j["verdict"] == "too few units"
+        and j["seeds"].passing == 2
+        and j["seeds"].n == 3
+    )
+    assert (
+        results.judge([True] * 9 + [False], holds=0.95)["verdict"] == "partly"
+    )  # 9 of 10: sign test p = 0.011
     with pytest.raises(ValueError, match="empty"):
         results.judge([])
 
@@ -206,11 +329,15 @@ def test_alternatives_among_a_subset_and_for_falling_trends():
 
     e = results.judge_among(torch.tensor([True, False, True]), torch.tensor([True, True, False]))
     assert e["share_pass"] == 0.5 and e["verdict"] == "too few units" and e["seeds"].n == 2
-    none = results.judge_among(torch.tensor([True, True]), torch.tensor([False, False]))  # none among them: all fail
+    none = results.judge_among(
+        torch.tensor([True, True]), torch.tensor([False, False])
+    )  # none among them: all fail
     assert none["share_pass"] == 0.0 and none["verdict"] == "fails" and none["seeds"].n == 2
     with pytest.raises(ValueError, match="same length"):
         results.judge_among(torch.tensor([True]), torch.tensor([True, False]))
-    falling = torch.tensor([[30.0, 20.0, 5.0], [20.0, 10.0, 5.0], [10.0, 5.0, 5.0]])  # two columns fall, one is flat
+    falling = torch.tensor(
+        [[30.0, 20.0, 5.0], [20.0, 10.0, 5.0], [10.0, 5.0, 5.0]]
+    )  # two columns fall, one is flat
     e = results.trend_entry(measures.trend([2, 4, 7], falling, n_perm=200))
     assert e["share_pass"] == pytest.approx(2 / 3) and e["verdict"] in ("holds", "partly", "fails")
     assert results.first_to_last(falling) == {"share_pass": pytest.approx(2 / 3), "verdict": "holds"}
@@ -261,8 +388,9 @@ def test_a_trend_claim_carries_its_seed_count_and_rho_interval():
     assert c.seeds.n == 3 and c.seeds.passing == 3 and c.seeds.unit == "seeds"
     assert 0 <= c.seeds.verdict_stability <= 1 and c.extra["rho_ci95"][0] <= c.extra["rho_pooled"]
     with pytest.raises(ValueError, match="no values"):
-        measures.resample_trend(measures.Trend([1, 2], -1.0, 0.01, torch.tensor([-1.0]), torch.tensor([2.0, 1]),
-                                               True, 1.0))
+        measures.resample_trend(
+            measures.Trend([1, 2], -1.0, 0.01, torch.tensor([-1.0]), torch.tensor([2.0, 1]), True, 1.0)
+        )
 
 
 def test_bootstrap_stability_of_a_statistic_against_a_threshold():
@@ -285,10 +413,17 @@ def test_seed_count_names_its_unit_and_takes_a_given_stability():
 
 
 def test_the_scoreboard_shows_the_units_share_beside_a_criterion_share_that_counts_something_else(tmp_path):
-    claim = results.Claim(id="gap", claim="x", paper="p", measure="m", measured=results.spread([0.03]),
-                          criterion="gap >= 0.5", share_pass=0.0, verdict="fails",
-                          seeds=results.seed_count(torch.tensor([True] * 62 + [False] * 58), unit="images",
-                                                   stability=0.8))
+    claim = results.Claim(
+        id="gap",
+        claim="x",
+        paper="p",
+        measure="m",
+        measured=results.spread([0.03]),
+        criterion="gap >= 0.5",
+        share_pass=0.0,
+        verdict="fails",
+        seeds=results.seed_count(torch.tensor([True] * 62 + [False] * 58), unit="images", stability=0.8),
+    )
     results.write_results("fig02_single_point_1d", "T", [claim], profile="ci", parameters={}, out=tmp_path)
     md = results.scoreboard_markdown(results.scan_results(tmp_path / "results").docs)
     assert "52% of the images, the criterion's share 0% (62/120 images; 95% CI" in md

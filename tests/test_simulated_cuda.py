@@ -1,5 +1,6 @@
 """The simulated CUDA device raises where real CUDA would and computes what the CPU computes (run in a subprocess:
 it changes torch for the whole process)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -56,10 +57,24 @@ os._exit(0)  # the process leaves without tearing the simulation down
 
 def test_the_simulated_device_raises_where_cuda_would_and_computes_as_the_cpu():
     root = HERE.parent
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(HERE)], capture_output=True, text=True, cwd=root,
-                          env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin", "KALEIDO_ROOT": str(root)})
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(HERE)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin", "KALEIDO_ROOT": str(root)},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in proc.stdout.strip().splitlines())
-    assert lines == {"mix": "True", "scalar": "True", "generator": "True", "fill": "True", "numpy": "True",
-                     "setitem": "True", "cpu": "copy Tensor True", "same": lines["same"], "flat": "interval True"}
+    assert lines == {
+        "mix": "True",
+        "scalar": "True",
+        "generator": "True",
+        "fill": "True",
+        "numpy": "True",
+        "setitem": "True",
+        "cpu": "copy Tensor True",
+        "same": lines["same"],
+        "flat": "interval True",
+    }
     assert "same training True True" in proc.stdout and "same sampling True" in proc.stdout

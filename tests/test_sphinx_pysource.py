@@ -1,4 +1,5 @@
 """The '.py' download of each chapter page (kaleido_lib.book.sphinx_pysource) without building a book."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -15,7 +16,10 @@ def test_only_chapter_pages_with_a_source_get_one(tmp_path):
 
 
 def test_the_download_menu_gets_one_py_entry_after_ipynb():
-    group = {"label": "download-buttons", "buttons": [{"label": "download-notebook-button"}, {"label": "pdf"}]}
+    group = {
+        "label": "download-buttons",
+        "buttons": [{"label": "download-notebook-button"}, {"label": "pdf"}],
+    }
     ctx = {"header_buttons": [group], "pathto": lambda *a: "../_sources"}
     for _ in range(2):  # idempotent
         ext._add_button(SimpleNamespace(), "book/fig02_single_point_1d", "page.html", ctx, None)

@@ -1,5 +1,6 @@
 """Tests of kaleido_lib.chapters.spiral_packing: spiral data, the 2-unit-bottleneck classifier, its batched training,
 geometry, and the chapter's measures, tests of a net, claims and figures."""
+
 from __future__ import annotations
 
 import math
@@ -32,7 +33,9 @@ def test_spirals_follow_the_recipe():
     assert X.shape == (K * n, 2) and X.dtype == torch.float32 and y.dtype == torch.int64
     assert y.tolist() == [k for k in range(K) for _ in range(n)]
     r = X.double().norm(dim=1).view(K, n)
-    torch.testing.assert_close(r, torch.linspace(2, 20, n, dtype=torch.float64).expand(K, n), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        r, torch.linspace(2, 20, n, dtype=torch.float64).expand(K, n), rtol=1e-5, atol=1e-5
+    )
     theta = torch.atan2(X[:, 1].double(), X[:, 0].double()).view(K, n)
     for k in range(K):  # the angle is the arm's linspace plus a jitter of at most 0.17 * linspace(1, 1.5)
         base = torch.linspace(2 * math.pi * k / K, 2 * math.pi * (k + 4) / K, n, dtype=torch.float64)
@@ -43,12 +46,21 @@ def test_spirals_follow_the_recipe():
     X3, _ = sp.make_spirals(K, n, seed=6)
     assert torch.equal(X, X2) and not torch.equal(X, X3)
     X0, _ = sp.make_spirals(K, n, jitter=0.0)
-    torch.testing.assert_close(torch.atan2(X0[:n, 1], X0[:n, 0])[:3], torch.tensor([0.0, 0.04210, 0.08420]),
-                               atol=1e-4, rtol=0)
+    torch.testing.assert_close(
+        torch.atan2(X0[:n, 1], X0[:n, 0])[:3], torch.tensor([0.0, 0.04210, 0.08420]), atol=1e-4, rtol=0
+    )
 
 
-@pytest.mark.parametrize("kw", [dict(n_classes=1), dict(n_classes=3, n_per_class=1), dict(n_classes=3, seed=-1),
-                                dict(n_classes=3, jitter=-0.1), dict(n_classes=2.0)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(n_classes=1),
+        dict(n_classes=3, n_per_class=1),
+        dict(n_classes=3, seed=-1),
+        dict(n_classes=3, jitter=-0.1),
+        dict(n_classes=2.0),
+    ],
+)
 def test_spirals_reject_bad_arguments(kw):
     with pytest.raises(ValueError):
         sp.make_spirals(**kw)
@@ -105,8 +117,9 @@ def lone(X, y, K, act, seed, epochs, hidden, init):
 def test_members_match_lone_runs(act, init):
     K, hidden, epochs, seeds = 3, (16, 8, 2), 40, [0, 3]
     X, y = sp.make_spirals(K, 30, seed=1)
-    res = sp.train_spirals(X, y, seeds, activation=act, epochs=epochs, hidden=hidden, init=init,
-                           snapshot_epochs=[0, 7, epochs])
+    res = sp.train_spirals(
+        X, y, seeds, activation=act, epochs=epochs, hidden=hidden, init=init, snapshot_epochs=[0, 7, epochs]
+    )
     assert res.loss.shape == (2, epochs) and res.snapshots.shape == (3, 2, 3 * 30, 2)
     assert res.finite.all() and res.snapshot_epochs == [0, 7, epochs]
     for i, s in enumerate(seeds):
@@ -115,7 +128,9 @@ def test_members_match_lone_runs(act, init):
         with torch.no_grad():
             torch.testing.assert_close(res.member(i)(X), net(X), rtol=1e-4, atol=1e-4)
             torch.testing.assert_close(res.snapshots[-1, i], net.hidden(X), rtol=1e-4, atol=1e-4)
-            torch.testing.assert_close(res.snapshots[0, i], sp.make_spiral_net(K, act, s, hidden, init).hidden(X))
+            torch.testing.assert_close(
+                res.snapshots[0, i], sp.make_spiral_net(K, act, s, hidden, init).hidden(X)
+            )
             torch.testing.assert_close(res.hidden(X)[i], net.hidden(X), rtol=1e-4, atol=1e-4)
             torch.testing.assert_close(res.logits(X)[i], net(X), rtol=1e-4, atol=1e-4)
             torch.testing.assert_close(res.head_logits(net.hidden(X))[i], net(X), rtol=1e-4, atol=1e-4)
@@ -126,9 +141,19 @@ def test_members_match_lone_runs(act, init):
 def test_at_gives_the_nets_of_an_earlier_epoch():
     K, hidden = 2, (16, 2)
     X, y = sp.make_spirals(K, 25, seed=2)
-    long = sp.train_spirals(X, y, [0, 1], activation="relu", epochs=30, hidden=hidden, snapshot_epochs=[5, 12, 30],
-                            param_epochs=[12, 30])
-    short = sp.train_spirals(X, y, [0, 1], activation="relu", epochs=12, hidden=hidden, snapshot_epochs=[5, 12])
+    long = sp.train_spirals(
+        X,
+        y,
+        [0, 1],
+        activation="relu",
+        epochs=30,
+        hidden=hidden,
+        snapshot_epochs=[5, 12, 30],
+        param_epochs=[12, 30],
+    )
+    short = sp.train_spirals(
+        X, y, [0, 1], activation="relu", epochs=12, hidden=hidden, snapshot_epochs=[5, 12]
+    )
     mid = long.at(12)
     assert mid.epochs == 12 and mid.snapshot_epochs == [5, 12] and long.epochs == 30
     torch.testing.assert_close(mid.loss, short.loss)
@@ -154,11 +179,19 @@ def test_per_member_data_and_learning():
     torch.testing.assert_close(res.loss[1], single.loss[0], rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("kw,match", [
-    (dict(activation="sigmoid"), "activation"), (dict(epochs=0), "epochs"), (dict(lr=0.0), "lr"),
-    (dict(weight_decay=-1.0), "weight_decay"), (dict(snapshot_epochs=[11]), "snapshot_epochs"),
-    (dict(seeds=[]), "seeds"), (dict(seeds=[-1]), "seeds"), (dict(n_classes=1), "n_classes"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(activation="sigmoid"), "activation"),
+        (dict(epochs=0), "epochs"),
+        (dict(lr=0.0), "lr"),
+        (dict(weight_decay=-1.0), "weight_decay"),
+        (dict(snapshot_epochs=[11]), "snapshot_epochs"),
+        (dict(seeds=[]), "seeds"),
+        (dict(seeds=[-1]), "seeds"),
+        (dict(n_classes=1), "n_classes"),
+    ],
+)
 def test_training_rejects_bad_arguments(kw, match):
     X, y = sp.make_spirals(2, 10)
     args = dict(seeds=[0], activation="tanh", epochs=10)
@@ -189,7 +222,9 @@ def test_angles_and_circular_stats():
     assert s.mean == pytest.approx(0.0, abs=1e-9) or s.mean == pytest.approx(360.0)
     assert pytest.approx(math.cos(math.radians(10))) == s.R
     s = sp.circular_stats(torch.tensor([0.0, 90.0]))
-    assert s.mean == pytest.approx(45.0) and s.spread == pytest.approx(math.degrees(math.sqrt(-math.log(0.5))))
+    assert s.mean == pytest.approx(45.0) and s.spread == pytest.approx(
+        math.degrees(math.sqrt(-math.log(0.5)))
+    )
     assert sp.circular_stats(torch.full((5,), 30.0)).spread == pytest.approx(0.0, abs=1e-3)
     assert sp.circular_stats(torch.tensor([0.0, 180.0])).R < 1e-9  # no direction at all
     with pytest.raises(ValueError):
@@ -207,7 +242,9 @@ def test_class_angle_stats_skips_and_counts_zero_vectors():
 def test_corners_and_separations():
     dist, idx = sp.nearest_corner(torch.tensor([[0.88, 0.88], [-0.88, 0.88], [0.0, 0.0], [-1.0, -1.0]]))
     torch.testing.assert_close(dist[:2], torch.full((2,), 0.12 * math.sqrt(2), dtype=torch.float64))
-    assert dist[2] == pytest.approx(math.sqrt(2)) and dist[3] == 0 and idx[:2].tolist() == [3, 2] and idx[3] == 0
+    assert (
+        dist[2] == pytest.approx(math.sqrt(2)) and dist[3] == 0 and idx[:2].tolist() == [3, 2] and idx[3] == 0
+    )
     d01, _ = sp.nearest_corner(torch.tensor([[0.9, 0.1]]), low=0.0, high=1.0)
     assert float(d01) == pytest.approx(math.hypot(0.1, 0.1))
     assert sp.min_pairwise_distance(torch.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])) == pytest.approx(1.0)
@@ -231,11 +268,41 @@ def test_chapter_rejects_full_classes_outside_classes(assert_stops_at_validation
 
 def cfg_of(**kw):
     """A small chapter configuration (the ci profile's values where they matter, tiny sizes elsewhere)."""
-    base = dict(seed=0, classes=[2, 3], full_classes=[3], epochs=4, full_epochs=6, lr=5e-4, weight_decay=0.005,
-                init="torch", device="cpu", n_per_class=20, jitter=0.17, show_classes=3, n_frames=3, region_size=10,
-                quiver_size=4, corner_tol=0.3, fan_min=60.0, ref_tol=15.0, bridge_classes=3, bridge_per_class=5,
-                bridge_depth=2, bridge_width=8, bridge_epochs=5, bridge_min_epochs=0, bridge_target=1e-6,
-                bridge_lr=1e-3, n_samples=20, n_runs=2, n_steps=3, tol=0.02, grid_size=5, near_min=0.5, out_dir=None)
+    base = dict(
+        seed=0,
+        classes=[2, 3],
+        full_classes=[3],
+        epochs=4,
+        full_epochs=6,
+        lr=5e-4,
+        weight_decay=0.005,
+        init="torch",
+        device="cpu",
+        n_per_class=20,
+        jitter=0.17,
+        show_classes=3,
+        n_frames=3,
+        region_size=10,
+        quiver_size=4,
+        corner_tol=0.3,
+        fan_min=60.0,
+        ref_tol=15.0,
+        bridge_classes=3,
+        bridge_per_class=5,
+        bridge_depth=2,
+        bridge_width=8,
+        bridge_epochs=5,
+        bridge_min_epochs=0,
+        bridge_target=1e-6,
+        bridge_lr=1e-3,
+        n_samples=20,
+        n_runs=2,
+        n_steps=3,
+        tol=0.02,
+        grid_size=5,
+        near_min=0.5,
+        out_dir=None,
+    )
     return SimpleNamespace(**{**base, **kw})
 
 
@@ -249,13 +316,18 @@ def clustered(centres, n=10, noise=0.01, seed=0):
 
 def test_measure_of_classes_at_two_corners():
     h, y = clustered([[0.9, 0.9], [-0.9, -0.9]])
-    logits = torch.stack([h.sum(1), -h.sum(1)], dim=1)  # predicts class 0 on the upper right: every point right
+    logits = torch.stack(
+        [h.sum(1), -h.sum(1)], dim=1
+    )  # predicts class 0 on the upper right: every point right
     m = sp.measure(h, y, 2, "tanh", logits)
-    torch.testing.assert_close(m["corner_dist"], torch.full((2,), 0.1 * math.sqrt(2), dtype=torch.float64),
-                               atol=0.01, rtol=0)
+    torch.testing.assert_close(
+        m["corner_dist"], torch.full((2,), 0.1 * math.sqrt(2), dtype=torch.float64), atol=0.01, rtol=0
+    )
     assert m["corner"].tolist() == [3, 0] and m["n_corners"] == 2 and m["acc"] == 1.0
     assert m["mean_sep"] == pytest.approx(1.8 * math.sqrt(2), abs=0.02)
-    torch.testing.assert_close(m["angles"], torch.tensor([45.0, 225.0], dtype=torch.float64), atol=1.0, rtol=0)
+    torch.testing.assert_close(
+        m["angles"], torch.tensor([45.0, 225.0], dtype=torch.float64), atol=1.0, rtol=0
+    )
     assert m["ang_gap"] == pytest.approx(180.0, abs=1.0) and m["span"] == pytest.approx(180.0, abs=1.0)
     assert m["dead"] == 0 and m["zeros"].tolist() == [0, 0]
     assert "acc" not in sp.measure(h, y, 2, "tanh")
@@ -265,7 +337,9 @@ def test_measure_counts_points_without_direction():
     h, y = clustered([[1.0, 0.1], [0.1, 1.0], [0.0, 0.0]], noise=0.0)
     m = sp.measure(h, y, 3, "relu")
     assert m["zeros"].tolist() == [0, 0, 10] and m["dead"] == pytest.approx(1 / 3)
-    assert math.isnan(float(m["angles"][2])) and m["span"] == pytest.approx(90 - 2 * math.degrees(math.atan(0.1)))
+    assert math.isnan(float(m["angles"][2])) and m["span"] == pytest.approx(
+        90 - 2 * math.degrees(math.atan(0.1))
+    )
     assert m["ang_gap"] == pytest.approx(m["span"])  # two directions: the gap is the span (no wrap for ReLU)
 
 
@@ -279,10 +353,16 @@ def test_the_tests_of_a_net():
     h3, y3 = clustered([[0.9, 0.9], [-0.9, -0.9], [0.85, 0.95]])  # two classes at one corner
     fan, yf = clustered([[1.0, 0.09], [0.7, 0.7], [0.05, 1.0]], noise=0.0)  # about 5, 45 and 87 degrees
     narrow, yn = clustered([[1.0, 0.1], [0.7, 0.7], [0.6, 0.8]], noise=0.0)  # a span of about 47 degrees
-    R = {("tanh", 2, 0): sp.measure(h2, y2, 2, "tanh"), ("tanh", 3, 0): sp.measure(h3, y3, 3, "tanh"),
-         ("relu", 2, 0): None, ("relu", 3, 0): sp.measure(fan, yf, 3, "relu")}
+    R = {
+        ("tanh", 2, 0): sp.measure(h2, y2, 2, "tanh"),
+        ("tanh", 3, 0): sp.measure(h3, y3, 3, "tanh"),
+        ("relu", 2, 0): None,
+        ("relu", 3, 0): sp.measure(fan, yf, 3, "relu"),
+    }
     P = packing(R)
-    assert P.at_corners(R[("tanh", 2, 0)], 2) and not P.at_corners(R[("tanh", 3, 0)], 3)  # each class its own corner
+    assert P.at_corners(R[("tanh", 2, 0)], 2) and not P.at_corners(
+        R[("tanh", 3, 0)], 3
+    )  # each class its own corner
     assert not P.at_corners(None, 2) and not P.fans(None)
     assert P.fans(R[("relu", 3, 0)]) and P.matches_study(R[("relu", 3, 0)], 3)
     m = sp.measure(narrow, yn, 3, "relu")
@@ -303,7 +383,11 @@ def test_trend_alternatives_compare_the_ends_and_a_stricter_level():
     alt = sp.trend_alternatives(V, T, "seed")
     ends, strict = alt.values()
     assert list(alt)[0] == "per seed: lower at the largest K than at the smallest"
-    assert ends["share_pass"] == pytest.approx(2 / 3) and ends["verdict"] == "too few units" and ends["seeds"].n == 3
+    assert (
+        ends["share_pass"] == pytest.approx(2 / 3)
+        and ends["verdict"] == "too few units"
+        and ends["seeds"].n == 3
+    )
     assert strict["share_pass"] == pytest.approx(2 / 3)
     assert strict["verdict"] == sp.results.trend_verdict(T.rho, T.p, T.falls, alpha=0.01)
 
@@ -311,28 +395,48 @@ def test_trend_alternatives_compare_the_ends_and_a_stricter_level():
 def test_collapsed_and_parked_nets():
     dead, yd = clustered([[0.0, 0.0], [0.0, 0.0]], noise=0.0)
     half, yh = clustered([[0.0, 0.0], [0.5, 0.5]], noise=0.0)
-    R = {("relu", 2, 0): sp.measure(dead, yd, 2, "relu"), ("relu", 2, 1): sp.measure(half, yh, 2, "relu"),
-         ("tanh", 2, 0): None, ("tanh", 2, 1): None}
+    R = {
+        ("relu", 2, 0): sp.measure(dead, yd, 2, "relu"),
+        ("relu", 2, 1): sp.measure(half, yh, 2, "relu"),
+        ("tanh", 2, 0): None,
+        ("tanh", 2, 1): None,
+    }
     P = packing(R, classes=[2], n_seeds=2, n_per_class=10)
-    assert P.collapsed() == {("relu", 2): [0], ("tanh", 2): []} and P.n_collapsed() == 1 and P.n_collapsed("tanh") == 0
+    assert (
+        P.collapsed() == {("relu", 2): [0], ("tanh", 2): []}
+        and P.n_collapsed() == 1
+        and P.n_collapsed("tanh") == 0
+    )
     assert P.parked() == [3]  # both classes of the dead net and one class of the other sit at h = 0
 
 
 def test_change_and_nanmax():
     a = {("tanh", 2, 0): {"corner_dist": torch.tensor([0.5, 0.3])}, ("tanh", 2, 1): None}
-    b = {("tanh", 2, 0): {"corner_dist": torch.tensor([0.1, 0.4])}, ("tanh", 2, 1): {"corner_dist": torch.zeros(2)}}
+    b = {
+        ("tanh", 2, 0): {"corner_dist": torch.tensor([0.1, 0.4])},
+        ("tanh", 2, 1): {"corner_dist": torch.zeros(2)},
+    }
     torch.testing.assert_close(sp.change("tanh", a, b, list(b)), torch.tensor([0.25], dtype=torch.float64))
     assert sp.nanmax(torch.tensor([1.0, float("nan"), 3.0])) == 3.0
     assert math.isnan(sp.nanmax(torch.tensor([float("nan")])))
 
 
-@pytest.mark.parametrize("kw,name", [
-    (dict(classes=[3]), "classes"), (dict(full_classes=[4]), "full_classes"), (dict(full_epochs=3), "full_epochs"),
-    (dict(show_classes=5), "show_classes"), (dict(bridge_per_class=30), "bridge_per_class"),
-    (dict(bridge_min_epochs=9), "bridge_min_epochs"), (dict(n_runs=4), "n_runs"),
-    (dict(epochs=1, full_epochs=6), "epochs"),
-    (dict(tol=0.5), "tol"), (dict(near_min=1.5), "near_min"), (dict(fan_min=91.0), "fan_min"),
-])
+@pytest.mark.parametrize(
+    "kw,name",
+    [
+        (dict(classes=[3]), "classes"),
+        (dict(full_classes=[4]), "full_classes"),
+        (dict(full_epochs=3), "full_epochs"),
+        (dict(show_classes=5), "show_classes"),
+        (dict(bridge_per_class=30), "bridge_per_class"),
+        (dict(bridge_min_epochs=9), "bridge_min_epochs"),
+        (dict(n_runs=4), "n_runs"),
+        (dict(epochs=1, full_epochs=6), "epochs"),
+        (dict(tol=0.5), "tol"),
+        (dict(near_min=1.5), "near_min"),
+        (dict(fan_min=91.0), "fan_min"),
+    ],
+)
 def test_consistent_names_the_parameter(kw, name):
     sp.consistent(cfg_of())
     with pytest.raises(ValueError, match=f"parameter '{name}'"):
@@ -370,14 +474,22 @@ def tiny(tmp_path_factory):
     seeds = [0, 1]
     G = sp.train_grid(cfg, seeds, in_process=True)
     P = sp.measure_grid(G, cfg, len(seeds))
-    return SimpleNamespace(cfg=cfg, seeds=seeds, G=G, P=P, D=sp.drift(G, P, cfg, seeds),
-                           B=sp.kaleidoscope(cfg, seeds, torch.device("cpu")))
+    return SimpleNamespace(
+        cfg=cfg,
+        seeds=seeds,
+        G=G,
+        P=P,
+        D=sp.drift(G, P, cfg, seeds),
+        B=sp.kaleidoscope(cfg, seeds, torch.device("cpu")),
+    )
 
 
 def test_grid_keeps_the_full_length_nets_and_their_start(tiny):
     G, cfg = tiny.G, tiny.cfg
-    assert sorted(G.runs) == sorted((a, K) for a in sp.ACTS for K in cfg.classes) and sorted(G.full) == [("relu", 3),
-                                                                                                          ("tanh", 3)]
+    assert sorted(G.runs) == sorted((a, K) for a in sp.ACTS for K in cfg.classes) and sorted(G.full) == [
+        ("relu", 3),
+        ("tanh", 3),
+    ]
     for act in sp.ACTS:
         short, full = G.runs[(act, 3)], G.full[(act, 3)]
         assert short.epochs == cfg.epochs and full.epochs == cfg.full_epochs
@@ -389,17 +501,24 @@ def test_grid_keeps_the_full_length_nets_and_their_start(tiny):
     assert set(P.R) == {(a, K, i) for a in sp.ACTS for K in cfg.classes for i in range(2)}
     assert set(P.R_full) == {(a, 3, i) for a in sp.ACTS for i in range(2)} and set(P.R_half) == set(P.R)
     assert "acc" in P.R[("tanh", 2, 0)] and "acc" not in P.R_half[("tanh", 2, 0)]
-    assert tiny.D.passing[3][0][0].startswith("tanh") and len(tiny.D.passing[3]) == 3  # K = 3 has the study's values
+    assert (
+        tiny.D.passing[3][0][0].startswith("tanh") and len(tiny.D.passing[3]) == 3
+    )  # K = 3 has the study's values
     assert tiny.D.grid["tanh"].shape == (4,) and tiny.D.acc_gain.shape == (8,)
 
 
 def test_kaleidoscope_shares(tiny):
     B, cfg = tiny.B, tiny.cfg
     assert B.U_train.shape == (cfg.bridge_classes * cfg.bridge_per_class, 2) and B.traj0.shape == (4, 20, 2)
-    assert B.on_arm.shape == B.near.shape == (2, cfg.n_steps + 1) and B.arm_share.shape == (2, cfg.bridge_classes)
+    assert B.on_arm.shape == B.near.shape == (2, cfg.n_steps + 1) and B.arm_share.shape == (
+        2,
+        cfg.bridge_classes,
+    )
     assert ((B.on_arm >= 0) & (B.on_arm <= 1)).all()
     assert (B.near <= B.on_arm + 1e-12).all()  # the training points lie on the arms
-    torch.testing.assert_close(B.arm_share.sum(1), B.on_arm[:, cfg.n_runs])  # the arms split the samples on an arm
+    torch.testing.assert_close(
+        B.arm_share.sum(1), B.on_arm[:, cfg.n_runs]
+    )  # the arms split the samples on an arm
     assert B.arm_of.shape == (cfg.grid_size, cfg.grid_size) and int(B.arm_of.max()) < cfg.bridge_classes
     assert B.capture == pytest.approx(float((B.arm_of >= 0).double().mean()))
 
@@ -410,20 +529,31 @@ def test_claims_follow_the_per_net_tests(tiny, tmp_path):
     ch = chapter.Chapter("spiral_packing", sp.TITLE, tiny.cfg)
     claims = sp.claims(ch, tiny.P, tiny.B, tiny.seeds)
     assert [c.id for c in claims] == [
-        "tanh_class_means_at_corners", "relu_class_directions_fan_across_quadrant", "relu_directions_match_study_K3",
-        "tanh_separation_falls_with_K", "relu_separation_falls_with_K", "accuracy_falls_with_K",
-        "kaleidoscope_spirals_samples_on_arms", "kaleidoscope_spirals_every_arm_sampled"]
+        "tanh_class_means_at_corners",
+        "relu_class_directions_fan_across_quadrant",
+        "relu_directions_match_study_K3",
+        "tanh_separation_falls_with_K",
+        "relu_separation_falls_with_K",
+        "accuracy_falls_with_K",
+        "kaleidoscope_spirals_samples_on_arms",
+        "kaleidoscope_spirals_every_arm_sampled",
+    ]
     P = tiny.P
     corners, fan = claims[0], claims[1]
     assert corners.share_pass == P.count("tanh", P.at_corners, [2, 3]) / 4 and corners.seeds.n == 4
     assert fan.share_pass == P.count("relu", P.fans, [2, 3]) / 4 and fan.measured.n == 4
-    assert claims[2].share_pass == P.count("relu", P.matches_study, [3], P.R_full) / 2  # judged after full_epochs
+    assert (
+        claims[2].share_pass == P.count("relu", P.matches_study, [3], P.R_full) / 2
+    )  # judged after full_epochs
     arms = claims[6]
     assert arms.share_pass == float((tiny.B.on_arm[:, 2] >= 0.5).double().mean())
     assert all(2 <= len(c.alternatives) <= 3 for c in claims)
-    assert arms.alternatives[">= 0.25 instead of 0.5"]["share_pass"] == float((tiny.B.on_arm[:, 2] >= 0.25).double().mean())
+    assert arms.alternatives[">= 0.25 instead of 0.5"]["share_pass"] == float(
+        (tiny.B.on_arm[:, 2] >= 0.25).double().mean()
+    )
     assert corners.alternatives["within 0.6 of a corner instead of 0.3"]["share_pass"] == (
-        sum(P.at_corners(P.R[("tanh", K, i)], K, 0.6) for K in (2, 3) for i in range(2)) / 4)
+        sum(P.at_corners(P.R[("tanh", K, i)], K, 0.6) for K in (2, 3) for i in range(2)) / 4
+    )
     assert all(c.verdict in ("holds", "partly", "fails") for c in claims)
 
 
@@ -435,7 +565,9 @@ def test_findings_give_every_number_the_notebook_quotes(tiny):
     found = sp.findings(tiny.P, tiny.D, tiny.B, tiny.cfg, tiny.seeds)
     assert quoted <= set(found), f"glued nowhere: {sorted(quoted - set(found))}"
     shown = set(re.findall(r'ch\.show(?:_image)?\(.*?"(\w+)"\)', text, flags=re.S))
-    assert set(re.findall(r"\{glue:figure\} (\w+)", text)) == shown  # every figure placed, every placed figure shown
+    assert (
+        set(re.findall(r"\{glue:figure\} (\w+)", text)) == shown
+    )  # every figure placed, every placed figure shown
     assert found["classes"] == "2 and 3" and found["relu_fan_nets"].endswith("of 4")
     assert len(found["tanh_worst"].split(", ")) == 2
 
@@ -445,10 +577,16 @@ def test_figures_and_the_animation(tiny):
     from PIL import Image
 
     G, P, B, cfg = tiny.G, tiny.P, tiny.B, tiny.cfg
-    for fig, n_axes in ((sp.hidden_layer_figure(G, cfg), 4), (sp.decision_regions_figure(G, P, cfg), 4),
-                        (sp.angle_histograms_figure(G, P, cfg), 4), (sp.quiver_figure(G, cfg), 2),
-                        (sp.packing_summary_figure(P, cfg), 6), (sp.loss_curves_figure(G, cfg), 4),
-                        (sp.shortened_vs_full_figure(G, cfg), 4), (sp.kaleidoscope_figure(B, cfg), 3)):
+    for fig, n_axes in (
+        (sp.hidden_layer_figure(G, cfg), 4),
+        (sp.decision_regions_figure(G, P, cfg), 4),
+        (sp.angle_histograms_figure(G, P, cfg), 4),
+        (sp.quiver_figure(G, cfg), 2),
+        (sp.packing_summary_figure(P, cfg), 6),
+        (sp.loss_curves_figure(G, cfg), 4),
+        (sp.shortened_vs_full_figure(G, cfg), 4),
+        (sp.kaleidoscope_figure(B, cfg), 3),
+    ):
         assert isinstance(fig, plt.Figure) and sum(ax.axison for ax in fig.axes) == n_axes
         plt.close(fig)
     gif = sp.hidden_layer_gif(G, cfg)

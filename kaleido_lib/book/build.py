@@ -11,6 +11,7 @@ figures, so a failed run never destroys a previous good output.  Then it renders
 builds the HTML with Jupyter Book (warnings are errors) and prints the scoreboard's summary.
 ``test`` is ``make test``: the ci book and the test suite side by side, then the built pages checked.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,9 +38,12 @@ BOOK_FILES = ("_config.yml", "_toc.yml")
 def notebooks(only: list[str] | None = None) -> list[Path]:
     """The chapter sources notebooks/*.py in the order of _toc.yml (others last), optionally only those named."""
     toc = (repo_root() / "_toc.yml").read_text()
-    order = {name: toc.find(f"book/{name}") for name in (p.stem for p in (repo_root() / "notebooks").glob("*.py"))}
-    found = sorted((repo_root() / "notebooks").glob("*.py"),
-                   key=lambda p: (order[p.stem] < 0, order[p.stem], p.stem))
+    order = {
+        name: toc.find(f"book/{name}") for name in (p.stem for p in (repo_root() / "notebooks").glob("*.py"))
+    }
+    found = sorted(
+        (repo_root() / "notebooks").glob("*.py"), key=lambda p: (order[p.stem] < 0, order[p.stem], p.stem)
+    )
     if only:
         names = {p.stem for p in found}
         missing = sorted(set(only) - names)
@@ -86,7 +90,9 @@ def fold_code(nb) -> None:
         cell.metadata["tags"] = list(dict.fromkeys(tags))
 
 
-def execute(src: Path, book_dir: Path, profile: str, extra: dict | None = None) -> tuple[bool, float, Path | None]:
+def execute(
+    src: Path, book_dir: Path, profile: str, extra: dict | None = None
+) -> tuple[bool, float, Path | None]:
     """Execute one chapter into book_dir/.staging (with ``extra`` parameters); on success move it and its outputs
     into book_dir."""
     import papermill as pm
@@ -100,8 +106,12 @@ def execute(src: Path, book_dir: Path, profile: str, extra: dict | None = None) 
     try:
         with _out_dir_env(staging):  # not a parameter, so no build path shows in the book's pages
             pm.execute_notebook(
-                _read(src), str(out_nb), parameters={"profile": profile, **(extra or {})},
-                kernel_name="python3", cwd=str(src.parent), progress_bar=True,
+                _read(src),
+                str(out_nb),
+                parameters={"profile": profile, **(extra or {})},
+                kernel_name="python3",
+                cwd=str(src.parent),
+                progress_bar=True,
             )
     except Exception:
         log = staging / "error.log"
@@ -163,13 +173,17 @@ def render_pages(book_dir: Path, chapters: list[str] | None = None) -> tuple[str
     scan = scan_results(book_dir / "results", chapters)
     (book_dir / "results").mkdir(parents=True, exist_ok=True)
     declared = history.annotate(scan.docs)  # when each alternative entered the code, from git
-    atomic_write_bytes(book_dir / "results" / "scoreboard_table.md",
-                       scoreboard_markdown(scan.docs, scan.problems, order=chapters, declared=declared).encode())
+    atomic_write_bytes(
+        book_dir / "results" / "scoreboard_table.md",
+        scoreboard_markdown(scan.docs, scan.problems, order=chapters, declared=declared).encode(),
+    )
     tpath = _timings_path()
     timings = json.loads(tpath.read_text()) if tpath.exists() else {}
     atomic_write_bytes(book_dir / "results" / "timings_table.md", _timings_markdown(timings).encode())
-    atomic_write_bytes(book_dir / "results" / "null_rates_table.md",
-                       ("\n".join(null_rates.markdown(null_rates.table(draws=200))) + "\n").encode())
+    atomic_write_bytes(
+        book_dir / "results" / "null_rates_table.md",
+        ("\n".join(null_rates.markdown(null_rates.table(draws=200))) + "\n").encode(),
+    )
     return summary_line(scan.docs), scan.problems
 
 
@@ -196,8 +210,11 @@ def cmd_book(args: argparse.Namespace) -> int:
         with file_lock(lock, wait=False):
             return _build_book(args, root, book_dir)
     except BlockingIOError:
-        print(f"another build of this book is running (it holds {lock}); wait for it to end, or build into another "
-              "folder with --root", flush=True)
+        print(
+            f"another build of this book is running (it holds {lock}); wait for it to end, or build into another "
+            "folder with --root",
+            flush=True,
+        )
         return 1
 
 
@@ -212,8 +229,11 @@ def _build_book(args: argparse.Namespace, root: Path, book_dir: Path) -> int:
             ok, seconds, log = execute(src, book_dir, args.profile)
         except KeyboardInterrupt:
             done = [p.stem for p in srcs[: i - 1]]
-            print(f"\ninterrupted while executing {src.stem}: its previous good output (if any) is kept; "
-                  f"chapters done in this build and kept: {done or 'none'}; the HTML was not rebuilt", flush=True)
+            print(
+                f"\ninterrupted while executing {src.stem}: its previous good output (if any) is kept; "
+                f"chapters done in this build and kept: {done or 'none'}; the HTML was not rebuilt",
+                flush=True,
+            )
             atomic_write_json(tpath, timings)
             return 130
         if ok:
@@ -265,7 +285,9 @@ PERTURBATIONS: dict[str, dict[str, str]] = {
 SPREAD_FILE = "spread.json"  # in tests/reference/: the measured spread of every checked number
 
 
-def record_checks(srcs: list[Path], dest: Path, env: dict[str, str], cache: Path | None = None) -> dict[str, dict]:
+def record_checks(
+    srcs: list[Path], dest: Path, env: dict[str, str], cache: Path | None = None
+) -> dict[str, dict]:
     """Run each chapter in the ci profile with ``env`` and return the values its check cell records, by chapter.
 
     ``cache``: a model and data cache of its own (so that networks are trained under ``env``, not read back).
@@ -283,14 +305,23 @@ def record_checks(srcs: list[Path], dest: Path, env: dict[str, str], cache: Path
         t0 = time.perf_counter()
         try:
             with _out_dir_env(dest / "out" / src.stem), _env(extra):
-                pm.execute_notebook(_read(src), str(dest / f"{src.stem}.ipynb"), parameters={"profile": "ci"},
-                                    kernel_name="python3", cwd=str(src.parent), progress_bar=False)
+                pm.execute_notebook(
+                    _read(src),
+                    str(dest / f"{src.stem}.ipynb"),
+                    parameters={"profile": "ci"},
+                    kernel_name="python3",
+                    cwd=str(src.parent),
+                    progress_bar=False,
+                )
         except Exception as err:
             failed.append(src.stem)
             print(f"  FAILED: {str(err)[-2000:]}", flush=True)
             continue
         records[src.stem] = json.loads((dest / "checks" / f"{src.stem}.json").read_text())
-        print(f"  {len(records[src.stem]['checks'])} checks recorded in {time.perf_counter() - t0:.0f} s", flush=True)
+        print(
+            f"  {len(records[src.stem]['checks'])} checks recorded in {time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
     if failed:
         print(f"chapters that failed (nothing recorded for them): {failed}", flush=True)
     return records
@@ -306,9 +337,14 @@ def _value_diff(old: dict | None, new: dict) -> list[str]:
         if b is None:
             lines.append(f"  + {k}: {c['value']} (new)")
         elif (b["value"], b["atol"], b["rtol"]) != (c["value"], c["atol"], c["rtol"]):
-            lines.append(f"  ~ {k}: {b['value']} -> {c['value']}"
-                         + (f" (tolerance {b['atol']:g}/{b['rtol']:g} -> {c['atol']:g}/{c['rtol']:g})"
-                            if (b["atol"], b["rtol"]) != (c["atol"], c["rtol"]) else ""))
+            lines.append(
+                f"  ~ {k}: {b['value']} -> {c['value']}"
+                + (
+                    f" (tolerance {b['atol']:g}/{b['rtol']:g} -> {c['atol']:g}/{c['rtol']:g})"
+                    if (b["atol"], b["rtol"]) != (c["atol"], c["rtol"])
+                    else ""
+                )
+            )
     if old is not None and old.get("parameters") != new["parameters"]:
         lines.append("  ~ the ci parameters changed")
     return lines
@@ -326,8 +362,11 @@ def cmd_reference(args: argparse.Namespace) -> int:
     for name, doc in records.items():
         diff = _value_diff(load_reference(name), doc)
         atomic_write_json(reference_dir() / f"{name}.json", doc)
-        print(f"tests/reference/{name}.json: {len(doc['checks'])} checks"
-              + (", changed:\n" + "\n".join(diff) if diff else ", unchanged"), flush=True)
+        print(
+            f"tests/reference/{name}.json: {len(doc['checks'])} checks"
+            + (", changed:\n" + "\n".join(diff) if diff else ", unchanged"),
+            flush=True,
+        )
     return 0
 
 
@@ -352,8 +391,12 @@ def spread_table(runs: dict[str, dict[str, dict]], reference: dict[str, dict]) -
         for x, y in zip(fa, fb):
             if x == y:
                 continue
-            if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool) \
-                    and not isinstance(y, bool):
+            if (
+                isinstance(x, (int, float))
+                and isinstance(y, (int, float))
+                and not isinstance(x, bool)
+                and not isinstance(y, bool)
+            ):
                 worst = max(worst, abs(float(x) - float(y)))
             else:
                 worst = float("inf")
@@ -369,8 +412,13 @@ def spread_table(runs: dict[str, dict[str, dict]], reference: dict[str, dict]) -
                 if c["label"] in other:
                     values[pert] = other[c["label"]]["value"]
                     per[pert] = dev(values[pert], c["value"])
-            rows[c["label"]] = {"reference": c["value"], "atol": c["atol"], "rtol": c["rtol"],
-                                "max_abs_deviation": per, "values": values}
+            rows[c["label"]] = {
+                "reference": c["value"],
+                "atol": c["atol"],
+                "rtol": c["rtol"],
+                "max_abs_deviation": per,
+                "values": values,
+            }
         table[chapter] = rows
     return table
 
@@ -386,7 +434,9 @@ def cmd_spread(args: argparse.Namespace) -> int:
             raise SystemExit(f"--perturbations: unknown {pert!r}; allowed: {sorted(PERTURBATIONS)}")
         dest = root / pert
         earlier = root / f"{pert}.json"
-        if args.only and earlier.exists():  # re-run some chapters: keep the other chapters' runs (and the cache)
+        if (
+            args.only and earlier.exists()
+        ):  # re-run some chapters: keep the other chapters' runs (and the cache)
             records = json.loads(earlier.read_text())
         else:
             records = {}
@@ -396,13 +446,20 @@ def cmd_spread(args: argparse.Namespace) -> int:
     runs = {p.stem: json.loads(p.read_text()) for p in sorted(root.glob("*.json"))}
     reference = {p.stem: doc for p in notebooks() if (doc := load_reference(p.stem)) is not None}
     table = spread_table(runs, reference)
-    atomic_write_json(reference_dir() / SPREAD_FILE, {  # null deviation: the structure differs (a count moved)
-        "perturbations": {k: PERTURBATIONS[k] for k in runs}, "checks": json_safe(table)})
+    atomic_write_json(
+        reference_dir() / SPREAD_FILE,
+        {  # null deviation: the structure differs (a count moved)
+            "perturbations": {k: PERTURBATIONS[k] for k in runs},
+            "checks": json_safe(table),
+        },
+    )
     for chapter, rows in table.items():
         for label, row in rows.items():
             devs = row["max_abs_deviation"]
-            print(f"{chapter:24s} {label[:60]:60s} tol {row['atol']:g}/{row['rtol']:g}  max dev "
-                  f"{max(devs.values(), default=0):.3g}  {devs}")
+            print(
+                f"{chapter:24s} {label[:60]:60s} tol {row['atol']:g}/{row['rtol']:g}  max dev "
+                f"{max(devs.values(), default=0):.3g}  {devs}"
+            )
     return 0
 
 
@@ -420,8 +477,12 @@ def cmd_nbval_prepare(args: argparse.Namespace) -> int:
     for src in notebooks(args.only):
         target = dest / f"{src.stem}.ipynb"
         pm.execute_notebook(  # inject the ci parameters without executing
-            _read(src), str(target), parameters={"profile": "ci", "out_dir": str(dest / "out" / src.stem)},
-            kernel_name="python3", prepare_only=True, progress_bar=False,
+            _read(src),
+            str(target),
+            parameters={"profile": "ci", "out_dir": str(dest / "out" / src.stem)},
+            kernel_name="python3",
+            prepare_only=True,
+            progress_bar=False,
         )
         nb = nbformat.read(target, as_version=4)
         checks = _check_cells(nb)
@@ -433,7 +494,9 @@ def cmd_nbval_prepare(args: argparse.Namespace) -> int:
         checks[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text=expected_output(ref))]
         nbformat.write(nb, target)
     if stale:
-        print(f"reference missing (or not one check cell) for {stale}: run `make reference` and review the diff")
+        print(
+            f"reference missing (or not one check cell) for {stale}: run `make reference` and review the diff"
+        )
         return 1
     return 0
 
@@ -447,8 +510,12 @@ def record_command_time(command: str, seconds: float, **extra) -> None:
     """Add one wall-time record of ``command`` to :func:`command_timings_path` (atomically)."""
     path = command_timings_path()
     records = json.loads(path.read_text()) if path.exists() else {}
-    records[command] = {"seconds": round(seconds, 1), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                        "cores": os.cpu_count(), **extra}
+    records[command] = {
+        "seconds": round(seconds, 1),
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cores": os.cpu_count(),
+        **extra,
+    }
     atomic_write_json(path, records)
 
 
@@ -457,22 +524,55 @@ def cmd_test(args: argparse.Namespace) -> int:
     then the built book's pages are checked; the wall time of each part is recorded."""
     repo = repo_root()
     t0 = time.perf_counter()
-    env = {**ONE_THREAD, **os.environ}  # two processes on the cores, one thread each unless the caller sets them
+    env = {
+        **ONE_THREAD,
+        **os.environ,
+    }  # two processes on the cores, one thread each unless the caller sets them
     status = cmd_nbval_prepare(argparse.Namespace(dest=str(repo / "_build" / "nbval"), only=None))
     log_path = repo / "_build" / "citest.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    book_cmd = [sys.executable, "-m", "kaleido_lib.book.build", "book", "--profile", "ci", "--root", "_build/citest"]
-    device_cmd = [sys.executable, "-m", "pytest", "tests/test_device_strict.py"]  # after the book, on its core
-    test_cmd = [sys.executable, "-m", "pytest", "tests", "_build/nbval", "--nbval-lax", "-p", "nbval",
-                "--ignore=tests/test_book_html.py", "--ignore=tests/test_device_strict.py"]
-    print("building the ci book into _build/citest, then the chapters on a simulated GPU (log: _build/citest.log), "
-          "while the tests run ...", flush=True)
+    book_cmd = [
+        sys.executable,
+        "-m",
+        "kaleido_lib.book.build",
+        "book",
+        "--profile",
+        "ci",
+        "--root",
+        "_build/citest",
+    ]
+    device_cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/test_device_strict.py",
+    ]  # after the book, on its core
+    test_cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests",
+        "_build/nbval",
+        "--nbval-lax",
+        "-p",
+        "nbval",
+        "--ignore=tests/test_book_html.py",
+        "--ignore=tests/test_device_strict.py",
+    ]
+    print(
+        "building the ci book into _build/citest, then the chapters on a simulated GPU (log: _build/citest.log), "
+        "while the tests run ...",
+        flush=True,
+    )
     with open(log_path, "w") as log:
+
         def book_then_device() -> tuple[int, int]:
             rc = subprocess.run(book_cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=repo).returncode
             log.write("\n--- the chapters on a simulated CUDA device (tests/test_device_strict.py) ---\n")
             log.flush()
-            return rc, subprocess.run(device_cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=repo).returncode
+            return rc, subprocess.run(
+                device_cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=repo
+            ).returncode
 
         with ThreadPoolExecutor(max_workers=1) as side:
             book = side.submit(book_then_device)
@@ -483,29 +583,40 @@ def cmd_test(args: argparse.Namespace) -> int:
     print(f"\n--- the ci book build (exit {rc_book}) ---", flush=True)
     print(log_path.read_text(errors="replace"), flush=True)
     html_env = dict(os.environ, KALEIDO_TEST_BOOK="_build/citest/_build/html")
-    rc_html = subprocess.run([sys.executable, "-m", "pytest", "tests/test_book_html.py"], env=html_env, cwd=repo,
-                             check=False).returncode
+    rc_html = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/test_book_html.py"], env=html_env, cwd=repo, check=False
+    ).returncode
     seconds = time.perf_counter() - t0
     status = 1 if status or rc_book or rc_tests or rc_html else 0
-    record_command_time("make test", seconds, status="passed" if status == 0 else "failed",
-                        side_by_side_s=round(t_side, 1))
-    print(f"make test: {'passed' if status == 0 else 'FAILED'} in {seconds:.0f} s "
-          f"(book {'ok' if rc_book == 0 else 'FAILED'}, tests {'ok' if rc_tests == 0 else 'FAILED'} (simulated GPU "
-          f"{'ok' if rc_device == 0 else 'FAILED'}), "
-          f"pages {'ok' if rc_html == 0 else 'FAILED'})", flush=True)
+    record_command_time(
+        "make test", seconds, status="passed" if status == 0 else "failed", side_by_side_s=round(t_side, 1)
+    )
+    print(
+        f"make test: {'passed' if status == 0 else 'FAILED'} in {seconds:.0f} s "
+        f"(book {'ok' if rc_book == 0 else 'FAILED'}, tests {'ok' if rc_tests == 0 else 'FAILED'} (simulated GPU "
+        f"{'ok' if rc_device == 0 else 'FAILED'}), "
+        f"pages {'ok' if rc_html == 0 else 'FAILED'})",
+        flush=True,
+    )
     return status
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m kaleido_lib.book.build", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m kaleido_lib.book.build", description=__doc__.split("\n\n")[0]
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("book", help="execute every chapter and build the HTML book")
     b.add_argument("--profile", choices=["ci", "paper"], default="paper")
     b.add_argument("--root", default=None, help="build into this folder instead of the repository")
     b.add_argument("--only", nargs="*", default=None, help="execute only these chapters (others are reused)")
-    r = sub.add_parser("reference", help="store the ci-profile numbers of the check cells in tests/reference/")
+    r = sub.add_parser(
+        "reference", help="store the ci-profile numbers of the check cells in tests/reference/"
+    )
     r.add_argument("--only", nargs="*", default=None)
-    s = sub.add_parser("spread", help="re-run the ci checks under perturbations; write tests/reference/spread.json")
+    s = sub.add_parser(
+        "spread", help="re-run the ci checks under perturbations; write tests/reference/spread.json"
+    )
     s.add_argument("--perturbations", nargs="*", default=None, help=f"any of {sorted(PERTURBATIONS)}")
     s.add_argument("--only", nargs="*", default=None)
     n = sub.add_parser("nbval-prepare", help="write ci-profile notebooks with reference outputs for nbval")
@@ -513,8 +624,13 @@ def main(argv: list[str] | None = None) -> int:
     n.add_argument("--only", nargs="*", default=None)
     sub.add_parser("test", help="make test: the ci book and the tests side by side, then the built pages")
     args = ap.parse_args(argv)
-    cmds = {"book": cmd_book, "reference": cmd_reference, "spread": cmd_spread, "nbval-prepare": cmd_nbval_prepare,
-            "test": cmd_test}
+    cmds = {
+        "book": cmd_book,
+        "reference": cmd_reference,
+        "spread": cmd_spread,
+        "nbval-prepare": cmd_nbval_prepare,
+        "test": cmd_test,
+    }
     return cmds[args.cmd](args)
 
 

@@ -19,6 +19,7 @@ and in a markdown cell::
     (a) ... the caption, with {glue:text}`n_trained` numbers from this run.
     ```
 """
+
 from __future__ import annotations
 
 import os
@@ -71,9 +72,14 @@ class Chapter:
         """Glue the verdicts as '2 of 5 claims hold, 1 partly, 2 fail (id: verdict; ...)' for the findings box."""
         count = {v: sum(c.verdict == v for c in claims) for v in results.VERDICTS}
         listed = "; ".join(f"{c.id}: {c.verdict}" for c in claims)
-        rare = "".join(f", {count[v]} {results.WORDS[v]}" for v in ("too few units", "not measured") if count[v])
-        self._glue(name, f"{count['holds']} of {len(claims)} claims hold, {count['partly']} partly, "
-                         f"{count['fails']} fail{rare} ({listed})")
+        rare = "".join(
+            f", {count[v]} {results.WORDS[v]}" for v in ("too few units", "not measured") if count[v]
+        )
+        self._glue(
+            name,
+            f"{count['holds']} of {len(claims)} claims hold, {count['partly']} partly, "
+            f"{count['fails']} fail{rare} ({listed})",
+        )
 
     def _glue(self, name: str, value: Any) -> None:
         if not name or not all(c.isalnum() or c in "-_" for c in name):
@@ -87,12 +93,26 @@ class Chapter:
             return
         glue(name, value, display=False)
 
-    def claim(self, *, id: str, claim: str, paper: str, measure: str, values: Sequence[float] | torch.Tensor,
-              passed: Sequence[bool] | torch.Tensor, criterion: str, notes: str = "",
-              extra: Mapping[str, Any] | None = None, holds: float = 0.9, partly: float = 0.5,
-              alternatives: Mapping[str, Sequence[bool] | torch.Tensor] | None = None,
-              among: Sequence[bool] | torch.Tensor | None = None, among_label: str = "nets that fit the data",
-              unit: str = "seeds", stability: float | None = None) -> results.Claim:
+    def claim(
+        self,
+        *,
+        id: str,
+        claim: str,
+        paper: str,
+        measure: str,
+        values: Sequence[float] | torch.Tensor,
+        passed: Sequence[bool] | torch.Tensor,
+        criterion: str,
+        notes: str = "",
+        extra: Mapping[str, Any] | None = None,
+        holds: float = 0.9,
+        partly: float = 0.5,
+        alternatives: Mapping[str, Sequence[bool] | torch.Tensor] | None = None,
+        among: Sequence[bool] | torch.Tensor | None = None,
+        among_label: str = "nets that fit the data",
+        unit: str = "seeds",
+        stability: float | None = None,
+    ) -> results.Claim:
         """A claim judged on per-seed pass/fail: the share passing and the verdict are derived here, never passed.
         ``alternatives``: the per-seed pass/fail under other declared definitions or thresholds (name -> tensor);
         each gets its share, verdict and seed count beside the main one, so a reader sees whether the verdict is a
@@ -108,21 +128,30 @@ class Chapter:
         alts = {k: torch.as_tensor(p).bool().reshape(-1) for k, p in (alternatives or {}).items()}
         for name, p in alts.items():
             if p.numel() != passed.numel():
-                raise ValueError(f"claim {id!r}: alternative {name!r} judges {p.numel()} seeds, the claim {passed.numel()}")
+                raise ValueError(
+                    f"claim {id!r}: alternative {name!r} judges {p.numel()} seeds, the claim {passed.numel()}"
+                )
         extra = dict(extra or {})
         if among is not None:
             keep = torch.as_tensor(among).bool().reshape(-1)
             if keep.numel() != passed.numel():
-                raise ValueError(f"claim {id!r}: 'among' marks {keep.numel()} seeds, the claim judges {passed.numel()}")
+                raise ValueError(
+                    f"claim {id!r}: 'among' marks {keep.numel()} seeds, the claim judges {passed.numel()}"
+                )
             n_in = int(keep.sum())
-            extra |= {"judged_on": "every seed, those not among the " + among_label + " counted as failures",
-                      "among": among_label, "n_among": n_in, "n_seeds": keep.numel()}
+            extra |= {
+                "judged_on": "every seed, those not among the " + among_label + " counted as failures",
+                "among": among_label,
+                "n_among": n_in,
+                "n_seeds": keep.numel(),
+            }
             alone = results.restrict(passed, keep)
             alts = {k: p & keep for k, p in alts.items()}
             if 2 * n_in < keep.numel():
                 notes = (notes + " " if notes else "") + (
                     f"Fewer than half the seeds are among the {among_label} ({n_in} of {keep.numel()}): the verdict "
-                    "says more about training than about the claim.")
+                    "says more about training than about the claim."
+                )
             passed = passed & keep  # one convention for the book: a net that did not train counts as failing
             entry = results.judge(alone, holds, partly, unit) | {results.AUTOMATIC: True}
             alt_entries = {f"only the {among_label}, judged alone": entry}
@@ -130,15 +159,28 @@ class Chapter:
             alt_entries = {}
         share = float(passed.double().mean())
         alt = {name: results.judge(p, holds, partly, unit) for name, p in alts.items()} | alt_entries
-        return results.Claim(id=id, claim=claim, paper=paper, measure=measure, measured=results.spread(values),
-                             criterion=criterion, share_pass=share,
-                             verdict=results.verdict_from_count(int(passed.sum()), passed.numel(), holds, partly),
-                             notes=notes,
-                             extra=extra, seeds=results.seed_count(passed, holds, partly, unit, stability),
-                             alternatives=alt)
+        return results.Claim(
+            id=id,
+            claim=claim,
+            paper=paper,
+            measure=measure,
+            measured=results.spread(values),
+            criterion=criterion,
+            share_pass=share,
+            verdict=results.verdict_from_count(int(passed.sum()), passed.numel(), holds, partly),
+            notes=notes,
+            extra=extra,
+            seeds=results.seed_count(passed, holds, partly, unit, stability),
+            alternatives=alt,
+        )
 
-    def finish(self, claims: Sequence[results.Claim], origins: Mapping[str, str],
-               recorded: Mapping[str, Any] | None = None, skipped: str | None = None) -> None:
+    def finish(
+        self,
+        claims: Sequence[results.Claim],
+        origins: Mapping[str, str],
+        recorded: Mapping[str, Any] | None = None,
+        skipped: str | None = None,
+    ) -> None:
         """Write results/<chapter>.json (atomically; the parameters, plus ``recorded`` facts of the run such as the
         machine), each claim's origin taken from the chapter's declared ``origins`` (``results.origin_of``), and print
         one line per claim and the run time. ``skipped``: why a chapter tested no claim (its data is absent, say);
@@ -148,15 +190,32 @@ class Chapter:
         if skipped is not None:
             print(f"No claim tested: {skipped}")
         runtime = self.elapsed()
-        path = results.write_results(self.name, self.title, claims, profile=self.cfg.profile,
-                                     parameters=vars(self.cfg) | dict(recorded or {}), runtime_s=round(runtime, 1),
-                                     out=self.cfg.out_dir, origins=origins, skipped=skipped)
-        print(f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {self.cfg.profile})")
+        path = results.write_results(
+            self.name,
+            self.title,
+            claims,
+            profile=self.cfg.profile,
+            parameters=vars(self.cfg) | dict(recorded or {}),
+            runtime_s=round(runtime, 1),
+            out=self.cfg.out_dir,
+            origins=origins,
+            skipped=skipped,
+        )
+        print(
+            f"results written to {path.name}; this chapter ran in {runtime:.0f} s (profile {self.cfg.profile})"
+        )
 
 
-def start(name: str, title: str, given: Mapping[str, Any], profiles: Mapping[str, Mapping[str, Any]], *,
-          before: set[str] | frozenset[str], extra: Mapping[str, config.Param] | None = None,
-          checks: Sequence[Callable[[SimpleNamespace], None]] = ()) -> Chapter:
+def start(
+    name: str,
+    title: str,
+    given: Mapping[str, Any],
+    profiles: Mapping[str, Mapping[str, Any]],
+    *,
+    before: set[str] | frozenset[str],
+    extra: Mapping[str, config.Param] | None = None,
+    checks: Sequence[Callable[[SimpleNamespace], None]] = (),
+) -> Chapter:
     """Resolve and validate the parameters (``config.resolve``, then each cross-field check, which raises
     ValueError naming the parameter) and start the chapter's clock; nothing else runs before this."""
     cfg = config.resolve(given, profiles, before=before, extra=extra)

@@ -12,6 +12,7 @@ reference was recorded with (its ci profile); otherwise the values are printed a
 With ``$KALEIDO_RECORD_CHECKS`` set to a folder, :meth:`Checker.report` writes the values there as
 ``<chapter>.json`` instead of comparing (``make reference`` and the spread measurement use this).
 """
+
 from __future__ import annotations
 
 import json
@@ -47,10 +48,13 @@ def reference_dir() -> Path:
 
 def outside(value: Any, ref: Any, atol: float, rtol: float) -> list[str]:
     """Where ``value`` differs from ``ref`` by more than ``atol + rtol * |ref|`` (or in structure); [] if nowhere."""
+
     def walk(v: Any, r: Any, at: str) -> list[str]:
         if isinstance(r, dict):
             if not isinstance(v, dict) or sorted(v) != sorted(r):
-                return [f"{at or 'value'}: keys {sorted(v) if isinstance(v, dict) else v!r}, reference keys {sorted(r)}"]
+                return [
+                    f"{at or 'value'}: keys {sorted(v) if isinstance(v, dict) else v!r}, reference keys {sorted(r)}"
+                ]
             return [m for k in r for m in walk(v[k], r[k], f"{at}[{k!r}]")]
         if isinstance(r, list):
             if not isinstance(v, list) or len(v) != len(r):
@@ -94,7 +98,9 @@ def load_reference(chapter: str, folder: str | os.PathLike | None = None) -> dic
 class Checker:
     """Collects a chapter's checks and compares them with the chapter's stored ci reference."""
 
-    def __init__(self, chapter: str, cfg: SimpleNamespace | dict, reference: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, chapter: str, cfg: SimpleNamespace | dict, reference: dict[str, Any] | None = None
+    ) -> None:
         self.chapter = chapter
         self.parameters = _parameters(cfg)
         self.checks: list[Check] = []
@@ -106,7 +112,9 @@ class Checker:
         if any(c.label == check.label for c in self.checks):
             raise ValueError(f"check label {check.label!r} is used twice")
         if not (check.atol >= 0 and check.rtol >= 0):
-            raise ValueError(f"check {check.label!r}: atol and rtol must be >= 0; got {check.atol}, {check.rtol}")
+            raise ValueError(
+                f"check {check.label!r}: atol and rtol must be >= 0; got {check.atol}, {check.rtol}"
+            )
         self.checks.append(Check(check.label, json_safe(check.value), check.atol, check.rtol, check.why))
 
     def exact(self, label: str, value: Any, why: str = "a count: identical on every machine") -> None:
@@ -118,12 +126,18 @@ class Checker:
         if not isinstance(why, str) or not why.strip():
             raise ValueError(f"check {label!r}: say why the tolerance is what it is (why=...)")
         if atol == 0 and rtol == 0:
-            raise ValueError(f"check {label!r}: close() needs atol or rtol > 0 (use exact() for exact values)")
+            raise ValueError(
+                f"check {label!r}: close() needs atol or rtol > 0 (use exact() for exact values)"
+            )
         self._add(Check(label, value, atol, rtol, why))
 
     def record(self) -> dict[str, Any]:
         """The document stored as the reference: chapter, parameters and every check with its tolerance."""
-        return {"chapter": self.chapter, "parameters": self.parameters, "checks": [asdict(c) for c in self.checks]}
+        return {
+            "chapter": self.chapter,
+            "parameters": self.parameters,
+            "checks": [asdict(c) for c in self.checks],
+        }
 
     def lines(self) -> list[str]:
         """The report's lines (see the module's docstring)."""
@@ -133,27 +147,41 @@ class Checker:
             return [f"recorded  {c.label} = {c.value}" for c in self.checks]
         ref = self._reference if self._reference is not None else load_reference(self.chapter)
         if ref is None:
-            return [f"no stored reference for {self.chapter} ({reference_dir() / self.chapter}.json): "
-                    "run `make reference`"] + [f"value  {c.label} = {c.value}" for c in self.checks]
-        differ = sorted(k for k in {*ref["parameters"], *self.parameters}
-                        if ref["parameters"].get(k, "<absent>") != self.parameters.get(k, "<absent>"))
+            return [
+                f"no stored reference for {self.chapter} ({reference_dir() / self.chapter}.json): "
+                "run `make reference`"
+            ] + [f"value  {c.label} = {c.value}" for c in self.checks]
+        differ = sorted(
+            k
+            for k in {*ref["parameters"], *self.parameters}
+            if ref["parameters"].get(k, "<absent>") != self.parameters.get(k, "<absent>")
+        )
         if differ:
-            return [f"not compared: the reference was recorded with other parameters (they differ in {differ})"] + \
-                   [f"value  {c.label} = {c.value}" for c in self.checks]
+            return [
+                f"not compared: the reference was recorded with other parameters (they differ in {differ})"
+            ] + [f"value  {c.label} = {c.value}" for c in self.checks]
         by_label = {c["label"]: c for c in ref["checks"]}
         out = []
         for c in self.checks:
             r = by_label.get(c.label)
             if r is None:
-                out.append(f"NO REFERENCE  {c.label} = {c.value}: not in the stored reference; run `make reference`")
+                out.append(
+                    f"NO REFERENCE  {c.label} = {c.value}: not in the stored reference; run `make reference`"
+                )
                 continue
             where = outside(c.value, r["value"], c.atol, c.rtol)
-            out.append(ok_line(c.label) if not where else
-                       f"OUTSIDE  {c.label}: value {c.value}, reference {r['value']}, "
-                       f"tolerance atol {c.atol:g} rtol {c.rtol:g} ({c.why}); at {'; '.join(where[:5])}")
+            out.append(
+                ok_line(c.label)
+                if not where
+                else f"OUTSIDE  {c.label}: value {c.value}, reference {r['value']}, "
+                f"tolerance atol {c.atol:g} rtol {c.rtol:g} ({c.why}); at {'; '.join(where[:5])}"
+            )
         labels = {c.label for c in self.checks}
-        out += [f"MISSING  {r['label']}: in the stored reference but not checked" for r in ref["checks"]
-                if r["label"] not in labels]
+        out += [
+            f"MISSING  {r['label']}: in the stored reference but not checked"
+            for r in ref["checks"]
+            if r["label"] not in labels
+        ]
         return out
 
     def report(self) -> None:

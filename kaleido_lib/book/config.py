@@ -5,6 +5,7 @@ value").  :func:`resolve` merges the chosen profile with the explicit values
 (an explicit value always wins), validates every value against the schema and
 raises ``ValueError`` naming the parameter and the allowed values.
 """
+
 from __future__ import annotations
 
 import math
@@ -60,8 +61,9 @@ def choice(*options: str) -> Param:
 
 def integer(minimum: int = 0, optional: bool = False, maximum: int | None = None) -> Param:
     """An integer >= minimum and <= maximum when given (or None if optional)."""
-    allowed = (f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}") + \
-        (" or None" if optional else "")
+    allowed = (
+        f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}"
+    ) + (" or None" if optional else "")
 
     def check(v: Any) -> Any:
         v = _maybe_parse(v)
@@ -69,7 +71,12 @@ def integer(minimum: int = 0, optional: bool = False, maximum: int | None = None
             return None
         if isinstance(v, float) and v.is_integer():
             v = int(v)
-        if isinstance(v, bool) or not isinstance(v, int) or v < minimum or (maximum is not None and v > maximum):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int)
+            or v < minimum
+            or (maximum is not None and v > maximum)
+        ):
             raise ValueError(allowed)
         return v
 
@@ -196,13 +203,17 @@ def resolve(
     ``-p`` name, say) is reported as unknown.
     """
     if set(profiles) != set(PROFILES):
-        raise ValueError(f"a chapter must define exactly the profiles {list(PROFILES)}; got {sorted(profiles)}")
+        raise ValueError(
+            f"a chapter must define exactly the profiles {list(PROFILES)}; got {sorted(profiles)}"
+        )
     used = {"profile", *profiles["paper"]}  # the chapter's own knobs: a name valid elsewhere is still refused
     schema = {k: v for k, v in {**COMMON, **(extra or {})}.items() if k in used}
     new = {k: v for k, v in given.items() if k not in before and not k.startswith("_")}
     unknown = sorted(k for k in new if k not in schema)
     if unknown:
-        raise ValueError(f"unknown parameter(s) {unknown} for this chapter; allowed names: {', '.join(sorted(schema))}")
+        raise ValueError(
+            f"unknown parameter(s) {unknown} for this chapter; allowed names: {', '.join(sorted(schema))}"
+        )
     missing = sorted(used - set(schema))
     if missing:
         raise ValueError(f"the chapter's profiles name knobs with no validator: {missing}")
@@ -218,7 +229,9 @@ def resolve(
             f"parameter 'min_epochs': allowed an integer <= epochs ({cfg['epochs']}); got {cfg['min_epochs']}"
         )
     if "seed" in cfg and cfg["seed"] + cfg.get("n_seeds", 1) - 1 > MAX_SEED:
-        raise ValueError(f"parameter 'seed': allowed an integer with seed + n_seeds - 1 <= {MAX_SEED}; got {cfg['seed']}")
+        raise ValueError(
+            f"parameter 'seed': allowed an integer with seed + n_seeds - 1 <= {MAX_SEED}; got {cfg['seed']}"
+        )
     if "out_dir" in cfg:
         check_out_dir(cfg["out_dir"])
     return SimpleNamespace(**cfg)
@@ -233,7 +246,9 @@ def check_out_dir(value: str | None) -> Path:
         with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
             pass
     except OSError as err:
-        raise ValueError(f"parameter 'out_dir': allowed {allowed}; got {value!r} ({err.strerror or err})") from None
+        raise ValueError(
+            f"parameter 'out_dir': allowed {allowed}; got {value!r} ({err.strerror or err})"
+        ) from None
     return path
 
 
@@ -315,10 +330,14 @@ def data_source() -> Param:
     return Param(allowed, check)
 
 
-def name_list(options: Sequence[str] | None = None, what: str = "names", required: Sequence[str] = ()) -> Param:
+def name_list(
+    options: Sequence[str] | None = None, what: str = "names", required: Sequence[str] = ()
+) -> Param:
     """A non-empty list of distinct non-empty strings (from ``options`` when given, holding ``required``);
     a single name is accepted."""
-    allowed = f"a non-empty list of distinct {what}" + (f" from {list(options)}" if options is not None else "")
+    allowed = f"a non-empty list of distinct {what}" + (
+        f" from {list(options)}" if options is not None else ""
+    )
     if required:
         allowed += f" that includes {list(required)}"
 
@@ -326,10 +345,14 @@ def name_list(options: Sequence[str] | None = None, what: str = "names", require
         v = _maybe_parse(v)
         if isinstance(v, str):
             v = [v]
-        if (not isinstance(v, (list, tuple)) or not v or len(set(v)) != len(v)
-                or not all(isinstance(c, str) and c.strip() for c in v)
-                or (options is not None and any(c not in options for c in v))
-                or any(r not in v for r in required)):
+        if (
+            not isinstance(v, (list, tuple))
+            or not v
+            or len(set(v)) != len(v)
+            or not all(isinstance(c, str) and c.strip() for c in v)
+            or (options is not None and any(c not in options for c in v))
+            or any(r not in v for r in required)
+        ):
             raise ValueError(allowed)
         return list(v)
 

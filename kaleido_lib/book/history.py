@@ -6,6 +6,7 @@ A claim id or an alternative's name is found in the history by the longest run o
 current sources hold literally (names are often built from a template and measured values); the first commit whose
 added lines hold that run is where it was declared. One pass over ``git log -p`` serves every name.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,8 +39,12 @@ def chapter_sources(chapter: str, root: Path | None = None) -> str:
     """The texts a chapter's claims and alternatives are written in: its notebook, its module, the book machinery
     that names the automatic alternatives."""
     root = root or repo_root()
-    paths = [root / "notebooks" / f"{chapter}.py", root / "kaleido_lib" / "chapters" / f"{chapter}.py",
-             root / "kaleido_lib" / "book" / "chapter.py", root / "kaleido_lib" / "book" / "results.py"]
+    paths = [
+        root / "notebooks" / f"{chapter}.py",
+        root / "kaleido_lib" / "chapters" / f"{chapter}.py",
+        root / "kaleido_lib" / "book" / "chapter.py",
+        root / "kaleido_lib" / "book" / "results.py",
+    ]
     return "\n".join(p.read_text() for p in paths if p.exists())
 
 
@@ -50,18 +55,33 @@ def first_commits(fragments: Iterable[str], root: Path | None = None) -> dict[st
     found: dict[str, str | None] = dict.fromkeys(wanted)
     root = root or repo_root()
     try:
-        shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=root, capture_output=True,
-                                 text=True, check=True).stdout.strip() == "true"
+        shallow = (
+            subprocess.run(
+                ["git", "rev-parse", "--is-shallow-repository"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            == "true"
+        )
         if shallow or not wanted:
             return found
-        log = subprocess.run(["git", "log", "--reverse", "-p", "--no-color", "--format=@@COMMIT %h", "--", "."],
-                             cwd=root, capture_output=True, text=True, check=True).stdout
+        log = subprocess.run(
+            ["git", "log", "--reverse", "-p", "--no-color", "--format=@@COMMIT %h", "--", "."],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return found
     left = set(wanted)
     for chunk in re.split(r"^@@COMMIT ", log, flags=re.M)[1:]:
         head, _, body = chunk.partition("\n")
-        added = "\n".join(line[1:] for line in body.splitlines() if line.startswith("+") and not line.startswith("+++"))
+        added = "\n".join(
+            line[1:] for line in body.splitlines() if line.startswith("+") and not line.startswith("+++")
+        )
         for frag in [f for f in left if f in added]:
             found[frag] = head.strip()
             left.discard(frag)
@@ -106,8 +126,9 @@ def annotate(docs: Sequence[dict]) -> dict[str, int]:
 def _history(root: Path) -> list[str]:
     """Every commit's short hash, oldest first (empty without git)."""
     try:
-        out = subprocess.run(["git", "log", "--reverse", "--format=%h"], cwd=root, capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            ["git", "log", "--reverse", "--format=%h"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return []
     return out.split()

@@ -13,6 +13,7 @@ No effect, per rule family:
 - a power law (the log-log slope of the medians within a band of -1): the same noise made positive, with and
   without the trend's p-value as a gate.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,7 +27,10 @@ from . import results
 
 UNIT_COUNTS = (2, 3, 5, 10, 20)  # seeds or networks per claim in the book (MNIST 2-3, ci 2-3, paper 5-20)
 DEPTHS = (2, 4, 7, 10)  # the settings of the trend rules (the depth study's depths)
-BOUND_HOLDS, BOUND_PARTLY = results.ALPHA, 2 * results.ALPHA  # the most a rule may say 'holds' / 'partly' on noise
+BOUND_HOLDS, BOUND_PARTLY = (
+    results.ALPHA,
+    2 * results.ALPHA,
+)  # the most a rule may say 'holds' / 'partly' on noise
 
 
 @dataclass(frozen=True)
@@ -51,27 +55,43 @@ def share_rule(n: int, holds: float = 0.9, partly: float = 0.5, gated: bool = Tr
     the verdict of each count k weighted by its Binomial(n, 1/2) probability."""
     rate = {"holds": 0.0, "partly": 0.0}
     for k in range(n + 1):
-        v = (results.verdict_from_count(k, n, holds, partly) if gated
-             else results.verdict_from_share(k / n, holds, partly))
+        v = (
+            results.verdict_from_count(k, n, holds, partly)
+            if gated
+            else results.verdict_from_share(k / n, holds, partly)
+        )
         if v in rate:
             rate[v] += math.comb(n, k) / 2**n
-    name = "share of units, 90 % / 50 %" + (" and a sign test" if gated else
-                                             " (former rule; now only for shares of bootstrap resamples)")
+    name = "share of units, 90 % / 50 %" + (
+        " and a sign test" if gated else " (former rule; now only for shares of bootstrap resamples)"
+    )
     return NullRate(name, n, rate["holds"], rate["partly"], "exact", gated)
 
 
 def _noise(n: int, draws: int, seed: int) -> torch.Tensor:
-    return torch.randn(draws, len(DEPTHS), n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return torch.randn(
+        draws, len(DEPTHS), n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
+    )
 
 
 def trend_rule(n: int, draws: int = 400, blocked: bool = True, n_perm: int = 1000, seed: int = 0) -> NullRate:
     """``results.trend_verdict`` on noise (``draws`` data sets of len(DEPTHS) x ``n`` values), simulated."""
-    verdicts = [results.trend_verdict(t.rho, t.p, t.falls) for t in
-                (measures.trend(list(DEPTHS), v, n_perm=n_perm, seed=i, blocked=blocked)
-                 for i, v in enumerate(_noise(n, draws, seed)))]
+    verdicts = [
+        results.trend_verdict(t.rho, t.p, t.falls)
+        for t in (
+            measures.trend(list(DEPTHS), v, n_perm=n_perm, seed=i, blocked=blocked)
+            for i, v in enumerate(_noise(n, draws, seed))
+        )
+    ]
     name = "trend: pooled Spearman rho, permutation p < 0.05" + (" (blocked by seed)" if blocked else "")
-    return NullRate(name, n, verdicts.count("holds") / draws, verdicts.count("partly") / draws,
-                    f"simulated, {draws} draws", True)
+    return NullRate(
+        name,
+        n,
+        verdicts.count("holds") / draws,
+        verdicts.count("partly") / draws,
+        f"simulated, {draws} draws",
+        True,
+    )
 
 
 def per_seed_sign_rule(n: int, draws: int = 2000, seed: int = 1) -> NullRate:
@@ -82,11 +102,19 @@ def per_seed_sign_rule(n: int, draws: int = 2000, seed: int = 1) -> NullRate:
     for v in _noise(n, draws, seed):
         share = sum(measures.spearman(x, v[:, j]) < 0 for j in range(n)) / n
         rate[results.verdict_from_share(share)] += 1
-    return NullRate("per-seed sign of rho, cuts alone (former depth-study rule)", n, rate["holds"] / draws,
-                    rate["partly"] / draws, f"simulated, {draws} draws", False)
+    return NullRate(
+        "per-seed sign of rho, cuts alone (former depth-study rule)",
+        n,
+        rate["holds"] / draws,
+        rate["partly"] / draws,
+        f"simulated, {draws} draws",
+        False,
+    )
 
 
-def power_law_rule(n: int, draws: int = 400, gated: bool = True, n_perm: int = 1000, seed: int = 2) -> NullRate:
+def power_law_rule(
+    n: int, draws: int = 400, gated: bool = True, n_perm: int = 1000, seed: int = 2
+) -> NullRate:
     """``results.power_law_verdict`` on the slope of the medians of positive noise (log-normal), with the falling
     trend's p-value as a gate (``gated``) or without (the former rule), simulated."""
     rate = {"holds": 0, "partly": 0, "fails": 0}
@@ -95,8 +123,12 @@ def power_law_rule(n: int, draws: int = 400, gated: bool = True, n_perm: int = 1
         slope = measures.loglog_slope(list(DEPTHS), med)
         p = measures.trend(list(DEPTHS), v, n_perm=n_perm, seed=i).p if gated else None
         rate[results.power_law_verdict(slope, -1.0, 0.25, p)] += 1
-    name = "power law: slope of the medians within 0.25 of -1" + (", trend p < 0.05" if gated else " (former rule)")
-    return NullRate(name, n, rate["holds"] / draws, rate["partly"] / draws, f"simulated, {draws} draws", gated)
+    name = "power law: slope of the medians within 0.25 of -1" + (
+        ", trend p < 0.05" if gated else " (former rule)"
+    )
+    return NullRate(
+        name, n, rate["holds"] / draws, rate["partly"] / draws, f"simulated, {draws} draws", gated
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -104,18 +136,28 @@ def table(counts: tuple[int, ...] = UNIT_COUNTS, draws: int = 400) -> list[NullR
     """Every rule family at every unit count (the rules in use first, then the former ones for comparison)."""
     rows = []
     for n in counts:
-        rows += [share_rule(n), trend_rule(n, draws), trend_rule(n, draws, blocked=False),
-                 power_law_rule(n, draws), share_rule(n, gated=False), per_seed_sign_rule(n, 5 * draws),
-                 power_law_rule(n, draws, gated=False)]
+        rows += [
+            share_rule(n),
+            trend_rule(n, draws),
+            trend_rule(n, draws, blocked=False),
+            power_law_rule(n, draws),
+            share_rule(n, gated=False),
+            per_seed_sign_rule(n, 5 * draws),
+            power_law_rule(n, draws, gated=False),
+        ]
     return sorted(rows, key=lambda r: (not r.in_use, r.rule, r.n))
 
 
 def markdown(rows: list[NullRate]) -> list[str]:
     """The table's markdown rows: rule, units, P(holds), P(partly) under no effect, how measured, within bounds."""
-    out = ["| Rule | Units | P(holds) on noise | P(partly) on noise | Measured | Within 5 % / 10 % |",
-           "|---|---|---|---|---|---|"]
+    out = [
+        "| Rule | Units | P(holds) on noise | P(partly) on noise | Measured | Within 5 % / 10 % |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         used = "" if r.in_use else " *(former, not used)*"
-        out.append(f"| {r.rule}{used} | {r.n} | {r.holds:.1%} | {r.partly:.1%} | {r.how} | "
-                   f"{'yes' if r.within_bounds else '**no**'} |")
+        out.append(
+            f"| {r.rule}{used} | {r.n} | {r.holds:.1%} | {r.partly:.1%} | {r.how} | "
+            f"{'yes' if r.within_bounds else '**no**'} |"
+        )
     return out

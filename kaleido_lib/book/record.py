@@ -4,6 +4,7 @@ unit records, within a time budget: ``python -m kaleido_lib.book.record units --
 A unit already recorded is skipped; no new unit starts once the budget is spent; a unit in progress saves a
 checkpoint every 500 steps (under the weight cache), so a run that is stopped loses at most those steps.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,9 @@ def parse_budget(text: str) -> float:
     """'2h', '90m', '45s' or a number of seconds, in seconds; ValueError naming the parameter otherwise."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hms]?)\s*", text)
     if not m:
-        raise ValueError(f"parameter 'budget': allowed a duration such as 2h, 90m, 45s or seconds; got {text!r}")
+        raise ValueError(
+            f"parameter 'budget': allowed a duration such as 2h, 90m, 45s or seconds; got {text!r}"
+        )
     return float(m.group(1)) * {"h": 3600, "m": 60, "s": 1, "": 1}[m.group(2)]
 
 
@@ -45,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config.resolve({"profile": args.profile, "device": args.device}, mod.PROFILES, extra=mod.EXTRA)
     mod.consistent(cfg)
     root = records.committed_root() if args.profile == "paper" else records.local_root()
-    print(f"recording {args.chapter} ({args.profile}) at commit {records.commit()}, budget {budget:.0f} s", flush=True)
+    print(
+        f"recording {args.chapter} ({args.profile}) at commit {records.commit()}, budget {budget:.0f} s",
+        flush=True,
+    )
     t0 = time.perf_counter()
     count = mod.record_units(cfg, get_device(cfg.device), root, budget)
     print(f"{args.chapter} ({args.profile}): {count}; {time.perf_counter() - t0:.0f} s; records in {root}")

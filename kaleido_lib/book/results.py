@@ -1,4 +1,5 @@
 """Claims as numbers: a small results writer per chapter and the scoreboard that gathers them."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,18 @@ from ..utils import atomic_write_json, json_safe, out_dir
 VERDICTS = ("holds", "partly", "fails", "too few units", "not measured")
 # 'too few units': the units pass as the claim asks, but so few that a coin would do as well at least ALPHA of the
 # time (no share of n <= 4 units passes a sign test at 5 %); 'not measured': no value to judge (NaN, no units).
-ALPHA = 0.05  # a verdict rule may say 'holds' on data with no effect at most this often, 'partly' at most twice
+ALPHA = (
+    0.05  # a verdict rule may say 'holds' on data with no effect at most this often, 'partly' at most twice
+)
 # Where a claim comes from; the scoreboard counts the paper's own claims apart from the others.
-ORIGINS = ("paper", "authors' code", "companion work", "own hypothesis", "performance target", "instrument check")
+ORIGINS = (
+    "paper",
+    "authors' code",
+    "companion work",
+    "own hypothesis",
+    "performance target",
+    "instrument check",
+)
 
 
 @dataclass
@@ -50,8 +60,13 @@ def spread(values: Sequence[float] | torch.Tensor) -> Spread:
         return Spread(nan, nan, nan, nan, nan, n=v.numel(), n_nan=v.numel())
     q = torch.quantile(ok, torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64))
     return Spread(
-        median=float(q[1]), q25=float(q[0]), q75=float(q[2]),
-        min=float(ok.min()), max=float(ok.max()), n=v.numel(), n_nan=v.numel() - ok.numel(),
+        median=float(q[1]),
+        q25=float(q[0]),
+        q75=float(q[2]),
+        min=float(ok.min()),
+        max=float(ok.max()),
+        n=v.numel(),
+        n_nan=v.numel() - ok.numel(),
     )
 
 
@@ -103,8 +118,9 @@ def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def verdict_stability(passed: torch.Tensor, holds: float = 0.9, partly: float = 0.5, n_boot: int = 2000,
-                      seed: int = 0) -> float:
+def verdict_stability(
+    passed: torch.Tensor, holds: float = 0.9, partly: float = 0.5, n_boot: int = 2000, seed: int = 0
+) -> float:
     """The share of bootstrap resamples of the seeds whose verdict equals the verdict of all seeds (seeded, so the
     same pass/fail gives the same number)."""
     passed = torch.as_tensor(passed).bool().reshape(-1)
@@ -118,21 +134,39 @@ def verdict_stability(passed: torch.Tensor, holds: float = 0.9, partly: float = 
     return float(sum(by_count[int(k)] == full for k in counts) / n_boot)
 
 
-def median_interval(values: Sequence[float] | torch.Tensor, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+def median_interval(
+    values: Sequence[float] | torch.Tensor, n_boot: int = 2000, seed: int = 0
+) -> dict[str, Any]:
     """An effect size: the median of per-seed values (e.g. paired differences, deeper minus shallower) with its 95 %
     percentile-bootstrap interval over the seeds (seeded); NaN values are left out and counted."""
     v = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
     finite = v[~torch.isnan(v)]
-    out: dict[str, Any] = {"median": None, "ci95": [None, None], "n": finite.numel(), "n_nan": v.numel() - finite.numel()}
+    out: dict[str, Any] = {
+        "median": None,
+        "ci95": [None, None],
+        "n": finite.numel(),
+        "n_nan": v.numel() - finite.numel(),
+    }
     if finite.numel():
         g = torch.Generator().manual_seed(seed)
-        boot = finite[torch.randint(finite.numel(), (n_boot, finite.numel()), generator=g)].quantile(0.5, dim=1)
+        boot = finite[torch.randint(finite.numel(), (n_boot, finite.numel()), generator=g)].quantile(
+            0.5, dim=1
+        )
         lo, hi = torch.quantile(boot, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
         out |= {"median": float(finite.quantile(0.5)), "ci95": [lo, hi]}
     return out
 
 
-UNITS = ("seeds", "networks", "images", "matrices", "points", "settings", "timing repeats", "bootstrap resamples")
+UNITS = (
+    "seeds",
+    "networks",
+    "images",
+    "matrices",
+    "points",
+    "settings",
+    "timing repeats",
+    "bootstrap resamples",
+)
 
 
 @dataclass
@@ -143,18 +177,27 @@ class SeedCount:
 
     n: int
     passing: int
-    wilson95: tuple[float, float] | None  # None where the units are bootstrap resamples (their count is arbitrary)
+    wilson95: (
+        tuple[float, float] | None
+    )  # None where the units are bootstrap resamples (their count is arbitrary)
     verdict_stability: float
     unit: str = "seeds"
-    within_band: bool | None = None  # the Wilson interval lies inside the verdict's band of shares (None: not a share rule)
+    within_band: bool | None = (
+        None  # the Wilson interval lies inside the verdict's band of shares (None: not a share rule)
+    )
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
             raise ValueError(f"unit must be one of {list(UNITS)}; got {self.unit!r}")
 
 
-def seed_count(passed: torch.Tensor, holds: float = 0.9, partly: float = 0.5, unit: str = "seeds",
-               stability: float | None = None) -> SeedCount:
+def seed_count(
+    passed: torch.Tensor,
+    holds: float = 0.9,
+    partly: float = 0.5,
+    unit: str = "seeds",
+    stability: float | None = None,
+) -> SeedCount:
     """The :class:`SeedCount` of a per-unit pass/fail tensor; ``stability``, when the verdict is not the share's
     (a trend, a statistic against a threshold), is its own bootstrap stability (:func:`bootstrap_stability`)."""
     passed = torch.as_tensor(passed).bool().reshape(-1)
@@ -175,8 +218,9 @@ def seed_count(passed: torch.Tensor, holds: float = 0.9, partly: float = 0.5, un
     return SeedCount(n, k, interval, float(stability), unit, band)
 
 
-def bootstrap_stability(n: int, verdict_of: Callable[[torch.Tensor], str], n_boot: int = 1000,
-                        seed: int = 0) -> float:
+def bootstrap_stability(
+    n: int, verdict_of: Callable[[torch.Tensor], str], n_boot: int = 1000, seed: int = 0
+) -> float:
     """The share of ``n_boot`` bootstrap resamples of ``n`` units whose verdict equals the verdict of all units:
     ``verdict_of`` maps an index tensor (which units, repeats allowed) to a verdict; seeded."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
@@ -187,16 +231,20 @@ def bootstrap_stability(n: int, verdict_of: Callable[[torch.Tensor], str], n_boo
     return sum(verdict_of(i) == full for i in idx) / n_boot
 
 
-def judge(passed: Sequence[bool] | torch.Tensor, holds: float = 0.9, partly: float = 0.5,
-          unit: str = "seeds") -> dict[str, Any]:
+def judge(
+    passed: Sequence[bool] | torch.Tensor, holds: float = 0.9, partly: float = 0.5, unit: str = "seeds"
+) -> dict[str, Any]:
     """The verdict of a per-seed (or per-network, per-image ...) pass/fail tensor: its share, verdict and
     :class:`SeedCount`; the form of one entry of ``Claim.alternatives``."""
     passed = torch.as_tensor(passed).bool().reshape(-1)
     if passed.numel() == 0:
         raise ValueError("passed must not be empty")
     share = float(passed.double().mean())
-    return {"share_pass": share, "verdict": verdict_from_count(int(passed.sum()), passed.numel(), holds, partly),
-            "seeds": seed_count(passed, holds, partly, unit)}
+    return {
+        "share_pass": share,
+        "verdict": verdict_from_count(int(passed.sum()), passed.numel(), holds, partly),
+        "seeds": seed_count(passed, holds, partly, unit),
+    }
 
 
 def restrict(passed: Sequence[bool] | torch.Tensor, among: Sequence[bool] | torch.Tensor) -> torch.Tensor:
@@ -204,11 +252,15 @@ def restrict(passed: Sequence[bool] | torch.Tensor, among: Sequence[bool] | torc
     among them."""
     passed, among = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(among).bool().reshape(-1)
     if passed.shape != among.shape:
-        raise ValueError(f"passed and among must have the same length; got {passed.numel()} and {among.numel()}")
+        raise ValueError(
+            f"passed and among must have the same length; got {passed.numel()} and {among.numel()}"
+        )
     return passed[among] if among.any() else passed & among
 
 
-def judge_among(passed: Sequence[bool] | torch.Tensor, among: Sequence[bool] | torch.Tensor) -> dict[str, Any]:
+def judge_among(
+    passed: Sequence[bool] | torch.Tensor, among: Sequence[bool] | torch.Tensor
+) -> dict[str, Any]:
     """:func:`judge` of :func:`restrict`: the alternative 'only the nets that fit'."""
     return judge(restrict(passed, among))
 
@@ -216,9 +268,11 @@ def judge_among(passed: Sequence[bool] | torch.Tensor, among: Sequence[bool] | t
 def trend_entry(trend: Any, unit: str = "seeds") -> dict[str, Any]:
     """One alternative's entry for a falling-trend claim (a ``measures.Trend``), by :func:`trend_verdict`: the share of
     columns (seeds) with a negative Spearman rho, the verdict and its :func:`trend_seed_count`."""
-    return {"share_pass": float((trend.per_seed < 0).double().mean()),
-            "verdict": trend_verdict(trend.rho, trend.p, trend.falls),
-            "seeds": trend_seed_count(trend, unit=unit)[0]}
+    return {
+        "share_pass": float((trend.per_seed < 0).double().mean()),
+        "verdict": trend_verdict(trend.rho, trend.p, trend.falls),
+        "seeds": trend_seed_count(trend, unit=unit)[0],
+    }
 
 
 def first_to_last(values: Sequence[Sequence[float]] | torch.Tensor) -> dict[str, Any]:
@@ -229,7 +283,10 @@ def first_to_last(values: Sequence[Sequence[float]] | torch.Tensor) -> dict[str,
     if v.ndim != 2 or v.shape[0] < 2 or v.shape[1] < 1:
         raise ValueError(f"values must have shape (settings >= 2, columns >= 1); got {tuple(v.shape)}")
     med = v.quantile(0.5, dim=1)
-    return {"share_pass": float((v[-1] < v[0]).double().mean()), "verdict": "holds" if med[-1] < med[0] else "fails"}
+    return {
+        "share_pass": float((v[-1] < v[0]).double().mean()),
+        "verdict": "holds" if med[-1] < med[0] else "fails",
+    }
 
 
 @dataclass
@@ -247,8 +304,12 @@ class Claim:
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     seeds: SeedCount | None = None  # set when the claim was judged on per-seed pass/fail
-    origin: str | None = None  # one of ORIGINS; set from the chapter's declared origins when the results are written
-    alternatives: dict[str, dict[str, Any]] = field(default_factory=dict)  # definition -> share, verdict, seeds
+    origin: str | None = (
+        None  # one of ORIGINS; set from the chapter's declared origins when the results are written
+    )
+    alternatives: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # definition -> share, verdict, seeds
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -269,7 +330,9 @@ def origin_of(claim_id: str, origins: Mapping[str, str]) -> str:
         elif "default" in origins:
             found = origins["default"]
         else:
-            raise ValueError(f"no origin declared for claim {claim_id!r} (and no 'default'); declared: {sorted(origins)}")
+            raise ValueError(
+                f"no origin declared for claim {claim_id!r} (and no 'default'); declared: {sorted(origins)}"
+            )
     if found not in ORIGINS:
         raise ValueError(f"origin of claim {claim_id!r} must be one of {list(ORIGINS)}; got {found!r}")
     return found
@@ -322,23 +385,46 @@ RESULTS_SCHEMA: dict[str, Any] = {
         "parameters": {"type": "object"},
         "runtime_s": {"type": ["number", "null"]},
         "skipped": {"type": "string", "minLength": 1},
-        "claims": {"type": "array", "items": {
-            "type": "object",
-            "required": ["id", "claim", "paper", "measure", "measured", "criterion", "share_pass", "verdict"],
-            "properties": {
-                "id": {"type": "string"}, "claim": {"type": "string"}, "paper": {"type": "string"},
-                "measure": {"type": "string"}, "criterion": {"type": "string"},
-                "share_pass": {"type": "number", "minimum": 0, "maximum": 1},
-                "verdict": {"enum": list(VERDICTS)},
-                "measured": {"type": "object", "required": ["median", "min", "max", "n"]},
-                "seeds": {"type": ["object", "null"], "required": ["n", "passing", "wilson95", "verdict_stability"],
-                          "properties": {"unit": {"enum": list(UNITS)}}},
-                "origin": {"enum": [*ORIGINS, None]},
-                "alternatives": {"type": "object", "additionalProperties": {
-                    "type": "object", "required": ["share_pass", "verdict"],
-                    "properties": {"verdict": {"enum": list(VERDICTS)}}}},
+        "claims": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "id",
+                    "claim",
+                    "paper",
+                    "measure",
+                    "measured",
+                    "criterion",
+                    "share_pass",
+                    "verdict",
+                ],
+                "properties": {
+                    "id": {"type": "string"},
+                    "claim": {"type": "string"},
+                    "paper": {"type": "string"},
+                    "measure": {"type": "string"},
+                    "criterion": {"type": "string"},
+                    "share_pass": {"type": "number", "minimum": 0, "maximum": 1},
+                    "verdict": {"enum": list(VERDICTS)},
+                    "measured": {"type": "object", "required": ["median", "min", "max", "n"]},
+                    "seeds": {
+                        "type": ["object", "null"],
+                        "required": ["n", "passing", "wilson95", "verdict_stability"],
+                        "properties": {"unit": {"enum": list(UNITS)}},
+                    },
+                    "origin": {"enum": [*ORIGINS, None]},
+                    "alternatives": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "required": ["share_pass", "verdict"],
+                            "properties": {"verdict": {"enum": list(VERDICTS)}},
+                        },
+                    },
+                },
             },
-        }},
+        },
     },
 }
 
@@ -403,16 +489,30 @@ def origin_summary(docs: Sequence[dict[str, Any]]) -> str:
         for c in d["claims"]:
             by.setdefault(c.get("origin") or "not declared", []).append(c["verdict"])
     order = [o for o in (*ORIGINS, "not declared") if o in by]
-    parts = [f"{o}: {len(by[o])} ({by[o].count('holds')} hold, {by[o].count('partly')} partly, "
-             f"{by[o].count('fails')} fail)" for o in order]
+    parts = [
+        f"{o}: {len(by[o])} ({by[o].count('holds')} hold, {by[o].count('partly')} partly, "
+        f"{by[o].count('fails')} fail)"
+        for o in order
+    ]
     return "By origin: " + "; ".join(parts) + "." if parts else "By origin: no claims."
 
 
 STABLE = 0.8  # a verdict kept in at least this share of bootstrap resamples of the seeds counts as stable
-MIN_ROBUST_N = 10  # below this many units a verdict is robust only when its share's Wilson interval fits its band
-AUTOMATIC = "automatic"  # the marker of an alternative the book adds by itself (the nets that fit, judged alone)
+MIN_ROBUST_N = (
+    10  # below this many units a verdict is robust only when its share's Wilson interval fits its band
+)
+AUTOMATIC = (
+    "automatic"  # the marker of an alternative the book adds by itself (the nets that fit, judged alone)
+)
 # The labels, in the order of precedence the scoreboard counts them by (a claim may carry several).
-ROBUSTNESS = ("few units", "definition-dependent", "seed-sensitive", "no real alternative", "not assessed", "robust")
+ROBUSTNESS = (
+    "few units",
+    "definition-dependent",
+    "seed-sensitive",
+    "no real alternative",
+    "not assessed",
+    "robust",
+)
 
 
 def robustness_labels(c: dict[str, Any], stable: float = STABLE) -> list[str]:
@@ -447,15 +547,22 @@ def robustness(c: dict[str, Any], stable: float = STABLE) -> str:
 def fidelity_table(docs: Sequence[dict[str, Any]], origins: Sequence[str] = ("paper",)) -> list[str]:
     """Markdown rows counting the verdicts and robustness (the first label by :data:`ROBUSTNESS`'s precedence) of
     the claims of the given origins, one row per origin: the paper-fidelity table when ``origins`` is ('paper',)."""
-    rows = ["| Claims from | Tested | Verdicts (every seed) | On the trained nets alone | Robustness (first label) |",
-            "|---|---|---|---|---|"]
+    rows = [
+        "| Claims from | Tested | Verdicts (every seed) | On the trained nets alone | Robustness (first label) |",
+        "|---|---|---|---|---|",
+    ]
     for o in origins:
         cs = [c for d in docs for c in d["claims"] if (c.get("origin") or "not declared") == o]
         if not cs:
             continue
         v, r = [c["verdict"] for c in cs], [robustness(c) for c in cs]
-        alone = [next((a["verdict"] for a in (c.get("alternatives") or {}).values() if a.get(AUTOMATIC)),
-                      c["verdict"]) for c in cs]  # a claim with every net trained is its own reading
+        alone = [
+            next(
+                (a["verdict"] for a in (c.get("alternatives") or {}).values() if a.get(AUTOMATIC)),
+                c["verdict"],
+            )
+            for c in cs
+        ]  # a claim with every net trained is its own reading
         count = lambda vs: ", ".join(f"{vs.count(x)} {WORDS[x]}" for x in VERDICTS if vs.count(x))
         labels = ", ".join(f"{r.count(x)} {x}" for x in ROBUSTNESS if r.count(x))
         rows.append(f"| {o} | {len(cs)} | {count(v)} | {count(alone)} | {labels} |")
@@ -470,7 +577,9 @@ def statement_table(docs: Sequence[dict[str, Any]]) -> list[str]:
     for d in docs:
         for c in d["claims"]:
             if c.get("origin") == "paper":
-                groups.setdefault(" ".join(_unquote(c["paper"]).split()), []).append((d.get("title") or d["chapter"], c))
+                groups.setdefault(" ".join(_unquote(c["paper"]).split()), []).append(
+                    (d.get("title") or d["chapter"], c)
+                )
     rows = ["| The paper says | Tested in | Claims | Verdicts |", "|---|---|---|---|"]
     for text, cs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         short = text if len(text) <= 140 else text[:137].rsplit(" ", 1)[0] + " ..."
@@ -492,14 +601,20 @@ def _fmt_seeds(c: dict[str, Any]) -> str:
     if ex.get("among"):
         of = f" seeds, {ex['n_among']} of them {ex['among']}"
     own = sc["passing"] / sc["n"]
-    share = (f"{own:.0%}" if abs(own - c["share_pass"]) < 1e-9 else  # a criterion whose share counts other things
-             f"{own:.0%} of the {unit}, the criterion's share {c['share_pass']:.0%}")
+    share = (
+        f"{own:.0%}"
+        if abs(own - c["share_pass"]) < 1e-9
+        # a criterion whose share counts other things
+        else f"{own:.0%} of the {unit}, the criterion's share {c['share_pass']:.0%}"
+    )
     ci = "" if sc.get("wilson95") is None else "; 95% CI {:.0%}–{:.0%}".format(*sc["wilson95"])
     trend = ""
     if ex.get("rho_pooled") is not None and ex.get("p") is not None:
         trend = f"; pooled ρ {ex['rho_pooled']:.2f}, p {ex['p']:.2g}"
-    return (f"{share} ({sc['passing']}/{sc['n']}{of}{ci}{trend}; "
-            f"verdict stable in {sc['verdict_stability']:.0%} of resamples)")
+    return (
+        f"{share} ({sc['passing']}/{sc['n']}{of}{ci}{trend}; "
+        f"verdict stable in {sc['verdict_stability']:.0%} of resamples)"
+    )
 
 
 def _is_skipped(doc: dict[str, Any]) -> bool:
@@ -518,31 +633,49 @@ def summary_line(docs: Sequence[dict[str, Any]]) -> str:
 
     def counts(cs: list[dict[str, Any]]) -> str:
         v = [c["verdict"] for c in cs]
-        return ", ".join(f"{v.count(x)} {WORDS[x]}" for x in VERDICTS if x in ("holds", "partly", "fails") or v.count(x))
+        return ", ".join(
+            f"{v.count(x)} {WORDS[x]}" for x in VERDICTS if x in ("holds", "partly", "fails") or v.count(x)
+        )
 
     paper = [c for d in docs for c in d["claims"] if c.get("origin") == "paper"]
     rest = [c for d in docs for c in d["claims"] if c.get("origin") != "paper"]
     head = f"{len(paper) + len(rest)} claims tested in {len(docs) - n_skipped} chapters{skipped}."
     parts = [f"The paper's own {len(paper)}: {counts(paper)}."] if paper else []
     if rest:
-        parts.append(f"{'The other' if paper else 'None is the paper’s own;'} {len(rest)} (the authors' code, companion "
-                     f"works, own hypotheses, performance targets, instrument checks): {counts(rest)}.")
+        parts.append(
+            f"{'The other' if paper else 'None is the paper’s own;'} {len(rest)} (the authors' code, companion "
+            f"works, own hypotheses, performance targets, instrument checks): {counts(rest)}."
+        )
     return " ".join([head, *parts])
 
 
 def _unquote(text: str) -> str:
     """``text`` without the quotation marks it may already carry (the scoreboard adds its own)."""
-    return str(text).strip().strip('"\u201c\u201d\u2018\u2019\'').strip()
+    return str(text).strip().strip("\"\u201c\u201d\u2018\u2019'").strip()
 
 
-VERDICT_MARKS = {"holds": "**holds**", "partly": "*partly*", "fails": "fails", "too few units": "too few units",
-                 "not measured": "not measured"}  # no emoji font needed
-WORDS = {"holds": "hold", "partly": "partly", "fails": "fail", "too few units": "too few units to tell",
-         "not measured": "not measured"}
+VERDICT_MARKS = {
+    "holds": "**holds**",
+    "partly": "*partly*",
+    "fails": "fails",
+    "too few units": "too few units",
+    "not measured": "not measured",
+}  # no emoji font needed
+WORDS = {
+    "holds": "hold",
+    "partly": "partly",
+    "fails": "fail",
+    "too few units": "too few units to tell",
+    "not measured": "not measured",
+}
 
 
-def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] = (),
-                        order: Sequence[str] | None = None, declared: Mapping[str, int] | None = None) -> str:
+def scoreboard_markdown(
+    docs: Sequence[dict[str, Any]],
+    problems: Sequence[str] = (),
+    order: Sequence[str] | None = None,
+    declared: Mapping[str, int] | None = None,
+) -> str:
     """The scoreboard (MyST markdown): the summary, then one section per chapter (in ``order``, the book's, when
     given) with a narrow table (claim, verdict, share of seeds passing, measured) and the paper's words and each
     criterion folded below it; then the results files left out (``problems``, see :func:`scan_results`)."""
@@ -552,56 +685,91 @@ def scoreboard_markdown(docs: Sequence[dict[str, Any]], problems: Sequence[str] 
     lines = [f"**{summary_line(docs)}**", ""]
     paper = fidelity_table(docs)
     if paper:
-        lines += ["## The paper's own claims", "",
-                  "Claims the paper states in its captions, text or abstract, and nothing else. Each claim is "
-                  "counted once, by the first of its robustness labels in this order of precedence: *few units* "
-                  f"(the verdict is 'too few units', or fewer than {MIN_ROBUST_N} units whose 95 % interval does "
-                  "not lie inside the verdict's band), *definition-dependent* (a declared alternative definition "
-                  "gives another verdict), *seed-sensitive* (resampling the units keeps the verdict in fewer than "
-                  f"{STABLE:.0%} of the resamples), *no real alternative* (no declared alternative but the "
-                  "automatic one), *not assessed* (no value, or one measurement with nothing to resample), and "
-                  "*robust* when none applies. The chapter tables below show every label a claim carries.",
-                  "", *paper, "",
-                  "### By the paper's statement", "",
-                  "One sentence of the paper may be tested in several settings or chapters; here each sentence is one "
-                  "row, with the verdicts of the claims that test it.", "", *statement_table(docs), ""]
+        lines += [
+            "## The paper's own claims",
+            "",
+            "Claims the paper states in its captions, text or abstract, and nothing else. Each claim is "
+            "counted once, by the first of its robustness labels in this order of precedence: *few units* "
+            f"(the verdict is 'too few units', or fewer than {MIN_ROBUST_N} units whose 95 % interval does "
+            "not lie inside the verdict's band), *definition-dependent* (a declared alternative definition "
+            "gives another verdict), *seed-sensitive* (resampling the units keeps the verdict in fewer than "
+            f"{STABLE:.0%} of the resamples), *no real alternative* (no declared alternative but the "
+            "automatic one), *not assessed* (no value, or one measurement with nothing to resample), and "
+            "*robust* when none applies. The chapter tables below show every label a claim carries.",
+            "",
+            *paper,
+            "",
+            "### By the paper's statement",
+            "",
+            "One sentence of the paper may be tested in several settings or chapters; here each sentence is one "
+            "row, with the verdicts of the claims that test it.",
+            "",
+            *statement_table(docs),
+            "",
+        ]
     if declared:
-        lines += ["### When the alternatives were declared", "",
-                  f"Read from git for this build: of the alternative definitions on this page, "
-                  f"{declared.get('with the claim', 0)} entered the code in the same commit as their claim, "
-                  f"{declared.get('later', 0)} in a later commit (after the claim had been run, so they can have been "
-                  f"chosen knowing its result), {declared.get('automatic', 0)} are the book's automatic reading "
-                  f"(the networks that trained, judged alone) and {declared.get('unknown', 0)} could not be traced. "
-                  "Each alternative below says which.", ""]
-    present = [o for o in (*ORIGINS, "not declared") if o != "paper"
-               and any((c.get("origin") or "not declared") == o for d in docs for c in d["claims"])]
+        lines += [
+            "### When the alternatives were declared",
+            "",
+            f"Read from git for this build: of the alternative definitions on this page, "
+            f"{declared.get('with the claim', 0)} entered the code in the same commit as their claim, "
+            f"{declared.get('later', 0)} in a later commit (after the claim had been run, so they can have been "
+            f"chosen knowing its result), {declared.get('automatic', 0)} are the book's automatic reading "
+            f"(the networks that trained, judged alone) and {declared.get('unknown', 0)} could not be traced. "
+            "Each alternative below says which.",
+            "",
+        ]
+    present = [
+        o
+        for o in (*ORIGINS, "not declared")
+        if o != "paper" and any((c.get("origin") or "not declared") == o for d in docs for c in d["claims"])
+    ]
     if present:
         lines += ["## Everything else, by origin", "", *fidelity_table(docs, present), ""]
     if not docs:
         lines.append("No results yet: build the book.")
     for d in docs:
-        lines += ["", f"## {esc(d.get('title') or d['chapter'])}", "",
-                  f"{{doc}}`The chapter </book/{d['chapter']}>`, profile `{d['profile']}`."]
+        lines += [
+            "",
+            f"## {esc(d.get('title') or d['chapter'])}",
+            "",
+            f"{{doc}}`The chapter </book/{d['chapter']}>`, profile `{d['profile']}`.",
+        ]
         if _is_skipped(d):
             lines += ["", f"Not run: {esc(d['skipped'])}"]
             continue
-        lines += ["", "| Claim | Verdict | Seeds (or other units) passing | Measured: median [min, max] |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "| Claim | Verdict | Seeds (or other units) passing | Measured: median [min, max] |",
+            "|---|---|---|---|",
+        ]
         for c in d["claims"]:
             origin = f" *({c['origin']})*" if c.get("origin") and c["origin"] != "paper" else ""
             rob = robustness_labels(c)
             mark = VERDICT_MARKS[c["verdict"]] + ("" if rob == ["not assessed"] else f" ({', '.join(rob)})")
-            lines.append(f"| {esc(c['claim'])}{origin} | {mark} | {_fmt_seeds(c)} | "
-                         f"{esc(c['measure'])}: {_fmt_spread(c['measured'])} |")
+            lines.append(
+                f"| {esc(c['claim'])}{origin} | {mark} | {_fmt_seeds(c)} | "
+                f"{esc(c['measure'])}: {_fmt_spread(c['measured'])} |"
+            )
         lines += ["", ":::{dropdown} The paper's words and each criterion", ""]
         for c in d["claims"]:
-            alt = "".join(f" Under '{esc(k)}'{_when(v)}: {v['verdict']} ({v['share_pass']:.0%})."
-                          for k, v in (c.get("alternatives") or {}).items())
-            lines.append(f"- **{esc(c['claim'])}** The paper: \u201c{esc(_unquote(c['paper']))}\u201d "
-                         f"Criterion: {esc(c['criterion'])}.{alt}")
+            alt = "".join(
+                f" Under '{esc(k)}'{_when(v)}: {v['verdict']} ({v['share_pass']:.0%})."
+                for k, v in (c.get("alternatives") or {}).items()
+            )
+            lines.append(
+                f"- **{esc(c['claim'])}** The paper: \u201c{esc(_unquote(c['paper']))}\u201d "
+                f"Criterion: {esc(c['criterion'])}.{alt}"
+            )
         lines += ["", ":::"]
     if problems:
-        lines += ["", "## Left out of the counts", "",
-                  f"{len(problems)} results file{'s' if len(problems) != 1 else ''} could not be used:", ""]
+        lines += [
+            "",
+            "## Left out of the counts",
+            "",
+            f"{len(problems)} results file{'s' if len(problems) != 1 else ''} could not be used:",
+            "",
+        ]
         lines += [f"- `{Path(x.split(': ', 1)[0]).name}`: {esc(x.split(': ', 1)[-1])}" for x in problems]
     return "\n".join(lines) + "\n"
 
@@ -615,7 +783,9 @@ def add_share_among(claim: Claim, passed: torch.Tensor, subset: torch.Tensor, la
     """Record in ``claim.extra`` the share of seeds passing among a subset (e.g. the nets that fit the data)."""
     passed, subset = torch.as_tensor(passed).bool().reshape(-1), torch.as_tensor(subset).bool().reshape(-1)
     if passed.shape != subset.shape:
-        raise ValueError(f"passed and subset must have the same length; got {passed.numel()} and {subset.numel()}")
+        raise ValueError(
+            f"passed and subset must have the same length; got {passed.numel()} and {subset.numel()}"
+        )
     claim.extra[f"n_{label}"] = int(subset.sum())
     claim.extra[f"share_pass_among_{label}"] = float(passed[subset].double().mean()) if subset.any() else None
 
@@ -624,20 +794,30 @@ def claim_line(claim: Claim, label: str = "fitting") -> str:
     """One printed line per claim: verdict, id, measured spread, criterion, shares of seeds passing."""
     among = ""
     if claim.extra.get("among"):
-        among = (f", every seed counted ({claim.extra['n_among']} of {claim.extra['n_seeds']} "
-                 f"{claim.extra['among']}, the others failing)")
+        among = (
+            f", every seed counted ({claim.extra['n_among']} of {claim.extra['n_seeds']} "
+            f"{claim.extra['among']}, the others failing)"
+        )
     share = claim.extra.get(f"share_pass_among_{label}")
     if share is not None:
         among = f", {share:.0%} of the {claim.extra[f'n_{label}']} {label.replace('fitting', 'that fit')}"
     ci, unit = "", "seeds"
     if claim.seeds is not None:
         unit = claim.seeds.unit
-        interval = "" if claim.seeds.wilson95 is None else ", 95% CI {:.0%}-{:.0%}".format(*claim.seeds.wilson95)
-        ci = (f", {claim.seeds.passing} of {claim.seeds.n} {unit}{interval}, verdict kept in "
-              f"{claim.seeds.verdict_stability:.0%} of resamples")
-    alt = "".join(f"; under '{k}': {v['verdict']} ({v['share_pass']:.0%})" for k, v in claim.alternatives.items())
-    return (f"{claim.verdict:>6}  {claim.id}: {claim.measure} = {claim.measured.text()}  "
-            f"(criterion {claim.criterion}; {claim.share_pass:.0%} pass{ci}{among}{alt})")
+        interval = (
+            "" if claim.seeds.wilson95 is None else ", 95% CI {:.0%}-{:.0%}".format(*claim.seeds.wilson95)
+        )
+        ci = (
+            f", {claim.seeds.passing} of {claim.seeds.n} {unit}{interval}, verdict kept in "
+            f"{claim.seeds.verdict_stability:.0%} of resamples"
+        )
+    alt = "".join(
+        f"; under '{k}': {v['verdict']} ({v['share_pass']:.0%})" for k, v in claim.alternatives.items()
+    )
+    return (
+        f"{claim.verdict:>6}  {claim.id}: {claim.measure} = {claim.measured.text()}  "
+        f"(criterion {claim.criterion}; {claim.share_pass:.0%} pass{ci}{among}{alt})"
+    )
 
 
 def trend_verdict(rho: float, p: float, falls: bool, alpha: float = 0.05) -> str:
@@ -649,8 +829,9 @@ def trend_verdict(rho: float, p: float, falls: bool, alpha: float = 0.05) -> str
     return "holds" if significant and falls else "partly" if significant else "fails"
 
 
-def power_law_verdict(slope: float, target: float = -1.0, band: float = 0.25, p: float | None = None,
-                      alpha: float = ALPHA) -> str:
+def power_law_verdict(
+    slope: float, target: float = -1.0, band: float = 0.25, p: float | None = None, alpha: float = ALPHA
+) -> str:
     """'holds' for a log-log slope within ``band`` of ``target`` (< 0), 'partly' for another negative slope, else
     'fails'; with ``p`` (the falling trend's p-value) either needs p < ``alpha``, so that a slope drawn by noise
     alone is not read as a power law."""
@@ -661,7 +842,9 @@ def power_law_verdict(slope: float, target: float = -1.0, band: float = 0.25, p:
     return "holds" if abs(slope - target) <= band else "partly"
 
 
-def trend_seed_count(trend: Any, n_boot: int = 1000, seed: int = 0, unit: str = "seeds") -> tuple[SeedCount, list]:
+def trend_seed_count(
+    trend: Any, n_boot: int = 1000, seed: int = 0, unit: str = "seeds"
+) -> tuple[SeedCount, list]:
     """The uncertainty of a falling-trend claim (a ``measures.Trend``): the seeds whose own rho < 0 with the share's
     Wilson interval, the share of bootstrap resamples of the seeds whose :func:`trend_verdict` equals the verdict
     of all seeds (``measures.resample_trend``), and the pooled rho's 95 % percentile-bootstrap interval."""
@@ -671,15 +854,27 @@ def trend_seed_count(trend: Any, n_boot: int = 1000, seed: int = 0, unit: str = 
     full = trend_verdict(trend.rho, trend.p, trend.falls)
     same = [trend_verdict(float(a), float(b), bool(c)) == full for a, b, c in zip(r.rho, r.p, r.falls)]
     ok = r.rho[~torch.isnan(r.rho)]
-    ci = (torch.quantile(ok, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist() if ok.numel()
-          else [None, None])
+    ci = (
+        torch.quantile(ok, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
+        if ok.numel()
+        else [None, None]
+    )
     judged = ~torch.isnan(trend.per_seed)  # a seed whose value is constant has no rho: not judged
     passed = (trend.per_seed < 0)[judged] if bool(judged.any()) else trend.per_seed < 0
     return seed_count(passed, unit=unit, stability=sum(same) / n_boot), ci
 
 
-def trend_claim(id: str, claim: str, paper: str, value: str, symbol: str, trend, unit: str = "seeds",
-                notes_extra: str = "", **kw: Any) -> Claim:
+def trend_claim(
+    id: str,
+    claim: str,
+    paper: str,
+    value: str,
+    symbol: str,
+    trend,
+    unit: str = "seeds",
+    notes_extra: str = "",
+    **kw: Any,
+) -> Claim:
     """A claim 'the value falls as the setting grows', judged by :func:`trend_verdict` on a measures.Trend, with its
     uncertainty (:func:`trend_seed_count`: seeds with rho < 0, Wilson interval, bootstrap stability, and the pooled
     rho's interval in ``extra['rho_ci95']``).
@@ -689,16 +884,22 @@ def trend_claim(id: str, claim: str, paper: str, value: str, symbol: str, trend,
     seeds, ci = trend_seed_count(trend, unit=unit)
     kw["extra"] = dict(kw.get("extra") or {}) | {"rho_pooled": trend.rho, "p": trend.p, "rho_ci95": ci}
     return Claim(
-        id=id, claim=claim, paper=paper, measure=f"Spearman rho of {symbol} against {value}, per seed",
+        id=id,
+        claim=claim,
+        paper=paper,
+        measure=f"Spearman rho of {symbol} against {value}, per seed",
         measured=spread(trend.per_seed),
         criterion=f"pooled rho < 0 with permutation p < 0.05 and median never rising with {symbol}",
         share_pass=seeds.passing / seeds.n,
         verdict=trend_verdict(trend.rho, trend.p, trend.falls),
-        notes=(f"Pooled rho {trend.rho:.2f} (95% bootstrap interval over the {unit} "
-               f"{_fmt_interval(ci)}), p {trend.p:.2g}; median per {symbol} "
-               f"{[round(float(m), 3) for m in trend.median]}. Share passing: {unit} with rho < 0."
-               + (f" {notes_extra}" if notes_extra else "")),
-        seeds=seeds, **kw,
+        notes=(
+            f"Pooled rho {trend.rho:.2f} (95% bootstrap interval over the {unit} "
+            f"{_fmt_interval(ci)}), p {trend.p:.2g}; median per {symbol} "
+            f"{[round(float(m), 3) for m in trend.median]}. Share passing: {unit} with rho < 0."
+            + (f" {notes_extra}" if notes_extra else "")
+        ),
+        seeds=seeds,
+        **kw,
     )
 
 

@@ -2,6 +2,7 @@
 
 The files come from the PyPI package ``django-static-mathjax`` (MathJax 3.2.2, Apache-2.0).
 """
+
 from __future__ import annotations
 
 import shutil

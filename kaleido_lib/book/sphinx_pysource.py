@@ -4,6 +4,7 @@ A chapter's real source is its jupytext percent file ``notebooks/<chapter>.py``;
 executed notebook ``book/<chapter>.ipynb``. The extension copies each chapter's ``.py`` next to the page's sources
 (``_sources/book/<chapter>.py``) and links it from the theme's download button.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -32,11 +33,20 @@ def _add_button(app, pagename, templatename, context, doctree) -> None:
     if src is None:
         return
     for group in context.get("header_buttons", []):
-        if group.get("label") == "download-buttons" and not any(b.get("label") == LABEL for b in group["buttons"]):
-            group["buttons"].insert(1, {
-                "type": "link", "url": f"{context['pathto']('_sources', 1)}/book/{src.name}", "text": ".py",
-                "icon": "fas fa-file-code", "tooltip": "Download the chapter's source (jupytext percent script)",
-                "label": LABEL})
+        if group.get("label") == "download-buttons" and not any(
+            b.get("label") == LABEL for b in group["buttons"]
+        ):
+            group["buttons"].insert(
+                1,
+                {
+                    "type": "link",
+                    "url": f"{context['pathto']('_sources', 1)}/book/{src.name}",
+                    "text": ".py",
+                    "icon": "fas fa-file-code",
+                    "tooltip": "Download the chapter's source (jupytext percent script)",
+                    "label": LABEL,
+                },
+            )
 
 
 def _build_finished(app, exc) -> None:

@@ -1,6 +1,7 @@
 """Attractors of the MNIST kaleidoscope: residuals, spectral radii and where chains end, on training and test
 images of the MNIST chapter's networks; figures and claims.
 The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,20 +20,47 @@ CHAPTER = "attractors_mnist"
 TITLE = "Attractors of the MNIST kaleidoscope"
 PAPER = dict(  # the networks' settings are the MNIST chapter's (kaleido_lib.experiments.MNIST_MODEL)
     experiments.MNIST_MODEL,
-    seed=0, device="auto", n_test=10_000, retrain=False,
-    n_points=1000, n_points_sweep=200, power_iters=100, n_exact=3, n_steps=100, fixed_frac=0.5, out_dir=None,
+    seed=0,
+    device="auto",
+    n_test=10_000,
+    retrain=False,
+    n_points=1000,
+    n_points_sweep=200,
+    power_iters=100,
+    n_exact=3,
+    n_steps=100,
+    fixed_frac=0.5,
+    out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
-    "ci": dict(PAPER, **experiments.MNIST_MODEL_CI, device="cpu", n_test=1000, n_points=60, n_points_sweep=30,
-               power_iters=40, n_exact=1, n_steps=30),
+    "ci": dict(
+        PAPER,
+        **experiments.MNIST_MODEL_CI,
+        device="cpu",
+        n_test=1000,
+        n_points=60,
+        n_points_sweep=30,
+        power_iters=40,
+        n_exact=1,
+        n_steps=30,
+    ),
 }
 EXTRA = {
-    "data": config.data_source(), "n_train": config.integer(100), "n_test": config.integer(100),
-    "retrain": config.flag(), "steps": config.integer(1), "sweep_depths": config.int_list(1),
-    "sweep_seeds": config.integer(1), "sweep_width": config.integer(1), "sweep_steps": config.integer(1),
-    "n_points": config.integer(2), "n_points_sweep": config.integer(2), "power_iters": config.integer(5),
-    "n_exact": config.integer(0), "fixed_frac": config.number(0.0, strict=True),
+    "data": config.data_source(),
+    "n_train": config.integer(100),
+    "n_test": config.integer(100),
+    "retrain": config.flag(),
+    "steps": config.integer(1),
+    "sweep_depths": config.int_list(1),
+    "sweep_seeds": config.integer(1),
+    "sweep_width": config.integer(1),
+    "sweep_steps": config.integer(1),
+    "n_points": config.integer(2),
+    "n_points_sweep": config.integer(2),
+    "power_iters": config.integer(5),
+    "n_exact": config.integer(0),
+    "fixed_frac": config.number(0.0, strict=True),
 }
 
 
@@ -41,26 +69,34 @@ def consistent(cfg: SimpleNamespace) -> None:
     if cfg.out_act not in ("tanh", "sigmoid"):
         raise ValueError(f"parameter 'out_act': allowed 'tanh' or 'sigmoid'; got {cfg.out_act!r}")
     if cfg.n_train > 60_000 or cfg.n_test > 10_000:
-        raise ValueError(f"parameters 'n_train' / 'n_test': allowed at most 60000 / 10000; got {cfg.n_train} / "
-                         f"{cfg.n_test}")
+        raise ValueError(
+            f"parameters 'n_train' / 'n_test': allowed at most 60000 / 10000; got {cfg.n_train} / "
+            f"{cfg.n_test}"
+        )
     if max(cfg.n_points, cfg.n_points_sweep) > min(cfg.n_train, cfg.n_test):
-        raise ValueError(f"parameter 'n_points': allowed at most min(n_train, n_test) = "
-                         f"{min(cfg.n_train, cfg.n_test)}; got {cfg.n_points} / n_points_sweep {cfg.n_points_sweep}")
+        raise ValueError(
+            f"parameter 'n_points': allowed at most min(n_train, n_test) = "
+            f"{min(cfg.n_train, cfg.n_test)}; got {cfg.n_points} / n_points_sweep {cfg.n_points_sweep}"
+        )
     if cfg.n_exact > cfg.n_points:
         raise ValueError(f"parameter 'n_exact': allowed at most n_points ({cfg.n_points}); got {cfg.n_exact}")
     if cfg.fixed_frac > 1:
         raise ValueError(f"parameter 'fixed_frac': allowed a number in (0, 1]; got {cfg.fixed_frac}")
     if len(cfg.sweep_depths) < 2:
-        raise ValueError(f"parameter 'sweep_depths': allowed at least two depths (a trend); got {cfg.sweep_depths}")
+        raise ValueError(
+            f"parameter 'sweep_depths': allowed at least two depths (a trend); got {cfg.sweep_depths}"
+        )
 
 
 def settings(cfg: SimpleNamespace, device: torch.device) -> str:
     """The run's settings in three lines: profile and device, the networks, the images examined."""
-    return (f"profile={cfg.profile}  device={device}  main net L={cfg.depth} H={cfg.width} ({cfg.steps} steps); "
-            f"sweep L in {cfg.sweep_depths}, H={cfg.sweep_width} ({cfg.sweep_steps} steps, {cfg.sweep_seeds} seeds)\n"
-            f"{cfg.n_points} training and {cfg.n_points} test images on the main net, {cfg.n_points_sweep} on each "
-            f"sweep net; fixed point: residual < {cfg.fixed_frac:g} x distance to the nearest other training image, "
-            "and rho < 1")
+    return (
+        f"profile={cfg.profile}  device={device}  main net L={cfg.depth} H={cfg.width} ({cfg.steps} steps); "
+        f"sweep L in {cfg.sweep_depths}, H={cfg.sweep_width} ({cfg.sweep_steps} steps, {cfg.sweep_seeds} seeds)\n"
+        f"{cfg.n_points} training and {cfg.n_points} test images on the main net, {cfg.n_points_sweep} on each "
+        f"sweep net; fixed point: residual < {cfg.fixed_frac:g} x distance to the nearest other training image, "
+        "and rho < 1"
+    )
 
 
 @dataclass
@@ -84,25 +120,41 @@ def networks_and_images(cfg: SimpleNamespace, device: torch.device) -> Setup:
     training image)."""
     digits = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, cfg.out_act, device)
     Xtr, Xte = digits.train_x, digits.test_x
-    common = dict(data_tag=digits.digest, out_act=cfg.out_act, lr=cfg.lr, batch_size=cfg.batch_size, device=device,
-                  retrain=cfg.retrain)
-    main = experiments.trained_mlp(Xtr, depth=cfg.depth, width=cfg.width, steps=cfg.steps, seed=cfg.seed, **common)
+    common = dict(
+        data_tag=digits.digest,
+        out_act=cfg.out_act,
+        lr=cfg.lr,
+        batch_size=cfg.batch_size,
+        device=device,
+        retrain=cfg.retrain,
+    )
+    main = experiments.trained_mlp(
+        Xtr, depth=cfg.depth, width=cfg.width, steps=cfg.steps, seed=cfg.seed, **common
+    )
     sweep_seeds = list(range(cfg.seed, cfg.seed + cfg.sweep_seeds))
-    sweep = {(L, s): experiments.trained_mlp(Xtr, depth=L, width=cfg.sweep_width, steps=cfg.sweep_steps, seed=s,
-                                             **common)
-             for L in cfg.sweep_depths for s in sweep_seeds}
+    sweep = {
+        (L, s): experiments.trained_mlp(
+            Xtr, depth=L, width=cfg.sweep_width, steps=cfg.sweep_steps, seed=s, **common
+        )
+        for L in cfg.sweep_depths
+        for s in sweep_seeds
+    }
     for name, m in [("main", main)] + [(f"L={L} seed {s}", m) for (L, s), m in sweep.items()]:
         m.model.eval()
-        print(f"{name:>14}: {'from the cache' if m.from_cache else 'trained now'}, training took "
-              f"{m.record['seconds']:.0f} s on {m.record['trained_on']}; final loss "
-              f"{float(m.record['losses'][-10:].mean()):.4f}")
+        print(
+            f"{name:>14}: {'from the cache' if m.from_cache else 'trained now'}, training took "
+            f"{m.record['seconds']:.0f} s on {m.record['trained_on']}; final loss "
+            f"{float(m.record['losses'][-10:].mean()):.4f}"
+        )
     g = torch.Generator().manual_seed(cfg.seed)
     pick_tr = torch.randperm(Xtr.shape[0], generator=g)[: cfg.n_points]
     pick_te = torch.randperm(Xte.shape[0], generator=g)[: cfg.n_points]
     near_tr, _ = measures.nearest_neighbours(Xtr[pick_tr], Xtr, exclude=pick_tr.to(device))
     near_te, _ = measures.nearest_neighbours(Xte[pick_te], Xtr)
-    print(f"distance to the nearest other training image: training images median {near_tr.median():.2f}, "
-          f"test images {near_te.median():.2f}")
+    print(
+        f"distance to the nearest other training image: training images median {near_tr.median():.2f}, "
+        f"test images {near_te.median():.2f}"
+    )
     return Setup(Xtr, Xte, main, sweep, sweep_seeds, pick_tr, pick_te, near_tr, near_te)
 
 
@@ -112,8 +164,9 @@ def power_check(f: nn.Module, x: torch.Tensor, power_iters: int) -> torch.Tensor
     if not x.shape[0]:
         return None
     exact = attractors.spectral_radius_exact(f, x).cpu()
-    power = attractors.spectral_radius_power(f, x, iters=power_iters,
-                                             generator=torch.Generator().manual_seed(1)).cpu()
+    power = attractors.spectral_radius_power(
+        f, x, iters=power_iters, generator=torch.Generator().manual_seed(1)
+    ).cpu()
     check = (power - exact).abs() / exact.clamp_min(1e-12)
     for e, p in zip(exact, power):
         print(f"exact rho {float(e):.4f}   power iteration ({power_iters} steps) {float(p):.4f}")
@@ -134,10 +187,18 @@ class Main:
     def glue(self) -> dict[str, float]:
         """The numbers the prose quotes, by glue name."""
         tr, te = self.tr, self.te
-        return {k: float(v) for k, v in (
-            ("fixed_tr", self.fixed_tr.double().mean()), ("fixed_te", self.fixed_te.double().mean()),
-            ("attr_tr", (tr.rho < 1).double().mean()), ("attr_te", (te.rho < 1).double().mean()),
-            ("rho_tr", tr.rho.median()), ("rho_te", te.rho.median()), ("res_tr", tr.residual.median()))}
+        return {
+            k: float(v)
+            for k, v in (
+                ("fixed_tr", self.fixed_tr.double().mean()),
+                ("fixed_te", self.fixed_te.double().mean()),
+                ("attr_tr", (tr.rho < 1).double().mean()),
+                ("attr_te", (te.rho < 1).double().mean()),
+                ("rho_tr", tr.rho.median()),
+                ("rho_te", te.rho.median()),
+                ("res_tr", tr.residual.median()),
+            )
+        }
 
 
 def main_measures(f: nn.Module, s: Setup, cfg: SimpleNamespace, device: torch.device) -> Main:
@@ -146,16 +207,22 @@ def main_measures(f: nn.Module, s: Setup, cfg: SimpleNamespace, device: torch.de
     tr = examine(f, s.Xtr[s.pick_tr], cfg.power_iters, cfg.n_steps)
     te = examine(f, s.Xte[s.pick_te], cfg.power_iters, cfg.n_steps)
     _, nn_end_tr = measures.nearest_neighbours(tr.end.to(device), s.Xtr)
-    returns_tr = (nn_end_tr == s.pick_tr).double()  # the chain from a training image ends nearest to that image
+    returns_tr = (
+        nn_end_tr == s.pick_tr
+    ).double()  # the chain from a training image ends nearest to that image
     d_end_te, _ = measures.nearest_neighbours(te.end.to(device), s.Xtr)
     fixed_tr, fixed_te = attracting(tr, s.near_tr, cfg.fixed_frac), attracting(te, s.near_te, cfg.fixed_frac)
     for name, e, fx in (("training", tr, fixed_tr), ("test", te, fixed_te)):
-        print(f"{name:>8} images: residual median {e.residual.median():.2f} [{e.residual.min():.2f}, "
-              f"{e.residual.max():.2f}], rho median {e.rho.median():.3f}, share rho < 1 "
-              f"{(e.rho < 1).double().mean():.1%}, attracting fixed points {fx.double().mean():.1%}")
-    print(f"chains started at a training image that end nearest to it after {cfg.n_steps} runs: "
-          f"{returns_tr.mean():.1%}; chains from test images end at distance {d_end_te.median():.2f} (median) "
-          "from the training set")
+        print(
+            f"{name:>8} images: residual median {e.residual.median():.2f} [{e.residual.min():.2f}, "
+            f"{e.residual.max():.2f}], rho median {e.rho.median():.3f}, share rho < 1 "
+            f"{(e.rho < 1).double().mean():.1%}, attracting fixed points {fx.double().mean():.1%}"
+        )
+    print(
+        f"chains started at a training image that end nearest to it after {cfg.n_steps} runs: "
+        f"{returns_tr.mean():.1%}; chains from test images end at distance {d_end_te.median():.2f} (median) "
+        "from the training set"
+    )
     return Main(tr, te, fixed_tr, fixed_te, returns_tr)
 
 
@@ -183,8 +250,11 @@ def examine(f: nn.Module, x: torch.Tensor, power_iters: int, n_steps: int, chunk
         xb = x[i : i + chunk]
         with torch.no_grad():
             res.append((f(xb) - xb).norm(dim=1).cpu())
-        rho.append(attractors.spectral_radius_power(f, xb, iters=power_iters,
-                                                    generator=torch.Generator().manual_seed(2 + i)).cpu())
+        rho.append(
+            attractors.spectral_radius_power(
+                f, xb, iters=power_iters, generator=torch.Generator().manual_seed(2 + i)
+            ).cpu()
+        )
         end = xb
         with torch.no_grad():
             for _ in range(n_steps):
@@ -199,17 +269,22 @@ def attracting(e: Examined, nearest: torch.Tensor, fixed_frac: float) -> torch.T
     return (e.residual < fixed_frac * nearest.cpu()) & (e.rho < 1)
 
 
-def histograms_figure(tr: Examined, te: Examined, near_tr: torch.Tensor, near_te: torch.Tensor,
-                      fixed_frac: float) -> plt.Figure:
+def histograms_figure(
+    tr: Examined, te: Examined, near_tr: torch.Tensor, near_te: torch.Tensor, fixed_frac: float
+) -> plt.Figure:
     """The residual over the distance to the nearest other training image, and the spectral radius, training
     against test images."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), layout="constrained")
-    plots.distance_histograms(axes[0], {"training images": tr.residual / near_tr.cpu(),
-                                        "test images": te.residual / near_te.cpu()},
-                              vline=fixed_frac, vline_label="fixed_frac")
+    plots.distance_histograms(
+        axes[0],
+        {"training images": tr.residual / near_tr.cpu(), "test images": te.residual / near_te.cpu()},
+        vline=fixed_frac,
+        vline_label="fixed_frac",
+    )
     axes[0].set_xlabel("||f(x) - x|| / distance to the nearest other training image")
-    plots.distance_histograms(axes[1], {"training images": tr.rho, "test images": te.rho}, vline=1.0,
-                              vline_label="rho = 1")
+    plots.distance_histograms(
+        axes[1], {"training images": tr.rho, "test images": te.rho}, vline=1.0, vline_label="rho = 1"
+    )
     axes[1].set_xlabel("spectral radius of J_f(x) (power iteration)")
     return fig
 
@@ -227,9 +302,15 @@ def images_figure(images: torch.Tensor, once: torch.Tensor, end: torch.Tensor) -
 def sweep_figure(W: dict[str, torch.Tensor], depths: list[int]) -> plt.Figure:
     """Per depth of the sweep: training images where f contracts (rho < 1), median rho, chains that return home."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.6), layout="constrained")
-    for ax, key, ylabel in zip(axes, ("rho_below_1_train", "rho_train", "returns"),
-                               ("share of training images with rho < 1", "median rho at training images",
-                                "share of chains that return home")):
+    for ax, key, ylabel in zip(
+        axes,
+        ("rho_below_1_train", "rho_train", "returns"),
+        (
+            "share of training images with rho < 1",
+            "median rho at training images",
+            "share of chains that return home",
+        ),
+    ):
         plots.sweep_points(ax, depths, W[key], xlabel="hidden layers L", ylabel=ylabel)
     return fig
 
@@ -241,8 +322,10 @@ def power_entry(check: torch.Tensor, tol: float) -> dict[str, Any]:
     if check.numel() == 0 or not tol > 0:
         raise ValueError(f"need a checked image and tol > 0; got {check.numel()} images, tol {tol!r}")
     ok = lambda t: bool((check <= t).all())
-    return {"share_pass": float((check <= tol).double().mean()),
-            "verdict": "holds" if ok(tol) else "partly" if ok(4 * tol) else "fails"}
+    return {
+        "share_pass": float((check <= tol).double().mean()),
+        "verdict": "holds" if ok(tol) else "partly" if ok(4 * tol) else "fails",
+    }
 
 
 def power_seeds(check: torch.Tensor, tol: float) -> results.SeedCount:
@@ -251,8 +334,9 @@ def power_seeds(check: torch.Tensor, tol: float) -> results.SeedCount:
     images are resampled (bootstrap)."""
     check = torch.as_tensor(check, dtype=torch.float64).reshape(-1)
     verdict_of = lambda idx: power_entry(check[idx], tol)["verdict"]
-    return results.seed_count(check <= tol, unit="images",
-                              stability=results.bootstrap_stability(check.numel(), verdict_of))
+    return results.seed_count(
+        check <= tol, unit="images", stability=results.bootstrap_stability(check.numel(), verdict_of)
+    )
 
 
 def gap_level(gap: float) -> str:
@@ -261,8 +345,9 @@ def gap_level(gap: float) -> str:
     return "holds" if gap >= 0.5 else "partly" if gap > 0.1 else "fails"
 
 
-def gap_uncertainty(attract_tr: torch.Tensor, attract_te: torch.Tensor, n_boot: int = 1000,
-                    seed: int = 0) -> tuple[results.SeedCount, list[float]]:
+def gap_uncertainty(
+    attract_tr: torch.Tensor, attract_te: torch.Tensor, n_boot: int = 1000, seed: int = 0
+) -> tuple[results.SeedCount, list[float]]:
     """The uncertainty of 'training images attract more often than test images' (per image: attracts or not):
     per unit, an image on the side the claim predicts (a training image that attracts, a test image that does not),
     with the share's Wilson interval; with as many training as test images that share is (1 + gap) / 2. The
@@ -287,9 +372,18 @@ def trend_entry(depths: list[int], values: torch.Tensor) -> dict[str, Any]:
     return results.trend_entry(measures.trend(depths, values, n_perm=10_000))
 
 
-def claims(cfg: SimpleNamespace, tr: Examined, te: Examined, fixed_tr: torch.Tensor, fixed_te: torch.Tensor,
-           returns_tr: torch.Tensor, W: dict[str, torch.Tensor], sweep_seeds: list[int],
-           check: torch.Tensor | None, near_tr: torch.Tensor) -> list[results.Claim]:
+def claims(
+    cfg: SimpleNamespace,
+    tr: Examined,
+    te: Examined,
+    fixed_tr: torch.Tensor,
+    fixed_te: torch.Tensor,
+    returns_tr: torch.Tensor,
+    W: dict[str, torch.Tensor],
+    sweep_seeds: list[int],
+    check: torch.Tensor | None,
+    near_tr: torch.Tensor,
+) -> list[results.Claim]:
     """Training images attract (rho(J) < 1); more than test images; more with depth; and the power iteration's
     accuracy. The first two are judged on shares of images (one network), the third on the sweep's trend; the
     residual criterion is each one's declared alternative."""
@@ -299,96 +393,163 @@ def claims(cfg: SimpleNamespace, tr: Examined, te: Examined, fixed_tr: torch.Ten
     gap, gap_old = rho_tr - rho_te, share_tr - share_te
     gap_seeds, gap_ci = gap_uncertainty(tr.rho < 1, te.rho < 1)
     gap_seeds_old, gap_ci_old = gap_uncertainty(fixed_tr, fixed_te)
-    old_rule = (f"rho < 1 and ||f(x) - x|| < {cfg.fixed_frac:g} x the distance to the nearest other training image "
-                "(this book's earlier criterion; the residual measures reconstruction error as much as attraction)")
+    old_rule = (
+        f"rho < 1 and ||f(x) - x|| < {cfg.fixed_frac:g} x the distance to the nearest other training image "
+        "(this book's earlier criterion; the residual measures reconstruction error as much as attraction)"
+    )
     T_depth = measures.trend(cfg.sweep_depths, 1 - W["rho_below_1_train"], n_perm=10_000)
     not_attr = 1 - W["rho_below_1_train"]
     med = not_attr.quantile(0.5, dim=1)
     depth_alts = {  # declared before running: two other measures of attraction, the looser first-to-last reading
-        "the median rho at the training images instead of the share with rho >= 1 (same trend rule)":
-            trend_entry(cfg.sweep_depths, W["rho_train"]),
-        "the share of chains from a training image that do not end nearest to it (same trend rule)":
-            trend_entry(cfg.sweep_depths, 1 - W["returns"]),
-        "the median share with rho >= 1 lower at the deepest L than at the shallowest (no test, no monotone medians)":
-            {"share_pass": float((not_attr[-1] < not_attr[0]).double().mean()),
-             "verdict": "holds" if med[-1] < med[0] else "fails"}}
+        "the median rho at the training images instead of the share with rho >= 1 (same trend rule)": trend_entry(
+            cfg.sweep_depths, W["rho_train"]
+        ),
+        "the share of chains from a training image that do not end nearest to it (same trend rule)": trend_entry(
+            cfg.sweep_depths, 1 - W["returns"]
+        ),
+        "the median share with rho >= 1 lower at the deepest L than at the shallowest (no test, no monotone medians)": {
+            "share_pass": float((not_attr[-1] < not_attr[0]).double().mean()),
+            "verdict": "holds" if med[-1] < med[0] else "fails",
+        },
+    }
     out = [
         results.Claim(
-            id="training_images_attract", claim="Training images are attracting fixed points of the MNIST network",
+            id="training_images_attract",
+            claim="Training images are attracting fixed points of the MNIST network",
             paper="over-generalization: inputs are mapped close to the training images (mechanism of the kaleidoscope)",
             measure=f"share of {cfg.n_points} training images where f is contracting: rho(J_f(x)) < 1",
-            measured=sp((tr.rho < 1).double()), criterion=">= 0.9 of the images (>= 0.5: partly)", share_pass=rho_tr,
+            measured=sp((tr.rho < 1).double()),
+            criterion=">= 0.9 of the images (>= 0.5: partly)",
+            share_pass=rho_tr,
             verdict=results.verdict_from_share(rho_tr, n=tr.rho.numel()),
-            notes=(f"The residual ||f(x) - x|| is a separate measure (median {tr.residual.median():.2f}, against "
-                   f"{cfg.fixed_frac:g} x a median nearest-neighbour distance of {near_tr.median():.2f}): at the "
-                   "authors' loss it is reconstruction error, not a test of attraction. Chains started at a "
-                   f"training image end nearest to it after {cfg.n_steps} runs: {returns_tr.mean():.1%}. One "
-                   "network: the unit is the training image (passes: rho < 1); the verdict's stability resamples "
-                   "the images."),
-            extra={"residual": sp(tr.residual), "rho": sp(tr.rho), "returns_home": float(returns_tr.mean()),
-                   "share_rho_and_residual": share_tr},
+            notes=(
+                f"The residual ||f(x) - x|| is a separate measure (median {tr.residual.median():.2f}, against "
+                f"{cfg.fixed_frac:g} x a median nearest-neighbour distance of {near_tr.median():.2f}): at the "
+                "authors' loss it is reconstruction error, not a test of attraction. Chains started at a "
+                f"training image end nearest to it after {cfg.n_steps} runs: {returns_tr.mean():.1%}. One "
+                "network: the unit is the training image (passes: rho < 1); the verdict's stability resamples "
+                "the images."
+            ),
+            extra={
+                "residual": sp(tr.residual),
+                "rho": sp(tr.rho),
+                "returns_home": float(returns_tr.mean()),
+                "share_rho_and_residual": share_tr,
+            },
             seeds=results.seed_count(tr.rho < 1, unit="images"),
-            alternatives={old_rule: {"share_pass": share_tr,
-                                     "verdict": results.verdict_from_share(share_tr, n=tr.rho.numel()),
-                                     "seeds": results.seed_count(fixed_tr, unit="images")}}),
+            alternatives={
+                old_rule: {
+                    "share_pass": share_tr,
+                    "verdict": results.verdict_from_share(share_tr, n=tr.rho.numel()),
+                    "seeds": results.seed_count(fixed_tr, unit="images"),
+                }
+            },
+        ),
         results.Claim(
             id="train_not_test_attract",
             claim="Training images are attracting fixed points far more often than test images",
             paper="(the mechanism implies it: only training images are memorised)",
             measure="share of training images minus share of test images with rho(J) < 1",
-            measured=sp([gap]), criterion=">= 0.5 (> 0.1: partly)", share_pass=float(gap >= 0.5),
+            measured=sp([gap]),
+            criterion=">= 0.5 (> 0.1: partly)",
+            share_pass=float(gap >= 0.5),
             verdict=gap_level(gap),
-            notes=(f"Test images: {rho_te:.1%} with rho < 1, rho median {te.rho.median():.3f}, residual median "
-                   f"{te.residual.median():.2f}. Gap {gap:.2f}, 95% bootstrap interval "
-                   f"[{gap_ci[0]:.2f}, {gap_ci[1]:.2f}] (training and test images resampled each; the verdict's "
-                   "stability re-applies the gap rule to each resample). One network: the units are the "
-                   f"{tr.rho.numel()} training and {te.rho.numel()} test images, pooled; an image passes when it is "
-                   "on the side the claim predicts (a training image with rho < 1, a test image with rho >= 1), so "
-                   "with as many of each the share passing is (1 + gap) / 2."),
-            extra={"residual": sp(te.residual), "rho": sp(te.rho), "gap_rho_and_residual": gap_old,
-                   "gap": gap, "gap_ci95": gap_ci, "gap_rho_and_residual_ci95": gap_ci_old},
+            notes=(
+                f"Test images: {rho_te:.1%} with rho < 1, rho median {te.rho.median():.3f}, residual median "
+                f"{te.residual.median():.2f}. Gap {gap:.2f}, 95% bootstrap interval "
+                f"[{gap_ci[0]:.2f}, {gap_ci[1]:.2f}] (training and test images resampled each; the verdict's "
+                "stability re-applies the gap rule to each resample). One network: the units are the "
+                f"{tr.rho.numel()} training and {te.rho.numel()} test images, pooled; an image passes when it is "
+                "on the side the claim predicts (a training image with rho < 1, a test image with rho >= 1), so "
+                "with as many of each the share passing is (1 + gap) / 2."
+            ),
+            extra={
+                "residual": sp(te.residual),
+                "rho": sp(te.rho),
+                "gap_rho_and_residual": gap_old,
+                "gap": gap,
+                "gap_ci95": gap_ci,
+                "gap_rho_and_residual_ci95": gap_ci_old,
+            },
             seeds=gap_seeds,
-            alternatives={old_rule: {"share_pass": float(gap_old >= 0.5), "verdict": gap_level(gap_old),
-                                     "seeds": gap_seeds_old}}),
+            alternatives={
+                old_rule: {
+                    "share_pass": float(gap_old >= 0.5),
+                    "verdict": gap_level(gap_old),
+                    "seeds": gap_seeds_old,
+                }
+            },
+        ),
         results.trend_claim(
             "more_attractors_with_depth",
             f"Deeper networks have more attracting training images (L in {cfg.sweep_depths})",
             "the effect is more prominent as depth increases",
-            "the share of training images with rho(J) >= 1", "L", T_depth,
+            "the share of training images with rho(J) >= 1",
+            "L",
+            T_depth,
             extra={k: v for k, v in W.items()} | {"depths": cfg.sweep_depths, "seeds": sweep_seeds},
-            alternatives=depth_alts),
+            alternatives=depth_alts,
+        ),
     ]
     if check is not None:
-        out.append(results.Claim(
-            id="power_iteration_agrees", claim="Power iteration with JVPs gives the exact spectral radius",
-            paper="(not in the paper: this book's instrument)", measure="relative difference to the exact eigenvalues",
-            measured=sp(check), criterion="<= 5 % on every checked image (<= 20 %: partly)",
-            share_pass=power_entry(check, 0.05)["share_pass"], verdict=power_entry(check, 0.05)["verdict"],
-            notes=(f"One network, {check.numel()} checked image(s): an image passes within 5 %; the verdict's "
-                   "stability re-applies the every-image rule to resampled checked images."),
-            seeds=power_seeds(check, 0.05),
-            alternatives={"<= 2.5 % on every checked image (<= 10 %: partly) instead of 5 % (20 %)":
-                          power_entry(check, 0.025) | {"seeds": power_seeds(check, 0.025)},
-                          "<= 10 % on every checked image (<= 40 %: partly) instead of 5 % (20 %)":
-                          power_entry(check, 0.1) | {"seeds": power_seeds(check, 0.1)}}))
+        out.append(
+            results.Claim(
+                id="power_iteration_agrees",
+                claim="Power iteration with JVPs gives the exact spectral radius",
+                paper="(not in the paper: this book's instrument)",
+                measure="relative difference to the exact eigenvalues",
+                measured=sp(check),
+                criterion="<= 5 % on every checked image (<= 20 %: partly)",
+                share_pass=power_entry(check, 0.05)["share_pass"],
+                verdict=power_entry(check, 0.05)["verdict"],
+                notes=(
+                    f"One network, {check.numel()} checked image(s): an image passes within 5 %; the verdict's "
+                    "stability re-applies the every-image rule to resampled checked images."
+                ),
+                seeds=power_seeds(check, 0.05),
+                alternatives={
+                    "<= 2.5 % on every checked image (<= 10 %: partly) instead of 5 % (20 %)": power_entry(
+                        check, 0.025
+                    )
+                    | {"seeds": power_seeds(check, 0.025)},
+                    "<= 10 % on every checked image (<= 40 %: partly) instead of 5 % (20 %)": power_entry(
+                        check, 0.1
+                    )
+                    | {"seeds": power_seeds(check, 0.1)},
+                },
+            )
+        )
     return out
 
 
 def sweep_table(W: dict[str, torch.Tensor], depths: list[int]) -> str:
     """One line per depth: attracting fixed points (training, test), median rho, chains that return home."""
     t = lambda v, f: results.spread(v).text(f)
-    return "\n".join(f"L={L:>2}: attracting fixed points: training {t(W['fixed_train'][a], '.2f')}, test "
-                     f"{t(W['fixed_test'][a], '.2f')}; median rho training {t(W['rho_train'][a], '.3f')}, test "
-                     f"{t(W['rho_test'][a], '.3f')}; chains return home {t(W['returns'][a], '.2f')}"
-                     for a, L in enumerate(depths))
+    return "\n".join(
+        f"L={L:>2}: attracting fixed points: training {t(W['fixed_train'][a], '.2f')}, test "
+        f"{t(W['fixed_test'][a], '.2f')}; median rho training {t(W['rho_train'][a], '.3f')}, test "
+        f"{t(W['rho_test'][a], '.3f')}; chains return home {t(W['returns'][a], '.2f')}"
+        for a, L in enumerate(depths)
+    )
 
 
-def sweep_measures(sweep: dict[tuple[int, int], Any], depths: list[int], seeds: list[int], x_tr: torch.Tensor,
-                   x_te: torch.Tensor, pick_tr: torch.Tensor, near_tr: torch.Tensor, near_te: torch.Tensor,
-                   Xtr: torch.Tensor, cfg: SimpleNamespace) -> dict[str, torch.Tensor]:
+def sweep_measures(
+    sweep: dict[tuple[int, int], Any],
+    depths: list[int],
+    seeds: list[int],
+    x_tr: torch.Tensor,
+    x_te: torch.Tensor,
+    pick_tr: torch.Tensor,
+    near_tr: torch.Tensor,
+    near_te: torch.Tensor,
+    Xtr: torch.Tensor,
+    cfg: SimpleNamespace,
+) -> dict[str, torch.Tensor]:
     """(depths x seeds) tables over the sweep's networks: attracting training / test images, median rho, returns."""
-    W = {k: torch.full((len(depths), len(seeds)), float("nan"), dtype=torch.float64)
-         for k in ("fixed_train", "fixed_test", "rho_train", "rho_test", "returns", "rho_below_1_train")}
+    W = {
+        k: torch.full((len(depths), len(seeds)), float("nan"), dtype=torch.float64)
+        for k in ("fixed_train", "fixed_test", "rho_train", "rho_test", "returns", "rho_below_1_train")
+    }
     n = x_tr.shape[0]
     for a, L in enumerate(tqdm(depths, desc="depths")):
         for b, s in enumerate(seeds):

@@ -1,6 +1,7 @@
 """Why the kaleidoscope works: attracting fixed points, basins, spurious attractors and bounded outputs in the
 synthetic settings of Figures 2 to 5; the maps in unit coordinates, the per-net measures, the figures, the claims.
 The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -38,30 +39,64 @@ COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
 RHO_FLOOR = 1e-3  # rho = 0 (a flat map at the point) is drawn at this value on the log axis
 Map = Callable[[torch.Tensor], torch.Tensor]
 PAPER = dict(
-    seed=0, n_seeds=5, device="auto", sets=list(SETS), depths=[2, 4, 6, 8, 10], widths=[8, 32, 128],
-    epochs=4000, min_epochs=1000, target_loss=1e-6, lr=1e-3,
-    n_starts=10_000, n_steps=100, tol_1d=0.01, tol_2d=0.02,
-    fp_steps=100, fixed_tol=1e-3, merge_tol=0.01, spurious_tol=0.05,
-    bound_sets=["fig5b", "grid16"], bound_depths=[2, 6, 10], bound_width=32,
-    map_width=32, grid_size=201, out_dir=None,
+    seed=0,
+    n_seeds=5,
+    device="auto",
+    sets=list(SETS),
+    depths=[2, 4, 6, 8, 10],
+    widths=[8, 32, 128],
+    epochs=4000,
+    min_epochs=1000,
+    target_loss=1e-6,
+    lr=1e-3,
+    n_starts=10_000,
+    n_steps=100,
+    tol_1d=0.01,
+    tol_2d=0.02,
+    fp_steps=100,
+    fixed_tol=1e-3,
+    merge_tol=0.01,
+    spurious_tol=0.05,
+    bound_sets=["fig5b", "grid16"],
+    bound_depths=[2, 6, 10],
+    bound_width=32,
+    map_width=32,
+    grid_size=201,
+    out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
     "ci": dict(
         PAPER,
-        n_seeds=2, device="cpu", sets=["fig3", "fig5b"], depths=[2, 6], widths=[8, 32], epochs=600,
-        min_epochs=200, n_starts=500, n_steps=50, fp_steps=50, bound_sets=["fig5b"], bound_depths=[2, 6],
+        n_seeds=2,
+        device="cpu",
+        sets=["fig3", "fig5b"],
+        depths=[2, 6],
+        widths=[8, 32],
+        epochs=600,
+        min_epochs=200,
+        n_starts=500,
+        n_steps=50,
+        fp_steps=50,
+        bound_sets=["fig5b"],
+        bound_depths=[2, 6],
         grid_size=41,
     ),
 }
 EXTRA = {
-    "sets": config.name_list(SETS, "data-set names"), "depths": config.int_list(1),
+    "sets": config.name_list(SETS, "data-set names"),
+    "depths": config.int_list(1),
     "widths": config.int_list(1),
-    "n_starts": config.integer(10), "n_steps": config.integer(1),
-    "tol_1d": config.number(0.0, strict=True), "tol_2d": config.number(0.0, strict=True),
-    "fp_steps": config.integer(0), "fixed_tol": config.number(0.0, strict=True),
-    "merge_tol": config.number(0.0, strict=True), "spurious_tol": config.number(0.0, strict=True),
-    "bound_sets": config.name_list(SETS, "data-set names"), "bound_depths": config.int_list(1),
+    "n_starts": config.integer(10),
+    "n_steps": config.integer(1),
+    "tol_1d": config.number(0.0, strict=True),
+    "tol_2d": config.number(0.0, strict=True),
+    "fp_steps": config.integer(0),
+    "fixed_tol": config.number(0.0, strict=True),
+    "merge_tol": config.number(0.0, strict=True),
+    "spurious_tol": config.number(0.0, strict=True),
+    "bound_sets": config.name_list(SETS, "data-set names"),
+    "bound_depths": config.int_list(1),
     "bound_width": config.integer(1),
     "map_width": config.integer(1),
 }
@@ -73,16 +108,22 @@ def consistent(cfg: SimpleNamespace) -> None:
     if len(cfg.depths) < 2:
         raise ValueError(f"parameter 'depths': allowed at least two depths (a trend); got {cfg.depths}")
     if not any(len(SETS[s][0][0]) == 2 for s in cfg.sets):
-        raise ValueError(f"parameter 'sets': allowed lists holding a 2D set (fig5b or grid16, for the basin maps); "
-                         f"got {cfg.sets}")
+        raise ValueError(
+            f"parameter 'sets': allowed lists holding a 2D set (fig5b or grid16, for the basin maps); "
+            f"got {cfg.sets}"
+        )
     if not set(cfg.bound_sets) <= set(cfg.sets):
-        raise ValueError(f"parameter 'bound_sets': allowed names from sets ({cfg.sets}); got {cfg.bound_sets}")
+        raise ValueError(
+            f"parameter 'bound_sets': allowed names from sets ({cfg.sets}); got {cfg.bound_sets}"
+        )
     if cfg.map_width not in cfg.widths:
         raise ValueError(f"parameter 'map_width': allowed one of widths ({cfg.widths}); got {cfg.map_width}")
     for name in ("tol_1d", "tol_2d", "merge_tol", "spurious_tol"):
         if getattr(cfg, name) >= 0.5:
-            raise ValueError(f"parameter {name!r}: allowed a number in (0, 0.5) (unit coordinates); "
-                             f"got {getattr(cfg, name)}")
+            raise ValueError(
+                f"parameter {name!r}: allowed a number in (0, 0.5) (unit coordinates); "
+                f"got {getattr(cfg, name)}"
+            )
 
 
 @dataclass
@@ -100,13 +141,19 @@ def setup(cfg: SimpleNamespace, device: torch.device) -> Setup:
     settings printed."""
     seeds = config.seeds(cfg)
     X = {s: torch.tensor(SETS[s][0]) for s in cfg.sets}  # unit coordinates
-    starts = {d: torch.rand(cfg.n_starts, d, generator=torch.Generator().manual_seed(50_000 + cfg.seed + d)).to(device)
-              for d in sorted({X[s].shape[1] for s in cfg.sets})}
-    print(f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}\n"
-          f"sets {cfg.sets}; L in {cfg.depths}, H in {cfg.widths}\n"
-          f"basins: {cfg.n_starts} uniform starts, {cfg.n_steps} steps, tol {cfg.tol_1d:g} (1D) / {cfg.tol_2d:g} "
-          f"(2D); fixed points after {cfg.fp_steps} more steps\n"
-          f"bounds {list(BOUNDS)} + clipped on {cfg.bound_sets}, L in {cfg.bound_depths}, H={cfg.bound_width}")
+    starts = {
+        d: torch.rand(cfg.n_starts, d, generator=torch.Generator().manual_seed(50_000 + cfg.seed + d)).to(
+            device
+        )
+        for d in sorted({X[s].shape[1] for s in cfg.sets})
+    }
+    print(
+        f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}\n"
+        f"sets {cfg.sets}; L in {cfg.depths}, H in {cfg.widths}\n"
+        f"basins: {cfg.n_starts} uniform starts, {cfg.n_steps} steps, tol {cfg.tol_1d:g} (1D) / {cfg.tol_2d:g} "
+        f"(2D); fixed points after {cfg.fp_steps} more steps\n"
+        f"bounds {list(BOUNDS)} + clipped on {cfg.bound_sets}, L in {cfg.bound_depths}, H={cfg.bound_width}"
+    )
     return Setup(seeds, X, {1: cfg.tol_1d, 2: cfg.tol_2d}, starts)
 
 
@@ -118,38 +165,68 @@ def train_all(S: Setup, cfg: SimpleNamespace) -> tuple[list[Key], list[Key], dic
     then the other bounds of the comparison (shared settings trained once). The main keys, the comparison's keys and
     the ensembles; the nets reaching the target printed per setting."""
     main_keys = [(s, L, H, SETS[s][1]) for s in cfg.sets for H in cfg.widths for L in cfg.depths]
-    bound_keys = [(s, L, cfg.bound_width, act) for s in cfg.bound_sets for L in cfg.bound_depths for act in BOUNDS]
+    bound_keys = [
+        (s, L, cfg.bound_width, act) for s in cfg.bound_sets for L in cfg.bound_depths for act in BOUNDS
+    ]
     jobs = list(dict.fromkeys(main_keys + bound_keys))  # ordered, without repeats
     ens = {}
     for key in tqdm(jobs, desc="ensembles (all seeds of a setting at once)"):
         s, L, H, act = key
-        ens[key] = train_ensemble(to_model(S.X[s], act), S.seeds, depth=L, width=H, out_act=act, epochs=cfg.epochs,
-                                  lr=cfg.lr, target_loss=cfg.target_loss, min_epochs=cfg.min_epochs,
-                                  device=cfg.device)
+        ens[key] = train_ensemble(
+            to_model(S.X[s], act),
+            S.seeds,
+            depth=L,
+            width=H,
+            out_act=act,
+            epochs=cfg.epochs,
+            lr=cfg.lr,
+            target_loss=cfg.target_loss,
+            min_epochs=cfg.min_epochs,
+            device=cfg.device,
+        )
     fit = {k: r.reached_target.cpu() for k, r in ens.items()}
     print(f"nets reaching loss <= {cfg.target_loss:g} (of {len(S.seeds)} per setting), main grid:")
     for s in cfg.sets:
-        print(f"  {s} ({SETS[s][1]}):  " + "   ".join(
-            f"H={H}: " + " ".join(f"{int(fit[(s, L, H, SETS[s][1])].sum())}" for L in cfg.depths) for H in cfg.widths)
-            + f"   (L = {cfg.depths})")
+        print(
+            f"  {s} ({SETS[s][1]}):  "
+            + "   ".join(
+                f"H={H}: " + " ".join(f"{int(fit[(s, L, H, SETS[s][1])].sum())}" for L in cfg.depths)
+                for H in cfg.widths
+            )
+            + f"   (L = {cfg.depths})"
+        )
     other = [k for k in jobs if k not in main_keys]
     if other:
-        print("bound comparison, the other bounds: " + ", ".join(
-            f"{s} L={L} {act}: {int(fit[(s, L, H, act)].sum())}" for s, L, H, act in other))
+        print(
+            "bound comparison, the other bounds: "
+            + ", ".join(f"{s} L={L} {act}: {int(fit[(s, L, H, act)].sum())}" for s, L, H, act in other)
+        )
     return main_keys, bound_keys, ens
 
 
-def measure_all(ens: dict[Key, EnsembleResult], bound_keys: list[Key], S: Setup, cfg: SimpleNamespace,
-                device: torch.device) -> Grid:
+def measure_all(
+    ens: dict[Key, EnsembleResult],
+    bound_keys: list[Key],
+    S: Setup,
+    cfg: SimpleNamespace,
+    device: torch.device,
+) -> Grid:
     """Every net measured (and each unbounded net of the comparison clipped too): rho at the training points, the
     basins from the shared starts, the fixed points from the basin end points."""
     R = {}
     for key in tqdm(list(ens), desc="measuring"):
         s, L, H, act = key
         for variant in (act, CLIP) if act == "none" and key in bound_keys else (act,):
-            R[(s, L, H, variant)] = [measure(unit_map(ens[key], i, variant), S.X[s].to(device),
-                                             S.starts[S.X[s].shape[1]], S.tol[S.X[s].shape[1]], cfg)
-                                     for i in range(len(S.seeds))]
+            R[(s, L, H, variant)] = [
+                measure(
+                    unit_map(ens[key], i, variant),
+                    S.X[s].to(device),
+                    S.starts[S.X[s].shape[1]],
+                    S.tol[S.X[s].shape[1]],
+                    cfg,
+                )
+                for i in range(len(S.seeds))
+            ]
     return Grid(R, {k: r.reached_target.cpu() for k, r in ens.items()}, cfg)
 
 
@@ -168,7 +245,9 @@ def unit_map(r: EnsembleResult, i: int, variant: str) -> Map:
     return f
 
 
-def measure(f: Map, pts: torch.Tensor, starts: torch.Tensor, tol: float, cfg: SimpleNamespace) -> dict[str, Any]:
+def measure(
+    f: Map, pts: torch.Tensor, starts: torch.Tensor, tol: float, cfg: SimpleNamespace
+) -> dict[str, Any]:
     """Spectral radius at the training points, basins from the shared starts, spurious fixed points."""
     d = pts.shape[1]
     rho = A.spectral_radius(f, pts).double().cpu()
@@ -177,26 +256,56 @@ def measure(f: Map, pts: torch.Tensor, starts: torch.Tensor, tol: float, cfg: Si
     ok = torch.isfinite(ends).all(dim=1) & (ends.abs() < DIVERGED).all(dim=1)
     if ok.any():
         key, inv = torch.unique(torch.round(ends[ok] / ROUND), dim=0, return_inverse=True)
-        fp = A.find_fixed_points(f, key * ROUND, cfg.fp_steps, merge_tol=cfg.merge_tol, fixed_tol=cfg.fixed_tol)
+        fp = A.find_fixed_points(
+            f, key * ROUND, cfg.fp_steps, merge_tol=cfg.merge_tol, fixed_tol=cfg.fixed_tol
+        )
         lab = fp.labels[inv]  # cluster of every (finite) start, -1 if its end is no fixed point
         weight = torch.bincount(lab[lab >= 0], minlength=fp.sizes.numel()).double().cpu() / starts.shape[0]
-        spur, attr, centres = A.spurious(fp, pts, cfg.spurious_tol).cpu(), fp.attracting.cpu(), fp.centres.cpu()
+        spur, attr, centres = (
+            A.spurious(fp, pts, cfg.spurious_tol).cpu(),
+            fp.attracting.cpu(),
+            fp.centres.cpu(),
+        )
     else:  # every start diverged: no fixed point found
         weight, centres = torch.zeros(0, dtype=torch.float64), torch.zeros(0, d)
         spur = attr = torch.zeros(0, dtype=torch.bool)
     return {
-        "rho": rho, "share_attr": float((rho < 1).double().mean()), "max_rho": float(rho.max()),
-        "shares": b.shares.cpu(), "nowhere": b.nowhere, "capture": 1.0 - b.nowhere,
-        "n_fixed": int(spur.numel()), "n_spur": int(spur.sum()), "n_spur_attr": int((spur & attr).sum()),
-        "spur_capture": float(weight[spur & attr].sum()), "fixed_share": float(weight.sum()),
-        "nowhere_half": float((~(b.dist <= tol / 2)).double().mean()),  # the tolerance halved and doubled: the
-        "nowhere_double": float((~(b.dist <= 2 * tol)).double().mean()),  # nowhere claim's declared alternatives
-        "diverged": float((~ok).double().mean()), "centres": centres, "spur": spur, "attr": attr,
+        "rho": rho,
+        "share_attr": float((rho < 1).double().mean()),
+        "max_rho": float(rho.max()),
+        "shares": b.shares.cpu(),
+        "nowhere": b.nowhere,
+        "capture": 1.0 - b.nowhere,
+        "n_fixed": int(spur.numel()),
+        "n_spur": int(spur.sum()),
+        "n_spur_attr": int((spur & attr).sum()),
+        "spur_capture": float(weight[spur & attr].sum()),
+        "fixed_share": float(weight.sum()),
+        "nowhere_half": float(
+            (~(b.dist <= tol / 2)).double().mean()
+        ),  # the tolerance halved and doubled: the
+        "nowhere_double": float(
+            (~(b.dist <= 2 * tol)).double().mean()
+        ),  # nowhere claim's declared alternatives
+        "diverged": float((~ok).double().mean()),
+        "centres": centres,
+        "spur": spur,
+        "attr": attr,
     }
 
 
-def sweep(ax: plt.Axes, xs: Sequence[int], values: torch.Tensor, *, color: str, label: str,
-          open_mask: torch.Tensor | None = None, logy: bool = False, shift: float = 0.0, ls: str = "-") -> None:
+def sweep(
+    ax: plt.Axes,
+    xs: Sequence[int],
+    values: torch.Tensor,
+    *,
+    color: str,
+    label: str,
+    open_mask: torch.Tensor | None = None,
+    logy: bool = False,
+    shift: float = 0.0,
+    ls: str = "-",
+) -> None:
     """Per-seed values (len(xs), n_seeds) as dots (open where ``open_mask`` is False) and their median as a line,
     drawn ``shift`` (a share of the x range) to the side so that several groups stay apart."""
     v = torch.as_tensor(values, dtype=torch.float64)
@@ -206,9 +315,17 @@ def sweep(ax: plt.Axes, xs: Sequence[int], values: torch.Tensor, *, color: str, 
     for j, x0 in enumerate(x):
         px = (x0 + jitter * span).tolist()
         hollow = torch.zeros(n, dtype=torch.bool) if open_mask is None else ~open_mask[j]
-        ax.scatter([p for p, h in zip(px, hollow) if not h], v[j][~hollow].tolist(), s=10, color=color, alpha=0.6)
-        ax.scatter([p for p, h in zip(px, hollow) if h], v[j][hollow].tolist(), s=14, facecolors="none",
-                   edgecolors=color, alpha=0.8)
+        ax.scatter(
+            [p for p, h in zip(px, hollow) if not h], v[j][~hollow].tolist(), s=10, color=color, alpha=0.6
+        )
+        ax.scatter(
+            [p for p, h in zip(px, hollow) if h],
+            v[j][hollow].tolist(),
+            s=14,
+            facecolors="none",
+            edgecolors=color,
+            alpha=0.8,
+        )
     ax.plot(x, v.nanquantile(0.5, dim=1).tolist(), color=color, marker="o", ms=3, lw=1.5, ls=ls, label=label)
     ax.set_xticks(list(xs), [str(x0) for x0 in xs])
     if logy:
@@ -237,47 +354,87 @@ class Grid:
     def fitmask(self, s: str, H: int, act: str, Ls: Sequence[int] | None = None) -> torch.Tensor:
         return torch.stack([self.fits(s, L, H, act) for L in (Ls or self.cfg.depths)])
 
-    def by_depth(self, cols: list[tuple[str, int, int]], field: str,
-                 transform: Callable[[Any], Any] = lambda v: v) -> torch.Tensor:
+    def by_depth(
+        self, cols: list[tuple[str, int, int]], field: str, transform: Callable[[Any], Any] = lambda v: v
+    ) -> torch.Tensor:
         """(len(depths), len(cols)) values of the main grid, a column per (set, width, seed)."""
-        return torch.tensor([[transform(self.R[(s, L, H, SETS[s][1])][j][field]) for s, H, j in cols]
-                             for L in self.cfg.depths], dtype=torch.float64)
+        return torch.tensor(
+            [
+                [transform(self.R[(s, L, H, SETS[s][1])][j][field]) for s, H, j in cols]
+                for L in self.cfg.depths
+            ],
+            dtype=torch.float64,
+        )
 
     def spurious_table(self) -> str:
         """Spurious attracting fixed points per net, median [min, max] over seeds, per set, width and depth."""
         cfg = self.cfg
-        return "\n".join(["spurious attracting fixed points per net, median [min, max] over seeds:"] + [
-            f"  {s:>6} H={H:<4}" + "  ".join(
-                f"L={L}: {results.spread(self.get(s, L, H, SETS[s][1], 'n_spur_attr')).text('.0f').split(' (')[0]}"
-                for L in cfg.depths)
-            for s in cfg.sets for H in cfg.widths])
+        return "\n".join(
+            ["spurious attracting fixed points per net, median [min, max] over seeds:"]
+            + [
+                f"  {s:>6} H={H:<4}"
+                + "  ".join(
+                    f"L={L}: {results.spread(self.get(s, L, H, SETS[s][1], 'n_spur_attr')).text('.0f').split(' (')[0]}"
+                    for L in cfg.depths
+                )
+                for s in cfg.sets
+                for H in cfg.widths
+            ]
+        )
 
     def bounds_table(self) -> str:
         """Median over seeds of the bound comparison: capture, share rho < 1, nowhere, diverged, per variant."""
         cfg, w = self.cfg, self.cfg.bound_width
         return "\n".join(
-            [f"median over seeds, bound comparison (H={w}): capture | share rho<1 | nowhere | diverged"] + [
-                f"  {s:>6} L={L:<3}" + "  ".join(
+            [f"median over seeds, bound comparison (H={w}): capture | share rho<1 | nowhere | diverged"]
+            + [
+                f"  {s:>6} L={L:<3}"
+                + "  ".join(
                     f"{v}: {self.get(s, L, w, v, 'capture').median():.2f} | "
                     f"{self.get(s, L, w, v, 'share_attr').median():.2f} | "
                     f"{self.get(s, L, w, v, 'nowhere').median():.2f} | "
-                    f"{self.get(s, L, w, v, 'diverged').median():.2f}" for v in VARIANTS)
-                for s in cfg.bound_sets for L in cfg.bound_depths])
+                    f"{self.get(s, L, w, v, 'diverged').median():.2f}"
+                    for v in VARIANTS
+                )
+                for s in cfg.bound_sets
+                for L in cfg.bound_depths
+            ]
+        )
 
-    def sweep_widths(self, ax: plt.Axes, s: str, field: str, *, floor: float | None = None, logy: bool = False) -> None:
+    def sweep_widths(
+        self, ax: plt.Axes, s: str, field: str, *, floor: float | None = None, logy: bool = False
+    ) -> None:
         """One set's ``field`` against depth on ``ax``, one coloured sweep per width (open: nets that missed)."""
         act = SETS[s][1]
         for H, col in zip(self.cfg.widths, COLORS):
             v = self.stack(s, H, act, field)
-            sweep(ax, self.cfg.depths, v.clamp_min(floor) if floor else v, color=col, label=f"H={H}",
-                  open_mask=self.fitmask(s, H, act), logy=logy, shift=self.wshift[H])
+            sweep(
+                ax,
+                self.cfg.depths,
+                v.clamp_min(floor) if floor else v,
+                color=col,
+                label=f"H={H}",
+                open_mask=self.fitmask(s, H, act),
+                logy=logy,
+                shift=self.wshift[H],
+            )
 
-    def depth_figure(self, top: str, bottom: str, top_label: str, bottom_label: str, *, logy_bottom: bool = False,
-                     floor: float | None = None, one_line: bool = False) -> plt.Figure:
+    def depth_figure(
+        self,
+        top: str,
+        bottom: str,
+        top_label: str,
+        bottom_label: str,
+        *,
+        logy_bottom: bool = False,
+        floor: float | None = None,
+        one_line: bool = False,
+    ) -> plt.Figure:
         """Two rows of depth sweeps per data set (one colour per width): ``top`` and ``bottom`` fields."""
         cfg = self.cfg
-        fig, axes = plt.subplots(2, len(cfg.sets), figsize=(3.4 * len(cfg.sets), 6.2), layout="constrained",
-                                 squeeze=False)
+        fig, axes = plt.subplots(
+            2, len(cfg.sets), figsize=(3.4 * len(cfg.sets), 6.2), layout="constrained", squeeze=False
+        )
         for c, s in enumerate(cfg.sets):
             self.sweep_widths(axes[0, c], s, top)
             self.sweep_widths(axes[1, c], s, bottom, floor=floor, logy=logy_bottom)
@@ -295,27 +452,47 @@ class Grid:
 
     def attracting_figure(self) -> plt.Figure:
         """Share of attracting training points (top) and the largest rho over them (bottom, log) against depth."""
-        return self.depth_figure("share_attr", "max_rho", "share of training points with rho < 1",
-                                 "largest rho(J) over the training points", logy_bottom=True, floor=RHO_FLOOR,
-                                 one_line=True)
+        return self.depth_figure(
+            "share_attr",
+            "max_rho",
+            "share of training points with rho < 1",
+            "largest rho(J) over the training points",
+            logy_bottom=True,
+            floor=RHO_FLOOR,
+            one_line=True,
+        )
 
     def basins_figure(self) -> plt.Figure:
         """Capture by the training points (top) and by spurious attractors (bottom) against depth."""
-        return self.depth_figure("capture", "spur_capture",
-                                 f"capture: share of starts at a training point\nafter {self.cfg.n_steps} steps",
-                                 "share of starts at spurious attractors")
+        return self.depth_figure(
+            "capture",
+            "spur_capture",
+            f"capture: share of starts at a training point\nafter {self.cfg.n_steps} steps",
+            "share of starts at spurious attractors",
+        )
 
     def capture_per_bound(self) -> dict[str, float]:
         """The median capture of the bound comparison's nets, per output variant."""
         cfg = self.cfg
-        return {v: float(torch.cat([self.get(s, L, cfg.bound_width, v, "capture")
-                                    for s in cfg.bound_sets for L in cfg.bound_depths]).median()) for v in VARIANTS}
+        return {
+            v: float(
+                torch.cat(
+                    [
+                        self.get(s, L, cfg.bound_width, v, "capture")
+                        for s in cfg.bound_sets
+                        for L in cfg.bound_depths
+                    ]
+                ).median()
+            )
+            for v in VARIANTS
+        }
 
     def spurious_figure(self) -> plt.Figure:
         """The number of spurious attracting fixed points per net against depth, per data set and width."""
         cfg = self.cfg
-        fig, axes = plt.subplots(1, len(cfg.sets), figsize=(3.4 * len(cfg.sets), 3.3), layout="constrained",
-                                 squeeze=False)
+        fig, axes = plt.subplots(
+            1, len(cfg.sets), figsize=(3.4 * len(cfg.sets), 3.3), layout="constrained", squeeze=False
+        )
         for c, s in enumerate(cfg.sets):
             self.sweep_widths(axes[0, c], s, "n_spur_attr")
             axes[0, c].set_title(SETS[s][2], fontsize=10)
@@ -329,15 +506,26 @@ class Grid:
         cfg = self.cfg
         vcol = dict(zip(VARIANTS, ["tab:blue", "tab:red", "k", "0.5"]))
         vshift = dict(zip(VARIANTS, [-0.045, -0.015, 0.015, 0.045]))
-        fig, axes = plt.subplots(1, 2 * len(cfg.bound_sets), figsize=(3.6 * 2 * len(cfg.bound_sets), 3.6),
-                                 layout="constrained", squeeze=False)
+        fig, axes = plt.subplots(
+            1,
+            2 * len(cfg.bound_sets),
+            figsize=(3.6 * 2 * len(cfg.bound_sets), 3.6),
+            layout="constrained",
+            squeeze=False,
+        )
         for c, s in enumerate(cfg.bound_sets):
             for v in VARIANTS:
                 for j, field in enumerate(("capture", "share_attr")):
-                    sweep(axes[0, 2 * c + j], cfg.bound_depths,
-                          self.stack(s, cfg.bound_width, v, field, cfg.bound_depths), color=vcol[v], label=v,
-                          open_mask=self.fitmask(s, cfg.bound_width, v, cfg.bound_depths), shift=vshift[v],
-                          ls="--" if v == CLIP else "-")
+                    sweep(
+                        axes[0, 2 * c + j],
+                        cfg.bound_depths,
+                        self.stack(s, cfg.bound_width, v, field, cfg.bound_depths),
+                        color=vcol[v],
+                        label=v,
+                        open_mask=self.fitmask(s, cfg.bound_width, v, cfg.bound_depths),
+                        shift=vshift[v],
+                        ls="--" if v == CLIP else "-",
+                    )
             axes[0, 2 * c].set_title(f"{SETS[s][2]}, H={cfg.bound_width}: capture", fontsize=9)
             axes[0, 2 * c + 1].set_title(f"{SETS[s][2]}, H={cfg.bound_width}: rho < 1", fontsize=9)
             for j in (0, 1):
@@ -348,35 +536,58 @@ class Grid:
         return fig
 
 
-def basin_maps_figure(ens: dict, grid: Grid, X: dict, sets_2d: list[str], seed: int, device: torch.device
-                      ) -> plt.Figure:
+def basin_maps_figure(
+    ens: dict, grid: Grid, X: dict, sets_2d: list[str], seed: int, device: torch.device
+) -> plt.Figure:
     """For the first seed at H = map_width, the shallowest and the deepest net on each 2D set: every grid point
     coloured by the training point its iteration ends at (white: nowhere), with the spurious fixed points."""
     cfg = grid.cfg
     map_depths = [cfg.depths[0], cfg.depths[-1]]
-    fig, axes = plt.subplots(len(sets_2d), 2, figsize=(8.4, 4 * len(sets_2d)), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        len(sets_2d), 2, figsize=(8.4, 4 * len(sets_2d)), layout="constrained", squeeze=False
+    )
     for r, s in enumerate(sets_2d):
         act = SETS[s][1]
         for c, L in enumerate(map_depths):
             ax, key = axes[r, c], (s, L, cfg.map_width, act)
-            lab = A.basin_map_2d(unit_map(ens[key], 0, act), X[s].to(device), cfg.grid_size, cfg.n_steps,
-                                 cfg.tol_2d).cpu()
+            lab = A.basin_map_2d(
+                unit_map(ens[key], 0, act), X[s].to(device), cfg.grid_size, cfg.n_steps, cfg.tol_2d
+            ).cpu()
             n = X[s].shape[0]
             cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
             colors = [(1, 1, 1, 1)] + [cmap(i % cmap.N) for i in range(n)]
-            ax.imshow(lab + 1, origin="lower", extent=(0, 1, 0, 1), vmin=-0.5, vmax=n + 0.5,
-                      cmap=ListedColormap(colors), interpolation="nearest")
+            ax.imshow(
+                lab + 1,
+                origin="lower",
+                extent=(0, 1, 0, 1),
+                vmin=-0.5,
+                vmax=n + 0.5,
+                cmap=ListedColormap(colors),
+                interpolation="nearest",
+            )
             ax.scatter(X[s][:, 0], X[s][:, 1], marker="x", color="k", s=50, lw=2, label="training points")
             m = grid.R[key][0]
             cen = m["centres"]
-            for sel, face, name in ((m["spur"] & m["attr"], "k", "spurious, attracting"),
-                                    (m["spur"] & ~m["attr"], "none", "spurious, not attracting")):
-                ax.scatter(cen[sel, 0], cen[sel, 1], marker="D", s=28, facecolors=face, edgecolors="k",
-                           label=f"{name} ({int(sel.sum())})")
+            for sel, face, name in (
+                (m["spur"] & m["attr"], "k", "spurious, attracting"),
+                (m["spur"] & ~m["attr"], "none", "spurious, not attracting"),
+            ):
+                ax.scatter(
+                    cen[sel, 0],
+                    cen[sel, 1],
+                    marker="D",
+                    s=28,
+                    facecolors=face,
+                    edgecolors="k",
+                    label=f"{name} ({int(sel.sum())})",
+                )
             ax.set_xlim(0, 1)
             ax.set_ylim(0, 1)
-            ax.set_title(f"{SETS[s][2]}: L={L}, H={cfg.map_width}, seed {seed}\n"
-                         f"nowhere: {float((lab < 0).double().mean()):.0%} of the grid", fontsize=9)
+            ax.set_title(
+                f"{SETS[s][2]}: L={L}, H={cfg.map_width}, seed {seed}\n"
+                f"nowhere: {float((lab < 0).double().mean()):.0%} of the grid",
+                fontsize=9,
+            )
             ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2)
     return fig
 
@@ -408,56 +619,94 @@ def trends(grid: Grid, seeds: list[int]) -> Trends:
     not_attr = grid.by_depth(cols, "share_attr", lambda v: 1.0 - v)
     nowhere = grid.by_depth(cols, "nowhere")
     spur_count = grid.by_depth(cols, "n_spur_attr")
-    fit_depth = torch.tensor([[bool(grid.fit[(s, L, H, SETS[s][1])][j]) for s, H, j in cols] for L in cfg.depths])
-    T = {"not_attr": measures.trend(cfg.depths, not_attr, n_perm=N_PERM),
-         "nowhere": measures.trend(cfg.depths, nowhere, n_perm=N_PERM),
-         "spur": measures.trend(cfg.depths, spur_count, n_perm=N_PERM)}
-    spur_by_width = torch.tensor([[R[(s, L, H, SETS[s][1])][j]["n_spur_attr"] for s in cfg.sets for L in cfg.depths
-                                   for j in range(len(seeds))] for H in cfg.widths], dtype=torch.float64)
+    fit_depth = torch.tensor(
+        [[bool(grid.fit[(s, L, H, SETS[s][1])][j]) for s, H, j in cols] for L in cfg.depths]
+    )
+    T = {
+        "not_attr": measures.trend(cfg.depths, not_attr, n_perm=N_PERM),
+        "nowhere": measures.trend(cfg.depths, nowhere, n_perm=N_PERM),
+        "spur": measures.trend(cfg.depths, spur_count, n_perm=N_PERM),
+    }
+    spur_by_width = torch.tensor(
+        [
+            [
+                R[(s, L, H, SETS[s][1])][j]["n_spur_attr"]
+                for s in cfg.sets
+                for L in cfg.depths
+                for j in range(len(seeds))
+            ]
+            for H in cfg.widths
+        ],
+        dtype=torch.float64,
+    )
     T_width = measures.trend(cfg.widths, spur_by_width, n_perm=N_PERM) if len(cfg.widths) > 1 else None
     med = lambda t: [round(float(m), 3) for m in t.median]
     mean_by_depth = lambda v: [round(float(m), 3) for m in v.mean(dim=1)]
     print(f"share of nets reaching the target, per depth {cfg.depths}: {mean_by_depth(fit_depth.double())}")
-    print(f"share of training points NOT attracting: median {med(T['not_attr'])}, mean {mean_by_depth(not_attr)}; "
-          f"Spearman {T['not_attr'].rho:.2f}, p = {T['not_attr'].p:.2g}")
-    print(f"share of starts ending nowhere: median {med(T['nowhere'])}, mean {mean_by_depth(nowhere)}; "
-          f"Spearman {T['nowhere'].rho:.2f}, p = {T['nowhere'].p:.2g}")
-    print(f"spurious attractors per net against depth: median {med(T['spur'])}, mean {mean_by_depth(spur_count)}; "
-          f"Spearman {T['spur'].rho:.2f} (negative: fewer with depth), p(fewer) = {T['spur'].p:.2g}")
+    print(
+        f"share of training points NOT attracting: median {med(T['not_attr'])}, mean {mean_by_depth(not_attr)}; "
+        f"Spearman {T['not_attr'].rho:.2f}, p = {T['not_attr'].p:.2g}"
+    )
+    print(
+        f"share of starts ending nowhere: median {med(T['nowhere'])}, mean {mean_by_depth(nowhere)}; "
+        f"Spearman {T['nowhere'].rho:.2f}, p = {T['nowhere'].p:.2g}"
+    )
+    print(
+        f"spurious attractors per net against depth: median {med(T['spur'])}, mean {mean_by_depth(spur_count)}; "
+        f"Spearman {T['spur'].rho:.2f} (negative: fewer with depth), p(fewer) = {T['spur'].p:.2g}"
+    )
     if T_width is not None:
-        print(f"spurious attractors per net against width {cfg.widths}: median {med(T_width)}, "
-              f"mean {[round(float(m), 3) for m in spur_by_width.mean(dim=1)]}; Spearman {T_width.rho:.2f}, "
-              f"p(fewer) = {T_width.p:.2g}")
+        print(
+            f"spurious attractors per net against width {cfg.widths}: median {med(T_width)}, "
+            f"mean {[round(float(m), 3) for m in spur_by_width.mean(dim=1)]}; Spearman {T_width.rho:.2f}, "
+            f"p(fewer) = {T_width.p:.2g}"
+        )
     return Trends(grid, cols, not_attr, nowhere, spur_count, fit_depth, T, spur_by_width, T_width)
 
 
 def findings_glue(tr: Trends, pooled: dict[str, torch.Tensor]) -> dict[str, Any]:
     """The numbers the findings box quotes, by glue name."""
     attr = tr.by_depth("share_attr")
-    return {"all_attract": float((attr == 1).double().mean()), "points_attract": float(attr.mean()),
-            "tail_attr": tail(tr.T["not_attr"]), "tail_nowhere": tail(tr.T["nowhere"]),
-            "with_spur": float((pooled["n_spur"] > 0).double().mean()),
-            "spur_cap": float(pooled["spur_cap"].median()), "train_cap": float(pooled["train_cap"].median())}
+    return {
+        "all_attract": float((attr == 1).double().mean()),
+        "points_attract": float(attr.mean()),
+        "tail_attr": tail(tr.T["not_attr"]),
+        "tail_nowhere": tail(tr.T["nowhere"]),
+        "with_spur": float((pooled["n_spur"] > 0).double().mean()),
+        "spur_cap": float(pooled["spur_cap"].median()),
+        "train_cap": float(pooled["train_cap"].median()),
+    }
 
 
 def summary(tr: Trends, pooled: dict[str, torch.Tensor]) -> str:
     """What the numbers show, one line each, written from this run's numbers."""
     T, T_width, attr = tr.T, tr.T_width, tr.by_depth("share_attr")
-    cap, spur_cap, train_cap, n_spur = pooled["cap"], pooled["spur_cap"], pooled["train_cap"], pooled["n_spur"]
-    return "\n".join([
-        f"- Training points attract (rho < 1) in {float((attr == 1).double().mean()):.0%} of all nets of the main "
-        f"grid (every training point), and {float(attr.mean()):.0%} of all training points.",
-        f"- With depth, the share of non-attracting training points {tail(T['not_attr'])} "
-        f"(Spearman {T['not_attr'].rho:.2f}) and the share of starts ending nowhere {tail(T['nowhere'])} "
-        f"(Spearman {T['nowhere'].rho:.2f}).",
-        f"- Spurious attractors: {float((n_spur > 0).double().mean()):.0%} of the nets have at least one; they catch "
-        f"a median {spur_cap.median():.1%} (max {spur_cap.max():.1%}) of the starts, the training points "
-        f"{train_cap.median():.1%}. Their number {tail(T['spur'])} with depth (Spearman {T['spur'].rho:.2f}, "
-        f"p = {T['spur'].p:.2g})"
-        + (f" and {tail(T_width)} with width (Spearman {T_width.rho:.2f}, p = {T_width.p:.2g})."
-           if T_width is not None else "."),
-        f"- Bounds: median capture sigmoid {cap['sigmoid'].median():.2f}, tanh {cap['tanh'].median():.2f}, "
-        f"none {cap['none'].median():.2f}, none clipped {cap[CLIP].median():.2f}."])
+    cap, spur_cap, train_cap, n_spur = (
+        pooled["cap"],
+        pooled["spur_cap"],
+        pooled["train_cap"],
+        pooled["n_spur"],
+    )
+    return "\n".join(
+        [
+            f"- Training points attract (rho < 1) in {float((attr == 1).double().mean()):.0%} of all nets of the main "
+            f"grid (every training point), and {float(attr.mean()):.0%} of all training points.",
+            f"- With depth, the share of non-attracting training points {tail(T['not_attr'])} "
+            f"(Spearman {T['not_attr'].rho:.2f}) and the share of starts ending nowhere {tail(T['nowhere'])} "
+            f"(Spearman {T['nowhere'].rho:.2f}).",
+            f"- Spurious attractors: {float((n_spur > 0).double().mean()):.0%} of the nets have at least one; they catch "
+            f"a median {spur_cap.median():.1%} (max {spur_cap.max():.1%}) of the starts, the training points "
+            f"{train_cap.median():.1%}. Their number {tail(T['spur'])} with depth (Spearman {T['spur'].rho:.2f}, "
+            f"p = {T['spur'].p:.2g})"
+            + (
+                f" and {tail(T_width)} with width (Spearman {T_width.rho:.2f}, p = {T_width.p:.2g})."
+                if T_width is not None
+                else "."
+            ),
+            f"- Bounds: median capture sigmoid {cap['sigmoid'].median():.2f}, tanh {cap['tanh'].median():.2f}, "
+            f"none {cap['none'].median():.2f}, none clipped {cap[CLIP].median():.2f}.",
+        ]
+    )
 
 
 def basin_maps(ens: dict, grid: Grid, S: Setup, device: torch.device) -> plt.Figure:
@@ -473,15 +722,27 @@ def tail(t) -> str:
     return "does not fall" if t.rho > 0 else "shows no trend"
 
 
-def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: torch.Tensor, nowhere: torch.Tensor,
-           spur_count: torch.Tensor, spur_by_width: torch.Tensor, fit_depth: torch.Tensor,
-           seeds: list[int]) -> tuple[list[results.Claim], dict[str, torch.Tensor]]:
+def claims(
+    grid: Grid,
+    main_keys: list,
+    cols: list,
+    T: dict,
+    T_width,
+    not_attr: torch.Tensor,
+    nowhere: torch.Tensor,
+    spur_count: torch.Tensor,
+    spur_by_width: torch.Tensor,
+    fit_depth: torch.Tensor,
+    seeds: list[int],
+) -> tuple[list[results.Claim], dict[str, torch.Tensor]]:
     """The chapter's claims (training points attract, per set; the two depth trends; each bound against none;
     starts end at training points) and the pooled numbers the summary quotes."""
     cfg, get, fit, sp, verdict = grid.cfg, grid.get, grid.fit, results.spread, results.verdict_from_share
     mean_by_depth = lambda v: [round(float(m), 3) for m in v.mean(dim=1)]
-    over_gen = ("the output values for the inputs that were not seen during training are mapped close to the "
-                "output range that were observed during the learning process")
+    over_gen = (
+        "the output values for the inputs that were not seen during training are mapped close to the "
+        "output range that were observed during the learning process"
+    )
     out = []
     for s in cfg.sets:
         act = SETS[s][1]
@@ -489,92 +750,156 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
         share = torch.cat([get(*k, "share_attr") for k in keys])
         fitted = torch.cat([fit[k] for k in keys])
         passed = share == 1.0
-        max_rho = [round(float(torch.cat([get(s, L, H, act, "max_rho") for H in cfg.widths]).median()), 3)
-                   for L in cfg.depths]
+        max_rho = [
+            round(float(torch.cat([get(s, L, H, act, "max_rho") for H in cfg.widths]).median()), 3)
+            for L in cfg.depths
+        ]
         among = float(passed[fitted].double().mean()) if fitted.any() else 0.0
         max_rho_all = torch.cat([get(*k, "max_rho") for k in keys])
         alts = {  # declared before running: another population, a looser share, a margin at rho = 1
             "every net, not only the nets that fit": results.judge(passed),
-            "at least half of a net's training points attract, not every one (nets that fit)":
-                results.judge_among(share >= 0.5, fitted),
-            "largest rho below 1.1 instead of 1 (points at the edge of stability count; nets that fit)":
-                results.judge_among(max_rho_all < 1.1, fitted)}
+            "at least half of a net's training points attract, not every one (nets that fit)": results.judge_among(
+                share >= 0.5, fitted
+            ),
+            "largest rho below 1.1 instead of 1 (points at the edge of stability count; nets that fit)": results.judge_among(
+                max_rho_all < 1.1, fitted
+            ),
+        }
         c = results.Claim(
             id=f"training_points_attract_{s}",
             claim=f"{SETS[s][2]}: the training points are attracting fixed points of f (rho(J) < 1)",
-            paper=over_gen, measure="share of a net's training points with rho(J_f) < 1, nets that fit",
+            paper=over_gen,
+            measure="share of a net's training points with rho(J_f) < 1, nets that fit",
             measured=sp(share[fitted]) if fitted.any() else sp([float("nan")]),
-            criterion="every training point of the net has rho < 1", share_pass=among,
+            criterion="every training point of the net has rho < 1",
+            share_pass=among,
             verdict=verdict(among, n=int(fitted.sum())) if fitted.any() else "fails",
-            notes=(f"{int(fitted.sum())} of {fitted.numel()} nets reached loss <= {cfg.target_loss:g} "
-                   f"(L in {cfg.depths}, H in {cfg.widths}, {len(seeds)} seeds); among all nets "
-                   f"{float(passed.double().mean()):.0%} pass. Median largest rho per depth: {max_rho}."),
-            extra={"share_attracting_per_setting": {f"L={k[1]} H={k[2]}": get(*k, "share_attr") for k in keys},
-                   "max_rho_per_setting": {f"L={k[1]} H={k[2]}": get(*k, "max_rho") for k in keys},
-                   "fit_per_setting": {f"L={k[1]} H={k[2]}": fit[k] for k in keys}},
-            seeds=results.judge_among(passed, fitted)["seeds"], alternatives=alts)
+            notes=(
+                f"{int(fitted.sum())} of {fitted.numel()} nets reached loss <= {cfg.target_loss:g} "
+                f"(L in {cfg.depths}, H in {cfg.widths}, {len(seeds)} seeds); among all nets "
+                f"{float(passed.double().mean()):.0%} pass. Median largest rho per depth: {max_rho}."
+            ),
+            extra={
+                "share_attracting_per_setting": {f"L={k[1]} H={k[2]}": get(*k, "share_attr") for k in keys},
+                "max_rho_per_setting": {f"L={k[1]} H={k[2]}": get(*k, "max_rho") for k in keys},
+                "fit_per_setting": {f"L={k[1]} H={k[2]}": fit[k] for k in keys},
+            },
+            seeds=results.judge_among(passed, fitted)["seeds"],
+            alternatives=alts,
+        )
         results.add_share_among(c, passed, torch.ones_like(passed), label="all_nets")
         out.append(c)
-    depth_quote = ("this effect is more prominent as we increase the number of layers or the depth of the neural "
-                   "network")
-    col_note = (f" A column ('seed') is one (data set, width, seed): {len(cols)} columns. Share of nets reaching "
-                f"the target per depth: {mean_by_depth(fit_depth.double())}.")
+    depth_quote = (
+        "this effect is more prominent as we increase the number of layers or the depth of the neural network"
+    )
+    col_note = (
+        f" A column ('seed') is one (data set, width, seed): {len(cols)} columns. Share of nets reaching "
+        f"the target per depth: {mean_by_depth(fit_depth.double())}."
+    )
     nowhere_at = {k: grid.by_depth(cols, f"nowhere_{k}") for k in ("half", "double")}
     alts = {
         "attracting_share_rises_with_depth": {
-            "the largest rho at a net's training points instead of the share with rho >= 1 (same trend rule)":
-                results.trend_entry(measures.trend(cfg.depths, grid.by_depth(cols, "max_rho"), n_perm=N_PERM)),
-            "the median share falls from the shallowest to the deepest L (no test, no monotone medians)":
-                results.first_to_last(not_attr)},
+            "the largest rho at a net's training points instead of the share with rho >= 1 (same trend rule)": results.trend_entry(
+                measures.trend(cfg.depths, grid.by_depth(cols, "max_rho"), n_perm=N_PERM)
+            ),
+            "the median share falls from the shallowest to the deepest L (no test, no monotone medians)": results.first_to_last(
+                not_attr
+            ),
+        },
         "nowhere_falls_with_depth": {
-            f"an end within half the tolerance ({cfg.tol_1d / 2:g} / {cfg.tol_2d / 2:g}) counts as at a point":
-                results.trend_entry(measures.trend(cfg.depths, nowhere_at["half"], n_perm=N_PERM)),
-            f"an end within twice the tolerance ({2 * cfg.tol_1d:g} / {2 * cfg.tol_2d:g}) counts as at a point":
-                results.trend_entry(measures.trend(cfg.depths, nowhere_at["double"], n_perm=N_PERM)),
-            "the median share falls from the shallowest to the deepest L (no test, no monotone medians)":
-                results.first_to_last(nowhere)}}
+            f"an end within half the tolerance ({cfg.tol_1d / 2:g} / {cfg.tol_2d / 2:g}) counts as at a point": results.trend_entry(
+                measures.trend(cfg.depths, nowhere_at["half"], n_perm=N_PERM)
+            ),
+            f"an end within twice the tolerance ({2 * cfg.tol_1d:g} / {2 * cfg.tol_2d:g}) counts as at a point": results.trend_entry(
+                measures.trend(cfg.depths, nowhere_at["double"], n_perm=N_PERM)
+            ),
+            "the median share falls from the shallowest to the deepest L (no test, no monotone medians)": results.first_to_last(
+                nowhere
+            ),
+        },
+    }
     for cid, claim, value, t, extra in (
-            ("attracting_share_rises_with_depth",
-             f"The share of training points that attract rises with depth (L in {cfg.depths})",
-             "share of a net's training points with rho(J) >= 1", T["not_attr"],
-             {"mean_not_attracting_per_depth": not_attr.mean(dim=1), "not_attracting": not_attr, "columns": cols}),
-            ("nowhere_falls_with_depth", f"Fewer starts end nowhere near the data as depth grows (L in {cfg.depths})",
-             f"share of {cfg.n_starts} uniform starts ending nowhere after {cfg.n_steps} steps", T["nowhere"],
-             {"mean_nowhere_per_depth": nowhere.mean(dim=1), "nowhere": nowhere, "columns": cols})):
+        (
+            "attracting_share_rises_with_depth",
+            f"The share of training points that attract rises with depth (L in {cfg.depths})",
+            "share of a net's training points with rho(J) >= 1",
+            T["not_attr"],
+            {
+                "mean_not_attracting_per_depth": not_attr.mean(dim=1),
+                "not_attracting": not_attr,
+                "columns": cols,
+            },
+        ),
+        (
+            "nowhere_falls_with_depth",
+            f"Fewer starts end nowhere near the data as depth grows (L in {cfg.depths})",
+            f"share of {cfg.n_starts} uniform starts ending nowhere after {cfg.n_steps} steps",
+            T["nowhere"],
+            {"mean_nowhere_per_depth": nowhere.mean(dim=1), "nowhere": nowhere, "columns": cols},
+        ),
+    ):
         c = results.trend_claim(cid, claim, depth_quote, value, "L", t, extra=extra, alternatives=alts[cid])
         c.notes += col_note
         out.append(c)
-    bound_quote = ("their output units bounded between (0,1) via a 'Sigmoid' non-linearity (or between (-1,1) for "
-                   "'Tanh')")
+    bound_quote = (
+        "their output units bounded between (0,1) via a 'Sigmoid' non-linearity (or between (-1,1) for "
+        "'Tanh')"
+    )
     pairs = [(s, L) for s in cfg.bound_sets for L in cfg.bound_depths]
     cap = {v: torch.cat([get(s, L, cfg.bound_width, v, "capture") for s, L in pairs]) for v in VARIANTS}
-    attr_share = {v: torch.cat([get(s, L, cfg.bound_width, v, "share_attr") for s, L in pairs]) for v in VARIANTS}
-    fit_share = {v: float(torch.cat([grid.fits(s, L, cfg.bound_width, v) for s, L in pairs]).double().mean())
-                 for v in BOUNDS}
-    both_fit = {v: torch.cat([grid.fits(s, L, cfg.bound_width, v) & grid.fits(s, L, cfg.bound_width, "none")
-                              for s, L in pairs]) for v in ("sigmoid", "tanh")}
+    attr_share = {
+        v: torch.cat([get(s, L, cfg.bound_width, v, "share_attr") for s, L in pairs]) for v in VARIANTS
+    }
+    fit_share = {
+        v: float(torch.cat([grid.fits(s, L, cfg.bound_width, v) for s, L in pairs]).double().mean())
+        for v in BOUNDS
+    }
+    both_fit = {
+        v: torch.cat(
+            [grid.fits(s, L, cfg.bound_width, v) & grid.fits(s, L, cfg.bound_width, "none") for s, L in pairs]
+        )
+        for v in ("sigmoid", "tanh")
+    }
     for v in ("sigmoid", "tanh"):
         diff = cap[v] - cap["none"]
         share = float((diff > 0).double().mean())
         alts = {  # declared before running: the clipped net, a margin, the pairs whose nets both fit
-            "against the unbounded net clipped to [0, 1] at sampling, not the unclipped one":
-                results.judge(cap[v] - cap[CLIP] > 0),
+            "against the unbounded net clipped to [0, 1] at sampling, not the unclipped one": results.judge(
+                cap[v] - cap[CLIP] > 0
+            ),
             "capture higher by more than 0.05 instead of > 0": results.judge(diff > 0.05),
-            "only the pairs where both nets reach the target loss": results.judge_among(diff > 0, both_fit[v])}
-        out.append(results.Claim(
-            id=f"{v}_captures_more_than_unbounded",
-            claim=f"A {v} output makes more starts end at a training point than no output bound",
-            paper=bound_quote, measure=f"capture ({v}) minus capture (no bound), per (data set, L, seed)",
-            measured=sp(diff), criterion="> 0", share_pass=share, verdict=verdict(share, n=diff.numel()),
-            notes=(f"Sets {cfg.bound_sets}, L in {cfg.bound_depths}, H = {cfg.bound_width}, {len(seeds)} seeds. "
-                   f"Median capture: {v} {cap[v].median():.2f}, none {cap['none'].median():.2f}, none clipped to "
-                   f"[0, 1] at sampling {cap[CLIP].median():.2f}. Median share of training points with rho < 1: "
-                   f"{v} {attr_share[v].median():.2f}, none {attr_share['none'].median():.2f}. Nets reaching the "
-                   f"target: {v} {fit_share[v]:.0%}, none {fit_share['none']:.0%} (nets that miss it count, "
-                   "with whatever they capture). The paper bounds every output and does not test an unbounded one."),
-            extra={"pairs": pairs, "capture": cap, "share_attracting": attr_share,
-                   "effect": results.median_interval(diff)},
-            seeds=results.seed_count(diff > 0), alternatives=alts))
+            "only the pairs where both nets reach the target loss": results.judge_among(
+                diff > 0, both_fit[v]
+            ),
+        }
+        out.append(
+            results.Claim(
+                id=f"{v}_captures_more_than_unbounded",
+                claim=f"A {v} output makes more starts end at a training point than no output bound",
+                paper=bound_quote,
+                measure=f"capture ({v}) minus capture (no bound), per (data set, L, seed)",
+                measured=sp(diff),
+                criterion="> 0",
+                share_pass=share,
+                verdict=verdict(share, n=diff.numel()),
+                notes=(
+                    f"Sets {cfg.bound_sets}, L in {cfg.bound_depths}, H = {cfg.bound_width}, {len(seeds)} seeds. "
+                    f"Median capture: {v} {cap[v].median():.2f}, none {cap['none'].median():.2f}, none clipped to "
+                    f"[0, 1] at sampling {cap[CLIP].median():.2f}. Median share of training points with rho < 1: "
+                    f"{v} {attr_share[v].median():.2f}, none {attr_share['none'].median():.2f}. Nets reaching the "
+                    f"target: {v} {fit_share[v]:.0%}, none {fit_share['none']:.0%} (nets that miss it count, "
+                    "with whatever they capture). The paper bounds every output and does not test an unbounded one."
+                ),
+                extra={
+                    "pairs": pairs,
+                    "capture": cap,
+                    "share_attracting": attr_share,
+                    "effect": results.median_interval(diff),
+                },
+                seeds=results.seed_count(diff > 0),
+                alternatives=alts,
+            )
+        )
     train_cap = torch.cat([get(*k, "capture") for k in main_keys])
     spur_cap = torch.cat([get(*k, "spur_capture") for k in main_keys])
     n_spur = torch.cat([get(*k, "n_spur_attr") for k in main_keys])
@@ -582,23 +907,45 @@ def claims(grid: Grid, main_keys: list, cols: list, T: dict, T_width, not_attr: 
     beats = lambda cut: (train_cap > cut) & (train_cap > spur_cap)
     share = float(beats(0.5).double().mean())
     alts = {  # declared before running: the capture cut-off on either side, the nets that fit
-        "capture by training points > 0.25 instead of 0.5 (and > the spurious share)": results.judge(beats(0.25)),
-        "capture by training points > 0.75 instead of 0.5 (and > the spurious share)": results.judge(beats(0.75)),
-        "only the nets that reach the target loss": results.judge_among(beats(0.5), main_fit)}
-    out.append(results.Claim(
-        id="starts_end_at_training_points_not_spurious",
-        claim="Most starts end at a training point, not at a spurious attractor",
-        paper="After a burn-in period duration, we start observing samples from the input distribution",
-        measure=f"share of {cfg.n_starts} uniform starts captured by spurious attracting fixed points",
-        measured=sp(spur_cap), criterion="capture by training points > 0.5 and > the spurious share",
-        share_pass=share, verdict=verdict(share, n=beats(0.5).numel()),
-        notes=(f"Median capture by training points {train_cap.median():.2f}. Nets with at least one spurious "
-               f"attractor: {float((n_spur > 0).double().mean()):.0%}; spurious attractors per net, median per "
-               f"depth {[round(float(m), 1) for m in T['spur'].median]} (Spearman with L {T['spur'].rho:.2f})"
-               + (f", median per width {[round(float(m), 1) for m in T_width.median]} (Spearman with H "
-                  f"{T_width.rho:.2f})" if T_width is not None else "") + "."),
-        extra={"spurious_count_by_depth": spur_count, "spurious_count_by_width": spur_by_width,
-               "spearman_depth": T["spur"].rho, "spearman_width": None if T_width is None else T_width.rho,
-               "capture_by_training_points": train_cap},
-        seeds=results.seed_count(beats(0.5)), alternatives=alts))
+        "capture by training points > 0.25 instead of 0.5 (and > the spurious share)": results.judge(
+            beats(0.25)
+        ),
+        "capture by training points > 0.75 instead of 0.5 (and > the spurious share)": results.judge(
+            beats(0.75)
+        ),
+        "only the nets that reach the target loss": results.judge_among(beats(0.5), main_fit),
+    }
+    out.append(
+        results.Claim(
+            id="starts_end_at_training_points_not_spurious",
+            claim="Most starts end at a training point, not at a spurious attractor",
+            paper="After a burn-in period duration, we start observing samples from the input distribution",
+            measure=f"share of {cfg.n_starts} uniform starts captured by spurious attracting fixed points",
+            measured=sp(spur_cap),
+            criterion="capture by training points > 0.5 and > the spurious share",
+            share_pass=share,
+            verdict=verdict(share, n=beats(0.5).numel()),
+            notes=(
+                f"Median capture by training points {train_cap.median():.2f}. Nets with at least one spurious "
+                f"attractor: {float((n_spur > 0).double().mean()):.0%}; spurious attractors per net, median per "
+                f"depth {[round(float(m), 1) for m in T['spur'].median]} (Spearman with L {T['spur'].rho:.2f})"
+                + (
+                    f", median per width {[round(float(m), 1) for m in T_width.median]} (Spearman with H "
+                    f"{T_width.rho:.2f})"
+                    if T_width is not None
+                    else ""
+                )
+                + "."
+            ),
+            extra={
+                "spurious_count_by_depth": spur_count,
+                "spurious_count_by_width": spur_by_width,
+                "spearman_depth": T["spur"].rho,
+                "spearman_width": None if T_width is None else T_width.rho,
+                "capture_by_training_points": train_cap,
+            },
+            seeds=results.seed_count(beats(0.5)),
+            alternatives=alts,
+        )
+    )
     return out, {"cap": cap, "train_cap": train_cap, "spur_cap": spur_cap, "n_spur": n_spur}

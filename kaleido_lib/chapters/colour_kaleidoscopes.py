@@ -1,5 +1,6 @@
 """CIFAR-10 and CelebA kaleidoscopes: the reader's data sets, one train-sample-measure run per set, its figures
 (or a placeholder saying which data is missing), its column of the findings box and the claims."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,8 +20,12 @@ from ..cache import Cached
 
 TITLE = "CIFAR-10 and CelebA kaleidoscopes"
 SETS = {"cifar10": "CIFAR-10", "celeba": "CelebA"}
-FIGURES = {"grid": "the grid", "animation": "the animation", "measures": "the loss and distance curves",
-           "nearest": "the samples beside their nearest training images"}  # glued per set as <key>_<figure>
+FIGURES = {
+    "grid": "the grid",
+    "animation": "the animation",
+    "measures": "the loss and distance curves",
+    "nearest": "the samples beside their nearest training images",
+}  # glued per set as <key>_<figure>
 N_PAIRS = 16  # samples shown beside their nearest training images
 WRAP = 88  # printed lines are wrapped at this many characters, so the page needs no sideways scrolling
 
@@ -53,8 +58,10 @@ class Loaded:
 def load_sets(cfg: SimpleNamespace, root: Path) -> Loaded:
     """Read CIFAR-10 (the chosen classes; held out: the test batch's) and CelebA (held out: the images after the
     first n_images) where they are; a set that is absent gets a message, never an error."""
-    folders = {"cifar10": Path(cfg.cifar_dir) if cfg.cifar_dir else root / "data" / "cifar-10-batches-py",
-               "celeba": Path(cfg.celeba_dir) if cfg.celeba_dir else root / "data" / "celeba"}
+    folders = {
+        "cifar10": Path(cfg.cifar_dir) if cfg.cifar_dir else root / "data" / "cifar-10-batches-py",
+        "celeba": Path(cfg.celeba_dir) if cfg.celeba_dir else root / "data" / "celeba",
+    }
     out = Loaded({}, {}, [])
     for key, name in SETS.items():
         try:
@@ -63,18 +70,26 @@ def load_sets(cfg: SimpleNamespace, root: Path) -> Loaded:
                 train, held = ds.train_images[: cfg.n_images], ds.test_images[: cfg.n_images]
             else:
                 ds = data.load_image_folder(folders[key], cfg.image_size, limit=2 * cfg.n_images)
-                train, held = ds.train_images[: cfg.n_images], ds.train_images[cfg.n_images:]
+                train, held = ds.train_images[: cfg.n_images], ds.train_images[cfg.n_images :]
         except FileNotFoundError as err:
             out.missing[key] = data.data_missing_message(name, shown_path(folders[key], root))
             detail = f" (The folder exists, but: {str(err).split('. ')[0]}.)" if folders[key].exists() else ""
             out.lines.append(wrapped(out.missing[key] + detail))
             continue
         if len(train) < 2:
-            raise ValueError(f"{name}: found {len(train)} image(s) in {shown_path(folders[key], root)}; "
-                             "at least 2 are needed")
-        out.sets[key] = dict(train=train, held=held if len(held) else None, source=shown_path(ds.source, root))
-        out.lines.append(wrapped(f"{name}: {len(train)} training images {tuple(train.shape[1:])} from "
-                                 f"{out.sets[key]['source']}; {len(held)} held-out images"))
+            raise ValueError(
+                f"{name}: found {len(train)} image(s) in {shown_path(folders[key], root)}; "
+                "at least 2 are needed"
+            )
+        out.sets[key] = dict(
+            train=train, held=held if len(held) else None, source=shown_path(ds.source, root)
+        )
+        out.lines.append(
+            wrapped(
+                f"{name}: {len(train)} training images {tuple(train.shape[1:])} from "
+                f"{out.sets[key]['source']}; {len(held)} held-out images"
+            )
+        )
     out.lines.append("data sets found: " + (", ".join(SETS[k] for k in out.sets) or "none"))
     return out
 
@@ -102,8 +117,9 @@ def sampling_runs(cfg: SimpleNamespace) -> Runs:
     stride = max(1, (cfg.n_steps - burn) // 20)
     jruns = sorted(set(range(burn, cfg.n_steps + 1, stride)) | {cfg.n_steps})
     qruns = sampling.checkpoint_runs(cfg.n_steps, dense=30, n_log=12, extra=cfg.grid_runs)
-    gif_runs = sorted(set(range(min(30, cfg.n_steps) + 1)) | set(range(30, cfg.n_steps + 1, cfg.gif_step))
-                      | {cfg.n_steps})
+    gif_runs = sorted(
+        set(range(min(30, cfg.n_steps) + 1)) | set(range(30, cfg.n_steps + 1, cfg.gif_step)) | {cfg.n_steps}
+    )
     return Runs(burn, stride, jruns, qruns, gif_runs, sorted(set(qruns) | set(jruns)))
 
 
@@ -132,7 +148,9 @@ class SetRun:
     at: dict[int, int]  # run -> row of snap.x
     dist: torch.Tensor  # (runs, n_samples)
     idx: torch.Tensor  # (runs, n_samples)
-    ref: torch.Tensor  # the reference distances (held-out images, else each training image to its nearest other)
+    ref: (
+        torch.Tensor
+    )  # the reference distances (held-out images, else each training image to its nearest other)
     thr: float  # the near-copy threshold
     ref_kind: str
     jump_pair: torch.Tensor  # share jumping, per interval of the jump measure
@@ -164,19 +182,39 @@ def kaleidoscope(d: dict[str, Any], cfg: SimpleNamespace, runs: Runs, dev: torch
     Xh = data.to_model_range(d["held"], cfg.out_act).to(dev) if d["held"] is not None else None
     tag = hashlib.sha256(X.cpu().numpy().tobytes()).hexdigest()[:16]
     m = experiments.trained_mlp(
-        X, data_tag=tag, depth=cfg.depth, width=cfg.width, out_act=cfg.out_act, steps=cfg.steps, lr=cfg.lr,
-        batch_size=cfg.batch_size, seed=cfg.seed, device=dev, retrain=cfg.retrain)
+        X,
+        data_tag=tag,
+        depth=cfg.depth,
+        width=cfg.width,
+        out_act=cfg.out_act,
+        steps=cfg.steps,
+        lr=cfg.lr,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        device=dev,
+        retrain=cfg.retrain,
+    )
     f = m.model.eval()
     g = torch.Generator().manual_seed(10_000 + cfg.seed)
     z = sampling.start_noise(cfg.n_samples, X.shape[1], cfg.noise, cfg.out_act, g).to(dev)
     snap = sampling.sampling_snapshots(
-        f, z, sorted(set(runs.mruns) | set(runs.gif_runs)), out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise,
-        generator=torch.Generator().manual_seed(20_000 + cfg.seed), progress=True)
+        f,
+        z,
+        sorted(set(runs.mruns) | set(runs.gif_runs)),
+        out_act=cfg.out_act,
+        eps=cfg.eps,
+        eps_noise=cfg.eps_noise,
+        generator=torch.Generator().manual_seed(20_000 + cfg.seed),
+        progress=True,
+    )
     at = {r: i for i, r in enumerate(snap.runs)}
     nn = [measures.nearest_neighbours(snap.x[at[r]], X) for r in runs.mruns]
     dist, idx = torch.stack([a for a, _ in nn]), torch.stack([b for _, b in nn])
-    ref = (measures.nearest_neighbours(Xh, X)[0] if Xh is not None
-           else measures.nearest_neighbours(X, X, exclude=torch.arange(len(X)))[0])
+    ref = (
+        measures.nearest_neighbours(Xh, X)[0]
+        if Xh is not None
+        else measures.nearest_neighbours(X, X, exclude=torch.arange(len(X)))[0]
+    )
     thr = float(ref.quantile(cfg.copy_quantile))
     J = [runs.mruns.index(r) for r in runs.jruns]
     xs = snap.x[[at[r] for r in runs.jruns]]
@@ -186,13 +224,28 @@ def kaleidoscope(d: dict[str, Any], cfg: SimpleNamespace, runs: Runs, dev: torch
     with torch.no_grad():
         rec = float(((f(X) - X) ** 2).mean())
     return SetRun(
-        X=X, model=m, snap=snap, at=at, dist=dist, idx=idx, ref=ref, thr=thr,
+        X=X,
+        model=m,
+        snap=snap,
+        at=at,
+        dist=dist,
+        idx=idx,
+        ref=ref,
+        thr=thr,
         ref_kind="held-out images" if Xh is not None else "training images (to the nearest other one)",
-        jump_pair=jumps.mean(1), jump_share=float(jumps.mean()), jumped_once=float(jumps.amax(0).mean()),
-        flip_pair=flips.double().mean(1), flip_share=float(flips.double().mean()), jump_min=0.5 * float(ref.median()),
-        near_copy=(dist <= thr).double().mean(1), rec=rec, side=int(d["train"].shape[1]),
-        distinct=int(idx[-1].unique().numel()), spread_samples=median_pairwise(snap.x[at[cfg.n_steps]].to(dev)),
-        spread_train=median_pairwise(X))
+        jump_pair=jumps.mean(1),
+        jump_share=float(jumps.mean()),
+        jumped_once=float(jumps.amax(0).mean()),
+        flip_pair=flips.double().mean(1),
+        flip_share=float(flips.double().mean()),
+        jump_min=0.5 * float(ref.median()),
+        near_copy=(dist <= thr).double().mean(1),
+        rec=rec,
+        side=int(d["train"].shape[1]),
+        distinct=int(idx[-1].unique().numel()),
+        spread_samples=median_pairwise(snap.x[at[cfg.n_steps]].to(dev)),
+        spread_train=median_pairwise(X),
+    )
 
 
 def placeholder_figure(text: str) -> plt.Figure:
@@ -212,7 +265,9 @@ def grid_figure(r: SetRun, cfg: SimpleNamespace) -> plt.Figure:
 def save_animation(r: SetRun, cfg: SimpleNamespace, runs: Runs, path: Path) -> Path:
     """The grid's samples at every run of ``gif_runs`` as a looping GIF at ``path``."""
     frames = torch.stack([to01(r.snap.x[r.at[run], : cfg.n_cells], cfg.out_act) for run in runs.gif_runs])
-    return plots.sampling_gif(frames, runs.gif_runs, path, cells=cfg.n_cells, shape=(r.side, r.side, 3), scale=2)
+    return plots.sampling_gif(
+        frames, runs.gif_runs, path, cells=cfg.n_cells, shape=(r.side, r.side, 3), scale=2
+    )
 
 
 def measures_figure(r: SetRun, name: str, cfg: SimpleNamespace, runs: Runs) -> plt.Figure:
@@ -230,9 +285,12 @@ def measures_figure(r: SetRun, name: str, cfg: SimpleNamespace, runs: Runs) -> p
     axes[1].set_ylabel("mean ||x^k - x^(k-1)||")
     axes[1].set_title("how far the samples move per run")
     plots.quality_curves(
-        [axes[2], axes[3]], runs.mruns, {"samples": torch.stack([r.dist.median(1).values.double(), r.near_copy])},
+        [axes[2], axes[3]],
+        runs.mruns,
+        {"samples": torch.stack([r.dist.median(1).values.double(), r.near_copy])},
         ["median distance to the\nnearest training image", "share near-copies"],
-        reference={0: (r.ref_kind, r.ref_median), 1: ("threshold quantile", cfg.copy_quantile)})
+        reference={0: (r.ref_kind, r.ref_median), 1: ("threshold quantile", cfg.copy_quantile)},
+    )
     fig.suptitle(f"{name}: the network, the chain and the training set")
     return fig
 
@@ -240,13 +298,21 @@ def measures_figure(r: SetRun, name: str, cfg: SimpleNamespace, runs: Runs) -> p
 def nearest_figure(r: SetRun, name: str, cfg: SimpleNamespace, runs: Runs) -> plt.Figure:
     """The first samples after the last run (top) above their nearest training images (bottom)."""
     k = min(N_PAIRS, cfg.n_samples)
-    pair = torch.cat([to01(r.snap.x[r.at[cfg.n_steps], :k], cfg.out_act),
-                      to01(r.X[r.idx[runs.last, :k].to(r.X.device)].cpu(), cfg.out_act)])
+    pair = torch.cat(
+        [
+            to01(r.snap.x[r.at[cfg.n_steps], :k], cfg.out_act),
+            to01(r.X[r.idx[runs.last, :k].to(r.X.device)].cpu(), cfg.out_act),
+        ]
+    )
     fig, ax = plt.subplots(figsize=(10, 1.6), layout="constrained")
-    ax.imshow(plots.mosaic(pair, cols=k, shape=(r.side, r.side, 3)).numpy(), vmin=0, vmax=1, interpolation="nearest")
+    ax.imshow(
+        plots.mosaic(pair, cols=k, shape=(r.side, r.side, 3)).numpy(), vmin=0, vmax=1, interpolation="nearest"
+    )
     ax.set_axis_off()
-    ax.set_title(f"{name}: samples after {cfg.n_steps} runs (top) and their nearest training images (bottom)",
-                 fontsize=9)
+    ax.set_title(
+        f"{name}: samples after {cfg.n_steps} runs (top) and their nearest training images (bottom)",
+        fontsize=9,
+    )
     return fig
 
 
@@ -255,10 +321,21 @@ def jumpiness_figure(R: dict[str, SetRun], runs: Runs) -> plt.Figure:
     training image changes, moving or not (dashed)."""
     fig, ax = plt.subplots(figsize=(7, 3.4), layout="constrained")
     for key, r in R.items():
-        line, = ax.plot(runs.jruns[1:], r.jump_pair.tolist(), marker="o", ms=3,
-                        label=f"{SETS[key]}: jumps (mean {r.jump_share:.1%})")
-        ax.plot(runs.jruns[1:], r.flip_pair.tolist(), ls="--", lw=1, color=line.get_color(),
-                label=f"{SETS[key]}: nearest image changes, moving or not")
+        (line,) = ax.plot(
+            runs.jruns[1:],
+            r.jump_pair.tolist(),
+            marker="o",
+            ms=3,
+            label=f"{SETS[key]}: jumps (mean {r.jump_share:.1%})",
+        )
+        ax.plot(
+            runs.jruns[1:],
+            r.flip_pair.tolist(),
+            ls="--",
+            lw=1,
+            color=line.get_color(),
+            label=f"{SETS[key]}: nearest image changes, moving or not",
+        )
     ax.set_xlabel("sampling run k (end of the interval)")
     ax.set_ylabel("share of samples")
     ax.set_title(f"jumps between training images, every {runs.stride} run(s) after run {runs.burn}")
@@ -273,40 +350,58 @@ def show_jumps(ch: Chapter, R: dict[str, SetRun], runs: Runs) -> None:
         return
     ch.show(jumpiness_figure(R, runs), "jumpiness")
     for key, r in R.items():
-        print(wrapped(f"{SETS[key]:>8}: {r.jump_share:.1%} of samples jump per interval, {r.jumped_once:.1%} at "
-                      f"least once; nearest image changes, moving or not: {r.flip_share:.1%}"))
+        print(
+            wrapped(
+                f"{SETS[key]:>8}: {r.jump_share:.1%} of samples jump per interval, {r.jumped_once:.1%} at "
+                f"least once; nearest image changes, moving or not: {r.flip_share:.1%}"
+            )
+        )
 
 
 def summary(r: SetRun, name: str, cfg: SimpleNamespace, runs: Runs) -> str:
     """The printed numbers of one set: the network, the distances, near-copies, variety and jumps."""
     losses = r.model.record["losses"]
     k_tail = max(1, len(losses) // 100)
-    return (f"{name}: {models.n_params(r.model.model):,} parameters; "
-            f"{'from the cache' if r.model.from_cache else 'trained now'} (training took "
-            f"{r.model.record['seconds']:.0f} s on {r.model.record['trained_on']}); loss at step 1 "
-            f"{float(losses[0]):.3f}, mean of the last {k_tail} steps {float(losses[-k_tail:].mean()):.4f}; "
-            f"reconstruction error on all {len(r.X)} training images {r.rec:.4f}\n"
-            f"distance to the nearest training image after {cfg.n_steps} runs: samples median "
-            f"{r.final():.2f} (run 0, the noise: {r.final(0):.2f}); {r.ref_kind} median {r.ref_median:.2f}\n"
-            f"near-copies (distance <= {r.thr:.2f}, the {cfg.copy_quantile:g} quantile of {r.ref_kind}): "
-            f"{float(r.near_copy[runs.last]):.1%}; distinct nearest training images among {cfg.n_samples} samples: "
-            f"{r.distinct}; median distance between two samples {r.spread_samples:.2f}, between two "
-            f"training images {r.spread_train:.2f}\n"
-            f"jumps after run {runs.burn} (every {runs.stride} run(s), moving >= {r.jump_min:.2f}): "
-            f"{r.jump_share:.1%} of samples per interval, {r.jumped_once:.1%} at least once; the nearest training "
-            f"image changes (moving or not) for {r.flip_share:.1%} per interval")
+    return (
+        f"{name}: {models.n_params(r.model.model):,} parameters; "
+        f"{'from the cache' if r.model.from_cache else 'trained now'} (training took "
+        f"{r.model.record['seconds']:.0f} s on {r.model.record['trained_on']}); loss at step 1 "
+        f"{float(losses[0]):.3f}, mean of the last {k_tail} steps {float(losses[-k_tail:].mean()):.4f}; "
+        f"reconstruction error on all {len(r.X)} training images {r.rec:.4f}\n"
+        f"distance to the nearest training image after {cfg.n_steps} runs: samples median "
+        f"{r.final():.2f} (run 0, the noise: {r.final(0):.2f}); {r.ref_kind} median {r.ref_median:.2f}\n"
+        f"near-copies (distance <= {r.thr:.2f}, the {cfg.copy_quantile:g} quantile of {r.ref_kind}): "
+        f"{float(r.near_copy[runs.last]):.1%}; distinct nearest training images among {cfg.n_samples} samples: "
+        f"{r.distinct}; median distance between two samples {r.spread_samples:.2f}, between two "
+        f"training images {r.spread_train:.2f}\n"
+        f"jumps after run {runs.burn} (every {runs.stride} run(s), moving >= {r.jump_min:.2f}): "
+        f"{r.jump_share:.1%} of samples per interval, {r.jumped_once:.1%} at least once; the nearest training "
+        f"image changes (moving or not) for {r.flip_share:.1%} per interval"
+    )
 
 
-FINDINGS = ("data", "dist", "copies", "distinct", "variety", "jumps")  # glued per set as <key>_<row> for the box
+FINDINGS = (
+    "data",
+    "dist",
+    "copies",
+    "distinct",
+    "variety",
+    "jumps",
+)  # glued per set as <key>_<row> for the box
 
 
 def findings(r: SetRun | None, cfg: SimpleNamespace) -> dict[str, str]:
     """The findings box's column for a set: its key numbers after the last run, or dashes when it was not run."""
     if r is None:
         return dict.fromkeys(FINDINGS, "–") | {"data": "not supplied"}
-    return {"data": f"{len(r.X)} images, {r.side} px", "dist": f"{r.final():.2f} vs {r.ref_median:.2f}",
-            "copies": f"{float(r.near_copy[-1]):.0%}", "distinct": f"{r.distinct} of {cfg.n_samples}",
-            "variety": f"{r.spread_samples / r.spread_train:.2f}", "jumps": f"{r.jump_share:.1%}"}
+    return {
+        "data": f"{len(r.X)} images, {r.side} px",
+        "dist": f"{r.final():.2f} vs {r.ref_median:.2f}",
+        "copies": f"{float(r.near_copy[-1]):.0%}",
+        "distinct": f"{r.distinct} of {cfg.n_samples}",
+        "variety": f"{r.spread_samples / r.spread_train:.2f}",
+        "jumps": f"{r.jump_share:.1%}",
+    }
 
 
 def show_set(ch: Chapter, key: str, r: SetRun | None, cfg: SimpleNamespace, runs: Runs) -> None:
@@ -320,16 +415,23 @@ def show_set(ch: Chapter, key: str, r: SetRun | None, cfg: SimpleNamespace, runs
         print(f"{name}: not run, no data (see the message under 'The data').")
         return
     ch.show(grid_figure(r, cfg), f"{key}_grid")
-    gif = save_animation(r, cfg, runs, utils.out_dir(cfg.out_dir) / "figures" / ch.name / f"{key}_sampling.gif")
+    gif = save_animation(
+        r, cfg, runs, utils.out_dir(cfg.out_dir) / "figures" / ch.name / f"{key}_sampling.gif"
+    )
     ch.show_image(gif, f"{key}_animation")
     ch.show(measures_figure(r, name, cfg, runs), f"{key}_measures")
     ch.show(nearest_figure(r, name, cfg, runs), f"{key}_nearest")
-    print(wrapped(summary(r, name, cfg, runs) + f"\nanimation: {len(runs.gif_runs)} frames, "
-                  f"{gif.stat().st_size / 1e6:.1f} MB"))
+    print(
+        wrapped(
+            summary(r, name, cfg, runs) + f"\nanimation: {len(runs.gif_runs)} frames, "
+            f"{gif.stat().st_size / 1e6:.1f} MB"
+        )
+    )
 
 
-def run_set(ch: Chapter, key: str, loaded: Loaded, cfg: SimpleNamespace, runs: Runs,
-            dev: torch.device) -> dict[str, SetRun]:
+def run_set(
+    ch: Chapter, key: str, loaded: Loaded, cfg: SimpleNamespace, runs: Runs, dev: torch.device
+) -> dict[str, SetRun]:
     """Run one set if its data was found and glue its figures (placeholders if not); {key: its run} or {}."""
     r = kaleidoscope(loaded.sets[key], cfg, runs, dev) if key in loaded.sets else None
     show_set(ch, key, r, cfg, runs)
@@ -338,9 +440,14 @@ def run_set(ch: Chapter, key: str, loaded: Loaded, cfg: SimpleNamespace, runs: R
 
 def glue_settings(ch: Chapter, cfg: SimpleNamespace, runs: Runs) -> None:
     """Glue the settings the prose and captions name: burn-in, stride, cells, runs, grid runs, animation step."""
-    for name, value in (("burn", runs.burn), ("stride", runs.stride), ("n_cells", cfg.n_cells),
-                        ("n_steps", cfg.n_steps), ("grid_runs", ", ".join(map(str, cfg.grid_runs))),
-                        ("gif_step", cfg.gif_step)):
+    for name, value in (
+        ("burn", runs.burn),
+        ("stride", runs.stride),
+        ("n_cells", cfg.n_cells),
+        ("n_steps", cfg.n_steps),
+        ("grid_runs", ", ".join(map(str, cfg.grid_runs))),
+        ("gif_step", cfg.gif_step),
+    ):
         ch.glue(name, value)
 
 
@@ -363,41 +470,60 @@ def set_claims(key: str, r: SetRun, cfg: SimpleNamespace, runs: Runs) -> list[re
             claim=f"{name}: after {cfg.n_steps} runs the samples lie as close to the training images as real images do",
             paper=f"the kaleidoscope turns noise into {name} images",
             measure=f"median distance of samples to the nearest training image / the same for {r.ref_kind}",
-            measured=sp([ratio]), criterion="<= 1 (<= 1.5: partly)", share_pass=float(ratio <= 1),
+            measured=sp([ratio]),
+            criterion="<= 1 (<= 1.5: partly)",
+            share_pass=float(ratio <= 1),
             verdict=level_low(ratio, 1.0, 1.5),
             notes=f"Samples {r.final(last):.2f}, {r.ref_kind} {r.ref_median:.2f}, start noise {r.final(0):.2f}. A "
-                  "blurred average image is close to the training set too (see the variety claim), and distance says "
-                  "nothing about what a sample looks like: the grid is the final word.",
-            extra={"runs": runs.mruns, "median_distance": r.dist.median(1).values, "reference_median": r.ref_median}),
+            "blurred average image is close to the training set too (see the variety claim), and distance says "
+            "nothing about what a sample looks like: the grid is the final word.",
+            extra={
+                "runs": runs.mruns,
+                "median_distance": r.dist.median(1).values,
+                "reference_median": r.ref_median,
+            },
+        ),
         results.Claim(
-            id=f"{key}_samples_new", claim=f"{name}: the samples are new images, not copies of training images",
+            id=f"{key}_samples_new",
+            claim=f"{name}: the samples are new images, not copies of training images",
             paper="(not a claim of the paper: our reading of 'generative')",
             measure=f"share of samples after {cfg.n_steps} runs closer to a training image than the "
-                    f"{cfg.copy_quantile:g} quantile of {r.ref_kind} ({r.thr:.2f})",
-            measured=sp([copies]), criterion="<= 0.1 (<= 0.5: partly)", share_pass=float(copies <= 0.1),
+            f"{cfg.copy_quantile:g} quantile of {r.ref_kind} ({r.thr:.2f})",
+            measured=sp([copies]),
+            criterion="<= 0.1 (<= 0.5: partly)",
+            share_pass=float(copies <= 0.1),
             verdict=level_low(copies, 0.1, 0.5),
             notes=f"{r.distinct} distinct nearest training images among {cfg.n_samples} samples. A sample "
-                  "counted as a near-copy may also be a blurred average of several training images: the "
-                  "samples beside their nearest training images show which.",
-            extra={"near_copy": r.near_copy, "threshold": r.thr, "distinct_nearest": r.distinct}),
+            "counted as a near-copy may also be a blurred average of several training images: the "
+            "samples beside their nearest training images show which.",
+            extra={"near_copy": r.near_copy, "threshold": r.thr, "distinct_nearest": r.distinct},
+        ),
         results.Claim(
-            id=f"{key}_samples_varied", claim=f"{name}: the samples are varied, not one image over and over",
+            id=f"{key}_samples_varied",
+            claim=f"{name}: the samples are varied, not one image over and over",
             paper=f"(the paper's grids show many different {name} images)",
             measure="median distance between two samples after the last run / between two training images",
-            measured=sp([variety]), criterion=">= 0.5 (>= 0.25: partly)", share_pass=float(variety >= 0.5),
+            measured=sp([variety]),
+            criterion=">= 0.5 (>= 0.25: partly)",
+            share_pass=float(variety >= 0.5),
             verdict="holds" if variety >= 0.5 else "partly" if variety >= 0.25 else "fails",
             notes=f"Samples {r.spread_samples:.2f}, training images {r.spread_train:.2f}; "
-                  f"{r.distinct} distinct nearest training images among {cfg.n_samples} samples."),
+            f"{r.distinct} distinct nearest training images among {cfg.n_samples} samples.",
+        ),
         results.Claim(
-            id=f"{key}_chain_settles", claim=f"{name}: after a burn-in the chain settles",
+            id=f"{key}_chain_settles",
+            claim=f"{name}: after a burn-in the chain settles",
             paper="the first B applications are the burn-in, the later iterates are the samples",
             measure=f"mean per-run change over the last {n_tail} runs / the change of run 1",
-            measured=sp([settle]), criterion="<= 0.1 (<= 0.5: partly)", share_pass=float(settle <= 0.1),
+            measured=sp([settle]),
+            criterion="<= 0.1 (<= 0.5: partly)",
+            share_pass=float(settle <= 0.1),
             verdict=level_low(settle, 0.1, 0.5),
             notes=f"Run 1 moves the samples by {float(r.snap.step_change[0]):.2f} on average, the last runs by "
-                  f"{float(r.snap.step_change[-n_tail:].mean()):.3f}; eps = {cfg.eps:g} alone moves a point by "
-                  f"about eps*sqrt(D) = {cfg.eps * r.X.shape[1] ** 0.5:.2f} per run (less where it is clipped).",
-            extra={"step_change": r.snap.step_change}),
+            f"{float(r.snap.step_change[-n_tail:].mean()):.3f}; eps = {cfg.eps:g} alone moves a point by "
+            f"about eps*sqrt(D) = {cfg.eps * r.X.shape[1] ** 0.5:.2f} per run (less where it is clipped).",
+            extra={"step_change": r.snap.step_change},
+        ),
     ]
 
 
@@ -414,18 +540,29 @@ def jumpy_claim(R: dict[str, SetRun], runs: Runs) -> results.Claim:
         more, verdict = None, "partly" if big else "fails"
         vs = "CIFAR-10 was not run, so the comparison is missing: at best 'partly'."
     return results.Claim(
-        id="celeba_jumpy", claim="CelebA samples make jumpy transitions, more than CIFAR-10 samples",
+        id="celeba_jumpy",
+        claim="CelebA samples make jumpy transitions, more than CIFAR-10 samples",
         paper="CelebA shows 'jumpy' transitions",
         measure=f"share of samples that jump (nearest training image changes, moving >= half the median "
-                f"reference distance) per interval of {runs.stride} run(s) after run {runs.burn}",
+        f"reference distance) per interval of {runs.stride} run(s) after run {runs.burn}",
         measured=results.spread(R["celeba"].jump_pair),
         criterion=">= 0.05 on average and above CIFAR-10's (one of the two: partly)",
-        share_pass=float(big and bool(more)), verdict=verdict,
+        share_pass=float(big and bool(more)),
+        verdict=verdict,
         notes=f"CelebA: {cj:.1%} per interval, {R['celeba'].jumped_once:.1%} jump at least once; nearest "
-              f"image changes, moving or not: {R['celeba'].flip_share:.1%}. {vs}",
-        extra={key: {"jump_share": r.jump_share, "jumped_once": r.jumped_once, "per_interval": r.jump_pair,
-                     "flip_share": r.flip_share, "min_move": r.jump_min}
-               for key, r in R.items()} | {"runs": runs.jruns})
+        f"image changes, moving or not: {R['celeba'].flip_share:.1%}. {vs}",
+        extra={
+            key: {
+                "jump_share": r.jump_share,
+                "jumped_once": r.jumped_once,
+                "per_interval": r.jump_pair,
+                "flip_share": r.flip_share,
+                "min_move": r.jump_min,
+            }
+            for key, r in R.items()
+        }
+        | {"runs": runs.jruns},
+    )
 
 
 def claims(R: dict[str, SetRun], cfg: SimpleNamespace, runs: Runs) -> list[results.Claim]:

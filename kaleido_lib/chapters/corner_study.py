@@ -1,6 +1,7 @@
 """The corner study (the authors' code): how many uniform points until the net reconstructs the cube's corners.
 Training every (d, N) setting, the N needed, the figures and the claims.
 The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+
 from __future__ import annotations
 
 import math
@@ -20,20 +21,36 @@ from ..ensemble import train_ensemble
 CHAPTER = "corner_study"
 TITLE = "The corner study: how many points until the net reconstructs the whole cube?"
 PAPER = dict(
-    seed=0, n_seeds=10, device="auto", depth=6, width=50, out_act="sigmoid", epochs=1000, lr=1e-3,
-    ns=[2**k for k in range(12)], dims=[1, 2, 4, 8, 16], threshold=0.01, coarse_threshold=0.1,
-    high_start=0.25, n_claim=128,
-    fit_loss=1e-4, num_threads=None, out_dir=None,
+    seed=0,
+    n_seeds=10,
+    device="auto",
+    depth=6,
+    width=50,
+    out_act="sigmoid",
+    epochs=1000,
+    lr=1e-3,
+    ns=[2**k for k in range(12)],
+    dims=[1, 2, 4, 8, 16],
+    threshold=0.01,
+    coarse_threshold=0.1,
+    high_start=0.25,
+    n_claim=128,
+    fit_loss=1e-4,
+    num_threads=None,
+    out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
     "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=300, ns=[1, 8, 128], dims=[1, 2, 4], num_threads=1),
 }
 EXTRA = {
-    "ns": config.int_list(1), "dims": config.int_list(1),
-    "threshold": config.number(0.0, strict=True), "coarse_threshold": config.number(0.0, strict=True),
+    "ns": config.int_list(1),
+    "dims": config.int_list(1),
+    "threshold": config.number(0.0, strict=True),
+    "coarse_threshold": config.number(0.0, strict=True),
     "high_start": config.number(0.0, strict=True),
-    "n_claim": config.integer(1), "fit_loss": config.number(0.0, strict=True),
+    "n_claim": config.integer(1),
+    "fit_loss": config.number(0.0, strict=True),
     "num_threads": config.integer(1, optional=True),
 }
 
@@ -41,17 +58,22 @@ EXTRA = {
 def consistent(cfg: SimpleNamespace) -> None:
     """Cross-field checks: ns from 1 to n_claim; dims holding 2 and 4, at most 20."""
     if cfg.ns[0] != 1 or cfg.ns[-1] < cfg.n_claim:
-        raise ValueError(f"parameter 'ns': allowed a list starting at 1 and reaching n_claim ({cfg.n_claim}); "
-                         f"got {cfg.ns}")
+        raise ValueError(
+            f"parameter 'ns': allowed a list starting at 1 and reaching n_claim ({cfg.n_claim}); got {cfg.ns}"
+        )
     if not {2, 4} <= set(cfg.dims) or cfg.dims[-1] > 20:
-        raise ValueError(f"parameter 'dims': allowed a list holding 2 and 4 (the claims compare them), "
-                         f"each at most 20; got {cfg.dims}")
+        raise ValueError(
+            f"parameter 'dims': allowed a list holding 2 and 4 (the claims compare them), "
+            f"each at most 20; got {cfg.dims}"
+        )
 
 
 def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> str:
     """The run's settings in one line."""
-    return (f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  depth={cfg.depth} "
-            f"width={cfg.width} out_act={cfg.out_act}  epochs={cfg.epochs}  ns={cfg.ns}  dims={cfg.dims}")
+    return (
+        f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  depth={cfg.depth} "
+        f"width={cfg.width} out_act={cfg.out_act}  epochs={cfg.epochs}  ns={cfg.ns}  dims={cfg.dims}"
+    )
 
 
 @dataclass
@@ -74,22 +96,42 @@ def train_grid(cfg: SimpleNamespace, seeds: list[int], device: torch.device) -> 
     settings = [(i, d, j, n) for i, d in enumerate(cfg.dims) for j, n in enumerate(cfg.ns)]
     for i, d, j, n in tqdm(settings, desc="settings (d, N)"):
         X = measures.uniform_cube_sets(seeds, n, d)
-        res = train_ensemble(X, seeds, depth=cfg.depth, width=cfg.width, out_act=cfg.out_act,
-                             epochs=cfg.epochs, lr=cfg.lr, device=cfg.device, num_threads=cfg.num_threads)
+        res = train_ensemble(
+            X,
+            seeds,
+            depth=cfg.depth,
+            width=cfg.width,
+            out_act=cfg.out_act,
+            epochs=cfg.epochs,
+            lr=cfg.lr,
+            device=cfg.device,
+            num_threads=cfg.num_threads,
+        )
         f = lambda x, res=res: res.forward(x.to(device)).cpu()
         g.corner[i, :, j] = measures.max_corner_loss(f, d).double()
         g.train_loss[i, :, j] = res.best_loss.cpu()
         first_half = res.losses[:, : max(1, cfg.epochs // 2)].double().nan_to_num(math.inf).amin(dim=1).cpu()
-        g.late_gain[i, :, j] = first_half.clamp_min(cfg.fit_loss) / res.best_loss.cpu().double().clamp_min(cfg.fit_loss)
+        g.late_gain[i, :, j] = first_half.clamp_min(cfg.fit_loss) / res.best_loss.cpu().double().clamp_min(
+            cfg.fit_loss
+        )
         g.snap[i, :, j] = measures.nearest_point_corner_loss(X).double()
-        g.kept[i, :, j] = measures.distance_kept(f, measures.cube_corners(d), X).double().median(dim=-1).values
+        g.kept[i, :, j] = (
+            measures.distance_kept(f, measures.cube_corners(d), X).double().median(dim=-1).values
+        )
     return g
 
 
-def needed(corner: torch.Tensor, ns: list[int], dims: list[int], level: float) -> tuple[torch.Tensor, dict[int, float]]:
+def needed(
+    corner: torch.Tensor, ns: list[int], dims: list[int], level: float
+) -> tuple[torch.Tensor, dict[int, float]]:
     """N* per (d, seed) and N* of each d's median curve, for one threshold (inf: not reached on the grid)."""
-    per_seed = torch.tensor([[measures.n_needed(ns, corner[i, k], level) for k in range(corner.shape[1])]
-                             for i in range(len(dims))], dtype=torch.float64)
+    per_seed = torch.tensor(
+        [
+            [measures.n_needed(ns, corner[i, k], level) for k in range(corner.shape[1])]
+            for i in range(len(dims))
+        ],
+        dtype=torch.float64,
+    )
     median = {d: measures.n_needed(ns, corner[i].nanmedian(dim=0).values, level) for i, d in enumerate(dims)}
     return per_seed, median
 
@@ -111,12 +153,15 @@ def table(values: torch.Tensor, ns: list[int], dims: list[int], fmt: str, mean: 
 def training_tables(g: Grid, trained: torch.Tensor, cfg: SimpleNamespace) -> str:
     """Per setting: the median training loss reached, the share of seeds reaching ``fit_loss``, and the median factor
     by which the best loss still fell over the second half of the epochs."""
-    return ("median training loss reached:\n" + table(g.train_loss, cfg.ns, cfg.dims, ".1e")
-            + f"\n\nshare of seeds with training loss at most {cfg.fit_loss:g}:\n"
-            + table(trained.double(), cfg.ns, cfg.dims, ".1f", mean=True)
-            + f"\n\nmedian factor by which the best training loss fell over the second half of the epochs "
-              f"(losses below {cfg.fit_loss:g} count as {cfg.fit_loss:g}):\n"
-            + table(g.late_gain, cfg.ns, cfg.dims, ".1f"))
+    return (
+        "median training loss reached:\n"
+        + table(g.train_loss, cfg.ns, cfg.dims, ".1e")
+        + f"\n\nshare of seeds with training loss at most {cfg.fit_loss:g}:\n"
+        + table(trained.double(), cfg.ns, cfg.dims, ".1f", mean=True)
+        + f"\n\nmedian factor by which the best training loss fell over the second half of the epochs "
+        f"(losses below {cfg.fit_loss:g} count as {cfg.fit_loss:g}):\n"
+        + table(g.late_gain, cfg.ns, cfg.dims, ".1f")
+    )
 
 
 @dataclass
@@ -131,35 +176,47 @@ class Needed:
 
 def needed_both(g: Grid, cfg: SimpleNamespace) -> Needed:
     """:func:`needed` at both thresholds."""
-    return Needed(*needed(g.corner, cfg.ns, cfg.dims, cfg.threshold),
-                  *needed(g.corner, cfg.ns, cfg.dims, cfg.coarse_threshold))
+    return Needed(
+        *needed(g.corner, cfg.ns, cfg.dims, cfg.threshold),
+        *needed(g.corner, cfg.ns, cfg.dims, cfg.coarse_threshold),
+    )
 
 
 def needed_report(g: Grid, nd: Needed, cfg: SimpleNamespace) -> str:
     """N* per d at both thresholds (median curve and per seed), and every d's measures at the largest N."""
     lines = []
-    for level, per_seed, median in ((cfg.threshold, nd.n_star, nd.n_star_median),
-                                    (cfg.coarse_threshold, nd.n_coarse, nd.n_coarse_median)):
+    for level, per_seed, median in (
+        (cfg.threshold, nd.n_star, nd.n_star_median),
+        (cfg.coarse_threshold, nd.n_coarse, nd.n_coarse_median),
+    ):
         lines.append(f"N* for the max corner loss to stay at most {level:g}:")
         for i, d in enumerate(cfg.dims):
-            lines.append(f"  d = {d:>2}: median curve {show(median[d]):>11};  "
-                         f"per seed: {[show(float(v)) for v in per_seed[i]]}")
+            lines.append(
+                f"  d = {d:>2}: median curve {show(median[d]):>11};  "
+                f"per seed: {[show(float(v)) for v in per_seed[i]]}"
+            )
     last = len(cfg.ns) - 1
     lines.append(f"\nat the largest N = {cfg.ns[-1]}, median over seeds:")
     for i, d in enumerate(cfg.dims):
-        lines.append(f"  d = {d:>2} ({2**d:>5} corners): max corner loss {float(g.corner[i, :, last].median()):.3f} "
-                     f"(nearest-point map {float(g.snap[i, :, last].median()):.3f}), distance to the data kept "
-                     f"{float(g.kept[i, :, last].median()):.2f}, training loss "
-                     f"{float(g.train_loss[i, :, last].median()):.1e}")
+        lines.append(
+            f"  d = {d:>2} ({2**d:>5} corners): max corner loss {float(g.corner[i, :, last].median()):.3f} "
+            f"(nearest-point map {float(g.snap[i, :, last].median()):.3f}), distance to the data kept "
+            f"{float(g.kept[i, :, last].median()):.2f}, training loss "
+            f"{float(g.train_loss[i, :, last].median()):.1e}"
+        )
     return "\n".join(lines)
 
 
 def findings(g: Grid, nd: Needed, cfg: SimpleNamespace) -> dict[str, Any]:
     """The numbers glued into the findings box."""
     i2 = cfg.dims.index(2)
-    return {"d2_first": float(g.corner[i2, :, 0].median()), "d2_last": float(g.corner[i2, :, len(cfg.ns) - 1].median()),
-            "n_last": cfg.ns[-1], "threshold": cfg.threshold,
-            "n_star_medians": ", ".join(f"d = {d}: {show(nd.n_star_median[d])}" for d in cfg.dims)}
+    return {
+        "d2_first": float(g.corner[i2, :, 0].median()),
+        "d2_last": float(g.corner[i2, :, len(cfg.ns) - 1].median()),
+        "n_last": cfg.ns[-1],
+        "threshold": cfg.threshold,
+        "n_star_medians": ", ".join(f"d = {d}: {show(nd.n_star_median[d])}" for d in cfg.dims),
+    }
 
 
 def corner_loss_figure(g: Grid, cfg: SimpleNamespace) -> plt.Figure:
@@ -177,23 +234,40 @@ def corner_loss_figure(g: Grid, cfg: SimpleNamespace) -> plt.Figure:
 def training_loss_figure(g: Grid, cfg: SimpleNamespace) -> plt.Figure:
     """The training loss each setting reached, per d against N, with the `fit_loss` line."""
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-    plots.log2_curves(ax, cfg.ns, {f"d = {d}": g.train_loss[i].clamp_min(1e-16) for i, d in enumerate(cfg.dims)},
-                      ylabel="training loss reached (best over epochs)", threshold=cfg.fit_loss,
-                      threshold_label="fit_loss", logy=True)
+    plots.log2_curves(
+        ax,
+        cfg.ns,
+        {f"d = {d}": g.train_loss[i].clamp_min(1e-16) for i, d in enumerate(cfg.dims)},
+        ylabel="training loss reached (best over epochs)",
+        threshold=cfg.fit_loss,
+        threshold_label="fit_loss",
+        logy=True,
+    )
     ax.legend(fontsize=8)
     return fig
 
 
 def corners_figure(g: Grid, cfg: SimpleNamespace) -> plt.Figure:
     """Per d: the net's max corner loss against the nearest-point map's (top), and the distance kept (bottom)."""
-    fig, axes = plt.subplots(2, len(cfg.dims), figsize=(3.2 * len(cfg.dims), 6), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        2, len(cfg.dims), figsize=(3.2 * len(cfg.dims), 6), layout="constrained", squeeze=False
+    )
     for i, d in enumerate(cfg.dims):
-        plots.log2_curves(axes[0, i], cfg.ns, {"net": g.corner[i], "nearest point": g.snap[i]},
-                          ylabel="max corner loss" if i == 0 else "", threshold=cfg.threshold,
-                          styles={"nearest point": dict(ls="--", color="0.4")})
+        plots.log2_curves(
+            axes[0, i],
+            cfg.ns,
+            {"net": g.corner[i], "nearest point": g.snap[i]},
+            ylabel="max corner loss" if i == 0 else "",
+            threshold=cfg.threshold,
+            styles={"nearest point": dict(ls="--", color="0.4")},
+        )
         axes[0, i].set_title(f"d = {d} ({2**d} corners)")
-        plots.log2_curves(axes[1, i], cfg.ns, {"net": g.kept[i]},
-                          ylabel="distance to the data kept, dist(f(c), X) / dist(c, X)" if i == 0 else "")
+        plots.log2_curves(
+            axes[1, i],
+            cfg.ns,
+            {"net": g.kept[i]},
+            ylabel="distance to the data kept, dist(f(c), X) / dist(c, X)" if i == 0 else "",
+        )
         axes[1, i].set_ylim(bottom=0)
     axes[0, 0].legend(fontsize=7)
     return fig
@@ -208,8 +282,9 @@ def grows(n: torch.Tensor, rows: list[int]) -> torch.Tensor:
     return torch.stack([(n[b] > n[a]) & torch.isfinite(n[a]) for a, b in zip(rows, rows[1:])]).all(dim=0)
 
 
-def alternative_passes(g: Grid, n_star: torch.Tensor, n_coarse: torch.Tensor, trained: torch.Tensor,
-                       cfg: SimpleNamespace) -> dict[str, dict[str, torch.Tensor]]:
+def alternative_passes(
+    g: Grid, n_star: torch.Tensor, n_coarse: torch.Tensor, trained: torch.Tensor, cfg: SimpleNamespace
+) -> dict[str, dict[str, torch.Tensor]]:
     """Per claim, the per-seed pass/fail under the alternative definitions declared before running (name -> tensor):
     each claim's threshold on either side of the primary one, ties counted as slower (claim ii), the largest d against
     d = 2 alone (claim iii). Claim (i) also gets the seeds whose nets fit, in :func:`claims`."""
@@ -222,16 +297,23 @@ def alternative_passes(g: Grid, n_star: torch.Tensor, n_coarse: torch.Tensor, tr
     n_double = at(2 * cfg.threshold)
     th, co = cfg.threshold, cfg.coarse_threshold
     return {
-        "d2": {f"at every N >= {cfg.n_claim} <= {th / 2:g} (the threshold halved)": high & (worst <= th / 2),
-               f"at every N >= {cfg.n_claim} <= {2 * th:g} (the threshold doubled)": high & (worst <= 2 * th)},
-        "d4": {f"N* at {2 * th:g} (the threshold doubled)": grows(n_double, [i2, i4]),
-               f"N* at the coarse threshold {co:g}": grows(n_coarse, [i2, i4]),
-               "N* for d = 4 >= N* for d = 2 (a tie counts as slower)":
-                   (n_star[i4] >= n_star[i2]) & torch.isfinite(n_star[i2])},
-        "grows": {f"N* at {co / 2:g} (the coarse threshold halved)": grows(at(co / 2), from_2),
-                  f"N* at {2 * co:g} (the coarse threshold doubled)": grows(at(2 * co), from_2),
-                  f"only the largest d = {cfg.dims[from_2[-1]]} against d = 2, not every step":
-                      grows(n_coarse, [from_2[0], from_2[-1]])},
+        "d2": {
+            f"at every N >= {cfg.n_claim} <= {th / 2:g} (the threshold halved)": high & (worst <= th / 2),
+            f"at every N >= {cfg.n_claim} <= {2 * th:g} (the threshold doubled)": high & (worst <= 2 * th),
+        },
+        "d4": {
+            f"N* at {2 * th:g} (the threshold doubled)": grows(n_double, [i2, i4]),
+            f"N* at the coarse threshold {co:g}": grows(n_coarse, [i2, i4]),
+            "N* for d = 4 >= N* for d = 2 (a tie counts as slower)": (n_star[i4] >= n_star[i2])
+            & torch.isfinite(n_star[i2]),
+        },
+        "grows": {
+            f"N* at {co / 2:g} (the coarse threshold halved)": grows(at(co / 2), from_2),
+            f"N* at {2 * co:g} (the coarse threshold doubled)": grows(at(2 * co), from_2),
+            f"only the largest d = {cfg.dims[from_2[-1]]} against d = 2, not every step": grows(
+                n_coarse, [from_2[0], from_2[-1]]
+            ),
+        },
     }
 
 
@@ -242,8 +324,15 @@ def censored_log2_ratio(a: torch.Tensor, b: torch.Tensor, ns: list[int]) -> torc
     return (fill(a) / fill(b)).log2()
 
 
-def claims(ch: Chapter, g: Grid, n_star: torch.Tensor, n_star_median: dict[int, float], n_coarse: torch.Tensor,
-           n_coarse_median: dict[int, float], trained: torch.Tensor) -> list[results.Claim]:
+def claims(
+    ch: Chapter,
+    g: Grid,
+    n_star: torch.Tensor,
+    n_star_median: dict[int, float],
+    n_coarse: torch.Tensor,
+    n_coarse_median: dict[int, float],
+    trained: torch.Tensor,
+) -> list[results.Claim]:
     """Claims (i) and (ii), the authors' plot, and (iii), this book's finding for larger d; each judged per seed, with
     the alternative definitions of :func:`alternative_passes`."""
     cfg = ch.cfg
@@ -265,39 +354,60 @@ def claims(ch: Chapter, g: Grid, n_star: torch.Tensor, n_star_median: dict[int, 
             claim=f"For d = 2 the max corner loss falls from about 0.5 at N = 1 to about 0 for every N >= {cfg.n_claim}",
             paper="(the authors' code, corner study plot) d = 2: about 0.5 at N = 1, about 0 from N = 128 on",
             measure=f"d = 2, max corner loss at N >= {cfg.n_claim} (worst N of the grid), per seed",
-            values=g.corner[i2][:, late].amax(dim=1), passed=pass_i, alternatives=A["d2"],
+            values=g.corner[i2][:, late].amax(dim=1),
+            passed=pass_i,
+            alternatives=A["d2"],
             criterion=f"at N = 1 >= {cfg.high_start:g} and at every N >= {cfg.n_claim} <= {cfg.threshold:g}",
             notes=f"d = 2 at N = 1: {results.spread(g.corner[i2, :, 0]).text()}. {cfg.epochs} epochs (the authors: "
-                  f"10000); {fit_share(i2)} of the d = 2 nets reach a training loss <= {cfg.fit_loss:g}.",
-            extra={"ns": cfg.ns, "median_curve_d2": g.corner[i2].nanmedian(dim=0).values}),
+            f"10000); {fit_share(i2)} of the d = 2 nets reach a training loss <= {cfg.fit_loss:g}.",
+            extra={"ns": cfg.ns, "median_curve_d2": g.corner[i2].nanmedian(dim=0).values},
+        ),
         ch.claim(
-            id="d4_slower_than_d2", claim="The max corner loss falls more slowly for d = 4 than for d = 2",
+            id="d4_slower_than_d2",
+            claim="The max corner loss falls more slowly for d = 4 than for d = 2",
             paper="(the authors' code, corner study plot) d = 4 falls more slowly than d = 2",
             measure=f"N* for d = 4: smallest N from which the loss stays <= {cfg.threshold:g} (NaN = not reached)",
-            values=finite(n_star[i4]), passed=pass_ii, alternatives=A["d4"],
+            values=finite(n_star[i4]),
+            passed=pass_ii,
+            alternatives=A["d4"],
             criterion="per seed, N* for d = 4 > N* for d = 2, the latter reached",
             notes=f"N* of the median curves: {stars(n_star_median)}. {cfg.epochs} epochs (the authors: 10000); "
-                  f"training loss <= {cfg.fit_loss:g} reached by {fit_share(i2)} of the d = 2 and {fit_share(i4)} "
-                  f"of the d = 4 nets. Effect: the median over seeds of log2(N* for d = 4 / N* for d = 2) with its 95 % "
-                  f"bootstrap interval, an N* not reached counted as twice the largest N (so a lower bound).",
-            extra={"n_star_per_seed": {str(d): [show(float(v)) for v in n_star[i]] for i, d in enumerate(cfg.dims)},
-                   "effect_log2_ratio": results.median_interval(censored_log2_ratio(n_star[i4], n_star[i2], cfg.ns))}),
+            f"training loss <= {cfg.fit_loss:g} reached by {fit_share(i2)} of the d = 2 and {fit_share(i4)} "
+            f"of the d = 4 nets. Effect: the median over seeds of log2(N* for d = 4 / N* for d = 2) with its 95 % "
+            f"bootstrap interval, an N* not reached counted as twice the largest N (so a lower bound).",
+            extra={
+                "n_star_per_seed": {
+                    str(d): [show(float(v)) for v in n_star[i]] for i, d in enumerate(cfg.dims)
+                },
+                "effect_log2_ratio": results.median_interval(
+                    censored_log2_ratio(n_star[i4], n_star[i2], cfg.ns)
+                ),
+            },
+        ),
         ch.claim(
             id="more_points_needed_as_d_grows",
             claim=f"(this book's finding) The N needed for a max corner loss <= {cfg.coarse_threshold:g} grows with "
-                  f"d, from d = 2 to d = {cfg.dims[top]}",
+            f"d, from d = 2 to d = {cfg.dims[top]}",
             paper="(not in the paper; the authors' code lists d = 8 and 16, but what is known of its results covers "
-                  "d = 2 and 4 only)",
-            measure=f"max corner loss at N = {cfg.ns[-1]}, d = {cfg.dims[top]}", values=g.corner[top, :, last],
-            passed=pass_iii, alternatives=A["grows"],
+            "d = 2 and 4 only)",
+            measure=f"max corner loss at N = {cfg.ns[-1]}, d = {cfg.dims[top]}",
+            values=g.corner[top, :, last],
+            passed=pass_iii,
+            alternatives=A["grows"],
             criterion=f"per seed, N* at {cfg.coarse_threshold:g} strictly larger for each d than for the one before "
-                      f"(d >= 2; 'not reached' is larger than any N, but two 'not reached' in a row fail)",
+            f"(d >= 2; 'not reached' is larger than any N, but two 'not reached' in a row fail)",
             notes=f"N* at {cfg.coarse_threshold:g} of the median curves: {stars(n_coarse_median)}; grid up to "
-                  f"N = {cfg.ns[-1]}. Training loss at N = {cfg.ns[-1]}, d = {cfg.dims[top]}: "
-                  f"{results.spread(g.train_loss[top, :, last]).text()} after {cfg.epochs} epochs.",
-            extra={"n_star_coarse_per_seed": {str(d): [show(float(v)) for v in n_coarse[i]]
-                                              for i, d in enumerate(cfg.dims)}}),
+            f"N = {cfg.ns[-1]}. Training loss at N = {cfg.ns[-1]}, d = {cfg.dims[top]}: "
+            f"{results.spread(g.train_loss[top, :, last]).text()} after {cfg.epochs} epochs.",
+            extra={
+                "n_star_coarse_per_seed": {
+                    str(d): [show(float(v)) for v in n_coarse[i]] for i, d in enumerate(cfg.dims)
+                }
+            },
+        ),
     ]
-    out[0].alternatives[f"only the seeds whose d = 2 nets reach a training loss <= {cfg.fit_loss:g} at every "
-                        f"N >= {cfg.n_claim}"] = results.judge_among(pass_i, trained[i2][:, late].all(dim=1))
+    out[0].alternatives[
+        f"only the seeds whose d = 2 nets reach a training loss <= {cfg.fit_loss:g} at every "
+        f"N >= {cfg.n_claim}"
+    ] = results.judge_among(pass_i, trained[i2][:, late].all(dim=1))
     return out

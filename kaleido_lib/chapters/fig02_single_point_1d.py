@@ -1,5 +1,6 @@
 """Figure 2 (one training point in 1D): the per-seed measures, the paper's five-panel figure and the claims.
 The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field check."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,10 +20,28 @@ from ..models import output_range
 CHAPTER = "fig02_single_point_1d"
 TITLE = "Figure 2: a single training point in 1D"
 PAPER = dict(
-    seed=0, n_seeds=10, device="auto", points=[0.5], depth=2, width=5, out_act="sigmoid",
-    epochs=20_000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
-    n_samples=1000, n_plot_samples=10, n_steps=3, eps=0.0, noise="normal", eps_noise="normal",
-    tol=0.01, tol_output=0.05, grid_size=2001, out_dir=None,
+    seed=0,
+    n_seeds=10,
+    device="auto",
+    points=[0.5],
+    depth=2,
+    width=5,
+    out_act="sigmoid",
+    epochs=20_000,
+    min_epochs=1000,
+    target_loss=1e-8,
+    lr=1e-3,
+    batch_size=None,
+    n_samples=1000,
+    n_plot_samples=10,
+    n_steps=3,
+    eps=0.0,
+    noise="normal",
+    eps_noise="normal",
+    tol=0.01,
+    tol_output=0.05,
+    grid_size=2001,
+    out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
@@ -34,13 +53,17 @@ EXTRA = {"tol_output": config.number(0.0, strict=True)}
 def consistent(cfg: SimpleNamespace) -> None:
     """Cross-field check: this chapter is 1D."""
     if len(cfg.points[0]) != 1:
-        raise ValueError(f"parameter 'points': this chapter is 1D, allowed a list of numbers; got {cfg.points}")
+        raise ValueError(
+            f"parameter 'points': this chapter is 1D, allowed a list of numbers; got {cfg.points}"
+        )
 
 
 def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> str:
     """The run's settings in one line."""
-    return (f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  points={cfg.points}  "
-            f"depth={cfg.depth} width={cfg.width} out_act={cfg.out_act}")
+    return (
+        f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  points={cfg.points}  "
+        f"depth={cfg.depth} width={cfg.width} out_act={cfg.out_act}"
+    )
 
 
 def train_seeds(cfg: SimpleNamespace, X: torch.Tensor, seeds: list[int], device: torch.device) -> list[Any]:
@@ -49,15 +72,27 @@ def train_seeds(cfg: SimpleNamespace, X: torch.Tensor, seeds: list[int], device:
     for s in tqdm(seeds, desc="seeds"):
         utils.seed_everything(s)
         net = models.make_mlp(1, cfg.depth, cfg.width, cfg.out_act).to(device)
-        runs.append(train.train_manifold(net, X, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
-                                         target_loss=cfg.target_loss, min_epochs=cfg.min_epochs))
+        runs.append(
+            train.train_manifold(
+                net,
+                X,
+                epochs=cfg.epochs,
+                lr=cfg.lr,
+                batch_size=cfg.batch_size,
+                target_loss=cfg.target_loss,
+                min_epochs=cfg.min_epochs,
+            )
+        )
     return runs
 
 
 def training_numbers(runs: list[Any], seeds: list[int]) -> dict[str, Any]:
     """The training numbers glued into the prose: nets reaching the target, seeds, epochs run."""
-    return {"n_trained": int(torch.tensor([r.reached_target for r in runs]).sum()), "n_seeds": len(seeds),
-            "epochs_run": ", ".join(str(r.epochs_run) for r in runs)}
+    return {
+        "n_trained": int(torch.tensor([r.reached_target for r in runs]).sum()),
+        "n_seeds": len(seeds),
+        "epochs_run": ", ".join(str(r.epochs_run) for r in runs),
+    }
 
 
 def training_figure(runs: list[Any], target_loss: float) -> plt.Figure:
@@ -77,8 +112,9 @@ def plot_samples(f: nn.Module, cfg: SimpleNamespace, device: torch.device) -> to
     """The trajectories of the ``n_plot_samples`` noise points of the panels (seed ``cfg.seed``)."""
     gen = utils.seed_everything(cfg.seed)
     z_plot = sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(device)
-    return sampling.kaleidoscopic_sampling(f, z_plot, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
-                                           eps_noise=cfg.eps_noise, generator=gen)
+    return sampling.kaleidoscopic_sampling(
+        f, z_plot, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise, generator=gen
+    )
 
 
 @dataclass
@@ -92,27 +128,37 @@ class SeedMeasures:
     slope: float  # f'(x_train)
 
 
-def measure_seed(f: nn.Module, X: torch.Tensor, grid: torch.Tensor, seed: int, cfg: SimpleNamespace) -> SeedMeasures:
+def measure_seed(
+    f: nn.Module, X: torch.Tensor, grid: torch.Tensor, seed: int, cfg: SimpleNamespace
+) -> SeedMeasures:
     """The measures of one network; its sampling noise comes from seed 10,000 + ``seed``."""
     x_train = float(X[0, 0])
     out = measures.output_manifold(f, grid)
     argmin = float(grid[measures.loss_manifold(f, grid).argmin(), 0])
     g = utils.seed_everything(10_000 + seed)
     z = sampling.start_noise(cfg.n_samples, 1, cfg.noise, cfg.out_act, g).to(X.device)
-    traj = sampling.kaleidoscopic_sampling(f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
-                                           eps_noise=cfg.eps_noise, generator=g)
+    traj = sampling.kaleidoscopic_sampling(
+        f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise, generator=g
+    )
     dist_end = measures.nearest_distance(traj[-1], X)[0].double()
-    return SeedMeasures(max_dev=float((out - x_train).abs().max()), argmin_err=abs(argmin - x_train),
-                        max_dist_end=float(dist_end.max()), q90_dist_end=float(dist_end.quantile(0.9)),
-                        slope=float(measures.slope_1d(f, X).detach()[0]))
+    return SeedMeasures(
+        max_dev=float((out - x_train).abs().max()),
+        argmin_err=abs(argmin - x_train),
+        max_dist_end=float(dist_end.max()),
+        q90_dist_end=float(dist_end.quantile(0.9)),
+        slope=float(measures.slope_1d(f, X).detach()[0]),
+    )
 
 
-def measure_all(runs: list[Any], X: torch.Tensor, grid: torch.Tensor, seeds: list[int],
-                cfg: SimpleNamespace) -> dict[str, torch.Tensor]:
+def measure_all(
+    runs: list[Any], X: torch.Tensor, grid: torch.Tensor, seeds: list[int], cfg: SimpleNamespace
+) -> dict[str, torch.Tensor]:
     """Every seed's measures stacked (seed order), with each net's best loss; their spreads printed."""
     measured = [measure_seed(r.model.eval(), X, grid, s, cfg) for s, r in zip(seeds, runs)]
-    M = {k: torch.tensor([getattr(m, k) for m in measured], dtype=torch.float64)
-         for k in ("max_dev", "argmin_err", "max_dist_end", "q90_dist_end", "slope")}
+    M = {
+        k: torch.tensor([getattr(m, k) for m in measured], dtype=torch.float64)
+        for k in ("max_dev", "argmin_err", "max_dist_end", "q90_dist_end", "slope")
+    }
     M["best_loss"] = torch.tensor([r.best_loss for r in runs], dtype=torch.float64)
     for k, v in M.items():
         print(f"{k:>13}: " + results.spread(v).text())
@@ -121,11 +167,18 @@ def measure_all(runs: list[Any], X: torch.Tensor, grid: torch.Tensor, seeds: lis
 
 def findings(M: dict[str, torch.Tensor], cfg: SimpleNamespace) -> dict[str, Any]:
     """The measured numbers glued into the findings box."""
-    return {"max_dev_median": float(M["max_dev"].median()), "dist_end_median": float(M["max_dist_end"].median()),
-            "slope_median": float(M["slope"].median()), "n_steps": cfg.n_steps, "n_samples": cfg.n_samples}
+    return {
+        "max_dev_median": float(M["max_dev"].median()),
+        "dist_end_median": float(M["max_dist_end"].median()),
+        "slope_median": float(M["slope"].median()),
+        "n_steps": cfg.n_steps,
+        "n_samples": cfg.n_samples,
+    }
 
 
-def figure2(f: nn.Module, X: torch.Tensor, grid: torch.Tensor, traj: torch.Tensor, out_act: str) -> plt.Figure:
+def figure2(
+    f: nn.Module, X: torch.Tensor, grid: torch.Tensor, traj: torch.Tensor, out_act: str
+) -> plt.Figure:
     """The paper's Figure 2: (a) the loss and (b) the output over the input range, (c)-(e) samples after 1-3 runs.
 
     Two rows of subfigures, so the bottom row never covers the top row's axes.
@@ -139,8 +192,15 @@ def figure2(f: nn.Module, X: torch.Tensor, grid: torch.Tensor, traj: torch.Tenso
     axa, axb = top.subplots(1, 2)
     plots.manifold_1d(axa, grid, loss, X, ylabel="loss $(x - f(x))^2$")
     axa.set_title("(a) loss over the input range")
-    plots.manifold_1d(axb, grid, measures.output_manifold(f, grid), X, ylabel="output $f(x)$", identity=True,
-                      inset=(x_train - 0.05, x_train + 0.05))
+    plots.manifold_1d(
+        axb,
+        grid,
+        measures.output_manifold(f, grid),
+        X,
+        ylabel="output $f(x)$",
+        identity=True,
+        inset=(x_train - 0.05, x_train + 0.05),
+    )
     axb.set_ylim(low - 0.02, high + 0.02)
     axb.set_title("(b) output over the input range, close-up inset")
     runs = list(range(1, min(traj.shape[0] - 1, 3) + 1))
@@ -152,29 +212,44 @@ def figure2(f: nn.Module, X: torch.Tensor, grid: torch.Tensor, traj: torch.Tenso
 
 def passes(M: dict[str, torch.Tensor], cfg: SimpleNamespace, spacing: float) -> dict[str, torch.Tensor]:
     """Per-seed pass/fail of each claim, from the stacked measures ``M`` (and each net's best loss)."""
-    return {"trained": M["best_loss"] <= cfg.target_loss, "output": M["max_dev"] <= cfg.tol_output,
-            "argmin": M["argmin_err"] <= spacing, "sampling": M["max_dist_end"] <= cfg.tol,
-            "attractor": M["slope"].abs() < 1}
+    return {
+        "trained": M["best_loss"] <= cfg.target_loss,
+        "output": M["max_dev"] <= cfg.tol_output,
+        "argmin": M["argmin_err"] <= spacing,
+        "sampling": M["max_dist_end"] <= cfg.tol,
+        "attractor": M["slope"].abs() < 1,
+    }
 
 
-def alternative_passes(M: dict[str, torch.Tensor], cfg: SimpleNamespace,
-                       spacing: float) -> dict[str, dict[str, torch.Tensor]]:
+def alternative_passes(
+    M: dict[str, torch.Tensor], cfg: SimpleNamespace, spacing: float
+) -> dict[str, dict[str, torch.Tensor]]:
     """Per claim, the per-seed pass/fail under the alternative definitions declared before running (name ->
     tensor): the cut-offs on either side of the primary one, and for the sampling claim the 90 % quantile of the
     samples instead of the farthest one. The nets that fit, as another population, are added in :func:`claims`."""
-    loss, dev, arg, end, q90, slope = (M[k] for k in ("best_loss", "max_dev", "argmin_err", "max_dist_end",
-                                                      "q90_dist_end", "slope"))
+    loss, dev, arg, end, q90, slope = (
+        M[k] for k in ("best_loss", "max_dev", "argmin_err", "max_dist_end", "q90_dist_end", "slope")
+    )
     return {
-        "trained": {f"best loss <= {10 * cfg.target_loss:g} (ten times the target) instead of {cfg.target_loss:g}":
-                        loss <= 10 * cfg.target_loss,
-                    f"best loss <= {100 * cfg.target_loss:g} (a hundred times the target: 'very low' read loosely)":
-                        loss <= 100 * cfg.target_loss},
-        "output": {f"max |f(x) - x_train| <= {cfg.tol_output / 2:g} (the cut-off halved)": dev <= cfg.tol_output / 2,
-                   f"max |f(x) - x_train| <= {2 * cfg.tol_output:g} (the cut-off doubled)": dev <= 2 * cfg.tol_output},
-        "argmin": {"within half a grid step (the grid point nearest x_train) instead of one": arg <= spacing / 2,
-                   "within two grid steps instead of one": arg <= 2 * spacing},
-        "sampling": {f"every sample within {2 * cfg.tol:g} (the tolerance doubled)": end <= 2 * cfg.tol,
-                     f"90 % of the samples within {cfg.tol:g} instead of every one": q90 <= cfg.tol},
+        "trained": {
+            f"best loss <= {10 * cfg.target_loss:g} (ten times the target) instead of {cfg.target_loss:g}": loss
+            <= 10 * cfg.target_loss,
+            f"best loss <= {100 * cfg.target_loss:g} (a hundred times the target: 'very low' read loosely)": loss
+            <= 100 * cfg.target_loss,
+        },
+        "output": {
+            f"max |f(x) - x_train| <= {cfg.tol_output / 2:g} (the cut-off halved)": dev <= cfg.tol_output / 2,
+            f"max |f(x) - x_train| <= {2 * cfg.tol_output:g} (the cut-off doubled)": dev
+            <= 2 * cfg.tol_output,
+        },
+        "argmin": {
+            "within half a grid step (the grid point nearest x_train) instead of one": arg <= spacing / 2,
+            "within two grid steps instead of one": arg <= 2 * spacing,
+        },
+        "sampling": {
+            f"every sample within {2 * cfg.tol:g} (the tolerance doubled)": end <= 2 * cfg.tol,
+            f"90 % of the samples within {cfg.tol:g} instead of every one": q90 <= cfg.tol,
+        },
         "attractor": {"|f'(x_train)| < 0.5 (a clear contraction) instead of < 1": slope.abs() < 0.5},
     }
 
@@ -182,39 +257,67 @@ def alternative_passes(M: dict[str, torch.Tensor], cfg: SimpleNamespace,
 FIT_ONLY = "only the nets that reach the target loss, not every net"
 
 
-def claims(ch: Chapter, M: dict[str, torch.Tensor], P: dict[str, torch.Tensor], spacing: float,
-           x_train: float) -> list[results.Claim]:
+def claims(
+    ch: Chapter, M: dict[str, torch.Tensor], P: dict[str, torch.Tensor], spacing: float, x_train: float
+) -> list[results.Claim]:
     """The chapter's five claims, each judged on its per-seed pass/fail, with the alternative definitions of
     :func:`alternative_passes` and, for the four claims about a trained net, the nets that fit."""
     cfg = ch.cfg
     low, high = output_range(cfg.out_act)
     A = alternative_passes(M, cfg, spacing)
     out = [
-        ch.claim(id="trained_to_target", claim="The MLP can be trained to a loss <= 1e-8 on the single point",
-                 paper="was trained till the loss on the input data point was very low (<= 1e-8, epochs >= 1K)",
-                 measure="best training loss", values=M["best_loss"], passed=P["trained"], alternatives=A["trained"],
-                 criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs"),
-        ch.claim(id="output_close_everywhere", claim="The output is close to 0.5 over the whole input range",
-                 paper="the output values observed of the MLP for the entire range of input values, is close to 0.5",
-                 measure=f"max over x in [{low:g}, {high:g}] of |f(x) - {x_train:g}|", values=M["max_dev"],
-                 passed=P["output"], alternatives=A["output"], criterion=f"<= {cfg.tol_output:g}",
-                 notes="An identity map would give 0.5."),
-        ch.claim(id="loss_lowest_at_point", claim="The loss over the input range is lowest at the training point",
-                 paper="As expected, the value at x=0.5 is the lowest",
-                 measure="|argmin of the loss over the grid - x_train|", values=M["argmin_err"], passed=P["argmin"],
-                 alternatives=A["argmin"], criterion=f"<= one grid step ({spacing:.2g})"),
-        ch.claim(id="samples_reach_point",
-                 claim=f"Every noise point is near the training point after {cfg.n_steps} runs",
-                 paper="The model is progressively applied 1 -> 3 times and the samples obtained are close to the "
-                       "training input",
-                 measure=f"max distance to x_train after {cfg.n_steps} runs, {cfg.n_samples} noise points",
-                 values=M["max_dist_end"], passed=P["sampling"], alternatives=A["sampling"],
-                 criterion=f"<= {cfg.tol:g}"),
-        ch.claim(id="attracting_fixed_point",
-                 claim="The training point is an attracting fixed point, |f'(x_train)| < 1",
-                 paper="(the mechanism implied by panels c-e; not stated in the paper)",
-                 measure="f'(x_train)", values=M["slope"], passed=P["attractor"], alternatives=A["attractor"],
-                 criterion="|f'| < 1"),
+        ch.claim(
+            id="trained_to_target",
+            claim="The MLP can be trained to a loss <= 1e-8 on the single point",
+            paper="was trained till the loss on the input data point was very low (<= 1e-8, epochs >= 1K)",
+            measure="best training loss",
+            values=M["best_loss"],
+            passed=P["trained"],
+            alternatives=A["trained"],
+            criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
+        ),
+        ch.claim(
+            id="output_close_everywhere",
+            claim="The output is close to 0.5 over the whole input range",
+            paper="the output values observed of the MLP for the entire range of input values, is close to 0.5",
+            measure=f"max over x in [{low:g}, {high:g}] of |f(x) - {x_train:g}|",
+            values=M["max_dev"],
+            passed=P["output"],
+            alternatives=A["output"],
+            criterion=f"<= {cfg.tol_output:g}",
+            notes="An identity map would give 0.5.",
+        ),
+        ch.claim(
+            id="loss_lowest_at_point",
+            claim="The loss over the input range is lowest at the training point",
+            paper="As expected, the value at x=0.5 is the lowest",
+            measure="|argmin of the loss over the grid - x_train|",
+            values=M["argmin_err"],
+            passed=P["argmin"],
+            alternatives=A["argmin"],
+            criterion=f"<= one grid step ({spacing:.2g})",
+        ),
+        ch.claim(
+            id="samples_reach_point",
+            claim=f"Every noise point is near the training point after {cfg.n_steps} runs",
+            paper="The model is progressively applied 1 -> 3 times and the samples obtained are close to the "
+            "training input",
+            measure=f"max distance to x_train after {cfg.n_steps} runs, {cfg.n_samples} noise points",
+            values=M["max_dist_end"],
+            passed=P["sampling"],
+            alternatives=A["sampling"],
+            criterion=f"<= {cfg.tol:g}",
+        ),
+        ch.claim(
+            id="attracting_fixed_point",
+            claim="The training point is an attracting fixed point, |f'(x_train)| < 1",
+            paper="(the mechanism implied by panels c-e; not stated in the paper)",
+            measure="f'(x_train)",
+            values=M["slope"],
+            passed=P["attractor"],
+            alternatives=A["attractor"],
+            criterion="|f'| < 1",
+        ),
     ]
     for c, key in zip(out[1:], ("output", "argmin", "sampling", "attractor")):
         c.alternatives[FIT_ONLY] = results.judge_among(P[key], P["trained"])

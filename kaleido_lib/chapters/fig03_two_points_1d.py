@@ -1,5 +1,6 @@
 """Figure 3 (two training points in 1D, a shallow and a deep net): per-seed measures, figures and claims.
 The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,11 +22,35 @@ from ..models import output_range
 CHAPTER = "fig03_two_points_1d"
 TITLE = "Figure 3: two training points in 1D, a shallow and a deep net"
 PAPER = dict(
-    seed=0, n_seeds=20, device="auto", points=[0.2, 0.8], depth=2, depth_deep=7, width=5,
-    out_act="sigmoid", epochs=5000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
-    n_samples=1000, n_plot_samples=10, n_steps=100, plot_steps=[1, 2, 5, 10], eps=0.0, noise="normal",
-    eps_noise="normal", tol=0.01, burn_frac=0.9, burn_tol=0.05, burn_max=10, slope_threshold=0.5, flat_reach=0.01,
-    min_flat_width=0.05, grid_size=2001, out_dir=None,
+    seed=0,
+    n_seeds=20,
+    device="auto",
+    points=[0.2, 0.8],
+    depth=2,
+    depth_deep=7,
+    width=5,
+    out_act="sigmoid",
+    epochs=5000,
+    min_epochs=1000,
+    target_loss=1e-8,
+    lr=1e-3,
+    batch_size=None,
+    n_samples=1000,
+    n_plot_samples=10,
+    n_steps=100,
+    plot_steps=[1, 2, 5, 10],
+    eps=0.0,
+    noise="normal",
+    eps_noise="normal",
+    tol=0.01,
+    burn_frac=0.9,
+    burn_tol=0.05,
+    burn_max=10,
+    slope_threshold=0.5,
+    flat_reach=0.01,
+    min_flat_width=0.05,
+    grid_size=2001,
+    out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
@@ -50,21 +75,29 @@ def consistent(cfg: SimpleNamespace) -> None:
     if cfg.points[0][0] >= cfg.points[1][0]:
         raise ValueError(f"parameter 'points': allowed two points in increasing order; got {cfg.points}")
     if cfg.depth_deep <= cfg.depth:
-        raise ValueError(f"parameter 'depth_deep': allowed an integer > depth ({cfg.depth}); got {cfg.depth_deep}")
+        raise ValueError(
+            f"parameter 'depth_deep': allowed an integer > depth ({cfg.depth}); got {cfg.depth_deep}"
+        )
     if cfg.batch_size is not None:
         raise ValueError(f"parameter 'batch_size': allowed None (full batch); got {cfg.batch_size}")
     if cfg.burn_frac > 1:
         raise ValueError(f"parameter 'burn_frac': allowed a number in (0, 1]; got {cfg.burn_frac}")
     if len(cfg.plot_steps) > 6:
-        raise ValueError(f"parameter 'plot_steps': allowed at most 6 runs (one panel each); got {cfg.plot_steps}")
+        raise ValueError(
+            f"parameter 'plot_steps': allowed at most 6 runs (one panel each); got {cfg.plot_steps}"
+        )
     if max(cfg.plot_steps) > cfg.n_steps:
-        raise ValueError(f"parameter 'plot_steps': allowed runs up to n_steps ({cfg.n_steps}); got {cfg.plot_steps}")
+        raise ValueError(
+            f"parameter 'plot_steps': allowed runs up to n_steps ({cfg.n_steps}); got {cfg.plot_steps}"
+        )
 
 
 def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int], depths: list[int]) -> str:
     """The run's settings in one line."""
-    return (f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  points={cfg.points}  "
-            f"depths={depths} width={cfg.width} out_act={cfg.out_act}")
+    return (
+        f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  points={cfg.points}  "
+        f"depths={depths} width={cfg.width} out_act={cfg.out_act}"
+    )
 
 
 def setup(cfg: SimpleNamespace, device: torch.device) -> tuple[torch.Tensor, list[int], list[int]]:
@@ -72,18 +105,31 @@ def setup(cfg: SimpleNamespace, device: torch.device) -> tuple[torch.Tensor, lis
     return torch.tensor(cfg.points, device=device), config.seeds(cfg), [cfg.depth, cfg.depth_deep]
 
 
-def train_depths(X: torch.Tensor, seeds: list[int], depths: list[int], cfg: SimpleNamespace
-                 ) -> dict[int, EnsembleResult]:
+def train_depths(
+    X: torch.Tensor, seeds: list[int], depths: list[int], cfg: SimpleNamespace
+) -> dict[int, EnsembleResult]:
     """All seeds of one depth at once (``train_ensemble``), per depth; one line each on the seeds that reached the
     target loss, the epochs run and the others' best loss."""
     ens = {}
     for d in tqdm(depths, desc="depths"):
-        ens[d] = r = train_ensemble(X, seeds, depth=d, width=cfg.width, out_act=cfg.out_act, epochs=cfg.epochs,
-                                    lr=cfg.lr, target_loss=cfg.target_loss, min_epochs=cfg.min_epochs,
-                                    device=cfg.device)
+        ens[d] = r = train_ensemble(
+            X,
+            seeds,
+            depth=d,
+            width=cfg.width,
+            out_act=cfg.out_act,
+            epochs=cfg.epochs,
+            lr=cfg.lr,
+            target_loss=cfg.target_loss,
+            min_epochs=cfg.min_epochs,
+            device=cfg.device,
+        )
         stalled = [(s, f"{float(v):.2g}") for s, v, ok in zip(seeds, r.best_loss, r.reached_target) if not ok]
-        print(f"L={d}: {int(r.reached_target.sum())}/{len(seeds)} seeds reached loss <= {cfg.target_loss:g}; "
-              f"epochs run: {r.epochs_run.tolist()}" + (f"; the others (seed, best loss): {stalled}" if stalled else ""))
+        print(
+            f"L={d}: {int(r.reached_target.sum())}/{len(seeds)} seeds reached loss <= {cfg.target_loss:g}; "
+            f"epochs run: {r.epochs_run.tolist()}"
+            + (f"; the others (seed, best loss): {stalled}" if stalled else "")
+        )
     return ens
 
 
@@ -94,6 +140,8 @@ def training_figure(ens: dict[int, EnsembleResult], cfg: SimpleNamespace) -> plt
         plots.loss_curves(ax, list(r.losses.cpu()), target=cfg.target_loss)
         ax.set_title(f"L={d}, H={cfg.width}")
     return fig
+
+
 # the burn-in definitions judged, declared before the run: (share of the samples, radius); the primary one is the
 # chapter's (burn_frac, burn_tol), the others are its alternatives
 BURN_GRID = ((0.5, 0.01), (0.9, 0.01), (0.95, 0.01), (0.5, 0.05), (0.9, 0.05), (0.95, 0.05))
@@ -138,15 +186,26 @@ def geometry(X: torch.Tensor, out_act: str, grid_size: int) -> Geometry:
     return Geometry(grid, X, (p1 + gap / 6, p2 - gap / 6), inner)
 
 
-def measure_net(f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: SimpleNamespace) -> dict[str, Any]:
+def measure_net(
+    f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: SimpleNamespace
+) -> dict[str, Any]:
     """One net's measures from the noise ``z`` (``seed`` seeds any ε noise); keys starting with '_' are kept for
     the figures and are not per-seed numbers."""
     X, grid = geo.X, geo.grid
     slope = measures.derivative_1d(f, grid)
-    intervals = [measures.flat_interval_1d(grid, slope, p, cfg.slope_threshold, cfg.flat_reach)
-                 for p in (geo.p1, geo.p2)]
-    traj = sampling.kaleidoscopic_sampling(f, z, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
-                                           eps_noise=cfg.eps_noise, generator=torch.Generator().manual_seed(seed))
+    intervals = [
+        measures.flat_interval_1d(grid, slope, p, cfg.slope_threshold, cfg.flat_reach)
+        for p in (geo.p1, geo.p2)
+    ]
+    traj = sampling.kaleidoscopic_sampling(
+        f,
+        z,
+        cfg.n_steps,
+        out_act=cfg.out_act,
+        eps=cfg.eps,
+        eps_noise=cfg.eps_noise,
+        generator=torch.Generator().manual_seed(seed),
+    )
     grid = {burn_key(q, r): float(measures.burn_in(traj, X, r, q).step) for q, r in BURN_GRID}
     settle, z0 = measures.settle_steps(traj, X, cfg.tol).double(), z[:, 0]
     between = (z0 > geo.band[0]) & (z0 < geo.band[1])
@@ -165,7 +224,8 @@ def measure_net(f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: Si
         "settle_outside": med_outside,
         "slower_ratio": med_between / max(med_outside, 1.0),
         "end_at_points": float((measures.nearest_distance(traj[-1], X)[0] <= cfg.tol).double().mean()),
-        "_intervals": intervals, "_traj": traj,
+        "_intervals": intervals,
+        "_traj": traj,
     }
 
 
@@ -181,8 +241,14 @@ class Measured:
     M: dict[int, dict[str, torch.Tensor]]
 
 
-def measure_all(ens: dict[int, EnsembleResult], X: torch.Tensor, seeds: list[int], geo: Geometry,
-                cfg: SimpleNamespace, device: torch.device) -> Measured:
+def measure_all(
+    ens: dict[int, EnsembleResult],
+    X: torch.Tensor,
+    seeds: list[int],
+    geo: Geometry,
+    cfg: SimpleNamespace,
+    device: torch.device,
+) -> Measured:
     """Every net's measures; seed s's noise (seed 10,000 + s) is shared by its nets of both depths. The spreads are
     printed per depth."""
     depths = list(ens)
@@ -206,11 +272,15 @@ def measure_all(ens: dict[int, EnsembleResult], X: torch.Tensor, seeds: list[int
 def findings(ms: Measured, depths: list[int]) -> dict[str, Any]:
     """The numbers glued into the findings box (burn-ins and settle steps as whole runs)."""
     (d0, d1), M = depths, ms.M
-    return {"n_seeds": len(ms.fits[d0]), "fits_shallow": int(ms.fits[d0].sum()), "fits_deep": int(ms.fits[d1].sum()),
-            "burn_shallow": format(float(M[d0]["burn_in"].nanmedian()), ".0f"),
-            "burn_deep": format(float(M[d1]["burn_in"].nanmedian()), ".0f"),
-            "settle_shallow": format(float(M[d0]["median_settle"].nanmedian()), ".0f"),
-            "settle_deep": format(float(M[d1]["median_settle"].nanmedian()), ".0f")}
+    return {
+        "n_seeds": len(ms.fits[d0]),
+        "fits_shallow": int(ms.fits[d0].sum()),
+        "fits_deep": int(ms.fits[d1].sum()),
+        "burn_shallow": format(float(M[d0]["burn_in"].nanmedian()), ".0f"),
+        "burn_deep": format(float(M[d1]["burn_in"].nanmedian()), ".0f"),
+        "settle_shallow": format(float(M[d0]["median_settle"].nanmedian()), ".0f"),
+        "settle_deep": format(float(M[d1]["median_settle"].nanmedian()), ".0f"),
+    }
 
 
 def shown_nets(fits: dict[int, torch.Tensor]) -> dict[int, int]:
@@ -224,8 +294,15 @@ def plot_noise(cfg: SimpleNamespace, device: torch.device) -> torch.Tensor:
     return sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(device)
 
 
-def figures(ens: dict[int, EnsembleResult], ms: Measured, diff: dict[str, torch.Tensor], geo: Geometry,
-            seeds: list[int], cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, plt.Figure], dict[str, int]]:
+def figures(
+    ens: dict[int, EnsembleResult],
+    ms: Measured,
+    diff: dict[str, torch.Tensor],
+    geo: Geometry,
+    seeds: list[int],
+    cfg: SimpleNamespace,
+    device: torch.device,
+) -> tuple[dict[str, plt.Figure], dict[str, int]]:
     """The chapter's figures after training (name -> figure): the paper's panels for the first seed of each depth whose
     net fits the data, (a)-(f) shallow and (g)-(l) deep, every seed's output, the settle steps of the nets shown, and
     the depths compared seed by seed; and the seed shown per depth ('seed_shallow', 'seed_deep')."""
@@ -235,8 +312,15 @@ def figures(ens: dict[int, EnsembleResult], ms: Measured, diff: dict[str, torch.
     figs, seed_shown = {}, {}
     for row, (d, name) in enumerate(zip(depths, ("shallow", "deep"))):
         i = shown[d]
-        figs[f"figure3_{name}"] = depth_panels(ens[d].member(i).to(device), ms.per_seed[d][i], geo, z_plot, cfg,
-                                               f"L={d}, seed {seeds[i]}", "abcdefghijkl"[6 * row:])
+        figs[f"figure3_{name}"] = depth_panels(
+            ens[d].member(i).to(device),
+            ms.per_seed[d][i],
+            geo,
+            z_plot,
+            cfg,
+            f"L={d}, seed {seeds[i]}",
+            "abcdefghijkl"[6 * row :],
+        )
         seed_shown[f"seed_{name}"] = seeds[i]
     figs["outputs_all_seeds"] = all_outputs_figure(ens, ms.fits, geo, cfg, device)
     figs["settle_steps"] = settle_figure_shown(ens, ms, shown, seeds, z_plot, geo, cfg, device)
@@ -244,59 +328,109 @@ def figures(ens: dict[int, EnsembleResult], ms: Measured, diff: dict[str, torch.
     return figs, seed_shown
 
 
-def depth_panels(f: nn.Module, m: dict[str, Any], geo: Geometry, z_plot: torch.Tensor, cfg: SimpleNamespace,
-                 title: str, letters: str) -> plt.Figure:
+def depth_panels(
+    f: nn.Module,
+    m: dict[str, Any],
+    geo: Geometry,
+    z_plot: torch.Tensor,
+    cfg: SimpleNamespace,
+    title: str,
+    letters: str,
+) -> plt.Figure:
     """The paper's panels for one net (``plots.panels_1d``), the close-up between the two points."""
     loss_fn: Callable = lambda x: measures.loss_manifold(f, x)
-    traj = sampling.kaleidoscopic_sampling(f, z_plot, max(cfg.plot_steps), out_act=cfg.out_act, eps=cfg.eps,
-                                           eps_noise=cfg.eps_noise)
-    return plots.panels_1d(geo.grid, loss_fn(geo.grid), measures.output_manifold(f, geo.grid), geo.X,
-                           m["_intervals"], traj, cfg.plot_steps, loss_fn, bounds=output_range(cfg.out_act),
-                           slope_threshold=cfg.slope_threshold, title=title, letters=letters,
-                           inset=(geo.p1, geo.p2))
+    traj = sampling.kaleidoscopic_sampling(
+        f, z_plot, max(cfg.plot_steps), out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise
+    )
+    return plots.panels_1d(
+        geo.grid,
+        loss_fn(geo.grid),
+        measures.output_manifold(f, geo.grid),
+        geo.X,
+        m["_intervals"],
+        traj,
+        cfg.plot_steps,
+        loss_fn,
+        bounds=output_range(cfg.out_act),
+        slope_threshold=cfg.slope_threshold,
+        title=title,
+        letters=letters,
+        inset=(geo.p1, geo.p2),
+    )
 
 
-def outputs_all_seeds(members: dict[int, list[nn.Module]], fits: dict[int, torch.Tensor], geo: Geometry,
-                      out_act: str) -> plt.Figure:
+def outputs_all_seeds(
+    members: dict[int, list[nn.Module]], fits: dict[int, torch.Tensor], geo: Geometry, out_act: str
+) -> plt.Figure:
     """Every seed's output per depth; the nets that do not fit the data dashed."""
     fig, axes = plt.subplots(1, len(members), figsize=(11, 4), sharey=True, layout="constrained")
     for ax, (d, nets) in zip(axes, members.items()):
-        plots.outputs_by_seed(ax, geo.grid, [measures.output_manifold(f, geo.grid) for f in nets], fits[d], geo.X,
-                              output_range(out_act))
+        plots.outputs_by_seed(
+            ax,
+            geo.grid,
+            [measures.output_manifold(f, geo.grid) for f in nets],
+            fits[d],
+            geo.X,
+            output_range(out_act),
+        )
         ax.set_title(f"L={d}: {int(fits[d].sum())} of {len(nets)} nets fit the data (solid)")
     axes[0].set_ylabel("output $f(x)$")
     return fig
 
 
-def all_outputs_figure(ens: dict[int, EnsembleResult], fits: dict[int, torch.Tensor], geo: Geometry,
-                       cfg: SimpleNamespace, device: torch.device) -> plt.Figure:
+def all_outputs_figure(
+    ens: dict[int, EnsembleResult],
+    fits: dict[int, torch.Tensor],
+    geo: Geometry,
+    cfg: SimpleNamespace,
+    device: torch.device,
+) -> plt.Figure:
     """:func:`outputs_all_seeds` for every member of each depth's ensemble."""
     members = {d: [r.member(i).to(device) for i in range(r.n_members)] for d, r in ens.items()}
     return outputs_all_seeds(members, fits, geo, cfg.out_act)
 
 
-def settle_figure_shown(ens: dict[int, EnsembleResult], ms: Measured, shown: dict[int, int], seeds: list[int],
-                        z_plot: torch.Tensor, geo: Geometry, cfg: SimpleNamespace, device: torch.device) -> plt.Figure:
+def settle_figure_shown(
+    ens: dict[int, EnsembleResult],
+    ms: Measured,
+    shown: dict[int, int],
+    seeds: list[int],
+    z_plot: torch.Tensor,
+    geo: Geometry,
+    cfg: SimpleNamespace,
+    device: torch.device,
+) -> plt.Figure:
     """:func:`settle_figure` for the nets shown in the panels, each with its seed's measuring noise."""
     nets = {}
     for d in ens:
         i = shown[d]
-        z = sampling.start_noise(cfg.n_samples, 1, cfg.noise, cfg.out_act, utils.seed_everything(10_000 + seeds[i]))
+        z = sampling.start_noise(
+            cfg.n_samples, 1, cfg.noise, cfg.out_act, utils.seed_everything(10_000 + seeds[i])
+        )
         nets[d] = (ens[d].member(i).to(device), ms.per_seed[d][i], seeds[i], z)
     return settle_figure(nets, z_plot, geo, cfg)
 
 
-def settle_figure(shown: dict[int, tuple[nn.Module, dict[str, Any], int, torch.Tensor]], z_plot: torch.Tensor,
-                  geo: Geometry, cfg: SimpleNamespace) -> plt.Figure:
+def settle_figure(
+    shown: dict[int, tuple[nn.Module, dict[str, Any], int, torch.Tensor]],
+    z_plot: torch.Tensor,
+    geo: Geometry,
+    cfg: SimpleNamespace,
+) -> plt.Figure:
     """Per depth: the plotted noise points' trajectories with the burn-in shaded, and every sample's settle step
     against where it started. ``shown[d]`` is (net, its measures, its seed, its noise)."""
     fig, axes = plt.subplots(len(shown), 2, figsize=(12, 7), layout="constrained", squeeze=False)
     for row, (d, (f, m, s, z)) in enumerate(shown.items()):
-        traj = sampling.kaleidoscopic_sampling(f, z_plot, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
-                                               eps_noise=cfg.eps_noise)
+        traj = sampling.kaleidoscopic_sampling(
+            f, z_plot, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise
+        )
         horizon = int(min(cfg.n_steps, max(20, 2 * m["burn_in"])))
-        plots.trajectories_1d(axes[row, 0], traj[: horizon + 1], geo.X,
-                              burn_in=int(m["burn_in"]) if m["burn_in"] <= horizon else None)
+        plots.trajectories_1d(
+            axes[row, 0],
+            traj[: horizon + 1],
+            geo.X,
+            burn_in=int(m["burn_in"]) if m["burn_in"] <= horizon else None,
+        )
         axes[row, 0].set_title(f"L={d}, seed {s}: trajectories, burn-in B = {m['burn_in']:.0f}")
         settle = measures.settle_steps(m["_traj"], geo.X, cfg.tol)
         ax = axes[row, 1]
@@ -307,8 +441,10 @@ def settle_figure(shown: dict[int, tuple[nn.Module, dict[str, Any], int, torch.T
         ax.set_xlabel("start z")
         ax.set_ylabel("settle step")
         ax.legend(loc="upper right", fontsize=8)
-        ax.set_title(f"L={d}: settle step against the start; median between {m['settle_between']:.0f}, "
-                     f"outside {m['settle_outside']:.0f}")
+        ax.set_title(
+            f"L={d}: settle step against the start; median between {m['settle_between']:.0f}, "
+            f"outside {m['settle_outside']:.0f}"
+        )
     return fig
 
 
@@ -316,30 +452,58 @@ def comparisons(M: dict[int, dict[str, torch.Tensor]], depths: list[int]) -> dic
     """Deep minus shallow, per seed: total flat width, burn-in and steepest slope between the points."""
     d0, d1 = depths
     width = {d: M[d]["width_p1"] + M[d]["width_p2"] for d in depths}
-    return {"wider": width[d1] - width[d0], "faster": M[d1]["burn_in"] - M[d0]["burn_in"],
-            "steeper": M[d1]["max_slope_between"] - M[d0]["max_slope_between"],
-            **{f"total_width_L{d}": width[d] for d in depths}}
+    return {
+        "wider": width[d1] - width[d0],
+        "faster": M[d1]["burn_in"] - M[d0]["burn_in"],
+        "steeper": M[d1]["max_slope_between"] - M[d0]["max_slope_between"],
+        **{f"total_width_L{d}": width[d] for d in depths},
+    }
 
 
-def shallow_vs_deep(M: dict[int, dict[str, torch.Tensor]], diff: dict[str, torch.Tensor], depths: list[int],
-                    cfg: SimpleNamespace) -> plt.Figure:
+def shallow_vs_deep(
+    M: dict[int, dict[str, torch.Tensor]],
+    diff: dict[str, torch.Tensor],
+    depths: list[int],
+    cfg: SimpleNamespace,
+) -> plt.Figure:
     """The three depth comparisons, each seed's two nets joined by a line."""
     d0, d1 = depths
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
     labels = (f"L={d0}", f"L={d1}")
-    plots.paired_dots(axes[0], diff[f"total_width_L{d0}"], diff[f"total_width_L{d1}"], labels,
-                      ylabel="flat width around 0.2 + around 0.8")
-    plots.paired_dots(axes[1], M[d0]["burn_in"], M[d1]["burn_in"], labels,
-                      ylabel=f"burn-in B (runs, {cfg.burn_frac:.0%} within {cfg.burn_tol:g})")
-    plots.paired_dots(axes[2], M[d0]["max_slope_between"], M[d1]["max_slope_between"], labels,
-                      ylabel="steepest slope between the points")
+    plots.paired_dots(
+        axes[0],
+        diff[f"total_width_L{d0}"],
+        diff[f"total_width_L{d1}"],
+        labels,
+        ylabel="flat width around 0.2 + around 0.8",
+    )
+    plots.paired_dots(
+        axes[1],
+        M[d0]["burn_in"],
+        M[d1]["burn_in"],
+        labels,
+        ylabel=f"burn-in B (runs, {cfg.burn_frac:.0%} within {cfg.burn_tol:g})",
+    )
+    plots.paired_dots(
+        axes[2],
+        M[d0]["max_slope_between"],
+        M[d1]["max_slope_between"],
+        labels,
+        ylabel="steepest slope between the points",
+    )
     for ax, t in zip(axes, ("wider flat regions?", "faster sampling?", "steeper between the points?")):
         ax.set_title(f"(iv) {t}")
     return fig
 
 
-def passes(M: dict[int, dict[str, torch.Tensor]], trained: dict[int, torch.Tensor], fits: dict[int, torch.Tensor],
-           diff: dict[str, torch.Tensor], depths: list[int], cfg: SimpleNamespace) -> dict[str, torch.Tensor]:
+def passes(
+    M: dict[int, dict[str, torch.Tensor]],
+    trained: dict[int, torch.Tensor],
+    fits: dict[int, torch.Tensor],
+    diff: dict[str, torch.Tensor],
+    depths: list[int],
+    cfg: SimpleNamespace,
+) -> dict[str, torch.Tensor]:
     """Per-seed pass/fail of every claim; a net that does not fit the data fails every claim about it."""
     d0, d1 = depths
     both = fits[d0] & fits[d1]
@@ -347,7 +511,9 @@ def passes(M: dict[int, dict[str, torch.Tensor]], trained: dict[int, torch.Tenso
     for d in depths:
         out[f"trained_L{d}"] = trained[d]
         out[f"fits_L{d}"] = fits[d]
-        out[f"flat_L{d}"] = fits[d] & (M[d]["width_p1"] >= cfg.min_flat_width) & (M[d]["width_p2"] >= cfg.min_flat_width)
+        out[f"flat_L{d}"] = (
+            fits[d] & (M[d]["width_p1"] >= cfg.min_flat_width) & (M[d]["width_p2"] >= cfg.min_flat_width)
+        )
         out[f"burn_in_L{d}"] = fits[d] & (M[d]["burn_in"] <= cfg.burn_max)
         out[f"slower_L{d}"] = fits[d] & (M[d]["settle_between"] > M[d]["settle_outside"])
     out["deeper_wider"] = both & (diff["wider"] > 0)
@@ -356,9 +522,17 @@ def passes(M: dict[int, dict[str, torch.Tensor]], trained: dict[int, torch.Tenso
     return out
 
 
-def claims(ch: Chapter, M: dict[int, dict[str, torch.Tensor]], P: dict[str, torch.Tensor],
-           diff: dict[str, torch.Tensor], best_loss: dict[int, torch.Tensor], fits: dict[int, torch.Tensor],
-           fit_err: dict[int, torch.Tensor], depths: list[int], geo: Geometry) -> list[results.Claim]:
+def claims(
+    ch: Chapter,
+    M: dict[int, dict[str, torch.Tensor]],
+    P: dict[str, torch.Tensor],
+    diff: dict[str, torch.Tensor],
+    best_loss: dict[int, torch.Tensor],
+    fits: dict[int, torch.Tensor],
+    fit_err: dict[int, torch.Tensor],
+    depths: list[int],
+    geo: Geometry,
+) -> list[results.Claim]:
     """The chapter's claims (four per depth, three comparing the depths), each judged on per-seed pass/fail: whether
     a net trains is its own claim, the others are judged on the nets that fit (the comparisons on the seeds whose two
     nets fit, with the median difference and its bootstrap interval as the effect size)."""
@@ -370,76 +544,119 @@ def claims(ch: Chapter, M: dict[int, dict[str, torch.Tensor]], P: dict[str, torc
         tag = f"L={d}, H={cfg.width}"
         out += [
             ch.claim(
-                id=f"trained_to_target_L{d}", claim=f"The MLP ({tag}) can be trained to a loss <= {cfg.target_loss:g}",
+                id=f"trained_to_target_L{d}",
+                claim=f"The MLP ({tag}) can be trained to a loss <= {cfg.target_loss:g}",
                 paper="in each case, we run for epochs >= 1K to ensure that the training loss tends to -> 0",
-                measure="best training loss", values=best_loss[d], passed=P[f"trained_L{d}"],
+                measure="best training loss",
+                values=best_loss[d],
+                passed=P[f"trained_L{d}"],
                 criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
                 notes=f"{int(fits[d].sum())} of {len(fits[d])} nets fit the data (max |f(x_i) - x_i| <= {cfg.tol:g}); "
-                      "the other claims about a net are judged on the nets that fit (each also under the alternative "
-                      "counting the others as failures).",
+                "the other claims about a net are judged on the nets that fit (each also under the alternative "
+                "counting the others as failures).",
                 extra={"fits_data": float(fits[d].double().mean()), "max_fit_error": sp(fit_err[d])},
-                alternatives={f"loss <= {10 * cfg.target_loss:g} (ten times the target)":
-                                  best_loss[d] <= 10 * cfg.target_loss,
-                              f"fits the data (every |f(x_i) - x_i| <= {cfg.tol:g}) instead of the loss target":
-                                  fits[d]}),
+                alternatives={
+                    f"loss <= {10 * cfg.target_loss:g} (ten times the target)": best_loss[d]
+                    <= 10 * cfg.target_loss,
+                    f"fits the data (every |f(x_i) - x_i| <= {cfg.tol:g}) instead of the loss target": fits[
+                        d
+                    ],
+                },
+            ),
             ch.claim(
-                id=f"flat_regions_L{d}", claim=f"The output ({tag}) is flat around both training points",
+                id=f"flat_regions_L{d}",
+                claim=f"The output ({tag}) is flat around both training points",
                 paper="the MLP learns many-to-one mapping, as evident by the flat regions around the points {0.2, 0.8}",
                 measure=f"the smaller of the two flat widths (|f'| < {cfg.slope_threshold:g}, reaching within "
-                        f"{cfg.flat_reach:g} of the point)",
-                values=torch.minimum(M[d]["width_p1"], M[d]["width_p2"]), passed=P[f"flat_L{d}"],
+                f"{cfg.flat_reach:g} of the point)",
+                values=torch.minimum(M[d]["width_p1"], M[d]["width_p2"]),
+                passed=P[f"flat_L{d}"],
                 criterion=f"fits the data, and both widths >= {cfg.min_flat_width:g}",
-                extra={"slope_at_p1": sp(M[d]["slope_p1"]), "slope_at_p2": sp(M[d]["slope_p2"]),
-                       "width_p1": sp(M[d]["width_p1"]), "width_p2": sp(M[d]["width_p2"])}, among=fits[d]),
+                extra={
+                    "slope_at_p1": sp(M[d]["slope_p1"]),
+                    "slope_at_p2": sp(M[d]["slope_p2"]),
+                    "width_p1": sp(M[d]["width_p1"]),
+                    "width_p2": sp(M[d]["width_p2"]),
+                },
+                among=fits[d],
+            ),
             ch.claim(
-                id=f"burn_in_about_5_L{d}", claim=f"Sampling ({tag}) needs a burn-in of about 5 runs",
+                id=f"burn_in_about_5_L{d}",
+                claim=f"Sampling ({tag}) needs a burn-in of about 5 runs",
                 paper="The burn-in period is roughly around B=5, which indicates that the sampling converges fast",
                 measure=f"burn-in B: first run after which {cfg.burn_frac:.0%} of {cfg.n_samples} samples stay within "
-                        f"{cfg.burn_tol:g} of a training point",
-                values=M[d]["burn_in"], passed=P[f"burn_in_L{d}"], criterion=f"fits the data, and B <= {cfg.burn_max:g}",
+                f"{cfg.burn_tol:g} of a training point",
+                values=M[d]["burn_in"],
+                passed=P[f"burn_in_L{d}"],
+                criterion=f"fits the data, and B <= {cfg.burn_max:g}",
                 notes="The burn-in under each declared definition (share of the samples, radius) is in extra; the "
-                      "tail quantiles at radius 0.01 measure the escape of the last samples from the repelling fixed "
-                      "point between the points more than the typical sample the paper draws (10 points).",
+                "tail quantiles at radius 0.01 measure the escape of the last samples from the repelling fixed "
+                "point between the points more than the typical sample the paper draws (10 points).",
                 extra={burn_key(q, r): sp(M[d][burn_key(q, r)]) for q, r in BURN_GRID},
-                alternatives={burn_label(q, r, cfg.burn_max): fits[d] & (M[d][burn_key(q, r)] <= cfg.burn_max)
-                              for q, r in BURN_GRID if (q, r) != (cfg.burn_frac, cfg.burn_tol)}, among=fits[d]),
+                alternatives={
+                    burn_label(q, r, cfg.burn_max): fits[d] & (M[d][burn_key(q, r)] <= cfg.burn_max)
+                    for q, r in BURN_GRID
+                    if (q, r) != (cfg.burn_frac, cfg.burn_tol)
+                },
+                among=fits[d],
+            ),
             ch.claim(
                 id=f"slower_between_points_L{d}",
                 claim=f"Samples ({tag}) starting between the points converge slower than those starting outside",
                 paper="The loss manifold is relatively flat between 0.2 to 0.8 and that causes the samples to "
-                      "converge slower",
+                "converge slower",
                 measure=f"median settle step of samples from {geo.band[0]:.2g} < z < {geo.band[1]:.2g} over that of "
-                        f"samples from z < {geo.p1:g} or z > {geo.p2:g}",
-                values=M[d]["slower_ratio"], passed=P[f"slower_L{d}"],
+                f"samples from z < {geo.p1:g} or z > {geo.p2:g}",
+                values=M[d]["slower_ratio"],
+                passed=P[f"slower_L{d}"],
                 criterion="fits the data, and median between > median outside",
-                extra={"median_settle_between": sp(M[d]["settle_between"]),
-                       "median_settle_outside": sp(M[d]["settle_outside"])}, among=fits[d]),
+                extra={
+                    "median_settle_between": sp(M[d]["settle_between"]),
+                    "median_settle_outside": sp(M[d]["settle_outside"]),
+                },
+                among=fits[d],
+            ),
         ]
     pair = f"L={d1} against L={d0}, same seed"
     out += [
         ch.claim(
-            id="deeper_wider_flat_regions", claim=f"The deeper net has wider flat regions around the points ({pair})",
+            id="deeper_wider_flat_regions",
+            claim=f"The deeper net has wider flat regions around the points ({pair})",
             paper="As compared to (b), in (h) we can find an increase in the flat region around input values 0.2 and "
-                  "0.8",
+            "0.8",
             measure=f"total flat width (around {geo.p1:g} + around {geo.p2:g}), L={d1} minus L={d0}",
-            values=diff["wider"], passed=P["deeper_wider"], criterion="both nets fit the data, and the difference > 0",
+            values=diff["wider"],
+            passed=P["deeper_wider"],
+            criterion="both nets fit the data, and the difference > 0",
             extra={f"total_width_L{d}": sp(diff[f"total_width_L{d}"]) for d in depths}
-                  | {"effect": results.median_interval(diff["wider"][both])}, among=both,
-            among_label="seeds whose nets both fit the data"),
+            | {"effect": results.median_interval(diff["wider"][both])},
+            among=both,
+            among_label="seeds whose nets both fit the data",
+        ),
         ch.claim(
-            id="deeper_faster_sampling", claim=f"The deeper net samples faster: a smaller burn-in ({pair})",
+            id="deeper_faster_sampling",
+            claim=f"The deeper net samples faster: a smaller burn-in ({pair})",
             paper="which in turn makes the curve connecting the flat regions more steeper and thus our sampling "
-                  "procedure works faster",
-            measure=f"burn-in B, L={d1} minus L={d0}", values=diff["faster"], passed=P["deeper_faster"],
+            "procedure works faster",
+            measure=f"burn-in B, L={d1} minus L={d0}",
+            values=diff["faster"],
+            passed=P["deeper_faster"],
             criterion="both nets fit the data, and the difference < 0",
-            extra={"effect": results.median_interval(diff["faster"][both])}, among=both,
-            among_label="seeds whose nets both fit the data"),
+            extra={"effect": results.median_interval(diff["faster"][both])},
+            among=both,
+            among_label="seeds whose nets both fit the data",
+        ),
         ch.claim(
-            id="deeper_steeper_between", claim=f"The deeper net's output is steeper between the points ({pair})",
+            id="deeper_steeper_between",
+            claim=f"The deeper net's output is steeper between the points ({pair})",
             paper="which in turn makes the curve connecting the flat regions more steeper",
-            measure=f"max of f'(x) over [{geo.p1:g}, {geo.p2:g}], L={d1} minus L={d0}", values=diff["steeper"],
-            passed=P["deeper_steeper"], criterion="both nets fit the data, and the difference > 0",
-            extra={"effect": results.median_interval(diff["steeper"][both])}, among=both,
-            among_label="seeds whose nets both fit the data"),
+            measure=f"max of f'(x) over [{geo.p1:g}, {geo.p2:g}], L={d1} minus L={d0}",
+            values=diff["steeper"],
+            passed=P["deeper_steeper"],
+            criterion="both nets fit the data, and the difference > 0",
+            extra={"effect": results.median_interval(diff["steeper"][both])},
+            among=both,
+            among_label="seeds whose nets both fit the data",
+        ),
     ]
     return out

@@ -1,5 +1,6 @@
 """Figure 5 (Kaleidoscopic sampling in 2D): training every shape, sampling, the burn-in studies, figures, claims.
 The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,17 +22,52 @@ CHAPTER = "fig05_two_d"
 TITLE = "Figure 5: Kaleidoscopic sampling in 2D"
 FOUR = [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]]
 PAPER = dict(
-    seed=0, n_seeds=20, device="auto", points=FOUR, depth=7, width=50,
-    points_a=[[0.5, 0.5]], depth_a=2, width_a=50, depths=[2, 4, 7, 10], widths=[10, 25, 50, 100],
-    out_act="sigmoid", epochs=4000, min_epochs=1000, target_loss=1e-8, lr=1e-3, batch_size=None,
-    n_samples=1000, n_plot_samples=100, n_runs=10, n_steps=100, eps=0.0, noise="normal",
-    eps_noise="normal", tol=0.05, burn_frac=0.9, near_min=0.5, mode_min=0.05, grid_size=101,
+    seed=0,
+    n_seeds=20,
+    device="auto",
+    points=FOUR,
+    depth=7,
+    width=50,
+    points_a=[[0.5, 0.5]],
+    depth_a=2,
+    width_a=50,
+    depths=[2, 4, 7, 10],
+    widths=[10, 25, 50, 100],
+    out_act="sigmoid",
+    epochs=4000,
+    min_epochs=1000,
+    target_loss=1e-8,
+    lr=1e-3,
+    batch_size=None,
+    n_samples=1000,
+    n_plot_samples=100,
+    n_runs=10,
+    n_steps=100,
+    eps=0.0,
+    noise="normal",
+    eps_noise="normal",
+    tol=0.05,
+    burn_frac=0.9,
+    near_min=0.5,
+    mode_min=0.05,
+    grid_size=101,
     out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=3, device="cpu", depths=[2, 7], widths=[10, 50], epochs=1000, min_epochs=300,
-               n_samples=500, n_plot_samples=30, n_steps=40, grid_size=31),
+    "ci": dict(
+        PAPER,
+        n_seeds=3,
+        device="cpu",
+        depths=[2, 7],
+        widths=[10, 50],
+        epochs=1000,
+        min_epochs=300,
+        n_samples=500,
+        n_plot_samples=30,
+        n_steps=40,
+        grid_size=31,
+    ),
 }
 EXTRA = {
     "points_a": config.points_param(),
@@ -51,30 +87,46 @@ def consistent(cfg: SimpleNamespace) -> None:
     for name in ("points", "points_a"):
         pts = getattr(cfg, name)
         if len(pts[0]) != 2:
-            raise ValueError(f"parameter {name!r}: this chapter is 2D, allowed a list of [x1, x2] pairs; got {pts}")
+            raise ValueError(
+                f"parameter {name!r}: this chapter is 2D, allowed a list of [x1, x2] pairs; got {pts}"
+            )
     config.check_points_in_range(cfg.points_a, cfg.out_act)
     if len(cfg.points) < 2:
-        raise ValueError(f"parameter 'points': allowed at least two 2D points (mode coverage); got {cfg.points}")
+        raise ValueError(
+            f"parameter 'points': allowed at least two 2D points (mode coverage); got {cfg.points}"
+        )
     for name in ("depths", "widths"):
         if len(getattr(cfg, name)) < 2:
-            raise ValueError(f"parameter {name!r}: allowed at least two values (a trend); got {getattr(cfg, name)}")
+            raise ValueError(
+                f"parameter {name!r}: allowed at least two values (a trend); got {getattr(cfg, name)}"
+            )
     if cfg.batch_size is not None:
         raise ValueError(f"parameter 'batch_size': allowed None (full batch); got {cfg.batch_size}")
     if cfg.n_runs > cfg.n_steps:
-        raise ValueError(f"parameter 'n_runs': allowed an integer <= n_steps ({cfg.n_steps}); got {cfg.n_runs}")
+        raise ValueError(
+            f"parameter 'n_runs': allowed an integer <= n_steps ({cfg.n_steps}); got {cfg.n_runs}"
+        )
     for name in ("burn_frac", "near_min"):
         if getattr(cfg, name) > 1:
             raise ValueError(f"parameter {name!r}: allowed a number in [0, 1]; got {getattr(cfg, name)}")
     if cfg.mode_min * len(cfg.points) > 1:
-        raise ValueError(f"parameter 'mode_min': allowed at most 1 / len(points) ({1 / len(cfg.points):.3g}); "
-                         f"got {cfg.mode_min}")
+        raise ValueError(
+            f"parameter 'mode_min': allowed at most 1 / len(points) ({1 / len(cfg.points):.3g}); "
+            f"got {cfg.mode_min}"
+        )
     if cfg.n_plot_samples > cfg.n_samples:
-        raise ValueError(f"parameter 'n_plot_samples': allowed at most n_samples ({cfg.n_samples}); "
-                         f"got {cfg.n_plot_samples}")
+        raise ValueError(
+            f"parameter 'n_plot_samples': allowed at most n_samples ({cfg.n_samples}); "
+            f"got {cfg.n_plot_samples}"
+        )
+
+
 STRICT = (0.01, 0.95)  # (radius, share) of the burn-in definition of the 1D chapters, reported for comparison
 N_PERM = 10_000  # permutations of the rank-correlation test
-QUOTE = ("the number of sampling runs for reaching the burn-in period is inversely proportional to the "
-         "complexity of the neural network")
+QUOTE = (
+    "the number of sampling runs for reaching the burn-in period is inversely proportional to the "
+    "complexity of the neural network"
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +143,9 @@ class Study:
 
 def study(cfg: SimpleNamespace) -> Study:
     """The shapes of the study for these parameters."""
-    return Study((cfg.depth, cfg.width), [(L, cfg.width) for L in cfg.depths], [(cfg.depth, H) for H in cfg.widths])
+    return Study(
+        (cfg.depth, cfg.width), [(L, cfg.width) for L in cfg.depths], [(cfg.depth, H) for H in cfg.widths]
+    )
 
 
 def setup(cfg: SimpleNamespace) -> tuple[torch.Tensor, torch.Tensor, list[int], Study]:
@@ -101,10 +155,12 @@ def setup(cfg: SimpleNamespace) -> tuple[torch.Tensor, torch.Tensor, list[int], 
 
 def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> str:
     """The run's settings: profile, device and seeds, the two panels, the burn-in study."""
-    return (f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}\n"
-            f"(a) points={cfg.points_a} L={cfg.depth_a} H={cfg.width_a}\n"
-            f"(b) points={cfg.points} L={cfg.depth} H={cfg.width}\n"
-            f"burn-in study on the (b) points: L in {cfg.depths} at H={cfg.width}, H in {cfg.widths} at L={cfg.depth}")
+    return (
+        f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}\n"
+        f"(a) points={cfg.points_a} L={cfg.depth_a} H={cfg.width_a}\n"
+        f"(b) points={cfg.points} L={cfg.depth} H={cfg.width}\n"
+        f"burn-in study on the (b) points: L in {cfg.depths} at H={cfg.width}, H in {cfg.widths} at L={cfg.depth}"
+    )
 
 
 def label(key: Any, cfg: SimpleNamespace) -> str:
@@ -112,62 +168,107 @@ def label(key: Any, cfg: SimpleNamespace) -> str:
     return f"(a) L={cfg.depth_a} H={cfg.width_a}" if key == "a" else f"L={key[0]} H={key[1]}"
 
 
-def train_all(cfg: SimpleNamespace, seeds: list[int], Xa: torch.Tensor, Xb: torch.Tensor,
-              st: Study) -> dict[Any, EnsembleResult]:
+def train_all(
+    cfg: SimpleNamespace, seeds: list[int], Xa: torch.Tensor, Xb: torch.Tensor, st: Study
+) -> dict[Any, EnsembleResult]:
     """One ensemble per shape (all seeds at once): panel (a)'s net on its point, every study shape on the (b) points."""
     jobs = [("a", cfg.depth_a, cfg.width_a, Xa)] + [((L, H), L, H, Xb) for L, H in st.shapes_b()]
-    return {key: train_ensemble(X, seeds, depth=L, width=H, out_act=cfg.out_act, epochs=cfg.epochs, lr=cfg.lr,
-                                target_loss=cfg.target_loss, min_epochs=cfg.min_epochs, device=cfg.device)
-            for key, L, H, X in tqdm(jobs, desc="shapes (all seeds of a shape at once)")}
+    return {
+        key: train_ensemble(
+            X,
+            seeds,
+            depth=L,
+            width=H,
+            out_act=cfg.out_act,
+            epochs=cfg.epochs,
+            lr=cfg.lr,
+            target_loss=cfg.target_loss,
+            min_epochs=cfg.min_epochs,
+            device=cfg.device,
+        )
+        for key, L, H, X in tqdm(jobs, desc="shapes (all seeds of a shape at once)")
+    }
 
 
-def training_report(ens: dict[Any, EnsembleResult], seeds: list[int], cfg: SimpleNamespace) -> dict[Any, torch.Tensor]:
+def training_report(
+    ens: dict[Any, EnsembleResult], seeds: list[int], cfg: SimpleNamespace
+) -> dict[Any, torch.Tensor]:
     """Per shape, which nets reached the target loss; one line each with the epochs run and the best loss."""
     trained = {key: r.reached_target.cpu() for key, r in ens.items()}
     for key, r in ens.items():
-        print(f"{label(key, cfg):>16}: {int(trained[key].sum())}/{len(seeds)} reached loss <= {cfg.target_loss:g}; "
-              f"epochs run {results.spread(r.epochs_run.cpu()).text('.0f')}; "
-              f"best loss {results.spread(r.best_loss.cpu()).text('.1e')}")
+        print(
+            f"{label(key, cfg):>16}: {int(trained[key].sum())}/{len(seeds)} reached loss <= {cfg.target_loss:g}; "
+            f"epochs run {results.spread(r.epochs_run.cpu()).text('.0f')}; "
+            f"best loss {results.spread(r.best_loss.cpu()).text('.1e')}"
+        )
     return trained
 
 
-def sample_all(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace, seeds: list[int], Xa: torch.Tensor,
-               Xb: torch.Tensor, b_key: tuple[int, int], device: torch.device
-               ) -> tuple[dict[Any, dict[str, torch.Tensor]], dict[Any, torch.Tensor]]:
+def sample_all(
+    ens: dict[Any, EnsembleResult],
+    cfg: SimpleNamespace,
+    seeds: list[int],
+    Xa: torch.Tensor,
+    Xb: torch.Tensor,
+    b_key: tuple[int, int],
+    device: torch.device,
+) -> tuple[dict[Any, dict[str, torch.Tensor]], dict[Any, torch.Tensor]]:
     """Every net samples from its seed's noise (seed 10,000 + s) for `n_steps` runs. Per shape and seed: the share
     near the data after every run (and after K runs within half the tolerance), the split over the points
     after K runs and the burn-in under both definitions and of the median sample;
     and the first seed's trajectories of panels (a) and (b), for the figures."""
-    Z = {s: sampling.start_noise(cfg.n_samples, 2, cfg.noise, cfg.out_act, torch.Generator().manual_seed(10_000 + s))
-         for s in seeds}
+    Z = {
+        s: sampling.start_noise(
+            cfg.n_samples, 2, cfg.noise, cfg.out_act, torch.Generator().manual_seed(10_000 + s)
+        )
+        for s in seeds
+    }
     keep: dict[Any, torch.Tensor] = {}
     M = {}
     for key, r in tqdm(ens.items(), desc="sampling"):
         X = Xa if key == "a" else Xb
-        rows: dict[str, list] = {"near": [], "split": [], "burn": [], "burn_strict": [], "burn_median": [],
-                                 "near_k_half": []}
+        rows: dict[str, list] = {
+            "near": [],
+            "split": [],
+            "burn": [],
+            "burn_strict": [],
+            "burn_median": [],
+            "near_k_half": [],
+        }
         for i, s in enumerate(seeds):
             traj = sampling.kaleidoscopic_sampling(
-                r.forward_fn(i), Z[s].to(device), cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps,
-                eps_noise=cfg.eps_noise, generator=torch.Generator().manual_seed(20_000 + s)).cpu()
+                r.forward_fn(i),
+                Z[s].to(device),
+                cfg.n_steps,
+                out_act=cfg.out_act,
+                eps=cfg.eps,
+                eps_noise=cfg.eps_noise,
+                generator=torch.Generator().manual_seed(20_000 + s),
+            ).cpu()
             if key in ("a", b_key) and i == 0:
                 keep[key] = traj
             rows["near"].append((measures.nearest_distance(traj, X)[0] <= cfg.tol).double().mean(dim=1))
             rows["split"].append(measures.basin_shares(traj[cfg.n_runs], X, cfg.tol))
             rows["burn"].append(measures.burn_in(traj, X, cfg.tol, cfg.burn_frac).step)
             rows["burn_strict"].append(measures.burn_in(traj, X, *STRICT).step)
-            rows["burn_median"].append(measures.burn_in(traj, X, cfg.tol, 0.5).step)  # the median sample's burn-in
+            rows["burn_median"].append(
+                measures.burn_in(traj, X, cfg.tol, 0.5).step
+            )  # the median sample's burn-in
             d_k = measures.nearest_distance(traj[cfg.n_runs], X)[0]  # the near-data tolerance halved
             rows["near_k_half"].append(float((d_k <= cfg.tol / 2).double().mean()))
-        M[key] = {k: torch.stack(v) if isinstance(v[0], torch.Tensor) else torch.tensor(v, dtype=torch.float64)
-                  for k, v in rows.items()}
+        M[key] = {
+            k: torch.stack(v) if isinstance(v[0], torch.Tensor) else torch.tensor(v, dtype=torch.float64)
+            for k, v in rows.items()
+        }
     return M, keep
 
 
 def panel_titles(cfg: SimpleNamespace) -> dict[str, str]:
     """The titles of panels (a) and (b)."""
-    return {"a": f"(a) L={cfg.depth_a}, H={cfg.width_a}: one point",
-            "b": f"(b) L={cfg.depth}, H={cfg.width}: {len(cfg.points)} points"}
+    return {
+        "a": f"(a) L={cfg.depth_a}, H={cfg.width_a}: one point",
+        "b": f"(b) L={cfg.depth}, H={cfg.width}: {len(cfg.points)} points",
+    }
 
 
 def mode_names(cfg: SimpleNamespace) -> list[str]:
@@ -175,9 +276,17 @@ def mode_names(cfg: SimpleNamespace) -> list[str]:
     return [f"({p[0]:g}, {p[1]:g})" for p in cfg.points] + ["none"]
 
 
-def sampling_figures(ens: dict[Any, EnsembleResult], M: dict, keep: dict[Any, torch.Tensor], Xa: torch.Tensor,
-                     Xb: torch.Tensor, st: Study, seeds: list[int], cfg: SimpleNamespace,
-                     device: torch.device) -> dict[str, plt.Figure]:
+def sampling_figures(
+    ens: dict[Any, EnsembleResult],
+    M: dict,
+    keep: dict[Any, torch.Tensor],
+    Xa: torch.Tensor,
+    Xb: torch.Tensor,
+    st: Study,
+    seeds: list[int],
+    cfg: SimpleNamespace,
+    device: torch.device,
+) -> dict[str, plt.Figure]:
     """The figures of the first seed's panels (a) and (b) and of claims 1 and 2 (name -> figure): the loss surfaces
     with the noise and the samples (the paper's Figure 5), the same in the plane, and the share near the data over
     the runs with (b)'s split over the points."""
@@ -191,10 +300,12 @@ def sampling_figures(ens: dict[Any, EnsembleResult], M: dict, keep: dict[Any, to
     data = {"a": Xa, "b": Xb}
     titles = panel_titles(cfg)
     return {
-        "figure5": surfaces_figure(grid, surf, data, loss_fns, trajs,
-                                   {k: f"{t}, seed {seeds[0]}" for k, t in titles.items()}, cfg),
-        "views_2d": plane_figure(grid, surf, data, trajs, titles, {"a": M["a"]["near"][0], "b": M[b_key]["near"][0]},
-                                 cfg),
+        "figure5": surfaces_figure(
+            grid, surf, data, loss_fns, trajs, {k: f"{t}, seed {seeds[0]}" for k, t in titles.items()}, cfg
+        ),
+        "views_2d": plane_figure(
+            grid, surf, data, trajs, titles, {"a": M["a"]["near"][0], "b": M[b_key]["near"][0]}, cfg
+        ),
         "near_data_and_modes": near_and_modes_figure(M, b_key, titles, mode_names(cfg), cfg),
     }
 
@@ -204,14 +315,23 @@ def covered(M: dict, b_key: tuple[int, int], cfg: SimpleNamespace) -> torch.Tens
     return (M[b_key]["split"][:, :-1] >= cfg.mode_min).all(dim=1)
 
 
-def findings(M: dict, b_key: tuple[int, int], cover: torch.Tensor, tr: Trends, cfg: SimpleNamespace) -> dict[str, Any]:
+def findings(
+    M: dict, b_key: tuple[int, int], cover: torch.Tensor, tr: Trends, cfg: SimpleNamespace
+) -> dict[str, Any]:
     """The numbers glued into the findings box and the captions."""
-    return {"n_runs": cfg.n_runs, "near_a": float(M["a"]["near"][:, cfg.n_runs].quantile(0.5)),
-            "near_b": float(M[b_key]["near"][:, cfg.n_runs].quantile(0.5)), "cover_b": int(cover.sum()),
-            "depths": ", ".join(map(str, cfg.depths)), "widths": ", ".join(map(str, cfg.widths)),
-            "burn_depth": ", ".join(f"{float(m):.0f}" for m in tr.T["depth"].median),
-            "burn_width": ", ".join(f"{float(m):.0f}" for m in tr.T["width"].median),
-            "rho_depth": tr.T["depth"].rho, "width": cfg.width, "depth": cfg.depth}
+    return {
+        "n_runs": cfg.n_runs,
+        "near_a": float(M["a"]["near"][:, cfg.n_runs].quantile(0.5)),
+        "near_b": float(M[b_key]["near"][:, cfg.n_runs].quantile(0.5)),
+        "cover_b": int(cover.sum()),
+        "depths": ", ".join(map(str, cfg.depths)),
+        "widths": ", ".join(map(str, cfg.widths)),
+        "burn_depth": ", ".join(f"{float(m):.0f}" for m in tr.T["depth"].median),
+        "burn_width": ", ".join(f"{float(m):.0f}" for m in tr.T["width"].median),
+        "rho_depth": tr.T["depth"].rho,
+        "width": cfg.width,
+        "depth": cfg.depth,
+    }
 
 
 def trend_report(tr: Trends, st: Study, trained: dict, seeds: list[int], cfg: SimpleNamespace) -> str:
@@ -219,21 +339,31 @@ def trend_report(tr: Trends, st: Study, trained: dict, seeds: list[int], cfg: Si
     the log-log slope; the trends under the stricter definition."""
     censored = cfg.n_steps + 1
     lines = []
-    for name, settings_, burn, sets in (("depth L", cfg.depths, tr.burn_depth, st.depth_settings),
-                                        ("width H", cfg.widths, tr.burn_width, st.width_settings)):
+    for name, settings_, burn, sets in (
+        ("depth L", cfg.depths, tr.burn_depth, st.depth_settings),
+        ("width H", cfg.widths, tr.burn_width, st.width_settings),
+    ):
         t = tr.T[name.split()[0]]
         lines.append(f"burn-in against {name}:")
         for v, b, key in zip(settings_, burn, sets):
-            lines.append(f"  {v:>4}: B = {results.spread(b).text('.3g')}, censored {int((b >= censored).sum())}, "
-                         f"trained {int(trained[key].sum())}/{len(seeds)}")
-        lines.append(f"  pooled Spearman rho = {t.rho:.2f} (one-sided permutation p = {t.p:.2g}); medians "
-                     f"{[round(float(m), 1) for m in t.median]} {'never rise' if t.falls else 'are not monotone'}")
-    lines.append(f"B x L medians over depths {cfg.depths}: {[round(float(m), 1) for m in tr.BL.quantile(0.5, dim=1)]}; "
-                 f"log-log slope of the median burn-in against L: {tr.slope_median:.2f} (1/L would give -1)")
+            lines.append(
+                f"  {v:>4}: B = {results.spread(b).text('.3g')}, censored {int((b >= censored).sum())}, "
+                f"trained {int(trained[key].sum())}/{len(seeds)}"
+            )
+        lines.append(
+            f"  pooled Spearman rho = {t.rho:.2f} (one-sided permutation p = {t.p:.2g}); medians "
+            f"{[round(float(m), 1) for m in t.median]} {'never rise' if t.falls else 'are not monotone'}"
+        )
+    lines.append(
+        f"B x L medians over depths {cfg.depths}: {[round(float(m), 1) for m in tr.BL.quantile(0.5, dim=1)]}; "
+        f"log-log slope of the median burn-in against L: {tr.slope_median:.2f} (1/L would give -1)"
+    )
     for name in ("depth", "width"):
         t = tr.T_strict[name]
-        lines.append(f"stricter burn-in ({STRICT[0]:g}, {STRICT[1]:.0%}) against {name}: medians "
-                     f"{[round(float(m), 1) for m in t.median]}, rho = {t.rho:.2f}, p = {t.p:.2g}")
+        lines.append(
+            f"stricter burn-in ({STRICT[0]:g}, {STRICT[1]:.0%}) against {name}: medians "
+            f"{[round(float(m), 1) for m in t.median]}, rho = {t.rho:.2f}, p = {t.p:.2g}"
+        )
     return "\n".join(lines)
 
 
@@ -244,25 +374,47 @@ def training_loss_figure(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace) -
     for ax, (key, r) in zip(axes.flat, ens.items()):
         plots.loss_curves(ax, list(r.losses.cpu()), target=cfg.target_loss)
         ax.set_title(label(key, cfg), fontsize=10)
-    for ax in list(axes.flat)[len(ens):]:
+    for ax in list(axes.flat)[len(ens) :]:
         ax.axis("off")
     return fig
 
 
-def surfaces_figure(grid: torch.Tensor, surf: dict, data: dict, loss_fns: dict, trajs: dict, titles: dict,
-                    cfg: SimpleNamespace) -> plt.Figure:
+def surfaces_figure(
+    grid: torch.Tensor,
+    surf: dict,
+    data: dict,
+    loss_fns: dict,
+    trajs: dict,
+    titles: dict,
+    cfg: SimpleNamespace,
+) -> plt.Figure:
     """The paper's Figure 5: each loss surface in 3D with the noise and the samples after K runs at their loss."""
     fig = plt.figure(figsize=(13, 5.8), layout="constrained")
     for j, k in enumerate(("a", "b")):
         ax = fig.add_subplot(1, 2, j + 1, projection="3d")
-        plots.loss_surface_3d(ax, grid, surf[k], data[k], loss_fns[k], noise=trajs[k][0],
-                              samples=trajs[k][cfg.n_runs], step=cfg.n_runs)
+        plots.loss_surface_3d(
+            ax,
+            grid,
+            surf[k],
+            data[k],
+            loss_fns[k],
+            noise=trajs[k][0],
+            samples=trajs[k][cfg.n_runs],
+            step=cfg.n_runs,
+        )
         ax.set_title(titles[k], fontsize=11)
     return fig
 
 
-def plane_figure(grid: torch.Tensor, surf: dict, data: dict, trajs: dict, titles: dict,
-                 near_first: dict[str, torch.Tensor], cfg: SimpleNamespace) -> plt.Figure:
+def plane_figure(
+    grid: torch.Tensor,
+    surf: dict,
+    data: dict,
+    trajs: dict,
+    titles: dict,
+    near_first: dict[str, torch.Tensor],
+    cfg: SimpleNamespace,
+) -> plt.Figure:
     """Per panel: the log loss with the paths over K runs, then the noise and the samples after a few runs."""
     shown = sorted({k for k in (1, 3, cfg.n_runs) if k <= cfg.n_steps})
     fig, axes = plt.subplots(2, 1 + len(shown), figsize=(3.6 * (1 + len(shown)), 7.4), layout="constrained")
@@ -274,21 +426,31 @@ def plane_figure(grid: torch.Tensor, surf: dict, data: dict, trajs: dict, titles
         for j, step in enumerate(shown):
             ax = axes[row, 1 + j]
             plots.samples_2d(ax, trajs[k][0], trajs[k][step], data[k], radius=cfg.tol, step=step)
-            ax.set_title(f"after {step} run{'s' if step > 1 else ''}: {float(near_first[k][step]):.0%} of "
-                         f"{cfg.n_samples} near the data", fontsize=9)
+            ax.set_title(
+                f"after {step} run{'s' if step > 1 else ''}: {float(near_first[k][step]):.0%} of "
+                f"{cfg.n_samples} near the data",
+                fontsize=9,
+            )
         axes[row, 1].legend(loc="upper right", fontsize=7)
     return fig
 
 
-def near_and_modes_figure(M: dict, b_key: tuple[int, int], titles: dict, names: list[str],
-                          cfg: SimpleNamespace) -> plt.Figure:
+def near_and_modes_figure(
+    M: dict, b_key: tuple[int, int], titles: dict, names: list[str], cfg: SimpleNamespace
+) -> plt.Figure:
     """The share near the data over the runs for (a) and (b) (seeds thin, median thick), and (b)'s split."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
     for ax, k in zip(axes[:2], ("a", b_key)):
         near = M[k]["near"]
         kmax = min(cfg.n_steps, max(3 * cfg.n_runs, 20))
         ax.plot(range(kmax + 1), near[:, : kmax + 1].T, color="tab:green", lw=0.6, alpha=0.4)
-        ax.plot(range(kmax + 1), near[:, : kmax + 1].median(dim=0).values, color="k", lw=2, label="median over seeds")
+        ax.plot(
+            range(kmax + 1),
+            near[:, : kmax + 1].median(dim=0).values,
+            color="k",
+            lw=2,
+            label="median over seeds",
+        )
         ax.axvline(cfg.n_runs, color="0.5", ls=":", label=f"K = {cfg.n_runs}")
         ax.axhline(cfg.near_min, color="tab:red", ls="--", lw=0.8, label=f"criterion {cfg.near_min:g}")
         ax.set_ylim(-0.02, 1.02)
@@ -296,7 +458,9 @@ def near_and_modes_figure(M: dict, b_key: tuple[int, int], titles: dict, names: 
         ax.set_ylabel(f"share within r = {cfg.tol:g} of a training point")
         ax.set_title(titles["a" if k == "a" else "b"], fontsize=10)
         ax.legend(fontsize=8, loc="lower right")
-    plots.share_bars(axes[2], M[b_key]["split"], names, ylabel=f"share of samples after K = {cfg.n_runs} runs")
+    plots.share_bars(
+        axes[2], M[b_key]["split"], names, ylabel=f"share of samples after K = {cfg.n_runs} runs"
+    )
     axes[2].axhline(cfg.mode_min, color="tab:red", ls="--", lw=0.8, label=f"criterion {cfg.mode_min:g}")
     axes[2].legend(fontsize=8)
     axes[2].set_title("(b) where the samples go", fontsize=10)
@@ -308,13 +472,27 @@ def burn_in_figure(burn_depth: torch.Tensor, burn_width: torch.Tensor, cfg: Simp
     censored = cfg.n_steps + 1
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
     ylab = f"burn-in B (runs; {cfg.burn_frac:.0%} within {cfg.tol:g})"
-    plots.sweep_points(axes[0], cfg.depths, burn_depth, xlabel="hidden layers L", ylabel=ylab, censored_at=censored)
+    plots.sweep_points(
+        axes[0], cfg.depths, burn_depth, xlabel="hidden layers L", ylabel=ylab, censored_at=censored
+    )
     axes[0].set_title(f"burn-in against depth, H = {cfg.width}", fontsize=10)
-    plots.sweep_points(axes[1], cfg.depths, burn_depth * torch.tensor(cfg.depths).unsqueeze(1),
-                       xlabel="hidden layers L", ylabel="B x L")
+    plots.sweep_points(
+        axes[1],
+        cfg.depths,
+        burn_depth * torch.tensor(cfg.depths).unsqueeze(1),
+        xlabel="hidden layers L",
+        ylabel="B x L",
+    )
     axes[1].set_title("B x L: constant if B is proportional to 1/L", fontsize=10)
-    plots.sweep_points(axes[2], cfg.widths, burn_width, xlabel="hidden units per layer H", ylabel=ylab,
-                       censored_at=censored, logx=True)
+    plots.sweep_points(
+        axes[2],
+        cfg.widths,
+        burn_width,
+        xlabel="hidden units per layer H",
+        ylabel=ylab,
+        censored_at=censored,
+        logx=True,
+    )
     axes[2].set_title(f"burn-in against width, L = {cfg.depth}", fontsize=10)
     for ax in axes:  # a log axis keeps the censored nets in view without squashing the others
         ax.set_yscale("log")
@@ -342,17 +520,32 @@ def trends(M: dict, st: Study, cfg: SimpleNamespace) -> Trends:
     slope of the burn-in against the depth, of the medians and per seed."""
     burn_depth = torch.stack([M[k]["burn"] for k in st.depth_settings])
     burn_width = torch.stack([M[k]["burn"] for k in st.width_settings])
-    T = {"depth": measures.trend(cfg.depths, burn_depth, n_perm=N_PERM),
-         "width": measures.trend(cfg.widths, burn_width, n_perm=N_PERM)}
-    slope_median = (measures.loglog_slope(cfg.depths, T["depth"].median)
-                    if bool((T["depth"].median > 0).all()) else float("nan"))
-    slope_seed = torch.tensor([measures.loglog_slope(cfg.depths, burn_depth[:, j]) if bool((burn_depth[:, j] > 0).all())
-                               else float("nan") for j in range(burn_depth.shape[1])])
+    T = {
+        "depth": measures.trend(cfg.depths, burn_depth, n_perm=N_PERM),
+        "width": measures.trend(cfg.widths, burn_width, n_perm=N_PERM),
+    }
+    slope_median = (
+        measures.loglog_slope(cfg.depths, T["depth"].median)
+        if bool((T["depth"].median > 0).all())
+        else float("nan")
+    )
+    slope_seed = torch.tensor(
+        [
+            measures.loglog_slope(cfg.depths, burn_depth[:, j])
+            if bool((burn_depth[:, j] > 0).all())
+            else float("nan")
+            for j in range(burn_depth.shape[1])
+        ]
+    )
     BL = burn_depth * torch.tensor(cfg.depths, dtype=torch.float64).unsqueeze(1)
-    strict = {"depth": torch.stack([M[k]["burn_strict"] for k in st.depth_settings]),
-              "width": torch.stack([M[k]["burn_strict"] for k in st.width_settings])}
-    T_strict = {"depth": measures.trend(cfg.depths, strict["depth"], n_perm=N_PERM),
-                "width": measures.trend(cfg.widths, strict["width"], n_perm=N_PERM)}
+    strict = {
+        "depth": torch.stack([M[k]["burn_strict"] for k in st.depth_settings]),
+        "width": torch.stack([M[k]["burn_strict"] for k in st.width_settings]),
+    }
+    T_strict = {
+        "depth": measures.trend(cfg.depths, strict["depth"], n_perm=N_PERM),
+        "width": measures.trend(cfg.widths, strict["width"], n_perm=N_PERM),
+    }
     return Trends(burn_depth, burn_width, T, T_strict, slope_median, slope_seed, BL)
 
 
@@ -363,137 +556,238 @@ def median_slope(depths: list[int], burn: torch.Tensor) -> float:
     return measures.loglog_slope(depths, med) if bool((med > 0).all()) else float("nan")
 
 
-def slope_seeds(depths: list[int], burn: torch.Tensor, slope_seed: torch.Tensor, band: float,
-                p: float | None = None) -> results.SeedCount:
+def slope_seeds(
+    depths: list[int], burn: torch.Tensor, slope_seed: torch.Tensor, band: float, p: float | None = None
+) -> results.SeedCount:
     """The 1/L claim's uncertainty at ``band``: the seeds whose own slope lies within ``band`` of -1 (NaN fails) with
     their Wilson interval, and how often ``results.power_law_verdict`` on the slope of the medians gives the same
     verdict when the seeds (columns of ``burn``) are resampled (bootstrap)."""
     burn, s = torch.as_tensor(burn, dtype=torch.float64), torch.as_tensor(slope_seed, dtype=torch.float64)
     verdict_of = lambda idx: results.power_law_verdict(median_slope(depths, burn[:, idx]), -1.0, band, p)
-    return results.seed_count((s >= -1 - band) & (s <= -1 + band), unit="seeds",
-                              stability=results.bootstrap_stability(burn.shape[1], verdict_of))
+    return results.seed_count(
+        (s >= -1 - band) & (s <= -1 + band),
+        unit="seeds",
+        stability=results.bootstrap_stability(burn.shape[1], verdict_of),
+    )
 
 
-def slope_entry(slope_median: float, slope_seed: torch.Tensor, band: float, p: float | None = None) -> dict[str, Any]:
+def slope_entry(
+    slope_median: float, slope_seed: torch.Tensor, band: float, p: float | None = None
+) -> dict[str, Any]:
     """The 1/L claim's rule (``results.power_law_verdict`` on the slope of the medians) with another ``band`` around
     -1; share passing: the seeds whose own slope lies in the band (NaN slopes fail)."""
     s = torch.as_tensor(slope_seed, dtype=torch.float64)
-    return {"share_pass": float(((s >= -1 - band) & (s <= -1 + band)).double().mean()),
-            "verdict": results.power_law_verdict(slope_median, target=-1.0, band=band, p=p)}
+    return {
+        "share_pass": float(((s >= -1 - band) & (s <= -1 + band)).double().mean()),
+        "verdict": results.power_law_verdict(slope_median, target=-1.0, band=band, p=p),
+    }
 
 
 FIT_ONLY = "only the nets that reach the target loss, not every net"
 
 
-def claims(ch: Chapter, ens: dict[Any, EnsembleResult], M: dict, tr: Trends, st: Study, trained: dict,
-           cover: torch.Tensor, names: list[str]) -> list[results.Claim]:
+def claims(
+    ch: Chapter,
+    ens: dict[Any, EnsembleResult],
+    M: dict,
+    tr: Trends,
+    st: Study,
+    trained: dict,
+    cover: torch.Tensor,
+    names: list[str],
+) -> list[results.Claim]:
     """The chapter's claims: training, samples near the data, every point sampled (per seed), and the burn-in
     trends against depth and width and the 1/L law (judged on the pooled trend and the slope of the medians)."""
     cfg, sp, b_key = ch.cfg, results.spread, st.b_key
     censored = cfg.n_steps + 1
 
     def trend_extra(settings, burn, sets, t, t_strict):
-        return {"settings": list(settings), "median_burn_in": t.median, "burn_in": burn,
-                "censored_share": [float((b >= censored).double().mean()) for b in burn],
-                "trained_share": [float(trained[k].double().mean()) for k in sets],
-                "pooled_spearman": t.rho, "permutation_p": t.p, "medians_monotone": t.falls,
-                "p_largest_below_smallest": t.prob_less,
-                "strict_definition": {"tol": STRICT[0], "frac": STRICT[1], "median_burn_in": t_strict.median,
-                                      "pooled_spearman": t_strict.rho, "permutation_p": t_strict.p}}
+        return {
+            "settings": list(settings),
+            "median_burn_in": t.median,
+            "burn_in": burn,
+            "censored_share": [float((b >= censored).double().mean()) for b in burn],
+            "trained_share": [float(trained[k].double().mean()) for k in sets],
+            "pooled_spearman": t.rho,
+            "permutation_p": t.p,
+            "medians_monotone": t.falls,
+            "p_largest_below_smallest": t.prob_less,
+            "strict_definition": {
+                "tol": STRICT[0],
+                "frac": STRICT[1],
+                "median_burn_in": t_strict.median,
+                "pooled_spearman": t_strict.rho,
+                "permutation_p": t_strict.p,
+            },
+        }
 
-    burn_def = (f"burn-in B: first run after which {cfg.burn_frac:.0%} of {cfg.n_samples} samples stay within "
-                f"{cfg.tol:g} of a training point (censored at {censored})")
+    burn_def = (
+        f"burn-in B: first run after which {cfg.burn_frac:.0%} of {cfg.n_samples} samples stay within "
+        f"{cfg.tol:g} of a training point (censored at {censored})"
+    )
     near = {k: M[k]["near"][:, cfg.n_runs] for k in ("a", b_key)}
     in_band = (tr.slope_seed >= -1.25) & (tr.slope_seed <= -0.75)
     # alternative definitions, declared before running: looser loss targets; a stricter share near the data, half
     # the tolerance; the point-coverage cut-off halved and doubled; the nets that fit; the burn-in of the 1D chapters
     # and of the median sample, the median falling first to last; the 1/L band halved and doubled, the seeds' slopes
-    loose = lambda k: {f"best loss <= {f * cfg.target_loss:g} ({f} times the target) instead of "
-                       f"{cfg.target_loss:g}": ens[k].best_loss.cpu() <= f * cfg.target_loss for f in (10, 100)}
+    loose = lambda k: {
+        f"best loss <= {f * cfg.target_loss:g} ({f} times the target) instead of {cfg.target_loss:g}": ens[
+            k
+        ].best_loss.cpu()
+        <= f * cfg.target_loss
+        for f in (10, 100)
+    }
     near_alts = lambda k: {
         "share >= 0.75 instead of 0.5 ('a large number' read strictly)": near[k] >= 0.75,
-        f"within {cfg.tol / 2:g} (the tolerance halved) instead of {cfg.tol:g}": M[k]["near_k_half"] >= cfg.near_min}
+        f"within {cfg.tol / 2:g} (the tolerance halved) instead of {cfg.tol:g}": M[k]["near_k_half"]
+        >= cfg.near_min,
+    }
     split = M[b_key]["split"][:, :-1]
-    median_burn = {name: torch.stack([M[k]["burn_median"] for k in sets])
-                   for name, sets in (("depth", st.depth_settings), ("width", st.width_settings))}
+    median_burn = {
+        name: torch.stack([M[k]["burn_median"] for k in sets])
+        for name, sets in (("depth", st.depth_settings), ("width", st.width_settings))
+    }
     trend_alts = lambda name, settings_, burn: {
-        f"burn-in of the 1D chapters ({STRICT[1] * 100:.0f} % within {STRICT[0]:g}), same trend rule":
-            results.trend_entry(tr.T_strict[name]),
-        f"burn-in of the median sample (50 % within {cfg.tol:g}), same trend rule":
-            results.trend_entry(measures.trend(settings_, median_burn[name], n_perm=N_PERM)),
-        "the median burn-in is lower at the last setting than at the first (no test, no monotone medians)":
-            results.first_to_last(burn)}
+        f"burn-in of the 1D chapters ({STRICT[1] * 100:.0f} % within {STRICT[0]:g}), same trend rule": results.trend_entry(
+            tr.T_strict[name]
+        ),
+        f"burn-in of the median sample (50 % within {cfg.tol:g}), same trend rule": results.trend_entry(
+            measures.trend(settings_, median_burn[name], n_perm=N_PERM)
+        ),
+        "the median burn-in is lower at the last setting than at the first (no test, no monotone medians)": results.first_to_last(
+            burn
+        ),
+    }
     out = [
-        ch.claim(id="trained_to_target_a", claim=f"(a) L={cfg.depth_a}, H={cfg.width_a} learns the single 2D point",
-                 paper="(a) L=2, H=50 trained on the single point (0.5, 0.5)", measure="best training loss",
-                 values=ens["a"].best_loss.cpu(), passed=trained["a"], alternatives=loose("a"),
-                 criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs"),
-        ch.claim(id="trained_to_target_b", claim=f"(b) L={cfg.depth}, H={cfg.width} learns the four 2D points",
-                 paper="(b) L=7, H=50 trained on the four points (0.2|0.8, 0.2|0.8)", measure="best training loss",
-                 values=ens[b_key].best_loss.cpu(), passed=trained[b_key], alternatives=loose(b_key),
-                 criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
-                 extra={"trained_share_per_setting": {label(k, cfg): float(v.double().mean())
-                                                      for k, v in trained.items()}}),
-        ch.claim(id="samples_near_data_a", claim=f"(a) Most samples lie near the training point after {cfg.n_runs} runs",
-                 paper="a large number of samples are obtained near the input distribution",
-                 measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of the training point after "
-                         f"{cfg.n_runs} runs",
-                 values=near["a"], passed=near["a"] >= cfg.near_min, criterion=f">= {cfg.near_min:g}",
-                 alternatives=near_alts("a"),
-                 notes=f"Chance level (the noise itself, run 0): median {M['a']['near'][:, 0].quantile(0.5):.3f}.",
-                 extra={"median_share_per_run": M["a"]["near"].median(dim=0).values}),
-        ch.claim(id="samples_near_data_b", claim=f"(b) Most samples lie near a training point after {cfg.n_runs} runs",
-                 paper="a large number of samples are obtained near the input distribution",
-                 measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of a training point after "
-                         f"{cfg.n_runs} runs",
-                 values=near[b_key], passed=near[b_key] >= cfg.near_min, criterion=f">= {cfg.near_min:g}",
-                 alternatives=near_alts(b_key),
-                 notes=f"Chance level (the noise itself, run 0): median {M[b_key]['near'][:, 0].quantile(0.5):.3f}.",
-                 extra={"median_share_per_run": M[b_key]["near"].median(dim=0).values}),
-        ch.claim(id="every_point_sampled_b", claim="(b) Every one of the four training points receives samples",
-                 paper="(implied by the figure: samples near each of the four points)",
-                 measure=f"smallest share of the samples near one training point after {cfg.n_runs} runs",
-                 values=split.min(dim=1).values, passed=cover,
-                 alternatives={f"every point gets >= {f * cfg.mode_min:g} of the samples ({w}) instead of "
-                               f"{cfg.mode_min:g}": (split >= f * cfg.mode_min).all(dim=1)
-                               for f, w in ((0.5, "the cut-off halved"), (2, "the cut-off doubled"))},
-                 criterion=f"every training point gets >= {cfg.mode_min:g} of the samples",
-                 notes="A training point that gets no samples is a fixed point of f that attracts (almost) nothing.",
-                 extra={"points": cfg.points, "split_per_seed": M[b_key]["split"], "split_labels": names}),
+        ch.claim(
+            id="trained_to_target_a",
+            claim=f"(a) L={cfg.depth_a}, H={cfg.width_a} learns the single 2D point",
+            paper="(a) L=2, H=50 trained on the single point (0.5, 0.5)",
+            measure="best training loss",
+            values=ens["a"].best_loss.cpu(),
+            passed=trained["a"],
+            alternatives=loose("a"),
+            criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
+        ),
+        ch.claim(
+            id="trained_to_target_b",
+            claim=f"(b) L={cfg.depth}, H={cfg.width} learns the four 2D points",
+            paper="(b) L=7, H=50 trained on the four points (0.2|0.8, 0.2|0.8)",
+            measure="best training loss",
+            values=ens[b_key].best_loss.cpu(),
+            passed=trained[b_key],
+            alternatives=loose(b_key),
+            criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
+            extra={
+                "trained_share_per_setting": {
+                    label(k, cfg): float(v.double().mean()) for k, v in trained.items()
+                }
+            },
+        ),
+        ch.claim(
+            id="samples_near_data_a",
+            claim=f"(a) Most samples lie near the training point after {cfg.n_runs} runs",
+            paper="a large number of samples are obtained near the input distribution",
+            measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of the training point after "
+            f"{cfg.n_runs} runs",
+            values=near["a"],
+            passed=near["a"] >= cfg.near_min,
+            criterion=f">= {cfg.near_min:g}",
+            alternatives=near_alts("a"),
+            notes=f"Chance level (the noise itself, run 0): median {M['a']['near'][:, 0].quantile(0.5):.3f}.",
+            extra={"median_share_per_run": M["a"]["near"].median(dim=0).values},
+        ),
+        ch.claim(
+            id="samples_near_data_b",
+            claim=f"(b) Most samples lie near a training point after {cfg.n_runs} runs",
+            paper="a large number of samples are obtained near the input distribution",
+            measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of a training point after "
+            f"{cfg.n_runs} runs",
+            values=near[b_key],
+            passed=near[b_key] >= cfg.near_min,
+            criterion=f">= {cfg.near_min:g}",
+            alternatives=near_alts(b_key),
+            notes=f"Chance level (the noise itself, run 0): median {M[b_key]['near'][:, 0].quantile(0.5):.3f}.",
+            extra={"median_share_per_run": M[b_key]["near"].median(dim=0).values},
+        ),
+        ch.claim(
+            id="every_point_sampled_b",
+            claim="(b) Every one of the four training points receives samples",
+            paper="(implied by the figure: samples near each of the four points)",
+            measure=f"smallest share of the samples near one training point after {cfg.n_runs} runs",
+            values=split.min(dim=1).values,
+            passed=cover,
+            alternatives={
+                f"every point gets >= {f * cfg.mode_min:g} of the samples ({w}) instead of "
+                f"{cfg.mode_min:g}": (split >= f * cfg.mode_min).all(dim=1)
+                for f, w in ((0.5, "the cut-off halved"), (2, "the cut-off doubled"))
+            },
+            criterion=f"every training point gets >= {cfg.mode_min:g} of the samples",
+            notes="A training point that gets no samples is a fixed point of f that attracts (almost) nothing.",
+            extra={"points": cfg.points, "split_per_seed": M[b_key]["split"], "split_labels": names},
+        ),
         results.trend_claim(
-            "burn_in_falls_with_depth", f"Burn-in falls as the net gets deeper (L in {cfg.depths}, H={cfg.width})",
-            QUOTE, burn_def, "L", tr.T["depth"],
-            extra=trend_extra(cfg.depths, tr.burn_depth, st.depth_settings, tr.T["depth"], tr.T_strict["depth"]),
-            alternatives=trend_alts("depth", cfg.depths, tr.burn_depth)),
+            "burn_in_falls_with_depth",
+            f"Burn-in falls as the net gets deeper (L in {cfg.depths}, H={cfg.width})",
+            QUOTE,
+            burn_def,
+            "L",
+            tr.T["depth"],
+            extra=trend_extra(
+                cfg.depths, tr.burn_depth, st.depth_settings, tr.T["depth"], tr.T_strict["depth"]
+            ),
+            alternatives=trend_alts("depth", cfg.depths, tr.burn_depth),
+        ),
         results.Claim(
             id="burn_in_inversely_proportional_to_depth",
-            claim="Burn-in is inversely proportional to the depth, B ~ 1/L", paper=QUOTE,
-            measure="log-log slope of B against L, per seed", measured=sp(tr.slope_seed),
-            criterion=("slope of the median B against L in [-1.25, -0.75] (negative but outside: partly), with the "
-                       "burn-in's fall with depth significant (p < 0.05)"),
+            claim="Burn-in is inversely proportional to the depth, B ~ 1/L",
+            paper=QUOTE,
+            measure="log-log slope of B against L, per seed",
+            measured=sp(tr.slope_seed),
+            criterion=(
+                "slope of the median B against L in [-1.25, -0.75] (negative but outside: partly), with the "
+                "burn-in's fall with depth significant (p < 0.05)"
+            ),
             share_pass=float(in_band.double().mean()),
             verdict=results.power_law_verdict(tr.slope_median, target=-1.0, band=0.25, p=tr.T["depth"].p),
-            notes=(f"Slope of the medians {tr.slope_median:.2f}; median B x L per depth "
-                   f"{[round(float(m), 1) for m in tr.BL.quantile(0.5, dim=1)]} (constant under B ~ 1/L). Seeds "
-                   "passing: each seed's own slope in [-1.25, -0.75]; the verdict's stability resamples the seeds "
-                   "and re-measures the slope of the medians."),
-            extra={"slope_of_medians": tr.slope_median, "median_B_times_L": tr.BL.quantile(0.5, dim=1),
-                   "slope_per_seed": results.median_interval(tr.slope_seed)},
+            notes=(
+                f"Slope of the medians {tr.slope_median:.2f}; median B x L per depth "
+                f"{[round(float(m), 1) for m in tr.BL.quantile(0.5, dim=1)]} (constant under B ~ 1/L). Seeds "
+                "passing: each seed's own slope in [-1.25, -0.75]; the verdict's stability resamples the seeds "
+                "and re-measures the slope of the medians."
+            ),
+            extra={
+                "slope_of_medians": tr.slope_median,
+                "median_B_times_L": tr.BL.quantile(0.5, dim=1),
+                "slope_per_seed": results.median_interval(tr.slope_seed),
+            },
             seeds=slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.25, tr.T["depth"].p),
             alternatives={
-                "slope of the medians within 0.125 of -1 (the band halved)":
-                    slope_entry(tr.slope_median, tr.slope_seed, 0.125, tr.T["depth"].p)
-                    | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.125, tr.T["depth"].p)},
-                "slope of the medians within 0.5 of -1 (the band doubled)":
-                    slope_entry(tr.slope_median, tr.slope_seed, 0.5, tr.T["depth"].p)
-                    | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.5, tr.T["depth"].p)},
-                "each seed's own slope in [-1.25, -0.75], judged by the share rule (>= 90 % holds, >= 50 % partly)":
-                    results.judge(in_band)}),
+                "slope of the medians within 0.125 of -1 (the band halved)": slope_entry(
+                    tr.slope_median, tr.slope_seed, 0.125, tr.T["depth"].p
+                )
+                | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.125, tr.T["depth"].p)},
+                "slope of the medians within 0.5 of -1 (the band doubled)": slope_entry(
+                    tr.slope_median, tr.slope_seed, 0.5, tr.T["depth"].p
+                )
+                | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.5, tr.T["depth"].p)},
+                "each seed's own slope in [-1.25, -0.75], judged by the share rule (>= 90 % holds, >= 50 % partly)": results.judge(
+                    in_band
+                ),
+            },
+        ),
         results.trend_claim(
-            "burn_in_falls_with_width", f"Burn-in falls as the net gets wider (H in {cfg.widths}, L={cfg.depth})",
-            QUOTE, burn_def, "H", tr.T["width"],
-            extra=trend_extra(cfg.widths, tr.burn_width, st.width_settings, tr.T["width"], tr.T_strict["width"]),
-            alternatives=trend_alts("width", cfg.widths, tr.burn_width)),
+            "burn_in_falls_with_width",
+            f"Burn-in falls as the net gets wider (H in {cfg.widths}, L={cfg.depth})",
+            QUOTE,
+            burn_def,
+            "H",
+            tr.T["width"],
+            extra=trend_extra(
+                cfg.widths, tr.burn_width, st.width_settings, tr.T["width"], tr.T_strict["width"]
+            ),
+            alternatives=trend_alts("width", cfg.widths, tr.burn_width),
+        ),
     ]
     for c, passed in zip(out[2:5], (near["a"] >= cfg.near_min, near[b_key] >= cfg.near_min, cover)):
         c.alternatives[FIT_ONLY] = results.judge_among(passed, trained["a" if c.id.endswith("_a") else b_key])

@@ -25,6 +25,7 @@ the depth, and depth ≥ n need not be sufficient; the depth and the spanning cr
 computed by a slower recursion that also enumerates the chambers around each degenerate ray.
 A W whose rows do not span Rⁿ is never injective; its depth is computed in its row space.
 """
+
 from __future__ import annotations
 
 import math
@@ -93,7 +94,8 @@ def _check_size(m: int, n: int, max_subsets: int) -> None:
         raise ValueError(
             f"W of shape ({m}, {n}) needs C(m, n-1) = {c:,} subsets of n-1 rows, above the limit "
             f"max_subsets = {max_subsets:,} (cost C(m, n-1)·m·n); raise max_subsets to run it anyway, or use "
-            "depth_upper_bound for a heuristic upper bound")
+            "depth_upper_bound for a heuristic upper bound"
+        )
 
 
 def _rank(A: torch.Tensor, rtol: float = 1e-9) -> int:
@@ -164,9 +166,12 @@ def _scan(W: torch.Tensor, tol: float, stop_below: int | None) -> dict[str, torc
     B, m, n = W.shape
     T_all, groups = _groups(m, n - 2)
     out = {
-        "count": torch.full((B,), m + 1, dtype=torch.long), "gp": torch.ones(B, dtype=torch.bool),
-        "T": torch.zeros(B, n - 2, dtype=torch.long), "j": torch.zeros(B, dtype=torch.long),
-        "sign": torch.ones(B, dtype=W.dtype), "stopped": torch.zeros(B, dtype=torch.bool),
+        "count": torch.full((B,), m + 1, dtype=torch.long),
+        "gp": torch.ones(B, dtype=torch.bool),
+        "T": torch.zeros(B, n - 2, dtype=torch.long),
+        "j": torch.zeros(B, dtype=torch.long),
+        "sign": torch.ones(B, dtype=W.dtype),
+        "stopped": torch.zeros(B, dtype=torch.bool),
         "n_subsets": torch.zeros(B, dtype=torch.long),
     }
     live = torch.arange(B)
@@ -224,7 +229,9 @@ def _witness(W: torch.Tensor, T: torch.Tensor, j: int, sign: float, tol: float) 
     return _perturb_to_chamber(W, v, delta, tol)
 
 
-def _perturb_to_chamber(W: torch.Tensor, v: torch.Tensor, delta: torch.Tensor, tol: float) -> torch.Tensor | None:
+def _perturb_to_chamber(
+    W: torch.Tensor, v: torch.Tensor, delta: torch.Tensor, tol: float
+) -> torch.Tensor | None:
     """v + ε·δ with ε small enough to keep every non-zero sign at v, checked to have no vanishing row (or None)."""
     norms = W.norm(dim=1)
     nz = norms > 0
@@ -262,8 +269,11 @@ def halfspace_depth(W: torch.Tensor, *, tol: float = TOL, max_subsets: int = MAX
 
 def is_injective(W: torch.Tensor, *, tol: float = TOL, max_subsets: int = MAX_SUBSETS) -> bool:
     """Whether x ↦ ReLU(Wx) is injective (exact); stops at the first chamber with fewer than n positive rows."""
-    return bool(depth_batch(_check_matrix(W).unsqueeze(0), early_stop=True, tol=tol, max_subsets=max_subsets)
-                .injective[0])
+    return bool(
+        depth_batch(
+            _check_matrix(W).unsqueeze(0), early_stop=True, tol=tol, max_subsets=max_subsets
+        ).injective[0]
+    )
 
 
 def _exact(W: torch.Tensor, tol: float, max_subsets: int) -> DepthResult:
@@ -274,7 +284,9 @@ def _exact(W: torch.Tensor, tol: float, max_subsets: int) -> DepthResult:
     nonzero = W.norm(dim=1) > 0
     if rank == 0:
         return DepthResult(0, False, m, n, 0, False, 0, torch.eye(n, dtype=W.dtype)[0])
-    if rank < n:  # the rows do not span: not injective; the depth lives in the row space (chambers × its complement)
+    if (
+        rank < n
+    ):  # the rows do not span: not injective; the depth lives in the row space (chambers × its complement)
         basis = torch.linalg.svd(W, full_matrices=False).Vh[:rank]  # (rank, n)
         sub = _exact(W @ basis.T, tol, max_subsets)
         w = None if sub.witness is None else sub.witness @ basis
@@ -304,8 +316,9 @@ class BatchDepth:
     exact: torch.Tensor  # (B,) bool: False where the scan stopped early at a certificate of non-injectivity
 
 
-def depth_batch(W: torch.Tensor, *, early_stop: bool = False, tol: float = TOL,
-                max_subsets: int = MAX_SUBSETS) -> BatchDepth:
+def depth_batch(
+    W: torch.Tensor, *, early_stop: bool = False, tol: float = TOL, max_subsets: int = MAX_SUBSETS
+) -> BatchDepth:
     """:func:`halfspace_depth` for a stack W (B, m, n), all at once; ``early_stop``: a matrix stops at the first
     chamber with fewer than n positive rows (injective = False for certain, its depth then only bounded)."""
     if not isinstance(W, torch.Tensor) or not W.is_floating_point() or W.ndim != 3 or W.numel() == 0:
@@ -318,8 +331,12 @@ def depth_batch(W: torch.Tensor, *, early_stop: bool = False, tol: float = TOL,
     W = W.detach().to(device="cpu", dtype=torch.float64)
     B, m, n = W.shape
     _check_size(m, n, max_subsets)
-    out = BatchDepth(torch.zeros(B, dtype=torch.long), torch.zeros(B, dtype=torch.bool),
-                     torch.zeros(B, dtype=torch.bool), torch.ones(B, dtype=torch.bool))
+    out = BatchDepth(
+        torch.zeros(B, dtype=torch.long),
+        torch.zeros(B, dtype=torch.bool),
+        torch.zeros(B, dtype=torch.bool),
+        torch.ones(B, dtype=torch.bool),
+    )
     s = torch.linalg.svdvals(W)
     full = (s > 1e-9 * s[:, :1]).sum(dim=1) == n if m >= n else torch.zeros(B, dtype=torch.bool)
     slow = torch.nonzero(~full).reshape(-1).tolist()
@@ -336,7 +353,11 @@ def depth_batch(W: torch.Tensor, *, early_stop: bool = False, tol: float = TOL,
         slow = list(range(B))
     for i in sorted(slow):  # rank-deficient, n = 1, or degenerate: one at a time
         res = _exact(W[i], tol, max_subsets)
-        out.depth[i], out.injective[i], out.general_position[i] = res.depth, res.injective, res.general_position
+        out.depth[i], out.injective[i], out.general_position[i] = (
+            res.depth,
+            res.injective,
+            res.general_position,
+        )
         out.exact[i] = True
     return out
 
@@ -382,8 +403,10 @@ def _degenerate(W: torch.Tensor, tol: float) -> tuple[int, bool, int]:
         for S in combinations(range(len(zl)), d - 1):
             counter[0] += 1
             if counter[0] > MAX_DEGENERATE:
-                raise ValueError(f"W of shape ({m}, {n}) is degenerate (not in general position) and its chambers need "
-                                 f"more than MAX_DEGENERATE = {MAX_DEGENERATE:,} subsets; no exact answer within the limit")
+                raise ValueError(
+                    f"W of shape ({m}, {n}) is degenerate (not in general position) and its chambers need "
+                    f"more than MAX_DEGENERATE = {MAX_DEGENERATE:,} subsets; no exact answer within the limit"
+                )
             A = torch.cat([comp, WZ[list(S)]])  # n - 1 constraints
             q = torch.linalg.svd(A, full_matrices=True)
             if int((1e-9 * q.S[0] < q.S).sum()) < n - 1:
@@ -429,8 +452,12 @@ def _degenerate(W: torch.Tensor, tol: float) -> tuple[int, bool, int]:
                             spans = False
                             break
                 for k, jj in torch.nonzero(valid & (zero.sum(dim=2) > n - 1)).tolist():
-                    pending.add((frozenset(torch.nonzero(P[k, jj]).reshape(-1).tolist()),
-                                 frozenset(torch.nonzero(zero[k, jj]).reshape(-1).tolist())))
+                    pending.add(
+                        (
+                            frozenset(torch.nonzero(P[k, jj]).reshape(-1).tolist()),
+                            frozenset(torch.nonzero(zero[k, jj]).reshape(-1).tolist()),
+                        )
+                    )
     for P, Z in sorted(pending, key=lambda pz: (sorted(pz[0]), sorted(pz[1]))):
         c, sp = sub(P, Z)
         best, spans = min(best, c), spans and sp
@@ -450,9 +477,16 @@ class BoundResult:
 
 
 def depth_upper_bound(
-    W: torch.Tensor, *, restarts: int = 4, max_steps: int = 200, patience: int = 20, tenure: int | None = None,
+    W: torch.Tensor,
+    *,
+    restarts: int = 4,
+    max_steps: int = 200,
+    patience: int = 20,
+    tenure: int | None = None,
     n_random: int = 64,
-    generator: torch.Generator | None = None, tol: float = TOL, stop_below: int | None = None,
+    generator: torch.Generator | None = None,
+    tol: float = TOL,
+    stop_below: int | None = None,
 ) -> BoundResult:
     """Heuristic UPPER BOUND on the depth of each W (m, n) or (B, m, n): local search over the rays, checked at a chamber.
 
@@ -474,8 +508,12 @@ def depth_upper_bound(
         raise ValueError("W must be a non-empty floating-point tensor of shape (m, n) or (B, m, n)")
     if not torch.isfinite(W).all():
         raise ValueError("W must hold finite values only")
-    for name, v, lo in (("restarts", restarts, 1), ("max_steps", max_steps, 0), ("patience", patience, 1),
-                        ("n_random", n_random, 1)):
+    for name, v, lo in (
+        ("restarts", restarts, 1),
+        ("max_steps", max_steps, 0),
+        ("patience", patience, 1),
+        ("n_random", n_random, 1),
+    ):
         _check_positive_int(name, v, lo)
     tol = _check_tol(tol)
     if stop_below is not None:
@@ -519,21 +557,27 @@ def depth_upper_bound(
     cur = torch.minimum((c0 > tol * nk).sum(1), (c0 < -tol * nk).sum(1))
     best_c, best_S, best_v = cur.clone(), S.clone(), v.clone()
     idle = torch.zeros(K, dtype=torch.long)
-    tabu = torch.full((K,), -(10**9), dtype=torch.long).unsqueeze(1).repeat(1, m)  # step at which each row was dropped
+    tabu = (
+        torch.full((K,), -(10**9), dtype=torch.long).unsqueeze(1).repeat(1, m)
+    )  # step at which each row was dropped
     live = torch.ones(K, dtype=torch.bool)
     steps = 0
     for steps in range(1, max_steps + 1):
         A = Wk[kk.unsqueeze(1), S]  # (K, n - 1, n)
         svd = torch.linalg.svd(A, full_matrices=True)
         null = svd.Vh[:, -1]
-        v = null * torch.where((null * v).sum(1) < 0, -1.0, 1.0).unsqueeze(1)  # re-projected, same side as before
+        v = null * torch.where((null * v).sum(1) < 0, -1.0, 1.0).unsqueeze(
+            1
+        )  # re-projected, same side as before
         # the pseudo-inverse (K, n, n − 1) from the same SVD: column p is orthogonal to every row of S but row p
         Ap = svd.Vh[:, : n - 1].mT @ (svd.U.mT / svd.S.clamp_min(1e-300).unsqueeze(2))
         an = Ap.norm(dim=1).clamp_min(1e-300)  # (K, n - 1)
         a1 = torch.einsum("kmn,kn->km", Wk, v).unsqueeze(1)  # along v: (K, 1, m)
         a2 = torch.einsum("kmn,knp->kpm", Wk, Ap) / an.unsqueeze(2)  # along a_p / |a_p|: (K, n - 1, m)
         a1 = a1.expand_as(a2)
-        good = torch.sqrt(a1**2 + a2**2) > tol * nk.unsqueeze(1)  # the row does not vanish on the whole circle
+        good = torch.sqrt(a1**2 + a2**2) > tol * nk.unsqueeze(
+            1
+        )  # the row does not vanish on the whole circle
         theta = torch.where(good, torch.atan2(a2, a1), torch.full_like(a2, _SENTINEL))
         # counts on every circle from one sort: rank r_j of each angle among the G good ones, and the number A_j of
         # angles below the antipode of θ_j (one searchsorted over all circles, laid end to end by a shift)
@@ -542,8 +586,9 @@ def depth_upper_bound(
         G = good.sum(dim=2, keepdim=True)
         anti = torch.where(theta <= 0, theta + math.pi, theta - math.pi)
         shift = _SPAN * torch.arange(K * (n - 1), dtype=torch.float64).reshape(K, n - 1, 1)
-        A_j = torch.searchsorted((srt + shift).reshape(-1), anti + shift) - (m * torch.arange(K * (n - 1))).reshape(
-            K, n - 1, 1)
+        A_j = torch.searchsorted((srt + shift).reshape(-1), anti + shift) - (
+            m * torch.arange(K * (n - 1))
+        ).reshape(K, n - 1, 1)
         # the ray at θ_j + π/2 has the rows of the arc (θ_j, θ_j + π) positive; the ray at θ_j − π/2 the others
         plus = torch.where(theta <= 0, A_j - rank - 1, G - rank - 1 + A_j).clamp(0)
         minus = (G - 1 - plus).clamp(0)
@@ -551,12 +596,16 @@ def depth_upper_bound(
         in_S = torch.zeros(K, m, dtype=torch.bool)
         in_S[kk.unsqueeze(1), S] = True
         bad = ~good | (in_S | (steps - tabu <= tenure)).unsqueeze(1)  # a row dropped lately may not come back
-        score = torch.where(bad, m + 1, cnt).double() + 0.5 * torch.rand(cnt.shape, generator=g, dtype=torch.float64)
+        score = torch.where(bad, m + 1, cnt).double() + 0.5 * torch.rand(
+            cnt.shape, generator=g, dtype=torch.float64
+        )
         flat = score.reshape(K, -1).argmin(dim=1)
         p, j = flat // m, flat % m
         movable = live & ~bad[kk, p, j]
         phi = theta[kk, p, j] + torch.where(plus[kk, p, j] <= minus[kk, p, j], 0.5, -0.5) * math.pi
-        v_new = torch.cos(phi).unsqueeze(1) * v + torch.sin(phi).unsqueeze(1) * (Ap[kk, :, p] / an[kk, p].unsqueeze(1))
+        v_new = torch.cos(phi).unsqueeze(1) * v + torch.sin(phi).unsqueeze(1) * (
+            Ap[kk, :, p] / an[kk, p].unsqueeze(1)
+        )
         removed = S[kk, p]
         S_new = S.clone()
         S_new[kk, p] = j
@@ -623,9 +672,13 @@ def mlp_layers(net: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor]]:
     kinds = [type(mod) for mod in mods if not isinstance(mod, nn.Identity)]
     pattern = [nn.Linear, nn.ReLU] * (len(lin) - 1) + [nn.Linear]
     if kinds[: len(pattern)] != pattern or len(kinds) > len(pattern) + 1:
-        raise ValueError("net must alternate Linear and ReLU and end with a Linear (then at most one Sigmoid/Tanh)")
-    return [(mod.weight.detach(), mod.bias.detach() if mod.bias is not None else torch.zeros(mod.out_features))
-            for mod in lin]
+        raise ValueError(
+            "net must alternate Linear and ReLU and end with a Linear (then at most one Sigmoid/Tanh)"
+        )
+    return [
+        (mod.weight.detach(), mod.bias.detach() if mod.bias is not None else torch.zeros(mod.out_features))
+        for mod in lin
+    ]
 
 
 @dataclass
@@ -633,7 +686,9 @@ class LayerRanks:
     """The local signal at each input of an MLP with biases: active rows, their rank, the Jacobian's rank."""
 
     n_active: torch.Tensor  # (N, L) strictly active units of each ReLU layer
-    spans: torch.Tensor  # (N, L) bool: the strictly active rows of W_k span R^{in_k} (the layer is locally one-to-one)
+    spans: (
+        torch.Tensor
+    )  # (N, L) bool: the strictly active rows of W_k span R^{in_k} (the layer is locally one-to-one)
     jac_rank: torch.Tensor  # (N, L + 1): rank of the Jacobian of x ↦ h_k, k = 1..L, then of the output layer
     in_dims: list[int]  # in_k of every ReLU layer
     dim: int  # input dimension D
@@ -658,7 +713,9 @@ class LayerRanks:
 
 
 @torch.no_grad()
-def layer_ranks(layers: Sequence[tuple[torch.Tensor, torch.Tensor]], x: torch.Tensor, rtol: float = 1e-9) -> LayerRanks:
+def layer_ranks(
+    layers: Sequence[tuple[torch.Tensor, torch.Tensor]], x: torch.Tensor, rtol: float = 1e-9
+) -> LayerRanks:
     """Strictly active rows, their rank, and the rank of the Jacobian of every layer's map at the inputs x (N, D).
 
     ``layers``: (weight (out, in), bias) per Linear layer, a ReLU after each but the last (as
@@ -683,8 +740,10 @@ def layer_ranks(layers: Sequence[tuple[torch.Tensor, torch.Tensor]], x: torch.Te
             raise ValueError(f"layers[{k}] must be a (weight, bias) pair")
         Wk, bk = pair
         if not isinstance(Wk, torch.Tensor) or Wk.ndim != 2 or Wk.shape[1] != fan_in:
-            raise ValueError(f"layers[{k}] weight must have shape (out, {fan_in}); got "
-                             f"{tuple(Wk.shape) if isinstance(Wk, torch.Tensor) else type(Wk).__name__}")
+            raise ValueError(
+                f"layers[{k}] weight must have shape (out, {fan_in}); got "
+                f"{tuple(Wk.shape) if isinstance(Wk, torch.Tensor) else type(Wk).__name__}"
+            )
         if not isinstance(bk, torch.Tensor) or bk.shape != (Wk.shape[0],):
             raise ValueError(f"layers[{k}] bias must have shape ({Wk.shape[0]},)")
         fan_in = Wk.shape[0]
@@ -702,7 +761,9 @@ def layer_ranks(layers: Sequence[tuple[torch.Tensor, torch.Tensor]], x: torch.Te
             sp = na >= Wk.shape[1]  # fewer active rows than inputs cannot span; the others need their rank
             cand = torch.nonzero(sp).reshape(-1)
             for c in cand.split(max(1, 2**22 // Wk.numel())):
-                sv = torch.linalg.svdvals(Wk * act[c].unsqueeze(2))  # inactive rows zeroed: (c, out, in) -> (c, in)
+                sv = torch.linalg.svdvals(
+                    Wk * act[c].unsqueeze(2)
+                )  # inactive rows zeroed: (c, out, in) -> (c, in)
                 sp[c] = (sv > rtol * sv[:, :1]).all(dim=1) & (sv[:, 0] > 0)
             n_active.append(na)
             spans.append(sp)
@@ -715,7 +776,12 @@ def layer_ranks(layers: Sequence[tuple[torch.Tensor, torch.Tensor]], x: torch.Te
     return LayerRanks(
         n_active=torch.stack(n_active, dim=1) if n_active else empty,
         spans=torch.stack(spans, dim=1) if spans else empty.bool(),
-        jac_rank=torch.stack(ranks, dim=1), in_dims=in_dims, dim=D, out=h, jacobian=J)
+        jac_rank=torch.stack(ranks, dim=1),
+        in_dims=in_dims,
+        dim=D,
+        out=h,
+        jacobian=J,
+    )
 
 
 # --- the chapter: the phase transition of Gaussian layers, and where the kaleidoscope's trained nets lose rank ---
@@ -723,27 +789,47 @@ def layer_ranks(layers: Sequence[tuple[torch.Tensor, torch.Tensor]], x: torch.Te
 TITLE = "Injectivity of ReLU layers, and where the kaleidoscope's nets lose rank"
 FOUR = [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]]
 COMPANION = {  # (n, alpha): share injective in the companion run (trial count not given)
-    (2, 3): 0.23, (2, 4): 0.63, (2, 5): 0.84, (2, 6): 0.92, (2, 8): 1.0,
-    (4, 4): 0.11, (4, 5): 0.57, (4, 6): 0.89, (4, 7): 0.98,
-    (5, 5): 0.45, (5, 6): 0.82, (5, 7): 0.97,
+    (2, 3): 0.23,
+    (2, 4): 0.63,
+    (2, 5): 0.84,
+    (2, 6): 0.92,
+    (2, 8): 1.0,
+    (4, 4): 0.11,
+    (4, 5): 0.57,
+    (4, 6): 0.89,
+    (4, 7): 0.98,
+    (5, 5): 0.45,
+    (5, 6): 0.82,
+    (5, 7): 0.97,
 }
 COMPANION_A50 = {2: 3.7, 3: 4.5, 4: 4.9, 5: 5.1}  # the companion run's 50 % points
 LINES = {  # published expansivities, drawn on the phase-transition figure
-    2.0: "2: necessary", 3.4: "3.4: lower bound (Puthawala et al.)", 6.698: "6.7: replica prediction",
-    7.65: "7.65: rigorous upper bound", 10.5: "10.5: upper bound (Puthawala et al.)",
+    2.0: "2: necessary",
+    3.4: "3.4: lower bound (Puthawala et al.)",
+    6.698: "6.7: replica prediction",
+    7.65: "7.65: rigorous upper bound",
+    10.5: "10.5: upper bound (Puthawala et al.)",
 }
 KSETS = {  # name: (points, title) of the trained nets
     "fig3": ([[0.2], [0.8]], "Fig. 3: {0.2, 0.8}"),
     "fig5b": (FOUR, "Fig. 5b: four corners"),
 }
 N_PERM = 10_000  # permutations of the rank-correlation tests
-REDRAWN = ("the verdict's stability: the share of 1000 redraws of the matrices (a bootstrap, independently per point) "
-           "on which the same rule gives the same verdict.")
-BOOT_UNITS = ("Units: the bootstrap resamples of the matrices (their Wilson interval is the Monte-Carlo precision of "
-              "the share); the verdict's stability re-runs the whole bootstrap, with the same draws, on 1000 redraws "
-              "of the matrices (a bootstrap of the bootstrap, independently per point) and counts the same verdicts.")
-FIELDS = [("flat", "flat share (rank J_f < D)"), ("contracting", "contracting share"), ("capture", "capture"),
-          ("deficient", "share with a layer not spanning its inputs")]
+REDRAWN = (
+    "the verdict's stability: the share of 1000 redraws of the matrices (a bootstrap, independently per point) "
+    "on which the same rule gives the same verdict."
+)
+BOOT_UNITS = (
+    "Units: the bootstrap resamples of the matrices (their Wilson interval is the Monte-Carlo precision of "
+    "the share); the verdict's stability re-runs the whole bootstrap, with the same draws, on 1000 redraws "
+    "of the matrices (a bootstrap of the bootstrap, independently per point) and counts the same verdicts."
+)
+FIELDS = [
+    ("flat", "flat share (rank J_f < D)"),
+    ("contracting", "contracting share"),
+    ("capture", "capture"),
+    ("deficient", "share with a layer not spanning its inputs"),
+]
 
 
 def trial_counts() -> config.Param:
@@ -753,8 +839,11 @@ def trial_counts() -> config.Param:
     def check(v: object) -> list[int]:
         v = yaml.safe_load(v) if isinstance(v, str) else v
         v = [v] if isinstance(v, int) and not isinstance(v, bool) else v
-        if not isinstance(v, (list, tuple)) or not v or any(isinstance(t, bool) or not isinstance(t, int) or t < 1
-                                                            for t in v):
+        if (
+            not isinstance(v, (list, tuple))
+            or not v
+            or any(isinstance(t, bool) or not isinstance(t, int) or t < 1 for t in v)
+        ):
             raise ValueError(allowed)
         return list(v)
 
@@ -778,8 +867,10 @@ def designed_table(cases: dict[str, torch.Tensor]) -> str:
     rows = ["| matrix | m × n | depth | injective | general position |", "|---|---|---|---|---|"]
     for name, W in cases.items():
         r = halfspace_depth(W)
-        rows.append(f"| {name} | {r.m} × {r.n} | {r.depth} | {'yes' if r.injective else 'no'} | "
-                    f"{'yes' if r.general_position else 'no'} |")
+        rows.append(
+            f"| {name} | {r.m} × {r.n} | {r.depth} | {'yes' if r.injective else 'no'} | "
+            f"{'yes' if r.general_position else 'no'} |"
+        )
     return "\n".join(rows)
 
 
@@ -809,8 +900,11 @@ class Points:
 
     def table(self, ns: Sequence[int]) -> str:
         """The shares as text, a line per n."""
-        return "\n".join(f"n={n} ({self.seconds.get(n, 0.0):.1f} s): " + "  ".join(f"{a:g}:{s:.2f}" for a, s in
-                                                                            zip(*self.shares(n))) for n in ns)
+        return "\n".join(
+            f"n={n} ({self.seconds.get(n, 0.0):.1f} s): "
+            + "  ".join(f"{a:g}:{s:.2f}" for a, s in zip(*self.shares(n)))
+            for n in ns
+        )
 
 
 def exact_points(cfg: SimpleNamespace) -> Points:
@@ -846,10 +940,17 @@ def heuristic_check(exact: Points, cfg: SimpleNamespace) -> Agreement:
         if n != n_chk or cfg.check_trials == 0:
             continue
         W = rec["W"][: cfg.check_trials]
-        ub = depth_upper_bound(W, restarts=cfg.restarts, patience=cfg.patience, stop_below=n,
-                               generator=torch.Generator().manual_seed(cfg.seed + m))
+        ub = depth_upper_bound(
+            W,
+            restarts=cfg.restarts,
+            patience=cfg.patience,
+            stop_below=n,
+            generator=torch.Generator().manual_seed(cfg.seed + m),
+        )
         h = ub.bound >= n
-        assert not (rec["inj"][: cfg.check_trials] & ~h).any(), "an injective layer refuted: the bound is broken"
+        assert not (rec["inj"][: cfg.check_trials] & ~h).any(), (
+            "an injective layer refuted: the bound is broken"
+        )
         agree.append((h == rec["inj"][: cfg.check_trials]).double())
         per_alpha.append((m / n, float(agree[-1].mean())))
     agree_all = torch.cat(agree) if agree else torch.ones(1, dtype=torch.float64)
@@ -863,8 +964,13 @@ def bound_points(cfg: SimpleNamespace) -> Points:
     for n, m, k in tqdm(pts, desc="heuristic bound (n, m)"):
         t = time.perf_counter()
         W = gaussian(cfg.seed, n, m, k, salt=1)
-        ub = depth_upper_bound(W, restarts=cfg.restarts, patience=cfg.patience, stop_below=n,
-                               generator=torch.Generator().manual_seed(cfg.seed + 7 * m + n))
+        ub = depth_upper_bound(
+            W,
+            restarts=cfg.restarts,
+            patience=cfg.patience,
+            stop_below=n,
+            generator=torch.Generator().manual_seed(cfg.seed + 7 * m + n),
+        )
         res[(n, m)] = {"inj": ub.bound >= n, "bound": ub.bound}
         secs[n] = secs.get(n, 0.0) + time.perf_counter() - t
     return Points(res, [], secs)
@@ -909,7 +1015,9 @@ def boot_alpha50(pts: Points, n: int, n_boot: int, seed: int) -> torch.Tensor:
     return torch.tensor([alpha50([m / n for m in draws], row.tolist()) for row in sims], dtype=torch.float64)
 
 
-def draw_counts(pts: Points, ns: Sequence[int], n_boot: int, seed_of: Any) -> dict[tuple[int, int], torch.Tensor]:
+def draw_counts(
+    pts: Points, ns: Sequence[int], n_boot: int, seed_of: Any
+) -> dict[tuple[int, int], torch.Tensor]:
     """The draws of :func:`boot_alpha50` (seed ``seed_of(n)`` per n) as counts: per (n, m), (n_boot, k) how often
     each matrix is drawn in each resample (float32, exact), so that a resample's share is one matrix product."""
     out = {}
@@ -919,14 +1027,21 @@ def draw_counts(pts: Points, ns: Sequence[int], n_boot: int, seed_of: Any) -> di
     return out
 
 
-def reboot(pts: Points, counts: dict[tuple[int, int], torch.Tensor], ns: Sequence[int]) -> dict[int, torch.Tensor]:
+def reboot(
+    pts: Points, counts: dict[tuple[int, int], torch.Tensor], ns: Sequence[int]
+) -> dict[int, torch.Tensor]:
     """:func:`boot_alpha50` per n with the same draws (``counts``, from :func:`draw_counts`) on other matrices of the
     same points (e.g. a redraw of them, :func:`redraw`): the bootstrap re-run inside a bootstrap of the matrices."""
     out = {}
     for n in ns:
         ms = sorted(m for (nn, m) in counts if nn == n)
-        sh = torch.stack([(counts[(n, m)] @ pts.res[(n, m)]["inj"].float()).double() / counts[(n, m)].shape[1]
-                          for m in ms], dim=1)
+        sh = torch.stack(
+            [
+                (counts[(n, m)] @ pts.res[(n, m)]["inj"].float()).double() / counts[(n, m)].shape[1]
+                for m in ms
+            ],
+            dim=1,
+        )
         out[n] = alpha50_rows([m / n for m in ms], sh)
     return out
 
@@ -975,8 +1090,11 @@ def point_seeds(pts: Points, keep: Any, ok: Any, n_boot: int = 1000) -> results.
     passed = torch.tensor([bool(ok(x)) for _, x in point_shares(pts, keep)], dtype=torch.bool)
     if not passed.numel():
         return None
-    return results.seed_count(passed, unit="points", stability=matrix_stability(
-        lambda p: points_verdict(p, keep, ok), only(pts, keep), n_boot=n_boot))
+    return results.seed_count(
+        passed,
+        unit="points",
+        stability=matrix_stability(lambda p: points_verdict(p, keep, ok), only(pts, keep), n_boot=n_boot),
+    )
 
 
 def at3_shares(pts: Points, ns: Sequence[int]) -> list[float]:
@@ -1004,7 +1122,9 @@ def above(lb_boot: dict[int, torch.Tensor], top: torch.Tensor, ns: Sequence[int]
 
 def companion_verdict(rows: list[dict[str, Any]]) -> str:
     """The share rule over the companion's points (a point passes within two standard errors); none: 'fails'."""
-    return results.verdict_from_share(sum(r["ok"] for r in rows) / len(rows), n=len(rows)) if rows else "fails"
+    return (
+        results.verdict_from_share(sum(r["ok"] for r in rows) / len(rows), n=len(rows)) if rows else "fails"
+    )
 
 
 def flat_verdict(rho: float, p: float, alpha: float = 0.05) -> str:
@@ -1019,8 +1139,9 @@ def concordant_nets(flat: torch.Tensor, contr: torch.Tensor) -> torch.Tensor:
     return (pairs > 0).sum(dim=1) > (pairs < 0).sum(dim=1)
 
 
-def flat_resampled(flat: torch.Tensor, contr: torch.Tensor, n_perm: int, n_boot: int = 1000,
-                   seed: int = 0) -> tuple[float, list[float | None]]:
+def flat_resampled(
+    flat: torch.Tensor, contr: torch.Tensor, n_perm: int, n_boot: int = 1000, seed: int = 0
+) -> tuple[float, list[float | None]]:
     """The flat-against-contracting test on nets resampled with replacement: the share of resamples whose
     :func:`flat_verdict` (rho re-measured, its one-sided p read off the permutation null of the nets measured, as
     :func:`trends` draws it) equals that of all nets (results.bootstrap_stability), and the 95 % percentile-bootstrap
@@ -1035,9 +1156,15 @@ def flat_resampled(flat: torch.Tensor, contr: torch.Tensor, n_perm: int, n_boot:
     idx = torch.randint(flat.numel(), (n_boot, flat.numel()), generator=torch.Generator().manual_seed(seed))
     rx, ry = measures.row_ranks(flat[idx]).double(), measures.row_ranks(contr[idx]).double()
     rx, ry = rx - rx.mean(dim=1, keepdim=True), ry - ry.mean(dim=1, keepdim=True)
-    rho = (rx * ry).sum(dim=1) / (rx.norm(dim=1) * ry.norm(dim=1))  # Spearman per resample (NaN: a constant one)
+    rho = (rx * ry).sum(dim=1) / (
+        rx.norm(dim=1) * ry.norm(dim=1)
+    )  # Spearman per resample (NaN: a constant one)
     ok = rho[~rho.isnan()]
-    ci = torch.quantile(ok, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist() if ok.numel() else [None, None]
+    ci = (
+        torch.quantile(ok, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
+        if ok.numel()
+        else [None, None]
+    )
     return stability, ci
 
 
@@ -1059,9 +1186,13 @@ class Fifty:
         lines = []
         for n, a in self.a50.items():
             q = self.a50_boot[n].nanquantile(torch.tensor([0.05, 0.95], dtype=torch.float64))
-            lines.append(f"n={n}: 50 % point {a:.2f} (90 % bootstrap range {q[0]:.2f}-{q[1]:.2f}); companion "
-                         f"{COMPANION_A50.get(n, float('nan')):g}")
-        return "\n".join(lines + [f"n={n}: 50 % point >= {v:.2f} (heuristic: a lower bound)" for n, v in self.lb50.items()])
+            lines.append(
+                f"n={n}: 50 % point {a:.2f} (90 % bootstrap range {q[0]:.2f}-{q[1]:.2f}); companion "
+                f"{COMPANION_A50.get(n, float('nan')):g}"
+            )
+        return "\n".join(
+            lines + [f"n={n}: 50 % point >= {v:.2f} (heuristic: a lower bound)" for n, v in self.lb50.items()]
+        )
 
 
 def fifty(exact: Points, bound: Points, cfg: SimpleNamespace) -> Fifty:
@@ -1073,7 +1204,9 @@ def fifty(exact: Points, bound: Points, cfg: SimpleNamespace) -> Fifty:
         {n: alpha50(*bound.shares(n)) for n in cfg.bound_ns},
         {n: boot_alpha50(bound, n, cfg.n_boot, bound_seed(n)) for n in cfg.bound_ns},
         draw_counts(exact, cfg.exact_ns, cfg.n_boot, exact_seed),
-        draw_counts(bound, cfg.bound_ns, cfg.n_boot, bound_seed), bound)
+        draw_counts(bound, cfg.bound_ns, cfg.n_boot, bound_seed),
+        bound,
+    )
 
 
 def phase_figure(exact: Points, bound: Points, cfg: SimpleNamespace) -> plt.Figure:
@@ -1087,16 +1220,32 @@ def phase_figure(exact: Points, bound: Points, cfg: SimpleNamespace) -> plt.Figu
         al, sh = (bound if heur else exact).shares(n)
         k = cfg.bound_trials[cfg.bound_ns.index(n)] if heur else cfg.trials
         se = [math.sqrt(s * (1 - s) / k) for s in sh]
-        ax.errorbar(al, sh, yerr=se, color=cmap(c / max(1, len(all_ns) - 1)), marker="o" if not heur else "s", ms=3,
-                    lw=1.2, ls="--" if heur else "-", capsize=2,
-                    label=f"n={n}" + (" (heuristic: upper bound on the share)" if heur else " (exact)"))
+        ax.errorbar(
+            al,
+            sh,
+            yerr=se,
+            color=cmap(c / max(1, len(all_ns) - 1)),
+            marker="o" if not heur else "s",
+            ms=3,
+            lw=1.2,
+            ls="--" if heur else "-",
+            capsize=2,
+            label=f"n={n}" + (" (heuristic: upper bound on the share)" if heur else " (exact)"),
+        )
     for x, text in LINES.items():
         ax.axvline(x, color="grey", ls=":", lw=0.9)
         ax.text(x, 1.02, text.split(":")[0], ha="center", va="bottom", fontsize=8, color="grey")
     for (n, a), s in COMPANION.items():
         if n in cfg.exact_ns:
-            ax.plot([a], [s], marker="x", color="k", ms=5, ls="none",
-                    label="companion run" if (n, a) == next(iter(COMPANION)) else None)
+            ax.plot(
+                [a],
+                [s],
+                marker="x",
+                color="k",
+                ms=5,
+                ls="none",
+                label="companion run" if (n, a) == next(iter(COMPANION)) else None,
+            )
     ax.set_xlabel(r"expansivity $\alpha = m/n$")
     ax.set_ylabel("share of injective layers")
     ax.set_ylim(-0.03, 1.1)
@@ -1115,15 +1264,20 @@ def against_companion(exact: Points) -> list[dict[str, Any]]:
         pbar = (ours + theirs) / 2
         se = math.sqrt(2 * pbar * (1 - pbar) / exact.res[key]["inj"].numel())
         ok = abs(ours - theirs) <= 2 * se if se > 0 else ours == theirs
-        rows.append({"n": n, "alpha": a, "ours": ours, "theirs": theirs, "diff": ours - theirs, "se": se, "ok": ok})
+        rows.append(
+            {"n": n, "alpha": a, "ours": ours, "theirs": theirs, "diff": ours - theirs, "se": se, "ok": ok}
+        )
     return rows
 
 
 def companion_table(rows: list[dict[str, Any]]) -> str:
     """The comparison with the companion run, as a markdown table."""
     out = ["| n | α | ours | companion | difference | 2 SE | agrees |", "|---|---|---|---|---|---|---|"]
-    out += [f"| {r['n']} | {r['alpha']:g} | {r['ours']:.3f} | {r['theirs']:.2f} | {r['diff']:+.3f} | {2 * r['se']:.3f} | "
-            f"{'yes' if r['ok'] else '**no**'} |" for r in rows]
+    out += [
+        f"| {r['n']} | {r['alpha']:g} | {r['ours']:.3f} | {r['theirs']:.2f} | {r['diff']:+.3f} | {2 * r['se']:.3f} | "
+        f"{'yes' if r['ok'] else '**no**'} |"
+        for r in rows
+    ]
     return "\n".join(out)
 
 
@@ -1132,8 +1286,9 @@ def grid_of(s: str, cfg: SimpleNamespace) -> torch.Tensor:
     return measures.grid_1d(0.0, 1.0, cfg.grid_1d) if s == "fig3" else measures.grid_2d(0.0, 1.0, cfg.grid_2d)
 
 
-def measure(r: EnsembleResult, i: int, X: torch.Tensor, grid: torch.Tensor, tol: float,
-            cfg: SimpleNamespace) -> dict[str, Any]:
+def measure(
+    r: EnsembleResult, i: int, X: torch.Tensor, grid: torch.Tensor, tol: float, cfg: SimpleNamespace
+) -> dict[str, Any]:
     """Rank signal, over-generalization measures and fit of member i of ensemble r on the grid."""
     lr_ = layer_ranks(mlp_layers(r.member(i)), grid)
     out = torch.sigmoid(lr_.out)
@@ -1146,13 +1301,20 @@ def measure(r: EnsembleResult, i: int, X: torch.Tensor, grid: torch.Tensor, tol:
     flat = lr_.flat
     dist_img = measures.nearest_distance(out.float(), X)[0]
     return {
-        "flat": float(flat.double().mean()), "flat_mask": flat, "sv_min": sv[:, -1], "sv_max": sv[:, 0],
+        "flat": float(flat.double().mean()),
+        "flat_mask": flat,
+        "sv_min": sv[:, -1],
+        "sv_max": sv[:, 0],
         "deficient": float(lr_.some_layer_deficient.double().mean()),
-        "first_flat": lr_.first_flat_layer[flat], "n_layers": lr_.jac_rank.shape[1],
+        "first_flat": lr_.first_flat_layer[flat],
+        "n_layers": lr_.jac_rank.shape[1],
         "contracting": float((sv[:, 0] < cfg.slope_threshold).double().mean()),
-        "capture": 1.0 - b.nowhere, "fits": err <= cfg.fit_tol, "dead": bool((lr_.jac_rank[:, -1] == 0).all()),
+        "capture": 1.0 - b.nowhere,
+        "fits": err <= cfg.fit_tol,
+        "dead": bool((lr_.jac_rank[:, -1] == 0).all()),
         "collapse": float((dist_img[flat] <= tol).double().mean()) if flat.any() else math.nan,
-        "out": out, "rank": lr_.jac_rank[:, -1],
+        "out": out,
+        "rank": lr_.jac_rank[:, -1],
     }
 
 
@@ -1180,27 +1342,49 @@ class Nets:
         for s in KSETS:
             n = len(self.R[(s, self.depths[0])])
             lines.append(f"{KSETS[s][1]}, H={self.kw[s][0]} (per depth {self.depths}, of {n} nets):")
-            lines.append("  fit / dead: " + str([f"{int(self.stack(s, 'fits')[j].sum())}/"
-                                                 f"{int(self.stack(s, 'dead')[j].sum())}" for j in range(len(self.depths))]))
+            lines.append(
+                "  fit / dead: "
+                + str(
+                    [
+                        f"{int(self.stack(s, 'fits')[j].sum())}/{int(self.stack(s, 'dead')[j].sum())}"
+                        for j in range(len(self.depths))
+                    ]
+                )
+            )
             for key, name in FIELDS:
                 v = self.stack(s, key)
-                lines.append(f"  {name}: median "
-                             + ", ".join(f"{float(m):.3f}" for m in v.nanquantile(0.5, dim=1))
-                             + "; mean " + ", ".join(f"{float(m):.3f}" for m in v.nanmean(dim=1)))
+                lines.append(
+                    f"  {name}: median "
+                    + ", ".join(f"{float(m):.3f}" for m in v.nanquantile(0.5, dim=1))
+                    + "; mean "
+                    + ", ".join(f"{float(m):.3f}" for m in v.nanmean(dim=1))
+                )
         return "\n".join(lines + ["seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items())])
 
 
 def train_and_measure(cfg: SimpleNamespace, seeds: list[int]) -> Nets:
     """Train the nets of Figures 3 and 5b at every depth (all seeds of a shape at once), then measure each on its grid."""
-    kw = {"fig3": (cfg.width_1d, cfg.epochs_1d, cfg.tol_1d), "fig5b": (cfg.width_2d, cfg.epochs_2d, cfg.tol_2d)}
+    kw = {
+        "fig3": (cfg.width_1d, cfg.epochs_1d, cfg.tol_1d),
+        "fig5b": (cfg.width_2d, cfg.epochs_2d, cfg.tol_2d),
+    }
     ens, secs = {}, {}
     for s in KSETS:
         X = torch.tensor(KSETS[s][0])
         H, ep, _ = kw[s]
         t = time.perf_counter()
         for L in tqdm(cfg.depths, desc=f"training {s} (all seeds of a depth at once)"):
-            ens[(s, L)] = train_ensemble(X, seeds, depth=L, width=H, out_act="sigmoid", epochs=ep, lr=cfg.lr,
-                                         target_loss=cfg.target_loss, min_epochs=min(cfg.min_epochs, ep))
+            ens[(s, L)] = train_ensemble(
+                X,
+                seeds,
+                depth=L,
+                width=H,
+                out_act="sigmoid",
+                epochs=ep,
+                lr=cfg.lr,
+                target_loss=cfg.target_loss,
+                min_epochs=min(cfg.min_epochs, ep),
+            )
         secs[f"training {s}"] = time.perf_counter() - t
     R = {}
     for s in KSETS:
@@ -1216,15 +1400,25 @@ def flat_regions_figure(nets: Nets, cfg: SimpleNamespace) -> plt.Figure:
     """One net per depth: f(x) in 1D with its flat and contracting inputs (top); the smallest singular value of J_f
     on the square in 2D (bottom)."""
     cols = cfg.depths
-    fig, axes = plt.subplots(2, len(cols), figsize=(3.2 * len(cols), 6.4), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        2, len(cols), figsize=(3.2 * len(cols), 6.4), squeeze=False, layout="constrained"
+    )
     g1 = grid_of("fig3", cfg)[:, 0]
     img = None
     for c, L in enumerate(cols):
         m = nets.example("fig3", L)
         ax = axes[0, c]
         contr = (m["sv_max"] < cfg.slope_threshold).numpy()
-        ax.fill_between(g1.numpy(), 0, 1, where=contr, color="tab:blue", alpha=0.12, lw=0,
-                        label=f"|f'| < {cfg.slope_threshold:g}")
+        ax.fill_between(
+            g1.numpy(),
+            0,
+            1,
+            where=contr,
+            color="tab:blue",
+            alpha=0.12,
+            lw=0,
+            label=f"|f'| < {cfg.slope_threshold:g}",
+        )
         ax.plot(g1, g1, color="grey", lw=0.6, ls=":")
         ax.plot(g1, m["out"][:, 0], color="k", lw=1)
         fl = m["flat_mask"]
@@ -1235,8 +1429,14 @@ def flat_regions_figure(nets: Nets, cfg: SimpleNamespace) -> plt.Figure:
         ax = axes[1, c]
         m2 = nets.example("fig5b", L)
         n2 = cfg.grid_2d
-        img = ax.imshow(m2["sv_min"].clamp_min(1e-12).log10().reshape(n2, n2), origin="lower", extent=(0, 1, 0, 1),
-                        cmap="magma", vmin=-4, vmax=0.5)
+        img = ax.imshow(
+            m2["sv_min"].clamp_min(1e-12).log10().reshape(n2, n2),
+            origin="lower",
+            extent=(0, 1, 0, 1),
+            cmap="magma",
+            vmin=-4,
+            vmax=0.5,
+        )
         low = grid_of("fig5b", cfg)[m2["rank"] < 2]
         ax.scatter(low[:, 0], low[:, 1], s=2, color="w")
         P = torch.tensor(FOUR)
@@ -1246,17 +1446,29 @@ def flat_regions_figure(nets: Nets, cfg: SimpleNamespace) -> plt.Figure:
     axes[0, 0].set_ylabel("f(x)")
     axes[0, 0].legend(fontsize=7, loc="upper left")
     axes[1, 0].set_ylabel("$x_2$")
-    fig.colorbar(img, ax=axes[1, :].tolist(), shrink=0.8, label=r"$\log_{10}$ smallest singular value of $J_f$")
+    fig.colorbar(
+        img, ax=axes[1, :].tolist(), shrink=0.8, label=r"$\log_{10}$ smallest singular value of $J_f$"
+    )
     return fig
 
 
 def rank_vs_depth_figure(nets: Nets, cfg: SimpleNamespace) -> plt.Figure:
     """Per setting (rows), the flat, contracting, captured and deficient shares against L (dots: seeds, open: nets
     that do not fit; line: median)."""
-    heads = ["flat share\n(rank $J_f$ < D)", f"contracting share\n(largest s.v. < {cfg.slope_threshold:g})",
-             "capture", "some layer's active rows\ndo not span its inputs"]
-    fig, axes = plt.subplots(len(KSETS), len(FIELDS), figsize=(2.5 * len(FIELDS), 2.6 * len(KSETS) + 0.5),
-                             squeeze=False, sharey=True, layout="constrained")
+    heads = [
+        "flat share\n(rank $J_f$ < D)",
+        f"contracting share\n(largest s.v. < {cfg.slope_threshold:g})",
+        "capture",
+        "some layer's active rows\ndo not span its inputs",
+    ]
+    fig, axes = plt.subplots(
+        len(KSETS),
+        len(FIELDS),
+        figsize=(2.5 * len(FIELDS), 2.6 * len(KSETS) + 0.5),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
     for r_, s in enumerate(KSETS):
         fitm = nets.stack(s, "fits").bool()
         for c, (key, _) in enumerate(FIELDS):
@@ -1266,9 +1478,16 @@ def rank_vs_depth_figure(nets: Nets, cfg: SimpleNamespace) -> plt.Figure:
             jit = torch.linspace(-0.15, 0.15, n_s) if n_s > 1 else torch.zeros(1)
             for j, L in enumerate(cfg.depths):
                 x = (L + jit).tolist()
-                ax.scatter([p for p, f_ in zip(x, fitm[j]) if f_], v[j][fitm[j]].tolist(), s=10, color="tab:blue")
-                ax.scatter([p for p, f_ in zip(x, fitm[j]) if not f_], v[j][~fitm[j]].tolist(), s=12,
-                           facecolors="none", edgecolors="tab:blue")
+                ax.scatter(
+                    [p for p, f_ in zip(x, fitm[j]) if f_], v[j][fitm[j]].tolist(), s=10, color="tab:blue"
+                )
+                ax.scatter(
+                    [p for p, f_ in zip(x, fitm[j]) if not f_],
+                    v[j][~fitm[j]].tolist(),
+                    s=12,
+                    facecolors="none",
+                    edgecolors="tab:blue",
+                )
             ax.plot(cfg.depths, v.nanquantile(0.5, dim=1).tolist(), color="k", marker="o", lw=1.2)
             ax.set_ylim(-0.05, 1.05)
             ax.set_xticks(cfg.depths)
@@ -1293,10 +1512,17 @@ class Trends:
 
     def text(self) -> str:
         """The tests' numbers, as text."""
-        return "\n".join([f"{s}: share with full rank against L: Spearman {t.rho:.2f}, p = {t.p:.2g}, medians "
-                          f"{[round(float(m), 3) for m in t.median]}" for s, t in self.rank.items()]
-                         + [f"fig3: flat share against contracting share over {self.flat1.numel()} nets:\n"
-                            f"  Spearman {self.rho:.2f}, p = {self.p:.2g}; concordant pairs {self.concord:.0%}"])
+        return "\n".join(
+            [
+                f"{s}: share with full rank against L: Spearman {t.rho:.2f}, p = {t.p:.2g}, medians "
+                f"{[round(float(m), 3) for m in t.median]}"
+                for s, t in self.rank.items()
+            ]
+            + [
+                f"fig3: flat share against contracting share over {self.flat1.numel()} nets:\n"
+                f"  Spearman {self.rho:.2f}, p = {self.p:.2g}; concordant pairs {self.concord:.0%}"
+            ]
+        )
 
 
 def trends(nets: Nets, cfg: SimpleNamespace) -> Trends:
@@ -1304,193 +1530,363 @@ def trends(nets: Nets, cfg: SimpleNamespace) -> Trends:
     T_rank = {s: measures.trend(cfg.depths, 1.0 - nets.stack(s, "flat"), n_perm=N_PERM) for s in KSETS}
     flat1, contr1 = nets.stack("fig3", "flat").reshape(-1), nets.stack("fig3", "contracting").reshape(-1)
     rho_fc, p_fc = measures.spearman_test(flat1, contr1, alternative="greater", n_perm=N_PERM)
-    pairs = (flat1.unsqueeze(0) - flat1.unsqueeze(1)).sign() * (contr1.unsqueeze(0) - contr1.unsqueeze(1)).sign()
+    pairs = (flat1.unsqueeze(0) - flat1.unsqueeze(1)).sign() * (
+        contr1.unsqueeze(0) - contr1.unsqueeze(1)
+    ).sign()
     concord = float((pairs > 0).sum() / (pairs != 0).sum()) if (pairs != 0).any() else math.nan
     return Trends(T_rank, flat1, contr1, rho_fc, p_fc, concord)
 
 
-def claims(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agreement, nets: Nets, tr: Trends,
-           designed: dict[str, torch.Tensor], cfg: SimpleNamespace) -> list[results.Claim]:
+def claims(
+    exact: Points,
+    fif: Fifty,
+    cmp_rows: list[dict[str, Any]],
+    check: Agreement,
+    nets: Nets,
+    tr: Trends,
+    designed: dict[str, torch.Tensor],
+    cfg: SimpleNamespace,
+) -> list[results.Claim]:
     """The chapter's ten claims: the phase transition's (six) and the trained nets' (four)."""
     verdict, sp = results.verdict_from_share, results.spread
     a50, a50_boot, lb50, lb50_boot = fif.a50, fif.a50_boot, fif.lb50, fif.lb50_boot
     stack = nets.stack
     out = []
-    inj_quote = ("Expansivity m >= 2n is necessary (for generic x, count(x) + count(-x) = m) and sufficient: "
-                 "W = [B; -B] with B invertible is injective")
+    inj_quote = (
+        "Expansivity m >= 2n is necessary (for generic x, count(x) + count(-x) = m) and sufficient: "
+        "W = [B; -B] with B invertible is injective"
+    )
     below2 = lambda k: k[1] / k[0] <= 2
     low = point_shares(exact, below2)
     share = float(sum(s == 0 for _, s in low) / len(low)) if low else 0.0
     low_s = torch.tensor([s for _, s in low], dtype=torch.float64)
-    out.append(results.Claim(
-        id="expansivity_2_necessary", claim="No Gaussian ReLU layer with expansivity m/n <= 2 is injective",
-        paper=inj_quote, measure="share of injective layers at each exact point with m/n <= 2",
-        measured=sp([s for _, s in low] or [math.nan]), criterion="share = 0 at the point", share_pass=share,
-        verdict=verdict(share, n=len(low)) if low else "fails", seeds=point_seeds(exact, below2, lambda x: x == 0),
-        notes=(f"{len(low)} points (n in {cfg.exact_ns}, {cfg.trials} matrices each). The designed [B; -B] (n = 3) is "
-               f"injective: {halfspace_depth(designed['[B; -B], n = 3']).injective}. Units: the points, each passing "
-               f"at share 0; {REDRAWN}"),
-        extra={"points": [[k[0], k[1] / k[0], s] for k, s in low]},
-        alternatives={"share <= 0.05 at the point instead of 0": point_rule(low_s <= 0.05),
-                      "share < 0.5 at the point (injective layers a minority)": point_rule(low_s < 0.5)}))
+    out.append(
+        results.Claim(
+            id="expansivity_2_necessary",
+            claim="No Gaussian ReLU layer with expansivity m/n <= 2 is injective",
+            paper=inj_quote,
+            measure="share of injective layers at each exact point with m/n <= 2",
+            measured=sp([s for _, s in low] or [math.nan]),
+            criterion="share = 0 at the point",
+            share_pass=share,
+            verdict=verdict(share, n=len(low)) if low else "fails",
+            seeds=point_seeds(exact, below2, lambda x: x == 0),
+            notes=(
+                f"{len(low)} points (n in {cfg.exact_ns}, {cfg.trials} matrices each). The designed [B; -B] (n = 3) is "
+                f"injective: {halfspace_depth(designed['[B; -B], n = 3']).injective}. Units: the points, each passing "
+                f"at share 0; {REDRAWN}"
+            ),
+            extra={"points": [[k[0], k[1] / k[0], s] for k, s in low]},
+            alternatives={
+                "share <= 0.05 at the point instead of 0": point_rule(low_s <= 0.05),
+                "share < 0.5 at the point (injective layers a minority)": point_rule(low_s < 0.5),
+            },
+        )
+    )
 
-    pq = ("i.i.d. Gaussian W: injective with high probability needs expansivity m/n between 3.4 and 10.5 "
-          "(their bounds)")
+    pq = (
+        "i.i.d. Gaussian W: injective with high probability needs expansivity m/n between 3.4 and 10.5 "
+        "(their bounds)"
+    )
     above10 = lambda k: k[1] / k[0] >= 10.5
     high = point_shares(exact, above10)
     share = float(sum(s >= 0.95 for _, s in high) / len(high)) if high else 0.0
     high_s = torch.tensor([s for _, s in high], dtype=torch.float64)
-    out.append(results.Claim(
-        id="injective_whp_above_10_5", claim="Gaussian layers with m/n >= 10.5 are injective with high probability",
-        paper=pq, measure="share of injective layers at each exact point with m/n >= 10.5",
-        measured=sp([s for _, s in high] or [math.nan]), criterion=">= 0.95 at the point", share_pass=share,
-        verdict=verdict(share, n=len(high)) if high else "not measured",
-        seeds=point_seeds(exact, above10, lambda x: x >= 0.95),
-        notes=(f"Points: {[(k[0], k[1] / k[0]) for k, _ in high]} (larger n at 10.5 exceed exact_budget). The bound is "
-               f"asymptotic in n; small n are checked. Units: the points, each passing at a share >= 0.95; {REDRAWN}"
-               if high else "No exact point with m/n >= 10.5 in this run: nothing to resample."),
-        alternatives={f">= {t:g} at the point instead of 0.95": point_rule(high_s >= t) for t in (0.9, 0.975)}))
+    out.append(
+        results.Claim(
+            id="injective_whp_above_10_5",
+            claim="Gaussian layers with m/n >= 10.5 are injective with high probability",
+            paper=pq,
+            measure="share of injective layers at each exact point with m/n >= 10.5",
+            measured=sp([s for _, s in high] or [math.nan]),
+            criterion=">= 0.95 at the point",
+            share_pass=share,
+            verdict=verdict(share, n=len(high)) if high else "not measured",
+            seeds=point_seeds(exact, above10, lambda x: x >= 0.95),
+            notes=(
+                f"Points: {[(k[0], k[1] / k[0]) for k, _ in high]} (larger n at 10.5 exceed exact_budget). The bound is "
+                f"asymptotic in n; small n are checked. Units: the points, each passing at a share >= 0.95; {REDRAWN}"
+                if high
+                else "No exact point with m/n >= 10.5 in this run: nothing to resample."
+            ),
+            alternatives={
+                f">= {t:g} at the point instead of 0.95": point_rule(high_s >= t) for t in (0.9, 0.975)
+            },
+        )
+    )
 
     at3 = at3_shares(exact, cfg.exact_ns)
     steps = torch.tensor([b <= a for a, b in zip(at3, at3[1:])], dtype=torch.bool)  # per n after the first
     share = float(sum(b <= a for a, b in zip(at3, at3[1:])) / max(1, len(at3) - 1))
-    out.append(results.Claim(
-        id="rare_below_3_4", claim="Below m/n = 3.4 injective Gaussian layers become rare as n grows (m/n = 3)",
-        paper=pq, measure="share of injective layers at m/n = 3, per n", measured=sp(at3 or [math.nan]),
-        criterion="falls with n, and <= 0.05 at the largest exact n", share_pass=share,
-        verdict=rare_verdict(at3),
-        seeds=results.seed_count(steps, unit="settings", stability=matrix_stability(
-            lambda p: rare_verdict(at3_shares(p, cfg.exact_ns)), only(exact, lambda k: k[1] == 3 * k[0])))
-        if steps.numel() else None,
-        alternatives={f"<= {t:g} at the largest exact n instead of 0.05":
-                      {"share_pass": share, "verdict": rare_verdict(at3, t)} for t in (0.025, 0.1)},
-        notes=(f"Shares at m/n = 3 for n = {cfg.exact_ns}: {[round(s, 3) for s in at3]}. Units: every n after the "
-               f"first, passing when its share is at most the previous n's; {REDRAWN}"),
-        extra={"shares_at_3": at3,
-               "shares_at_3_wilson95": [results.wilson_interval(int(exact.res[(n, 3 * n)]["inj"].sum()),
-                                                                exact.res[(n, 3 * n)]["inj"].numel())
-                                        for n in cfg.exact_ns if (n, 3 * n) in exact.res]}))
+    out.append(
+        results.Claim(
+            id="rare_below_3_4",
+            claim="Below m/n = 3.4 injective Gaussian layers become rare as n grows (m/n = 3)",
+            paper=pq,
+            measure="share of injective layers at m/n = 3, per n",
+            measured=sp(at3 or [math.nan]),
+            criterion="falls with n, and <= 0.05 at the largest exact n",
+            share_pass=share,
+            verdict=rare_verdict(at3),
+            seeds=results.seed_count(
+                steps,
+                unit="settings",
+                stability=matrix_stability(
+                    lambda p: rare_verdict(at3_shares(p, cfg.exact_ns)),
+                    only(exact, lambda k: k[1] == 3 * k[0]),
+                ),
+            )
+            if steps.numel()
+            else None,
+            alternatives={
+                f"<= {t:g} at the largest exact n instead of 0.05": {
+                    "share_pass": share,
+                    "verdict": rare_verdict(at3, t),
+                }
+                for t in (0.025, 0.1)
+            },
+            notes=(
+                f"Shares at m/n = 3 for n = {cfg.exact_ns}: {[round(s, 3) for s in at3]}. Units: every n after the "
+                f"first, passing when its share is at most the previous n's; {REDRAWN}"
+            ),
+            extra={
+                "shares_at_3": at3,
+                "shares_at_3_wilson95": [
+                    results.wilson_interval(
+                        int(exact.res[(n, 3 * n)]["inj"].sum()), exact.res[(n, 3 * n)]["inj"].numel()
+                    )
+                    for n in cfg.exact_ns
+                    if (n, 3 * n) in exact.res
+                ],
+            },
+        )
+    )
 
     rises = torch.stack([a50_boot[n] for n in cfg.exact_ns], dim=1)  # (n_boot, len(exact_ns))
     rise = rising(a50_boot, cfg.exact_ns)
     share = float(rise.double().mean())
-    rise_again = lambda p: verdict(float(rising(reboot(p, fif.exact_counts, cfg.exact_ns), cfg.exact_ns)
-                                         .double().mean()))
-    out.append(results.Claim(
-        id="alpha50_rises_with_n",
-        claim=f"The 50 % point of the share of injective layers rises with n (n = {cfg.exact_ns})",
-        paper="The 50 % point rises with n (≈ 3.7, 4.5, 4.9, 5.1 for n = 2…5)",
-        measure="50 % point per n (bootstrap spread over matrices)", measured=sp([a50[n] for n in cfg.exact_ns]),
-        criterion="strictly rising from each n to the next, per bootstrap resample", share_pass=share,
-        verdict=verdict(share),
-        seeds=results.seed_count(rise, unit="bootstrap resamples", stability=matrix_stability(
-            rise_again, only(exact, lambda k: k[0] in cfg.exact_ns))) if fif.exact_counts else None,
-        alternatives={"per bootstrap resample, higher at the largest n than at the smallest (not each step)":
-                      point_rule(rises[:, -1] > rises[:, 0], "bootstrap resamples"),
-                      "the point estimates strictly rising (no resampling)":
-                      point_rule(torch.tensor([all(a50[b] > a50[a] for a, b in zip(cfg.exact_ns, cfg.exact_ns[1:]))]))},
-        notes=("50 % points " + ", ".join(f"n={n}: {a50[n]:.2f}" for n in cfg.exact_ns) + "; companion "
-               + ", ".join(f"n={n}: {a:g}" for n, a in COMPANION_A50.items()) + ". " + BOOT_UNITS),
-        extra={"alpha50": a50, "companion": COMPANION_A50, "alpha50_ci95": boot_ci(a50_boot)}))
+    rise_again = lambda p: verdict(
+        float(rising(reboot(p, fif.exact_counts, cfg.exact_ns), cfg.exact_ns).double().mean())
+    )
+    out.append(
+        results.Claim(
+            id="alpha50_rises_with_n",
+            claim=f"The 50 % point of the share of injective layers rises with n (n = {cfg.exact_ns})",
+            paper="The 50 % point rises with n (≈ 3.7, 4.5, 4.9, 5.1 for n = 2…5)",
+            measure="50 % point per n (bootstrap spread over matrices)",
+            measured=sp([a50[n] for n in cfg.exact_ns]),
+            criterion="strictly rising from each n to the next, per bootstrap resample",
+            share_pass=share,
+            verdict=verdict(share),
+            seeds=results.seed_count(
+                rise,
+                unit="bootstrap resamples",
+                stability=matrix_stability(rise_again, only(exact, lambda k: k[0] in cfg.exact_ns)),
+            )
+            if fif.exact_counts
+            else None,
+            alternatives={
+                "per bootstrap resample, higher at the largest n than at the smallest (not each step)": point_rule(
+                    rises[:, -1] > rises[:, 0], "bootstrap resamples"
+                ),
+                "the point estimates strictly rising (no resampling)": point_rule(
+                    torch.tensor([all(a50[b] > a50[a] for a, b in zip(cfg.exact_ns, cfg.exact_ns[1:]))])
+                ),
+            },
+            notes=(
+                "50 % points "
+                + ", ".join(f"n={n}: {a50[n]:.2f}" for n in cfg.exact_ns)
+                + "; companion "
+                + ", ".join(f"n={n}: {a:g}" for n, a in COMPANION_A50.items())
+                + ". "
+                + BOOT_UNITS
+            ),
+            extra={"alpha50": a50, "companion": COMPANION_A50, "alpha50_ci95": boot_ci(a50_boot)},
+        )
+    )
 
     share = float(sum(r["ok"] for r in cmp_rows) / len(cmp_rows)) if cmp_rows else 0.0
-    out.append(results.Claim(
-        id="companion_shares_reproduce", claim="The companion run's shares of injective Gaussian layers reproduce",
-        paper="A run elsewhere (Gaussian, share injective): n=2: α=3 → 0.23, 4 → 0.63, ...; n=5: α=5 → 0.45, ...",
-        measure="our share minus the companion's, per listed (n, alpha)",
-        measured=sp([r["diff"] for r in cmp_rows] or [math.nan]),
-        criterion="|difference| <= 2 binomial standard errors of a difference", share_pass=share,
-        verdict=companion_verdict(cmp_rows),
-        seeds=results.seed_count(
-            torch.tensor([bool(r["ok"]) for r in cmp_rows]), unit="points", stability=matrix_stability(
-                lambda p: companion_verdict(against_companion(p)),
-                only(exact, lambda k: any((n, round(a * n)) == k for n, a in COMPANION)))) if cmp_rows else None,
-        alternatives={f"|difference| <= {z:g} standard error{'s' if z != 1 else ''} instead of 2":
-                      point_rule(torch.tensor([abs(r["diff"]) <= z * r["se"] for r in cmp_rows], dtype=torch.bool))
-                      for z in (1, 3)},
-        notes=(f"{len(cmp_rows)} of {len(COMPANION)} listed points in this run; disagreeing: "
-               + (", ".join(f"n={r['n']} alpha={r['alpha']:g} ({r['ours']:.2f} vs {r['theirs']:.2f})"
-                            for r in cmp_rows if not r["ok"]) or "none")
-               + f". Units: the listed points, each passing within two standard errors (only our matrices are "
-                 f"redrawn); {REDRAWN}"),
-        extra={"rows": cmp_rows}))
+    out.append(
+        results.Claim(
+            id="companion_shares_reproduce",
+            claim="The companion run's shares of injective Gaussian layers reproduce",
+            paper="A run elsewhere (Gaussian, share injective): n=2: α=3 → 0.23, 4 → 0.63, ...; n=5: α=5 → 0.45, ...",
+            measure="our share minus the companion's, per listed (n, alpha)",
+            measured=sp([r["diff"] for r in cmp_rows] or [math.nan]),
+            criterion="|difference| <= 2 binomial standard errors of a difference",
+            share_pass=share,
+            verdict=companion_verdict(cmp_rows),
+            seeds=results.seed_count(
+                torch.tensor([bool(r["ok"]) for r in cmp_rows]),
+                unit="points",
+                stability=matrix_stability(
+                    lambda p: companion_verdict(against_companion(p)),
+                    only(exact, lambda k: any((n, round(a * n)) == k for n, a in COMPANION)),
+                ),
+            )
+            if cmp_rows
+            else None,
+            alternatives={
+                f"|difference| <= {z:g} standard error{'s' if z != 1 else ''} instead of 2": point_rule(
+                    torch.tensor([abs(r["diff"]) <= z * r["se"] for r in cmp_rows], dtype=torch.bool)
+                )
+                for z in (1, 3)
+            },
+            notes=(
+                f"{len(cmp_rows)} of {len(COMPANION)} listed points in this run; disagreeing: "
+                + (
+                    ", ".join(
+                        f"n={r['n']} alpha={r['alpha']:g} ({r['ours']:.2f} vs {r['theirs']:.2f})"
+                        for r in cmp_rows
+                        if not r["ok"]
+                    )
+                    or "none"
+                )
+                + f". Units: the listed points, each passing within two standard errors (only our matrices are "
+                f"redrawn); {REDRAWN}"
+            ),
+            extra={"rows": cmp_rows},
+        )
+    )
 
     n_top = max(cfg.exact_ns)
     beyond = above(lb50_boot, a50_boot[n_top], cfg.bound_ns)
     share = float(beyond.double().mean())
-    beyond_again = lambda e, b: verdict(float(above(
-        reboot(b, fif.bound_counts, cfg.bound_ns), reboot(e, fif.exact_counts, [n_top])[n_top], cfg.bound_ns)
-        .double().mean()))
-    out.append(results.Claim(
-        id="alpha50_rises_beyond_exact", claim=f"The 50 % point keeps rising beyond n = {n_top} (n = {cfg.bound_ns})",
-        paper="replica prediction ≈ 6.698 for the sharp threshold as n → ∞; rigorous upper bound ≈ 7.65",
-        measure="heuristic lower bound on the 50 % point per larger n", measured=sp([lb50[n] for n in cfg.bound_ns]),
-        criterion=f"above the exact 50 % point at n = {n_top}, per bootstrap resample", share_pass=share,
-        verdict=verdict(share),
-        seeds=results.seed_count(beyond, unit="bootstrap resamples", stability=matrix_stability(
-            beyond_again, only(exact, lambda k: k[0] == n_top), fif.bound))
-        if fif.exact_counts and fif.bound_counts and fif.bound is not None else None,
-        alternatives={f"per bootstrap resample, only the largest n ({max(cfg.bound_ns)}) above the exact 50 % point":
-                      point_rule(lb50_boot[max(cfg.bound_ns)] > a50_boot[n_top], "bootstrap resamples"),
-                      "the point estimates: every lower bound above it (no resampling)":
-                      point_rule(torch.tensor([all(lb50[n] > a50[n_top] for n in cfg.bound_ns)]))},
-        notes=(f"Exact 50 % point at n = {n_top}: {a50[n_top]:.2f}; lower bounds "
-               + ", ".join(f"n={n}: {lb50[n]:.2f}" for n in cfg.bound_ns)
-               + f"; the limits 6.7 (replica) and 7.65 (rigorous) are for n → ∞. The heuristic decided like the exact "
-                 f"test on {float(check.agree.mean()):.1%} of the n = {check.n} matrices checked. " + BOOT_UNITS),
-        extra={"lower_bounds": lb50, "lower_bounds_ci95": boot_ci(lb50_boot), "alpha50_top_ci95": boot_ci(
-            {n_top: a50_boot[n_top]})[n_top]}))
+    beyond_again = lambda e, b: verdict(
+        float(
+            above(
+                reboot(b, fif.bound_counts, cfg.bound_ns),
+                reboot(e, fif.exact_counts, [n_top])[n_top],
+                cfg.bound_ns,
+            )
+            .double()
+            .mean()
+        )
+    )
+    out.append(
+        results.Claim(
+            id="alpha50_rises_beyond_exact",
+            claim=f"The 50 % point keeps rising beyond n = {n_top} (n = {cfg.bound_ns})",
+            paper="replica prediction ≈ 6.698 for the sharp threshold as n → ∞; rigorous upper bound ≈ 7.65",
+            measure="heuristic lower bound on the 50 % point per larger n",
+            measured=sp([lb50[n] for n in cfg.bound_ns]),
+            criterion=f"above the exact 50 % point at n = {n_top}, per bootstrap resample",
+            share_pass=share,
+            verdict=verdict(share),
+            seeds=results.seed_count(
+                beyond,
+                unit="bootstrap resamples",
+                stability=matrix_stability(beyond_again, only(exact, lambda k: k[0] == n_top), fif.bound),
+            )
+            if fif.exact_counts and fif.bound_counts and fif.bound is not None
+            else None,
+            alternatives={
+                f"per bootstrap resample, only the largest n ({max(cfg.bound_ns)}) above the exact 50 % point": point_rule(
+                    lb50_boot[max(cfg.bound_ns)] > a50_boot[n_top], "bootstrap resamples"
+                ),
+                "the point estimates: every lower bound above it (no resampling)": point_rule(
+                    torch.tensor([all(lb50[n] > a50[n_top] for n in cfg.bound_ns)])
+                ),
+            },
+            notes=(
+                f"Exact 50 % point at n = {n_top}: {a50[n_top]:.2f}; lower bounds "
+                + ", ".join(f"n={n}: {lb50[n]:.2f}" for n in cfg.bound_ns)
+                + f"; the limits 6.7 (replica) and 7.65 (rigorous) are for n → ∞. The heuristic decided like the exact "
+                f"test on {float(check.agree.mean()):.1%} of the n = {check.n} matrices checked. "
+                + BOOT_UNITS
+            ),
+            extra={
+                "lower_bounds": lb50,
+                "lower_bounds_ci95": boot_ci(lb50_boot),
+                "alpha50_top_ci95": boot_ci({n_top: a50_boot[n_top]})[n_top],
+            },
+        )
+    )
 
-    rank_quote = ("With biases, a working local signal: at input x, the strictly active rows of a layer having rank "
-                  "< n means a flat direction there (many-to-one)")
+    rank_quote = (
+        "With biases, a working local signal: at input x, the strictly active rows of a layer having rank "
+        "< n means a flat direction there (many-to-one)"
+    )
     for s in KSETS:
         c = results.trend_claim(
             f"rank_loss_grows_with_depth_{s}",
             f"{KSETS[s][1]}, H={nets.kw[s][0]}: deeper nets lose rank (a flat direction) on more of the domain",
-            rank_quote, "share of the grid where J_f has full rank", "L", tr.rank[s],
+            rank_quote,
+            "share of the grid where J_f has full rank",
+            "L",
+            tr.rank[s],
             extra={"flat": stack(s, "flat"), "fits": stack(s, "fits"), "dead": stack(s, "dead")},
-            alternatives=rank_alternatives(stack(s, "flat"), tr.rank[s]))
-        c.notes += (f" Median flat share per L {cfg.depths}: "
-                    f"{[round(float(m), 3) for m in stack(s, 'flat').quantile(0.5, 1)]}; "
-                    f"nets fitting: {int(stack(s, 'fits').sum())}, dead (constant output): "
-                    f"{int(stack(s, 'dead').sum())} of {stack(s, 'fits').numel()}."
-                    + (" No net loses rank at any grid point: these nets contract (see the contracting share) without "
-                       "collapsing any direction, so there is no trend to test." if (stack(s, "flat") == 0).all() else ""))
+            alternatives=rank_alternatives(stack(s, "flat"), tr.rank[s]),
+        )
+        c.notes += (
+            f" Median flat share per L {cfg.depths}: "
+            f"{[round(float(m), 3) for m in stack(s, 'flat').quantile(0.5, 1)]}; "
+            f"nets fitting: {int(stack(s, 'fits').sum())}, dead (constant output): "
+            f"{int(stack(s, 'dead').sum())} of {stack(s, 'fits').numel()}."
+            + (
+                " No net loses rank at any grid point: these nets contract (see the contracting share) without "
+                "collapsing any direction, so there is no trend to test."
+                if (stack(s, "flat") == 0).all()
+                else ""
+            )
+        )
         out.append(c)
 
     flat_stability, rho_ci = flat_resampled(tr.flat1, tr.contr1, N_PERM)
-    out.append(results.Claim(
-        id="flat_nets_overgeneralize_more",
-        claim="Nets (1D, Fig. 3 setting) that are flat on more of the domain contract more of it",
-        paper=rank_quote, measure="Spearman rho of the flat share against the contracting share, over all nets",
-        measured=sp([tr.rho]), criterion="rho > 0 with permutation p < 0.05",
-        share_pass=0.0 if math.isnan(tr.concord) else tr.concord,
-        verdict=flat_verdict(tr.rho, tr.p),
-        seeds=results.seed_count(concordant_nets(tr.flat1, tr.contr1), unit="networks", stability=flat_stability),
-        alternatives={f"p < {a:g} instead of 0.05": {
-            "share_pass": 0.0 if math.isnan(tr.concord) else tr.concord,
-            "verdict": flat_verdict(tr.rho, tr.p, a)} for a in (0.01, 0.1)},
-        notes=(f"rho {tr.rho:.2f} (95% bootstrap interval over the nets {fmt_interval(rho_ci)}), p {tr.p:.2g} over "
-               f"{tr.flat1.numel()} nets. Share passing: concordant pairs of nets. Units: the nets, each passing when "
-               "it is ordered alike on both shares with more of the other nets than oppositely; the verdict's "
-               "stability: the share of 1000 resamples of the nets whose rho and p (read off the permutation null of "
-               "the nets measured) give the same verdict. Flat inputs are contracting by definition (f' = 0), so the "
-               "correlation asks whether the flat part is a large share of the contracting part."),
-        extra={"flat": tr.flat1, "contracting": tr.contr1, "rho_ci95": rho_ci}))
+    out.append(
+        results.Claim(
+            id="flat_nets_overgeneralize_more",
+            claim="Nets (1D, Fig. 3 setting) that are flat on more of the domain contract more of it",
+            paper=rank_quote,
+            measure="Spearman rho of the flat share against the contracting share, over all nets",
+            measured=sp([tr.rho]),
+            criterion="rho > 0 with permutation p < 0.05",
+            share_pass=0.0 if math.isnan(tr.concord) else tr.concord,
+            verdict=flat_verdict(tr.rho, tr.p),
+            seeds=results.seed_count(
+                concordant_nets(tr.flat1, tr.contr1), unit="networks", stability=flat_stability
+            ),
+            alternatives={
+                f"p < {a:g} instead of 0.05": {
+                    "share_pass": 0.0 if math.isnan(tr.concord) else tr.concord,
+                    "verdict": flat_verdict(tr.rho, tr.p, a),
+                }
+                for a in (0.01, 0.1)
+            },
+            notes=(
+                f"rho {tr.rho:.2f} (95% bootstrap interval over the nets {fmt_interval(rho_ci)}), p {tr.p:.2g} over "
+                f"{tr.flat1.numel()} nets. Share passing: concordant pairs of nets. Units: the nets, each passing when "
+                "it is ordered alike on both shares with more of the other nets than oppositely; the verdict's "
+                "stability: the share of 1000 resamples of the nets whose rho and p (read off the permutation null of "
+                "the nets measured) give the same verdict. Flat inputs are contracting by definition (f' = 0), so the "
+                "correlation asks whether the flat part is a large share of the contracting part."
+            ),
+            extra={"flat": tr.flat1, "contracting": tr.contr1, "rho_ci95": rho_ci},
+        )
+    )
 
     defi = deficient(nets)
     share = float((defi >= 0.99).double().mean())
-    out.append(results.Claim(
-        id="hidden_layers_not_injective",
-        claim="Layers of expansivity 1 are not locally injective: some layer's active rows fail to span almost everywhere",
-        paper="Hidden layers H → H have expansivity 1 and cannot be injective on all of R^H",
-        measure="share of the grid where some layer's strictly active rows do not span its input space, per net",
-        measured=sp(defi), criterion=">= 0.99", share_pass=share, verdict=verdict(share, n=defi.numel()),
-        seeds=results.seed_count(defi >= 0.99), alternatives=deficient_alternatives(defi, fitting(nets)),
-        notes=("Over both settings and every depth. The flat share of the same nets (rank of J_f below D) is "
-               + ", ".join(f"{s}: median {float(stack(s, 'flat').quantile(0.5)):.3f}" for s in KSETS)
-               + ": a layer that is many-to-one on its whole input space is not many-to-one on the data's image."),
-        extra={"deficient": defi}))
+    out.append(
+        results.Claim(
+            id="hidden_layers_not_injective",
+            claim="Layers of expansivity 1 are not locally injective: some layer's active rows fail to span almost everywhere",
+            paper="Hidden layers H → H have expansivity 1 and cannot be injective on all of R^H",
+            measure="share of the grid where some layer's strictly active rows do not span its input space, per net",
+            measured=sp(defi),
+            criterion=">= 0.99",
+            share_pass=share,
+            verdict=verdict(share, n=defi.numel()),
+            seeds=results.seed_count(defi >= 0.99),
+            alternatives=deficient_alternatives(defi, fitting(nets)),
+            notes=(
+                "Over both settings and every depth. The flat share of the same nets (rank of J_f below D) is "
+                + ", ".join(f"{s}: median {float(stack(s, 'flat').quantile(0.5)):.3f}" for s in KSETS)
+                + ": a layer that is many-to-one on its whole input space is not many-to-one on the data's image."
+            ),
+            extra={"deficient": defi},
+        )
+    )
     return out
 
 
@@ -1505,7 +1901,9 @@ def boot_ci(boot: dict[int, torch.Tensor]) -> dict[int, list[float | None]]:
     """Per n, the 95 % percentile interval of a bootstrap distribution of 50 % points (NaN resamples left out;
     [None, None] when every one is NaN)."""
     q = torch.tensor([0.025, 0.975], dtype=torch.float64)
-    return {n: b[~b.isnan()].quantile(q).tolist() if (~b.isnan()).any() else [None, None] for n, b in boot.items()}
+    return {
+        n: b[~b.isnan()].quantile(q).tolist() if (~b.isnan()).any() else [None, None] for n, b in boot.items()
+    }
 
 
 def fmt_interval(ci: Sequence[float | None]) -> str:
@@ -1516,11 +1914,15 @@ def fmt_interval(ci: Sequence[float | None]) -> str:
 def rank_alternatives(flat: torch.Tensor, T: measures.Trend) -> dict[str, dict[str, Any]]:
     """The rank-loss trend (``flat``: depths x seeds) under the declared alternatives: per seed, flat on more of the
     grid at the deepest L than at the shallowest (share rule over seeds); and the trend rule at p < 0.01."""
-    return {"per seed: flat on more of the grid at the deepest L than at the shallowest":
-                results.judge(flat[-1] > flat[0]),
-            "the pooled trend at p < 0.01 instead of 0.05":
-                {"share_pass": float((T.per_seed < 0).double().mean()),
-                 "verdict": results.trend_verdict(T.rho, T.p, T.falls, alpha=0.01)}}
+    return {
+        "per seed: flat on more of the grid at the deepest L than at the shallowest": results.judge(
+            flat[-1] > flat[0]
+        ),
+        "the pooled trend at p < 0.01 instead of 0.05": {
+            "share_pass": float((T.per_seed < 0).double().mean()),
+            "verdict": results.trend_verdict(T.rho, T.p, T.falls, alpha=0.01),
+        },
+    }
 
 
 def fitting(nets: Nets) -> torch.Tensor:
@@ -1532,7 +1934,8 @@ def deficient_alternatives(defi: torch.Tensor, fits: torch.Tensor) -> dict[str, 
     """'Not locally injective' under the declared alternatives: the cut-off 0.99 at 0.98 and 0.995 (the 1 % of the
     grid allowed doubled and halved), and only the nets that fit their data (none fitting: fails)."""
     return {f">= {t:g} instead of 0.99": results.judge(defi >= t) for t in (0.98, 0.995)} | {
-        "the nets that fit their data only": point_rule((defi >= 0.99)[fits], "seeds")}
+        "the nets that fit their data only": point_rule((defi >= 0.99)[fits], "seeds")
+    }
 
 
 def deficient(nets: Nets) -> torch.Tensor:
@@ -1545,24 +1948,36 @@ def per_depth(v: torch.Tensor, depths: Sequence[int], fmt: str = ".2f") -> str:
     return ", ".join(f"L = {L}: {float(m):{fmt}}" for L, m in zip(depths, v.nanquantile(0.5, dim=1)))
 
 
-def findings(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: Agreement, nets: Nets,
-             cfg: SimpleNamespace) -> dict[str, Any]:
+def findings(
+    exact: Points,
+    fif: Fifty,
+    cmp_rows: list[dict[str, Any]],
+    check: Agreement,
+    nets: Nets,
+    cfg: SimpleNamespace,
+) -> dict[str, Any]:
     """The numbers the prose quotes (glue name -> value): 50 % points, agreement, flat and captured shares, where
     rank is lost, and the deficient share."""
     m1 = [m for L in cfg.depths for m in nets.R[("fig3", L)]]
     coll = torch.tensor([m["collapse"] for m in m1], dtype=torch.float64)
-    part = torch.tensor([m["flat"] / m["contracting"] if m["contracting"] > 0 else math.nan for m in m1],
-                        dtype=torch.float64)
+    part = torch.tensor(
+        [m["flat"] / m["contracting"] if m["contracting"] > 0 else math.nan for m in m1], dtype=torch.float64
+    )
     ff = torch.cat([m["first_flat"] for m in m1])
-    lost = ", ".join(f"layer {k}: {float(v) / max(1, ff.numel()):.0%}" for k, v in enumerate(torch.bincount(ff)) if v > 0)
+    lost = ", ".join(
+        f"layer {k}: {float(v) / max(1, ff.numel()):.0%}" for k, v in enumerate(torch.bincount(ff)) if v > 0
+    )
     fits = {s: int(nets.stack(s, "fits").sum()) for s in KSETS}
     dead = {s: int(nets.stack(s, "dead").sum()) for s in KSETS}
     return {
         "a50": ", ".join(f"n = {n}: {a:.2f}" for n, a in fif.a50.items()),
         "lb50": ", ".join(f"n = {n}: {a:.2f}" for n, a in fif.lb50.items()),
         "a50_companion": ", ".join(f"n = {n}: {a:g}" for n, a in COMPANION_A50.items() if n in fif.a50),
-        "n_agree": sum(r["ok"] for r in cmp_rows), "n_compared": len(cmp_rows),
-        "check_agree": float(check.agree.mean()), "check_n": check.n, "check_matrices": check.agree.numel(),
+        "n_agree": sum(r["ok"] for r in cmp_rows),
+        "n_compared": len(cmp_rows),
+        "check_agree": float(check.agree.mean()),
+        "check_n": check.n,
+        "check_matrices": check.agree.numel(),
         "skipped": ", ".join(f"n = {n}, α = {m / n:g}" for n, m in exact.skipped) or "none",
         "flat_1d": per_depth(nets.stack("fig3", "flat"), cfg.depths),
         "flat_2d": per_depth(nets.stack("fig5b", "flat"), cfg.depths),
@@ -1573,7 +1988,10 @@ def findings(exact: Points, fif: Fifty, cmp_rows: list[dict[str, Any]], check: A
         "flat_of_contracting": float(part.nanquantile(0.5)) if not part.isnan().all() else math.nan,
         "collapse": float(coll.nanquantile(0.5)) if not coll.isnan().all() else math.nan,
         "where_lost": lost or "nowhere (no flat input)",
-        "fits_1d": fits["fig3"], "fits_2d": fits["fig5b"], "dead_1d": dead["fig3"], "dead_2d": dead["fig5b"],
+        "fits_1d": fits["fig3"],
+        "fits_2d": fits["fig5b"],
+        "dead_1d": dead["fig3"],
+        "dead_2d": dead["fig5b"],
         "n_nets": len(cfg.depths) * len(nets.R[("fig3", cfg.depths[0])]),
         "deficient": float(deficient(nets).quantile(0.5)),
     }

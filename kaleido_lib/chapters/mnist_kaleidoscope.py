@@ -1,6 +1,7 @@
 """The MNIST kaleidoscope: the main setting's networks (one per seed), their sampling chains, the quality of their
 samples under the judge, the ε and noise variants, per-network tests, the depth sweep, the figures and the claims.
 The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -24,30 +25,68 @@ AUTHORS_LOSS = ((0, 0.93, "authors: 0.93 at the start"), (10_000, 0.064, "author
 Classify = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 PAPER = dict(  # the networks' settings are shared with the chapters that study them (kaleido_lib.experiments)
     experiments.MNIST_MODEL,
-    seed=0, n_seeds=3, device="auto", n_test=10_000, retrain=False,
-    clf_epochs=2, clf_lr=1e-3, clf_batch_size=128, conf_threshold=0.9, copy_quantile=0.05, min_share=0.02,
-    n_samples=1000, noise="uniform", eps=0.01, eps_noise="normal", n_steps=300,
-    grid_runs=[0, 1, 5, 9, 13, 30, 100, 300], n_cells=48, gif_step=5, eps_values=[0.0, 0.01, 0.1],
-    sweep_samples=500, sweep_n_steps=100, out_dir=None,
+    seed=0,
+    n_seeds=3,
+    device="auto",
+    n_test=10_000,
+    retrain=False,
+    clf_epochs=2,
+    clf_lr=1e-3,
+    clf_batch_size=128,
+    conf_threshold=0.9,
+    copy_quantile=0.05,
+    min_share=0.02,
+    n_samples=1000,
+    noise="uniform",
+    eps=0.01,
+    eps_noise="normal",
+    n_steps=300,
+    grid_runs=[0, 1, 5, 9, 13, 30, 100, 300],
+    n_cells=48,
+    gif_step=5,
+    eps_values=[0.0, 0.01, 0.1],
+    sweep_samples=500,
+    sweep_n_steps=100,
+    out_dir=None,
 )
 PROFILES = {  # the ci profile differs from the paper profile only in these values
     "paper": PAPER,
     "ci": dict(
-        PAPER, **experiments.MNIST_MODEL_CI,
-        n_seeds=2, device="cpu", n_test=1000, clf_epochs=1, n_samples=200, n_steps=40,
-        grid_runs=[0, 1, 5, 9, 13, 20, 30, 40], sweep_samples=100, sweep_n_steps=30,
+        PAPER,
+        **experiments.MNIST_MODEL_CI,
+        n_seeds=2,
+        device="cpu",
+        n_test=1000,
+        clf_epochs=1,
+        n_samples=200,
+        n_steps=40,
+        grid_runs=[0, 1, 5, 9, 13, 20, 30, 40],
+        sweep_samples=100,
+        sweep_n_steps=30,
     ),
 }
 EXTRA = {
-    "data": config.data_source(), "n_train": config.integer(100), "n_test": config.integer(100),
-    "retrain": config.flag(), "steps": config.integer(1), "clf_epochs": config.integer(1),
-    "clf_lr": config.number(0.0, strict=True), "clf_batch_size": config.integer(1),
-    "conf_threshold": config.number(0.0, strict=True), "copy_quantile": config.number(0.0, strict=True),
-    "min_share": config.number(0.0, strict=True), "grid_runs": config.int_list(0),
-    "n_cells": config.integer(1), "gif_step": config.integer(1), "eps_values": config.number_list(0.0),
-    "sweep_depths": config.int_list(1), "sweep_seeds": config.integer(1),
-    "sweep_width": config.integer(1), "sweep_steps": config.integer(1),
-    "sweep_samples": config.integer(10), "sweep_n_steps": config.integer(1),
+    "data": config.data_source(),
+    "n_train": config.integer(100),
+    "n_test": config.integer(100),
+    "retrain": config.flag(),
+    "steps": config.integer(1),
+    "clf_epochs": config.integer(1),
+    "clf_lr": config.number(0.0, strict=True),
+    "clf_batch_size": config.integer(1),
+    "conf_threshold": config.number(0.0, strict=True),
+    "copy_quantile": config.number(0.0, strict=True),
+    "min_share": config.number(0.0, strict=True),
+    "grid_runs": config.int_list(0),
+    "n_cells": config.integer(1),
+    "gif_step": config.integer(1),
+    "eps_values": config.number_list(0.0),
+    "sweep_depths": config.int_list(1),
+    "sweep_seeds": config.integer(1),
+    "sweep_width": config.integer(1),
+    "sweep_steps": config.integer(1),
+    "sweep_samples": config.integer(10),
+    "sweep_n_steps": config.integer(1),
 }
 
 
@@ -55,38 +94,55 @@ def consistent(cfg: SimpleNamespace) -> None:
     """Cross-field checks: a bounded output, image counts within MNIST's, shares below 1, the grid ending at the
     last run, at least 26 runs, the ε list holding eps and 0, at least two sweep depths."""
     if cfg.out_act not in ("tanh", "sigmoid"):
-        raise ValueError(f"parameter 'out_act': allowed 'tanh' or 'sigmoid' (images need a bounded output); "
-                         f"got {cfg.out_act!r}")
+        raise ValueError(
+            f"parameter 'out_act': allowed 'tanh' or 'sigmoid' (images need a bounded output); "
+            f"got {cfg.out_act!r}"
+        )
     if cfg.n_train > 60_000 or cfg.n_test > 10_000:
-        raise ValueError(f"parameters 'n_train' / 'n_test': allowed at most 60000 / 10000; got {cfg.n_train} / "
-                         f"{cfg.n_test}")
+        raise ValueError(
+            f"parameters 'n_train' / 'n_test': allowed at most 60000 / 10000; got {cfg.n_train} / "
+            f"{cfg.n_test}"
+        )
     for name in ("conf_threshold", "copy_quantile", "min_share"):
         if getattr(cfg, name) >= 1:
             raise ValueError(f"parameter {name!r}: allowed a number in (0, 1); got {getattr(cfg, name)}")
     if cfg.n_steps < 26:
-        raise ValueError(f"parameter 'n_steps': allowed 26 or more (the burn-in claim reads runs 5 and 13 against the "
-                         f"last run, at least twice as late); got {cfg.n_steps}")
+        raise ValueError(
+            f"parameter 'n_steps': allowed 26 or more (the burn-in claim reads runs 5 and 13 against the "
+            f"last run, at least twice as late); got {cfg.n_steps}"
+        )
     if cfg.grid_runs[-1] != cfg.n_steps:
-        raise ValueError(f"parameter 'grid_runs': allowed increasing runs ending at n_steps ({cfg.n_steps}); "
-                         f"got {cfg.grid_runs}")
+        raise ValueError(
+            f"parameter 'grid_runs': allowed increasing runs ending at n_steps ({cfg.n_steps}); "
+            f"got {cfg.grid_runs}"
+        )
     if cfg.n_cells > cfg.n_samples:
-        raise ValueError(f"parameter 'n_cells': allowed at most n_samples ({cfg.n_samples}); got {cfg.n_cells}")
+        raise ValueError(
+            f"parameter 'n_cells': allowed at most n_samples ({cfg.n_samples}); got {cfg.n_cells}"
+        )
     if cfg.eps not in cfg.eps_values:
-        raise ValueError(f"parameter 'eps_values': allowed a list that contains eps ({cfg.eps}); got {cfg.eps_values}")
+        raise ValueError(
+            f"parameter 'eps_values': allowed a list that contains eps ({cfg.eps}); got {cfg.eps_values}"
+        )
     if 0.0 not in cfg.eps_values:
-        raise ValueError(f"parameter 'eps_values': allowed a list that contains 0 (the plain Eq. 2); "
-                         f"got {cfg.eps_values}")
+        raise ValueError(
+            f"parameter 'eps_values': allowed a list that contains 0 (the plain Eq. 2); got {cfg.eps_values}"
+        )
     if len(cfg.sweep_depths) < 2:
-        raise ValueError(f"parameter 'sweep_depths': allowed at least two depths (a trend); got {cfg.sweep_depths}")
+        raise ValueError(
+            f"parameter 'sweep_depths': allowed at least two depths (a trend); got {cfg.sweep_depths}"
+        )
 
 
 def settings(cfg: SimpleNamespace, device: torch.device) -> str:
     """The run's settings in four lines: profile and device, the main nets, the sampling, the depth sweep."""
-    return (f"profile={cfg.profile}  device={device}  torch threads={torch.get_num_threads()}  seed={cfg.seed}\n"
-            f"main nets: L={cfg.depth} H={cfg.width} {cfg.out_act}, {cfg.steps} steps of {cfg.batch_size} images, "
-            f"lr {cfg.lr:g}; {cfg.n_seeds} networks, seeds {', '.join(map(str, config.seeds(cfg)))}\n"
-            f"sampling: {cfg.n_samples} {cfg.noise} noise points, {cfg.n_steps} runs, eps={cfg.eps:g} ({cfg.eps_noise})\n"
-            f"depth sweep: L in {cfg.sweep_depths}, H={cfg.sweep_width}, {cfg.sweep_steps} steps, {cfg.sweep_seeds} seeds")
+    return (
+        f"profile={cfg.profile}  device={device}  torch threads={torch.get_num_threads()}  seed={cfg.seed}\n"
+        f"main nets: L={cfg.depth} H={cfg.width} {cfg.out_act}, {cfg.steps} steps of {cfg.batch_size} images, "
+        f"lr {cfg.lr:g}; {cfg.n_seeds} networks, seeds {', '.join(map(str, config.seeds(cfg)))}\n"
+        f"sampling: {cfg.n_samples} {cfg.noise} noise points, {cfg.n_steps} runs, eps={cfg.eps:g} ({cfg.eps_noise})\n"
+        f"depth sweep: L in {cfg.sweep_depths}, H={cfg.sweep_width}, {cfg.sweep_steps} steps, {cfg.sweep_seeds} seeds"
+    )
 
 
 def to01(x: torch.Tensor, out_act: str) -> torch.Tensor:
@@ -98,8 +154,10 @@ def to01(x: torch.Tensor, out_act: str) -> torch.Tensor:
 def digits(cfg: SimpleNamespace, device: torch.device) -> experiments.Digits:
     """The training and test images in the model's range (printed: source, shapes, pixel range, digest)."""
     d = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, cfg.out_act, device)
-    print(f"source: {d.source}\ntraining images {tuple(d.train_x.shape)}, test images {tuple(d.test_x.shape)}, "
-          f"pixel range [{float(d.train_x.min()):g}, {float(d.train_x.max()):g}], data digest {d.digest}")
+    print(
+        f"source: {d.source}\ntraining images {tuple(d.train_x.shape)}, test images {tuple(d.test_x.shape)}, "
+        f"pixel range [{float(d.train_x.min()):g}, {float(d.train_x.max()):g}], data digest {d.digest}"
+    )
     return d
 
 
@@ -118,15 +176,26 @@ class Judge:
 def judge(d: experiments.Digits, cfg: SimpleNamespace, device: torch.device) -> Judge:
     """Train (or load) the judge and measure it on the test images (printed)."""
     j = experiments.trained_classifier(
-        d.train_x, d.train_y, data_tag=d.digest, side=28, epochs=cfg.clf_epochs, lr=cfg.clf_lr,
-        batch_size=cfg.clf_batch_size, seed=cfg.seed, device=device, retrain=cfg.retrain)
+        d.train_x,
+        d.train_y,
+        data_tag=d.digest,
+        side=28,
+        epochs=cfg.clf_epochs,
+        lr=cfg.clf_lr,
+        batch_size=cfg.clf_batch_size,
+        seed=cfg.seed,
+        device=device,
+        retrain=cfg.retrain,
+    )
     pred_te, conf_te = train.predict(j.model, d.test_x)
     correct = (pred_te == d.test_y).cpu()
     acc = float(correct.double().mean())
     real_confident = float((conf_te >= cfg.conf_threshold).double().mean())
-    print(f"judge: test accuracy {acc:.4f} on {len(d.test_y)} images; {real_confident:.1%} of real test digits get "
-          f"confidence >= {cfg.conf_threshold:g}; {'from the cache' if j.from_cache else 'trained now'} "
-          f"(training took {j.record['seconds']:.0f} s on {j.record['trained_on']})")
+    print(
+        f"judge: test accuracy {acc:.4f} on {len(d.test_y)} images; {real_confident:.1%} of real test digits get "
+        f"confidence >= {cfg.conf_threshold:g}; {'from the cache' if j.from_cache else 'trained now'} "
+        f"(training took {j.record['seconds']:.0f} s on {j.record['trained_on']})"
+    )
     return Judge(j, acc, real_confident, lambda x: train.predict(j.model, x.to(device)), correct)
 
 
@@ -134,8 +203,15 @@ def network_kwargs(cfg: SimpleNamespace, seed: int) -> dict[str, Any]:
     """The settings of one main network besides its data and device (``experiments.trained_mlp``'s keywords): the
     same values give the same cache entry, so the depth study's matched-step networks at this depth and width are
     these networks, trained once."""
-    return dict(depth=cfg.depth, width=cfg.width, out_act=cfg.out_act, steps=cfg.steps, lr=cfg.lr,
-                batch_size=cfg.batch_size, seed=seed)
+    return dict(
+        depth=cfg.depth,
+        width=cfg.width,
+        out_act=cfg.out_act,
+        steps=cfg.steps,
+        lr=cfg.lr,
+        batch_size=cfg.batch_size,
+        seed=seed,
+    )
 
 
 @dataclass
@@ -150,20 +226,29 @@ class MainNet:
     test_loss: float
 
 
-def main_network(d: experiments.Digits, cfg: SimpleNamespace, device: torch.device, seed: int | None = None) -> MainNet:
+def main_network(
+    d: experiments.Digits, cfg: SimpleNamespace, device: torch.device, seed: int | None = None
+) -> MainNet:
     """Train (or load) the main network of ``seed`` (default: ``cfg.seed``) and measure its losses (printed)."""
-    main = experiments.trained_mlp(d.train_x, data_tag=d.digest, device=device, retrain=cfg.retrain,
-                                   **network_kwargs(cfg, cfg.seed if seed is None else seed))
+    main = experiments.trained_mlp(
+        d.train_x,
+        data_tag=d.digest,
+        device=device,
+        retrain=cfg.retrain,
+        **network_kwargs(cfg, cfg.seed if seed is None else seed),
+    )
     f = main.model.eval()
     losses = main.record["losses"]
     k_tail = max(1, len(losses) // 100)
     loss_start, loss_end = float(losses[0]), float(losses[-k_tail:].mean())
     with torch.no_grad():
         test_loss = float(((f(d.test_x) - d.test_x) ** 2).mean())
-    print(f"{models.n_params(f):,} parameters; {'from the cache' if main.from_cache else 'trained now'} "
-          f"(training took {main.record['seconds']:.0f} s on {main.record['trained_on']})\n"
-          f"loss at step 1 {loss_start:.3f}, mean of the last {k_tail} steps {loss_end:.4f}; test-image loss "
-          f"{test_loss:.4f}")
+    print(
+        f"{models.n_params(f):,} parameters; {'from the cache' if main.from_cache else 'trained now'} "
+        f"(training took {main.record['seconds']:.0f} s on {main.record['trained_on']})\n"
+        f"loss at step 1 {loss_start:.3f}, mean of the last {k_tail} steps {loss_end:.4f}; test-image loss "
+        f"{test_loss:.4f}"
+    )
     return MainNet(main, f, losses, loss_start, loss_end, test_loss)
 
 
@@ -174,8 +259,14 @@ def loss_figure(losses: Mapping[int, torch.Tensor]) -> plt.Figure:
     plots.training_curve(ax, torch.arange(1, len(first) + 1), first, reference_points=AUTHORS_LOSS)
     ax.get_lines()[0].set_label(f"seed {s0}")
     for i, (s, ls) in enumerate(rest, start=1):  # the first network's line is C0 (tab:blue)
-        ax.semilogy(range(1, len(ls) + 1), ls.double().clamp_min(1e-30).tolist(), color=f"C{i}", lw=1, alpha=0.8,
-                    label=f"seed {s}")
+        ax.semilogy(
+            range(1, len(ls) + 1),
+            ls.double().clamp_min(1e-30).tolist(),
+            color=f"C{i}",
+            lw=1,
+            alpha=0.8,
+            label=f"seed {s}",
+        )
     ax.legend(fontsize=7)
     return fig
 
@@ -194,16 +285,41 @@ class MainChain:
         return self.snap.x[self.snap.runs.index(r)]
 
 
-def main_chain(f: nn.Module, cfg: SimpleNamespace, dim: int, device: torch.device, seed_offset: int = 0,
-               frames: bool = True) -> MainChain:
+def main_chain(
+    f: nn.Module,
+    cfg: SimpleNamespace,
+    dim: int,
+    device: torch.device,
+    seed_offset: int = 0,
+    frames: bool = True,
+) -> MainChain:
     """A main network's chain of ``n_samples`` points (noise seeds shifted by ``seed_offset``), kept at every run
     the chapter reads; ``frames``: also at the animation's runs (the network that is shown)."""
     qruns = sampling.checkpoint_runs(cfg.n_steps, dense=30, n_log=12, extra=cfg.grid_runs)
-    vruns = sampling.checkpoint_runs(cfg.n_steps, dense=3, n_log=10, extra=cfg.grid_runs)  # the variants' runs
-    gif_runs = sorted(set(range(min(30, cfg.n_steps) + 1)) | set(range(30, cfg.n_steps + 1, cfg.gif_step))
-                      | {cfg.n_steps}) if frames else []
-    snap = chain(f, cfg, dim, cfg.noise, cfg.eps, cfg.eps_noise, sorted(set(qruns) | set(gif_runs) | set(vruns)),
-                 cfg.n_samples, device, seed_offset=seed_offset)
+    vruns = sampling.checkpoint_runs(
+        cfg.n_steps, dense=3, n_log=10, extra=cfg.grid_runs
+    )  # the variants' runs
+    gif_runs = (
+        sorted(
+            set(range(min(30, cfg.n_steps) + 1))
+            | set(range(30, cfg.n_steps + 1, cfg.gif_step))
+            | {cfg.n_steps}
+        )
+        if frames
+        else []
+    )
+    snap = chain(
+        f,
+        cfg,
+        dim,
+        cfg.noise,
+        cfg.eps,
+        cfg.eps_noise,
+        sorted(set(qruns) | set(gif_runs) | set(vruns)),
+        cfg.n_samples,
+        device,
+        seed_offset=seed_offset,
+    )
     return MainChain(qruns, vruns, gif_runs, snap)
 
 
@@ -215,8 +331,12 @@ def grid_figure(c: MainChain, cfg: SimpleNamespace) -> plt.Figure:
 
 def animation(c: MainChain, cfg: SimpleNamespace) -> Path:
     """The grid's samples at every frame run, as a GIF under figures/<chapter>/ (its size printed)."""
-    gif = plots.sampling_gif(torch.stack([to01(c.at(r)[: cfg.n_cells], cfg.out_act) for r in c.gif_runs]), c.gif_runs,
-                             utils.out_dir(cfg.out_dir) / "figures" / CHAPTER / "sampling.gif", scale=2)
+    gif = plots.sampling_gif(
+        torch.stack([to01(c.at(r)[: cfg.n_cells], cfg.out_act) for r in c.gif_runs]),
+        c.gif_runs,
+        utils.out_dir(cfg.out_dir) / "figures" / CHAPTER / "sampling.gif",
+        scale=2,
+    )
     print(f"animation: {len(c.gif_runs)} frames, {gif.stat().st_size / 1e6:.1f} MB")
     return gif
 
@@ -235,8 +355,10 @@ def reference(d: experiments.Digits, cfg: SimpleNamespace) -> Reference:
     """The test digits' distances to the training set and class shares, once for every network (printed)."""
     d_te, _ = measures.nearest_neighbours(d.test_x, d.train_x)
     copy_threshold = float(d_te.quantile(cfg.copy_quantile))
-    print(f"nearest-training-image distance of real test digits: median {d_te.median():.2f}; "
-          f"near-copy threshold ({cfg.copy_quantile:g} quantile) {copy_threshold:.2f}")
+    print(
+        f"nearest-training-image distance of real test digits: median {d_te.median():.2f}; "
+        f"near-copy threshold ({cfg.copy_quantile:g} quantile) {copy_threshold:.2f}"
+    )
     return Reference(d_te, copy_threshold, measures.class_shares(d.test_y))
 
 
@@ -253,36 +375,63 @@ class Quality:
     covered: int
 
 
-def quality(c: MainChain, classify: Classify, ref: Reference, Xtr: torch.Tensor, cfg: SimpleNamespace,
-            verbose: bool = True) -> Quality:
+def quality(
+    c: MainChain,
+    classify: Classify,
+    ref: Reference,
+    Xtr: torch.Tensor,
+    cfg: SimpleNamespace,
+    verbose: bool = True,
+) -> Quality:
     """What the judge and the training set say about a main chain's samples (printed at the grid's runs when
     ``verbose``)."""
-    Q = measures.sample_quality(c.snap.x[[c.snap.runs.index(r) for r in c.qruns]], c.qruns, classify, Xtr,
-                                conf_threshold=cfg.conf_threshold, copy_threshold=ref.copy_threshold)
+    Q = measures.sample_quality(
+        c.snap.x[[c.snap.runs.index(r) for r in c.qruns]],
+        c.qruns,
+        classify,
+        Xtr,
+        conf_threshold=cfg.conf_threshold,
+        copy_threshold=ref.copy_threshold,
+    )
     last = len(c.qruns) - 1
     covered = int((Q.shares[last] >= cfg.min_share).sum())
     for r in cfg.grid_runs if verbose else []:
         i = c.qruns.index(r)
-        print(f"run {r:>4}: confident {Q.confident[i]:.1%}, classes covered {int((Q.shares[i] >= cfg.min_share).sum())}, "
-              f"entropy {Q.entropy[i]:.2f} bits, median distance to the training set {Q.nn_dist[i].median():.2f}, "
-              f"near-copies {Q.near_copy[i]:.1%}")
+        print(
+            f"run {r:>4}: confident {Q.confident[i]:.1%}, classes covered {int((Q.shares[i] >= cfg.min_share).sum())}, "
+            f"entropy {Q.entropy[i]:.2f} bits, median distance to the training set {Q.nn_dist[i].median():.2f}, "
+            f"near-copies {Q.near_copy[i]:.1%}"
+        )
     return Quality(Q, ref.d_te, ref.copy_threshold, ref.test_shares, last, covered)
 
 
-def quality_figures(runs: Sequence[NetworkRun], real_confident: float, cfg: SimpleNamespace) -> dict[str, plt.Figure]:
+def quality_figures(
+    runs: Sequence[NetworkRun], real_confident: float, cfg: SimpleNamespace
+) -> dict[str, plt.Figure]:
     """The quality curves over the runs (every network), and the classes and novelty after the last run (the first
     network), by figure name."""
     q = runs[0].quality
-    return {"quality_curves": quality_figure({f"seed {r.seed}": r.quality.Q for r in runs}, runs[0].chain.qruns,
-                                             real_confident, measures.entropy_bits(q.test_shares),
-                                             float(q.d_te.median()), cfg.copy_quantile),
-            "classes_and_novelty": classes_figure(q.Q, q.last, q.test_shares, q.d_te, q.copy_threshold, cfg.n_steps)}
+    return {
+        "quality_curves": quality_figure(
+            {f"seed {r.seed}": r.quality.Q for r in runs},
+            runs[0].chain.qruns,
+            real_confident,
+            measures.entropy_bits(q.test_shares),
+            float(q.d_te.median()),
+            cfg.copy_quantile,
+        ),
+        "classes_and_novelty": classes_figure(
+            q.Q, q.last, q.test_shares, q.d_te, q.copy_threshold, cfg.n_steps
+        ),
+    }
 
 
 def nearest_pairs(q: Quality, c: MainChain, Xtr: torch.Tensor, cfg: SimpleNamespace) -> plt.Figure:
     """The first 16 samples after the last run above their nearest training images."""
     idx = q.Q.nn_idx[q.last, :16]
-    return pairs_figure(to01(c.at(cfg.n_steps)[:16], cfg.out_act), to01(Xtr[idx.to(Xtr.device)].cpu(), cfg.out_act))
+    return pairs_figure(
+        to01(c.at(cfg.n_steps)[:16], cfg.out_act), to01(Xtr[idx.to(Xtr.device)].cpu(), cfg.out_act)
+    )
 
 
 @dataclass
@@ -294,21 +443,33 @@ class Dynamics:
     burn: torch.Tensor
 
 
-def dynamics(f: nn.Module, c: MainChain, q: Quality, classify: Classify, Xtr: torch.Tensor, cfg: SimpleNamespace,
-             device: torch.device, seed_offset: int = 0) -> Dynamics:
+def dynamics(
+    f: nn.Module,
+    c: MainChain,
+    q: Quality,
+    classify: Classify,
+    Xtr: torch.Tensor,
+    cfg: SimpleNamespace,
+    device: torch.device,
+    seed_offset: int = 0,
+) -> Dynamics:
     """Every variant's chain (noise seeds shifted by ``seed_offset``) and quality (printed), and the main chain's
     per-sample burn-in (printed)."""
     late = [r for r in c.vruns if r >= cfg.n_steps // 3][0]
     V = run_variants(f, c.snap, c.vruns, late, classify, Xtr, q.copy_threshold, cfg, device, seed_offset)
     for name, v in V.items():
         vq = v["q"]
-        print(f"{name:>22}: confident {vq.confident[-1]:.1%}, classes covered {v['covered']}, "
-              f"near-copies {vq.near_copy[-1]:.1%}, median burn-in {vq.burn_in.double().median():.0f} runs, "
-              f"class or nearest image changed between runs {late} and {cfg.n_steps}: {v['moved']:.1%}")
+        print(
+            f"{name:>22}: confident {vq.confident[-1]:.1%}, classes covered {v['covered']}, "
+            f"near-copies {vq.near_copy[-1]:.1%}, median burn-in {vq.burn_in.double().median():.0f} runs, "
+            f"class or nearest image changed between runs {late} and {cfg.n_steps}: {v['moved']:.1%}"
+        )
     burn = q.Q.burn_in.double()
-    print(f"main chain: per-sample burn-in median {burn.median():.0f} runs, quartiles "
-          f"[{burn.quantile(0.25):.0f}, {burn.quantile(0.75):.0f}]; {float((burn <= 13).double().mean()):.1%} settled "
-          "by run 13")
+    print(
+        f"main chain: per-sample burn-in median {burn.median():.0f} runs, quartiles "
+        f"[{burn.quantile(0.25):.0f}, {burn.quantile(0.75):.0f}]; {float((burn <= 13).double().mean()):.1%} settled "
+        "by run 13"
+    )
     return Dynamics(V, late, burn)
 
 
@@ -326,8 +487,9 @@ class NetworkRun:
     dist_to_end: dict[int, float]
 
 
-def networks(d: experiments.Digits, judge_: Judge, ref: Reference, cfg: SimpleNamespace,
-             device: torch.device) -> list[NetworkRun]:
+def networks(
+    d: experiments.Digits, judge_: Judge, ref: Reference, cfg: SimpleNamespace, device: torch.device
+) -> list[NetworkRun]:
     """Every network of the main setting (seeds ``seed``, ``seed + 1``, ...; from the weight cache or trained): its
     chain from noise of its own, its samples scored and its variants run (printed; the grid's runs for the first)."""
     out = []
@@ -361,20 +523,47 @@ def network_tests(cfg: SimpleNamespace, r: NetworkRun) -> dict[str, float | bool
     burn_med, cls_med = float(burn.median()), float(burn_cls.median())
     reads = lambda v: all(burn_in_reading(dict(zip(r.chain.vruns, v["q"].confident.tolist())), cfg.n_steps))
     return dict(
-        loss_start=r.net.loss_start, loss_end=r.net.loss_end, test_loss=r.net.test_loss,
-        loss_ok=start_ok and end_ok, loss_either=start_ok or end_ok,
-        conf_0=float(Q.confident[0]), conf_end=conf_end, digits=conf_end >= 0.8, digits_lax=conf_end >= 0.5,
-        covered=covered, entropy_end=float(Q.entropy[last]), all_digits=covered == 10, all_digits_lax=covered >= 7,
-        near_copy=copy_end, new=copy_end <= 0.1, new_lax=copy_end <= 0.5, distance=float(Q.nn_dist[last].median()),
-        conf_5=conf_at[5], conf_13=conf_at[13], conf_last=conf_at[cfg.n_steps], dist_13=r.dist_to_end[13],
-        burn=early and by_end, burn_either=early or by_end, burn_authors=reads(V["authors' uniform eta"]),
-        burn_normal=reads(nrm), burn_median=burn_med, burn_class_median=cls_med,
-        settled_13=float((burn <= 13).double().mean()), burn_after_13=burn_med > 13, burn_class_after_13=cls_med > 13,
+        loss_start=r.net.loss_start,
+        loss_end=r.net.loss_end,
+        test_loss=r.net.test_loss,
+        loss_ok=start_ok and end_ok,
+        loss_either=start_ok or end_ok,
+        conf_0=float(Q.confident[0]),
+        conf_end=conf_end,
+        digits=conf_end >= 0.8,
+        digits_lax=conf_end >= 0.5,
+        covered=covered,
+        entropy_end=float(Q.entropy[last]),
+        all_digits=covered == 10,
+        all_digits_lax=covered >= 7,
+        near_copy=copy_end,
+        new=copy_end <= 0.1,
+        new_lax=copy_end <= 0.5,
+        distance=float(Q.nn_dist[last].median()),
+        conf_5=conf_at[5],
+        conf_13=conf_at[13],
+        conf_last=conf_at[cfg.n_steps],
+        dist_13=r.dist_to_end[13],
+        burn=early and by_end,
+        burn_either=early or by_end,
+        burn_authors=reads(V["authors' uniform eta"]),
+        burn_normal=reads(nrm),
+        burn_median=burn_med,
+        burn_class_median=cls_med,
+        settled_13=float((burn <= 13).double().mean()),
+        burn_after_13=burn_med > 13,
+        burn_class_after_13=cls_med > 13,
         burn_5_30=5 <= burn_med <= 30,
-        stay=stay, stays=stay >= 0.9, stays_lax=stay >= 0.5,
-        moved=epsm["moved"], moved_eps0=eps0["moved"], moves=epsm["moved"] >= eps0["moved"] + 0.02,
+        stay=stay,
+        stays=stay >= 0.9,
+        stays_lax=stay >= 0.5,
+        moved=epsm["moved"],
+        moved_eps0=eps0["moved"],
+        moves=epsm["moved"] >= eps0["moved"] + 0.02,
         moves_lax=epsm["moved"] > eps0["moved"],
-        d_conf=d_conf, covered_normal=nrm["covered"], normal=conf_close and cover_close,
+        d_conf=d_conf,
+        covered_normal=nrm["covered"],
+        normal=conf_close and cover_close,
         normal_either=conf_close or cover_close,
     )
 
@@ -386,8 +575,12 @@ def stack_tests(rows: Sequence[Mapping[str, float | bool]]) -> dict[str, torch.T
         raise ValueError("need at least one network")
     if any(set(row) != set(rows[0]) for row in rows):
         raise ValueError("every network must have the same names")
-    return {k: torch.tensor([bool(row[k]) for row in rows]) if all(isinstance(row[k], bool) for row in rows)
-            else torch.tensor([float(row[k]) for row in rows], dtype=torch.float64) for k in rows[0]}
+    return {
+        k: torch.tensor([bool(row[k]) for row in rows])
+        if all(isinstance(row[k], bool) for row in rows)
+        else torch.tensor([float(row[k]) for row in rows], dtype=torch.float64)
+        for k in rows[0]
+    }
 
 
 def over(values: Sequence[float] | torch.Tensor, fmt: str = ".2f", networks: bool = False) -> str:
@@ -403,11 +596,15 @@ def sweep_table(sw: Sweep, cfg: SimpleNamespace) -> str:
     """One line per depth of the sweep (loss, unconfident, classes, near-copies, burn-in, training time), and the
     failed networks."""
     S, t = sw.S, lambda v, fmt: results.spread(v).text(fmt)
-    return "\n".join([f"L={L:>2}: final loss {t(S['loss'][a], '.4f')}, not confident {t(S['unconfident'][a], '.2f')}, "
-                      f"classes covered {t(S['covered'][a], '.0f')}, near-copies {t(S['near_copy'][a], '.2f')}, "
-                      f"burn-in {t(S['burn_in'][a], '.0f')}, training {S['seconds'][a].median():.0f} s each"
-                      for a, L in enumerate(cfg.sweep_depths)]
-                     + [f"networks with a non-finite loss (failed, kept as NaN): {sw.failed} of {S['loss'].numel()}"])
+    return "\n".join(
+        [
+            f"L={L:>2}: final loss {t(S['loss'][a], '.4f')}, not confident {t(S['unconfident'][a], '.2f')}, "
+            f"classes covered {t(S['covered'][a], '.0f')}, near-copies {t(S['near_copy'][a], '.2f')}, "
+            f"burn-in {t(S['burn_in'][a], '.0f')}, training {S['seconds'][a].median():.0f} s each"
+            for a, L in enumerate(cfg.sweep_depths)
+        ]
+        + [f"networks with a non-finite loss (failed, kept as NaN): {sw.failed} of {S['loss'].numel()}"]
+    )
 
 
 def glue_values(cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep) -> dict[str, Any]:
@@ -415,15 +612,26 @@ def glue_values(cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun],
     samples from the first network."""
     T, q0 = stack_tests([network_tests(cfg, r) for r in runs]), runs[0].quality
     return {
-        "real_confident": judge_.real_confident, "n_nets": len(runs), "seeds": ", ".join(str(r.seed) for r in runs),
-        "shown": f"seed {runs[0].seed}", "loss_start": over(T["loss_start"], ".3f"),
-        "loss_end": over(T["loss_end"], ".4f"), "arch": f"L = {cfg.depth}, H = {cfg.width}, {cfg.steps} steps",
-        "grid_runs": ", ".join(map(str, cfg.grid_runs)), "n_cells": cfg.n_cells, "gif_step": cfg.gif_step,
-        "conf_end": over(T["conf_end"], ".0%", networks=True), "covered": over(T["covered"], ".0f"),
-        "near_copy": over(T["near_copy"], ".1%"), "n_steps": cfg.n_steps, "n_samples": cfg.n_samples,
+        "real_confident": judge_.real_confident,
+        "n_nets": len(runs),
+        "seeds": ", ".join(str(r.seed) for r in runs),
+        "shown": f"seed {runs[0].seed}",
+        "loss_start": over(T["loss_start"], ".3f"),
+        "loss_end": over(T["loss_end"], ".4f"),
+        "arch": f"L = {cfg.depth}, H = {cfg.width}, {cfg.steps} steps",
+        "grid_runs": ", ".join(map(str, cfg.grid_runs)),
+        "n_cells": cfg.n_cells,
+        "gif_step": cfg.gif_step,
+        "conf_end": over(T["conf_end"], ".0%", networks=True),
+        "covered": over(T["covered"], ".0f"),
+        "near_copy": over(T["near_copy"], ".1%"),
+        "n_steps": cfg.n_steps,
+        "n_samples": cfg.n_samples,
         "pair_distances": ", ".join(f"{v:.1f}" for v in q0.Q.nn_dist[q0.last, :8]),
-        "burn_median": over(T["burn_median"], ".0f"), "conf_5": over(T["conf_5"], ".0%"),
-        "conf_13": over(T["conf_13"], ".0%"), "conf_last": over(T["conf_last"], ".0%"),
+        "burn_median": over(T["burn_median"], ".0f"),
+        "conf_5": over(T["conf_5"], ".0%"),
+        "conf_13": over(T["conf_13"], ".0%"),
+        "conf_last": over(T["conf_last"], ".0%"),
         "dist_13": over(T["dist_13"], ".0%"),
         "sweep": f"H = {cfg.sweep_width}, {cfg.sweep_steps} steps, {len(sw.seeds)} seeds per depth",
     }
@@ -435,15 +643,25 @@ def glue_all(ch: Chapter, cfg: SimpleNamespace, judge_: Judge, runs: Sequence[Ne
         ch.glue(name, value)
 
 
-def measurements(cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep) -> dict[str, Any]:
+def measurements(
+    cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep
+) -> dict[str, Any]:
     """The measured numbers ``claims`` reads, by name: ``T`` the per-network tests (``stack_tests``), ``runs`` the
     networks, the judge's numbers, the reference digits' and the sweep."""
     q0 = runs[0].quality
-    return dict(T=stack_tests([network_tests(cfg, r) for r in runs]), runs=list(runs), acc=judge_.acc,
-                correct=judge_.correct,
-                judge_seed=cfg.seed, real_confident=judge_.real_confident, sweep=sw,
-                test_entropy=measures.entropy_bits(q0.test_shares), copy_threshold=q0.copy_threshold, d_te=q0.d_te,
-                n_steps_trained=[len(r.net.losses) for r in runs])
+    return dict(
+        T=stack_tests([network_tests(cfg, r) for r in runs]),
+        runs=list(runs),
+        acc=judge_.acc,
+        correct=judge_.correct,
+        judge_seed=cfg.seed,
+        real_confident=judge_.real_confident,
+        sweep=sw,
+        test_entropy=measures.entropy_bits(q0.test_shares),
+        copy_threshold=q0.copy_threshold,
+        d_te=q0.d_te,
+        n_steps_trained=[len(r.net.losses) for r in runs],
+    )
 
 
 def step_time(runs: Sequence[NetworkRun]) -> str:
@@ -455,19 +673,37 @@ def step_time(runs: Sequence[NetworkRun]) -> str:
 
 def cache_line(runs: Sequence[NetworkRun]) -> str:
     """Which main networks came from the weight cache and which were trained in this run."""
-    return "main networks: " + ", ".join(f"seed {r.seed} {'cached' if r.net.trained.from_cache else 'trained'}"
-                                         for r in runs)
+    return "main networks: " + ", ".join(
+        f"seed {r.seed} {'cached' if r.net.trained.from_cache else 'trained'}" for r in runs
+    )
 
 
-def chain(model: nn.Module, cfg: SimpleNamespace, dim: int, noise: str, eps: float, eps_noise: str, keep: list[int],
-          n: int, device: torch.device, seed_offset: int = 0) -> sampling.Snapshots:
+def chain(
+    model: nn.Module,
+    cfg: SimpleNamespace,
+    dim: int,
+    noise: str,
+    eps: float,
+    eps_noise: str,
+    keep: list[int],
+    n: int,
+    device: torch.device,
+    seed_offset: int = 0,
+) -> sampling.Snapshots:
     """One sampling chain of ``n`` points from fixed seeds (start noise 10,000 + seed + offset, ε noise 20,000 + seed
     + offset); snapshots at the runs ``keep``."""
     g = torch.Generator().manual_seed(10_000 + cfg.seed + seed_offset)
     z = sampling.start_noise(n, dim, noise, cfg.out_act, g).to(device)
-    return sampling.sampling_snapshots(model, z, keep, out_act=cfg.out_act, eps=eps, eps_noise=eps_noise,
-                                       generator=torch.Generator().manual_seed(20_000 + cfg.seed + seed_offset),
-                                       progress=True)
+    return sampling.sampling_snapshots(
+        model,
+        z,
+        keep,
+        out_act=cfg.out_act,
+        eps=eps,
+        eps_noise=eps_noise,
+        generator=torch.Generator().manual_seed(20_000 + cfg.seed + seed_offset),
+        progress=True,
+    )
 
 
 def variants(cfg: SimpleNamespace) -> dict[str, tuple[str, float, str]]:
@@ -478,23 +714,43 @@ def variants(cfg: SimpleNamespace) -> dict[str, tuple[str, float, str]]:
     return out
 
 
-def run_variants(f: nn.Module, snap: sampling.Snapshots, vruns: list[int], late: int, classify: Classify,
-                 Xtr: torch.Tensor, copy_threshold: float, cfg: SimpleNamespace, device: torch.device,
-                 seed_offset: int = 0) -> dict[str, dict]:
+def run_variants(
+    f: nn.Module,
+    snap: sampling.Snapshots,
+    vruns: list[int],
+    late: int,
+    classify: Classify,
+    Xtr: torch.Tensor,
+    copy_threshold: float,
+    cfg: SimpleNamespace,
+    device: torch.device,
+    seed_offset: int = 0,
+) -> dict[str, dict]:
     """Every variant's chain (the main one reused), its quality at the runs ``vruns``, its per-run movement, the
     share of samples whose class or nearest training image changes between run ``late`` and the last, and the
     classes covered."""
     main_name = f"eps={cfg.eps:g}"
     V = {}
     for name, (nz, e, en) in tqdm(variants(cfg).items(), desc="sampling variants"):
-        s = snap if name == main_name else chain(f, cfg, Xtr.shape[1], nz, e, en, vruns, cfg.n_samples, device,
-                                                 seed_offset=seed_offset)
+        s = (
+            snap
+            if name == main_name
+            else chain(f, cfg, Xtr.shape[1], nz, e, en, vruns, cfg.n_samples, device, seed_offset=seed_offset)
+        )
         pos = {r: i for i, r in enumerate(s.runs)}
-        q = measures.sample_quality(s.x[[pos[r] for r in vruns]], vruns, classify, Xtr,
-                                    conf_threshold=cfg.conf_threshold, copy_threshold=copy_threshold)
+        q = measures.sample_quality(
+            s.x[[pos[r] for r in vruns]],
+            vruns,
+            classify,
+            Xtr,
+            conf_threshold=cfg.conf_threshold,
+            copy_threshold=copy_threshold,
+        )
         i_late = vruns.index(late)
         moved = ((q.pred[-1] != q.pred[i_late]) | (q.nn_idx[-1] != q.nn_idx[i_late])).double().mean()
-        V[name] = dict(q=q, change=s.step_change, moved=float(moved), covered=int((q.shares[-1] >= cfg.min_share).sum()))
+        V[name] = dict(
+            q=q, change=s.step_change, moved=float(moved), covered=int((q.shares[-1] >= cfg.min_share).sum())
+        )
     return V
 
 
@@ -510,27 +766,56 @@ class Sweep:
         return int(torch.isnan(self.S["unconfident"]).sum())
 
 
-def depth_sweep(Xtr: torch.Tensor, data_tag: str, classify: Classify, copy_threshold: float, cfg: SimpleNamespace,
-                device: torch.device) -> Sweep:
+def depth_sweep(
+    Xtr: torch.Tensor,
+    data_tag: str,
+    classify: Classify,
+    copy_threshold: float,
+    cfg: SimpleNamespace,
+    device: torch.device,
+) -> Sweep:
     """Train (or load) every sweep network under one budget and measure its samples' quality."""
     seeds = list(range(cfg.seed, cfg.seed + cfg.sweep_seeds))
     sruns = sampling.checkpoint_runs(cfg.sweep_n_steps, dense=3, n_log=6)
-    S = {k: torch.full((len(cfg.sweep_depths), len(seeds)), float("nan"), dtype=torch.float64)
-         for k in ("unconfident", "covered", "near_copy", "burn_in", "loss", "seconds")}
+    S = {
+        k: torch.full((len(cfg.sweep_depths), len(seeds)), float("nan"), dtype=torch.float64)
+        for k in ("unconfident", "covered", "near_copy", "burn_in", "loss", "seconds")
+    }
     for a, L in enumerate(tqdm(cfg.sweep_depths, desc="depths")):
         for b, s in enumerate(seeds):
-            m = experiments.trained_mlp(Xtr, data_tag=data_tag, depth=L, width=cfg.sweep_width, out_act=cfg.out_act,
-                                        steps=cfg.sweep_steps, lr=cfg.lr, batch_size=cfg.batch_size, seed=s,
-                                        device=device, retrain=cfg.retrain)
+            m = experiments.trained_mlp(
+                Xtr,
+                data_tag=data_tag,
+                depth=L,
+                width=cfg.sweep_width,
+                out_act=cfg.out_act,
+                steps=cfg.sweep_steps,
+                lr=cfg.lr,
+                batch_size=cfg.batch_size,
+                seed=s,
+                device=device,
+                retrain=cfg.retrain,
+            )
             ls = m.record["losses"]
-            S["loss"][a, b] = float(ls[-max(1, len(ls) // 100):].mean())
+            S["loss"][a, b] = float(ls[-max(1, len(ls) // 100) :].mean())
             S["seconds"][a, b] = m.record["seconds"]
             if not torch.isfinite(ls).all():
                 continue
-            sn = chain(m.model.eval(), cfg, Xtr.shape[1], cfg.noise, cfg.eps, cfg.eps_noise, sruns, cfg.sweep_samples,
-                       device, seed_offset=1000 * (b + 1))
-            q = measures.sample_quality(sn.x, sruns, classify, Xtr, conf_threshold=cfg.conf_threshold,
-                                        copy_threshold=copy_threshold)
+            sn = chain(
+                m.model.eval(),
+                cfg,
+                Xtr.shape[1],
+                cfg.noise,
+                cfg.eps,
+                cfg.eps_noise,
+                sruns,
+                cfg.sweep_samples,
+                device,
+                seed_offset=1000 * (b + 1),
+            )
+            q = measures.sample_quality(
+                sn.x, sruns, classify, Xtr, conf_threshold=cfg.conf_threshold, copy_threshold=copy_threshold
+            )
             S["unconfident"][a, b] = 1 - float(q.confident[-1])
             S["covered"][a, b] = int((q.shares[-1] >= cfg.min_share).sum())
             S["near_copy"][a, b] = float(q.near_copy[-1])
@@ -538,29 +823,54 @@ def depth_sweep(Xtr: torch.Tensor, data_tag: str, classify: Classify, copy_thres
     return Sweep(S, seeds)
 
 
-def quality_figure(Qs: Mapping[str, measures.SampleQuality], qruns: list[int], real_confident: float,
-                   test_entropy: float, test_distance: float, copy_quantile: float) -> plt.Figure:
+def quality_figure(
+    Qs: Mapping[str, measures.SampleQuality],
+    qruns: list[int],
+    real_confident: float,
+    test_entropy: float,
+    test_distance: float,
+    copy_quantile: float,
+) -> plt.Figure:
     """Share confident, class entropy, median distance to the training set and share of near-copies over the runs,
     one line per network (``Qs``: label -> its quality), with the values of real test digits."""
     fig, axes = plt.subplots(1, 4, figsize=(16, 3.6), layout="constrained")
     plots.quality_curves(
-        axes, qruns, {k: torch.stack([Q.confident, Q.entropy, Q.nn_dist.median(1).values, Q.near_copy])
-                      for k, Q in Qs.items()},
+        axes,
+        qruns,
+        {
+            k: torch.stack([Q.confident, Q.entropy, Q.nn_dist.median(1).values, Q.near_copy])
+            for k, Q in Qs.items()
+        },
         ["share confident", "class entropy (bits)", "median distance to training set", "share near-copies"],
-        reference={0: ("test digits", real_confident), 1: ("test digits", test_entropy),
-                   2: ("test digits", test_distance), 3: ("test digits", copy_quantile)})
+        reference={
+            0: ("test digits", real_confident),
+            1: ("test digits", test_entropy),
+            2: ("test digits", test_distance),
+            3: ("test digits", copy_quantile),
+        },
+    )
     return fig
 
 
-def classes_figure(Q: measures.SampleQuality, last: int, test_shares: torch.Tensor, d_te: torch.Tensor,
-                   copy_threshold: float, n_steps: int) -> plt.Figure:
+def classes_figure(
+    Q: measures.SampleQuality,
+    last: int,
+    test_shares: torch.Tensor,
+    d_te: torch.Tensor,
+    copy_threshold: float,
+    n_steps: int,
+) -> plt.Figure:
     """The judge's classes after the last run against the test set's, and the distance to the nearest training
     image of the samples against that of real test digits."""
     fig, axes = plt.subplots(1, 2, figsize=(13, 3.6), layout="constrained")
     plots.class_histogram(axes[0], torch.bincount(Q.pred[last], minlength=10), reference=test_shares)
     axes[0].set_title(f"judge's classes after {n_steps} runs (diamonds: test set)")
-    plots.distance_histograms(axes[1], {f"samples after {n_steps} runs": Q.nn_dist[last], "test digits": d_te},
-                              vline=copy_threshold, vline_label="near-copy threshold")
+    plots.distance_histograms(
+        axes[1],
+        {f"samples after {n_steps} runs": Q.nn_dist[last], "test digits": d_te},
+        vline=copy_threshold,
+        vline_label="near-copy threshold",
+    )
     axes[1].set_xlabel("distance to the nearest training image")
     return fig
 
@@ -568,7 +878,9 @@ def classes_figure(Q: measures.SampleQuality, last: int, test_shares: torch.Tens
 def pairs_figure(samples01: torch.Tensor, nearest01: torch.Tensor) -> plt.Figure:
     """Samples (top) above their nearest training images (bottom), images in [0, 1]."""
     fig, ax = plt.subplots(figsize=(10, 1.6), layout="constrained")
-    ax.imshow(plots.mosaic(torch.cat([samples01, nearest01]), cols=samples01.shape[0]), cmap="gray", vmin=0, vmax=1)
+    ax.imshow(
+        plots.mosaic(torch.cat([samples01, nearest01]), cols=samples01.shape[0]), cmap="gray", vmin=0, vmax=1
+    )
     ax.set_axis_off()
     return fig
 
@@ -580,32 +892,53 @@ def dynamics_figure(runs: Sequence[NetworkRun], n_steps: int) -> plt.Figure:
     Vs = [r.dyn.V for r in runs]
     for name in Vs[0]:
         change = torch.stack([V[name]["change"].double().cpu() for V in Vs])
-        line, = axes[0].plot(range(1, n_steps + 1), change.quantile(0.5, dim=0), label=name, lw=1.2)
+        (line,) = axes[0].plot(range(1, n_steps + 1), change.quantile(0.5, dim=0), label=name, lw=1.2)
         if len(Vs) > 1:
-            axes[0].fill_between(range(1, n_steps + 1), change.min(0).values, change.max(0).values,
-                                 color=line.get_color(), alpha=0.18, lw=0)
+            axes[0].fill_between(
+                range(1, n_steps + 1),
+                change.min(0).values,
+                change.max(0).values,
+                color=line.get_color(),
+                alpha=0.18,
+                lw=0,
+            )
     axes[0].set_xscale("log")
     axes[0].set_yscale("log")
     axes[0].set_xlabel("sampling run k")
     axes[0].set_ylabel("mean ||x^k - x^(k-1)||")
     axes[0].legend(fontsize=7)
     axes[0].set_title("how far the samples move per run")
-    plots.quality_curves(axes[1:], runs[0].chain.vruns,
-                         {n: torch.stack([torch.stack([V[n]["q"].confident, V[n]["q"].entropy]) for V in Vs], 1)
-                          for n in Vs[0]}, ["share confident", "class entropy (bits)"])
+    plots.quality_curves(
+        axes[1:],
+        runs[0].chain.vruns,
+        {
+            n: torch.stack([torch.stack([V[n]["q"].confident, V[n]["q"].entropy]) for V in Vs], 1)
+            for n in Vs[0]
+        },
+        ["share confident", "class entropy (bits)"],
+    )
     return fig
 
 
 def sweep_figure(S: dict[str, torch.Tensor], depths: list[int]) -> plt.Figure:
     """Per depth: share not confident, classes covered, near-copies and burn-in of every sweep network."""
     fig, axes = plt.subplots(1, 4, figsize=(16, 3.6), layout="constrained")
-    for ax, (k, lab) in zip(axes, [("unconfident", "share not confident (lower: better)"), ("covered", "classes covered"),
-                                   ("near_copy", "share near-copies"), ("burn_in", "median burn-in (runs)")]):
+    for ax, (k, lab) in zip(
+        axes,
+        [
+            ("unconfident", "share not confident (lower: better)"),
+            ("covered", "classes covered"),
+            ("near_copy", "share near-copies"),
+            ("burn_in", "median burn-in (runs)"),
+        ],
+    ):
         plots.sweep_points(ax, depths, S[k], xlabel="hidden layers L", ylabel=lab)
     return fig
 
 
-def burn_in_reading(confident: Mapping[int, float], end: int, early: Sequence[int] = (5, 13)) -> tuple[bool, bool]:
+def burn_in_reading(
+    confident: Mapping[int, float], end: int, early: Sequence[int] = (5, 13)
+) -> tuple[bool, bool]:
     """The paper's burn-in sentence as two tests on the judge-confident share by run: (still in burn-in) at each of
     the ``early`` runs it is at most half of its value after run ``end``; (digits by the end) it is >= 0.5 there."""
     missing = [r for r in (*early, end) if r not in confident]
@@ -627,10 +960,12 @@ def variant_values(runs: Sequence[NetworkRun], name: str) -> dict[str, torch.Ten
     """A sampling variant's numbers after the last run, one per network: the share of samples that moved on late,
     the share confident, the classes covered and the share of near-copies."""
     vs = [r.dyn.V[name] for r in runs]
-    return {"moved": torch.tensor([v["moved"] for v in vs], dtype=torch.float64),
-            "confident": torch.tensor([float(v["q"].confident[-1]) for v in vs], dtype=torch.float64),
-            "covered": torch.tensor([float(v["covered"]) for v in vs], dtype=torch.float64),
-            "near_copy": torch.tensor([float(v["q"].near_copy[-1]) for v in vs], dtype=torch.float64)}
+    return {
+        "moved": torch.tensor([v["moved"] for v in vs], dtype=torch.float64),
+        "confident": torch.tensor([float(v["q"].confident[-1]) for v in vs], dtype=torch.float64),
+        "covered": torch.tensor([float(v["covered"]) for v in vs], dtype=torch.float64),
+        "near_copy": torch.tensor([float(v["q"].near_copy[-1]) for v in vs], dtype=torch.float64),
+    }
 
 
 def level(x: float, holds: float, partly: float) -> str:
@@ -657,125 +992,208 @@ def claims(ch: Chapter, cfg: SimpleNamespace, m: dict[str, Any]) -> list[results
     per = lambda f: torch.stack([f(r) for r in runs])
     each = f"per network ({n}: seeds {', '.join(str(r.seed) for r in runs)})"
 
-    def judged(extra: Mapping[str, Any] | None = None, **kw: Any) -> results.Claim:  # the networks' seeds in extra
+    def judged(
+        extra: Mapping[str, Any] | None = None, **kw: Any
+    ) -> results.Claim:  # the networks' seeds in extra
         return ch.claim(extra={"seeds": [r.seed for r in runs]} | dict(extra or {}), **kw)
+
     V = {name: variant_values(runs, name) for name in runs[0].dyn.V}
     # a failed network (NaN) ranks as the worst: every sample unconfident, burn-in censored after the last run
     T_quality = measures.trend(cfg.sweep_depths, S["unconfident"].nan_to_num(1.0), n_perm=10_000)
     T_burn = measures.trend(cfg.sweep_depths, S["burn_in"].nan_to_num(cfg.sweep_n_steps + 1.0), n_perm=10_000)
-    sweep_extra = {k: v for k, v in S.items()} | {"depths": cfg.sweep_depths, "seeds": m["sweep"].seeds,
-                                                  "width": cfg.sweep_width, "steps": cfg.sweep_steps}
+    sweep_extra = {k: v for k, v in S.items()} | {
+        "depths": cfg.sweep_depths,
+        "seeds": m["sweep"].seeds,
+        "width": cfg.sweep_width,
+        "steps": cfg.sweep_steps,
+    }
     acc, correct = m["acc"], m["correct"]
     return [
         results.Claim(
-            id="judge_accuracy", claim="The CNN judge classifies real test digits well enough to score samples",
-            paper="(not in the paper: this book's measuring instrument)", measure="test accuracy",
-            measured=sp([acc]), criterion=">= 0.98", share_pass=float(acc >= 0.98), verdict=level(acc, 0.98, 0.95),
+            id="judge_accuracy",
+            claim="The CNN judge classifies real test digits well enough to score samples",
+            paper="(not in the paper: this book's measuring instrument)",
+            measure="test accuracy",
+            measured=sp([acc]),
+            criterion=">= 0.98",
+            share_pass=float(acc >= 0.98),
+            verdict=level(acc, 0.98, 0.95),
             seeds=accuracy_seeds(correct, 0.98, 0.95),
-            alternatives={">= 0.97 instead of 0.98 (>= 0.94: partly)": {"share_pass": float(acc >= 0.97),
-                                                                       "verdict": level(acc, 0.97, 0.94),
-                                                                       "seeds": accuracy_seeds(correct, 0.97, 0.94)},
-                          ">= 0.99 instead of 0.98 (>= 0.96: partly)": {"share_pass": float(acc >= 0.99),
-                                                                       "verdict": level(acc, 0.99, 0.96),
-                                                                       "seeds": accuracy_seeds(correct, 0.99, 0.96)}},
-            notes=(f"One judge (seed {m['judge_seed']}) scores the samples of every network. Units: the "
-                   f"{correct.numel()} test images, each classified correctly or not (the share is the accuracy); "
-                   "the verdict's stability re-applies the accuracy thresholds to resampled test images.")),
+            alternatives={
+                ">= 0.97 instead of 0.98 (>= 0.94: partly)": {
+                    "share_pass": float(acc >= 0.97),
+                    "verdict": level(acc, 0.97, 0.94),
+                    "seeds": accuracy_seeds(correct, 0.97, 0.94),
+                },
+                ">= 0.99 instead of 0.98 (>= 0.96: partly)": {
+                    "share_pass": float(acc >= 0.99),
+                    "verdict": level(acc, 0.99, 0.96),
+                    "seeds": accuracy_seeds(correct, 0.99, 0.96),
+                },
+            },
+            notes=(
+                f"One judge (seed {m['judge_seed']}) scores the samples of every network. Units: the "
+                f"{correct.numel()} test images, each classified correctly or not (the share is the accuracy); "
+                "the verdict's stability re-applies the accuracy thresholds to resampled test images."
+            ),
+        ),
         judged(
-            id="training_loss_as_reported", claim="Training reproduces the authors' loss curve",
+            id="training_loss_as_reported",
+            claim="Training reproduces the authors' loss curve",
             paper="loss 0.93 at the start, 0.064 near 10,000 epochs (batches of 1000)",
-            measure=f"mean loss of the last 1 % of steps, {each}", values=T["loss_end"], passed=T["loss_ok"],
+            measure=f"mean loss of the last 1 % of steps, {each}",
+            values=T["loss_end"],
+            passed=T["loss_ok"],
             criterion="per network: start within 20 % of 0.93 and end within a factor 1.5 of 0.064",
             alternatives={"one of the two": T["loss_either"]},
             notes=f"First step {over(T['loss_start'], '.3f')}; last steps {over(T['loss_end'], '.4f')} after "
-                  f"{m['n_steps_trained'][0]} steps; test-image loss {over(T['test_loss'], '.4f')}.",
-            extra={"loss_start": T["loss_start"], "loss_end": T["loss_end"], "test_loss": T["test_loss"]}),
+            f"{m['n_steps_trained'][0]} steps; test-image loss {over(T['test_loss'], '.4f')}.",
+            extra={"loss_start": T["loss_start"], "loss_end": T["loss_end"], "test_loss": T["test_loss"]},
+        ),
         judged(
-            id="samples_are_digits", claim=f"After {N} runs the samples look like digits",
+            id="samples_are_digits",
+            claim=f"After {N} runs the samples look like digits",
             paper="by run 300 the sampler sits on digits",
             measure=f"share of {cfg.n_samples} samples the judge labels with confidence >= {cfg.conf_threshold:g}, "
-                    f"{each}", values=T["conf_end"], passed=T["digits"], criterion="per network: >= 0.8",
+            f"{each}",
+            values=T["conf_end"],
+            passed=T["digits"],
+            criterion="per network: >= 0.8",
             alternatives={"a laxer bar per network: >= 0.5": T["digits_lax"]},
             notes=f"Real test digits: {m['real_confident']:.1%}. Noise (run 0): {over(T['conf_0'], '.1%')}.",
-            extra={"runs": qruns, "confident": per(lambda r: r.quality.Q.confident),
-                   "entropy": per(lambda r: r.quality.Q.entropy)}),
+            extra={
+                "runs": qruns,
+                "confident": per(lambda r: r.quality.Q.confident),
+                "entropy": per(lambda r: r.quality.Q.entropy),
+            },
+        ),
         judged(
-            id="all_digits_sampled", claim="The samples cover all ten digits",
+            id="all_digits_sampled",
+            claim="The samples cover all ten digits",
             paper="(the paper's grid shows many different digits)",
             measure=f"classes that get >= {cfg.min_share:g} of the samples after {N} runs, {each}",
-            values=T["covered"], passed=T["all_digits"], criterion="per network: 10 classes",
+            values=T["covered"],
+            passed=T["all_digits"],
+            criterion="per network: 10 classes",
             alternatives={"a laxer bar per network: >= 7 classes": T["all_digits_lax"]},
             notes=f"Class entropy {over(T['entropy_end'])} bits (ten equal classes: 3.32; test set "
-                  f"{m['test_entropy']:.2f}).",
-            extra={"shares": per(lambda r: r.quality.Q.shares[r.quality.last])}),
+            f"{m['test_entropy']:.2f}).",
+            extra={"shares": per(lambda r: r.quality.Q.shares[r.quality.last])},
+        ),
         judged(
-            id="samples_are_new", claim="The samples are new digits, not copies of training images",
+            id="samples_are_new",
+            claim="The samples are new digits, not copies of training images",
             paper="(implied by 'generative')",
             measure=f"share of samples after {N} runs closer to a training image than the {cfg.copy_quantile:g} "
-                    f"quantile of test digits ({m['copy_threshold']:.2f}), {each}",
-            values=T["near_copy"], passed=T["new"], criterion="per network: <= 0.1",
+            f"quantile of test digits ({m['copy_threshold']:.2f}), {each}",
+            values=T["near_copy"],
+            passed=T["new"],
+            criterion="per network: <= 0.1",
             alternatives={"a laxer bar per network: <= 0.5": T["new_lax"]},
             notes=f"Median distance to the nearest training image: samples {over(T['distance'])}, test digits "
-                  f"{float(m['d_te'].median()):.2f}.",
-            extra={"sample_distance": sp(T["distance"]), "test_distance": sp(m["d_te"])}),
+            f"{float(m['d_te'].median()):.2f}.",
+            extra={"sample_distance": sp(T["distance"]), "test_distance": sp(m["d_te"])},
+        ),
         judged(
-            id="burn_in_5_to_13", claim=f"Runs 5 and 13 are still in burn-in; after run {N} most samples are digits",
+            id="burn_in_5_to_13",
+            claim=f"Runs 5 and 13 are still in burn-in; after run {N} most samples are digits",
             paper="runs 5 to 13 are still in burn-in",
-            measure=f"judge-confident share at run 13 (runs 0, 5 and {N} in extra), {each}", values=T["conf_13"],
+            measure=f"judge-confident share at run 13 (runs 0, 5 and {N} in extra), {each}",
+            values=T["conf_13"],
             passed=T["burn"],
             criterion=f"per network: the share at runs 5 and 13 is at most half of that after run {N}, and that is "
-                      ">= 0.5",
+            ">= 0.5",
             alternatives={
                 "one of the two": T["burn_either"],
-                "the authors' always-positive eta": T["burn_authors"], "normal start noise": T["burn_normal"],
+                "the authors' always-positive eta": T["burn_authors"],
+                "normal start noise": T["burn_normal"],
                 "median per-sample burn-in (class and nearest image) after run 13": T["burn_after_13"],
                 "median class-only burn-in after run 13": T["burn_class_after_13"],
-                "median per-sample burn-in in [5, 30] (an upper bound the paper does not state)": T["burn_5_30"]},
-            notes=(f"Per-sample burn-in (class and nearest training image unchanged from then on): median "
-                   f"{over(T['burn_median'], '.0f')} runs, {over(T['settled_13'], '.1%')} settled by run 13; class "
-                   f"only: median {over(T['burn_class_median'], '.0f')}. The paper gives a lower bound only; an "
-                   "earlier criterion of this book (median per-sample burn-in in [5, 30]) added an upper bound it "
-                   "does not state."),
-            extra={"confident_by_run": {0: T["conf_0"], 5: T["conf_5"], 13: T["conf_13"], N: T["conf_last"]},
-                   "distance_to_end_by_run": {k: per(lambda r, k=k: torch.tensor(r.dist_to_end[k]))
-                                              for k in runs[0].dist_to_end},
-                   "median_per_sample_burn_in": T["burn_median"], "median_class_only_burn_in": T["burn_class_median"]}),
+                "median per-sample burn-in in [5, 30] (an upper bound the paper does not state)": T[
+                    "burn_5_30"
+                ],
+            },
+            notes=(
+                f"Per-sample burn-in (class and nearest training image unchanged from then on): median "
+                f"{over(T['burn_median'], '.0f')} runs, {over(T['settled_13'], '.1%')} settled by run 13; class "
+                f"only: median {over(T['burn_class_median'], '.0f')}. The paper gives a lower bound only; an "
+                "earlier criterion of this book (median per-sample burn-in in [5, 30]) added an upper bound it "
+                "does not state."
+            ),
+            extra={
+                "confident_by_run": {0: T["conf_0"], 5: T["conf_5"], 13: T["conf_13"], N: T["conf_last"]},
+                "distance_to_end_by_run": {
+                    k: per(lambda r, k=k: torch.tensor(r.dist_to_end[k])) for k in runs[0].dist_to_end
+                },
+                "median_per_sample_burn_in": T["burn_median"],
+                "median_class_only_burn_in": T["burn_class_median"],
+            },
+        ),
         judged(
-            id="samples_stay", claim="Once on a digit, a sample stays there",
+            id="samples_stay",
+            claim="Once on a digit, a sample stays there",
             paper="by run 300 the sampler sits on digits and stays",
             measure=f"share of samples whose class and nearest training image are the same at runs "
-                    f"{runs[0].dyn.late} and {N}, {each}", values=T["stay"], passed=T["stays"],
-            criterion="per network: >= 0.9", alternatives={"a laxer bar per network: >= 0.5": T["stays_lax"]}),
+            f"{runs[0].dyn.late} and {N}, {each}",
+            values=T["stay"],
+            passed=T["stays"],
+            criterion="per network: >= 0.9",
+            alternatives={"a laxer bar per network: >= 0.5": T["stays_lax"]},
+        ),
         judged(
-            id="eps_keeps_samples_moving", claim=f"Re-injected noise eps = {cfg.eps:g} lets samples move on",
+            id="eps_keeps_samples_moving",
+            claim=f"Re-injected noise eps = {cfg.eps:g} lets samples move on",
             paper="the sampler sits on digits and stays, hence the eps noise",
             measure=f"share of samples whose class or nearest training image changes between runs "
-                    f"{runs[0].dyn.late} and {N}, {each}", values=T["moved"], passed=T["moves"],
+            f"{runs[0].dyn.late} and {N}, {each}",
+            values=T["moved"],
+            passed=T["moves"],
             criterion="per network: above the eps = 0 chain's share by >= 0.02",
             alternatives={"per network: above the eps = 0 chain's share at all": T["moves_lax"]},
-            notes="; ".join(f"{k}: {over(v['moved'], '.1%')}" for k, v in V.items()), extra=V),
+            notes="; ".join(f"{k}: {over(v['moved'], '.1%')}" for k, v in V.items()),
+            extra=V,
+        ),
         judged(
-            id="normal_noise_similar", claim="Normal start noise gives similar samples to uniform noise",
+            id="normal_noise_similar",
+            claim="Normal start noise gives similar samples to uniform noise",
             paper="similar results with Normal noise",
             measure=f"difference in the share of confident samples after the last run (normal - uniform), {each}",
-            values=T["d_conf"], passed=T["normal"],
+            values=T["d_conf"],
+            passed=T["normal"],
             criterion="per network: |difference| <= 0.1 and classes covered within 1",
-            alternatives={"one of the two": T["normal_either"]}, extra={"effect": results.median_interval(T["d_conf"])},
+            alternatives={"one of the two": T["normal_either"]},
+            extra={"effect": results.median_interval(T["d_conf"])},
             notes=f"Classes covered: normal {over(T['covered_normal'], '.0f')}, uniform {over(T['covered'], '.0f')}. "
-                  "Effect: the median difference over the networks with its 95 % bootstrap interval."),
+            "Effect: the median difference over the networks with its 95 % bootstrap interval.",
+        ),
         results.trend_claim(
-            "deeper_better_samples", f"Deeper networks give better samples (L in {cfg.sweep_depths})",
-            "deeper networks give better samples", "the share of samples the judge is not confident about", "L",
-            T_quality, extra=sweep_extra | {"failed": failed},
-            alternatives={"the median share not confident lower at the deepest L than at the shallowest":
-                              results.first_to_last(S["unconfident"].nan_to_num(1.0)),
-                          "classes covered instead of confidence (same trend rule, fewer classes ranked worse)":
-                              results.trend_entry(measures.trend(cfg.sweep_depths, -S["covered"].nan_to_num(0.0),
-                                                                 n_perm=10_000))}),
+            "deeper_better_samples",
+            f"Deeper networks give better samples (L in {cfg.sweep_depths})",
+            "deeper networks give better samples",
+            "the share of samples the judge is not confident about",
+            "L",
+            T_quality,
+            extra=sweep_extra | {"failed": failed},
+            alternatives={
+                "the median share not confident lower at the deepest L than at the shallowest": results.first_to_last(
+                    S["unconfident"].nan_to_num(1.0)
+                ),
+                "classes covered instead of confidence (same trend rule, fewer classes ranked worse)": results.trend_entry(
+                    measures.trend(cfg.sweep_depths, -S["covered"].nan_to_num(0.0), n_perm=10_000)
+                ),
+            },
+        ),
         results.trend_claim(
-            "burn_in_falls_with_depth_mnist", f"Burn-in falls as the network gets deeper (L in {cfg.sweep_depths})",
+            "burn_in_falls_with_depth_mnist",
+            f"Burn-in falls as the network gets deeper (L in {cfg.sweep_depths})",
             "the number of sampling runs for reaching the burn-in period is inversely proportional to the complexity",
-            "the median per-sample burn-in", "L", T_burn,
-            alternatives={"the median burn-in lower at the deepest L than at the shallowest":
-                              results.first_to_last(S["burn_in"].nan_to_num(cfg.sweep_n_steps + 1.0))}),
+            "the median per-sample burn-in",
+            "L",
+            T_burn,
+            alternatives={
+                "the median burn-in lower at the deepest L than at the shallowest": results.first_to_last(
+                    S["burn_in"].nan_to_num(cfg.sweep_n_steps + 1.0)
+                )
+            },
+        ),
     ]

@@ -9,6 +9,7 @@ exactly as a lone run would.  Then the chapter's steps: the training grid (:func
 measures of every net (:func:`measure_grid`), the shortened-training check (:func:`drift`), the kaleidoscope on
 the spirals (:func:`kaleidoscope`), the figures and the claims.
 """
+
 from __future__ import annotations
 
 import io
@@ -40,7 +41,10 @@ from ..utils import check_finite_tensor, get_device, seed_everything
 NAME = "spiral_packing"
 TITLE = "Spiral packing: K classes through a 2-unit layer, and the kaleidoscope on spirals"
 ACTIVATIONS = ("tanh", "relu")
-INITS = ("torch", "glorot")  # PyTorch's default; the study's (TensorFlow's default: Glorot-uniform, zero biases)
+INITS = (
+    "torch",
+    "glorot",
+)  # PyTorch's default; the study's (TensorFlow's default: Glorot-uniform, zero biases)
 HIDDEN = (120, 80, 40, 2)  # hidden widths; the last hidden layer has 2 units
 WEIGHT_DECAY = 0.005  # the factor of Σ‖W‖²/2 over weight matrices (biases excluded)
 LR = 5e-4
@@ -66,15 +70,20 @@ def make_spirals(
     check_int("n_classes", n_classes, 2)
     check_int("n_per_class", n_per_class, 2)
     check_int("seed", seed, 0)
-    if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not (math.isfinite(jitter) and jitter >= 0):
+    if (
+        isinstance(jitter, bool)
+        or not isinstance(jitter, (int, float))
+        or not (math.isfinite(jitter) and jitter >= 0)
+    ):
         raise ValueError(f"jitter must be a finite number >= 0; got {jitter!r}")
     gen = torch.Generator().manual_seed(seed)
     r = torch.linspace(2.0, 20.0, n_per_class, dtype=torch.float64)
     grow = torch.linspace(1.0, 1.5, n_per_class, dtype=torch.float64)
     xs, ys = [], []
     for k in range(n_classes):
-        theta = torch.linspace(2 * math.pi * k / n_classes, 2 * math.pi * (k + 4) / n_classes, n_per_class,
-                               dtype=torch.float64)
+        theta = torch.linspace(
+            2 * math.pi * k / n_classes, 2 * math.pi * (k + 4) / n_classes, n_per_class, dtype=torch.float64
+        )
         theta = theta + jitter * (2 * torch.rand(n_per_class, generator=gen, dtype=torch.float64) - 1) * grow
         xs.append(torch.stack([r * torch.cos(theta), r * torch.sin(theta)], dim=1))
         ys.append(torch.full((n_per_class,), k, dtype=torch.int64))
@@ -92,7 +101,9 @@ class SpiralNet(nn.Module):
     TensorFlow's default, which the study's TensorFlow code used).
     """
 
-    def __init__(self, n_classes: int, activation: str, hidden: Sequence[int] = HIDDEN, init: str = "torch") -> None:
+    def __init__(
+        self, n_classes: int, activation: str, hidden: Sequence[int] = HIDDEN, init: str = "torch"
+    ) -> None:
         super().__init__()
         check_int("n_classes", n_classes, 2)
         _check_activation(activation)
@@ -123,8 +134,13 @@ class SpiralNet(nn.Module):
         return self.head(self.body(x))
 
 
-def make_spiral_net(n_classes: int, activation: str, seed: int | None = None,
-                    hidden: Sequence[int] = HIDDEN, init: str = "torch") -> SpiralNet:
+def make_spiral_net(
+    n_classes: int,
+    activation: str,
+    seed: int | None = None,
+    hidden: Sequence[int] = HIDDEN,
+    init: str = "torch",
+) -> SpiralNet:
     """A :class:`SpiralNet` initialised by ``init`` (see there), drawn after ``seed_everything(seed)`` if given."""
     if seed is not None:
         seed_everything(seed)
@@ -136,8 +152,9 @@ def weight_penalty(model: nn.Module) -> torch.Tensor:
     return sum(0.5 * (m.weight**2).sum() for m in model.modules() if isinstance(m, nn.Linear))
 
 
-def spiral_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
-                weight_decay: float = WEIGHT_DECAY) -> torch.Tensor:
+def spiral_loss(
+    model: nn.Module, X: torch.Tensor, y: torch.Tensor, weight_decay: float = WEIGHT_DECAY
+) -> torch.Tensor:
     """Mean softmax cross-entropy of model(X) against y plus ``weight_decay``·Σ‖W‖²/2 (one net, for checks)."""
     return nn.functional.cross_entropy(model(X), y) + weight_decay * weight_penalty(model)
 
@@ -207,23 +224,35 @@ class SpiralTraining:
         with torch.device("meta"):
             net = SpiralNet(self.n_classes, self.activation, self.hidden_sizes, init="torch")
         names = [name for name, _ in net.named_parameters()]
-        net.load_state_dict({n: (p[i].T if p.ndim == 3 else p[i]).clone() for n, p in zip(names, self.params)},
-                            assign=True)
+        net.load_state_dict(
+            {n: (p[i].T if p.ndim == 3 else p[i]).clone() for n, p in zip(names, self.params)}, assign=True
+        )
         return net.eval()
 
     def at(self, epoch: int) -> SpiralTraining:
         """The same nets as they were after ``epoch`` updates (an epoch kept in ``param_snapshots``): weights,
         records up to that epoch and the snapshots taken until then."""
         if epoch not in self.param_snapshots:
-            raise ValueError(f"epoch must be one of the kept epochs {sorted(self.param_snapshots)}; got {epoch!r}")
+            raise ValueError(
+                f"epoch must be one of the kept epochs {sorted(self.param_snapshots)}; got {epoch!r}"
+            )
         keep = [j for j, e in enumerate(self.snapshot_epochs) if e <= epoch]
         return SpiralTraining(
-            params=self.param_snapshots[epoch], loss=self.loss[:, :epoch], ce=self.ce[:, :epoch],
-            accuracy=self.accuracy[:, :epoch], snapshot_epochs=[self.snapshot_epochs[j] for j in keep],
-            snapshots=self.snapshots[keep], finite=torch.isfinite(self.loss[:, :epoch]).all(dim=1)
-            if epoch > 0 else torch.ones(self.n_members, dtype=torch.bool), seeds=self.seeds,
-            n_classes=self.n_classes, activation=self.activation, hidden_sizes=self.hidden_sizes,
-            param_snapshots={e: p for e, p in self.param_snapshots.items() if e <= epoch})
+            params=self.param_snapshots[epoch],
+            loss=self.loss[:, :epoch],
+            ce=self.ce[:, :epoch],
+            accuracy=self.accuracy[:, :epoch],
+            snapshot_epochs=[self.snapshot_epochs[j] for j in keep],
+            snapshots=self.snapshots[keep],
+            finite=torch.isfinite(self.loss[:, :epoch]).all(dim=1)
+            if epoch > 0
+            else torch.ones(self.n_members, dtype=torch.bool),
+            seeds=self.seeds,
+            n_classes=self.n_classes,
+            activation=self.activation,
+            hidden_sizes=self.hidden_sizes,
+            param_snapshots={e: p for e, p in self.param_snapshots.items() if e <= epoch},
+        )
 
 
 def _expand(x: torch.Tensor, s: int, dim: int = 2) -> torch.Tensor:
@@ -276,8 +305,10 @@ def train_spirals(
     weight-decayed ReLU nets are subnormal and slow every product; see kaleido_lib.ensemble).
     """
     if not isinstance(X, torch.Tensor) or X.ndim not in (2, 3) or X.shape[-1] != 2:
-        raise ValueError(f"X must be a tensor of shape (N, 2) (shared) or (len(seeds), N, 2) (per member); "
-                         f"got {getattr(X, 'shape', type(X).__name__)}")
+        raise ValueError(
+            f"X must be a tensor of shape (N, 2) (shared) or (len(seeds), N, 2) (per member); "
+            f"got {getattr(X, 'shape', type(X).__name__)}"
+        )
     check_finite_tensor("X", X)
     N = X.shape[-2]
     if not isinstance(y, torch.Tensor) or y.shape != (N,) or y.is_floating_point():
@@ -292,7 +323,13 @@ def train_spirals(
         check_int("seeds", s, 0)
     check_int("epochs", epochs, 1)
     for name, v, strict in (("lr", lr, True), ("weight_decay", weight_decay, False)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (strict and v == 0):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not math.isfinite(v)
+            or v < 0
+            or (strict and v == 0)
+        ):
             raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} 0; got {v!r}")
     snaps, keep_params = sorted(set(snapshot_epochs)), sorted(set(param_epochs))
     for name, v in (("snapshot_epochs", snaps), ("param_epochs", keep_params)):
@@ -304,7 +341,9 @@ def train_spirals(
         raise ValueError(f"flush_denormal must be True or False; got {flush_denormal!r}")
     seeds = tuple(seeds)
     if X.ndim == 3 and X.shape[0] != len(seeds):
-        raise ValueError(f"X of shape (S, N, 2) must have S = len(seeds) = {len(seeds)}; got S = {X.shape[0]}")
+        raise ValueError(
+            f"X of shape (S, N, 2) must have S = len(seeds) = {len(seeds)}; got S = {X.shape[0]}"
+        )
     dev = get_device(device)
     nets = [make_spiral_net(k, activation, s, hidden, init) for s in seeds]
     params = []
@@ -332,7 +371,11 @@ def train_spirals(
                 kept[e] = [p.detach().cpu().clone() for p in params]
             h = _hidden(params, Xs, activation)
             logits = _head(params, h)
-            ce = nn.functional.cross_entropy(logits.reshape(S * N, k), y_rep, reduction="none").view(S, N).mean(1)
+            ce = (
+                nn.functional.cross_entropy(logits.reshape(S * N, k), y_rep, reduction="none")
+                .view(S, N)
+                .mean(1)
+            )
             pen = sum(0.5 * (w**2).sum(dim=(1, 2)) for w in weights)
             total = ce + weight_decay * pen
             opt.zero_grad(set_to_none=True)
@@ -350,9 +393,20 @@ def train_spirals(
             if epochs in pos:
                 snap[pos[epochs]] = _hidden(params, Xs.cpu(), activation).to(dev)
     loss_rec = loss_rec.cpu()
-    return SpiralTraining(params=params, loss=loss_rec, ce=ce_rec.cpu(), accuracy=acc_rec.cpu(), snapshot_epochs=snaps,
-                          snapshots=snap.cpu(), finite=torch.isfinite(loss_rec).all(dim=1), seeds=seeds, n_classes=k, activation=activation,
-                          hidden_sizes=tuple(hidden), param_snapshots=kept)
+    return SpiralTraining(
+        params=params,
+        loss=loss_rec,
+        ce=ce_rec.cpu(),
+        accuracy=acc_rec.cpu(),
+        snapshot_epochs=snaps,
+        snapshots=snap.cpu(),
+        finite=torch.isfinite(loss_rec).all(dim=1),
+        seeds=seeds,
+        n_classes=k,
+        activation=activation,
+        hidden_sizes=tuple(hidden),
+        param_snapshots=kept,
+    )
 
 
 # --- geometry of the 2-unit layer ---------------------------------------------------------------------------
@@ -390,8 +444,9 @@ def circular_stats(angles: torch.Tensor) -> CircularStats:
     return CircularStats(mean=mean, spread=spread, R=R, n=a.numel())
 
 
-def class_angle_stats(h: torch.Tensor, labels: torch.Tensor, n_classes: int,
-                      zero_tol: float = 1e-12) -> tuple[list[CircularStats | None], torch.Tensor]:
+def class_angle_stats(
+    h: torch.Tensor, labels: torch.Tensor, n_classes: int, zero_tol: float = 1e-12
+) -> tuple[list[CircularStats | None], torch.Tensor]:
     """Per class the circular statistics of atan2(h₂, h₁), and per class the count of points with ‖h‖ ≤ zero_tol.
 
     Points with h = 0 (a dead ReLU layer) have no direction: they are left out and counted; a class
@@ -399,7 +454,9 @@ def class_angle_stats(h: torch.Tensor, labels: torch.Tensor, n_classes: int,
     """
     check_finite_tensor("h", h, ndim=2)
     if h.shape[1] != 2 or labels.shape != (h.shape[0],) or labels.is_floating_point():
-        raise ValueError(f"h must be (n, 2) and labels integer (n,); got {tuple(h.shape)}, {tuple(labels.shape)}")
+        raise ValueError(
+            f"h must be (n, 2) and labels integer (n,); got {tuple(h.shape)}, {tuple(labels.shape)}"
+        )
     check_int("n_classes", n_classes, 1)
     zero = h.norm(dim=1) <= zero_tol
     ang = angles_deg(h)
@@ -420,7 +477,9 @@ def square_corners(low: float = -1.0, high: float = 1.0) -> torch.Tensor:
     return torch.tensor([[low, low], [high, low], [low, high], [high, high]], dtype=torch.float64)
 
 
-def nearest_corner(points: torch.Tensor, low: float = -1.0, high: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def nearest_corner(
+    points: torch.Tensor, low: float = -1.0, high: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Distance of each point (n, 2) to the nearest corner of [low, high]² and that corner's index (see square_corners)."""
     check_finite_tensor("points", torch.as_tensor(points, dtype=torch.float64), ndim=2)
     p = torch.as_tensor(points, dtype=torch.float64)
@@ -464,42 +523,69 @@ STUDY = "Ranlot/spiralNet: points settle into the most distant positions from ea
 CROWDING = "crowding (as already hinted at here for more than 4 classes in 2D)"
 BURN_IN_QUOTE = "After a burn-in period duration, we start observing samples from the input distribution"
 EXTRA = {
-    "classes": config.int_list(2), "weight_decay": config.number(0.0),
-    "full_classes": config.int_list(2), "full_epochs": config.integer(2), "init": config.choice(*INITS),
-    "n_per_class": config.integer(10), "jitter": config.number(0.0),
-    "show_classes": config.integer(2), "n_frames": config.integer(3),
-    "region_size": config.integer(10), "quiver_size": config.integer(3),
-    "corner_tol": config.number(0.0, strict=True), "fan_min": config.number(0.0, strict=True),
+    "classes": config.int_list(2),
+    "weight_decay": config.number(0.0),
+    "full_classes": config.int_list(2),
+    "full_epochs": config.integer(2),
+    "init": config.choice(*INITS),
+    "n_per_class": config.integer(10),
+    "jitter": config.number(0.0),
+    "show_classes": config.integer(2),
+    "n_frames": config.integer(3),
+    "region_size": config.integer(10),
+    "quiver_size": config.integer(3),
+    "corner_tol": config.number(0.0, strict=True),
+    "fan_min": config.number(0.0, strict=True),
     "ref_tol": config.number(0.0, strict=True),
-    "bridge_classes": config.integer(2), "bridge_per_class": config.integer(2),
-    "bridge_depth": config.integer(1), "bridge_width": config.integer(1),
-    "bridge_epochs": config.integer(1), "bridge_min_epochs": config.integer(0),
-    "bridge_target": config.number(0.0, optional=True), "bridge_lr": config.number(0.0, strict=True),
-    "n_runs": config.integer(1), "near_min": config.number(0.0),
+    "bridge_classes": config.integer(2),
+    "bridge_per_class": config.integer(2),
+    "bridge_depth": config.integer(1),
+    "bridge_width": config.integer(1),
+    "bridge_epochs": config.integer(1),
+    "bridge_min_epochs": config.integer(0),
+    "bridge_target": config.number(0.0, optional=True),
+    "bridge_lr": config.number(0.0, strict=True),
+    "n_runs": config.integer(1),
+    "near_min": config.number(0.0),
 }
 
 
 def consistent(cfg: SimpleNamespace) -> None:
     """Cross-field checks: a K trend, the full-length and shown K among the classes, epoch and sample bounds."""
     if len(cfg.classes) < 2:
-        raise ValueError(f"parameter 'classes': allowed at least two values of K (a trend); got {cfg.classes}")
+        raise ValueError(
+            f"parameter 'classes': allowed at least two values of K (a trend); got {cfg.classes}"
+        )
     if not set(cfg.full_classes) <= set(cfg.classes):
-        raise ValueError(f"parameter 'full_classes': allowed values from classes ({cfg.classes}); "
-                         f"got {cfg.full_classes}")
+        raise ValueError(
+            f"parameter 'full_classes': allowed values from classes ({cfg.classes}); got {cfg.full_classes}"
+        )
     if cfg.full_epochs < cfg.epochs:
-        raise ValueError(f"parameter 'full_epochs': allowed an integer >= epochs ({cfg.epochs}); got {cfg.full_epochs}")
+        raise ValueError(
+            f"parameter 'full_epochs': allowed an integer >= epochs ({cfg.epochs}); got {cfg.full_epochs}"
+        )
     if cfg.show_classes not in cfg.classes:
-        raise ValueError(f"parameter 'show_classes': allowed one of classes ({cfg.classes}); got {cfg.show_classes}")
+        raise ValueError(
+            f"parameter 'show_classes': allowed one of classes ({cfg.classes}); got {cfg.show_classes}"
+        )
     if cfg.bridge_per_class > cfg.n_per_class:
-        raise ValueError(f"parameter 'bridge_per_class': allowed an integer <= n_per_class ({cfg.n_per_class}); "
-                         f"got {cfg.bridge_per_class}")
+        raise ValueError(
+            f"parameter 'bridge_per_class': allowed an integer <= n_per_class ({cfg.n_per_class}); "
+            f"got {cfg.bridge_per_class}"
+        )
     if cfg.bridge_min_epochs > cfg.bridge_epochs:
-        raise ValueError(f"parameter 'bridge_min_epochs': allowed an integer <= bridge_epochs ({cfg.bridge_epochs}); "
-                         f"got {cfg.bridge_min_epochs}")
+        raise ValueError(
+            f"parameter 'bridge_min_epochs': allowed an integer <= bridge_epochs ({cfg.bridge_epochs}); "
+            f"got {cfg.bridge_min_epochs}"
+        )
     if cfg.n_runs > cfg.n_steps:
-        raise ValueError(f"parameter 'n_runs': allowed an integer <= n_steps ({cfg.n_steps}); got {cfg.n_runs}")
+        raise ValueError(
+            f"parameter 'n_runs': allowed an integer <= n_steps ({cfg.n_steps}); got {cfg.n_runs}"
+        )
     if cfg.epochs < 2:
-        raise ValueError(f"parameter 'epochs': allowed an integer >= 2 (the half-way check); got {cfg.epochs}")
+        raise ValueError(
+            f"parameter 'epochs': allowed an integer >= 2 (the half-way check); got {cfg.epochs}"
+        )
     if not 0 < cfg.tol < 0.5:
         raise ValueError(f"parameter 'tol': allowed a number in (0, 0.5) (unit coordinates); got {cfg.tol}")
     if cfg.near_min > 1:
@@ -552,20 +638,44 @@ def train_grid(cfg: SimpleNamespace, seeds: Sequence[int], in_process: bool = Fa
         Xs = [make_spirals(K, cfg.n_per_class, seed=s, jitter=cfg.jitter) for s in seeds]
         data[K] = (torch.stack([x for x, _ in Xs]), Xs[0][1])
     common = dict(lr=cfg.lr, weight_decay=cfg.weight_decay, init=cfg.init, device=cfg.device, num_threads=1)
-    full_kw = {(act, K): dict(activation=act, n_classes=K, epochs=cfg.full_epochs, param_epochs=[cfg.epochs],
-                              snapshot_epochs=sorted({half, cfg.epochs, cfg.full_epochs // 2, cfg.full_epochs,
-                                                      *frames_for(K, cfg)}), **common)
-               for act in ACTS for K in cfg.full_classes}
+    full_kw = {
+        (act, K): dict(
+            activation=act,
+            n_classes=K,
+            epochs=cfg.full_epochs,
+            param_epochs=[cfg.epochs],
+            snapshot_epochs=sorted(
+                {half, cfg.epochs, cfg.full_epochs // 2, cfg.full_epochs, *frames_for(K, cfg)}
+            ),
+            **common,
+        )
+        for act in ACTS
+        for K in cfg.full_classes
+    }
     main_jobs = [(act, K) for act in ACTS for K in cfg.classes if K not in cfg.full_classes]
     runs, full = {}, {}
     t = time.perf_counter()
-    pool = None if in_process else ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool = (
+        None
+        if in_process
+        else ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    )
     try:
-        futures = {key: pool.submit(train_spirals, *data[key[1]], seeds, **kw) for key, kw in full_kw.items()} \
-            if pool else {}
+        futures = (
+            {key: pool.submit(train_spirals, *data[key[1]], seeds, **kw) for key, kw in full_kw.items()}
+            if pool
+            else {}
+        )
         for act, K in tqdm(main_jobs, desc=f"(activation, K) for {cfg.epochs} epochs, all seeds at once"):
-            runs[(act, K)] = train_spirals(*data[K], seeds, activation=act, n_classes=K, epochs=cfg.epochs,
-                                           snapshot_epochs=sorted({half, cfg.epochs, *frames_for(K, cfg)}), **common)
+            runs[(act, K)] = train_spirals(
+                *data[K],
+                seeds,
+                activation=act,
+                n_classes=K,
+                epochs=cfg.epochs,
+                snapshot_epochs=sorted({half, cfg.epochs, *frames_for(K, cfg)}),
+                **common,
+            )
         t_main = time.perf_counter() - t
         for key, kw in tqdm(full_kw.items(), desc=f"waiting for the {cfg.full_epochs}-epoch runs"):
             full[key] = futures[key].result() if pool else train_spirals(*data[key[1]], seeds, **kw)
@@ -581,7 +691,9 @@ def train_grid(cfg: SimpleNamespace, seeds: Sequence[int], in_process: bool = Fa
 # --- the chapter: measuring every net -------------------------------------------------------------------------
 
 
-def measure(h: torch.Tensor, y: torch.Tensor, K: int, act: str, logits: torch.Tensor | None = None) -> dict[str, Any]:
+def measure(
+    h: torch.Tensor, y: torch.Tensor, K: int, act: str, logits: torch.Tensor | None = None
+) -> dict[str, Any]:
     """The packing measures of one net from its hidden values h (N, 2) on its data (labels y): class means, corner
     distances, class directions and spreads, points at h = 0, separations, span and (with logits) accuracy."""
     means = torch.stack([h[y == c].mean(0) for c in range(K)]).double()
@@ -589,9 +701,17 @@ def measure(h: torch.Tensor, y: torch.Tensor, K: int, act: str, logits: torch.Te
     stats, zeros = class_angle_stats(h, y, K)
     ang = torch.tensor([s.mean if s is not None else float("nan") for s in stats], dtype=torch.float64)
     spread = torch.tensor([s.spread if s is not None else float("nan") for s in stats], dtype=torch.float64)
-    m = dict(means=means, corner_dist=cdist, corner=corner, n_corners=len(set(corner.tolist())),
-             mean_sep=min_pairwise_distance(means), angles=ang, spreads=spread, zeros=zeros,
-             dead=float(zeros.sum()) / h.shape[0])
+    m = dict(
+        means=means,
+        corner_dist=cdist,
+        corner=corner,
+        n_corners=len(set(corner.tolist())),
+        mean_sep=min_pairwise_distance(means),
+        angles=ang,
+        spreads=spread,
+        zeros=zeros,
+        dead=float(zeros.sum()) / h.shape[0],
+    )
     ok = torch.isfinite(ang)
     m["ang_gap"] = min_angular_gap(ang[ok], circle=act == "tanh") if int(ok.sum()) >= 2 else float("nan")
     m["span"] = float(ang[ok].max() - ang[ok].min()) if int(ok.sum()) >= 2 else float("nan")
@@ -600,13 +720,16 @@ def measure(h: torch.Tensor, y: torch.Tensor, K: int, act: str, logits: torch.Te
     return m
 
 
-def measure_run(r: SpiralTraining, y: torch.Tensor, act: str, K: int, epoch: int,
-                with_acc: bool = True) -> dict[int, dict[str, Any] | None]:
+def measure_run(
+    r: SpiralTraining, y: torch.Tensor, act: str, K: int, epoch: int, with_acc: bool = True
+) -> dict[int, dict[str, Any] | None]:
     """Every member of one run measured at a kept epoch: {seed index: measures} (None for a failed net)."""
     h = r.snapshots[r.snapshot_epochs.index(epoch)]
     logits = r.head_logits(h) if with_acc else None
-    return {i: measure(h[i], y, K, act, None if logits is None else logits[i]) if bool(r.finite[i]) else None
-            for i in range(r.n_members)}
+    return {
+        i: measure(h[i], y, K, act, None if logits is None else logits[i]) if bool(r.finite[i]) else None
+        for i in range(r.n_members)
+    }
 
 
 Measures = dict[tuple[str, int, int], "dict[str, Any] | None"]
@@ -627,8 +750,13 @@ class Packing:
     def get(self, act: str, K: int, field: str, res: Measures | None = None) -> torch.Tensor:
         """A measure over seeds (NaN for a failed net), (n_seeds,), from ``R`` (or from ``res``, e.g. R_full)."""
         res = self.R if res is None else res
-        return torch.tensor([float("nan") if res[(act, K, i)] is None else float(res[(act, K, i)][field])
-                             for i in range(self.n_seeds)], dtype=torch.float64)
+        return torch.tensor(
+            [
+                float("nan") if res[(act, K, i)] is None else float(res[(act, K, i)][field])
+                for i in range(self.n_seeds)
+            ],
+            dtype=torch.float64,
+        )
 
     def by_K(self, act: str, field: str, digits: int = 2) -> list[float]:
         """The median over seeds of a measure, per K, rounded."""
@@ -643,8 +771,12 @@ class Packing:
         """ReLU: every class direction defined and in [0, 90] degrees, spanning at least fan_min (or the given
         ``fan_min``; K unused)."""
         fan_min = self.cfg.fan_min if fan_min is None else fan_min
-        return (m is not None and bool(torch.isfinite(m["angles"]).all())
-                and bool(((m["angles"] >= 0) & (m["angles"] <= 90)).all()) and m["span"] >= fan_min)
+        return (
+            m is not None
+            and bool(torch.isfinite(m["angles"]).all())
+            and bool(((m["angles"] >= 0) & (m["angles"] <= 90)).all())
+            and m["span"] >= fan_min
+        )
 
     def matches_study(self, m: dict[str, Any] | None, K: int, tol: float | None = None) -> bool:
         """ReLU: each sorted class direction within ref_tol (or ``tol``) of the study's (K in REF_RELU)."""
@@ -659,8 +791,14 @@ class Packing:
 
     def collapsed(self) -> dict[tuple[str, int], list[int]]:
         """Per (activation, K) the seed indices whose 2-unit layer is zero at more than 99 % of the points."""
-        return {k: [i for i in range(self.n_seeds) if self.R[(*k, i)] is not None and self.R[(*k, i)]["dead"] > 0.99]
-                for k in self.keys}
+        return {
+            k: [
+                i
+                for i in range(self.n_seeds)
+                if self.R[(*k, i)] is not None and self.R[(*k, i)]["dead"] > 0.99
+            ]
+            for k in self.keys
+        }
 
     def n_collapsed(self, act: str = "relu") -> int:
         """Collapsed nets of one activation."""
@@ -668,8 +806,14 @@ class Packing:
 
     def parked(self) -> list[int]:
         """ReLU classes with most of their points at h = 0, summed over seeds, per K."""
-        return [sum(int((self.R[("relu", K, i)]["zeros"] > self.cfg.n_per_class / 2).sum()) for i in range(self.n_seeds)
-                    if self.R[("relu", K, i)] is not None) for K in self.cfg.classes]
+        return [
+            sum(
+                int((self.R[("relu", K, i)]["zeros"] > self.cfg.n_per_class / 2).sum())
+                for i in range(self.n_seeds)
+                if self.R[("relu", K, i)] is not None
+            )
+            for K in self.cfg.classes
+        ]
 
 
 def measure_grid(G: Grid, cfg: SimpleNamespace, n_seeds: int) -> Packing:
@@ -692,13 +836,17 @@ def table(P: Packing) -> str:
     ReLU classes parked at h = 0."""
     lines = []
     for act in ACTS:
-        lines += [f"{act}: median over seeds per K {P.cfg.classes}",
-                  f"  training accuracy:       {P.by_K(act, 'acc', 3)}",
-                  f"  separation (distance):   {P.by_K(act, 'mean_sep', 2)}",
-                  f"  separation (angle, deg): {P.by_K(act, 'ang_gap', 1)}",
-                  f"  share of dead points:    {P.by_K(act, 'dead', 3)}"]
-    lines.append(f"ReLU classes with most of their points at h = 0 (the origin used as one more position), summed over "
-                 f"seeds, per K: {P.parked()}")
+        lines += [
+            f"{act}: median over seeds per K {P.cfg.classes}",
+            f"  training accuracy:       {P.by_K(act, 'acc', 3)}",
+            f"  separation (distance):   {P.by_K(act, 'mean_sep', 2)}",
+            f"  separation (angle, deg): {P.by_K(act, 'ang_gap', 1)}",
+            f"  share of dead points:    {P.by_K(act, 'dead', 3)}",
+        ]
+    lines.append(
+        f"ReLU classes with most of their points at h = 0 (the origin used as one more position), summed over "
+        f"seeds, per K: {P.parked()}"
+    )
     return "\n".join(lines)
 
 
@@ -708,8 +856,14 @@ def table(P: Packing) -> str:
 def change(act: str, A: Measures, B: Measures, keys: Sequence[tuple[str, int, int]]) -> torch.Tensor:
     """Mean absolute change per net of the tanh corner distances (per class) or the ReLU class directions."""
     field = "corner_dist" if act == "tanh" else "angles"
-    return torch.tensor([float((B[k][field] - A[k][field]).abs().nanmean()) for k in keys
-                         if A[k] is not None and B[k] is not None], dtype=torch.float64)
+    return torch.tensor(
+        [
+            float((B[k][field] - A[k][field]).abs().nanmean())
+            for k in keys
+            if A[k] is not None and B[k] is not None
+        ],
+        dtype=torch.float64,
+    )
 
 
 def nanmax(t: torch.Tensor) -> float:
@@ -725,7 +879,9 @@ class Drift:
     grid: dict[str, torch.Tensor]
     acc_gain: torch.Tensor
     longer: dict[int, dict[str, torch.Tensor]]
-    passing: dict[int, list[tuple[str, int, int]]]  # per K of full_classes: (test, after epochs, after full_epochs)
+    passing: dict[
+        int, list[tuple[str, int, int]]
+    ]  # per K of full_classes: (test, after epochs, after full_epochs)
     text: str
 
 
@@ -733,13 +889,24 @@ def drift(G: Grid, P: Packing, cfg: SimpleNamespace, seeds: Sequence[int]) -> Dr
     """The shortened-training check: the grid from half the epochs to the end, the full-length K from ``epochs`` to
     ``full_epochs`` (per seed, and how many nets pass each test at both ends)."""
     n, half = len(seeds), cfg.epochs // 2
-    grid = {act: change(act, P.R_half, P.R, [(act, K, i) for K in cfg.classes for i in range(n)]) for act in ACTS}
-    acc_gain = torch.tensor([float(P.get(act, K, "acc")[i] - G.runs[(act, K)].accuracy[i, half])
-                             for act in ACTS for K in cfg.classes for i in range(n)], dtype=torch.float64)
-    lines = [f"grid, from epoch {half} to {cfg.epochs}: mean change of a tanh class mean's corner distance, median "
-             f"over nets {grid['tanh'].nanmedian():.3f} (max {nanmax(grid['tanh']):.3f}); of a ReLU class direction "
-             f"{grid['relu'].nanmedian():.1f} deg (max {nanmax(grid['relu']):.1f}); accuracy gain median "
-             f"{acc_gain.nanmedian():.3f} (max {nanmax(acc_gain):.3f})"]
+    grid = {
+        act: change(act, P.R_half, P.R, [(act, K, i) for K in cfg.classes for i in range(n)]) for act in ACTS
+    }
+    acc_gain = torch.tensor(
+        [
+            float(P.get(act, K, "acc")[i] - G.runs[(act, K)].accuracy[i, half])
+            for act in ACTS
+            for K in cfg.classes
+            for i in range(n)
+        ],
+        dtype=torch.float64,
+    )
+    lines = [
+        f"grid, from epoch {half} to {cfg.epochs}: mean change of a tanh class mean's corner distance, median "
+        f"over nets {grid['tanh'].nanmedian():.3f} (max {nanmax(grid['tanh']):.3f}); of a ReLU class direction "
+        f"{grid['relu'].nanmedian():.1f} deg (max {nanmax(grid['relu']):.1f}); accuracy gain median "
+        f"{acc_gain.nanmedian():.3f} (max {nanmax(acc_gain):.3f})"
+    ]
     longer, passing = {}, {}
     for K in cfg.full_classes:
         longer[K] = {act: change(act, P.R, P.R_full, [(act, K, i) for i in range(n)]) for act in ACTS}
@@ -753,16 +920,23 @@ def drift(G: Grid, P: Packing, cfg: SimpleNamespace, seeds: Sequence[int]) -> Dr
                     continue
                 fmt = lambda v, digits=digits: [round(float(x), digits) for x in v]
                 what = "corner distances" if act == "tanh" else "class directions"
-                lines.append(f"  {act} seed {seeds[i]}: accuracy {a['acc']:.3f} -> {b['acc']:.3f}; "
-                             f"{what} {fmt(a[f])} -> {fmt(b[f])}")
-        tests = [("tanh: every class at its own corner", "tanh", P.at_corners), ("ReLU: a fan", "relu", P.fans)]
+                lines.append(
+                    f"  {act} seed {seeds[i]}: accuracy {a['acc']:.3f} -> {b['acc']:.3f}; "
+                    f"{what} {fmt(a[f])} -> {fmt(b[f])}"
+                )
+        tests = [
+            ("tanh: every class at its own corner", "tanh", P.at_corners),
+            ("ReLU: a fan", "relu", P.fans),
+        ]
         if K in REF_RELU:
             tests.append(("ReLU: the study's directions", "relu", P.matches_study))
         passing[K] = [(name, P.count(a, t, [K]), P.count(a, t, [K], P.R_full)) for name, a, t in tests]
-        lines.append(f"K={K}, nets passing after {cfg.epochs} | {cfg.full_epochs} epochs: "
-                     + "; ".join(f"{name} {x} | {y}" for name, x, y in passing[K])
-                     + f" (of {n}); median change of a ReLU class direction {longer[K]['relu'].nanmedian():.1f} deg, "
-                     f"of a tanh corner distance {longer[K]['tanh'].nanmedian():.2f}")
+        lines.append(
+            f"K={K}, nets passing after {cfg.epochs} | {cfg.full_epochs} epochs: "
+            + "; ".join(f"{name} {x} | {y}" for name, x, y in passing[K])
+            + f" (of {n}); median change of a ReLU class direction {longer[K]['relu'].nanmedian():.1f} deg, "
+            f"of a tanh corner distance {longer[K]['tanh'].nanmedian():.2f}"
+        )
     return Drift(grid, acc_gain, longer, passing, "\n".join(lines))
 
 
@@ -800,14 +974,24 @@ def kaleidoscope(cfg: SimpleNamespace, seeds: Sequence[int], dev: torch.device) 
     idx = torch.cat([c * cfg.n_per_class + pick for c in range(Kb)])
     U_train, y_train = Ub[idx], yb[idx]
     t = time.perf_counter()
-    ens = train_ensemble(U_train, seeds, depth=cfg.bridge_depth, width=cfg.bridge_width, out_act="sigmoid",
-                         epochs=cfg.bridge_epochs, lr=cfg.bridge_lr, target_loss=cfg.bridge_target,
-                         min_epochs=cfg.bridge_min_epochs, device=cfg.device)
+    ens = train_ensemble(
+        U_train,
+        seeds,
+        depth=cfg.bridge_depth,
+        width=cfg.bridge_width,
+        out_act="sigmoid",
+        epochs=cfg.bridge_epochs,
+        lr=cfg.bridge_lr,
+        target_loss=cfg.bridge_target,
+        min_epochs=cfg.bridge_min_epochs,
+        device=cfg.device,
+    )
     seconds = time.perf_counter() - t
     near, on_arm, shares, traj0 = [], [], [], None
     for i, s in enumerate(seeds):
-        z = sampling.start_noise(cfg.n_samples, 2, "normal", "sigmoid",
-                                 generator=torch.Generator().manual_seed(10_000 + s)).to(dev)
+        z = sampling.start_noise(
+            cfg.n_samples, 2, "normal", "sigmoid", generator=torch.Generator().manual_seed(10_000 + s)
+        ).to(dev)
         tr = sampling.kaleidoscopic_sampling(ens.forward_fn(i), z, cfg.n_steps).cpu()
         d_train, _ = measures.nearest_distance(tr, U_train)
         d_arm, j_arm = measures.nearest_distance(tr, Ub)
@@ -818,11 +1002,26 @@ def kaleidoscope(cfg: SimpleNamespace, seeds: Sequence[int], dev: torch.device) 
         traj0 = tr if traj0 is None else traj0
     f0 = ens.forward_fn(0)
     basin = attractors.basin_map_2d(f0, Ub.to(dev), cfg.grid_size, cfg.n_steps, cfg.tol).cpu()
-    capture_train = float((attractors.basin_map_2d(f0, U_train.to(dev), cfg.grid_size, cfg.n_steps, cfg.tol) >= 0)
-                          .double().mean())
-    return Bridge(Ub, yb, U_train, y_train, ens, traj0, torch.stack(near), torch.stack(on_arm), torch.stack(shares),
-                  torch.where(basin >= 0, yb[basin.clamp_min(0)], -1), float((basin >= 0).double().mean()),
-                  capture_train, seconds)
+    capture_train = float(
+        (attractors.basin_map_2d(f0, U_train.to(dev), cfg.grid_size, cfg.n_steps, cfg.tol) >= 0)
+        .double()
+        .mean()
+    )
+    return Bridge(
+        Ub,
+        yb,
+        U_train,
+        y_train,
+        ens,
+        traj0,
+        torch.stack(near),
+        torch.stack(on_arm),
+        torch.stack(shares),
+        torch.where(basin >= 0, yb[basin.clamp_min(0)], -1),
+        float((basin >= 0).double().mean()),
+        capture_train,
+        seconds,
+    )
 
 
 # --- the chapter: figures -------------------------------------------------------------------------------------
@@ -833,7 +1032,9 @@ def light(K: int, amount: float = 0.35) -> ListedColormap:
     return ListedColormap([tuple(1 - amount * (1 - v) for v in COL[k]) for k in range(K)])
 
 
-def scatter_classes(ax: plt.Axes, pts: torch.Tensor, y: torch.Tensor, K: int, s: float = 4, **kw: Any) -> None:
+def scatter_classes(
+    ax: plt.Axes, pts: torch.Tensor, y: torch.Tensor, K: int, s: float = 4, **kw: Any
+) -> None:
     """Points coloured by class."""
     for c in range(K):
         p = pts[y == c]
@@ -848,17 +1049,27 @@ def h_limits(act: str, hs: torch.Tensor) -> tuple[float, float]:
     return -0.03 * max(top, 1e-3), 1.05 * max(top, 1e-3)
 
 
-def hidden_panel(ax: plt.Axes, r: SpiralTraining, i: int, h: torch.Tensor, y: torch.Tensor, K: int, act: str,
-                 title: str) -> None:
+def hidden_panel(
+    ax: plt.Axes, r: SpiralTraining, i: int, h: torch.Tensor, y: torch.Tensor, K: int, act: str, title: str
+) -> None:
     """One net's hidden values over its output layer's class regions, class means as crosses, tanh corners."""
     lo, hi = h_limits(act, h)
     g = measures.grid_2d(lo, hi, 200)
     reg = r.head_logits(g)[i].argmax(1).reshape(200, 200)
-    ax.imshow(reg, origin="lower", extent=(lo, hi, lo, hi), cmap=light(K), vmin=-0.5, vmax=K - 0.5,
-              interpolation="nearest")
+    ax.imshow(
+        reg,
+        origin="lower",
+        extent=(lo, hi, lo, hi),
+        cmap=light(K),
+        vmin=-0.5,
+        vmax=K - 0.5,
+        interpolation="nearest",
+    )
     scatter_classes(ax, h, y, K, s=3)
     means = torch.stack([h[y == c].mean(0) for c in range(K)])
-    ax.scatter(means[:, 0], means[:, 1], marker="X", s=60, c=[COL[c] for c in range(K)], edgecolors="k", lw=0.8)
+    ax.scatter(
+        means[:, 0], means[:, 1], marker="X", s=60, c=[COL[c] for c in range(K)], edgecolors="k", lw=0.8
+    )
     if act == "tanh":
         ax.scatter([-1, 1, -1, 1], [-1, -1, 1, 1], marker="s", s=25, c="k")
     ax.set_xlim(lo, hi)
@@ -873,9 +1084,12 @@ def panel_grid(Ks: Sequence[int], width: float = 2.4, height: float = 2.5) -> tu
     three a row (so six K stay legible); returns the figure and {(activation, K): axes}."""
     cols = len(Ks) if len(Ks) <= 4 else 3
     per = -(-len(Ks) // cols)  # rows per activation
-    fig, axes = plt.subplots(2 * per, cols, figsize=(width * cols, height * 2 * per), layout="constrained",
-                             squeeze=False)
-    panels = {(act, K): axes[r * per + j // cols, j % cols] for r, act in enumerate(ACTS) for j, K in enumerate(Ks)}
+    fig, axes = plt.subplots(
+        2 * per, cols, figsize=(width * cols, height * 2 * per), layout="constrained", squeeze=False
+    )
+    panels = {
+        (act, K): axes[r * per + j // cols, j % cols] for r, act in enumerate(ACTS) for j, K in enumerate(Ks)
+    }
     for ax in set(axes.flat) - set(panels.values()):
         ax.axis("off")
     return fig, panels
@@ -885,7 +1099,9 @@ def hidden_layer_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
     """The first seed's 2-unit layer on its data over its output layer's class regions, per activation and K."""
     fig, panels = panel_grid(cfg.classes)
     for (act, K), ax in panels.items():
-        hidden_panel(ax, G.runs[(act, K)], 0, G.hidden_at(act, K, cfg.epochs), G.data[K][1], K, act, f"{act}, K={K}")
+        hidden_panel(
+            ax, G.runs[(act, K)], 0, G.hidden_at(act, K, cfg.epochs), G.data[K][1], K, act, f"{act}, K={K}"
+        )
         ax.set_xlabel("$h_1$", fontsize=8, labelpad=1)
         ax.set_ylabel("$h_2$", fontsize=8, labelpad=1)
     return fig
@@ -898,8 +1114,15 @@ def decision_regions_figure(G: Grid, P: Packing, cfg: SimpleNamespace) -> plt.Fi
     for (act, K), ax in panels.items():
         r, (X, y) = G.runs[(act, K)], G.data[K]
         pred = r.member(0)(grid_in).argmax(1).reshape(cfg.region_size, cfg.region_size).detach()
-        ax.imshow(pred, origin="lower", extent=(-LIM, LIM, -LIM, LIM), cmap=light(K), vmin=-0.5, vmax=K - 0.5,
-                  interpolation="nearest")
+        ax.imshow(
+            pred,
+            origin="lower",
+            extent=(-LIM, LIM, -LIM, LIM),
+            cmap=light(K),
+            vmin=-0.5,
+            vmax=K - 0.5,
+            interpolation="nearest",
+        )
         scatter_classes(ax, X[0], y, K, s=3)
         ax.set_title(f"{act}, K={K}: accuracy {float(P.get(act, K, 'acc')[0]):.2f}", fontsize=9)
         ax.set_xticks([])
@@ -915,8 +1138,10 @@ def hidden_layer_gif(G: Grid, cfg: SimpleNamespace, path: str | Path | None = No
     Ks = cfg.show_classes
     y, frames = G.data[Ks][1], frames_for(Ks, cfg)
     anim = G.full if Ks in cfg.full_classes else G.runs
-    traj = {act: anim[(act, Ks)].snapshots[[anim[(act, Ks)].snapshot_epochs.index(e) for e in frames], 0]
-            for act in ACTS}
+    traj = {
+        act: anim[(act, Ks)].snapshots[[anim[(act, Ks)].snapshot_epochs.index(e) for e in frames], 0]
+        for act in ACTS
+    }
     imgs = []
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.8), layout="constrained")
     for j, e in enumerate(frames):
@@ -930,12 +1155,21 @@ def hidden_layer_gif(G: Grid, cfg: SimpleNamespace, path: str | Path | None = No
             ax.set_title(f"{act}, K={Ks}, epoch {e}", fontsize=9)
             ax.tick_params(labelsize=7)
         fig.canvas.draw()
-        imgs.append(PILImage.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]).convert(
-            "P", palette=PILImage.ADAPTIVE))
+        imgs.append(
+            PILImage.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]).convert(
+                "P", palette=PILImage.ADAPTIVE
+            )
+        )
     plt.close(fig)
     buf = io.BytesIO()
-    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], loop=0,
-                 duration=[250] * (len(imgs) - 1) + [2000])
+    imgs[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=imgs[1:],
+        loop=0,
+        duration=[250] * (len(imgs) - 1) + [2000],
+    )
     return utils.atomic_write_bytes(path, buf.getvalue())
 
 
@@ -947,7 +1181,10 @@ def loss_curves_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
     for col, act in enumerate(ACTS):
         for j, K in enumerate(cfg.classes):
             r = G.full.get((act, K), G.runs[(act, K)])
-            c, ep = cmapK(j / max(nK - 1, 1)), torch.arange(1, r.epochs + 1)  # epoch e+1: the weights after e updates
+            c, ep = (
+                cmapK(j / max(nK - 1, 1)),
+                torch.arange(1, r.epochs + 1),
+            )  # epoch e+1: the weights after e updates
             for i in range(r.n_members):
                 axes[0, col].loglog(ep, r.ce[i], color=c, lw=0.5, alpha=0.4)
                 axes[1, col].semilogx(ep, r.accuracy[i], color=c, lw=0.5, alpha=0.4)
@@ -968,7 +1205,10 @@ def quiver_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
     """Arrows along h(x)/|h(x)| over the input plane, coloured by the predicted class, over the decision regions
     (K = show_classes, first seed); grey dots where h(x) = 0."""
     Ks = cfg.show_classes
-    grid_in, grid_q = measures.grid_2d(-LIM, LIM, cfg.region_size), measures.grid_2d(-LIM, LIM, cfg.quiver_size)
+    grid_in, grid_q = (
+        measures.grid_2d(-LIM, LIM, cfg.region_size),
+        measures.grid_2d(-LIM, LIM, cfg.quiver_size),
+    )
     fig, axes = plt.subplots(1, 2, figsize=(10, 5), layout="constrained")
     for ax, act in zip(axes, ACTS):
         net = G.runs[(act, Ks)].member(0)
@@ -976,13 +1216,28 @@ def quiver_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
             pred = net(grid_in).argmax(1).reshape(cfg.region_size, cfg.region_size)
             hq = net.hidden(grid_q)
             pq = net(grid_q).argmax(1)
-        ax.imshow(pred, origin="lower", extent=(-LIM, LIM, -LIM, LIM), cmap=light(Ks, 0.35), vmin=-0.5,
-                  vmax=Ks - 0.5)
+        ax.imshow(
+            pred,
+            origin="lower",
+            extent=(-LIM, LIM, -LIM, LIM),
+            cmap=light(Ks, 0.35),
+            vmin=-0.5,
+            vmax=Ks - 0.5,
+        )
         norm = hq.norm(dim=1)
         live = norm > 1e-12
         u = hq[live] / norm[live, None]
-        ax.quiver(grid_q[live, 0], grid_q[live, 1], u[:, 0], u[:, 1], color=[COL[int(c)] for c in pq[live]],
-                  angles="xy", scale_units="xy", scale=1 / (1.6 * LIM / cfg.quiver_size), width=0.004)
+        ax.quiver(
+            grid_q[live, 0],
+            grid_q[live, 1],
+            u[:, 0],
+            u[:, 1],
+            color=[COL[int(c)] for c in pq[live]],
+            angles="xy",
+            scale_units="xy",
+            scale=1 / (1.6 * LIM / cfg.quiver_size),
+            width=0.004,
+        )
         ax.scatter(grid_q[~live, 0], grid_q[~live, 1], s=4, c="grey")
         scatter_classes(ax, G.data[Ks][0][0], G.data[Ks][1], Ks, s=1.5, alpha=0.6)
         ax.set_xlim(-LIM, LIM)
@@ -1001,8 +1256,13 @@ def angle_histograms_figure(G: Grid, P: Packing, cfg: SimpleNamespace) -> plt.Fi
         a, live, m = angles_deg(h), h.norm(dim=1) > 1e-12, P.R[(act, K, 0)]
         bins = torch.linspace(-2, 92, 48) if act == "relu" else torch.linspace(0, 360, 73)
         for c in range(K):
-            ax.hist(a[(y == c) & live].numpy(), bins=bins.numpy(), color=COL[c], alpha=0.6,
-                    label=f"{m['angles'][c]:.0f}° ± {m['spreads'][c]:.0f}°" if m else None)
+            ax.hist(
+                a[(y == c) & live].numpy(),
+                bins=bins.numpy(),
+                color=COL[c],
+                alpha=0.6,
+                label=f"{m['angles'][c]:.0f}° ± {m['spreads'][c]:.0f}°" if m else None,
+            )
             if m is not None and torch.isfinite(m["angles"][c]):
                 ax.axvline(float(m["angles"][c]), color=COL[c], ls="--", lw=1)
         ax.set_title(f"{act}, K={K}", fontsize=9)
@@ -1028,27 +1288,43 @@ def packing_summary_figure(P: Packing, cfg: SimpleNamespace) -> plt.Figure:
             if mr is not None:
                 axes[1, 0].scatter([K + jit] * K, mr["angles"], s=10, c=[COL[c] for c in range(K)])
         if K in REF_RELU:
-            axes[1, 0].scatter([K + 0.3] * K, REF_RELU[K], marker="D", facecolors="none", edgecolors="k", s=30,
-                               label="the study" if min(k for k in cfg.classes if k in REF_RELU) == K else None)
+            axes[1, 0].scatter(
+                [K + 0.3] * K,
+                REF_RELU[K],
+                marker="D",
+                facecolors="none",
+                edgecolors="k",
+                s=30,
+                label="the study" if min(k for k in cfg.classes if k in REF_RELU) == K else None,
+            )
         for i in range(n) if K in cfg.full_classes else []:  # the same nets after full_epochs, open circles
             jit = 0.45 + (i - (n - 1) / 2) * 0.08
             first = cfg.full_classes[0] == K and i == 0
             for row, act, f in ((0, "tanh", "corner_dist"), (1, "relu", "angles")):
                 m = P.R_full[(act, K, i)]
                 if m is not None:
-                    axes[row, 0].scatter([K + jit] * K, m[f], s=14, facecolors="none",
-                                         edgecolors=[COL[c] for c in range(K)],
-                                         label=f"after {cfg.full_epochs} epochs" if first else None)
+                    axes[row, 0].scatter(
+                        [K + jit] * K,
+                        m[f],
+                        s=14,
+                        facecolors="none",
+                        edgecolors=[COL[c] for c in range(K)],
+                        label=f"after {cfg.full_epochs} epochs" if first else None,
+                    )
     axes[0, 0].axhline(cfg.corner_tol, color="k", ls="--", lw=0.8, label=f"corner_tol {cfg.corner_tol:g}")
-    axes[0, 0].axhline(2 ** 0.5 * (1 - REF_TANH_K3), color="grey", ls=":", lw=0.8, label="the study, K=3 (±0.88)")
+    axes[0, 0].axhline(
+        2**0.5 * (1 - REF_TANH_K3), color="grey", ls=":", lw=0.8, label="the study, K=3 (±0.88)"
+    )
     axes[0, 0].set_ylabel("class mean: distance to nearest corner")
     axes[0, 0].set_title("tanh: class means at corners?", fontsize=9)
     axes[1, 0].set_ylim(-5, 95)
     axes[1, 0].set_ylabel("class direction (degrees)")
     axes[1, 0].set_title("ReLU: class directions", fontsize=9)
-    for ax, act, f, lab in ((axes[0, 1], "tanh", "mean_sep", "smallest distance between class means"),
-                            (axes[1, 1], "relu", "ang_gap", "smallest angle between class directions"),
-                            (axes[1, 2], "relu", "dead", "share of points with h = 0")):
+    for ax, act, f, lab in (
+        (axes[0, 1], "tanh", "mean_sep", "smallest distance between class means"),
+        (axes[1, 1], "relu", "ang_gap", "smallest angle between class directions"),
+        (axes[1, 2], "relu", "dead", "share of points with h = 0"),
+    ):
         vals = torch.stack([P.get(act, K, f) for K in cfg.classes])
         for i in range(n):
             ax.plot(cfg.classes, vals[:, i], "o-", lw=0.6, ms=3, color="grey", alpha=0.7)
@@ -1075,8 +1351,16 @@ def shortened_vs_full_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
     fig, axes = plt.subplots(2, 2, figsize=(6.4, 6.2), layout="constrained")
     for j, act in enumerate(ACTS):
         for k, (r, ep) in enumerate(((G.runs[(act, Kf)], cfg.epochs), (G.full[(act, Kf)], cfg.full_epochs))):
-            hidden_panel(axes[j, k], r, 0, G.hidden_at(act, Kf, ep, full=True), G.data[Kf][1], Kf, act,
-                         f"{act}, K={Kf}, epoch {ep}")
+            hidden_panel(
+                axes[j, k],
+                r,
+                0,
+                G.hidden_at(act, Kf, ep, full=True),
+                G.data[Kf][1],
+                Kf,
+                act,
+                f"{act}, K={Kf}, epoch {ep}",
+            )
     return fig
 
 
@@ -1086,8 +1370,15 @@ def kaleidoscope_figure(B: Bridge, cfg: SimpleNamespace) -> plt.Figure:
     Kb = cfg.bridge_classes
     fig, axes = plt.subplots(1, 3, figsize=(11, 4.3), layout="constrained")
     cm = ListedColormap([(1, 1, 1)] + [tuple(1 - 0.45 * (1 - v) for v in COL[k]) for k in range(Kb)])
-    axes[0].imshow(B.arm_of + 1, origin="lower", extent=(0, 1, 0, 1), cmap=cm, vmin=-0.5, vmax=Kb + 0.5,
-                   interpolation="nearest")
+    axes[0].imshow(
+        B.arm_of + 1,
+        origin="lower",
+        extent=(0, 1, 0, 1),
+        cmap=cm,
+        vmin=-0.5,
+        vmax=Kb + 0.5,
+        interpolation="nearest",
+    )
     axes[0].scatter(B.Ub[:, 0], B.Ub[:, 1], s=1, c="grey")
     scatter_classes(axes[0], B.U_train, B.y_train, Kb, s=10, edgecolors="k")
     axes[0].set_title(f"basins after {cfg.n_steps} steps:\n{B.capture:.0%} end on an arm", fontsize=10)
@@ -1097,9 +1388,14 @@ def kaleidoscope_figure(B: Bridge, cfg: SimpleNamespace) -> plt.Figure:
         ax.scatter(tr0[0, :, 0], tr0[0, :, 1], s=3, c=plots.NOISE, alpha=0.3, label="noise z")
         scatter_classes(ax, B.U_train, B.y_train, Kb, s=10, edgecolors="k")
         ax.scatter(tr0[k, :, 0], tr0[k, :, 1], s=5, c=plots.SAMPLE, label="samples")
-        ax.set_title(f"run {k}: {float(B.on_arm[0, k]):.0%} on an arm,\n{float(B.near[0, k]):.0%} near a "
-                     "training point", fontsize=10)
-    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9, markerscale=2)
+        ax.set_title(
+            f"run {k}: {float(B.on_arm[0, k]):.0%} on an arm,\n{float(B.near[0, k]):.0%} near a "
+            "training point",
+            fontsize=10,
+        )
+    fig.legend(
+        *axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9, markerscale=2
+    )
     for ax in axes:
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
@@ -1116,8 +1412,10 @@ def full_note(P: Packing, act: str, test, Ks: Sequence[int]) -> str:
     Kf = [K for K in cfg.full_classes if K in Ks]
     if not Kf:
         return ""
-    return (f" The same nets for K in {Kf} after {cfg.full_epochs} epochs: {P.count(act, test, Kf, P.R_full)} of "
-            f"{len(Kf) * P.n_seeds} pass (after {cfg.epochs}: {P.count(act, test, Kf)}).")
+    return (
+        f" The same nets for K in {Kf} after {cfg.full_epochs} epochs: {P.count(act, test, Kf, P.R_full)} of "
+        f"{len(Kf) * P.n_seeds} pass (after {cfg.epochs}: {P.count(act, test, Kf)})."
+    )
 
 
 def sorted_directions(m: dict[str, Any] | None, K: int) -> torch.Tensor:
@@ -1130,9 +1428,13 @@ def trend_alternatives(values: torch.Tensor, T: measures.Trend, unit: str) -> di
     (``unit``), lower at the largest K than at the smallest (share rule over the columns); and the trend rule with
     p < 0.01 instead of 0.05 (the same share: columns with rho < 0)."""
     share = float((T.per_seed < 0).double().mean())
-    return {f"per {unit}: lower at the largest K than at the smallest": results.judge(values[-1] < values[0]),
-            "the pooled trend at p < 0.01 instead of 0.05":
-                {"share_pass": share, "verdict": results.trend_verdict(T.rho, T.p, T.falls, alpha=0.01)}}
+    return {
+        f"per {unit}: lower at the largest K than at the smallest": results.judge(values[-1] < values[0]),
+        "the pooled trend at p < 0.01 instead of 0.05": {
+            "share_pass": share,
+            "verdict": results.trend_verdict(T.rho, T.p, T.falls, alpha=0.01),
+        },
+    }
 
 
 def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[results.Claim]:
@@ -1142,48 +1444,92 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
     out = []
     small = [K for K in cfg.classes if K <= 4]
     if small:
-        worst = [float("nan") if R[("tanh", K, i)] is None else float(R[("tanh", K, i)]["corner_dist"].max())
-                 for K in small for i in range(n)]
+        worst = [
+            float("nan") if R[("tanh", K, i)] is None else float(R[("tanh", K, i)]["corner_dist"].max())
+            for K in small
+            for i in range(n)
+        ]
         src, ep = (P.R_full, cfg.full_epochs) if 3 in cfg.full_classes else (R, cfg.epochs)
-        k3 = ([round(float(src[("tanh", 3, i)]["means"].abs().median()), 2) for i in range(n)
-               if src[("tanh", 3, i)] is not None] if 3 in cfg.classes else [])
-        at_corner = [int((R[("tanh", K, i)]["corner_dist"] <= cfg.corner_tol).sum()) for K in small
-                     for i in range(n) if R[("tanh", K, i)] is not None]
-        med = [round(float(torch.tensor(worst[j * n:(j + 1) * n]).nanmedian()), 2) for j in range(len(small))]
-        out.append(ch.claim(
-            id="tanh_class_means_at_corners",
-            claim=f"tanh: with K <= 4 classes every class mean sits at its own corner of [-1, 1]^2 (K in {small})",
-            paper=STUDY + "; with 4 classes, arrows point to the corners of the unit square",
-            measure=f"largest distance of a class mean to its nearest corner, per (K, seed), after {cfg.epochs} epochs",
-            values=worst, passed=[P.at_corners(R[("tanh", K, i)], K) for K in small for i in range(n)],
-            criterion=f"every class mean within {cfg.corner_tol:g} of a corner, each class at its own corner",
-            alternatives={f"within {t:g} of a corner instead of {cfg.corner_tol:g}":
-                          [P.at_corners(R[("tanh", K, i)], K, t) for K in small for i in range(n)]
-                          for t in (cfg.corner_tol / 2, 2 * cfg.corner_tol)},
-            notes=(f"Median largest corner distance per K {small}: {med}; class means within {cfg.corner_tol:g} of a "
-                   f"corner: {sum(at_corner)} of {sum(small) * n}." + full_note(P, "tanh", P.at_corners, small)
-                   + (f" K=3 after {ep} epochs: median |coordinate| of the class means per seed {k3} "
-                      f"(the study: {REF_TANH_K3})." if k3 else "")),
-            extra={"largest_corner_distance": worst, "K": [K for K in small for _ in seeds]}))
+        k3 = (
+            [
+                round(float(src[("tanh", 3, i)]["means"].abs().median()), 2)
+                for i in range(n)
+                if src[("tanh", 3, i)] is not None
+            ]
+            if 3 in cfg.classes
+            else []
+        )
+        at_corner = [
+            int((R[("tanh", K, i)]["corner_dist"] <= cfg.corner_tol).sum())
+            for K in small
+            for i in range(n)
+            if R[("tanh", K, i)] is not None
+        ]
+        med = [
+            round(float(torch.tensor(worst[j * n : (j + 1) * n]).nanmedian()), 2) for j in range(len(small))
+        ]
+        out.append(
+            ch.claim(
+                id="tanh_class_means_at_corners",
+                claim=f"tanh: with K <= 4 classes every class mean sits at its own corner of [-1, 1]^2 (K in {small})",
+                paper=STUDY + "; with 4 classes, arrows point to the corners of the unit square",
+                measure=f"largest distance of a class mean to its nearest corner, per (K, seed), after {cfg.epochs} epochs",
+                values=worst,
+                passed=[P.at_corners(R[("tanh", K, i)], K) for K in small for i in range(n)],
+                criterion=f"every class mean within {cfg.corner_tol:g} of a corner, each class at its own corner",
+                alternatives={
+                    f"within {t:g} of a corner instead of {cfg.corner_tol:g}": [
+                        P.at_corners(R[("tanh", K, i)], K, t) for K in small for i in range(n)
+                    ]
+                    for t in (cfg.corner_tol / 2, 2 * cfg.corner_tol)
+                },
+                notes=(
+                    f"Median largest corner distance per K {small}: {med}; class means within {cfg.corner_tol:g} of a "
+                    f"corner: {sum(at_corner)} of {sum(small) * n}."
+                    + full_note(P, "tanh", P.at_corners, small)
+                    + (
+                        f" K=3 after {ep} epochs: median |coordinate| of the class means per seed {k3} "
+                        f"(the study: {REF_TANH_K3})."
+                        if k3
+                        else ""
+                    )
+                ),
+                extra={"largest_corner_distance": worst, "K": [K for K in small for _ in seeds]},
+            )
+        )
 
-    spans = [float(R[("relu", K, i)]["span"]) if R[("relu", K, i)] is not None else float("nan")
-             for K in cfg.classes for i in range(n)]
-    out.append(ch.claim(
-        id="relu_class_directions_fan_across_quadrant",
-        claim=f"ReLU: the class directions fan across the positive quadrant (K in {cfg.classes})",
-        paper=("classes are pushed as far apart as the activation's range allows: a fan across the positive quadrant "
-               "for ReLU (the study's ReLU figures)"),
-        measure=f"span (largest minus smallest) of the class directions, degrees, per (K, seed), after {cfg.epochs} "
-                "epochs",
-        values=spans, passed=[P.fans(R[("relu", K, i)]) for K in cfg.classes for i in range(n)],
-        criterion=f"all class directions in [0, 90] degrees and a span >= {cfg.fan_min:g}",
-        alternatives={f"a span >= {f:g} degrees instead of {cfg.fan_min:g}":
-                      [P.fans(R[("relu", K, i)], K, f) for K in cfg.classes for i in range(n)]
-                      for f in (cfg.fan_min / 2, min(90.0, 1.25 * cfg.fan_min))},
-        notes=(f"Median span per K {cfg.classes}: {P.by_K('relu', 'span', 1)}. Median share of points with h = 0 (no "
-               f"direction): {P.by_K('relu', 'dead', 3)}; collapsed nets (h = 0 almost everywhere): "
-               f"{P.n_collapsed()}." + full_note(P, "relu", P.fans, cfg.classes)),
-        extra={"span": spans}))
+    spans = [
+        float(R[("relu", K, i)]["span"]) if R[("relu", K, i)] is not None else float("nan")
+        for K in cfg.classes
+        for i in range(n)
+    ]
+    out.append(
+        ch.claim(
+            id="relu_class_directions_fan_across_quadrant",
+            claim=f"ReLU: the class directions fan across the positive quadrant (K in {cfg.classes})",
+            paper=(
+                "classes are pushed as far apart as the activation's range allows: a fan across the positive quadrant "
+                "for ReLU (the study's ReLU figures)"
+            ),
+            measure=f"span (largest minus smallest) of the class directions, degrees, per (K, seed), after {cfg.epochs} "
+            "epochs",
+            values=spans,
+            passed=[P.fans(R[("relu", K, i)]) for K in cfg.classes for i in range(n)],
+            criterion=f"all class directions in [0, 90] degrees and a span >= {cfg.fan_min:g}",
+            alternatives={
+                f"a span >= {f:g} degrees instead of {cfg.fan_min:g}": [
+                    P.fans(R[("relu", K, i)], K, f) for K in cfg.classes for i in range(n)
+                ]
+                for f in (cfg.fan_min / 2, min(90.0, 1.25 * cfg.fan_min))
+            },
+            notes=(
+                f"Median span per K {cfg.classes}: {P.by_K('relu', 'span', 1)}. Median share of points with h = 0 (no "
+                f"direction): {P.by_K('relu', 'dead', 3)}; collapsed nets (h = 0 almost everywhere): "
+                f"{P.n_collapsed()}." + full_note(P, "relu", P.fans, cfg.classes)
+            ),
+            extra={"span": spans},
+        )
+    )
 
     for K, ref in REF_RELU.items():
         if K not in cfg.classes:
@@ -1194,71 +1540,129 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
         diffs = [float((a - torch.tensor(ref, dtype=torch.float64)).abs().max()) for a in dirs]
         short = ""
         if K in cfg.full_classes:
-            short = " After {} epochs: {}.".format(cfg.epochs, [
-                [round(float(v), 1) for v in torch.sort(R[("relu", K, i)]["angles"]).values] if R[("relu", K, i)]
-                else None for i in range(n)])
+            short = " After {} epochs: {}.".format(
+                cfg.epochs,
+                [
+                    [round(float(v), 1) for v in torch.sort(R[("relu", K, i)]["angles"]).values]
+                    if R[("relu", K, i)]
+                    else None
+                    for i in range(n)
+                ],
+            )
         else:
             for Kf in [k for k in cfg.full_classes if k in REF_RELU]:
                 n_ok = [P.count("relu", P.matches_study, [Kf], res) for res in (R, P.R_full)]
-                short += (f" Judged after {cfg.epochs} epochs, not the study's 10000; for K={Kf} the same test passes "
-                          f"for {n_ok[0]} of {n} nets after {cfg.epochs} epochs and {n_ok[1]} after "
-                          f"{cfg.full_epochs}.")
-        out.append(ch.claim(
-            id=f"relu_directions_match_study_K{K}",
-            claim=f"ReLU, K={K}: the class directions are the study's {[int(v) for v in ref]} degrees ({ep} epochs)",
-            paper=f"a re-implementation of the study: ReLU K={K} class directions at about {ref} degrees (10k epochs)",
-            measure="largest difference of a sorted class direction from the study's, degrees", values=diffs,
-            passed=[P.matches_study(src[("relu", K, i)], K) for i in range(n)], criterion=f"<= {cfg.ref_tol:g} degrees",
-            alternatives={f"<= {t:g} degrees instead of {cfg.ref_tol:g}":
-                          [P.matches_study(src[("relu", K, i)], K, t) for i in range(n)]
-                          for t in (cfg.ref_tol / 2, 2 * cfg.ref_tol)},
-            notes=f"Sorted class directions per seed after {ep} epochs: {got}.{short}", extra={"directions": got}))
+                short += (
+                    f" Judged after {cfg.epochs} epochs, not the study's 10000; for K={Kf} the same test passes "
+                    f"for {n_ok[0]} of {n} nets after {cfg.epochs} epochs and {n_ok[1]} after "
+                    f"{cfg.full_epochs}."
+                )
+        out.append(
+            ch.claim(
+                id=f"relu_directions_match_study_K{K}",
+                claim=f"ReLU, K={K}: the class directions are the study's {[int(v) for v in ref]} degrees ({ep} epochs)",
+                paper=f"a re-implementation of the study: ReLU K={K} class directions at about {ref} degrees (10k epochs)",
+                measure="largest difference of a sorted class direction from the study's, degrees",
+                values=diffs,
+                passed=[P.matches_study(src[("relu", K, i)], K) for i in range(n)],
+                criterion=f"<= {cfg.ref_tol:g} degrees",
+                alternatives={
+                    f"<= {t:g} degrees instead of {cfg.ref_tol:g}": [
+                        P.matches_study(src[("relu", K, i)], K, t) for i in range(n)
+                    ]
+                    for t in (cfg.ref_tol / 2, 2 * cfg.ref_tol)
+                },
+                notes=f"Sorted class directions per seed after {ep} epochs: {got}.{short}",
+                extra={"directions": got},
+            )
+        )
 
-    for act, f, what in (("tanh", "mean_sep", "smallest distance between two class means"),
-                         ("relu", "ang_gap", "smallest angle between two class directions (degrees)")):
+    for act, f, what in (
+        ("tanh", "mean_sep", "smallest distance between two class means"),
+        ("relu", "ang_gap", "smallest angle between two class directions (degrees)"),
+    ):
         V = torch.stack([P.get(act, K, f) for K in cfg.classes]).nan_to_num(0.0)
         T = measures.trend(cfg.classes, V, n_perm=N_PERM)
-        out.append(results.trend_claim(f"{act}_separation_falls_with_K",
-                                       f"{act}: classes crowd as K grows (K in {cfg.classes})", CROWDING, what, "K", T,
-                                       alternatives=trend_alternatives(V, T, "seed")))
-    V_acc = torch.cat([torch.stack([P.get(act, K, "acc") for K in cfg.classes]) for act in ACTS], dim=1).nan_to_num(0.0)
+        out.append(
+            results.trend_claim(
+                f"{act}_separation_falls_with_K",
+                f"{act}: classes crowd as K grows (K in {cfg.classes})",
+                CROWDING,
+                what,
+                "K",
+                T,
+                alternatives=trend_alternatives(V, T, "seed"),
+            )
+        )
+    V_acc = torch.cat(
+        [torch.stack([P.get(act, K, "acc") for K in cfg.classes]) for act in ACTS], dim=1
+    ).nan_to_num(0.0)
     T_acc = measures.trend(cfg.classes, V_acc, n_perm=N_PERM)
-    c = results.trend_claim("accuracy_falls_with_K",
-                            f"Training accuracy falls as K grows (K in {cfg.classes}, tanh and ReLU)", CROWDING,
-                            "training accuracy", "K", T_acc,
-                            alternatives=trend_alternatives(V_acc, T_acc, "(activation, seed)"))
-    c.notes += (" Columns: (activation, seed). Median accuracy per K: tanh "
-                f"{P.by_K('tanh', 'acc', 3)}, relu {P.by_K('relu', 'acc', 3)}.")
+    c = results.trend_claim(
+        "accuracy_falls_with_K",
+        f"Training accuracy falls as K grows (K in {cfg.classes}, tanh and ReLU)",
+        CROWDING,
+        "training accuracy",
+        "K",
+        T_acc,
+        alternatives=trend_alternatives(V_acc, T_acc, "(activation, seed)"),
+    )
+    c.notes += (
+        " Columns: (activation, seed). Median accuracy per K: tanh "
+        f"{P.by_K('tanh', 'acc', 3)}, relu {P.by_K('relu', 'acc', 3)}."
+    )
     out.append(c)
 
     Kb, r = cfg.bridge_classes, cfg.n_runs
     arm_K, arm_end, arm_noise, near_K = B.on_arm[:, r], B.on_arm[:, -1], B.on_arm[:, 0], B.near[:, r]
-    out.append(ch.claim(
-        id="kaleidoscope_spirals_samples_on_arms",
-        claim=f"Kaleidoscopic samples of the x -> x net trained on K={Kb} spirals lie on the spiral arms",
-        paper=BURN_IN_QUOTE, measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of an arm after {r} runs",
-        values=arm_K, passed=arm_K >= cfg.near_min, criterion=f">= {cfg.near_min:g}",
-        alternatives={f">= {cfg.near_min / 2:g} instead of {cfg.near_min:g}": arm_K >= cfg.near_min / 2,
-                      f">= {(1 + cfg.near_min) / 2:g} instead of {cfg.near_min:g}": arm_K >= (1 + cfg.near_min) / 2,
-                      f"after {cfg.n_steps} runs instead of {r}": arm_end >= cfg.near_min},
-        notes=(f"L={cfg.bridge_depth}, H={cfg.bridge_width}, trained on {len(B.U_train)} points "
-               f"({cfg.bridge_per_class} per arm), {n} seeds; {int(B.ens.reached_target.sum())} nets reached loss <= {cfg.bridge_target}. "
-               f"An arm: all its {cfg.n_per_class} points. The noise itself: median {arm_noise.median():.2f} on an "
-               f"arm. After {cfg.n_steps} runs: median {arm_end.median():.2f}. Within {cfg.tol:g} of a training point "
-               f"after {r} runs: median {near_K.median():.2f}. Grid starts of the first seed ending on an arm: "
-               f"{B.capture:.2f}, at a training point: {B.capture_train:.2f}."),
-        extra={"on_arm_after_n_runs": arm_K, "on_arm_after_n_steps": arm_end, "noise_on_arm": arm_noise,
-               "near_training_point_after_n_runs": near_K}))
+    out.append(
+        ch.claim(
+            id="kaleidoscope_spirals_samples_on_arms",
+            claim=f"Kaleidoscopic samples of the x -> x net trained on K={Kb} spirals lie on the spiral arms",
+            paper=BURN_IN_QUOTE,
+            measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of an arm after {r} runs",
+            values=arm_K,
+            passed=arm_K >= cfg.near_min,
+            criterion=f">= {cfg.near_min:g}",
+            alternatives={
+                f">= {cfg.near_min / 2:g} instead of {cfg.near_min:g}": arm_K >= cfg.near_min / 2,
+                f">= {(1 + cfg.near_min) / 2:g} instead of {cfg.near_min:g}": arm_K >= (1 + cfg.near_min) / 2,
+                f"after {cfg.n_steps} runs instead of {r}": arm_end >= cfg.near_min,
+            },
+            notes=(
+                f"L={cfg.bridge_depth}, H={cfg.bridge_width}, trained on {len(B.U_train)} points "
+                f"({cfg.bridge_per_class} per arm), {n} seeds; {int(B.ens.reached_target.sum())} nets reached loss <= {cfg.bridge_target}. "
+                f"An arm: all its {cfg.n_per_class} points. The noise itself: median {arm_noise.median():.2f} on an "
+                f"arm. After {cfg.n_steps} runs: median {arm_end.median():.2f}. Within {cfg.tol:g} of a training point "
+                f"after {r} runs: median {near_K.median():.2f}. Grid starts of the first seed ending on an arm: "
+                f"{B.capture:.2f}, at a training point: {B.capture_train:.2f}."
+            ),
+            extra={
+                "on_arm_after_n_runs": arm_K,
+                "on_arm_after_n_steps": arm_end,
+                "noise_on_arm": arm_noise,
+                "near_training_point_after_n_runs": near_K,
+            },
+        )
+    )
     fair = B.arm_share
-    out.append(ch.claim(
-        id="kaleidoscope_spirals_every_arm_sampled", claim=f"Every spiral arm receives samples (K={Kb})",
-        paper=BURN_IN_QUOTE, measure=f"smallest share of the samples on one arm, after {r} runs",
-        values=fair.min(dim=1).values, passed=(fair >= 0.5 / Kb).all(dim=1),
-        criterion=f">= half the fair share, {0.5 / Kb:.3f}",
-        alternatives={f">= {q:g} of the fair share, {q / Kb:.3f}, instead of half": (fair >= q / Kb).all(dim=1)
-                      for q in (0.25, 0.75)},
-        notes=f"Shares of all samples on each arm, per seed: {[[round(float(v), 3) for v in row] for row in fair]}.",
-        extra={"arm_shares": fair}))
+    out.append(
+        ch.claim(
+            id="kaleidoscope_spirals_every_arm_sampled",
+            claim=f"Every spiral arm receives samples (K={Kb})",
+            paper=BURN_IN_QUOTE,
+            measure=f"smallest share of the samples on one arm, after {r} runs",
+            values=fair.min(dim=1).values,
+            passed=(fair >= 0.5 / Kb).all(dim=1),
+            criterion=f">= half the fair share, {0.5 / Kb:.3f}",
+            alternatives={
+                f">= {q:g} of the fair share, {q / Kb:.3f}, instead of half": (fair >= q / Kb).all(dim=1)
+                for q in (0.25, 0.75)
+            },
+            notes=f"Shares of all samples on each arm, per seed: {[[round(float(v), 3) for v in row] for row in fair]}.",
+            extra={"arm_shares": fair},
+        )
+    )
     return out
 
 
@@ -1277,29 +1681,64 @@ def findings(P: Packing, D: Drift, B: Bridge, cfg: SimpleNamespace, seeds: Seque
     """The numbers the prose quotes, by glue name; per-K values are medians over seeds, one per K of classes."""
     n, small, Kf, r = len(seeds), [K for K in cfg.classes if K <= 4], cfg.full_classes[0], cfg.n_runs
     med = lambda act, f: torch.stack([P.get(act, K, f) for K in cfg.classes]).nanmedian(dim=1).values
-    worst = torch.stack([torch.tensor([float("nan") if P.R[("tanh", K, i)] is None else
-                                       float(P.R[("tanh", K, i)]["corner_dist"].max()) for i in range(n)])
-                         for K in cfg.classes]).nanmedian(dim=1).values
-    study = [f"{P.count('relu', P.matches_study, [K], P.R_full if K in cfg.full_classes else P.R)} of {n} for "
-             f"K = {K} (after {cfg.full_epochs if K in cfg.full_classes else cfg.epochs} epochs)"
-             for K in REF_RELU if K in cfg.classes]
+    worst = (
+        torch.stack(
+            [
+                torch.tensor(
+                    [
+                        float("nan")
+                        if P.R[("tanh", K, i)] is None
+                        else float(P.R[("tanh", K, i)]["corner_dist"].max())
+                        for i in range(n)
+                    ]
+                )
+                for K in cfg.classes
+            ]
+        )
+        .nanmedian(dim=1)
+        .values
+    )
+    study = [
+        f"{P.count('relu', P.matches_study, [K], P.R_full if K in cfg.full_classes else P.R)} of {n} for "
+        f"K = {K} (after {cfg.full_epochs if K in cfg.full_classes else cfg.epochs} epochs)"
+        for K in REF_RELU
+        if K in cfg.classes
+    ]
     return {
-        "epochs": cfg.epochs, "full_epochs": cfg.full_epochs, "classes": join(cfg.classes), "full_K": Kf,
-        "tanh_corner_nets": f"{P.count('tanh', P.at_corners, small)} of {len(small) * n}" if small else "none",
+        "epochs": cfg.epochs,
+        "full_epochs": cfg.full_epochs,
+        "classes": join(cfg.classes),
+        "full_K": Kf,
+        "tanh_corner_nets": f"{P.count('tanh', P.at_corners, small)} of {len(small) * n}"
+        if small
+        else "none",
         "relu_fan_nets": f"{P.count('relu', P.fans, cfg.classes)} of {len(cfg.classes) * n}",
-        "tanh_worst": commas(worst), "tanh_corners_used": commas(med("tanh", "n_corners"), ".0f"),
-        "relu_span": commas(med("relu", "span"), ".0f"), "relu_gap": commas(med("relu", "ang_gap"), ".0f"),
+        "tanh_worst": commas(worst),
+        "tanh_corners_used": commas(med("tanh", "n_corners"), ".0f"),
+        "relu_span": commas(med("relu", "span"), ".0f"),
+        "relu_gap": commas(med("relu", "ang_gap"), ".0f"),
         "relu_dead": commas(med("relu", "dead")),
-        "n_collapsed": P.n_collapsed(), "tanh_sep": commas(med("tanh", "mean_sep")),
-        "acc_tanh": commas(med("tanh", "acc")), "acc_relu": commas(med("relu", "acc")),
-        "study_dirs": "; ".join(study) if study else "not judged (neither K = 3 nor K = 5 is among the classes)",
-        "drift_tanh": float(D.grid["tanh"].nanmedian()), "drift_relu": float(D.grid["relu"].nanmedian()),
-        "acc_gain": float(D.acc_gain.nanmedian()), "longer_relu": float(D.longer[Kf]["relu"].nanmedian()),
+        "n_collapsed": P.n_collapsed(),
+        "tanh_sep": commas(med("tanh", "mean_sep")),
+        "acc_tanh": commas(med("tanh", "acc")),
+        "acc_relu": commas(med("relu", "acc")),
+        "study_dirs": "; ".join(study)
+        if study
+        else "not judged (neither K = 3 nor K = 5 is among the classes)",
+        "drift_tanh": float(D.grid["tanh"].nanmedian()),
+        "drift_relu": float(D.grid["relu"].nanmedian()),
+        "acc_gain": float(D.acc_gain.nanmedian()),
+        "longer_relu": float(D.longer[Kf]["relu"].nanmedian()),
         "longer_tanh": float(D.longer[Kf]["tanh"].nanmedian()),
         "longer_pass": "; ".join(f"{name}: {x} → {y}" for name, x, y in D.passing[Kf]),
-        "bridge_K": cfg.bridge_classes, "n_runs": r, "n_steps": cfg.n_steps,
-        "arm_share": float(B.on_arm[:, r].median()), "noise_share": float(B.on_arm[:, 0].median()),
-        "near_share": float(B.near[:, r].median()), "end_share": float(B.on_arm[:, -1].median()),
-        "capture": B.capture, "n_bridge_train": len(B.U_train),
+        "bridge_K": cfg.bridge_classes,
+        "n_runs": r,
+        "n_steps": cfg.n_steps,
+        "arm_share": float(B.on_arm[:, r].median()),
+        "noise_share": float(B.on_arm[:, 0].median()),
+        "near_share": float(B.near[:, r].median()),
+        "end_share": float(B.on_arm[:, -1].median()),
+        "capture": B.capture,
+        "n_bridge_train": len(B.U_train),
         "bridge_arch": f"L = {cfg.bridge_depth}, H = {cfg.bridge_width}",
     }
