@@ -7,6 +7,7 @@ from pathlib import Path
 import jupytext
 import papermill as pm
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATION_CALLS = (
@@ -83,3 +84,21 @@ def assert_stops_at_validation_in_kernel(tmp_path):
         assert not (tmp_path / "out" / "results").exists(), "no result may be written by a rejected run"
 
     return check
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread: these tests use tiny nets and maps, and a second thread only waits on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def close_figures():
+    """Close every matplotlib figure a test leaves open."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

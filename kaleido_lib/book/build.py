@@ -545,7 +545,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         sys.executable,
         "-m",
         "pytest",
-        "tests/test_device_strict.py",
+        "tests/chapters/test_device_strict.py",
     ]  # after the book, on its core
     test_cmd = [
         sys.executable,
@@ -556,8 +556,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         "--nbval-lax",
         "-p",
         "nbval",
-        "--ignore=tests/test_book_html.py",
-        "--ignore=tests/test_device_strict.py",
+        "--ignore=tests/book/test_book_html.py",
+        "--ignore=tests/chapters/test_device_strict.py",
     ]
     print(
         "building the ci book into _build/citest, then the chapters on a simulated GPU (log: _build/citest.log), "
@@ -568,7 +568,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
         def book_then_device() -> tuple[int, int]:
             rc = subprocess.run(book_cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=repo).returncode
-            log.write("\n--- the chapters on a simulated CUDA device (tests/test_device_strict.py) ---\n")
+            log.write("\n--- the chapters on a simulated CUDA device (tests/chapters/test_device_strict.py) ---\n")
             log.flush()
             return rc, subprocess.run(
                 device_cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=repo
@@ -584,7 +584,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     print(log_path.read_text(errors="replace"), flush=True)
     html_env = dict(os.environ, KALEIDO_TEST_BOOK="_build/citest/_build/html")
     rc_html = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_book_html.py"], env=html_env, cwd=repo, check=False
+        [sys.executable, "-m", "pytest", "tests/book/test_book_html.py"], env=html_env, cwd=repo, check=False
     ).returncode
     seconds = time.perf_counter() - t0
     status = 1 if status or rc_book or rc_tests or rc_html else 0

@@ -1,6 +1,6 @@
 """How often each verdict rule of the book says 'holds' or 'partly' on data with no effect, at the unit counts the
 book uses: the false-positive rate of every rule, measured (exactly where a formula gives it, else simulated and
-seeded). The scoreboard's method section shows the table; ``tests/test_null_rates.py`` bounds it.
+seeded). The scoreboard's method section shows the table; ``tests/book/test_null_rates.py`` bounds it.
 
 No effect, per rule family:
 - share of units (the fixed cuts 90 % / 50 %, with and without the sign test): each unit passes with probability

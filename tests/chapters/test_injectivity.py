@@ -14,14 +14,7 @@ from kaleido_lib.chapters import injectivity as I
 from kaleido_lib.models import make_mlp
 from kaleido_lib.utils import seed_everything
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: the problems are tiny."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def gauss(m: int, n: int, seed: int, batch: int | None = None) -> torch.Tensor:

@@ -12,16 +12,10 @@ import torch
 
 from kaleido_lib.chapters import spiral_packing as sp
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: the nets are small, and a second thread only waits on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- data ---------------------------------------------------------------------------------------------------

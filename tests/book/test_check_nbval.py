@@ -17,7 +17,7 @@ import papermill as pm
 from kaleido_lib.book.build import ONE_THREAD
 from kaleido_lib.book.check import REFERENCE_ENV
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = "fig02_single_point_1d"  # the quickest chapter with a checked floating-point number
 
 

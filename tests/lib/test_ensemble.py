@@ -15,13 +15,7 @@ X2 = torch.tensor([[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]])
 SEEDS = [0, 1, 2]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: these nets are tiny, and a second thread only waits on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def lone(X, seed, depth, width, out_act="sigmoid", **kw):

@@ -165,7 +165,7 @@ def test_every_chapter_has_a_reference_and_its_tolerances_cover_the_measured_spr
     """Each check's stored tolerance holds every value measured under the perturbations of spread.json."""
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     spread = json.loads((root / "tests" / "reference" / "spread.json").read_text())
     assert len(spread["perturbations"]) >= 7
     chapters = sorted(p.stem for p in (root / "notebooks").glob("*.py"))

@@ -17,13 +17,7 @@ P = torch.tensor([[0.25, 0.5], [0.75, 0.5]])  # the two 'training points'
 Q = torch.tensor([[0.5, 0.95]])  # an extra attractor that is no training point
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: the maps are tiny, and a second thread only waits on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def linear(M: torch.Tensor):

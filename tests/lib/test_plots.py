@@ -12,11 +12,7 @@ from PIL import Image
 
 from kaleido_lib import plots
 
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _filled(n: int, d: int) -> torch.Tensor:

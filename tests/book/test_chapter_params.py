@@ -14,7 +14,7 @@ import pytest
 import kaleido_lib.chapters
 from kaleido_lib.book import config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODULES = [m.name for m in pkgutil.iter_modules(kaleido_lib.chapters.__path__)]
 
 

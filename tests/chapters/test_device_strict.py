@@ -13,8 +13,8 @@ import nbformat
 import papermill as pm
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parents[1]  # tests/, where simulated_cuda.py lives
 INSTALL = f"import sys\nsys.path.insert(0, {str(HERE)!r})\nimport simulated_cuda\nsimulated_cuda.install()"
 # The chapters' smallest settings on the device (beyond their ci profile), so that the suite stays within make test.
 SMALLER = {  # fewer seeds, epochs and samples: what runs is the device path, not the numbers

@@ -17,7 +17,7 @@ import kaleido_lib as kl
 from kaleido_lib import measures
 from kaleido_lib.ensemble import train_ensemble
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- cube_corners ----------------------------------------------------------------------------------------

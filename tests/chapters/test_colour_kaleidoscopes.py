@@ -19,7 +19,7 @@ from kaleido_lib import sampling
 from kaleido_lib.book import chapter
 from kaleido_lib.chapters import colour_kaleidoscopes as here
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "notebooks" / "colour_kaleidoscopes.py"
 CIFAR_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
