@@ -25,9 +25,8 @@ from dataclasses import dataclass
 import torch
 
 from . import measures
-from .models import check_int
 from .sampling import last_iterate
-from .utils import check_finite_tensor
+from .utils import check_finite_tensor, check_int
 
 Fn = Callable[[torch.Tensor], torch.Tensor]
 

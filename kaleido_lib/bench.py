@@ -7,11 +7,9 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -19,7 +17,7 @@ import torch
 from .ensemble import check_inputs, train_ensemble
 from .models import make_mlp
 from .train import BLOCK, train_manifold
-from .utils import batch_indices, seed_everything
+from .utils import batch_indices, check_int, seed_everything
 
 
 @dataclass
@@ -195,12 +193,6 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _check_count(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return value
-
-
 def best_time(
     fns: dict[str, Callable[[], object]],
     repeats: int,
@@ -213,7 +205,7 @@ def best_time(
     between them robust to load that comes and goes on the machine. ``turns``, when given, receives every
     call's seconds per function, in turn order (what the uncertainty over the turns is measured on).
     """
-    _check_count("repeats", repeats)
+    check_int("repeats", repeats)
     device = torch.device(device)
     best = {k: float("inf") for k in fns}
     for _ in range(repeats):
@@ -250,7 +242,7 @@ def matmul_flop_rate(
 
 def _matmul(n: int, dtype: torch.dtype, device: torch.device | str) -> Callable[[], torch.Tensor]:
     """A zero-argument n×n by n×n matrix product on fixed random operands."""
-    _check_count("n", n, 16)
+    check_int("n", n, 16)
     g = torch.Generator().manual_seed(0)
     a = torch.randn(n, n, generator=g).to(device, dtype)
     b = torch.randn(n, n, generator=g).to(device, dtype)
@@ -445,7 +437,7 @@ def time_mnist_step(
         ("steps", steps),
         ("repeats", repeats),
     ):
-        _check_count(name, v)
+        check_int(name, v)
     bad = [v for v in variants if v not in STEP_VARIANTS]
     if bad or "project" not in variants:
         raise ValueError(
@@ -605,8 +597,8 @@ def time_sampling(
     """Time ``n_steps`` runs of Eq. 2 from z (n, D) for each of :data:`SAMPLING_VARIANTS`, best of ``repeats`` turns."""
     from . import sampling
 
-    _check_count("n_steps", n_steps)
-    _check_count("repeats", repeats)
+    check_int("n_steps", n_steps)
+    check_int("repeats", repeats)
 
     @torch.no_grad()
     def bare():
@@ -712,261 +704,3 @@ def sampling_table(r: SamplingBench) -> str:
     for v, s in r.s_per_run.items():
         lines.append(f"| {v} | {s * 1e3:.2f} | {r.iterates_per_s(v):,.0f} | {r.share_of_bare(v):.0%} |")
     return "\n".join(lines) + f"\n\n{r.n_samples} samples, {r.n_steps} runs per call, ε = {r.eps}"
-
-
-def recorded_timings(book_dir: str | Path) -> dict[str, dict]:
-    """The wall times recorded on this checkout: chapters per profile (timings.json) and commands."""
-    import json
-
-    book_dir = Path(book_dir)
-    out = {}
-    for key, name in (("chapters", "timings.json"), ("commands", "command_timings.json")):
-        p = book_dir / name
-        out[key] = json.loads(p.read_text()) if p.exists() else {}
-    return out
-
-
-def end_to_end_table(timings: dict[str, dict], chapters: Sequence[str]) -> str:
-    """Markdown: the recorded command times, then seconds per chapter in each profile, with totals."""
-    cmds = timings.get("commands", {})
-    lines = ["| command | wall time | when | cores | status |", "|---|---|---|---|---|"]
-    for name, rec in sorted(cmds.items()):
-        lines.append(
-            f"| `{name}` | {rec['seconds'] / 60:.1f} min | {rec.get('when', '')} | {rec.get('cores', '')} "
-            f"| {rec.get('status', '')} |"
-        )
-    if not cmds:
-        lines.append("| (none recorded on this machine yet) | | | | |")
-    chap = timings.get("chapters", {})
-    lines += ["", "| chapter | `ci` profile (s) | `paper` profile (s) |", "|---|---|---|"]
-    total = {"ci": 0.0, "paper": 0.0}
-    for name in chapters:
-        t = chap.get(name, {})
-        cells = []
-        for p in ("ci", "paper"):
-            if p in t:
-                total[p] += t[p]
-                cells.append(f"{t[p]:.0f}")
-            else:
-                cells.append("not run yet")
-        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
-    lines.append(
-        f"| **all chapters recorded** | **{total['ci'] / 60:.1f} min** | **{total['paper'] / 60:.1f} min** |"
-    )
-    return "\n".join(lines)
-
-
-def target_verdict(x: float, target: float, partly: float) -> str:
-    """The suite's rule for a ratio against a target: 'holds' at ``target``, 'partly' from ``partly``, else 'fails'."""
-    return "holds" if x >= target else "partly" if x >= partly else "fails"
-
-
-def large_ensembles(speedup: dict[tuple[str, int], float], name: str) -> list[float]:
-    """The speed-ups of one setting over its ensembles of 64 or more (the sizes the target is about)."""
-    return [x for (n, E), x in speedup.items() if n == name and E >= 64]
-
-
-def resampled_speedups(
-    names: Sequence[str], runs: Sequence[BenchResult], turns: Sequence[int] | torch.Tensor
-) -> dict[tuple[str, int], float]:
-    """:func:`best_speedups` had only ``turns`` (indices, repeats allowed) of every run been timed."""
-    return best_speedups(names, [r.resample(turns) for r in runs])
-
-
-def timing_seeds(
-    ratio_of: Callable[[torch.Tensor], float],
-    n: int,
-    target: float,
-    partly: float,
-    *,
-    primary: float,
-    n_boot: int = 1000,
-) -> tuple[Any, dict[str, Any]]:
-    """A timing claim's uncertainty over its ``n`` timing repeats (turns).
-
-    ``ratio_of`` maps turn indices (repeats allowed) to the claim's ratio computed from the fastest of those turns,
-    so that all turns give the measured ``primary`` (checked). Each turn alone gives a per-repeat ratio and a
-    per-repeat pass (ratio >= ``target``), whose share has a Wilson interval; the stability is the share of
-    bootstrap resamples of the turns whose best-of-the-resampled-turns ratio gets the claim's verdict
-    (:func:`target_verdict` with ``target`` and ``partly``). Returns the ``SeedCount`` (unit 'timing repeats') and,
-    for ``extra``, the per-repeat ratios with their median's 95 % bootstrap interval."""
-    from .book.results import bootstrap_stability, median_interval, seed_count
-
-    _check_count("n", n)
-    full = ratio_of(torch.arange(n))
-    if not math.isclose(full, primary, rel_tol=1e-12):
-        raise ValueError(f"the recorded turns give {full!r}, not the measured {primary!r}")
-    per = [ratio_of(torch.tensor([k])) for k in range(n)]
-    stability = bootstrap_stability(n, lambda i: target_verdict(ratio_of(i), target, partly), n_boot=n_boot)
-    seeds = seed_count(torch.tensor([x >= target for x in per]), unit="timing repeats", stability=stability)
-    return seeds, {"ratio_per_repeat": per, "ratio_per_repeat_median": median_interval(per)}
-
-
-def ensemble_turns(runs: tuple[Sequence[str], Sequence[BenchResult]] | None) -> int:
-    """How many turns every ensemble timing recorded (0 when there are none, e.g. results built by hand)."""
-    if runs is None or not runs[1]:
-        return 0
-    counts = {len(t) for r in runs[1] for t in (r.loop_turns_s, r.ensemble_turns_s)}
-    if len(counts) != 1:
-        raise ValueError(f"every ensemble timing must record the same number of turns; got {sorted(counts)}")
-    return counts.pop()
-
-
-REPEATS_NOTE = (
-    "Uncertainty over the {n} timing repeat(s): each turn's own ratio, passing when it meets the "
-    "target; the stability re-applies the verdict to the best of resampled turns."
-)
-
-
-def suite_claims(
-    speedup: dict[tuple[str, int], float],
-    agree: dict[str, float],
-    step: StepBench,
-    samp: SamplingBench,
-    targets: dict[str, float],
-    *,
-    repeats: dict[str, int],
-    thread_counts: Sequence[int],
-    runs: tuple[Sequence[str], Sequence[BenchResult]] | None = None,
-) -> list:
-    """The suite's targets as scoreboard claims: holds when met, partly within a factor of the target, else fails.
-
-    ``runs``: the ensemble timings (setting names, results) behind ``speedup``. With them, and with the turns that
-    ``step`` and ``samp`` recorded, each timing claim carries its uncertainty over the timing repeats
-    (:func:`timing_seeds`); results built by hand, without turns, leave it unassessed. The agreement claim's unit
-    is the settings."""
-    from .book.results import Claim, seed_count, spread, verdict_from_count
-
-    not_paper = "(a target of this book, not a claim of the paper)"
-    claims = []
-    t = targets["ensemble"]
-    n_ens = ensemble_turns(runs)
-    for name in dict.fromkeys(n for n, _ in speedup):
-        big = large_ensembles(speedup, name)
-        if not big:
-            continue
-        x = min(big)
-        seeds, extra, unc = None, {}, ""
-        if n_ens:
-            names, ens = runs
-            seeds, extra = timing_seeds(
-                lambda i, name=name, names=names, ens=ens: min(
-                    large_ensembles(resampled_speedups(names, ens, i), name)
-                ),
-                n_ens,
-                t,
-                t / 5,
-                primary=x,
-            )
-            unc = ". " + REPEATS_NOTE.format(n=n_ens)
-        claims.append(
-            Claim(
-                id=f"ensemble_speedup_{'fig03' if '3' in name else 'fig05'}",
-                claim=f"The ensemble trainer trains >= {t:.0f}x more models per second than a loop ({name} setting)",
-                paper=not_paper,
-                measure="smallest speed-up over ensembles of 64 or more",
-                measured=spread([x]),
-                criterion=f">= {t:.0f}x",
-                share_pass=float(x >= t),
-                verdict=target_verdict(x, t, t / 5),
-                notes=(
-                    f"best of {repeats['ensemble']} measurement(s), each side at its best of {list(thread_counts)} "
-                    f"thread(s); partly: at least {t / 5:.0f}x{unc}"
-                ),
-                extra=extra,
-                seeds=seeds,
-            )
-        )
-    ok = sum(v < 1e-5 for v in agree.values()) / len(agree)
-    claims.append(
-        Claim(
-            id="ensemble_matches_lone_runs",
-            claim="An ensemble member and a lone run from the same seed agree",
-            paper="(a requirement of this book, not a claim of the paper)",
-            measure="largest |loss difference| over the loss history",
-            measured=spread(list(agree.values())),
-            criterion="below 1e-5 in every setting",
-            share_pass=ok,
-            verdict=verdict_from_count(sum(v < 1e-5 for v in agree.values()), len(agree), holds=1.0),
-            notes=(
-                "Share passing: the settings whose largest |loss difference| is below 1e-5; the stability re-applies "
-                "'every setting' to resampled settings."
-            ),
-            seeds=seed_count(torch.tensor([v < 1e-5 for v in agree.values()]), holds=1.0, unit="settings"),
-        )
-    )
-
-    def share_claim(
-        id_: str,
-        claim: str,
-        measure: str,
-        share: float,
-        t: float,
-        notes: str,
-        extra: dict,
-        timed: StepBench | SamplingBench,
-        ratio_of: Callable[[Any], float],
-    ) -> Claim:
-        """A share of a ceiling or baseline against target t: holds at t, partly at half of it; ``ratio_of`` gives
-        the share from a resampled ``timed`` (its uncertainty over the timing repeats, when turns were recorded)."""
-        seeds = None
-        if timed.n_turns:
-            seeds, more = timing_seeds(
-                lambda i: ratio_of(timed.resample(i)), timed.n_turns, t, t / 2, primary=share
-            )
-            extra, notes = extra | more, f"{notes}. {REPEATS_NOTE.format(n=timed.n_turns)}"
-        return Claim(
-            id=id_,
-            claim=claim,
-            paper=not_paper,
-            measure=measure,
-            measured=spread([share]),
-            criterion=f">= {t:.0%}",
-            share_pass=float(share >= t),
-            verdict=target_verdict(share, t, t / 2),
-            notes=notes,
-            extra=extra,
-            seeds=seeds,
-        )
-
-    t = targets["step"]
-    best_v = max(step.s_per_step, key=step.share_of_ceiling)
-    claims.append(
-        share_claim(
-            "mnist_step_flop_rate",
-            f"The MNIST training step runs at >= {t:.0%} of the machine's matmul ceiling",
-            "achieved FLOP rate / large-matmul FLOP rate (the book's trainer)",
-            step.share_of_ceiling("project"),
-            t,
-            f"{step.matmul_flop_rate / 1e9:.0f} GFLOP/s ceiling; the step's GEMMs alone reach "
-            f"{step.gemm_only_share:.0%}; best variant {best_v} {step.share_of_ceiling(best_v):.0%}; "
-            f"best of {repeats['step']}; partly: at least half the target",
-            {
-                "gemm_only_share": step.gemm_only_share,
-                "best_variant": best_v,
-                "shares": {v: step.share_of_ceiling(v) for v in step.s_per_step},
-            },
-            step,
-            lambda b: b.share_of_ceiling("project"),
-        )
-    )
-    t = targets["sampling"]
-    claims.append(
-        share_claim(
-            "sampling_overhead",
-            f"Kaleidoscopic sampling runs at >= {t:.0%} of the rate of bare forward passes",
-            "iterates/s of the MNIST chapter's sampler / iterates/s of a bare loop",
-            samp.share_of_bare("snapshots"),
-            t,
-            f"{samp.n_samples} samples, {samp.n_steps} runs, best of {repeats['sampling']}"
-            + (
-                f"; without noise (eps = 0) {samp.share_of_bare('snapshots_eps0'):.0%}"
-                if "snapshots_eps0" in samp.s_per_run
-                else ""
-            ),
-            {"shares": {v: samp.share_of_bare(v) for v in samp.s_per_run}},
-            samp,
-            lambda b: b.share_of_bare("snapshots"),
-        )
-    )
-    return claims

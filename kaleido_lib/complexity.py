@@ -30,8 +30,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import check_int, make_mlp
-from .utils import check_finite_tensor
+from .models import make_mlp
+from .stats import (
+    finite_numpy,
+    kendall_tau,
+)  # kendall_tau re-exported until its callers use kaleido_lib.stats
+from .utils import check_finite_tensor, check_int
 
 EPS_MAGNITUDE = 1e-3  # ε of the magnitude-aware noise, as Jiang et al.
 MEASURES = (
@@ -283,36 +287,6 @@ def all_measures(net: nn.Module, init: nn.Module, X: torch.Tensor, tol: float, *
 # --- rank correlations -------------------------------------------------------------------------------------
 
 
-def _vector(name: str, v: Sequence[float] | np.ndarray | torch.Tensor) -> np.ndarray:
-    a = np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v, dtype=np.float64).reshape(-1)
-    if not np.isfinite(a).all():
-        raise ValueError(f"{name} must hold finite values only")
-    return a
-
-
-def kendall_tau(
-    x: Sequence[float] | np.ndarray | torch.Tensor, y: Sequence[float] | np.ndarray | torch.Tensor
-) -> float:
-    """Kendall's τ-b of x and y (ties in either are accounted for); NaN if either is constant or n < 2.
-
-    τ-b = (C − D) / √((n₀ − t_x)(n₀ − t_y)) over the n₀ = n(n−1)/2 pairs, C (D) the concordant
-    (discordant) pairs, t_x (t_y) the pairs tied in x (y).  O(n²) memory and time.
-    """
-    x, y = _vector("x", x), _vector("y", y)
-    if x.size != y.size:
-        raise ValueError(f"x and y must have as many values; got {x.size} and {y.size}")
-    if x.size < 2:
-        return math.nan
-    iu = np.triu_indices(x.size, k=1)
-    sx = np.sign(x[:, None] - x[None, :])[iu]
-    sy = np.sign(y[:, None] - y[None, :])[iu]
-    n0 = sx.size
-    nx, ny = n0 - np.count_nonzero(sx == 0), n0 - np.count_nonzero(sy == 0)
-    if nx == 0 or ny == 0:
-        return math.nan
-    return float((sx * sy).sum() / math.sqrt(nx * ny))
-
-
 @dataclass
 class GranulatedTau:
     """Granulated τ: ``per_factor[name]`` = ψ (mean τ over the groups where only that factor varies), ``psi`` = Ψ."""
@@ -336,7 +310,7 @@ def granulated_tau(
     but whose measure is constant counts τ = 0 (the measure cannot rank those nets, e.g. the number of
     parameters over seeds).  Ψ is the mean of the defined ψᵢ.
     """
-    m, t = _vector("measure", measure), _vector("target", target)
+    m, t = finite_numpy("measure", measure), finite_numpy("target", target)
     if m.size != t.size:
         raise ValueError(f"measure and target must have as many values; got {m.size} and {t.size}")
     if not isinstance(factors, Mapping) or not factors:

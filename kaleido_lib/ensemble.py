@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .models import check_int, check_out_act, make_mlp
-from .utils import check_finite_tensor, get_device, seed_everything
+from .models import check_out_act, make_mlp
+from .utils import check_finite_tensor, check_int, get_device, seed_everything
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # torch.optim.Adam's defaults, as train_manifold uses
 # sqrt is slow on zeros and subnormals on CPU; below _TINY, sqrt(v)/sqrt(1 - β2^t) + EPS rounds to EPS

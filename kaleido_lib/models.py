@@ -21,18 +21,13 @@ import math
 import torch
 from torch import nn
 
+from .utils import check_int
+
 OUTPUT_BOUNDS: dict[str, tuple[float, float]] = {
     "sigmoid": (0.0, 1.0),
     "tanh": (-1.0, 1.0),
     "none": (float("-inf"), float("inf")),
 }
-
-
-def check_int(name: str, value: object, minimum: int) -> int:
-    """``value`` if it is an integer (not a bool) >= ``minimum``; else ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return value
 
 
 def check_out_act(out_act: str) -> str:

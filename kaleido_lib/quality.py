@@ -11,18 +11,17 @@ layer; for points in the plane: the coordinates themselves), and works in float6
   for equal distributions; it takes weights, so a finite set of training points can stand for its distribution.
 - :func:`class_coverage` and :func:`near_copy_share`: how many classes the samples reach, and how many sit closer
   to a training item than real held-out data do.
-- :func:`bootstrap_ci`: a percentile bootstrap interval of a statistic over seeds.
 
 No weights are downloaded: the feature extractor is the caller's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
+from .stats import bootstrap_interval
 from .utils import check_finite_tensor
 
 
@@ -172,23 +171,4 @@ def near_copy_share(dist_to_train: torch.Tensor, threshold: float) -> float:
     return float((d <= threshold).double().mean())
 
 
-def bootstrap_ci(
-    values: torch.Tensor,
-    stat: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    n_boot: int = 2000,
-    level: float = 0.95,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of ``stat`` (default: the mean) over the entries of ``values`` (e.g. one per
-    seed; NaN entries are dropped first). ``stat`` maps a (n_boot, n) tensor of resamples to (n_boot,). Seeded."""
-    v = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
-    v = v[~torch.isnan(v)]
-    if v.numel() == 0:
-        return float("nan"), float("nan")
-    if not 0 < level < 1 or isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 1:
-        raise ValueError(f"need 0 < level < 1 and an integer n_boot >= 1; got {level!r}, {n_boot!r}")
-    stat = stat or (lambda s: s.mean(dim=1))
-    g = torch.Generator().manual_seed(seed)
-    boots = stat(v[torch.randint(v.numel(), (n_boot, v.numel()), generator=g)])
-    lo, hi = torch.quantile(boots, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64))
-    return float(lo), float(hi)
+bootstrap_ci = bootstrap_interval  # the former name, until its callers use kaleido_lib.stats

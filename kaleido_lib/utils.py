@@ -161,6 +161,13 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
 
 
+def check_int(name: str, value: object, minimum: int = 1) -> int:
+    """``value`` if it is an integer (not a bool) >= ``minimum``; else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return value
+
+
 def check_finite_tensor(name: str, x: object, ndim: int | None = None) -> torch.Tensor:
     """Raise ValueError unless ``x`` is a floating tensor of ``ndim`` dims with finite values."""
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():

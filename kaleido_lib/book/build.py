@@ -568,7 +568,9 @@ def cmd_test(args: argparse.Namespace) -> int:
 
         def book_then_device() -> tuple[int, int]:
             rc = subprocess.run(book_cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=repo).returncode
-            log.write("\n--- the chapters on a simulated CUDA device (tests/chapters/test_device_strict.py) ---\n")
+            log.write(
+                "\n--- the chapters on a simulated CUDA device (tests/chapters/test_device_strict.py) ---\n"
+            )
             log.flush()
             return rc, subprocess.run(
                 device_cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=repo

@@ -12,6 +12,13 @@ from typing import Any
 
 import torch
 
+from ..stats import (
+    bootstrap_indices,
+    median_interval,  # noqa: F401  (re-exported until its callers import kaleido_lib.stats)
+    resample_trend,
+    sign_p,
+    wilson_interval,
+)
 from ..utils import atomic_write_json, json_safe, out_dir
 
 VERDICTS = ("holds", "partly", "fails", "too few units", "not measured")
@@ -81,14 +88,6 @@ def verdict_from_share(share: float, holds: float = 0.9, partly: float = 0.5, n:
     return "holds" if share >= holds else "partly" if share >= partly else "fails"
 
 
-def sign_p(k: int, n: int) -> float:
-    """The one-sided sign-test p-value of ``k`` passes among ``n`` units against a pass rate of one half:
-    P(K >= k) for K ~ Binomial(n, 1/2) (exact)."""
-    if isinstance(k, bool) or isinstance(n, bool) or n < 1 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n >= 1; got k={k!r}, n={n!r}")
-    return sum(math.comb(n, i) for i in range(k, n + 1)) / 2**n
-
-
 def min_units(alpha: float = ALPHA) -> int:
     """The fewest units whose every one passing is significant by the sign test at ``alpha`` (5 at 5 %)."""
     return math.ceil(math.log(alpha) / math.log(0.5) + 1e-12)
@@ -108,16 +107,6 @@ def verdict_from_count(k: int, n: int, holds: float = 0.9, partly: float = 0.5, 
     return verdict_from_share(share, holds, partly)
 
 
-def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """The Wilson score interval (95 % by default) of a share of ``k`` passes among ``n`` seeds."""
-    if isinstance(k, bool) or isinstance(n, bool) or n < 1 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n >= 1; got k={k!r}, n={n!r}")
-    p, z2 = k / n, z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def verdict_stability(
     passed: torch.Tensor, holds: float = 0.9, partly: float = 0.5, n_boot: int = 2000, seed: int = 0
 ) -> float:
@@ -127,34 +116,10 @@ def verdict_stability(
     if passed.numel() == 0:
         raise ValueError("passed must not be empty")
     n = passed.numel()
-    g = torch.Generator().manual_seed(seed)
-    counts = passed.long()[torch.randint(n, (n_boot, n), generator=g)].sum(dim=1)
+    counts = passed.long()[bootstrap_indices(n, n_boot, seed)].sum(dim=1)
     by_count = [verdict_from_count(k, n, holds, partly) for k in range(n + 1)]
     full = by_count[int(passed.sum())]
     return float(sum(by_count[int(k)] == full for k in counts) / n_boot)
-
-
-def median_interval(
-    values: Sequence[float] | torch.Tensor, n_boot: int = 2000, seed: int = 0
-) -> dict[str, Any]:
-    """An effect size: the median of per-seed values (e.g. paired differences, deeper minus shallower) with its 95 %
-    percentile-bootstrap interval over the seeds (seeded); NaN values are left out and counted."""
-    v = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
-    finite = v[~torch.isnan(v)]
-    out: dict[str, Any] = {
-        "median": None,
-        "ci95": [None, None],
-        "n": finite.numel(),
-        "n_nan": v.numel() - finite.numel(),
-    }
-    if finite.numel():
-        g = torch.Generator().manual_seed(seed)
-        boot = finite[torch.randint(finite.numel(), (n_boot, finite.numel()), generator=g)].quantile(
-            0.5, dim=1
-        )
-        lo, hi = torch.quantile(boot, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
-        out |= {"median": float(finite.quantile(0.5)), "ci95": [lo, hi]}
-    return out
 
 
 UNITS = (
@@ -226,9 +191,7 @@ def bootstrap_stability(
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an integer >= 1; got {n!r}")
     full = verdict_of(torch.arange(n))
-    g = torch.Generator().manual_seed(seed)
-    idx = torch.randint(n, (n_boot, n), generator=g)
-    return sum(verdict_of(i) == full for i in idx) / n_boot
+    return sum(verdict_of(i) == full for i in bootstrap_indices(n, n_boot, seed)) / n_boot
 
 
 def judge(
@@ -847,8 +810,7 @@ def trend_seed_count(
 ) -> tuple[SeedCount, list]:
     """The uncertainty of a falling-trend claim (a ``measures.Trend``): the seeds whose own rho < 0 with the share's
     Wilson interval, the share of bootstrap resamples of the seeds whose :func:`trend_verdict` equals the verdict
-    of all seeds (``measures.resample_trend``), and the pooled rho's 95 % percentile-bootstrap interval."""
-    from ..measures import resample_trend
+    of all seeds (``stats.resample_trend``), and the pooled rho's 95 % percentile-bootstrap interval."""
 
     r = resample_trend(trend, n_boot=n_boot, seed=seed)
     full = trend_verdict(trend.rho, trend.p, trend.falls)

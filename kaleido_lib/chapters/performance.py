@@ -4,7 +4,10 @@ The chapter's parameters live here: the paper and ci profiles (``PROFILES``) and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,6 +18,8 @@ from tqdm import tqdm
 from .. import bench, data, models, plots, sampling, utils
 from ..book import config, results
 from ..book.build import notebooks
+from ..book.results import Claim, bootstrap_stability, seed_count, spread, verdict_from_count
+from ..stats import median_interval
 
 CHAPTER = "performance"
 TITLE = "Performance: where the time goes, against the machine's limits"
@@ -238,9 +243,7 @@ def sampling_figure(samp: bench.SamplingBench) -> plt.Figure:
 
 def end_to_end() -> str:
     """The recorded wall times of `make test` and of every chapter in each profile, as a Markdown table."""
-    return bench.end_to_end_table(
-        bench.recorded_timings(utils.repo_root() / "book"), [p.stem for p in notebooks()]
-    )
+    return end_to_end_table(recorded_timings(utils.repo_root() / "book"), [p.stem for p in notebooks()])
 
 
 def targets_figure(
@@ -255,7 +258,9 @@ def targets_figure(
     )
 
 
-AGREE = 1e-5  # an ensemble member and a lone run agree when their losses differ by less than this (bench.suite_claims)
+AGREE = (
+    1e-5  # an ensemble member and a lone run agree when their losses differ by less than this (suite_claims)
+)
 
 
 def target_entry(
@@ -265,16 +270,16 @@ def target_entry(
     ratio_of: Callable[[torch.Tensor], float] | None = None,
     n_turns: int = 0,
 ) -> dict[str, Any]:
-    """One alternative's entry by the suite's rule for a ratio against a target (``bench.suite_claims``): holds at
+    """One alternative's entry by the suite's rule for a ratio against a target (``suite_claims``): holds at
     ``target``, partly from ``partly``, else fails; the share passing is 1 when the target is met, else 0. With
     ``ratio_of`` (turn indices -> the ratio from the fastest of those turns) and ``n_turns`` recorded turns, the
-    entry also carries its uncertainty over the timing repeats (``bench.timing_seeds``)."""
+    entry also carries its uncertainty over the timing repeats (``timing_seeds``)."""
     entry: dict[str, Any] = {
         "share_pass": float(x >= target),
-        "verdict": bench.target_verdict(x, target, partly),
+        "verdict": target_verdict(x, target, partly),
     }
     if ratio_of is not None and n_turns:
-        entry["seeds"] = bench.timing_seeds(ratio_of, n_turns, target, partly, primary=x)[0]
+        entry["seeds"] = timing_seeds(ratio_of, n_turns, target, partly, primary=x)[0]
     return entry
 
 
@@ -292,13 +297,13 @@ def alternatives(
     and results), each timing entry carries its uncertainty over the timing repeats, as the primary does."""
     t = TARGETS["ensemble"]
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    n_ens = bench.ensemble_turns(runs)
+    n_ens = ensemble_turns(runs)
     for name in dict.fromkeys(n for n, _ in speedup):
-        big = bench.large_ensembles(speedup, name)
+        big = large_ensembles(speedup, name)
         if big:
 
             def ens(i, pick=min, name=name):
-                return pick(bench.large_ensembles(bench.resampled_speedups(*runs, i), name))
+                return pick(large_ensembles(resampled_speedups(*runs, i), name))
 
             out[f"ensemble_speedup_{'fig03' if '3' in name else 'fig05'}"] = {
                 f">= {t / 2:.0f}x (the target halved; partly from {t / 10:.0f}x)": target_entry(
@@ -369,11 +374,11 @@ def claims(
     cfg: SimpleNamespace,
     runs: tuple[list[str], list[bench.BenchResult]] | None = None,
 ) -> list[results.Claim]:
-    """The suite's claims: each target, and the ensemble's agreement with lone runs (``bench.suite_claims``), each
+    """The suite's claims: each target, and the ensemble's agreement with lone runs (``suite_claims``), each
     with the verdicts under the alternative definitions of :func:`alternatives`; ``runs`` (the ensemble timings'
     setting names and results, :func:`ensemble_timings`) gives the speed-up claims their uncertainty over the
     timing repeats."""
-    out = bench.suite_claims(
+    out = suite_claims(
         speedup,
         agree,
         step,
@@ -387,3 +392,260 @@ def claims(
     for c in out:
         c.alternatives.update(alts.get(c.id, {}))
     return out
+
+
+# --- the suite's claims and the end-to-end table ---------------------------------------------------------------
+
+
+def recorded_timings(book_dir: str | Path) -> dict[str, dict]:
+    """The wall times recorded on this checkout: chapters per profile (timings.json) and commands."""
+    book_dir = Path(book_dir)
+    out = {}
+    for key, name in (("chapters", "timings.json"), ("commands", "command_timings.json")):
+        p = book_dir / name
+        out[key] = json.loads(p.read_text()) if p.exists() else {}
+    return out
+
+
+def end_to_end_table(timings: dict[str, dict], chapters: Sequence[str]) -> str:
+    """Markdown: the recorded command times, then seconds per chapter in each profile, with totals."""
+    cmds = timings.get("commands", {})
+    lines = ["| command | wall time | when | cores | status |", "|---|---|---|---|---|"]
+    for name, rec in sorted(cmds.items()):
+        lines.append(
+            f"| `{name}` | {rec['seconds'] / 60:.1f} min | {rec.get('when', '')} | {rec.get('cores', '')} "
+            f"| {rec.get('status', '')} |"
+        )
+    if not cmds:
+        lines.append("| (none recorded on this machine yet) | | | | |")
+    chap = timings.get("chapters", {})
+    lines += ["", "| chapter | `ci` profile (s) | `paper` profile (s) |", "|---|---|---|"]
+    total = {"ci": 0.0, "paper": 0.0}
+    for name in chapters:
+        t = chap.get(name, {})
+        cells = []
+        for p in ("ci", "paper"):
+            if p in t:
+                total[p] += t[p]
+                cells.append(f"{t[p]:.0f}")
+            else:
+                cells.append("not run yet")
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    lines.append(
+        f"| **all chapters recorded** | **{total['ci'] / 60:.1f} min** | **{total['paper'] / 60:.1f} min** |"
+    )
+    return "\n".join(lines)
+
+
+def target_verdict(x: float, target: float, partly: float) -> str:
+    """The suite's rule for a ratio against a target: 'holds' at ``target``, 'partly' from ``partly``, else 'fails'."""
+    return "holds" if x >= target else "partly" if x >= partly else "fails"
+
+
+def large_ensembles(speedup: dict[tuple[str, int], float], name: str) -> list[float]:
+    """The speed-ups of one setting over its ensembles of 64 or more (the sizes the target is about)."""
+    return [x for (n, E), x in speedup.items() if n == name and E >= 64]
+
+
+def resampled_speedups(
+    names: Sequence[str], runs: Sequence[bench.BenchResult], turns: Sequence[int] | torch.Tensor
+) -> dict[tuple[str, int], float]:
+    """:func:`bench.best_speedups` had only ``turns`` (indices, repeats allowed) of every run been timed."""
+    return bench.best_speedups(names, [r.resample(turns) for r in runs])
+
+
+def timing_seeds(
+    ratio_of: Callable[[torch.Tensor], float],
+    n: int,
+    target: float,
+    partly: float,
+    *,
+    primary: float,
+    n_boot: int = 1000,
+) -> tuple[Any, dict[str, Any]]:
+    """A timing claim's uncertainty over its ``n`` timing repeats (turns).
+
+    ``ratio_of`` maps turn indices (repeats allowed) to the claim's ratio computed from the fastest of those turns,
+    so that all turns give the measured ``primary`` (checked). Each turn alone gives a per-repeat ratio and a
+    per-repeat pass (ratio >= ``target``), whose share has a Wilson interval; the stability is the share of
+    bootstrap resamples of the turns whose best-of-the-resampled-turns ratio gets the claim's verdict
+    (:func:`target_verdict` with ``target`` and ``partly``). Returns the ``SeedCount`` (unit 'timing repeats') and,
+    for ``extra``, the per-repeat ratios with their median's 95 % bootstrap interval."""
+
+    utils.check_int("n", n, 1)
+    full = ratio_of(torch.arange(n))
+    if not math.isclose(full, primary, rel_tol=1e-12):
+        raise ValueError(f"the recorded turns give {full!r}, not the measured {primary!r}")
+    per = [ratio_of(torch.tensor([k])) for k in range(n)]
+    stability = bootstrap_stability(n, lambda i: target_verdict(ratio_of(i), target, partly), n_boot=n_boot)
+    seeds = seed_count(torch.tensor([x >= target for x in per]), unit="timing repeats", stability=stability)
+    return seeds, {"ratio_per_repeat": per, "ratio_per_repeat_median": median_interval(per)}
+
+
+def ensemble_turns(runs: tuple[Sequence[str], Sequence[bench.BenchResult]] | None) -> int:
+    """How many turns every ensemble timing recorded (0 when there are none, e.g. results built by hand)."""
+    if runs is None or not runs[1]:
+        return 0
+    counts = {len(t) for r in runs[1] for t in (r.loop_turns_s, r.ensemble_turns_s)}
+    if len(counts) != 1:
+        raise ValueError(f"every ensemble timing must record the same number of turns; got {sorted(counts)}")
+    return counts.pop()
+
+
+REPEATS_NOTE = (
+    "Uncertainty over the {n} timing repeat(s): each turn's own ratio, passing when it meets the "
+    "target; the stability re-applies the verdict to the best of resampled turns."
+)
+
+
+def suite_claims(
+    speedup: dict[tuple[str, int], float],
+    agree: dict[str, float],
+    step: bench.StepBench,
+    samp: bench.SamplingBench,
+    targets: dict[str, float],
+    *,
+    repeats: dict[str, int],
+    thread_counts: Sequence[int],
+    runs: tuple[Sequence[str], Sequence[bench.BenchResult]] | None = None,
+) -> list:
+    """The suite's targets as scoreboard claims: holds when met, partly within a factor of the target, else fails.
+
+    ``runs``: the ensemble timings (setting names, results) behind ``speedup``. With them, and with the turns that
+    ``step`` and ``samp`` recorded, each timing claim carries its uncertainty over the timing repeats
+    (:func:`timing_seeds`); results built by hand, without turns, leave it unassessed. The agreement claim's unit
+    is the settings."""
+
+    not_paper = "(a target of this book, not a claim of the paper)"
+    claims = []
+    t = targets["ensemble"]
+    n_ens = ensemble_turns(runs)
+    for name in dict.fromkeys(n for n, _ in speedup):
+        big = large_ensembles(speedup, name)
+        if not big:
+            continue
+        x = min(big)
+        seeds, extra, unc = None, {}, ""
+        if n_ens:
+            names, ens = runs
+            seeds, extra = timing_seeds(
+                lambda i, name=name, names=names, ens=ens: min(
+                    large_ensembles(resampled_speedups(names, ens, i), name)
+                ),
+                n_ens,
+                t,
+                t / 5,
+                primary=x,
+            )
+            unc = ". " + REPEATS_NOTE.format(n=n_ens)
+        claims.append(
+            Claim(
+                id=f"ensemble_speedup_{'fig03' if '3' in name else 'fig05'}",
+                claim=f"The ensemble trainer trains >= {t:.0f}x more models per second than a loop ({name} setting)",
+                paper=not_paper,
+                measure="smallest speed-up over ensembles of 64 or more",
+                measured=spread([x]),
+                criterion=f">= {t:.0f}x",
+                share_pass=float(x >= t),
+                verdict=target_verdict(x, t, t / 5),
+                notes=(
+                    f"best of {repeats['ensemble']} measurement(s), each side at its best of {list(thread_counts)} "
+                    f"thread(s); partly: at least {t / 5:.0f}x{unc}"
+                ),
+                extra=extra,
+                seeds=seeds,
+            )
+        )
+    ok = sum(v < 1e-5 for v in agree.values()) / len(agree)
+    claims.append(
+        Claim(
+            id="ensemble_matches_lone_runs",
+            claim="An ensemble member and a lone run from the same seed agree",
+            paper="(a requirement of this book, not a claim of the paper)",
+            measure="largest |loss difference| over the loss history",
+            measured=spread(list(agree.values())),
+            criterion="below 1e-5 in every setting",
+            share_pass=ok,
+            verdict=verdict_from_count(sum(v < 1e-5 for v in agree.values()), len(agree), holds=1.0),
+            notes=(
+                "Share passing: the settings whose largest |loss difference| is below 1e-5; the stability re-applies "
+                "'every setting' to resampled settings."
+            ),
+            seeds=seed_count(torch.tensor([v < 1e-5 for v in agree.values()]), holds=1.0, unit="settings"),
+        )
+    )
+
+    def share_claim(
+        id_: str,
+        claim: str,
+        measure: str,
+        share: float,
+        t: float,
+        notes: str,
+        extra: dict,
+        timed: bench.StepBench | bench.SamplingBench,
+        ratio_of: Callable[[Any], float],
+    ) -> Claim:
+        """A share of a ceiling or baseline against target t: holds at t, partly at half of it; ``ratio_of`` gives
+        the share from a resampled ``timed`` (its uncertainty over the timing repeats, when turns were recorded)."""
+        seeds = None
+        if timed.n_turns:
+            seeds, more = timing_seeds(
+                lambda i: ratio_of(timed.resample(i)), timed.n_turns, t, t / 2, primary=share
+            )
+            extra, notes = extra | more, f"{notes}. {REPEATS_NOTE.format(n=timed.n_turns)}"
+        return Claim(
+            id=id_,
+            claim=claim,
+            paper=not_paper,
+            measure=measure,
+            measured=spread([share]),
+            criterion=f">= {t:.0%}",
+            share_pass=float(share >= t),
+            verdict=target_verdict(share, t, t / 2),
+            notes=notes,
+            extra=extra,
+            seeds=seeds,
+        )
+
+    t = targets["step"]
+    best_v = max(step.s_per_step, key=step.share_of_ceiling)
+    claims.append(
+        share_claim(
+            "mnist_step_flop_rate",
+            f"The MNIST training step runs at >= {t:.0%} of the machine's matmul ceiling",
+            "achieved FLOP rate / large-matmul FLOP rate (the book's trainer)",
+            step.share_of_ceiling("project"),
+            t,
+            f"{step.matmul_flop_rate / 1e9:.0f} GFLOP/s ceiling; the step's GEMMs alone reach "
+            f"{step.gemm_only_share:.0%}; best variant {best_v} {step.share_of_ceiling(best_v):.0%}; "
+            f"best of {repeats['step']}; partly: at least half the target",
+            {
+                "gemm_only_share": step.gemm_only_share,
+                "best_variant": best_v,
+                "shares": {v: step.share_of_ceiling(v) for v in step.s_per_step},
+            },
+            step,
+            lambda b: b.share_of_ceiling("project"),
+        )
+    )
+    t = targets["sampling"]
+    claims.append(
+        share_claim(
+            "sampling_overhead",
+            f"Kaleidoscopic sampling runs at >= {t:.0%} of the rate of bare forward passes",
+            "iterates/s of the MNIST chapter's sampler / iterates/s of a bare loop",
+            samp.share_of_bare("snapshots"),
+            t,
+            f"{samp.n_samples} samples, {samp.n_steps} runs, best of {repeats['sampling']}"
+            + (
+                f"; without noise (eps = 0) {samp.share_of_bare('snapshots_eps0'):.0%}"
+                if "snapshots_eps0" in samp.s_per_run
+                else ""
+            ),
+            {"shares": {v: samp.share_of_bare(v) for v in samp.s_per_run}},
+            samp,
+            lambda b: b.share_of_bare("snapshots"),
+        )
+    )
+    return claims

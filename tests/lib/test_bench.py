@@ -7,6 +7,7 @@ import torch
 
 from kaleido_lib import bench, models
 from kaleido_lib.book import config
+from kaleido_lib.chapters import performance as here
 
 
 def test_training_flops_counts_every_product_of_the_step():
@@ -94,7 +95,7 @@ def _samp(bare, snap):
     ],
 )
 def test_suite_claims_judge_the_targets(project_s, snap_s, step_verdict, samp_verdict):
-    claims = bench.suite_claims(
+    claims = here.suite_claims(
         {("Figure 3 (1D)", 64): 60.0, ("Figure 3 (1D)", 8): 1.0},
         {"a": 1e-9},
         _step(project_s),
@@ -125,9 +126,9 @@ def test_end_to_end_table_says_what_was_not_run():
         "chapters": {"a": {"ci": 10.0}},
         "commands": {"make test": {"seconds": 600.0, "when": "w", "cores": 2, "status": "passed"}},
     }
-    md = bench.end_to_end_table(t, ["a", "b"])
+    md = here.end_to_end_table(t, ["a", "b"])
     assert "| `make test` | 10.0 min |" in md and "| b | not run yet | not run yet |" in md
-    assert "not run yet" in bench.end_to_end_table({}, ["a"]) and "none recorded" in bench.end_to_end_table(
+    assert "not run yet" in here.end_to_end_table({}, ["a"]) and "none recorded" in here.end_to_end_table(
         {}, ["a"]
     )
 
@@ -229,8 +230,6 @@ def test_ensemble_agreement_is_rounding_only():
 def test_performance_alternatives_by_the_suites_rule():
     from types import SimpleNamespace
 
-    from kaleido_lib.chapters import performance as here
-
     assert here.target_entry(60.0, 50.0, 10.0) == {"share_pass": 1.0, "verdict": "holds"}
     assert here.target_entry(20.0, 50.0, 10.0) == {"share_pass": 0.0, "verdict": "partly"}
     assert here.target_entry(5.0, 50.0, 10.0)["verdict"] == "fails"
@@ -258,7 +257,7 @@ def test_performance_alternatives_by_the_suites_rule():
     claims = {c.id: c for c in here.claims(speedup, agree, _step(1.5), samp, cfg)}
     plain = {
         c.id: c
-        for c in bench.suite_claims(
+        for c in here.suite_claims(
             speedup,
             agree,
             _step(1.5),
@@ -328,13 +327,13 @@ def test_timing_seeds_count_turns_and_resample_the_best():
     def ratio(i):
         return samp.resample(i).share_of_bare("snapshots")
 
-    seeds, extra = bench.timing_seeds(ratio, 3, 0.9, 0.45, primary=1.0)
+    seeds, extra = here.timing_seeds(ratio, 3, 0.9, 0.45, primary=1.0)
     assert (seeds.unit, seeds.n, seeds.passing) == ("timing repeats", 3, 2)
     assert extra["ratio_per_repeat"] == pytest.approx([1.0, 0.5, 1 / 1.05])
     # the verdict changes only when every resampled turn is the slow one: (1/3)^3 of the resamples
     assert 0.9 < seeds.verdict_stability < 1.0
     with pytest.raises(ValueError, match="measured"):
-        bench.timing_seeds(ratio, 3, 0.9, 0.45, primary=0.5)
+        here.timing_seeds(ratio, 3, 0.9, 0.45, primary=0.5)
 
 
 def test_suite_claims_carry_their_uncertainty_when_turns_were_recorded():
@@ -366,7 +365,7 @@ def test_suite_claims_carry_their_uncertainty_when_turns_were_recorded():
     kw = dict(repeats=dict(ensemble=2, step=2, sampling=2), thread_counts=[1])
     claims = {
         c.id: c
-        for c in bench.suite_claims(speedup, {"a": 1e-9, "b": 3e-5}, step, samp, targets, runs=runs, **kw)
+        for c in here.suite_claims(speedup, {"a": 1e-9, "b": 3e-5}, step, samp, targets, runs=runs, **kw)
     }
     assert claims["ensemble_speedup_fig03"].verdict == "holds"
     assert (claims["ensemble_speedup_fig03"].seeds.n, claims["ensemble_speedup_fig03"].seeds.passing) == (
@@ -390,15 +389,13 @@ def test_suite_claims_carry_their_uncertainty_when_turns_were_recorded():
     assert {c.seeds.unit for k, c in claims.items() if k != "ensemble_matches_lone_runs"} == {
         "timing repeats"
     }
-    plain = {c.id: c for c in bench.suite_claims(speedup, {"a": 1e-9, "b": 3e-5}, step, samp, targets, **kw)}
+    plain = {c.id: c for c in here.suite_claims(speedup, {"a": 1e-9, "b": 3e-5}, step, samp, targets, **kw)}
     assert {k: (c.verdict, c.share_pass, c.measured) for k, c in plain.items()} == {
         k: (c.verdict, c.share_pass, c.measured) for k, c in claims.items()
     }  # the uncertainty changes no verdict
     assert plain["ensemble_speedup_fig03"].seeds is None  # without its runs' turns it is not assessed
 
     from types import SimpleNamespace
-
-    from kaleido_lib.chapters import performance as here
 
     cfg = SimpleNamespace(repeats=2, step_repeats=2, sampling_repeats=2, thread_counts=[1])
     full = {c.id: c for c in here.claims(speedup, {"a": 1e-9, "b": 3e-5}, step, samp, cfg, runs=runs)}
