@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import random
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from filelock import FileLock
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -181,20 +180,8 @@ def check_finite_tensor(name: str, x: object, ndim: int | None = None) -> torch.
     return x
 
 
-@contextlib.contextmanager
-def file_lock(path: str | os.PathLike, wait: bool = True) -> Iterator[None]:
-    """Hold an exclusive lock on the file ``path`` (POSIX; elsewhere no lock). With ``wait=False`` a lock held by
-    another process raises BlockingIOError at once."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def file_lock(path: str | os.PathLike, wait: bool = True) -> FileLock:
+    """An exclusive lock on the file ``path``, to use in a ``with`` block (``filelock``: every platform). With
+    ``wait=False`` a lock held by another process raises ``filelock.Timeout`` at once."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(path, timeout=-1 if wait else 0)

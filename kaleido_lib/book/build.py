@@ -26,6 +26,8 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import filelock
+
 from ..utils import atomic_write_bytes, atomic_write_json, file_lock, repo_root
 from . import history, null_rates
 from .results import scan_results, scoreboard_markdown, summary_line
@@ -209,7 +211,7 @@ def cmd_book(args: argparse.Namespace) -> int:
     try:
         with file_lock(lock, wait=False):
             return _build_book(args, root, book_dir)
-    except BlockingIOError:
+    except filelock.Timeout:
         print(
             f"another build of this book is running (it holds {lock}); wait for it to end, or build into another "
             "folder with --root",
