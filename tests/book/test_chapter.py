@@ -458,15 +458,6 @@ def test_a_claim_among_a_subset_is_judged_on_it_and_keeps_every_seed_as_an_alter
         )
 
 
-def test_median_interval_is_the_median_with_a_bootstrap_interval_around_it():
-    e = results.median_interval(torch.tensor([1.0, 2.0, 3.0, 4.0, float("nan")]))
-    assert e["median"] == 2.5 and e["n"] == 4 and e["n_nan"] == 1
-    assert 1.0 <= e["ci95"][0] <= 2.5 <= e["ci95"][1] <= 4.0
-    assert results.median_interval(torch.tensor([5.0, 5.0]))["ci95"] == [5.0, 5.0]
-    assert results.median_interval(torch.tensor([float("nan")]))["median"] is None
-    assert results.median_interval([1.0, 9.0, 3.0]) == results.median_interval([1.0, 9.0, 3.0])  # seeded
-
-
 def test_fig03_burn_in_is_judged_under_six_declared_definitions(tmp_path):
     assert len(set(fig03.BURN_GRID)) == 6 and fig03.burn_key(0.9, 0.05) == "burn_in_q90_r0.05"
     assert fig03.burn_label(0.5, 0.01, 10) == "the median sample settles within 0.01 by run 10"

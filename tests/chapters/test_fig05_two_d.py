@@ -7,6 +7,8 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
+
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
@@ -28,96 +30,6 @@ def test_grid_2d_is_x_fastest_and_covers_the_square():
 def test_grid_2d_rejects_bad_input(args):
     with pytest.raises(ValueError, match="grid"):
         measures.grid_2d(*args)
-
-
-# --- ranks and Spearman -------------------------------------------------------------------------
-def test_average_ranks_share_ties():
-    assert measures.average_ranks([3.0, 1.0, 1.0, 2.0]).tolist() == [4.0, 1.5, 1.5, 3.0]
-    assert measures.average_ranks([5.0]).tolist() == [1.0]
-
-
-def test_spearman_known_values():
-    assert measures.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
-    assert measures.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
-    # monotone but non-linear: ranks only
-    assert measures.spearman([1, 2, 3, 4, 5], [1, 8, 27, 64, 1000]) == pytest.approx(1.0)
-    # with ties: the Pearson correlation of the average ranks
-    x, y = [1, 1, 2, 2], [1, 2, 3, 3]
-    rx, ry = measures.average_ranks(x), measures.average_ranks(y)
-    expected = float(torch.corrcoef(torch.stack([rx, ry]))[0, 1])
-    assert measures.spearman(x, y) == pytest.approx(expected)
-
-
-def test_spearman_is_nan_for_a_constant_input():
-    assert math.isnan(measures.spearman([1, 2, 3], [5, 5, 5]))
-    rho, p = measures.spearman_test([1, 2, 3], [5, 5, 5])
-    assert math.isnan(rho) and math.isnan(p)
-
-
-@pytest.mark.parametrize(
-    "x,y,match",
-    [
-        ([1], [1], "x"),
-        ([1, 2], [1, 2, 3], "x and y"),
-        ([1, float("nan")], [1, 2], "x"),
-        ([1, 2], [1, float("inf")], "y"),
-    ],
-)
-def test_spearman_rejects_bad_input(x, y, match):
-    with pytest.raises(ValueError, match=match):
-        measures.spearman(x, y)
-
-
-def test_spearman_test_finds_a_clear_decrease_and_not_noise():
-    x = torch.tensor([2.0, 4, 7, 10]).repeat_interleave(10)
-    y = 20 - x + 0.1 * torch.arange(40.0) % 1  # falls with x
-    rho, p = measures.spearman_test(x, y, alternative="less", n_perm=2000, seed=1)
-    assert rho < -0.9 and p < 0.01
-    rho_g, p_g = measures.spearman_test(x, y, alternative="greater", n_perm=2000, seed=1)
-    assert rho_g == rho and p_g > 0.9
-    gen = torch.Generator().manual_seed(0)
-    noise = torch.rand(40, generator=gen)
-    _, p_noise = measures.spearman_test(x, noise, alternative="two-sided", n_perm=2000, seed=1)
-    assert p_noise > 0.05
-
-
-def test_spearman_test_repeats_with_its_seed():
-    x, y = [1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5]
-    assert measures.spearman_test(x, y, n_perm=500, seed=3) == measures.spearman_test(
-        x, y, n_perm=500, seed=3
-    )
-
-
-@pytest.mark.parametrize(
-    "kw,match", [({"alternative": "below"}, "alternative"), ({"n_perm": 0}, "n_perm"), ({"seed": -1}, "seed")]
-)
-def test_spearman_test_rejects_bad_options(kw, match):
-    with pytest.raises(ValueError, match=match):
-        measures.spearman_test([1, 2, 3], [3, 2, 1], **kw)
-
-
-# --- log-log slope and P(A < B) -----------------------------------------------------------------
-def test_loglog_slope_of_power_laws():
-    x = [2, 4, 7, 10]
-    assert measures.loglog_slope(x, [60 / v for v in x]) == pytest.approx(-1.0)
-    assert measures.loglog_slope(x, [3 * v**0.5 for v in x]) == pytest.approx(0.5)
-    assert measures.loglog_slope(x, [5, 5, 5, 5]) == pytest.approx(0.0)
-
-
-@pytest.mark.parametrize(
-    "x,y,match", [([1, 2], [0, 1], "> 0"), ([1, 1], [1, 2], "distinct"), ([1, 2, 3], [1, 2], "x and y")]
-)
-def test_loglog_slope_rejects_bad_input(x, y, match):
-    with pytest.raises(ValueError, match=match):
-        measures.loglog_slope(x, y)
-
-
-def test_prob_less_counts_pairs_and_half_ties():
-    assert measures.prob_less([1, 2], [3, 4]) == 1.0
-    assert measures.prob_less([3, 4], [1, 2]) == 0.0
-    assert measures.prob_less([1, 2], [2, 3]) == pytest.approx((1 + 1 + 0.5 + 1) / 4)
-    with pytest.raises(ValueError, match="a"):
-        measures.prob_less([], [1])
 
 
 # --- plots --------------------------------------------------------------------------------------

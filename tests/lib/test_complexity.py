@@ -124,19 +124,6 @@ def test_initial_member_matches_train_ensemble_start():
         C.initial_member(res, 2)
 
 
-def test_kendall_tau_known_rankings():
-    x = [1, 2, 3, 4, 5]
-    assert C.kendall_tau(x, [10, 20, 30, 40, 50]) == pytest.approx(1.0)
-    assert C.kendall_tau(x, [5, 4, 3, 2, 1]) == pytest.approx(-1.0)
-    assert C.kendall_tau([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)  # C = 2, D = 1
-    # ties in y: C = 4, D = 0, 6 pairs of which 2 tied in y: τ-b = 4 / √(6·4)
-    assert C.kendall_tau([1, 2, 3, 4], [1, 1, 2, 2]) == pytest.approx(4 / math.sqrt(24))
-    assert C.kendall_tau(torch.tensor([1.0, 1.0, 2.0]), np.array([3.0, 4.0, 4.0])) == pytest.approx(0.5)
-    assert math.isnan(C.kendall_tau([1, 1, 1], [1, 2, 3]))
-    with pytest.raises(ValueError, match="as many"):
-        C.kendall_tau([1, 2], [1, 2, 3])
-
-
 def test_granulated_tau_synthetic_grid():
     a, b = np.meshgrid([0, 1, 2], [0, 1], indexing="ij")
     a, b = a.ravel(), b.ravel()
