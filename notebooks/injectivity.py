@@ -62,7 +62,8 @@
 # ending within 0.01 (1D) / 0.02 (2D) of a training point after 100 applications of $f$). **Deviations.** The
 # companion run does not state its number of matrices: it is taken equal to ours. The heuristic runs 100 ($n = 10$)
 # and 20 ($n = 20$) matrices per point, not the exact test's 200, to run in minutes (`bound_trials` sets them).
-# The code is folded; `kaleido_lib/chapters/injectivity.py` holds the tests and what only this chapter uses.
+# The code is folded; `kaleido_lib/injectivity.py` holds the tests of injectivity and the rank signal, and
+# `kaleido_lib/chapters/injectivity.py` what only this chapter uses.
 
 # %%
 import torch
