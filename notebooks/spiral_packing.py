@@ -59,7 +59,9 @@
 # process, whose nets after 1500 epochs are the grid's (so {numref}`spiral-drift` shows what shortening changes);
 # `epochs=10000` gives the study's length everywhere. *Initialisation*: PyTorch's default; `init="glorot"` gives the
 # study's (TensorFlow's Glorot-uniform weights, zero biases), with which a ReLU net on the raw inputs can fall into a
-# 2-unit layer that is zero at every point and never learns. `kaleido_lib/chapters/spiral_packing.py` holds the code.
+# 2-unit layer that is zero at every point and never learns. `kaleido_lib/spirals.py` holds the spirals, the
+# classifier, its trainer and the geometry of the 2-unit layer; `kaleido_lib/chapters/spiral_packing.py` holds the
+# chapter's grid, measures, figures and claims.
 
 # %%
 import torch
