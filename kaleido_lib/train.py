@@ -80,10 +80,11 @@ def train_manifold(
         if full:
             batches = [X]
         else:
+            assert batch_size is not None  # else the batch is full
             perm = torch.randperm(n, generator=generator, device="cpu").to(X.device)
             batches = [X[perm[i : i + batch_size]] for i in range(0, n, batch_size)]
         total = 0.0
-        snapshot = None
+        snapshot = math.inf  # full batch: the loss of the one batch, before its update
         for xb in batches:
             loss = torch.mean((model(xb) - xb) ** 2)
             if full:
@@ -119,12 +120,29 @@ def train_manifold(
 
 
 @dataclass
+class LossTarget:
+    """A stopping rule for :func:`train_steps`: go on past the step budget until the mean batch loss of the last
+    ``window`` steps is at most ``target``, or until ``max_steps`` steps when it never is."""
+
+    target: float
+    window: int
+    max_steps: int
+
+
+@dataclass
 class StepResult:
-    """Outcome of step-wise mini-batch training: the final weights and every step's batch loss."""
+    """Outcome of step-wise mini-batch training: the final weights and every step's batch loss; with a
+    :class:`LossTarget`, also the weights after the step budget and at the target (the last weights for a budget the
+    run did not reach), and the step the target was met at (1-based; None if never)."""
 
     model: nn.Module
     losses: torch.Tensor
     steps: int
+    finite: bool = True  # False: training stopped at a loss that was not finite
+    reached: int | None = None
+    at_steps: dict[str, torch.Tensor] | None = None
+    at_target: dict[str, torch.Tensor] | None = None
+    resumed_from: int = 0  # the step its checkpoint resumed it at (0: it ran from the start)
 
 
 def _check_steps_args(steps: int, lr: float, batch_size: int) -> None:
@@ -162,6 +180,10 @@ def make_adam(params, lr: float, kernel: str = STEP_ADAM) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), **ADAM_KERNELS[kernel])
 
 
+def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
 def train_steps(
     model: nn.Module,
     X: torch.Tensor,
@@ -171,51 +193,130 @@ def train_steps(
     batch_size: int,
     generator: torch.Generator | None = None,
     progress: bool = False,
+    until: LossTarget | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 500,
 ) -> StepResult:
     """Eq. 1 with Adam for ``steps`` steps, each on ``batch_size`` rows of X drawn at random without replacement.
 
-    This is the authors' image protocol ("batch 1000 drawn at random each epoch", one
-    Adam step per draw).  The final weights are kept.  Indices are drawn on the CPU
-    from ``generator`` so a run repeats across devices, :data:`BLOCK` steps at a time
-    and moved in one copy.  Training stops early, with the losses so far, if a loss is
-    not finite: on the CPU after that step; on a GPU, whose losses stay on the device,
-    at the end of its block (the losses end at the first that is not finite).
+    This is the authors' image protocol ("batch 1000 drawn at random each epoch", one Adam step per draw). The
+    final weights are kept. Indices are drawn on the CPU from ``generator`` so a run repeats across devices,
+    :data:`BLOCK` steps at a time and moved in one copy. Training stops early, with the losses so far, if a loss is
+    not finite: after that step where losses are read every step (on the CPU, or with ``until``); on a GPU without
+    ``until``, whose losses stay on the device, at the end of its block (the losses end at the first that is not
+    finite).
+
+    With ``until`` (a :class:`LossTarget`) the same run goes on until both the step budget is spent and the loss
+    target is met (or its ``max_steps`` are reached), keeping the weights at each: one run serves a matched-steps and
+    a matched-loss comparison, each following exactly the run it would have had alone. With ``checkpoint`` the run
+    saves its state there every ``checkpoint_every`` steps and resumes from it (the same numbers as an unbroken
+    run); the file is removed at the end.
     """
     check_finite_tensor("X", X, ndim=2)
     _check_steps_args(steps, lr, batch_size)
+    if until is not None and (until.max_steps < steps or until.window < 1 or until.window > until.max_steps):
+        raise ValueError(
+            f"max_steps must be >= steps ({steps}) and window in [1, max_steps]; got {until.max_steps}, "
+            f"{until.window}"
+        )
+    if checkpoint is not None and generator is None:
+        raise ValueError("a checkpointed run needs a generator (its state is part of the checkpoint)")
     n = X.shape[0]
     batch_size = min(batch_size, n)
     opt = make_adam(model.parameters(), lr)
-    losses = torch.empty(steps, device=X.device)
-    each_step = X.device.type == "cpu"  # reading a loss costs nothing there; on a GPU it stalls the queue
+    cap = steps if until is None else until.max_steps
+    each_step = X.device.type == "cpu" or until is not None  # reading a loss stalls a GPU's queue
+    losses = torch.empty(cap, device="cpu" if each_step else X.device)
+    done = 0
+    reached: int | None = None
+    at_steps: dict[str, torch.Tensor] | None = None
+    at_target: dict[str, torch.Tensor] | None = None
+    ckpt = Path(checkpoint) if checkpoint is not None else None
+    if ckpt is not None and ckpt.exists():
+        assert generator is not None  # checked above
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        generator.set_state(state["generator"])
+        done, reached = int(state["done"]), state["reached"]
+        losses[:done] = state["losses"]
+        at_steps, at_target = state["at_steps"], state["at_target"]
+    resumed_from = done
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=steps, desc="training", leave=False, mininterval=2.0)
-    done, finite = 0, True
-    while done < steps and finite:
-        idx = batch_indices(n, batch_size, min(BLOCK, steps - done), generator, X.device)
-        for j in range(idx.shape[0]):
-            xb = X[idx[j]]
-            loss = torch.mean((model(xb) - xb) ** 2)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses[done] = loss.detach()
-            done += 1
-            if bar is not None:
-                bar.update()
-            if each_step and not math.isfinite(float(losses[done - 1])):
-                finite = False
-                break
-        if not each_step:
-            bad = (~torch.isfinite(losses[done - idx.shape[0] : done])).nonzero()
+        bar = tqdm(total=cap, initial=done, desc="training", leave=False, mininterval=2.0)
+    finite = True
+    block_start = done
+    pending = torch.empty(0, batch_size, dtype=torch.int64)  # this block's batch rows, drawn ahead
+    while done < steps or (until is not None and reached is None and done < cap):
+        if not pending.shape[0]:
+            block = min(BLOCK, (cap if until is not None and reached is None else steps) - done)
+            if ckpt is not None:
+                block = min(
+                    block, checkpoint_every - done % checkpoint_every
+                )  # a block ends at each checkpoint
+            pending = batch_indices(n, batch_size, block, generator, X.device)
+            block_start = done
+        idx, pending = pending[0], pending[1:]
+        xb = X[idx]
+        loss = torch.mean((model(xb) - xb) ** 2)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses[done] = loss.detach().to(losses.device)
+        done += 1
+        if bar is not None:
+            bar.update()
+        if each_step:
+            finite = math.isfinite(float(losses[done - 1]))
+        elif not pending.shape[0]:  # a GPU's losses are checked once a block
+            bad = (~torch.isfinite(losses[block_start:done])).nonzero()
             if bad.numel():
-                done, finite = done - idx.shape[0] + int(bad[0]) + 1, False
+                done, finite = block_start + int(bad[0]) + 1, False
+        if not finite:
+            break
+        if until is not None:
+            w = until.window
+            if reached is None and done >= w and float(losses[done - w : done].mean()) <= until.target:
+                reached, at_target = done, _weights(model)
+            if done == steps:
+                at_steps = _weights(model)
+        if ckpt is not None and done % checkpoint_every == 0 and not pending.shape[0]:
+            buf = io.BytesIO()
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "opt": opt.state_dict(),
+                    "generator": generator.get_state() if generator is not None else None,
+                    "done": done,
+                    "reached": reached,
+                    "losses": losses[:done].clone(),
+                    "at_steps": at_steps,
+                    "at_target": at_target,
+                },
+                buf,
+            )
+            atomic_write_bytes(ckpt, buf.getvalue())
     if bar is not None:
         bar.close()
-    return StepResult(model=model, losses=losses[:done].cpu(), steps=done)
+    if ckpt is not None:
+        ckpt.unlink(missing_ok=True)
+    if until is not None:  # a budget the run did not reach holds the last weights
+        last = _weights(model)
+        at_steps = at_steps if at_steps is not None else last
+        at_target = at_target if at_target is not None else last
+    return StepResult(
+        model=model,
+        losses=losses[:done].to("cpu", copy=True),
+        steps=done,
+        finite=finite,
+        reached=reached,
+        at_steps=at_steps,
+        at_target=at_target,
+        resumed_from=resumed_from,
+    )
 
 
 @dataclass
@@ -229,10 +330,6 @@ class BudgetRun:
     reached: int | None  # the step (1-based) at which the target was met, None if never
     finite: bool
     resumed_from: int = 0  # the step its checkpoint resumed it at (0: it ran from the start)
-
-
-def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 def train_two_budgets(
@@ -250,91 +347,28 @@ def train_two_budgets(
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int = 500,
 ) -> BudgetRun:
-    """:func:`train_steps`'s run (same batches from ``generator``, same Adam) continued until both the step budget
-    ``steps`` is spent and the loss target is met (or ``max_steps`` is reached), keeping the weights at each: one
-    training run serves a matched-steps and a matched-loss comparison, and each follows exactly the run it would
-    have had alone. With ``checkpoint`` the run saves its state there every ``checkpoint_every`` steps and resumes
-    from it (the same numbers as an unbroken run); the file is removed at the end."""
-    check_finite_tensor("X", X, ndim=2)
-    _check_steps_args(steps, lr, batch_size)
-    if max_steps < steps or window < 1 or window > max_steps:
-        raise ValueError(
-            f"max_steps must be >= steps ({steps}) and window in [1, max_steps]; got {max_steps}, {window}"
-        )
-    n = X.shape[0]
-    batch_size = min(batch_size, n)
-    opt = make_adam(model.parameters(), lr)
-    losses = torch.empty(max_steps)
-    done, reached = 0, None
-    at_steps: dict[str, torch.Tensor] | None = None
-    at_target: dict[str, torch.Tensor] | None = None
-    ckpt = Path(checkpoint) if checkpoint is not None else None
-    if ckpt is not None and ckpt.exists():
-        state = torch.load(ckpt, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        generator.set_state(state["generator"])
-        done, reached = int(state["done"]), state["reached"]
-        losses[:done] = state["losses"]
-        at_steps, at_target = state["at_steps"], state["at_target"]
-    resumed_from = done
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=max_steps, initial=done, desc="training", leave=False, mininterval=2.0)
-    finite = True
-    pending = torch.empty(0, batch_size, dtype=torch.int64)  # this block's batch rows, drawn ahead
-    while done < steps or (reached is None and done < max_steps):
-        if not pending.shape[0]:
-            ahead = max(steps, max_steps if reached is None else steps) - done
-            to_ckpt = checkpoint_every - done % checkpoint_every  # a block ends at each checkpoint
-            pending = batch_indices(n, batch_size, min(BLOCK, ahead, to_ckpt), generator, X.device)
-        idx, pending = pending[0], pending[1:]
-        xb = X[idx]
-        loss = torch.mean((model(xb) - xb) ** 2)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses[done] = loss.detach().cpu()
-        done += 1
-        if bar is not None:
-            bar.update()
-        if not math.isfinite(float(losses[done - 1])):
-            finite = False
-            break
-        if reached is None and done >= window and float(losses[done - window : done].mean()) <= target:
-            reached, at_target = done, _weights(model)
-        if done == steps:
-            at_steps = _weights(model)
-        if ckpt is not None and done % checkpoint_every == 0 and not pending.shape[0]:
-            buf = io.BytesIO()
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "opt": opt.state_dict(),
-                    "generator": generator.get_state(),
-                    "done": done,
-                    "reached": reached,
-                    "losses": losses[:done].clone(),
-                    "at_steps": at_steps,
-                    "at_target": at_target,
-                },
-                buf,
-            )
-            atomic_write_bytes(ckpt, buf.getvalue())
-    if bar is not None:
-        bar.close()
-    last = _weights(model)
-    if ckpt is not None:
-        ckpt.unlink(missing_ok=True)
+    """:func:`train_steps` with the stopping rule ``LossTarget(target, window, max_steps)``, its outcome as a
+    :class:`BudgetRun`."""
+    r = train_steps(
+        model,
+        X,
+        steps=steps,
+        lr=lr,
+        batch_size=batch_size,
+        generator=generator,
+        progress=progress,
+        until=LossTarget(target, window, max_steps),
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+    )
+    assert r.at_steps is not None and r.at_target is not None  # kept whenever there is a loss target
     return BudgetRun(
-        losses=losses[:done].clone(),
-        at_steps=at_steps if at_steps is not None else last,
-        at_target=at_target if at_target is not None else last,
-        reached=reached,
-        finite=finite,
-        resumed_from=resumed_from,
+        losses=r.losses,
+        at_steps=r.at_steps,
+        at_target=r.at_target,
+        reached=r.reached,
+        finite=r.finite,
+        resumed_from=r.resumed_from,
     )
 
 
@@ -372,7 +406,7 @@ def train_classifier(
 
         it = tqdm(it, desc="classifier", leave=False, mininterval=2.0)
     model.train()
-    perm = None
+    perm = torch.empty(0, dtype=torch.int64)  # drawn at the first step of each epoch
     for k in it:
         j = k % per_epoch
         if j == 0:

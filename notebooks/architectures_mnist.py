@@ -155,8 +155,8 @@ print(f"profile={cfg.profile}  device={dev}  seeds={seeds}\nnetworks: {', '.join
 # %%
 digits, judge = here.data_and_judge(cfg, dev)
 Xtr, Xte = digits.train_x, digits.test_x
-classify = lambda x: kl.train.predict(judge.model, x.to(dev))
-ref = here.reference(judge.model, Xtr, Xte, digits.test_y, cfg)
+classify = judge.classify
+ref = here.reference(judge, digits, cfg)
 nets = here.train_all(Xtr, digits.digest, NETS, seeds, cfg, dev)
 COST = here.costs(nets, list(NETS), seeds, Xte, cfg)
 display(Markdown(here.cost_table(COST, len(seeds))))

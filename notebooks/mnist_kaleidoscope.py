@@ -173,7 +173,7 @@ first = runs[0]  # the network the grid, the animation and the figures of single
 ch.show(here.loss_figure({r.seed: r.net.losses for r in runs}), "training_loss")
 ch.show(here.grid_figure(first.chain, cfg), "grid")
 ch.show_image(here.animation(first.chain, cfg), "sampling_gif")
-for name, fig in here.quality_figures(runs, judge.real_confident, cfg).items():
+for name, fig in here.quality_figures(runs, judge.confident_share(cfg.conf_threshold), cfg).items():
     ch.show(fig, name)
 ch.show(here.nearest_pairs(first.quality, first.chain, digits.train_x, cfg), "nearest_training_images")
 
@@ -264,7 +264,7 @@ ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 conf = [float(first.quality.Q.confident[first.chain.qruns.index(r)]) for r in cfg.grid_runs]
 ci_check.close(
     "judge accuracy",
-    judge.acc,
+    judge.accuracy,
     atol=0.03,
     why="no spread measured; 3 points of slack for a judge trained on 2 epochs",
 )

@@ -15,8 +15,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import attractors, cache, experiments, measures, models, plots, sampling, train
+from .. import attractors, cache, experiments, measures, models, plots, sampling
 from ..book import config, results
+from ..judge import Judge, trained_judge
+from ..judge import reference as judge_reference
 
 TITLE = "Kaleidoscopes beyond the MLP"
 SIDE = 28
@@ -235,14 +237,12 @@ class Reference:
         )
 
 
-def data_and_judge(cfg: SimpleNamespace, device: torch.device) -> tuple[experiments.Digits, cache.Cached]:
-    """The MNIST chapter's digits and its judge CNN (the same settings, so the same cache entry)."""
+def data_and_judge(cfg: SimpleNamespace, device: torch.device) -> tuple[experiments.Digits, Judge]:
+    """The MNIST chapter's digits and its judge CNN (:mod:`kaleido_lib.judge`; the same settings, so the same cache
+    entry)."""
     digits = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, cfg.out_act, device)
-    judge = experiments.trained_classifier(
-        digits.train_x,
-        digits.train_y,
-        data_tag=digits.digest,
-        side=SIDE,
+    judge = trained_judge(
+        digits,
         epochs=cfg.clf_epochs,
         lr=cfg.clf_lr,
         batch_size=cfg.clf_batch_size,
@@ -253,21 +253,19 @@ def data_and_judge(cfg: SimpleNamespace, device: torch.device) -> tuple[experime
     return digits, judge
 
 
-def reference(
-    judge: nn.Module, Xtr: torch.Tensor, Xte: torch.Tensor, yte: torch.Tensor, cfg: SimpleNamespace
-) -> Reference:
+def reference(judge: Judge, digits: experiments.Digits, cfg: SimpleNamespace) -> Reference:
     """The judge on the test digits, their nearest-training-image distances and the near-copy and far thresholds."""
-    pred_te, conf_te = train.predict(judge, Xte)
-    d_te, _ = measures.nearest_neighbours(Xte, Xtr)
+    ref = judge_reference(digits, cfg.copy_quantile)
+    Xtr, Xte = digits.train_x, digits.test_x
     return Reference(
-        acc=float((pred_te == yte).double().mean()),
-        real_confident=float((conf_te >= cfg.conf_threshold).double().mean()),
-        conf_te=conf_te,
-        d_te=d_te,
-        copy_threshold=float(d_te.quantile(cfg.copy_quantile)),
-        far_threshold=float(d_te.quantile(cfg.far_quantile)),
+        acc=judge.accuracy,
+        real_confident=judge.confident_share(cfg.conf_threshold),
+        conf_te=judge.conf_te,
+        d_te=ref.d_te,
+        copy_threshold=ref.copy_threshold,
+        far_threshold=ref.quantile(cfg.far_quantile),
         mean_image_loss=float(((Xtr.mean(0) - Xte) ** 2).mean()),
-        test_entropy=measures.entropy_bits(measures.class_shares(yte)),
+        test_entropy=measures.entropy_bits(measures.class_shares(digits.test_y)),
     )
 
 

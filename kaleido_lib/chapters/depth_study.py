@@ -20,6 +20,7 @@ from .. import cache, experiments, measures, models, plots, quality, records, sa
 from ..book import config, results
 from ..book.chapter import Chapter
 from ..ensemble import train_ensemble
+from ..judge import Judge, reference, trained_judge
 from ..utils import seed_everything
 
 TITLE = "Depth and sample quality at a matched budget"
@@ -419,33 +420,9 @@ def to_loss_entry(
 
 
 @dataclass
-class Judge:
-    """The MNIST chapter's CNN judge: its classes and confidence, and its penultimate layer as the feature space."""
-
-    model: nn.Sequential
-    accuracy: float
-    record: dict[str, Any]
-    from_cache: bool
-
-    @torch.no_grad()
-    def features(self, x: torch.Tensor, batch: int = 2000) -> torch.Tensor:
-        """The penultimate layer's activations (n, 128), on the CPU."""
-        body = self.model[:-1].eval()
-        return torch.cat([body(x[i : i + batch]).cpu() for i in range(0, x.shape[0], batch)])
-
-    @torch.no_grad()
-    def read(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Features, predicted class and its softmax probability, from one pass of the CNN."""
-        feats = self.features(x)
-        head = self.model[-1]
-        p = torch.softmax(head(feats.to(next(head.parameters()).device)), dim=1).cpu()
-        conf, pred = p.max(dim=1)
-        return feats, pred, conf
-
-
-@dataclass
 class Reference:
-    """What image samples are compared with: held-out test digits' features, the training set, the near-copy cut."""
+    """What image samples are compared with: held-out test digits' judge features, the training set, the near-copy
+    cut (:func:`kaleido_lib.judge.reference`)."""
 
     feats: torch.Tensor
     train_x: torch.Tensor
@@ -506,11 +483,8 @@ def mnist_context(cfg: SimpleNamespace, device: torch.device) -> MnistContext:
     digits) with the near-copy cut, and the loss of the best constant output (the mean image)."""
     digits = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, "tanh", device)
     Xtr = digits.train_x
-    c = experiments.trained_classifier(
-        Xtr,
-        digits.train_y,
-        data_tag=digits.digest,
-        side=28,
+    judge = trained_judge(
+        digits,
         epochs=cfg.clf_epochs,
         lr=cfg.clf_lr,
         batch_size=cfg.clf_batch_size,
@@ -518,12 +492,8 @@ def mnist_context(cfg: SimpleNamespace, device: torch.device) -> MnistContext:
         device=device,
         retrain=cfg.retrain,
     )
-    pred_te, _ = train.predict(c.model, digits.test_x)
-    judge = Judge(c.model, float((pred_te == digits.test_y).double().mean()), c.record, c.from_cache)
-    d_te, _ = measures.nearest_neighbours(digits.test_x, Xtr, chunk=1000)
-    ref = Reference(
-        judge.features(digits.test_x[: cfg.mnist_samples]), Xtr, float(d_te.quantile(cfg.copy_quantile))
-    )
+    copy_threshold = reference(digits, cfg.copy_quantile, chunk=1000).copy_threshold
+    ref = Reference(judge.features(digits.test_x[: cfg.mnist_samples]), Xtr, copy_threshold)
     return MnistContext(digits, judge, ref, float(Xtr.var(dim=0, unbiased=False).mean()))
 
 
@@ -567,7 +537,7 @@ def train_unit(
     cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int, device: torch.device
 ) -> tuple[torch.Tensor, int | None, nn.Module, nn.Module, str, float]:
     """The unit's two networks: both from the weight cache when there, else one training run serving both budgets
-    (:func:`kaleido_lib.train.train_two_budgets`, checkpointed under the cache), stored in the weight cache where
+    (:func:`kaleido_lib.train.train_steps` with a loss target, checkpointed under the cache), stored in the weight cache where
     :func:`kaleido_lib.experiments.trained_mlp` and the matched-loss entry look. Returns the loss of every step,
     the step the loss target was met at, the matched-steps and matched-loss networks, where they came from and
     the seconds of training."""
@@ -606,19 +576,18 @@ def train_unit(
         curve = ll if len(ll) > len(ls) else ls
         return curve, reached, net_s, net_l, "weight cache", float(rec_s["seconds"]) + float(rec_l["seconds"])
     t0 = time.perf_counter()
-    run = train.train_two_budgets(
+    run = train.train_steps(
         net_s,
         X,
         steps=cfg.steps,
-        target=cfg.loss_target,
-        window=cfg.loss_window,
-        max_steps=cfg.max_steps,
         lr=cfg.mnist_lr,
         batch_size=cfg.batch_size,
         generator=torch.Generator().manual_seed(seed),
         progress=True,
+        until=train.LossTarget(cfg.loss_target, cfg.loss_window, cfg.max_steps),
         checkpoint=cache.paths(name_l + "-both", set_l)[0].with_suffix(".ckpt"),
     )
+    assert run.at_steps is not None and run.at_target is not None  # kept whenever there is a loss target
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - t0
@@ -1079,6 +1048,7 @@ def finding(claim: results.Claim) -> str:
     if math.isnan(rho):
         return f"no trend measurable (the distance is the same at every depth): {claim.verdict}"
     ci = "" if lo is None else f" [{lo:.2f}, {hi:.2f}]"
+    assert claim.seeds is not None  # results.trend_claim always counts the seeds
     return (
         f"pooled ρ = {rho:.2f}{ci}, p = {p:.2g}; {claim.seeds.passing} of {claim.seeds.n} seeds with ρ < 0: "
         f"{claim.verdict}"
@@ -1325,7 +1295,9 @@ def samples_figure(
     """The first seed's samples per depth: points in the plane (training points as crosses, each one's share of the
     samples within ``tol`` written below), and MNIST digits."""
     rows = len(synth) + (1 if mnist is not None else 0)
-    depths = (synth[0][0] if synth else mnist).depths
+    first = synth[0][0] if synth else mnist
+    assert first is not None, "samples_figure needs a synthetic or an MNIST sweep"
+    depths = first.depths
     fig, axes = plt.subplots(
         rows, len(depths), figsize=(3.1 * len(depths), 3.0 * rows), layout="constrained", squeeze=False
     )

@@ -15,9 +15,11 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import experiments, measures, models, plots, sampling, train, utils
+from .. import experiments, measures, models, plots, sampling, utils
 from ..book import config, results
 from ..book.chapter import Chapter
+from ..judge import Judge, trained_judge
+from ..judge import reference as judge_reference
 
 CHAPTER = "mnist_kaleidoscope"
 TITLE = "The MNIST kaleidoscope"
@@ -161,25 +163,10 @@ def digits(cfg: SimpleNamespace, device: torch.device) -> experiments.Digits:
     return d
 
 
-@dataclass
-class Judge:
-    """The CNN digit classifier: its test accuracy, the share of real test digits it is confident about, and
-    ``classify`` (a batch of images -> class and confidence)."""
-
-    trained: Any
-    acc: float
-    real_confident: float
-    classify: Classify
-    correct: torch.Tensor  # per test image: the judge's class is the true one
-
-
 def judge(d: experiments.Digits, cfg: SimpleNamespace, device: torch.device) -> Judge:
-    """Train (or load) the judge and measure it on the test images (printed)."""
-    j = experiments.trained_classifier(
-        d.train_x,
-        d.train_y,
-        data_tag=d.digest,
-        side=28,
+    """Train (or load) the judge (:mod:`kaleido_lib.judge`) and measure it on the test images (printed)."""
+    j = trained_judge(
+        d,
         epochs=cfg.clf_epochs,
         lr=cfg.clf_lr,
         batch_size=cfg.clf_batch_size,
@@ -187,16 +174,13 @@ def judge(d: experiments.Digits, cfg: SimpleNamespace, device: torch.device) -> 
         device=device,
         retrain=cfg.retrain,
     )
-    pred_te, conf_te = train.predict(j.model, d.test_x)
-    correct = (pred_te == d.test_y).cpu()
-    acc = float(correct.double().mean())
-    real_confident = float((conf_te >= cfg.conf_threshold).double().mean())
     print(
-        f"judge: test accuracy {acc:.4f} on {len(d.test_y)} images; {real_confident:.1%} of real test digits get "
-        f"confidence >= {cfg.conf_threshold:g}; {'from the cache' if j.from_cache else 'trained now'} "
+        f"judge: test accuracy {j.accuracy:.4f} on {len(d.test_y)} images; "
+        f"{j.confident_share(cfg.conf_threshold):.1%} of real test digits get confidence >= {cfg.conf_threshold:g}; "
+        f"{'from the cache' if j.from_cache else 'trained now'} "
         f"(training took {j.record['seconds']:.0f} s on {j.record['trained_on']})"
     )
-    return Judge(j, acc, real_confident, lambda x: train.predict(j.model, x.to(device)), correct)
+    return j
 
 
 def network_kwargs(cfg: SimpleNamespace, seed: int) -> dict[str, Any]:
@@ -280,9 +264,15 @@ class MainChain:
     gif_runs: list[int]
     snap: sampling.Snapshots | None  # None once measured, for all networks but the one shown
 
+    @property
+    def snapshots(self) -> sampling.Snapshots:
+        """The chain's snapshots, while it keeps them."""
+        assert self.snap is not None, "the snapshots were dropped once the network was measured"
+        return self.snap
+
     def at(self, r: int) -> torch.Tensor:
         """The samples after run r."""
-        return self.snap.x[self.snap.runs.index(r)]
+        return self.snapshots.x[self.snapshots.runs.index(r)]
 
 
 def main_chain(
@@ -344,7 +334,8 @@ def animation(c: MainChain, cfg: SimpleNamespace) -> Path:
 @dataclass
 class Reference:
     """Real test digits, what the samples are read against: their distances to the nearest training image, the
-    near-copy threshold (their ``copy_quantile`` quantile) and their class shares."""
+    near-copy threshold (their ``copy_quantile`` quantile, :func:`kaleido_lib.judge.reference`) and their class
+    shares."""
 
     d_te: torch.Tensor
     copy_threshold: float
@@ -353,13 +344,12 @@ class Reference:
 
 def reference(d: experiments.Digits, cfg: SimpleNamespace) -> Reference:
     """The test digits' distances to the training set and class shares, once for every network (printed)."""
-    d_te, _ = measures.nearest_neighbours(d.test_x, d.train_x)
-    copy_threshold = float(d_te.quantile(cfg.copy_quantile))
+    ref = judge_reference(d, cfg.copy_quantile)
     print(
-        f"nearest-training-image distance of real test digits: median {d_te.median():.2f}; "
-        f"near-copy threshold ({cfg.copy_quantile:g} quantile) {copy_threshold:.2f}"
+        f"nearest-training-image distance of real test digits: median {ref.d_te.median():.2f}; "
+        f"near-copy threshold ({cfg.copy_quantile:g} quantile) {ref.copy_threshold:.2f}"
     )
-    return Reference(d_te, copy_threshold, measures.class_shares(d.test_y))
+    return Reference(ref.d_te, ref.copy_threshold, measures.class_shares(d.test_y))
 
 
 @dataclass
@@ -386,7 +376,7 @@ def quality(
     """What the judge and the training set say about a main chain's samples (printed at the grid's runs when
     ``verbose``)."""
     Q = measures.sample_quality(
-        c.snap.x[[c.snap.runs.index(r) for r in c.qruns]],
+        c.snapshots.x[[c.snapshots.runs.index(r) for r in c.qruns]],
         c.qruns,
         classify,
         Xtr,
@@ -456,7 +446,7 @@ def dynamics(
     """Every variant's chain (noise seeds shifted by ``seed_offset``) and quality (printed), and the main chain's
     per-sample burn-in (printed)."""
     late = [r for r in c.vruns if r >= cfg.n_steps // 3][0]
-    V = run_variants(f, c.snap, c.vruns, late, classify, Xtr, q.copy_threshold, cfg, device, seed_offset)
+    V = run_variants(f, c.snapshots, c.vruns, late, classify, Xtr, q.copy_threshold, cfg, device, seed_offset)
     for name, v in V.items():
         vq = v["q"]
         print(
@@ -500,7 +490,7 @@ def networks(
         c = main_chain(net.f, cfg, d.train_x.shape[1], device, seed_offset=s - cfg.seed, frames=i == 0)
         q = quality(c, judge_.classify, ref, d.train_x, cfg, verbose=i == 0)
         dyn = dynamics(net.f, c, q, judge_.classify, d.train_x, cfg, device, seed_offset=s - cfg.seed)
-        dist = distance_to_end(c.snap, [r for r in (5, 13, 30, 100) if r <= cfg.n_steps])
+        dist = distance_to_end(c.snapshots, [r for r in (5, 13, 30, 100) if r <= cfg.n_steps])
         out.append(NetworkRun(s, net, c if i == 0 else replace(c, snap=None), q, dyn, dist))
     return out
 
@@ -612,7 +602,7 @@ def glue_values(cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun],
     samples from the first network."""
     T, q0 = stack_tests([network_tests(cfg, r) for r in runs]), runs[0].quality
     return {
-        "real_confident": judge_.real_confident,
+        "real_confident": judge_.confident_share(cfg.conf_threshold),
         "n_nets": len(runs),
         "seeds": ", ".join(str(r.seed) for r in runs),
         "shown": f"seed {runs[0].seed}",
@@ -652,10 +642,10 @@ def measurements(
     return dict(
         T=stack_tests([network_tests(cfg, r) for r in runs]),
         runs=list(runs),
-        acc=judge_.acc,
+        acc=judge_.accuracy,
         correct=judge_.correct,
         judge_seed=cfg.seed,
-        real_confident=judge_.real_confident,
+        real_confident=judge_.confident_share(cfg.conf_threshold),
         sweep=sw,
         test_entropy=measures.entropy_bits(q0.test_shares),
         copy_threshold=q0.copy_threshold,

@@ -4,6 +4,7 @@ chapter module's checks, measures, criterion, claims, tables and figures."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
@@ -505,8 +506,15 @@ def test_figures_without_any_network_say_what_is_missing():
 def test_reference_thresholds_come_from_the_test_digits():
     g = torch.Generator().manual_seed(1)
     Xtr, Xte = torch.rand(50, 784, generator=g) * 2 - 1, torch.rand(40, 784, generator=g) * 2 - 1
-    judge = torch.nn.Linear(784, 10)
-    ref = arch.reference(judge, Xtr, Xte, torch.arange(40) % 10, _cfg(copy_quantile=0.05, far_quantile=0.95))
+    yte = torch.arange(40) % 10
+    digits = experiments.Digits(Xtr, torch.arange(50) % 10, Xte, yte, digest="test", source="test")
+    model = torch.nn.Sequential(torch.nn.Linear(784, 10))
+    pred_te, conf_te = train.predict(model, Xte)
+    judge = kl.judge.Judge(
+        kl.cache.Cached(model, {}, False, Path("unused.pt")), torch.device("cpu"), conf_te, pred_te == yte
+    )
+    ref = arch.reference(judge, digits, _cfg(copy_quantile=0.05, far_quantile=0.95))
+    assert ref.acc == float((pred_te == yte).double().mean()) and torch.equal(ref.conf_te, conf_te)
     assert ref.copy_threshold < float(ref.d_te.median()) < ref.far_threshold
     assert ref.test_entropy == pytest.approx(math.log2(10))
     assert 0.0 <= ref.new_digit_share(0.0) <= 0.9 and ref.new_digit_share(1.0) == 0.0

@@ -337,7 +337,7 @@ def test_the_prose_quotes_medians_over_the_networks_and_names_the_one_shown():
     )
     runs = [_run(3), _run(4), _run(5, conf_end=0.3)]
     sweep = mk.Sweep({"unconfident": torch.zeros(3, 2)}, seeds=[3, 4])
-    g = mk.glue_values(cfg, SimpleNamespace(real_confident=0.98), runs, sweep)
+    g = mk.glue_values(cfg, SimpleNamespace(confident_share=lambda threshold: 0.98), runs, sweep)
     assert g["conf_end"] == "95% [30%, 95%] over 3 networks" and g["conf_13"] == "10% [10%, 10%]"
     assert (g["n_nets"], g["seeds"], g["shown"]) == (3, "3, 4, 5", "seed 3")
     assert g["covered"] == "10 [10, 10]" and g["burn_median"] == "20 [20, 20]"
