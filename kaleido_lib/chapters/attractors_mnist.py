@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from .. import attractors, experiments, measures, plots
 from ..book import config, results
+from ..cache import Cached
 
 CHAPTER = "attractors_mnist"
 TITLE = "Attractors of the MNIST kaleidoscope"
@@ -105,8 +106,8 @@ class Setup:
 
     Xtr: torch.Tensor
     Xte: torch.Tensor
-    main: Any
-    sweep: dict[tuple[int, int], Any]
+    main: Cached
+    sweep: dict[tuple[int, int], Cached]
     sweep_seeds: list[int]
     pick_tr: torch.Tensor
     pick_te: torch.Tensor
@@ -211,7 +212,8 @@ def main_measures(f: nn.Module, s: Setup, cfg: SimpleNamespace, device: torch.de
         nn_end_tr == s.pick_tr
     ).double()  # the chain from a training image ends nearest to that image
     d_end_te, _ = measures.nearest_neighbours(te.end.to(device), s.Xtr)
-    fixed_tr, fixed_te = attracting(tr, s.near_tr, cfg.fixed_frac), attracting(te, s.near_te, cfg.fixed_frac)
+    fixed_tr = attracting(tr, s.near_tr, cfg.fixed_frac)
+    fixed_te = attracting(te, s.near_te, cfg.fixed_frac)
     for name, e, fx in (("training", tr, fixed_tr), ("test", te, fixed_te)):
         print(
             f"{name:>8} images: residual median {e.residual.median():.2f} [{e.residual.min():.2f}, "
@@ -388,9 +390,12 @@ def claims(
     accuracy. The first two are judged on shares of images (one network), the third on the sweep's trend; the
     residual criterion is each one's declared alternative."""
     sp = results.spread
-    share_tr, share_te = float(fixed_tr.double().mean()), float(fixed_te.double().mean())
-    rho_tr, rho_te = float((tr.rho < 1).double().mean()), float((te.rho < 1).double().mean())
-    gap, gap_old = rho_tr - rho_te, share_tr - share_te
+    share_tr = float(fixed_tr.double().mean())
+    share_te = float(fixed_te.double().mean())
+    rho_tr = float((tr.rho < 1).double().mean())
+    rho_te = float((te.rho < 1).double().mean())
+    gap = rho_tr - rho_te
+    gap_old = share_tr - share_te
     gap_seeds, gap_ci = gap_uncertainty(tr.rho < 1, te.rho < 1)
     gap_seeds_old, gap_ci_old = gap_uncertainty(fixed_tr, fixed_te)
     old_rule = (
@@ -534,7 +539,7 @@ def sweep_table(W: dict[str, torch.Tensor], depths: list[int]) -> str:
 
 
 def sweep_measures(
-    sweep: dict[tuple[int, int], Any],
+    sweep: dict[tuple[int, int], Cached],
     depths: list[int],
     seeds: list[int],
     x_tr: torch.Tensor,
@@ -560,6 +565,7 @@ def sweep_measures(
             W["fixed_train"][a, b] = float(attracting(e1, near_tr[:n], cfg.fixed_frac).double().mean())
             W["rho_below_1_train"][a, b] = float((e1.rho < 1).double().mean())
             W["fixed_test"][a, b] = float(attracting(e2, near_te[:n], cfg.fixed_frac).double().mean())
-            W["rho_train"][a, b], W["rho_test"][a, b] = float(e1.rho.median()), float(e2.rho.median())
+            W["rho_train"][a, b] = float(e1.rho.median())
+            W["rho_test"][a, b] = float(e2.rho.median())
             W["returns"][a, b] = float((nn1 == pick_tr[:n]).double().mean())
     return W

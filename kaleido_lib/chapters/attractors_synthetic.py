@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypedDict
 
 import matplotlib.pyplot as plt
 import torch
@@ -84,7 +84,7 @@ PROFILES = {  # the ci profile differs from the paper profile only in these valu
     ),
 }
 EXTRA = {
-    "sets": config.name_list(SETS, "data-set names"),
+    "sets": config.name_list(list(SETS), "data-set names"),
     "depths": config.int_list(1),
     "widths": config.int_list(1),
     "n_starts": config.integer(10),
@@ -95,7 +95,7 @@ EXTRA = {
     "fixed_tol": config.number(0.0, strict=True),
     "merge_tol": config.number(0.0, strict=True),
     "spurious_tol": config.number(0.0, strict=True),
-    "bound_sets": config.name_list(SETS, "data-set names"),
+    "bound_sets": config.name_list(list(SETS), "data-set names"),
     "bound_depths": config.int_list(1),
     "bound_width": config.integer(1),
     "map_width": config.integer(1),
@@ -213,7 +213,7 @@ def measure_all(
 ) -> Grid:
     """Every net measured (and each unbounded net of the comparison clipped too): rho at the training points, the
     basins from the shared starts, the fixed points from the basin end points."""
-    R = {}
+    R: dict[Key, list[dict[str, Any]]] = {}
     for key in tqdm(list(ens), desc="measuring"):
         s, L, H, act = key
         for variant in (act, CLIP) if act == "none" and key in bound_keys else (act,):
@@ -261,13 +261,12 @@ def measure(
         )
         lab = fp.labels[inv]  # cluster of every (finite) start, -1 if its end is no fixed point
         weight = torch.bincount(lab[lab >= 0], minlength=fp.sizes.numel()).double().cpu() / starts.shape[0]
-        spur, attr, centres = (
-            A.spurious(fp, pts, cfg.spurious_tol).cpu(),
-            fp.attracting.cpu(),
-            fp.centres.cpu(),
-        )
+        spur = A.spurious(fp, pts, cfg.spurious_tol).cpu()
+        attr = fp.attracting.cpu()
+        centres = fp.centres.cpu()
     else:  # every start diverged: no fixed point found
-        weight, centres = torch.zeros(0, dtype=torch.float64), torch.zeros(0, d)
+        weight = torch.zeros(0, dtype=torch.float64)
+        centres = torch.zeros(0, d)
         spur = attr = torch.zeros(0, dtype=torch.bool)
     return {
         "rho": rho,
@@ -281,12 +280,9 @@ def measure(
         "n_spur_attr": int((spur & attr).sum()),
         "spur_capture": float(weight[spur & attr].sum()),
         "fixed_share": float(weight.sum()),
-        "nowhere_half": float(
-            (~(b.dist <= tol / 2)).double().mean()
-        ),  # the tolerance halved and doubled: the
-        "nowhere_double": float(
-            (~(b.dist <= 2 * tol)).double().mean()
-        ),  # nowhere claim's declared alternatives
+        # the tolerance halved and doubled: the nowhere claim's declared alternatives
+        "nowhere_half": float((~(b.dist <= tol / 2)).double().mean()),
+        "nowhere_double": float((~(b.dist <= 2 * tol)).double().mean()),
         "diverged": float((~ok).double().mean()),
         "centres": centres,
         "spur": spur,
@@ -309,7 +305,8 @@ def sweep(
     """Per-seed values (len(xs), n_seeds) as dots (open where ``open_mask`` is False) and their median as a line,
     drawn ``shift`` (a share of the x range) to the side so that several groups stay apart."""
     v = torch.as_tensor(values, dtype=torch.float64)
-    n, span = v.shape[1], float(xs[-1] - xs[0]) or 1.0
+    n = v.shape[1]
+    span = float(xs[-1] - xs[0]) or 1.0
     jitter = torch.linspace(-0.03, 0.03, n) if n > 1 else torch.zeros(1)
     x = [float(x0) + shift * span for x0 in xs]
     for j, x0 in enumerate(x):
@@ -335,8 +332,12 @@ def sweep(
 class Grid:
     """The measured nets of the study: per (set, L, H, variant) one dict per seed (``R``), which nets fit."""
 
-    def __init__(self, R: dict, fit: dict, cfg: SimpleNamespace) -> None:
-        self.R, self.fit, self.cfg = R, fit, cfg
+    def __init__(
+        self, R: dict[Key, list[dict[str, Any]]], fit: dict[Key, torch.Tensor], cfg: SimpleNamespace
+    ) -> None:
+        self.R = R
+        self.fit = fit
+        self.cfg = cfg
         self.wshift = {H: (k - (len(cfg.widths) - 1) / 2) * 0.03 for k, H in enumerate(cfg.widths)}
 
     def get(self, s: str, L: int, H: int, act: str, field: str) -> torch.Tensor:
@@ -355,7 +356,7 @@ class Grid:
         return torch.stack([self.fits(s, L, H, act) for L in (Ls or self.cfg.depths)])
 
     def by_depth(
-        self, cols: list[tuple[str, int, int]], field: str, transform: Callable[[Any], Any] = lambda v: v
+        self, cols: list[tuple[str, int, int]], field: str, transform: Callable[[float], float] = lambda v: v
     ) -> torch.Tensor:
         """(len(depths), len(cols)) values of the main grid, a column per (set, width, seed)."""
         return torch.tensor(
@@ -537,7 +538,12 @@ class Grid:
 
 
 def basin_maps_figure(
-    ens: dict, grid: Grid, X: dict, sets_2d: list[str], seed: int, device: torch.device
+    ens: dict[Key, EnsembleResult],
+    grid: Grid,
+    X: dict[str, torch.Tensor],
+    sets_2d: list[str],
+    seed: int,
+    device: torch.device,
 ) -> plt.Figure:
     """For the first seed at H = map_width, the shallowest and the deepest net on each 2D set: every grid point
     coloured by the training point its iteration ends at (white: nowhere), with the spurious fixed points."""
@@ -607,14 +613,15 @@ class Trends:
     spur_by_width: torch.Tensor
     T_width: measures.Trend | None
 
-    def by_depth(self, field: str, transform: Callable[[Any], Any] = lambda v: v) -> torch.Tensor:
+    def by_depth(self, field: str, transform: Callable[[float], float] = lambda v: v) -> torch.Tensor:
         """(len(depths), len(cols)) values of the main grid (``Grid.by_depth``)."""
         return self.grid.by_depth(self.cols, field, transform)
 
 
 def trends(grid: Grid, seeds: list[int]) -> Trends:
     """The depth trends of the main grid (and the width trend of the spurious count), printed."""
-    cfg, R = grid.cfg, grid.R
+    cfg = grid.cfg
+    R = grid.R
     cols = [(s, H, j) for s in cfg.sets for H in cfg.widths for j in range(len(seeds))]
     not_attr = grid.by_depth(cols, "share_attr", lambda v: 1.0 - v)
     nowhere = grid.by_depth(cols, "nowhere")
@@ -664,7 +671,16 @@ def trends(grid: Grid, seeds: list[int]) -> Trends:
     return Trends(grid, cols, not_attr, nowhere, spur_count, fit_depth, T, spur_by_width, T_width)
 
 
-def findings_glue(tr: Trends, pooled: dict[str, torch.Tensor]) -> dict[str, Any]:
+class Pooled(TypedDict):
+    """The numbers pooled over the main grid that the summary quotes (``claims`` returns them)."""
+
+    cap: dict[str, torch.Tensor]  # capture per output variant, over the bound comparison's nets
+    train_cap: torch.Tensor  # share of starts captured by the training points, per net
+    spur_cap: torch.Tensor  # share of starts captured by spurious attractors, per net
+    n_spur: torch.Tensor  # spurious attracting fixed points, per net
+
+
+def findings_glue(tr: Trends, pooled: Pooled) -> dict[str, Any]:
     """The numbers the findings box quotes, by glue name."""
     attr = tr.by_depth("share_attr")
     return {
@@ -678,15 +694,15 @@ def findings_glue(tr: Trends, pooled: dict[str, torch.Tensor]) -> dict[str, Any]
     }
 
 
-def summary(tr: Trends, pooled: dict[str, torch.Tensor]) -> str:
+def summary(tr: Trends, pooled: Pooled) -> str:
     """What the numbers show, one line each, written from this run's numbers."""
-    T, T_width, attr = tr.T, tr.T_width, tr.by_depth("share_attr")
-    cap, spur_cap, train_cap, n_spur = (
-        pooled["cap"],
-        pooled["spur_cap"],
-        pooled["train_cap"],
-        pooled["n_spur"],
-    )
+    T = tr.T
+    T_width = tr.T_width
+    attr = tr.by_depth("share_attr")
+    cap = pooled["cap"]
+    spur_cap = pooled["spur_cap"]
+    train_cap = pooled["train_cap"]
+    n_spur = pooled["n_spur"]
     return "\n".join(
         [
             f"- Training points attract (rho < 1) in {float((attr == 1).double().mean()):.0%} of all nets of the main "
@@ -709,13 +725,13 @@ def summary(tr: Trends, pooled: dict[str, torch.Tensor]) -> str:
     )
 
 
-def basin_maps(ens: dict, grid: Grid, S: Setup, device: torch.device) -> plt.Figure:
+def basin_maps(ens: dict[Key, EnsembleResult], grid: Grid, S: Setup, device: torch.device) -> plt.Figure:
     """``basin_maps_figure`` for the first seed on every 2D set of the run (at least one: the validation checks it)."""
     sets_2d = [s for s in grid.cfg.sets if S.X[s].shape[1] == 2]
     return basin_maps_figure(ens, grid, S.X, sets_2d, S.seeds[0], device)
 
 
-def tail(t) -> str:
+def tail(t: measures.Trend) -> str:
     """How a value moves with depth, in words, from its trend test."""
     if t.rho < 0:
         return "falls" if t.p < 0.05 else "falls slightly (not significant)"
@@ -724,32 +740,36 @@ def tail(t) -> str:
 
 def claims(
     grid: Grid,
-    main_keys: list,
-    cols: list,
-    T: dict,
-    T_width,
+    main_keys: list[Key],
+    cols: list[tuple[str, int, int]],
+    T: dict[str, measures.Trend],
+    T_width: measures.Trend | None,
     not_attr: torch.Tensor,
     nowhere: torch.Tensor,
     spur_count: torch.Tensor,
     spur_by_width: torch.Tensor,
     fit_depth: torch.Tensor,
     seeds: list[int],
-) -> tuple[list[results.Claim], dict[str, torch.Tensor]]:
+) -> tuple[list[results.Claim], Pooled]:
     """The chapter's claims (training points attract, per set; the two depth trends; each bound against none;
     starts end at training points) and the pooled numbers the summary quotes."""
-    cfg, get, fit, sp, verdict = grid.cfg, grid.get, grid.fit, results.spread, results.verdict_from_share
+    cfg = grid.cfg
+    get = grid.get
+    fit = grid.fit
+    sp = results.spread
+    verdict = results.verdict_from_share
     mean_by_depth = lambda v: [round(float(m), 3) for m in v.mean(dim=1)]
     over_gen = (
         "the output values for the inputs that were not seen during training are mapped close to the "
         "output range that were observed during the learning process"
     )
-    out = []
+    out: list[results.Claim] = []
     for s in cfg.sets:
         act = SETS[s][1]
         keys = [k for k in main_keys if k[0] == s]
-        share = torch.cat([get(*k, "share_attr") for k in keys])
+        point_share = torch.cat([get(*k, "share_attr") for k in keys])
         fitted = torch.cat([fit[k] for k in keys])
-        passed = share == 1.0
+        passed = point_share == 1.0
         max_rho = [
             round(float(torch.cat([get(s, L, H, act, "max_rho") for H in cfg.widths]).median()), 3)
             for L in cfg.depths
@@ -759,7 +779,7 @@ def claims(
         alts = {  # declared before running: another population, a looser share, a margin at rho = 1
             "every net, not only the nets that fit": results.judge(passed),
             "at least half of a net's training points attract, not every one (nets that fit)": results.judge_among(
-                share >= 0.5, fitted
+                point_share >= 0.5, fitted
             ),
             "largest rho below 1.1 instead of 1 (points at the edge of stability count; nets that fit)": results.judge_among(
                 max_rho_all < 1.1, fitted
@@ -770,7 +790,7 @@ def claims(
             claim=f"{SETS[s][2]}: the training points are attracting fixed points of f (rho(J) < 1)",
             paper=over_gen,
             measure="share of a net's training points with rho(J_f) < 1, nets that fit",
-            measured=sp(share[fitted]) if fitted.any() else sp([float("nan")]),
+            measured=sp(point_share[fitted]) if fitted.any() else sp([float("nan")]),
             criterion="every training point of the net has rho < 1",
             share_pass=among,
             verdict=verdict(among, n=int(fitted.sum())) if fitted.any() else "fails",
@@ -948,4 +968,4 @@ def claims(
             alternatives=alts,
         )
     )
-    return out, {"cap": cap, "train_cap": train_cap, "spur_cap": spur_cap, "n_spur": n_spur}
+    return out, Pooled(cap=cap, train_cap=train_cap, spur_cap=spur_cap, n_spur=n_spur)

@@ -8,7 +8,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TypedDict
 
 import matplotlib.pyplot as plt
 import torch
@@ -20,12 +20,13 @@ from ..cache import Cached
 
 TITLE = "CIFAR-10 and CelebA kaleidoscopes"
 SETS = {"cifar10": "CIFAR-10", "celeba": "CelebA"}
+# The figures of each set, glued as <key>_<figure>.
 FIGURES = {
     "grid": "the grid",
     "animation": "the animation",
     "measures": "the loss and distance curves",
     "nearest": "the samples beside their nearest training images",
-}  # glued per set as <key>_<figure>
+}
 N_PAIRS = 16  # samples shown beside their nearest training images
 WRAP = 88  # printed lines are wrapped at this many characters, so the page needs no sideways scrolling
 
@@ -41,11 +42,19 @@ def shown_path(path: str | Path, root: Path) -> str:
     return str(p.relative_to(root)) if p.is_relative_to(root) else str(p)
 
 
+class SetData(TypedDict):
+    """One set found: its training images, its held-out images (None when there are none) and its source."""
+
+    train: torch.Tensor
+    held: torch.Tensor | None
+    source: str
+
+
 @dataclass
 class Loaded:
     """The sets found (key -> training images, held-out images or None, source) and a message per missing set."""
 
-    sets: dict[str, dict[str, Any]]
+    sets: dict[str, SetData]
     missing: dict[str, str]
     lines: list[str]
 
@@ -67,10 +76,13 @@ def load_sets(cfg: SimpleNamespace, root: Path) -> Loaded:
         try:
             if key == "cifar10":
                 ds = data.load_cifar10(folders[key], classes=cfg.cifar_classes)
-                train, held = ds.train_images[: cfg.n_images], ds.test_images[: cfg.n_images]
+                assert ds.test_images is not None  # load_cifar10 reads the test batch
+                train = ds.train_images[: cfg.n_images]
+                held = ds.test_images[: cfg.n_images]
             else:
                 ds = data.load_image_folder(folders[key], cfg.image_size, limit=2 * cfg.n_images)
-                train, held = ds.train_images[: cfg.n_images], ds.train_images[cfg.n_images :]
+                train = ds.train_images[: cfg.n_images]
+                held = ds.train_images[cfg.n_images :]
         except FileNotFoundError as err:
             out.missing[key] = data.data_missing_message(name, shown_path(folders[key], root))
             detail = f" (The folder exists, but: {str(err).split('. ')[0]}.)" if folders[key].exists() else ""
@@ -81,7 +93,7 @@ def load_sets(cfg: SimpleNamespace, root: Path) -> Loaded:
                 f"{name}: found {len(train)} image(s) in {shown_path(folders[key], root)}; "
                 "at least 2 are needed"
             )
-        out.sets[key] = dict(
+        out.sets[key] = SetData(
             train=train, held=held if len(held) else None, source=shown_path(ds.source, root)
         )
         out.lines.append(
@@ -148,9 +160,8 @@ class SetRun:
     at: dict[int, int]  # run -> row of snap.x
     dist: torch.Tensor  # (runs, n_samples)
     idx: torch.Tensor  # (runs, n_samples)
-    ref: (
-        torch.Tensor
-    )  # the reference distances (held-out images, else each training image to its nearest other)
+    # the reference distances (held-out images, else each training image to its nearest other)
+    ref: torch.Tensor
     thr: float  # the near-copy threshold
     ref_kind: str
     jump_pair: torch.Tensor  # share jumping, per interval of the jump measure
@@ -176,7 +187,7 @@ class SetRun:
         return float(self.dist[row].median())
 
 
-def kaleidoscope(d: dict[str, Any], cfg: SimpleNamespace, runs: Runs, dev: torch.device) -> SetRun:
+def kaleidoscope(d: SetData, cfg: SimpleNamespace, runs: Runs, dev: torch.device) -> SetRun:
     """Train (or load), sample one chain from seeded noise and measure it against the training images."""
     X = data.to_model_range(d["train"], cfg.out_act).to(dev)
     Xh = data.to_model_range(d["held"], cfg.out_act).to(dev) if d["held"] is not None else None
@@ -209,7 +220,8 @@ def kaleidoscope(d: dict[str, Any], cfg: SimpleNamespace, runs: Runs, dev: torch
     )
     at = {r: i for i, r in enumerate(snap.runs)}
     nn = [measures.nearest_neighbours(snap.x[at[r]], X) for r in runs.mruns]
-    dist, idx = torch.stack([a for a, _ in nn]), torch.stack([b for _, b in nn])
+    dist = torch.stack([a for a, _ in nn])
+    idx = torch.stack([b for _, b in nn])
     ref = (
         measures.nearest_neighbours(Xh, X)[0]
         if Xh is not None
@@ -380,14 +392,8 @@ def summary(r: SetRun, name: str, cfg: SimpleNamespace, runs: Runs) -> str:
     )
 
 
-FINDINGS = (
-    "data",
-    "dist",
-    "copies",
-    "distinct",
-    "variety",
-    "jumps",
-)  # glued per set as <key>_<row> for the box
+# The rows of the findings box, glued per set as <key>_<row>.
+FINDINGS = ("data", "dist", "copies", "distinct", "variety", "jumps")
 
 
 def findings(r: SetRun | None, cfg: SimpleNamespace) -> dict[str, str]:
@@ -458,7 +464,9 @@ def level_low(x: float, holds: float, partly: float) -> str:
 
 def set_claims(key: str, r: SetRun, cfg: SimpleNamespace, runs: Runs) -> list[results.Claim]:
     """The four claims of one set: near the data, new, varied, settling (one network: no spread over seeds)."""
-    sp, name, last = results.spread, SETS[key], runs.last
+    sp = results.spread
+    name = SETS[key]
+    last = runs.last
     ratio = r.final(last) / r.ref_median
     copies = float(r.near_copy[last])
     n_tail = max(1, cfg.n_steps // 10)
@@ -537,7 +545,8 @@ def jumpy_claim(R: dict[str, SetRun], runs: Runs) -> results.Claim:
         verdict = "holds" if big and more else "partly" if big or more else "fails"
         vs = f"CIFAR-10: {R['cifar10'].jump_share:.1%}."
     else:
-        more, verdict = None, "partly" if big else "fails"
+        more = None
+        verdict = "partly" if big else "fails"
         vs = "CIFAR-10 was not run, so the comparison is missing: at best 'partly'."
     return results.Claim(
         id="celeba_jumpy",

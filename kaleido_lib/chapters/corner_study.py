@@ -295,7 +295,8 @@ def alternative_passes(
     worst = g.corner[i2][:, late].amax(dim=1)
     at = lambda level: needed(g.corner, cfg.ns, cfg.dims, level)[0]
     n_double = at(2 * cfg.threshold)
-    th, co = cfg.threshold, cfg.coarse_threshold
+    th = cfg.threshold
+    co = cfg.coarse_threshold
     return {
         "d2": {
             f"at every N >= {cfg.n_claim} <= {th / 2:g} (the threshold halved)": high & (worst <= th / 2),

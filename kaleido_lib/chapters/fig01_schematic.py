@@ -61,7 +61,7 @@ class Example:
     """The example run: its points, the training run, the trained net, the trajectories and the burn-in."""
 
     X: torch.Tensor
-    run: Any
+    run: train.TrainResult
     f: nn.Module
     traj: torch.Tensor
     b: measures.BurnIn
@@ -113,7 +113,8 @@ def slopes(ex: Example) -> tuple[torch.Tensor, dict[str, str]]:
     """The slope f'(x) at each training point, printed one line each, and the attracting (|f'| < 1) and repelling
     training points as text for the prose."""
     s = measures.slope_1d(ex.f, ex.X).detach()
-    pts, vals = ex.X.reshape(-1).tolist(), s.tolist()
+    pts = ex.X.reshape(-1).tolist()
+    vals = s.tolist()
     for p, v in zip(pts, vals):
         print(f"x = {p:.2f}: f'(x) = {v:+.3f} -> {'attracting' if abs(v) < 1 else 'repelling'}")
     kinds = {"attracting": lambda v: abs(v) < 1, "repelling": lambda v: abs(v) >= 1}

@@ -66,9 +66,11 @@ def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> st
     )
 
 
-def train_seeds(cfg: SimpleNamespace, X: torch.Tensor, seeds: list[int], device: torch.device) -> list[Any]:
+def train_seeds(
+    cfg: SimpleNamespace, X: torch.Tensor, seeds: list[int], device: torch.device
+) -> list[train.TrainResult]:
     """One fresh network per seed, trained by ``train.train_manifold`` (which keeps its best weights)."""
-    runs = []
+    runs: list[train.TrainResult] = []
     for s in tqdm(seeds, desc="seeds"):
         utils.seed_everything(s)
         net = models.make_mlp(1, cfg.depth, cfg.width, cfg.out_act).to(device)
@@ -86,7 +88,7 @@ def train_seeds(cfg: SimpleNamespace, X: torch.Tensor, seeds: list[int], device:
     return runs
 
 
-def training_numbers(runs: list[Any], seeds: list[int]) -> dict[str, Any]:
+def training_numbers(runs: list[train.TrainResult], seeds: list[int]) -> dict[str, Any]:
     """The training numbers glued into the prose: nets reaching the target, seeds, epochs run."""
     return {
         "n_trained": int(torch.tensor([r.reached_target for r in runs]).sum()),
@@ -95,7 +97,7 @@ def training_numbers(runs: list[Any], seeds: list[int]) -> dict[str, Any]:
     }
 
 
-def training_figure(runs: list[Any], target_loss: float) -> plt.Figure:
+def training_figure(runs: list[train.TrainResult], target_loss: float) -> plt.Figure:
     """Every seed's training loss, the target dotted."""
     fig, ax = plt.subplots(figsize=(6, 3))
     plots.loss_curves(ax, [r.losses for r in runs], target=target_loss)
@@ -105,7 +107,9 @@ def training_figure(runs: list[Any], target_loss: float) -> plt.Figure:
 def input_grid(cfg: SimpleNamespace, device: torch.device) -> tuple[torch.Tensor, float]:
     """The inputs over the output range for panels (a) and (b) and the measures, and the grid spacing."""
     low, high = output_range(cfg.out_act)
-    return measures.grid_1d(low, high, cfg.grid_size).to(device), (high - low) / (cfg.grid_size - 1)
+    grid = measures.grid_1d(low, high, cfg.grid_size).to(device)
+    spacing = (high - low) / (cfg.grid_size - 1)
+    return grid, spacing
 
 
 def plot_samples(f: nn.Module, cfg: SimpleNamespace, device: torch.device) -> torch.Tensor:
@@ -151,7 +155,7 @@ def measure_seed(
 
 
 def measure_all(
-    runs: list[Any], X: torch.Tensor, grid: torch.Tensor, seeds: list[int], cfg: SimpleNamespace
+    runs: list[train.TrainResult], X: torch.Tensor, grid: torch.Tensor, seeds: list[int], cfg: SimpleNamespace
 ) -> dict[str, torch.Tensor]:
     """Every seed's measures stacked (seed order), with each net's best loss; their spreads printed."""
     measured = [measure_seed(r.model.eval(), X, grid, s, cfg) for s, r in zip(seeds, runs)]
@@ -188,7 +192,7 @@ def figure2(
     loss_fn = lambda x: measures.loss_manifold(f, x)
     loss = loss_fn(grid)
     fig = plt.figure(figsize=(12, 7.5), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.1, 1])
+    top, bottom = fig.subfigures(2, 1, squeeze=False, height_ratios=[1.1, 1])[:, 0]
     axa, axb = top.subplots(1, 2)
     plots.manifold_1d(axa, grid, loss, X, ylabel="loss $(x - f(x))^2$")
     axa.set_title("(a) loss over the input range")
@@ -227,9 +231,12 @@ def alternative_passes(
     """Per claim, the per-seed pass/fail under the alternative definitions declared before running (name ->
     tensor): the cut-offs on either side of the primary one, and for the sampling claim the 90 % quantile of the
     samples instead of the farthest one. The nets that fit, as another population, are added in :func:`claims`."""
-    loss, dev, arg, end, q90, slope = (
-        M[k] for k in ("best_loss", "max_dev", "argmin_err", "max_dist_end", "q90_dist_end", "slope")
-    )
+    loss = M["best_loss"]
+    dev = M["max_dev"]
+    arg = M["argmin_err"]
+    end = M["max_dist_end"]
+    q90 = M["q90_dist_end"]
+    slope = M["slope"]
     return {
         "trained": {
             f"best loss <= {10 * cfg.target_loss:g} (ten times the target) instead of {cfg.target_loss:g}": loss

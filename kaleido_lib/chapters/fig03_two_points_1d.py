@@ -3,7 +3,7 @@ The chapter's parameters live here: the paper and ci profiles (``PROFILES``), th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -110,9 +110,9 @@ def train_depths(
 ) -> dict[int, EnsembleResult]:
     """All seeds of one depth at once (``train_ensemble``), per depth; one line each on the seeds that reached the
     target loss, the epochs run and the others' best loss."""
-    ens = {}
+    ens: dict[int, EnsembleResult] = {}
     for d in tqdm(depths, desc="depths"):
-        ens[d] = r = train_ensemble(
+        r = train_ensemble(
             X,
             seeds,
             depth=d,
@@ -124,6 +124,7 @@ def train_depths(
             min_epochs=cfg.min_epochs,
             device=cfg.device,
         )
+        ens[d] = r
         stalled = [(s, f"{float(v):.2g}") for s, v, ok in zip(seeds, r.best_loss, r.reached_target) if not ok]
         print(
             f"L={d}: {int(r.reached_target.sum())}/{len(seeds)} seeds reached loss <= {cfg.target_loss:g}; "
@@ -180,7 +181,8 @@ def geometry(X: torch.Tensor, out_act: str, grid_size: int) -> Geometry:
     """The grid over the output range and the band between the two points of ``X``."""
     low, high = output_range(out_act)
     grid = measures.grid_1d(low, high, grid_size).to(X.device)
-    p1, p2 = float(X[0, 0]), float(X[1, 0])
+    p1 = float(X[0, 0])
+    p2 = float(X[1, 0])
     gap = p2 - p1
     inner = (grid[:, 0] >= p1) & (grid[:, 0] <= p2)
     return Geometry(grid, X, (p1 + gap / 6, p2 - gap / 6), inner)
@@ -191,10 +193,10 @@ def measure_net(
 ) -> dict[str, Any]:
     """One net's measures from the noise ``z`` (``seed`` seeds any ε noise); keys starting with '_' are kept for
     the figures and are not per-seed numbers."""
-    X, grid = geo.X, geo.grid
-    slope = measures.derivative_1d(f, grid)
+    X = geo.X
+    slope = measures.derivative_1d(f, geo.grid)
     intervals = [
-        measures.flat_interval_1d(grid, slope, p, cfg.slope_threshold, cfg.flat_reach)
+        measures.flat_interval_1d(geo.grid, slope, p, cfg.slope_threshold, cfg.flat_reach)
         for p in (geo.p1, geo.p2)
     ]
     traj = sampling.kaleidoscopic_sampling(
@@ -206,11 +208,13 @@ def measure_net(
         eps_noise=cfg.eps_noise,
         generator=torch.Generator().manual_seed(seed),
     )
-    grid = {burn_key(q, r): float(measures.burn_in(traj, X, r, q).step) for q, r in BURN_GRID}
-    settle, z0 = measures.settle_steps(traj, X, cfg.tol).double(), z[:, 0]
+    burn_grid = {burn_key(q, r): float(measures.burn_in(traj, X, r, q).step) for q, r in BURN_GRID}
+    settle = measures.settle_steps(traj, X, cfg.tol).double()
+    z0 = z[:, 0]
     between = (z0 > geo.band[0]) & (z0 < geo.band[1])
     outside = (z0 < geo.p1) | (z0 > geo.p2)
-    med_between, med_outside = float(settle[between].median()), float(settle[outside].median())
+    med_between = float(settle[between].median())
+    med_outside = float(settle[outside].median())
     return {
         "slope_p1": float(measures.slope_1d(f, X[:1]).detach()[0]),
         "slope_p2": float(measures.slope_1d(f, X[1:]).detach()[0]),
@@ -218,7 +222,7 @@ def measure_net(
         "width_p2": 0.0 if intervals[1] is None else intervals[1][1] - intervals[1][0],
         "max_slope_between": float(slope[geo.inner].max()),
         "burn_in": float(measures.burn_in(traj, X, cfg.burn_tol, cfg.burn_frac).step),
-        **grid,
+        **burn_grid,
         "median_settle": float(settle.median()),
         "settle_between": med_between,
         "settle_outside": med_outside,
@@ -271,7 +275,8 @@ def measure_all(
 
 def findings(ms: Measured, depths: list[int]) -> dict[str, Any]:
     """The numbers glued into the findings box (burn-ins and settle steps as whole runs)."""
-    (d0, d1), M = depths, ms.M
+    d0, d1 = depths
+    M = ms.M
     return {
         "n_seeds": len(ms.fits[d0]),
         "fits_shallow": int(ms.fits[d0].sum()),
@@ -309,7 +314,8 @@ def figures(
     depths = list(ens)
     shown = shown_nets(ms.fits)
     z_plot = plot_noise(cfg, device)
-    figs, seed_shown = {}, {}
+    figs: dict[str, plt.Figure] = {}
+    seed_shown: dict[str, int] = {}
     for row, (d, name) in enumerate(zip(depths, ("shallow", "deep"))):
         i = shown[d]
         figs[f"figure3_{name}"] = depth_panels(
@@ -338,7 +344,7 @@ def depth_panels(
     letters: str,
 ) -> plt.Figure:
     """The paper's panels for one net (``plots.panels_1d``), the close-up between the two points."""
-    loss_fn: Callable = lambda x: measures.loss_manifold(f, x)
+    loss_fn: Callable[[torch.Tensor], torch.Tensor] = lambda x: measures.loss_manifold(f, x)
     traj = sampling.kaleidoscopic_sampling(
         f, z_plot, max(cfg.plot_steps), out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise
     )
@@ -360,7 +366,7 @@ def depth_panels(
 
 
 def outputs_all_seeds(
-    members: dict[int, list[nn.Module]], fits: dict[int, torch.Tensor], geo: Geometry, out_act: str
+    members: Mapping[int, Sequence[nn.Module]], fits: dict[int, torch.Tensor], geo: Geometry, out_act: str
 ) -> plt.Figure:
     """Every seed's output per depth; the nets that do not fit the data dashed."""
     fig, axes = plt.subplots(1, len(members), figsize=(11, 4), sharey=True, layout="constrained")
@@ -412,7 +418,7 @@ def settle_figure_shown(
 
 
 def settle_figure(
-    shown: dict[int, tuple[nn.Module, dict[str, Any], int, torch.Tensor]],
+    shown: Mapping[int, tuple[nn.Module, dict[str, Any], int, torch.Tensor]],
     z_plot: torch.Tensor,
     geo: Geometry,
     cfg: SimpleNamespace,
@@ -536,7 +542,8 @@ def claims(
     """The chapter's claims (four per depth, three comparing the depths), each judged on per-seed pass/fail: whether
     a net trains is its own claim, the others are judged on the nets that fit (the comparisons on the seeds whose two
     nets fit, with the median difference and its bootstrap interval as the effect size)."""
-    cfg, sp = ch.cfg, results.spread
+    cfg = ch.cfg
+    sp = results.spread
     d0, d1 = depths
     both = fits[d0] & fits[d1]
     out: list[results.Claim] = []

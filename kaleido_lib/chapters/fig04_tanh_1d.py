@@ -342,7 +342,8 @@ def claims(
 ) -> list[results.Claim]:
     """The chapter's five claims, each judged on per-seed pass/fail: whether a net trains is its own claim, the four
     about a trained net are judged on the nets that fit (and, as an alternative, on every seed)."""
-    cfg, sp = ch.cfg, results.spread
+    cfg = ch.cfg
+    sp = results.spread
     pts = X.reshape(-1).tolist()
     fits = P["fits"]
     tag = f"L={cfg.depth}, H={cfg.width}, {cfg.out_act}"

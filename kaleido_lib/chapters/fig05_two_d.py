@@ -3,6 +3,7 @@ The chapter's parameters live here: the paper and ci profiles (``PROFILES``), th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -123,6 +124,8 @@ def consistent(cfg: SimpleNamespace) -> None:
 
 STRICT = (0.01, 0.95)  # (radius, share) of the burn-in definition of the 1D chapters, reported for comparison
 N_PERM = 10_000  # permutations of the rank-correlation test
+ShapeKey = str | tuple[int, int]  # a trained shape: "a" (panel (a)'s net) or (L, H) on the (b) points
+Measures = dict[ShapeKey, dict[str, torch.Tensor]]  # per shape, each measure per seed
 QUOTE = (
     "the number of sampling runs for reaching the burn-in period is inversely proportional to the "
     "complexity of the neural network"
@@ -163,14 +166,14 @@ def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> st
     )
 
 
-def label(key: Any, cfg: SimpleNamespace) -> str:
+def label(key: ShapeKey, cfg: SimpleNamespace) -> str:
     """A setting's name in tables and figures."""
     return f"(a) L={cfg.depth_a} H={cfg.width_a}" if key == "a" else f"L={key[0]} H={key[1]}"
 
 
 def train_all(
     cfg: SimpleNamespace, seeds: list[int], Xa: torch.Tensor, Xb: torch.Tensor, st: Study
-) -> dict[Any, EnsembleResult]:
+) -> dict[ShapeKey, EnsembleResult]:
     """One ensemble per shape (all seeds at once): panel (a)'s net on its point, every study shape on the (b) points."""
     jobs = [("a", cfg.depth_a, cfg.width_a, Xa)] + [((L, H), L, H, Xb) for L, H in st.shapes_b()]
     return {
@@ -191,8 +194,8 @@ def train_all(
 
 
 def training_report(
-    ens: dict[Any, EnsembleResult], seeds: list[int], cfg: SimpleNamespace
-) -> dict[Any, torch.Tensor]:
+    ens: dict[ShapeKey, EnsembleResult], seeds: list[int], cfg: SimpleNamespace
+) -> dict[ShapeKey, torch.Tensor]:
     """Per shape, which nets reached the target loss; one line each with the epochs run and the best loss."""
     trained = {key: r.reached_target.cpu() for key, r in ens.items()}
     for key, r in ens.items():
@@ -205,14 +208,14 @@ def training_report(
 
 
 def sample_all(
-    ens: dict[Any, EnsembleResult],
+    ens: dict[ShapeKey, EnsembleResult],
     cfg: SimpleNamespace,
     seeds: list[int],
     Xa: torch.Tensor,
     Xb: torch.Tensor,
     b_key: tuple[int, int],
     device: torch.device,
-) -> tuple[dict[Any, dict[str, torch.Tensor]], dict[Any, torch.Tensor]]:
+) -> tuple[Measures, dict[ShapeKey, torch.Tensor]]:
     """Every net samples from its seed's noise (seed 10,000 + s) for `n_steps` runs. Per shape and seed: the share
     near the data after every run (and after K runs within half the tolerance), the split over the points
     after K runs and the burn-in under both definitions and of the median sample;
@@ -223,8 +226,8 @@ def sample_all(
         )
         for s in seeds
     }
-    keep: dict[Any, torch.Tensor] = {}
-    M = {}
+    keep: dict[ShapeKey, torch.Tensor] = {}
+    M: Measures = {}
     for key, r in tqdm(ens.items(), desc="sampling"):
         X = Xa if key == "a" else Xb
         rows: dict[str, list] = {
@@ -232,8 +235,8 @@ def sample_all(
             "split": [],
             "burn": [],
             "burn_strict": [],
-            "burn_median": [],
-            "near_k_half": [],
+            "burn_median": [],  # the median sample's burn-in
+            "near_k_half": [],  # within the near-data tolerance halved
         }
         for i, s in enumerate(seeds):
             traj = sampling.kaleidoscopic_sampling(
@@ -251,10 +254,8 @@ def sample_all(
             rows["split"].append(measures.basin_shares(traj[cfg.n_runs], X, cfg.tol))
             rows["burn"].append(measures.burn_in(traj, X, cfg.tol, cfg.burn_frac).step)
             rows["burn_strict"].append(measures.burn_in(traj, X, *STRICT).step)
-            rows["burn_median"].append(
-                measures.burn_in(traj, X, cfg.tol, 0.5).step
-            )  # the median sample's burn-in
-            d_k = measures.nearest_distance(traj[cfg.n_runs], X)[0]  # the near-data tolerance halved
+            rows["burn_median"].append(measures.burn_in(traj, X, cfg.tol, 0.5).step)
+            d_k = measures.nearest_distance(traj[cfg.n_runs], X)[0]
             rows["near_k_half"].append(float((d_k <= cfg.tol / 2).double().mean()))
         M[key] = {
             k: torch.stack(v) if isinstance(v[0], torch.Tensor) else torch.tensor(v, dtype=torch.float64)
@@ -277,9 +278,9 @@ def mode_names(cfg: SimpleNamespace) -> list[str]:
 
 
 def sampling_figures(
-    ens: dict[Any, EnsembleResult],
-    M: dict,
-    keep: dict[Any, torch.Tensor],
+    ens: dict[ShapeKey, EnsembleResult],
+    M: Measures,
+    keep: dict[ShapeKey, torch.Tensor],
     Xa: torch.Tensor,
     Xb: torch.Tensor,
     st: Study,
@@ -310,13 +311,13 @@ def sampling_figures(
     }
 
 
-def covered(M: dict, b_key: tuple[int, int], cfg: SimpleNamespace) -> torch.Tensor:
+def covered(M: Measures, b_key: tuple[int, int], cfg: SimpleNamespace) -> torch.Tensor:
     """Per seed, whether every training point of (b) gets at least ``mode_min`` of the samples after K runs."""
     return (M[b_key]["split"][:, :-1] >= cfg.mode_min).all(dim=1)
 
 
 def findings(
-    M: dict, b_key: tuple[int, int], cover: torch.Tensor, tr: Trends, cfg: SimpleNamespace
+    M: Measures, b_key: tuple[int, int], cover: torch.Tensor, tr: Trends, cfg: SimpleNamespace
 ) -> dict[str, Any]:
     """The numbers glued into the findings box and the captions."""
     return {
@@ -334,7 +335,9 @@ def findings(
     }
 
 
-def trend_report(tr: Trends, st: Study, trained: dict, seeds: list[int], cfg: SimpleNamespace) -> str:
+def trend_report(
+    tr: Trends, st: Study, trained: dict[ShapeKey, torch.Tensor], seeds: list[int], cfg: SimpleNamespace
+) -> str:
     """The burn-in studies as text: per setting the burn-in, the censored and trained nets; the pooled trend; B x L and
     the log-log slope; the trends under the stricter definition."""
     censored = cfg.n_steps + 1
@@ -367,7 +370,7 @@ def trend_report(tr: Trends, st: Study, trained: dict, seeds: list[int], cfg: Si
     return "\n".join(lines)
 
 
-def training_loss_figure(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace) -> plt.Figure:
+def training_loss_figure(ens: dict[ShapeKey, EnsembleResult], cfg: SimpleNamespace) -> plt.Figure:
     """Every setting's training loss curves, one panel per shape."""
     cols = (len(ens) + 1) // 2
     fig, axes = plt.subplots(2, cols, figsize=(3.2 * cols, 5.6), layout="constrained", squeeze=False)
@@ -381,11 +384,11 @@ def training_loss_figure(ens: dict[Any, EnsembleResult], cfg: SimpleNamespace) -
 
 def surfaces_figure(
     grid: torch.Tensor,
-    surf: dict,
-    data: dict,
-    loss_fns: dict,
-    trajs: dict,
-    titles: dict,
+    surf: dict[str, torch.Tensor],
+    data: dict[str, torch.Tensor],
+    loss_fns: Mapping[str, plots.LossFn],
+    trajs: dict[str, torch.Tensor],
+    titles: dict[str, str],
     cfg: SimpleNamespace,
 ) -> plt.Figure:
     """The paper's Figure 5: each loss surface in 3D with the noise and the samples after K runs at their loss."""
@@ -408,10 +411,10 @@ def surfaces_figure(
 
 def plane_figure(
     grid: torch.Tensor,
-    surf: dict,
-    data: dict,
-    trajs: dict,
-    titles: dict,
+    surf: dict[str, torch.Tensor],
+    data: dict[str, torch.Tensor],
+    trajs: dict[str, torch.Tensor],
+    titles: dict[str, str],
     near_first: dict[str, torch.Tensor],
     cfg: SimpleNamespace,
 ) -> plt.Figure:
@@ -436,11 +439,12 @@ def plane_figure(
 
 
 def near_and_modes_figure(
-    M: dict, b_key: tuple[int, int], titles: dict, names: list[str], cfg: SimpleNamespace
+    M: Measures, b_key: tuple[int, int], titles: dict[str, str], names: list[str], cfg: SimpleNamespace
 ) -> plt.Figure:
     """The share near the data over the runs for (a) and (b) (seeds thin, median thick), and (b)'s split."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
-    for ax, k in zip(axes[:2], ("a", b_key)):
+    shown: tuple[ShapeKey, ShapeKey] = ("a", b_key)
+    for ax, k in zip(axes[:2], shown):
         near = M[k]["near"]
         kmax = min(cfg.n_steps, max(3 * cfg.n_runs, 20))
         ax.plot(range(kmax + 1), near[:, : kmax + 1].T, color="tab:green", lw=0.6, alpha=0.4)
@@ -515,7 +519,7 @@ class Trends:
     BL: torch.Tensor
 
 
-def trends(M: dict, st: Study, cfg: SimpleNamespace) -> Trends:
+def trends(M: Measures, st: Study, cfg: SimpleNamespace) -> Trends:
     """Spearman trends of the burn-in against depth and width (and with the stricter definition), and the log-log
     slope of the burn-in against the depth, of the medians and per seed."""
     burn_depth = torch.stack([M[k]["burn"] for k in st.depth_settings])
@@ -562,7 +566,8 @@ def slope_seeds(
     """The 1/L claim's uncertainty at ``band``: the seeds whose own slope lies within ``band`` of -1 (NaN fails) with
     their Wilson interval, and how often ``results.power_law_verdict`` on the slope of the medians gives the same
     verdict when the seeds (columns of ``burn``) are resampled (bootstrap)."""
-    burn, s = torch.as_tensor(burn, dtype=torch.float64), torch.as_tensor(slope_seed, dtype=torch.float64)
+    burn = torch.as_tensor(burn, dtype=torch.float64)
+    s = torch.as_tensor(slope_seed, dtype=torch.float64)
     verdict_of = lambda idx: results.power_law_verdict(median_slope(depths, burn[:, idx]), -1.0, band, p)
     return results.seed_count(
         (s >= -1 - band) & (s <= -1 + band),
@@ -588,17 +593,19 @@ FIT_ONLY = "only the nets that reach the target loss, not every net"
 
 def claims(
     ch: Chapter,
-    ens: dict[Any, EnsembleResult],
-    M: dict,
+    ens: dict[ShapeKey, EnsembleResult],
+    M: Measures,
     tr: Trends,
     st: Study,
-    trained: dict,
+    trained: dict[ShapeKey, torch.Tensor],
     cover: torch.Tensor,
     names: list[str],
 ) -> list[results.Claim]:
     """The chapter's claims: training, samples near the data, every point sampled (per seed), and the burn-in
     trends against depth and width and the 1/L law (judged on the pooled trend and the slope of the medians)."""
-    cfg, sp, b_key = ch.cfg, results.spread, st.b_key
+    cfg = ch.cfg
+    sp = results.spread
+    b_key = st.b_key
     censored = cfg.n_steps + 1
 
     def trend_extra(settings, burn, sets, t, t_strict):

@@ -173,7 +173,7 @@ class Correlations:
 
     factors: dict[str, np.ndarray]
     tau: np.ndarray
-    gran: dict
+    gran: dict[tuple[str, str], C.GranulatedTau]
     psi: np.ndarray
     score: np.ndarray
     signed: np.ndarray
@@ -253,7 +253,7 @@ def per_seed(col: Callable[[str], np.ndarray], seeds: list[int]) -> tuple[np.nda
     print("mean |tau| over the targets, per seed:")
     for j, m in enumerate(MEAS):
         print(f"  {NAMES[m]:<{w}}  " + "  ".join(f"{v:.2f}" for v in per_seed_score[:, j]))
-    print("best measure per seed:", [NAMES.get(b, "none") for b in best_per_seed])
+    print("best measure per seed:", ["none" if b is None else NAMES.get(b, "none") for b in best_per_seed])
     return per_seed_score, best_per_seed
 
 
@@ -565,7 +565,8 @@ def resampled_columns(
     """``col`` over the networks of the seeds drawn (``idx`` indexes ``seeds``, repeats allowed), in the networks'
     order; each draw counts as a seed of its own (its position in ``idx``), so a seed drawn twice gives two copies of
     its networks. The draw 0, 1, ..., n-1 gives every network once, in its order."""
-    seed_col, idx = col("seed"), [int(j) for j in torch.as_tensor(idx).reshape(-1).tolist()]
+    seed_col = col("seed")
+    idx = [int(j) for j in torch.as_tensor(idx).reshape(-1).tolist()]
     pick, label = [], []
     for r, s in enumerate(seed_col):
         for k, j in enumerate(idx):
@@ -618,14 +619,15 @@ def claims(
     signed: np.ndarray,
     tau: np.ndarray,
     tau_fit: np.ndarray,
-    gran: dict,
+    gran: dict[tuple[str, str], C.GranulatedTau],
     per_seed_score: np.ndarray,
     best_per_seed: Sequence[str | None],
     seeds: list[int],
     cfg: SimpleNamespace,
 ) -> list[results.Claim]:
     """Flatness predicts best; norm-based measures correlate poorly; depth raises the spectral product."""
-    sp, verdict = results.spread, results.verdict_from_share
+    sp = results.spread
+    verdict = results.verdict_from_share
     med_by_depth = lambda k: [float(np.median(col(k)[col("L") == L])) for L in cfg.depths]
     rank = [MEAS[j] for j in np.argsort(-score[: len(MEAS)], kind="stable")]
     flat_pos = min(rank.index(m) for m in FLATNESS)
