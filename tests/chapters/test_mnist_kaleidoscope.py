@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 BAD = [
     ("data", "/no/such/folder"),
@@ -385,3 +386,31 @@ def test_attractors_mnist_uncertainty_over_images():
     assert ci[0] < 0.5 < ci[1] and 0.3 < sc.verdict_stability < 0.7
     with pytest.raises(ValueError, match="need training and test images"):
         am.gap_uncertainty(tr, torch.zeros(0, dtype=torch.bool))
+
+
+def test_mnist_chapter_module_variants_and_level():
+    from types import SimpleNamespace
+
+    from kaleido_lib.chapters import mnist_kaleidoscope as here
+
+    cfg = SimpleNamespace(noise="uniform", eps=0.01, eps_noise="normal", eps_values=[0.0, 0.01, 0.1])
+    v = here.variants(cfg)
+    assert list(v) == ["eps=0", "eps=0.01", "eps=0.1", "normal start", "authors' uniform eta"]
+    assert (
+        v["normal start"] == ("normal", 0.01, "normal") and v["authors' uniform eta"][2] == "authors_uniform"
+    )
+    assert [here.level(x, 0.8, 0.5) for x in (0.9, 0.6, 0.1)] == ["holds", "partly", "fails"]
+
+
+def test_mnist_chapter_chain_is_seeded_and_keeps_the_runs_asked_for():
+    from types import SimpleNamespace
+
+    from kaleido_lib.chapters import mnist_kaleidoscope as here
+
+    cfg = SimpleNamespace(seed=3, out_act="tanh")
+    f = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh())
+    a = here.chain(f, cfg, 4, "uniform", 0.01, "normal", [0, 2, 5], 6, torch.device("cpu"))
+    b = here.chain(f, cfg, 4, "uniform", 0.01, "normal", [0, 2, 5], 6, torch.device("cpu"))
+    assert list(a.runs) == [0, 2, 5] and a.x.shape == (3, 6, 4) and torch.equal(a.x, b.x)
+    c = here.chain(f, cfg, 4, "uniform", 0.01, "normal", [0, 2, 5], 6, torch.device("cpu"), seed_offset=1000)
+    assert not torch.equal(a.x[0], c.x[0])

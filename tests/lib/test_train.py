@@ -1,11 +1,12 @@
-"""Step training (kaleido_lib.train.train_steps): one loop, with or without a loss target as its stopping rule."""
+"""Tests of kaleido_lib.train: full-batch training to a target, step training with or without a stopping rule, the classifier."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from kaleido_lib import models, train
+import kaleido_lib as kl
+from kaleido_lib import models, train, utils
 from kaleido_lib.utils import seed_everything
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -92,3 +93,93 @@ def test_bad_stopping_rules_are_refused(until, checkpoint, match, tmp_path):
             until=until,
             checkpoint=tmp_path / checkpoint if checkpoint else None,
         )
+
+
+# --- training -----------------------------------------------------------------------------------
+def test_training_reaches_target_and_keeps_best():
+    utils.seed_everything(0)
+    X = torch.tensor([[0.5]])
+    r = train.train_manifold(models.make_mlp(1, 2, 5), X, epochs=3000, target_loss=1e-8, min_epochs=1000)
+    assert r.reached_target and r.epochs_run >= 1000
+    assert r.best_loss == pytest.approx(float(r.losses.min()))
+    with torch.no_grad():
+        assert float(((r.model(X) - X) ** 2).mean()) <= 1e-8  # the returned model holds the best weights
+
+
+def test_training_stops_early_only_after_min_epochs():
+    utils.seed_everything(1)
+    X = torch.tensor([[0.5]])
+    r = train.train_manifold(models.make_mlp(1, 2, 5), X, epochs=400, target_loss=1.0, min_epochs=250)
+    assert r.epochs_run == 250 and len(r.losses) == 250
+
+
+def test_training_minibatch_is_seeded():
+    X = torch.rand(50, 2, generator=torch.Generator().manual_seed(0))
+    out = []
+    for _ in range(2):
+        utils.seed_everything(0)
+        r = train.train_manifold(
+            models.make_mlp(2, 2, 8), X, epochs=20, batch_size=16, generator=torch.Generator().manual_seed(5)
+        )
+        out.append(r.losses)
+    assert torch.equal(out[0], out[1])
+    assert out[0][-1] < out[0][0]
+
+
+@pytest.mark.parametrize(
+    "kw,name",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"lr": -1.0}, "lr"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"target_loss": -1.0}, "target_loss"),
+    ],
+)
+def test_training_rejects_bad_input(kw, name):
+    with pytest.raises(ValueError, match=name):
+        train.train_manifold(models.make_mlp(1, 1, 2), torch.tensor([[0.5]]), **{"epochs": 5, **kw})
+
+
+def test_training_rejects_nonfinite_data():
+    with pytest.raises(ValueError, match="X"):
+        train.train_manifold(models.make_mlp(1, 1, 2), torch.tensor([[float("nan")]]), epochs=5)
+
+
+def test_train_steps_fits_a_few_images_and_repeats():
+    X = torch.rand(16, 12) * 2 - 1
+
+    def run():
+        kl.utils.seed_everything(0)
+        net = models.make_mlp(12, 2, 32, "tanh")
+        return train.train_steps(
+            net, X, steps=400, lr=3e-3, batch_size=8, generator=torch.Generator().manual_seed(0)
+        )
+
+    a, b = run(), run()
+    assert a.steps == 400 and a.losses.shape == (400,)
+    assert float(a.losses[-20:].mean()) < 0.2 * float(a.losses[:20].mean())
+    assert torch.equal(a.losses, b.losses)
+
+
+@pytest.mark.parametrize(
+    "kw, name", [(dict(steps=0), "steps"), (dict(lr=-1.0), "lr"), (dict(batch_size=0), "batch_size")]
+)
+def test_train_steps_rejects_bad_arguments(kw, name):
+    args = dict(steps=3, lr=1e-3, batch_size=2) | kw
+    with pytest.raises(ValueError, match=name):
+        train.train_steps(models.make_mlp(3, 1, 4), torch.rand(4, 3), **args)
+
+
+def test_digit_cnn_learns_two_separable_classes():
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(200, 64, generator=g) * 0.2
+    y = torch.arange(200) % 2
+    X[y == 1, :32] += 0.8  # class 1: top half bright
+    kl.utils.seed_everything(0)
+    net = models.make_digit_cnn(side=8, channels=1, n_classes=2)
+    r = train.train_classifier(net, X, y, epochs=5, lr=3e-3, batch_size=20, generator=g)
+    pred, conf = train.predict(r.model, X)
+    assert (pred == y).double().mean() > 0.95
+    assert conf.min() >= 0.5 and conf.max() <= 1.0
+    with pytest.raises(ValueError, match="y must be integer labels"):
+        train.train_classifier(net, X, y.float(), epochs=1)
