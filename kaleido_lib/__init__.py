@@ -20,10 +20,10 @@ __version__ = "0.1.0"
 
 SUBMODULES = frozenset(m.name for m in pkgutil.iter_modules(__path__))
 
-if (
-    os.environ.get("KALEIDO_MKLDNN") == "0"
-):  # `make spread` runs the chapters with oneDNN off through this switch
-    torch.backends.mkldnn.enabled = False
+# `make spread` runs the chapters with oneDNN off through this switch
+if os.environ.get("KALEIDO_MKLDNN") == "0":
+    # torch's stubs type the flag as its ContextProp descriptor, but assigning a bool is how it is switched off
+    torch.backends.mkldnn.enabled = False  # type: ignore[assignment]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -35,9 +35,8 @@ class BenchResult:
     num_threads: int
     loop_s_per_model: float
     ensemble_s_per_model: float
-    loop_turns_s: list[float] = field(
-        default_factory=list
-    )  # per-model seconds of each turn; the fastest counts
+    # per-model seconds of each turn; the fastest counts
+    loop_turns_s: list[float] = field(default_factory=list)
     ensemble_turns_s: list[float] = field(default_factory=list)
 
     def resample(self, turns: Sequence[int] | torch.Tensor) -> BenchResult:
@@ -98,7 +97,9 @@ def time_loop_vs_ensemble(
     threads = num_threads or before
     torch.set_num_threads(threads)
     n_loop = min(n_models, n_loop)
-    loop_turns, ens_turns = [], []  # every turn's per-model seconds, kept for the uncertainty over the turns
+    # every turn's per-model seconds, kept for the uncertainty over the turns
+    loop_turns: list[float] = []
+    ens_turns: list[float] = []
     try:
         for _ in range(repeats):
             start = time.perf_counter()
@@ -290,17 +291,19 @@ class StepBench:
     repeats: int
     flops_per_step: int
     matmul_flop_rate: float
-    gemm_only_s: float  # the step's own matrix products alone, same shapes
+    # the step's own matrix products alone, same shapes
+    gemm_only_s: float
     s_per_step: dict[str, float]
-    compile_s: float | None = None  # one-off compile time of the compile variant
-    unavailable: dict[str, str] = field(default_factory=dict)  # variants that could not run here, and why
-    setup_subtracted: bool = (
-        True  # False: timing noise swamped the set-up, so 'project' includes its share of it
-    )
-    ceiling_n: int | None = None  # side of the ceiling's matrix product
-    turns: dict[str, list[float]] = field(
-        default_factory=dict
-    )  # every timed call's seconds, per function and turn
+    # one-off compile time of the compile variant
+    compile_s: float | None = None
+    # variants that could not run here, and why
+    unavailable: dict[str, str] = field(default_factory=dict)
+    # False: timing noise swamped the set-up, so 'project' includes its share of it
+    setup_subtracted: bool = True
+    # side of the ceiling's matrix product
+    ceiling_n: int | None = None
+    # every timed call's seconds, per function and turn
+    turns: dict[str, list[float]] = field(default_factory=dict)
 
     def flop_rate(self, variant: str = "project") -> float:
         """Achieved FLOP/s of a variant."""
@@ -324,6 +327,8 @@ class StepBench:
         """The same result had only ``turns`` (indices, repeats allowed) been timed: every function's fastest call
         among them, turned into times per step and the ceiling by the same rule as :func:`time_mnist_step`."""
         i = _turn_indices(turns, self.n_turns)
+        if self.ceiling_n is None:
+            raise ValueError("ceiling_n was not recorded, so the ceiling cannot be resampled")
         best = {k: min(v[j] for j in i) for k, v in self.turns.items()}
         ceiling, gemm_s, per, subtracted = _step_times(
             best, list(self.s_per_step), self.steps, self.ceiling_n
@@ -355,13 +360,15 @@ def _why(err: Exception) -> str:
 
 
 def _step_loop(
-    model: torch.nn.Module,
+    model: Callable[[torch.Tensor], torch.Tensor],
     opt: torch.optim.Optimizer,
     X: torch.Tensor,
     batch_size: int,
     generator: torch.Generator,
     set_to_none: bool = True,
 ) -> Callable[[int], None]:
+    """A function running ``steps`` training steps of the project's loop with ``model``, ``opt`` and ``set_to_none``
+    as given, its batches drawn from ``generator``."""
     n = X.shape[0]
     on_cpu = X.device.type == "cpu"
 
@@ -376,9 +383,8 @@ def _step_loop(
                 loss.backward()
                 opt.step()
                 if on_cpu:
-                    float(
-                        loss.detach()
-                    )  # the project's loop reads every loss on the CPU, so every variant does
+                    # the project's loop reads every loss on the CPU, so every variant does
+                    float(loss.detach())
             done += idx.shape[0]
 
     return run
@@ -430,14 +436,14 @@ def time_mnist_step(
 
     if not isinstance(X, torch.Tensor) or X.ndim != 2:
         raise ValueError(f"X must be a tensor of shape (n, D); got {getattr(X, 'shape', type(X).__name__)}")
-    for name, v in (
+    for name, value in (
         ("depth", depth),
         ("width", width),
         ("batch_size", batch_size),
         ("steps", steps),
         ("repeats", repeats),
     ):
-        check_int(name, v)
+        check_int(name, value)
     bad = [v for v in variants if v not in STEP_VARIANTS]
     if bad or "project" not in variants:
         raise ValueError(
@@ -456,17 +462,18 @@ def time_mnist_step(
         model = models.make_mlp(X.shape[1], depth, width, "tanh").to(device)
         model.load_state_dict(state)
         g = torch.Generator().manual_seed(seed)
+        fn: Callable[[], None]
         if v == "project":
-
-            def fn(
-                model=model, g=g
-            ):  # one more step than the others: its first absorbs the once-per-call set-up
+            # one more step than the others: its first absorbs the once-per-call set-up
+            def project(model: torch.nn.Module = model, g: torch.Generator = g) -> None:
                 train.train_steps(model, X, steps=steps + 1, lr=lr, batch_size=batch_size, generator=g)
 
-            def setup(model=model, g=g):  # the set-up (input check, optimiser) and one step
+            # the set-up (input check, optimiser) and one step
+            def setup(model: torch.nn.Module = model, g: torch.Generator = g) -> None:
                 train.train_steps(model, X, steps=1, lr=lr, batch_size=batch_size, generator=g)
 
             fns["project_setup"] = setup
+            fn = project
         else:
             kernel = v.removesuffix("_adam") if v.endswith("_adam") else train.STEP_ADAM
             opt = train.make_adam(model.parameters(), lr, kernel)
@@ -478,25 +485,31 @@ def time_mnist_step(
             loop = _step_loop(net, opt, X, batch_size, g, set_to_none=v != "grads_kept")
             if v == "flush_denormal":
 
-                def fn(loop=loop):
+                def flushed(loop: Callable[[int], None] = loop) -> None:
                     torch.set_flush_denormal(True)
                     try:
                         loop(steps)
                     finally:
                         torch.set_flush_denormal(False)
+
+                fn = flushed
             elif v == "one_thread":
 
-                def fn(loop=loop):
+                def one_thread(loop: Callable[[int], None] = loop) -> None:
                     before = torch.get_num_threads()
                     torch.set_num_threads(1)
                     try:
                         loop(steps)
                     finally:
                         torch.set_num_threads(before)
+
+                fn = one_thread
             else:
 
-                def fn(loop=loop):
+                def plain(loop: Callable[[int], None] = loop) -> None:
                     loop(steps)
+
+                fn = plain
 
         t0 = time.perf_counter()
         try:
@@ -511,9 +524,8 @@ def time_mnist_step(
         fns[v] = fn
     gemm = _gemm_only(base, batch_size, device)
     fns["gemm_only"] = lambda: [gemm() for _ in range(steps)]
-    fns["ceiling"] = _matmul(
-        ceiling_n, X.dtype, device
-    )  # takes its turns too: the same conditions as the steps
+    # the ceiling takes its turns too: the same conditions as the steps
+    fns["ceiling"] = _matmul(ceiling_n, X.dtype, device)
     fns["ceiling"]()
     turns: dict[str, list[float]] = {}
     best = best_time(fns, repeats, device, turns=turns)
@@ -550,9 +562,8 @@ class SamplingBench:
     repeats: int
     eps: float
     s_per_run: dict[str, float]
-    turns: dict[str, list[float]] = field(
-        default_factory=dict
-    )  # every timed call's seconds, per sampler and turn
+    # every timed call's seconds, per sampler and turn
+    turns: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def n_turns(self) -> int:
@@ -601,31 +612,37 @@ def time_sampling(
     check_int("repeats", repeats)
 
     @torch.no_grad()
-    def bare():
+    def bare() -> torch.Tensor:
         x = z
         for _ in range(n_steps):
             x = f(x)
         return x
 
-    def it():
+    def it() -> None:
         g = torch.Generator().manual_seed(seed)
         for _x in sampling.iterate(f, z, n_steps, out_act=out_act, eps=eps, generator=g):
             pass
 
     keep = sampling.checkpoint_runs(n_steps)
 
-    def snaps():
+    def snaps() -> None:
         g = torch.Generator().manual_seed(seed)
         sampling.sampling_snapshots(f, z, keep, out_act=out_act, eps=eps, generator=g)
 
-    def snaps0():
+    def snaps0() -> None:
         sampling.sampling_snapshots(f, z, keep, out_act=out_act, eps=0.0)
 
-    def traj():
+    def traj() -> None:
         g = torch.Generator().manual_seed(seed)
         sampling.kaleidoscopic_sampling(f, z, n_steps, out_act=out_act, eps=eps, generator=g)
 
-    fns = {"bare": bare, "iterate": it, "snapshots": snaps, "snapshots_eps0": snaps0, "trajectory": traj}
+    fns: dict[str, Callable[[], object]] = {
+        "bare": bare,
+        "iterate": it,
+        "snapshots": snaps,
+        "snapshots_eps0": snaps0,
+        "trajectory": traj,
+    }
     bare()  # warm-up
     turns: dict[str, list[float]] = {}
     best = best_time(fns, repeats, z.device, turns=turns)

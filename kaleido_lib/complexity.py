@@ -181,7 +181,9 @@ def _stack_forward(params: list[torch.Tensor], x: torch.Tensor, acts: list[str])
 def _architecture(net: nn.Module) -> tuple[list[torch.Tensor], list[str]]:
     """Parameters [W₁, b₁, …] (float64) and the activation after each Linear layer ('none' if there is none)."""
     linear_layers(net)  # validates
-    params, acts = [], []
+    assert isinstance(net, nn.Sequential)  # linear_layers raised otherwise
+    params: list[torch.Tensor] = []
+    acts: list[str] = []
     for m in net:
         if isinstance(m, nn.Linear):
             params += [
@@ -241,7 +243,7 @@ def flatness_sigma(
     base = float(((_stack_forward([p.unsqueeze(0) for p in params], X, acts) - X) ** 2).mean())
 
     def rise(s: float) -> float:
-        if magnitude:
+        if squares is not None:  # i.e. magnitude
             pert = [p + z * (s * s * c + eps * eps).sqrt() for p, z, c in zip(params, noise, squares)]
         else:
             pert = [p + s * z for p, z in zip(params, noise)]

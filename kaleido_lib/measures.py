@@ -410,7 +410,10 @@ def sample_quality(
     for x in snapshots:
         p, c = classify(x)
         d, i = nearest_neighbours(x, train_x, chunk=1000)
-        preds.append(p), confs.append(c), dists.append(d), idxs.append(i)
+        preds.append(p)
+        confs.append(c)
+        dists.append(d)
+        idxs.append(i)
     pred, conf, nn_dist, nn_idx = (torch.stack(v) for v in (preds, confs, dists, idxs))
     shares = torch.stack([class_shares(p, n_classes) for p in pred])
     settled = torch.maximum(stable_from(pred), stable_from(nn_idx))

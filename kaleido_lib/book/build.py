@@ -195,11 +195,11 @@ def _prepare_root(root: Path) -> Path:
     if root.resolve() == repo.resolve():
         return repo / "book"
     (root / "book").mkdir(parents=True, exist_ok=True)
-    for f in BOOK_FILES:
-        shutil.copy2(repo / f, root / f)
-    for f in (repo / "book").iterdir():
-        if f.is_file() and f.suffix in {".md", ".bib", ".svg", ".png"}:
-            shutil.copy2(f, root / "book" / f.name)
+    for name in BOOK_FILES:
+        shutil.copy2(repo / name, root / name)
+    for path in (repo / "book").iterdir():
+        if path.is_file() and path.suffix in {".md", ".bib", ".svg", ".png"}:
+            shutil.copy2(path, root / "book" / path.name)
     return root / "book"
 
 
@@ -221,7 +221,7 @@ def cmd_book(args: argparse.Namespace) -> int:
 
 
 def _build_book(args: argparse.Namespace, root: Path, book_dir: Path) -> int:
-    failed: list[tuple[str, Path]] = []
+    failed: list[tuple[str, Path | None]] = []  # each failed chapter and its error log
     tpath = _timings_path()
     timings = json.loads(tpath.read_text()) if tpath.exists() else {}
     srcs = notebooks(args.only)

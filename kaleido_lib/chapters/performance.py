@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypedDict
 
 import matplotlib.pyplot as plt
 import torch
@@ -18,7 +19,7 @@ from tqdm import tqdm
 from .. import bench, data, models, plots, sampling, utils
 from ..book import config, results
 from ..book.build import notebooks
-from ..book.results import Claim, bootstrap_stability, seed_count, spread, verdict_from_count
+from ..book.results import Claim, SeedCount, bootstrap_stability, seed_count, spread, verdict_from_count
 from ..stats import median_interval
 
 CHAPTER = "performance"
@@ -76,13 +77,33 @@ EXTRA = {
     "sampling_steps": config.integer(1),
     "sampling_repeats": config.integer(1),
 }
-SETTINGS = {
-    "Figure 3 (1D)": dict(X=torch.tensor([[0.2], [0.8]]), depth=7, width=5, out_act="sigmoid"),
-    "Figure 5 (2D)": dict(
+
+
+class TinySetting(TypedDict):
+    """A tiny-network setting of the ensemble benchmark: the training points and the network's shape."""
+
+    X: torch.Tensor
+    depth: int
+    width: int
+    out_act: str
+
+
+class MnistNet(TypedDict):
+    """The MNIST chapter's network and training step, as :func:`kaleido_lib.bench.time_mnist_step` takes them."""
+
+    depth: int
+    width: int
+    batch_size: int
+    lr: float
+
+
+SETTINGS: dict[str, TinySetting] = {
+    "Figure 3 (1D)": TinySetting(X=torch.tensor([[0.2], [0.8]]), depth=7, width=5, out_act="sigmoid"),
+    "Figure 5 (2D)": TinySetting(
         X=torch.tensor([[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]]), depth=7, width=50, out_act="sigmoid"
     ),
 }
-MNIST_NET = dict(depth=10, width=500, batch_size=1000, lr=1e-4)  # the MNIST chapter's network and step
+MNIST_NET = MnistNet(depth=10, width=500, batch_size=1000, lr=1e-4)
 TARGETS = dict(ensemble=50.0, step=0.9, sampling=0.9)
 
 
@@ -122,7 +143,8 @@ def ensemble_timings(
         print(
             f"on {device.type}: the thread-count variants {cfg.thread_counts} are skipped (CPU threads only)"
         )
-    runs, names = [], []
+    runs: list[bench.BenchResult] = []
+    names: list[str] = []
     for name, s in SETTINGS.items():
         for E in tqdm(cfg.ensemble_sizes, desc=name):
             for th in threads:
@@ -181,7 +203,7 @@ def step_notes(step: bench.StepBench, ceiling_n: int) -> str:
         f"{1 - gemm_part:.0%} is elementwise work (ReLU, tanh, the loss), autograd's bookkeeping, the batch "
         "gather and Adam"
     )
-    fastest = min(step.s_per_step, key=step.s_per_step.get)
+    fastest = min(step.s_per_step, key=step.s_per_step.__getitem__)
     lines.append(
         f"fastest variant: {fastest}, {step.s_per_step['project'] / step.s_per_step[fastest]:.2f}x the "
         "book's trainer"
@@ -258,9 +280,8 @@ def targets_figure(
     )
 
 
-AGREE = (
-    1e-5  # an ensemble member and a lone run agree when their losses differ by less than this (suite_claims)
-)
+# an ensemble member and a lone run agree when their losses differ by less than this (suite_claims)
+AGREE = 1e-5
 
 
 def target_entry(
@@ -302,7 +323,8 @@ def alternatives(
         big = large_ensembles(speedup, name)
         if big:
 
-            def ens(i, pick=min, name=name):
+            def ens(i: torch.Tensor, pick: Callable[[list[float]], float] = min, name: str = name) -> float:
+                assert runs is not None  # called only when the turns were recorded (n_ens > 0)
                 return pick(large_ensembles(resampled_speedups(*runs, i), name))
 
             out[f"ensemble_speedup_{'fig03' if '3' in name else 'fig05'}"] = {
@@ -313,7 +335,7 @@ def alternatives(
                     min(big), 2 * t, 2 * t / 5, ens, n_ens
                 ),
                 "the largest ensemble timed instead of the smallest of 64 or more": target_entry(
-                    max(big), t, t / 5, lambda i, ens=ens: ens(i, max), n_ens
+                    max(big), t, t / 5, partial(ens, pick=max), n_ens
                 ),
             }
     diff = torch.tensor(list(agree.values()), dtype=torch.float64)
@@ -346,7 +368,7 @@ def alternatives(
     t = TARGETS["sampling"]
     share = samp.share_of_bare("snapshots")
 
-    def snaps(i):
+    def snaps(i: torch.Tensor) -> float:
         return samp.resample(i).share_of_bare("snapshots")
 
     out["sampling_overhead"] = {
@@ -462,7 +484,7 @@ def timing_seeds(
     *,
     primary: float,
     n_boot: int = 1000,
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[SeedCount, dict[str, Any]]:
     """A timing claim's uncertainty over its ``n`` timing repeats (turns).
 
     ``ratio_of`` maps turn indices (repeats allowed) to the claim's ratio computed from the fastest of those turns,
@@ -508,7 +530,7 @@ def suite_claims(
     repeats: dict[str, int],
     thread_counts: Sequence[int],
     runs: tuple[Sequence[str], Sequence[bench.BenchResult]] | None = None,
-) -> list:
+) -> list[Claim]:
     """The suite's targets as scoreboard claims: holds when met, partly within a factor of the target, else fails.
 
     ``runs``: the ensemble timings (setting names, results) behind ``speedup``. With them, and with the turns that
@@ -517,7 +539,7 @@ def suite_claims(
     is the settings."""
 
     not_paper = "(a target of this book, not a claim of the paper)"
-    claims = []
+    claims: list[Claim] = []
     t = targets["ensemble"]
     n_ens = ensemble_turns(runs)
     for name in dict.fromkeys(n for n, _ in speedup):
@@ -525,13 +547,22 @@ def suite_claims(
         if not big:
             continue
         x = min(big)
-        seeds, extra, unc = None, {}, ""
-        if n_ens:
+        seeds: SeedCount | None = None
+        extra: dict[str, Any] = {}
+        unc = ""
+        if runs is not None and n_ens:
             names, ens = runs
+
+            def smallest(
+                i: torch.Tensor,
+                name: str = name,
+                names: Sequence[str] = names,
+                ens: Sequence[bench.BenchResult] = ens,
+            ) -> float:
+                return min(large_ensembles(resampled_speedups(names, ens, i), name))
+
             seeds, extra = timing_seeds(
-                lambda i, name=name, names=names, ens=ens: min(
-                    large_ensembles(resampled_speedups(names, ens, i), name)
-                ),
+                smallest,
                 n_ens,
                 t,
                 t / 5,
@@ -593,7 +624,8 @@ def suite_claims(
             seeds, more = timing_seeds(
                 lambda i: ratio_of(timed.resample(i)), timed.n_turns, t, t / 2, primary=share
             )
-            extra, notes = extra | more, f"{notes}. {REPEATS_NOTE.format(n=timed.n_turns)}"
+            extra = extra | more
+            notes = f"{notes}. {REPEATS_NOTE.format(n=timed.n_turns)}"
         return Claim(
             id=id_,
             claim=claim,
