@@ -301,7 +301,7 @@ class GranulatedTau:
 def granulated_tau(
     measure: Sequence[float] | np.ndarray | torch.Tensor,
     target: Sequence[float] | np.ndarray | torch.Tensor,
-    factors: Mapping[str, Sequence[float]],
+    factors: Mapping[str, Sequence[float] | np.ndarray],
 ) -> GranulatedTau:
     """Jiang et al.'s granulated Kendall τ of ``measure`` against ``target`` over the nets described by ``factors``.
 

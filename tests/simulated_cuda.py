@@ -133,7 +133,8 @@ class Simulator(TorchFunctionMode):
         self_t = args[0] if args and isinstance(args[0], torch.Tensor) else None
         if func in (torch.Tensor.to, torch.Tensor.cuda, torch.Tensor.cpu) and self_t is not None:
             if func is torch.Tensor.to:
-                dest, dtype, _, fmt = torch._C._nn._parse_to(*args[1:], **kwargs)
+                parse_kw = {k: v for k, v in kwargs.items() if k not in ("copy", "non_blocking")}
+                dest, dtype, _, fmt = torch._C._nn._parse_to(*args[1:], **parse_kw)
             else:
                 dest, dtype, fmt = torch.device("cuda" if func is torch.Tensor.cuda else "cpu"), None, None
             kw = {k: v for k, v in (("dtype", dtype), ("memory_format", fmt)) if v is not None}

@@ -34,6 +34,7 @@ import torch
 
 from .. import plots
 from . import config, results
+from .settings import Settings
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Chapter:
 
     name: str
     title: str
-    cfg: SimpleNamespace
+    cfg: Any  # the chapter's Settings instance (or, for a chapter not yet declaring one, a SimpleNamespace)
     started: float = field(default_factory=time.perf_counter)
     glued: dict[str, Any] = field(default_factory=dict)
 
@@ -195,7 +196,7 @@ class Chapter:
             self.title,
             claims,
             profile=self.cfg.profile,
-            parameters=vars(self.cfg) | dict(recorded or {}),
+            parameters=_parameters(self.cfg) | dict(recorded or {}),
             runtime_s=round(runtime, 1),
             out=self.cfg.out_dir,
             origins=origins,
@@ -210,15 +211,29 @@ def start(
     name: str,
     title: str,
     given: Mapping[str, Any],
-    profiles: Mapping[str, Mapping[str, Any]],
+    profiles: type[Settings] | Mapping[str, Mapping[str, Any]],
     *,
     before: set[str] | frozenset[str],
     extra: Mapping[str, config.Param] | None = None,
     checks: Sequence[Callable[[SimpleNamespace], None]] = (),
 ) -> Chapter:
-    """Resolve and validate the parameters (``config.resolve``, then each cross-field check, which raises
-    ValueError naming the parameter) and start the chapter's clock; nothing else runs before this."""
+    """Resolve and validate the parameters and start the chapter's clock; nothing else runs before this.
+
+    ``profiles``: the chapter's :class:`~kaleido_lib.book.settings.Settings` class (its knobs, validators and
+    cross-field check), or, for a chapter that does not declare one, its two profiles with ``extra`` validators and
+    ``checks`` (``config.resolve``, then each check, which raises ValueError naming the parameter)."""
+    if isinstance(profiles, type) and issubclass(profiles, Settings):
+        if extra is not None or checks:
+            raise ValueError(
+                "a Settings class holds its validators and checks: pass neither extra nor checks"
+            )
+        return Chapter(name, title, profiles.resolve(given, before=before))
     cfg = config.resolve(given, profiles, before=before, extra=extra)
     for check in checks:
         check(cfg)
     return Chapter(name, title, cfg)
+
+
+def _parameters(cfg: Any) -> dict[str, Any]:
+    """The run's parameters as a dict: a Settings' profile and knobs, or a namespace's attributes."""
+    return cfg.as_dict() if isinstance(cfg, Settings) else dict(vars(cfg))

@@ -23,6 +23,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..utils import atomic_write_json, json_safe, repo_root
+from .settings import Settings
 
 RECORD_ENV = "KALEIDO_RECORD_CHECKS"
 REFERENCE_ENV = "KALEIDO_REFERENCE_DIR"
@@ -69,8 +70,13 @@ def outside(value: Any, ref: Any, atol: float, rtol: float) -> list[str]:
     return walk(json_safe(value), json_safe(ref), "")
 
 
-def _parameters(cfg: SimpleNamespace | dict) -> dict[str, Any]:
-    params = dict(vars(cfg) if isinstance(cfg, SimpleNamespace) else cfg)
+def _parameters(cfg: SimpleNamespace | Settings | dict) -> dict[str, Any]:
+    if isinstance(cfg, Settings):
+        params = cfg.as_dict()
+    elif isinstance(cfg, SimpleNamespace):
+        params = dict(vars(cfg))
+    else:
+        params = dict(cfg)
     return json_safe({k: v for k, v in sorted(params.items()) if k not in IGNORED_PARAMETERS})
 
 

@@ -182,3 +182,40 @@ def declared_table(declared: Sequence[Declared]) -> str:
             alts += f"; only the {d.among_label}, judged alone"
         rows.append(f"| `{d.id}` | {d.claim} | {d.origin or 'see the chapter'} | {d.criterion} | {alts} |")
     return "\n".join(rows)
+
+
+def trend_text(value: str, symbol: str) -> tuple[str, str]:
+    """The measure and criterion of a trend-rule claim: ``value`` per seed against the setting ``symbol``."""
+    return (
+        f"Spearman rho of {symbol} against {value}, per seed",
+        f"pooled rho < 0 with permutation p < 0.05 and median never rising with {symbol}",
+    )
+
+
+def judge_trend(
+    decl: Declared,
+    trend: Any,
+    *,
+    value: str,
+    symbol: str,
+    alternatives: Mapping[str, Mapping[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    notes_extra: str = "",
+) -> results.Claim:
+    """A trend-rule claim ('the value falls as the setting grows') from its declaration and a ``stats.Trend``:
+    ``results.trend_claim``'s verdict, seed count and interval; the declared measure and criterion must be the trend
+    rule's (:func:`trend_text`) and the judged alternatives the declared ones."""
+    if decl.rule != "trend":
+        raise ValueError(f"claim {decl.id!r} is declared with the {decl.rule!r} rule, not 'trend'")
+    alts = dict(alternatives or {})
+    check_alternatives(decl, alts)
+    if (decl.measure, decl.criterion) != trend_text(value, symbol):
+        raise ValueError(
+            f"claim {decl.id!r}: declare the trend rule's measure and criterion (claims.trend_text)"
+        )
+    kw: dict[str, Any] = {"alternatives": alts, "origin": decl.origin}
+    if extra is not None:
+        kw["extra"] = dict(extra)
+    return results.trend_claim(
+        decl.id, decl.claim, decl.paper, value, symbol, trend, unit=decl.unit, notes_extra=notes_extra, **kw
+    )

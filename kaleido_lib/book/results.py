@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..stats import (
@@ -56,7 +57,7 @@ class Spread:
         return f"{self.median:{fmt}} [{self.min:{fmt}}, {self.max:{fmt}}] (n={self.n}{nan})"
 
 
-def spread(values: Sequence[float] | torch.Tensor) -> Spread:
+def spread(values: Sequence[float] | np.ndarray | torch.Tensor) -> Spread:
     """Median, quartiles and range of ``values``, ignoring NaNs but counting them."""
     v = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
     if v.numel() == 0:
