@@ -52,15 +52,13 @@ import torch
 import kaleido_lib as kl
 from kaleido_lib.chapters import fig02_single_point_1d as here
 
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "paper", "attracting_fixed_point": "own hypothesis"}
 _before = set(globals())
 
 # %% tags=["parameters"]
 profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # first seed; seeds are seed, seed+1, ..., seed+n_seeds-1
 n_seeds = None  # independently initialised networks per claim
-device = None  # "auto" (CUDA when available), "cpu" or "cuda"
+device = None  # device: "auto" (CUDA when available), "cpu" or "cuda"
 points = None  # training points; the paper: [0.5]
 depth = None  # hidden layers (the paper's L); the paper: 2
 width = None  # hidden units per layer (the paper's H); the paper: 5
@@ -82,15 +80,7 @@ grid_size = None  # inputs on [low, high] for panels (a) and (b)
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    here.CHAPTER,
-    here.TITLE,
-    globals(),
-    here.PROFILES,
-    before=_before,
-    extra=here.EXTRA,
-    checks=[here.consistent],
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 X = torch.tensor(cfg.points, device=dev)
@@ -192,4 +182,4 @@ ci_check.report()
 # %%
 claims = here.claims(ch, M, passes, spacing, float(X[0, 0]))
 ch.glue_verdicts(claims)
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})

@@ -98,7 +98,7 @@ def judge(
     *,
     values: Sequence[float] | torch.Tensor,
     passed: Sequence[bool] | torch.Tensor,
-    alternatives: Mapping[str, Sequence[bool] | torch.Tensor] | None = None,
+    alternatives: Mapping[str, Sequence[bool] | torch.Tensor | Mapping[str, Any]] | None = None,
     among: Sequence[bool] | torch.Tensor | None = None,
     extra: Mapping[str, Any] | None = None,
     notes: str | None = None,
@@ -106,7 +106,9 @@ def judge(
 ) -> results.Claim:
     """A share-rule claim from its declaration and its per-unit ``values`` and pass/fail (``passed``).
 
-    ``alternatives``: the per-unit pass/fail under each declared alternative. ``among``: the units the claim is about
+    ``alternatives``: under each declared alternative, the per-unit pass/fail (judged by the claim's rule) or an
+    entry already judged by the alternative's own rule (``results.judge_among``: the nets that fit alone, say;
+    ``results.trend_entry``). ``among``: the units the claim is about
     (the declaration's ``among_label``): every unit is judged, those not among them counting as failures, and one more
     alternative judges the units among them alone. ``notes``: the run's own note (else the declared one).
     ``stability``: the verdict's own bootstrap stability when it is not the share's (``results.bootstrap_stability``).
@@ -118,7 +120,13 @@ def judge(
     alts_in = dict(alternatives or {})
     check_alternatives(decl, alts_in)
     passed_t = _bools("passed", decl.id, passed)
-    alts = {k: _bools(f"alternative {k!r}", decl.id, p) for k, p in alts_in.items()}
+    judged_elsewhere = {k: dict(v) for k, v in alts_in.items() if isinstance(v, Mapping)}
+    for name, entry in judged_elsewhere.items():
+        if entry.get("verdict") not in results.VERDICTS:
+            raise ValueError(f"claim {decl.id!r}: alternative {name!r} is an entry without a verdict")
+    alts = {
+        k: _bools(f"alternative {k!r}", decl.id, p) for k, p in alts_in.items() if not isinstance(p, Mapping)
+    }
     for name, p in alts.items():
         if p.numel() != passed_t.numel():
             raise ValueError(
@@ -152,6 +160,7 @@ def judge(
         entry = results.judge(alone, decl.holds, decl.partly, decl.unit) | {results.AUTOMATIC: True}
         automatic = {f"only the {label}, judged alone": entry}
     judged = {name: results.judge(p, decl.holds, decl.partly, decl.unit) for name, p in alts.items()}
+    judged = {name: judged.get(name) or judged_elsewhere[name] for name in alts_in}  # the declared order
     k, n = int(passed_t.sum()), passed_t.numel()
     return results.Claim(
         id=decl.id,

@@ -25,16 +25,16 @@ def chapter_settings() -> dict[str, type[Settings]]:
 
 
 def sync_notebook(path: Path, cls: type[Settings]) -> bool:
-    """Rewrite the parameters cell of the jupytext notebook at ``path`` from ``cls``; True when it changed."""
-    import jupytext
-
-    nb = jupytext.read(path)
-    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    if len(cells) != 1:
-        raise ValueError(f"{path}: need exactly one cell tagged 'parameters'; found {len(cells)}")
-    new = parameters_cell(cls)
-    if cells[0].source == new:
+    """Rewrite the parameters cell of the jupytext percent notebook at ``path`` from ``cls`` (the text between its
+    ``# %% tags=["parameters"]`` line and the next cell, the rest of the file untouched); True when it changed."""
+    lines = path.read_text().splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.startswith("# %%") and '"parameters"' in line]
+    if len(starts) != 1:
+        raise ValueError(f"{path}: need exactly one cell tagged 'parameters'; found {len(starts)}")
+    begin = starts[0] + 1
+    end = next((i for i in range(begin, len(lines)) if lines[i].startswith("# %%")), len(lines))
+    new = parameters_cell(cls) + "\n" + ("\n" if end < len(lines) else "")
+    if "".join(lines[begin:end]) == new:
         return False
-    cells[0].source = new
-    jupytext.write(nb, path, fmt="py:percent")
+    path.write_text("".join(lines[:begin]) + new + "".join(lines[end:]))
     return True

@@ -1,11 +1,10 @@
-"""Figure 2 (one training point in 1D): the per-seed measures, the paper's five-panel figure and the claims.
-The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field check."""
+"""Figure 2 (one training point in 1D): the chapter's settings and claims as declared, the per-seed measures, the
+paper's five-panel figure and the verdicts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import torch
@@ -13,52 +12,69 @@ from torch import nn
 from tqdm import tqdm
 
 from .. import measures, models, plots, sampling, train, utils
+from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..models import output_range
 
 CHAPTER = "fig02_single_point_1d"
 TITLE = "Figure 2: a single training point in 1D"
-PAPER = dict(
-    seed=0,
-    n_seeds=10,
-    device="auto",
-    points=[0.5],
-    depth=2,
-    width=5,
-    out_act="sigmoid",
-    epochs=20_000,
-    min_epochs=1000,
-    target_loss=1e-8,
-    lr=1e-3,
-    batch_size=None,
-    n_samples=1000,
-    n_plot_samples=10,
-    n_steps=3,
-    eps=0.0,
-    noise="normal",
-    eps_noise="normal",
-    tol=0.01,
-    tol_output=0.05,
-    grid_size=2001,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=3000, n_samples=200, grid_size=401),
-}
-EXTRA = {"tol_output": config.number(0.0, strict=True)}
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field check: this chapter is 1D."""
-    if len(cfg.points[0]) != 1:
-        raise ValueError(
-            f"parameter 'points': this chapter is 1D, allowed a list of numbers; got {cfg.points}"
-        )
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(0, "first seed; seeds are seed, seed+1, ..., seed+n_seeds-1")
+    n_seeds: int = knob(10, "independently initialised networks per claim")
+    device: str = knob("auto", 'device: "auto" (CUDA when available), "cpu" or "cuda"')
+    points: list[list[float]] = knob([[0.5]], "training points; the paper: [0.5]")
+    depth: int = knob(2, "hidden layers (the paper's L); the paper: 2")
+    width: int = knob(5, "hidden units per layer (the paper's H); the paper: 5")
+    out_act: str = knob("sigmoid", 'output bound: "sigmoid" (0, 1), "tanh" (-1, 1) or "none"')
+    epochs: int = knob(20_000, "at most this many epochs (full batch: one Adam step each)")
+    min_epochs: int = knob(1000, "at least this many epochs; the paper: 1000")
+    target_loss: float = knob(
+        1e-8, "stop once the training loss is at most this (after min_epochs); the paper: 1e-8"
+    )
+    lr: float = knob(1e-3, "Adam learning rate")
+    batch_size: int | None = knob(None, "None: full batch")
+    n_samples: int = knob(1000, "noise points used to measure the sampling claim")
+    n_plot_samples: int = knob(10, "noise points drawn in panels (c)-(e); the paper: 10")
+    n_steps: int = knob(3, "sampling runs (applications of f); the paper: 3")
+    eps: float = knob(
+        0.0, "noise re-injected at each sampling run (0: plain Eq. 2, as in the paper's synthetic runs)"
+    )
+    noise: str = knob("normal", 'start noise: "normal" or "uniform"')
+    eps_noise: str = knob("normal", "kind of re-injected noise (see kaleido_lib.sampling)")
+    tol: float = knob(0.01, "a sample counts as 'at the training point' within this distance")
+    tol_output: float = knob(
+        0.05,
+        "output counts as close when max over x of |f(x) - x_train| is at most this",
+        config.number(0.0, strict=True),
+    )
+    grid_size: int = knob(2001, "inputs on [low, high] for panels (a) and (b)")
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        "n_seeds": 3,
+        "device": "cpu",
+        "epochs": 3000,
+        "n_samples": 200,
+        "grid_size": 401,
+    }
+
+    def check(self) -> None:
+        """This chapter is 1D."""
+        if len(self.points[0]) != 1:
+            raise ValueError(
+                f"parameter 'points': this chapter is 1D, allowed a list of numbers; got {self.points}"
+            )
 
 
-def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> str:
+def settings(cfg: Settings, device: torch.device, seeds: list[int]) -> str:
     """The run's settings in one line."""
     return (
         f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  points={cfg.points}  "
@@ -67,7 +83,7 @@ def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> st
 
 
 def train_seeds(
-    cfg: SimpleNamespace, X: torch.Tensor, seeds: list[int], device: torch.device
+    cfg: Settings, X: torch.Tensor, seeds: list[int], device: torch.device
 ) -> list[train.TrainResult]:
     """One fresh network per seed, trained by ``train.train_manifold`` (which keeps its best weights)."""
     runs: list[train.TrainResult] = []
@@ -104,7 +120,7 @@ def training_figure(runs: list[train.TrainResult], target_loss: float) -> plt.Fi
     return fig
 
 
-def input_grid(cfg: SimpleNamespace, device: torch.device) -> tuple[torch.Tensor, float]:
+def input_grid(cfg: Settings, device: torch.device) -> tuple[torch.Tensor, float]:
     """The inputs over the output range for panels (a) and (b) and the measures, and the grid spacing."""
     low, high = output_range(cfg.out_act)
     grid = measures.grid_1d(low, high, cfg.grid_size).to(device)
@@ -112,7 +128,7 @@ def input_grid(cfg: SimpleNamespace, device: torch.device) -> tuple[torch.Tensor
     return grid, spacing
 
 
-def plot_samples(f: nn.Module, cfg: SimpleNamespace, device: torch.device) -> torch.Tensor:
+def plot_samples(f: nn.Module, cfg: Settings, device: torch.device) -> torch.Tensor:
     """The trajectories of the ``n_plot_samples`` noise points of the panels (seed ``cfg.seed``)."""
     gen = utils.seed_everything(cfg.seed)
     z_plot = sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(device)
@@ -132,9 +148,7 @@ class SeedMeasures:
     slope: float  # f'(x_train)
 
 
-def measure_seed(
-    f: nn.Module, X: torch.Tensor, grid: torch.Tensor, seed: int, cfg: SimpleNamespace
-) -> SeedMeasures:
+def measure_seed(f: nn.Module, X: torch.Tensor, grid: torch.Tensor, seed: int, cfg: Settings) -> SeedMeasures:
     """The measures of one network; its sampling noise comes from seed 10,000 + ``seed``."""
     x_train = float(X[0, 0])
     out = measures.output_manifold(f, grid)
@@ -155,7 +169,7 @@ def measure_seed(
 
 
 def measure_all(
-    runs: list[train.TrainResult], X: torch.Tensor, grid: torch.Tensor, seeds: list[int], cfg: SimpleNamespace
+    runs: list[train.TrainResult], X: torch.Tensor, grid: torch.Tensor, seeds: list[int], cfg: Settings
 ) -> dict[str, torch.Tensor]:
     """Every seed's measures stacked (seed order), with each net's best loss; their spreads printed."""
     measured = [measure_seed(r.model.eval(), X, grid, s, cfg) for s, r in zip(seeds, runs)]
@@ -169,7 +183,7 @@ def measure_all(
     return M
 
 
-def findings(M: dict[str, torch.Tensor], cfg: SimpleNamespace) -> dict[str, Any]:
+def findings(M: dict[str, torch.Tensor], cfg: Settings) -> dict[str, Any]:
     """The measured numbers glued into the findings box."""
     return {
         "max_dev_median": float(M["max_dev"].median()),
@@ -214,7 +228,7 @@ def figure2(
     return fig
 
 
-def passes(M: dict[str, torch.Tensor], cfg: SimpleNamespace, spacing: float) -> dict[str, torch.Tensor]:
+def passes(M: dict[str, torch.Tensor], cfg: Settings, spacing: float) -> dict[str, torch.Tensor]:
     """Per-seed pass/fail of each claim, from the stacked measures ``M`` (and each net's best loss)."""
     return {
         "trained": M["best_loss"] <= cfg.target_loss,
@@ -225,107 +239,128 @@ def passes(M: dict[str, torch.Tensor], cfg: SimpleNamespace, spacing: float) -> 
     }
 
 
+FIT_ONLY = "only the nets that reach the target loss, not every net"
+CLAIMS = (
+    Declared(
+        id="trained_to_target",
+        claim="The MLP can be trained to a loss <= 1e-8 on the single point",
+        paper="was trained till the loss on the input data point was very low (<= 1e-8, epochs >= 1K)",
+        origin="paper",
+        measure="best training loss",
+        criterion="loss <= {target_loss:g} within {epochs} epochs",
+        alternatives=(
+            "best loss <= {loss_x10:g} (ten times the target) instead of {target_loss:g}",
+            "best loss <= {loss_x100:g} (a hundred times the target: 'very low' read loosely)",
+        ),
+    ),
+    Declared(
+        id="output_close_everywhere",
+        claim="The output is close to 0.5 over the whole input range",
+        paper="the output values observed of the MLP for the entire range of input values, is close to 0.5",
+        origin="paper",
+        measure="max over x in [{low:g}, {high:g}] of |f(x) - {x_train:g}|",
+        criterion="<= {tol_output:g}",
+        notes="An identity map would give 0.5.",
+        alternatives=(
+            "max |f(x) - x_train| <= {tol_output_half:g} (the cut-off halved)",
+            "max |f(x) - x_train| <= {tol_output_double:g} (the cut-off doubled)",
+            FIT_ONLY,
+        ),
+    ),
+    Declared(
+        id="loss_lowest_at_point",
+        claim="The loss over the input range is lowest at the training point",
+        paper="As expected, the value at x=0.5 is the lowest",
+        origin="paper",
+        measure="|argmin of the loss over the grid - x_train|",
+        criterion="<= one grid step ({spacing:.2g})",
+        alternatives=(
+            "within half a grid step (the grid point nearest x_train) instead of one",
+            "within two grid steps instead of one",
+            FIT_ONLY,
+        ),
+    ),
+    Declared(
+        id="samples_reach_point",
+        claim="Every noise point is near the training point after {n_steps} runs",
+        paper="The model is progressively applied 1 -> 3 times and the samples obtained are close to the "
+        "training input",
+        origin="paper",
+        measure="max distance to x_train after {n_steps} runs, {n_samples} noise points",
+        criterion="<= {tol:g}",
+        alternatives=(
+            "every sample within {tol_double:g} (the tolerance doubled)",
+            "90 % of the samples within {tol:g} instead of every one",
+            FIT_ONLY,
+        ),
+    ),
+    Declared(
+        id="attracting_fixed_point",
+        claim="The training point is an attracting fixed point, |f'(x_train)| < 1",
+        paper="(the mechanism implied by panels c-e; not stated in the paper)",
+        origin="own hypothesis",
+        measure="f'(x_train)",
+        criterion="|f'| < 1",
+        alternatives=("|f'(x_train)| < 0.5 (a clear contraction) instead of < 1", FIT_ONLY),
+    ),
+)
+# each claim's per-seed values (measures) and pass/fail (passes), by claim id
+INPUTS = {
+    "trained_to_target": ("best_loss", "trained"),
+    "output_close_everywhere": ("max_dev", "output"),
+    "loss_lowest_at_point": ("argmin_err", "argmin"),
+    "samples_reach_point": ("max_dist_end", "sampling"),
+    "attracting_fixed_point": ("slope", "attractor"),
+}
+
+
+def declared(cfg: Settings, spacing: float, x_train: float) -> list[Declared]:
+    """The claims as declared, their text filled from this run's settings (before anything is measured)."""
+    low, high = output_range(cfg.out_act)
+    context = cfg.as_dict() | {
+        "low": low,
+        "high": high,
+        "x_train": x_train,
+        "spacing": spacing,
+        "loss_x10": 10 * cfg.target_loss,
+        "loss_x100": 100 * cfg.target_loss,
+        "tol_output_half": cfg.tol_output / 2,
+        "tol_output_double": 2 * cfg.tol_output,
+        "tol_double": 2 * cfg.tol,
+    }
+    return [d.format(**context) for d in CLAIMS]
+
+
 def alternative_passes(
-    M: dict[str, torch.Tensor], cfg: SimpleNamespace, spacing: float
-) -> dict[str, dict[str, torch.Tensor]]:
-    """Per claim, the per-seed pass/fail under the alternative definitions declared before running (name ->
-    tensor): the cut-offs on either side of the primary one, and for the sampling claim the 90 % quantile of the
-    samples instead of the farthest one. The nets that fit, as another population, are added in :func:`claims`."""
+    M: dict[str, torch.Tensor], cfg: Settings, spacing: float
+) -> dict[str, list[torch.Tensor]]:
+    """Per claim, the per-seed pass/fail under its declared alternatives, in their declared order: the cut-offs on
+    either side of the primary one, and for the sampling claim the 90 % quantile of the samples instead of the
+    farthest one (the nets that fit, as another population, are judged in :func:`claims`)."""
     loss = M["best_loss"]
     dev = M["max_dev"]
     arg = M["argmin_err"]
     end = M["max_dist_end"]
-    q90 = M["q90_dist_end"]
-    slope = M["slope"]
     return {
-        "trained": {
-            f"best loss <= {10 * cfg.target_loss:g} (ten times the target) instead of {cfg.target_loss:g}": loss
-            <= 10 * cfg.target_loss,
-            f"best loss <= {100 * cfg.target_loss:g} (a hundred times the target: 'very low' read loosely)": loss
-            <= 100 * cfg.target_loss,
-        },
-        "output": {
-            f"max |f(x) - x_train| <= {cfg.tol_output / 2:g} (the cut-off halved)": dev <= cfg.tol_output / 2,
-            f"max |f(x) - x_train| <= {2 * cfg.tol_output:g} (the cut-off doubled)": dev
-            <= 2 * cfg.tol_output,
-        },
-        "argmin": {
-            "within half a grid step (the grid point nearest x_train) instead of one": arg <= spacing / 2,
-            "within two grid steps instead of one": arg <= 2 * spacing,
-        },
-        "sampling": {
-            f"every sample within {2 * cfg.tol:g} (the tolerance doubled)": end <= 2 * cfg.tol,
-            f"90 % of the samples within {cfg.tol:g} instead of every one": q90 <= cfg.tol,
-        },
-        "attractor": {"|f'(x_train)| < 0.5 (a clear contraction) instead of < 1": slope.abs() < 0.5},
+        "trained_to_target": [loss <= 10 * cfg.target_loss, loss <= 100 * cfg.target_loss],
+        "output_close_everywhere": [dev <= cfg.tol_output / 2, dev <= 2 * cfg.tol_output],
+        "loss_lowest_at_point": [arg <= spacing / 2, arg <= 2 * spacing],
+        "samples_reach_point": [end <= 2 * cfg.tol, M["q90_dist_end"] <= cfg.tol],
+        "attracting_fixed_point": [M["slope"].abs() < 0.5],
     }
-
-
-FIT_ONLY = "only the nets that reach the target loss, not every net"
 
 
 def claims(
     ch: Chapter, M: dict[str, torch.Tensor], P: dict[str, torch.Tensor], spacing: float, x_train: float
 ) -> list[results.Claim]:
-    """The chapter's five claims, each judged on its per-seed pass/fail, with the alternative definitions of
-    :func:`alternative_passes` and, for the four claims about a trained net, the nets that fit."""
-    cfg = ch.cfg
-    low, high = output_range(cfg.out_act)
-    A = alternative_passes(M, cfg, spacing)
-    out = [
-        ch.claim(
-            id="trained_to_target",
-            claim="The MLP can be trained to a loss <= 1e-8 on the single point",
-            paper="was trained till the loss on the input data point was very low (<= 1e-8, epochs >= 1K)",
-            measure="best training loss",
-            values=M["best_loss"],
-            passed=P["trained"],
-            alternatives=A["trained"],
-            criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
-        ),
-        ch.claim(
-            id="output_close_everywhere",
-            claim="The output is close to 0.5 over the whole input range",
-            paper="the output values observed of the MLP for the entire range of input values, is close to 0.5",
-            measure=f"max over x in [{low:g}, {high:g}] of |f(x) - {x_train:g}|",
-            values=M["max_dev"],
-            passed=P["output"],
-            alternatives=A["output"],
-            criterion=f"<= {cfg.tol_output:g}",
-            notes="An identity map would give 0.5.",
-        ),
-        ch.claim(
-            id="loss_lowest_at_point",
-            claim="The loss over the input range is lowest at the training point",
-            paper="As expected, the value at x=0.5 is the lowest",
-            measure="|argmin of the loss over the grid - x_train|",
-            values=M["argmin_err"],
-            passed=P["argmin"],
-            alternatives=A["argmin"],
-            criterion=f"<= one grid step ({spacing:.2g})",
-        ),
-        ch.claim(
-            id="samples_reach_point",
-            claim=f"Every noise point is near the training point after {cfg.n_steps} runs",
-            paper="The model is progressively applied 1 -> 3 times and the samples obtained are close to the "
-            "training input",
-            measure=f"max distance to x_train after {cfg.n_steps} runs, {cfg.n_samples} noise points",
-            values=M["max_dist_end"],
-            passed=P["sampling"],
-            alternatives=A["sampling"],
-            criterion=f"<= {cfg.tol:g}",
-        ),
-        ch.claim(
-            id="attracting_fixed_point",
-            claim="The training point is an attracting fixed point, |f'(x_train)| < 1",
-            paper="(the mechanism implied by panels c-e; not stated in the paper)",
-            measure="f'(x_train)",
-            values=M["slope"],
-            passed=P["attractor"],
-            alternatives=A["attractor"],
-            criterion="|f'| < 1",
-        ),
-    ]
-    for c, key in zip(out[1:], ("output", "argmin", "sampling", "attractor")):
-        c.alternatives[FIT_ONLY] = results.judge_among(P[key], P["trained"])
+    """The chapter's five declared claims, each judged on its per-seed pass/fail, with its declared alternatives
+    and, for the four claims about a trained net, the nets that fit judged alone."""
+    A = alternative_passes(M, ch.cfg, spacing)
+    out = []
+    for d in declared(ch.cfg, spacing, x_train):
+        values, passed = INPUTS[d.id]
+        alternatives: dict[str, Any] = dict(zip(d.alternatives, A[d.id]))
+        if FIT_ONLY in d.alternatives:
+            alternatives[FIT_ONLY] = results.judge_among(P[passed], P["trained"])
+        out.append(claims_lib.judge(d, values=M[values], passed=P[passed], alternatives=alternatives))
     return out

@@ -175,15 +175,20 @@ def test_fig02_alternative_definitions_and_the_nets_that_fit():
         "best_loss": torch.tensor([1e-9, 5e-8, 5e-7]),
     }
     A = fig02.alternative_passes(M, _cfg(), spacing=0.01)
-    assert set(A) == set(fig02.passes(M, _cfg(), spacing=0.01))
-    got = {k: [v.tolist() for v in alts.values()] for k, alts in A.items()}
+    assert set(A) == {d.id for d in fig02.CLAIMS} == set(fig02.INPUTS)
+    assert {passed for _, passed in fig02.INPUTS.values()} == set(fig02.passes(M, _cfg(), spacing=0.01))
+    got = {k: [v.tolist() for v in alts] for k, alts in A.items()}
     assert got == {
-        "trained": [[True, True, False], [True, True, True]],
-        "output": [[True, False, False], [True, True, True]],
-        "argmin": [[True, False, False], [True, True, True]],
-        "sampling": [[True, True, True], [True, True, True]],
-        "attractor": [[True, False, False]],
+        "trained_to_target": [[True, True, False], [True, True, True]],
+        "output_close_everywhere": [[True, False, False], [True, True, True]],
+        "loss_lowest_at_point": [[True, False, False], [True, True, True]],
+        "samples_reach_point": [[True, True, True], [True, True, True]],
+        "attracting_fixed_point": [[True, False, False]],
     }
+    cfg = fig02.Settings.resolve({"profile": "ci"}, before=frozenset())
+    for d in fig02.declared(cfg, spacing=0.01, x_train=0.5):  # every declared alternative is measured
+        assert len(d.alternatives) == len(A[d.id]) + (fig02.FIT_ONLY in d.alternatives)
+        assert "{" not in d.claim + d.measure + d.criterion + "".join(d.alternatives)
 
 
 def test_fig02_figure_has_the_papers_five_panels():
