@@ -1,6 +1,8 @@
 # The two commands of this project (see README.md):
 #   make book [PROFILE=paper|ci]   set up .venv, execute every chapter, build the HTML book
-#   make test                      set up .venv, unit tests + notebooks (ci profile) + the built book
+#   make test                      set up .venv, style and types (make lint), unit tests + notebooks (ci profile)
+#                                  + the built book
+#   make lint                      ruff (lint and format) over the project, mypy over kaleido_lib
 #   make bench [PROFILE=paper|ci]  set up .venv, run the benchmark suite (benchmarks/), write its page
 #   make units [CHAPTER=depth_study BUDGET=2h]  train and record a chapter's missing units (committed records)
 PROFILE ?= paper
@@ -9,7 +11,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test bench units reference spread venv clean
+.PHONY: book test lint bench units reference spread venv clean
 CHAPTER ?= depth_study
 BUDGET ?= 2h
 
@@ -27,8 +29,14 @@ book: $(STAMP)
 
 # Unit tests and nbval over every chapter in the ci profile (against the stored reference outputs), side by
 # side with the ci-profile book built into _build/citest, whose pages are then checked in headless Chromium.
-test: $(STAMP)
+test: lint
 	$(VPY) -m kaleido_lib.book.build test
+
+# Style and types, configured in pyproject.toml: ruff's lint rules and formatting, mypy over kaleido_lib/.
+lint: $(STAMP)
+	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
+	$(VPY) -m mypy
 
 # The benchmark suite (benchmarks/README.md): the performance chapter in PROFILE, its page and results.
 bench: $(STAMP)
