@@ -57,7 +57,7 @@ from kaleido_lib.chapters import fig01_schematic as here
 _before = set(globals())
 
 # %% tags=["parameters"]
-profile = "paper"  # "ci" (CPU seconds) or "paper" (longer training of the example)
+profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # seed of the example network and of its noise
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
 points = None  # training points of the example (1D)
@@ -77,9 +77,7 @@ tol = None  # a sample counts as settled within this distance of a training poin
 out_dir = None  # where figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, checks=[here.consistent]
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 

@@ -1,52 +1,53 @@
 """Figure 1 (the method diagram): the diagram, and the procedure run on a small 1D example with its trajectories,
 burn-in and the slopes at the training points.
-The chapter's parameters live here: the paper and ci profiles (``PROFILES``) and their cross-field check."""
+The chapter's settings are declared here once (``Settings``: the paper values, the ci differences, the 1D check)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
 from .. import measures, models, plots, sampling, train, utils
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 
 CHAPTER = "fig01_schematic"
 TITLE = "Figure 1: manifold learning and Kaleidoscopic sampling"
-PAPER = dict(
-    seed=0,
-    device="auto",
-    points=[0.2, 0.5, 0.8],
-    depth=6,
-    width=16,
-    out_act="sigmoid",
-    epochs=3000,
-    min_epochs=1000,
-    target_loss=1e-8,
-    lr=1e-3,
-    n_plot_samples=40,
-    n_steps=30,
-    eps=0.0,
-    noise="normal",
-    eps_noise="normal",
-    tol=0.01,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(PAPER, device="cpu", epochs=1500),
-}
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field check: the example is 1D."""
-    if len(cfg.points[0]) != 1:
-        raise ValueError(
-            f"parameter 'points': this chapter's example is 1D, allowed a list of numbers; got {cfg.points}"
-        )
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(0, "seed of the example network and of its noise")
+    device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
+    points: list[list[float]] = knob([[0.2], [0.5], [0.8]], "training points of the example (1D)")
+    depth: int = knob(6, "hidden layers of the example network")
+    width: int = knob(16, "hidden units per layer")
+    out_act: str = knob("sigmoid", 'output bound: "sigmoid" or "tanh"')
+    epochs: int = knob(3000, "at most this many epochs")
+    min_epochs: int = knob(1000, "at least this many epochs")
+    target_loss: float = knob(1e-8, "stop once the training loss is at most this")
+    lr: float = knob(1e-3, "Adam learning rate")
+    n_plot_samples: int = knob(40, "noise points followed through the runs")
+    n_steps: int = knob(30, "sampling runs K")
+    eps: float = knob(0.0, "noise re-injected at each run")
+    noise: str = knob("normal", 'start noise: "normal" or "uniform"')
+    eps_noise: str = knob("normal", "kind of re-injected noise")
+    tol: float = knob(0.01, "a sample counts as settled within this distance of a training point")
+    out_dir: str | None = knob(None, "where figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {"device": "cpu", "epochs": 1500}
+
+    def check(self) -> None:
+        """The example is 1D."""
+        if len(self.points[0]) != 1:
+            raise ValueError(
+                f"parameter 'points': this chapter's example is 1D, allowed a list of numbers; got {self.points}"
+            )
 
 
 def diagram() -> plt.Figure:
@@ -67,7 +68,7 @@ class Example:
     b: measures.BurnIn
 
 
-def example(cfg: SimpleNamespace, device: torch.device) -> Example:
+def example(cfg: Settings, device: torch.device) -> Example:
     """Train the example net on the points (seed ``cfg.seed``) and follow ``n_plot_samples`` noise points through
     ``n_steps`` runs; the burn-in is the first run after which 95 % of the samples stay within ``tol`` of a point."""
     X = torch.tensor(cfg.points, device=device)
@@ -96,7 +97,7 @@ def trajectories_figure(ex: Example) -> plt.Figure:
     return fig
 
 
-def example_numbers(ex: Example, cfg: SimpleNamespace) -> dict[str, Any]:
+def example_numbers(ex: Example, cfg: Settings) -> dict[str, Any]:
     """The numbers of the example glued into the prose (name -> value)."""
     return {
         "depth": cfg.depth,
