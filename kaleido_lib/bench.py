@@ -86,11 +86,9 @@ def time_loop_vs_ensemble(
     """
     if not isinstance(X, torch.Tensor) or X.ndim != 2:
         raise ValueError(f"X must be a tensor of shape (M, D); got {getattr(X, 'shape', type(X).__name__)}")
-    if isinstance(n_models, bool) or not isinstance(n_models, int) or n_models < 1:
-        raise ValueError(f"n_models must be an integer >= 1; got {n_models!r}")
+    check_int("n_models", n_models, 1)
     for name, value in (("n_loop", n_loop), ("repeats", repeats)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        check_int(name, value, 1)
     seeds = list(range(n_models))
     check_inputs(X, seeds, depth, width, out_act, epochs, lr, num_threads=num_threads)
     before = torch.get_num_threads()

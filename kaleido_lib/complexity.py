@@ -92,8 +92,7 @@ def initial_net(dim: int, depth: int, width: int, out_act: str, seed: int) -> nn
     ``train_ensemble`` starts member i from exactly this net with ``seed = seeds[i]`` (make_mlp draws
     from torch's global generator only, which is seeded here inside ``torch.random.fork_rng``).
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
+    check_int("seed", seed, 0)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return make_mlp(dim, depth, width, out_act)
@@ -228,8 +227,7 @@ def flatness_sigma(
         raise ValueError(f"eps must be a finite number >= 0; got {eps!r}")
     check_int("n_draws", n_draws, 1)
     check_int("n_iter", n_iter, 1)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
+    check_int("seed", seed, 0)
     if not (isinstance(low, (int, float)) and isinstance(high, (int, float)) and 0 < low < high < math.inf):
         raise ValueError(f"low and high must satisfy 0 < low < high < inf; got {low!r}, {high!r}")
     params, acts = _architecture(net)

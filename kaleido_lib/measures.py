@@ -25,7 +25,7 @@ from .stats import (  # noqa: F401  (re-exported until every caller imports them
     spearman_test,
     trend,
 )
-from .utils import check_finite_tensor
+from .utils import check_finite_tensor, check_int
 
 Fn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -254,8 +254,7 @@ def uniform_cube_sets(
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
         raise ValueError(f"seeds must be a non-empty sequence of integers >= 0; got {seeds!r}")
     for name, v in (("n", n), ("d", d)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
+        check_int(name, v, 1)
     if not (isinstance(low, (int, float)) and isinstance(high, (int, float)) and low < high):
         raise ValueError(f"low and high must be numbers with low < high; got {low!r}, {high!r}")
     sets = []

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import torch
 from mpl_toolkits.axes_grid1.inset_locator import mark_inset
 
-from .utils import out_dir
+from .utils import check_int, out_dir
 
 if TYPE_CHECKING:
     from mpl_toolkits.mplot3d import Axes3D
@@ -541,8 +541,7 @@ def loss_contour_2d(
     floor: float = 1e-8,
 ):
     """Filled contours of values on a 2D grid (log10 of max(value, floor) if ``log``), data as crosses; returns them."""
-    if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
-        raise ValueError(f"levels must be an integer >= 2; got {levels!r}")
+    check_int("levels", levels, 2)
     if not floor > 0:
         raise ValueError(f"floor must be > 0; got {floor!r}")
     X, Y, Z = _square_grid(grid, values)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from .models import output_range
-from .utils import check_finite_tensor
+from .utils import check_finite_tensor, check_int
 
 NOISES = ("normal", "uniform")
 EPS_NOISES = ("normal", "uniform", "authors_normal", "authors_uniform")
@@ -70,8 +70,7 @@ def _eps_noise(
 
 def _check_sampling_args(z: torch.Tensor, n_steps: int, eps: float, eps_noise: str) -> None:
     check_finite_tensor("z", z, ndim=2)
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
-        raise ValueError(f"n_steps must be an integer >= 0; got {n_steps!r}")
+    check_int("n_steps", n_steps, 0)
     if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0):
         raise ValueError(f"eps must be a finite number >= 0; got {eps!r}")
     if eps_noise not in EPS_NOISES:
@@ -176,8 +175,7 @@ class Snapshots:
 
 def checkpoint_runs(n_steps: int, dense: int = 30, n_log: int = 12, extra: Sequence[int] = ()) -> list[int]:
     """Runs 0..min(dense, n_steps), then ``n_log`` log-spaced runs up to n_steps, plus ``extra``; sorted, unique."""
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
-        raise ValueError(f"n_steps must be an integer >= 0; got {n_steps!r}")
+    check_int("n_steps", n_steps, 0)
     runs = set(range(min(dense, n_steps) + 1))
     if n_steps > dense and n_log > 0:
         lo = max(dense, 1)

@@ -83,10 +83,8 @@ def spearman_test(
 
 def check_permutations(n_perm: int, seed: int) -> None:
     """ValueError unless ``n_perm`` is an integer >= 1 and ``seed`` an integer >= 0."""
-    if isinstance(n_perm, bool) or not isinstance(n_perm, int) or n_perm < 1:
-        raise ValueError(f"n_perm must be an integer >= 1; got {n_perm!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
+    check_int("n_perm", n_perm, 1)
+    check_int("seed", seed, 0)
 
 
 def spearman_null(

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .utils import atomic_write_bytes, batch_indices, check_finite_tensor
+from .utils import atomic_write_bytes, batch_indices, check_finite_tensor, check_int
 
 
 @dataclass
@@ -53,8 +53,7 @@ def train_manifold(
     drawn as a random permutation per epoch from ``generator``.
     """
     check_finite_tensor("X", X, ndim=2)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1; got {epochs!r}")
+    check_int("epochs", epochs, 1)
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
@@ -146,12 +145,10 @@ class StepResult:
 
 
 def _check_steps_args(steps: int, lr: float, batch_size: int) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1; got {steps!r}")
+    check_int("steps", steps, 1)
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+    check_int("batch_size", batch_size, 1)
 
 
 ADAM_KERNELS: dict[str, dict[str, bool]] = {

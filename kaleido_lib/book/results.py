@@ -20,7 +20,7 @@ from ..stats import (
     sign_p,
     wilson_interval,
 )
-from ..utils import atomic_write_json, json_safe, out_dir
+from ..utils import atomic_write_json, check_int, json_safe, out_dir
 
 VERDICTS = ("holds", "partly", "fails", "too few units", "not measured")
 # 'too few units': the units pass as the claim asks, but so few that a coin would do as well at least ALPHA of the
@@ -189,8 +189,7 @@ def bootstrap_stability(
 ) -> float:
     """The share of ``n_boot`` bootstrap resamples of ``n`` units whose verdict equals the verdict of all units:
     ``verdict_of`` maps an index tensor (which units, repeats allowed) to a verdict; seeded."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an integer >= 1; got {n!r}")
+    check_int("n", n, 1)
     full = verdict_of(torch.arange(n))
     return sum(verdict_of(i) == full for i in bootstrap_indices(n, n_boot, seed)) / n_boot
 
