@@ -75,8 +75,6 @@ from kaleido_lib.chapters import fig05_two_d as here
 torch.set_num_threads(
     1
 )  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "paper"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -84,9 +82,7 @@ profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each trains one net per setting)
 n_seeds = None  # independently initialised networks per setting
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
-points = (
-    None  # 2D training points of panel (b) and of the burn-in study; the paper: the four corners 0.2 or 0.8
-)
+points = None  # 2D training points of panel (b) and of the burn-in study; the paper: the corners 0.2 or 0.8
 depth = None  # hidden layers of panel (b) (the paper's L), also the depth of the width study; the paper: 7
 width = None  # hidden units per layer of panel (b) (the paper's H), also the width of the depth study; the paper: 50
 points_a = None  # 2D training points of panel (a); the paper: [[0.5, 0.5]]
@@ -115,15 +111,7 @@ grid_size = None  # grid points per axis for the loss surfaces
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    here.CHAPTER,
-    here.TITLE,
-    globals(),
-    here.PROFILES,
-    before=_before,
-    extra=here.EXTRA,
-    checks=[here.consistent],
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 Xa, Xb, seeds, st = here.setup(cfg)
@@ -276,4 +264,4 @@ ci_check.report()
 # %%
 claims = here.claims(ch, ens, M, tr, st, trained, cover, here.mode_names(cfg))
 ch.glue_verdicts(claims)
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})

@@ -1,12 +1,11 @@
-"""Figure 5 (Kaleidoscopic sampling in 2D): training every shape, sampling, the burn-in studies, figures, claims.
-The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+"""Figure 5 (Kaleidoscopic sampling in 2D): the chapter's settings and claims as declared, training every shape,
+sampling, the burn-in studies, the figures and the verdicts."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker
@@ -14,112 +13,140 @@ import torch
 from tqdm import tqdm
 
 from .. import measures, plots, sampling
+from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..ensemble import EnsembleResult, train_ensemble
 from ..models import output_range
 
 CHAPTER = "fig05_two_d"
 TITLE = "Figure 5: Kaleidoscopic sampling in 2D"
 FOUR = [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]]
-PAPER = dict(
-    seed=0,
-    n_seeds=20,
-    device="auto",
-    points=FOUR,
-    depth=7,
-    width=50,
-    points_a=[[0.5, 0.5]],
-    depth_a=2,
-    width_a=50,
-    depths=[2, 4, 7, 10],
-    widths=[10, 25, 50, 100],
-    out_act="sigmoid",
-    epochs=4000,
-    min_epochs=1000,
-    target_loss=1e-8,
-    lr=1e-3,
-    batch_size=None,
-    n_samples=1000,
-    n_plot_samples=100,
-    n_runs=10,
-    n_steps=100,
-    eps=0.0,
-    noise="normal",
-    eps_noise="normal",
-    tol=0.05,
-    burn_frac=0.9,
-    near_min=0.5,
-    mode_min=0.05,
-    grid_size=101,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        n_seeds=3,
-        device="cpu",
-        depths=[2, 7],
-        widths=[10, 50],
-        epochs=1000,
-        min_epochs=300,
-        n_samples=500,
-        n_plot_samples=30,
-        n_steps=40,
-        grid_size=31,
-    ),
-}
-EXTRA = {
-    "points_a": config.points_param(),
-    "depth_a": config.integer(1),
-    "width_a": config.integer(1),
-    "depths": config.int_list(1),
-    "widths": config.int_list(1),
-    "n_runs": config.integer(1),
-    "burn_frac": config.number(0.0, strict=True),
-    "near_min": config.number(0.0),
-    "mode_min": config.number(0.0),
-}
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field checks: 2D points, at least two settings per study, full batch, shares and runs in range."""
-    for name in ("points", "points_a"):
-        pts = getattr(cfg, name)
-        if len(pts[0]) != 2:
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(
+        0, "first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each trains one net per setting)"
+    )
+    n_seeds: int = knob(20, "independently initialised networks per setting")
+    device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
+    points: list[list[float]] = knob(
+        FOUR,
+        "2D training points of panel (b) and of the burn-in study; the paper: the corners 0.2 or 0.8",
+    )
+    depth: int = knob(
+        7, "hidden layers of panel (b) (the paper's L), also the depth of the width study; the paper: 7"
+    )
+    width: int = knob(
+        50,
+        "hidden units per layer of panel (b) (the paper's H), also the width of the depth study; the paper: 50",
+    )
+    points_a: list[list[float]] = knob(
+        [[0.5, 0.5]], "2D training points of panel (a); the paper: [[0.5, 0.5]]", config.points_param()
+    )
+    depth_a: int = knob(2, "hidden layers of panel (a); the paper: 2", config.integer(1))
+    width_a: int = knob(50, "hidden units per layer of panel (a); the paper: 50", config.integer(1))
+    depths: list[int] = knob(
+        [2, 4, 7, 10], "depths of the burn-in study (increasing), at the given width", config.int_list(1)
+    )
+    widths: list[int] = knob(
+        [10, 25, 50, 100], "widths of the burn-in study (increasing), at the given depth", config.int_list(1)
+    )
+    out_act: str = knob("sigmoid", 'output bound: "sigmoid" (0, 1), "tanh" (-1, 1) or "none"')
+    epochs: int = knob(4000, "at most this many epochs (full batch: one Adam step each)")
+    min_epochs: int = knob(1000, "at least this many epochs")
+    target_loss: float = knob(1e-8, "stop once the training loss is at most this (after min_epochs)")
+    lr: float = knob(1e-3, "Adam learning rate")
+    batch_size: int | None = knob(None, "must stay None: full batch, as in the paper")
+    n_samples: int = knob(1000, "noise points per seed used for every measure")
+    n_plot_samples: int = knob(100, "noise points drawn in the panels")
+    n_runs: int = knob(
+        10, "K, the run at which the shares near the data and the mode split are measured", config.integer(1)
+    )
+    n_steps: int = knob(
+        100, "sampling runs per noise point for the burn-in (a net never settled gets n_steps + 1)"
+    )
+    eps: float = knob(
+        0.0, "noise re-injected at each sampling run (0: plain Eq. 2, as in the paper's synthetic runs)"
+    )
+    noise: str = knob("normal", 'start noise: "normal" or "uniform"')
+    eps_noise: str = knob("normal", "kind of re-injected noise (see kaleido_lib.sampling)")
+    tol: float = knob(
+        0.05, "the radius r: a sample within this distance of a training point counts as near the data"
+    )
+    burn_frac: float = knob(
+        0.9,
+        "burn-in: first run after which this share of the samples stays within tol",
+        config.number(0.0, strict=True),
+    )
+    near_min: float = knob(
+        0.5,
+        "claim 1 passes for a net when at least this share of its samples is near the data",
+        config.number(0.0),
+    )
+    mode_min: float = knob(
+        0.05,
+        "claim 2 passes for a net when each training point gets at least this share of the samples",
+        config.number(0.0),
+    )
+    grid_size: int = knob(101, "grid points per axis for the loss surfaces")
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        "n_seeds": 3,
+        "device": "cpu",
+        "depths": [2, 7],
+        "widths": [10, 50],
+        "epochs": 1000,
+        "min_epochs": 300,
+        "n_samples": 500,
+        "n_plot_samples": 30,
+        "n_steps": 40,
+        "grid_size": 31,
+    }
+
+    def check(self) -> None:
+        """2D points, at least two settings per study, full batch, shares and runs in range."""
+        for name in ("points", "points_a"):
+            pts = getattr(self, name)
+            if len(pts[0]) != 2:
+                raise ValueError(
+                    f"parameter {name!r}: this chapter is 2D, allowed a list of [x1, x2] pairs; got {pts}"
+                )
+        config.check_points_in_range(self.points_a, self.out_act)
+        if len(self.points) < 2:
             raise ValueError(
-                f"parameter {name!r}: this chapter is 2D, allowed a list of [x1, x2] pairs; got {pts}"
+                f"parameter 'points': allowed at least two 2D points (mode coverage); got {self.points}"
             )
-    config.check_points_in_range(cfg.points_a, cfg.out_act)
-    if len(cfg.points) < 2:
-        raise ValueError(
-            f"parameter 'points': allowed at least two 2D points (mode coverage); got {cfg.points}"
-        )
-    for name in ("depths", "widths"):
-        if len(getattr(cfg, name)) < 2:
+        for name in ("depths", "widths"):
+            if len(getattr(self, name)) < 2:
+                raise ValueError(
+                    f"parameter {name!r}: allowed at least two values (a trend); got {getattr(self, name)}"
+                )
+        if self.batch_size is not None:
+            raise ValueError(f"parameter 'batch_size': allowed None (full batch); got {self.batch_size}")
+        if self.n_runs > self.n_steps:
             raise ValueError(
-                f"parameter {name!r}: allowed at least two values (a trend); got {getattr(cfg, name)}"
+                f"parameter 'n_runs': allowed an integer <= n_steps ({self.n_steps}); got {self.n_runs}"
             )
-    if cfg.batch_size is not None:
-        raise ValueError(f"parameter 'batch_size': allowed None (full batch); got {cfg.batch_size}")
-    if cfg.n_runs > cfg.n_steps:
-        raise ValueError(
-            f"parameter 'n_runs': allowed an integer <= n_steps ({cfg.n_steps}); got {cfg.n_runs}"
-        )
-    for name in ("burn_frac", "near_min"):
-        if getattr(cfg, name) > 1:
-            raise ValueError(f"parameter {name!r}: allowed a number in [0, 1]; got {getattr(cfg, name)}")
-    if cfg.mode_min * len(cfg.points) > 1:
-        raise ValueError(
-            f"parameter 'mode_min': allowed at most 1 / len(points) ({1 / len(cfg.points):.3g}); "
-            f"got {cfg.mode_min}"
-        )
-    if cfg.n_plot_samples > cfg.n_samples:
-        raise ValueError(
-            f"parameter 'n_plot_samples': allowed at most n_samples ({cfg.n_samples}); "
-            f"got {cfg.n_plot_samples}"
-        )
+        for name in ("burn_frac", "near_min"):
+            if getattr(self, name) > 1:
+                raise ValueError(f"parameter {name!r}: allowed a number in [0, 1]; got {getattr(self, name)}")
+        if self.mode_min * len(self.points) > 1:
+            raise ValueError(
+                f"parameter 'mode_min': allowed at most 1 / len(points) ({1 / len(self.points):.3g}); "
+                f"got {self.mode_min}"
+            )
+        if self.n_plot_samples > self.n_samples:
+            raise ValueError(
+                f"parameter 'n_plot_samples': allowed at most n_samples ({self.n_samples}); "
+                f"got {self.n_plot_samples}"
+            )
 
 
 STRICT = (0.01, 0.95)  # (radius, share) of the burn-in definition of the 1D chapters, reported for comparison
@@ -144,19 +171,21 @@ class Study:
         return sorted(set(self.depth_settings) | set(self.width_settings) | {self.b_key})
 
 
-def study(cfg: SimpleNamespace) -> Study:
+def study(cfg: Settings) -> Study:
     """The shapes of the study for these parameters."""
     return Study(
         (cfg.depth, cfg.width), [(L, cfg.width) for L in cfg.depths], [(cfg.depth, H) for H in cfg.widths]
     )
 
 
-def setup(cfg: SimpleNamespace) -> tuple[torch.Tensor, torch.Tensor, list[int], Study]:
+def setup(cfg: Settings) -> tuple[torch.Tensor, torch.Tensor, list[int], Study]:
     """Panel (a)'s points, panel (b)'s points, the seeds and the study's shapes."""
-    return torch.tensor(cfg.points_a), torch.tensor(cfg.points), config.seeds(cfg), study(cfg)
+    # config.seeds reads only .seed and .n_seeds but is annotated for the namespaces of unmigrated chapters
+    seeds = config.seeds(cfg)  # type: ignore[arg-type]
+    return torch.tensor(cfg.points_a), torch.tensor(cfg.points), seeds, study(cfg)
 
 
-def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> str:
+def settings(cfg: Settings, device: torch.device, seeds: list[int]) -> str:
     """The run's settings: profile, device and seeds, the two panels, the burn-in study."""
     return (
         f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}\n"
@@ -166,13 +195,13 @@ def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> st
     )
 
 
-def label(key: ShapeKey, cfg: SimpleNamespace) -> str:
+def label(key: ShapeKey, cfg: Settings) -> str:
     """A setting's name in tables and figures."""
     return f"(a) L={cfg.depth_a} H={cfg.width_a}" if key == "a" else f"L={key[0]} H={key[1]}"
 
 
 def train_all(
-    cfg: SimpleNamespace, seeds: list[int], Xa: torch.Tensor, Xb: torch.Tensor, st: Study
+    cfg: Settings, seeds: list[int], Xa: torch.Tensor, Xb: torch.Tensor, st: Study
 ) -> dict[ShapeKey, EnsembleResult]:
     """One ensemble per shape (all seeds at once): panel (a)'s net on its point, every study shape on the (b) points."""
     jobs = [("a", cfg.depth_a, cfg.width_a, Xa)] + [((L, H), L, H, Xb) for L, H in st.shapes_b()]
@@ -194,7 +223,7 @@ def train_all(
 
 
 def training_report(
-    ens: dict[ShapeKey, EnsembleResult], seeds: list[int], cfg: SimpleNamespace
+    ens: dict[ShapeKey, EnsembleResult], seeds: list[int], cfg: Settings
 ) -> dict[ShapeKey, torch.Tensor]:
     """Per shape, which nets reached the target loss; one line each with the epochs run and the best loss."""
     trained = {key: r.reached_target.cpu() for key, r in ens.items()}
@@ -209,7 +238,7 @@ def training_report(
 
 def sample_all(
     ens: dict[ShapeKey, EnsembleResult],
-    cfg: SimpleNamespace,
+    cfg: Settings,
     seeds: list[int],
     Xa: torch.Tensor,
     Xb: torch.Tensor,
@@ -264,7 +293,7 @@ def sample_all(
     return M, keep
 
 
-def panel_titles(cfg: SimpleNamespace) -> dict[str, str]:
+def panel_titles(cfg: Settings) -> dict[str, str]:
     """The titles of panels (a) and (b)."""
     return {
         "a": f"(a) L={cfg.depth_a}, H={cfg.width_a}: one point",
@@ -272,7 +301,7 @@ def panel_titles(cfg: SimpleNamespace) -> dict[str, str]:
     }
 
 
-def mode_names(cfg: SimpleNamespace) -> list[str]:
+def mode_names(cfg: Settings) -> list[str]:
     """The names of (b)'s training points, and 'none' for the samples near none of them."""
     return [f"({p[0]:g}, {p[1]:g})" for p in cfg.points] + ["none"]
 
@@ -285,7 +314,7 @@ def sampling_figures(
     Xb: torch.Tensor,
     st: Study,
     seeds: list[int],
-    cfg: SimpleNamespace,
+    cfg: Settings,
     device: torch.device,
 ) -> dict[str, plt.Figure]:
     """The figures of the first seed's panels (a) and (b) and of claims 1 and 2 (name -> figure): the loss surfaces
@@ -311,13 +340,13 @@ def sampling_figures(
     }
 
 
-def covered(M: Measures, b_key: tuple[int, int], cfg: SimpleNamespace) -> torch.Tensor:
+def covered(M: Measures, b_key: tuple[int, int], cfg: Settings) -> torch.Tensor:
     """Per seed, whether every training point of (b) gets at least ``mode_min`` of the samples after K runs."""
     return (M[b_key]["split"][:, :-1] >= cfg.mode_min).all(dim=1)
 
 
 def findings(
-    M: Measures, b_key: tuple[int, int], cover: torch.Tensor, tr: Trends, cfg: SimpleNamespace
+    M: Measures, b_key: tuple[int, int], cover: torch.Tensor, tr: Trends, cfg: Settings
 ) -> dict[str, Any]:
     """The numbers glued into the findings box and the captions."""
     return {
@@ -336,7 +365,7 @@ def findings(
 
 
 def trend_report(
-    tr: Trends, st: Study, trained: dict[ShapeKey, torch.Tensor], seeds: list[int], cfg: SimpleNamespace
+    tr: Trends, st: Study, trained: dict[ShapeKey, torch.Tensor], seeds: list[int], cfg: Settings
 ) -> str:
     """The burn-in studies as text: per setting the burn-in, the censored and trained nets; the pooled trend; B x L and
     the log-log slope; the trends under the stricter definition."""
@@ -370,7 +399,7 @@ def trend_report(
     return "\n".join(lines)
 
 
-def training_loss_figure(ens: dict[ShapeKey, EnsembleResult], cfg: SimpleNamespace) -> plt.Figure:
+def training_loss_figure(ens: dict[ShapeKey, EnsembleResult], cfg: Settings) -> plt.Figure:
     """Every setting's training loss curves, one panel per shape."""
     cols = (len(ens) + 1) // 2
     fig, axes = plt.subplots(2, cols, figsize=(3.2 * cols, 5.6), layout="constrained", squeeze=False)
@@ -389,7 +418,7 @@ def surfaces_figure(
     loss_fns: Mapping[str, plots.LossFn],
     trajs: dict[str, torch.Tensor],
     titles: dict[str, str],
-    cfg: SimpleNamespace,
+    cfg: Settings,
 ) -> plt.Figure:
     """The paper's Figure 5: each loss surface in 3D with the noise and the samples after K runs at their loss."""
     fig = plt.figure(figsize=(13, 5.8), layout="constrained")
@@ -416,7 +445,7 @@ def plane_figure(
     trajs: dict[str, torch.Tensor],
     titles: dict[str, str],
     near_first: dict[str, torch.Tensor],
-    cfg: SimpleNamespace,
+    cfg: Settings,
 ) -> plt.Figure:
     """Per panel: the log loss with the paths over K runs, then the noise and the samples after a few runs."""
     shown = sorted({k for k in (1, 3, cfg.n_runs) if k <= cfg.n_steps})
@@ -439,7 +468,7 @@ def plane_figure(
 
 
 def near_and_modes_figure(
-    M: Measures, b_key: tuple[int, int], titles: dict[str, str], names: list[str], cfg: SimpleNamespace
+    M: Measures, b_key: tuple[int, int], titles: dict[str, str], names: list[str], cfg: Settings
 ) -> plt.Figure:
     """The share near the data over the runs for (a) and (b) (seeds thin, median thick), and (b)'s split."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
@@ -471,7 +500,7 @@ def near_and_modes_figure(
     return fig
 
 
-def burn_in_figure(burn_depth: torch.Tensor, burn_width: torch.Tensor, cfg: SimpleNamespace) -> plt.Figure:
+def burn_in_figure(burn_depth: torch.Tensor, burn_width: torch.Tensor, cfg: Settings) -> plt.Figure:
     """Burn-in against depth, B x L against depth, burn-in against width; censored nets as open circles."""
     censored = cfg.n_steps + 1
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
@@ -519,7 +548,7 @@ class Trends:
     BL: torch.Tensor
 
 
-def trends(M: Measures, st: Study, cfg: SimpleNamespace) -> Trends:
+def trends(M: Measures, st: Study, cfg: Settings) -> Trends:
     """Spearman trends of the burn-in against depth and width (and with the stricter definition), and the log-log
     slope of the burn-in against the depth, of the medians and per seed."""
     burn_depth = torch.stack([M[k]["burn"] for k in st.depth_settings])
@@ -589,6 +618,127 @@ def slope_entry(
 
 
 FIT_ONLY = "only the nets that reach the target loss, not every net"
+BURN_DEF = (
+    "burn-in B: first run after which {burn_frac:.0%} of {n_samples} samples stay within {tol:g} of a training "
+    "point (censored at {censored})"
+)
+DEPTH_TREND = claims_lib.trend_text(BURN_DEF, "L")
+WIDTH_TREND = claims_lib.trend_text(BURN_DEF, "H")
+LOOSE = (
+    "best loss <= {loss_x10:g} (10 times the target) instead of {target_loss:g}",
+    "best loss <= {loss_x100:g} (100 times the target) instead of {target_loss:g}",
+)
+NEAR_ALTS = (
+    "share >= 0.75 instead of 0.5 ('a large number' read strictly)",
+    "within {tol_half:g} (the tolerance halved) instead of {tol:g}",
+    FIT_ONLY,
+)
+TREND_ALTS = (
+    "burn-in of the 1D chapters ({strict_percent:.0f} % within {strict_tol:g}), same trend rule",
+    "burn-in of the median sample (50 % within {tol:g}), same trend rule",
+    "the median burn-in is lower at the last setting than at the first (no test, no monotone medians)",
+)
+CLAIMS = (
+    Declared(
+        id="trained_to_target_a",
+        claim="(a) L={depth_a}, H={width_a} learns the single 2D point",
+        paper="(a) L=2, H=50 trained on the single point (0.5, 0.5)",
+        origin="paper",
+        measure="best training loss",
+        criterion="loss <= {target_loss:g} within {epochs} epochs",
+        alternatives=LOOSE,
+    ),
+    Declared(
+        id="trained_to_target_b",
+        claim="(b) L={depth}, H={width} learns the four 2D points",
+        paper="(b) L=7, H=50 trained on the four points (0.2|0.8, 0.2|0.8)",
+        origin="paper",
+        measure="best training loss",
+        criterion="loss <= {target_loss:g} within {epochs} epochs",
+        alternatives=LOOSE,
+    ),
+    Declared(
+        id="samples_near_data_a",
+        claim="(a) Most samples lie near the training point after {n_runs} runs",
+        paper="a large number of samples are obtained near the input distribution",
+        origin="paper",
+        measure="share of {n_samples} samples within {tol:g} of the training point after {n_runs} runs",
+        criterion=">= {near_min:g}",
+        alternatives=NEAR_ALTS,
+    ),
+    Declared(
+        id="samples_near_data_b",
+        claim="(b) Most samples lie near a training point after {n_runs} runs",
+        paper="a large number of samples are obtained near the input distribution",
+        origin="paper",
+        measure="share of {n_samples} samples within {tol:g} of a training point after {n_runs} runs",
+        criterion=">= {near_min:g}",
+        alternatives=NEAR_ALTS,
+    ),
+    Declared(
+        id="every_point_sampled_b",
+        claim="(b) Every one of the four training points receives samples",
+        paper="(implied by the figure: samples near each of the four points)",
+        origin="paper",
+        measure="smallest share of the samples near one training point after {n_runs} runs",
+        criterion="every training point gets >= {mode_min:g} of the samples",
+        notes="A training point that gets no samples is a fixed point of f that attracts (almost) nothing.",
+        alternatives=(
+            "every point gets >= {mode_min_half:g} of the samples (the cut-off halved) instead of {mode_min:g}",
+            "every point gets >= {mode_min_double:g} of the samples (the cut-off doubled) instead of {mode_min:g}",
+            FIT_ONLY,
+        ),
+    ),
+    Declared(
+        id="burn_in_falls_with_depth",
+        claim="Burn-in falls as the net gets deeper (L in {depths}, H={width})",
+        paper=QUOTE,
+        origin="paper",
+        rule="trend",
+        measure=DEPTH_TREND[0],
+        criterion=DEPTH_TREND[1],
+        alternatives=TREND_ALTS,
+    ),
+    Declared(
+        id="burn_in_inversely_proportional_to_depth",
+        claim="Burn-in is inversely proportional to the depth, B ~ 1/L",
+        paper=QUOTE,
+        origin="paper",
+        measure="log-log slope of B against L, per seed",
+        criterion="slope of the median B against L in [-1.25, -0.75] (negative but outside: partly), with the "
+        "burn-in's fall with depth significant (p < 0.05)",
+        alternatives=(
+            "slope of the medians within 0.125 of -1 (the band halved)",
+            "slope of the medians within 0.5 of -1 (the band doubled)",
+            "each seed's own slope in [-1.25, -0.75], judged by the share rule (>= 90 % holds, >= 50 % partly)",
+        ),
+    ),
+    Declared(
+        id="burn_in_falls_with_width",
+        claim="Burn-in falls as the net gets wider (H in {widths}, L={depth})",
+        paper=QUOTE,
+        origin="paper",
+        rule="trend",
+        measure=WIDTH_TREND[0],
+        criterion=WIDTH_TREND[1],
+        alternatives=TREND_ALTS,
+    ),
+)
+
+
+def declared(cfg: Settings) -> list[Declared]:
+    """The claims as declared, their text filled from this run's settings (before anything is measured)."""
+    context = cfg.as_dict() | {
+        "censored": cfg.n_steps + 1,
+        "loss_x10": 10 * cfg.target_loss,
+        "loss_x100": 100 * cfg.target_loss,
+        "tol_half": cfg.tol / 2,
+        "mode_min_half": 0.5 * cfg.mode_min,
+        "mode_min_double": 2 * cfg.mode_min,
+        "strict_percent": STRICT[1] * 100,
+        "strict_tol": STRICT[0],
+    }
+    return [d.format(**context) for d in CLAIMS]
 
 
 def claims(
@@ -601,16 +751,23 @@ def claims(
     cover: torch.Tensor,
     names: list[str],
 ) -> list[results.Claim]:
-    """The chapter's claims: training, samples near the data, every point sampled (per seed), and the burn-in
-    trends against depth and width and the 1/L law (judged on the pooled trend and the slope of the medians)."""
+    """The chapter's declared claims: training, samples near the data, every point sampled (per seed), and the
+    burn-in trends against depth and width and the 1/L law (judged on the pooled trend and the slope of the
+    medians), each with its declared alternatives."""
     cfg = ch.cfg
-    sp = results.spread
     b_key = st.b_key
     censored = cfg.n_steps + 1
+    D = {d.id: d for d in declared(cfg)}
 
-    def trend_extra(settings, burn, sets, t, t_strict):
+    def trend_extra(
+        settings_: list[int],
+        burn: torch.Tensor,
+        sets: list[tuple[int, int]],
+        t: measures.Trend,
+        t_strict: measures.Trend,
+    ) -> dict[str, Any]:
         return {
-            "settings": list(settings),
+            "settings": list(settings_),
             "median_burn_in": t.median,
             "burn_in": burn,
             "censored_share": [float((b >= censored).double().mean()) for b in burn],
@@ -628,174 +785,133 @@ def claims(
             },
         }
 
-    burn_def = (
-        f"burn-in B: first run after which {cfg.burn_frac:.0%} of {cfg.n_samples} samples stay within "
-        f"{cfg.tol:g} of a training point (censored at {censored})"
+    burn_def = BURN_DEF.format(
+        burn_frac=cfg.burn_frac, n_samples=cfg.n_samples, tol=cfg.tol, censored=censored
     )
     near = {k: M[k]["near"][:, cfg.n_runs] for k in ("a", b_key)}
     in_band = (tr.slope_seed >= -1.25) & (tr.slope_seed <= -0.75)
-    # alternative definitions, declared before running: looser loss targets; a stricter share near the data, half
-    # the tolerance; the point-coverage cut-off halved and doubled; the nets that fit; the burn-in of the 1D chapters
-    # and of the median sample, the median falling first to last; the 1/L band halved and doubled, the seeds' slopes
-    loose = lambda k: {
-        f"best loss <= {f * cfg.target_loss:g} ({f} times the target) instead of {cfg.target_loss:g}": ens[
-            k
-        ].best_loss.cpu()
-        <= f * cfg.target_loss
-        for f in (10, 100)
-    }
-    near_alts = lambda k: {
-        "share >= 0.75 instead of 0.5 ('a large number' read strictly)": near[k] >= 0.75,
-        f"within {cfg.tol / 2:g} (the tolerance halved) instead of {cfg.tol:g}": M[k]["near_k_half"]
-        >= cfg.near_min,
-    }
     split = M[b_key]["split"][:, :-1]
     median_burn = {
         name: torch.stack([M[k]["burn_median"] for k in sets])
         for name, sets in (("depth", st.depth_settings), ("width", st.width_settings))
     }
-    trend_alts = lambda name, settings_, burn: {
-        f"burn-in of the 1D chapters ({STRICT[1] * 100:.0f} % within {STRICT[0]:g}), same trend rule": results.trend_entry(
-            tr.T_strict[name]
-        ),
-        f"burn-in of the median sample (50 % within {cfg.tol:g}), same trend rule": results.trend_entry(
-            measures.trend(settings_, median_burn[name], n_perm=N_PERM)
-        ),
-        "the median burn-in is lower at the last setting than at the first (no test, no monotone medians)": results.first_to_last(
-            burn
-        ),
+
+    def loose(k: ShapeKey) -> list[torch.Tensor]:
+        return [ens[k].best_loss.cpu() <= f * cfg.target_loss for f in (10, 100)]
+
+    def near_alts(k: ShapeKey) -> list[Any]:
+        return [
+            near[k] >= 0.75,
+            M[k]["near_k_half"] >= cfg.near_min,
+            results.judge_among(near[k] >= cfg.near_min, trained[k]),
+        ]
+
+    def trend_alts(name: str, settings_: list[int], burn: torch.Tensor) -> list[dict[str, Any]]:
+        return [
+            results.trend_entry(tr.T_strict[name]),
+            results.trend_entry(measures.trend(settings_, median_burn[name], n_perm=N_PERM)),
+            results.first_to_last(burn),
+        ]
+
+    def share(
+        d: Declared, values: torch.Tensor, passed: torch.Tensor, alternatives: list[Any], **kw: Any
+    ) -> results.Claim:
+        return claims_lib.judge(
+            d, values=values, passed=passed, alternatives=dict(zip(d.alternatives, alternatives)), **kw
+        )
+
+    def trend(
+        d: Declared,
+        symbol: str,
+        name: str,
+        settings_: list[int],
+        burn: torch.Tensor,
+        sets: list[tuple[int, int]],
+    ) -> results.Claim:
+        return claims_lib.judge_trend(
+            d,
+            tr.T[name],
+            value=burn_def,
+            symbol=symbol,
+            extra=trend_extra(settings_, burn, sets, tr.T[name], tr.T_strict[name]),
+            alternatives=dict(zip(d.alternatives, trend_alts(name, settings_, burn))),
+        )
+
+    d = D["burn_in_inversely_proportional_to_depth"]
+    p_depth = tr.T["depth"].p
+    slope_alts = {
+        d.alternatives[0]: slope_entry(tr.slope_median, tr.slope_seed, 0.125, p_depth)
+        | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.125, p_depth)},
+        d.alternatives[1]: slope_entry(tr.slope_median, tr.slope_seed, 0.5, p_depth)
+        | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.5, p_depth)},
+        d.alternatives[2]: results.judge(in_band),
     }
-    out = [
-        ch.claim(
-            id="trained_to_target_a",
-            claim=f"(a) L={cfg.depth_a}, H={cfg.width_a} learns the single 2D point",
-            paper="(a) L=2, H=50 trained on the single point (0.5, 0.5)",
-            measure="best training loss",
-            values=ens["a"].best_loss.cpu(),
-            passed=trained["a"],
-            alternatives=loose("a"),
-            criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
+    claims_lib.check_alternatives(d, slope_alts)
+    inverse = results.Claim(  # judged by the chapter's own rule (results.power_law_verdict), not the share rule
+        id=d.id,
+        claim=d.claim,
+        paper=d.paper,
+        measure=d.measure,
+        measured=results.spread(tr.slope_seed),
+        criterion=d.criterion,
+        share_pass=float(in_band.double().mean()),
+        verdict=results.power_law_verdict(tr.slope_median, target=-1.0, band=0.25, p=p_depth),
+        notes=(
+            f"Slope of the medians {tr.slope_median:.2f}; median B x L per depth "
+            f"{[round(float(m), 1) for m in tr.BL.quantile(0.5, dim=1)]} (constant under B ~ 1/L). Seeds "
+            "passing: each seed's own slope in [-1.25, -0.75]; the verdict's stability resamples the seeds "
+            "and re-measures the slope of the medians."
         ),
-        ch.claim(
-            id="trained_to_target_b",
-            claim=f"(b) L={cfg.depth}, H={cfg.width} learns the four 2D points",
-            paper="(b) L=7, H=50 trained on the four points (0.2|0.8, 0.2|0.8)",
-            measure="best training loss",
-            values=ens[b_key].best_loss.cpu(),
-            passed=trained[b_key],
-            alternatives=loose(b_key),
-            criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
+        extra={
+            "slope_of_medians": tr.slope_median,
+            "median_B_times_L": tr.BL.quantile(0.5, dim=1),
+            "slope_per_seed": results.median_interval(tr.slope_seed),
+        },
+        seeds=slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.25, p_depth),
+        alternatives=slope_alts,
+        origin=d.origin,
+    )
+    return [
+        share(D["trained_to_target_a"], ens["a"].best_loss.cpu(), trained["a"], loose("a")),
+        share(
+            D["trained_to_target_b"],
+            ens[b_key].best_loss.cpu(),
+            trained[b_key],
+            loose(b_key),
             extra={
                 "trained_share_per_setting": {
                     label(k, cfg): float(v.double().mean()) for k, v in trained.items()
                 }
             },
         ),
-        ch.claim(
-            id="samples_near_data_a",
-            claim=f"(a) Most samples lie near the training point after {cfg.n_runs} runs",
-            paper="a large number of samples are obtained near the input distribution",
-            measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of the training point after "
-            f"{cfg.n_runs} runs",
-            values=near["a"],
-            passed=near["a"] >= cfg.near_min,
-            criterion=f">= {cfg.near_min:g}",
-            alternatives=near_alts("a"),
+        share(
+            D["samples_near_data_a"],
+            near["a"],
+            near["a"] >= cfg.near_min,
+            near_alts("a"),
             notes=f"Chance level (the noise itself, run 0): median {M['a']['near'][:, 0].quantile(0.5):.3f}.",
             extra={"median_share_per_run": M["a"]["near"].median(dim=0).values},
         ),
-        ch.claim(
-            id="samples_near_data_b",
-            claim=f"(b) Most samples lie near a training point after {cfg.n_runs} runs",
-            paper="a large number of samples are obtained near the input distribution",
-            measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of a training point after "
-            f"{cfg.n_runs} runs",
-            values=near[b_key],
-            passed=near[b_key] >= cfg.near_min,
-            criterion=f">= {cfg.near_min:g}",
-            alternatives=near_alts(b_key),
+        share(
+            D["samples_near_data_b"],
+            near[b_key],
+            near[b_key] >= cfg.near_min,
+            near_alts(b_key),
             notes=f"Chance level (the noise itself, run 0): median {M[b_key]['near'][:, 0].quantile(0.5):.3f}.",
             extra={"median_share_per_run": M[b_key]["near"].median(dim=0).values},
         ),
-        ch.claim(
-            id="every_point_sampled_b",
-            claim="(b) Every one of the four training points receives samples",
-            paper="(implied by the figure: samples near each of the four points)",
-            measure=f"smallest share of the samples near one training point after {cfg.n_runs} runs",
-            values=split.min(dim=1).values,
-            passed=cover,
-            alternatives={
-                f"every point gets >= {f * cfg.mode_min:g} of the samples ({w}) instead of "
-                f"{cfg.mode_min:g}": (split >= f * cfg.mode_min).all(dim=1)
-                for f, w in ((0.5, "the cut-off halved"), (2, "the cut-off doubled"))
-            },
-            criterion=f"every training point gets >= {cfg.mode_min:g} of the samples",
-            notes="A training point that gets no samples is a fixed point of f that attracts (almost) nothing.",
+        share(
+            D["every_point_sampled_b"],
+            split.min(dim=1).values,
+            cover,
+            [
+                (split >= 0.5 * cfg.mode_min).all(dim=1),
+                (split >= 2 * cfg.mode_min).all(dim=1),
+                results.judge_among(cover, trained[b_key]),
+            ],
             extra={"points": cfg.points, "split_per_seed": M[b_key]["split"], "split_labels": names},
         ),
-        results.trend_claim(
-            "burn_in_falls_with_depth",
-            f"Burn-in falls as the net gets deeper (L in {cfg.depths}, H={cfg.width})",
-            QUOTE,
-            burn_def,
-            "L",
-            tr.T["depth"],
-            extra=trend_extra(
-                cfg.depths, tr.burn_depth, st.depth_settings, tr.T["depth"], tr.T_strict["depth"]
-            ),
-            alternatives=trend_alts("depth", cfg.depths, tr.burn_depth),
-        ),
-        results.Claim(
-            id="burn_in_inversely_proportional_to_depth",
-            claim="Burn-in is inversely proportional to the depth, B ~ 1/L",
-            paper=QUOTE,
-            measure="log-log slope of B against L, per seed",
-            measured=sp(tr.slope_seed),
-            criterion=(
-                "slope of the median B against L in [-1.25, -0.75] (negative but outside: partly), with the "
-                "burn-in's fall with depth significant (p < 0.05)"
-            ),
-            share_pass=float(in_band.double().mean()),
-            verdict=results.power_law_verdict(tr.slope_median, target=-1.0, band=0.25, p=tr.T["depth"].p),
-            notes=(
-                f"Slope of the medians {tr.slope_median:.2f}; median B x L per depth "
-                f"{[round(float(m), 1) for m in tr.BL.quantile(0.5, dim=1)]} (constant under B ~ 1/L). Seeds "
-                "passing: each seed's own slope in [-1.25, -0.75]; the verdict's stability resamples the seeds "
-                "and re-measures the slope of the medians."
-            ),
-            extra={
-                "slope_of_medians": tr.slope_median,
-                "median_B_times_L": tr.BL.quantile(0.5, dim=1),
-                "slope_per_seed": results.median_interval(tr.slope_seed),
-            },
-            seeds=slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.25, tr.T["depth"].p),
-            alternatives={
-                "slope of the medians within 0.125 of -1 (the band halved)": slope_entry(
-                    tr.slope_median, tr.slope_seed, 0.125, tr.T["depth"].p
-                )
-                | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.125, tr.T["depth"].p)},
-                "slope of the medians within 0.5 of -1 (the band doubled)": slope_entry(
-                    tr.slope_median, tr.slope_seed, 0.5, tr.T["depth"].p
-                )
-                | {"seeds": slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.5, tr.T["depth"].p)},
-                "each seed's own slope in [-1.25, -0.75], judged by the share rule (>= 90 % holds, >= 50 % partly)": results.judge(
-                    in_band
-                ),
-            },
-        ),
-        results.trend_claim(
-            "burn_in_falls_with_width",
-            f"Burn-in falls as the net gets wider (H in {cfg.widths}, L={cfg.depth})",
-            QUOTE,
-            burn_def,
-            "H",
-            tr.T["width"],
-            extra=trend_extra(
-                cfg.widths, tr.burn_width, st.width_settings, tr.T["width"], tr.T_strict["width"]
-            ),
-            alternatives=trend_alts("width", cfg.widths, tr.burn_width),
-        ),
+        trend(D["burn_in_falls_with_depth"], "L", "depth", cfg.depths, tr.burn_depth, st.depth_settings),
+        inverse,
+        trend(D["burn_in_falls_with_width"], "H", "width", cfg.widths, tr.burn_width, st.width_settings),
     ]
-    for c, passed in zip(out[2:5], (near["a"] >= cfg.near_min, near[b_key] >= cfg.near_min, cover)):
-        c.alternatives[FIT_ONLY] = results.judge_among(passed, trained["a" if c.id.endswith("_a") else b_key])
-    return out

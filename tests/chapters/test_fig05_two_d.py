@@ -163,3 +163,31 @@ def test_fig05_slope_seeds_resample_the_seeds():
     assert sc.passing == 1 and sc.n == 4 and 0 < sc.verdict_stability < 1
     nan = here.slope_seeds(depths, exact, torch.tensor([-1.0, float("nan"), -1.0]), 0.25)
     assert nan.passing == 2
+
+
+def test_fig05_settings_and_declared_claims():
+    """The ci profile differs from the paper's in the declared values only; the cross-field rules refuse bad runs;
+    every declared claim's text is filled from the run's settings."""
+    import dataclasses
+
+    from kaleido_lib.chapters import fig05_two_d as here
+
+    profiles = here.Settings.profiles()
+    assert profiles["paper"]["points"] == here.FOUR and profiles["ci"]["depths"] == [2, 7]
+    cfg = here.Settings.resolve({"profile": "ci"}, before=frozenset())
+    with pytest.raises(ValueError, match="n_runs"):
+        dataclasses.replace(cfg, n_runs=cfg.n_steps + 1).check()
+    with pytest.raises(ValueError, match="mode_min"):
+        dataclasses.replace(cfg, mode_min=0.3).check()
+    ds = here.declared(cfg)
+    assert [d.id for d in ds] == [d.id for d in here.CLAIMS] and all(d.origin == "paper" for d in ds)
+    for d in ds:
+        assert "{" not in d.claim + d.measure + d.criterion + "".join(d.alternatives)
+    by_id = {d.id: d for d in ds}
+    assert (
+        by_id["burn_in_falls_with_depth"].claim == "Burn-in falls as the net gets deeper (L in [2, 7], H=50)"
+    )
+    assert (
+        by_id["trained_to_target_a"].alternatives[0]
+        == "best loss <= 1e-07 (10 times the target) instead of 1e-08"
+    )
