@@ -72,139 +72,25 @@ from IPython.display import Markdown, display
 import kaleido_lib as kl
 from kaleido_lib.chapters import injectivity as here
 
-CHAPTER = "injectivity"
-PAPER = dict(
-    seed=0,
-    device="cpu",
-    exact_ns=[2, 3, 4, 5],
-    alphas=[1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 7, 8, 10.5],
-    trials=200,
-    exact_budget=4_000_000,
-    n_boot=1000,
-    bound_ns=[10, 20],
-    bound_alphas=[4, 5, 6, 6.5, 7, 8],
-    bound_trials=[100, 20],
-    restarts=4,
-    patience=40,
-    check_trials=100,
-    n_seeds=8,
-    depths=[2, 4, 7, 10],
-    width_1d=5,
-    width_2d=50,
-    epochs_1d=5000,
-    epochs_2d=4000,
-    min_epochs=1000,
-    target_loss=1e-8,
-    lr=1e-3,
-    grid_1d=2001,
-    grid_2d=101,
-    n_steps=100,
-    tol_1d=0.01,
-    tol_2d=0.02,
-    slope_threshold=0.5,
-    fit_tol=0.01,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        exact_ns=[2, 3, 4],
-        alphas=[1, 2, 3, 4, 5, 6, 8],
-        trials=30,
-        n_boot=200,
-        bound_ns=[8],
-        bound_alphas=[4, 6, 8],
-        bound_trials=[10],
-        check_trials=20,
-        n_seeds=2,
-        depths=[2, 7],
-        epochs_1d=1500,
-        epochs_2d=800,
-        min_epochs=300,
-        grid_1d=401,
-        grid_2d=31,
-        n_steps=50,
-    ),
-}
-P = kl.book.config
-NUM = P.number(0.0, strict=True)
-EXTRA = {
-    "exact_ns": P.int_list(2),
-    "alphas": P.number_list(0.0),
-    "trials": P.integer(2),
-    "exact_budget": P.integer(1),
-    "n_boot": P.integer(10),
-    "bound_ns": P.int_list(2),
-    "bound_alphas": P.number_list(0.0),
-    "bound_trials": here.trial_counts(),
-    "restarts": P.integer(1),
-    "patience": P.integer(1),
-    "check_trials": P.integer(0),
-    "depths": P.int_list(1),
-    "width_1d": P.integer(1),
-    "width_2d": P.integer(1),
-    "epochs_1d": P.integer(1),
-    "epochs_2d": P.integer(1),
-    "grid_1d": P.integer(3),
-    "grid_2d": P.integer(3),
-    "tol_1d": NUM,
-    "tol_2d": NUM,
-    "slope_threshold": NUM,
-    "fit_tol": NUM,
-}
-
-
-def consistent(cfg):
-    """Cross-field checks: the CPU, one trial count per heuristic n, two depths, positive expansivities."""
-    if cfg.device != "cpu":
-        raise ValueError(
-            f"parameter 'device': allowed 'cpu' (the tests run on the CPU in float64); got {cfg.device!r}"
-        )
-    if len(cfg.bound_trials) != len(cfg.bound_ns):
-        raise ValueError(
-            f"parameter 'bound_trials': allowed one integer per entry of bound_ns ({cfg.bound_ns}); "
-            f"got {cfg.bound_trials}"
-        )
-    if len(cfg.depths) < 2:
-        raise ValueError(f"parameter 'depths': allowed at least two depths (a trend); got {cfg.depths}")
-    for name in ("alphas", "bound_alphas"):
-        if min(getattr(cfg, name)) <= 0:
-            raise ValueError(f"parameter {name!r}: allowed expansivities > 0; got {getattr(cfg, name)}")
-    if cfg.min_epochs > min(cfg.epochs_1d, cfg.epochs_2d):
-        raise ValueError(
-            f"parameter 'min_epochs': allowed at most epochs_1d and epochs_2d; got {cfg.min_epochs}"
-        )
-
-
-torch.set_num_threads(
-    1
-)  # small batched problems and tiny nets: one CPU thread, numbers independent of the cores
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "companion work"}
+# small batched problems and tiny nets: one CPU thread, numbers independent of the cores
+torch.set_num_threads(1)
 _before = set(globals())
 
 # %% tags=["parameters"]
-profile = "paper"  # "ci" (CPU seconds) or "paper" (the settings described above)
-seed = (
-    None  # seed of the Gaussian matrices and of the heuristic; the nets use seeds seed, ..., seed+n_seeds-1
-)
+profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
+seed = None  # seed of the Gaussian matrices and of the heuristic; the nets use seeds seed, ..., seed+n_seeds-1
 device = None  # must stay "cpu": the injectivity tests run on the CPU in float64
 exact_ns = None  # input dimensions n tested exactly (increasing, each at least 2)
 alphas = None  # expansivities m/n of the exact test (m is round(alpha*n); increasing)
 trials = None  # Gaussian matrices per (n, alpha) point of the exact test
-exact_budget = (
-    None  # largest C(m, n-1)*m per matrix of the exact test; points above it are left out and listed
-)
+exact_budget = None  # largest C(m, n-1)*m per matrix of the exact test; points above it are left out and listed
 n_boot = None  # bootstrap resamples for the spread of the 50 % points
 bound_ns = None  # input dimensions n of the heuristic bound (increasing)
 bound_alphas = None  # expansivities of the heuristic bound (increasing)
 bound_trials = None  # matrices per point of the heuristic, one number per entry of bound_ns
 restarts = None  # random restarts of the local search per matrix
 patience = None  # a search stops after this many steps without improvement
-check_trials = (
-    None  # matrices per point on which the heuristic is checked against the exact test (largest exact n)
-)
+check_trials = None  # matrices per point on which the heuristic is checked against the exact test (largest exact n)
 n_seeds = None  # trained nets per (setting, depth)
 depths = None  # hidden layers L of the trained nets (increasing, at least two)
 width_1d = None  # hidden units of the 1D nets (Figure 3: 5)
@@ -224,9 +110,7 @@ fit_tol = None  # a net fits when every training point is reconstructed within t
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent]
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 seeds = kl.book.config.seeds(cfg)
 print(
@@ -325,7 +209,7 @@ print(tr.text())
 # NBVAL_CHECK_OUTPUT
 # Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json): none moved.
-ci_check = kl.book.check.Checker(CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 ci_check.close(
     "exact share injective per n",
     {n: exact.shares(n)[1] for n in cfg.exact_ns},
@@ -391,4 +275,4 @@ claims = here.claims(exact, fif, cmp_rows, check, nets, tr, designed, cfg)
 ch.glue_verdicts(claims)
 for name, value in here.findings(exact, fif, cmp_rows, check, nets, cfg).items():
     ch.glue(name, value)
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})

@@ -13,8 +13,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import torch
@@ -22,10 +21,15 @@ import yaml
 from tqdm import tqdm
 
 from .. import attractors, measures
+from ..book import claims as claims_lib
 from ..book import config, results
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..ensemble import EnsembleResult, train_ensemble
 from ..injectivity import depth_batch, depth_upper_bound, halfspace_depth, layer_ranks, mlp_layers
 
+CHAPTER = "injectivity"
 TITLE = "Injectivity of ReLU layers, and where the kaleidoscope's nets lose rank"
 FOUR = [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]]
 COMPANION = {  # (n, alpha): share injective in the companion run (trial count not given)
@@ -90,6 +94,114 @@ def trial_counts() -> config.Param:
     return config.Param(allowed, check)
 
 
+NUM = config.number(0.0, strict=True)
+
+
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(
+        0, "seed of the Gaussian matrices and of the heuristic; the nets use seeds seed, ..., seed+n_seeds-1"
+    )
+    device: str = knob("cpu", 'must stay "cpu": the injectivity tests run on the CPU in float64')
+    exact_ns: list[int] = knob(
+        [2, 3, 4, 5], "input dimensions n tested exactly (increasing, each at least 2)", config.int_list(2)
+    )
+    alphas: list[float] = knob(
+        [1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 7, 8, 10.5],
+        "expansivities m/n of the exact test (m is round(alpha*n); increasing)",
+        config.number_list(0.0),
+    )
+    trials: int = knob(200, "Gaussian matrices per (n, alpha) point of the exact test", config.integer(2))
+    exact_budget: int = knob(
+        4_000_000,
+        "largest C(m, n-1)*m per matrix of the exact test; points above it are left out and listed",
+        config.integer(1),
+    )
+    n_boot: int = knob(1000, "bootstrap resamples for the spread of the 50 % points", config.integer(10))
+    bound_ns: list[int] = knob(
+        [10, 20], "input dimensions n of the heuristic bound (increasing)", config.int_list(2)
+    )
+    bound_alphas: list[float] = knob(
+        [4, 5, 6, 6.5, 7, 8], "expansivities of the heuristic bound (increasing)", config.number_list(0.0)
+    )
+    bound_trials: list[int] = knob(
+        [100, 20], "matrices per point of the heuristic, one number per entry of bound_ns", trial_counts()
+    )
+    restarts: int = knob(4, "random restarts of the local search per matrix", config.integer(1))
+    patience: int = knob(40, "a search stops after this many steps without improvement", config.integer(1))
+    check_trials: int = knob(
+        100,
+        "matrices per point on which the heuristic is checked against the exact test (largest exact n)",
+        config.integer(0),
+    )
+    n_seeds: int = knob(8, "trained nets per (setting, depth)")
+    depths: list[int] = knob(
+        [2, 4, 7, 10], "hidden layers L of the trained nets (increasing, at least two)", config.int_list(1)
+    )
+    width_1d: int = knob(5, "hidden units of the 1D nets (Figure 3: 5)", config.integer(1))
+    width_2d: int = knob(50, "hidden units of the 2D nets (Figure 5b: 50)", config.integer(1))
+    epochs_1d: int = knob(5000, "at most this many epochs, 1D", config.integer(1))
+    epochs_2d: int = knob(4000, "at most this many epochs, 2D", config.integer(1))
+    min_epochs: int = knob(1000, "at least this many epochs")
+    target_loss: float = knob(1e-8, "stop once the training loss is at most this (after min_epochs)")
+    lr: float = knob(1e-3, "Adam learning rate")
+    grid_1d: int = knob(2001, "grid points on [0, 1] for the 1D measures", config.integer(3))
+    grid_2d: int = knob(101, "grid points per axis on [0, 1]^2 for the 2D measures", config.integer(3))
+    n_steps: int = knob(100, "applications of f from every grid start for the capture")
+    tol_1d: float = knob(0.01, "a 1D end within this distance of a training point is captured", NUM)
+    tol_2d: float = knob(0.02, "the same in 2D", NUM)
+    slope_threshold: float = knob(
+        0.5, "contracting where the largest singular value of J_f is below this", NUM
+    )
+    fit_tol: float = knob(
+        0.01,
+        "a net fits when every training point is reconstructed within this (largest coordinate error)",
+        NUM,
+    )
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        "exact_ns": [2, 3, 4],
+        "alphas": [1, 2, 3, 4, 5, 6, 8],
+        "trials": 30,
+        "n_boot": 200,
+        "bound_ns": [8],
+        "bound_alphas": [4, 6, 8],
+        "bound_trials": [10],
+        "check_trials": 20,
+        "n_seeds": 2,
+        "depths": [2, 7],
+        "epochs_1d": 1500,
+        "epochs_2d": 800,
+        "min_epochs": 300,
+        "grid_1d": 401,
+        "grid_2d": 31,
+        "n_steps": 50,
+    }
+
+    def check(self) -> None:
+        """The CPU, one trial count per heuristic n, two depths, positive expansivities."""
+        if self.device != "cpu":
+            raise ValueError(
+                f"parameter 'device': allowed 'cpu' (the tests run on the CPU in float64); got {self.device!r}"
+            )
+        if len(self.bound_trials) != len(self.bound_ns):
+            raise ValueError(
+                f"parameter 'bound_trials': allowed one integer per entry of bound_ns ({self.bound_ns}); "
+                f"got {self.bound_trials}"
+            )
+        if len(self.depths) < 2:
+            raise ValueError(f"parameter 'depths': allowed at least two depths (a trend); got {self.depths}")
+        for name in ("alphas", "bound_alphas"):
+            if min(getattr(self, name)) <= 0:
+                raise ValueError(f"parameter {name!r}: allowed expansivities > 0; got {getattr(self, name)}")
+        if self.min_epochs > min(self.epochs_1d, self.epochs_2d):
+            raise ValueError(
+                f"parameter 'min_epochs': allowed at most epochs_1d and epochs_2d; got {self.min_epochs}"
+            )
+
+
 def designed_cases(seed: int) -> dict[str, torch.Tensor]:
     """Matrices whose answer is known: [B; -B], the same without a row, rows in one orthant, m < 2n."""
     g0 = torch.Generator().manual_seed(seed)
@@ -147,7 +259,7 @@ class Points:
         )
 
 
-def exact_points(cfg: SimpleNamespace) -> Points:
+def exact_points(cfg: Settings) -> Points:
     """The exact test on `trials` Gaussian matrices per (n, alpha); points above `exact_budget` are left out."""
     res: dict[tuple[int, int], dict[str, torch.Tensor]] = {}
     skipped: list[tuple[int, int]] = []
@@ -174,7 +286,7 @@ class Agreement:
     seconds: float
 
 
-def heuristic_check(exact: Points, cfg: SimpleNamespace) -> Agreement:
+def heuristic_check(exact: Points, cfg: Settings) -> Agreement:
     """Run the heuristic on the first `check_trials` exact matrices of the largest exact n; it must refute no
     injective layer."""
     n_chk, agree, per_alpha, t0 = max(cfg.exact_ns), [], [], time.perf_counter()
@@ -199,7 +311,7 @@ def heuristic_check(exact: Points, cfg: SimpleNamespace) -> Agreement:
     return Agreement(n_chk, agree_all, per_alpha, time.perf_counter() - t0)
 
 
-def bound_points(cfg: SimpleNamespace) -> Points:
+def bound_points(cfg: Settings) -> Points:
     """The heuristic upper bound for n in `bound_ns`: a matrix is 'injective' unless its bound is below n."""
     res: dict[tuple[int, int], dict[str, torch.Tensor]] = {}
     secs: dict[int, float] = {}
@@ -438,7 +550,7 @@ class Fifty:
         )
 
 
-def fifty(exact: Points, bound: Points, cfg: SimpleNamespace) -> Fifty:
+def fifty(exact: Points, bound: Points, cfg: Settings) -> Fifty:
     """The 50 % points of the exact and the heuristic curves, with `n_boot` bootstrap resamples each."""
     exact_seed, bound_seed = (lambda n: cfg.seed + 31 * n), (lambda n: cfg.seed + 31 * n + 1)
     return Fifty(
@@ -452,7 +564,7 @@ def fifty(exact: Points, bound: Points, cfg: SimpleNamespace) -> Fifty:
     )
 
 
-def phase_figure(exact: Points, bound: Points, cfg: SimpleNamespace) -> plt.Figure:
+def phase_figure(exact: Points, bound: Points, cfg: Settings) -> plt.Figure:
     """Share of injective layers against alpha: exact curves (solid, ±1 SE), heuristic upper bounds (dashed),
     published expansivities (dotted) and the companion run's shares (crosses)."""
     fig, ax = plt.subplots(figsize=(9, 4.8))
@@ -524,13 +636,13 @@ def companion_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def grid_of(s: str, cfg: SimpleNamespace) -> torch.Tensor:
+def grid_of(s: str, cfg: Settings) -> torch.Tensor:
     """The measuring grid of setting s, (N, D)."""
     return measures.grid_1d(0.0, 1.0, cfg.grid_1d) if s == "fig3" else measures.grid_2d(0.0, 1.0, cfg.grid_2d)
 
 
 def measure(
-    r: EnsembleResult, i: int, X: torch.Tensor, grid: torch.Tensor, tol: float, cfg: SimpleNamespace
+    r: EnsembleResult, i: int, X: torch.Tensor, grid: torch.Tensor, tol: float, cfg: Settings
 ) -> dict[str, Any]:
     """Rank signal, over-generalization measures and fit of member i of ensemble r on the grid."""
     lr_ = layer_ranks(mlp_layers(r.member(i)), grid)
@@ -605,7 +717,7 @@ class Nets:
         return "\n".join(lines + ["seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items())])
 
 
-def train_and_measure(cfg: SimpleNamespace, seeds: list[int]) -> Nets:
+def train_and_measure(cfg: Settings, seeds: list[int]) -> Nets:
     """Train the nets of Figures 3 and 5b at every depth (all seeds of a shape at once), then measure each on its grid."""
     kw = {
         "fig3": (cfg.width_1d, cfg.epochs_1d, cfg.tol_1d),
@@ -639,7 +751,7 @@ def train_and_measure(cfg: SimpleNamespace, seeds: list[int]) -> Nets:
     return Nets(R, kw, list(cfg.depths), secs)
 
 
-def flat_regions_figure(nets: Nets, cfg: SimpleNamespace) -> plt.Figure:
+def flat_regions_figure(nets: Nets, cfg: Settings) -> plt.Figure:
     """One net per depth: f(x) in 1D with its flat and contracting inputs (top); the smallest singular value of J_f
     on the square in 2D (bottom)."""
     cols = cfg.depths
@@ -696,7 +808,7 @@ def flat_regions_figure(nets: Nets, cfg: SimpleNamespace) -> plt.Figure:
     return fig
 
 
-def rank_vs_depth_figure(nets: Nets, cfg: SimpleNamespace) -> plt.Figure:
+def rank_vs_depth_figure(nets: Nets, cfg: Settings) -> plt.Figure:
     """Per setting (rows), the flat, contracting, captured and deficient shares against L (dots: seeds, open: nets
     that do not fit; line: median)."""
     heads = [
@@ -769,7 +881,7 @@ class Trends:
         )
 
 
-def trends(nets: Nets, cfg: SimpleNamespace) -> Trends:
+def trends(nets: Nets, cfg: Settings) -> Trends:
     """Spearman trend of the full-rank share with L per setting; 1D flat against contracting share (one-sided)."""
     T_rank = {s: measures.trend(cfg.depths, 1.0 - nets.stack(s, "flat"), n_perm=N_PERM) for s in KSETS}
     flat1, contr1 = nets.stack("fig3", "flat").reshape(-1), nets.stack("fig3", "contracting").reshape(-1)
@@ -781,6 +893,168 @@ def trends(nets: Nets, cfg: SimpleNamespace) -> Trends:
     return Trends(T_rank, flat1, contr1, rho_fc, p_fc, concord)
 
 
+ORIGIN = "companion work"  # every claim of the chapter tests the companion work's statements
+INJ_QUOTE = (
+    "Expansivity m >= 2n is necessary (for generic x, count(x) + count(-x) = m) and sufficient: "
+    "W = [B; -B] with B invertible is injective"
+)
+PQ = (
+    "i.i.d. Gaussian W: injective with high probability needs expansivity m/n between 3.4 and 10.5 "
+    "(their bounds)"
+)
+RANK_QUOTE = (
+    "With biases, a working local signal: at input x, the strictly active rows of a layer having rank "
+    "< n means a flat direction there (many-to-one)"
+)
+RANK_VALUE = "share of the grid where J_f has full rank"
+RANK_MEASURE, RANK_CRITERION = claims_lib.trend_text(RANK_VALUE, "L")
+RANK_ALTERNATIVES = (
+    "per seed: flat on more of the grid at the deepest L than at the shallowest",
+    "the pooled trend at p < 0.01 instead of 0.05",
+)
+FITTING_ONLY = "the nets that fit their data only"
+CLAIMS = (
+    Declared(
+        id="expansivity_2_necessary",
+        claim="No Gaussian ReLU layer with expansivity m/n <= 2 is injective",
+        paper=INJ_QUOTE,
+        origin=ORIGIN,
+        measure="share of injective layers at each exact point with m/n <= 2",
+        criterion="share = 0 at the point",
+        alternatives=(
+            "share <= 0.05 at the point instead of 0",
+            "share < 0.5 at the point (injective layers a minority)",
+        ),
+        unit="points",
+    ),
+    Declared(
+        id="injective_whp_above_10_5",
+        claim="Gaussian layers with m/n >= 10.5 are injective with high probability",
+        paper=PQ,
+        origin=ORIGIN,
+        measure="share of injective layers at each exact point with m/n >= 10.5",
+        criterion=">= 0.95 at the point",
+        alternatives=(">= 0.9 at the point instead of 0.95", ">= 0.975 at the point instead of 0.95"),
+        unit="points",
+    ),
+    Declared(
+        id="rare_below_3_4",
+        claim="Below m/n = 3.4 injective Gaussian layers become rare as n grows (m/n = 3)",
+        paper=PQ,
+        origin=ORIGIN,
+        measure="share of injective layers at m/n = 3, per n",
+        criterion="falls with n, and <= 0.05 at the largest exact n",
+        alternatives=(
+            "<= 0.025 at the largest exact n instead of 0.05",
+            "<= 0.1 at the largest exact n instead of 0.05",
+        ),
+        unit="settings",
+    ),
+    Declared(
+        id="alpha50_rises_with_n",
+        claim="The 50 % point of the share of injective layers rises with n (n = {exact_ns})",
+        paper="The 50 % point rises with n (≈ 3.7, 4.5, 4.9, 5.1 for n = 2…5)",
+        origin=ORIGIN,
+        measure="50 % point per n (bootstrap spread over matrices)",
+        criterion="strictly rising from each n to the next, per bootstrap resample",
+        alternatives=(
+            "per bootstrap resample, higher at the largest n than at the smallest (not each step)",
+            "the point estimates strictly rising (no resampling)",
+        ),
+        unit="bootstrap resamples",
+    ),
+    Declared(
+        id="companion_shares_reproduce",
+        claim="The companion run's shares of injective Gaussian layers reproduce",
+        paper="A run elsewhere (Gaussian, share injective): n=2: α=3 → 0.23, 4 → 0.63, ...; n=5: α=5 → 0.45, ...",
+        origin=ORIGIN,
+        measure="our share minus the companion's, per listed (n, alpha)",
+        criterion="|difference| <= 2 binomial standard errors of a difference",
+        alternatives=(
+            "|difference| <= 1 standard error instead of 2",
+            "|difference| <= 3 standard errors instead of 2",
+        ),
+        unit="points",
+    ),
+    Declared(
+        id="alpha50_rises_beyond_exact",
+        claim="The 50 % point keeps rising beyond n = {n_top} (n = {bound_ns})",
+        paper="replica prediction ≈ 6.698 for the sharp threshold as n → ∞; rigorous upper bound ≈ 7.65",
+        origin=ORIGIN,
+        measure="heuristic lower bound on the 50 % point per larger n",
+        criterion="above the exact 50 % point at n = {n_top}, per bootstrap resample",
+        alternatives=(
+            "per bootstrap resample, only the largest n ({max_bound_n}) above the exact 50 % point",
+            "the point estimates: every lower bound above it (no resampling)",
+        ),
+        unit="bootstrap resamples",
+    ),
+    Declared(
+        id="rank_loss_grows_with_depth_fig3",
+        claim="Fig. 3: {{0.2, 0.8}}, H={width_1d}: deeper nets lose rank (a flat direction) on more of the domain",
+        paper=RANK_QUOTE,
+        origin=ORIGIN,
+        measure=RANK_MEASURE,
+        criterion=RANK_CRITERION,
+        rule="trend",
+        alternatives=RANK_ALTERNATIVES,
+    ),
+    Declared(
+        id="rank_loss_grows_with_depth_fig5b",
+        claim="Fig. 5b: four corners, H={width_2d}: deeper nets lose rank (a flat direction) on more of the domain",
+        paper=RANK_QUOTE,
+        origin=ORIGIN,
+        measure=RANK_MEASURE,
+        criterion=RANK_CRITERION,
+        rule="trend",
+        alternatives=RANK_ALTERNATIVES,
+    ),
+    Declared(
+        id="flat_nets_overgeneralize_more",
+        claim="Nets (1D, Fig. 3 setting) that are flat on more of the domain contract more of it",
+        paper=RANK_QUOTE,
+        origin=ORIGIN,
+        measure="Spearman rho of the flat share against the contracting share, over all nets",
+        criterion="rho > 0 with permutation p < 0.05",
+        alternatives=("p < 0.01 instead of 0.05", "p < 0.1 instead of 0.05"),
+        unit="networks",
+    ),
+    Declared(
+        id="hidden_layers_not_injective",
+        claim="Layers of expansivity 1 are not locally injective: some layer's active rows fail to span almost "
+        "everywhere",
+        paper="Hidden layers H → H have expansivity 1 and cannot be injective on all of R^H",
+        origin=ORIGIN,
+        measure="share of the grid where some layer's strictly active rows do not span its input space, per net",
+        criterion=">= 0.99",
+        alternatives=(">= 0.98 instead of 0.99", ">= 0.995 instead of 0.99", FITTING_ONLY),
+    ),
+)
+RANK_CLAIMS = {"fig3": "rank_loss_grows_with_depth_fig3", "fig5b": "rank_loss_grows_with_depth_fig5b"}
+
+
+def declared(cfg: Settings) -> list[Declared]:
+    """The claims as declared, their text filled from this run's settings (before anything is measured)."""
+    context = cfg.as_dict() | {"n_top": max(cfg.exact_ns), "max_bound_n": max(cfg.bound_ns)}
+    return [d.format(**context) for d in CLAIMS]
+
+
+def declared_claim(d: Declared, alternatives: dict[str, Any], **measured: Any) -> results.Claim:
+    """A claim judged by its own rule (not the share or trend rule): its words, origin and alternatives' names from
+    its declaration ``d``, its measured values, share, verdict, seed count and notes from ``measured``."""
+    claims_lib.check_alternatives(d, alternatives)
+    return results.Claim(
+        id=d.id,
+        claim=d.claim,
+        paper=d.paper,
+        measure=d.measure,
+        criterion=d.criterion,
+        origin=d.origin,
+        alternatives=alternatives,
+        **measured,
+    )
+
+
 def claims(
     exact: Points,
     fif: Fifty,
@@ -789,29 +1063,31 @@ def claims(
     nets: Nets,
     tr: Trends,
     designed: dict[str, torch.Tensor],
-    cfg: SimpleNamespace,
+    cfg: Settings,
 ) -> list[results.Claim]:
-    """The chapter's ten claims: the phase transition's (six) and the trained nets' (four)."""
-    verdict, sp = results.verdict_from_share, results.spread
-    a50, a50_boot, lb50, lb50_boot = fif.a50, fif.a50_boot, fif.lb50, fif.lb50_boot
+    """The chapter's ten declared claims: the phase transition's (six) and the trained nets' (four)."""
+    D = {d.id: d for d in declared(cfg)}
+    verdict = results.verdict_from_share
+    sp = results.spread
+    a50 = fif.a50
+    a50_boot = fif.a50_boot
+    lb50 = fif.lb50
+    lb50_boot = fif.lb50_boot
     stack = nets.stack
     out = []
-    inj_quote = (
-        "Expansivity m >= 2n is necessary (for generic x, count(x) + count(-x) = m) and sufficient: "
-        "W = [B; -B] with B invertible is injective"
-    )
-    below2 = lambda k: k[1] / k[0] <= 2
+
+    def below2(k: tuple[int, int]) -> bool:
+        return k[1] / k[0] <= 2
+
     low = point_shares(exact, below2)
     share = float(sum(s == 0 for _, s in low) / len(low)) if low else 0.0
     low_s = torch.tensor([s for _, s in low], dtype=torch.float64)
+    d = D["expansivity_2_necessary"]
     out.append(
-        results.Claim(
-            id="expansivity_2_necessary",
-            claim="No Gaussian ReLU layer with expansivity m/n <= 2 is injective",
-            paper=inj_quote,
-            measure="share of injective layers at each exact point with m/n <= 2",
+        declared_claim(
+            d,
+            dict(zip(d.alternatives, (point_rule(low_s <= 0.05), point_rule(low_s < 0.5)))),
             measured=sp([s for _, s in low] or [math.nan]),
-            criterion="share = 0 at the point",
             share_pass=share,
             verdict=verdict(share, n=len(low)) if low else "fails",
             seeds=point_seeds(exact, below2, lambda x: x == 0),
@@ -821,29 +1097,21 @@ def claims(
                 f"at share 0; {REDRAWN}"
             ),
             extra={"points": [[k[0], k[1] / k[0], s] for k, s in low]},
-            alternatives={
-                "share <= 0.05 at the point instead of 0": point_rule(low_s <= 0.05),
-                "share < 0.5 at the point (injective layers a minority)": point_rule(low_s < 0.5),
-            },
         )
     )
 
-    pq = (
-        "i.i.d. Gaussian W: injective with high probability needs expansivity m/n between 3.4 and 10.5 "
-        "(their bounds)"
-    )
-    above10 = lambda k: k[1] / k[0] >= 10.5
+    def above10(k: tuple[int, int]) -> bool:
+        return k[1] / k[0] >= 10.5
+
     high = point_shares(exact, above10)
     share = float(sum(s >= 0.95 for _, s in high) / len(high)) if high else 0.0
     high_s = torch.tensor([s for _, s in high], dtype=torch.float64)
+    d = D["injective_whp_above_10_5"]
     out.append(
-        results.Claim(
-            id="injective_whp_above_10_5",
-            claim="Gaussian layers with m/n >= 10.5 are injective with high probability",
-            paper=pq,
-            measure="share of injective layers at each exact point with m/n >= 10.5",
+        declared_claim(
+            d,
+            dict(zip(d.alternatives, (point_rule(high_s >= t) for t in (0.9, 0.975)))),
             measured=sp([s for _, s in high] or [math.nan]),
-            criterion=">= 0.95 at the point",
             share_pass=share,
             verdict=verdict(share, n=len(high)) if high else "not measured",
             seeds=point_seeds(exact, above10, lambda x: x >= 0.95),
@@ -853,23 +1121,23 @@ def claims(
                 if high
                 else "No exact point with m/n >= 10.5 in this run: nothing to resample."
             ),
-            alternatives={
-                f">= {t:g} at the point instead of 0.95": point_rule(high_s >= t) for t in (0.9, 0.975)
-            },
         )
     )
 
     at3 = at3_shares(exact, cfg.exact_ns)
     steps = torch.tensor([b <= a for a, b in zip(at3, at3[1:])], dtype=torch.bool)  # per n after the first
     share = float(sum(b <= a for a, b in zip(at3, at3[1:])) / max(1, len(at3) - 1))
+    d = D["rare_below_3_4"]
     out.append(
-        results.Claim(
-            id="rare_below_3_4",
-            claim="Below m/n = 3.4 injective Gaussian layers become rare as n grows (m/n = 3)",
-            paper=pq,
-            measure="share of injective layers at m/n = 3, per n",
+        declared_claim(
+            d,
+            dict(
+                zip(
+                    d.alternatives,
+                    ({"share_pass": share, "verdict": rare_verdict(at3, t)} for t in (0.025, 0.1)),
+                )
+            ),
             measured=sp(at3 or [math.nan]),
-            criterion="falls with n, and <= 0.05 at the largest exact n",
             share_pass=share,
             verdict=rare_verdict(at3),
             seeds=results.seed_count(
@@ -882,13 +1150,6 @@ def claims(
             )
             if steps.numel()
             else None,
-            alternatives={
-                f"<= {t:g} at the largest exact n instead of 0.05": {
-                    "share_pass": share,
-                    "verdict": rare_verdict(at3, t),
-                }
-                for t in (0.025, 0.1)
-            },
             notes=(
                 f"Shares at m/n = 3 for n = {cfg.exact_ns}: {[round(s, 3) for s in at3]}. Units: every n after the "
                 f"first, passing when its share is at most the previous n's; {REDRAWN}"
@@ -909,17 +1170,25 @@ def claims(
     rises = torch.stack([a50_boot[n] for n in cfg.exact_ns], dim=1)  # (n_boot, len(exact_ns))
     rise = rising(a50_boot, cfg.exact_ns)
     share = float(rise.double().mean())
-    rise_again = lambda p: verdict(
-        float(rising(reboot(p, fif.exact_counts, cfg.exact_ns), cfg.exact_ns).double().mean())
-    )
+
+    def rise_again(p: Points) -> str:
+        return verdict(float(rising(reboot(p, fif.exact_counts, cfg.exact_ns), cfg.exact_ns).double().mean()))
+
+    d = D["alpha50_rises_with_n"]
+    estimates_rise = all(a50[b] > a50[a] for a, b in zip(cfg.exact_ns, cfg.exact_ns[1:]))
     out.append(
-        results.Claim(
-            id="alpha50_rises_with_n",
-            claim=f"The 50 % point of the share of injective layers rises with n (n = {cfg.exact_ns})",
-            paper="The 50 % point rises with n (≈ 3.7, 4.5, 4.9, 5.1 for n = 2…5)",
-            measure="50 % point per n (bootstrap spread over matrices)",
+        declared_claim(
+            d,
+            dict(
+                zip(
+                    d.alternatives,
+                    (
+                        point_rule(rises[:, -1] > rises[:, 0], "bootstrap resamples"),
+                        point_rule(torch.tensor([estimates_rise])),
+                    ),
+                )
+            ),
             measured=sp([a50[n] for n in cfg.exact_ns]),
-            criterion="strictly rising from each n to the next, per bootstrap resample",
             share_pass=share,
             verdict=verdict(share),
             seeds=results.seed_count(
@@ -929,14 +1198,6 @@ def claims(
             )
             if fif.exact_counts
             else None,
-            alternatives={
-                "per bootstrap resample, higher at the largest n than at the smallest (not each step)": point_rule(
-                    rises[:, -1] > rises[:, 0], "bootstrap resamples"
-                ),
-                "the point estimates strictly rising (no resampling)": point_rule(
-                    torch.tensor([all(a50[b] > a50[a] for a, b in zip(cfg.exact_ns, cfg.exact_ns[1:]))])
-                ),
-            },
             notes=(
                 "50 % points "
                 + ", ".join(f"n={n}: {a50[n]:.2f}" for n in cfg.exact_ns)
@@ -950,14 +1211,16 @@ def claims(
     )
 
     share = float(sum(r["ok"] for r in cmp_rows) / len(cmp_rows)) if cmp_rows else 0.0
+    d = D["companion_shares_reproduce"]
+    within = (
+        point_rule(torch.tensor([abs(r["diff"]) <= z * r["se"] for r in cmp_rows], dtype=torch.bool))
+        for z in (1, 3)
+    )
     out.append(
-        results.Claim(
-            id="companion_shares_reproduce",
-            claim="The companion run's shares of injective Gaussian layers reproduce",
-            paper="A run elsewhere (Gaussian, share injective): n=2: α=3 → 0.23, 4 → 0.63, ...; n=5: α=5 → 0.45, ...",
-            measure="our share minus the companion's, per listed (n, alpha)",
+        declared_claim(
+            d,
+            dict(zip(d.alternatives, within)),
             measured=sp([r["diff"] for r in cmp_rows] or [math.nan]),
-            criterion="|difference| <= 2 binomial standard errors of a difference",
             share_pass=share,
             verdict=companion_verdict(cmp_rows),
             seeds=results.seed_count(
@@ -970,12 +1233,6 @@ def claims(
             )
             if cmp_rows
             else None,
-            alternatives={
-                f"|difference| <= {z:g} standard error{'s' if z != 1 else ''} instead of 2": point_rule(
-                    torch.tensor([abs(r["diff"]) <= z * r["se"] for r in cmp_rows], dtype=torch.bool)
-                )
-                for z in (1, 3)
-            },
             notes=(
                 f"{len(cmp_rows)} of {len(COMPANION)} listed points in this run; disagreeing: "
                 + (
@@ -996,25 +1253,27 @@ def claims(
     n_top = max(cfg.exact_ns)
     beyond = above(lb50_boot, a50_boot[n_top], cfg.bound_ns)
     share = float(beyond.double().mean())
-    beyond_again = lambda e, b: verdict(
-        float(
-            above(
-                reboot(b, fif.bound_counts, cfg.bound_ns),
-                reboot(e, fif.exact_counts, [n_top])[n_top],
-                cfg.bound_ns,
-            )
-            .double()
-            .mean()
-        )
-    )
+
+    def beyond_again(e: Points, b: Points) -> str:
+        lower = reboot(b, fif.bound_counts, cfg.bound_ns)
+        top = reboot(e, fif.exact_counts, [n_top])[n_top]
+        return verdict(float(above(lower, top, cfg.bound_ns).double().mean()))
+
+    d = D["alpha50_rises_beyond_exact"]
+    estimates_above = all(lb50[n] > a50[n_top] for n in cfg.bound_ns)
     out.append(
-        results.Claim(
-            id="alpha50_rises_beyond_exact",
-            claim=f"The 50 % point keeps rising beyond n = {n_top} (n = {cfg.bound_ns})",
-            paper="replica prediction ≈ 6.698 for the sharp threshold as n → ∞; rigorous upper bound ≈ 7.65",
-            measure="heuristic lower bound on the 50 % point per larger n",
+        declared_claim(
+            d,
+            dict(
+                zip(
+                    d.alternatives,
+                    (
+                        point_rule(lb50_boot[max(cfg.bound_ns)] > a50_boot[n_top], "bootstrap resamples"),
+                        point_rule(torch.tensor([estimates_above])),
+                    ),
+                )
+            ),
             measured=sp([lb50[n] for n in cfg.bound_ns]),
-            criterion=f"above the exact 50 % point at n = {n_top}, per bootstrap resample",
             share_pass=share,
             verdict=verdict(share),
             seeds=results.seed_count(
@@ -1024,14 +1283,6 @@ def claims(
             )
             if fif.exact_counts and fif.bound_counts and fif.bound is not None
             else None,
-            alternatives={
-                f"per bootstrap resample, only the largest n ({max(cfg.bound_ns)}) above the exact 50 % point": point_rule(
-                    lb50_boot[max(cfg.bound_ns)] > a50_boot[n_top], "bootstrap resamples"
-                ),
-                "the point estimates: every lower bound above it (no resampling)": point_rule(
-                    torch.tensor([all(lb50[n] > a50[n_top] for n in cfg.bound_ns)])
-                ),
-            },
             notes=(
                 f"Exact 50 % point at n = {n_top}: {a50[n_top]:.2f}; lower bounds "
                 + ", ".join(f"n={n}: {lb50[n]:.2f}" for n in cfg.bound_ns)
@@ -1047,56 +1298,49 @@ def claims(
         )
     )
 
-    rank_quote = (
-        "With biases, a working local signal: at input x, the strictly active rows of a layer having rank "
-        "< n means a flat direction there (many-to-one)"
-    )
     for s in KSETS:
-        c = results.trend_claim(
-            f"rank_loss_grows_with_depth_{s}",
-            f"{KSETS[s][1]}, H={nets.kw[s][0]}: deeper nets lose rank (a flat direction) on more of the domain",
-            rank_quote,
-            "share of the grid where J_f has full rank",
-            "L",
-            tr.rank[s],
-            extra={"flat": stack(s, "flat"), "fits": stack(s, "fits"), "dead": stack(s, "dead")},
-            alternatives=rank_alternatives(stack(s, "flat"), tr.rank[s]),
+        flat = stack(s, "flat")
+        no_rank_lost = (
+            " No net loses rank at any grid point: these nets contract (see the contracting share) without "
+            "collapsing any direction, so there is no trend to test."
+            if (flat == 0).all()
+            else ""
         )
-        c.notes += (
-            f" Median flat share per L {cfg.depths}: "
-            f"{[round(float(m), 3) for m in stack(s, 'flat').quantile(0.5, 1)]}; "
-            f"nets fitting: {int(stack(s, 'fits').sum())}, dead (constant output): "
-            f"{int(stack(s, 'dead').sum())} of {stack(s, 'fits').numel()}."
-            + (
-                " No net loses rank at any grid point: these nets contract (see the contracting share) without "
-                "collapsing any direction, so there is no trend to test."
-                if (stack(s, "flat") == 0).all()
-                else ""
+        out.append(
+            claims_lib.judge_trend(
+                D[RANK_CLAIMS[s]],
+                tr.rank[s],
+                value=RANK_VALUE,
+                symbol="L",
+                alternatives=rank_alternatives(flat, tr.rank[s]),
+                extra={"flat": flat, "fits": stack(s, "fits"), "dead": stack(s, "dead")},
+                notes_extra=(
+                    f"Median flat share per L {cfg.depths}: "
+                    f"{[round(float(m), 3) for m in flat.quantile(0.5, 1)]}; "
+                    f"nets fitting: {int(stack(s, 'fits').sum())}, dead (constant output): "
+                    f"{int(stack(s, 'dead').sum())} of {stack(s, 'fits').numel()}." + no_rank_lost
+                ),
             )
         )
-        out.append(c)
 
     flat_stability, rho_ci = flat_resampled(tr.flat1, tr.contr1, N_PERM)
+    concord = 0.0 if math.isnan(tr.concord) else tr.concord
+    d = D["flat_nets_overgeneralize_more"]
     out.append(
-        results.Claim(
-            id="flat_nets_overgeneralize_more",
-            claim="Nets (1D, Fig. 3 setting) that are flat on more of the domain contract more of it",
-            paper=rank_quote,
-            measure="Spearman rho of the flat share against the contracting share, over all nets",
+        declared_claim(
+            d,
+            dict(
+                zip(
+                    d.alternatives,
+                    ({"share_pass": concord, "verdict": flat_verdict(tr.rho, tr.p, a)} for a in (0.01, 0.1)),
+                )
+            ),
             measured=sp([tr.rho]),
-            criterion="rho > 0 with permutation p < 0.05",
-            share_pass=0.0 if math.isnan(tr.concord) else tr.concord,
+            share_pass=concord,
             verdict=flat_verdict(tr.rho, tr.p),
             seeds=results.seed_count(
                 concordant_nets(tr.flat1, tr.contr1), unit="networks", stability=flat_stability
             ),
-            alternatives={
-                f"p < {a:g} instead of 0.05": {
-                    "share_pass": 0.0 if math.isnan(tr.concord) else tr.concord,
-                    "verdict": flat_verdict(tr.rho, tr.p, a),
-                }
-                for a in (0.01, 0.1)
-            },
             notes=(
                 f"rho {tr.rho:.2f} (95% bootstrap interval over the nets {fmt_interval(rho_ci)}), p {tr.p:.2g} over "
                 f"{tr.flat1.numel()} nets. Share passing: concordant pairs of nets. Units: the nets, each passing when "
@@ -1112,17 +1356,13 @@ def claims(
     defi = deficient(nets)
     share = float((defi >= 0.99).double().mean())
     out.append(
-        results.Claim(
-            id="hidden_layers_not_injective",
-            claim="Layers of expansivity 1 are not locally injective: some layer's active rows fail to span almost everywhere",
-            paper="Hidden layers H → H have expansivity 1 and cannot be injective on all of R^H",
-            measure="share of the grid where some layer's strictly active rows do not span its input space, per net",
+        declared_claim(
+            D["hidden_layers_not_injective"],
+            deficient_alternatives(defi, fitting(nets)),
             measured=sp(defi),
-            criterion=">= 0.99",
             share_pass=share,
             verdict=verdict(share, n=defi.numel()),
             seeds=results.seed_count(defi >= 0.99),
-            alternatives=deficient_alternatives(defi, fitting(nets)),
             notes=(
                 "Over both settings and every depth. The flat share of the same nets (rank of J_f below D) is "
                 + ", ".join(f"{s}: median {float(stack(s, 'flat').quantile(0.5)):.3f}" for s in KSETS)
@@ -1158,11 +1398,10 @@ def fmt_interval(ci: Sequence[float | None]) -> str:
 def rank_alternatives(flat: torch.Tensor, T: measures.Trend) -> dict[str, dict[str, Any]]:
     """The rank-loss trend (``flat``: depths x seeds) under the declared alternatives: per seed, flat on more of the
     grid at the deepest L than at the shallowest (share rule over seeds); and the trend rule at p < 0.01."""
+    ends, strict = RANK_ALTERNATIVES
     return {
-        "per seed: flat on more of the grid at the deepest L than at the shallowest": results.judge(
-            flat[-1] > flat[0]
-        ),
-        "the pooled trend at p < 0.01 instead of 0.05": {
+        ends: results.judge(flat[-1] > flat[0]),
+        strict: {
             "share_pass": float((T.per_seed < 0).double().mean()),
             "verdict": results.trend_verdict(T.rho, T.p, T.falls, alpha=0.01),
         },
@@ -1178,7 +1417,7 @@ def deficient_alternatives(defi: torch.Tensor, fits: torch.Tensor) -> dict[str, 
     """'Not locally injective' under the declared alternatives: the cut-off 0.99 at 0.98 and 0.995 (the 1 % of the
     grid allowed doubled and halved), and only the nets that fit their data (none fitting: fails)."""
     return {f">= {t:g} instead of 0.99": results.judge(defi >= t) for t in (0.98, 0.995)} | {
-        "the nets that fit their data only": point_rule((defi >= 0.99)[fits], "seeds")
+        FITTING_ONLY: point_rule((defi >= 0.99)[fits], "seeds")
     }
 
 
@@ -1198,7 +1437,7 @@ def findings(
     cmp_rows: list[dict[str, Any]],
     check: Agreement,
     nets: Nets,
-    cfg: SimpleNamespace,
+    cfg: Settings,
 ) -> dict[str, Any]:
     """The numbers the prose quotes (glue name -> value): 50 % points, agreement, flat and captured shares, where
     rank is lost, and the deficient share."""

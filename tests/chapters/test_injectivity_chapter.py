@@ -3,8 +3,8 @@ bootstrap, the comparison with the companion run, the trained nets, the claims a
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import pytest
@@ -178,7 +178,7 @@ def tiny_cfg(**kw):
         depths=[2, 4],
         slope_threshold=0.5,
     )
-    return SimpleNamespace(**{**base, **kw})
+    return dataclasses.replace(I.Settings(), **{**base, **kw})
 
 
 def test_exact_points_leave_out_the_costly_and_never_find_alpha_2_injective():
