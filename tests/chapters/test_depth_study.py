@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from kaleido_lib import measures
-from kaleido_lib.book import chapter, config
+from kaleido_lib.book import chapter
 from kaleido_lib.chapters import depth_study as here
 
 NAN = float("nan")
@@ -66,12 +66,11 @@ def test_effect_gives_the_mean_rho_and_the_paired_difference_with_intervals():
 
 def _chapter(tmp_path):
     return chapter.start(
-        "depth_study",
+        here.CHAPTER,
         here.TITLE,
-        {"profile": "ci", "out_dir": str(tmp_path)},
-        {p: dict(seed=0, n_boot=10, out_dir=None) for p in ("ci", "paper")},
+        {"profile": "ci", "n_boot": 10, "out_dir": str(tmp_path)},
+        here.Settings,
         before=set(),
-        extra={"n_boot": config.integer(1)},
     )
 
 
@@ -90,7 +89,7 @@ def test_quality_claim_uses_the_trend_rule_on_every_net_with_declared_alternativ
     assert c.extra["trained_per_depth"]["L=4"] == "2/3"
     assert "effect" in c.extra
     assert here.QUOTE in c.paper
-    t = here.trainable_claim(ch, "1d", [2, 4, 7, 10], torch.tensor(OK), "fits")
+    t = here.trainable_claim(ch, "1d", [2, 4, 7, 10], torch.tensor(OK))
     assert t.share_pass == pytest.approx(2 / 3) and t.verdict == "too few units"  # seed 2 has two dead nets
     assert here.finding(c).endswith(": fails") and "pooled ρ" in here.finding(c)
 

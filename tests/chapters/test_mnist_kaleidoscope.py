@@ -72,6 +72,8 @@ def test_distance_to_end_is_relative_to_the_start():
 
 
 def _profile(module, profile: str):
+    if hasattr(module, "Settings"):
+        return module.Settings.resolve({"profile": profile}, before=frozenset())
     from kaleido_lib.book import config
 
     return config.resolve({"profile": profile}, module.PROFILES, extra=getattr(module, "EXTRA", None))
@@ -81,7 +83,7 @@ def _depth_study_paper() -> dict:
     """The depth study's paper profile (its module's)."""
     from kaleido_lib.chapters import depth_study
 
-    return depth_study.PAPER
+    return depth_study.Settings.paper()
 
 
 def test_the_main_networks_are_the_depth_studys_matched_step_networks_and_the_attractor_chapters_first():
