@@ -70,8 +70,6 @@ from kaleido_lib.chapters import fig03_two_points_1d as here
 torch.set_num_threads(
     1
 )  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "paper"}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -107,15 +105,7 @@ grid_size = None  # inputs on [low, high] for the panels and the slope measures
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    here.CHAPTER,
-    here.TITLE,
-    globals(),
-    here.PROFILES,
-    before=_before,
-    extra=here.EXTRA,
-    checks=[here.consistent],
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 X, seeds, depths = here.setup(cfg, dev)
@@ -279,4 +269,4 @@ claims = here.claims(
     ch, M, passes, diff, {d: ens[d].best_loss.cpu() for d in depths}, fits, ms.fit_err, depths, geo
 )
 ch.glue_verdicts(claims)
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})

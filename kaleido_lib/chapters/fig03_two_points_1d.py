@@ -1,12 +1,12 @@
-"""Figure 3 (two training points in 1D, a shallow and a deep net): per-seed measures, figures and claims.
-The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+"""Figure 3 (two training points in 1D, a shallow and a deep net): the chapter's settings and claims as declared,
+the per-seed measures, the figures and the verdicts."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import torch
@@ -14,85 +14,109 @@ from torch import nn
 from tqdm import tqdm
 
 from .. import measures, plots, sampling, utils
+from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..ensemble import EnsembleResult, train_ensemble
 from ..models import output_range
 
 CHAPTER = "fig03_two_points_1d"
 TITLE = "Figure 3: two training points in 1D, a shallow and a deep net"
-PAPER = dict(
-    seed=0,
-    n_seeds=20,
-    device="auto",
-    points=[0.2, 0.8],
-    depth=2,
-    depth_deep=7,
-    width=5,
-    out_act="sigmoid",
-    epochs=5000,
-    min_epochs=1000,
-    target_loss=1e-8,
-    lr=1e-3,
-    batch_size=None,
-    n_samples=1000,
-    n_plot_samples=10,
-    n_steps=100,
-    plot_steps=[1, 2, 5, 10],
-    eps=0.0,
-    noise="normal",
-    eps_noise="normal",
-    tol=0.01,
-    burn_frac=0.9,
-    burn_tol=0.05,
-    burn_max=10,
-    slope_threshold=0.5,
-    flat_reach=0.01,
-    min_flat_width=0.05,
-    grid_size=2001,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=3000, grid_size=501),
-}
-EXTRA = {
-    "depth_deep": config.integer(1, maximum=config.MAX_DEPTH),
-    "plot_steps": config.int_list(1),
-    "burn_frac": config.number(0.0, strict=True),
-    "burn_tol": config.number(0.0, strict=True),
-    "burn_max": config.number(0.0, strict=True),
-    "slope_threshold": config.number(0.0, strict=True),
-    "flat_reach": config.number(0.0),
-    "min_flat_width": config.number(0.0),
-}
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field checks: two increasing 1D points, a deeper second net, full batch, panels within the runs."""
-    if len(cfg.points) != 2 or len(cfg.points[0]) != 1:
-        raise ValueError(f"parameter 'points': this chapter needs exactly two 1D points; got {cfg.points}")
-    if cfg.points[0][0] >= cfg.points[1][0]:
-        raise ValueError(f"parameter 'points': allowed two points in increasing order; got {cfg.points}")
-    if cfg.depth_deep <= cfg.depth:
-        raise ValueError(
-            f"parameter 'depth_deep': allowed an integer > depth ({cfg.depth}); got {cfg.depth_deep}"
-        )
-    if cfg.batch_size is not None:
-        raise ValueError(f"parameter 'batch_size': allowed None (full batch); got {cfg.batch_size}")
-    if cfg.burn_frac > 1:
-        raise ValueError(f"parameter 'burn_frac': allowed a number in (0, 1]; got {cfg.burn_frac}")
-    if len(cfg.plot_steps) > 6:
-        raise ValueError(
-            f"parameter 'plot_steps': allowed at most 6 runs (one panel each); got {cfg.plot_steps}"
-        )
-    if max(cfg.plot_steps) > cfg.n_steps:
-        raise ValueError(
-            f"parameter 'plot_steps': allowed runs up to n_steps ({cfg.n_steps}); got {cfg.plot_steps}"
-        )
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(
+        0, "first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each trains one net per depth)"
+    )
+    n_seeds: int = knob(20, "independently initialised networks per depth")
+    device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
+    points: list[list[float]] = knob([[0.2], [0.8]], "the two training points; the paper: [0.2, 0.8]")
+    depth: int = knob(2, "hidden layers of the shallow net (the paper's L); the paper: 2")
+    depth_deep: int = knob(
+        7, "hidden layers of the deep net; the paper: 7", config.integer(1, maximum=config.MAX_DEPTH)
+    )
+    width: int = knob(5, "hidden units per layer (the paper's H); the paper: 5")
+    out_act: str = knob("sigmoid", 'output bound: "sigmoid" (0, 1), "tanh" (-1, 1) or "none"')
+    epochs: int = knob(5000, "at most this many epochs (full batch: one Adam step each)")
+    min_epochs: int = knob(1000, "at least this many epochs; the paper: 1000")
+    target_loss: float = knob(
+        1e-8, "stop once the training loss is at most this (after min_epochs); the paper: 1e-8"
+    )
+    lr: float = knob(1e-3, "Adam learning rate")
+    batch_size: int | None = knob(None, "must stay None: full batch, as in the paper")
+    n_samples: int = knob(1000, "noise points per seed used to measure the sampling claims")
+    n_plot_samples: int = knob(10, "noise points drawn in the sampling panels; the paper: 10")
+    n_steps: int = knob(100, "sampling runs (applications of f) per noise point")
+    plot_steps: list[int] = knob(
+        [1, 2, 5, 10], "the runs shown in panels (c)-(f) and (i)-(l), e.g. [1, 2, 5, 10]", config.int_list(1)
+    )
+    eps: float = knob(
+        0.0, "noise re-injected at each sampling run (0: plain Eq. 2, as in the paper's synthetic runs)"
+    )
+    noise: str = knob("normal", 'start noise: "normal" or "uniform"')
+    eps_noise: str = knob("normal", "kind of re-injected noise (see kaleido_lib.sampling)")
+    tol: float = knob(0.01, "a sample counts as 'at a training point' within this distance")
+    burn_frac: float = knob(
+        0.9,
+        "burn-in: first run after which this share of the samples stays within burn_tol",
+        config.number(0.0, strict=True),
+    )
+    burn_tol: float = knob(
+        0.05,
+        "burn-in: the radius around a training point a sample must stay within",
+        config.number(0.0, strict=True),
+    )
+    burn_max: float = knob(
+        10,
+        "the paper's burn-in of about 5 counts as met when the burn-in is at most this",
+        config.number(0.0, strict=True),
+    )
+    slope_threshold: float = knob(
+        0.5, "the output counts as flat where |f'(x)| is below this", config.number(0.0, strict=True)
+    )
+    flat_reach: float = knob(
+        0.01, "a flat interval counts for a point if it has a grid point this close to it", config.number(0.0)
+    )
+    min_flat_width: float = knob(
+        0.05, "a point has a flat region when its flat interval is at least this wide", config.number(0.0)
+    )
+    grid_size: int = knob(2001, "inputs on [low, high] for the panels and the slope measures")
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {"n_seeds": 3, "device": "cpu", "epochs": 3000, "grid_size": 501}
+
+    def check(self) -> None:
+        """Two increasing 1D points, a deeper second net, full batch, panels within the runs."""
+        if len(self.points) != 2 or len(self.points[0]) != 1:
+            raise ValueError(
+                f"parameter 'points': this chapter needs exactly two 1D points; got {self.points}"
+            )
+        if self.points[0][0] >= self.points[1][0]:
+            raise ValueError(f"parameter 'points': allowed two points in increasing order; got {self.points}")
+        if self.depth_deep <= self.depth:
+            raise ValueError(
+                f"parameter 'depth_deep': allowed an integer > depth ({self.depth}); got {self.depth_deep}"
+            )
+        if self.batch_size is not None:
+            raise ValueError(f"parameter 'batch_size': allowed None (full batch); got {self.batch_size}")
+        if self.burn_frac > 1:
+            raise ValueError(f"parameter 'burn_frac': allowed a number in (0, 1]; got {self.burn_frac}")
+        if len(self.plot_steps) > 6:
+            raise ValueError(
+                f"parameter 'plot_steps': allowed at most 6 runs (one panel each); got {self.plot_steps}"
+            )
+        if max(self.plot_steps) > self.n_steps:
+            raise ValueError(
+                f"parameter 'plot_steps': allowed runs up to n_steps ({self.n_steps}); got {self.plot_steps}"
+            )
 
 
-def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int], depths: list[int]) -> str:
+def settings(cfg: Settings, device: torch.device, seeds: list[int], depths: list[int]) -> str:
     """The run's settings in one line."""
     return (
         f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  points={cfg.points}  "
@@ -100,13 +124,15 @@ def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int], depth
     )
 
 
-def setup(cfg: SimpleNamespace, device: torch.device) -> tuple[torch.Tensor, list[int], list[int]]:
+def setup(cfg: Settings, device: torch.device) -> tuple[torch.Tensor, list[int], list[int]]:
     """The two training points, the seeds and the two depths (shallow, deep)."""
-    return torch.tensor(cfg.points, device=device), config.seeds(cfg), [cfg.depth, cfg.depth_deep]
+    # config.seeds reads only .seed and .n_seeds but is annotated for the namespaces of unmigrated chapters
+    seeds = config.seeds(cfg)  # type: ignore[arg-type]
+    return torch.tensor(cfg.points, device=device), seeds, [cfg.depth, cfg.depth_deep]
 
 
 def train_depths(
-    X: torch.Tensor, seeds: list[int], depths: list[int], cfg: SimpleNamespace
+    X: torch.Tensor, seeds: list[int], depths: list[int], cfg: Settings
 ) -> dict[int, EnsembleResult]:
     """All seeds of one depth at once (``train_ensemble``), per depth; one line each on the seeds that reached the
     target loss, the epochs run and the others' best loss."""
@@ -134,7 +160,7 @@ def train_depths(
     return ens
 
 
-def training_figure(ens: dict[int, EnsembleResult], cfg: SimpleNamespace) -> plt.Figure:
+def training_figure(ens: dict[int, EnsembleResult], cfg: Settings) -> plt.Figure:
     """Each seed's training loss, one panel per depth."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3), sharey=True, layout="constrained")
     for ax, (d, r) in zip(axes, ens.items()):
@@ -188,9 +214,7 @@ def geometry(X: torch.Tensor, out_act: str, grid_size: int) -> Geometry:
     return Geometry(grid, X, (p1 + gap / 6, p2 - gap / 6), inner)
 
 
-def measure_net(
-    f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: SimpleNamespace
-) -> dict[str, Any]:
+def measure_net(f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: Settings) -> dict[str, Any]:
     """One net's measures from the noise ``z`` (``seed`` seeds any ε noise); keys starting with '_' are kept for
     the figures and are not per-seed numbers."""
     X = geo.X
@@ -250,7 +274,7 @@ def measure_all(
     X: torch.Tensor,
     seeds: list[int],
     geo: Geometry,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     device: torch.device,
 ) -> Measured:
     """Every net's measures; seed s's noise (seed 10,000 + s) is shared by its nets of both depths. The spreads are
@@ -293,7 +317,7 @@ def shown_nets(fits: dict[int, torch.Tensor]) -> dict[int, int]:
     return {d: next((i for i, ok in enumerate(f) if ok), 0) for d, f in fits.items()}
 
 
-def plot_noise(cfg: SimpleNamespace, device: torch.device) -> torch.Tensor:
+def plot_noise(cfg: Settings, device: torch.device) -> torch.Tensor:
     """The ``n_plot_samples`` noise points of the panels (seed ``cfg.seed``)."""
     gen = utils.seed_everything(cfg.seed)
     return sampling.start_noise(cfg.n_plot_samples, 1, cfg.noise, cfg.out_act, gen).to(device)
@@ -305,7 +329,7 @@ def figures(
     diff: dict[str, torch.Tensor],
     geo: Geometry,
     seeds: list[int],
-    cfg: SimpleNamespace,
+    cfg: Settings,
     device: torch.device,
 ) -> tuple[dict[str, plt.Figure], dict[str, int]]:
     """The chapter's figures after training (name -> figure): the paper's panels for the first seed of each depth whose
@@ -339,7 +363,7 @@ def depth_panels(
     m: dict[str, Any],
     geo: Geometry,
     z_plot: torch.Tensor,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     title: str,
     letters: str,
 ) -> plt.Figure:
@@ -388,7 +412,7 @@ def all_outputs_figure(
     ens: dict[int, EnsembleResult],
     fits: dict[int, torch.Tensor],
     geo: Geometry,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     device: torch.device,
 ) -> plt.Figure:
     """:func:`outputs_all_seeds` for every member of each depth's ensemble."""
@@ -403,7 +427,7 @@ def settle_figure_shown(
     seeds: list[int],
     z_plot: torch.Tensor,
     geo: Geometry,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     device: torch.device,
 ) -> plt.Figure:
     """:func:`settle_figure` for the nets shown in the panels, each with its seed's measuring noise."""
@@ -421,7 +445,7 @@ def settle_figure(
     shown: Mapping[int, tuple[nn.Module, dict[str, Any], int, torch.Tensor]],
     z_plot: torch.Tensor,
     geo: Geometry,
-    cfg: SimpleNamespace,
+    cfg: Settings,
 ) -> plt.Figure:
     """Per depth: the plotted noise points' trajectories with the burn-in shaded, and every sample's settle step
     against where it started. ``shown[d]`` is (net, its measures, its seed, its noise)."""
@@ -470,7 +494,7 @@ def shallow_vs_deep(
     M: dict[int, dict[str, torch.Tensor]],
     diff: dict[str, torch.Tensor],
     depths: list[int],
-    cfg: SimpleNamespace,
+    cfg: Settings,
 ) -> plt.Figure:
     """The three depth comparisons, each seed's two nets joined by a line."""
     d0, d1 = depths
@@ -508,7 +532,7 @@ def passes(
     fits: dict[int, torch.Tensor],
     diff: dict[str, torch.Tensor],
     depths: list[int],
-    cfg: SimpleNamespace,
+    cfg: Settings,
 ) -> dict[str, torch.Tensor]:
     """Per-seed pass/fail of every claim; a net that does not fit the data fails every claim about it."""
     d0, d1 = depths
@@ -528,6 +552,130 @@ def passes(
     return out
 
 
+BOTH_FIT = "seeds whose nets both fit the data"
+# the claims about one net, declared once and judged for each depth: their ids end in _L<depth> and {L} is the depth
+PER_DEPTH = (
+    Declared(
+        id="trained_to_target",
+        claim="The MLP (L={L}, H={width}) can be trained to a loss <= {target_loss:g}",
+        paper="in each case, we run for epochs >= 1K to ensure that the training loss tends to -> 0",
+        origin="paper",
+        measure="best training loss",
+        criterion="loss <= {target_loss:g} within {epochs} epochs",
+        notes="the other claims about a net are judged on the nets that fit (each also under the alternative "
+        "counting the others as failures).",
+        alternatives=(
+            "loss <= {loss_x10:g} (ten times the target)",
+            "fits the data (every |f(x_i) - x_i| <= {tol:g}) instead of the loss target",
+        ),
+    ),
+    Declared(
+        id="flat_regions",
+        claim="The output (L={L}, H={width}) is flat around both training points",
+        paper="the MLP learns many-to-one mapping, as evident by the flat regions around the points {{0.2, 0.8}}",
+        origin="paper",
+        measure="the smaller of the two flat widths (|f'| < {slope_threshold:g}, reaching within {flat_reach:g} "
+        "of the point)",
+        criterion="fits the data, and both widths >= {min_flat_width:g}",
+        among_label="nets that fit the data",
+    ),
+    Declared(
+        id="burn_in_about_5",
+        claim="Sampling (L={L}, H={width}) needs a burn-in of about 5 runs",
+        paper="The burn-in period is roughly around B=5, which indicates that the sampling converges fast",
+        origin="paper",
+        measure="burn-in B: first run after which {burn_frac:.0%} of {n_samples} samples stay within {burn_tol:g} "
+        "of a training point",
+        criterion="fits the data, and B <= {burn_max:g}",
+        notes="The burn-in under each declared definition (share of the samples, radius) is in extra; the tail "
+        "quantiles at radius 0.01 measure the escape of the last samples from the repelling fixed point between "
+        "the points more than the typical sample the paper draws (10 points).",
+        # the alternatives are the definitions of BURN_GRID other than the run's own (burn_frac, burn_tol): see
+        # burn_alternatives
+        among_label="nets that fit the data",
+    ),
+    Declared(
+        id="slower_between_points",
+        claim="Samples (L={L}, H={width}) starting between the points converge slower than those starting outside",
+        paper="The loss manifold is relatively flat between 0.2 to 0.8 and that causes the samples to converge "
+        "slower",
+        origin="paper",
+        measure="median settle step of samples from {band_low:.2g} < z < {band_high:.2g} over that of samples "
+        "from z < {p1:g} or z > {p2:g}",
+        criterion="fits the data, and median between > median outside",
+        among_label="nets that fit the data",
+    ),
+)
+# the claims comparing the depths: {L_shallow} and {L_deep} are the two depths
+COMPARISONS = (
+    Declared(
+        id="deeper_wider_flat_regions",
+        claim="The deeper net has wider flat regions around the points (L={L_deep} against L={L_shallow}, same "
+        "seed)",
+        paper="As compared to (b), in (h) we can find an increase in the flat region around input values 0.2 and "
+        "0.8",
+        origin="paper",
+        measure="total flat width (around {p1:g} + around {p2:g}), L={L_deep} minus L={L_shallow}",
+        criterion="both nets fit the data, and the difference > 0",
+        among_label=BOTH_FIT,
+    ),
+    Declared(
+        id="deeper_faster_sampling",
+        claim="The deeper net samples faster: a smaller burn-in (L={L_deep} against L={L_shallow}, same seed)",
+        paper="which in turn makes the curve connecting the flat regions more steeper and thus our sampling "
+        "procedure works faster",
+        origin="paper",
+        measure="burn-in B, L={L_deep} minus L={L_shallow}",
+        criterion="both nets fit the data, and the difference < 0",
+        among_label=BOTH_FIT,
+    ),
+    Declared(
+        id="deeper_steeper_between",
+        claim="The deeper net's output is steeper between the points (L={L_deep} against L={L_shallow}, same "
+        "seed)",
+        paper="which in turn makes the curve connecting the flat regions more steeper",
+        origin="paper",
+        measure="max of f'(x) over [{p1:g}, {p2:g}], L={L_deep} minus L={L_shallow}",
+        criterion="both nets fit the data, and the difference > 0",
+        among_label=BOTH_FIT,
+    ),
+)
+CLAIMS = PER_DEPTH + COMPARISONS
+
+
+def burn_alternatives(cfg: Settings) -> dict[tuple[float, float], str]:
+    """The burn-in claim's alternatives, declared by :data:`BURN_GRID`: every definition (share, radius) but the
+    run's own, by its name in words."""
+    return {
+        (q, r): burn_label(q, r, cfg.burn_max)
+        for q, r in BURN_GRID
+        if (q, r) != (cfg.burn_frac, cfg.burn_tol)
+    }
+
+
+def declared(cfg: Settings, depths: list[int], geo: Geometry) -> list[Declared]:
+    """The claims as declared, their text filled from this run's settings and geometry (before anything is
+    measured): the four claims about one net for each depth, then the three comparing the depths."""
+    d0, d1 = depths
+    context = cfg.as_dict() | {
+        "L_shallow": d0,
+        "L_deep": d1,
+        "loss_x10": 10 * cfg.target_loss,
+        "band_low": geo.band[0],
+        "band_high": geo.band[1],
+        "p1": geo.p1,
+        "p2": geo.p2,
+    }
+    burn = tuple(burn_alternatives(cfg).values())
+    out = []
+    for d in depths:
+        for decl in PER_DEPTH:
+            one = decl.format(**context, L=d)
+            alternatives = burn if decl.id == "burn_in_about_5" else one.alternatives
+            out.append(dataclasses.replace(one, id=f"{decl.id}_L{d}", alternatives=alternatives))
+    return out + [decl.format(**context) for decl in COMPARISONS]
+
+
 def claims(
     ch: Chapter,
     M: dict[int, dict[str, torch.Tensor]],
@@ -539,46 +687,34 @@ def claims(
     depths: list[int],
     geo: Geometry,
 ) -> list[results.Claim]:
-    """The chapter's claims (four per depth, three comparing the depths), each judged on per-seed pass/fail: whether
-    a net trains is its own claim, the others are judged on the nets that fit (the comparisons on the seeds whose two
-    nets fit, with the median difference and its bootstrap interval as the effect size)."""
+    """The chapter's declared claims (four per depth, three comparing the depths), each judged on per-seed
+    pass/fail: whether a net trains is its own claim, the others are judged on the nets that fit (the comparisons on
+    the seeds whose two nets fit, with the median difference and its bootstrap interval as the effect size)."""
     cfg = ch.cfg
     sp = results.spread
     d0, d1 = depths
     both = fits[d0] & fits[d1]
+    decl = {d.id: d for d in declared(cfg, depths, geo)}
+    burn = burn_alternatives(cfg)
     out: list[results.Claim] = []
     for d in depths:
-        tag = f"L={d}, H={cfg.width}"
+        trained = decl[f"trained_to_target_L{d}"]
+        fit_note = (
+            f"{int(fits[d].sum())} of {len(fits[d])} nets fit the data (max |f(x_i) - x_i| <= {cfg.tol:g}); "
+        )
         out += [
-            ch.claim(
-                id=f"trained_to_target_L{d}",
-                claim=f"The MLP ({tag}) can be trained to a loss <= {cfg.target_loss:g}",
-                paper="in each case, we run for epochs >= 1K to ensure that the training loss tends to -> 0",
-                measure="best training loss",
+            claims_lib.judge(
+                trained,
                 values=best_loss[d],
                 passed=P[f"trained_L{d}"],
-                criterion=f"loss <= {cfg.target_loss:g} within {cfg.epochs} epochs",
-                notes=f"{int(fits[d].sum())} of {len(fits[d])} nets fit the data (max |f(x_i) - x_i| <= {cfg.tol:g}); "
-                "the other claims about a net are judged on the nets that fit (each also under the alternative "
-                "counting the others as failures).",
+                notes=fit_note + trained.notes,
                 extra={"fits_data": float(fits[d].double().mean()), "max_fit_error": sp(fit_err[d])},
-                alternatives={
-                    f"loss <= {10 * cfg.target_loss:g} (ten times the target)": best_loss[d]
-                    <= 10 * cfg.target_loss,
-                    f"fits the data (every |f(x_i) - x_i| <= {cfg.tol:g}) instead of the loss target": fits[
-                        d
-                    ],
-                },
+                alternatives=dict(zip(trained.alternatives, (best_loss[d] <= 10 * cfg.target_loss, fits[d]))),
             ),
-            ch.claim(
-                id=f"flat_regions_L{d}",
-                claim=f"The output ({tag}) is flat around both training points",
-                paper="the MLP learns many-to-one mapping, as evident by the flat regions around the points {0.2, 0.8}",
-                measure=f"the smaller of the two flat widths (|f'| < {cfg.slope_threshold:g}, reaching within "
-                f"{cfg.flat_reach:g} of the point)",
+            claims_lib.judge(
+                decl[f"flat_regions_L{d}"],
                 values=torch.minimum(M[d]["width_p1"], M[d]["width_p2"]),
                 passed=P[f"flat_L{d}"],
-                criterion=f"fits the data, and both widths >= {cfg.min_flat_width:g}",
                 extra={
                     "slope_at_p1": sp(M[d]["slope_p1"]),
                     "slope_at_p2": sp(M[d]["slope_p2"]),
@@ -587,36 +723,20 @@ def claims(
                 },
                 among=fits[d],
             ),
-            ch.claim(
-                id=f"burn_in_about_5_L{d}",
-                claim=f"Sampling ({tag}) needs a burn-in of about 5 runs",
-                paper="The burn-in period is roughly around B=5, which indicates that the sampling converges fast",
-                measure=f"burn-in B: first run after which {cfg.burn_frac:.0%} of {cfg.n_samples} samples stay within "
-                f"{cfg.burn_tol:g} of a training point",
+            claims_lib.judge(
+                decl[f"burn_in_about_5_L{d}"],
                 values=M[d]["burn_in"],
                 passed=P[f"burn_in_L{d}"],
-                criterion=f"fits the data, and B <= {cfg.burn_max:g}",
-                notes="The burn-in under each declared definition (share of the samples, radius) is in extra; the "
-                "tail quantiles at radius 0.01 measure the escape of the last samples from the repelling fixed "
-                "point between the points more than the typical sample the paper draws (10 points).",
                 extra={burn_key(q, r): sp(M[d][burn_key(q, r)]) for q, r in BURN_GRID},
                 alternatives={
-                    burn_label(q, r, cfg.burn_max): fits[d] & (M[d][burn_key(q, r)] <= cfg.burn_max)
-                    for q, r in BURN_GRID
-                    if (q, r) != (cfg.burn_frac, cfg.burn_tol)
+                    name: fits[d] & (M[d][burn_key(q, r)] <= cfg.burn_max) for (q, r), name in burn.items()
                 },
                 among=fits[d],
             ),
-            ch.claim(
-                id=f"slower_between_points_L{d}",
-                claim=f"Samples ({tag}) starting between the points converge slower than those starting outside",
-                paper="The loss manifold is relatively flat between 0.2 to 0.8 and that causes the samples to "
-                "converge slower",
-                measure=f"median settle step of samples from {geo.band[0]:.2g} < z < {geo.band[1]:.2g} over that of "
-                f"samples from z < {geo.p1:g} or z > {geo.p2:g}",
+            claims_lib.judge(
+                decl[f"slower_between_points_L{d}"],
                 values=M[d]["slower_ratio"],
                 passed=P[f"slower_L{d}"],
-                criterion="fits the data, and median between > median outside",
                 extra={
                     "median_settle_between": sp(M[d]["settle_between"]),
                     "median_settle_outside": sp(M[d]["settle_outside"]),
@@ -624,46 +744,28 @@ def claims(
                 among=fits[d],
             ),
         ]
-    pair = f"L={d1} against L={d0}, same seed"
     out += [
-        ch.claim(
-            id="deeper_wider_flat_regions",
-            claim=f"The deeper net has wider flat regions around the points ({pair})",
-            paper="As compared to (b), in (h) we can find an increase in the flat region around input values 0.2 and "
-            "0.8",
-            measure=f"total flat width (around {geo.p1:g} + around {geo.p2:g}), L={d1} minus L={d0}",
+        claims_lib.judge(
+            decl["deeper_wider_flat_regions"],
             values=diff["wider"],
             passed=P["deeper_wider"],
-            criterion="both nets fit the data, and the difference > 0",
             extra={f"total_width_L{d}": sp(diff[f"total_width_L{d}"]) for d in depths}
             | {"effect": results.median_interval(diff["wider"][both])},
             among=both,
-            among_label="seeds whose nets both fit the data",
         ),
-        ch.claim(
-            id="deeper_faster_sampling",
-            claim=f"The deeper net samples faster: a smaller burn-in ({pair})",
-            paper="which in turn makes the curve connecting the flat regions more steeper and thus our sampling "
-            "procedure works faster",
-            measure=f"burn-in B, L={d1} minus L={d0}",
+        claims_lib.judge(
+            decl["deeper_faster_sampling"],
             values=diff["faster"],
             passed=P["deeper_faster"],
-            criterion="both nets fit the data, and the difference < 0",
             extra={"effect": results.median_interval(diff["faster"][both])},
             among=both,
-            among_label="seeds whose nets both fit the data",
         ),
-        ch.claim(
-            id="deeper_steeper_between",
-            claim=f"The deeper net's output is steeper between the points ({pair})",
-            paper="which in turn makes the curve connecting the flat regions more steeper",
-            measure=f"max of f'(x) over [{geo.p1:g}, {geo.p2:g}], L={d1} minus L={d0}",
+        claims_lib.judge(
+            decl["deeper_steeper_between"],
             values=diff["steeper"],
             passed=P["deeper_steeper"],
-            criterion="both nets fit the data, and the difference > 0",
             extra={"effect": results.median_interval(diff["steeper"][both])},
             among=both,
-            among_label="seeds whose nets both fit the data",
         ),
     ]
     return out

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from kaleido_lib import measures
-from kaleido_lib.book import chapter, config, results
+from kaleido_lib.book import chapter, results
 from kaleido_lib.chapters import fig02_single_point_1d as fig02
 from kaleido_lib.chapters import fig03_two_points_1d as fig03
 
@@ -244,33 +244,11 @@ def test_fig03_geometry_stack_comparisons_and_passes():
 
 def test_fig03_claims_are_judged_on_the_nets_that_fit_with_every_seed_as_an_alternative(tmp_path):
     ch = chapter.start(
-        "fig03_two_points_1d",
+        fig03.CHAPTER,
         fig03.TITLE,
-        {"profile": "ci", "out_dir": str(tmp_path)},
-        {
-            p: dict(
-                seed=0,
-                n_seeds=2,
-                width=5,
-                epochs=10,
-                n_samples=4,
-                target_loss=1e-8,
-                tol=0.01,
-                slope_threshold=0.5,
-                flat_reach=0.01,
-                min_flat_width=0.05,
-                burn_frac=0.9,
-                burn_tol=0.05,
-                burn_max=10.0,
-                out_dir=None,
-            )
-            for p in config.PROFILES
-        },
+        {"profile": "ci", "out_dir": str(tmp_path), "n_seeds": 2, "n_samples": 4},
+        fig03.Settings,
         before=set(),
-        extra={
-            k: config.number(0.0)
-            for k in ("slope_threshold", "flat_reach", "min_flat_width", "burn_frac", "burn_tol", "burn_max")
-        },
     )
     one = torch.tensor([1.0, 2.0])
     M = {
@@ -309,6 +287,14 @@ def test_fig03_claims_are_judged_on_the_nets_that_fit_with_every_seed_as_an_alte
     alone = [a for k, a in wider.alternatives.items() if a.get(results.AUTOMATIC)]
     assert len(alone) == 1 and alone[0]["seeds"].n == 1 and alone[0]["verdict"] == "too few units"
     assert wider.extra["effect"]["median"] == 1.0 and wider.extra["effect"]["n"] == 1
+    # every claim is declared, its text filled from the settings, and its declared alternatives are the judged ones
+    decl = fig03.declared(ch.cfg, [2, 7], geo)
+    assert [d.id for d in decl] == [c.id for c in cs] and all(c.origin == "paper" for c in cs)
+    for d, c in zip(decl, cs):
+        assert "{" not in d.claim + d.measure + d.criterion + "".join(d.alternatives)
+        assert [k for k, a in c.alternatives.items() if not a.get(results.AUTOMATIC)] == list(d.alternatives)
+    burn = next(d for d in decl if d.id == "burn_in_about_5_L2")
+    assert len(burn.alternatives) == 5 and burn.criterion == "fits the data, and B <= 10"
 
 
 def test_stack_seeds_keeps_rows_and_blanks_the_nets_that_do_not_fit():
