@@ -93,12 +93,10 @@ from kaleido_lib.chapters import attractors_synthetic as here
 torch.set_num_threads(
     1
 )  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "paper", "training_points_attract": "companion work"}
 _before = set(globals())
 
 # %% tags=["parameters"]
-profile = "paper"  # "ci" (CPU seconds) or "paper" (the grid described above)
+profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each trains one net per setting)
 n_seeds = None  # independently initialised networks per setting
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
@@ -125,15 +123,7 @@ grid_size = None  # grid points per axis of the 2D basin maps
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    here.CHAPTER,
-    here.TITLE,
-    globals(),
-    here.PROFILES,
-    before=_before,
-    extra=here.EXTRA,
-    checks=[here.consistent],
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 S = here.setup(cfg, dev)
@@ -295,4 +285,4 @@ ch.glue_verdicts(claims)
 for name, value in here.findings_glue(tr, pooled).items():
     ch.glue(name, value)
 print(here.summary(tr, pooled))
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})

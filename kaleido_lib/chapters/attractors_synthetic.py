@@ -1,13 +1,12 @@
 """Why the kaleidoscope works: attracting fixed points, basins, spurious attractors and bounded outputs in the
-synthetic settings of Figures 2 to 5; the maps in unit coordinates, the per-net measures, the figures, the claims.
-The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+synthetic settings of Figures 2 to 5: the chapter's settings and claims as declared, the maps in unit coordinates,
+the per-net measures, the figures and the verdicts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any, TypedDict
+from typing import Any, ClassVar, TypedDict
 
 import matplotlib.pyplot as plt
 import torch
@@ -16,7 +15,11 @@ from tqdm import tqdm
 
 from .. import attractors as A
 from .. import measures
+from ..book import claims as claims_lib
 from ..book import config, results
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..ensemble import EnsembleResult, train_ensemble
 
 CHAPTER = "attractors_synthetic"
@@ -38,92 +41,112 @@ N_PERM = 10_000  # permutations of the rank-correlation test
 COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
 RHO_FLOOR = 1e-3  # rho = 0 (a flat map at the point) is drawn at this value on the log axis
 Map = Callable[[torch.Tensor], torch.Tensor]
-PAPER = dict(
-    seed=0,
-    n_seeds=5,
-    device="auto",
-    sets=list(SETS),
-    depths=[2, 4, 6, 8, 10],
-    widths=[8, 32, 128],
-    epochs=4000,
-    min_epochs=1000,
-    target_loss=1e-6,
-    lr=1e-3,
-    n_starts=10_000,
-    n_steps=100,
-    tol_1d=0.01,
-    tol_2d=0.02,
-    fp_steps=100,
-    fixed_tol=1e-3,
-    merge_tol=0.01,
-    spurious_tol=0.05,
-    bound_sets=["fig5b", "grid16"],
-    bound_depths=[2, 6, 10],
-    bound_width=32,
-    map_width=32,
-    grid_size=201,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        n_seeds=2,
-        device="cpu",
-        sets=["fig3", "fig5b"],
-        depths=[2, 6],
-        widths=[8, 32],
-        epochs=600,
-        min_epochs=200,
-        n_starts=500,
-        n_steps=50,
-        fp_steps=50,
-        bound_sets=["fig5b"],
-        bound_depths=[2, 6],
-        grid_size=41,
-    ),
-}
-EXTRA = {
-    "sets": config.name_list(list(SETS), "data-set names"),
-    "depths": config.int_list(1),
-    "widths": config.int_list(1),
-    "n_starts": config.integer(10),
-    "n_steps": config.integer(1),
-    "tol_1d": config.number(0.0, strict=True),
-    "tol_2d": config.number(0.0, strict=True),
-    "fp_steps": config.integer(0),
-    "fixed_tol": config.number(0.0, strict=True),
-    "merge_tol": config.number(0.0, strict=True),
-    "spurious_tol": config.number(0.0, strict=True),
-    "bound_sets": config.name_list(list(SETS), "data-set names"),
-    "bound_depths": config.int_list(1),
-    "bound_width": config.integer(1),
-    "map_width": config.integer(1),
-}
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field checks: two depths at least, bound sets among the sets, map width among the widths, tolerances
-    inside the unit square."""
-    if len(cfg.depths) < 2:
-        raise ValueError(f"parameter 'depths': allowed at least two depths (a trend); got {cfg.depths}")
-    if not any(len(SETS[s][0][0]) == 2 for s in cfg.sets):
-        raise ValueError(
-            f"parameter 'sets': allowed lists holding a 2D set (fig5b or grid16, for the basin maps); "
-            f"got {cfg.sets}"
-        )
-    if not set(cfg.bound_sets) <= set(cfg.sets):
-        raise ValueError(
-            f"parameter 'bound_sets': allowed names from sets ({cfg.sets}); got {cfg.bound_sets}"
-        )
-    if cfg.map_width not in cfg.widths:
-        raise ValueError(f"parameter 'map_width': allowed one of widths ({cfg.widths}); got {cfg.map_width}")
-    for name in ("tol_1d", "tol_2d", "merge_tol", "spurious_tol"):
-        if getattr(cfg, name) >= 0.5:
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(
+        0, "first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each trains one net per setting)"
+    )
+    n_seeds: int = knob(5, "independently initialised networks per setting")
+    device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
+    sets: list[str] = knob(
+        list(SETS),
+        "data sets, names from: fig2, fig3, fig4, fig5b, grid16 (each with its paper output bound)",
+        config.name_list(list(SETS), "data-set names"),
+    )
+    depths: list[int] = knob(
+        [2, 4, 6, 8, 10],
+        "hidden layers L (increasing; at least two, for the depth trend)",
+        config.int_list(1),
+    )
+    widths: list[int] = knob([8, 32, 128], "hidden units per layer H (increasing)", config.int_list(1))
+    epochs: int = knob(4000, "at most this many epochs (full batch: one Adam step each)")
+    min_epochs: int = knob(1000, "at least this many epochs")
+    target_loss: float = knob(1e-6, "stop once the training loss is at most this (after min_epochs)")
+    lr: float = knob(1e-3, "Adam learning rate")
+    n_starts: int = knob(10_000, "uniform random starts in the unit cube for the basins", config.integer(10))
+    n_steps: int = knob(
+        100, "applications of f from every start before its end is labelled", config.integer(1)
+    )
+    tol_1d: float = knob(
+        0.01,
+        "a 1D end within this distance of a training point ends at it (unit coordinates)",
+        config.number(0.0, strict=True),
+    )
+    tol_2d: float = knob(0.02, "the same in 2D", config.number(0.0, strict=True))
+    fp_steps: int = knob(
+        100, "further applications of f from the distinct ends before the fixed-point test", config.integer(0)
+    )
+    fixed_tol: float = knob(
+        1e-3,
+        "an end x is a fixed point when the norm of f(x) - x is at most this",
+        config.number(0.0, strict=True),
+    )
+    merge_tol: float = knob(
+        0.01, "fixed points closer than this are one cluster", config.number(0.0, strict=True)
+    )
+    spurious_tol: float = knob(
+        0.05,
+        "a fixed point farther than this from every training point is spurious",
+        config.number(0.0, strict=True),
+    )
+    bound_sets: list[str] = knob(
+        ["fig5b", "grid16"],
+        "data sets of the bound comparison (a subset of sets)",
+        config.name_list(list(SETS), "data-set names"),
+    )
+    bound_depths: list[int] = knob(
+        [2, 6, 10], "depths of the bound comparison (increasing)", config.int_list(1)
+    )
+    bound_width: int = knob(32, "width of the bound comparison", config.integer(1))
+    map_width: int = knob(
+        32, "width of the nets drawn in the 2D basin maps (one of widths)", config.integer(1)
+    )
+    grid_size: int = knob(201, "grid points per axis of the 2D basin maps")
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        "n_seeds": 2,
+        "device": "cpu",
+        "sets": ["fig3", "fig5b"],
+        "depths": [2, 6],
+        "widths": [8, 32],
+        "epochs": 600,
+        "min_epochs": 200,
+        "n_starts": 500,
+        "n_steps": 50,
+        "fp_steps": 50,
+        "bound_sets": ["fig5b"],
+        "bound_depths": [2, 6],
+        "grid_size": 41,
+    }
+
+    def check(self) -> None:
+        """Two depths at least, bound sets among the sets, map width among the widths, tolerances inside the unit
+        square."""
+        if len(self.depths) < 2:
+            raise ValueError(f"parameter 'depths': allowed at least two depths (a trend); got {self.depths}")
+        if not any(len(SETS[s][0][0]) == 2 for s in self.sets):
             raise ValueError(
-                f"parameter {name!r}: allowed a number in (0, 0.5) (unit coordinates); "
-                f"got {getattr(cfg, name)}"
+                f"parameter 'sets': allowed lists holding a 2D set (fig5b or grid16, for the basin maps); "
+                f"got {self.sets}"
             )
+        if not set(self.bound_sets) <= set(self.sets):
+            raise ValueError(
+                f"parameter 'bound_sets': allowed names from sets ({self.sets}); got {self.bound_sets}"
+            )
+        if self.map_width not in self.widths:
+            raise ValueError(
+                f"parameter 'map_width': allowed one of widths ({self.widths}); got {self.map_width}"
+            )
+        for name in ("tol_1d", "tol_2d", "merge_tol", "spurious_tol"):
+            if getattr(self, name) >= 0.5:
+                raise ValueError(
+                    f"parameter {name!r}: allowed a number in (0, 0.5) (unit coordinates); "
+                    f"got {getattr(self, name)}"
+                )
 
 
 @dataclass
@@ -136,10 +159,11 @@ class Setup:
     starts: dict[int, torch.Tensor]
 
 
-def setup(cfg: SimpleNamespace, device: torch.device) -> Setup:
+def setup(cfg: Settings, device: torch.device) -> Setup:
     """The seeds, the data sets, the tolerances and the starts (one set per dimension, from fixed seeds); the run's
     settings printed."""
-    seeds = config.seeds(cfg)
+    # config.seeds reads only .seed and .n_seeds but is annotated for the namespaces of unmigrated chapters
+    seeds = config.seeds(cfg)  # type: ignore[arg-type]
     X = {s: torch.tensor(SETS[s][0]) for s in cfg.sets}  # unit coordinates
     starts = {
         d: torch.rand(cfg.n_starts, d, generator=torch.Generator().manual_seed(50_000 + cfg.seed + d)).to(
@@ -160,7 +184,7 @@ def setup(cfg: SimpleNamespace, device: torch.device) -> Setup:
 Key = tuple[str, int, int, str]
 
 
-def train_all(S: Setup, cfg: SimpleNamespace) -> tuple[list[Key], list[Key], dict[Key, EnsembleResult]]:
+def train_all(S: Setup, cfg: Settings) -> tuple[list[Key], list[Key], dict[Key, EnsembleResult]]:
     """One ensemble per (data set, L, H, output bound), all seeds at once: the main grid with each set's paper bound,
     then the other bounds of the comparison (shared settings trained once). The main keys, the comparison's keys and
     the ensembles; the nets reaching the target printed per setting."""
@@ -208,7 +232,7 @@ def measure_all(
     ens: dict[Key, EnsembleResult],
     bound_keys: list[Key],
     S: Setup,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     device: torch.device,
 ) -> Grid:
     """Every net measured (and each unbounded net of the comparison clipped too): rho at the training points, the
@@ -245,9 +269,7 @@ def unit_map(r: EnsembleResult, i: int, variant: str) -> Map:
     return f
 
 
-def measure(
-    f: Map, pts: torch.Tensor, starts: torch.Tensor, tol: float, cfg: SimpleNamespace
-) -> dict[str, Any]:
+def measure(f: Map, pts: torch.Tensor, starts: torch.Tensor, tol: float, cfg: Settings) -> dict[str, Any]:
     """Spectral radius at the training points, basins from the shared starts, spurious fixed points."""
     d = pts.shape[1]
     rho = A.spectral_radius(f, pts).double().cpu()
@@ -333,7 +355,7 @@ class Grid:
     """The measured nets of the study: per (set, L, H, variant) one dict per seed (``R``), which nets fit."""
 
     def __init__(
-        self, R: dict[Key, list[dict[str, Any]]], fit: dict[Key, torch.Tensor], cfg: SimpleNamespace
+        self, R: dict[Key, list[dict[str, Any]]], fit: dict[Key, torch.Tensor], cfg: Settings
     ) -> None:
         self.R = R
         self.fit = fit
@@ -738,6 +760,118 @@ def tail(t: measures.Trend) -> str:
     return "does not fall" if t.rho > 0 else "shows no trend"
 
 
+OVER_GEN = (
+    "the output values for the inputs that were not seen during training are mapped close to the "
+    "output range that were observed during the learning process"
+)
+DEPTH_QUOTE = (
+    "this effect is more prominent as we increase the number of layers or the depth of the neural network"
+)
+BOUND_QUOTE = (
+    "their output units bounded between (0,1) via a 'Sigmoid' non-linearity (or between (-1,1) for 'Tanh')"
+)
+NOT_ATTRACTING = "share of a net's training points with rho(J) >= 1"
+NOWHERE = "share of {n_starts} uniform starts ending nowhere after {n_steps} steps"
+FIRST_TO_LAST = "the median share falls from the shallowest to the deepest L (no test, no monotone medians)"
+
+
+def _literal(text: str) -> str:
+    """``text`` with its braces doubled, so that formatting a declaration leaves it as it is."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+ATTRACT = tuple(
+    Declared(
+        id=f"training_points_attract_{name}",
+        claim=_literal(title) + ": the training points are attracting fixed points of f (rho(J) < 1)",
+        paper=OVER_GEN,
+        origin="companion work",
+        measure="share of a net's training points with rho(J_f) < 1, nets that fit",
+        criterion="every training point of the net has rho < 1",
+        alternatives=(  # another population, a looser share, a margin at rho = 1
+            "every net, not only the nets that fit",
+            "at least half of a net's training points attract, not every one (nets that fit)",
+            "largest rho below 1.1 instead of 1 (points at the edge of stability count; nets that fit)",
+        ),
+    )
+    for name, (_, _, title) in SETS.items()
+)
+BOUNDED = tuple(
+    Declared(
+        id=f"{v}_captures_more_than_unbounded",
+        claim=f"A {v} output makes more starts end at a training point than no output bound",
+        paper=BOUND_QUOTE,
+        origin="paper",
+        measure=f"capture ({v}) minus capture (no bound), per (data set, L, seed)",
+        criterion="> 0",
+        alternatives=(  # the clipped net, a margin, the pairs whose nets both fit
+            "against the unbounded net clipped to [0, 1] at sampling, not the unclipped one",
+            "capture higher by more than 0.05 instead of > 0",
+            "only the pairs where both nets reach the target loss",
+        ),
+    )
+    for v in ("sigmoid", "tanh")
+)
+CLAIMS = (
+    *ATTRACT,
+    Declared(
+        id="attracting_share_rises_with_depth",
+        claim="The share of training points that attract rises with depth (L in {depths})",
+        paper=DEPTH_QUOTE,
+        origin="paper",
+        rule="trend",
+        measure=claims_lib.trend_text(NOT_ATTRACTING, "L")[0],
+        criterion=claims_lib.trend_text(NOT_ATTRACTING, "L")[1],
+        alternatives=(
+            "the largest rho at a net's training points instead of the share with rho >= 1 (same trend rule)",
+            FIRST_TO_LAST,
+        ),
+    ),
+    Declared(
+        id="nowhere_falls_with_depth",
+        claim="Fewer starts end nowhere near the data as depth grows (L in {depths})",
+        paper=DEPTH_QUOTE,
+        origin="paper",
+        rule="trend",
+        measure=claims_lib.trend_text(NOWHERE, "L")[0],
+        criterion=claims_lib.trend_text(NOWHERE, "L")[1],
+        alternatives=(
+            "an end within half the tolerance ({tol_1d_half:g} / {tol_2d_half:g}) counts as at a point",
+            "an end within twice the tolerance ({tol_1d_double:g} / {tol_2d_double:g}) counts as at a point",
+            FIRST_TO_LAST,
+        ),
+    ),
+    *BOUNDED,
+    Declared(
+        id="starts_end_at_training_points_not_spurious",
+        claim="Most starts end at a training point, not at a spurious attractor",
+        paper="After a burn-in period duration, we start observing samples from the input distribution",
+        origin="paper",
+        measure="share of {n_starts} uniform starts captured by spurious attracting fixed points",
+        criterion="capture by training points > 0.5 and > the spurious share",
+        alternatives=(  # the capture cut-off on either side, the nets that fit
+            "capture by training points > 0.25 instead of 0.5 (and > the spurious share)",
+            "capture by training points > 0.75 instead of 0.5 (and > the spurious share)",
+            "only the nets that reach the target loss",
+        ),
+    ),
+)
+
+
+def declared(cfg: Settings) -> list[Declared]:
+    """The claims as declared for this run (one per data set of ``cfg.sets``, in its order, then the others), their
+    text filled from the run's settings (before anything is measured)."""
+    context = cfg.as_dict() | {
+        "tol_1d_half": cfg.tol_1d / 2,
+        "tol_2d_half": cfg.tol_2d / 2,
+        "tol_1d_double": 2 * cfg.tol_1d,
+        "tol_2d_double": 2 * cfg.tol_2d,
+    }
+    by_id = {d.id: d for d in CLAIMS}
+    per_set = [by_id[f"training_points_attract_{s}"] for s in cfg.sets]
+    return [d.format(**context) for d in per_set + [d for d in CLAIMS if d not in ATTRACT]]
+
+
 def claims(
     grid: Grid,
     main_keys: list[Key],
@@ -751,20 +885,16 @@ def claims(
     fit_depth: torch.Tensor,
     seeds: list[int],
 ) -> tuple[list[results.Claim], Pooled]:
-    """The chapter's claims (training points attract, per set; the two depth trends; each bound against none;
-    starts end at training points) and the pooled numbers the summary quotes."""
+    """The chapter's declared claims (training points attract, per set; the two depth trends; each bound against
+    none; starts end at training points) and the pooled numbers the summary quotes."""
     cfg = grid.cfg
     get = grid.get
     fit = grid.fit
-    sp = results.spread
-    verdict = results.verdict_from_share
+    D = {d.id: d for d in declared(cfg)}
     mean_by_depth = lambda v: [round(float(m), 3) for m in v.mean(dim=1)]
-    over_gen = (
-        "the output values for the inputs that were not seen during training are mapped close to the "
-        "output range that were observed during the learning process"
-    )
     out: list[results.Claim] = []
     for s in cfg.sets:
+        d = D[f"training_points_attract_{s}"]
         act = SETS[s][1]
         keys = [k for k in main_keys if k[0] == s]
         point_share = torch.cat([get(*k, "share_attr") for k in keys])
@@ -776,24 +906,26 @@ def claims(
         ]
         among = float(passed[fitted].double().mean()) if fitted.any() else 0.0
         max_rho_all = torch.cat([get(*k, "max_rho") for k in keys])
-        alts = {  # declared before running: another population, a looser share, a margin at rho = 1
-            "every net, not only the nets that fit": results.judge(passed),
-            "at least half of a net's training points attract, not every one (nets that fit)": results.judge_among(
-                point_share >= 0.5, fitted
-            ),
-            "largest rho below 1.1 instead of 1 (points at the edge of stability count; nets that fit)": results.judge_among(
-                max_rho_all < 1.1, fitted
-            ),
-        }
-        c = results.Claim(
-            id=f"training_points_attract_{s}",
-            claim=f"{SETS[s][2]}: the training points are attracting fixed points of f (rho(J) < 1)",
-            paper=over_gen,
-            measure="share of a net's training points with rho(J_f) < 1, nets that fit",
-            measured=sp(point_share[fitted]) if fitted.any() else sp([float("nan")]),
-            criterion="every training point of the net has rho < 1",
+        alternatives = dict(
+            zip(
+                d.alternatives,
+                (
+                    results.judge(passed),
+                    results.judge_among(point_share >= 0.5, fitted),
+                    results.judge_among(max_rho_all < 1.1, fitted),
+                ),
+            )
+        )
+        claims_lib.check_alternatives(d, alternatives)
+        c = results.Claim(  # judged on the nets that fit alone (the chapter's rule), not the share rule's 'among'
+            id=d.id,
+            claim=d.claim,
+            paper=d.paper,
+            measure=d.measure,
+            measured=results.spread(point_share[fitted]) if fitted.any() else results.spread([float("nan")]),
+            criterion=d.criterion,
             share_pass=among,
-            verdict=verdict(among, n=int(fitted.sum())) if fitted.any() else "fails",
+            verdict=results.verdict_from_share(among, n=int(fitted.sum())) if fitted.any() else "fails",
             notes=(
                 f"{int(fitted.sum())} of {fitted.numel()} nets reached loss <= {cfg.target_loss:g} "
                 f"(L in {cfg.depths}, H in {cfg.widths}, {len(seeds)} seeds); among all nets "
@@ -805,65 +937,62 @@ def claims(
                 "fit_per_setting": {f"L={k[1]} H={k[2]}": fit[k] for k in keys},
             },
             seeds=results.judge_among(passed, fitted)["seeds"],
-            alternatives=alts,
+            alternatives=alternatives,
+            origin=d.origin,
         )
         results.add_share_among(c, passed, torch.ones_like(passed), label="all_nets")
         out.append(c)
-    depth_quote = (
-        "this effect is more prominent as we increase the number of layers or the depth of the neural network"
-    )
     col_note = (
-        f" A column ('seed') is one (data set, width, seed): {len(cols)} columns. Share of nets reaching "
+        f"A column ('seed') is one (data set, width, seed): {len(cols)} columns. Share of nets reaching "
         f"the target per depth: {mean_by_depth(fit_depth.double())}."
     )
     nowhere_at = {k: grid.by_depth(cols, f"nowhere_{k}") for k in ("half", "double")}
-    alts = {
-        "attracting_share_rises_with_depth": {
-            "the largest rho at a net's training points instead of the share with rho >= 1 (same trend rule)": results.trend_entry(
-                measures.trend(cfg.depths, grid.by_depth(cols, "max_rho"), n_perm=N_PERM)
-            ),
-            "the median share falls from the shallowest to the deepest L (no test, no monotone medians)": results.first_to_last(
-                not_attr
-            ),
-        },
-        "nowhere_falls_with_depth": {
-            f"an end within half the tolerance ({cfg.tol_1d / 2:g} / {cfg.tol_2d / 2:g}) counts as at a point": results.trend_entry(
-                measures.trend(cfg.depths, nowhere_at["half"], n_perm=N_PERM)
-            ),
-            f"an end within twice the tolerance ({2 * cfg.tol_1d:g} / {2 * cfg.tol_2d:g}) counts as at a point": results.trend_entry(
-                measures.trend(cfg.depths, nowhere_at["double"], n_perm=N_PERM)
-            ),
-            "the median share falls from the shallowest to the deepest L (no test, no monotone medians)": results.first_to_last(
-                nowhere
-            ),
-        },
-    }
-    for cid, claim, value, t, extra in (
-        (
-            "attracting_share_rises_with_depth",
-            f"The share of training points that attract rises with depth (L in {cfg.depths})",
-            "share of a net's training points with rho(J) >= 1",
+    d = D["attracting_share_rises_with_depth"]
+    out.append(
+        claims_lib.judge_trend(
+            d,
             T["not_attr"],
-            {
+            value=NOT_ATTRACTING,
+            symbol="L",
+            extra={
                 "mean_not_attracting_per_depth": not_attr.mean(dim=1),
                 "not_attracting": not_attr,
                 "columns": cols,
             },
-        ),
-        (
-            "nowhere_falls_with_depth",
-            f"Fewer starts end nowhere near the data as depth grows (L in {cfg.depths})",
-            f"share of {cfg.n_starts} uniform starts ending nowhere after {cfg.n_steps} steps",
+            alternatives=dict(
+                zip(
+                    d.alternatives,
+                    (
+                        results.trend_entry(
+                            measures.trend(cfg.depths, grid.by_depth(cols, "max_rho"), n_perm=N_PERM)
+                        ),
+                        results.first_to_last(not_attr),
+                    ),
+                )
+            ),
+            notes_extra=col_note,
+        )
+    )
+    d = D["nowhere_falls_with_depth"]
+    out.append(
+        claims_lib.judge_trend(
+            d,
             T["nowhere"],
-            {"mean_nowhere_per_depth": nowhere.mean(dim=1), "nowhere": nowhere, "columns": cols},
-        ),
-    ):
-        c = results.trend_claim(cid, claim, depth_quote, value, "L", t, extra=extra, alternatives=alts[cid])
-        c.notes += col_note
-        out.append(c)
-    bound_quote = (
-        "their output units bounded between (0,1) via a 'Sigmoid' non-linearity (or between (-1,1) for "
-        "'Tanh')"
+            value=NOWHERE.format(n_starts=cfg.n_starts, n_steps=cfg.n_steps),
+            symbol="L",
+            extra={"mean_nowhere_per_depth": nowhere.mean(dim=1), "nowhere": nowhere, "columns": cols},
+            alternatives=dict(
+                zip(
+                    d.alternatives,
+                    (
+                        results.trend_entry(measures.trend(cfg.depths, nowhere_at["half"], n_perm=N_PERM)),
+                        results.trend_entry(measures.trend(cfg.depths, nowhere_at["double"], n_perm=N_PERM)),
+                        results.first_to_last(nowhere),
+                    ),
+                )
+            ),
+            notes_extra=col_note,
+        )
     )
     pairs = [(s, L) for s in cfg.bound_sets for L in cfg.bound_depths]
     cap = {v: torch.cat([get(s, L, cfg.bound_width, v, "capture") for s, L in pairs]) for v in VARIANTS}
@@ -881,27 +1010,19 @@ def claims(
         for v in ("sigmoid", "tanh")
     }
     for v in ("sigmoid", "tanh"):
+        d = D[f"{v}_captures_more_than_unbounded"]
         diff = cap[v] - cap["none"]
-        share = float((diff > 0).double().mean())
-        alts = {  # declared before running: the clipped net, a margin, the pairs whose nets both fit
-            "against the unbounded net clipped to [0, 1] at sampling, not the unclipped one": results.judge(
-                cap[v] - cap[CLIP] > 0
-            ),
-            "capture higher by more than 0.05 instead of > 0": results.judge(diff > 0.05),
-            "only the pairs where both nets reach the target loss": results.judge_among(
-                diff > 0, both_fit[v]
-            ),
-        }
         out.append(
-            results.Claim(
-                id=f"{v}_captures_more_than_unbounded",
-                claim=f"A {v} output makes more starts end at a training point than no output bound",
-                paper=bound_quote,
-                measure=f"capture ({v}) minus capture (no bound), per (data set, L, seed)",
-                measured=sp(diff),
-                criterion="> 0",
-                share_pass=share,
-                verdict=verdict(share, n=diff.numel()),
+            claims_lib.judge(
+                d,
+                values=diff,
+                passed=diff > 0,
+                alternatives=dict(
+                    zip(
+                        d.alternatives,
+                        (cap[v] - cap[CLIP] > 0, diff > 0.05, results.judge_among(diff > 0, both_fit[v])),
+                    )
+                ),
                 notes=(
                     f"Sets {cfg.bound_sets}, L in {cfg.bound_depths}, H = {cfg.bound_width}, {len(seeds)} seeds. "
                     f"Median capture: {v} {cap[v].median():.2f}, none {cap['none'].median():.2f}, none clipped to "
@@ -916,8 +1037,6 @@ def claims(
                     "share_attracting": attr_share,
                     "effect": results.median_interval(diff),
                 },
-                seeds=results.seed_count(diff > 0),
-                alternatives=alts,
             )
         )
     train_cap = torch.cat([get(*k, "capture") for k in main_keys])
@@ -925,26 +1044,15 @@ def claims(
     n_spur = torch.cat([get(*k, "n_spur_attr") for k in main_keys])
     main_fit = torch.cat([fit[k] for k in main_keys])
     beats = lambda cut: (train_cap > cut) & (train_cap > spur_cap)
-    share = float(beats(0.5).double().mean())
-    alts = {  # declared before running: the capture cut-off on either side, the nets that fit
-        "capture by training points > 0.25 instead of 0.5 (and > the spurious share)": results.judge(
-            beats(0.25)
-        ),
-        "capture by training points > 0.75 instead of 0.5 (and > the spurious share)": results.judge(
-            beats(0.75)
-        ),
-        "only the nets that reach the target loss": results.judge_among(beats(0.5), main_fit),
-    }
+    d = D["starts_end_at_training_points_not_spurious"]
     out.append(
-        results.Claim(
-            id="starts_end_at_training_points_not_spurious",
-            claim="Most starts end at a training point, not at a spurious attractor",
-            paper="After a burn-in period duration, we start observing samples from the input distribution",
-            measure=f"share of {cfg.n_starts} uniform starts captured by spurious attracting fixed points",
-            measured=sp(spur_cap),
-            criterion="capture by training points > 0.5 and > the spurious share",
-            share_pass=share,
-            verdict=verdict(share, n=beats(0.5).numel()),
+        claims_lib.judge(
+            d,
+            values=spur_cap,
+            passed=beats(0.5),
+            alternatives=dict(
+                zip(d.alternatives, (beats(0.25), beats(0.75), results.judge_among(beats(0.5), main_fit)))
+            ),
             notes=(
                 f"Median capture by training points {train_cap.median():.2f}. Nets with at least one spurious "
                 f"attractor: {float((n_spur > 0).double().mean()):.0%}; spurious attractors per net, median per "
@@ -964,8 +1072,6 @@ def claims(
                 "spearman_width": None if T_width is None else T_width.rho,
                 "capture_by_training_points": train_cap,
             },
-            seeds=results.seed_count(beats(0.5)),
-            alternatives=alts,
         )
     )
     return out, Pooled(cap=cap, train_cap=train_cap, spur_cap=spur_cap, n_spur=n_spur)

@@ -38,3 +38,35 @@ def test_attractors_synthetic_module_maps_and_measures():
     assert m["nowhere_half"] == m["nowhere_double"] == 0.0  # every start ends exactly at a point
     assert here.tail(SimpleNamespace(rho=-0.5, p=0.01)) == "falls"
     assert here.tail(SimpleNamespace(rho=0.3, p=0.5)) == "does not fall"
+
+
+def test_attractors_synthetic_settings_and_declared_claims():
+    """The cross-field rules refuse bad runs; one attraction claim per data set of the run, in its order, then the
+    others, every text filled from the run's settings and each origin declared."""
+    import dataclasses
+
+    from kaleido_lib.chapters import attractors_synthetic as here
+
+    cfg = here.Settings.resolve({"profile": "ci"}, before=frozenset())
+    assert cfg.sets == ["fig3", "fig5b"] and here.Settings.profiles()["paper"]["sets"] == list(here.SETS)
+    with pytest.raises(ValueError, match="map_width"):
+        dataclasses.replace(cfg, map_width=7).check()
+    with pytest.raises(ValueError, match="bound_sets"):
+        dataclasses.replace(cfg, bound_sets=["grid16"]).check()
+    ds = here.declared(cfg)
+    assert [d.id for d in ds][:3] == [
+        "training_points_attract_fig3",
+        "training_points_attract_fig5b",
+        "attracting_share_rises_with_depth",
+    ]
+    assert len(ds) == len(here.CLAIMS) - len(here.SETS) + 2
+    assert (
+        ds[0].claim == "Fig. 3: {0.2, 0.8}: the training points are attracting fixed points of f (rho(J) < 1)"
+    )
+    assert [d.origin for d in ds[:2]] == ["companion work"] * 2 and {d.origin for d in ds[2:]} == {"paper"}
+    nowhere = ds[3]
+    assert (
+        nowhere.measure
+        == "Spearman rho of L against share of 500 uniform starts ending nowhere after 50 steps, per seed"
+    )
+    assert nowhere.alternatives[0] == "an end within half the tolerance (0.005 / 0.01) counts as at a point"
