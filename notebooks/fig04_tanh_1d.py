@@ -54,14 +54,6 @@ from kaleido_lib.chapters import fig04_tanh_1d as here
 torch.set_num_threads(
     1
 )  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-# the paper gives no training length for this figure: training to the target is our reading
-ORIGINS = {
-    "default": "paper",
-    "samples_cover_all_points": "own hypothesis",
-    "attracting_fixed_points": "own hypothesis",
-    "trained_to_target": "own hypothesis",
-}
 _before = set(globals())
 
 # %% tags=["parameters"]
@@ -96,15 +88,7 @@ grid_size = None  # inputs on [low, high] for the panels and the slope measures
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    here.CHAPTER,
-    here.TITLE,
-    globals(),
-    here.PROFILES,
-    before=_before,
-    extra=here.EXTRA,
-    checks=[here.consistent],
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 X, seeds = here.setup(cfg, dev)
@@ -243,4 +227,4 @@ ci_check.report()
 # %%
 claims = here.claims(ch, M, passes, ens.best_loss.cpu(), fit_err, X)
 ch.glue_verdicts(claims)
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})

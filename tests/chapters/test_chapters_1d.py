@@ -1,4 +1,4 @@
-"""Unit tests of the library helpers used by the 1D chapters (Figures 3 and 4)."""
+"""Unit tests of the 1D chapters (Figures 1, 3 and 4): the library helpers they use, their settings and their claims."""
 
 from __future__ import annotations
 
@@ -176,3 +176,58 @@ def test_derivative_rejects_bad_input():
         measures.derivative_1d(lambda x: x, torch.zeros(4, 2))
     with pytest.raises(ValueError, match="map"):
         measures.derivative_1d(lambda x: x.sum(0), torch.zeros(4, 1))
+
+
+# --- the 1D chapters' settings and claims -------------------------------------------------------
+def test_1d_chapters_settings_profiles_and_checks():
+    from kaleido_lib.chapters import fig01_schematic as fig01
+    from kaleido_lib.chapters import fig03_two_points_1d as fig03
+    from kaleido_lib.chapters import fig04_tanh_1d as fig04
+
+    for here in (fig01, fig03, fig04):
+        profiles = here.Settings.profiles()
+        changed = {k for k, v in profiles["ci"].items() if v != profiles["paper"][k]}
+        assert changed == set(here.Settings.CI)
+        assert here.Settings.resolve({"profile": "ci"}, before=frozenset()).device == "cpu"
+    with pytest.raises(ValueError, match="this chapter's example is 1D"):
+        fig01.Settings.resolve({"points": [[0.2, 0.3]]}, before=frozenset())
+    with pytest.raises(ValueError, match="two points in increasing order"):
+        fig03.Settings.resolve({"points": [0.8, 0.2]}, before=frozenset())
+    with pytest.raises(ValueError, match="'depth_deep': allowed an integer > depth"):
+        fig03.Settings.resolve({"depth": 7}, before=frozenset())
+    with pytest.raises(ValueError, match="'plot_steps': allowed runs up to n_steps"):
+        fig04.Settings.resolve({"n_steps": 5}, before=frozenset())
+    with pytest.raises(ValueError, match="'min_share': allowed a number in"):
+        fig04.Settings.resolve({"min_share": 2.0}, before=frozenset())
+
+
+def test_fig04_claims_are_declared_and_judged_on_the_nets_that_fit(tmp_path):
+    from kaleido_lib.book import chapter, results
+    from kaleido_lib.chapters import fig04_tanh_1d as fig04
+
+    ch = chapter.start(
+        fig04.CHAPTER, fig04.TITLE, {"profile": "ci", "out_dir": str(tmp_path)}, fig04.Settings, before=set()
+    )
+    X = torch.tensor([[-0.8], [-0.2], [0.2], [0.8]])
+    n = 6
+    M = {
+        "widths": torch.full((n, 4), 0.1),
+        "slopes": torch.full((n, 4), 0.2),
+        "shares": torch.full((n, 4), 0.25),
+        "end_at_points": torch.ones(n),
+        "entropy": torch.ones(n),
+        "burn_in": torch.full((n,), 3.0),
+    }
+    fits = torch.tensor([True] * 5 + [False])
+    P = fig04.passes(M, fits, fits, ch.cfg)
+    cs = fig04.claims(ch, M, P, torch.full((n,), 1e-9), torch.zeros(n), X)
+    decl = fig04.declared(ch.cfg, 4)
+    assert [c.id for c in cs] == [d.id for d in decl] == [d.id for d in fig04.CLAIMS]
+    assert [c.origin for c in cs] == ["own hypothesis", "paper", "paper", "own hypothesis", "own hypothesis"]
+    assert cs[0].claim == "The MLP (L=10, H=10, tanh) can be trained to a loss <= 1e-08"
+    assert cs[0].notes.startswith("5 of 6 nets fit the data (max |f(x_i) - x_i| <= 0.01); the other claims")
+    assert cs[1].measure.startswith("the smallest of the 4 flat widths (|f'| < 0.5, reaching within 0.01")
+    for d, c in zip(decl, cs):
+        assert "{" not in d.claim + d.measure + d.criterion + "".join(d.alternatives)
+        assert [k for k, a in c.alternatives.items() if not a.get(results.AUTOMATIC)] == list(d.alternatives)
+    assert all(c.extra["n_among"] == 5 and c.share_pass == 5 / 6 for c in cs[1:])
