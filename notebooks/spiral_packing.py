@@ -69,83 +69,20 @@ import torch
 import kaleido_lib as kl
 from kaleido_lib.chapters import spiral_packing as here
 
-CHAPTER = "spiral_packing"
-PAPER = dict(
-    seed=0,
-    n_seeds=3,
-    device="auto",
-    classes=[2, 3, 4, 5, 6, 7],
-    epochs=1500,
-    lr=5e-4,
-    weight_decay=0.005,
-    init="torch",
-    full_classes=[3],
-    full_epochs=10_000,
-    n_per_class=200,
-    jitter=0.17,
-    show_classes=3,
-    n_frames=40,
-    region_size=150,
-    quiver_size=25,
-    corner_tol=0.3,
-    fan_min=60.0,
-    ref_tol=15.0,
-    bridge_classes=3,
-    bridge_per_class=50,
-    bridge_depth=6,
-    bridge_width=50,
-    bridge_epochs=4000,
-    bridge_min_epochs=1000,
-    bridge_target=1e-6,
-    bridge_lr=1e-3,
-    n_samples=1000,
-    n_runs=10,
-    n_steps=100,
-    tol=0.02,
-    grid_size=101,
-    near_min=0.5,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        n_seeds=2,
-        device="cpu",
-        classes=[2, 3, 4],
-        epochs=200,
-        full_epochs=400,
-        n_frames=6,
-        region_size=50,
-        quiver_size=15,
-        bridge_epochs=600,
-        bridge_min_epochs=200,
-        n_samples=300,
-        n_steps=40,
-        grid_size=41,
-    ),
-}
-torch.set_num_threads(
-    1
-)  # small nets: one CPU thread is fastest, and the numbers do not depend on the core count
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "companion work", "kaleidoscope_spirals": "paper"}
+# small nets: one CPU thread is fastest, and the numbers do not depend on the core count
+torch.set_num_threads(1)
 _before = set(globals())
 
 # %% tags=["parameters"]
-profile = "paper"  # "ci" (CPU seconds) or "paper" (the study's settings; the grid shortened to 1500 epochs)
+profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each draws its data jitter and its weights)
 n_seeds = None  # independently drawn data sets and networks per setting
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
-classes = (
-    None  # the numbers of classes K (increasing, at least two values for the crowding trend, each at least 2)
-)
+classes = None  # the numbers of classes K (increasing, at least two values for the crowding trend, each at least 2)
 epochs = None  # classifier epochs of the grid (full batch: one Adam step each); the study: about 10000
 full_epochs = None  # epochs of the full-length run of full_classes (at least epochs); the study: about 10000
 full_classes = None  # the K trained for full_epochs (a subset of classes), in a worker process
-init = (
-    None  # initial weights: "torch" (PyTorch's default) or "glorot" (TensorFlow's default, the study's code)
-)
+init = None  # initial weights: "torch" (PyTorch's default) or "glorot" (TensorFlow's default, the study's code)
 lr = None  # classifier Adam learning rate; the study: 5e-4
 weight_decay = None  # factor of the sum of squared weight norms over 2; the study: 0.005
 n_per_class = None  # points per spiral arm; the study: 200
@@ -174,9 +111,7 @@ near_min = None  # a kaleidoscope passes when at least this share of its samples
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA, checks=[here.consistent]
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg, dev, seeds = ch.cfg, kl.utils.get_device(ch.cfg.device), kl.book.config.seeds(ch.cfg)
 print(
     f"profile={cfg.profile}  device={dev}  seeds={seeds[0]}..{seeds[-1]}  K in {cfg.classes}, {cfg.epochs} epochs"
@@ -315,7 +250,7 @@ ch.show(here.kaleidoscope_figure(B, cfg), "kaleidoscope_on_spirals")
 # NBVAL_CHECK_OUTPUT
 # Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json) and a Xeon's earlier run.
-ci_check = kl.book.check.Checker(CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 ci_check.exact("failed nets", G.failed(), why="no net diverged in any measured run")
 ci_check.close(
     "collapsed ReLU nets",
@@ -367,4 +302,4 @@ claims = here.claims(ch, P, B, seeds)
 ch.glue_verdicts(claims)
 for name, value in here.findings(P, D, B, cfg, seeds).items():
     ch.glue(name, value)
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})

@@ -17,8 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,8 +28,12 @@ from PIL import Image as PILImage
 from tqdm import tqdm
 
 from .. import attractors, measures, plots, sampling, stats, utils
+from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..ensemble import EnsembleResult, train_ensemble
 from ..spirals import (
     ACTIVATIONS,
@@ -46,7 +49,7 @@ from ..spirals import (
 )
 from ..utils import check_int, get_device
 
-NAME = "spiral_packing"
+CHAPTER = "spiral_packing"
 TITLE = "Spiral packing: K classes through a 2-unit layer, and the kaleidoscope on spirals"
 
 
@@ -70,76 +73,159 @@ COL = _tab10()  # one colour per class
 STUDY = "Ranlot/spiralNet: points settle into the most distant positions from each other as possible"
 CROWDING = "crowding (as already hinted at here for more than 4 classes in 2D)"
 BURN_IN_QUOTE = "After a burn-in period duration, we start observing samples from the input distribution"
-EXTRA = {
-    "classes": config.int_list(2),
-    "weight_decay": config.number(0.0),
-    "full_classes": config.int_list(2),
-    "full_epochs": config.integer(2),
-    "init": config.choice(*INITS),
-    "n_per_class": config.integer(10),
-    "jitter": config.number(0.0),
-    "show_classes": config.integer(2),
-    "n_frames": config.integer(3),
-    "region_size": config.integer(10),
-    "quiver_size": config.integer(3),
-    "corner_tol": config.number(0.0, strict=True),
-    "fan_min": config.number(0.0, strict=True),
-    "ref_tol": config.number(0.0, strict=True),
-    "bridge_classes": config.integer(2),
-    "bridge_per_class": config.integer(2),
-    "bridge_depth": config.integer(1),
-    "bridge_width": config.integer(1),
-    "bridge_epochs": config.integer(1),
-    "bridge_min_epochs": config.integer(0),
-    "bridge_target": config.number(0.0, optional=True),
-    "bridge_lr": config.number(0.0, strict=True),
-    "n_runs": config.integer(1),
-    "near_min": config.number(0.0),
-}
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field checks: a K trend, the full-length and shown K among the classes, epoch and sample bounds."""
-    if len(cfg.classes) < 2:
-        raise ValueError(
-            f"parameter 'classes': allowed at least two values of K (a trend); got {cfg.classes}"
-        )
-    if not set(cfg.full_classes) <= set(cfg.classes):
-        raise ValueError(
-            f"parameter 'full_classes': allowed values from classes ({cfg.classes}); got {cfg.full_classes}"
-        )
-    if cfg.full_epochs < cfg.epochs:
-        raise ValueError(
-            f"parameter 'full_epochs': allowed an integer >= epochs ({cfg.epochs}); got {cfg.full_epochs}"
-        )
-    if cfg.show_classes not in cfg.classes:
-        raise ValueError(
-            f"parameter 'show_classes': allowed one of classes ({cfg.classes}); got {cfg.show_classes}"
-        )
-    if cfg.bridge_per_class > cfg.n_per_class:
-        raise ValueError(
-            f"parameter 'bridge_per_class': allowed an integer <= n_per_class ({cfg.n_per_class}); "
-            f"got {cfg.bridge_per_class}"
-        )
-    if cfg.bridge_min_epochs > cfg.bridge_epochs:
-        raise ValueError(
-            f"parameter 'bridge_min_epochs': allowed an integer <= bridge_epochs ({cfg.bridge_epochs}); "
-            f"got {cfg.bridge_min_epochs}"
-        )
-    if cfg.n_runs > cfg.n_steps:
-        raise ValueError(
-            f"parameter 'n_runs': allowed an integer <= n_steps ({cfg.n_steps}); got {cfg.n_runs}"
-        )
-    if cfg.epochs < 2:
-        raise ValueError(
-            f"parameter 'epochs': allowed an integer >= 2 (the half-way check); got {cfg.epochs}"
-        )
-    if not 0 < cfg.tol < 0.5:
-        raise ValueError(f"parameter 'tol': allowed a number in (0, 0.5) (unit coordinates); got {cfg.tol}")
-    if cfg.near_min > 1:
-        raise ValueError(f"parameter 'near_min': allowed a number in [0, 1]; got {cfg.near_min}")
-    if cfg.fan_min > 90:
-        raise ValueError(f"parameter 'fan_min': allowed a number in (0, 90] (degrees); got {cfg.fan_min}")
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(
+        0,
+        "first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each draws its data jitter and its weights)",
+    )
+    n_seeds: int = knob(3, "independently drawn data sets and networks per setting")
+    device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
+    classes: list[int] = knob(
+        [2, 3, 4, 5, 6, 7],
+        "the numbers of classes K (increasing, at least two values for the crowding trend, each at least 2)",
+        config.int_list(2),
+    )
+    epochs: int = knob(
+        1500, "classifier epochs of the grid (full batch: one Adam step each); the study: about 10000"
+    )
+    full_epochs: int = knob(
+        10_000,
+        "epochs of the full-length run of full_classes (at least epochs); the study: about 10000",
+        config.integer(2),
+    )
+    full_classes: list[int] = knob(
+        [3], "the K trained for full_epochs (a subset of classes), in a worker process", config.int_list(2)
+    )
+    init: str = knob(
+        "torch",
+        'initial weights: "torch" (PyTorch\'s default) or "glorot" (TensorFlow\'s default, the study\'s code)',
+        config.choice(*INITS),
+    )
+    lr: float = knob(5e-4, "classifier Adam learning rate; the study: 5e-4")
+    weight_decay: float = knob(
+        0.005, "factor of the sum of squared weight norms over 2; the study: 0.005", config.number(0.0)
+    )
+    n_per_class: int = knob(200, "points per spiral arm; the study: 200", config.integer(10))
+    jitter: float = knob(0.17, "angular jitter amplitude; the study: 0.17", config.number(0.0))
+    show_classes: int = knob(
+        3,
+        "the K of the animation, the quiver plot and the detailed figures (one of classes)",
+        config.integer(2),
+    )
+    n_frames: int = knob(
+        40, "about this many log-spaced snapshots of the 2-unit layer for the animation", config.integer(3)
+    )
+    region_size: int = knob(150, "grid points per axis for the class regions", config.integer(10))
+    quiver_size: int = knob(25, "grid points per axis for the quiver plot", config.integer(3))
+    corner_tol: float = knob(
+        0.3,
+        "a tanh class mean within this distance of a corner (of [-1, 1]^2) sits at that corner",
+        config.number(0.0, strict=True),
+    )
+    fan_min: float = knob(
+        60.0,
+        "ReLU: the class directions fan across the quadrant when they span at least this (degrees)",
+        config.number(0.0, strict=True),
+    )
+    ref_tol: float = knob(
+        15.0,
+        "ReLU: class directions agree with the study's when each is within this (degrees)",
+        config.number(0.0, strict=True),
+    )
+    bridge_classes: int = knob(3, "K of the spirals the kaleidoscope learns", config.integer(2))
+    bridge_per_class: int = knob(
+        50,
+        "training points per arm for the kaleidoscope (evenly spaced along the arm)",
+        config.integer(2),
+    )
+    bridge_depth: int = knob(6, "hidden layers of the x -> x network", config.integer(1))
+    bridge_width: int = knob(50, "hidden units per layer of the x -> x network", config.integer(1))
+    bridge_epochs: int = knob(4000, "at most this many epochs for the x -> x network", config.integer(1))
+    bridge_min_epochs: int = knob(1000, "at least this many", config.integer(0))
+    bridge_target: float | None = knob(
+        1e-6,
+        "the x -> x network stops once its loss is at most this (after bridge_min_epochs)",
+        config.number(0.0, optional=True),
+    )
+    bridge_lr: float = knob(1e-3, "Adam learning rate of the x -> x network", config.number(0.0, strict=True))
+    n_samples: int = knob(1000, "noise points per seed for kaleidoscopic sampling")
+    n_runs: int = knob(10, "the sampling run at which the samples are judged", config.integer(1))
+    n_steps: int = knob(100, "applications of f for the basin map and the longest sampling chain")
+    tol: float = knob(0.02, "a sample within this distance (unit coordinates) of a point is near it")
+    grid_size: int = knob(101, "grid points per axis of the basin map")
+    near_min: float = knob(
+        0.5,
+        "a kaleidoscope passes when at least this share of its samples lies on an arm",
+        config.number(0.0),
+    )
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        "n_seeds": 2,
+        "device": "cpu",
+        "classes": [2, 3, 4],
+        "epochs": 200,
+        "full_epochs": 400,
+        "n_frames": 6,
+        "region_size": 50,
+        "quiver_size": 15,
+        "bridge_epochs": 600,
+        "bridge_min_epochs": 200,
+        "n_samples": 300,
+        "n_steps": 40,
+        "grid_size": 41,
+    }
+
+    def check(self) -> None:
+        """A K trend, the full-length and shown K among the classes, epoch and sample bounds."""
+        if len(self.classes) < 2:
+            raise ValueError(
+                f"parameter 'classes': allowed at least two values of K (a trend); got {self.classes}"
+            )
+        if not set(self.full_classes) <= set(self.classes):
+            raise ValueError(
+                f"parameter 'full_classes': allowed values from classes ({self.classes}); got {self.full_classes}"
+            )
+        if self.full_epochs < self.epochs:
+            raise ValueError(
+                f"parameter 'full_epochs': allowed an integer >= epochs ({self.epochs}); got {self.full_epochs}"
+            )
+        if self.show_classes not in self.classes:
+            raise ValueError(
+                f"parameter 'show_classes': allowed one of classes ({self.classes}); got {self.show_classes}"
+            )
+        if self.bridge_per_class > self.n_per_class:
+            raise ValueError(
+                f"parameter 'bridge_per_class': allowed an integer <= n_per_class ({self.n_per_class}); "
+                f"got {self.bridge_per_class}"
+            )
+        if self.bridge_min_epochs > self.bridge_epochs:
+            raise ValueError(
+                f"parameter 'bridge_min_epochs': allowed an integer <= bridge_epochs ({self.bridge_epochs}); "
+                f"got {self.bridge_min_epochs}"
+            )
+        if self.n_runs > self.n_steps:
+            raise ValueError(
+                f"parameter 'n_runs': allowed an integer <= n_steps ({self.n_steps}); got {self.n_runs}"
+            )
+        if self.epochs < 2:
+            raise ValueError(
+                f"parameter 'epochs': allowed an integer >= 2 (the half-way check); got {self.epochs}"
+            )
+        if not 0 < self.tol < 0.5:
+            raise ValueError(
+                f"parameter 'tol': allowed a number in (0, 0.5) (unit coordinates); got {self.tol}"
+            )
+        if self.near_min > 1:
+            raise ValueError(f"parameter 'near_min': allowed a number in [0, 1]; got {self.near_min}")
+        if self.fan_min > 90:
+            raise ValueError(
+                f"parameter 'fan_min': allowed a number in (0, 90] (degrees); got {self.fan_min}"
+            )
 
 
 # --- the chapter: training the grid ---------------------------------------------------------------------------
@@ -153,7 +239,7 @@ def log_epochs(epochs: int, n: int) -> list[int]:
     return sorted(p for p in pts if 0 <= p <= epochs)
 
 
-def frames_for(K: int, cfg: SimpleNamespace) -> list[int]:
+def frames_for(K: int, cfg: Settings) -> list[int]:
     """The log-spaced animation epochs of K (none unless K is show_classes)."""
     if cfg.show_classes != K:
         return []
@@ -181,7 +267,7 @@ class Grid:
         return r.snapshots[r.snapshot_epochs.index(epoch), 0]
 
 
-def train_grid(cfg: SimpleNamespace, seeds: Sequence[int], in_process: bool = False) -> Grid:
+def train_grid(cfg: Settings, seeds: Sequence[int], in_process: bool = False) -> Grid:
     """Every (activation, K) over all seeds: the K of full_classes for ``full_epochs`` in a worker process (keeping
     their weights after ``epochs``), the others for ``epochs`` here at the same time; the 2-unit layer kept at half
     the epochs, at the end and at the animation's epochs. ``in_process``: no worker, everything here, one after
@@ -193,8 +279,10 @@ def train_grid(cfg: SimpleNamespace, seeds: Sequence[int], in_process: bool = Fa
     for K in cfg.classes:
         Xs = [make_spirals(K, cfg.n_per_class, seed=s, jitter=cfg.jitter) for s in seeds]
         data[K] = (torch.stack([x for x, _ in Xs]), Xs[0][1])
-    common = dict(lr=cfg.lr, weight_decay=cfg.weight_decay, init=cfg.init, device=cfg.device, num_threads=1)
-    full_kw = {
+    common: dict[str, Any] = dict(
+        lr=cfg.lr, weight_decay=cfg.weight_decay, init=cfg.init, device=cfg.device, num_threads=1
+    )
+    full_kw: dict[tuple[str, int], dict[str, Any]] = {
         (act, K): dict(
             activation=act,
             n_classes=K,
@@ -300,7 +388,7 @@ class Packing:
     R: Measures
     R_half: Measures
     R_full: Measures
-    cfg: SimpleNamespace
+    cfg: Settings
     n_seeds: int
     keys: list[tuple[str, int]]  # the (activation, K) of the grid, in training order
 
@@ -370,7 +458,7 @@ class Packing:
         ]
 
 
-def measure_grid(G: Grid, cfg: SimpleNamespace, n_seeds: int) -> Packing:
+def measure_grid(G: Grid, cfg: Settings, n_seeds: int) -> Packing:
     """The packing measures of every net of the grid after ``epochs``, at half of them, and after ``full_epochs``."""
     R, R_half, R_full = {}, {}, {}
     for (act, K), r in G.runs.items():
@@ -436,7 +524,7 @@ class Drift:
     text: str
 
 
-def drift(G: Grid, P: Packing, cfg: SimpleNamespace, seeds: Sequence[int]) -> Drift:
+def drift(G: Grid, P: Packing, cfg: Settings, seeds: Sequence[int]) -> Drift:
     """The shortened-training check: the grid from half the epochs to the end, the full-length K from ``epochs`` to
     ``full_epochs`` (per seed, and how many nets pass each test at both ends)."""
     n, half = len(seeds), cfg.epochs // 2
@@ -515,7 +603,7 @@ class Bridge:
     seconds: float  # training time
 
 
-def kaleidoscope(cfg: SimpleNamespace, seeds: Sequence[int], dev: torch.device) -> Bridge:
+def kaleidoscope(cfg: Settings, seeds: Sequence[int], dev: torch.device) -> Bridge:
     """Train one x -> x net per seed on ``bridge_per_class`` evenly spaced points of every arm (K = bridge_classes),
     then kaleidoscopic sampling from clipped normal noise, and the first net's basins."""
     Kb = cfg.bridge_classes
@@ -647,7 +735,7 @@ def panel_grid(Ks: Sequence[int], width: float = 2.4, height: float = 2.5) -> tu
     return fig, panels
 
 
-def hidden_layer_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
+def hidden_layer_figure(G: Grid, cfg: Settings) -> plt.Figure:
     """The first seed's 2-unit layer on its data over its output layer's class regions, per activation and K."""
     fig, panels = panel_grid(cfg.classes)
     for (act, K), ax in panels.items():
@@ -659,7 +747,7 @@ def hidden_layer_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
     return fig
 
 
-def decision_regions_figure(G: Grid, P: Packing, cfg: SimpleNamespace) -> plt.Figure:
+def decision_regions_figure(G: Grid, P: Packing, cfg: Settings) -> plt.Figure:
     """The class the first seed's net predicts over the input plane, with its training data."""
     grid_in = measures.grid_2d(-LIM, LIM, cfg.region_size)
     fig, panels = panel_grid(cfg.classes)
@@ -682,11 +770,11 @@ def decision_regions_figure(G: Grid, P: Packing, cfg: SimpleNamespace) -> plt.Fi
     return fig
 
 
-def hidden_layer_gif(G: Grid, cfg: SimpleNamespace, path: str | Path | None = None) -> Path:
+def hidden_layer_gif(G: Grid, cfg: Settings, path: str | Path | None = None) -> Path:
     """An animation of the first seed's 2-unit layer for K = show_classes over training (log-spaced epochs, up to
     full_epochs when this K is among full_classes), tanh left and ReLU right; written to ``path`` (by default
     figures/spiral_packing/hidden_layer_training.gif of the output folder)."""
-    path = path or utils.out_dir(cfg.out_dir) / "figures" / NAME / "hidden_layer_training.gif"
+    path = path or utils.out_dir(cfg.out_dir) / "figures" / CHAPTER / "hidden_layer_training.gif"
     Ks = cfg.show_classes
     y, frames = G.data[Ks][1], frames_for(Ks, cfg)
     anim = G.full if Ks in cfg.full_classes else G.runs
@@ -723,7 +811,7 @@ def hidden_layer_gif(G: Grid, cfg: SimpleNamespace, path: str | Path | None = No
     return utils.atomic_write_bytes(path, buf.getvalue())
 
 
-def loss_curves_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
+def loss_curves_figure(G: Grid, cfg: Settings) -> plt.Figure:
     """Cross-entropy and training accuracy over the epochs: every seed thin, the median thick, one colour per K; the
     K of full_classes over their full length (dotted: ``epochs``)."""
     fig, axes = plt.subplots(2, 2, figsize=(10, 6), layout="constrained", sharex=True)
@@ -751,7 +839,7 @@ def loss_curves_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
     return fig
 
 
-def quiver_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
+def quiver_figure(G: Grid, cfg: Settings) -> plt.Figure:
     """Arrows along h(x)/|h(x)| over the input plane, coloured by the predicted class, over the decision regions
     (K = show_classes, first seed); grey dots where h(x) = 0."""
     Ks = cfg.show_classes
@@ -797,7 +885,7 @@ def quiver_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
     return fig
 
 
-def angle_histograms_figure(G: Grid, P: Packing, cfg: SimpleNamespace) -> plt.Figure:
+def angle_histograms_figure(G: Grid, P: Packing, cfg: Settings) -> plt.Figure:
     """Per class the histogram of atan2(h2, h1) over the first seed's training points, with the circular mean
     (dashed) and, in the legend, mean and spread."""
     fig, panels = panel_grid(cfg.classes, 2.9, 2.5)
@@ -824,7 +912,7 @@ def angle_histograms_figure(G: Grid, P: Packing, cfg: SimpleNamespace) -> plt.Fi
     return fig
 
 
-def packing_summary_figure(P: Packing, cfg: SimpleNamespace) -> plt.Figure:
+def packing_summary_figure(P: Packing, cfg: Settings) -> plt.Figure:
     """Over seeds and K: tanh corner distances, separation and accuracy (top); ReLU class directions against the
     study's, angular separation and the share of points at h = 0 (bottom); open circles: full_epochs."""
     n = P.n_seeds
@@ -895,7 +983,7 @@ def packing_summary_figure(P: Packing, cfg: SimpleNamespace) -> plt.Figure:
     return fig
 
 
-def shortened_vs_full_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
+def shortened_vs_full_figure(G: Grid, cfg: Settings) -> plt.Figure:
     """The first seed's 2-unit layer for the first K of full_classes after ``epochs`` and after ``full_epochs``."""
     Kf = cfg.full_classes[0]
     fig, axes = plt.subplots(2, 2, figsize=(6.4, 6.2), layout="constrained")
@@ -914,7 +1002,7 @@ def shortened_vs_full_figure(G: Grid, cfg: SimpleNamespace) -> plt.Figure:
     return fig
 
 
-def kaleidoscope_figure(B: Bridge, cfg: SimpleNamespace) -> plt.Figure:
+def kaleidoscope_figure(B: Bridge, cfg: Settings) -> plt.Figure:
     """The first net's basins (the arm each grid start ends on after n_steps; white: none) and its samples after
     n_runs and n_steps runs, over the arms and the training points."""
     Kb = cfg.bridge_classes
@@ -973,14 +1061,141 @@ def sorted_directions(m: dict[str, Any] | None, K: int) -> torch.Tensor:
     return torch.sort(m["angles"]).values if m is not None else torch.full((K,), float("nan"))
 
 
+CORNERS_PAPER = STUDY + "; with 4 classes, arrows point to the corners of the unit square"
+TREND_ALTERNATIVES = (
+    "per {unit}: lower at the largest K than at the smallest",
+    "the pooled trend at p < 0.01 instead of 0.05",
+)
+SEPARATION = {  # per activation: the measure of its separation and what it is, for the crowding trend
+    "tanh": ("mean_sep", "smallest distance between two class means"),
+    "relu": ("ang_gap", "smallest angle between two class directions (degrees)"),
+}
+ACCURACY = "training accuracy"
+
+
+def _crowding(act: str, what: str, unit: str) -> Declared:
+    """The declaration of a crowding trend: ``what`` falls as K grows (``unit``: the columns of its values)."""
+    measure, criterion = claims_lib.trend_text(what, "K")
+    return Declared(
+        id=f"{act}_separation_falls_with_K" if act in SEPARATION else "accuracy_falls_with_K",
+        claim=(
+            f"{act}: classes crowd as K grows (K in {{classes}})"
+            if act in SEPARATION
+            else "Training accuracy falls as K grows (K in {classes}, tanh and ReLU)"
+        ),
+        paper=CROWDING,
+        origin="companion work",
+        measure=measure,
+        criterion=criterion,
+        rule="trend",
+        alternatives=tuple(a.format(unit=unit) for a in TREND_ALTERNATIVES),
+    )
+
+
+CLAIMS = (
+    Declared(
+        id="tanh_class_means_at_corners",
+        claim="tanh: with K <= 4 classes every class mean sits at its own corner of [-1, 1]^2 (K in {small})",
+        paper=CORNERS_PAPER,
+        origin="companion work",
+        measure="largest distance of a class mean to its nearest corner, per (K, seed), after {epochs} epochs",
+        criterion="every class mean within {corner_tol:g} of a corner, each class at its own corner",
+        alternatives=(
+            "within {corner_tol_half:g} of a corner instead of {corner_tol:g}",
+            "within {corner_tol_double:g} of a corner instead of {corner_tol:g}",
+        ),
+    ),
+    Declared(
+        id="relu_class_directions_fan_across_quadrant",
+        claim="ReLU: the class directions fan across the positive quadrant (K in {classes})",
+        paper=(
+            "classes are pushed as far apart as the activation's range allows: a fan across the positive quadrant "
+            "for ReLU (the study's ReLU figures)"
+        ),
+        origin="companion work",
+        measure="span (largest minus smallest) of the class directions, degrees, per (K, seed), after {epochs} epochs",
+        criterion="all class directions in [0, 90] degrees and a span >= {fan_min:g}",
+        alternatives=(
+            "a span >= {fan_min_half:g} degrees instead of {fan_min:g}",
+            "a span >= {fan_min_wider:g} degrees instead of {fan_min:g}",
+        ),
+    ),
+    *(
+        Declared(
+            id=f"relu_directions_match_study_K{K}",
+            claim=f"ReLU, K={K}: the class directions are the study's {[int(v) for v in ref]} degrees "
+            f"({{epochs_K{K}}} epochs)",
+            paper=f"a re-implementation of the study: ReLU K={K} class directions at about {ref} degrees (10k epochs)",
+            origin="companion work",
+            measure="largest difference of a sorted class direction from the study's, degrees",
+            criterion="<= {ref_tol:g} degrees",
+            alternatives=(
+                "<= {ref_tol_half:g} degrees instead of {ref_tol:g}",
+                "<= {ref_tol_double:g} degrees instead of {ref_tol:g}",
+            ),
+        )
+        for K, ref in REF_RELU.items()
+    ),
+    *(_crowding(act, what, "seed") for act, (_, what) in SEPARATION.items()),
+    _crowding("both", ACCURACY, "(activation, seed)"),
+    Declared(
+        id="kaleidoscope_spirals_samples_on_arms",
+        claim="Kaleidoscopic samples of the x -> x net trained on K={bridge_classes} spirals lie on the spiral arms",
+        paper=BURN_IN_QUOTE,
+        origin="paper",
+        measure="share of {n_samples} samples within {tol:g} of an arm after {n_runs} runs",
+        criterion=">= {near_min:g}",
+        alternatives=(
+            ">= {near_min_half:g} instead of {near_min:g}",
+            ">= {near_min_higher:g} instead of {near_min:g}",
+            "after {n_steps} runs instead of {n_runs}",
+        ),
+    ),
+    Declared(
+        id="kaleidoscope_spirals_every_arm_sampled",
+        claim="Every spiral arm receives samples (K={bridge_classes})",
+        paper=BURN_IN_QUOTE,
+        origin="paper",
+        measure="smallest share of the samples on one arm, after {n_runs} runs",
+        criterion=">= half the fair share, {fair_half:.3f}",
+        alternatives=(
+            ">= 0.25 of the fair share, {fair_quarter:.3f}, instead of half",
+            ">= 0.75 of the fair share, {fair_three_quarters:.3f}, instead of half",
+        ),
+    ),
+)
+
+
+def declared(cfg: Settings) -> list[Declared]:
+    """The claims as declared, their text filled from this run's settings (before anything is measured)."""
+    Kb = cfg.bridge_classes
+    context = cfg.as_dict() | {
+        "small": [K for K in cfg.classes if K <= 4],
+        "corner_tol_half": cfg.corner_tol / 2,
+        "corner_tol_double": 2 * cfg.corner_tol,
+        "fan_min_half": cfg.fan_min / 2,
+        "fan_min_wider": min(90.0, 1.25 * cfg.fan_min),
+        "ref_tol_half": cfg.ref_tol / 2,
+        "ref_tol_double": 2 * cfg.ref_tol,
+        "near_min_half": cfg.near_min / 2,
+        "near_min_higher": (1 + cfg.near_min) / 2,
+        "fair_half": 0.5 / Kb,
+        "fair_quarter": 0.25 / Kb,
+        "fair_three_quarters": 0.75 / Kb,
+    }
+    context |= {f"epochs_K{K}": cfg.full_epochs if K in cfg.full_classes else cfg.epochs for K in REF_RELU}
+    return [d.format(**context) for d in CLAIMS]
+
+
 def trend_alternatives(values: torch.Tensor, T: stats.Trend, unit: str) -> dict[str, dict[str, Any]]:
     """A 'falls with K' trend (``values``: K x columns, ``T`` its trend) under the declared alternatives: per column
     (``unit``), lower at the largest K than at the smallest (share rule over the columns); and the trend rule with
     p < 0.01 instead of 0.05 (the same share: columns with rho < 0)."""
     share = float((T.per_seed < 0).double().mean())
+    ends, strict = (a.format(unit=unit) for a in TREND_ALTERNATIVES)
     return {
-        f"per {unit}: lower at the largest K than at the smallest": results.judge(values[-1] < values[0]),
-        "the pooled trend at p < 0.01 instead of 0.05": {
+        ends: results.judge(values[-1] < values[0]),
+        strict: {
             "share_pass": share,
             "verdict": results.trend_verdict(T.rho, T.p, T.falls, alpha=0.01),
         },
@@ -988,9 +1203,12 @@ def trend_alternatives(values: torch.Tensor, T: stats.Trend, unit: str) -> dict[
 
 
 def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[results.Claim]:
-    """The chapter's claims: tanh corners, the ReLU fan, the study's ReLU directions, crowding (separations and
-    accuracy against K), and the kaleidoscope's samples on the arms; each judged on per-net pass/fail."""
-    cfg, n, R = ch.cfg, len(seeds), P.R
+    """The chapter's declared claims: tanh corners, the ReLU fan, the study's ReLU directions, crowding (separations
+    and accuracy against K), and the kaleidoscope's samples on the arms; each judged on per-net pass/fail."""
+    cfg = ch.cfg
+    n = len(seeds)
+    R = P.R
+    D = {d.id: d for d in declared(cfg)}
     out = []
     small = [K for K in cfg.classes if K <= 4]
     if small:
@@ -1014,20 +1232,15 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
         med = [
             round(float(torch.tensor(worst[j * n : (j + 1) * n]).nanmedian()), 2) for j in range(len(small))
         ]
+        d = D["tanh_class_means_at_corners"]
         out.append(
-            ch.claim(
-                id="tanh_class_means_at_corners",
-                claim=f"tanh: with K <= 4 classes every class mean sits at its own corner of [-1, 1]^2 (K in {small})",
-                paper=STUDY + "; with 4 classes, arrows point to the corners of the unit square",
-                measure=f"largest distance of a class mean to its nearest corner, per (K, seed), after {cfg.epochs} epochs",
+            claims_lib.judge(
+                d,
                 values=worst,
                 passed=[P.at_corners(R[("tanh", K, i)], K) for K in small for i in range(n)],
-                criterion=f"every class mean within {cfg.corner_tol:g} of a corner, each class at its own corner",
                 alternatives={
-                    f"within {t:g} of a corner instead of {cfg.corner_tol:g}": [
-                        P.at_corners(R[("tanh", K, i)], K, t) for K in small for i in range(n)
-                    ]
-                    for t in (cfg.corner_tol / 2, 2 * cfg.corner_tol)
+                    name: [P.at_corners(R[("tanh", K, i)], K, t) for K in small for i in range(n)]
+                    for name, t in zip(d.alternatives, (cfg.corner_tol / 2, 2 * cfg.corner_tol))
                 },
                 notes=(
                     f"Median largest corner distance per K {small}: {med}; class means within {cfg.corner_tol:g} of a "
@@ -1047,24 +1260,15 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
     spans = [
         float(m["span"]) if m is not None else float("nan") for K in cfg.classes for m in P.nets("relu", K)
     ]
+    d = D["relu_class_directions_fan_across_quadrant"]
     out.append(
-        ch.claim(
-            id="relu_class_directions_fan_across_quadrant",
-            claim=f"ReLU: the class directions fan across the positive quadrant (K in {cfg.classes})",
-            paper=(
-                "classes are pushed as far apart as the activation's range allows: a fan across the positive quadrant "
-                "for ReLU (the study's ReLU figures)"
-            ),
-            measure=f"span (largest minus smallest) of the class directions, degrees, per (K, seed), after {cfg.epochs} "
-            "epochs",
+        claims_lib.judge(
+            d,
             values=spans,
             passed=[P.fans(R[("relu", K, i)]) for K in cfg.classes for i in range(n)],
-            criterion=f"all class directions in [0, 90] degrees and a span >= {cfg.fan_min:g}",
             alternatives={
-                f"a span >= {f:g} degrees instead of {cfg.fan_min:g}": [
-                    P.fans(R[("relu", K, i)], K, f) for K in cfg.classes for i in range(n)
-                ]
-                for f in (cfg.fan_min / 2, min(90.0, 1.25 * cfg.fan_min))
+                name: [P.fans(R[("relu", K, i)], K, f) for K in cfg.classes for i in range(n)]
+                for name, f in zip(d.alternatives, (cfg.fan_min / 2, min(90.0, 1.25 * cfg.fan_min)))
             },
             notes=(
                 f"Median span per K {cfg.classes}: {P.by_K('relu', 'span', 1)}. Median share of points with h = 0 (no "
@@ -1099,40 +1303,30 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
                     f"for {n_ok[0]} of {n} nets after {cfg.epochs} epochs and {n_ok[1]} after "
                     f"{cfg.full_epochs}."
                 )
+        d = D[f"relu_directions_match_study_K{K}"]
         out.append(
-            ch.claim(
-                id=f"relu_directions_match_study_K{K}",
-                claim=f"ReLU, K={K}: the class directions are the study's {[int(v) for v in ref]} degrees ({ep} epochs)",
-                paper=f"a re-implementation of the study: ReLU K={K} class directions at about {ref} degrees (10k epochs)",
-                measure="largest difference of a sorted class direction from the study's, degrees",
+            claims_lib.judge(
+                d,
                 values=diffs,
                 passed=[P.matches_study(src[("relu", K, i)], K) for i in range(n)],
-                criterion=f"<= {cfg.ref_tol:g} degrees",
                 alternatives={
-                    f"<= {t:g} degrees instead of {cfg.ref_tol:g}": [
-                        P.matches_study(src[("relu", K, i)], K, t) for i in range(n)
-                    ]
-                    for t in (cfg.ref_tol / 2, 2 * cfg.ref_tol)
+                    name: [P.matches_study(src[("relu", K, i)], K, t) for i in range(n)]
+                    for name, t in zip(d.alternatives, (cfg.ref_tol / 2, 2 * cfg.ref_tol))
                 },
                 notes=f"Sorted class directions per seed after {ep} epochs: {got}.{short}",
                 extra={"directions": got},
             )
         )
 
-    for act, f, what in (
-        ("tanh", "mean_sep", "smallest distance between two class means"),
-        ("relu", "ang_gap", "smallest angle between two class directions (degrees)"),
-    ):
+    for act, (f, what) in SEPARATION.items():
         V = torch.stack([P.get(act, K, f) for K in cfg.classes]).nan_to_num(0.0)
         T = stats.trend(cfg.classes, V, n_perm=N_PERM)
         out.append(
-            results.trend_claim(
-                f"{act}_separation_falls_with_K",
-                f"{act}: classes crowd as K grows (K in {cfg.classes})",
-                CROWDING,
-                what,
-                "K",
+            claims_lib.judge_trend(
+                D[f"{act}_separation_falls_with_K"],
                 T,
+                value=what,
+                symbol="K",
                 alternatives=trend_alternatives(V, T, "seed"),
             )
         )
@@ -1140,44 +1334,45 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
         [torch.stack([P.get(act, K, "acc") for K in cfg.classes]) for act in ACTS], dim=1
     ).nan_to_num(0.0)
     T_acc = stats.trend(cfg.classes, V_acc, n_perm=N_PERM)
-    c = results.trend_claim(
-        "accuracy_falls_with_K",
-        f"Training accuracy falls as K grows (K in {cfg.classes}, tanh and ReLU)",
-        CROWDING,
-        "training accuracy",
-        "K",
-        T_acc,
-        alternatives=trend_alternatives(V_acc, T_acc, "(activation, seed)"),
-    )
-    c.notes += (
-        " Columns: (activation, seed). Median accuracy per K: tanh "
-        f"{P.by_K('tanh', 'acc', 3)}, relu {P.by_K('relu', 'acc', 3)}."
-    )
-    out.append(c)
-
-    Kb, r = cfg.bridge_classes, cfg.n_runs
-    arm_K, arm_end, arm_noise, near_K = B.on_arm[:, r], B.on_arm[:, -1], B.on_arm[:, 0], B.near[:, r]
     out.append(
-        ch.claim(
-            id="kaleidoscope_spirals_samples_on_arms",
-            claim=f"Kaleidoscopic samples of the x -> x net trained on K={Kb} spirals lie on the spiral arms",
-            paper=BURN_IN_QUOTE,
-            measure=f"share of {cfg.n_samples} samples within {cfg.tol:g} of an arm after {r} runs",
+        claims_lib.judge_trend(
+            D["accuracy_falls_with_K"],
+            T_acc,
+            value=ACCURACY,
+            symbol="K",
+            alternatives=trend_alternatives(V_acc, T_acc, "(activation, seed)"),
+            notes_extra=(
+                "Columns: (activation, seed). Median accuracy per K: tanh "
+                f"{P.by_K('tanh', 'acc', 3)}, relu {P.by_K('relu', 'acc', 3)}."
+            ),
+        )
+    )
+
+    Kb = cfg.bridge_classes
+    r = cfg.n_runs
+    arm_K = B.on_arm[:, r]
+    arm_end = B.on_arm[:, -1]
+    arm_noise = B.on_arm[:, 0]
+    near_K = B.near[:, r]
+    d = D["kaleidoscope_spirals_samples_on_arms"]
+    out.append(
+        claims_lib.judge(
+            d,
             values=arm_K,
             passed=arm_K >= cfg.near_min,
-            criterion=f">= {cfg.near_min:g}",
-            alternatives={
-                f">= {cfg.near_min / 2:g} instead of {cfg.near_min:g}": arm_K >= cfg.near_min / 2,
-                f">= {(1 + cfg.near_min) / 2:g} instead of {cfg.near_min:g}": arm_K >= (1 + cfg.near_min) / 2,
-                f"after {cfg.n_steps} runs instead of {r}": arm_end >= cfg.near_min,
-            },
+            alternatives=dict(
+                zip(
+                    d.alternatives,
+                    (arm_K >= cfg.near_min / 2, arm_K >= (1 + cfg.near_min) / 2, arm_end >= cfg.near_min),
+                )
+            ),
             notes=(
                 f"L={cfg.bridge_depth}, H={cfg.bridge_width}, trained on {len(B.U_train)} points "
-                f"({cfg.bridge_per_class} per arm), {n} seeds; {int(B.ens.reached_target.sum())} nets reached loss <= {cfg.bridge_target}. "
-                f"An arm: all its {cfg.n_per_class} points. The noise itself: median {arm_noise.median():.2f} on an "
-                f"arm. After {cfg.n_steps} runs: median {arm_end.median():.2f}. Within {cfg.tol:g} of a training point "
-                f"after {r} runs: median {near_K.median():.2f}. Grid starts of the first seed ending on an arm: "
-                f"{B.capture:.2f}, at a training point: {B.capture_train:.2f}."
+                f"({cfg.bridge_per_class} per arm), {n} seeds; {int(B.ens.reached_target.sum())} nets reached loss "
+                f"<= {cfg.bridge_target}. An arm: all its {cfg.n_per_class} points. The noise itself: median "
+                f"{arm_noise.median():.2f} on an arm. After {cfg.n_steps} runs: median {arm_end.median():.2f}. Within "
+                f"{cfg.tol:g} of a training point after {r} runs: median {near_K.median():.2f}. Grid starts of the "
+                f"first seed ending on an arm: {B.capture:.2f}, at a training point: {B.capture_train:.2f}."
             ),
             extra={
                 "on_arm_after_n_runs": arm_K,
@@ -1188,19 +1383,13 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
         )
     )
     fair = B.arm_share
+    d = D["kaleidoscope_spirals_every_arm_sampled"]
     out.append(
-        ch.claim(
-            id="kaleidoscope_spirals_every_arm_sampled",
-            claim=f"Every spiral arm receives samples (K={Kb})",
-            paper=BURN_IN_QUOTE,
-            measure=f"smallest share of the samples on one arm, after {r} runs",
+        claims_lib.judge(
+            d,
             values=fair.min(dim=1).values,
             passed=(fair >= 0.5 / Kb).all(dim=1),
-            criterion=f">= half the fair share, {0.5 / Kb:.3f}",
-            alternatives={
-                f">= {q:g} of the fair share, {q / Kb:.3f}, instead of half": (fair >= q / Kb).all(dim=1)
-                for q in (0.25, 0.75)
-            },
+            alternatives={name: (fair >= q / Kb).all(dim=1) for name, q in zip(d.alternatives, (0.25, 0.75))},
             notes=f"Shares of all samples on each arm, per seed: {[[round(float(v), 3) for v in row] for row in fair]}.",
             extra={"arm_shares": fair},
         )
@@ -1219,7 +1408,7 @@ def commas(values: torch.Tensor | Sequence[float], fmt: str = ".2f") -> str:
     return ", ".join("n/a" if math.isnan(float(v)) else format(float(v), fmt) for v in values)
 
 
-def findings(P: Packing, D: Drift, B: Bridge, cfg: SimpleNamespace, seeds: Sequence[int]) -> dict[str, Any]:
+def findings(P: Packing, D: Drift, B: Bridge, cfg: Settings, seeds: Sequence[int]) -> dict[str, Any]:
     """The numbers the prose quotes, by glue name; per-K values are medians over seeds, one per K of classes."""
     n, small, Kf, r = len(seeds), [K for K in cfg.classes if K <= 4], cfg.full_classes[0], cfg.n_runs
     med = lambda act, f: torch.stack([P.get(act, K, f) for K in cfg.classes]).nanmedian(dim=1).values

@@ -3,6 +3,7 @@ kaleidoscope, claims, findings and figures."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -75,7 +76,7 @@ def cfg_of(**kw):
         near_min=0.5,
         out_dir=None,
     )
-    return SimpleNamespace(**{**base, **kw})
+    return dataclasses.replace(sp.Settings(), **{**base, **kw})
 
 
 def clustered(centres, n=10, noise=0.01, seed=0):
@@ -209,10 +210,10 @@ def test_change_and_nanmax():
         (dict(fan_min=91.0), "fan_min"),
     ],
 )
-def test_consistent_names_the_parameter(kw, name):
-    sp.consistent(cfg_of())
+def test_check_names_the_parameter(kw, name):
+    cfg_of().check()
     with pytest.raises(ValueError, match=f"parameter '{name}'"):
-        sp.consistent(cfg_of(**kw))
+        cfg_of(**kw).check()
 
 
 def test_frames_only_for_the_shown_K_and_up_to_its_length():
