@@ -115,14 +115,13 @@ from kaleido_lib.chapters import generalization_measures as here
 torch.set_num_threads(
     1
 )  # tiny nets: one CPU thread is fastest, and the numbers do not depend on the core count
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "companion work"}
+# No `device` parameter: this chapter runs on the CPU alone. Its nets have at most a few hundred weights and its
+# measures (sharpness by random perturbations, Hessian traces) are many tiny products, where a GPU only adds transfer
+# time.
 _before = set(globals())
 
 # %% tags=["parameters"]
-# No `device`: this chapter runs on the CPU alone. Its nets have at most a few hundred weights and its measures
-# (sharpness by random perturbations, Hessian traces) are many tiny products, where a GPU only adds transfer time.
-profile = "paper"  # "ci" (CPU seconds) or "paper" (the grid described above)
+profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (one net per seed and shape)
 n_seeds = None  # independently initialised networks per (depth, width)
 data = None  # training set: grid16 (16 points on a 4x4 grid) or fig5b (the four corners of Figure 5b)
@@ -142,15 +141,7 @@ n_iter = None  # flatness: bisection steps in log sigma
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    here.CHAPTER,
-    here.TITLE,
-    globals(),
-    here.PROFILES,
-    before=_before,
-    extra=here.EXTRA,
-    checks=[here.consistent],
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 seeds = kl.book.config.seeds(cfg)
 X = torch.tensor(here.DATA[cfg.data])
@@ -285,4 +276,4 @@ ch.glue_verdicts(claims)
 for name, value in here.findings_glue(K.score).items():
     ch.glue(name, value)
 print(here.summary(K, col, fit, seeds, cfg.widths))
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})

@@ -1,13 +1,12 @@
 """Generalization measures (companion work) against the kaleidoscope's over-generalization: the measures and
-targets of every network, the figures and the claims.
-The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+targets of every network, the figures, the chapter's settings and claims as declared, and the verdicts."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,7 +16,11 @@ from tqdm import tqdm
 from .. import attractors as A
 from .. import complexity as C
 from .. import measures
+from ..book import claims as claims_lib
 from ..book import config, results
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..ensemble import train_ensemble
 
 CHAPTER = "generalization_measures"
@@ -52,73 +55,79 @@ ROWS = [*MEAS, BASELINE]
 COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
 MARKERS = ["o", "s", "^", "D", "v"]
 ORIENT = np.array([1.0, 1.0, -1.0])  # per target, +1: it rises with over-generalization, -1: it falls
-PAPER = dict(
-    seed=0,
-    n_seeds=5,
-    data="grid16",
-    depths=[2, 4, 6, 8, 10],
-    widths=[8, 32, 128],
-    epochs=4000,
-    min_epochs=1000,
-    target_loss=1e-6,
-    lr=1e-3,
-    n_starts=2000,
-    n_steps=100,
-    tol=0.02,
-    grid_size=21,
-    flat_tol=0.01,
-    n_draws=16,
-    n_iter=16,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        n_seeds=2,
-        depths=[2, 6],
-        widths=[8, 32],
-        epochs=400,
-        min_epochs=200,
-        n_starts=300,
-        n_steps=50,
-        grid_size=11,
-        n_draws=8,
-        n_iter=10,
-    ),
-}
-EXTRA = {
-    "data": config.choice(*DATA),
-    "depths": config.int_list(1),
-    "widths": config.int_list(1),
-    "n_starts": config.integer(10),
-    "flat_tol": config.number(0.0, strict=True),
-    "n_draws": config.integer(1),
-    "n_iter": config.integer(1),
-}
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field checks: two depths at least, enough networks to rank, tolerances in range."""
-    if len(cfg.depths) < 2:
-        raise ValueError(
-            f"parameter 'depths': allowed at least two depths (a granulated tau needs variation); "
-            f"got {cfg.depths}"
-        )
-    if cfg.n_seeds < 2 and len(cfg.widths) < 2:
-        raise ValueError(
-            f"parameter 'n_seeds': allowed at least 2 when only one width is given; got {cfg.n_seeds}"
-        )
-    if cfg.tol >= 0.5:
-        raise ValueError(f"parameter 'tol': allowed a number in (0, 0.5) (unit square); got {cfg.tol}")
-    if cfg.flat_tol >= 1.0:
-        raise ValueError(
-            f"parameter 'flat_tol': allowed a number in (0, 1) (a sigmoid's MSE stays below 1); "
-            f"got {cfg.flat_tol}"
-        )
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences. No
+    ``device``: the chapter runs on the CPU alone (its nets have at most a few hundred weights and its measures are
+    many tiny products, where a GPU only adds transfer time)."""
+
+    seed: int = knob(
+        0, "first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (one net per seed and shape)"
+    )
+    n_seeds: int = knob(5, "independently initialised networks per (depth, width)")
+    data: str = knob(
+        "grid16",
+        "training set: grid16 (16 points on a 4x4 grid) or fig5b (the four corners of Figure 5b)",
+        config.choice(*DATA),
+    )
+    depths: list[int] = knob(
+        [2, 4, 6, 8, 10], "hidden layers L (increasing, at least two)", config.int_list(1)
+    )
+    widths: list[int] = knob([8, 32, 128], "hidden units per layer H (increasing)", config.int_list(1))
+    epochs: int = knob(4000, "at most this many epochs (full batch: one Adam step each)")
+    min_epochs: int = knob(1000, "at least this many epochs")
+    target_loss: float = knob(1e-6, "stop once the training loss is at most this (after min_epochs)")
+    lr: float = knob(1e-3, "Adam learning rate")
+    n_starts: int = knob(2000, "uniform random starts in the unit square for the capture", config.integer(10))
+    n_steps: int = knob(100, "applications of f from every start before its end is labelled")
+    tol: float = knob(0.02, "an end within this distance of a training point ends at it")
+    grid_size: int = knob(21, "grid points per axis for the mean Jacobian norm")
+    flat_tol: float = knob(
+        0.01,
+        "flatness: the largest allowed rise of the mean training MSE under weight noise",
+        config.number(0.0, strict=True),
+    )
+    n_draws: int = knob(
+        16, "flatness: noise draws per noise level (seeded, shared by every level)", config.integer(1)
+    )
+    n_iter: int = knob(16, "flatness: bisection steps in log sigma", config.integer(1))
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        "n_seeds": 2,
+        "depths": [2, 6],
+        "widths": [8, 32],
+        "epochs": 400,
+        "min_epochs": 200,
+        "n_starts": 300,
+        "n_steps": 50,
+        "grid_size": 11,
+        "n_draws": 8,
+        "n_iter": 10,
+    }
+
+    def check(self) -> None:
+        """Two depths at least, enough networks to rank, tolerances in range."""
+        if len(self.depths) < 2:
+            raise ValueError(
+                f"parameter 'depths': allowed at least two depths (a granulated tau needs variation); "
+                f"got {self.depths}"
+            )
+        if self.n_seeds < 2 and len(self.widths) < 2:
+            raise ValueError(
+                f"parameter 'n_seeds': allowed at least 2 when only one width is given; got {self.n_seeds}"
+            )
+        if self.tol >= 0.5:
+            raise ValueError(f"parameter 'tol': allowed a number in (0, 0.5) (unit square); got {self.tol}")
+        if self.flat_tol >= 1.0:
+            raise ValueError(
+                f"parameter 'flat_tol': allowed a number in (0, 1) (a sigmoid's MSE stays below 1); "
+                f"got {self.flat_tol}"
+            )
 
 
-def settings(cfg: SimpleNamespace, X: torch.Tensor, seeds: list[int]) -> str:
+def settings(cfg: Settings, X: torch.Tensor, seeds: list[int]) -> str:
     """The run's settings in three lines: profile and data, the grid of networks, the targets and flatness."""
     return (
         f"profile={cfg.profile}  data={cfg.data} ({X.shape[0]} points)  seeds={seeds[0]}..{seeds[-1]}\n"
@@ -129,7 +138,7 @@ def settings(cfg: SimpleNamespace, X: torch.Tensor, seeds: list[int]) -> str:
     )
 
 
-def initial_weights_agree(X: torch.Tensor, seeds: list[int], cfg: SimpleNamespace) -> bool:
+def initial_weights_agree(X: torch.Tensor, seeds: list[int], cfg: Settings) -> bool:
     """One epoch of train_ensemble at the first shape keeps the weights before the first update: they must equal
     the weights initial_member rebuilds from each seed (asserted, and printed)."""
     probe = train_ensemble(X, seeds, depth=cfg.depths[0], width=cfg.widths[0], out_act="sigmoid", epochs=1)
@@ -143,9 +152,7 @@ def initial_weights_agree(X: torch.Tensor, seeds: list[int], cfg: SimpleNamespac
     return same_init
 
 
-def fit_report(
-    rows: list[dict], col: Callable[[str], np.ndarray], fit: np.ndarray, cfg: SimpleNamespace
-) -> str:
+def fit_report(rows: list[dict], col: Callable[[str], np.ndarray], fit: np.ndarray, cfg: Settings) -> str:
     """The nets reaching the target loss per (L, H), and the flatness searches ending at a bound of their range."""
     at_bound = {
         k: int(((col(k) <= SIGMA_RANGE[0] * 1.0001) | (col(k) >= SIGMA_RANGE[1] / 1.0001)).sum())
@@ -331,7 +338,7 @@ def summary(
     return "\n".join(lines)
 
 
-def measure_grid(X: torch.Tensor, seeds: list[int], cfg: SimpleNamespace) -> list[dict]:
+def measure_grid(X: torch.Tensor, seeds: list[int], cfg: Settings) -> list[dict]:
     """Train every (L, H) (all seeds at once) and measure every network: the seven measures, the parameter count
     and the three over-generalization targets; one dict per network."""
     starts = torch.rand(cfg.n_starts, 2, generator=torch.Generator().manual_seed(50_000 + cfg.seed + 2))
@@ -385,7 +392,7 @@ def columns(rows: list[dict]) -> Callable[[str], np.ndarray]:
     return lambda k: np.array([r[k] for r in rows], dtype=np.float64)
 
 
-def depth_figure(col: Callable[[str], np.ndarray], fit: np.ndarray, cfg: SimpleNamespace) -> plt.Figure:
+def depth_figure(col: Callable[[str], np.ndarray], fit: np.ndarray, cfg: Settings) -> plt.Figure:
     """Every measure and target against the depth: medians per (depth, width), dots per network (open: missed
     the target loss)."""
     labels = {**NAMES, **TARGETS}
@@ -429,7 +436,7 @@ def heatmaps(tau: np.ndarray, psi: np.ndarray) -> plt.Figure:
 
 
 def scatter_figure(
-    col: Callable[[str], np.ndarray], fit: np.ndarray, tau: np.ndarray, psi: np.ndarray, cfg: SimpleNamespace
+    col: Callable[[str], np.ndarray], fit: np.ndarray, tau: np.ndarray, psi: np.ndarray, cfg: Settings
 ) -> plt.Figure:
     """Every measure against every target, one dot per network, coloured by depth, shaped by width."""
     cmap = plt.get_cmap("viridis")
@@ -610,6 +617,58 @@ def norm_seed_passes(per_seed_score: np.ndarray, cut: float = 0.2) -> np.ndarray
     return np.array([results.verdict_from_share(float((r < cut).mean())) == "holds" for r in v])
 
 
+CLAIMS = (
+    Declared(
+        id="flatness_predicts_best",
+        claim="A flatness measure predicts the kaleidoscope's over-generalization best of the seven measures",
+        paper="Jiang et al. 2020, in substance: sharpness and PAC-Bayes flatness measures, magnitude-aware ones "
+        "especially, predict generalization best of the 40 measures",
+        origin="companion work",
+        measure="mean |tau| over the targets of the better flatness measure ({best_flat}), per seed",
+        criterion="a flatness measure ranks first by mean |granulated Psi| over the three targets (second: partly)",
+        alternatives=(  # Kendall's tau without granulating, the nets that fit, the seeds' reading
+            "ranked by mean |Kendall tau| over all networks instead of the granulated Psi",
+            "ranked by mean |Kendall tau| over the networks that reach the target loss only",
+            "the seeds' reading: a flatness measure is the best one (mean |tau|) in >= 90 % of the seeds",
+        ),
+    ),
+    Declared(
+        id="norm_measures_correlate_poorly",
+        claim="Norm-based measures correlate poorly with the over-generalization (mean |Psi| < 0.2)",
+        paper="Jiang et al. 2020, in substance: norm-based measures correlate poorly or even negatively with "
+        "generalization, the spectral product worst of all",
+        origin="companion work",
+        measure="mean |tau| over the targets and the five norm-based measures, per seed",
+        criterion="mean |granulated Psi| over the three targets < 0.2, per norm-based measure",
+        alternatives=(  # the cut-off halved and doubled, Kendall's tau without granulating
+            "mean |Psi| < 0.1 instead of 0.2",
+            "mean |Psi| < 0.4 instead of 0.2",
+            "mean |Kendall tau| over all networks < 0.2 instead of the granulated Psi",
+        ),
+    ),
+    Declared(
+        id="depth_raises_spectral_product",
+        claim="The spectral product rises with depth (L in {depths})",
+        paper="Jiang et al. 2020, in substance: depth raises the spectral product while deeper networks "
+        "generalize better, hence its negative correlation",
+        origin="companion work",
+        measure="Kendall tau of L against the log spectral product, per (width, seed)",
+        criterion="> 0",
+        alternatives=(  # a clear rise, the looser first-to-last reading, the nets that fit
+            "Kendall tau > 0.5 instead of > 0",
+            "the deepest network's spectral product above the shallowest one's, per (width, seed)",
+            "tau > 0 over the networks that reach the target loss only (fewer than two: fails)",
+        ),
+    ),
+)
+
+
+def declared(cfg: Settings, best_flat: str) -> list[Declared]:
+    """The claims as declared, their text filled from this run's settings and from ``best_flat``, the label of the
+    flatness measure that ranks higher in this run (the one part of a text known only after measuring)."""
+    return [d.format(**cfg.as_dict(), best_flat=best_flat) for d in CLAIMS]
+
+
 def claims(
     col: Callable[[str], np.ndarray],
     fit: np.ndarray,
@@ -623,15 +682,15 @@ def claims(
     per_seed_score: np.ndarray,
     best_per_seed: Sequence[str | None],
     seeds: list[int],
-    cfg: SimpleNamespace,
+    cfg: Settings,
 ) -> list[results.Claim]:
-    """Flatness predicts best; norm-based measures correlate poorly; depth raises the spectral product."""
-    sp = results.spread
-    verdict = results.verdict_from_share
+    """The declared claims: flatness predicts best and norm-based measures correlate poorly (each judged by its own
+    ranking rule), depth raises the spectral product (the share rule)."""
     med_by_depth = lambda k: [float(np.median(col(k)[col("L") == L])) for L in cfg.depths]
     rank = [MEAS[j] for j in np.argsort(-score[: len(MEAS)], kind="stable")]
     flat_pos = min(rank.index(m) for m in FLATNESS)
     best_flat = rank[flat_pos]
+    D = {d.id: d for d in declared(cfg, NAMES[best_flat])}
     stability = seed_stability(col, seeds)
     every_seed = psi_scores(
         resampled_columns(col, seeds, range(len(seeds)))
@@ -641,24 +700,26 @@ def claims(
             "the mean |Psi| re-measured on every seed gives other verdicts than the claims' own"
         )
     ranking_note = ", ".join(f"{NAMES[m]} {score[MEAS.index(m)]:.2f}" for m in rank)
-    flat_alts = {  # declared before running: Kendall's tau without granulating, the nets that fit, the seeds' reading
-        "ranked by mean |Kendall tau| over all networks instead of the granulated Psi": rank_entry(tau),
-        "ranked by mean |Kendall tau| over the networks that reach the target loss only": rank_entry(tau_fit),
-        "the seeds' reading: a flatness measure is the best one (mean |tau|) in >= 90 % of the seeds": results.judge(
-            [b in FLATNESS for b in best_per_seed]
-        ),
-    }
-    out = [
-        results.Claim(
-            id="flatness_predicts_best",
-            claim="A flatness measure predicts the kaleidoscope's over-generalization best of the seven measures",
-            paper=(
-                "Jiang et al. 2020, in substance: sharpness and PAC-Bayes flatness measures, magnitude-aware ones "
-                "especially, predict generalization best of the 40 measures"
+    d = D["flatness_predicts_best"]
+    flat_alts = dict(
+        zip(
+            d.alternatives,
+            (
+                rank_entry(tau),
+                rank_entry(tau_fit),
+                results.judge([b in FLATNESS for b in best_per_seed]),
             ),
-            measure=f"mean |tau| over the targets of the better flatness measure ({NAMES[best_flat]}), per seed",
-            measured=sp(per_seed_score[:, MEAS.index(best_flat)]),
-            criterion="a flatness measure ranks first by mean |granulated Psi| over the three targets (second: partly)",
+        )
+    )
+    claims_lib.check_alternatives(d, flat_alts)
+    out = [
+        results.Claim(  # judged by the chapter's ranking rule (flatness_verdict), not the share rule
+            id=d.id,
+            claim=d.claim,
+            paper=d.paper,
+            measure=d.measure,
+            measured=results.spread(per_seed_score[:, MEAS.index(best_flat)]),
+            criterion=d.criterion,
             share_pass=float(np.mean([b in FLATNESS for b in best_per_seed])),
             verdict=flatness_verdict(score),
             notes=(
@@ -683,36 +744,39 @@ def claims(
                 stability=stability["flatness_predicts_best"],
             ),
             alternatives=flat_alts,
+            origin=d.origin,
         )
     ]
     norm_scores = np.array([score[MEAS.index(m)] for m in NORM_BASED])
     share = norm_share(score)
     norm_tau = np.abs(tau[[ROWS.index(m) for m in NORM_BASED]]).mean(axis=1)
-    norm_alts = {  # declared before running: the cut-off halved and doubled, Kendall's tau without granulating
-        "mean |Psi| < 0.1 instead of 0.2": results.judge(torch.as_tensor(norm_scores < 0.1)),
-        "mean |Psi| < 0.4 instead of 0.2": results.judge(torch.as_tensor(norm_scores < 0.4)),
-        "mean |Kendall tau| over all networks < 0.2 instead of the granulated Psi": results.judge(
-            torch.as_tensor(norm_tau < 0.2)
-        ),
-    }
-    out.append(
-        results.Claim(
-            id="norm_measures_correlate_poorly",
-            claim="Norm-based measures correlate poorly with the over-generalization (mean |Psi| < 0.2)",
-            paper=(
-                "Jiang et al. 2020, in substance: norm-based measures correlate poorly or even negatively with "
-                "generalization, the spectral product worst of all"
+    d = D["norm_measures_correlate_poorly"]
+    norm_alts = dict(
+        zip(
+            d.alternatives,
+            (
+                results.judge(torch.as_tensor(norm_scores < 0.1)),
+                results.judge(torch.as_tensor(norm_scores < 0.4)),
+                results.judge(torch.as_tensor(norm_tau < 0.2)),
             ),
-            measure="mean |tau| over the targets and the five norm-based measures, per seed",
-            measured=sp(
+        )
+    )
+    claims_lib.check_alternatives(d, norm_alts)
+    out.append(
+        results.Claim(  # the share of the norm-based measures, its seeds judged per seed (norm_seed_passes)
+            id=d.id,
+            claim=d.claim,
+            paper=d.paper,
+            measure=d.measure,
+            measured=results.spread(
                 [
                     float(np.nanmean(per_seed_score[k, [MEAS.index(m) for m in NORM_BASED]]))
                     for k in range(len(seeds))
                 ]
             ),
-            criterion="mean |granulated Psi| over the three targets < 0.2, per norm-based measure",
+            criterion=d.criterion,
             share_pass=share,
-            verdict=verdict(share, n=len(NORM_BASED)),
+            verdict=results.verdict_from_share(share, n=len(NORM_BASED)),
             notes=(
                 "Mean |Psi| per measure: "
                 + ", ".join(f"{NAMES[m]} {v:.2f}" for m, v in zip(NORM_BASED, norm_scores))
@@ -726,39 +790,31 @@ def claims(
                 stability=stability["norm_measures_correlate_poorly"],
             ),
             alternatives=norm_alts,
+            origin=d.origin,
         )
     )
     depth_tau = depth_taus(col, seeds, cfg.widths)
-    share = float((depth_tau > 0).mean())
-    depth_alts = {  # declared before running: a clear rise, the looser first-to-last reading, the nets that fit
-        "Kendall tau > 0.5 instead of > 0": results.judge(torch.as_tensor(depth_tau > 0.5)),
-        "the deepest network's spectral product above the shallowest one's, per (width, seed)": results.judge(
-            torch.as_tensor(depth_rises_first_to_last(col, seeds, cfg.widths))
-        ),
-        "tau > 0 over the networks that reach the target loss only (fewer than two: fails)": results.judge(
-            torch.as_tensor(depth_taus(col, seeds, cfg.widths, keep=fit) > 0)
-        ),
-    }
+    d = D["depth_raises_spectral_product"]
     out.append(
-        results.Claim(
-            id="depth_raises_spectral_product",
-            claim=f"The spectral product rises with depth (L in {cfg.depths})",
-            paper=(
-                "Jiang et al. 2020, in substance: depth raises the spectral product while deeper networks "
-                "generalize better, hence its negative correlation"
+        claims_lib.judge(
+            d,
+            values=torch.as_tensor(depth_tau),
+            passed=torch.as_tensor(depth_tau > 0),
+            alternatives=dict(
+                zip(
+                    d.alternatives,
+                    (
+                        torch.as_tensor(depth_tau > 0.5),
+                        torch.as_tensor(depth_rises_first_to_last(col, seeds, cfg.widths)),
+                        torch.as_tensor(depth_taus(col, seeds, cfg.widths, keep=fit) > 0),
+                    ),
+                )
             ),
-            measure="Kendall tau of L against the log spectral product, per (width, seed)",
-            measured=sp(depth_tau),
-            criterion="> 0",
-            share_pass=share,
-            verdict=verdict(share, n=int(np.size(depth_tau))),
             notes=(
                 f"Median log spectral product per depth {[round(v, 1) for v in med_by_depth('log_spectral_product')]}; "
                 f"median capture per depth {med_by_depth('capture')} and share attracting {med_by_depth('share_attr')}. "
                 f"Depth's psi with capture: {gran[('log_spectral_product', 'capture')].per_factor['depth']:+.2f}."
             ),
-            seeds=results.seed_count(torch.as_tensor(depth_tau > 0)),
-            alternatives=depth_alts,
         )
     )
     return out

@@ -262,3 +262,25 @@ def test_generalization_chapter_norm_rule_per_seed():
     per_seed[2, here.MEAS.index(here.NORM_BASED[1])] = np.nan
     per_seed[0, here.MEAS.index(here.FLATNESS[0])] = 0.9  # a flatness measure does not count
     assert here.norm_seed_passes(per_seed).tolist() == [True, False, False]
+
+
+def test_generalization_chapter_settings_and_declared_claims():
+    """The cross-field rules refuse bad runs; the declared claims' texts are filled from the run's settings and the
+    flatness measure that ranks higher, each with its origin."""
+    import dataclasses
+
+    from kaleido_lib.chapters import generalization_measures as here
+
+    cfg = here.Settings.resolve({"profile": "ci"}, before=frozenset())
+    assert cfg.depths == [2, 6] and here.Settings.profiles()["paper"]["depths"] == [2, 4, 6, 8, 10]
+    with pytest.raises(ValueError, match="flat_tol"):
+        dataclasses.replace(cfg, flat_tol=1.0).check()
+    with pytest.raises(ValueError, match="n_seeds"):
+        dataclasses.replace(cfg, n_seeds=1, widths=[8]).check()
+    ds = here.declared(cfg, here.NAMES["magnitude_flatness"])
+    assert [d.id for d in ds] == [d.id for d in here.CLAIMS] and {d.origin for d in ds} == {"companion work"}
+    assert (
+        ds[0].measure
+        == "mean |tau| over the targets of the better flatness measure (magnitude-aware flatness 1/s'^2), per seed"
+    )
+    assert ds[2].claim == "The spectral product rises with depth (L in [2, 6])"
