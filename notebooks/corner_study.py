@@ -64,12 +64,10 @@
 import kaleido_lib as kl
 from kaleido_lib.chapters import corner_study as here
 
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "authors' code", "more_points_needed_as_d_grows": "own hypothesis"}
 _before = set(globals())
 
 # %% tags=["parameters"]
-profile = "paper"  # "ci" (CPU seconds) or "paper" (the authors' settings, fewer epochs)
+profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each draws its own points)
 n_seeds = None  # independently drawn data sets and initialisations per setting
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
@@ -85,21 +83,11 @@ coarse_threshold = None  # a max corner loss at most this counts as 'mostly reco
 high_start = None  # a max corner loss at N 1 of at least this counts as 'about 0.5'
 n_claim = None  # the claim for d 2: about 0 for every N from this one on; the authors' plot: 128
 fit_loss = None  # a net counts as trained when its training loss is at most this
-num_threads = (
-    None  # CPU threads for training (1 is robust when other work shares the cores; None: torch's default)
-)
+num_threads = None  # CPU threads for training (1 is robust when the cores are shared; None: torch's default)
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    here.CHAPTER,
-    here.TITLE,
-    globals(),
-    here.PROFILES,
-    before=_before,
-    extra=here.EXTRA,
-    checks=[here.consistent],
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 seeds = kl.book.config.seeds(cfg)
@@ -241,4 +229,4 @@ ci_check.report()
 # %%
 claims = here.claims(ch, grid, nd.n_star, nd.n_star_median, nd.n_coarse, nd.n_coarse_median, trained)
 ch.glue_verdicts(claims)
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})

@@ -1,74 +1,104 @@
 """The corner study (the authors' code): how many uniform points until the net reconstructs the cube's corners.
-Training every (d, N) setting, the N needed, the figures and the claims.
-The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+The chapter's settings and claims as declared, training every (d, N) setting, the N needed, the figures and the
+verdicts."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import torch
 from tqdm import tqdm
 
 from .. import measures, plots
+from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..ensemble import train_ensemble
 
 CHAPTER = "corner_study"
 TITLE = "The corner study: how many points until the net reconstructs the whole cube?"
-PAPER = dict(
-    seed=0,
-    n_seeds=10,
-    device="auto",
-    depth=6,
-    width=50,
-    out_act="sigmoid",
-    epochs=1000,
-    lr=1e-3,
-    ns=[2**k for k in range(12)],
-    dims=[1, 2, 4, 8, 16],
-    threshold=0.01,
-    coarse_threshold=0.1,
-    high_start=0.25,
-    n_claim=128,
-    fit_loss=1e-4,
-    num_threads=None,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(PAPER, n_seeds=3, device="cpu", epochs=300, ns=[1, 8, 128], dims=[1, 2, 4], num_threads=1),
-}
-EXTRA = {
-    "ns": config.int_list(1),
-    "dims": config.int_list(1),
-    "threshold": config.number(0.0, strict=True),
-    "coarse_threshold": config.number(0.0, strict=True),
-    "high_start": config.number(0.0, strict=True),
-    "n_claim": config.integer(1),
-    "fit_loss": config.number(0.0, strict=True),
-    "num_threads": config.integer(1, optional=True),
-}
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field checks: ns from 1 to n_claim; dims holding 2 and 4, at most 20."""
-    if cfg.ns[0] != 1 or cfg.ns[-1] < cfg.n_claim:
-        raise ValueError(
-            f"parameter 'ns': allowed a list starting at 1 and reaching n_claim ({cfg.n_claim}); got {cfg.ns}"
-        )
-    if not {2, 4} <= set(cfg.dims) or cfg.dims[-1] > 20:
-        raise ValueError(
-            f"parameter 'dims': allowed a list holding 2 and 4 (the claims compare them), "
-            f"each at most 20; got {cfg.dims}"
-        )
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(0, "first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each draws its own points)")
+    n_seeds: int = knob(10, "independently drawn data sets and initialisations per setting")
+    device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
+    depth: int = knob(6, 'hidden layers; the authors\' "7 layers" network has 6')
+    width: int = knob(50, "hidden units per layer; the authors: 50")
+    out_act: str = knob("sigmoid", 'output bound: "sigmoid" (0, 1), "tanh" (-1, 1) or "none"')
+    epochs: int = knob(1000, "full-batch Adam steps; the authors: 10000 (the paper profile: 1000)")
+    lr: float = knob(1e-3, "Adam learning rate; the authors: 1e-3")
+    ns: list[int] = knob(
+        [2**k for k in range(12)],
+        "numbers N of training points, increasing; the authors: 1, 2, 4, ..., 2048",
+        config.int_list(1),
+    )
+    dims: list[int] = knob(
+        [1, 2, 4, 8, 16],
+        "dimensions d of the cube, increasing, at most 20; the authors: 1, 2, 4, 8, 16",
+        config.int_list(1),
+    )
+    threshold: float = knob(
+        0.01, "a max corner loss at most this counts as 'about 0'", config.number(0.0, strict=True)
+    )
+    coarse_threshold: float = knob(
+        0.1,
+        "a max corner loss at most this counts as 'mostly reconstructed'",
+        config.number(0.0, strict=True),
+    )
+    high_start: float = knob(
+        0.25,
+        "a max corner loss at N 1 of at least this counts as 'about 0.5'",
+        config.number(0.0, strict=True),
+    )
+    n_claim: int = knob(
+        128,
+        "the claim for d 2: about 0 for every N from this one on; the authors' plot: 128",
+        config.integer(1),
+    )
+    fit_loss: float = knob(
+        1e-4,
+        "a net counts as trained when its training loss is at most this",
+        config.number(0.0, strict=True),
+    )
+    num_threads: int | None = knob(
+        None,
+        "CPU threads for training (1 is robust when the cores are shared; None: torch's default)",
+        config.integer(1, optional=True),
+    )
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        "n_seeds": 3,
+        "device": "cpu",
+        "epochs": 300,
+        "ns": [1, 8, 128],
+        "dims": [1, 2, 4],
+        "num_threads": 1,
+    }
+
+    def check(self) -> None:
+        """ns from 1 to n_claim; dims holding 2 and 4, at most 20."""
+        if self.ns[0] != 1 or self.ns[-1] < self.n_claim:
+            raise ValueError(
+                f"parameter 'ns': allowed a list starting at 1 and reaching n_claim ({self.n_claim}); got {self.ns}"
+            )
+        if not {2, 4} <= set(self.dims) or self.dims[-1] > 20:
+            raise ValueError(
+                f"parameter 'dims': allowed a list holding 2 and 4 (the claims compare them), "
+                f"each at most 20; got {self.dims}"
+            )
 
 
-def settings(cfg: SimpleNamespace, device: torch.device, seeds: list[int]) -> str:
+def settings(cfg: Settings, device: torch.device, seeds: list[int]) -> str:
     """The run's settings in one line."""
     return (
         f"profile={cfg.profile}  device={device}  seeds={seeds[0]}..{seeds[-1]}  depth={cfg.depth} "
@@ -89,7 +119,7 @@ class Grid:
     late_gain: torch.Tensor
 
 
-def train_grid(cfg: SimpleNamespace, seeds: list[int], device: torch.device) -> Grid:
+def train_grid(cfg: Settings, seeds: list[int], device: torch.device) -> Grid:
     """Train the `n_seeds` nets of every (d, N) at once per setting (each seed with its own points) and measure them."""
     shape = (len(cfg.dims), len(seeds), len(cfg.ns))
     g = Grid(*(torch.full(shape, math.nan, dtype=torch.float64) for _ in range(5)))
@@ -150,7 +180,7 @@ def table(values: torch.Tensor, ns: list[int], dims: list[int], fmt: str, mean: 
     return "\n".join(rows)
 
 
-def training_tables(g: Grid, trained: torch.Tensor, cfg: SimpleNamespace) -> str:
+def training_tables(g: Grid, trained: torch.Tensor, cfg: Settings) -> str:
     """Per setting: the median training loss reached, the share of seeds reaching ``fit_loss``, and the median factor
     by which the best loss still fell over the second half of the epochs."""
     return (
@@ -174,7 +204,7 @@ class Needed:
     n_coarse_median: dict[int, float]
 
 
-def needed_both(g: Grid, cfg: SimpleNamespace) -> Needed:
+def needed_both(g: Grid, cfg: Settings) -> Needed:
     """:func:`needed` at both thresholds."""
     return Needed(
         *needed(g.corner, cfg.ns, cfg.dims, cfg.threshold),
@@ -182,7 +212,7 @@ def needed_both(g: Grid, cfg: SimpleNamespace) -> Needed:
     )
 
 
-def needed_report(g: Grid, nd: Needed, cfg: SimpleNamespace) -> str:
+def needed_report(g: Grid, nd: Needed, cfg: Settings) -> str:
     """N* per d at both thresholds (median curve and per seed), and every d's measures at the largest N."""
     lines = []
     for level, per_seed, median in (
@@ -207,7 +237,7 @@ def needed_report(g: Grid, nd: Needed, cfg: SimpleNamespace) -> str:
     return "\n".join(lines)
 
 
-def findings(g: Grid, nd: Needed, cfg: SimpleNamespace) -> dict[str, Any]:
+def findings(g: Grid, nd: Needed, cfg: Settings) -> dict[str, Any]:
     """The numbers glued into the findings box."""
     i2 = cfg.dims.index(2)
     return {
@@ -219,7 +249,7 @@ def findings(g: Grid, nd: Needed, cfg: SimpleNamespace) -> dict[str, Any]:
     }
 
 
-def corner_loss_figure(g: Grid, cfg: SimpleNamespace) -> plt.Figure:
+def corner_loss_figure(g: Grid, cfg: Settings) -> plt.Figure:
     """The max corner loss against N, one curve per d (median, quartile band), linear and log scale."""
     curves = {f"d = {d}": g.corner[i] for i, d in enumerate(cfg.dims)}
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
@@ -231,7 +261,7 @@ def corner_loss_figure(g: Grid, cfg: SimpleNamespace) -> plt.Figure:
     return fig
 
 
-def training_loss_figure(g: Grid, cfg: SimpleNamespace) -> plt.Figure:
+def training_loss_figure(g: Grid, cfg: Settings) -> plt.Figure:
     """The training loss each setting reached, per d against N, with the `fit_loss` line."""
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     plots.log2_curves(
@@ -247,7 +277,7 @@ def training_loss_figure(g: Grid, cfg: SimpleNamespace) -> plt.Figure:
     return fig
 
 
-def corners_figure(g: Grid, cfg: SimpleNamespace) -> plt.Figure:
+def corners_figure(g: Grid, cfg: Settings) -> plt.Figure:
     """Per d: the net's max corner loss against the nearest-point map's (top), and the distance kept (bottom)."""
     fig, axes = plt.subplots(
         2, len(cfg.dims), figsize=(3.2 * len(cfg.dims), 6), layout="constrained", squeeze=False
@@ -282,15 +312,81 @@ def grows(n: torch.Tensor, rows: list[int]) -> torch.Tensor:
     return torch.stack([(n[b] > n[a]) & torch.isfinite(n[a]) for a, b in zip(rows, rows[1:])]).all(dim=0)
 
 
+CLAIMS = (
+    Declared(
+        id="d2_falls_to_zero",
+        claim="For d = 2 the max corner loss falls from about 0.5 at N = 1 to about 0 for every N >= {n_claim}",
+        paper="(the authors' code, corner study plot) d = 2: about 0.5 at N = 1, about 0 from N = 128 on",
+        origin="authors' code",
+        measure="d = 2, max corner loss at N >= {n_claim} (worst N of the grid), per seed",
+        criterion="at N = 1 >= {high_start:g} and at every N >= {n_claim} <= {threshold:g}",
+        alternatives=(
+            "at every N >= {n_claim} <= {threshold_half:g} (the threshold halved)",
+            "at every N >= {n_claim} <= {threshold_double:g} (the threshold doubled)",
+            "only the seeds whose d = 2 nets reach a training loss <= {fit_loss:g} at every N >= {n_claim}",
+        ),
+    ),
+    Declared(
+        id="d4_slower_than_d2",
+        claim="The max corner loss falls more slowly for d = 4 than for d = 2",
+        paper="(the authors' code, corner study plot) d = 4 falls more slowly than d = 2",
+        origin="authors' code",
+        measure="N* for d = 4: smallest N from which the loss stays <= {threshold:g} (NaN = not reached)",
+        criterion="per seed, N* for d = 4 > N* for d = 2, the latter reached",
+        notes="Effect: the median over seeds of log2(N* for d = 4 / N* for d = 2) with its 95 % bootstrap interval, "
+        "an N* not reached counted as twice the largest N (so a lower bound).",
+        alternatives=(
+            "N* at {threshold_double:g} (the threshold doubled)",
+            "N* at the coarse threshold {coarse_threshold:g}",
+            "N* for d = 4 >= N* for d = 2 (a tie counts as slower)",
+        ),
+    ),
+    Declared(
+        id="more_points_needed_as_d_grows",
+        claim="(this book's finding) The N needed for a max corner loss <= {coarse_threshold:g} grows with d, from "
+        "d = 2 to d = {d_top}",
+        paper="(not in the paper; the authors' code lists d = 8 and 16, but what is known of its results covers "
+        "d = 2 and 4 only)",
+        origin="own hypothesis",
+        measure="max corner loss at N = {n_last}, d = {d_top}",
+        criterion="per seed, N* at {coarse_threshold:g} strictly larger for each d than for the one before (d >= 2; "
+        "'not reached' is larger than any N, but two 'not reached' in a row fail)",
+        alternatives=(
+            "N* at {coarse_half:g} (the coarse threshold halved)",
+            "N* at {coarse_double:g} (the coarse threshold doubled)",
+            "only the largest d = {d_top} against d = 2, not every step",
+        ),
+    ),
+)
+
+
+def from_2(dims: list[int]) -> list[int]:
+    """The rows of the dimensions d >= 2 (claim iii compares them)."""
+    return [i for i, d in enumerate(dims) if d >= 2]
+
+
+def declared(cfg: Settings) -> list[Declared]:
+    """The claims as declared, their text filled from this run's settings (before anything is measured)."""
+    context = cfg.as_dict() | {
+        "threshold_half": cfg.threshold / 2,
+        "threshold_double": 2 * cfg.threshold,
+        "coarse_half": cfg.coarse_threshold / 2,
+        "coarse_double": 2 * cfg.coarse_threshold,
+        "d_top": cfg.dims[from_2(cfg.dims)[-1]],
+        "n_last": cfg.ns[-1],
+    }
+    return [d.format(**context) for d in CLAIMS]
+
+
 def alternative_passes(
-    g: Grid, n_star: torch.Tensor, n_coarse: torch.Tensor, trained: torch.Tensor, cfg: SimpleNamespace
-) -> dict[str, dict[str, torch.Tensor]]:
-    """Per claim, the per-seed pass/fail under the alternative definitions declared before running (name -> tensor):
-    each claim's threshold on either side of the primary one, ties counted as slower (claim ii), the largest d against
-    d = 2 alone (claim iii). Claim (i) also gets the seeds whose nets fit, in :func:`claims`."""
+    g: Grid, n_star: torch.Tensor, n_coarse: torch.Tensor, trained: torch.Tensor, cfg: Settings
+) -> dict[str, list[torch.Tensor]]:
+    """Per claim, the per-seed pass/fail under its declared alternatives, in their declared order: each claim's
+    threshold on either side of the primary one, ties counted as slower (claim ii), the largest d against d = 2 alone
+    (claim iii). Claim (i)'s last alternative, the seeds whose nets fit, is judged in :func:`claims`."""
     i2, i4 = cfg.dims.index(2), cfg.dims.index(4)
     late = torch.tensor([n >= cfg.n_claim for n in cfg.ns])
-    from_2 = [i for i, d in enumerate(cfg.dims) if d >= 2]
+    rows = from_2(cfg.dims)
     high = g.corner[i2, :, 0] >= cfg.high_start
     worst = g.corner[i2][:, late].amax(dim=1)
     at = lambda level: needed(g.corner, cfg.ns, cfg.dims, level)[0]
@@ -298,23 +394,17 @@ def alternative_passes(
     th = cfg.threshold
     co = cfg.coarse_threshold
     return {
-        "d2": {
-            f"at every N >= {cfg.n_claim} <= {th / 2:g} (the threshold halved)": high & (worst <= th / 2),
-            f"at every N >= {cfg.n_claim} <= {2 * th:g} (the threshold doubled)": high & (worst <= 2 * th),
-        },
-        "d4": {
-            f"N* at {2 * th:g} (the threshold doubled)": grows(n_double, [i2, i4]),
-            f"N* at the coarse threshold {co:g}": grows(n_coarse, [i2, i4]),
-            "N* for d = 4 >= N* for d = 2 (a tie counts as slower)": (n_star[i4] >= n_star[i2])
-            & torch.isfinite(n_star[i2]),
-        },
-        "grows": {
-            f"N* at {co / 2:g} (the coarse threshold halved)": grows(at(co / 2), from_2),
-            f"N* at {2 * co:g} (the coarse threshold doubled)": grows(at(2 * co), from_2),
-            f"only the largest d = {cfg.dims[from_2[-1]]} against d = 2, not every step": grows(
-                n_coarse, [from_2[0], from_2[-1]]
-            ),
-        },
+        "d2_falls_to_zero": [high & (worst <= th / 2), high & (worst <= 2 * th)],
+        "d4_slower_than_d2": [
+            grows(n_double, [i2, i4]),
+            grows(n_coarse, [i2, i4]),
+            (n_star[i4] >= n_star[i2]) & torch.isfinite(n_star[i2]),
+        ],
+        "more_points_needed_as_d_grows": [
+            grows(at(co / 2), rows),
+            grows(at(2 * co), rows),
+            grows(n_coarse, [rows[0], rows[-1]]),
+        ],
     }
 
 
@@ -334,48 +424,43 @@ def claims(
     n_coarse_median: dict[int, float],
     trained: torch.Tensor,
 ) -> list[results.Claim]:
-    """Claims (i) and (ii), the authors' plot, and (iii), this book's finding for larger d; each judged per seed, with
-    the alternative definitions of :func:`alternative_passes`."""
+    """The declared claims (i) and (ii), the authors' plot, and (iii), this book's finding for larger d; each judged
+    per seed, with the alternative definitions of :func:`alternative_passes` and, for claim (i), the seeds whose
+    d = 2 nets fit judged alone."""
     cfg = ch.cfg
     i2, i4 = cfg.dims.index(2), cfg.dims.index(4)
     last = len(cfg.ns) - 1
     late = torch.tensor([n >= cfg.n_claim for n in cfg.ns])
     pass_i = (g.corner[i2, :, 0] >= cfg.high_start) & (g.corner[i2][:, late].amax(dim=1) <= cfg.threshold)
     pass_ii = (n_star[i4] > n_star[i2]) & torch.isfinite(n_star[i2])
-    from_2 = [i for i, d in enumerate(cfg.dims) if d >= 2]
-    pass_iii = grows(n_coarse, from_2)
+    pass_iii = grows(n_coarse, from_2(cfg.dims))
     A = alternative_passes(g, n_star, n_coarse, trained, cfg)
     fit_share = lambda i: f"{float(trained[i].double().mean()):.0%}"
     finite = lambda v: torch.where(torch.isinf(v), math.nan, v)
     stars = lambda med: ", ".join(f"d={d}: {show(med[d])}" for d in cfg.dims)
-    top = from_2[-1]
-    out = [
-        ch.claim(
-            id="d2_falls_to_zero",
-            claim=f"For d = 2 the max corner loss falls from about 0.5 at N = 1 to about 0 for every N >= {cfg.n_claim}",
-            paper="(the authors' code, corner study plot) d = 2: about 0.5 at N = 1, about 0 from N = 128 on",
-            measure=f"d = 2, max corner loss at N >= {cfg.n_claim} (worst N of the grid), per seed",
+    top = from_2(cfg.dims)[-1]
+    d2, d4, more = declared(cfg)
+    fit_only: dict[str, Any] = {
+        d2.alternatives[-1]: results.judge_among(pass_i, trained[i2][:, late].all(dim=1))
+    }
+    return [
+        claims_lib.judge(
+            d2,
             values=g.corner[i2][:, late].amax(dim=1),
             passed=pass_i,
-            alternatives=A["d2"],
-            criterion=f"at N = 1 >= {cfg.high_start:g} and at every N >= {cfg.n_claim} <= {cfg.threshold:g}",
+            alternatives=dict(zip(d2.alternatives, A[d2.id])) | fit_only,
             notes=f"d = 2 at N = 1: {results.spread(g.corner[i2, :, 0]).text()}. {cfg.epochs} epochs (the authors: "
             f"10000); {fit_share(i2)} of the d = 2 nets reach a training loss <= {cfg.fit_loss:g}.",
             extra={"ns": cfg.ns, "median_curve_d2": g.corner[i2].nanmedian(dim=0).values},
         ),
-        ch.claim(
-            id="d4_slower_than_d2",
-            claim="The max corner loss falls more slowly for d = 4 than for d = 2",
-            paper="(the authors' code, corner study plot) d = 4 falls more slowly than d = 2",
-            measure=f"N* for d = 4: smallest N from which the loss stays <= {cfg.threshold:g} (NaN = not reached)",
+        claims_lib.judge(
+            d4,
             values=finite(n_star[i4]),
             passed=pass_ii,
-            alternatives=A["d4"],
-            criterion="per seed, N* for d = 4 > N* for d = 2, the latter reached",
+            alternatives=dict(zip(d4.alternatives, A[d4.id])),
             notes=f"N* of the median curves: {stars(n_star_median)}. {cfg.epochs} epochs (the authors: 10000); "
             f"training loss <= {cfg.fit_loss:g} reached by {fit_share(i2)} of the d = 2 and {fit_share(i4)} "
-            f"of the d = 4 nets. Effect: the median over seeds of log2(N* for d = 4 / N* for d = 2) with its 95 % "
-            f"bootstrap interval, an N* not reached counted as twice the largest N (so a lower bound).",
+            f"of the d = 4 nets. " + d4.notes,
             extra={
                 "n_star_per_seed": {
                     str(d): [show(float(v)) for v in n_star[i]] for i, d in enumerate(cfg.dims)
@@ -385,18 +470,11 @@ def claims(
                 ),
             },
         ),
-        ch.claim(
-            id="more_points_needed_as_d_grows",
-            claim=f"(this book's finding) The N needed for a max corner loss <= {cfg.coarse_threshold:g} grows with "
-            f"d, from d = 2 to d = {cfg.dims[top]}",
-            paper="(not in the paper; the authors' code lists d = 8 and 16, but what is known of its results covers "
-            "d = 2 and 4 only)",
-            measure=f"max corner loss at N = {cfg.ns[-1]}, d = {cfg.dims[top]}",
+        claims_lib.judge(
+            more,
             values=g.corner[top, :, last],
             passed=pass_iii,
-            alternatives=A["grows"],
-            criterion=f"per seed, N* at {cfg.coarse_threshold:g} strictly larger for each d than for the one before "
-            f"(d >= 2; 'not reached' is larger than any N, but two 'not reached' in a row fail)",
+            alternatives=dict(zip(more.alternatives, A[more.id])),
             notes=f"N* at {cfg.coarse_threshold:g} of the median curves: {stars(n_coarse_median)}; grid up to "
             f"N = {cfg.ns[-1]}. Training loss at N = {cfg.ns[-1]}, d = {cfg.dims[top]}: "
             f"{results.spread(g.train_loss[top, :, last]).text()} after {cfg.epochs} epochs.",
@@ -407,8 +485,3 @@ def claims(
             },
         ),
     ]
-    out[0].alternatives[
-        f"only the seeds whose d = 2 nets reach a training loss <= {cfg.fit_loss:g} at every "
-        f"N >= {cfg.n_claim}"
-    ] = results.judge_among(pass_i, trained[i2][:, late].all(dim=1))
-    return out

@@ -308,11 +308,44 @@ def test_corner_study_grows_alternatives_and_among_fit():
     n_star, _ = here.needed(corner, cfg.ns, cfg.dims, cfg.threshold)
     n_coarse, _ = here.needed(corner, cfg.ns, cfg.dims, cfg.coarse_threshold)
     A = here.alternative_passes(g, n_star, n_coarse, torch.ones_like(corner, dtype=torch.bool), cfg)
-    assert [v.tolist() for v in A["d2"].values()] == [[True, False], [True, True]]
-    assert [v.tolist() for v in A["d4"].values()] == [[True, True], [False, True], [True, False]]
-    assert [v.tolist() for v in A["grows"].values()] == [
+    assert set(A) == {d.id for d in here.CLAIMS}
+    assert [v.tolist() for v in A["d2_falls_to_zero"]] == [[True, False], [True, True]]
+    assert [v.tolist() for v in A["d4_slower_than_d2"]] == [[True, True], [False, True], [True, False]]
+    assert [v.tolist() for v in A["more_points_needed_as_d_grows"]] == [
         [False, True]
     ] * 3  # seed 0: d = 4 ties d = 2 at N = 8
+
+
+def test_corner_study_claims_are_declared_and_every_alternative_is_judged(tmp_path):
+    from kaleido_lib.book import chapter, results
+    from kaleido_lib.chapters import corner_study as here
+
+    ch = chapter.start(
+        here.CHAPTER, here.TITLE, {"profile": "ci", "out_dir": str(tmp_path)}, here.Settings, before=set()
+    )
+    cfg = ch.cfg
+    shape = (len(cfg.dims), cfg.n_seeds, len(cfg.ns))
+    corner = torch.tensor([0.5, 0.05, 0.001], dtype=torch.float64).expand(shape).clone()
+    g = here.Grid(corner, *(torch.zeros(shape, dtype=torch.float64) for _ in range(4)))
+    nd = here.needed_both(g, cfg)
+    trained = torch.ones(shape, dtype=torch.bool)
+    cs = here.claims(ch, g, nd.n_star, nd.n_star_median, nd.n_coarse, nd.n_coarse_median, trained)
+    decl = here.declared(cfg)
+    assert [c.id for c in cs] == [d.id for d in decl] == [d.id for d in here.CLAIMS]
+    assert [c.origin for c in cs] == ["authors' code", "authors' code", "own hypothesis"]
+    assert (
+        decl[2].claim.endswith("from d = 2 to d = 4")
+        and decl[2].measure == "max corner loss at N = 128, d = 4"
+    )
+    for d, c in zip(decl, cs):
+        assert "{" not in d.claim + d.measure + d.criterion + "".join(d.alternatives)
+        assert list(c.alternatives) == list(d.alternatives)
+    assert cs[1].notes.endswith("(so a lower bound).") and "of the d = 4 nets. Effect:" in cs[1].notes
+    assert cs[0].alternatives[decl[0].alternatives[-1]] == results.judge_among(
+        torch.ones(cfg.n_seeds, dtype=torch.bool), torch.ones(cfg.n_seeds, dtype=torch.bool)
+    )
+    with pytest.raises(ValueError, match="parameter 'ns'"):
+        here.Settings.resolve({"ns": [1, 8, 64]}, before=frozenset())
 
 
 def test_censored_log2_ratio_counts_a_missed_n_star_as_twice_the_largest_n():
