@@ -1,6 +1,7 @@
 """The MNIST kaleidoscope: the main setting's networks (one per seed), their sampling chains, the quality of their
 samples under the judge, the ε and noise variants, per-network tests, the depth sweep, the figures and the claims.
-The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+The chapter's settings (``Settings``: its knobs, validators and cross-field check) and claims (``CLAIMS``) are
+declared here."""
 
 from __future__ import annotations
 
