@@ -70,94 +70,11 @@ import torch
 import kaleido_lib as kl
 from kaleido_lib.chapters import colour_kaleidoscopes as here
 
-CHAPTER = "colour_kaleidoscopes"
 SETS = here.SETS
-PAPER = dict(
-    seed=0,
-    device="auto",
-    cifar_dir=None,
-    cifar_classes=["dog"],
-    celeba_dir=None,
-    image_size=32,
-    n_images=1000,
-    depth=10,
-    width=2000,
-    out_act="tanh",
-    lr=1e-4,
-    batch_size=1000,
-    steps=10_000,
-    retrain=False,
-    n_samples=1000,
-    noise="uniform",
-    eps=0.01,
-    eps_noise="normal",
-    n_steps=300,
-    grid_runs=[0, 1, 5, 9, 13, 30, 100, 300],
-    n_cells=48,
-    gif_step=5,
-    copy_quantile=0.05,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        device="cpu",
-        n_images=200,
-        width=64,
-        lr=1e-3,
-        batch_size=100,
-        steps=100,
-        n_samples=100,
-        n_steps=20,
-        grid_runs=[0, 1, 5, 9, 13, 20],
-        gif_step=2,
-    ),
-}
-EXTRA = {
-    "cifar_dir": kl.book.config.optional_path(),
-    "celeba_dir": kl.book.config.optional_path(),
-    "cifar_classes": kl.book.config.name_list(what="CIFAR-10 class names (strings, e.g. ['dog'])"),
-    "image_size": kl.book.config.integer(1),
-    "n_images": kl.book.config.integer(2),
-    "steps": kl.book.config.integer(1),
-    "retrain": kl.book.config.flag(),
-    "grid_runs": kl.book.config.int_list(0),
-    "n_cells": kl.book.config.integer(1),
-    "gif_step": kl.book.config.integer(1),
-    "copy_quantile": kl.book.config.number(0.0, strict=True),
-}
-
-
-def consistent(cfg):
-    """Cross-field checks: bounded output, image size, grid ending at n_steps, cells, quantile, enough runs."""
-    for bad, name, allowed in (
-        (
-            cfg.out_act not in ("tanh", "sigmoid"),
-            "out_act",
-            "'tanh' or 'sigmoid' (images need a bounded output)",
-        ),
-        (cfg.image_size > 512, "image_size", "an integer in 1..512 (pixels per side)"),
-        (cfg.grid_runs[-1] != cfg.n_steps, "grid_runs", f"increasing runs ending at n_steps ({cfg.n_steps})"),
-        (cfg.n_cells > cfg.n_samples, "n_cells", f"at most n_samples ({cfg.n_samples})"),
-        (cfg.copy_quantile >= 1, "copy_quantile", "a number in (0, 1)"),
-        (cfg.n_steps < 3, "n_steps", "an integer >= 3 (a burn-in and at least two later runs)"),
-    ):
-        if bad:
-            raise ValueError(f"parameter '{name}': allowed {allowed}; got {getattr(cfg, name)!r}")
-
-
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-# "the samples are new" is our reading of 'generative', as in the MNIST chapter: an own hypothesis
-ORIGINS = {
-    "default": "paper",
-    "cifar10_samples_new": "own hypothesis",
-    "celeba_samples_new": "own hypothesis",
-}
 _before = set(globals())
 
 # %% tags=["parameters"]
-profile = "paper"  # "ci" (CPU seconds) or "paper" (the authors' later-version settings; needs a GPU)
+profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # seed of both networks and their noise
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
 cifar_dir = None  # folder with the CIFAR-10 python batches (None: <repo>/data/cifar-10-batches-py)
@@ -184,9 +101,7 @@ copy_quantile = None  # near-copy: closer to a training image than this quantile
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    CHAPTER, here.TITLE, globals(), PROFILES, before=_before, extra=EXTRA, checks=[consistent]
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 print(
@@ -324,7 +239,7 @@ here.show_jumps(ch, R, runs)
 # %%
 # NBVAL_CHECK_OUTPUT
 # In the ci profile no colour data is given, so the chapter says so and samples nothing.
-ci_check = kl.book.check.Checker(CHAPTER, cfg)
+ci_check = kl.book.check.Checker(here.CHAPTER, cfg)
 ci_check.exact("data sets found", [SETS[k] for k in found])
 ci_check.exact("training images and side in px", {SETS[k]: [len(DATA[k]["train"]), R[k].side] for k in found})
 ci_check.exact("sampling runs kept for the jump measure", len(runs.jruns))
@@ -347,4 +262,4 @@ if claims:
     ch.glue_verdicts(claims)
 else:
     ch.glue("verdicts", "none, since no data set was found")
-ch.finish(claims, ORIGINS, skipped=here.skipped(R))
+ch.finish(claims, origins={}, skipped=here.skipped(R))

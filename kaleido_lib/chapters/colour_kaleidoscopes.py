@@ -7,17 +7,21 @@ import hashlib
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
-from typing import TypedDict
+from typing import Any, ClassVar, TypedDict
 
 import matplotlib.pyplot as plt
 import torch
 
 from .. import data, experiments, measures, models, plots, sampling, utils
-from ..book import results
+from ..book import claims as claims_lib
+from ..book import config, results
 from ..book.chapter import Chapter
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..cache import Cached
 
+CHAPTER = "colour_kaleidoscopes"
 TITLE = "CIFAR-10 and CelebA kaleidoscopes"
 SETS = {"cifar10": "CIFAR-10", "celeba": "CelebA"}
 # The figures of each set, glued as <key>_<figure>.
@@ -29,6 +33,95 @@ FIGURES = {
 }
 N_PAIRS = 16  # samples shown beside their nearest training images
 WRAP = 88  # printed lines are wrapped at this many characters, so the page needs no sideways scrolling
+
+
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(0, "seed of both networks and their noise")
+    device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
+    cifar_dir: str | None = knob(
+        None,
+        "folder with the CIFAR-10 python batches (None: <repo>/data/cifar-10-batches-py)",
+        config.optional_path(),
+    )
+    cifar_classes: list[str] = knob(
+        ["dog"],
+        'CIFAR-10 class names whose images are used; the paper: ["dog"]',
+        config.name_list(what="CIFAR-10 class names (strings, e.g. ['dog'])"),
+    )
+    celeba_dir: str | None = knob(
+        None,
+        "folder of CelebA images, searched recursively (None: <repo>/data/celeba)",
+        config.optional_path(),
+    )
+    image_size: int = knob(
+        32, "CelebA images are centre-cropped and resized to image_size x image_size", config.integer(1)
+    )
+    n_images: int = knob(1000, "training images per set (the first n); the paper: 1000", config.integer(2))
+    depth: int = knob(10, "hidden layers L; the paper: 10")
+    width: int = knob(2000, "hidden units H per layer; the paper: 2000")
+    out_act: str = knob("tanh", 'output bound: "tanh" (images in [-1, 1], the paper) or "sigmoid" ([0, 1])')
+    lr: float = knob(1e-4, "Adam learning rate; the authors: 1e-4")
+    batch_size: int = knob(1000, "images per step, drawn at random; the authors: 1000")
+    steps: int = knob(10_000, "Adam steps; the authors: 10,000", config.integer(1))
+    retrain: bool = knob(False, "True: train again even if the cache holds the network", config.flag())
+    n_samples: int = knob(1000, "noise points sampled per set; the authors: 1000")
+    noise: str = knob("uniform", 'start noise: "uniform" (the paper) or "normal"')
+    eps: float = knob(0.01, "re-injected noise; the paper: 0.01")
+    eps_noise: str = knob("normal", "kind of re-injected noise (see kaleido_lib.sampling)")
+    n_steps: int = knob(300, "sampling runs; the paper: 300")
+    grid_runs: list[int] = knob(
+        [0, 1, 5, 9, 13, 30, 100, 300],
+        "runs shown in the grid figure (the last must equal n_steps)",
+        config.int_list(0),
+    )
+    n_cells: int = knob(
+        48, "samples followed in the grid and the animation; the paper: 48", config.integer(1)
+    )
+    gif_step: int = knob(
+        5, "the animation shows every run up to 30, then every gif_step-th", config.integer(1)
+    )
+    copy_quantile: float = knob(
+        0.05,
+        "near-copy: closer to a training image than this quantile of held-out images are",
+        config.number(0.0, strict=True),
+    )
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        "device": "cpu",
+        "n_images": 200,
+        "width": 64,
+        "lr": 1e-3,
+        "batch_size": 100,
+        "steps": 100,
+        "n_samples": 100,
+        "n_steps": 20,
+        "grid_runs": [0, 1, 5, 9, 13, 20],
+        "gif_step": 2,
+    }
+
+    def check(self) -> None:
+        """Bounded output, image size, grid ending at n_steps, cells, quantile, enough runs."""
+        for bad, name, allowed in (
+            (
+                self.out_act not in ("tanh", "sigmoid"),
+                "out_act",
+                "'tanh' or 'sigmoid' (images need a bounded output)",
+            ),
+            (self.image_size > 512, "image_size", "an integer in 1..512 (pixels per side)"),
+            (
+                self.grid_runs[-1] != self.n_steps,
+                "grid_runs",
+                f"increasing runs ending at n_steps ({self.n_steps})",
+            ),
+            (self.n_cells > self.n_samples, "n_cells", f"at most n_samples ({self.n_samples})"),
+            (self.copy_quantile >= 1, "copy_quantile", "a number in (0, 1)"),
+            (self.n_steps < 3, "n_steps", "an integer >= 3 (a burn-in and at least two later runs)"),
+        ):
+            if bad:
+                raise ValueError(f"parameter '{name}': allowed {allowed}; got {getattr(self, name)!r}")
 
 
 def wrapped(text: str) -> str:
@@ -64,7 +157,7 @@ class Loaded:
         return list(self.sets)
 
 
-def load_sets(cfg: SimpleNamespace, root: Path) -> Loaded:
+def load_sets(cfg: Settings, root: Path) -> Loaded:
     """Read CIFAR-10 (the chosen classes; held out: the test batch's) and CelebA (held out: the images after the
     first n_images) where they are; a set that is absent gets a message, never an error."""
     folders = {
@@ -123,7 +216,7 @@ class Runs:
         return len(self.mruns) - 1
 
 
-def sampling_runs(cfg: SimpleNamespace) -> Runs:
+def sampling_runs(cfg: Settings) -> Runs:
     """The runs kept from one chain of ``n_steps`` runs; the burn-in is the first third."""
     burn = cfg.n_steps // 3
     stride = max(1, (cfg.n_steps - burn) // 20)
@@ -187,7 +280,7 @@ class SetRun:
         return float(self.dist[row].median())
 
 
-def kaleidoscope(d: SetData, cfg: SimpleNamespace, runs: Runs, dev: torch.device) -> SetRun:
+def kaleidoscope(d: SetData, cfg: Settings, runs: Runs, dev: torch.device) -> SetRun:
     """Train (or load), sample one chain from seeded noise and measure it against the training images."""
     X = data.to_model_range(d["train"], cfg.out_act).to(dev)
     Xh = data.to_model_range(d["held"], cfg.out_act).to(dev) if d["held"] is not None else None
@@ -268,13 +361,13 @@ def placeholder_figure(text: str) -> plt.Figure:
     return fig
 
 
-def grid_figure(r: SetRun, cfg: SimpleNamespace) -> plt.Figure:
+def grid_figure(r: SetRun, cfg: Settings) -> plt.Figure:
     """The first ``n_cells`` samples at each of the grid's runs."""
     grid = torch.stack([to01(r.snap.x[r.at[run], : cfg.n_cells], cfg.out_act) for run in cfg.grid_runs])
     return plots.image_grid_runs(grid, cfg.grid_runs, cells=cfg.n_cells, shape=(r.side, r.side, 3))
 
 
-def save_animation(r: SetRun, cfg: SimpleNamespace, runs: Runs, path: Path) -> Path:
+def save_animation(r: SetRun, cfg: Settings, runs: Runs, path: Path) -> Path:
     """The grid's samples at every run of ``gif_runs`` as a looping GIF at ``path``."""
     frames = torch.stack([to01(r.snap.x[r.at[run], : cfg.n_cells], cfg.out_act) for run in runs.gif_runs])
     return plots.sampling_gif(
@@ -282,7 +375,7 @@ def save_animation(r: SetRun, cfg: SimpleNamespace, runs: Runs, path: Path) -> P
     )
 
 
-def measures_figure(r: SetRun, name: str, cfg: SimpleNamespace, runs: Runs) -> plt.Figure:
+def measures_figure(r: SetRun, name: str, cfg: Settings, runs: Runs) -> plt.Figure:
     """The training loss, the per-run change, the median distance to the nearest training image and the share of
     near-copies."""
     losses = r.model.record["losses"]
@@ -307,7 +400,7 @@ def measures_figure(r: SetRun, name: str, cfg: SimpleNamespace, runs: Runs) -> p
     return fig
 
 
-def nearest_figure(r: SetRun, name: str, cfg: SimpleNamespace, runs: Runs) -> plt.Figure:
+def nearest_figure(r: SetRun, name: str, cfg: Settings, runs: Runs) -> plt.Figure:
     """The first samples after the last run (top) above their nearest training images (bottom)."""
     k = min(N_PAIRS, cfg.n_samples)
     pair = torch.cat(
@@ -370,7 +463,7 @@ def show_jumps(ch: Chapter, R: dict[str, SetRun], runs: Runs) -> None:
         )
 
 
-def summary(r: SetRun, name: str, cfg: SimpleNamespace, runs: Runs) -> str:
+def summary(r: SetRun, name: str, cfg: Settings, runs: Runs) -> str:
     """The printed numbers of one set: the network, the distances, near-copies, variety and jumps."""
     losses = r.model.record["losses"]
     k_tail = max(1, len(losses) // 100)
@@ -396,7 +489,7 @@ def summary(r: SetRun, name: str, cfg: SimpleNamespace, runs: Runs) -> str:
 FINDINGS = ("data", "dist", "copies", "distinct", "variety", "jumps")
 
 
-def findings(r: SetRun | None, cfg: SimpleNamespace) -> dict[str, str]:
+def findings(r: SetRun | None, cfg: Settings) -> dict[str, str]:
     """The findings box's column for a set: its key numbers after the last run, or dashes when it was not run."""
     if r is None:
         return dict.fromkeys(FINDINGS, "–") | {"data": "not supplied"}
@@ -410,7 +503,7 @@ def findings(r: SetRun | None, cfg: SimpleNamespace) -> dict[str, str]:
     }
 
 
-def show_set(ch: Chapter, key: str, r: SetRun | None, cfg: SimpleNamespace, runs: Runs) -> None:
+def show_set(ch: Chapter, key: str, r: SetRun | None, cfg: Settings, runs: Runs) -> None:
     """Glue one set's four figures (a placeholder each where the set was not run) and its findings column."""
     name = SETS[key]
     for row, text in findings(r, cfg).items():
@@ -436,7 +529,7 @@ def show_set(ch: Chapter, key: str, r: SetRun | None, cfg: SimpleNamespace, runs
 
 
 def run_set(
-    ch: Chapter, key: str, loaded: Loaded, cfg: SimpleNamespace, runs: Runs, dev: torch.device
+    ch: Chapter, key: str, loaded: Loaded, cfg: Settings, runs: Runs, dev: torch.device
 ) -> dict[str, SetRun]:
     """Run one set if its data was found and glue its figures (placeholders if not); {key: its run} or {}."""
     r = kaleidoscope(loaded.sets[key], cfg, runs, dev) if key in loaded.sets else None
@@ -444,7 +537,7 @@ def run_set(
     return {} if r is None else {key: r}
 
 
-def glue_settings(ch: Chapter, cfg: SimpleNamespace, runs: Runs) -> None:
+def glue_settings(ch: Chapter, cfg: Settings, runs: Runs) -> None:
     """Glue the settings the prose and captions name: burn-in, stride, cells, runs, grid runs, animation step."""
     for name, value in (
         ("burn", runs.burn),
@@ -462,10 +555,89 @@ def level_low(x: float, holds: float, partly: float) -> str:
     return "holds" if x <= holds else "partly" if x <= partly else "fails"
 
 
-def set_claims(key: str, r: SetRun, cfg: SimpleNamespace, runs: Runs) -> list[results.Claim]:
+def _set_declared(key: str) -> tuple[Declared, ...]:
+    """The four claims of one set as declared; ``{<key>_ref_kind}`` and ``{<key>_threshold}`` name the set's
+    reference images and its near-copy threshold."""
+    name = SETS[key]
+    return (
+        Declared(
+            id=f"{key}_samples_near_data",
+            claim=f"{name}: after {{n_steps}} runs the samples lie as close to the training images as real images do",
+            paper=f"the kaleidoscope turns noise into {name} images",
+            origin="paper",
+            measure=f"median distance of samples to the nearest training image / the same for {{{key}_ref_kind}}",
+            criterion="<= 1 (<= 1.5: partly)",
+        ),
+        Declared(
+            id=f"{key}_samples_new",
+            claim=f"{name}: the samples are new images, not copies of training images",
+            paper="(not a claim of the paper: our reading of 'generative')",
+            origin="own hypothesis",  # our reading of 'generative', as in the MNIST chapter
+            measure="share of samples after {n_steps} runs closer to a training image than the "
+            f"{{copy_quantile:g}} quantile of {{{key}_ref_kind}} ({{{key}_threshold:.2f}})",
+            criterion="<= 0.1 (<= 0.5: partly)",
+        ),
+        Declared(
+            id=f"{key}_samples_varied",
+            claim=f"{name}: the samples are varied, not one image over and over",
+            paper=f"(the paper's grids show many different {name} images)",
+            origin="paper",
+            measure="median distance between two samples after the last run / between two training images",
+            criterion=">= 0.5 (>= 0.25: partly)",
+        ),
+        Declared(
+            id=f"{key}_chain_settles",
+            claim=f"{name}: after a burn-in the chain settles",
+            paper="the first B applications are the burn-in, the later iterates are the samples",
+            origin="paper",
+            measure="mean per-run change over the last {n_tail} runs / the change of run 1",
+            criterion="<= 0.1 (<= 0.5: partly)",
+        ),
+    )
+
+
+JUMPY = Declared(
+    id="celeba_jumpy",
+    claim="CelebA samples make jumpy transitions, more than CIFAR-10 samples",
+    paper="CelebA shows 'jumpy' transitions",
+    origin="paper",
+    measure="share of samples that jump (nearest training image changes, moving >= half the median "
+    "reference distance) per interval of {stride} run(s) after run {burn}",
+    criterion=">= 0.05 on average and above CIFAR-10's (one of the two: partly)",
+)
+CLAIMS = (*(d for key in SETS for d in _set_declared(key)), JUMPY)
+
+
+def declared(cfg: Settings, runs: Runs, R: dict[str, SetRun]) -> list[Declared]:
+    """The claims of the sets that were run (``R``), their text filled from this run's settings, its sampling runs and
+    each set's reference images and near-copy threshold; CelebA's jumps when CelebA was run."""
+    context = cfg.as_dict() | {"n_tail": max(1, cfg.n_steps // 10), "stride": runs.stride, "burn": runs.burn}
+    for key, r in R.items():
+        context |= {f"{key}_ref_kind": r.ref_kind, f"{key}_threshold": r.thr}
+    out = [d.format(**context) for key in R for d in _set_declared(key)]
+    return out + ([JUMPY.format(**context)] if "celeba" in R else [])
+
+
+def from_declared(d: Declared, **measured: Any) -> results.Claim:
+    """A claim judged by the chapter's own tiers (not the share rule): its words and origin from its declaration
+    ``d``, its measured value, share, verdict, notes and extra from ``measured``."""
+    claims_lib.check_alternatives(d, measured.get("alternatives", {}))
+    return results.Claim(
+        id=d.id,
+        claim=d.claim,
+        paper=d.paper,
+        measure=d.measure,
+        criterion=d.criterion,
+        origin=d.origin,
+        **measured,
+    )
+
+
+def set_claims(key: str, r: SetRun, cfg: Settings, runs: Runs) -> list[results.Claim]:
     """The four claims of one set: near the data, new, varied, settling (one network: no spread over seeds)."""
     sp = results.spread
-    name = SETS[key]
+    D = {d.id: d for d in declared(cfg, runs, {key: r})}
+    near_data, new, varied, settles = (D[d.id] for d in _set_declared(key))
     last = runs.last
     ratio = r.final(last) / r.ref_median
     copies = float(r.near_copy[last])
@@ -473,13 +645,9 @@ def set_claims(key: str, r: SetRun, cfg: SimpleNamespace, runs: Runs) -> list[re
     variety = r.spread_samples / r.spread_train
     settle = float(r.snap.step_change[-n_tail:].mean() / r.snap.step_change[0])
     return [
-        results.Claim(
-            id=f"{key}_samples_near_data",
-            claim=f"{name}: after {cfg.n_steps} runs the samples lie as close to the training images as real images do",
-            paper=f"the kaleidoscope turns noise into {name} images",
-            measure=f"median distance of samples to the nearest training image / the same for {r.ref_kind}",
+        from_declared(
+            near_data,
             measured=sp([ratio]),
-            criterion="<= 1 (<= 1.5: partly)",
             share_pass=float(ratio <= 1),
             verdict=level_low(ratio, 1.0, 1.5),
             notes=f"Samples {r.final(last):.2f}, {r.ref_kind} {r.ref_median:.2f}, start noise {r.final(0):.2f}. A "
@@ -491,14 +659,9 @@ def set_claims(key: str, r: SetRun, cfg: SimpleNamespace, runs: Runs) -> list[re
                 "reference_median": r.ref_median,
             },
         ),
-        results.Claim(
-            id=f"{key}_samples_new",
-            claim=f"{name}: the samples are new images, not copies of training images",
-            paper="(not a claim of the paper: our reading of 'generative')",
-            measure=f"share of samples after {cfg.n_steps} runs closer to a training image than the "
-            f"{cfg.copy_quantile:g} quantile of {r.ref_kind} ({r.thr:.2f})",
+        from_declared(
+            new,
             measured=sp([copies]),
-            criterion="<= 0.1 (<= 0.5: partly)",
             share_pass=float(copies <= 0.1),
             verdict=level_low(copies, 0.1, 0.5),
             notes=f"{r.distinct} distinct nearest training images among {cfg.n_samples} samples. A sample "
@@ -506,25 +669,17 @@ def set_claims(key: str, r: SetRun, cfg: SimpleNamespace, runs: Runs) -> list[re
             "samples beside their nearest training images show which.",
             extra={"near_copy": r.near_copy, "threshold": r.thr, "distinct_nearest": r.distinct},
         ),
-        results.Claim(
-            id=f"{key}_samples_varied",
-            claim=f"{name}: the samples are varied, not one image over and over",
-            paper=f"(the paper's grids show many different {name} images)",
-            measure="median distance between two samples after the last run / between two training images",
+        from_declared(
+            varied,
             measured=sp([variety]),
-            criterion=">= 0.5 (>= 0.25: partly)",
             share_pass=float(variety >= 0.5),
             verdict="holds" if variety >= 0.5 else "partly" if variety >= 0.25 else "fails",
             notes=f"Samples {r.spread_samples:.2f}, training images {r.spread_train:.2f}; "
             f"{r.distinct} distinct nearest training images among {cfg.n_samples} samples.",
         ),
-        results.Claim(
-            id=f"{key}_chain_settles",
-            claim=f"{name}: after a burn-in the chain settles",
-            paper="the first B applications are the burn-in, the later iterates are the samples",
-            measure=f"mean per-run change over the last {n_tail} runs / the change of run 1",
+        from_declared(
+            settles,
             measured=sp([settle]),
-            criterion="<= 0.1 (<= 0.5: partly)",
             share_pass=float(settle <= 0.1),
             verdict=level_low(settle, 0.1, 0.5),
             notes=f"Run 1 moves the samples by {float(r.snap.step_change[0]):.2f} on average, the last runs by "
@@ -548,14 +703,9 @@ def jumpy_claim(R: dict[str, SetRun], runs: Runs) -> results.Claim:
         more = None
         verdict = "partly" if big else "fails"
         vs = "CIFAR-10 was not run, so the comparison is missing: at best 'partly'."
-    return results.Claim(
-        id="celeba_jumpy",
-        claim="CelebA samples make jumpy transitions, more than CIFAR-10 samples",
-        paper="CelebA shows 'jumpy' transitions",
-        measure=f"share of samples that jump (nearest training image changes, moving >= half the median "
-        f"reference distance) per interval of {runs.stride} run(s) after run {runs.burn}",
+    return from_declared(
+        JUMPY.format(stride=runs.stride, burn=runs.burn),
         measured=results.spread(R["celeba"].jump_pair),
-        criterion=">= 0.05 on average and above CIFAR-10's (one of the two: partly)",
         share_pass=float(big and bool(more)),
         verdict=verdict,
         notes=f"CelebA: {cj:.1%} per interval, {R['celeba'].jumped_once:.1%} jump at least once; nearest "
@@ -574,7 +724,7 @@ def jumpy_claim(R: dict[str, SetRun], runs: Runs) -> results.Claim:
     )
 
 
-def claims(R: dict[str, SetRun], cfg: SimpleNamespace, runs: Runs) -> list[results.Claim]:
+def claims(R: dict[str, SetRun], cfg: Settings, runs: Runs) -> list[results.Claim]:
     """Every claim of the sets that were run: four per set, and CelebA's jumps when CelebA was run (empty when
     no set was)."""
     out = [c for key, r in R.items() for c in set_claims(key, r, cfg, runs)]

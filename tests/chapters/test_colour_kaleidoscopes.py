@@ -3,10 +3,10 @@ module's runs, measures, findings, placeholders and claims."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 from pathlib import Path
-from types import SimpleNamespace
 
 import jupytext
 import numpy as np
@@ -117,7 +117,7 @@ def test_bad_parameter_stops_at_validation_cell(assert_stops_at_validation, name
     assert_stops_at_validation("colour_kaleidoscopes", name, value)
 
 
-def _cfg(**kw) -> SimpleNamespace:
+def _cfg(**kw) -> here.Settings:
     """The chapter's ci settings, shrunk, with ``kw`` on top."""
     base = dict(
         profile="ci",
@@ -146,7 +146,7 @@ def _cfg(**kw) -> SimpleNamespace:
         copy_quantile=0.05,
         out_dir=None,
     )
-    return SimpleNamespace(**(base | kw))
+    return dataclasses.replace(here.Settings(), **(base | kw))
 
 
 def test_sampling_runs_keep_the_burn_in_stride_and_every_figure_run():
