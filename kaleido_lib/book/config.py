@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -252,7 +252,17 @@ def check_out_dir(value: str | None) -> Path:
     return path
 
 
-def seeds(cfg: SimpleNamespace) -> list[int]:
+class Seeded(Protocol):
+    """Settings with a first seed and a number of seeds (a chapter's Settings, or a namespace holding them)."""
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def n_seeds(self) -> int: ...
+
+
+def seeds(cfg: Seeded) -> list[int]:
     """The seeds of a multi-seed run: seed, seed + 1, …, seed + n_seeds − 1."""
     return list(range(cfg.seed, cfg.seed + cfg.n_seeds))
 

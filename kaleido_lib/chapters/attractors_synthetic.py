@@ -162,8 +162,7 @@ class Setup:
 def setup(cfg: Settings, device: torch.device) -> Setup:
     """The seeds, the data sets, the tolerances and the starts (one set per dimension, from fixed seeds); the run's
     settings printed."""
-    # config.seeds reads only .seed and .n_seeds but is annotated for the namespaces of unmigrated chapters
-    seeds = config.seeds(cfg)  # type: ignore[arg-type]
+    seeds = config.seeds(cfg)
     X = {s: torch.tensor(SETS[s][0]) for s in cfg.sets}  # unit coordinates
     starts = {
         d: torch.rand(cfg.n_starts, d, generator=torch.Generator().manual_seed(50_000 + cfg.seed + d)).to(

@@ -126,8 +126,7 @@ def settings(cfg: Settings, device: torch.device, seeds: list[int], depths: list
 
 def setup(cfg: Settings, device: torch.device) -> tuple[torch.Tensor, list[int], list[int]]:
     """The two training points, the seeds and the two depths (shallow, deep)."""
-    # config.seeds reads only .seed and .n_seeds but is annotated for the namespaces of unmigrated chapters
-    seeds = config.seeds(cfg)  # type: ignore[arg-type]
+    seeds = config.seeds(cfg)
     return torch.tensor(cfg.points, device=device), seeds, [cfg.depth, cfg.depth_deep]
 
 

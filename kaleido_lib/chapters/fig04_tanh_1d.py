@@ -104,8 +104,7 @@ class Settings(ChapterSettings):
 
 def setup(cfg: Settings, device: torch.device) -> tuple[torch.Tensor, list[int]]:
     """The training points in increasing order, and the seeds."""
-    # config.seeds reads only .seed and .n_seeds but is annotated for the namespaces of unmigrated chapters
-    seeds = config.seeds(cfg)  # type: ignore[arg-type]
+    seeds = config.seeds(cfg)
     return torch.tensor(sorted(cfg.points), device=device), seeds
 
 

@@ -180,8 +180,7 @@ def study(cfg: Settings) -> Study:
 
 def setup(cfg: Settings) -> tuple[torch.Tensor, torch.Tensor, list[int], Study]:
     """Panel (a)'s points, panel (b)'s points, the seeds and the study's shapes."""
-    # config.seeds reads only .seed and .n_seeds but is annotated for the namespaces of unmigrated chapters
-    seeds = config.seeds(cfg)  # type: ignore[arg-type]
+    seeds = config.seeds(cfg)
     return torch.tensor(cfg.points_a), torch.tensor(cfg.points), seeds, study(cfg)
 
 
