@@ -182,8 +182,7 @@ class Settings(ChapterSettings):
 
 def settings(cfg: Settings, device: torch.device) -> str:
     """The run's settings in four lines: profile and device, the main nets, the sampling, the depth sweep."""
-    # config.seeds is annotated for the namespaces of chapters without Settings; a Settings has the same fields
-    seeds = config.seeds(cfg)  # type: ignore[arg-type]
+    seeds = config.seeds(cfg)
     return (
         f"profile={cfg.profile}  device={device}  torch threads={torch.get_num_threads()}  seed={cfg.seed}\n"
         f"main nets: L={cfg.depth} H={cfg.width} {cfg.out_act}, {cfg.steps} steps of {cfg.batch_size} images, "
@@ -529,8 +528,7 @@ def networks(
     """Every network of the main setting (seeds ``seed``, ``seed + 1``, ...; from the weight cache or trained): its
     chain from noise of its own, its samples scored and its variants run (printed; the grid's runs for the first)."""
     out = []
-    # config.seeds is annotated for the namespaces of chapters without Settings; a Settings has the same fields
-    seeds = config.seeds(cfg)  # type: ignore[arg-type]
+    seeds = config.seeds(cfg)
     for i, s in enumerate(seeds):
         shown = " (shown in the figures of single samples)" if i == 0 else ""
         print(f"\nnetwork {i + 1} of {cfg.n_seeds}: seed {s}{shown}")
