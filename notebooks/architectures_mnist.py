@@ -122,7 +122,7 @@ n_cells = None  # samples shown in the grids and animations
 gif_step = None  # the animations show every run up to 10, then every gif_step-th
 n_points = None  # training images and test images whose spectral radius is measured, per network
 power_iters = None  # power-iteration steps for the spectral radius
-fixed_frac = None  # fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image
+fixed_frac = None  # fixed point: ||f(x) - x|| < this share of the gap to the nearest other training digit
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%

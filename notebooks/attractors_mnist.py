@@ -92,7 +92,7 @@ n_points_sweep = None  # training images and test images examined on each sweep 
 power_iters = None  # power-iteration steps for the spectral radius
 n_exact = None  # images on which the power estimate is checked against the exact eigenvalues
 n_steps = None  # plain runs of f for the 'where does a chain started at the image end' test
-fixed_frac = None  # fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image
+fixed_frac = None  # fixed point: ||f(x) - x|| < this share of the gap to the nearest other training digit
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%

@@ -33,6 +33,7 @@ from . import config
 
 S = TypeVar("S", bound="Settings")
 
+MAX_LINE = 110  # the line length of pyproject.toml: ruff format would wrap a longer line
 PROFILE_DOC = '"ci" (CPU seconds) or "paper" (the paper\'s settings)'
 
 
@@ -112,6 +113,9 @@ def parameters_cell(cls: type[Settings]) -> str:
     """The source of a notebook's parameters cell for ``cls``: the profile, then every knob ``= None`` with its doc."""
     lines = [f'profile = "paper"  # {PROFILE_DOC}']
     lines += [f"{name} = None  # {doc}" for name, doc in cls.docs().items()]
+    long = [line.split(" =")[0] for line in lines if len(line) > MAX_LINE]
+    if long:
+        raise ValueError(f"{cls.__qualname__}: shorten the doc of {long} to fit a {MAX_LINE}-character line")
     return "\n".join(lines)
 
 

@@ -138,7 +138,7 @@ class Settings(ChapterSettings):
     power_iters: int = knob(50, "power-iteration steps for the spectral radius", config.integer(5))
     fixed_frac: float = knob(
         0.5,
-        "fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image",
+        "fixed point: ||f(x) - x|| < this share of the gap to the nearest other training digit",
         config.number(0.0, strict=True),
     )
     out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")

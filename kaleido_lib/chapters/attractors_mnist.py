@@ -76,7 +76,7 @@ class Settings(ChapterSettings):
     n_steps: int = knob(100, "plain runs of f for the 'where does a chain started at the image end' test")
     fixed_frac: float = knob(
         0.5,
-        "fixed point: ||f(x) - x|| below this fraction of the distance to the nearest other training image",
+        "fixed point: ||f(x) - x|| < this share of the gap to the nearest other training digit",
         config.number(0.0, strict=True),
     )
     out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")

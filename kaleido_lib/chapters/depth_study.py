@@ -82,7 +82,7 @@ class Settings(ChapterSettings):
     )
     seed: int = knob(
         0,
-        "first seed; seeds are seed, ..., seed+n_seeds-1 (synthetic) and seed, ..., seed+mnist_seeds-1 (MNIST)",
+        "first seed: seeds seed, ..., seed+n_seeds-1 (synthetic), seed, ..., seed+mnist_seeds-1 (MNIST)",
     )
     n_seeds: int = knob(20, "networks per shape in the 1D and 2D settings")
     device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
@@ -109,7 +109,7 @@ class Settings(ChapterSettings):
     circle_radius: float = knob(0.3, "... of this radius", config.number(0.0, strict=True))
     widths_2d: list[int] = knob(
         [10, 50],
-        "hidden units of the 2D nets; the last is the main one (the verdict), the others are shown too",
+        "hidden units of the 2D nets; the last is the main one (the verdict), the others shown too",
         config.int_list(1),
     )
     epochs: int = knob(4000, "at most this many full-batch epochs (synthetic)")
@@ -140,7 +140,7 @@ class Settings(ChapterSettings):
     eps_alt: float = knob(0.01, "re-injected noise of the alternative synthetic chains", config.number(0.0))
     eps_noise_alt: str = knob(
         "authors_uniform",
-        "kind of noise of the alternative chains (every setting): the authors' always-positive one",
+        "noise of the alternative chains (every setting): the authors' always-positive one",
         config.choice(*sampling.EPS_NOISES),
     )
     data: str = knob(
@@ -178,7 +178,7 @@ class Settings(ChapterSettings):
     )
     max_steps: int = knob(
         20000,
-        "the matched-loss training stops here if the target is not met (the net counts as not trained)",
+        "matched-loss training stops here if the target is not met (the net counts as untrained)",
         config.integer(1, maximum=config.MAX_EPOCHS),
     )
     dead_ratio: float = knob(
@@ -219,7 +219,7 @@ class Settings(ChapterSettings):
     )
     n_floor_mnist: int = knob(
         20,
-        "random sets of training digits for the MNIST floor (its 5-95 % band: ties); the paper profile 20",
+        "random sets of training digits for the MNIST floor (its 5-95 % band: ties); paper: 20",
         config.integer(1),
     )
     n_boot: int = knob(2000, "bootstrap resamples of the seeds for the intervals", config.integer(10))

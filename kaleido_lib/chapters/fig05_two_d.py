@@ -45,7 +45,7 @@ class Settings(ChapterSettings):
     )
     width: int = knob(
         50,
-        "hidden units per layer of panel (b) (the paper's H), also the width of the depth study; the paper: 50",
+        "hidden units per layer of panel (b) (the paper's H; also the depth study's); the paper: 50",
     )
     points_a: list[list[float]] = knob(
         [[0.5, 0.5]], "2D training points of panel (a); the paper: [[0.5, 0.5]]", config.points_param()

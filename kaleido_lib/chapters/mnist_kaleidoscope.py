@@ -39,7 +39,7 @@ class Settings(ChapterSettings):
         0, "seed of the first main network, its noise and the classifier; the sweep uses seed, seed+1, ..."
     )
     n_seeds: int = knob(
-        3, "main networks (seeds seed, seed+1, ...), each with its own noise; the claims are judged over them"
+        3, "main networks (seeds seed, seed+1, ...), each with its own noise; the claims judge them"
     )
     device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
     data: str = knob(

@@ -59,6 +59,13 @@ def test_a_knob_needs_a_validator_and_a_one_line_doc():
         knob(1, "two\nlines")
 
     @dataclasses.dataclass(frozen=True)
+    class Wordy(Settings):
+        seed: int = knob(0, "a doc far too long for the parameters cell " * 3)
+
+    with pytest.raises(ValueError, match=r"shorten the doc of \['seed'\]"):
+        parameters_cell(Wordy)
+
+    @dataclasses.dataclass(frozen=True)
     class BadCI(Settings):
         seed: int = knob(0, "first seed")
         CI: ClassVar[dict[str, Any]] = {"sede": 1}
