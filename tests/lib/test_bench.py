@@ -1,5 +1,6 @@
 """The benchmark suite's measurements (kaleido_lib.bench), on tiny sizes: what they count and how they judge."""
 
+import dataclasses
 import math
 
 import pytest
@@ -228,8 +229,6 @@ def test_ensemble_agreement_is_rounding_only():
 
 
 def test_performance_alternatives_by_the_suites_rule():
-    from types import SimpleNamespace
-
     assert here.target_entry(60.0, 50.0, 10.0) == {"share_pass": 1.0, "verdict": "holds"}
     assert here.target_entry(20.0, 50.0, 10.0) == {"share_pass": 0.0, "verdict": "partly"}
     assert here.target_entry(5.0, 50.0, 10.0)["verdict"] == "fails"
@@ -253,7 +252,9 @@ def test_performance_alternatives_by_the_suites_rule():
         "partly",
     ]  # 67 % of the ceiling
     assert [e["verdict"] for e in A["sampling_overhead"].values()] == ["holds", "partly", "holds"]
-    cfg = SimpleNamespace(repeats=1, step_repeats=1, sampling_repeats=1, thread_counts=[1])
+    cfg = dataclasses.replace(
+        here.Settings(), repeats=1, step_repeats=1, sampling_repeats=1, thread_counts=[1]
+    )
     claims = {c.id: c for c in here.claims(speedup, agree, _step(1.5), samp, cfg)}
     plain = {
         c.id: c
@@ -395,9 +396,9 @@ def test_suite_claims_carry_their_uncertainty_when_turns_were_recorded():
     }  # the uncertainty changes no verdict
     assert plain["ensemble_speedup_fig03"].seeds is None  # without its runs' turns it is not assessed
 
-    from types import SimpleNamespace
-
-    cfg = SimpleNamespace(repeats=2, step_repeats=2, sampling_repeats=2, thread_counts=[1])
+    cfg = dataclasses.replace(
+        here.Settings(), repeats=2, step_repeats=2, sampling_repeats=2, thread_counts=[1]
+    )
     full = {c.id: c for c in here.claims(speedup, {"a": 1e-9, "b": 3e-5}, step, samp, cfg, runs=runs)}
     assert all("seeds" in e for c in full.values() for e in c.alternatives.values())
     largest = full["ensemble_speedup_fig03"].alternatives[
