@@ -31,10 +31,7 @@ import torch
 from torch import nn
 
 from .models import make_mlp
-from .stats import (
-    finite_numpy,
-    kendall_tau,
-)  # kendall_tau re-exported until its callers use kaleido_lib.stats
+from .stats import finite_numpy, kendall_tau
 from .utils import check_finite_tensor, check_int
 
 EPS_MAGNITUDE = 1e-3  # ε of the magnitude-aware noise, as Jiang et al.

@@ -9,22 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .stats import (  # noqa: F401  (re-exported until every caller imports them from kaleido_lib.stats)
-    Trend,
-    TrendResamples,
-    average_ranks,
-    check_permutations,
-    loglog_slope,
-    permutation_p,
-    prob_less,
-    resample_trend,
-    row_ranks,
-    spearman,
-    spearman_null,
-    spearman_null_blocked,
-    spearman_test,
-    trend,
-)
 from .utils import check_finite_tensor, check_int
 
 Fn = Callable[[torch.Tensor], torch.Tensor]

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import torch
 
-from .stats import bootstrap_interval
 from .utils import check_finite_tensor
 
 
@@ -169,6 +168,3 @@ def near_copy_share(dist_to_train: torch.Tensor, threshold: float) -> float:
     if d.numel() == 0:
         raise ValueError("dist_to_train must not be empty")
     return float((d <= threshold).double().mean())
-
-
-bootstrap_ci = bootstrap_interval  # the former name, until its callers use kaleido_lib.stats

@@ -97,7 +97,7 @@
 # $\psi_H$ and $\psi_{\text{seed}}$ likewise, and $\Psi$ their mean (a group whose target is constant is left out; one
 # whose measure is constant while the target varies counts $\tau = 0$, since the measure cannot rank those networks).
 # A measure *predicts* a target the better, the larger $|\Psi|$; its overall score is the mean of $|\Psi|$ over the
-# three targets. Both are implemented with torch and numpy (`kaleido_lib.complexity.kendall_tau`, `granulated_tau`).
+# three targets. Both are implemented with torch and numpy (`kaleido_lib.stats.kendall_tau`, `granulated_tau`).
 #
 # **Where this departs from the companion work.** A small 2D reconstruction task instead of image classification;
 # three hyper-parameters (depth, width, seed) instead of seven; targets that measure over-generalization, not a

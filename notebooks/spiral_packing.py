@@ -75,14 +75,14 @@ _before = set(globals())
 
 # %% tags=["parameters"]
 profile = "paper"  # "ci" (CPU seconds) or "paper" (the paper's settings)
-seed = None  # first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each draws its data jitter and its weights)
+seed = None  # first seed; seeds seed, ..., seed+n_seeds-1 (each draws its data jitter and its weights)
 n_seeds = None  # independently drawn data sets and networks per setting
 device = None  # "auto" (CUDA when available), "cpu" or "cuda"
-classes = None  # the numbers of classes K (increasing, at least two values for the crowding trend, each at least 2)
+classes = None  # numbers of classes K (increasing, each >= 2; at least two values, for the crowding trend)
 epochs = None  # classifier epochs of the grid (full batch: one Adam step each); the study: about 10000
 full_epochs = None  # epochs of the full-length run of full_classes (at least epochs); the study: about 10000
 full_classes = None  # the K trained for full_epochs (a subset of classes), in a worker process
-init = None  # initial weights: "torch" (PyTorch's default) or "glorot" (TensorFlow's default, the study's code)
+init = None  # initial weights: "torch" (PyTorch's default) or "glorot" (TensorFlow's, the study's code)
 lr = None  # classifier Adam learning rate; the study: 5e-4
 weight_decay = None  # factor of the sum of squared weight norms over 2; the study: 0.005
 n_per_class = None  # points per spiral arm; the study: 200

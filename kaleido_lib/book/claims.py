@@ -228,3 +228,25 @@ def judge_trend(
     return results.trend_claim(
         decl.id, decl.claim, decl.paper, value, symbol, trend, unit=decl.unit, notes_extra=notes_extra, **kw
     )
+
+
+def by_own_rule(
+    decl: Declared, alternatives: Mapping[str, Mapping[str, Any]] | None = None, **measured: Any
+) -> results.Claim:
+    """A claim judged by a rule of its chapter (a tiered level, a target ratio, a ranking: neither the share nor the
+    trend rule): its words, origin and alternatives' names from the declaration ``decl`` (the judged alternatives
+    must be the declared ones; None: none was judged, as when the claim is built alone), its measured values, share,
+    verdict, seed count, notes and extra from ``measured``."""
+    alts = {name: dict(entry) for name, entry in (alternatives or {}).items()}
+    if alternatives is not None:
+        check_alternatives(decl, alts)
+    return results.Claim(
+        id=decl.id,
+        claim=decl.claim,
+        paper=decl.paper,
+        measure=decl.measure,
+        criterion=decl.criterion,
+        origin=decl.origin,
+        alternatives=alts,
+        **measured,
+    )

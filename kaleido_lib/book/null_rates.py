@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .. import measures
+from .. import stats
 from . import results
 
 UNIT_COUNTS = (2, 3, 5, 10, 20)  # seeds or networks per claim in the book (MNIST 2-3, ci 2-3, paper 5-20)
@@ -79,7 +79,7 @@ def trend_rule(n: int, draws: int = 400, blocked: bool = True, n_perm: int = 100
     verdicts = [
         results.trend_verdict(t.rho, t.p, t.falls)
         for t in (
-            measures.trend(list(DEPTHS), v, n_perm=n_perm, seed=i, blocked=blocked)
+            stats.trend(list(DEPTHS), v, n_perm=n_perm, seed=i, blocked=blocked)
             for i, v in enumerate(_noise(n, draws, seed))
         )
     ]
@@ -100,7 +100,7 @@ def per_seed_sign_rule(n: int, draws: int = 2000, seed: int = 1) -> NullRate:
     x = torch.tensor(DEPTHS, dtype=torch.float64)
     rate = {"holds": 0, "partly": 0, "fails": 0}
     for v in _noise(n, draws, seed):
-        share = sum(measures.spearman(x, v[:, j]) < 0 for j in range(n)) / n
+        share = sum(stats.spearman(x, v[:, j]) < 0 for j in range(n)) / n
         rate[results.verdict_from_share(share)] += 1
     return NullRate(
         "per-seed sign of rho, cuts alone (former depth-study rule)",
@@ -120,8 +120,8 @@ def power_law_rule(
     rate = {"holds": 0, "partly": 0, "fails": 0}
     for i, v in enumerate(_noise(n, draws, seed).exp()):
         med = v.quantile(0.5, dim=1)
-        slope = measures.loglog_slope(list(DEPTHS), med)
-        p = measures.trend(list(DEPTHS), v, n_perm=n_perm, seed=i).p if gated else None
+        slope = stats.loglog_slope(list(DEPTHS), med)
+        p = stats.trend(list(DEPTHS), v, n_perm=n_perm, seed=i).p if gated else None
         rate[results.power_law_verdict(slope, -1.0, 0.25, p)] += 1
     name = "power law: slope of the medians within 0.25 of -1" + (
         ", trend p < 0.05" if gated else " (former rule)"

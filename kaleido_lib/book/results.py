@@ -13,13 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..stats import (
-    bootstrap_indices,
-    median_interval,  # noqa: F401  (re-exported until its callers import kaleido_lib.stats)
-    resample_trend,
-    sign_p,
-    wilson_interval,
-)
+from ..stats import bootstrap_indices, resample_trend, sign_p, wilson_interval
 from ..utils import atomic_write_json, check_int, json_safe, out_dir
 
 VERDICTS = ("holds", "partly", "fails", "too few units", "not measured")
@@ -229,7 +223,7 @@ def judge_among(
 
 
 def trend_entry(trend: Any, unit: str = "seeds") -> dict[str, Any]:
-    """One alternative's entry for a falling-trend claim (a ``measures.Trend``), by :func:`trend_verdict`: the share of
+    """One alternative's entry for a falling-trend claim (a ``stats.Trend``), by :func:`trend_verdict`: the share of
     columns (seeds) with a negative Spearman rho, the verdict and its :func:`trend_seed_count`."""
     return {
         "share_pass": float((trend.per_seed < 0).double().mean()),
@@ -808,7 +802,7 @@ def power_law_verdict(
 def trend_seed_count(
     trend: Any, n_boot: int = 1000, seed: int = 0, unit: str = "seeds"
 ) -> tuple[SeedCount, list]:
-    """The uncertainty of a falling-trend claim (a ``measures.Trend``): the seeds whose own rho < 0 with the share's
+    """The uncertainty of a falling-trend claim (a ``stats.Trend``): the seeds whose own rho < 0 with the share's
     Wilson interval, the share of bootstrap resamples of the seeds whose :func:`trend_verdict` equals the verdict
     of all seeds (``stats.resample_trend``), and the pooled rho's 95 % percentile-bootstrap interval."""
 
@@ -837,7 +831,7 @@ def trend_claim(
     notes_extra: str = "",
     **kw: Any,
 ) -> Claim:
-    """A claim 'the value falls as the setting grows', judged by :func:`trend_verdict` on a measures.Trend, with its
+    """A claim 'the value falls as the setting grows', judged by :func:`trend_verdict` on a stats.Trend, with its
     uncertainty (:func:`trend_seed_count`: seeds with rho < 0, Wilson interval, bootstrap stability, and the pooled
     rho's interval in ``extra['rho_ci95']``).
 

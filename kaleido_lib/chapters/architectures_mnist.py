@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import attractors, cache, experiments, measures, models, plots, sampling
+from .. import attractors, cache, experiments, measures, models, plots, sampling, stats
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.claims import Declared
@@ -910,22 +910,6 @@ def declared(cfg: Settings) -> list[Declared]:
     return [d.format(**cfg.as_dict()) for d in CLAIMS]
 
 
-def _from_declared(d: Declared, alternatives: dict[str, dict[str, Any]], **measured: Any) -> results.Claim:
-    """A claim judged by a chapter rule (not the share rule): its words from the declaration ``d``, its verdict and
-    numbers (``measured``) from the rule."""
-    claims_lib.check_alternatives(d, alternatives)
-    return results.Claim(
-        id=d.id,
-        claim=d.claim,
-        paper=d.paper,
-        measure=d.measure,
-        criterion=d.criterion,
-        origin=d.origin,
-        alternatives=alternatives,
-        **measured,
-    )
-
-
 def kaleidoscope_alternatives(v: dict[str, torch.Tensor], n_steps: int) -> dict[str, dict[str, Any]]:
     """An architecture's claim under the declared alternatives: the criterion as first written, every bar halved
     (:func:`shows_lax`, partly at >= 0.1 new digit-like), and the share rule over seeds instead of 'every seed'."""
@@ -992,7 +976,7 @@ def depth_alternatives(M: dict[str, dict[str, torch.Tensor]], cfg: Settings) -> 
     names = cnn_names(cfg)
     new = torch.stack([M[n]["new_digits"] for n in names]).nan_to_num(0.0)
     like = torch.stack([M[n]["digit_like"] for n in names]).nan_to_num(0.0)
-    T = measures.trend(cfg.cnn_depths, 1 - like, n_perm=10_000)
+    T = stats.trend(cfg.cnn_depths, 1 - like, n_perm=10_000)
     judged = (
         results.judge(new[-1] > new[0]),
         {
@@ -1025,7 +1009,7 @@ def claims(
         verdict, share = degree(M[name])
         v = M[name]
         out.append(
-            _from_declared(
+            claims_lib.by_own_rule(
                 D[claim_id(name)],
                 kaleidoscope_alternatives(v, cfg.n_steps),
                 measured=sp(v["new_digits"]),
@@ -1055,7 +1039,7 @@ def claims(
     for label, diff in (("skips_weaken_effect", ab.skips), ("bottleneck_needed", ab.bottleneck)):
         rule = margin_rule(diff, 0.1)
         out.append(
-            _from_declared(
+            claims_lib.by_own_rule(
                 D[label],
                 ablation_alternatives(diff, first[label]),
                 measured=sp(diff),
@@ -1067,11 +1051,11 @@ def claims(
                     "replacement. The paired effect: the median difference with its 95 % bootstrap interval over the "
                     "seeds (failed seeds left out)."
                 ),
-                extra={"difference": diff, "paired_effect": results.median_interval(diff)},
+                extra={"difference": diff, "paired_effect": stats.median_interval(diff)},
                 seeds=margin_seeds(diff, 0.1),
             )
         )
-    T_depth = measures.trend(cfg.cnn_depths, 1 - ab.depth["new_digits"].nan_to_num(0.0), n_perm=10_000)
+    T_depth = stats.trend(cfg.cnn_depths, 1 - ab.depth["new_digits"].nan_to_num(0.0), n_perm=10_000)
     out.append(
         claims_lib.judge_trend(
             D["deeper_cnn_better_samples"],

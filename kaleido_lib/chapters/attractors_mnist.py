@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import attractors, experiments, measures, plots
+from .. import attractors, experiments, measures, plots, stats
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.claims import Declared
@@ -399,7 +399,7 @@ def gap_uncertainty(
 def trend_entry(depths: list[int], values: torch.Tensor) -> dict[str, Any]:
     """One alternative's entry for the depth trend, by the primary's rule (``results.trend_verdict``) on ``values``
     (depths, seeds), a value that should fall with depth: the share of seeds with a negative Spearman rho, the verdict."""
-    return results.trend_entry(measures.trend(depths, values, n_perm=10_000))
+    return results.trend_entry(stats.trend(depths, values, n_perm=10_000))
 
 
 OLD_RULE = (
@@ -465,22 +465,6 @@ def declared(cfg: Settings) -> list[Declared]:
     return [d.format(**cfg.as_dict()) for d in CLAIMS]
 
 
-def _from_declared(d: Declared, alternatives: dict[str, dict[str, Any]], **measured: Any) -> results.Claim:
-    """A claim judged by a chapter rule (not the share rule): its words from the declaration ``d``, its verdict and
-    numbers (``measured``) from the rule."""
-    claims_lib.check_alternatives(d, alternatives)
-    return results.Claim(
-        id=d.id,
-        claim=d.claim,
-        paper=d.paper,
-        measure=d.measure,
-        criterion=d.criterion,
-        origin=d.origin,
-        alternatives=alternatives,
-        **measured,
-    )
-
-
 def claims(
     cfg: Settings,
     tr: Examined,
@@ -507,7 +491,7 @@ def claims(
     gap_seeds, gap_ci = gap_uncertainty(tr.rho < 1, te.rho < 1)
     gap_seeds_old, gap_ci_old = gap_uncertainty(fixed_tr, fixed_te)
     old_rule = D["training_images_attract"].alternatives[0]
-    T_depth = measures.trend(cfg.sweep_depths, 1 - W["rho_below_1_train"], n_perm=10_000)
+    T_depth = stats.trend(cfg.sweep_depths, 1 - W["rho_below_1_train"], n_perm=10_000)
     not_attr = 1 - W["rho_below_1_train"]
     med = not_attr.quantile(0.5, dim=1)
     depth_judged = (  # two other measures of attraction, the looser first-to-last reading
@@ -520,7 +504,7 @@ def claims(
     )
     depth_alts = dict(zip(D["more_attractors_with_depth"].alternatives, depth_judged, strict=True))
     out = [
-        _from_declared(
+        claims_lib.by_own_rule(
             D["training_images_attract"],
             {
                 old_rule: {
@@ -548,7 +532,7 @@ def claims(
             },
             seeds=results.seed_count(tr.rho < 1, unit="images"),
         ),
-        _from_declared(
+        claims_lib.by_own_rule(
             D["train_not_test_attract"],
             {
                 old_rule: {
@@ -590,7 +574,7 @@ def claims(
     ]
     if check is not None:
         out.append(
-            _from_declared(
+            claims_lib.by_own_rule(
                 D["power_iteration_agrees"],
                 dict(
                     zip(

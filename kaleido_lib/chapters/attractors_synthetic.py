@@ -14,7 +14,7 @@ from matplotlib.colors import ListedColormap
 from tqdm import tqdm
 
 from .. import attractors as A
-from .. import measures
+from .. import stats
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.claims import Declared
@@ -630,9 +630,9 @@ class Trends:
     nowhere: torch.Tensor
     spur_count: torch.Tensor
     fit_depth: torch.Tensor
-    T: dict[str, measures.Trend]
+    T: dict[str, stats.Trend]
     spur_by_width: torch.Tensor
-    T_width: measures.Trend | None
+    T_width: stats.Trend | None
 
     def by_depth(self, field: str, transform: Callable[[float], float] = lambda v: v) -> torch.Tensor:
         """(len(depths), len(cols)) values of the main grid (``Grid.by_depth``)."""
@@ -651,9 +651,9 @@ def trends(grid: Grid, seeds: list[int]) -> Trends:
         [[bool(grid.fit[(s, L, H, SETS[s][1])][j]) for s, H, j in cols] for L in cfg.depths]
     )
     T = {
-        "not_attr": measures.trend(cfg.depths, not_attr, n_perm=N_PERM),
-        "nowhere": measures.trend(cfg.depths, nowhere, n_perm=N_PERM),
-        "spur": measures.trend(cfg.depths, spur_count, n_perm=N_PERM),
+        "not_attr": stats.trend(cfg.depths, not_attr, n_perm=N_PERM),
+        "nowhere": stats.trend(cfg.depths, nowhere, n_perm=N_PERM),
+        "spur": stats.trend(cfg.depths, spur_count, n_perm=N_PERM),
     }
     spur_by_width = torch.tensor(
         [
@@ -667,7 +667,7 @@ def trends(grid: Grid, seeds: list[int]) -> Trends:
         ],
         dtype=torch.float64,
     )
-    T_width = measures.trend(cfg.widths, spur_by_width, n_perm=N_PERM) if len(cfg.widths) > 1 else None
+    T_width = stats.trend(cfg.widths, spur_by_width, n_perm=N_PERM) if len(cfg.widths) > 1 else None
     med = lambda t: [round(float(m), 3) for m in t.median]
     mean_by_depth = lambda v: [round(float(m), 3) for m in v.mean(dim=1)]
     print(f"share of nets reaching the target, per depth {cfg.depths}: {mean_by_depth(fit_depth.double())}")
@@ -752,7 +752,7 @@ def basin_maps(ens: dict[Key, EnsembleResult], grid: Grid, S: Setup, device: tor
     return basin_maps_figure(ens, grid, S.X, sets_2d, S.seeds[0], device)
 
 
-def tail(t: measures.Trend) -> str:
+def tail(t: stats.Trend) -> str:
     """How a value moves with depth, in words, from its trend test."""
     if t.rho < 0:
         return "falls" if t.p < 0.05 else "falls slightly (not significant)"
@@ -875,8 +875,8 @@ def claims(
     grid: Grid,
     main_keys: list[Key],
     cols: list[tuple[str, int, int]],
-    T: dict[str, measures.Trend],
-    T_width: measures.Trend | None,
+    T: dict[str, stats.Trend],
+    T_width: stats.Trend | None,
     not_attr: torch.Tensor,
     nowhere: torch.Tensor,
     spur_count: torch.Tensor,
@@ -916,13 +916,9 @@ def claims(
             )
         )
         claims_lib.check_alternatives(d, alternatives)
-        c = results.Claim(  # judged on the nets that fit alone (the chapter's rule), not the share rule's 'among'
-            id=d.id,
-            claim=d.claim,
-            paper=d.paper,
-            measure=d.measure,
+        c = claims_lib.by_own_rule(  # judged on the nets that fit alone (the chapter's rule), not the share rule's 'among'
+            d,
             measured=results.spread(point_share[fitted]) if fitted.any() else results.spread([float("nan")]),
-            criterion=d.criterion,
             share_pass=among,
             verdict=results.verdict_from_share(among, n=int(fitted.sum())) if fitted.any() else "fails",
             notes=(
@@ -937,7 +933,6 @@ def claims(
             },
             seeds=results.judge_among(passed, fitted)["seeds"],
             alternatives=alternatives,
-            origin=d.origin,
         )
         results.add_share_among(c, passed, torch.ones_like(passed), label="all_nets")
         out.append(c)
@@ -963,7 +958,7 @@ def claims(
                     d.alternatives,
                     (
                         results.trend_entry(
-                            measures.trend(cfg.depths, grid.by_depth(cols, "max_rho"), n_perm=N_PERM)
+                            stats.trend(cfg.depths, grid.by_depth(cols, "max_rho"), n_perm=N_PERM)
                         ),
                         results.first_to_last(not_attr),
                     ),
@@ -984,8 +979,8 @@ def claims(
                 zip(
                     d.alternatives,
                     (
-                        results.trend_entry(measures.trend(cfg.depths, nowhere_at["half"], n_perm=N_PERM)),
-                        results.trend_entry(measures.trend(cfg.depths, nowhere_at["double"], n_perm=N_PERM)),
+                        results.trend_entry(stats.trend(cfg.depths, nowhere_at["half"], n_perm=N_PERM)),
+                        results.trend_entry(stats.trend(cfg.depths, nowhere_at["double"], n_perm=N_PERM)),
                         results.first_to_last(nowhere),
                     ),
                 )
@@ -1034,7 +1029,7 @@ def claims(
                     "pairs": pairs,
                     "capture": cap,
                     "share_attracting": attr_share,
-                    "effect": results.median_interval(diff),
+                    "effect": stats.median_interval(diff),
                 },
             )
         )

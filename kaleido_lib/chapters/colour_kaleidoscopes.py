@@ -618,21 +618,6 @@ def declared(cfg: Settings, runs: Runs, R: dict[str, SetRun]) -> list[Declared]:
     return out + ([JUMPY.format(**context)] if "celeba" in R else [])
 
 
-def from_declared(d: Declared, **measured: Any) -> results.Claim:
-    """A claim judged by the chapter's own tiers (not the share rule): its words and origin from its declaration
-    ``d``, its measured value, share, verdict, notes and extra from ``measured``."""
-    claims_lib.check_alternatives(d, measured.get("alternatives", {}))
-    return results.Claim(
-        id=d.id,
-        claim=d.claim,
-        paper=d.paper,
-        measure=d.measure,
-        criterion=d.criterion,
-        origin=d.origin,
-        **measured,
-    )
-
-
 def set_claims(key: str, r: SetRun, cfg: Settings, runs: Runs) -> list[results.Claim]:
     """The four claims of one set: near the data, new, varied, settling (one network: no spread over seeds)."""
     sp = results.spread
@@ -645,7 +630,7 @@ def set_claims(key: str, r: SetRun, cfg: Settings, runs: Runs) -> list[results.C
     variety = r.spread_samples / r.spread_train
     settle = float(r.snap.step_change[-n_tail:].mean() / r.snap.step_change[0])
     return [
-        from_declared(
+        claims_lib.by_own_rule(
             near_data,
             measured=sp([ratio]),
             share_pass=float(ratio <= 1),
@@ -659,7 +644,7 @@ def set_claims(key: str, r: SetRun, cfg: Settings, runs: Runs) -> list[results.C
                 "reference_median": r.ref_median,
             },
         ),
-        from_declared(
+        claims_lib.by_own_rule(
             new,
             measured=sp([copies]),
             share_pass=float(copies <= 0.1),
@@ -669,7 +654,7 @@ def set_claims(key: str, r: SetRun, cfg: Settings, runs: Runs) -> list[results.C
             "samples beside their nearest training images show which.",
             extra={"near_copy": r.near_copy, "threshold": r.thr, "distinct_nearest": r.distinct},
         ),
-        from_declared(
+        claims_lib.by_own_rule(
             varied,
             measured=sp([variety]),
             share_pass=float(variety >= 0.5),
@@ -677,7 +662,7 @@ def set_claims(key: str, r: SetRun, cfg: Settings, runs: Runs) -> list[results.C
             notes=f"Samples {r.spread_samples:.2f}, training images {r.spread_train:.2f}; "
             f"{r.distinct} distinct nearest training images among {cfg.n_samples} samples.",
         ),
-        from_declared(
+        claims_lib.by_own_rule(
             settles,
             measured=sp([settle]),
             share_pass=float(settle <= 0.1),
@@ -703,7 +688,7 @@ def jumpy_claim(R: dict[str, SetRun], runs: Runs) -> results.Claim:
         more = None
         verdict = "partly" if big else "fails"
         vs = "CIFAR-10 was not run, so the comparison is missing: at best 'partly'."
-    return from_declared(
+    return claims_lib.by_own_rule(
         JUMPY.format(stride=runs.stride, burn=runs.burn),
         measured=results.spread(R["celeba"].jump_pair),
         share_pass=float(big and bool(more)),

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import torch
 from tqdm import tqdm
 
-from .. import measures, plots
+from .. import measures, plots, stats
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
@@ -465,7 +465,7 @@ def claims(
                 "n_star_per_seed": {
                     str(d): [show(float(v)) for v in n_star[i]] for i, d in enumerate(cfg.dims)
                 },
-                "effect_log2_ratio": results.median_interval(
+                "effect_log2_ratio": stats.median_interval(
                     censored_log2_ratio(n_star[i4], n_star[i2], cfg.ns)
                 ),
             },

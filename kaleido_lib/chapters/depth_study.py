@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import cache, experiments, measures, models, plots, quality, records, sampling, train
+from .. import cache, experiments, measures, models, plots, quality, records, sampling, stats, train
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
@@ -875,7 +875,7 @@ def depth_trend(sw: Sweep, metric: str, min_depths: int) -> Trend:
     for j in range(S):
         sel = sw.ok[:, j] & ~torch.isnan(v[:, j])
         if judged[j] and int(sel.sum()) >= 2:
-            rho[j] = measures.spearman(torch.tensor(sw.depths, dtype=torch.float64)[sel], v[sel, j])
+            rho[j] = stats.spearman(torch.tensor(sw.depths, dtype=torch.float64)[sel], v[sel, j])
     sign = -1.0 if sw.lower_better[metric] else 1.0
     return Trend(rho, judged, judged & ~torch.isnan(rho) & (sign * rho > 0))
 
@@ -890,9 +890,9 @@ def effect(sw: Sweep, metric: str, tr: Trend, n_boot: int) -> dict[str, Any]:
         "metric": metric,
         "lower_is_better": sw.lower_better[metric],
         "mean_rho": float(rho.nanmean()) if rho.numel() else float("nan"),
-        "mean_rho_ci95": quality.bootstrap_ci(rho, n_boot=n_boot),
+        "mean_rho_ci95": stats.bootstrap_interval(rho, n_boot=n_boot),
         "difference": f"L={sw.depths[-1]} minus L={sw.depths[0]}, same seed",
-        "median_difference": results.median_interval((v[-1] - v[0])[both], n_boot=n_boot),
+        "median_difference": stats.median_interval((v[-1] - v[0])[both], n_boot=n_boot),
         "median_per_depth": dict(zip(sw.depths, v.nanquantile(0.5, dim=1).tolist())),
         "seeds_judged": int(tr.judged.sum()),
     }
@@ -952,10 +952,10 @@ def floor_width(sw: Sweep, metric: str) -> float:
     return hi - lo
 
 
-def depth_trend_pooled(sw: Sweep, metric: str, n_perm: int = 10_000) -> measures.Trend:
+def depth_trend_pooled(sw: Sweep, metric: str, n_perm: int = 10_000) -> stats.Trend:
     """The book's trend rule on :func:`as_judged`'s values: pooled Spearman rho of depth against the value (negative:
     deeper is better), its p-value from permuting the depths within each seed (seeds blocked)."""
-    return measures.trend([float(d) for d in sw.depths], as_judged(sw, metric), n_perm=n_perm, blocked=True)
+    return stats.trend([float(d) for d in sw.depths], as_judged(sw, metric), n_perm=n_perm, blocked=True)
 
 
 def gap_fraction(sw: Sweep, metric: str, difference: float | None) -> float | None:

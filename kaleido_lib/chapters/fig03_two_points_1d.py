@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import measures, plots, sampling, utils
+from .. import measures, plots, sampling, stats, utils
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
@@ -749,21 +749,21 @@ def claims(
             values=diff["wider"],
             passed=P["deeper_wider"],
             extra={f"total_width_L{d}": sp(diff[f"total_width_L{d}"]) for d in depths}
-            | {"effect": results.median_interval(diff["wider"][both])},
+            | {"effect": stats.median_interval(diff["wider"][both])},
             among=both,
         ),
         claims_lib.judge(
             decl["deeper_faster_sampling"],
             values=diff["faster"],
             passed=P["deeper_faster"],
-            extra={"effect": results.median_interval(diff["faster"][both])},
+            extra={"effect": stats.median_interval(diff["faster"][both])},
             among=both,
         ),
         claims_lib.judge(
             decl["deeper_steeper_between"],
             values=diff["steeper"],
             passed=P["deeper_steeper"],
-            extra={"effect": results.median_interval(diff["steeper"][both])},
+            extra={"effect": stats.median_interval(diff["steeper"][both])},
             among=both,
         ),
     ]

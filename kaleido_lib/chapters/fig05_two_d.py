@@ -12,7 +12,7 @@ import matplotlib.ticker
 import torch
 from tqdm import tqdm
 
-from .. import measures, plots, sampling
+from .. import measures, plots, sampling, stats
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
@@ -540,8 +540,8 @@ class Trends:
 
     burn_depth: torch.Tensor
     burn_width: torch.Tensor
-    T: dict[str, measures.Trend]
-    T_strict: dict[str, measures.Trend]
+    T: dict[str, stats.Trend]
+    T_strict: dict[str, stats.Trend]
     slope_median: float
     slope_seed: torch.Tensor
     BL: torch.Tensor
@@ -553,17 +553,17 @@ def trends(M: Measures, st: Study, cfg: Settings) -> Trends:
     burn_depth = torch.stack([M[k]["burn"] for k in st.depth_settings])
     burn_width = torch.stack([M[k]["burn"] for k in st.width_settings])
     T = {
-        "depth": measures.trend(cfg.depths, burn_depth, n_perm=N_PERM),
-        "width": measures.trend(cfg.widths, burn_width, n_perm=N_PERM),
+        "depth": stats.trend(cfg.depths, burn_depth, n_perm=N_PERM),
+        "width": stats.trend(cfg.widths, burn_width, n_perm=N_PERM),
     }
     slope_median = (
-        measures.loglog_slope(cfg.depths, T["depth"].median)
+        stats.loglog_slope(cfg.depths, T["depth"].median)
         if bool((T["depth"].median > 0).all())
         else float("nan")
     )
     slope_seed = torch.tensor(
         [
-            measures.loglog_slope(cfg.depths, burn_depth[:, j])
+            stats.loglog_slope(cfg.depths, burn_depth[:, j])
             if bool((burn_depth[:, j] > 0).all())
             else float("nan")
             for j in range(burn_depth.shape[1])
@@ -575,8 +575,8 @@ def trends(M: Measures, st: Study, cfg: Settings) -> Trends:
         "width": torch.stack([M[k]["burn_strict"] for k in st.width_settings]),
     }
     T_strict = {
-        "depth": measures.trend(cfg.depths, strict["depth"], n_perm=N_PERM),
-        "width": measures.trend(cfg.widths, strict["width"], n_perm=N_PERM),
+        "depth": stats.trend(cfg.depths, strict["depth"], n_perm=N_PERM),
+        "width": stats.trend(cfg.widths, strict["width"], n_perm=N_PERM),
     }
     return Trends(burn_depth, burn_width, T, T_strict, slope_median, slope_seed, BL)
 
@@ -585,7 +585,7 @@ def median_slope(depths: list[int], burn: torch.Tensor) -> float:
     """The log-log slope of the median burn-in (over the columns of ``burn``, depths x seeds) against the depth;
     NaN when a median is not positive."""
     med = torch.as_tensor(burn, dtype=torch.float64).quantile(0.5, dim=1)
-    return measures.loglog_slope(depths, med) if bool((med > 0).all()) else float("nan")
+    return stats.loglog_slope(depths, med) if bool((med > 0).all()) else float("nan")
 
 
 def slope_seeds(
@@ -762,8 +762,8 @@ def claims(
         settings_: list[int],
         burn: torch.Tensor,
         sets: list[tuple[int, int]],
-        t: measures.Trend,
-        t_strict: measures.Trend,
+        t: stats.Trend,
+        t_strict: stats.Trend,
     ) -> dict[str, Any]:
         return {
             "settings": list(settings_),
@@ -808,7 +808,7 @@ def claims(
     def trend_alts(name: str, settings_: list[int], burn: torch.Tensor) -> list[dict[str, Any]]:
         return [
             results.trend_entry(tr.T_strict[name]),
-            results.trend_entry(measures.trend(settings_, median_burn[name], n_perm=N_PERM)),
+            results.trend_entry(stats.trend(settings_, median_burn[name], n_perm=N_PERM)),
             results.first_to_last(burn),
         ]
 
@@ -846,13 +846,9 @@ def claims(
         d.alternatives[2]: results.judge(in_band),
     }
     claims_lib.check_alternatives(d, slope_alts)
-    inverse = results.Claim(  # judged by the chapter's own rule (results.power_law_verdict), not the share rule
-        id=d.id,
-        claim=d.claim,
-        paper=d.paper,
-        measure=d.measure,
+    inverse = claims_lib.by_own_rule(  # judged by the chapter's own rule (results.power_law_verdict), not the share rule
+        d,
         measured=results.spread(tr.slope_seed),
-        criterion=d.criterion,
         share_pass=float(in_band.double().mean()),
         verdict=results.power_law_verdict(tr.slope_median, target=-1.0, band=0.25, p=p_depth),
         notes=(
@@ -864,11 +860,10 @@ def claims(
         extra={
             "slope_of_medians": tr.slope_median,
             "median_B_times_L": tr.BL.quantile(0.5, dim=1),
-            "slope_per_seed": results.median_interval(tr.slope_seed),
+            "slope_per_seed": stats.median_interval(tr.slope_seed),
         },
         seeds=slope_seeds(cfg.depths, tr.burn_depth, tr.slope_seed, 0.25, p_depth),
         alternatives=slope_alts,
-        origin=d.origin,
     )
     return [
         share(D["trained_to_target_a"], ens["a"].best_loss.cpu(), trained["a"], loose("a")),

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from .. import attractors as A
 from .. import complexity as C
-from .. import measures
+from .. import measures, stats
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.claims import Declared
@@ -193,7 +193,7 @@ class Correlations:
 def correlations(col: Callable[[str], np.ndarray], fit: np.ndarray) -> Correlations:
     """Kendall's tau and the granulated Psi of every measure against every target (``Correlations``)."""
     factors = {"depth": col("L"), "width": col("H"), "seed": col("seed")}
-    tau = np.array([[C.kendall_tau(col(m), col(t)) for t in TARGETS] for m in ROWS])
+    tau = np.array([[stats.kendall_tau(col(m), col(t)) for t in TARGETS] for m in ROWS])
     gran = {(m, t): C.granulated_tau(col(m), col(t), factors) for m in ROWS for t in TARGETS}
     psi = np.array([[gran[(m, t)].psi for t in TARGETS] for m in ROWS])
     score = np.abs(psi).mean(axis=1)  # mean |Ψ| over the targets
@@ -201,12 +201,12 @@ def correlations(col: Callable[[str], np.ndarray], fit: np.ndarray) -> Correlati
     score_tau = np.abs(tau).mean(axis=1)
     tau_fit = np.array(
         [
-            [C.kendall_tau(col(m)[fit], col(t)[fit]) if fit.sum() > 2 else np.nan for t in TARGETS]
+            [stats.kendall_tau(col(m)[fit], col(t)[fit]) if fit.sum() > 2 else np.nan for t in TARGETS]
             for m in ROWS
         ]
     )
     score_fit = np.abs(tau_fit).mean(axis=1)  # mean |τ| over the targets, nets that fit only
-    target_tau = {(a, b): C.kendall_tau(col(a), col(b)) for a in TARGETS for b in TARGETS if a < b}
+    target_tau = {(a, b): stats.kendall_tau(col(a), col(b)) for a in TARGETS for b in TARGETS if a < b}
     return Correlations(factors, tau, gran, psi, score, signed, score_tau, tau_fit, score_fit, target_tau)
 
 
@@ -250,7 +250,7 @@ def per_seed(col: Callable[[str], np.ndarray], seeds: list[int]) -> tuple[np.nda
     seed_col = col("seed")
     taus = np.array(
         [
-            [[C.kendall_tau(col(m)[seed_col == s], col(t)[seed_col == s]) for t in TARGETS] for m in MEAS]
+            [[stats.kendall_tau(col(m)[seed_col == s], col(t)[seed_col == s]) for t in TARGETS] for m in MEAS]
             for s in seeds
         ]
     )  # (seeds, measures, targets)
@@ -493,7 +493,7 @@ def depth_taus(
     keep = np.ones(Lcol.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     return np.array(
         [
-            C.kendall_tau(
+            stats.kendall_tau(
                 Lcol[(Hcol == H) & (seed_col == s) & keep],
                 col("log_spectral_product")[(Hcol == H) & (seed_col == s) & keep],
             )
@@ -713,13 +713,9 @@ def claims(
     )
     claims_lib.check_alternatives(d, flat_alts)
     out = [
-        results.Claim(  # judged by the chapter's ranking rule (flatness_verdict), not the share rule
-            id=d.id,
-            claim=d.claim,
-            paper=d.paper,
-            measure=d.measure,
+        claims_lib.by_own_rule(  # judged by the chapter's ranking rule (flatness_verdict), not the share rule
+            d,
             measured=results.spread(per_seed_score[:, MEAS.index(best_flat)]),
-            criterion=d.criterion,
             share_pass=float(np.mean([b in FLATNESS for b in best_per_seed])),
             verdict=flatness_verdict(score),
             notes=(
@@ -744,7 +740,6 @@ def claims(
                 stability=stability["flatness_predicts_best"],
             ),
             alternatives=flat_alts,
-            origin=d.origin,
         )
     ]
     norm_scores = np.array([score[MEAS.index(m)] for m in NORM_BASED])
@@ -763,18 +758,14 @@ def claims(
     )
     claims_lib.check_alternatives(d, norm_alts)
     out.append(
-        results.Claim(  # the share of the norm-based measures, its seeds judged per seed (norm_seed_passes)
-            id=d.id,
-            claim=d.claim,
-            paper=d.paper,
-            measure=d.measure,
+        claims_lib.by_own_rule(  # the share of the norm-based measures, its seeds judged per seed (norm_seed_passes)
+            d,
             measured=results.spread(
                 [
                     float(np.nanmean(per_seed_score[k, [MEAS.index(m) for m in NORM_BASED]]))
                     for k in range(len(seeds))
                 ]
             ),
-            criterion=d.criterion,
             share_pass=share,
             verdict=results.verdict_from_share(share, n=len(NORM_BASED)),
             notes=(
@@ -790,7 +781,6 @@ def claims(
                 stability=stability["norm_measures_correlate_poorly"],
             ),
             alternatives=norm_alts,
-            origin=d.origin,
         )
     )
     depth_tau = depth_taus(col, seeds, cfg.widths)

@@ -20,7 +20,7 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from .. import attractors, measures
+from .. import attractors, measures, stats
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.claims import Declared
@@ -102,7 +102,7 @@ class Settings(ChapterSettings):
     """The chapter's knobs: the paper profile's values, what each sets, and the ci profile's differences."""
 
     seed: int = knob(
-        0, "seed of the Gaussian matrices and of the heuristic; the nets use seeds seed, ..., seed+n_seeds-1"
+        0, "seed of the Gaussian matrices and the heuristic; the nets use seeds seed, ..., seed+n_seeds-1"
     )
     device: str = knob("cpu", 'must stay "cpu": the injectivity tests run on the CPU in float64')
     exact_ns: list[int] = knob(
@@ -116,7 +116,7 @@ class Settings(ChapterSettings):
     trials: int = knob(200, "Gaussian matrices per (n, alpha) point of the exact test", config.integer(2))
     exact_budget: int = knob(
         4_000_000,
-        "largest C(m, n-1)*m per matrix of the exact test; points above it are left out and listed",
+        "largest C(m, n-1)*m per matrix of the exact test; points above it are left out, listed",
         config.integer(1),
     )
     n_boot: int = knob(1000, "bootstrap resamples for the spread of the 50 % points", config.integer(10))
@@ -133,7 +133,7 @@ class Settings(ChapterSettings):
     patience: int = knob(40, "a search stops after this many steps without improvement", config.integer(1))
     check_trials: int = knob(
         100,
-        "matrices per point on which the heuristic is checked against the exact test (largest exact n)",
+        "matrices per point where the heuristic is checked against the exact test (largest n)",
         config.integer(0),
     )
     n_seeds: int = knob(8, "trained nets per (setting, depth)")
@@ -501,15 +501,15 @@ def flat_resampled(
     :func:`flat_verdict` (rho re-measured, its one-sided p read off the permutation null of the nets measured, as
     :func:`trends` draws it) equals that of all nets (results.bootstrap_stability), and the 95 % percentile-bootstrap
     interval of rho ([None, None] when no resample has one)."""
-    null = measures.spearman_null(flat, contr, n_perm=n_perm)
+    null = stats.spearman_null(flat, contr, n_perm=n_perm)
 
     def verdict_of(i: torch.Tensor) -> str:
-        rho = measures.spearman(flat[i], contr[i])
-        return flat_verdict(rho, float(measures.permutation_p(torch.tensor([rho]), null, "greater")[0]))
+        rho = stats.spearman(flat[i], contr[i])
+        return flat_verdict(rho, float(stats.permutation_p(torch.tensor([rho]), null, "greater")[0]))
 
     stability = results.bootstrap_stability(flat.numel(), verdict_of, n_boot, seed)
     idx = torch.randint(flat.numel(), (n_boot, flat.numel()), generator=torch.Generator().manual_seed(seed))
-    rx, ry = measures.row_ranks(flat[idx]).double(), measures.row_ranks(contr[idx]).double()
+    rx, ry = stats.row_ranks(flat[idx]).double(), stats.row_ranks(contr[idx]).double()
     rx, ry = rx - rx.mean(dim=1, keepdim=True), ry - ry.mean(dim=1, keepdim=True)
     rho = (rx * ry).sum(dim=1) / (
         rx.norm(dim=1) * ry.norm(dim=1)
@@ -859,7 +859,7 @@ def rank_vs_depth_figure(nets: Nets, cfg: Settings) -> plt.Figure:
 class Trends:
     """The depth trend of the full-rank share per setting, and the 1D flat share against the contracting share."""
 
-    rank: dict[str, measures.Trend]
+    rank: dict[str, stats.Trend]
     flat1: torch.Tensor
     contr1: torch.Tensor
     rho: float
@@ -883,9 +883,9 @@ class Trends:
 
 def trends(nets: Nets, cfg: Settings) -> Trends:
     """Spearman trend of the full-rank share with L per setting; 1D flat against contracting share (one-sided)."""
-    T_rank = {s: measures.trend(cfg.depths, 1.0 - nets.stack(s, "flat"), n_perm=N_PERM) for s in KSETS}
+    T_rank = {s: stats.trend(cfg.depths, 1.0 - nets.stack(s, "flat"), n_perm=N_PERM) for s in KSETS}
     flat1, contr1 = nets.stack("fig3", "flat").reshape(-1), nets.stack("fig3", "contracting").reshape(-1)
-    rho_fc, p_fc = measures.spearman_test(flat1, contr1, alternative="greater", n_perm=N_PERM)
+    rho_fc, p_fc = stats.spearman_test(flat1, contr1, alternative="greater", n_perm=N_PERM)
     pairs = (flat1.unsqueeze(0) - flat1.unsqueeze(1)).sign() * (
         contr1.unsqueeze(0) - contr1.unsqueeze(1)
     ).sign()
@@ -1039,22 +1039,6 @@ def declared(cfg: Settings) -> list[Declared]:
     return [d.format(**context) for d in CLAIMS]
 
 
-def declared_claim(d: Declared, alternatives: dict[str, Any], **measured: Any) -> results.Claim:
-    """A claim judged by its own rule (not the share or trend rule): its words, origin and alternatives' names from
-    its declaration ``d``, its measured values, share, verdict, seed count and notes from ``measured``."""
-    claims_lib.check_alternatives(d, alternatives)
-    return results.Claim(
-        id=d.id,
-        claim=d.claim,
-        paper=d.paper,
-        measure=d.measure,
-        criterion=d.criterion,
-        origin=d.origin,
-        alternatives=alternatives,
-        **measured,
-    )
-
-
 def claims(
     exact: Points,
     fif: Fifty,
@@ -1084,7 +1068,7 @@ def claims(
     low_s = torch.tensor([s for _, s in low], dtype=torch.float64)
     d = D["expansivity_2_necessary"]
     out.append(
-        declared_claim(
+        claims_lib.by_own_rule(
             d,
             dict(zip(d.alternatives, (point_rule(low_s <= 0.05), point_rule(low_s < 0.5)))),
             measured=sp([s for _, s in low] or [math.nan]),
@@ -1108,7 +1092,7 @@ def claims(
     high_s = torch.tensor([s for _, s in high], dtype=torch.float64)
     d = D["injective_whp_above_10_5"]
     out.append(
-        declared_claim(
+        claims_lib.by_own_rule(
             d,
             dict(zip(d.alternatives, (point_rule(high_s >= t) for t in (0.9, 0.975)))),
             measured=sp([s for _, s in high] or [math.nan]),
@@ -1129,7 +1113,7 @@ def claims(
     share = float(sum(b <= a for a, b in zip(at3, at3[1:])) / max(1, len(at3) - 1))
     d = D["rare_below_3_4"]
     out.append(
-        declared_claim(
+        claims_lib.by_own_rule(
             d,
             dict(
                 zip(
@@ -1177,7 +1161,7 @@ def claims(
     d = D["alpha50_rises_with_n"]
     estimates_rise = all(a50[b] > a50[a] for a, b in zip(cfg.exact_ns, cfg.exact_ns[1:]))
     out.append(
-        declared_claim(
+        claims_lib.by_own_rule(
             d,
             dict(
                 zip(
@@ -1217,7 +1201,7 @@ def claims(
         for z in (1, 3)
     )
     out.append(
-        declared_claim(
+        claims_lib.by_own_rule(
             d,
             dict(zip(d.alternatives, within)),
             measured=sp([r["diff"] for r in cmp_rows] or [math.nan]),
@@ -1262,7 +1246,7 @@ def claims(
     d = D["alpha50_rises_beyond_exact"]
     estimates_above = all(lb50[n] > a50[n_top] for n in cfg.bound_ns)
     out.append(
-        declared_claim(
+        claims_lib.by_own_rule(
             d,
             dict(
                 zip(
@@ -1327,7 +1311,7 @@ def claims(
     concord = 0.0 if math.isnan(tr.concord) else tr.concord
     d = D["flat_nets_overgeneralize_more"]
     out.append(
-        declared_claim(
+        claims_lib.by_own_rule(
             d,
             dict(
                 zip(
@@ -1356,7 +1340,7 @@ def claims(
     defi = deficient(nets)
     share = float((defi >= 0.99).double().mean())
     out.append(
-        declared_claim(
+        claims_lib.by_own_rule(
             D["hidden_layers_not_injective"],
             deficient_alternatives(defi, fitting(nets)),
             measured=sp(defi),
@@ -1395,7 +1379,7 @@ def fmt_interval(ci: Sequence[float | None]) -> str:
     return "undefined" if ci[0] is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
-def rank_alternatives(flat: torch.Tensor, T: measures.Trend) -> dict[str, dict[str, Any]]:
+def rank_alternatives(flat: torch.Tensor, T: stats.Trend) -> dict[str, dict[str, Any]]:
     """The rank-loss trend (``flat``: depths x seeds) under the declared alternatives: per seed, flat on more of the
     grid at the deepest L than at the shallowest (share rule over seeds); and the trend rule at p < 0.01."""
     ends, strict = RANK_ALTERNATIVES

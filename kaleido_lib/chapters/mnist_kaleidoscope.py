@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import experiments, measures, models, plots, sampling, utils
+from .. import experiments, measures, models, plots, sampling, stats, utils
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
@@ -1180,8 +1180,8 @@ def claims(ch: Chapter, cfg: Settings, m: dict[str, Any]) -> list[results.Claim]
 
     V = {name: variant_values(runs, name) for name in runs[0].dyn.V}
     # a failed network (NaN) ranks as the worst: every sample unconfident, burn-in censored after the last run
-    T_quality = measures.trend(cfg.sweep_depths, S["unconfident"].nan_to_num(1.0), n_perm=10_000)
-    T_burn = measures.trend(cfg.sweep_depths, S["burn_in"].nan_to_num(cfg.sweep_n_steps + 1.0), n_perm=10_000)
+    T_quality = stats.trend(cfg.sweep_depths, S["unconfident"].nan_to_num(1.0), n_perm=10_000)
+    T_burn = stats.trend(cfg.sweep_depths, S["burn_in"].nan_to_num(cfg.sweep_n_steps + 1.0), n_perm=10_000)
     sweep_extra = {k: v for k, v in S.items()} | {
         "depths": cfg.sweep_depths,
         "seeds": m["sweep"].seeds,
@@ -1200,18 +1200,13 @@ def claims(ch: Chapter, cfg: Settings, m: dict[str, Any]) -> list[results.Claim]
     }
     claims_lib.check_alternatives(d, accuracy_alternatives)
     return [
-        results.Claim(  # the accuracy rule (level), not the share rule
-            id=d.id,
-            claim=d.claim,
-            paper=d.paper,
-            measure=d.measure,
+        claims_lib.by_own_rule(  # the accuracy rule (level), not the share rule
+            d,
             measured=sp([acc]),
-            criterion=d.criterion,
             share_pass=float(acc >= 0.98),
             verdict=level(acc, 0.98, 0.95),
             seeds=accuracy_seeds(correct, 0.98, 0.95),
             alternatives=accuracy_alternatives,
-            origin=d.origin,
             notes=(
                 f"One judge (seed {m['judge_seed']}) scores the samples of every network. Units: the "
                 f"{correct.numel()} test images, each classified correctly or not (the share is the accuracy); "
@@ -1299,7 +1294,7 @@ def claims(ch: Chapter, cfg: Settings, m: dict[str, Any]) -> list[results.Claim]
             T["d_conf"],
             T["normal"],
             [T["normal_either"]],
-            extra={"effect": results.median_interval(T["d_conf"])},
+            extra={"effect": stats.median_interval(T["d_conf"])},
             notes=f"Classes covered: normal {over(T['covered_normal'], '.0f')}, uniform {over(T['covered'], '.0f')}. "
             "Effect: the median difference over the networks with its 95 % bootstrap interval.",
         ),
@@ -1315,7 +1310,7 @@ def claims(ch: Chapter, cfg: Settings, m: dict[str, Any]) -> list[results.Claim]
                     (
                         results.first_to_last(S["unconfident"].nan_to_num(1.0)),
                         results.trend_entry(
-                            measures.trend(cfg.sweep_depths, -S["covered"].nan_to_num(0.0), n_perm=10_000)
+                            stats.trend(cfg.sweep_depths, -S["covered"].nan_to_num(0.0), n_perm=10_000)
                         ),
                     ),
                     strict=True,

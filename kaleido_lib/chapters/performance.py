@@ -667,26 +667,9 @@ def suite_claims(
 
     D = declared_for(targets, speedup, step, samp)
 
-    def judged(d: Declared) -> dict[str, dict[str, Any]]:
-        """The claim's alternatives as judged, when they were (all declared ones, and only those)."""
-        if alternatives is None:
-            return {}
-        alts = alternatives.get(d.id, {})
-        claims_lib.check_alternatives(d, alts)
-        return alts
-
-    def declared_claim(d: Declared, **measured: Any) -> Claim:
-        """A claim judged by the suite's rule: its words and origin from its declaration ``d``."""
-        return Claim(
-            id=d.id,
-            claim=d.claim,
-            paper=d.paper,
-            measure=d.measure,
-            criterion=d.criterion,
-            origin=d.origin,
-            alternatives=judged(d),
-            **measured,
-        )
+    def judged(d: Declared) -> dict[str, dict[str, Any]] | None:
+        """The claim's alternatives as judged (all declared ones, and only those), None when none were judged."""
+        return None if alternatives is None else alternatives.get(d.id, {})
 
     claims: list[Claim] = []
     t = targets["ensemble"]
@@ -719,8 +702,9 @@ def suite_claims(
             )
             unc = ". " + REPEATS_NOTE.format(n=n_ens)
         claims.append(
-            declared_claim(
+            claims_lib.by_own_rule(
                 D[ensemble_claim_id(name)],
+                judged(D[ensemble_claim_id(name)]),
                 measured=spread([x]),
                 share_pass=float(x >= t),
                 verdict=target_verdict(x, t, t / 5),
@@ -734,8 +718,9 @@ def suite_claims(
         )
     ok = sum(v < AGREE for v in agree.values()) / len(agree)
     claims.append(
-        declared_claim(
+        claims_lib.by_own_rule(
             D["ensemble_matches_lone_runs"],
+            judged(D["ensemble_matches_lone_runs"]),
             measured=spread(list(agree.values())),
             share_pass=ok,
             verdict=verdict_from_count(sum(v < AGREE for v in agree.values()), len(agree), holds=1.0),
@@ -765,8 +750,9 @@ def suite_claims(
             )
             extra = extra | more
             notes = f"{notes}. {REPEATS_NOTE.format(n=timed.n_turns)}"
-        return declared_claim(
+        return claims_lib.by_own_rule(
             d,
+            judged(d),
             measured=spread([share]),
             share_pass=float(share >= t),
             verdict=target_verdict(share, t, t / 2),

@@ -81,13 +81,13 @@ class Settings(ChapterSettings):
 
     seed: int = knob(
         0,
-        "first seed; seeds are seed, seed+1, ..., seed+n_seeds-1 (each draws its data jitter and its weights)",
+        "first seed; seeds seed, ..., seed+n_seeds-1 (each draws its data jitter and its weights)",
     )
     n_seeds: int = knob(3, "independently drawn data sets and networks per setting")
     device: str = knob("auto", '"auto" (CUDA when available), "cpu" or "cuda"')
     classes: list[int] = knob(
         [2, 3, 4, 5, 6, 7],
-        "the numbers of classes K (increasing, at least two values for the crowding trend, each at least 2)",
+        "numbers of classes K (increasing, each >= 2; at least two values, for the crowding trend)",
         config.int_list(2),
     )
     epochs: int = knob(
@@ -103,7 +103,7 @@ class Settings(ChapterSettings):
     )
     init: str = knob(
         "torch",
-        'initial weights: "torch" (PyTorch\'s default) or "glorot" (TensorFlow\'s default, the study\'s code)',
+        'initial weights: "torch" (PyTorch\'s default) or "glorot" (TensorFlow\'s, the study\'s code)',
         config.choice(*INITS),
     )
     lr: float = knob(5e-4, "classifier Adam learning rate; the study: 5e-4")

@@ -42,27 +42,39 @@ def test_first_commits_finds_where_a_line_was_added_and_annotate_marks_later_alt
     assert first is not None and root.startswith(first)  # the README's title, in the first commit
     docs = [
         {
-            "chapter": "depth_study",
+            "chapter": "injectivity",
             "claims": [
                 {
-                    "id": "deeper_better_1d",
+                    "id": "companion_shares_reproduce",
                     "alternatives": {
-                        "per seed, rho < 0 over every net as it is": {"verdict": "fails"},
-                        "share of samples near the data rises with depth (trend rule)": {"verdict": "fails"},
+                        "|difference| <= 3 standard errors instead of 2": {"verdict": "fails"},
                         "only the nets that fit the data, judged alone": {
                             "verdict": "fails",
                             "automatic": True,
                         },
                     },
-                }
+                },
+                {
+                    "id": "hidden_layers_not_injective",
+                    "alternatives": {">= 0.98 instead of 0.99": {"verdict": "fails"}},
+                },
             ],
         }
     ]
     counts = history.annotate(docs)
-    alts = docs[0]["claims"][0]["alternatives"]
-    assert alts["per seed, rho < 0 over every net as it is"]["declared"].startswith("later (commit ")
-    assert (
-        alts["share of samples near the data rises with depth (trend rule)"]["declared"] == "with the claim"
-    )
+    claims = docs[0]["claims"]
+    alts = claims[0]["alternatives"]
+    assert alts["|difference| <= 3 standard errors instead of 2"]["declared"] == "with the claim"
     assert alts["only the nets that fit the data, judged alone"]["declared"].startswith("automatic")
+    later = claims[1]["alternatives"][">= 0.98 instead of 0.99"]["declared"]
+    assert later.startswith("later (commit ")
+    assert (
+        later[len("later (commit ") : -1] not in history.moves()
+    )  # never a commit that only moved the words
     assert counts == {"with the claim": 1, "later": 1, "automatic": 1, "unknown": 0}
+
+
+def test_shorter_runs_and_the_listed_moves():
+    assert history.shorter_runs("a b c d e f g h", " ")[0] == "a b c d e f g"
+    assert all(len(r) >= history.MIN_FRAGMENT for r in history.shorter_runs("alpha beta gamma delta"))
+    assert "e0636d3" in history.moves()  # the formatter's commit moved words only

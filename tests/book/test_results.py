@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from kaleido_lib import measures
+from kaleido_lib import stats
 from kaleido_lib.book import results
 
 
@@ -77,15 +77,15 @@ def test_share_among_subset_and_claim_line():
 def test_trend_of_falling_values():
     settings = [2, 4, 7, 10]
     values = torch.tensor([[20.0, 18, 25], [15, 14, 16], [10, 11, 9], [8, 9, 7]])
-    t = measures.trend(settings, values, n_perm=2000, seed=0)
+    t = stats.trend(settings, values, n_perm=2000, seed=0)
     assert t.rho < -0.8 and t.p < 0.01 and t.falls
     assert torch.equal(t.median, torch.tensor([20.0, 15, 10, 8], dtype=torch.float64))
     assert (t.per_seed == -1).all() and t.prob_less == 1.0
     assert results.trend_verdict(t.rho, t.p, t.falls) == "holds"
-    flat = measures.trend(settings, torch.tensor([[5.0, 6], [6, 5], [5, 6], [6, 5]]), n_perm=500)
+    flat = stats.trend(settings, torch.tensor([[5.0, 6], [6, 5], [5, 6], [6, 5]]), n_perm=500)
     assert results.trend_verdict(flat.rho, flat.p, flat.falls) == "fails"
     with pytest.raises(ValueError, match="values"):
-        measures.trend([1], torch.ones(1, 3))
+        stats.trend([1], torch.ones(1, 3))
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_trend_verdict_partly_when_not_monotone():
 
 
 def test_trend_claim_from_a_trend():
-    t = measures.trend([2, 4, 7], torch.tensor([[9.0, 8], [6, 5], [3, 2]]), n_perm=500)
+    t = stats.trend([2, 4, 7], torch.tensor([[9.0, 8], [6, 5], [3, 2]]), n_perm=500)
     c = results.trend_claim("x", "falls with L", "paper words", "burn-in", "L", t)
     assert c.verdict == "holds" and c.share_pass == 1.0 and c.measured.median == -1.0
     assert "Spearman rho of L against burn-in" in c.measure and "median per L [8.5, 5.5, 2.5]" in c.notes

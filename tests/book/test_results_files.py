@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from kaleido_lib import measures
+from kaleido_lib import stats
 from kaleido_lib.book import build, results
 
 
@@ -309,7 +309,6 @@ def test_judge_gives_share_verdict_and_seed_count():
 
 
 def test_alternatives_among_a_subset_and_for_falling_trends():
-    from kaleido_lib import measures
 
     e = results.judge_among(torch.tensor([True, False, True]), torch.tensor([True, True, False]))
     assert e["share_pass"] == 0.5 and e["verdict"] == "too few units" and e["seeds"].n == 2
@@ -322,7 +321,7 @@ def test_alternatives_among_a_subset_and_for_falling_trends():
     falling = torch.tensor(
         [[30.0, 20.0, 5.0], [20.0, 10.0, 5.0], [10.0, 5.0, 5.0]]
     )  # two columns fall, one is flat
-    e = results.trend_entry(measures.trend([2, 4, 7], falling, n_perm=200))
+    e = results.trend_entry(stats.trend([2, 4, 7], falling, n_perm=200))
     assert e["share_pass"] == pytest.approx(2 / 3) and e["verdict"] in ("holds", "partly", "fails")
     assert results.first_to_last(falling) == {"share_pass": pytest.approx(2 / 3), "verdict": "holds"}
     assert results.first_to_last(falling.flip(0))["verdict"] == "fails"
@@ -333,24 +332,24 @@ def test_alternatives_among_a_subset_and_for_falling_trends():
 def test_a_clear_trend_is_stable_under_resampling_the_seeds_and_a_flat_one_is_not_significant():
     g = torch.Generator().manual_seed(0)
     clear = torch.tensor([[20.0], [15], [10], [5]]) + torch.rand(4, 12, generator=g)
-    t = measures.trend([2, 4, 7, 10], clear, n_perm=2000)
-    r = measures.resample_trend(t, n_boot=300, seed=1)
+    t = stats.trend([2, 4, 7, 10], clear, n_perm=2000)
+    r = stats.resample_trend(t, n_boot=300, seed=1)
     assert r.rho.shape == (300,) and (r.rho < -0.8).all() and (r.p < 0.05).all() and r.falls.all()
     sc, ci = results.trend_seed_count(t)
     assert sc.passing == 12 and sc.verdict_stability == 1.0 and ci[1] < -0.8
     flat = torch.rand(4, 12, generator=g)
-    sc, ci = results.trend_seed_count(measures.trend([2, 4, 7, 10], flat, n_perm=2000))
+    sc, ci = results.trend_seed_count(stats.trend([2, 4, 7, 10], flat, n_perm=2000))
     assert ci[0] < 0 < ci[1] and sc.verdict_stability < 1.0 or results.trend_verdict(0, 1, False) == "fails"
 
 
 def test_a_trend_claim_carries_its_seed_count_and_rho_interval():
-    t = measures.trend([2, 4, 7], torch.tensor([[9.0, 8, 9.5], [6, 5, 7], [3, 2, 6.5]]), n_perm=500)
+    t = stats.trend([2, 4, 7], torch.tensor([[9.0, 8, 9.5], [6, 5, 7], [3, 2, 6.5]]), n_perm=500)
     c = results.trend_claim("x", "falls with L", "paper words", "burn-in", "L", t)
     assert c.seeds.n == 3 and c.seeds.passing == 3 and c.seeds.unit == "seeds"
     assert 0 <= c.seeds.verdict_stability <= 1 and c.extra["rho_ci95"][0] <= c.extra["rho_pooled"]
     with pytest.raises(ValueError, match="no values"):
-        measures.resample_trend(
-            measures.Trend([1, 2], -1.0, 0.01, torch.tensor([-1.0]), torch.tensor([2.0, 1]), True, 1.0)
+        stats.resample_trend(
+            stats.Trend([1, 2], -1.0, 0.01, torch.tensor([-1.0]), torch.tensor([2.0, 1]), True, 1.0)
         )
 
 

@@ -102,3 +102,8 @@ def test_each_notebooks_parameters_cell_is_its_settings(chapter):
     assert cell.source == parameters_cell(cls), "run `python -m kaleido_lib.chapters sync`"
     for profile in config.PROFILES:
         cls.resolve({"profile": profile}, before=frozenset()).check()
+
+
+def test_every_chapter_declares_its_settings():
+    """Each notebook's chapter module declares a Settings class (no chapter keeps its knobs elsewhere)."""
+    assert set(chapter_settings()) == {p.stem for p in NOTEBOOKS.glob("*.py")}

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from kaleido_lib import measures
+from kaleido_lib import stats
 from kaleido_lib.book import chapter
 from kaleido_lib.chapters import depth_study as here
 
@@ -100,7 +100,7 @@ def test_an_untrained_net_is_never_dropped_from_the_depth_verdict(tmp_path):
     assert here.depth_trend(sw, "energy", 3).rho[0] == pytest.approx(-1.0)  # the former rule dropped it
     v = here.as_judged(sw, "energy")
     assert v[:, 0].tolist() == pytest.approx([0.3, 0.2, 0.1, 5.0], abs=0.01)
-    assert measures.spearman([2.0, 4.0, 7.0, 10.0], v[:, 0]) == pytest.approx(0.2)
+    assert stats.spearman([2.0, 4.0, 7.0, 10.0], v[:, 0]) == pytest.approx(0.2)
     # a net with no samples at all (a loss that was not finite) ranks worst
     sw.info["raw"]["energy"][3, 0] = NAN
     worst = here.as_judged(sw, "energy")[:, 0]
@@ -118,11 +118,11 @@ def test_differences_within_the_floor_count_as_ties_and_a_constant_metric_is_not
 
 def test_the_blocked_null_permutes_within_seeds():
     v = torch.tensor([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
-    null = measures.spearman_null_blocked([2, 4, 7], v, n_perm=500)
+    null = stats.spearman_null_blocked([2, 4, 7], v, n_perm=500)
     # within-seed permutations keep each seed's values in its own rank band, so the pooled rho never reaches -1
     assert null.shape == (500,) and float(null.min()) > -0.6
-    assert measures.trend([2, 4, 7], v, n_perm=500, blocked=True).p > 0.5  # both seeds rise
-    falling = measures.trend([2, 4, 7], v.flip(0), n_perm=2000, blocked=True)
+    assert stats.trend([2, 4, 7], v, n_perm=500, blocked=True).p > 0.5  # both seeds rise
+    falling = stats.trend([2, 4, 7], v.flip(0), n_perm=2000, blocked=True)
     assert falling.p < 0.05  # both seeds fall: 1 in 36 within-seed orders does as well
 
 

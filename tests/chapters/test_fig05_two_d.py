@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from kaleido_lib import measures, plots
+from kaleido_lib import measures, plots, stats
 
 
 # --- grid_2d ------------------------------------------------------------------------------------
@@ -154,11 +154,11 @@ def test_fig05_slope_seeds_resample_the_seeds():
     exact = torch.tensor(
         [[40.0, 80.0, 20.0], [20.0, 40.0, 10.0], [10.0, 20.0, 5.0]]
     )  # B x L constant per seed
-    slopes = torch.tensor([measures.loglog_slope(depths, exact[:, j]) for j in range(3)])
+    slopes = torch.tensor([stats.loglog_slope(depths, exact[:, j]) for j in range(3)])
     sc = here.slope_seeds(depths, exact, slopes, 0.25)
     assert (sc.n, sc.passing, sc.unit, sc.verdict_stability) == (3, 3, "seeds", 1.0)
     mixed = torch.tensor([[40.0, 40.0, 40.0, 40.0], [20.0, 40.0, 30.0, 12.0], [10.0, 40.0, 20.0, 2.0]])
-    slopes = torch.tensor([measures.loglog_slope(depths, mixed[:, j]) for j in range(4)])
+    slopes = torch.tensor([stats.loglog_slope(depths, mixed[:, j]) for j in range(4)])
     sc = here.slope_seeds(depths, mixed, slopes, 0.25)
     assert sc.passing == 1 and sc.n == 4 and 0 < sc.verdict_stability < 1
     nan = here.slope_seeds(depths, exact, torch.tensor([-1.0, float("nan"), -1.0]), 0.25)

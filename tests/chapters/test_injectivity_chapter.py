@@ -327,7 +327,7 @@ def test_point_rule_judges_by_the_share_and_fails_without_a_unit():
 
 def test_rank_alternatives_compare_the_deepest_with_the_shallowest_depth():
     flat = torch.tensor([[0.1, 0.3, 0.2], [0.2, 0.1, 0.4]], dtype=torch.float64)
-    T = I.measures.trend([2, 7], 1.0 - flat, n_perm=500)
+    T = I.stats.trend([2, 7], 1.0 - flat, n_perm=500)
     ends, strict = I.rank_alternatives(flat, T).values()
     assert ends["share_pass"] == pytest.approx(2 / 3) and ends["verdict"] == "too few units"
     assert strict == {

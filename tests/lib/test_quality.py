@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from kaleido_lib import quality
+from kaleido_lib import quality, stats
 
 
 def _gauss(n, d, mean=0.0, seed=0):
@@ -81,10 +81,10 @@ def test_class_coverage_near_copies_and_bootstrap():
     pred = torch.tensor([0] * 50 + [1] * 49 + [2])
     assert quality.class_coverage(pred, 10, 0.02) == 2 and quality.class_coverage(pred, 10, 0.01) == 3
     assert quality.near_copy_share(torch.tensor([0.5, 1.0, 2.0, 3.0]), 1.0) == 0.5
-    lo, hi = quality.bootstrap_ci(torch.tensor([1.0, 2.0, 3.0, float("nan")]), n_boot=500)
+    lo, hi = stats.bootstrap_interval(torch.tensor([1.0, 2.0, 3.0, float("nan")]), n_boot=500)
     assert 1.0 <= lo <= 2.0 <= hi <= 3.0
-    assert quality.bootstrap_ci(torch.tensor([1.0, 2.0, 3.0]), n_boot=500) == (lo, hi)  # seeded
-    assert all(math.isnan(v) for v in quality.bootstrap_ci(torch.tensor([float("nan")])))
+    assert stats.bootstrap_interval(torch.tensor([1.0, 2.0, 3.0]), n_boot=500) == (lo, hi)  # seeded
+    assert all(math.isnan(v) for v in stats.bootstrap_interval(torch.tensor([float("nan")])))
 
 
 def test_bad_inputs_are_refused():
