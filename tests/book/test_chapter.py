@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict
 from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import pytest
@@ -12,20 +14,45 @@ import torch
 from torch import nn
 
 from kaleido_lib import measures
-from kaleido_lib.book import chapter, results
+from kaleido_lib.book import chapter, claims, results, settings
 from kaleido_lib.chapters import fig02_single_point_1d as fig02
 from kaleido_lib.chapters import fig03_two_points_1d as fig03
 
-PROFILES = {
-    "paper": dict(seed=0, n_seeds=4, depth=2, out_dir=None),
-    "ci": dict(seed=0, n_seeds=2, depth=2, out_dir=None),
-}
+
+@dataclasses.dataclass(frozen=True)
+class Demo(settings.Settings):
+    seed: int = settings.knob(0, "first seed")
+    n_seeds: int = settings.knob(4, "seeds")
+    depth: int = settings.knob(2, "hidden layers")
+    out_dir: str | None = settings.knob(None, "where results go")
+    CI: ClassVar[dict[str, Any]] = {"n_seeds": 2}
+
+    def check(self) -> None:
+        if self.n_seeds == 3:
+            raise ValueError(f"parameter 'n_seeds': allowed any number but 3; got {self.n_seeds}")
 
 
 def _start(tmp_path, **given):
     return chapter.start(
-        "demo", "Demo", {"profile": "ci", "out_dir": str(tmp_path), **given}, PROFILES, before=set()
+        "demo", "Demo", {"profile": "ci", "out_dir": str(tmp_path), **given}, Demo, before=set()
     )
+
+
+def judge(
+    *, id="c", alternatives=None, among=None, values, passed, claim="x", paper="p", measure="m", criterion="c"
+):
+    """A claim built the book's one way: declared (its alternatives' names), then judged."""
+    label = "nets that fit the data" if among is not None else None
+    d = claims.Declared(
+        id=id,
+        claim=claim,
+        paper=paper,
+        measure=measure,
+        criterion=criterion,
+        alternatives=tuple(alternatives or {}),
+        among_label=label,
+    )
+    return claims.judge(d, values=values, passed=passed, alternatives=alternatives, among=among)
 
 
 def test_start_validates_then_runs_the_cross_field_checks(tmp_path):
@@ -34,36 +61,24 @@ def test_start_validates_then_runs_the_cross_field_checks(tmp_path):
     with pytest.raises(ValueError, match="parameter 'depth'"):
         _start(tmp_path, depth=0)
 
-    def odd_seeds(cfg):
-        if cfg.n_seeds % 2 == 0:
-            raise ValueError(f"parameter 'n_seeds': allowed an odd number; got {cfg.n_seeds}")
-
-    with pytest.raises(ValueError, match="'n_seeds': allowed an odd"):
-        chapter.start(
-            "demo",
-            "Demo",
-            {"profile": "ci", "out_dir": str(tmp_path)},
-            PROFILES,
-            before=set(),
-            checks=[odd_seeds],
-        )
+    with pytest.raises(ValueError, match="'n_seeds': allowed any number but 3"):
+        _start(tmp_path, n_seeds=3)
 
 
-def test_claim_derives_share_and_verdict_from_per_seed_pass_fail(tmp_path):
-    ch = _start(tmp_path)
+def test_claim_derives_share_and_verdict_from_per_seed_pass_fail():
     kw = dict(id="c", claim="x", paper="p", measure="m", values=[1.0, 2.0, 3.0, 4.0], criterion="c")
     # four seeds all passing: a coin does as well 6 % of the time, so four cannot tell
-    assert ch.claim(passed=[True] * 4, **kw).verdict == "too few units"
-    c = ch.claim(passed=torch.tensor([True, True, False, False]), **kw)
+    assert judge(passed=[True] * 4, **kw).verdict == "too few units"
+    c = judge(passed=torch.tensor([True, True, False, False]), **kw)
     assert c.share_pass == 0.5 and c.verdict == "too few units" and c.measured.median == 2.5
-    assert ch.claim(passed=[True, False, False, False], **kw).verdict == "fails"
-    assert ch.claim(passed=[True] * 5, **kw).verdict == "holds"  # 5 of 5: sign test p = 1/32
-    assert ch.claim(passed=[True] * 15 + [False] * 5, **kw).verdict == "partly"  # 75 %, p = 0.021
+    assert judge(passed=[True, False, False, False], **kw).verdict == "fails"
+    assert judge(passed=[True] * 5, **kw).verdict == "holds"  # 5 of 5: sign test p = 1/32
+    assert judge(passed=[True] * 15 + [False] * 5, **kw).verdict == "partly"  # 75 %, p = 0.021
     assert (
-        ch.claim(passed=[True] * 12 + [False] * 8, **kw).verdict == "fails"
+        judge(passed=[True] * 12 + [False] * 8, **kw).verdict == "fails"
     )  # 60 %, p = 0.25: not above a coin
-    with pytest.raises(ValueError, match="no seed"):
-        ch.claim(passed=[], **kw)
+    with pytest.raises(ValueError, match="judges no unit"):
+        judge(passed=[], **kw)
 
 
 def test_glue_names_are_checked_and_unique(tmp_path):
@@ -89,9 +104,7 @@ def test_show_saves_the_figure_under_its_name_and_closes_it(tmp_path):
 
 def test_finish_writes_the_results_file(tmp_path, capsys):
     ch = _start(tmp_path)
-    c = ch.claim(
-        id="c", claim="x", paper="p", measure="m", values=[1.0, 2.0], passed=[True] * 6, criterion="c"
-    )
+    c = judge(id="c", claim="x", paper="p", measure="m", values=[1.0, 2.0], passed=[True] * 6, criterion="c")
     ch.finish([c], {"default": "paper", "c": "own hypothesis"})
     doc = json.loads((tmp_path / "results" / "demo.json").read_text())
     assert (
@@ -358,7 +371,7 @@ def test_fig04_passes_need_a_fitting_net_and_every_point():
 def test_glue_verdicts_counts_and_lists_the_claims(tmp_path):
     ch = _start(tmp_path)
     kw = dict(claim="x", paper="p", measure="m", values=[1.0, 2.0], criterion="c")
-    cs = [ch.claim(id="a", passed=[True] * 6, **kw), ch.claim(id="b", passed=[True, False], **kw)]
+    cs = [judge(id="a", passed=[True] * 6, **kw), judge(id="b", passed=[True, False], **kw)]
     ch.glue_verdicts(cs)
     assert (
         ch.glued["verdicts"]
@@ -368,7 +381,7 @@ def test_glue_verdicts_counts_and_lists_the_claims(tmp_path):
 
 def test_a_claim_records_its_verdict_under_declared_alternative_definitions(tmp_path):
     ch = _start(tmp_path)
-    c = ch.claim(
+    c = judge(
         id="b",
         claim="x",
         paper="p",
@@ -387,8 +400,8 @@ def test_a_claim_records_its_verdict_under_declared_alternative_definitions(tmp_
         scan.problems == [] and scan.docs[0]["claims"][0]["alternatives"]["looser"]["seeds"]["passing"] == 3
     )
     assert "Under 'median sample': holds (100%)." in results.scoreboard_markdown(scan.docs)
-    with pytest.raises(ValueError, match="judges 2 seeds"):
-        ch.claim(
+    with pytest.raises(ValueError, match="judges 2 units"):
+        judge(
             id="b",
             claim="x",
             paper="p",
@@ -400,11 +413,10 @@ def test_a_claim_records_its_verdict_under_declared_alternative_definitions(tmp_
         )
 
 
-def test_a_claim_among_a_subset_is_judged_on_it_and_keeps_every_seed_as_an_alternative(tmp_path):
-    ch = _start(tmp_path)
+def test_a_claim_among_a_subset_is_judged_on_it_and_keeps_every_seed_as_an_alternative():
     passed = torch.tensor([True] * 6 + [False] * 4)
     fits = torch.tensor([True] * 6 + [True, False, False, False])
-    c = ch.claim(
+    c = judge(
         id="a",
         claim="c",
         paper="p",
@@ -425,7 +437,7 @@ def test_a_claim_among_a_subset_is_judged_on_it_and_keeps_every_seed_as_an_alter
     assert results.robustness_labels(json.loads(json.dumps(kl_safe(c)))) == [
         "robust"
     ]  # 6/10, 6/7, 7/10: all fail
-    few = ch.claim(
+    few = judge(
         id="b",
         claim="c",
         paper="p",
@@ -436,8 +448,8 @@ def test_a_claim_among_a_subset_is_judged_on_it_and_keeps_every_seed_as_an_alter
         among=torch.tensor([True] * 4 + [False] * 6),
     )
     assert few.verdict == "fails" and "Fewer than half the seeds" in few.notes
-    with pytest.raises(ValueError, match="'among' marks 3 seeds"):
-        ch.claim(
+    with pytest.raises(ValueError, match="'among' marks 3 units"):
+        judge(
             id="x",
             claim="c",
             paper="p",
