@@ -57,8 +57,8 @@
 # and `epochs = 10000` restores the authors' value. And the authors' code trains on mini-batches of
 # `min(1000, N)` points, so for $N = 1024$ and $2048$ an epoch is two or three Adam steps on random batches of
 # 1000; here every epoch is one full-batch step, which gives the largest $N$ fewer, exact-gradient steps. The code is
-# folded (each cell's toggle shows it); `kaleido_lib/chapters/corner_study.py` holds the profiles' values and what
-# only this chapter uses.
+# folded (each cell's toggle shows it); `kaleido_lib/chapters/corner_study.py` holds its settings, its claims as
+# declared and what only this chapter uses.
 
 # %%
 import kaleido_lib as kl

@@ -43,8 +43,8 @@
 # $x^0 = z,\; x^k = f(x^{k-1})$, from 10 noise points $z \sim \mathcal{N}(0.5, 0.5^2)$ clipped to
 # $[0, 1]$, for 3 runs. The paper shows one trained network; here every claim is measured over
 # `n_seeds` independently initialised networks, and failed trainings are counted, not dropped. The code
-# is folded: each cell's toggle shows it, and `kaleido_lib/chapters/fig02_single_point_1d.py` holds the
-# profiles' values and what only this chapter uses.
+# is folded: each cell's toggle shows it, and `kaleido_lib/chapters/fig02_single_point_1d.py` holds its
+# settings, its claims as declared and what only this chapter uses.
 
 # %%
 import torch

@@ -54,8 +54,8 @@
 # nets, whether or not they reached the (much stricter) target loss, so a dead net does not cap them. Sampling follows
 # Eq. 2, $x^0 = z,\; x^k = f(x^{k-1})$, from noise $z \sim \mathcal{N}(0.5, 0.5^2)$ clipped to $[0, 1]$ as in the
 # authors' code: 10 noise points in the panels, 1000 per seed for the measures, 100 runs. The code is folded (each
-# cell's toggle shows it); `kaleido_lib/chapters/fig03_two_points_1d.py` holds the profiles' values and what only this
-# chapter uses.
+# cell's toggle shows it); `kaleido_lib/chapters/fig03_two_points_1d.py` holds its settings, its claims as
+# declared and what only this chapter uses.
 #
 # **A deviation from the authors' run.** The caption says $H = 5$, and so does this chapter; the authors' executed
 # notebook for this figure builds its nets with $H = 10$, where far fewer die. The

@@ -43,7 +43,7 @@
 # $\pm 1$); called without a range, as their 1D code does, it would draw $\mathcal{N}(0.5, 0.5^2)$ clipped to
 # $[0, 1]$, which never reaches the two negative points. 10 noise points in the panels, 1000 per seed for the
 # measures, 100 runs. The code is folded (each cell's toggle shows it); `kaleido_lib/chapters/fig04_tanh_1d.py` holds
-# the profiles' values and what only this chapter uses.
+# its settings, its claims as declared and what only this chapter uses.
 
 # %%
 import torch

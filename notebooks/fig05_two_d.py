@@ -63,8 +63,8 @@
 # for instance because some samples are caught by a fixed point of $f$ that is not a training point, is *censored*: it
 # gets $B = 101$ and is drawn as an open circle; its burn-in is at least that large. The 1D chapters use a stricter
 # definition ($0.01$ and 95 %); it is reported alongside as a check that the trend does not hinge on the choice. The
-# code is folded (each cell's toggle shows it); `kaleido_lib/chapters/fig05_two_d.py` holds the profiles' values and
-# what only this chapter uses.
+# code is folded (each cell's toggle shows it); `kaleido_lib/chapters/fig05_two_d.py` holds its settings, its
+# claims as declared and what only this chapter uses.
 
 # %%
 import torch
