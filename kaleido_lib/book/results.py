@@ -777,6 +777,14 @@ def claim_line(claim: Claim, label: str = "fitting") -> str:
     )
 
 
+def level_verdict(x: float, holds: float, partly: float, lower_is_better: bool = False) -> str:
+    """The level rule for one measured number against two declared cut-offs: 'holds' at ``holds`` or better,
+    'partly' at ``partly`` or better, else 'fails' (a NaN fails); better is higher unless ``lower_is_better``."""
+    if lower_is_better:
+        return "holds" if x <= holds else "partly" if x <= partly else "fails"
+    return "holds" if x >= holds else "partly" if x >= partly else "fails"
+
+
 def trend_verdict(rho: float, p: float, falls: bool, alpha: float = 0.05) -> str:
     """'holds': rho < 0 with p < alpha and medians that never rise; 'partly': only the first; 'not measured' when
     rho is undefined (a constant value); else 'fails'."""

@@ -550,11 +550,6 @@ def glue_settings(ch: Chapter, cfg: Settings, runs: Runs) -> None:
         ch.glue(name, value)
 
 
-def level_low(x: float, holds: float, partly: float) -> str:
-    """'holds' if x <= holds, 'partly' if x <= partly, else 'fails'."""
-    return "holds" if x <= holds else "partly" if x <= partly else "fails"
-
-
 def _set_declared(key: str) -> tuple[Declared, ...]:
     """The four claims of one set as declared; ``{<key>_ref_kind}`` and ``{<key>_threshold}`` name the set's
     reference images and its near-copy threshold."""
@@ -634,7 +629,7 @@ def set_claims(key: str, r: SetRun, cfg: Settings, runs: Runs) -> list[results.C
             near_data,
             measured=sp([ratio]),
             share_pass=float(ratio <= 1),
-            verdict=level_low(ratio, 1.0, 1.5),
+            verdict=results.level_verdict(ratio, 1.0, 1.5, lower_is_better=True),
             notes=f"Samples {r.final(last):.2f}, {r.ref_kind} {r.ref_median:.2f}, start noise {r.final(0):.2f}. A "
             "blurred average image is close to the training set too (see the variety claim), and distance says "
             "nothing about what a sample looks like: the grid is the final word.",
@@ -648,7 +643,7 @@ def set_claims(key: str, r: SetRun, cfg: Settings, runs: Runs) -> list[results.C
             new,
             measured=sp([copies]),
             share_pass=float(copies <= 0.1),
-            verdict=level_low(copies, 0.1, 0.5),
+            verdict=results.level_verdict(copies, 0.1, 0.5, lower_is_better=True),
             notes=f"{r.distinct} distinct nearest training images among {cfg.n_samples} samples. A sample "
             "counted as a near-copy may also be a blurred average of several training images: the "
             "samples beside their nearest training images show which.",
@@ -666,7 +661,7 @@ def set_claims(key: str, r: SetRun, cfg: Settings, runs: Runs) -> list[results.C
             settles,
             measured=sp([settle]),
             share_pass=float(settle <= 0.1),
-            verdict=level_low(settle, 0.1, 0.5),
+            verdict=results.level_verdict(settle, 0.1, 0.5, lower_is_better=True),
             notes=f"Run 1 moves the samples by {float(r.snap.step_change[0]):.2f} on average, the last runs by "
             f"{float(r.snap.step_change[-n_tail:].mean()):.3f}; eps = {cfg.eps:g} alone moves a point by "
             f"about eps*sqrt(D) = {cfg.eps * r.X.shape[1] ** 0.5:.2f} per run (less where it is clipped).",

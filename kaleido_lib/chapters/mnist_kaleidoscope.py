@@ -1002,17 +1002,12 @@ def variant_values(runs: Sequence[NetworkRun], name: str) -> dict[str, torch.Ten
     }
 
 
-def level(x: float, holds: float, partly: float) -> str:
-    """'holds' if x >= holds, 'partly' if x >= partly, else 'fails'."""
-    return "holds" if x >= holds else "partly" if x >= partly else "fails"
-
-
 def accuracy_seeds(correct: torch.Tensor, holds: float, partly: float) -> results.SeedCount:
     """The judge's accuracy claim's uncertainty: the test images it classifies correctly with their Wilson interval
     (the accuracy's), and how often :func:`level` of the accuracy (``holds``, ``partly``) gives the same verdict when
     the test images are resampled (bootstrap)."""
     c = torch.as_tensor(correct).bool().reshape(-1)
-    verdict_of = lambda idx: level(float(c[idx].double().mean()), holds, partly)
+    verdict_of = lambda idx: results.level_verdict(float(c[idx].double().mean()), holds, partly)
     return results.seed_count(c, unit="images", stability=results.bootstrap_stability(c.numel(), verdict_of))
 
 
@@ -1193,7 +1188,7 @@ def claims(ch: Chapter, cfg: Settings, m: dict[str, Any]) -> list[results.Claim]
     accuracy_alternatives = {
         name: {
             "share_pass": float(acc >= bar),
-            "verdict": level(acc, bar, partly),
+            "verdict": results.level_verdict(acc, bar, partly),
             "seeds": accuracy_seeds(correct, bar, partly),
         }
         for name, bar, partly in zip(d.alternatives, (0.97, 0.99), (0.94, 0.96), strict=True)
@@ -1204,7 +1199,7 @@ def claims(ch: Chapter, cfg: Settings, m: dict[str, Any]) -> list[results.Claim]
             d,
             measured=sp([acc]),
             share_pass=float(acc >= 0.98),
-            verdict=level(acc, 0.98, 0.95),
+            verdict=results.level_verdict(acc, 0.98, 0.95),
             seeds=accuracy_seeds(correct, 0.98, 0.95),
             alternatives=accuracy_alternatives,
             notes=(

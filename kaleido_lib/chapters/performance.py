@@ -21,7 +21,15 @@ from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.build import notebooks
 from ..book.claims import Declared
-from ..book.results import Claim, SeedCount, bootstrap_stability, seed_count, spread, verdict_from_count
+from ..book.results import (
+    Claim,
+    SeedCount,
+    bootstrap_stability,
+    level_verdict,
+    seed_count,
+    spread,
+    verdict_from_count,
+)
 from ..book.settings import Settings as ChapterSettings
 from ..book.settings import knob
 from ..stats import median_interval
@@ -430,7 +438,7 @@ def target_entry(
     entry also carries its uncertainty over the timing repeats (``timing_seeds``)."""
     entry: dict[str, Any] = {
         "share_pass": float(x >= target),
-        "verdict": target_verdict(x, target, partly),
+        "verdict": level_verdict(x, target, partly),
     }
     if ratio_of is not None and n_turns:
         entry["seeds"] = timing_seeds(ratio_of, n_turns, target, partly, primary=x)[0]
@@ -584,11 +592,6 @@ def end_to_end_table(timings: dict[str, dict], chapters: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def target_verdict(x: float, target: float, partly: float) -> str:
-    """The suite's rule for a ratio against a target: 'holds' at ``target``, 'partly' from ``partly``, else 'fails'."""
-    return "holds" if x >= target else "partly" if x >= partly else "fails"
-
-
 def large_ensembles(speedup: dict[tuple[str, int], float], name: str) -> list[float]:
     """The speed-ups of one setting over its ensembles of 64 or more (the sizes the target is about)."""
     return [x for (n, E), x in speedup.items() if n == name and E >= 64]
@@ -616,7 +619,7 @@ def timing_seeds(
     so that all turns give the measured ``primary`` (checked). Each turn alone gives a per-repeat ratio and a
     per-repeat pass (ratio >= ``target``), whose share has a Wilson interval; the stability is the share of
     bootstrap resamples of the turns whose best-of-the-resampled-turns ratio gets the claim's verdict
-    (:func:`target_verdict` with ``target`` and ``partly``). Returns the ``SeedCount`` (unit 'timing repeats') and,
+    (:func:`results.level_verdict` with ``target`` and ``partly``). Returns the ``SeedCount`` (unit 'timing repeats') and,
     for ``extra``, the per-repeat ratios with their median's 95 % bootstrap interval."""
 
     utils.check_int("n", n, 1)
@@ -624,7 +627,7 @@ def timing_seeds(
     if not math.isclose(full, primary, rel_tol=1e-12):
         raise ValueError(f"the recorded turns give {full!r}, not the measured {primary!r}")
     per = [ratio_of(torch.tensor([k])) for k in range(n)]
-    stability = bootstrap_stability(n, lambda i: target_verdict(ratio_of(i), target, partly), n_boot=n_boot)
+    stability = bootstrap_stability(n, lambda i: level_verdict(ratio_of(i), target, partly), n_boot=n_boot)
     seeds = seed_count(torch.tensor([x >= target for x in per]), unit="timing repeats", stability=stability)
     return seeds, {"ratio_per_repeat": per, "ratio_per_repeat_median": median_interval(per)}
 
@@ -707,7 +710,7 @@ def suite_claims(
                 judged(D[ensemble_claim_id(name)]),
                 measured=spread([x]),
                 share_pass=float(x >= t),
-                verdict=target_verdict(x, t, t / 5),
+                verdict=level_verdict(x, t, t / 5),
                 notes=(
                     f"best of {repeats['ensemble']} measurement(s), each side at its best of {list(thread_counts)} "
                     f"thread(s); partly: at least {t / 5:.0f}x{unc}"
@@ -755,7 +758,7 @@ def suite_claims(
             judged(d),
             measured=spread([share]),
             share_pass=float(share >= t),
-            verdict=target_verdict(share, t, t / 2),
+            verdict=level_verdict(share, t, t / 2),
             notes=notes,
             extra=extra,
             seeds=seeds,

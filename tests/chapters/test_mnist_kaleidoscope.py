@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from kaleido_lib.book import results
+
 BAD = [
     ("data", "/no/such/folder"),
     ("out_act", "none"),
@@ -399,7 +401,9 @@ def test_mnist_chapter_module_variants_and_level():
     assert (
         v["normal start"] == ("normal", 0.01, "normal") and v["authors' uniform eta"][2] == "authors_uniform"
     )
-    assert [here.level(x, 0.8, 0.5) for x in (0.9, 0.6, 0.1)] == ["holds", "partly", "fails"]
+    assert [results.level_verdict(x, 0.8, 0.5) for x in (0.9, 0.6, 0.1)] == ["holds", "partly", "fails"]
+    low = [results.level_verdict(x, 0.1, 0.5, lower_is_better=True) for x in (0.05, 0.3, 0.9, float("nan"))]
+    assert low == ["holds", "partly", "fails", "fails"]
 
 
 def test_mnist_chapter_chain_is_seeded_and_keeps_the_runs_asked_for():
