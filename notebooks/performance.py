@@ -185,10 +185,11 @@ ch.glue("sampling_share", samp.share_of_bare("snapshots"))
 # ## 4. End to end: what a re-run costs
 #
 # Recorded by the builds and commands on the machine that built this page (`book/timings.json` and
-# `book/command_timings.json`); a chapter not yet built in a profile on this machine says so.
-
-# %%
-display(Markdown(here.end_to_end()))
+# `book/command_timings.json`), and written once every chapter of this build has run, so the table holds this
+# build's own times; a chapter not yet built in a profile on this machine says so.
+#
+# ```{include} results/end_to_end_table.md
+# ```
 
 # %% [markdown]
 # ## On a GPU

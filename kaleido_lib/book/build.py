@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -169,6 +170,44 @@ def _timings_markdown(timings: dict) -> str:
     return "\n".join(rows) + "\n"
 
 
+def recorded_timings() -> dict[str, dict]:
+    """The wall times recorded on this checkout: chapters per profile (timings.json) and commands."""
+    out = {}
+    for key, path in (("chapters", _timings_path()), ("commands", command_timings_path())):
+        out[key] = json.loads(path.read_text()) if path.exists() else {}
+    return out
+
+
+def end_to_end_table(timings: dict[str, dict], chapters: Sequence[str]) -> str:
+    """Markdown: the recorded command times, then seconds per chapter in each profile, with totals."""
+    cmds = timings.get("commands", {})
+    lines = ["| command | wall time | when | cores | status |", "|---|---|---|---|---|"]
+    for name, rec in sorted(cmds.items()):
+        lines.append(
+            f"| `{name}` | {rec['seconds'] / 60:.1f} min | {rec.get('when', '')} | {rec.get('cores', '')} "
+            f"| {rec.get('status', '')} |"
+        )
+    if not cmds:
+        lines.append("| (none recorded on this machine yet) | | | | |")
+    chap = timings.get("chapters", {})
+    lines += ["", "| chapter | `ci` profile (s) | `paper` profile (s) |", "|---|---|---|"]
+    total = {"ci": 0.0, "paper": 0.0}
+    for name in chapters:
+        t = chap.get(name, {})
+        cells = []
+        for p in ("ci", "paper"):
+            if p in t:
+                total[p] += t[p]
+                cells.append(f"{t[p]:.0f}")
+            else:
+                cells.append("not run yet")
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    lines.append(
+        f"| **all chapters recorded** | **{total['ci'] / 60:.1f} min** | **{total['paper'] / 60:.1f} min** |"
+    )
+    return "\n".join(lines)
+
+
 def render_pages(book_dir: Path, chapters: list[str] | None = None) -> tuple[str, list[str]]:
     """Write the generated scoreboard and timing tables; return the scoreboard's summary line and the results
     files left out of it (unreadable, not matching the schema, or of no chapter in ``chapters``)."""
@@ -182,6 +221,8 @@ def render_pages(book_dir: Path, chapters: list[str] | None = None) -> tuple[str
     tpath = _timings_path()
     timings = json.loads(tpath.read_text()) if tpath.exists() else {}
     atomic_write_bytes(book_dir / "results" / "timings_table.md", _timings_markdown(timings).encode())
+    end_to_end = end_to_end_table(recorded_timings(), [p.stem for p in notebooks()])
+    atomic_write_bytes(book_dir / "results" / "end_to_end_table.md", (end_to_end + "\n").encode())
     atomic_write_bytes(
         book_dir / "results" / "null_rates_table.md",
         ("\n".join(null_rates.markdown(null_rates.table(draws=200))) + "\n").encode(),

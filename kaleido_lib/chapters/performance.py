@@ -5,11 +5,9 @@ The chapter's settings (its knobs, their paper and ci values and validators) and
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Callable, Sequence
 from functools import partial
-from pathlib import Path
 from typing import Any, ClassVar, TypedDict
 
 import matplotlib.pyplot as plt
@@ -19,7 +17,6 @@ from tqdm import tqdm
 from .. import bench, data, models, plots, sampling, utils
 from ..book import claims as claims_lib
 from ..book import config, results
-from ..book.build import notebooks
 from ..book.claims import Declared
 from ..book.results import (
     Claim,
@@ -275,11 +272,6 @@ def sampling_figure(samp: bench.SamplingBench) -> plt.Figure:
         ylabel="share of the bare forward rate",
         title="Kaleidoscopic sampling",
     )
-
-
-def end_to_end() -> str:
-    """The recorded wall times of `make test` and of every chapter in each profile, as a Markdown table."""
-    return end_to_end_table(recorded_timings(utils.repo_root() / "book"), [p.stem for p in notebooks()])
 
 
 def targets_figure(
@@ -549,47 +541,7 @@ def claims(
     )
 
 
-# --- the suite's claims and the end-to-end table ---------------------------------------------------------------
-
-
-def recorded_timings(book_dir: str | Path) -> dict[str, dict]:
-    """The wall times recorded on this checkout: chapters per profile (timings.json) and commands."""
-    book_dir = Path(book_dir)
-    out = {}
-    for key, name in (("chapters", "timings.json"), ("commands", "command_timings.json")):
-        p = book_dir / name
-        out[key] = json.loads(p.read_text()) if p.exists() else {}
-    return out
-
-
-def end_to_end_table(timings: dict[str, dict], chapters: Sequence[str]) -> str:
-    """Markdown: the recorded command times, then seconds per chapter in each profile, with totals."""
-    cmds = timings.get("commands", {})
-    lines = ["| command | wall time | when | cores | status |", "|---|---|---|---|---|"]
-    for name, rec in sorted(cmds.items()):
-        lines.append(
-            f"| `{name}` | {rec['seconds'] / 60:.1f} min | {rec.get('when', '')} | {rec.get('cores', '')} "
-            f"| {rec.get('status', '')} |"
-        )
-    if not cmds:
-        lines.append("| (none recorded on this machine yet) | | | | |")
-    chap = timings.get("chapters", {})
-    lines += ["", "| chapter | `ci` profile (s) | `paper` profile (s) |", "|---|---|---|"]
-    total = {"ci": 0.0, "paper": 0.0}
-    for name in chapters:
-        t = chap.get(name, {})
-        cells = []
-        for p in ("ci", "paper"):
-            if p in t:
-                total[p] += t[p]
-                cells.append(f"{t[p]:.0f}")
-            else:
-                cells.append("not run yet")
-        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
-    lines.append(
-        f"| **all chapters recorded** | **{total['ci'] / 60:.1f} min** | **{total['paper'] / 60:.1f} min** |"
-    )
-    return "\n".join(lines)
+# --- the suite's claims ---------------------------------------------------------------------------------------
 
 
 def large_ensembles(speedup: dict[tuple[str, int], float], name: str) -> list[float]:

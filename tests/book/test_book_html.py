@@ -10,6 +10,7 @@ Chromium (Debian's ``chromium`` and ``chromium-driver``) and wait for MathJax to
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from html.parser import HTMLParser
@@ -480,3 +481,24 @@ def test_each_chapter_offers_its_jupytext_source_for_download(book):
         assert copied.read_bytes() == (REPO / "notebooks" / f"{page.stem}.py").read_bytes(), (
             f"{copied} differs"
         )
+
+
+def test_the_performance_page_times_every_chapter_of_its_own_build(book):
+    """The end-to-end table is written after every chapter of the build has run, so each chapter has a time in the
+    profile the book was built in (the page is never left saying 'not run yet' for its own build)."""
+    page = (book / "book" / "performance.html").read_text()
+    after = page.split('id="end-to-end-what-a-re-run-costs"', 1)[1]
+    section = after.split("</h2>", 1)[1].split("<h2", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section, flags=re.S)
+    cells = [re.findall(r"<td><p>(.*?)</p></td>", r, flags=re.S) for r in rows]
+    chapters = {c[0]: c[1:] for c in cells if len(c) == 3}
+    notebooks = {p.stem for p in (REPO / "notebooks").glob("*.py")}
+    assert notebooks <= set(chapters), f"chapters missing from the table: {sorted(notebooks - set(chapters))}"
+    results = sorted((book.parent.parent / "book" / "results").glob("*.json"))
+    profiles = {json.loads(r.read_text()).get("profile") for r in results if r.stem in notebooks}
+    assert len(profiles) == 1, f"the build's results files name {profiles or 'no'} profile"
+    column = 0 if profiles == {"ci"} else 1
+    untimed = sorted(
+        name for name, times in chapters.items() if name in notebooks and times[column] == "not run yet"
+    )
+    assert not untimed, f"chapters of this build without a time in its profile: {untimed}"

@@ -122,18 +122,6 @@ def test_best_speedups_pairs_each_side_at_its_best():
         bench.best_speedups(["x"], [])
 
 
-def test_end_to_end_table_says_what_was_not_run():
-    t = {
-        "chapters": {"a": {"ci": 10.0}},
-        "commands": {"make test": {"seconds": 600.0, "when": "w", "cores": 2, "status": "passed"}},
-    }
-    md = here.end_to_end_table(t, ["a", "b"])
-    assert "| `make test` | 10.0 min |" in md and "| b | not run yet | not run yet |" in md
-    assert "not run yet" in here.end_to_end_table({}, ["a"]) and "none recorded" in here.end_to_end_table(
-        {}, ["a"]
-    )
-
-
 def test_name_list_can_require_a_name():
     check = config.name_list(["a", "b"], required=("a",))
     assert check.check(["b", "a"]) == ["b", "a"]
