@@ -93,6 +93,33 @@ def fold_code(nb) -> None:
         cell.metadata["tags"] = list(dict.fromkeys(tags))
 
 
+def ci_note(parameters: dict | None) -> str:
+    """The note at the top of a chapter built in the ci profile: what the build ran and what it is for."""
+    seeds = ""
+    if parameters and isinstance(parameters.get("n_seeds"), int):
+        n, first = parameters["n_seeds"], parameters.get("seed", 0)
+        seeds = f" ({n} seed{'s' if n != 1 else ''}, from {first})"
+    return (
+        ":::{admonition} Built in the ci profile\n"
+        ":class: warning\n"
+        f"This page ran the chapter's `ci` settings{seeds}: few seeds, small networks and short runs, so that the "
+        "whole book runs in minutes on two CPU cores and its tests can check every step. Its numbers and verdicts "
+        "are not the paper's; the `paper` profile (`make book`) runs the paper's settings.\n"
+        ":::\n"
+    )
+
+
+def mark_profile(nb, profile: str, parameters: dict | None = None) -> None:
+    """Put :func:`ci_note` right under the title of a chapter built in the ci profile (a paper build is unmarked)."""
+    if profile != "ci":
+        return
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
+            title, _, rest = cell.source.lstrip().partition("\n")
+            cell.source = f"{title}\n\n{ci_note(parameters)}\n{rest.lstrip()}"
+            return
+
+
 def execute(
     src: Path, book_dir: Path, profile: str, extra: dict | None = None
 ) -> tuple[bool, float, Path | None]:
@@ -125,6 +152,9 @@ def execute(
 
     nb = nbformat.read(out_nb, as_version=4)
     fold_code(nb)
+    results_file = staging / "results" / f"{name}.json"
+    parameters = json.loads(results_file.read_text()).get("parameters") if results_file.exists() else None
+    mark_profile(nb, profile, parameters)
     nbformat.write(nb, out_nb)
     # promote: notebook, results and figures replace the previous good ones
     (book_dir / "results").mkdir(parents=True, exist_ok=True)

@@ -502,3 +502,19 @@ def test_the_performance_page_times_every_chapter_of_its_own_build(book):
         name for name, times in chapters.items() if name in notebooks and times[column] == "not run yet"
     )
     assert not untimed, f"chapters of this build without a time in its profile: {untimed}"
+
+
+def test_each_chapter_says_when_it_was_built_in_the_ci_profile(book):
+    """A chapter page of a ci build carries the ci note under its title; a paper build carries none."""
+    notebooks = {p.stem for p in (REPO / "notebooks").glob("*.py")}
+    results = sorted((book.parent.parent / "book" / "results").glob("*.json"))
+    profiles = {json.loads(r.read_text()).get("profile") for r in results if r.stem in notebooks}
+    marked = {
+        name
+        for name in notebooks
+        if "Built in the ci profile" in (book / "book" / f"{name}.html").read_text()
+    }
+    if profiles == {"ci"}:
+        assert marked == notebooks, f"ci pages without the note: {sorted(notebooks - marked)}"
+    else:
+        assert not marked, f"pages of a {profiles} build marked as ci: {sorted(marked)}"

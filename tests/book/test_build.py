@@ -143,3 +143,24 @@ def test_end_to_end_table_says_what_was_not_run():
     assert "not run yet" in build.end_to_end_table({}, ["a"]) and "none recorded" in build.end_to_end_table(
         {}, ["a"]
     )
+
+
+def test_a_ci_build_says_so_under_each_chapters_title():
+    import nbformat
+
+    def notebook():
+        return nbformat.v4.new_notebook(
+            cells=[
+                nbformat.v4.new_markdown_cell("# Figure 2\n\nThe claim."),
+                nbformat.v4.new_code_cell("x = 1"),
+            ]
+        )
+
+    ci = notebook()
+    build.mark_profile(ci, "ci", {"n_seeds": 3, "seed": 0})
+    title, note = ci.cells[0].source.split("\n\n", 2)[:2]
+    assert title == "# Figure 2" and note.startswith(":::{admonition} Built in the ci profile")
+    assert "(3 seeds, from 0)" in ci.cells[0].source and ci.cells[0].source.endswith("The claim.")
+    paper = notebook()
+    build.mark_profile(paper, "paper", {"n_seeds": 10, "seed": 0})
+    assert paper.cells[0].source == "# Figure 2\n\nThe claim."
