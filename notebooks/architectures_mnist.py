@@ -299,6 +299,11 @@ print(f"{sum(c['cached'] for c in COST.values())} of {len(NETS) * len(seeds)} ne
 ch.finish(claims, origins={})
 
 # %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```
+
+# %% [markdown]
 # **Reading the results (paper profile).** Only the MLP's samples end among the digits, and only partly (its
 # share of new digit-like samples varies strongly over seeds and covers few classes). The CNN, the U-Net and the
 # Transformer learn the identity almost exactly, and Eq. 2 then amplifies what their local filters prefer

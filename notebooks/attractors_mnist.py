@@ -213,3 +213,8 @@ ci_check.report()
 claims = here.claims(cfg, tr, te, M.fixed_tr, M.fixed_te, M.returns_tr, W, S.sweep_seeds, check, S.near_tr)
 ch.glue_verdicts(claims)
 ch.finish(claims, origins={})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

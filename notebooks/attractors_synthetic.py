@@ -286,3 +286,8 @@ for name, value in here.findings_glue(tr, pooled).items():
     ch.glue(name, value)
 print(here.summary(tr, pooled))
 ch.finish(claims, origins={})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

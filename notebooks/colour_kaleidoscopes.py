@@ -262,4 +262,10 @@ if claims:
     ch.glue_verdicts(claims)
 else:
     ch.glue("verdicts", "none, since no data set was found")
+    ch.glue("verdicts_table", kl.book.chapter.markdown("No claim was tested: no data set was found."))
 ch.finish(claims, origins={}, skipped=here.skipped(R))
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

@@ -230,3 +230,8 @@ ci_check.report()
 claims = here.claims(ch, grid, nd.n_star, nd.n_star_median, nd.n_coarse, nd.n_coarse_median, trained)
 ch.glue_verdicts(claims)
 ch.finish(claims, origins={})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

@@ -308,3 +308,8 @@ ch.glue("n_seeds_mnist", cfg.mnist_seeds)
 ch.glue("unit_cost", here.unit_cost(sweeps))
 ch.glue("runtime", f"{ch.elapsed():.0f}")
 ch.finish(claims, origins={})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

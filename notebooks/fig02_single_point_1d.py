@@ -183,3 +183,8 @@ ci_check.report()
 claims = here.claims(ch, M, passes, spacing, float(X[0, 0]))
 ch.glue_verdicts(claims)
 ch.finish(claims, origins={})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

@@ -270,3 +270,8 @@ claims = here.claims(
 )
 ch.glue_verdicts(claims)
 ch.finish(claims, origins={})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

@@ -228,3 +228,8 @@ ci_check.report()
 claims = here.claims(ch, M, passes, ens.best_loss.cpu(), fit_err, X)
 ch.glue_verdicts(claims)
 ch.finish(claims, origins={})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

@@ -265,3 +265,8 @@ ci_check.report()
 claims = here.claims(ch, ens, M, tr, st, trained, cover, here.mode_names(cfg))
 ch.glue_verdicts(claims)
 ch.finish(claims, origins={})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

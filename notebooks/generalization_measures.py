@@ -277,3 +277,8 @@ for name, value in here.findings_glue(K.score).items():
     ch.glue(name, value)
 print(here.summary(K, col, fit, seeds, cfg.widths))
 ch.finish(claims, origins={})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

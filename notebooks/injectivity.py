@@ -276,3 +276,8 @@ ch.glue_verdicts(claims)
 for name, value in here.findings(exact, fif, cmp_rows, check, nets, cfg).items():
     ch.glue(name, value)
 ch.finish(claims, origins={})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

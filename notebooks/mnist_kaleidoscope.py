@@ -303,3 +303,8 @@ claims = here.claims(ch, cfg, here.measurements(cfg, judge, runs, sw))
 ch.glue_verdicts(claims)
 ch.finish(claims, origins={})
 print(here.cache_line(runs))
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

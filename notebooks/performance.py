@@ -234,3 +234,8 @@ ch.show(here.targets_figure(speedup, step, samp), "targets")
 claims = here.claims(speedup, agree, step, samp, cfg, runs=(ens_names, ens_runs))
 ch.glue_verdicts(claims)
 ch.finish(claims, origins={}, recorded={"machine": machine})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

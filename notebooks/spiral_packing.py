@@ -303,3 +303,8 @@ ch.glue_verdicts(claims)
 for name, value in here.findings(P, D, B, cfg, seeds).items():
     ch.glue(name, value)
 ch.finish(claims, origins={})
+
+# %% [markdown]
+# ```{glue:md} verdicts_table
+# :format: myst
+# ```

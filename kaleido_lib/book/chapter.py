@@ -23,6 +23,7 @@ and in a markdown cell::
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -72,17 +73,18 @@ class Chapter(Generic[S]):
         self._glue(name, format(value, fmt) if fmt else value)
 
     def glue_verdicts(self, claims: Sequence[results.Claim], name: str = "verdicts") -> None:
-        """Glue the verdicts as '2 of 5 claims hold, 1 partly, 2 fail (id: verdict; ...)' for the findings box."""
+        """Glue the verdicts for the findings box: ``name``, their counts in words ('2 of 5 claims hold, 1 partly, 2
+        fail'), and ``<name>_table``, a Markdown table of every claim in words with its verdict and measured value,
+        the claims that do not hold first (placed by a ``{glue:md}`` directive with ``:format: myst``)."""
         count = {v: sum(c.verdict == v for c in claims) for v in results.VERDICTS}
-        listed = "; ".join(f"{c.id}: {c.verdict}" for c in claims)
         rare = "".join(
             f", {count[v]} {results.WORDS[v]}" for v in ("too few units", "not measured") if count[v]
         )
         self._glue(
             name,
-            f"{count['holds']} of {len(claims)} claims hold, {count['partly']} partly, "
-            f"{count['fails']} fail{rare} ({listed})",
+            f"{count['holds']} of {len(claims)} claims hold, {count['partly']} partly, {count['fails']} fail{rare}",
         )
+        self._glue(f"{name}_table", markdown(verdicts_table(claims)))
 
     def _glue(self, name: str, value: Any) -> None:
         if not name or not all(c.isalnum() or c in "-_" for c in name):
@@ -140,3 +142,26 @@ def start(
 def _parameters(cfg: Settings) -> dict[str, Any]:
     """The run's parameters as a dict: the profile and every knob."""
     return cfg.as_dict()
+
+
+FIRST = ("fails", "not measured", "too few units", "partly", "holds")  # the order a reader checks them in
+
+
+def verdicts_table(claims: Sequence[results.Claim]) -> str:
+    """Markdown: each claim in words, its verdict and its measured value (median [range] over the units), the
+    claims that fail first."""
+    rows = ["| claim | verdict | measured |", "|---|---|---|"]
+    for c in sorted(claims, key=lambda c: FIRST.index(c.verdict)):
+        value = "not measured" if math.isnan(c.measured.median) else c.measured.text()
+        cells = [c.claim, results.VERDICT_MARKS[c.verdict], f"{c.measure}: {value}"]
+        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(rows)
+
+
+def markdown(text: str) -> Any:
+    """``text`` as Markdown for a ``{glue:md}`` directive (IPython's Markdown object; the text itself without it)."""
+    try:
+        from IPython.display import Markdown
+    except ImportError:  # the library without the book's packages
+        return text
+    return Markdown(text)

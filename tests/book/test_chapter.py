@@ -373,10 +373,12 @@ def test_glue_verdicts_counts_and_lists_the_claims(tmp_path):
     kw = dict(claim="x", paper="p", measure="m", values=[1.0, 2.0], criterion="c")
     cs = [judge(id="a", passed=[True] * 6, **kw), judge(id="b", passed=[True, False], **kw)]
     ch.glue_verdicts(cs)
-    assert (
-        ch.glued["verdicts"]
-        == "1 of 2 claims hold, 0 partly, 0 fail, 1 too few units to tell (a: holds; b: too few units)"
-    )
+    assert ch.glued["verdicts"] == "1 of 2 claims hold, 0 partly, 0 fail, 1 too few units to tell"
+    table = chapter.verdicts_table(cs)
+    rows = table.splitlines()
+    assert rows[0] == "| claim | verdict | measured |" and len(rows) == 4
+    assert rows[2].startswith("| x | too few units | m: 1.5 [1, 2]") and "**holds**" in rows[3]  # failing first
+    assert "a:" not in table and "_" not in ch.glued["verdicts"]  # words, not claim ids
 
 
 def test_a_claim_records_its_verdict_under_declared_alternative_definitions(tmp_path):
