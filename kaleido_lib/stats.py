@@ -357,3 +357,14 @@ def median_interval(
         lo, hi = torch.quantile(boot, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
         out |= {"median": float(finite.quantile(0.5)), "ci95": [lo, hi]}
     return out
+
+
+# --- the median ---------------------------------------------------------------------------------------------------
+
+
+def median(x: torch.Tensor | Sequence[float], dim: int | None = None) -> torch.Tensor:
+    """The median as the book reads it everywhere: the 0.5 quantile in float64 (for an even count, the mean of the
+    two middle values; a NaN propagates), the convention of every results file. Not ``torch.median``, which takes
+    the lower of the two middle values."""
+    t = torch.as_tensor(x).double()
+    return t.quantile(0.5) if dim is None else t.quantile(0.5, dim=dim)

@@ -301,7 +301,7 @@ def reference_glue(
     """The numbers the data, judge and training section and the findings glue: real digits' and the cost's."""
     return dict(
         acc=ref.acc,
-        d_te=float(ref.d_te.median()),
+        d_te=float(stats.median(ref.d_te)),
         copy_threshold=ref.copy_threshold,
         far_threshold=ref.far_threshold,
         flops_ratio=flops_ratio(cost),
@@ -528,7 +528,13 @@ def sample_all(
             new = like & (Q.nn_dist > ref.copy_threshold)
             per_seed.append(
                 torch.stack(
-                    [Q.confident, new.double().mean(1), Q.entropy, Q.nn_dist.median(1).values, Q.near_copy]
+                    [
+                        Q.confident,
+                        new.double().mean(1),
+                        Q.entropy,
+                        stats.median(Q.nn_dist, dim=1),
+                        Q.near_copy,
+                    ]
                 )
             )
             _, rho_tr, fx_tr = attracting(f, Xtr[pick_tr], near_tr, cfg)
@@ -547,14 +553,14 @@ def sample_all(
             )  # every sample's class, as first written
             v["entropy"][b], v["new_digits"][b] = float(Q.entropy[-1]), float(new[-1].double().mean())
             v["distance"][b], v["burn_in"][b] = (
-                float(Q.nn_dist[-1].median()),
-                float(Q.burn_in.double().median()),
+                float(stats.median(Q.nn_dist[-1])),
+                float(stats.median(Q.burn_in.double())),
             )
             v["fixed_train"][b], v["fixed_test"][b] = (
                 float(fx_tr.double().mean()),
                 float(fx_te.double().mean()),
             )
-            v["rho_train"][b], v["rho_test"][b] = float(rho_tr.median()), float(rho_te.median())
+            v["rho_train"][b], v["rho_test"][b] = float(stats.median(rho_tr)), float(stats.median(rho_te))
             one = {k: float(v[k][b]) for k in KEYS}
             v["shows"][b] = float(shows(one, cfg.n_steps))
             v["shows_first"][b] = float(shows(one, cfg.n_steps, first=True))
@@ -669,7 +675,7 @@ def quality_figure(
             0: ("test digits", ref.real_confident),
             1: ("test digits", ref.new_digit_share(cfg.conf_threshold)),
             2: ("test digits", ref.test_entropy),
-            3: ("test digits", float(ref.d_te.median())),
+            3: ("test digits", float(stats.median(ref.d_te))),
             4: ("test digits", cfg.copy_quantile),
         },
     )
@@ -931,7 +937,11 @@ def margin_rule(diff: torch.Tensor, margin: float = 0.1) -> dict[str, Any]:
     ok = torch.as_tensor(diff, dtype=torch.float64).nan_to_num(0.0)
     return {
         "share_pass": float((ok >= margin).double().mean()),
-        "verdict": "holds" if bool((ok >= margin).all()) else "partly" if float(ok.median()) > 0 else "fails",
+        "verdict": "holds"
+        if bool((ok >= margin).all())
+        else "partly"
+        if float(stats.median(ok)) > 0
+        else "fails",
     }
 
 

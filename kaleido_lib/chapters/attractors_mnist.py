@@ -181,8 +181,8 @@ def networks_and_images(cfg: Settings, device: torch.device) -> Setup:
     near_tr, _ = measures.nearest_neighbours(Xtr[pick_tr], Xtr, exclude=pick_tr.to(device))
     near_te, _ = measures.nearest_neighbours(Xte[pick_te], Xtr)
     print(
-        f"distance to the nearest other training image: training images median {near_tr.median():.2f}, "
-        f"test images {near_te.median():.2f}"
+        f"distance to the nearest other training image: training images median {stats.median(near_tr):.2f}, "
+        f"test images {stats.median(near_te):.2f}"
     )
     return Setup(Xtr, Xte, main, sweep, sweep_seeds, pick_tr, pick_te, near_tr, near_te)
 
@@ -223,9 +223,9 @@ class Main:
                 ("fixed_te", self.fixed_te.double().mean()),
                 ("attr_tr", (tr.rho < 1).double().mean()),
                 ("attr_te", (te.rho < 1).double().mean()),
-                ("rho_tr", tr.rho.median()),
-                ("rho_te", te.rho.median()),
-                ("res_tr", tr.residual.median()),
+                ("rho_tr", stats.median(tr.rho)),
+                ("rho_te", stats.median(te.rho)),
+                ("res_tr", stats.median(tr.residual)),
             )
         }
 
@@ -244,13 +244,13 @@ def main_measures(f: nn.Module, s: Setup, cfg: Settings, device: torch.device) -
     fixed_te = attracting(te, s.near_te, cfg.fixed_frac)
     for name, e, fx in (("training", tr, fixed_tr), ("test", te, fixed_te)):
         print(
-            f"{name:>8} images: residual median {e.residual.median():.2f} [{e.residual.min():.2f}, "
-            f"{e.residual.max():.2f}], rho median {e.rho.median():.3f}, share rho < 1 "
+            f"{name:>8} images: residual median {stats.median(e.residual):.2f} [{e.residual.min():.2f}, "
+            f"{e.residual.max():.2f}], rho median {stats.median(e.rho):.3f}, share rho < 1 "
             f"{(e.rho < 1).double().mean():.1%}, attracting fixed points {fx.double().mean():.1%}"
         )
     print(
         f"chains started at a training image that end nearest to it after {cfg.n_steps} runs: "
-        f"{returns_tr.mean():.1%}; chains from test images end at distance {d_end_te.median():.2f} (median) "
+        f"{returns_tr.mean():.1%}; chains from test images end at distance {stats.median(d_end_te):.2f} (median) "
         "from the training set"
     )
     return Main(tr, te, fixed_tr, fixed_te, returns_tr)
@@ -517,8 +517,8 @@ def claims(
             share_pass=rho_tr,
             verdict=results.verdict_from_share(rho_tr, n=tr.rho.numel()),
             notes=(
-                f"The residual ||f(x) - x|| is a separate measure (median {tr.residual.median():.2f}, against "
-                f"{cfg.fixed_frac:g} x a median nearest-neighbour distance of {near_tr.median():.2f}): at the "
+                f"The residual ||f(x) - x|| is a separate measure (median {stats.median(tr.residual):.2f}, against "
+                f"{cfg.fixed_frac:g} x a median nearest-neighbour distance of {stats.median(near_tr):.2f}): at the "
                 "authors' loss it is reconstruction error, not a test of attraction. Chains started at a "
                 f"training image end nearest to it after {cfg.n_steps} runs: {returns_tr.mean():.1%}. One "
                 "network: the unit is the training image (passes: rho < 1); the verdict's stability resamples "
@@ -545,8 +545,8 @@ def claims(
             share_pass=float(gap >= 0.5),
             verdict=gap_level(gap),
             notes=(
-                f"Test images: {rho_te:.1%} with rho < 1, rho median {te.rho.median():.3f}, residual median "
-                f"{te.residual.median():.2f}. Gap {gap:.2f}, 95% bootstrap interval "
+                f"Test images: {rho_te:.1%} with rho < 1, rho median {stats.median(te.rho):.3f}, residual median "
+                f"{stats.median(te.residual):.2f}. Gap {gap:.2f}, 95% bootstrap interval "
                 f"[{gap_ci[0]:.2f}, {gap_ci[1]:.2f}] (training and test images resampled each; the verdict's "
                 "stability re-applies the gap rule to each resample). One network: the units are the "
                 f"{tr.rho.numel()} training and {te.rho.numel()} test images, pooled; an image passes when it is "
@@ -637,7 +637,7 @@ def sweep_measures(
             W["fixed_train"][a, b] = float(attracting(e1, near_tr[:n], cfg.fixed_frac).double().mean())
             W["rho_below_1_train"][a, b] = float((e1.rho < 1).double().mean())
             W["fixed_test"][a, b] = float(attracting(e2, near_te[:n], cfg.fixed_frac).double().mean())
-            W["rho_train"][a, b] = float(e1.rho.median())
-            W["rho_test"][a, b] = float(e2.rho.median())
+            W["rho_train"][a, b] = float(stats.median(e1.rho))
+            W["rho_test"][a, b] = float(stats.median(e2.rho))
             W["returns"][a, b] = float((nn1 == pick_tr[:n]).double().mean())
     return W

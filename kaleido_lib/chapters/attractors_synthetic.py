@@ -412,10 +412,10 @@ class Grid:
             + [
                 f"  {s:>6} L={L:<3}"
                 + "  ".join(
-                    f"{v}: {self.get(s, L, w, v, 'capture').median():.2f} | "
-                    f"{self.get(s, L, w, v, 'share_attr').median():.2f} | "
-                    f"{self.get(s, L, w, v, 'nowhere').median():.2f} | "
-                    f"{self.get(s, L, w, v, 'diverged').median():.2f}"
+                    f"{v}: {stats.median(self.get(s, L, w, v, 'capture')):.2f} | "
+                    f"{stats.median(self.get(s, L, w, v, 'share_attr')):.2f} | "
+                    f"{stats.median(self.get(s, L, w, v, 'nowhere')):.2f} | "
+                    f"{stats.median(self.get(s, L, w, v, 'diverged')):.2f}"
                     for v in VARIANTS
                 )
                 for s in cfg.bound_sets
@@ -498,13 +498,15 @@ class Grid:
         cfg = self.cfg
         return {
             v: float(
-                torch.cat(
-                    [
-                        self.get(s, L, cfg.bound_width, v, "capture")
-                        for s in cfg.bound_sets
-                        for L in cfg.bound_depths
-                    ]
-                ).median()
+                stats.median(
+                    torch.cat(
+                        [
+                            self.get(s, L, cfg.bound_width, v, "capture")
+                            for s in cfg.bound_sets
+                            for L in cfg.bound_depths
+                        ]
+                    )
+                )
             )
             for v in VARIANTS
         }
@@ -710,8 +712,8 @@ def findings_glue(tr: Trends, pooled: Pooled) -> dict[str, Any]:
         "tail_attr": tail(tr.T["not_attr"]),
         "tail_nowhere": tail(tr.T["nowhere"]),
         "with_spur": float((pooled["n_spur"] > 0).double().mean()),
-        "spur_cap": float(pooled["spur_cap"].median()),
-        "train_cap": float(pooled["train_cap"].median()),
+        "spur_cap": float(stats.median(pooled["spur_cap"])),
+        "train_cap": float(stats.median(pooled["train_cap"])),
     }
 
 
@@ -732,16 +734,16 @@ def summary(tr: Trends, pooled: Pooled) -> str:
             f"(Spearman {T['not_attr'].rho:.2f}) and the share of starts ending nowhere {tail(T['nowhere'])} "
             f"(Spearman {T['nowhere'].rho:.2f}).",
             f"- Spurious attractors: {float((n_spur > 0).double().mean()):.0%} of the nets have at least one; they catch "
-            f"a median {spur_cap.median():.1%} (max {spur_cap.max():.1%}) of the starts, the training points "
-            f"{train_cap.median():.1%}. Their number {tail(T['spur'])} with depth (Spearman {T['spur'].rho:.2f}, "
+            f"a median {stats.median(spur_cap):.1%} (max {spur_cap.max():.1%}) of the starts, the training points "
+            f"{stats.median(train_cap):.1%}. Their number {tail(T['spur'])} with depth (Spearman {T['spur'].rho:.2f}, "
             f"p = {T['spur'].p:.2g})"
             + (
                 f" and {tail(T_width)} with width (Spearman {T_width.rho:.2f}, p = {T_width.p:.2g})."
                 if T_width is not None
                 else "."
             ),
-            f"- Bounds: median capture sigmoid {cap['sigmoid'].median():.2f}, tanh {cap['tanh'].median():.2f}, "
-            f"none {cap['none'].median():.2f}, none clipped {cap[CLIP].median():.2f}.",
+            f"- Bounds: median capture sigmoid {stats.median(cap['sigmoid']):.2f}, tanh {stats.median(cap['tanh']):.2f}, "
+            f"none {stats.median(cap['none']):.2f}, none clipped {stats.median(cap[CLIP]):.2f}.",
         ]
     )
 
@@ -900,7 +902,7 @@ def claims(
         fitted = torch.cat([fit[k] for k in keys])
         passed = point_share == 1.0
         max_rho = [
-            round(float(torch.cat([get(s, L, H, act, "max_rho") for H in cfg.widths]).median()), 3)
+            round(float(stats.median(torch.cat([get(s, L, H, act, "max_rho") for H in cfg.widths]))), 3)
             for L in cfg.depths
         ]
         among = float(passed[fitted].double().mean()) if fitted.any() else 0.0
@@ -1019,9 +1021,9 @@ def claims(
                 ),
                 notes=(
                     f"Sets {cfg.bound_sets}, L in {cfg.bound_depths}, H = {cfg.bound_width}, {len(seeds)} seeds. "
-                    f"Median capture: {v} {cap[v].median():.2f}, none {cap['none'].median():.2f}, none clipped to "
-                    f"[0, 1] at sampling {cap[CLIP].median():.2f}. Median share of training points with rho < 1: "
-                    f"{v} {attr_share[v].median():.2f}, none {attr_share['none'].median():.2f}. Nets reaching the "
+                    f"Median capture: {v} {stats.median(cap[v]):.2f}, none {stats.median(cap['none']):.2f}, none clipped to "
+                    f"[0, 1] at sampling {stats.median(cap[CLIP]):.2f}. Median share of training points with rho < 1: "
+                    f"{v} {stats.median(attr_share[v]):.2f}, none {stats.median(attr_share['none']):.2f}. Nets reaching the "
                     f"target: {v} {fit_share[v]:.0%}, none {fit_share['none']:.0%} (nets that miss it count, "
                     "with whatever they capture). The paper bounds every output and does not test an unbounded one."
                 ),
@@ -1048,7 +1050,7 @@ def claims(
                 zip(d.alternatives, (beats(0.25), beats(0.75), results.judge_among(beats(0.5), main_fit)))
             ),
             notes=(
-                f"Median capture by training points {train_cap.median():.2f}. Nets with at least one spurious "
+                f"Median capture by training points {stats.median(train_cap):.2f}. Nets with at least one spurious "
                 f"attractor: {float((n_spur > 0).double().mean()):.0%}; spurious attractors per net, median per "
                 f"depth {[round(float(m), 1) for m in T['spur'].median]} (Spearman with L {T['spur'].rho:.2f})"
                 + (

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, TypedDict
 import matplotlib.pyplot as plt
 import torch
 
-from .. import data, experiments, measures, models, plots, sampling, utils
+from .. import data, experiments, measures, models, plots, sampling, stats, utils
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
@@ -233,7 +233,7 @@ def median_pairwise(X: torch.Tensor, n_max: int = 1000) -> float:
     """Median distance between two different rows among the first ``n_max`` rows of X."""
     X = X[:n_max]
     i, j = torch.triu_indices(len(X), len(X), offset=1)
-    return float(torch.cdist(X, X)[i, j].median())
+    return float(stats.median(torch.cdist(X, X)[i, j]))
 
 
 def to01(x: torch.Tensor, out_act: str) -> torch.Tensor:
@@ -273,11 +273,11 @@ class SetRun:
     @property
     def ref_median(self) -> float:
         """Median reference distance."""
-        return float(self.ref.median())
+        return float(stats.median(self.ref))
 
     def final(self, row: int = -1) -> float:
         """Median distance of the samples to their nearest training image at a measured run (default the last)."""
-        return float(self.dist[row].median())
+        return float(stats.median(self.dist[row]))
 
 
 def kaleidoscope(d: SetData, cfg: Settings, runs: Runs, dev: torch.device) -> SetRun:
@@ -325,7 +325,7 @@ def kaleidoscope(d: SetData, cfg: Settings, runs: Runs, dev: torch.device) -> Se
     xs = snap.x[[at[r] for r in runs.jruns]]
     moved = (xs[1:] - xs[:-1]).norm(dim=2)  # (pairs, n_samples)
     flips = idx[J[1:]] != idx[J[:-1]]
-    jumps = (flips & (moved >= 0.5 * float(ref.median()))).double()
+    jumps = (flips & (moved >= 0.5 * float(stats.median(ref)))).double()
     with torch.no_grad():
         rec = float(((f(X) - X) ** 2).mean())
     return SetRun(
@@ -343,7 +343,7 @@ def kaleidoscope(d: SetData, cfg: Settings, runs: Runs, dev: torch.device) -> Se
         jumped_once=float(jumps.amax(0).mean()),
         flip_pair=flips.double().mean(1),
         flip_share=float(flips.double().mean()),
-        jump_min=0.5 * float(ref.median()),
+        jump_min=0.5 * float(stats.median(ref)),
         near_copy=(dist <= thr).double().mean(1),
         rec=rec,
         side=int(d["train"].shape[1]),
@@ -392,7 +392,7 @@ def measures_figure(r: SetRun, name: str, cfg: Settings, runs: Runs) -> plt.Figu
     plots.quality_curves(
         [axes[2], axes[3]],
         runs.mruns,
-        {"samples": torch.stack([r.dist.median(1).values.double(), r.near_copy])},
+        {"samples": torch.stack([stats.median(r.dist, dim=1).double(), r.near_copy])},
         ["median distance to the\nnearest training image", "share near-copies"],
         reference={0: (r.ref_kind, r.ref_median), 1: ("threshold quantile", cfg.copy_quantile)},
     )
@@ -635,7 +635,7 @@ def set_claims(key: str, r: SetRun, cfg: Settings, runs: Runs) -> list[results.C
             "nothing about what a sample looks like: the grid is the final word.",
             extra={
                 "runs": runs.mruns,
-                "median_distance": r.dist.median(1).values,
+                "median_distance": stats.median(r.dist, dim=1),
                 "reference_median": r.ref_median,
             },
         ),

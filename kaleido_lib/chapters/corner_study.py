@@ -145,9 +145,8 @@ def train_grid(cfg: Settings, seeds: list[int], device: torch.device) -> Grid:
             cfg.fit_loss
         )
         g.snap[i, :, j] = measures.nearest_point_corner_loss(X).double()
-        g.kept[i, :, j] = (
-            measures.distance_kept(f, measures.cube_corners(d), X).double().median(dim=-1).values
-        )
+        kept = measures.distance_kept(f, measures.cube_corners(d), X).double()
+        g.kept[i, :, j] = stats.median(kept, dim=-1)
     return g
 
 
@@ -229,10 +228,10 @@ def needed_report(g: Grid, nd: Needed, cfg: Settings) -> str:
     lines.append(f"\nat the largest N = {cfg.ns[-1]}, median over seeds:")
     for i, d in enumerate(cfg.dims):
         lines.append(
-            f"  d = {d:>2} ({2**d:>5} corners): max corner loss {float(g.corner[i, :, last].median()):.3f} "
-            f"(nearest-point map {float(g.snap[i, :, last].median()):.3f}), distance to the data kept "
-            f"{float(g.kept[i, :, last].median()):.2f}, training loss "
-            f"{float(g.train_loss[i, :, last].median()):.1e}"
+            f"  d = {d:>2} ({2**d:>5} corners): max corner loss {float(stats.median(g.corner[i, :, last])):.3f} "
+            f"(nearest-point map {float(stats.median(g.snap[i, :, last])):.3f}), distance to the data kept "
+            f"{float(stats.median(g.kept[i, :, last])):.2f}, training loss "
+            f"{float(stats.median(g.train_loss[i, :, last])):.1e}"
         )
     return "\n".join(lines)
 
@@ -241,8 +240,8 @@ def findings(g: Grid, nd: Needed, cfg: Settings) -> dict[str, Any]:
     """The numbers glued into the findings box."""
     i2 = cfg.dims.index(2)
     return {
-        "d2_first": float(g.corner[i2, :, 0].median()),
-        "d2_last": float(g.corner[i2, :, len(cfg.ns) - 1].median()),
+        "d2_first": float(stats.median(g.corner[i2, :, 0])),
+        "d2_last": float(stats.median(g.corner[i2, :, len(cfg.ns) - 1])),
         "n_last": cfg.ns[-1],
         "threshold": cfg.threshold,
         "n_star_medians": ", ".join(f"d = {d}: {show(nd.n_star_median[d])}" for d in cfg.dims),

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import measures, models, plots, sampling, train, utils
+from .. import measures, models, plots, sampling, stats, train, utils
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
@@ -186,9 +186,9 @@ def measure_all(
 def findings(M: dict[str, torch.Tensor], cfg: Settings) -> dict[str, Any]:
     """The measured numbers glued into the findings box."""
     return {
-        "max_dev_median": float(M["max_dev"].median()),
-        "dist_end_median": float(M["max_dist_end"].median()),
-        "slope_median": float(M["slope"].median()),
+        "max_dev_median": float(stats.median(M["max_dev"])),
+        "dist_end_median": float(stats.median(M["max_dist_end"])),
+        "slope_median": float(stats.median(M["slope"])),
         "n_steps": cfg.n_steps,
         "n_samples": cfg.n_samples,
     }

@@ -236,8 +236,8 @@ def measure_net(f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: Se
     z0 = z[:, 0]
     between = (z0 > geo.band[0]) & (z0 < geo.band[1])
     outside = (z0 < geo.p1) | (z0 > geo.p2)
-    med_between = float(settle[between].median())
-    med_outside = float(settle[outside].median())
+    med_between = float(stats.median(settle[between]))
+    med_outside = float(stats.median(settle[outside]))
     return {
         "slope_p1": float(measures.slope_1d(f, X[:1]).detach()[0]),
         "slope_p2": float(measures.slope_1d(f, X[1:]).detach()[0]),
@@ -246,7 +246,7 @@ def measure_net(f: nn.Module, z: torch.Tensor, seed: int, geo: Geometry, cfg: Se
         "max_slope_between": float(slope[geo.inner].max()),
         "burn_in": float(measures.burn_in(traj, X, cfg.burn_tol, cfg.burn_frac).step),
         **burn_grid,
-        "median_settle": float(settle.median()),
+        "median_settle": float(stats.median(settle)),
         "settle_between": med_between,
         "settle_outside": med_outside,
         "slower_ratio": med_between / max(med_outside, 1.0),

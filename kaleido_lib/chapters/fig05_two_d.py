@@ -478,7 +478,7 @@ def near_and_modes_figure(
         ax.plot(range(kmax + 1), near[:, : kmax + 1].T, color="tab:green", lw=0.6, alpha=0.4)
         ax.plot(
             range(kmax + 1),
-            near[:, : kmax + 1].median(dim=0).values,
+            stats.median(near[:, : kmax + 1], dim=0),
             color="k",
             lw=2,
             label="median over seeds",
@@ -884,7 +884,7 @@ def claims(
             near["a"] >= cfg.near_min,
             near_alts("a"),
             notes=f"Chance level (the noise itself, run 0): median {M['a']['near'][:, 0].quantile(0.5):.3f}.",
-            extra={"median_share_per_run": M["a"]["near"].median(dim=0).values},
+            extra={"median_share_per_run": stats.median(M["a"]["near"], dim=0)},
         ),
         share(
             D["samples_near_data_b"],
@@ -892,7 +892,7 @@ def claims(
             near[b_key] >= cfg.near_min,
             near_alts(b_key),
             notes=f"Chance level (the noise itself, run 0): median {M[b_key]['near'][:, 0].quantile(0.5):.3f}.",
-            extra={"median_share_per_run": M[b_key]["near"].median(dim=0).values},
+            extra={"median_share_per_run": stats.median(M[b_key]["near"], dim=0)},
         ),
         share(
             D["every_point_sampled_b"],

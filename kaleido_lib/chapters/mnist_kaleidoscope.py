@@ -391,7 +391,7 @@ def reference(d: experiments.Digits, cfg: Settings) -> Reference:
     """The test digits' distances to the training set and class shares, once for every network (printed)."""
     ref = judge_reference(d, cfg.copy_quantile)
     print(
-        f"nearest-training-image distance of real test digits: median {ref.d_te.median():.2f}; "
+        f"nearest-training-image distance of real test digits: median {stats.median(ref.d_te):.2f}; "
         f"near-copy threshold ({cfg.copy_quantile:g} quantile) {ref.copy_threshold:.2f}"
     )
     return Reference(ref.d_te, ref.copy_threshold, measures.class_shares(d.test_y))
@@ -434,7 +434,7 @@ def quality(
         i = c.qruns.index(r)
         print(
             f"run {r:>4}: confident {Q.confident[i]:.1%}, classes covered {int((Q.shares[i] >= cfg.min_share).sum())}, "
-            f"entropy {Q.entropy[i]:.2f} bits, median distance to the training set {Q.nn_dist[i].median():.2f}, "
+            f"entropy {Q.entropy[i]:.2f} bits, median distance to the training set {stats.median(Q.nn_dist[i]):.2f}, "
             f"near-copies {Q.near_copy[i]:.1%}"
         )
     return Quality(Q, ref.d_te, ref.copy_threshold, ref.test_shares, last, covered)
@@ -452,7 +452,7 @@ def quality_figures(
             runs[0].chain.qruns,
             real_confident,
             measures.entropy_bits(q.test_shares),
-            float(q.d_te.median()),
+            float(stats.median(q.d_te)),
             cfg.copy_quantile,
         ),
         "classes_and_novelty": classes_figure(
@@ -496,12 +496,12 @@ def dynamics(
         vq = v["q"]
         print(
             f"{name:>22}: confident {vq.confident[-1]:.1%}, classes covered {v['covered']}, "
-            f"near-copies {vq.near_copy[-1]:.1%}, median burn-in {vq.burn_in.double().median():.0f} runs, "
+            f"near-copies {vq.near_copy[-1]:.1%}, median burn-in {stats.median(vq.burn_in.double()):.0f} runs, "
             f"class or nearest image changed between runs {late} and {cfg.n_steps}: {v['moved']:.1%}"
         )
     burn = q.Q.burn_in.double()
     print(
-        f"main chain: per-sample burn-in median {burn.median():.0f} runs, quartiles "
+        f"main chain: per-sample burn-in median {stats.median(burn):.0f} runs, quartiles "
         f"[{burn.quantile(0.25):.0f}, {burn.quantile(0.75):.0f}]; {float((burn <= 13).double().mean()):.1%} settled "
         "by run 13"
     )
@@ -556,7 +556,7 @@ def network_tests(cfg: Settings, r: NetworkRun) -> dict[str, float | bool]:
     conf_end, covered, copy_end = float(Q.confident[last]), r.quality.covered, float(Q.near_copy[last])
     d_conf = float(nrm["q"].confident[-1]) - float(epsm["q"].confident[-1])
     conf_close, cover_close = abs(d_conf) <= 0.1, abs(nrm["covered"] - epsm["covered"]) <= 1
-    burn_med, cls_med = float(burn.median()), float(burn_cls.median())
+    burn_med, cls_med = float(stats.median(burn)), float(stats.median(burn_cls))
     reads = lambda v: all(burn_in_reading(dict(zip(r.chain.vruns, v["q"].confident.tolist())), cfg.n_steps))
     return dict(
         loss_start=r.net.loss_start,
@@ -575,7 +575,7 @@ def network_tests(cfg: Settings, r: NetworkRun) -> dict[str, float | bool]:
         near_copy=copy_end,
         new=copy_end <= 0.1,
         new_lax=copy_end <= 0.5,
-        distance=float(Q.nn_dist[last].median()),
+        distance=float(stats.median(Q.nn_dist[last])),
         conf_5=conf_at[5],
         conf_13=conf_at[13],
         conf_last=conf_at[cfg.n_steps],
@@ -636,7 +636,7 @@ def sweep_table(sw: Sweep, cfg: Settings) -> str:
         [
             f"L={L:>2}: final loss {t(S['loss'][a], '.4f')}, not confident {t(S['unconfident'][a], '.2f')}, "
             f"classes covered {t(S['covered'][a], '.0f')}, near-copies {t(S['near_copy'][a], '.2f')}, "
-            f"burn-in {t(S['burn_in'][a], '.0f')}, training {S['seconds'][a].median():.0f} s each"
+            f"burn-in {t(S['burn_in'][a], '.0f')}, training {stats.median(S['seconds'][a]):.0f} s each"
             for a, L in enumerate(cfg.sweep_depths)
         ]
         + [f"networks with a non-finite loss (failed, kept as NaN): {sw.failed} of {S['loss'].numel()}"]
@@ -853,7 +853,7 @@ def depth_sweep(
             S["unconfident"][a, b] = 1 - float(q.confident[-1])
             S["covered"][a, b] = int((q.shares[-1] >= cfg.min_share).sum())
             S["near_copy"][a, b] = float(q.near_copy[-1])
-            S["burn_in"][a, b] = float(q.burn_in.double().median())
+            S["burn_in"][a, b] = float(stats.median(q.burn_in.double()))
     return Sweep(S, seeds)
 
 
@@ -872,7 +872,7 @@ def quality_figure(
         axes,
         qruns,
         {
-            k: torch.stack([Q.confident, Q.entropy, Q.nn_dist.median(1).values, Q.near_copy])
+            k: torch.stack([Q.confident, Q.entropy, stats.median(Q.nn_dist, dim=1), Q.near_copy])
             for k, Q in Qs.items()
         },
         ["share confident", "class entropy (bits)", "median distance to training set", "share near-copies"],
@@ -987,7 +987,7 @@ def distance_to_end(snap: sampling.Snapshots, runs: Sequence[int]) -> dict[int, 
     pos = {r: i for i, r in enumerate(snap.runs)}
     end, start = snap.x[-1], snap.x[pos[0]]
     scale = (start - end).norm(dim=1).clamp_min(1e-12)
-    return {r: float(((snap.x[pos[r]] - end).norm(dim=1) / scale).median()) for r in runs}
+    return {r: float(stats.median((snap.x[pos[r]] - end).norm(dim=1) / scale)) for r in runs}
 
 
 def variant_values(runs: Sequence[NetworkRun], name: str) -> dict[str, torch.Tensor]:
@@ -1244,7 +1244,7 @@ def claims(ch: Chapter, cfg: Settings, m: dict[str, Any]) -> list[results.Claim]
             T["new"],
             [T["new_lax"]],
             notes=f"Median distance to the nearest training image: samples {over(T['distance'])}, test digits "
-            f"{float(m['d_te'].median()):.2f}.",
+            f"{float(stats.median(m['d_te'])):.2f}.",
             extra={"sample_distance": sp(T["distance"]), "test_distance": sp(m["d_te"])},
         ),
         judged(

@@ -1219,7 +1219,7 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
         ]
         src, ep = (P.R_full, cfg.full_epochs) if 3 in cfg.full_classes else (R, cfg.epochs)
         k3 = (
-            [round(float(m["means"].abs().median()), 2) for m in P.nets("tanh", 3, src) if m is not None]
+            [round(float(stats.median(m["means"].abs())), 2) for m in P.nets("tanh", 3, src) if m is not None]
             if 3 in cfg.classes
             else []
         )
@@ -1370,8 +1370,8 @@ def claims(ch: Chapter, P: Packing, B: Bridge, seeds: Sequence[int]) -> list[res
                 f"L={cfg.bridge_depth}, H={cfg.bridge_width}, trained on {len(B.U_train)} points "
                 f"({cfg.bridge_per_class} per arm), {n} seeds; {int(B.ens.reached_target.sum())} nets reached loss "
                 f"<= {cfg.bridge_target}. An arm: all its {cfg.n_per_class} points. The noise itself: median "
-                f"{arm_noise.median():.2f} on an arm. After {cfg.n_steps} runs: median {arm_end.median():.2f}. Within "
-                f"{cfg.tol:g} of a training point after {r} runs: median {near_K.median():.2f}. Grid starts of the "
+                f"{stats.median(arm_noise):.2f} on an arm. After {cfg.n_steps} runs: median {stats.median(arm_end):.2f}. Within "
+                f"{cfg.tol:g} of a training point after {r} runs: median {stats.median(near_K):.2f}. Grid starts of the "
                 f"first seed ending on an arm: {B.capture:.2f}, at a training point: {B.capture_train:.2f}."
             ),
             extra={
@@ -1460,10 +1460,10 @@ def findings(P: Packing, D: Drift, B: Bridge, cfg: Settings, seeds: Sequence[int
         "bridge_K": cfg.bridge_classes,
         "n_runs": r,
         "n_steps": cfg.n_steps,
-        "arm_share": float(B.on_arm[:, r].median()),
-        "noise_share": float(B.on_arm[:, 0].median()),
-        "near_share": float(B.near[:, r].median()),
-        "end_share": float(B.on_arm[:, -1].median()),
+        "arm_share": float(stats.median(B.on_arm[:, r])),
+        "noise_share": float(stats.median(B.on_arm[:, 0])),
+        "near_share": float(stats.median(B.near[:, r])),
+        "end_share": float(stats.median(B.on_arm[:, -1])),
         "capture": B.capture,
         "n_bridge_train": len(B.U_train),
         "bridge_arch": f"L = {cfg.bridge_depth}, H = {cfg.bridge_width}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -157,3 +158,18 @@ def test_median_interval_is_the_median_with_a_bootstrap_interval_around_it():
     assert stats.median_interval(torch.tensor([5.0, 5.0]))["ci95"] == [5.0, 5.0]
     assert stats.median_interval(torch.tensor([float("nan")]))["median"] is None
     assert stats.median_interval([1.0, 9.0, 3.0]) == stats.median_interval([1.0, 9.0, 3.0])  # seeded
+
+
+def test_the_median_is_the_half_quantile_everywhere():
+    """One median in the project: stats.median (the 0.5 quantile, as the results files), never torch's lower middle."""
+    assert float(stats.median(torch.tensor([1.0, 2.0, 3.0, 10.0]))) == 2.5  # torch.median says 2.0
+    assert stats.median(torch.tensor([[1, 4], [2, 8]]), dim=1).tolist() == [2.5, 5.0]
+    root = Path(__file__).resolve().parents[2]
+    sources = [*root.glob("kaleido_lib/**/*.py"), *root.glob("notebooks/*.py")]
+    found = [
+        f"{p.relative_to(root)}:{i}"
+        for p in sources
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if ".median(" in line and "stats.median(" not in line and "np.median(" not in line
+    ]
+    assert not found, f"torch's median (the lower middle value) used at {found}: use stats.median"
