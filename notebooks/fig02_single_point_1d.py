@@ -28,7 +28,7 @@
 # {glue:text}`n_trained` of {glue:text}`n_seeds` networks reached the target loss. Over the whole input range
 # the output stays within {glue:text}`max_dev_median:.3f` of the training point (median over networks; an
 # identity map would stay within 0.5), and after {glue:text}`n_steps` runs every one of
-# {glue:text}`n_samples` noise points lies within {glue:text}`dist_end_median:.1e` of it. The slope at the
+# {glue:text}`n_samples` noise points lies within {glue:text}`dist_end_median:.2g` of it. The slope at the
 # point is {glue:text}`slope_median:.2g` (median): an attracting fixed point. Verdicts:
 # {glue:text}`verdicts`.
 # :::
@@ -124,7 +124,7 @@ ch.show(here.figure2(runs[0].model, X, grid, traj_plot, cfg.out_act), "figure2")
 # :alt: Five panels: the loss is zero only at 0.5; the output is flat near 0.5 over the whole range; red noise points move onto the training point within three runs.
 #
 # The paper's Figure 2 for the first seed. (a) The loss $(x - f(x))^2$ over the input range, lowest at the
-# training point (black). (b) The output $f(x)$: flat near $0.5$ everywhere (the dotted line is the identity;
+# training point (the dashed black line). (b) The output $f(x)$: flat near $0.5$ everywhere (the dotted line is the identity;
 # the inset zooms on the training point). (c)–(e) The {glue:text}`n_plot_samples` noise points (red) and the
 # samples (green) after 1, 2 and 3 applications of $f$, drawn on the loss curve.
 # ```

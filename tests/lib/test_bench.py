@@ -393,3 +393,13 @@ def test_suite_claims_carry_their_uncertainty_when_turns_were_recorded():
         "the largest ensemble timed instead of the smallest of 64 or more"
     ]
     assert (largest["verdict"], largest["seeds"].passing) == ("holds", 1)
+
+
+def test_the_noise_cost_is_never_negative_in_words():
+    from types import SimpleNamespace
+
+    slower = SimpleNamespace(s_per_run={"snapshots": 0.012, "snapshots_eps0": 0.010, "bare": 0.008})
+    faster = SimpleNamespace(s_per_run={"snapshots": 0.0095, "snapshots_eps0": 0.010, "bare": 0.008})
+    assert here.noise_cost(slower, 10).startswith("the ε noise costs 2.0 ms per run (25% of a bare run)")
+    text = here.noise_cost(faster, 10)
+    assert text.startswith("the ε noise costs no measurable time (-0.5 ms") and "−" not in text
