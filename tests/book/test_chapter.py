@@ -377,7 +377,9 @@ def test_glue_verdicts_counts_and_lists_the_claims(tmp_path):
     table = chapter.verdicts_table(cs)
     rows = table.splitlines()
     assert rows[0] == "| claim | verdict | measured |" and len(rows) == 4
-    assert rows[2].startswith("| x | too few units | m: 1.5 [1, 2]") and "**holds**" in rows[3]  # failing first
+    assert (
+        rows[2].startswith("| x | too few units | m: 1.5 [1, 2]") and "**holds**" in rows[3]
+    )  # failing first
     assert "a:" not in table and "_" not in ch.glued["verdicts"]  # words, not claim ids
 
 
