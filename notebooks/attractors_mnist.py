@@ -37,7 +37,7 @@
 # :alt: Two histograms comparing training and test images: relative residuals, and spectral radii around 1.
 #
 # Left: the residual $\lVert f(x) - x \rVert$ over the distance to the nearest other training image, for
-# training and test images (the line: `fixed_frac`). Right: the spectral radius $\rho(J_f(x))$ (the line:
+# training and test images (the line: {glue:text}`cfg_fixed_frac`). Right: the spectral radius $\rho(J_f(x))$ (the line:
 # $\rho = 1$; left of it an image attracts).
 # ```
 #

@@ -158,7 +158,7 @@ cols, T, by_depth, capture_per_bound = tr.cols, tr.T, tr.by_depth, grid.capture_
 # :name: attr-syn-basins
 # :alt: Per data set, the share of starts captured by training points and by spurious attractors against depth.
 #
-# Top: the capture, the share of uniform starts ending within the tolerance of a training point after `n_steps`
+# Top: the capture, the share of uniform starts ending within the tolerance of a training point after {glue:text}`cfg_n_steps`
 # applications; bottom: the share captured by spurious attracting fixed points; per data set against the depth, one
 # colour per width. What is left (neither) ends at no fixed point (slow drift through a flat region, cycles) or at a
 # fixed point near, but not within the tolerance of, a training point.
@@ -169,7 +169,7 @@ cols, T, by_depth, capture_per_bound = tr.cols, tr.T, tr.by_depth, grid.capture_
 # :alt: Per data set, the number of spurious attracting fixed points per net against depth.
 #
 # Spurious attracting fixed points per net against the depth, per data set, one colour per width (open circles: nets
-# that missed the target loss); fixed points within `spurious_tol` of a training point, or with $\rho \ge 1$, are not
+# that missed the target loss); fixed points within {glue:text}`cfg_spurious_tol` of a training point, or with $\rho \ge 1$, are not
 # counted.
 # ```
 #
@@ -177,8 +177,8 @@ cols, T, by_depth, capture_per_bound = tr.cols, tr.T, tr.by_depth, grid.capture_
 # :name: attr-syn-maps
 # :alt: Coloured basin maps of the unit square for a shallow and a deep net, with training points and spurious fixed points.
 #
-# The first seed at $H$ = `map_width`, the shallowest and the deepest net on each 2D set: each point of a grid over
-# the unit square coloured by the training point its iteration ends at after `n_steps` applications (white: nowhere);
+# The first seed at $H$ = {glue:text}`cfg_map_width`, the shallowest and the deepest net on each 2D set: each point of a grid over
+# the unit square coloured by the training point its iteration ends at after {glue:text}`cfg_n_steps` applications (white: nowhere);
 # crosses: training points; diamonds: the same net's spurious fixed points found from the uniform starts (filled:
 # attracting, open: not attracting).
 # ```

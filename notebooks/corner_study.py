@@ -41,7 +41,7 @@
 #
 # The max corner loss against the number $N$ of training points, one curve per dimension $d$ (the median over
 # seeds, the band between the quartiles), on a linear scale as in the authors' plot (left) and a log scale
-# (right); the dashed line is the threshold `threshold` for "about 0".
+# (right); the dashed line is the threshold {glue:text}`cfg_threshold` for "about 0".
 # ```
 #
 # **The setting (paper profile).** For every $d \in \{1, 2, 4, 8, 16\}$ and
@@ -139,7 +139,7 @@ ch.glue("epochs", cfg.epochs)
 # :alt: Training loss reached against the number of points, one curve per dimension, on a log axis.
 #
 # The training loss each setting reached after {glue:text}`epochs` epochs (the best over epochs; median and
-# quartiles over seeds); the dashed line is `fit_loss`.
+# quartiles over seeds); the dashed line is {glue:text}`cfg_fit_loss`.
 # ```
 #
 # ## What the net does at the corners

@@ -189,7 +189,7 @@ ch.show(
 # :alt: Training loss curves of every MNIST network, and the steps each depth needed to reach the loss target.
 #
 # Left: the training loss of every MNIST network, both budgets (solid: matched steps; dotted: to the loss target).
-# Right: the steps each depth took to reach the matched loss (open circles: not reached within `max_steps`).
+# Right: the steps each depth took to reach the matched loss (open circles: not reached within {glue:text}`cfg_max_steps`).
 # ```
 #
 # ## Fidelity and diversity, apart
@@ -229,7 +229,7 @@ here.glue_medians(ch, sweeps)
 # :alt: Rows of dot plots against depth for the 1D and 2D settings: share near the data, points reached, balance.
 #
 # The synthetic settings at their main width, each net a dot and the median a line: the share of samples within
-# `tol` of a training point, the share of the points that get at least `mode_min` of the samples, the balance of
+# {glue:text}`cfg_tol` of a training point, the share of the points that get at least {glue:text}`cfg_mode_min` of the samples, the balance of
 # the samples over the points, and the energy distance with the authors' always-positive noise.
 # ```
 #

@@ -41,7 +41,7 @@
 # :alt: Two 3D loss surfaces, one with a single well and one with four wells, with red noise and green samples.
 #
 # The paper's Figure 5 for the first seed: (a) one training point, (b) four. The surface is the loss
-# $\lVert x - f(x) \rVert^2 / 2$ over $[0, 1]^2$; red: `n_plot_samples` noise points, green: the samples they give
+# $\lVert x - f(x) \rVert^2 / 2$ over $[0, 1]^2$; red: {glue:text}`cfg_n_plot_samples` noise points, green: the samples they give
 # after $K =$ {glue:text}`n_runs` runs, both at their loss; black crosses: the training points.
 # ```
 #

@@ -153,7 +153,7 @@ ch.show(here.quiver_figure(G, cfg), "quiver")
 # :name: spiral-gif
 # :alt: An animation of the two-unit layer's points moving apart by class over the training epochs.
 #
-# The first seed's 2-unit layer for $K =$ `show_classes` at log-spaced epochs, tanh left and ReLU right.
+# The first seed's 2-unit layer for $K =$ {glue:text}`cfg_show_classes` at log-spaced epochs, tanh left and ReLU right.
 # ```
 #
 # ```{glue:figure} quiver
@@ -189,7 +189,7 @@ ch.show(here.packing_summary_figure(P, cfg), "packing_summary")
 #
 # Top: tanh corner distances (a dot per class and seed), separation, and the accuracy of both activations. Bottom:
 # ReLU class directions (diamonds: the study's), separation, share of points at $h = 0$. Open circles: the nets of
-# `full_classes` after {glue:text}`full_epochs` epochs.
+# {glue:text}`cfg_full_classes` after {glue:text}`full_epochs` epochs.
 # ```
 #
 # ## Does training still move?
@@ -212,7 +212,7 @@ ch.show(here.shortened_vs_full_figure(G, cfg), "shortened_vs_full")
 # :alt: Cross-entropy and training accuracy against epochs on log axes, one colour per number of classes.
 #
 # Cross-entropy without the weight term (top) and training accuracy (bottom), tanh left, ReLU right: seeds thin, the
-# median thick, a colour per $K$; `full_classes` over {glue:text}`full_epochs` epochs (dotted: {glue:text}`epochs`).
+# median thick, a colour per $K$; {glue:text}`cfg_full_classes` over {glue:text}`full_epochs` epochs (dotted: {glue:text}`epochs`).
 # ```
 #
 # ```{glue:figure} shortened_vs_full

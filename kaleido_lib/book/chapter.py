@@ -135,8 +135,24 @@ def start(
 ) -> Chapter[S]:
     """Resolve and validate the parameters against the chapter's :class:`~kaleido_lib.book.settings.Settings`
     (every knob's validator, then its cross-field ``check``) and start the chapter's clock; nothing else runs before
-    this. ``given`` is the notebook's ``globals()``; ``before`` the names defined before its parameters cell."""
-    return Chapter(name, title, settings.resolve(given, before=before))
+    this. ``given`` is the notebook's ``globals()``; ``before`` the names defined before its parameters cell. Every
+    knob's value is glued as ``cfg_<knob>``, for captions and prose that print a setting."""
+    ch = Chapter(name, title, settings.resolve(given, before=before))
+    for (
+        knob,
+        value,
+    ) in ch.cfg.as_dict().items():  # {glue:text}`cfg_<knob>`: a caption names a value, not a knob
+        ch.glue(f"cfg_{knob}", _words(value))
+    return ch
+
+
+def _words(value: Any) -> str:
+    """A knob's value as a caption prints it: numbers in their shortest form, lists and text as they are."""
+    if isinstance(value, float):
+        return format(value, "g")
+    if isinstance(value, list | tuple):
+        return ", ".join(_words(v) for v in value)
+    return str(value)
 
 
 def _parameters(cfg: Settings) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, ClassVar
 
 import jupytext
@@ -107,3 +108,13 @@ def test_each_notebooks_parameters_cell_is_its_settings(chapter):
 def test_every_chapter_declares_its_settings():
     """Each notebook's chapter module declares a Settings class (no chapter keeps its knobs elsewhere)."""
     assert set(chapter_settings()) == {p.stem for p in NOTEBOOKS.glob("*.py")}
+
+
+@pytest.mark.parametrize("chapter", sorted(chapter_settings()))
+def test_captions_print_settings_not_their_names(chapter):
+    """A figure caption shows a knob's value ({glue:text}`cfg_<knob>`, glued by chapter.start), never its name."""
+    knobs = set(chapter_settings()[chapter].docs())
+    text = (NOTEBOOKS / f"{chapter}.py").read_text()
+    captions = re.findall(r"# ```\{glue:figure\}.*?\n(.*?)# ```", text, flags=re.S)
+    named = sorted({m for c in captions for m in re.findall(r"(?<![}\w])`(\w+)`", c) if m in knobs})
+    assert not named, f"captions of {chapter} name the knobs {named} instead of printing their values"

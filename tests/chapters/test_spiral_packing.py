@@ -334,7 +334,9 @@ def test_findings_give_every_number_the_notebook_quotes(tiny):
     import re
 
     text = (ROOT / "notebooks" / "spiral_packing.py").read_text()
-    quoted = set(re.findall(r"\{glue:text\}`(\w+)", text)) - {"verdicts"}
+    quoted = {q for q in re.findall(r"\{glue:text\}`(\w+)", text) if not q.startswith("cfg_")} - {"verdicts"}
+    settings = {q for q in re.findall(r"\{glue:text\}`(\w+)", text) if q.startswith("cfg_")}
+    assert {q.removeprefix("cfg_") for q in settings} <= set(sp.Settings.docs())  # glued by chapter.start
     found = sp.findings(tiny.P, tiny.D, tiny.B, tiny.cfg, tiny.seeds)
     assert quoted <= set(found), f"glued nowhere: {sorted(quoted - set(found))}"
     shown = set(re.findall(r'ch\.show(?:_image)?\(.*?"(\w+)"\)', text, flags=re.S))
