@@ -126,6 +126,7 @@ ch.glue("speedups", ", ".join(f"{x:.0f}× ({n}, E = {E})" for (n, E), x in speed
 step = here.mnist_step(cfg, dev)
 display(Markdown(bench.step_table(step)))
 print(here.step_notes(step, cfg.ceiling_n))
+ch.glue("compile_note", here.compile_note(step))
 
 # %% [markdown]
 # **Reading the step.** The 90 % target presumes a step made of nothing but large matrix products. At batch
@@ -134,7 +135,7 @@ print(here.step_notes(step, cfg.ceiling_n))
 # plus Adam's passes over the 3 M parameters, which no kernel choice removes. The variants say what each
 # knob buys; the book's trainer uses the fused Adam kernel since these measurements (the `foreach_adam` row
 # is the previous default), and leaves `torch.compile` out because it needs a C++ compiler on the reader's
-# machine and changes the rounding of every chapter's numbers, for the gain its row shows.
+# machine and changes the rounding of every chapter's numbers, {glue:text}`compile_note`.
 
 # %%
 ch.show(here.step_figure(step), "mnist_step")

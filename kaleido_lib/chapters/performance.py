@@ -227,6 +227,16 @@ def step_notes(step: bench.StepBench, ceiling_n: int) -> str:
     return "\n".join(lines)
 
 
+def compile_note(step: bench.StepBench) -> str:
+    """What ``torch.compile`` bought in this run's step timings, in words (or why it has no row)."""
+    if "compile" in step.s_per_step:
+        gain = step.s_per_step["project"] / step.s_per_step["compile"]
+        return f"for a step {gain:.2f}x as fast as the book's trainer in this run"
+    if "compile" in step.unavailable:
+        return f"which could not run on this machine ({step.unavailable['compile']})"
+    return "which this run did not time (the paper profile times it)"
+
+
 def step_figure(step: bench.StepBench) -> plt.Figure:
     """The share of the matmul ceiling each variant of the step reaches, and the step's GEMMs alone."""
     return plots.bench_bars(

@@ -403,3 +403,13 @@ def test_the_noise_cost_is_never_negative_in_words():
     assert here.noise_cost(slower, 10).startswith("the ε noise costs 2.0 ms per run (25% of a bare run)")
     text = here.noise_cost(faster, 10)
     assert text.startswith("the ε noise costs no measurable time (-0.5 ms") and "−" not in text
+
+
+def test_the_compile_note_says_what_the_run_measured():
+    from types import SimpleNamespace
+
+    timed = SimpleNamespace(s_per_step={"project": 0.02, "compile": 0.016}, unavailable={})
+    assert here.compile_note(timed) == "for a step 1.25x as fast as the book's trainer in this run"
+    failed = SimpleNamespace(s_per_step={"project": 0.02}, unavailable={"compile": "no C++ compiler"})
+    assert "could not run on this machine (no C++ compiler)" in here.compile_note(failed)
+    assert "did not time" in here.compile_note(SimpleNamespace(s_per_step={"project": 0.02}, unavailable={}))
