@@ -5,15 +5,17 @@ Colours follow the paper: start noise red, samples green, training points black.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.text import Text
 from mpl_toolkits.axes_grid1.inset_locator import mark_inset
 
 from .utils import check_int, out_dir
@@ -28,13 +30,59 @@ DATA = "black"
 LossFn = Callable[[torch.Tensor], torch.Tensor]  # points (n, d) -> their losses
 
 
+PAGE_PX = (
+    770  # the width of a chapter's content column at a 1400 px window: figures are shown at most this wide
+)
+MAX_WIDTH_IN = (
+    8.0  # a wider figure is redrawn at this width before saving, so its text stays legible on the page
+)
+MIN_TEXT_PX = 9.0  # the smallest text a page may show, in CSS pixels
+DPI = 100  # screen resolution: an 8 in figure is 800 px, about the width it is shown at
+FONT_KEY = "kaleido:min_font_pt"  # PNG text chunk: the smallest font drawn in the figure, in points
+DPI_KEY = "kaleido:dpi"
+
+
+def shown_text_px(font_pt: float, dpi: float, natural_px: float, shown_px: float) -> float:
+    """How high text of ``font_pt`` points looks on the page when an image drawn at ``dpi`` and ``natural_px`` wide
+    is shown ``shown_px`` wide."""
+    return font_pt * dpi / 72 * shown_px / natural_px
+
+
+@contextlib.contextmanager
+def _drawn_font_sizes() -> Iterator[list[float]]:
+    """Collect the font size of every non-empty, visible text drawn inside the block (tick labels, titles,
+    legends, annotations)."""
+    sizes: list[float] = []
+    original = Text.draw
+
+    def draw(self: Text, renderer: Any) -> None:
+        if self.get_visible() and self.get_text().strip():
+            sizes.append(float(self.get_fontsize()))
+        original(self, renderer)
+
+    Text.draw = draw  # type: ignore[method-assign,assignment]
+    try:
+        yield sizes
+    finally:
+        Text.draw = original  # type: ignore[method-assign]
+
+
 def savefig(fig: plt.Figure, chapter: str, name: str, out: str | os.PathLike | None = None) -> Path:
-    """Save ``fig`` as <out>/figures/<chapter>/<name>.png (150 dpi) and return the path."""
+    """Save ``fig`` as <out>/figures/<chapter>/<name>.png (``DPI``) and return the path. A figure wider than
+    ``MAX_WIDTH_IN`` is first scaled down to it (its text keeps its size, so it grows against the page), and the
+    PNG records the smallest font drawn and the dpi, from which a page check computes the text's height on the
+    page (:func:`shown_text_px`)."""
     if not name or "/" in name:
         raise ValueError(f"name must be a plain file stem; got {name!r}")
     path = out_dir(out) / "figures" / chapter / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150, bbox_inches="tight")
+    width, height = fig.get_size_inches()
+    if width > MAX_WIDTH_IN:
+        fig.set_size_inches(MAX_WIDTH_IN, height * MAX_WIDTH_IN / width)
+    with _drawn_font_sizes() as sizes:
+        fig.canvas.draw()
+    smallest = min(sizes, default=float("nan"))
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={FONT_KEY: f"{smallest:g}", DPI_KEY: str(DPI)})
     return path
 
 
@@ -788,8 +836,11 @@ def sampling_gif(
     scale: int = 3,
     duration_ms: int = 120,
     last_frame_ms: int = 1500,
+    row_labels: Sequence[str] | None = None,
 ) -> Path:
-    """A looping GIF, one mosaic frame per run under a 'run k' strip (12·scale px high), written atomically."""
+    """A looping GIF, one mosaic frame per run under a 'run k' strip (12·scale px high), each row of the mosaic
+    named on its left when ``row_labels`` are given, written atomically; its comment records the text size as a
+    PNG figure's metadata does (``FONT_KEY``, at 72 dpi: one point per pixel)."""
     from PIL import Image, ImageDraw, ImageFont
 
     from .utils import atomic_write_bytes
@@ -802,22 +853,36 @@ def sampling_gif(
     _check_pos_int("duration_ms", duration_ms)
     _check_pos_int("last_frame_ms", last_frame_ms)
     grey = len(shape) == 2
+    n_rows = -(-x.shape[1] // cols)
+    if row_labels is not None and len(row_labels) != n_rows:
+        raise ValueError(
+            f"row_labels must name each of the {n_rows} rows of the mosaic; got {len(row_labels)}"
+        )
     strip = 12 * scale
-    font = ImageFont.load_default(size=9 * scale)
+    font_px = 9 * scale
+    font = ImageFont.load_default(size=font_px)
+    ink = 0 if grey else (0, 0, 0)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    margin = 0
+    if row_labels:
+        margin = 6 * scale + max(int(probe.textlength(t, font=font)) for t in row_labels)
     frames = []
     for r in range(x.shape[0]):
         m = (mosaic(x[r], cols, shape) * 255).round().to(torch.uint8)
         m = m.repeat_interleave(scale, dim=0).repeat_interleave(scale, dim=1)
         img = Image.new(
-            "L" if grey else "RGB", (m.shape[1], m.shape[0] + strip), 255 if grey else (255, 255, 255)
+            "L" if grey else "RGB",
+            (margin + m.shape[1], m.shape[0] + strip),
+            255 if grey else (255, 255, 255),
         )
-        img.paste(Image.fromarray(m.numpy()), (0, strip))
+        img.paste(Image.fromarray(m.numpy()), (margin, strip))
         draw = ImageDraw.Draw(img)
         text = f"run {runs[r]}"
         top, bottom = draw.textbbox((0, 0), text, font=font)[1::2]
-        draw.text(
-            (4 * scale, (strip - (bottom - top)) / 2 - top), text, fill=0 if grey else (0, 0, 0), font=font
-        )
+        draw.text((margin + 4 * scale, (strip - (bottom - top)) / 2 - top), text, fill=ink, font=font)
+        row_px = (m.shape[0] + scale) / n_rows  # one row of cells and its padding, scaled
+        for i, label in enumerate(row_labels or ()):
+            draw.text((3 * scale, strip + (i + 0.5) * row_px), label, fill=ink, font=font, anchor="lm")
         frames.append(img)
     durations = [duration_ms] * (len(frames) - 1) + [last_frame_ms]
     buf = io.BytesIO()
@@ -830,6 +895,7 @@ def sampling_gif(
         duration=durations,
         optimize=False,
         disposal=1,
+        comment=f"{FONT_KEY}={font_px};{DPI_KEY}=72".encode(),
     )
     return atomic_write_bytes(path, buf.getvalue())
 

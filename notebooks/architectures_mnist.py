@@ -30,6 +30,10 @@
 # training images: {glue:text}`rho_main`. Removing the U-Net's skips changes the share of new digit-like
 # samples by {glue:text}`skips_diff`, a bottleneck in place of the CNN's full-size maps by
 # {glue:text}`bottleneck_diff` (per seed, median [min, max]). Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} grids

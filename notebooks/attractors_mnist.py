@@ -30,6 +30,10 @@
 # $\lVert f(x) - x \rVert$, a separate measure, is {glue:text}`res_tr:.2f` against a median distance of
 # {glue:text}`near_tr:.2f` to the nearest other training image; with it as a second condition
 # {glue:text}`fixed_tr:.1%` and {glue:text}`fixed_te:.1%` pass. Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} residual_and_rho

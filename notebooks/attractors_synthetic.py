@@ -34,6 +34,10 @@
 # {glue:text}`tail_attr` and the share of starts ending nowhere {glue:text}`tail_nowhere`. Spurious attractors:
 # {glue:text}`with_spur:.0%` of the nets have one; they catch a median {glue:text}`spur_cap:.1%` of the starts, the
 # training points {glue:text}`train_cap:.1%`. Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} attracting_vs_depth

@@ -35,6 +35,10 @@
 # | samples jumping per interval after the burn-in | {glue:text}`cifar10_jumps` | {glue:text}`celeba_jumps` |
 #
 # Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} cifar10_grid
@@ -261,8 +265,7 @@ claims = here.claims(R, cfg, runs)
 if claims:
     ch.glue_verdicts(claims)
 else:
-    ch.glue("verdicts", "none, since no data set was found")
-    ch.glue("verdicts_table", kl.book.chapter.markdown("No claim was tested: no data set was found."))
+    ch.glue_no_verdicts("no data set was found")
 ch.finish(claims, origins={}, skipped=here.skipped(R))
 
 # %% [markdown]

@@ -33,6 +33,10 @@
 # For $d = 2$ the median max corner loss goes from {glue:text}`d2_first:.2f` at $N = 1$ to
 # {glue:text}`d2_last:.3f` at $N =$ {glue:text}`n_last`; the $N$ from which it stays at or below
 # {glue:text}`threshold` ($N^*$ of the median curves): {glue:text}`n_star_medians`. Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} corner_loss

@@ -35,6 +35,10 @@
 #
 # Nets that trained, per depth: {glue:text}`trained`. Verdicts: {glue:text}`verdicts`. This run took
 # {glue:text}`runtime` s.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} depth_quality

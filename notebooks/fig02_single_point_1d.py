@@ -31,6 +31,10 @@
 # {glue:text}`n_samples` noise points lies within {glue:text}`dist_end_median:.2g` of it. The slope at the
 # point is {glue:text}`slope_median:.2g` (median): an attracting fixed point. Verdicts:
 # {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # **The setting (paper profile).** One point $X = \{0.5\}$; an MLP with $L = 2$ hidden layers of

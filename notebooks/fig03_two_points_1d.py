@@ -31,6 +31,10 @@
 # on the nets that fit). Median burn-in $B$ (90 % of the samples within 0.05 of a point): {glue:text}`burn_shallow`
 # runs for $L = 2$ and {glue:text}`burn_deep` for $L = 7$, against the paper's "about 5"; the median sample settles by
 # run {glue:text}`settle_shallow` and {glue:text}`settle_deep`. Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} figure3_shallow

@@ -26,6 +26,10 @@
 # that fit, a median {glue:text}`end_median:.1%` of the samples end within 0.01 of a training point after
 # {glue:text}`n_steps` runs, split among the four points as {glue:text}`basin_medians` (median basin shares, from
 # $-0.8$ to $0.8$). Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # **The setting (paper profile).** An MLP with $L = 10$ hidden layers of $H = 10$ ReLU units and a Tanh output (our

@@ -34,6 +34,10 @@
 # of {glue:text}`n_seeds` seeds. Median burn-in per depth $L \in$ {glue:text}`depths`: {glue:text}`burn_depth` runs
 # (pooled Spearman $\rho$ = {glue:text}`rho_depth:.2f`); per width $H \in$ {glue:text}`widths`:
 # {glue:text}`burn_width` runs. Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} figure5

@@ -34,6 +34,10 @@
 # By mean $|\Psi|$ over the three over-generalization targets the best predictor is {glue:text}`best`; the flatness
 # measures rank {glue:text}`flat_ranks` of seven. {glue:text}`n_fit` of {glue:text}`n_nets` networks reached the
 # target loss. Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} tau_heatmap

@@ -33,6 +33,10 @@
 # {glue:text}`n_compared` points. Median share of the domain where the trained nets are flat, per depth: Figure 3
 # (1D) {glue:text}`flat_1d`; Figure 5b (2D) {glue:text}`flat_2d`. Their hidden layers are many-to-one on their own
 # input space at a median {glue:text}`deficient:.0%` of the inputs. Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} phase_transition

@@ -28,6 +28,10 @@
 # samples (real test digits: {glue:text}`real_confident:.0%`), which cover {glue:text}`covered` of the ten classes;
 # {glue:text}`near_copy` are near-copies of training images. The median per-sample burn-in is
 # {glue:text}`burn_median` runs. Verdicts, each from the share of networks passing: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} grid

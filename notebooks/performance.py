@@ -40,6 +40,10 @@
 # 50×); the MNIST step reaches {glue:text}`step_share:.0%` of the matrix-product ceiling (target 90 %); the
 # MNIST chapter's sampler runs at {glue:text}`sampling_share:.0%` of a bare forward loop (target 90 %).
 # Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} targets

@@ -32,6 +32,10 @@
 # {glue:text}`acc_tanh` (tanh) and {glue:text}`acc_relu` (ReLU). The kaleidoscope on $K =$ {glue:text}`bridge_K`
 # spirals puts a median {glue:text}`arm_share:.0%` of its samples on an arm after {glue:text}`n_runs` runs (the noise
 # itself: {glue:text}`noise_share:.0%`). Verdicts: {glue:text}`verdicts`.
+#
+# ```{glue:md} findings_table
+# :format: myst
+# ```
 # :::
 #
 # ```{glue:figure} hidden_layer

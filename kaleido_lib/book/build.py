@@ -78,8 +78,10 @@ def _out_dir_env(path: Path):
 
 def fold_code(nb) -> None:
     """Fold the book's code: every code cell's input behind a toggle ('hide-input'), the regression check cell
-    whole ('hide-cell'), and papermill's injected-parameters cell removed (the run's values are in the chapter's
-    printed settings and its results file). A cell tagged 'show-input' stays open."""
+    whole ('hide-cell'), the output of the cell that writes the results (one line per claim, by id) folded too
+    ('hide-output': the findings box and the verdicts say it in words), and papermill's injected-parameters cell
+    removed (the run's values are in the chapter's printed settings and its results file). A cell tagged
+    'show-input' stays open."""
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -90,6 +92,8 @@ def fold_code(nb) -> None:
             tags.append("hide-cell")
         elif "show-input" not in tags:
             tags.append("hide-input")
+        if "ch.finish(" in cell.source:
+            tags.append("hide-output")
         cell.metadata["tags"] = list(dict.fromkeys(tags))
 
 

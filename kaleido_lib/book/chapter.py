@@ -55,10 +55,11 @@ class Chapter(Generic[S]):
         return time.perf_counter() - self.started
 
     def show(self, fig: plt.Figure, name: str) -> None:
-        """Save ``fig`` under its stable name and glue it (placed, numbered and captioned by a glue:figure)."""
-        plots.savefig(fig, self.name, name, getattr(self.cfg, "out_dir", None))
-        self._glue(name, fig)
+        """Save ``fig`` under its stable name and glue that file (placed, numbered and captioned by a glue:figure):
+        the page shows the very PNG :func:`~kaleido_lib.plots.savefig` wrote, with its recorded font size."""
+        path = plots.savefig(fig, self.name, name, getattr(self.cfg, "out_dir", None))
         plt.close(fig)
+        self.show_image(path, name)
 
     def show_image(self, path: str | os.PathLike, name: str) -> None:
         """Glue an image file already saved (an animation, say) for a glue:figure, as :meth:`show` does a figure."""
@@ -85,6 +86,14 @@ class Chapter(Generic[S]):
             f"{count['holds']} of {len(claims)} claims hold, {count['partly']} partly, {count['fails']} fail{rare}",
         )
         self._glue(f"{name}_table", markdown(verdicts_table(claims)))
+        self._glue("findings_table", markdown(findings_table(claims)))
+
+    def glue_no_verdicts(self, why: str, name: str = "verdicts") -> None:
+        """Glue what :meth:`glue_verdicts` would when the run tested no claim, saying ``why`` ('no data set was
+        found') in the findings box and the verdicts section."""
+        self._glue(name, f"none, since {why}")
+        self._glue(f"{name}_table", markdown(f"No claim was tested: {why}."))
+        self._glue("findings_table", markdown(f"No claim was tested: {why}."))
 
     def _glue(self, name: str, value: Any) -> None:
         if not name or not all(c.isalnum() or c in "-_" for c in name):
@@ -163,14 +172,42 @@ def _parameters(cfg: Settings) -> dict[str, Any]:
 FIRST = ("fails", "not measured", "too few units", "partly", "holds")  # the order a reader checks them in
 
 
+def _cells(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
 def verdicts_table(claims: Sequence[results.Claim]) -> str:
     """Markdown: each claim in words, its verdict and its measured value (median [range] over the units), the
     claims that fail first."""
     rows = ["| claim | verdict | measured |", "|---|---|---|"]
     for c in sorted(claims, key=lambda c: FIRST.index(c.verdict)):
         value = "not measured" if math.isnan(c.measured.median) else c.measured.text()
-        cells = [c.claim, results.VERDICT_MARKS[c.verdict], f"{c.measure}: {value}"]
-        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        rows.append(_cells([c.claim, results.VERDICT_MARKS[c.verdict], f"{c.measure}: {value}"]))
+    return "\n".join(rows)
+
+
+def key_number(c: results.Claim) -> str:
+    """The number a reader checks a verdict against: a trend's pooled rho and p, else the median over the units
+    and its range; then how many units pass."""
+    if math.isnan(c.measured.median):
+        return "no value (not measured)"
+    rho, p = c.extra.get("rho_pooled"), c.extra.get("p")
+    if rho is not None and p is not None and math.isfinite(rho):
+        number = f"ρ = {rho:.2f}, p = {p:.2g}"
+    else:
+        m = c.measured
+        number = f"{m.median:.3g}" + (f" ({m.min:.3g} to {m.max:.3g})" if m.n > 1 and m.min != m.max else "")
+    if c.seeds is not None:
+        number += f"; {c.seeds.passing} of {c.seeds.n} {c.seeds.unit} pass"
+    return number
+
+
+def findings_table(claims: Sequence[results.Claim]) -> str:
+    """Markdown for the findings box: each claim in words, its verdict and its key number (:func:`key_number`),
+    the claims that fail first."""
+    rows = ["| claim | verdict | key number |", "|---|---|---|"]
+    for c in sorted(claims, key=lambda c: FIRST.index(c.verdict)):
+        rows.append(_cells([c.claim, results.VERDICT_MARKS[c.verdict], key_number(c)]))
     return "\n".join(rows)
 
 

@@ -612,12 +612,12 @@ def _unquote(text: str) -> str:
 
 
 VERDICT_MARKS = {
-    "holds": "**holds**",
-    "partly": "*partly*",
-    "fails": "fails",
-    "too few units": "too few units",
-    "not measured": "not measured",
-}  # no emoji font needed
+    "holds": "{bdg-success}`holds`",
+    "partly": "{bdg-warning}`partly`",
+    "fails": "{bdg-danger}`fails`",
+    "too few units": "{bdg-info}`too few units`",
+    "not measured": "{bdg-secondary}`not measured`",
+}  # sphinx-design badges: one colour per verdict wherever a page shows one, light and dark mode alike
 WORDS = {
     "holds": "hold",
     "partly": "partly",

@@ -651,7 +651,13 @@ def animation(show: dict[str, dict[str, Any]], cfg: Settings, folder: str | Path
     """``folder``/sampling.gif: every network with pictures, one row of ``n_cells`` samples each, a frame per run."""
     frames = torch.cat([s["gif"] for s in show.values()], dim=1)
     return plots.sampling_gif(
-        frames, gif_runs(cfg), Path(folder) / "sampling.gif", cells=frames.shape[1], cols=cfg.n_cells, scale=2
+        frames,
+        gif_runs(cfg),
+        Path(folder) / "sampling.gif",
+        cells=frames.shape[1],
+        cols=cfg.n_cells,
+        scale=2,
+        row_labels=list(show),
     )
 
 

@@ -518,3 +518,100 @@ def test_each_chapter_says_when_it_was_built_in_the_ci_profile(book):
         assert marked == notebooks, f"ci pages without the note: {sorted(notebooks - marked)}"
     else:
         assert not marked, f"pages of a {profiles} build marked as ci: {sorted(marked)}"
+
+
+_LEGIBLE = """
+const article = document.querySelector("article.bd-article") || document.querySelector("main");
+const shown = (el) => el.getClientRects().length > 0;
+const code = "pre, code, kbd, script, style, mjx-container, .math, .highlight, .cell_output, .output";
+const prose = [];
+const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  const el = node.parentElement;
+  if (el && shown(el) && !el.closest(code)) prose.push(node.nodeValue);
+}
+const inline = Array.from(article.querySelectorAll("code")).filter(
+  (c) => shown(c) && !c.closest("pre, .cell_output, .output, .highlight"));
+return {
+  prose: prose.join(" "),
+  captions: Array.from(article.querySelectorAll("figcaption")).map((f) => f.textContent),
+  inline_code: inline.map((c) => c.textContent.trim()),
+  overflow: Array.from(article.querySelectorAll(
+    ".cell_output pre, .output pre, table, .pst-scrollable-table-container")).filter(
+    (e) => shown(e) && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1).map(
+    (e) => ({tag: e.tagName, text: e.textContent.trim().slice(0, 80), over: e.scrollWidth - e.clientWidth})),
+  images: Array.from(article.querySelectorAll("img")).filter(shown).map((img) => ({
+    src: img.getAttribute("src"), natural: img.naturalWidth, width: img.getBoundingClientRect().width})),
+};
+"""
+SNAKE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+
+
+def _chapter_knobs(chapter: str) -> set[str]:
+    from kaleido_lib.chapters import chapter_settings
+
+    cls = chapter_settings().get(chapter)
+    return {f.name for f in cls.knobs()} if cls else set()
+
+
+def _smallest_text_px(image: Path, natural: float, width: float) -> float | None:
+    """The smallest text of a figure as the page shows it, from the font size and dpi its file records."""
+    from PIL import Image
+
+    from kaleido_lib import plots
+
+    with Image.open(image) as im:
+        if im.format == "GIF":
+            raw = im.info.get("comment", b"").decode()
+            meta = dict(part.split("=", 1) for part in raw.split(";") if "=" in part)
+        else:
+            meta = dict(getattr(im, "text", {}) or {})
+    if plots.FONT_KEY not in meta or plots.DPI_KEY not in meta:
+        return None
+    return plots.shown_text_px(float(meta[plots.FONT_KEY]), float(meta[plots.DPI_KEY]), natural, width)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("chapter", _new_shape_chapters())
+def test_a_chapter_is_legible_at_1400_px(book, driver, chapter):
+    """Values, not names: no snake_case identifier in the prose outside code, no knob's name alone in code where
+    its value belongs (``knob=value`` is a setting and fine), none in a caption; every figure's smallest text at
+    least plots.MIN_TEXT_PX high as the page shows it (from the font size and dpi the file records); no printed
+    output or table wider than its box (code cells may scroll)."""
+    from kaleido_lib import plots
+
+    page = book / "book" / f"{chapter}.html"
+    size = driver.get_window_size()
+    driver.set_window_size(1400, 1000)
+    try:
+        _open_and_typeset(driver, page)
+        r = driver.execute_script(_LEGIBLE)
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+    knobs = _chapter_knobs(chapter)
+    problems = [f"an identifier in the prose: {w!r}" for w in sorted(set(SNAKE.findall(r["prose"])))]
+    problems += [
+        f"a setting named where its value belongs: `{c}`" for c in sorted(set(r["inline_code"]) & knobs)
+    ]
+    for caption in r["captions"]:
+        problems += [
+            f"a name in a caption: {n!r} in {caption.strip()[:60]!r}"
+            for n in sorted(set(SNAKE.findall(caption)))
+        ]
+    problems += [
+        f"{o['tag'].lower()} wider than its box by {o['over']} px: {o['text']!r}" for o in r["overflow"]
+    ]
+    for img in r["images"]:
+        path = (page.parent / unquote(urlsplit(img["src"]).path)).resolve()
+        if not path.is_file() or not img["natural"]:
+            continue  # test_internal_links and the image checks report missing images
+        px = _smallest_text_px(path, img["natural"], img["width"])
+        if px is None:
+            problems.append(
+                f"{path.name}: records no font size (saved without plots.savefig or sampling_gif)"
+            )
+        elif px < plots.MIN_TEXT_PX:
+            problems.append(
+                f"{path.name}: smallest text {px:.1f} px on the page (at least {plots.MIN_TEXT_PX:g})"
+            )
+    assert not problems, f"{chapter}: " + "; ".join(problems)

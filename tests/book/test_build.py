@@ -79,7 +79,7 @@ def test_render_pages_writes_scoreboard_and_summary(tmp_path):
     table = (tmp_path / "results" / "scoreboard_table.md").read_text()
     assert (
         "{doc}`The chapter </book/chap>`" in table
-        and "| x | fails (no real alternative, not assessed) | 0% |" in table
+        and "| x | {bdg-danger}`fails` (no real alternative, not assessed) | 0% |" in table
     )
     assert (tmp_path / "results" / "timings_table.md").exists()
 
@@ -119,6 +119,7 @@ def test_fold_code_hides_plumbing_and_removes_the_injected_cell():
         nbformat.v4.new_code_cell("profile = 'ci'", metadata={"tags": ["injected-parameters"]}),
         nbformat.v4.new_code_cell(f"{build.CHECK}\nprint(1)"),
         nbformat.v4.new_code_cell("plot()", metadata={"tags": ["show-input"]}),
+        nbformat.v4.new_code_cell("ch.finish(claims, origins={})"),
     ]
     build.fold_code(nb)
     tags = [c.metadata.get("tags") for c in nb.cells]
@@ -128,6 +129,7 @@ def test_fold_code_hides_plumbing_and_removes_the_injected_cell():
         ["injected-parameters", "remove-cell"],
         ["hide-cell"],
         ["show-input"],
+        ["hide-input", "hide-output"],
     ]
     build.fold_code(nb)  # idempotent
     assert [c.metadata.get("tags") for c in nb.cells] == tags

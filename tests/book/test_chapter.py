@@ -378,9 +378,31 @@ def test_glue_verdicts_counts_and_lists_the_claims(tmp_path):
     rows = table.splitlines()
     assert rows[0] == "| claim | verdict | measured |" and len(rows) == 4
     assert (
-        rows[2].startswith("| x | too few units | m: 1.5 [1, 2]") and "**holds**" in rows[3]
+        rows[2].startswith("| x | {bdg-info}`too few units` | m: 1.5 [1, 2]")
+        and "{bdg-success}`holds`" in rows[3]
     )  # failing first
     assert "a:" not in table and "_" not in ch.glued["verdicts"]  # words, not claim ids
+    box = chapter.findings_table(cs).splitlines()
+    assert box[0] == "| claim | verdict | key number |" and len(box) == 4
+    assert box[2] == "| x | {bdg-info}`too few units` | 1.5 (1 to 2); 1 of 2 seeds pass |"
+    assert box[3].endswith("6 of 6 seeds pass |")
+
+
+def test_key_number_of_a_trend_is_its_pooled_rho_and_p():
+    kw = dict(claim="x", paper="p", measure="m", values=[1.0, 2.0], criterion="c")
+    c = judge(id="a", passed=[True, True], **kw)
+    c.extra.update(rho_pooled=-0.8123, p=0.0312)
+    assert chapter.key_number(c) == "ρ = -0.81, p = 0.031; 2 of 2 seeds pass"
+    c.measured.median = float("nan")
+    assert chapter.key_number(c) == "no value (not measured)"
+
+
+def test_no_verdicts_says_why_in_the_box_and_the_verdicts(tmp_path):
+    ch = _start(tmp_path)
+    ch.glue_no_verdicts("no data set was found")
+    assert ch.glued["verdicts"] == "none, since no data set was found"
+    box = ch.glued["findings_table"]
+    assert "no data set was found" in getattr(box, "data", box)
 
 
 def test_a_claim_records_its_verdict_under_declared_alternative_definitions(tmp_path):

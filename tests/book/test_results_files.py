@@ -94,7 +94,7 @@ def test_scoreboard_follows_the_book_order_with_a_heading_per_chapter_and_no_dou
     md = results.scoreboard_markdown(docs, order=["b_chapter", "a_chapter"])
     assert md.index("## B_CHAPTER") < md.index("## A_CHAPTER")
     assert "\u201c\u201c" not in md and "\u201d\u201d" not in md and "\u201calready quoted\u201d" in md
-    assert "| claim of b_chapter | **holds** (no real alternative, not assessed) | 100% |" in md
+    assert "| claim of b_chapter | {bdg-success}`holds` (no real alternative, not assessed) | 100% |" in md
     assert not any(ord(ch) > 0x2FFF for ch in md if ch != "\u2019")
 
 
@@ -192,7 +192,7 @@ def test_the_scoreboard_counts_each_origin_apart(tmp_path):
     assert (
         "| instrument check | 1 | 1 hold | 1 hold | 1 no real alternative |" in md
     )  # no alternative declared
-    assert "| c *(instrument check)* | **holds**" in md
+    assert "| c *(instrument check)* | {bdg-success}`holds`" in md
 
 
 def _claim_doc(verdict, stability=1.0, alternatives=None, n=10):
@@ -290,7 +290,7 @@ def test_the_scoreboard_opens_with_the_paper_fidelity_table():
         md.index("## The paper's own claims") < md.index("## Everything else, by origin") < md.index("## X")
     )
     assert "| own hypothesis | 1 | 1 partly | 1 partly | 1 seed-sensitive |" in md
-    assert "**holds** (robust)" in md and "fails (definition-dependent)" in md
+    assert "{bdg-success}`holds` (robust)" in md and "{bdg-danger}`fails` (definition-dependent)" in md
 
 
 def test_judge_gives_share_verdict_and_seed_count():
