@@ -235,7 +235,7 @@ def end_to_end_table(timings: dict[str, dict], chapters: Sequence[str]) -> str:
                 cells.append(f"{t[p]:.0f}")
             else:
                 cells.append("not run yet")
-        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+        lines.append(f"| `{name}` | {cells[0]} | {cells[1]} |")  # the notebook's file name, as code
     lines.append(
         f"| **all chapters recorded** | **{total['ci'] / 60:.1f} min** | **{total['paper'] / 60:.1f} min** |"
     )

@@ -27,13 +27,14 @@ import math
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, TypeVar
 
 import matplotlib.pyplot as plt
 import torch
 
 from .. import plots
+from ..utils import json_safe
 from . import results
 from .settings import Settings
 
@@ -186,19 +187,22 @@ def verdicts_table(claims: Sequence[results.Claim]) -> str:
     return "\n".join(rows)
 
 
-def key_number(c: results.Claim) -> str:
+def key_number(c: results.Claim | Mapping[str, Any]) -> str:
     """The number a reader checks a verdict against: a trend's pooled rho and p, else the median over the units
-    and its range; then how many units pass."""
-    if math.isnan(c.measured.median):
+    and its range; then how many units pass. ``c`` is a claim or its entry in a results file (the same words
+    come out of both, which is how a page check ties the findings box to the results file)."""
+    d = json_safe(asdict(c)) if isinstance(c, results.Claim) else c
+    m, extra, seeds = d["measured"], d.get("extra") or {}, d.get("seeds")
+    if m["median"] is None:
         return "no value (not measured)"
-    rho, p = c.extra.get("rho_pooled"), c.extra.get("p")
-    if rho is not None and p is not None and math.isfinite(rho):
+    rho, p = extra.get("rho_pooled"), extra.get("p")
+    if rho is not None and p is not None:
         number = f"ρ = {rho:.2f}, p = {p:.2g}"
     else:
-        m = c.measured
-        number = f"{m.median:.3g}" + (f" ({m.min:.3g} to {m.max:.3g})" if m.n > 1 and m.min != m.max else "")
-    if c.seeds is not None:
-        number += f"; {c.seeds.passing} of {c.seeds.n} {c.seeds.unit} pass"
+        spread = f" ({m['min']:.3g} to {m['max']:.3g})" if m["n"] > 1 and m["min"] != m["max"] else ""
+        number = f"{m['median']:.3g}{spread}"
+    if seeds:
+        number += f"; {seeds['passing']} of {seeds['n']} {seeds.get('unit', 'seeds')} pass"
     return number
 
 

@@ -491,7 +491,7 @@ def test_the_performance_page_times_every_chapter_of_its_own_build(book):
     section = after.split("</h2>", 1)[1].split("<h2", 1)[0]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section, flags=re.S)
     cells = [re.findall(r"<td><p>(.*?)</p></td>", r, flags=re.S) for r in rows]
-    chapters = {c[0]: c[1:] for c in cells if len(c) == 3}
+    chapters = {re.sub(r"<[^>]+>", "", c[0]): c[1:] for c in cells if len(c) == 3}
     notebooks = {p.stem for p in (REPO / "notebooks").glob("*.py")}
     assert notebooks <= set(chapters), f"chapters missing from the table: {sorted(notebooks - set(chapters))}"
     results = sorted((book.parent.parent / "book" / "results").glob("*.json"))
@@ -615,3 +615,31 @@ def test_a_chapter_is_legible_at_1400_px(book, driver, chapter):
                 f"{path.name}: smallest text {px:.1f} px on the page (at least {plots.MIN_TEXT_PX:g})"
             )
     assert not problems, f"{chapter}: " + "; ".join(problems)
+
+
+def _cell_text(html: str) -> str:
+    import html as html_lib
+
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", html)).split())
+
+
+@pytest.mark.parametrize("chapter", _new_shape_chapters())
+def test_the_findings_box_shows_the_results_files_numbers(book, chapter):
+    """Each row of a chapter's findings box (claim, verdict, key number) is the results file's claim, verdict and
+    key number, in the order failures first: the box and the scoreboard read the same run."""
+    from kaleido_lib.book.chapter import FIRST, key_number
+
+    path = book.parent.parent / "book" / "results" / f"{chapter}.json"
+    doc = json.loads(path.read_text()) if path.is_file() else {"claims": []}
+    page = (book / "book" / f"{chapter}.html").read_text(encoding="utf-8")
+    box = page.split("Findings of this run", 1)[1].split("</table>", 1)[0] if doc["claims"] else ""
+    rows = [
+        [_cell_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", box.split("<tbody>", 1)[-1], flags=re.S)
+    ]
+    claims = sorted(doc["claims"], key=lambda c: FIRST.index(c["verdict"]))
+    expected = [[c["verdict"], key_number(c)] for c in claims]
+    assert [r[1:] for r in rows] == expected, f"{chapter}: the findings box differs from {path}"
+    plain = lambda text: " ".join(re.sub(r"[*`$\\]", "", text).replace("\u2019", "'").split())  # smart quotes
+    for row, c in zip(rows, claims, strict=True):
+        assert plain(c["claim"]) == plain(row[0]), f"{chapter}: claim {c['id']!r}"

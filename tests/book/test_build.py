@@ -141,7 +141,7 @@ def test_end_to_end_table_says_what_was_not_run():
         "commands": {"make test": {"seconds": 600.0, "when": "w", "cores": 2, "status": "passed"}},
     }
     md = build.end_to_end_table(t, ["a", "b"])
-    assert "| `make test` | 10.0 min |" in md and "| b | not run yet | not run yet |" in md
+    assert "| `make test` | 10.0 min |" in md and "| `b` | not run yet | not run yet |" in md
     assert "not run yet" in build.end_to_end_table({}, ["a"]) and "none recorded" in build.end_to_end_table(
         {}, ["a"]
     )
