@@ -46,7 +46,7 @@
 # :alt: Quality against depth, one panel per setting: each seed a dot, the median a line, a grey floor band behind.
 #
 # The distance of the samples to the data against the depth $L$ (lower is better), one panel per setting: each dot
-# one seed's network, the line the median over seeds, crosses at the top the networks that did not train. The grey
+# one seed's network, the line the median over seeds, crosses at the top the networks that did not train (their number beside). The grey
 # band is the floor (perfect samples, or real digits), the dashed lines the ceilings (the start noise; every sample
 # at the mean point or the mean image).
 # ```
@@ -173,7 +173,7 @@ print(f"profile={cfg.profile}  device={dev}  settings={cfg.settings}  depths={cf
 #
 # 1D and 2D: one ensemble per (setting, width, depth); a seed's nets of every depth sample from the same noise.
 # MNIST: every network comes from the weight cache or is trained now, and draws its own noise; the reference set is
-# the first `mnist_samples` test digits, the floor as many random training digits ({numref}`depth-training`).
+# the first {glue:text}`cfg_mnist_samples` test digits, the floor as many random training digits ({numref}`depth-training`).
 
 # %%
 sweeps, facts = here.run_synthetic(cfg, seeds, dev), {}
@@ -234,7 +234,8 @@ here.glue_medians(ch, sweeps)
 #
 # The synthetic settings at their main width, each net a dot and the median a line: the share of samples within
 # {glue:text}`cfg_tol` of a training point, the share of the points that get at least {glue:text}`cfg_mode_min` of the samples, the balance of
-# the samples over the points, and the energy distance with the authors' always-positive noise.
+# the samples over the points, and the energy distance with the authors' always-positive noise. Crosses at the top:
+# nets that did not train, their number beside.
 # ```
 #
 # ```{glue:figure} mnist_metrics
@@ -242,7 +243,8 @@ here.glue_medians(ch, sweeps)
 # :alt: Rows of dot plots against depth for the MNIST networks: precision, recall, density, coverage and others.
 #
 # MNIST, matched steps (top two rows) and matched loss (bottom two rows): precision, recall, density, coverage,
-# classes covered, the judge's confident share, near-copies and the Fréchet distance with the authors' noise.
+# classes covered, the judge's confident share, near-copies and the Fréchet distance with the authors' noise. Crosses
+# at the top: networks that did not train, their number beside.
 # ```
 #
 # ```{glue:figure} samples

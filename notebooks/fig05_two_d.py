@@ -50,14 +50,14 @@
 # ```
 #
 # **The setting (paper profile).** Sigmoid output; Adam, learning rate $10^{-3}$, full batch, the loss of Eq. 1. Our
-# `depth` counts hidden layers, as the caption's $L$ does; the authors' code builds its "$L = 7$" net with 6 hidden
+# depth $L$ counts hidden layers, as the caption's $L$ does; the authors' code builds its "$L = 7$" net with 6 hidden
 # layers (see {doc}`the introduction </book/intro>`). The authors' code trains for 2000 epochs; here each net trains
 # for at least 1000 epochs and stops once its loss is $\le 10^{-8}$, or after 4000 epochs, keeping the best weights
 # seen; the share of nets reaching that target is reported for every setting, and nets that miss it are kept in every
 # measure. Sampling follows Eq. 2, $x^0 = z,\; x^k = f(x^{k-1})$, without re-injected noise, from
 # $z \sim \mathcal{N}\big((0.5, 0.5), 0.5^2 I\big)$ clipped to $[0, 1]^2$ (the caption writes
 # $\mathcal{N}(0.5, 0.5 \cdot I)$; the authors' code draws with standard deviation $0.5$, as here). Every setting is
-# trained from the same `n_seeds` seeds, all seeds of one shape at once (`kaleido_lib.ensemble.train_ensemble`, each
+# trained from the same {glue:text}`cfg_n_seeds` seeds, all seeds of one shape at once (`kaleido_lib.ensemble.train_ensemble`, each
 # member identical to a lone training run from its seed); each seed also draws its own 1000 noise points, shared by
 # its nets of every shape.
 #
@@ -127,7 +127,7 @@ print(here.settings(cfg, dev, seeds))
 #
 # One ensemble per shape: panel (a)'s net on its single point, and every (depth, width) of the burn-in study on the
 # four points; panel (b)'s net is the study's $(L, H) = (7, 50)$ ({numref}`fig05-loss`). Each seed draws its noise
-# points once; every net of that seed samples from them for `n_steps` runs (`here.sample_all`). Kept per net: the
+# points once; every net of that seed samples from them for {glue:text}`cfg_n_steps` runs (`here.sample_all`). Kept per net: the
 # share of samples near the data after every run, the split of the samples over the training points after $K$ runs,
 # and the burn-in under both definitions.
 #
@@ -171,28 +171,28 @@ M, keep = here.sample_all(ens, cfg, seeds, Xa, Xb, b_key, dev)
 # :name: fig05-near
 # :alt: Curves of the share near the data rising over the runs for (a) and (b), and bars of the split over points.
 #
-# Left and middle: the share of samples within $r$ of a training point after each run, for (a) and (b) (thin: seeds;
-# thick: median; dotted: $K$; dashed: the criterion). Right: (b)'s samples after $K$ runs split over the four points
+# Top: the share of samples within $r$ of a training point after each run, for (a) and (b) (thin: seeds;
+# thick: median; dotted: $K$; dashed: the criterion). Bottom: (b)'s samples after $K$ runs split over the four points
 # (bars: medians; error bars: quartiles; dots: seeds).
 # ```
 #
 # ## Claim 3: burn-in against the size of the network
 #
-# {numref}`fig05-burn`: every net's burn-in (dots; open red circles: censored at `n_steps` + 1) and the median per
-# setting, on log axes. Middle: $B \cdot L$, which stays constant if the burn-in is inversely proportional to the
+# {numref}`fig05-burn`: every net's burn-in (dots; open red circles: censored at {glue:text}`cfg_n_steps` + 1) and the median per
+# setting, on log axes. Top right: $B \cdot L$, which stays constant if the burn-in is inversely proportional to the
 # depth (the censored nets sit at the top).
 #
 # ```{glue:figure} burn_in_vs_size
 # :name: fig05-burn
 # :alt: Dots of burn-in against depth and width with medians, and the product of burn-in and depth.
 #
-# Burn-in against the depth $L$ (left; width {glue:text}`width`), $B \cdot L$ against $L$ (middle), and burn-in
-# against the width $H$ (right; depth {glue:text}`depth`); open circles: nets whose burn-in is censored.
+# Burn-in against the depth $L$ (top left; width {glue:text}`width`), $B \cdot L$ against $L$ (top right), and
+# burn-in against the width $H$ (bottom left; depth {glue:text}`depth`); open circles: nets whose burn-in is censored.
 # ```
 #
 # **The rule for the trends.** Over all nets of a study (every seed at every setting), Spearman's rank correlation
 # $\rho$ between the size (depth or width) and the burn-in, with a one-sided permutation test (10,000 permutations;
-# censored nets enter with $B$ = `n_steps` + 1, which ranks them last, as their true burn-in would). The claim that
+# censored nets enter with $B$ = {glue:text}`cfg_n_steps` + 1, which ranks them last, as their true burn-in would). The claim that
 # burn-in falls with the size **holds** when $\rho < 0$ with $p < 0.05$ and the median burn-in never rises from one
 # setting to the next; **partly** when $\rho < 0$ with $p < 0.05$ but the medians are not monotone; it **fails**
 # otherwise. Per seed (the nets one seed gives at every setting) the same correlation is shown as the spread, and the

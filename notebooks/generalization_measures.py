@@ -107,8 +107,8 @@
 # three hyper-parameters (depth, width, seed) instead of seven; targets that measure over-generalization, not a
 # generalization gap; losses trained to $10^{-6}$ MSE instead of cross-entropy 0.01; no conditional-independence test;
 # a subset of the measures (those above). The companion work's scale (thousands of networks) is out of reach here;
-# this grid grows through the parameters `n_seeds`, `depths` and `widths`. The code is folded (each cell's toggle
-# shows it); `kaleido_lib/chapters/generalization_measures.py` holds what only this chapter uses.
+# this grid grows with the seeds (here {glue:text}`cfg_n_seeds`), the depths (here {glue:text}`cfg_depths`) and the
+# widths (here {glue:text}`cfg_widths`). The code is folded (each cell's toggle shows it); `kaleido_lib/chapters/generalization_measures.py` holds what only this chapter uses.
 # %%
 import numpy as np
 import torch

@@ -5,6 +5,7 @@ and one verdict per setting built from per-seed rank correlations."""
 from __future__ import annotations
 
 import math
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.text import Text
 from torch import nn
 from tqdm import tqdm
 
@@ -1298,9 +1300,11 @@ def _strip(
     colour: str,
     label: str,
     offset: float = 0.0,
+    note_row: int = 0,
+    short: bool = False,
 ) -> None:
     """Seeds as dots at each depth (jittered), their median as a line; nets that did not train as crosses at the
-    top of the panel."""
+    top of the panel, with their number ("n not trained", or only n where ``short``; line ``note_row`` of notes)."""
     x = torch.arange(len(depths), dtype=torch.float64) + offset
     S = v.shape[1]
     jit = torch.linspace(-0.08, 0.08, S) if S > 1 else torch.zeros(1)
@@ -1311,13 +1315,16 @@ def _strip(
             ax.scatter(
                 [float(x[i])], [1.0], transform=ax.get_xaxis_transform(), marker="x", color=colour, zorder=4
             )
+            n = int((~ok[i]).sum())
             ax.annotate(
-                f"{int((~ok[i]).sum())} not trained",
-                (float(x[i]), 0.97),
+                str(n) if short else f"{n} not trained",
+                (float(x[i]), 1.0 if short else 0.97 - 0.09 * note_row),
                 xycoords=("data", "axes fraction"),
-                ha="center",
-                va="top",
-                fontsize=7,
+                xytext=(4, 0) if short else (0, 0),
+                textcoords="offset points",
+                ha="left" if short else "center",
+                va="center" if short else "top",
+                fontsize=8,
                 color=colour,
             )
     ax.plot(
@@ -1329,6 +1336,24 @@ def _strip(
         zorder=4,
         label=label,
     )
+
+
+def _at_least(fig: plt.Figure, pt: float = 8.0) -> plt.Figure:
+    """Raise every text of ``fig`` smaller than ``pt`` points (legends and labels the shared helpers draw) to it."""
+    for t in fig.findobj(Text):
+        if float(t.get_fontsize()) < pt:
+            t.set_fontsize(pt)
+    return fig
+
+
+def _figure_legend(fig: plt.Figure, axes: Any, ncol: int = 4) -> None:
+    """One legend below the panels for every distinct label drawn in ``axes``."""
+    seen: dict[str, Any] = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncol=ncol, fontsize=8)
 
 
 def _calibration(
@@ -1374,9 +1399,7 @@ def quality_figure(panels: list[tuple[str, list[tuple[Sweep, str]]]]) -> plt.Fig
     """Quality against depth, one panel per setting: seeds as dots, medians as lines, the calibration behind."""
     cols = min(2, len(panels))
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(5.6 * cols, 4.6 * rows), layout="constrained", squeeze=False
-    )
+    fig, axes = plt.subplots(rows, cols, figsize=(8, 4.8 * rows), layout="constrained", squeeze=False)
     for ax in axes.flat[len(panels) :]:
         ax.axis("off")
     for ax, (title, lines) in zip(axes.flat, panels):
@@ -1386,14 +1409,16 @@ def quality_figure(panels: list[tuple[str, list[tuple[Sweep, str]]]]) -> plt.Fig
             ax, first.floor.get(metric), first.ceiling.get(metric), log=True, label=first.floor_label
         )
         for j, (sw, name) in enumerate(lines):
-            _strip(ax, sw.depths, sw.values[metric], sw.ok, list(COLOURS.values())[j % 2], name, 0.12 * j)
+            colour = list(COLOURS.values())[j % 2]
+            _strip(ax, sw.depths, sw.values[metric], sw.ok, colour, name, 0.12 * j, short=True)
         ax.set_yscale("log")
         ax.set_xticks(range(len(first.depths)), [str(d) for d in first.depths])
-        ax.set_xlabel("hidden layers L")
-        ax.set_ylabel(f"{METRIC_NAMES[metric]} (lower: better)")
+        ax.tick_params(labelsize=8)
+        ax.set_xlabel("hidden layers L", fontsize=9)
+        ax.set_ylabel(f"{METRIC_NAMES[metric]}\n(lower: better)", fontsize=9)
         ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2)
-    return fig
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    return _at_least(fig)
 
 
 SYNTH_OTHER = ["near", "modes", "balance", "energy_alt"]
@@ -1404,10 +1429,11 @@ MNIST_OTHER = [
 
 
 def metrics_figure(rows: list[tuple[Sweep, str, list[str]]]) -> plt.Figure:
-    """Metrics against depth, one row per (sweep, title, metrics); the calibration behind where measured."""
+    """Metrics against depth, one row per (sweep, title, metrics); the calibration behind where measured; one
+    legend below the panels."""
     ncol = max(len(m) for _, _, m in rows)
     fig, axes = plt.subplots(
-        len(rows), ncol, figsize=(3.6 * ncol, 2.8 * len(rows)), layout="constrained", squeeze=False
+        len(rows), ncol, figsize=(8, 2.35 * len(rows) + 0.6), layout="constrained", squeeze=False
     )
     for r, (sw, title, ms) in enumerate(rows):
         for c in range(ncol):
@@ -1416,27 +1442,31 @@ def metrics_figure(rows: list[tuple[Sweep, str, list[str]]]) -> plt.Figure:
                 ax.axis("off")
                 continue
             _calibration(ax, sw.floor.get(ms[c]), sw.ceiling.get(ms[c]), label=sw.floor_label)
-            _strip(ax, sw.depths, sw.values[ms[c]], sw.ok, COLOURS["primary"], "median")
+            _strip(ax, sw.depths, sw.values[ms[c]], sw.ok, COLOURS["primary"], "median", short=True)
             ax.set_xticks(range(len(sw.depths)), [str(d) for d in sw.depths])
+            ax.tick_params(labelsize=8)
             better = "lower" if sw.lower_better[ms[c]] else "higher"
-            ax.set_title(f"{METRIC_NAMES[ms[c]]}\n({better}: better)", fontsize=8)
-            ax.set_xlabel("hidden layers L", fontsize=8)
-        axes[r, 0].set_ylabel(title, fontsize=9)
-    axes[0, 0].legend(fontsize=6, loc="best")
-    return fig
+            ax.set_title(textwrap.fill(f"{METRIC_NAMES[ms[c]]} ({better}: better)", 24), fontsize=8)
+        axes[r, 0].set_ylabel(textwrap.fill(title, 18), fontsize=9)
+    fig.supxlabel(
+        "hidden layers L (crosses at the top: nets that did not train, their number beside)", fontsize=9
+    )
+    _figure_legend(fig, axes.flat)
+    return _at_least(fig)
 
 
 def samples_figure(
     synth: list[tuple[Sweep, torch.Tensor, str]], mnist: Sweep | None, tol: float, cols: int = 12
 ) -> plt.Figure:
     """The first seed's samples per depth: points in the plane (training points as crosses, each one's share of the
-    samples within ``tol`` written below), and MNIST digits."""
+    samples within ``tol`` written below), and MNIST digits; one row per setting, one column per depth."""
     rows = len(synth) + (1 if mnist is not None else 0)
     first = synth[0][0] if synth else mnist
     assert first is not None, "samples_figure needs a synthetic or an MNIST sweep"
     depths = first.depths
+    w = 8 / len(depths)
     fig, axes = plt.subplots(
-        rows, len(depths), figsize=(3.1 * len(depths), 3.0 * rows), layout="constrained", squeeze=False
+        rows, len(depths), figsize=(8, rows * (w + 0.6)), layout="constrained", squeeze=False
     )
     for r, (sw, X, title) in enumerate(synth):
         for c, d in enumerate(sw.depths):
@@ -1451,20 +1481,21 @@ def samples_figure(
                 ax.set_xlim(0, 1)
                 ax.set_ylim(0, 1)
                 ax.set_aspect("equal")
+                ax.set_yticks([0, 0.5, 1])
+            ax.set_xticks([0, 0.5, 1])
+            ax.tick_params(labelsize=8)
             shares = measures.basin_shares(x, X, tol)[:-1]
-            ax.text(
-                0.02,
-                0.02,
-                "near each point: " + " ".join(f"{v:.0%}" for v in shares.tolist()),
-                transform=ax.transAxes,
-                fontsize=6,
-                va="bottom",
-            )
-            ax.set_title(f"{title}, L={d}" + ("" if bool(sw.ok[c, 0]) else " (not trained)"), fontsize=8)
+            near = "near each point: " + " ".join(f"{v:.0%}" for v in shares.tolist())
+            ax.set_xlabel(textwrap.fill(near, max(16, int(11 * w))), fontsize=8)
+            ax.set_title(f"L={d}" + ("" if bool(sw.ok[c, 0]) else " (not trained)"), fontsize=9)
+        axes[r, 0].set_ylabel(textwrap.fill(title, 20), fontsize=9)
     if mnist is not None:
         for c, d in enumerate(mnist.depths):
             ax = axes[-1, c]
-            ax.set_axis_off()
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
             if d in mnist.shown:
                 ax.imshow(
                     plots.mosaic(((mnist.shown[d][:cols] + 1) / 2).clamp(0, 1), cols=4),
@@ -1472,14 +1503,15 @@ def samples_figure(
                     vmin=0,
                     vmax=1,
                 )
-            ax.set_title(f"MNIST, L={d}" + ("" if bool(mnist.ok[c, 0]) else " (not trained)"), fontsize=8)
-    return fig
+            ax.set_title(f"L={d}" + ("" if bool(mnist.ok[c, 0]) else " (not trained)"), fontsize=9)
+        axes[-1, 0].set_ylabel("MNIST,\nmatched steps", fontsize=9)
+    return _at_least(fig)
 
 
 def training_figure(sweeps: dict[str, Sweep], max_steps: int) -> plt.Figure:
     """MNIST training: the loss curves of every network (both budgets), and the steps each depth needed to reach
     the common loss target."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), layout="constrained")
     cmap = plt.get_cmap("viridis")
     for key, ls_ in (("mnist_steps", "-"), ("mnist_loss", ":")):
         sw = sweeps[key]
@@ -1492,14 +1524,14 @@ def training_figure(sweeps: dict[str, Sweep], max_steps: int) -> plt.Figure:
                 y.tolist(),
                 ls=ls_,
                 lw=0.9,
-                color=cmap(i / max(1, len(sw.depths) - 1)),
+                color=cmap(0.85 * i / max(1, len(sw.depths) - 1)),
                 label=f"L={d}" if (s == sw.seeds[0] and key == "mnist_steps") else None,
             )
     axes[0].set_yscale("log")
-    axes[0].set_xlabel("training step")
-    axes[0].set_ylabel("training loss (batch mean)")
-    axes[0].set_title("solid: matched steps; dotted: trained to the loss target", fontsize=9)
-    axes[0].legend(fontsize=7)
+    axes[0].set_xlabel("training step", fontsize=9)
+    axes[0].set_ylabel("training loss (batch mean)", fontsize=9)
+    axes[0].set_title("every network's loss\n(solid: matched steps; dotted: to the target)", fontsize=9)
+    axes[0].legend(fontsize=8, loc="best")
     sw = sweeps["mnist_loss"]
     plots.sweep_points(
         axes[1],
@@ -1509,5 +1541,8 @@ def training_figure(sweeps: dict[str, Sweep], max_steps: int) -> plt.Figure:
         ylabel="steps to the loss target",
         censored_at=max_steps,
     )
-    axes[1].set_title("steps each depth needed (open: not reached within the cap)", fontsize=9)
-    return fig
+    axes[1].legend(fontsize=8, loc="best")
+    axes[1].set_title("steps each depth needed\n(open: not reached within the cap)", fontsize=9)
+    for ax in axes:
+        ax.tick_params(labelsize=8)
+    return _at_least(fig)

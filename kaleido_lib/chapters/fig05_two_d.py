@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import torch
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from tqdm import tqdm
 
 from .. import measures, plots, sampling, stats
@@ -398,16 +400,48 @@ def trend_report(
     return "\n".join(lines)
 
 
+def _at_least(fig: plt.Figure, pt: float = 8.0) -> plt.Figure:
+    """Raise every text of ``fig`` smaller than ``pt`` points (legends and labels the shared helpers draw) to it."""
+    for t in fig.findobj(Text):
+        if float(t.get_fontsize()) < pt:
+            t.set_fontsize(pt)
+    return fig
+
+
+def _drop_legends(axes: Any) -> None:
+    """Remove the legends the shared helpers put inside the panels (the figure gets one legend outside)."""
+    for ax in axes:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+
+
+def _point_legend(fig: plt.Figure, with_paths: bool = False) -> None:
+    """One legend below the panels: the training points, the noise, the samples (and the paths)."""
+    handles = [
+        Line2D([], [], ls="", marker="x", color=plots.DATA, label="training points"),
+        Line2D([], [], ls="", marker="o", color=plots.NOISE, label="noise $z$"),
+        Line2D([], [], ls="", marker="o", color=plots.SAMPLE, label="samples after the runs named"),
+    ]
+    if with_paths:
+        handles.append(Line2D([], [], color="0.8", label="paths of the samples"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
+
+
 def training_loss_figure(ens: dict[ShapeKey, EnsembleResult], cfg: Settings) -> plt.Figure:
-    """Every setting's training loss curves, one panel per shape."""
-    cols = (len(ens) + 1) // 2
-    fig, axes = plt.subplots(2, cols, figsize=(3.2 * cols, 5.6), layout="constrained", squeeze=False)
+    """Every setting's training loss curves, one panel per shape (three to a row)."""
+    cols = min(3, len(ens))
+    rows = -(-len(ens) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(8, 2.7 * rows), layout="constrained", squeeze=False)
     for ax, (key, r) in zip(axes.flat, ens.items()):
         plots.loss_curves(ax, list(r.losses.cpu()), target=cfg.target_loss)
-        ax.set_title(label(key, cfg), fontsize=10)
+        ax.set_title(label(key, cfg), fontsize=9)
+        ax.legend(fontsize=8, loc="best")
+        ax.tick_params(labelsize=8)
+        ax.xaxis.label.set_fontsize(9)
+        ax.yaxis.label.set_fontsize(9)
     for ax in list(axes.flat)[len(ens) :]:
         ax.axis("off")
-    return fig
+    return _at_least(fig)
 
 
 def surfaces_figure(
@@ -420,7 +454,8 @@ def surfaces_figure(
     cfg: Settings,
 ) -> plt.Figure:
     """The paper's Figure 5: each loss surface in 3D with the noise and the samples after K runs at their loss."""
-    fig = plt.figure(figsize=(13, 5.8), layout="constrained")
+    fig = plt.figure(figsize=(8, 4.4), layout="constrained")
+    axes = []
     for j, k in enumerate(("a", "b")):
         ax = fig.add_subplot(1, 2, j + 1, projection="3d")
         plots.loss_surface_3d(
@@ -433,8 +468,12 @@ def surfaces_figure(
             samples=trajs[k][cfg.n_runs],
             step=cfg.n_runs,
         )
-        ax.set_title(titles[k], fontsize=11)
-    return fig
+        ax.set_title(titles[k], fontsize=9)
+        ax.tick_params(labelsize=8)
+        axes.append(ax)
+    _drop_legends(axes)
+    _point_legend(fig)
+    return _at_least(fig)
 
 
 def plane_figure(
@@ -448,31 +487,40 @@ def plane_figure(
 ) -> plt.Figure:
     """Per panel: the log loss with the paths over K runs, then the noise and the samples after a few runs."""
     shown = sorted({k for k in (1, 3, cfg.n_runs) if k <= cfg.n_steps})
-    fig, axes = plt.subplots(2, 1 + len(shown), figsize=(3.6 * (1 + len(shown)), 7.4), layout="constrained")
+    fig, axes = plt.subplots(2, 1 + len(shown), figsize=(8, 5.6), layout="constrained")
     for row, k in enumerate(("a", "b")):
         cs = plots.loss_contour_2d(axes[row, 0], grid, surf[k], data[k], log=True)
-        fig.colorbar(cs, ax=axes[row, 0], shrink=0.8, label="log10 loss")
+        cb = fig.colorbar(cs, ax=axes[row, 0], shrink=0.8)
+        cb.set_label("log10 loss", fontsize=8)
+        cb.ax.tick_params(labelsize=8)
         plots.trajectories_2d(axes[row, 0], trajs[k][: cfg.n_runs + 1], data[k])
-        axes[row, 0].set_title(f"{titles[k]}\nloss and paths over {cfg.n_runs} runs", fontsize=9)
+        axes[row, 0].set_title(f"{titles[k]}\nloss and paths over {cfg.n_runs} runs", fontsize=8)
         for j, step in enumerate(shown):
             ax = axes[row, 1 + j]
             plots.samples_2d(ax, trajs[k][0], trajs[k][step], data[k], radius=cfg.tol, step=step)
             ax.set_title(
-                f"after {step} run{'s' if step > 1 else ''}: {float(near_first[k][step]):.0%} of "
+                f"after {step} run{'s' if step > 1 else ''}:\n{float(near_first[k][step]):.0%} of "
                 f"{cfg.n_samples} near the data",
-                fontsize=9,
+                fontsize=8,
             )
-        axes[row, 1].legend(loc="upper right", fontsize=7)
-    return fig
+        for ax in axes[row]:
+            ax.tick_params(labelsize=8)
+            ax.set_xticks([0, 0.5, 1])
+            ax.set_yticks([0, 0.5, 1])
+            ax.xaxis.label.set_fontsize(9)
+            ax.yaxis.label.set_fontsize(9)
+    _drop_legends(axes.flat)
+    _point_legend(fig, with_paths=True)
+    return _at_least(fig)
 
 
 def near_and_modes_figure(
     M: Measures, b_key: tuple[int, int], titles: dict[str, str], names: list[str], cfg: Settings
 ) -> plt.Figure:
-    """The share near the data over the runs for (a) and (b) (seeds thin, median thick), and (b)'s split."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
+    """The share near the data over the runs for (a) and (b) (seeds thin, median thick) above, (b)'s split below."""
+    fig, ax_by = plt.subplot_mosaic([["a", "b"], ["c", "c"]], figsize=(8, 6.4), layout="constrained")
     shown: tuple[ShapeKey, ShapeKey] = ("a", b_key)
-    for ax, k in zip(axes[:2], shown):
+    for ax, k in zip((ax_by["a"], ax_by["b"]), shown):
         near = M[k]["near"]
         kmax = min(cfg.n_steps, max(3 * cfg.n_runs, 20))
         ax.plot(range(kmax + 1), near[:, : kmax + 1].T, color="tab:green", lw=0.6, alpha=0.4)
@@ -486,28 +534,33 @@ def near_and_modes_figure(
         ax.axvline(cfg.n_runs, color="0.5", ls=":", label=f"K = {cfg.n_runs}")
         ax.axhline(cfg.near_min, color="tab:red", ls="--", lw=0.8, label=f"criterion {cfg.near_min:g}")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("sampling run k")
-        ax.set_ylabel(f"share within r = {cfg.tol:g} of a training point")
-        ax.set_title(titles["a" if k == "a" else "b"], fontsize=10)
+        ax.set_xlabel("sampling run k", fontsize=9)
+        ax.set_ylabel(f"share within r = {cfg.tol:g}\nof a training point", fontsize=9)
+        ax.set_title(titles["a" if k == "a" else "b"], fontsize=9)
         ax.legend(fontsize=8, loc="lower right")
-    plots.share_bars(
-        axes[2], M[b_key]["split"], names, ylabel=f"share of samples after K = {cfg.n_runs} runs"
-    )
-    axes[2].axhline(cfg.mode_min, color="tab:red", ls="--", lw=0.8, label=f"criterion {cfg.mode_min:g}")
-    axes[2].legend(fontsize=8)
-    axes[2].set_title("(b) where the samples go", fontsize=10)
-    return fig
+    ax = ax_by["c"]
+    plots.share_bars(ax, M[b_key]["split"], names, ylabel=f"share of samples\nafter K = {cfg.n_runs} runs")
+    ax.axhline(cfg.mode_min, color="tab:red", ls="--", lw=0.8, label=f"criterion {cfg.mode_min:g}")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_xlabel("training point the samples are nearest to (none: farther than r from all)", fontsize=9)
+    ax.yaxis.label.set_fontsize(9)
+    ax.set_title("(b) where the samples go", fontsize=9)
+    for a in ax_by.values():
+        a.tick_params(labelsize=8)
+    return _at_least(fig)
 
 
 def burn_in_figure(burn_depth: torch.Tensor, burn_width: torch.Tensor, cfg: Settings) -> plt.Figure:
-    """Burn-in against depth, B x L against depth, burn-in against width; censored nets as open circles."""
+    """Burn-in against depth, B x L against depth, burn-in against width; censored nets as open circles; the
+    legend in the fourth cell."""
     censored = cfg.n_steps + 1
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
-    ylab = f"burn-in B (runs; {cfg.burn_frac:.0%} within {cfg.tol:g})"
+    fig, grid = plt.subplots(2, 2, figsize=(8, 6), layout="constrained")
+    axes = [grid[0, 0], grid[0, 1], grid[1, 0]]
+    ylab = f"burn-in B (runs;\n{cfg.burn_frac:.0%} within {cfg.tol:g})"
     plots.sweep_points(
         axes[0], cfg.depths, burn_depth, xlabel="hidden layers L", ylabel=ylab, censored_at=censored
     )
-    axes[0].set_title(f"burn-in against depth, H = {cfg.width}", fontsize=10)
+    axes[0].set_title(f"burn-in against depth, H = {cfg.width}", fontsize=9)
     plots.sweep_points(
         axes[1],
         cfg.depths,
@@ -515,7 +568,7 @@ def burn_in_figure(burn_depth: torch.Tensor, burn_width: torch.Tensor, cfg: Sett
         xlabel="hidden layers L",
         ylabel="B x L",
     )
-    axes[1].set_title("B x L: constant if B is proportional to 1/L", fontsize=10)
+    axes[1].set_title("B x L: constant if B is proportional to 1/L", fontsize=9)
     plots.sweep_points(
         axes[2],
         cfg.widths,
@@ -525,13 +578,22 @@ def burn_in_figure(burn_depth: torch.Tensor, burn_width: torch.Tensor, cfg: Sett
         censored_at=censored,
         logx=True,
     )
-    axes[2].set_title(f"burn-in against width, L = {cfg.depth}", fontsize=10)
+    axes[2].set_title(f"burn-in against width, L = {cfg.depth}", fontsize=9)
+    seen: dict[str, Any] = {}
     for ax in axes:  # a log axis keeps the censored nets in view without squashing the others
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1, 2, 5)))
         ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
         ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    return fig
+        ax.tick_params(labelsize=8)
+        ax.xaxis.label.set_fontsize(9)
+        ax.yaxis.label.set_fontsize(9)
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    _drop_legends(axes)
+    grid[1, 1].axis("off")
+    grid[1, 1].legend(list(seen.values()), list(seen), loc="center", fontsize=9)
+    return _at_least(fig)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.lines import Line2D
 from tqdm import tqdm
 
 from .. import attractors as A
@@ -394,10 +395,13 @@ def columns(rows: list[dict]) -> Callable[[str], np.ndarray]:
 
 def depth_figure(col: Callable[[str], np.ndarray], fit: np.ndarray, cfg: Settings) -> plt.Figure:
     """Every measure and target against the depth: medians per (depth, width), dots per network (open: missed
-    the target loss)."""
+    the target loss); three panels to a row, the legend in a free cell."""
     labels = {**NAMES, **TARGETS}
-    fig, axes = plt.subplots(2, 5, figsize=(16, 6.4), layout="constrained")
-    for ax, k in zip(axes.flat, [*MEAS, *TARGETS]):
+    keys = [*MEAS, *TARGETS]
+    cols = 3
+    rows = -(-(len(keys) + 1) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(8, 2.3 * rows), layout="constrained", squeeze=False)
+    for ax, k in zip(axes.flat, keys):
         v = col(k)
         for H, c in zip(cfg.widths, COLORS):
             med = []
@@ -412,15 +416,20 @@ def depth_figure(col: Callable[[str], np.ndarray], fit: np.ndarray, cfg: Setting
             ax.set_yscale("log")
         ax.set_title(labels[k], fontsize=9)
         ax.set_xticks(cfg.depths)
-        ax.set_xlabel("hidden layers L", fontsize=8)
-        ax.tick_params(which="both", labelsize=7)
-    axes[0, 0].legend(fontsize=7)
+        ax.tick_params(which="both", labelsize=8)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    handles.append(Line2D([], [], ls="", marker="o", mfc="none", color="0.4"))
+    names.append("open: missed the\ntarget loss")
+    axes.flat[len(keys)].legend(handles, names, loc="center", fontsize=9, title="median per width")
+    fig.supxlabel("hidden layers L", fontsize=9)
     return fig
 
 
 def heatmaps(tau: np.ndarray, psi: np.ndarray) -> plt.Figure:
     """Kendall's tau over all networks and the granulated Psi, measure by target, with the values written in."""
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4.6), layout="constrained")
     for ax, mat, title in (
         (axes[0], tau, "Kendall tau (all nets)"),
         (axes[1], psi, "granulated Psi (depth, width, seed)"),
@@ -440,9 +449,15 @@ def scatter_figure(
 ) -> plt.Figure:
     """Every measure against every target, one dot per network, coloured by depth, shaped by width."""
     cmap = plt.get_cmap("viridis")
-    depth_colour = np.array([cmap(cfg.depths.index(L) / max(1, len(cfg.depths) - 1)) for L in col("L")])
-    fig, axes = plt.subplots(len(MEAS), len(TARGETS), figsize=(9, 1.9 * len(MEAS)), squeeze=False)
-    fig.subplots_adjust(hspace=0.55, wspace=0.3)  # no constrained layout: 21 panels would make it slow
+
+    def shade(L: int) -> Any:  # viridis up to 0.85: its pale yellow end does not read on white
+        return cmap(0.85 * cfg.depths.index(L) / max(1, len(cfg.depths) - 1))
+
+    depth_colour = np.array([shade(L) for L in col("L")])
+    fig, axes = plt.subplots(len(MEAS), len(TARGETS), figsize=(8, 1.9 * len(MEAS)), squeeze=False)
+    fig.subplots_adjust(
+        top=0.95, hspace=0.55, wspace=0.3
+    )  # no constrained layout: 21 panels would make it slow
     for a, m in enumerate(MEAS):
         for b, t in enumerate(TARGETS):
             ax = axes[a, b]
@@ -472,15 +487,14 @@ def scatter_figure(
                 ax.set_ylabel(NAMES[m], fontsize=8)
             if a == len(MEAS) - 1:
                 ax.set_xlabel(TARGETS[t], fontsize=8)
-            ax.tick_params(which="both", labelsize=7)
-    for L in cfg.depths:
-        axes[0, 0].scatter(
-            [], [], marker="o", color=cmap(cfg.depths.index(L) / max(1, len(cfg.depths) - 1)), label=f"L={L}"
-        )
-    for H, mk in zip(cfg.widths, MARKERS):
-        axes[0, 1].scatter([], [], marker=mk, color="0.4", label=f"H={H}")
-    axes[0, 0].legend(fontsize=6)
-    axes[0, 1].legend(fontsize=6)
+            ax.tick_params(which="both", labelsize=8)
+    handles = [Line2D([], [], ls="", marker="o", color=shade(L), label=f"L={L}") for L in cfg.depths]
+    handles += [
+        Line2D([], [], ls="", marker=mk, color="0.4", label=f"H={H}") for H, mk in zip(cfg.widths, MARKERS)
+    ]
+    fig.legend(
+        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.965), ncol=len(handles), fontsize=8
+    )
     return fig
 
 
