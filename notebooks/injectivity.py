@@ -48,13 +48,13 @@
 # dotted: the published expansivities 2, 3.4, 6.7, 7.65 and 10.5. 50 % points of this run: {glue:text}`a50`.
 # ```
 #
-# **The setting.** *Exact test* (`halfspace_depth`): the rows cut $\mathbb{R}^n$ into open chambers; the **depth** is
+# **The setting.** *Exact test*: the rows cut $\mathbb{R}^n$ into open chambers; the **depth** is
 # the least number of strictly positive rows over the chambers. Depth $\ge n$ is necessary, and for rows in general
 # position (true with probability 1 for a Gaussian $W$) sufficient; it is found on the $\binom{m}{n-1}$ rays
 # orthogonal to $n - 1$ rows. Degenerate matrices such as $[B; -B]$ go to a slower exact recursion. *Heuristic
-# bound* (`depth_upper_bound`) for larger $n$: a local search from ray to ray (tabu list, random restarts) gives an
+# bound* for larger $n$: a local search from ray to ray (tabu list, random restarts) gives an
 # **upper bound on the depth**, hence an upper bound on the share of injective layers and a **lower bound** on its
-# 50 % point. *Rank with biases* (`layer_ranks`): near an input, $h \mapsto \mathrm{ReLU}(W_k h + b_k)$ is the linear
+# 50 % point. *Rank with biases*: near an input, $h \mapsto \mathrm{ReLU}(W_k h + b_k)$ is the linear
 # map $D_k W_k$ ($D_k$ keeps the strictly active units); the network is **flat** at $x$ (a segment of inputs goes
 # to one output) when its Jacobian $J_f(x)$ has rank below $D$.
 #
@@ -65,7 +65,8 @@
 # $[0, 1]^D$: the *contracting share* (largest singular value of $J_f$ below 0.5) and the *capture* (grid starts
 # ending within 0.01 (1D) / 0.02 (2D) of a training point after 100 applications of $f$). **Deviations.** The
 # companion run does not state its number of matrices: it is taken equal to ours. The heuristic runs 100 ($n = 10$)
-# and 20 ($n = 20$) matrices per point, not the exact test's 200, to run in minutes (`bound_trials` sets them).
+# and 20 ($n = 20$) matrices per point, not the exact test's 200, to run in minutes (this run:
+# {glue:text}`cfg_bound_trials` for $n$ = {glue:text}`cfg_bound_ns`).
 # The code is folded; `kaleido_lib/injectivity.py` holds the tests of injectivity and the rank signal, and
 # `kaleido_lib/chapters/injectivity.py` what only this chapter uses.
 
@@ -134,13 +135,13 @@ display(Markdown(here.designed_table(designed)))
 # %% [markdown]
 # ## The phase transition
 #
-# For every $n$ and $\alpha$, `trials` Gaussian matrices ($m = \mathrm{round}(\alpha n)$ rows) are tested exactly;
-# the scan stops at the first chamber with fewer than $n$ positive rows. Points costing more than `exact_budget`
-# are left out (this run: {glue:text}`skipped`). For larger $n$ the heuristic bound runs instead; on the matrices
+# For every $n$ and $\alpha$, {glue:text}`cfg_trials` Gaussian matrices ($m = \mathrm{round}(\alpha n)$ rows) are tested exactly;
+# the scan stops at the first chamber with fewer than $n$ positive rows. Points costing more than
+# {glue:text}`cfg_exact_budget` steps ($\binom{m}{n-1} m$ per matrix) are left out (this run: {glue:text}`skipped`). For larger $n$ the heuristic bound runs instead; on the matrices
 # of $n$ = {glue:text}`check_n` it decided like the exact test on {glue:text}`check_agree:.1%` of
 # {glue:text}`check_matrices`, and it can never refute an injective layer (checked). The 50 % point is the $\alpha$
-# at which a curve first reaches one half, by linear interpolation, with `n_boot` bootstrap resamples of the
-# matrices; {numref}`inj-phase` shows the curves.
+# at which a curve first reaches one half, by linear interpolation, with {glue:text}`cfg_n_boot` bootstrap resamples of
+# the matrices; {numref}`inj-phase` shows the curves.
 
 # %%
 exact = here.exact_points(cfg)
@@ -181,7 +182,7 @@ ch.show(here.flat_regions_figure(nets, cfg), "flat_regions")
 # :name: inj-flat
 # :alt: One net per depth: the 1D output with flat inputs in red, and 2D maps of the smallest singular value.
 #
-# One net per depth (the first seed that fits and is not dead). Top, 1D: $f(x)$ with the flat inputs
+# One net per depth ({glue:text}`example_choice`). Top, 1D: $f(x)$ with the flat inputs
 # ($f' = 0$, red) and the contracting ones ($|f'| < 0.5$, shaded). Bottom, 2D: $\log_{10}$ of the smallest
 # singular value of $J_f$ on the square (white dots: rank below 2; crosses: training points). Median flat share
 # per depth, 1D: {glue:text}`flat_1d`; 2D: {glue:text}`flat_2d`.
@@ -191,7 +192,7 @@ ch.show(here.flat_regions_figure(nets, cfg), "flat_regions")
 #
 # {numref}`inj-depth` puts every net's four shares against $L$. Median contracting share, 2D:
 # {glue:text}`contracting_2d`; median capture, 2D: {glue:text}`capture_2d`, 1D: {glue:text}`capture_1d`. A median
-# {glue:text}`collapse:.0%` of the flat inputs land within `tol_1d` of a training point in one step. Spearman
+# {glue:text}`collapse:.0%` of the flat inputs land within {glue:text}`cfg_tol_1d` of a training point in one step. Spearman
 # tests: does the full-rank share fall with $L$, and do the 1D flat and contracting shares rise together?
 
 # %%
@@ -272,7 +273,7 @@ ci_check.report()
 # (9). *Uncertainty*: a Wilson interval over the units (points: 1, 2, 5; $n$: 3; bootstrap resamples: 4, 6; nets: 9;
 # seeds: 7, 8, 10), and the verdict's stability with the matrices redrawn (1-6) or the nets or seeds resampled. This
 # run: {glue:text}`verdicts`. *What would change them.* Claim 2 needs exact points at $\alpha \ge 10.5$; more
-# `trials` sharpen claims 4 and 6; claims 7 to 9 need nets that lose rank at all, and more seeds.
+# matrices per point (this run: {glue:text}`cfg_trials`) sharpen claims 4 and 6; claims 7 to 9 need nets that lose rank at all, and more seeds.
 
 # %%
 claims = here.claims(exact, fif, cmp_rows, check, nets, tr, designed, cfg)

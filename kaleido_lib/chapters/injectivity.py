@@ -69,7 +69,7 @@ BOOT_UNITS = (
     "of the matrices (a bootstrap of the bootstrap, independently per point) and counts the same verdicts."
 )
 FIELDS = [
-    ("flat", "flat share (rank J_f < D)"),
+    ("flat", "flat share (rank of the Jacobian < D)"),
     ("contracting", "contracting share"),
     ("capture", "capture"),
     ("deficient", "share with a layer not spanning its inputs"),
@@ -434,9 +434,10 @@ def point_shares(pts: Points, keep: Any) -> list[tuple[tuple[int, int], float]]:
 
 
 def points_verdict(pts: Points, keep: Any, ok: Any) -> str:
-    """The share rule over the points ``keep`` accepts, a point passing when ``ok(its share)``; none: 'fails'."""
+    """The share rule over the points ``keep`` accepts, a point passing when ``ok(its share)``; none: 'not
+    measured'."""
     passed = [ok(x) for _, x in point_shares(pts, keep)]
-    return results.verdict_from_share(sum(passed) / len(passed), n=len(passed)) if passed else "fails"
+    return results.verdict_from_share(sum(passed) / len(passed), n=len(passed)) if passed else "not measured"
 
 
 def point_seeds(pts: Points, keep: Any, ok: Any, n_boot: int = 1000) -> results.SeedCount | None:
@@ -476,9 +477,12 @@ def above(lb_boot: dict[int, torch.Tensor], top: torch.Tensor, ns: Sequence[int]
 
 
 def companion_verdict(rows: list[dict[str, Any]]) -> str:
-    """The share rule over the companion's points (a point passes within two standard errors); none: 'fails'."""
+    """The share rule over the companion's points (a point passes within two standard errors); none: 'not
+    measured'."""
     return (
-        results.verdict_from_share(sum(r["ok"] for r in rows) / len(rows), n=len(rows)) if rows else "fails"
+        results.verdict_from_share(sum(r["ok"] for r in rows) / len(rows), n=len(rows))
+        if rows
+        else "not measured"
     )
 
 
@@ -567,7 +571,7 @@ def fifty(exact: Points, bound: Points, cfg: Settings) -> Fifty:
 def phase_figure(exact: Points, bound: Points, cfg: Settings) -> plt.Figure:
     """Share of injective layers against alpha: exact curves (solid, ±1 SE), heuristic upper bounds (dashed),
     published expansivities (dotted) and the companion run's shares (crosses)."""
-    fig, ax = plt.subplots(figsize=(9, 4.8))
+    fig, ax = plt.subplots(figsize=(8, 5.2), layout="constrained")
     cmap = plt.get_cmap("viridis")
     all_ns = list(cfg.exact_ns) + list(cfg.bound_ns)
     for c, n in enumerate(all_ns):
@@ -579,7 +583,7 @@ def phase_figure(exact: Points, bound: Points, cfg: Settings) -> plt.Figure:
             al,
             sh,
             yerr=se,
-            color=cmap(c / max(1, len(all_ns) - 1)),
+            color=cmap(0.85 * c / max(1, len(all_ns) - 1)),  # viridis' pale yellow top end left out
             marker="o" if not heur else "s",
             ms=3,
             lw=1.2,
@@ -604,7 +608,7 @@ def phase_figure(exact: Points, bound: Points, cfg: Settings) -> plt.Figure:
     ax.set_xlabel(r"expansivity $\alpha = m/n$")
     ax.set_ylabel("share of injective layers")
     ax.set_ylim(-0.03, 1.1)
-    ax.legend(fontsize=7, loc="lower right")
+    fig.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)  # below the axes, off the data
     return fig
 
 
@@ -691,6 +695,23 @@ class Nets:
         ok = [m for m in self.R[(s, L)] if m["fits"] and not m["dead"]]
         return ok[0] if ok else self.R[(s, L)][0]
 
+    def example_choice(self) -> str:
+        """How :func:`flat_regions_figure` chose its nets, in words: the first seed that fits and is not dead, and
+        the panels where no seed does (they show the first seed, their title saying why)."""
+        rule = "the first seed that fits and is not dead"
+        bad = [
+            f"{'1D' if s == 'fig3' else '2D'} L = {L}"
+            for s in KSETS
+            for L in self.depths
+            if flaw(self.example(s, L))
+        ]
+        if not bad:
+            return rule
+        return (
+            f"{rule} where there is one; at {', '.join(bad)} there is none, and the panel shows the first seed, its "
+            "title saying whether it is dead (a constant output) or does not fit"
+        )
+
     def text(self) -> str:
         """Fit, dead and the medians and means of every measure per depth, as text."""
         lines = []
@@ -751,12 +772,19 @@ def train_and_measure(cfg: Settings, seeds: list[int]) -> Nets:
     return Nets(R, kw, list(cfg.depths), secs)
 
 
+def flaw(m: dict[str, Any]) -> str:
+    """' (dead)' for a net whose output is constant, ' (does not fit)' for one that misses a training point, else ''."""
+    return " (dead)" if m["dead"] else "" if m["fits"] else " (does not fit)"
+
+
 def flat_regions_figure(nets: Nets, cfg: Settings) -> plt.Figure:
-    """One net per depth: f(x) in 1D with its flat and contracting inputs (top); the smallest singular value of J_f
-    on the square in 2D (bottom)."""
+    """One net per depth: f(x) in 1D with its flat and contracting inputs (top); the smallest singular value of the
+    Jacobian on the square in 2D (bottom); a panel whose net is dead or does not fit says so in its title."""
     cols = cfg.depths
+    width = min(8.0, 3.2 * len(cols))  # at most 8 in: the page shows it at that width, text at its size
+    panel = width / len(cols)
     fig, axes = plt.subplots(
-        2, len(cols), figsize=(3.2 * len(cols), 6.4), squeeze=False, layout="constrained"
+        2, len(cols), figsize=(width, 2 * panel + 1.0), squeeze=False, layout="constrained"
     )
     g1 = grid_of("fig3", cfg)[:, 0]
     img = None
@@ -779,8 +807,9 @@ def flat_regions_figure(nets: Nets, cfg: Settings) -> plt.Figure:
         fl = m["flat_mask"]
         ax.scatter(g1[fl], m["out"][fl, 0], s=2, color="tab:red", label="flat (f' = 0)")
         ax.scatter([0.2, 0.8], [0.2, 0.8], color="k", s=15, zorder=3)
-        ax.set_title(f"1D, L={L}: flat {m['flat']:.0%}" + (" (dead)" if m["dead"] else ""), fontsize=9)
+        ax.set_title(f"1D, L={L}\nflat {m['flat']:.0%}" + flaw(m), fontsize=9)
         ax.set_xlabel("x")
+        ax.set_xticks([0, 0.5, 1])
         ax = axes[1, c]
         m2 = nets.example("fig5b", L)
         n2 = cfg.grid_2d
@@ -796,10 +825,18 @@ def flat_regions_figure(nets: Nets, cfg: Settings) -> plt.Figure:
         ax.scatter(low[:, 0], low[:, 1], s=2, color="w")
         P = torch.tensor(FOUR)
         ax.scatter(P[:, 0], P[:, 1], color="c", s=15, marker="x")
-        ax.set_title(f"2D, L={L}: flat {m2['flat']:.0%}", fontsize=9)
+        ax.set_title(f"2D, L={L}\nflat {m2['flat']:.0%}" + flaw(m2), fontsize=9)
         ax.set_xlabel("$x_1$")
+        ax.set_xticks([0, 0.5, 1])
     axes[0, 0].set_ylabel("f(x)")
-    axes[0, 0].legend(fontsize=7, loc="upper left")
+    fig.legend(
+        *axes[0, 0].get_legend_handles_labels(),
+        loc="outside upper center",
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+        markerscale=3,
+    )
     axes[1, 0].set_ylabel("$x_2$")
     assert img is not None, "the figure needs at least one depth"
     fig.colorbar(
@@ -906,7 +943,7 @@ RANK_QUOTE = (
     "With biases, a working local signal: at input x, the strictly active rows of a layer having rank "
     "< n means a flat direction there (many-to-one)"
 )
-RANK_VALUE = "share of the grid where J_f has full rank"
+RANK_VALUE = "share of the grid where the Jacobian of f has full rank"
 RANK_MEASURE, RANK_CRITERION = claims_lib.trend_text(RANK_VALUE, "L")
 RANK_ALTERNATIVES = (
     "per seed: flat on more of the grid at the deepest L than at the shallowest",
@@ -1073,7 +1110,7 @@ def claims(
             dict(zip(d.alternatives, (point_rule(low_s <= 0.05), point_rule(low_s < 0.5)))),
             measured=sp([s for _, s in low] or [math.nan]),
             share_pass=share,
-            verdict=verdict(share, n=len(low)) if low else "fails",
+            verdict=verdict(share, n=len(low)) if low else "not measured",
             seeds=point_seeds(exact, below2, lambda x: x == 0),
             notes=(
                 f"{len(low)} points (n in {cfg.exact_ns}, {cfg.trials} matrices each). The designed [B; -B] (n = 3) is "
@@ -1348,7 +1385,7 @@ def claims(
             verdict=verdict(share, n=defi.numel()),
             seeds=results.seed_count(defi >= 0.99),
             notes=(
-                "Over both settings and every depth. The flat share of the same nets (rank of J_f below D) is "
+                "Over both settings and every depth. The flat share of the same nets (rank of the Jacobian below D) is "
                 + ", ".join(f"{s}: median {float(stack(s, 'flat').quantile(0.5)):.3f}" for s in KSETS)
                 + ": a layer that is many-to-one on its whole input space is not many-to-one on the data's image."
             ),
@@ -1358,11 +1395,11 @@ def claims(
     return out
 
 
-def point_rule(passed: torch.Tensor, unit: str = "points") -> dict[str, Any]:
+def point_rule(passed: torch.Tensor, unit: str = "points", none: str = "not measured") -> dict[str, Any]:
     """An alternative judged by the share rule on per-unit pass/fail (points, or the bootstrap resamples of the
-    matrices: ``unit`` 'bootstrap resamples'); no unit: fails."""
+    matrices: ``unit`` 'bootstrap resamples'); no unit: the verdict ``none`` ('not measured': nothing to judge)."""
     passed = torch.as_tensor(passed).bool().reshape(-1)
-    return results.judge(passed, unit=unit) if passed.numel() else {"share_pass": 0.0, "verdict": "fails"}
+    return results.judge(passed, unit=unit) if passed.numel() else {"share_pass": 0.0, "verdict": none}
 
 
 def boot_ci(boot: dict[int, torch.Tensor]) -> dict[int, list[float | None]]:
@@ -1401,7 +1438,7 @@ def deficient_alternatives(defi: torch.Tensor, fits: torch.Tensor) -> dict[str, 
     """'Not locally injective' under the declared alternatives: the cut-off 0.99 at 0.98 and 0.995 (the 1 % of the
     grid allowed doubled and halved), and only the nets that fit their data (none fitting: fails)."""
     return {f">= {t:g} instead of 0.99": results.judge(defi >= t) for t in (0.98, 0.995)} | {
-        FITTING_ONLY: point_rule((defi >= 0.99)[fits], "seeds")
+        FITTING_ONLY: point_rule((defi >= 0.99)[fits], "seeds", none="fails")
     }
 
 
@@ -1410,9 +1447,22 @@ def deficient(nets: Nets) -> torch.Tensor:
     return torch.cat([nets.stack(s, "deficient").reshape(-1) for s in KSETS])
 
 
-def per_depth(v: torch.Tensor, depths: Sequence[int], fmt: str = ".2f") -> str:
-    """Medians over seeds per depth, as 'L = 2: 0.20, L = 7: 1.00'."""
-    return ", ".join(f"L = {L}: {float(m):{fmt}}" for L, m in zip(depths, v.nanquantile(0.5, dim=1)))
+def per_depth(
+    v: torch.Tensor, depths: Sequence[int], fmt: str = ".2f", dead: torch.Tensor | None = None
+) -> str:
+    """Medians over seeds per depth, as 'L = 2: 0.20, L = 7: 1.00'; given ``dead`` (depths x seeds), a depth with
+    dead nets (a constant output: flat everywhere) says how many of its nets are dead."""
+
+    def note(j: int) -> str:
+        if dead is None or not dead[j].any():
+            return ""
+        k, n = int(dead[j].sum()), dead[j].numel()
+        return f" ({'all' if k == n else k} of {n} nets dead: a constant output, flat everywhere)"
+
+    return ", ".join(
+        f"L = {L}: {float(m):{fmt}}{note(j)}"
+        for j, (L, m) in enumerate(zip(depths, v.nanquantile(0.5, dim=1)))
+    )
 
 
 def findings(
@@ -1446,8 +1496,11 @@ def findings(
         "check_n": check.n,
         "check_matrices": check.agree.numel(),
         "skipped": ", ".join(f"n = {n}, α = {m / n:g}" for n, m in exact.skipped) or "none",
-        "flat_1d": per_depth(nets.stack("fig3", "flat"), cfg.depths),
-        "flat_2d": per_depth(nets.stack("fig5b", "flat"), cfg.depths),
+        "flat_1d": per_depth(nets.stack("fig3", "flat"), cfg.depths, dead=nets.stack("fig3", "dead").bool()),
+        "flat_2d": per_depth(
+            nets.stack("fig5b", "flat"), cfg.depths, dead=nets.stack("fig5b", "dead").bool()
+        ),
+        "example_choice": nets.example_choice(),
         "contracting_1d": per_depth(nets.stack("fig3", "contracting"), cfg.depths),
         "contracting_2d": per_depth(nets.stack("fig5b", "contracting"), cfg.depths),
         "capture_1d": per_depth(nets.stack("fig3", "capture"), cfg.depths),

@@ -109,7 +109,7 @@ def test_matrix_stability_redraws_the_matrices_and_point_seeds_count_points():
     ]
     assert (
         I.companion_verdict([{"ok": True}] * 9 + [{"ok": False}]) == "holds"
-        and I.companion_verdict([]) == "fails"
+        and I.companion_verdict([]) == "not measured"
     )
 
 
@@ -319,10 +319,37 @@ def test_claims_and_findings_on_made_up_nets():
     assert g["where_lost"] == "layer 1: 50%, layer 2: 50%" and g["n_nets"] == 9 and g["deficient"] == 1.0
 
 
-def test_point_rule_judges_by_the_share_and_fails_without_a_unit():
+def test_point_rule_judges_by_the_share_and_measures_nothing_without_a_unit():
     e = I.point_rule(torch.tensor([True] * 9 + [False]))
     assert e["share_pass"] == 0.9 and e["verdict"] == "holds" and e["seeds"].n == 10
-    assert I.point_rule(torch.tensor([], dtype=torch.bool)) == {"share_pass": 0.0, "verdict": "fails"}
+    none = torch.tensor([], dtype=torch.bool)
+    assert I.point_rule(none) == {"share_pass": 0.0, "verdict": "not measured"}
+    assert I.point_rule(none, none="fails")["verdict"] == "fails"
+    pts = I.Points({(2, 4): {"inj": torch.ones(3).bool()}}, [], {})
+    assert I.points_verdict(pts, lambda k: False, lambda x: True) == "not measured"
+
+
+def test_dead_nets_are_named_where_the_flat_share_is_quoted_and_in_the_figure_caption():
+    flat = torch.tensor([[0.2, 0.3], [1.0, 1.0]], dtype=torch.float64)
+    dead = torch.tensor([[False, False], [True, True]])
+    assert I.per_depth(flat, [2, 7], dead=dead) == (
+        "L = 2: 0.25, L = 7: 1.00 (all of 2 nets dead: a constant output, flat everywhere)"
+    )
+    assert I.per_depth(flat, [2, 7], dead=dead & torch.tensor([True, False])).endswith(
+        "(1 of 2 nets dead: a constant output, flat everywhere)"
+    )
+    nets = fake_nets([2, 4], seeds=2)
+    assert nets.example_choice() == "the first seed that fits and is not dead"
+    for m in nets.R[("fig3", 4)]:
+        m["dead"] = True
+    for m in nets.R[("fig5b", 2)]:
+        m["fits"] = False
+    choice = nets.example_choice()
+    assert "at 1D L = 4, 2D L = 2 there is none" in choice and "dead" in choice
+    assert (
+        I.flaw(nets.example("fig3", 4)) == " (dead)" and I.flaw(nets.example("fig5b", 2)) == " (does not fit)"
+    )
+    assert I.flaw(nets.example("fig3", 2)) == ""
 
 
 def test_rank_alternatives_compare_the_deepest_with_the_shallowest_depth():
