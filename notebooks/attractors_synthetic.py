@@ -44,9 +44,9 @@
 # :name: attr-syn-attracting
 # :alt: Per data set, the share of attracting training points and the largest spectral radius against depth.
 #
-# Top: the share of each net's training points with $\rho(J_f(x_i)) < 1$ against the depth, one colour per width
-# (dots: seeds; line: the median; open circles: nets that missed the target loss). Bottom: the largest $\rho$ over a
-# net's training points (dotted: $\rho = 1$; $\rho = 0$ is drawn at $10^{-3}$).
+# A row per data set. Left: the share of each net's training points with $\rho(J_f(x_i)) < 1$ against the depth, one
+# colour per width (dots: seeds; line: the median; open circles: nets that missed the target loss). Right: the largest
+# $\rho$ over a net's training points (dotted: $\rho = 1$; $\rho = 0$ is drawn at $10^{-3}$).
 # ```
 #
 # **The data sets.** All points are given in *unit coordinates*, in $(0, 1)^D$:
@@ -68,16 +68,15 @@
 # {doc}`the introduction </book/intro>`) × width $H \in \{8, 32, 128\}$ × 5 seeds, for every data set with its paper
 # bound. Adam, learning rate $10^{-3}$, full batch, the loss of Eq. 1; each net trains at least 1000 epochs and stops
 # once its loss is $\le 10^{-6}$, or after 4000 epochs, keeping its best weights. All seeds of one (data set, $L$,
-# $H$, bound) train at once (`kaleido_lib.ensemble.train_ensemble`). The share of nets reaching the target is reported
+# $H$, bound) train at once. The share of nets reaching the target is reported
 # per setting; nets that miss it stay in every measure (only the first claim, about fixed points, looks at the nets
 # that fit, and says how many there are).
 #
-# **Definitions.** *Spectral radius* at a training point: the exact $\rho$ of the $D \times D$ Jacobian
-# (`kaleido_lib.attractors.spectral_radius`); the point *attracts* when $\rho < 1$. *Basins*
-# (`kaleido_lib.attractors.basins`): 10,000 starts drawn uniformly in $[0, 1]^D$ (the same for every net of a
+# **Definitions.** *Spectral radius* at a training point: the exact $\rho$ of the $D \times D$ Jacobian;
+# the point *attracts* when $\rho < 1$. *Basins*: 10,000 starts drawn uniformly in $[0, 1]^D$ (the same for every net of a
 # dimension), 100 applications of $f$ without noise; a start ends *at* a training point when it lies within 0.01 (1D)
 # or 0.02 (2D) of it, else *nowhere*; a net's *capture* is the share of starts that end at some training point ($1 -$
-# nowhere). *Spurious attractors* (`kaleido_lib.attractors.find_fixed_points`): the iteration goes on from every
+# nowhere). *Spurious attractors*: the iteration goes on from every
 # distinct end point (ends rounded to $10^{-4}$) for 100 more applications; the ends with
 # $\lVert f(x) - x \rVert \le 10^{-3}$ are clustered within 0.01; a cluster centre farther than 0.05 from every
 # training point is a *spurious fixed point*, and an *attracting* one when $\rho(J_f) < 1$ there; the share of starts
@@ -85,8 +84,8 @@
 # output bound) count as diverged. *Bounded vs. unbounded* (paper profile): to keep the run affordable, the comparison
 # runs on the two 2D sets at $L \in \{2, 6, 10\}$ and $H = 32$ only, with a sigmoid, a tanh and no output bound; the
 # unbounded net is also measured *clipped*: its output is clamped to $[0, 1]^D$ at sampling time (the same trained
-# net, no training of its own). The code is folded (each cell's toggle shows it);
-# `kaleido_lib/chapters/attractors_synthetic.py` holds the rest.
+# net, no training of its own). The code is folded (each cell's toggle shows it); `kaleido_lib/attractors.py` holds
+# the measures (spectral radius, basins, fixed points) and `kaleido_lib/chapters/attractors_synthetic.py` the rest.
 
 # %%
 import torch
@@ -162,9 +161,9 @@ cols, T, by_depth, capture_per_bound = tr.cols, tr.T, tr.by_depth, grid.capture_
 # :name: attr-syn-basins
 # :alt: Per data set, the share of starts captured by training points and by spurious attractors against depth.
 #
-# Top: the capture, the share of uniform starts ending within the tolerance of a training point after {glue:text}`cfg_n_steps`
-# applications; bottom: the share captured by spurious attracting fixed points; per data set against the depth, one
-# colour per width. What is left (neither) ends at no fixed point (slow drift through a flat region, cycles) or at a
+# A row per data set. Left: the capture, the share of uniform starts ending within the tolerance of a training point
+# after {glue:text}`cfg_n_steps` applications; right: the share captured by spurious attracting fixed points; against
+# the depth, one colour per width. What is left (neither) ends at no fixed point (slow drift through a flat region, cycles) or at a
 # fixed point near, but not within the tolerance of, a training point.
 # ```
 #
@@ -184,17 +183,16 @@ cols, T, by_depth, capture_per_bound = tr.cols, tr.T, tr.by_depth, grid.capture_
 # The first seed at $H$ = {glue:text}`cfg_map_width`, the shallowest and the deepest net on each 2D set: each point of a grid over
 # the unit square coloured by the training point its iteration ends at after {glue:text}`cfg_n_steps` applications (white: nowhere);
 # crosses: training points; diamonds: the same net's spurious fixed points found from the uniform starts (filled:
-# attracting, open: not attracting).
+# attracting, open: not attracting; each title counts them).
 # ```
 #
 # ```{glue:figure} bounded_vs_unbounded
 # :name: attr-syn-bounds
 # :alt: Capture and share of attracting points against depth for sigmoid, tanh, no bound and the clipped net.
 #
-# Per 2D set of the comparison, the same nets' shapes trained with a sigmoid, a tanh (on the points mapped to
+# Per 2D set of the comparison (a row each), the same nets' shapes trained with a sigmoid, a tanh (on the points mapped to
 # $(-1, 1)$, measured in unit coordinates) and no output bound, and the unbounded net clipped to $[0, 1]^D$ at
-# sampling (dashed): the capture (left of each pair) and the share of training points with $\rho < 1$ (right) against
-# depth.
+# sampling (dashed): the capture (left) and the share of training points with $\rho < 1$ (right) against depth.
 # ```
 
 # %%

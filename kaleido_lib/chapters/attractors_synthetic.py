@@ -4,6 +4,7 @@ the per-net measures, the figures and the verdicts."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypedDict
@@ -11,6 +12,7 @@ from typing import Any, ClassVar, TypedDict
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.colors import ListedColormap
+from matplotlib.lines import Line2D
 from tqdm import tqdm
 
 from .. import attractors as A
@@ -350,6 +352,12 @@ def sweep(
         ax.set_yscale("log")
 
 
+def shared_legend(fig: plt.Figure, ax: plt.Axes) -> None:
+    """One legend for the whole figure, from ``ax``'s labelled lines, above the panels (off the data)."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), fontsize=8, frameon=False)
+
+
 class Grid:
     """The measured nets of the study: per (set, L, H, variant) one dict per seed (``R``), which nets fit."""
 
@@ -452,24 +460,31 @@ class Grid:
         floor: float | None = None,
         one_line: bool = False,
     ) -> plt.Figure:
-        """Two rows of depth sweeps per data set (one colour per width): ``top`` and ``bottom`` fields."""
+        """Depth sweeps, a row per data set (one colour per width): the ``top`` field on the left, the ``bottom``
+        field on the right; one legend above the panels."""
         cfg = self.cfg
         fig, axes = plt.subplots(
-            2, len(cfg.sets), figsize=(3.4 * len(cfg.sets), 6.2), layout="constrained", squeeze=False
+            len(cfg.sets),
+            2,
+            figsize=(8, 2.5 * len(cfg.sets) + 0.5),
+            layout="constrained",
+            squeeze=False,
+            sharex=True,
         )
-        for c, s in enumerate(cfg.sets):
-            self.sweep_widths(axes[0, c], s, top)
-            self.sweep_widths(axes[1, c], s, bottom, floor=floor, logy=logy_bottom)
-            axes[0, c].set_title(SETS[s][2], fontsize=10)
-            axes[0, c].set_ylim(-0.05, 1.05)
+        for r, s in enumerate(cfg.sets):
+            self.sweep_widths(axes[r, 0], s, top)
+            self.sweep_widths(axes[r, 1], s, bottom, floor=floor, logy=logy_bottom)
+            axes[r, 0].set_ylim(-0.05, 1.05)
             if one_line:
-                axes[1, c].axhline(1.0, color="k", ls=":", lw=0.8)
+                axes[r, 1].axhline(1.0, color="k", ls=":", lw=0.8)
             else:
-                axes[1, c].set_ylim(-0.05, 1.05)
-            axes[1, c].set_xlabel("hidden layers L")
-        axes[0, 0].set_ylabel(top_label)
-        axes[1, 0].set_ylabel(bottom_label)
-        axes[0, 0].legend(fontsize=8)
+                axes[r, 1].set_ylim(-0.05, 1.05)
+            for c, label in enumerate((top_label, bottom_label)):
+                axes[r, c].set_title(SETS[s][2], fontsize=9)
+                axes[r, c].set_ylabel(label, fontsize=8)
+        for c in (0, 1):
+            axes[-1, c].set_xlabel("hidden layers L")
+        shared_legend(fig, axes[0, 0])
         return fig
 
     def attracting_figure(self) -> plt.Figure:
@@ -512,17 +527,27 @@ class Grid:
         }
 
     def spurious_figure(self) -> plt.Figure:
-        """The number of spurious attracting fixed points per net against depth, per data set and width."""
+        """The number of spurious attracting fixed points per net against depth, per data set (at most three panels a
+        row) and width; one legend above the panels."""
         cfg = self.cfg
+        ncols = min(3, len(cfg.sets))
+        nrows = math.ceil(len(cfg.sets) / ncols)
         fig, axes = plt.subplots(
-            1, len(cfg.sets), figsize=(3.4 * len(cfg.sets), 3.3), layout="constrained", squeeze=False
+            nrows,
+            ncols,
+            figsize=(min(8.0, 3.4 * ncols), 2.8 * nrows + 0.5),
+            layout="constrained",
+            squeeze=False,
         )
-        for c, s in enumerate(cfg.sets):
-            self.sweep_widths(axes[0, c], s, "n_spur_attr")
-            axes[0, c].set_title(SETS[s][2], fontsize=10)
-            axes[0, c].set_xlabel("hidden layers L")
-        axes[0, 0].set_ylabel("spurious attracting fixed points")
-        axes[0, 0].legend(fontsize=8)
+        for ax in axes.flat[len(cfg.sets) :]:
+            ax.set_visible(False)
+        for ax, s in zip(axes.flat, cfg.sets):
+            self.sweep_widths(ax, s, "n_spur_attr")
+            ax.set_title(SETS[s][2], fontsize=9)
+            ax.set_xlabel("hidden layers L")
+        for r in range(nrows):
+            axes[r, 0].set_ylabel("spurious attracting\nfixed points per net")
+        shared_legend(fig, axes[0, 0])
         return fig
 
     def bounds_figure(self) -> plt.Figure:
@@ -531,9 +556,9 @@ class Grid:
         vcol = dict(zip(VARIANTS, ["tab:blue", "tab:red", "k", "0.5"]))
         vshift = dict(zip(VARIANTS, [-0.045, -0.015, 0.015, 0.045]))
         fig, axes = plt.subplots(
-            1,
-            2 * len(cfg.bound_sets),
-            figsize=(3.6 * 2 * len(cfg.bound_sets), 3.6),
+            len(cfg.bound_sets),
+            2,
+            figsize=(8, 3.0 * len(cfg.bound_sets) + 0.5),
             layout="constrained",
             squeeze=False,
         )
@@ -541,7 +566,7 @@ class Grid:
             for v in VARIANTS:
                 for j, field in enumerate(("capture", "share_attr")):
                     sweep(
-                        axes[0, 2 * c + j],
+                        axes[c, j],
                         cfg.bound_depths,
                         self.stack(s, cfg.bound_width, v, field, cfg.bound_depths),
                         color=vcol[v],
@@ -550,13 +575,13 @@ class Grid:
                         shift=vshift[v],
                         ls="--" if v == CLIP else "-",
                     )
-            axes[0, 2 * c].set_title(f"{SETS[s][2]}, H={cfg.bound_width}: capture", fontsize=9)
-            axes[0, 2 * c + 1].set_title(f"{SETS[s][2]}, H={cfg.bound_width}: rho < 1", fontsize=9)
+            axes[c, 0].set_title(f"{SETS[s][2]}, H={cfg.bound_width}: capture", fontsize=9)
+            axes[c, 1].set_title(f"{SETS[s][2]}, H={cfg.bound_width}: share with rho < 1", fontsize=9)
             for j in (0, 1):
-                axes[0, 2 * c + j].set_ylim(-0.05, 1.05)
-                axes[0, 2 * c + j].set_xlabel("hidden layers L")
-        axes[0, 0].set_ylabel("share")
-        axes[0, 0].legend(fontsize=7)
+                axes[c, j].set_ylim(-0.05, 1.05)
+                axes[c, j].set_xlabel("hidden layers L")
+            axes[c, 0].set_ylabel("share")
+        shared_legend(fig, axes[0, 0])
         return fig
 
 
@@ -573,7 +598,7 @@ def basin_maps_figure(
     cfg = grid.cfg
     map_depths = [cfg.depths[0], cfg.depths[-1]]
     fig, axes = plt.subplots(
-        len(sets_2d), 2, figsize=(8.4, 4 * len(sets_2d)), layout="constrained", squeeze=False
+        len(sets_2d), 2, figsize=(8, 4.2 * len(sets_2d) + 0.4), layout="constrained", squeeze=False
     )
     for r, s in enumerate(sets_2d):
         act = SETS[s][1]
@@ -612,12 +637,28 @@ def basin_maps_figure(
                 )
             ax.set_xlim(0, 1)
             ax.set_ylim(0, 1)
+            spur = m["spur"] & m["attr"], m["spur"] & ~m["attr"]
             ax.set_title(
                 f"{SETS[s][2]}: L={L}, H={cfg.map_width}, seed {seed}\n"
-                f"nowhere: {float((lab < 0).double().mean()):.0%} of the grid",
+                f"nowhere: {float((lab < 0).double().mean()):.0%} of the grid\n"
+                f"spurious: {int(spur[0].sum())} attracting, {int(spur[1].sum())} not",
                 fontsize=9,
             )
-            ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2)
+    handles = [
+        Line2D([], [], marker="x", color="k", ls="none", mew=2, ms=7, label="training points"),
+        Line2D([], [], marker="D", color="k", ls="none", ms=5, label="spurious fixed point, attracting"),
+        Line2D(
+            [],
+            [],
+            marker="D",
+            mfc="none",
+            mec="k",
+            ls="none",
+            ms=5,
+            label="spurious fixed point, not attracting",
+        ),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8, frameon=False)
     return fig
 
 
@@ -738,7 +779,8 @@ def summary(tr: Trends, pooled: Pooled) -> str:
             f"{stats.median(train_cap):.1%}. Their number {tail(T['spur'])} with depth (Spearman {T['spur'].rho:.2f}, "
             f"p = {T['spur'].p:.2g})"
             + (
-                f" and {tail(T_width)} with width (Spearman {T_width.rho:.2f}, p = {T_width.p:.2g})."
+                f" and {tail(T_width, ('the narrowest', 'the widest'))} with width (Spearman {T_width.rho:.2f}, "
+                f"p = {T_width.p:.2g})."
                 if T_width is not None
                 else "."
             ),
@@ -754,11 +796,34 @@ def basin_maps(ens: dict[Key, EnsembleResult], grid: Grid, S: Setup, device: tor
     return basin_maps_figure(ens, grid, S.X, sets_2d, S.seeds[0], device)
 
 
-def tail(t: stats.Trend) -> str:
-    """How a value moves with depth, in words, from its trend test."""
-    if t.rho < 0:
-        return "falls" if t.p < 0.05 else "falls slightly (not significant)"
-    return "does not fall" if t.rho > 0 else "shows no trend"
+def tail(t: stats.Trend, ends: tuple[str, str] = ("the shallowest", "the deepest")) -> str:
+    """How a value moves along its setting, in words chosen by this run's numbers: the direction of its medians from
+    the first setting to the last (``ends`` names them), with the medians, and where the pooled Spearman test
+    disagrees with that direction or is not significant, what it says."""
+    a, b = float(t.median[0]), float(t.median[-1])
+    medians = f"(median {a:.3g} at {ends[0]} to {b:.3g} at {ends[1]})"
+    falls_sig = t.rho < 0 and t.p < 0.05  # the one-sided test can only find a fall
+    if b < a:
+        test = (
+            ""
+            if falls_sig
+            else ", not significantly (Spearman test)"
+            if t.rho < 0
+            else ", though not over all nets (Spearman's rho is not negative)"
+        )
+        return f"falls {medians}{test}"
+    if b > a:
+        test = (
+            ", though over all nets it falls (Spearman test, p < 0.05)"
+            if falls_sig
+            else ", though Spearman's rho over all nets is slightly negative (not significant)"
+            if t.rho < 0
+            else ""
+        )
+        return f"rises {medians}{test}"
+    return f"stays level {medians}" + (
+        ", though over all nets it falls (Spearman test, p < 0.05)" if falls_sig else ""
+    )
 
 
 OVER_GEN = (
@@ -787,7 +852,7 @@ ATTRACT = tuple(
         claim=_literal(title) + ": the training points are attracting fixed points of f (rho(J) < 1)",
         paper=OVER_GEN,
         origin="companion work",
-        measure="share of a net's training points with rho(J_f) < 1, nets that fit",
+        measure="share of a net's training points where the spectral radius of f's Jacobian is below 1, nets that fit",
         criterion="every training point of the net has rho < 1",
         alternatives=(  # another population, a looser share, a margin at rho = 1
             "every net, not only the nets that fit",

@@ -36,8 +36,21 @@ def test_attractors_synthetic_module_maps_and_measures():
     assert m["rho"].tolist() == [0.5, 0.5] and m["share_attr"] == 1.0 and m["capture"] == 1.0
     assert m["n_spur_attr"] == 0 and m["diverged"] == 0.0
     assert m["nowhere_half"] == m["nowhere_double"] == 0.0  # every start ends exactly at a point
-    assert here.tail(SimpleNamespace(rho=-0.5, p=0.01)) == "falls"
-    assert here.tail(SimpleNamespace(rho=0.3, p=0.5)) == "does not fall"
+    med = lambda *m: torch.tensor(m, dtype=torch.float64)
+    assert here.tail(SimpleNamespace(rho=-0.5, p=0.01, median=med(0.4, 0.1))) == (
+        "falls (median 0.4 at the shallowest to 0.1 at the deepest)"
+    )
+    # the direction word follows the medians, never the sign of a non-significant rho alone
+    rises = here.tail(SimpleNamespace(rho=-0.11, p=0.35, median=med(0.004, 0.174)))
+    assert rises.startswith("rises (median 0.004 at the shallowest to 0.174 at the deepest)")
+    assert "not significant" in rises
+    assert here.tail(SimpleNamespace(rho=0.3, p=0.5, median=med(0.1, 0.3)), ("a", "b")) == (
+        "rises (median 0.1 at a to 0.3 at b)"
+    )
+    assert here.tail(SimpleNamespace(rho=float("nan"), p=float("nan"), median=med(1.0, 1.0))).startswith(
+        "stays level"
+    )
+    assert "not significantly" in here.tail(SimpleNamespace(rho=-0.2, p=0.4, median=med(0.3, 0.2)))
 
 
 def test_attractors_synthetic_settings_and_declared_claims():
