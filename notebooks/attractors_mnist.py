@@ -40,8 +40,8 @@
 # :name: attr-mnist-hist
 # :alt: Two histograms comparing training and test images: relative residuals, and spectral radii around 1.
 #
-# Left: the residual $\lVert f(x) - x \rVert$ over the distance to the nearest other training image, for
-# training and test images (the line: {glue:text}`cfg_fixed_frac`). Right: the spectral radius $\rho(J_f(x))$ (the line:
+# Top: the residual $\lVert f(x) - x \rVert$ over the distance to the nearest other training image, for
+# training and test images (the line: {glue:text}`cfg_fixed_frac`). Bottom: the spectral radius $\rho(J_f(x))$ (the line:
 # $\rho = 1$; left of it an image attracts).
 # ```
 #
@@ -51,17 +51,16 @@
 #
 # - the residual $\lVert f(x) - x \rVert$ (a fixed point has residual 0);
 # - the spectral radius $\rho(J_f(x))$, estimated by power iteration with Jacobian-vector products
-#   (`kaleido_lib.attractors.spectral_radius_power`: the growth rate of $\lVert J^k v \rVert$, never forming
-#   the $784 \times 784$ matrix), checked against the exact eigenvalues on a few images;
-# - where a chain started **at** the image ends: after `n_steps` plain runs of $f$ (no noise), is the
+#   (the growth rate of $\lVert J^k v \rVert$, never forming the $784 \times 784$ matrix), checked against the exact eigenvalues on a few images;
+# - where a chain started **at** the image ends: after {glue:text}`cfg_n_steps` plain runs of $f$ (no noise), is the
 #   nearest training image of the end point the image itself?
 #
 # No network here reaches a zero training loss, so no image is an exact fixed point. The claims judge
 # attraction by $\rho < 1$: $f$ contracts around the image, so iterating it pulls nearby points together. The
 # residual is reported as a separate measure and not as a condition: at the authors' own loss (0.064 per pixel,
 # $\lVert f(x) - x \rVert \approx 7$) it measures how well $f$ reconstructs, not whether it attracts. The
-# earlier, stricter definition (also $f$ moves the image by less than `fixed_frac`, one half, of the distance to
-# its nearest *other* training image) is each claim's declared alternative. The distributions of residuals and
+# earlier, stricter definition (also $f$ moves the image by less than {glue:text}`cfg_fixed_frac` of the distance
+# to its nearest *other* training image) is each claim's declared alternative. The distributions of residuals and
 # of $\rho$ are shown so the reader can judge any other threshold. The code is folded (each
 # cell's toggle shows it); `kaleido_lib/chapters/attractors_mnist.py` holds what only this chapter uses.
 
@@ -127,8 +126,8 @@ check = here.power_check(f, S.Xtr[S.pick_tr[: cfg.n_exact]], cfg.power_iters)
 # %% [markdown]
 # ## Training images against test images on the main network
 #
-# For each image (`here.examine`): the residual, the spectral radius and where the plain chain from the image
-# ends after `n_steps` runs ({numref}`attr-mnist-hist`). Below, the images themselves ({numref}`attr-mnist-images`).
+# For each image: the residual, the spectral radius and where the plain chain from the image
+# ends after {glue:text}`cfg_n_steps` runs ({numref}`attr-mnist-hist`). Below, the images themselves ({numref}`attr-mnist-images`).
 
 # %%
 M = here.main_measures(f, S, cfg, dev)
@@ -150,7 +149,7 @@ ch.glue("n_steps", cfg.n_steps)
 # ## Depth: more attracting training images in deeper networks?
 #
 # The same measures on every network of the MNIST chapter's depth sweep (one training budget for every
-# depth), on `n_points_sweep` training and test images each ({numref}`attr-mnist-sweep`).
+# depth), on {glue:text}`cfg_n_points_sweep` training and test images each ({numref}`attr-mnist-sweep`).
 
 # %%
 n = cfg.n_points_sweep

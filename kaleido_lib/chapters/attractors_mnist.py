@@ -266,7 +266,8 @@ def once_and_end(f: nn.Module, s: Setup, m: Main, n_points: int) -> plt.Figure:
 
 @dataclass
 class Examined:
-    """Per image: the residual ||f(x) - x||, the spectral radius of J_f(x) and the end of the plain chain from x."""
+    """Per image: the residual ||f(x) - x||, the spectral radius of f's Jacobian at x and the end of the plain chain
+    from x."""
 
     residual: torch.Tensor
     rho: torch.Tensor
@@ -302,20 +303,22 @@ def attracting(e: Examined, nearest: torch.Tensor, fixed_frac: float) -> torch.T
 def histograms_figure(
     tr: Examined, te: Examined, near_tr: torch.Tensor, near_te: torch.Tensor, fixed_frac: float
 ) -> plt.Figure:
-    """The residual over the distance to the nearest other training image, and the spectral radius, training
-    against test images."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), layout="constrained")
+    """The residual over the distance to the nearest other training image (top), and the spectral radius (bottom),
+    training against test images; the legends right of the panels, off the bars."""
+    fig, axes = plt.subplots(2, 1, figsize=(8, 5.4), layout="constrained")
     plots.distance_histograms(
         axes[0],
         {"training images": tr.residual / near_tr.cpu(), "test images": te.residual / near_te.cpu()},
         vline=fixed_frac,
-        vline_label="fixed_frac",
+        vline_label=f"fixed-point cut-off {fixed_frac:g}",
     )
     axes[0].set_xlabel("||f(x) - x|| / distance to the nearest other training image")
     plots.distance_histograms(
         axes[1], {"training images": tr.rho, "test images": te.rho}, vline=1.0, vline_label="rho = 1"
     )
-    axes[1].set_xlabel("spectral radius of J_f(x) (power iteration)")
+    axes[1].set_xlabel("spectral radius of the Jacobian of f at x (power iteration)")
+    for ax in axes:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
@@ -330,18 +333,26 @@ def images_figure(images: torch.Tensor, once: torch.Tensor, end: torch.Tensor) -
 
 
 def sweep_figure(W: dict[str, torch.Tensor], depths: list[int]) -> plt.Figure:
-    """Per depth of the sweep: training images where f contracts (rho < 1), median rho, chains that return home."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 3.6), layout="constrained")
-    for ax, key, ylabel in zip(
+    """Per depth of the sweep: training images where f contracts (rho < 1), median rho, chains that return home;
+    what each panel shows in its title, one legend above the panels."""
+    fig, axes = plt.subplots(1, 3, figsize=(8, 3.4), layout="constrained")
+    for ax, key, title, ylabel in zip(
         axes,
         ("rho_below_1_train", "rho_train", "returns"),
         (
-            "share of training images with rho < 1",
-            "median rho at training images",
-            "share of chains that return home",
+            "training images\nwith rho < 1",
+            "median rho at\ntraining images",
+            "chains that end nearest\nthe image they started at",
         ),
+        ("share", "rho", "share"),
     ):
         plots.sweep_points(ax, depths, W[key], xlabel="hidden layers L", ylabel=ylabel)
+        ax.set_title(title, fontsize=9)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), fontsize=8, frameon=False)
     return fig
 
 
@@ -413,7 +424,8 @@ CLAIMS = (
         claim="Training images are attracting fixed points of the MNIST network",
         paper="over-generalization: inputs are mapped close to the training images (mechanism of the kaleidoscope)",
         origin="companion work",
-        measure="share of {n_points} training images where f is contracting: rho(J_f(x)) < 1",
+        measure="share of {n_points} training images where f is contracting: the spectral radius of its Jacobian "
+        "there is below 1",
         criterion=">= 0.9 of the images (>= 0.5: partly)",
         unit="images",
         alternatives=(OLD_RULE,),
