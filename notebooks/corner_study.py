@@ -43,15 +43,16 @@
 # :name: corner-loss
 # :alt: Curves of the max corner loss falling with the number of points, later for larger d, on linear and log axes.
 #
-# The max corner loss against the number $N$ of training points, one curve per dimension $d$ (the median over
-# seeds, the band between the quartiles), on a linear scale as in the authors' plot (left) and a log scale
+# The max corner loss (the largest over the $2^d$ corners $c$ of $(f(c) - c)^2$, averaged over the coordinates)
+# against the number $N$ of training points, one curve per dimension $d$ (the median over seeds, the band between
+# the quartiles), on a linear scale as in the authors' plot (left) and a log scale
 # (right); the dashed line is the threshold {glue:text}`cfg_threshold` for "about 0".
 # ```
 #
 # **The setting (paper profile).** For every $d \in \{1, 2, 4, 8, 16\}$ and
 # $N \in \{1, 2, 4, \dots, 2048\}$: MLPs $\mathbb{R}^d \to \mathbb{R}^d$ with `depth = 6` hidden layers of
 # $H = 50$ ReLU units and a Sigmoid output; this is the authors' "7 layers" network, which counts Linear
-# layers (our `depth` counts hidden layers, see {doc}`the introduction </book/intro>`). Adam, learning rate
+# layers (our depth counts hidden layers, see {doc}`the introduction </book/intro>`). Adam, learning rate
 # $10^{-3}$, full batch, the loss of Eq. 1. Each seed draws its **own** $N$ training points and its own
 # initialisation, so the spread over seeds covers both.
 #
@@ -100,10 +101,9 @@ print(here.settings(cfg, dev, seeds))
 # %% [markdown]
 # ## Training every setting
 #
-# One call of `kaleido_lib.ensemble.train_ensemble` per $(d, N)$ trains the `n_seeds` networks of that
-# setting at once, member $i$ on its own points (an $(E, N, d)$ tensor); each member is the network a
-# lone `train_manifold` run from its seed gives, and keeps the weights with the lowest training loss
-# seen (`here.train_grid`). After training we record, per seed: the max corner loss of the net, the training
+# One batched training per $(d, N)$ trains the {glue:text}`cfg_n_seeds` networks of that setting at once,
+# member $i$ on its own points (an $(E, N, d)$ tensor); each member is the network a lone training run from
+# its seed gives, and keeps the weights with the lowest training loss seen. After training we record, per seed: the max corner loss of the net, the training
 # loss reached, the max corner loss of the map that sends every input to its *nearest training point* (a pure
 # "memorise and snap to the data" map), and, over the corners, the median of the share of its distance to
 # the data that a corner keeps through the net, $\operatorname{dist}(f(c), X) / \operatorname{dist}(c, X)$:
@@ -127,7 +127,7 @@ print(here.table(grid.corner, cfg.ns, cfg.dims, ".3f"))
 #
 # An untrained net reconstructs nothing, so a high corner loss means something only if the training
 # points themselves are reconstructed. Per setting: the training loss reached (median over seeds, and
-# {numref}`corner-training`), the share of seeds reaching `fit_loss`, and how much the loss still fell over the
+# {numref}`corner-training`), the share of seeds reaching {glue:text}`cfg_fit_loss`, and how much the loss still fell over the
 # second half of training (a factor well above 1 means that more epochs, up to the authors' 10,000, would fit
 # the data better, and would likely lower the corner loss too).
 
@@ -148,8 +148,8 @@ ch.glue("epochs", cfg.epochs)
 #
 # ## What the net does at the corners
 #
-# {numref}`corner-nearest`, per $d$, top: the net's max corner loss (solid) against that of the
-# nearest-training-point map (dashed). Bottom: the share of its distance to the data that a corner keeps through
+# {numref}`corner-nearest`, a row per $d$, left: the net's max corner loss (solid) against that of the
+# nearest-training-point map (dashed). Right: the share of its distance to the data that a corner keeps through
 # the net, $\operatorname{dist}(f(c), X) / \operatorname{dist}(c, X)$, median over corners: $1$ for the identity,
 # $0$ for a net that maps the corner onto its data. (For $d = 1$ and large $N$ a training point lies within a hair
 # of each corner, so this ratio divides by almost nothing and is noisy.)
@@ -162,16 +162,17 @@ ch.show(here.corners_figure(grid, cfg), "corners_vs_nearest_point")
 # :name: corner-nearest
 # :alt: Per dimension, the net's corner loss beside the nearest-point map's, and the share of distance kept.
 #
-# Top: the net's max corner loss (solid) and the nearest-training-point map's (dashed), per $d$. Bottom: the
-# median share of a corner's distance to the data that the net keeps.
+# A row per $d$. Left: the net's max corner loss (solid) and the nearest-training-point map's (dashed). Right: the
+# median share of a corner's distance to the data that the net keeps, $\operatorname{dist}(f(c), X) /
+# \operatorname{dist}(c, X)$.
 # ```
 #
 # ## The number of points needed
 #
 # For one curve, $N^*$ is the smallest $N$ of the grid from which on the max corner loss stays at or below
 # a threshold (infinite, "not reached", when the grid never gets there). We use two thresholds:
-# `threshold` ("about 0", the authors' claim for $d = 2$) and `coarse_threshold` ("mostly
-# reconstructed", a level every $d$ but the largest reaches on the grid). We compute $N^*$ for the median
+# {glue:text}`cfg_threshold` ("about 0", the authors' claim for $d = 2$) and {glue:text}`cfg_coarse_threshold`
+# ("mostly reconstructed", a level every $d$ but the largest reaches on the grid). We compute $N^*$ for the median
 # curve of each $d$ and for every seed's own curve; seed $s$ of one $d$ is compared with seed $s$ of
 # another (same label, each with its own data and initialisation).
 
@@ -227,7 +228,7 @@ ci_check.report()
 # a claim *holds* when at least 90 % of the seeds meet it and a sign test says more do than a coin would. Each also
 # carries its verdict under alternative definitions, fixed in the code before this run (added after the first paper
 # run): for (i) the threshold halved and doubled and the seeds whose $d = 2$ nets fit; for (ii) $N^*$ at twice the
-# threshold and at `coarse_threshold`, and a tie counted as slower; for (iii) the coarse threshold halved and doubled,
+# threshold and at the coarse threshold {glue:text}`cfg_coarse_threshold`, and a tie counted as slower; for (iii) the coarse threshold halved and doubled,
 # and the largest $d$ against $d = 2$ alone. Verdicts of this run: {glue:text}`verdicts`.
 
 # %%

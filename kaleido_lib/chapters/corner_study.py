@@ -249,19 +249,29 @@ def findings(g: Grid, nd: Needed, cfg: Settings) -> dict[str, Any]:
 
 
 def corner_loss_figure(g: Grid, cfg: Settings) -> plt.Figure:
-    """The max corner loss against N, one curve per d (median, quartile band), linear and log scale."""
+    """The max corner loss against N, one curve per d (median, quartile band), linear and log scale; one legend
+    above the panels."""
     curves = {f"d = {d}": g.corner[i] for i, d in enumerate(cfg.dims)}
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.8), layout="constrained")
     for ax, logy in zip(axes, (False, True)):
         plots.log2_curves(ax, cfg.ns, curves, ylabel="max corner loss", threshold=cfg.threshold, logy=logy)
-    axes[0].set_title("max over the $2^d$ corners of $(f(c) - c)^2$, averaged over coordinates")
-    axes[1].set_title("the same, log scale")
-    axes[0].legend(fontsize=8)
+        ax.tick_params(axis="x", labelsize=8)
+    axes[0].set_title("linear scale (as in the authors' plot)", fontsize=9)
+    axes[1].set_title("log scale", fontsize=9)
+    legend_above(fig, axes[0])
     return fig
 
 
+def legend_above(fig: plt.Figure, ax: plt.Axes) -> None:
+    """One legend for the whole figure, from ``ax``'s labelled lines, above the panels (off the data)."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(
+        handles, labels, loc="outside upper center", ncol=min(len(labels), 6), fontsize=8, frameon=False
+    )
+
+
 def training_loss_figure(g: Grid, cfg: Settings) -> plt.Figure:
-    """The training loss each setting reached, per d against N, with the `fit_loss` line."""
+    """The training loss each setting reached, per d against N, with the line of the fit cut-off."""
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     plots.log2_curves(
         ax,
@@ -269,36 +279,37 @@ def training_loss_figure(g: Grid, cfg: Settings) -> plt.Figure:
         {f"d = {d}": g.train_loss[i].clamp_min(1e-16) for i, d in enumerate(cfg.dims)},
         ylabel="training loss reached (best over epochs)",
         threshold=cfg.fit_loss,
-        threshold_label="fit_loss",
+        threshold_label="fit cut-off",
         logy=True,
     )
-    ax.legend(fontsize=8)
+    ax.tick_params(axis="x", labelsize=8)
+    legend_above(fig, ax)
     return fig
 
 
 def corners_figure(g: Grid, cfg: Settings) -> plt.Figure:
-    """Per d: the net's max corner loss against the nearest-point map's (top), and the distance kept (bottom)."""
+    """A row per d: the net's max corner loss against the nearest-point map's (left), and the distance kept
+    (right); one legend above the panels."""
     fig, axes = plt.subplots(
-        2, len(cfg.dims), figsize=(3.2 * len(cfg.dims), 6), layout="constrained", squeeze=False
+        len(cfg.dims), 2, figsize=(8, 2.4 * len(cfg.dims) + 0.6), layout="constrained", squeeze=False
     )
     for i, d in enumerate(cfg.dims):
         plots.log2_curves(
-            axes[0, i],
+            axes[i, 0],
             cfg.ns,
-            {"net": g.corner[i], "nearest point": g.snap[i]},
-            ylabel="max corner loss" if i == 0 else "",
+            {"net": g.corner[i], "nearest training point": g.snap[i]},
+            ylabel="max corner loss",
             threshold=cfg.threshold,
-            styles={"nearest point": dict(ls="--", color="0.4")},
+            styles={"nearest training point": dict(ls="--", color="0.4")},
         )
-        axes[0, i].set_title(f"d = {d} ({2**d} corners)")
-        plots.log2_curves(
-            axes[1, i],
-            cfg.ns,
-            {"net": g.kept[i]},
-            ylabel="distance to the data kept, dist(f(c), X) / dist(c, X)" if i == 0 else "",
-        )
-        axes[1, i].set_ylim(bottom=0)
-    axes[0, 0].legend(fontsize=7)
+        plots.log2_curves(axes[i, 1], cfg.ns, {"net": g.kept[i]}, ylabel="distance kept")
+        axes[i, 1].set_ylim(bottom=0)
+        for ax in axes[i]:
+            ax.set_title(f"d = {d} ({2**d} corners)", fontsize=9)
+            ax.tick_params(axis="x", labelsize=8)
+            if i < len(cfg.dims) - 1:
+                ax.set_xlabel("")
+    legend_above(fig, axes[0, 0])
     return fig
 
 
