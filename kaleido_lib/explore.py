@@ -145,7 +145,7 @@ def depth_explorer_1d(
         fig.add_layout(Span(location=p, dimension="height", line_color="black", line_dash="dashed"))
     fig.line("x", "y", source=curve, color="#1f77b4", line_width=2, legend_label="f(x)")
     fig.scatter(
-        "x", "y", source=dots, size=6, color="#2ca02c", alpha=0.6, legend_label="samples (x_k, x_k+1)"
+        "x", "y", source=dots, size=6, color="#2ca02c", alpha=0.6, legend_label="samples: (run k, run k + 1)"
     )
     fig.legend.location = "bottom_right"
     fig.legend.background_fill_alpha = 0.6

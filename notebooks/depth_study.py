@@ -129,6 +129,8 @@ noise = None  # start noise (synthetic): "normal" (N(0.5, 0.5) clipped, as the a
 eps = None  # re-injected noise of the synthetic chains (0: Eq. 2 as the paper's synthetic runs)
 eps_noise = None  # kind of re-injected noise of the main chains (MNIST: zero-mean "normal")
 tol = None  # a synthetic sample is near the data within this distance of a point
+explore_seeds = None  # seeds shown in the explorable figures (1D and 2D four points; the first ones)
+explore_samples = None  # samples drawn per seed in the explorable figures (the first of n_samples)
 mode_min = None  # a point is reached when it gets at least this share of the samples
 n_floor = None  # draws of perfect samples for the synthetic floor
 eps_alt = None  # re-injected noise of the alternative synthetic chains
@@ -254,6 +256,38 @@ here.glue_medians(ch, sweeps)
 # The first seed's samples after the last run, per depth: 1D histograms (dashed: the points), 2D scatter plots
 # (crosses: the points; below, each point's share of the samples), and twelve samples of the MNIST network trained
 # for the matched step budget.
+# ```
+#
+# ## Explore: move the depth and the run
+#
+# The same nets and the same chains, the first {glue:text}`cfg_explore_seeds` seeds and the first
+# {glue:text}`cfg_explore_samples` samples of each: pick a depth and a seed, and move the sampling run. Nothing
+# is trained for these figures; their static counterparts are {numref}`depth-synthetic` and {numref}`depth-samples`.
+
+# %%
+data = here.synthetic_data(cfg)
+for key, name in (("1d", "explore_1d"), ("2d_four", "explore_2d")):
+    if key in sweeps:
+        ch.show_explorable(here.explorable(sweeps[key], cfg, data[key]), name)
+    else:
+        ch.show(here.placeholder(f"{here.LABELS[key]} not run"), name)
+
+# %% [markdown]
+# ```{glue:figure} explore_1d
+# :name: depth-explore-1d
+#
+# Explorable: 1D, two points (dashed), f and its samples at run k, drawn at $(x_k, x_{k+1})$ so that they lie on
+# f; the training loss beside it. Try: pick the shallowest depth, then the deepest, and watch how far the flat
+# stretches of f reach around the points; move the run from 0 to {glue:text}`cfg_n_runs` and watch the noise
+# walk along f onto them. The line under the plots counts the samples near a point at that run.
+# ```
+#
+# ```{glue:figure} explore_2d
+# :name: depth-explore-2d
+#
+# Explorable: Figure 5's four points (crosses), the log loss $\log_{10}\lVert f(x) - x\rVert^2/2$ over the square
+# and the cloud of samples at run k. Try: move the run slider from 0 and watch the cloud split into the four basins;
+# then change the depth at the last run and compare where the low-loss valleys lie.
 # ```
 
 # %%

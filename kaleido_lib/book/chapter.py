@@ -34,11 +34,13 @@ import matplotlib.pyplot as plt
 import torch
 
 from .. import plots
+from ..explore import Explorable
 from ..utils import json_safe
 from . import results
 from .settings import Settings
 
 S = TypeVar("S", bound=Settings)
+EXPLORABLE_BUDGET = 1_000_000  # bytes of one explorable figure's HTML and data; a page holds at most two
 
 
 @dataclass
@@ -67,6 +69,16 @@ class Chapter(Generic[S]):
         from IPython.display import Image
 
         self._glue(name, Image(filename=str(path)))
+
+    def show_explorable(self, figure: Explorable, name: str) -> None:
+        """Glue an explorable figure (:mod:`kaleido_lib.explore`) for a glue:figure, after checking it fits the page
+        budget (``EXPLORABLE_BUDGET`` bytes; its JavaScript library is loaded from the book's static files)."""
+        if figure.size > EXPLORABLE_BUDGET:
+            raise ValueError(
+                f"explorable figure {name!r} is {figure.size / 1e6:.2f} MB, over the budget of "
+                f"{EXPLORABLE_BUDGET / 1e6:.1f} MB: show fewer seeds, samples or frames"
+            )
+        self._glue(name, figure)
 
     def glue(self, name: str, value: Any, fmt: str | None = None) -> None:
         """Glue a measured number (formatted with ``fmt`` when given) for ``{glue:text}`name``` in the prose."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,7 +18,7 @@ from matplotlib.text import Text
 from torch import nn
 from tqdm import tqdm
 
-from .. import cache, experiments, measures, models, plots, quality, records, sampling, stats, train
+from .. import cache, experiments, explore, measures, models, plots, quality, records, sampling, stats, train
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
@@ -135,6 +136,12 @@ class Settings(ChapterSettings):
         "normal", 'kind of re-injected noise of the main chains (MNIST: zero-mean "normal")'
     )
     tol: float = knob(0.05, "a synthetic sample is near the data within this distance of a point")
+    explore_seeds: int = knob(
+        3, "seeds shown in the explorable figures (1D and 2D four points; the first ones)", config.integer(1)
+    )
+    explore_samples: int = knob(
+        100, "samples drawn per seed in the explorable figures (the first of n_samples)", config.integer(1)
+    )
     mode_min: float = knob(
         0.05, "a point is reached when it gets at least this share of the samples", config.number(0.0)
     )
@@ -341,6 +348,7 @@ def synthetic_sweep(
     }
     ok = torch.zeros(L, S, dtype=torch.bool)
     best, shown = torch.zeros(L, S, dtype=torch.float64), {}
+    explored: list[dict[str, torch.Tensor]] = []  # depth-major, the first explore_seeds seeds
     Z = {
         s: sampling.start_noise(
             cfg.n_samples, dim, cfg.noise, cfg.out_act, torch.Generator().manual_seed(10_000 + s)
@@ -387,6 +395,8 @@ def synthetic_sweep(
             raw["energy_alt"][a, b] = quality.energy_distance(x_alt.cpu(), X)
             if b == 0:
                 shown[depth] = x
+            if key in EXPLORED and b < cfg.explore_seeds:
+                explored.append(explore_unit(f, ens.losses[b], Z[s].to(device), s, dim, cfg))
     g = torch.Generator().manual_seed(30_000 + cfg.seed)
     perfect = [X[torch.randint(X.shape[0], (cfg.n_samples,), generator=g)] for _ in range(cfg.n_floor)]
     noise = Z[seeds[0]]
@@ -407,8 +417,84 @@ def synthetic_sweep(
         lower_better={"energy": True, "energy_alt": True, "near": False, "modes": False, "balance": False},
         floor={"energy": torch.tensor([quality.energy_distance(p, X) for p in perfect])},
         ceiling=ceiling,
-        info={"width": width, "best_loss": best, "raw": raw},
+        info={"width": width, "best_loss": best, "raw": raw, "explored": explored},
         shown=shown,
+    )
+
+
+EXPLORED = ("1d", "2d_four")  # the settings with an explorable figure
+GRID_1D, GRID_2D = 200, 48  # grid points of f (1D) and of the loss surface (2D, per side)
+
+
+@torch.no_grad()
+def explore_unit(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    losses: torch.Tensor,
+    z: torch.Tensor,
+    seed: int,
+    dim: int,
+    cfg: Settings,
+) -> dict[str, torch.Tensor]:
+    """What an explorable figure shows of one trained net: f on a grid (1D) or log10 of its loss
+    ||f(x) - x||^2 / d on a grid (2D), the first ``explore_samples`` samples of its main chain at every run (the
+    chain scored above, its noise drawn from the same generator), and its loss history."""
+    lo, hi = models.output_range(cfg.out_act)
+    m = min(cfg.explore_samples, z.shape[0])
+    paths = sampling.kaleidoscopic_sampling(
+        f,
+        z,
+        cfg.n_runs + 1,
+        out_act=cfg.out_act,
+        eps=cfg.eps,
+        eps_noise=cfg.eps_noise,
+        generator=torch.Generator().manual_seed(20_000 + seed),
+    )[:, :m].cpu()
+    if dim == 1:
+        grid = torch.linspace(lo, hi, GRID_1D, device=z.device).reshape(-1, 1)
+        surface = f(grid).reshape(-1).cpu()
+    else:
+        axis = torch.linspace(lo, hi, GRID_2D, device=z.device)
+        yy, xx = torch.meshgrid(axis, axis, indexing="ij")
+        grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+        loss = (f(grid) - grid).pow(2).mean(dim=1)
+        surface = loss.clamp_min(1e-12).log10().reshape(GRID_2D, GRID_2D).cpu()
+    history = losses.detach().cpu()
+    return {
+        "surface": surface,
+        "paths": paths.squeeze(-1) if dim == 1 else paths,
+        "losses": history[~history.isnan()],
+    }
+
+
+def explorable(sweep: Sweep, cfg: Settings, points: torch.Tensor) -> explore.Explorable:
+    """The explorable twin of a synthetic setting's panels: every depth, the first ``explore_seeds`` seeds."""
+    depths, n = sweep.depths, len(sweep.info["explored"]) // len(sweep.depths)
+    units = [sweep.info["explored"][a * n : (a + 1) * n] for a in range(len(depths))]
+    seeds = sweep.seeds[:n]
+    stack = lambda name: torch.stack([torch.stack([u[name] for u in row]) for row in units])
+    lo, hi = models.output_range(cfg.out_act)
+    trained = sweep.ok[:, :n]
+    if sweep.key == "1d":
+        return explore.depth_explorer_1d(
+            torch.linspace(lo, hi, GRID_1D),
+            stack("surface"),
+            stack("paths"),
+            points,
+            depths,
+            seeds,
+            losses=[[u["losses"] for u in row] for row in units],
+            tol=cfg.tol,
+            trained=trained,
+        )
+    return explore.field_explorer_2d(
+        torch.linspace(lo, hi, GRID_2D),
+        stack("surface"),
+        stack("paths")[:, :, : cfg.n_runs + 1],
+        points,
+        depths,
+        seeds,
+        label="log10 loss",
+        tol=cfg.tol,
     )
 
 

@@ -643,3 +643,67 @@ def test_the_findings_box_shows_the_results_files_numbers(book, chapter):
     plain = lambda text: " ".join(re.sub(r"[*`$\\]", "", text).replace("\u2019", "'").split())  # smart quotes
     for row, c in zip(rows, claims, strict=True):
         assert plain(c["claim"]) == plain(row[0]), f"{chapter}: claim {c['id']!r}"
+
+
+EXPLORABLE = {"depth_study": 2, "mnist_kaleidoscope": 1}  # chapter -> its explorable figures
+PAGE_BUDGET = 2_500_000  # bytes of a page's HTML with its explorable figures (BokehJS is shared, in _static)
+
+_MOVE = """
+const done = arguments[arguments.length - 1];
+const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+const snap = (m) => (m ? JSON.stringify(Array.from(m.data.x || m.data.image[0] || []).slice(0, 20)) : null);
+(async () => {
+  const out = {docs: [], sprites: []};
+  for (let t = 0; t < 100 && window.Bokeh && Bokeh.documents.length === 0; t++) await wait(50);
+  for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
+    const run = doc.get_model_by_name("run"), depth = doc.get_model_by_name("depth");
+    const samples = doc.get_model_by_name("samples");
+    const r = {has: !!(run && depth && samples)};
+    if (r.has) {
+      r.first = snap(samples);
+      run.value = run.end; await wait(300);
+      r.last_run = snap(samples);
+      depth.active = depth.labels.length - 1; await wait(300);
+      r.last_depth = snap(samples);
+    }
+    out.docs.push(r);
+  }
+  for (const root of document.querySelectorAll(".kaleido-sprite")) {
+    const input = root.querySelector("input"), frame = root.querySelector(".kaleido-sprite-frame");
+    const before = frame.style.backgroundPosition;
+    input.value = 0; input.dispatchEvent(new Event("input")); await wait(50);
+    out.sprites.push({before, after: frame.style.backgroundPosition, title: (frame.children[0] || {}).title || ""});
+  }
+  out.remote = performance.getEntriesByType("resource").map((e) => e.name).filter((u) => !u.startsWith("file:"));
+  out.remote_tags = Array.from(document.querySelectorAll("script[src], link[href], img[src]")).map(
+    (e) => e.getAttribute("src") || e.getAttribute("href")).filter((u) => /^(https?:)?\\/\\//.test(u));
+  done(out);
+})();
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("chapter", sorted(EXPLORABLE))
+def test_explorable_figures_move_offline(book, driver, chapter):
+    """Each explorable figure answers its controls (the samples drawn change with the run and with the depth; a
+    sprite's frame changes with its slider), the page asks nothing of the network, and it stays within
+    PAGE_BUDGET."""
+    page = book / "book" / f"{chapter}.html"
+    size = page.stat().st_size
+    assert size <= PAGE_BUDGET, (
+        f"{chapter}: the page is {size / 1e6:.2f} MB (budget {PAGE_BUDGET / 1e6:.1f} MB)"
+    )
+    _open_and_typeset(driver, page)
+    r = driver.execute_async_script(_MOVE)
+    found = len(r["docs"]) + len(r["sprites"])
+    assert found == EXPLORABLE[chapter], (
+        f"{chapter}: {found} explorable figures, expected {EXPLORABLE[chapter]}"
+    )
+    for d in r["docs"]:
+        assert d["has"], f"{chapter}: an explorable figure without its named run, depth and samples"
+        assert d["first"] != d["last_run"], f"{chapter}: moving the run slider changed nothing"
+        assert d["last_run"] != d["last_depth"], f"{chapter}: picking another depth changed nothing"
+    for s in r["sprites"]:
+        assert s["before"] != s["after"], f"{chapter}: moving the sprite's slider changed nothing"
+        assert s["title"], f"{chapter}: a sprite's images have no hover text"
+    assert not r["remote"] and not r["remote_tags"], f"{chapter}: requests off the machine: {r}"

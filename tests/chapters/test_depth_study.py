@@ -147,6 +147,8 @@ def test_a_synthetic_sweep_end_to_end_on_tiny_nets():
         mode_min=0.05,
         n_floor=5,
         seed=0,
+        explore_seeds=1,
+        explore_samples=20,
     )
     X = torch.tensor([[0.2], [0.8]])
     sw = here.synthetic_sweep("1d", X, 8, [0, 1], cfg, torch.device("cpu"))
@@ -158,6 +160,44 @@ def test_a_synthetic_sweep_end_to_end_on_tiny_nets():
     assert set(sw.shown) == {1, 2} and sw.shown[1].shape == (60, 1)
     fig = here.quality_figure(here.main_panels({"1d": sw}))
     assert len(fig.axes) == 1
+    explored = sw.info["explored"]  # depth-major, the first explore_seeds seeds of each depth
+    assert len(explored) == 2 and explored[0]["paths"].shape == (cfg.n_runs + 2, 20)
+    assert explored[0]["surface"].shape == (here.GRID_1D,) and explored[0]["losses"].isfinite().all()
+    last = explored[1]["paths"][cfg.n_runs]  # the explorable's chain is the scored chain, run for run
+    assert torch.allclose(last, sw.shown[2][:20, 0])
+    e = here.explorable(sw, cfg, X)
+    assert e.kind == "bokeh" and "L = 1, seed 0: at run 0" in e.html
+
+
+def test_the_2d_explorable_shows_the_loss_surface_and_the_cloud():
+    cfg = SimpleNamespace(
+        depths=[1],
+        out_act="sigmoid",
+        epochs=50,
+        lr=1e-2,
+        target_loss=1e-8,
+        min_epochs=10,
+        device="cpu",
+        fit_tol=0.05,
+        n_samples=30,
+        noise="normal",
+        n_runs=3,
+        eps=0.0,
+        eps_noise="normal",
+        eps_alt=0.01,
+        eps_noise_alt="authors_uniform",
+        tol=0.05,
+        mode_min=0.05,
+        n_floor=2,
+        seed=0,
+        explore_seeds=1,
+        explore_samples=10,
+    )
+    X = torch.tensor([[0.2, 0.2], [0.8, 0.8]])
+    sw = here.synthetic_sweep("2d_four", X, 8, [0], cfg, torch.device("cpu"))
+    unit = sw.info["explored"][0]
+    assert unit["surface"].shape == (here.GRID_2D, here.GRID_2D) and unit["paths"].shape == (5, 10, 2)
+    assert "log10 loss" in here.explorable(sw, cfg, X).html
 
 
 @pytest.mark.parametrize(
