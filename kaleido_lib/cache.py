@@ -90,6 +90,7 @@ def load(name: str, settings: Mapping[str, Any], model: nn.Module, cache_dir=Non
             reason = "it holds objects other than tensors and plain data (refused by torch.load(weights_only=True))"
         warnings.warn(f"ignoring the cache entry {pt.name}: {reason}; training again", stacklevel=2)
         return None
+    tally("from_cache", name)
     return payload["record"]
 
 
@@ -106,7 +107,32 @@ def save(
     atomic_write_json(
         side, {"name": name, "settings": dict(settings), "sha256": hashlib.sha256(blob).hexdigest()}
     )
+    tally("trained", name)
     return pt
+
+
+TALLY_ENV = "KALEIDO_CACHE_TALLY"  # a file: each network loaded from or saved to the cache adds a line to it
+
+
+def tally(kind: str, name: str) -> None:
+    """Note that network ``name`` was loaded ('from_cache') or trained and saved ('trained'), in the file named by
+    ``$KALEIDO_CACHE_TALLY`` (a recording counts them for its provenance); nothing without it."""
+    target = os.environ.get(TALLY_ENV)
+    if target:
+        with open(target, "a") as f:
+            f.write(f"{kind} {name}\n")
+
+
+def read_tally(path: str | os.PathLike) -> dict[str, int]:
+    """The counts of a tally file: {'from_cache': n, 'trained': m}."""
+    counts = {"from_cache": 0, "trained": 0}
+    p = Path(path)
+    if p.exists():
+        for line in p.read_text().splitlines():
+            kind = line.split(" ", 1)[0]
+            if kind in counts:
+                counts[kind] += 1
+    return counts
 
 
 def cached_model(

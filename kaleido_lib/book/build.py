@@ -30,7 +30,7 @@ from pathlib import Path
 import filelock
 
 from ..utils import atomic_write_bytes, atomic_write_json, file_lock, repo_root
-from . import history, null_rates
+from . import history, null_rates, recorded
 from .results import scan_results, scoreboard_markdown, summary_line
 
 CHECK = "# NBVAL_CHECK_OUTPUT"
@@ -295,11 +295,109 @@ def cmd_book(args: argparse.Namespace) -> int:
         return 1
 
 
+def plan(profile: str, only: Sequence[str] | None, rerun: str) -> dict[str, str]:
+    """What a build does with each chapter: 'execute' it, render its 'record' (the recorded paper book), or
+    'reuse' the notebook already in the book folder. In the ci profile it executes the chapters named by ``only``
+    (all when None) and reuses the others. In the paper profile it executes what was asked (``only``, or
+    ``rerun`` 'stale' or 'all') and renders every other chapter from its record, a missing or corrupt one as a
+    page that says so (:func:`unrecorded_notebook`)."""
+    names = [p.stem for p in notebooks()]
+    if profile != "paper":
+        chosen = set(names if only is None else only)
+        return {n: "execute" if n in chosen else "reuse" for n in names}
+    out = {}
+    for n in names:
+        state = recorded.status(n).state
+        asked = rerun == "all" or n in (only or ()) or (rerun == "stale" and state != "recorded")
+        out[n] = "execute" if asked else "record"
+    return out
+
+
+def render_record(name: str, book_dir: Path) -> recorded.Status:
+    """Put a chapter's recorded run into the book folder: its notebook with the provenance line under its title
+    (and, when its inputs changed since, a note naming the commit and the files), its results file; a chapter
+    without a usable record gets a page saying so and no results file."""
+    import nbformat
+
+    st = recorded.status(name)
+    (book_dir / "results").mkdir(parents=True, exist_ok=True)
+    target = book_dir / f"{name}.ipynb"
+    if not st.usable:
+        nbformat.write(unrecorded_notebook(name, st), target)
+        (book_dir / "results" / f"{name}.json").unlink(missing_ok=True)
+        return st
+    files = {v["role"]: k for k, v in st.manifest["files"].items()}
+    nb = nbformat.read(recorded.record_dir() / files["notebook"], as_version=4)
+    mark_record(nb, st)
+    nbformat.write(nb, target)
+    shutil.copy2(recorded.record_dir() / files["results"], book_dir / "results" / f"{name}.json")
+    return st
+
+
+def _under_title(nb, text: str) -> None:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
+            title, _, rest = cell.source.lstrip().partition("\n")
+            cell.source = f"{title}\n\n{text}\n{rest.lstrip()}"
+            return
+
+
+def mark_record(nb, st: recorded.Status) -> None:
+    """The provenance line of a recorded chapter under its title, and a stale chapter's note."""
+    text = f"```{{div}} provenance\n{recorded.provenance_line(st.manifest)}\n```\n"
+    if st.state == "stale":
+        commit = str(st.manifest.get("provenance", {}).get("commit", "unknown"))[:12]
+        shown = ", ".join(f"`{p}`" for p in st.changed[:8]) + (
+            f" and {len(st.changed) - 8} more" if len(st.changed) > 8 else ""
+        )
+        text += (
+            ":::{admonition} Recorded on older code\n:class: warning\n"
+            f"This page was recorded at commit `{commit}`; since then these of its inputs changed: {shown}. "
+            f"`make book RERUN=stale` re-runs it, `make record CHAPTER={st.chapter}` records it again.\n:::\n"
+        )
+    _under_title(nb, text)
+
+
+def unrecorded_notebook(name: str, st: recorded.Status):
+    """A page for a chapter with no usable record: its title, and what is wrong and how to record it."""
+    import nbformat
+
+    title = next(
+        (
+            line[2:].strip()
+            for line in (repo_root() / "notebooks" / f"{name}.py").read_text().splitlines()
+            if line.startswith("# # ")
+        ),
+        name,
+    )
+    why = (
+        "is not recorded yet"
+        if st.state == "missing"
+        else f"has a record that fails its check ({st.problem})"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            f"# {title}\n\n:::{{admonition}} Not in the recorded paper book\n:class: warning\n"
+            f"This chapter {why}. `make record CHAPTER={name}` runs it in the paper profile and records it; "
+            f"`make book CHAPTER={name}` runs it for this build only.\n:::\n"
+        )
+    ]
+    return nb
+
+
 def _build_book(args: argparse.Namespace, root: Path, book_dir: Path) -> int:
     failed: list[tuple[str, Path | None]] = []  # each failed chapter and its error log
     tpath = _timings_path()
     timings = json.loads(tpath.read_text()) if tpath.exists() else {}
-    srcs = notebooks(args.only)
+    todo = plan(args.profile, args.only, getattr(args, "rerun", "none"))
+    unusable: list[recorded.Status] = []
+    stale: list[recorded.Status] = []
+    for name, what in todo.items():
+        if what == "record":
+            st = render_record(name, book_dir)
+            (stale if st.state == "stale" else unusable if not st.usable else []).append(st)
+    srcs = [p for p in notebooks() if todo[p.stem] == "execute"]
     for i, src in enumerate(srcs, 1):
         print(f"[{i}/{len(srcs)}] executing {src.name} (profile {args.profile}) ...", flush=True)
         try:
@@ -337,6 +435,10 @@ def _build_book(args: argparse.Namespace, root: Path, book_dir: Path) -> int:
     else:
         print(f"The book is at {html}")
     print(f"Scoreboard: {summary}")
+    for st in stale:
+        print(f"RECORDED ON OLDER CODE {st.chapter}: inputs changed since: {', '.join(st.changed)}")
+    for st in unusable:
+        print(f"NOT RECORDED {st.chapter}: {st.problem or 'no record'} (make record CHAPTER={st.chapter})")
     for name, log in failed:
         print(f"FAILED notebook {name}: error log {log} (the previous good output, if any, was kept)")
     for problem in bad_results:
@@ -689,6 +791,12 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--profile", choices=["ci", "paper"], default="paper")
     b.add_argument("--root", default=None, help="build into this folder instead of the repository")
     b.add_argument("--only", nargs="*", default=None, help="execute only these chapters (others are reused)")
+    b.add_argument(
+        "--rerun",
+        choices=["none", "stale", "all"],
+        default="none",
+        help="paper profile: also execute the chapters whose record is stale or missing, or every chapter",
+    )
     r = sub.add_parser(
         "reference", help="store the ci-profile numbers of the check cells in tests/reference/"
     )
