@@ -23,13 +23,13 @@
 #
 # :::{admonition} Findings of this run
 # :class: tip
-# After {glue:text}`n_steps` runs from the same noise, the median share of {glue:text}`n_samples` samples that
-# are new and digit-like is {glue:text}`new_mlp:.2f` for the MLP, {glue:text}`new_cnn:.2f` for the CNN,
-# {glue:text}`new_unet:.2f` for the U-Net and {glue:text}`new_transformer:.2f` for the Transformer (real test
-# digits: {glue:text}`new_test:.2f`); ranked: {glue:text}`ranking`. Median spectral radius $\rho(J_f)$ at the
-# training images: {glue:text}`rho_main`. Removing the U-Net's skips changes the share of new digit-like
-# samples by {glue:text}`skips_diff`, a bottleneck in place of the CNN's full-size maps by
-# {glue:text}`bottleneck_diff` (per seed, median [min, max]). Verdicts: {glue:text}`verdicts`.
+# After {glue:text}`n_steps` runs from the same noise, the median share of {glue:text}`n_samples` samples that are new
+# and digit-like is {glue:text}`new_mlp:.2f` for the MLP, {glue:text}`new_cnn:.2f` for the CNN,
+# {glue:text}`new_unet:.2f` for the U-Net and {glue:text}`new_transformer:.2f` for the Transformer (real test digits:
+# {glue:text}`new_test:.2f`); by this share: {glue:text}`ranking`. Median spectral radius $\rho(J_f)$ at the training
+# images: {glue:text}`rho_main`. Removing the U-Net's skips changes the share of new digit-like samples by
+# {glue:text}`skips_diff`, a bottleneck in place of the CNN's full-size maps by {glue:text}`bottleneck_diff` (per
+# seed, median [min, max]). Verdicts: {glue:text}`verdicts`.
 #
 # ```{glue:md} findings_table
 # :format: myst
@@ -52,30 +52,32 @@
 # **skip connections**). The **Transformer**: a ViT-style encoder on $7 \times 7$ patches (16 tokens, pre-norm
 # attention and GELU blocks) with a linear read-out to the pixels.
 #
-# **The protocol, one for all, and where it departs from the paper.** The MNIST chapter's first `n_train` training
-# images in $[-1, 1]$, the loss of Eq. 1, Adam, the same seeds and batches for every network. The authors' budget
-# (10,000 steps of 1000 images at learning rate $10^{-4}$) costs half an hour per network on two CPU cores, and
-# the paper profile trains 14: each gets 1000 steps of 250 images at $10^{-3}$ (about four passes). Sizes keep
-# every forward pass within a small factor of the MLP's FLOPs per image. Sampling and measures are the MNIST
-# chapter's: `n_samples` points of $U(-1, 1)^{784}$ noise (the same for every network), `n_steps` runs of $x^k =
-# \mathrm{clip}(f(x^{k-1}) + \varepsilon\,\eta_k, -1, 1)$ with $\varepsilon = 0.01$, $\eta_k \sim \mathcal{N}(0,
-# I)$, its judge CNN, near-copies (closer to a training image than the 5 % quantile of real test digits'
-# distances) and per-sample burn-in (the first kept run after which class and nearest training image stop
-# changing; kept: every run up to 5, not 30, then log-spaced). A training image attracts when $\rho(J_f(x)) < 1$
-# and $\lVert f(x) - x \rVert$ is below half its distance to the nearest other training image.
+# **The protocol, one for all, and where it departs from the paper.** The MNIST chapter's first
+# {glue:text}`cfg_n_train` training images in $[-1, 1]$, the loss of Eq. 1, Adam, the same seeds and batches for every
+# network. The authors' budget (10,000 steps of 1000 images at learning rate $10^{-4}$) costs half an hour per network
+# on two CPU cores, and the paper profile trains 14: each gets 1000 steps of 250 images at $10^{-3}$ (about four
+# passes). Sizes keep every forward pass within a small factor of the MLP's FLOPs per image. Sampling and measures are
+# the MNIST chapter's: {glue:text}`cfg_n_samples` points of $U(-1, 1)^{784}$ noise (the same for every network),
+# {glue:text}`cfg_n_steps` runs of $x^k = \mathrm{clip}(f(x^{k-1}) + \varepsilon\,\eta_k, -1, 1)$ with $\varepsilon =
+# 0.01$, $\eta_k \sim \mathcal{N}(0, I)$, its judge CNN, near-copies (closer to a training image than the
+# {glue:text}`cfg_copy_quantile` quantile of real test digits' distances) and per-sample burn-in (the first kept run
+# after which class and nearest training image stop changing; kept: every run up to 5, not 30, then log-spaced). A
+# training image attracts when $\rho(J_f(x)) < 1$ and $\lVert f(x) - x \rVert$ is below half its distance to the
+# nearest other training image.
 #
-# **The criterion.** A sample is **new and digit-like** when the judge is confident ($\ge 0.9$) and its distance
-# to the training set lies between the `copy_quantile` and `far_quantile` (95 %) quantiles of real test digits'. A
-# seed **shows the kaleidoscope** when after the last run (a) at least half of the samples are confident within
-# that distance, (b) the new digit-like ones cover at least 5 classes (each at least `min_share` of all), (c) at
-# most half are near-copies and (d) the median burn-in comes before the last run. An architecture **holds** when
-# every seed shows it, **partly** when half the seeds reach 20 % new digit-like samples. The distance condition
-# was added after the first paper-profile run, whose judge was confident about half of the CNN's stripe textures,
-# far from every training image (CNN, U-Net and Transformer then partly). Declared alternatives: the criterion as
-# first written, every bar halved (≥ 0.25 within the distance, ≥ 3 classes; partly at 10 %), the share rule (≥ 0.9
-# of the seeds). A network whose loss is not finite fails and stays in every table. **Ablations:** the U-Net with
-# and without skips, the U-Net without skips (a bottleneck) against the CNN, CNNs with `cnn_depths` hidden layers.
-# The `ci` profile trains tiny networks for seconds: its verdicts test the code, not the claim.
+# **The criterion.** A sample is **new and digit-like** when the judge is confident (at least
+# {glue:text}`cfg_conf_threshold`) and its distance to the training set lies between the
+# {glue:text}`cfg_copy_quantile` and {glue:text}`cfg_far_quantile` quantiles of real test digits'. A seed **shows the
+# kaleidoscope** when after the last run (a) at least half of the samples are confident within that distance, (b) the
+# new digit-like ones cover at least 5 classes (each at least {glue:text}`cfg_min_share` of all), (c) at most half are
+# near-copies and (d) the median burn-in comes before the last run. An architecture **holds** when every seed shows
+# it, **partly** when half the seeds reach 20 % new digit-like samples. The distance condition was added after the
+# first paper-profile run, whose judge was confident about half of the CNN's stripe textures, far from every training
+# image (CNN, U-Net and Transformer then partly). Declared alternatives: the criterion as first written, every bar
+# halved (≥ 0.25 within the distance, ≥ 3 classes; partly at 10 %), the share rule (≥ 0.9 of the seeds). A network
+# whose loss is not finite fails and stays in every table. **Ablations:** the U-Net with and without skips, the U-Net
+# without skips (a bottleneck) against the CNN, CNNs with {glue:text}`cfg_cnn_depths` hidden layers. The `ci` profile
+# trains tiny networks for seconds: its verdicts test the code, not the claim.
 
 # %%
 from IPython.display import Markdown, display
@@ -141,12 +143,12 @@ print(f"profile={cfg.profile}  device={dev}  seeds={seeds}\nnetworks: {', '.join
 # ## Data, judge and training
 #
 # The MNIST chapter's data and judge (from the weight cache when that chapter has run) reach a test accuracy of
-# {glue:text}`acc:.3f`; real test digits lie at a median distance of {glue:text}`d_te:.2f` from the training set,
-# so a near-copy is closer than {glue:text}`copy_threshold:.2f` and a digit-like sample at most
-# {glue:text}`far_threshold:.2f` away. The table counts each network's parameters and FLOPs per image (training
-# FLOPs: forward plus backward of the loss, times `steps` × `batch_size`): the costliest compared network needs
-# {glue:text}`flops_ratio:.1f` times the forward FLOPs of the cheapest. For scale, the map that outputs the mean
-# training image has test loss {glue:text}`mean_image_loss:.4f` ({numref}`arch-loss`).
+# {glue:text}`acc:.3f`; real test digits lie at a median distance of {glue:text}`d_te:.2f` from the training set, so a
+# near-copy is closer than {glue:text}`copy_threshold:.2f` and a digit-like sample at most
+# {glue:text}`far_threshold:.2f` away. The table counts each network's parameters and FLOPs per image (training FLOPs:
+# forward plus backward of the loss, times {glue:text}`cfg_steps` steps of {glue:text}`cfg_batch_size` images): the
+# costliest compared network needs {glue:text}`flops_ratio:.1f` times the forward FLOPs of the cheapest. For scale,
+# the map that outputs the mean training image has test loss {glue:text}`mean_image_loss:.4f` ({numref}`arch-loss`).
 
 # %%
 digits, judge = here.data_and_judge(cfg, dev)
@@ -170,11 +172,11 @@ for name, value in here.reference_glue(ref, COST, seeds, cfg).items():
 #
 # ## Kaleidoscopic sampling, network by network
 #
-# Every network samples from the same noise with the same $\varepsilon$ noise; the judge and the training set
-# score the samples at the kept runs, and the attractor test runs on `n_points` training and test images.
-# {glue:text}`n_failed` of {glue:text}`n_trained` networks have a non-finite or cut-short training loss.
-# {numref}`arch-grids` shows the compared networks, {numref}`arch-ablation-grids` the ablations and
-# {numref}`arch-gif` animates them all.
+# Every network samples from the same noise with the same $\varepsilon$ noise; the judge and the training set score
+# the samples at the kept runs, and the attractor test runs on {glue:text}`cfg_n_points` training and as many test
+# images. {glue:text}`n_failed` of {glue:text}`n_trained` networks have a non-finite or cut-short training loss.
+# {numref}`arch-grids` shows the compared networks, {numref}`arch-ablation-grids` the ablations and {numref}`arch-gif`
+# animates them all.
 
 # %%
 S = here.sample_all(nets, list(NETS), seeds, Xtr, Xte, classify, ref, COST, cfg, dev)
@@ -247,8 +249,8 @@ ch.show(here.rho_figure(S.rho), "rho")
 # ## Which design choices move the effect
 #
 # Skip connections: the U-Net with and without them; removing them changes the share of new digit-like samples by
-# {glue:text}`skips_diff`. Bottleneck: the U-Net without skips (every path through the $7 \times 7$ bottom)
-# against the CNN (no path shrinks): {glue:text}`bottleneck_diff`. Depth: CNNs with `cnn_depths` hidden layers,
+# {glue:text}`skips_diff`. Bottleneck: the U-Net without skips (every path through the $7 \times 7$ bottom) against
+# the CNN (no path shrinks): {glue:text}`bottleneck_diff`. Depth: CNNs with {glue:text}`cfg_cnn_depths` hidden layers,
 # every other setting equal; the median shares are {glue:text}`depth_medians` ({numref}`arch-ablations`).
 
 # %%
@@ -299,6 +301,7 @@ display(Markdown(here.ranking_table(S.M, {c.id: c.verdict for c in claims})))
 ch.glue_verdicts(claims)
 for name, value in here.findings_glue(S.M, ab, cfg).items():
     ch.glue(name, value)
+ch.glue("reading", here.reading(S.M, ab, cfg, {c.id: c.verdict for c in claims}))
 print(f"{sum(c['cached'] for c in COST.values())} of {len(NETS) * len(seeds)} networks from the cache")
 ch.finish(claims, origins={})
 
@@ -308,10 +311,4 @@ ch.finish(claims, origins={})
 # ```
 
 # %% [markdown]
-# **Reading the results (paper profile).** Only the MLP's samples end among the digits, and only partly (its
-# share of new digit-like samples varies strongly over seeds and covers few classes). The CNN, the U-Net and the
-# Transformer learn the identity almost exactly, and Eq. 2 then amplifies what their local filters prefer
-# (stripes for the CNNs, isolated dots for the U-Net and the Transformer), far from real digits even where the
-# judge is confident; spectral radii above one at every training image say the same. Without skips the U-Net
-# stays near the mean-image map's loss and every sample falls onto one dark image; depth does not help the CNN.
-# The abstract's "to various degrees" is not reproduced for CNNs, U-Nets or Transformers.
+# **Reading the results of this run.** {glue:text}`reading`

@@ -59,8 +59,9 @@
 # in the paper: the held-out images (the reference for "close"), the measures below and their thresholds.
 #
 # **The data must be supplied.** No copy of CIFAR-10 or CelebA ships with this book: put the CIFAR-10 "python version"
-# batches in `data/cifar-10-batches-py/` and CelebA images (e.g. `img_align_celeba`) in `data/celeba/` (`data/README.md`),
-# or point `cifar_dir` and `celeba_dir` at them. An absent set is reported, its figures become a note; it has no claims.
+# batches in `data/cifar-10-batches-py/` and CelebA images (e.g. `img_align_celeba`) in `data/celeba/`
+# (`data/README.md`), or pass their folders as settings, `cifar_dir="/path/to/cifar-10-batches-py"` and
+# `celeba_dir="/path/to/celeba"`. An absent set is reported, its figures become a note; it has no claims.
 #
 # **Compute.** The paper profile needs a GPU: one Adam step of the 48-million-parameter network on 1000 images
 # took about 5 s on the book's two CPU cores (three timed steps), so 10,000 steps take some 14 hours per set there;
@@ -118,10 +119,10 @@ print(
 # %% [markdown]
 # ## The data
 #
-# `kaleido_lib.data.load_cifar10` reads the CIFAR-10 batches (numpy arrays only, through a restricted unpickler)
-# and keeps the chosen classes; the test batch's images of those classes are held out. `load_image_folder` reads
-# every `.png`/`.jpg` under the CelebA folder in sorted order; the images after the first `n_images` (up to as many
-# again) are held out. An absent set is reported here, not raised.
+# `kaleido_lib.data.load_cifar10` reads the CIFAR-10 batches (numpy arrays only, through a restricted unpickler) and
+# keeps the chosen classes; the test batch's images of those classes are held out. `load_image_folder` reads every
+# `.png`/`.jpg` under the CelebA folder in sorted order; the images after the first {glue:text}`cfg_n_images` (up to
+# as many again) are held out. An absent set is reported here, not raised.
 
 # %%
 loaded = here.load_sets(cfg, kl.utils.repo_root())
@@ -138,7 +139,8 @@ ch.glue("found", ", ".join(SETS[k] for k in found) or "none (no claim can be tes
 # - each sample's distance to its nearest training image, and which image that is;
 # - the reference: each held-out image's distance to its nearest training image (without held-out images, each
 #   training image's distance to its nearest *other* one);
-# - near-copies: samples closer to a training image than the `copy_quantile` quantile of that reference;
+# - near-copies: samples closer to a training image than the {glue:text}`cfg_copy_quantile` quantile of that
+#   reference;
 # - variety: the median distance between two samples against that between two training images (a chain that
 #   sends every point to one blurred average image is close to the training set, but fails this test);
 # - jumpiness: after the burn-in (the first {glue:text}`burn` runs, a third) the runs are kept at a stride of {glue:text}`stride`;
@@ -152,9 +154,9 @@ here.glue_settings(ch, cfg, runs)
 # %% [markdown]
 # ## CIFAR-10: dogs
 #
-# {numref}`colour-grid` (at the top) follows the first `n_cells` samples across the runs the paper shows, and
-# {numref}`colour-cifar10-gif` animates them. {numref}`colour-cifar10-measures` gives the training loss and how the
-# chain moves and stays from the training set. {numref}`colour-cifar10-pairs` sets the first 16 samples beside
+# {numref}`colour-grid` (at the top) follows the first {glue:text}`cfg_n_cells` samples across the runs the paper
+# shows, and {numref}`colour-cifar10-gif` animates them. {numref}`colour-cifar10-measures` gives the training loss and
+# how the chain moves and stays from the training set. {numref}`colour-cifar10-pairs` sets the first 16 samples beside
 # their nearest training images, which tells a new image from a copy or a blur.
 
 # %%

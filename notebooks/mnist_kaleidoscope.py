@@ -47,7 +47,7 @@
 # arrays and nothing else, checks its sha256 and caches the images once as `uint8` under `data/cache/`), scaled to
 # $[-1, 1]$; MLPs with $L = 10$ hidden layers of $H = 500$ ReLU units and a Tanh output; Adam, learning rate
 # $10^{-4}$, 10,000 steps, each on a batch of 1000 images drawn at random (the authors' protocol; they call a step an
-# "epoch"); `n_seeds` = 3 networks, seeds 0, 1, 2 (the {doc}`depth study's </book/depth_study>` matched-step
+# "epoch"); three networks (`n_seeds=3`), seeds 0, 1, 2 (the {doc}`depth study's </book/depth_study>` matched-step
 # networks at this depth), each with noise of its own. Sampling per network: 1000 points of $U(-1, 1)^{784}$ noise,
 # 300 runs of
 #
@@ -144,15 +144,14 @@ print(here.settings(cfg, dev))
 # ## What the judge and the training set say about the samples
 #
 # At every run up to 30 and at log-spaced runs after that: the share of samples the judge labels with confidence $\ge$
-# `conf_threshold`, the entropy of the class histogram (all ten digits equally: $\log_2 10 = 3.32$ bits), the distance
-# of each sample to its nearest training image, and the share of near-copies: samples closer to a training image than
-# the `copy_quantile` quantile of the same distance for real test digits ({numref}`mnist-quality`, one line per
-# network, with the values for real test digits). The judge is an instrument with known limits: like any classifier
-# it can be confident on inputs that look nothing like a digit (run 0, pure noise, already gets some confident
-# labels), so confidence is read together with the distance to the training set, and the pictures stay the final
-# word. **Novelty or memorisation?**
-# {numref}`mnist-pairs` shows each sample after the last run beside its nearest training image, for the first 16 of
-# the grid's cells.
+# {glue:text}`cfg_conf_threshold`, the entropy of the class histogram (all ten digits equally: $\log_2 10 = 3.32$
+# bits), the distance of each sample to its nearest training image, and the share of near-copies: samples closer to a
+# training image than the {glue:text}`cfg_copy_quantile` quantile of the same distance for real test digits
+# ({numref}`mnist-quality`, one line per network, with the values for real test digits). The judge is an instrument
+# with known limits: like any classifier it can be confident on inputs that look nothing like a digit (run 0, pure
+# noise, already gets some confident labels), so confidence is read together with the distance to the training set,
+# and the pictures stay the final word. **Novelty or memorisation?** {numref}`mnist-pairs` shows each sample after the
+# last run beside its nearest training image, for the first 16 of the grid's cells.
 
 # %%
 digits = here.digits(cfg, dev)
@@ -183,8 +182,8 @@ ch.show(here.nearest_pairs(first.quality, first.chain, digits.train_x, cfg), "ne
 # :name: mnist-classes
 # :alt: A bar chart of the judge's classes after the last run, and histograms of distances to the training set.
 #
-# One network ({glue:text}`shown`). Left: the judge's classes after the last run (diamonds: the test set's shares).
-# Right: the distance to the nearest training image of the samples and of real test digits; the line is the near-copy
+# One network ({glue:text}`shown`). Top: the judge's classes after the last run (diamonds: the test set's shares).
+# Bottom: the distance to the nearest training image of the samples and of real test digits; the line is the near-copy
 # threshold.
 # ```
 #
@@ -200,8 +199,8 @@ ch.show(here.nearest_pairs(first.quality, first.chain, digits.train_x, cfg), "ne
 #
 # The per-run change $\lVert x^{k} - x^{k-1} \rVert$ (mean over samples) shows when the chain stops moving. A sample's
 # burn-in is the first kept run after which neither its class nor its nearest training image changes any more. The
-# same chain is run with each $\varepsilon$ in `eps_values`, with normal instead of uniform start noise, and with the
-# authors' uniform $\eta$ (always positive), on every network; {numref}`mnist-dynamics`.
+# same chain is run with each $\varepsilon$ in {glue:text}`cfg_eps_values`, with normal instead of uniform start
+# noise, and with the authors' uniform $\eta$ (always positive), on every network; {numref}`mnist-dynamics`.
 #
 # ```{glue:figure} dynamics
 # :name: mnist-dynamics
@@ -223,12 +222,12 @@ ch.show(here.nearest_pairs(first.quality, first.chain, digits.train_x, cfg), "ne
 #
 # ## Depth: do deeper networks give better samples?
 #
-# One training budget for every depth (`sweep_steps` steps of `batch_size` images, width `sweep_width`, the same
-# learning rate), `sweep_seeds` seeds per depth. The paper profile uses width 256 and 2000 steps (the nine networks
-# train in about 12 minutes on two CPU cores); the main
+# One training budget for every depth ({glue:text}`cfg_sweep_steps` steps of {glue:text}`cfg_batch_size` images, width
+# {glue:text}`cfg_sweep_width`, the same learning rate), {glue:text}`cfg_sweep_seeds` seeds per depth. The paper
+# profile uses width 256 and 2000 steps (the nine networks train in about 12 minutes on two CPU cores); the main
 # networks' budget, at L in {2, 4, 7, 10}, is the {doc}`depth study's </book/depth_study>`. Each network samples
-# `sweep_samples` noise points for `sweep_n_steps` runs with the main chain's settings ({numref}`mnist-sweep`); a
-# network whose loss is not finite counts as failed and stays in the tables.
+# {glue:text}`cfg_sweep_samples` noise points for {glue:text}`cfg_sweep_n_steps` runs with the main chain's settings
+# ({numref}`mnist-sweep`); a network whose loss is not finite counts as failed and stays in the tables.
 #
 # ```{glue:figure} depth_sweep
 # :name: mnist-sweep

@@ -740,9 +740,7 @@ def pairs_figure(show: dict[str, dict[str, Any]], Xtr: torch.Tensor, out_act: st
         return placeholder_figure("every network failed: no samples to compare")
     cols = min(2, len(show))
     rows = -(-len(show) // cols)
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(5.4 * cols, 2.0 * rows), layout="constrained", squeeze=False
-    )
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 1.6 * rows), layout="constrained", squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, (name, sh) in zip(axes.flat, show.items()):
@@ -750,7 +748,8 @@ def pairs_figure(show: dict[str, dict[str, Any]], Xtr: torch.Tensor, out_act: st
             [to01(sh["last"], out_act).cpu(), to01(Xtr[sh["nn_idx"].to(Xtr.device)].cpu(), out_act)]
         )
         ax.imshow(plots.mosaic(pair, cols=8), cmap="gray", vmin=0, vmax=1)
-        ax.set_title(f"{name}\ndistances {', '.join(f'{v:.1f}' for v in sh['nn_dist'][:8])}", fontsize=11)
+        d = sh["nn_dist"][:8]
+        ax.set_title(f"{name}: distances {float(min(d)):.1f} to {float(max(d)):.1f}", fontsize=9)
     return fig
 
 
@@ -760,9 +759,9 @@ def rho_figure(rho: dict[str, torch.Tensor]) -> plt.Figure:
         return placeholder_figure("every network failed: no spectral radius to show")
     fig, ax = plt.subplots(figsize=(8, 3.6), layout="constrained")
     plots.distance_histograms(
-        ax, {n: r.clamp(max=10.0) for n, r in rho.items()}, bins=40, vline=1.0, vline_label="rho = 1"
+        ax, {n: r.clamp(max=10.0) for n, r in rho.items()}, bins=40, vline=1.0, vline_label=r"$\rho = 1$"
     )
-    ax.set_xlabel("spectral radius of J_f at training images (power iteration; clipped at 10)")
+    ax.set_xlabel(r"spectral radius $\rho(J_f)$ at training images (power iteration; clipped at 10)")
     return fig
 
 
@@ -791,7 +790,7 @@ def ablations(M: dict[str, dict[str, torch.Tensor]], cfg: Settings) -> Ablations
 
 def ablations_figure(M: dict[str, dict[str, torch.Tensor]], ab: Ablations, cfg: Settings) -> plt.Figure:
     """Skips and bottleneck (share of new digit-like samples), and CNN depth (that share and the median rho)."""
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.3), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(8, 3.2), layout="constrained")
     names = ["U-Net", "U-Net without skips", "CNN"]
     plots.sweep_points(
         axes[0],
@@ -800,7 +799,7 @@ def ablations_figure(M: dict[str, dict[str, torch.Tensor]], ab: Ablations, cfg: 
         xlabel="",
         ylabel="share new digit-like",
     )
-    axes[0].set_xticks(range(len(names)), ["U-Net\n(skips)", "U-Net\nno skips", "CNN\n(no bottleneck)"])
+    axes[0].set_xticks(range(len(names)), ["U-Net", "U-Net\nno skips", "CNN"])
     plots.sweep_points(
         axes[1],
         cfg.cnn_depths,
@@ -813,9 +812,13 @@ def ablations_figure(M: dict[str, dict[str, torch.Tensor]], ab: Ablations, cfg: 
         cfg.cnn_depths,
         ab.depth["rho_train"],
         xlabel="CNN hidden layers L",
-        ylabel="median rho at training images",
+        ylabel=r"median $\rho$ at training images",
     )
     axes[2].axhline(1.0, color="k", ls="--", lw=0.9)
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes:
+        ax.get_legend().remove()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, frameon=False)
     return fig
 
 
@@ -1005,7 +1008,58 @@ def depth_alternatives(M: dict[str, dict[str, torch.Tensor]], cfg: Settings) -> 
 
 def ranking(M: dict[str, dict[str, torch.Tensor]], names: Sequence[str] = MAIN) -> list[str]:
     """``names`` by the median over seeds of the share of new digit-like samples, best first (failed seed: 0)."""
-    return sorted(names, key=lambda n: -results.spread(M[n]["new_digits"].nan_to_num(0.0)).median)
+    return sorted(names, key=lambda n: -ranked_share(M, n))
+
+
+def ranked_share(M: dict[str, dict[str, torch.Tensor]], name: str) -> float:
+    """The value :func:`ranking` sorts by: the median share of new digit-like samples, a failed seed counting 0."""
+    return results.spread(M[name]["new_digits"].nan_to_num(0.0)).median
+
+
+def ranked_groups(
+    M: dict[str, dict[str, torch.Tensor]], names: Sequence[str] = MAIN
+) -> list[tuple[list[str], float]]:
+    """The :func:`ranking` in groups of networks that tie (equal medians to the two decimals shown), best first,
+    each with its median."""
+    groups: list[tuple[list[str], float]] = []
+    for name in ranking(M, names):
+        m = ranked_share(M, name)
+        if groups and f"{groups[-1][1]:.2f}" == f"{m:.2f}":
+            groups[-1][0].append(name)
+        else:
+            groups.append(([name], m))
+    return groups
+
+
+def places(
+    M: dict[str, dict[str, torch.Tensor]], names: Sequence[str] = MAIN
+) -> dict[str, tuple[int, list[str]]]:
+    """Each network's place in the ranking (networks that tie share the better place) and those it ties with."""
+    out: dict[str, tuple[int, list[str]]] = {}
+    place = 1
+    for group, _ in ranked_groups(M, names):
+        for name in group:
+            out[name] = (place, [n for n in group if n != name])
+        place += len(group)
+    return out
+
+
+def and_list(words: Sequence[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def ranking_words(M: dict[str, dict[str, torch.Tensor]], names: Sequence[str] = MAIN) -> str:
+    """The ranking in words, ties shown as ties: 'all four tie at 0.00', or 'MLP (0.31) first, then CNN and U-Net
+    tied (0.05), then Transformer (0.00)'."""
+    groups = ranked_groups(M, names)
+    if len(groups) == 1:
+        return f"all {NUMBER_WORDS.get(len(names), str(len(names)))} tie at {groups[0][1]:.2f}"
+    parts = [f"{and_list(g)}{' tied' if len(g) > 1 else ''} ({m:.2f})" for g, m in groups]
+    return f"{parts[0]} first, " + ", ".join(f"then {p}" for p in parts[1:])
 
 
 def claims(
@@ -1019,6 +1073,7 @@ def claims(
     skip and bottleneck hypotheses (per-seed differences) and the CNN depth trend."""
     sp = results.spread
     rank = ranking(M)
+    place = places(M)
     D = {d.id: d for d in declared(cfg)}
     out = []
     for name in MAIN:
@@ -1032,7 +1087,9 @@ def claims(
                 share_pass=share,
                 verdict=verdict,
                 notes=(
-                    f"Rank {rank.index(name) + 1} of {len(MAIN)}. Under the criterion as first written (confidence "
+                    f"Rank {place[name][0]} of {len(MAIN)}"
+                    + (f", tied with {and_list(place[name][1])}" if place[name][1] else "")
+                    + ". Under the criterion as first written (confidence "
                     f"without the distance condition): {degree(v, first=True)[0]}, confident and not a near-copy "
                     f"{sp(v['new_first']).text('.2f')}. Confident {sp(v['confident']).text('.2f')}, within the test "
                     f"digits' distance {sp(v['digit_like']).text('.2f')}, median distance {sp(v['distance']).text('.1f')}, "
@@ -1090,7 +1147,7 @@ def findings_glue(M: dict[str, dict[str, torch.Tensor]], ab: Ablations, cfg: Set
     (new_mlp, new_cnn, new_unet, new_transformer), the ranking, the median rho and the ablations' differences."""
     median = lambda n, k: results.spread(M[n][k]).median
     return {"new_" + n.lower().replace("-", ""): median(n, "new_digits") for n in MAIN} | dict(
-        ranking=", ".join(ranking(M)),
+        ranking=ranking_words(M),
         rho_main=", ".join(f"{n} {median(n, 'rho_train'):.2f}" for n in MAIN),
         skips_diff=results.spread(ab.skips).text("+.2f"),
         bottleneck_diff=results.spread(ab.bottleneck).text("+.2f"),
@@ -1106,10 +1163,12 @@ def ranking_table(M: dict[str, dict[str, torch.Tensor]], verdicts: dict[str, str
         "| rank | network | verdict | new digit-like | confident | classes | near-copies | attracting training images |",
         "|---:|---|---|---|---|---|---|---|",
     ]
-    for i, name in enumerate(ranking(M), 1):
+    place = places(M)
+    for name in ranking(M):
         v = M[name]
+        rank = f"{place[name][0]}" + (" (tie)" if place[name][1] else "")
         rows.append(
-            f"| {i} | {name} | {verdicts[claim_id(name)]} | "
+            f"| {rank} | {name} | {verdicts[claim_id(name)]} | "
             + " | ".join(
                 results.spread(v[k]).text(fmt)
                 for k, fmt in (
@@ -1123,3 +1182,60 @@ def ranking_table(M: dict[str, dict[str, torch.Tensor]], verdicts: dict[str, str
             + " |"
         )
     return "\n".join(rows)
+
+
+def reading(
+    M: dict[str, dict[str, torch.Tensor]], ab: Ablations, cfg: Settings, verdicts: dict[str, str]
+) -> str:
+    """The closing reading of the results, every statement chosen by this run's numbers and verdicts: which
+    architectures show the kaleidoscope, the ranking (ties as ties), where the median spectral radius at the
+    training images lies against one, what removing the skips and deepening the CNN do, and whether the
+    abstract's "to various degrees" is borne out for the non-MLP architectures."""
+    by_verdict: dict[str, list[str]] = {}
+    for name in MAIN:
+        by_verdict.setdefault(verdicts[claim_id(name)], []).append(name)
+    said = {"holds": "holds", "partly": "holds partly", "fails": "fails"}
+    order = sorted(by_verdict, key=lambda v: results.VERDICTS.index(v) if v in results.VERDICTS else 99)
+    parts = [f"{said.get(v, f'is {v}')} for {and_list(by_verdict[v])}" for v in order]
+    out = [f"By the criterion, the kaleidoscope {'; it '.join(parts)}."]
+    out.append(f"By the median share of new digit-like samples: {ranking_words(M)}.")
+    rho = {n: results.spread(M[n]["rho_train"]).median for n in MAIN}
+    above = [n for n in MAIN if rho[n] > 1]
+    below = [n for n in MAIN if rho[n] <= 1]
+    rho_parts = ([f"above one for {and_list(above)}"] if above else []) + (
+        [f"at most one for {and_list(below)}"] if below else []
+    )
+    if rho_parts:
+        out.append(
+            f"The median spectral radius of the Jacobian at the training images is {' and '.join(rho_parts)}."
+        )
+    skips = results.spread(ab.skips).median
+    if skips == skips:
+        change = "raises" if skips >= 0.005 else "lowers" if skips <= -0.005 else "does not change"
+        out.append(
+            f"Removing the U-Net's skips {change} the median share of new digit-like samples ({skips:+.2f})."
+        )
+    med = [results.spread(row).median for row in ab.depth["new_digits"]]
+    lo, hi = cfg.cnn_depths[0], cfg.cnn_depths[-1]
+    if med[0] == med[0] and med[-1] == med[-1]:
+        d = med[-1] - med[0]
+        more = "more" if d >= 0.005 else "fewer" if d <= -0.005 else "as many"
+        than = "as" if more == "as many" else "than"
+        out.append(
+            f"The deepest CNN (L = {hi}) gives {more} new digit-like samples {than} the shallowest (L = {lo}): "
+            f"median {med[-1]:.2f} against {med[0]:.2f}."
+        )
+    others = [n for n in MAIN if n != "MLP"]
+    seen = [n for n in others if verdicts[claim_id(n)] in ("holds", "partly")]
+    if len(seen) == len(others):
+        abstract = f"is borne out for {and_list(others)}"
+    elif seen:
+        abstract = f"is borne out for {and_list(seen)} only"
+    else:
+        abstract = f"is not borne out for {and_list(others)}"
+    out.append(f"In this run, the abstract's “to various degrees” {abstract}.")
+    if cfg.profile == "ci":
+        out.append(
+            "The ci profile trains tiny networks for seconds: these verdicts test the code, not the claim."
+        )
+    return " ".join(out)

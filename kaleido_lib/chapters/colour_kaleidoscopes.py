@@ -510,7 +510,12 @@ def show_set(ch: Chapter, key: str, r: SetRun | None, cfg: Settings, runs: Runs)
         ch.glue(f"{key}_{row}", text)
     if r is None:
         for what, words in FIGURES.items():
-            ch.show(placeholder_figure(f"{name}: not run, no data, so no figure of {words}"), f"{key}_{what}")
+            ch.show(
+                placeholder_figure(
+                    f"No {name} data was supplied, so this run draws no figure of {words} (see “The data”)."
+                ),
+                f"{key}_{what}",
+            )
         print(f"{name}: not run, no data (see the message under 'The data').")
         return
     ch.show(grid_figure(r, cfg), f"{key}_grid")

@@ -296,7 +296,15 @@ def loss_figure(losses: Mapping[int, torch.Tensor]) -> plt.Figure:
             alpha=0.8,
             label=f"seed {s}",
         )
-    ax.legend(fontsize=7)
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(
+        range(len(labels)), key=lambda i: not labels[i].startswith("seed")
+    )  # the seeds, then the marks
+    ax.legend(
+        [handles[i] for i in order],
+        ["the authors' losses" if labels[i] == "reference" else labels[i] for i in order],
+        fontsize=8,
+    )
     return fig
 
 
@@ -866,10 +874,11 @@ def quality_figure(
     copy_quantile: float,
 ) -> plt.Figure:
     """Share confident, class entropy, median distance to the training set and share of near-copies over the runs,
-    one line per network (``Qs``: label -> its quality), with the values of real test digits."""
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6), layout="constrained")
+    one line per network (``Qs``: label -> its quality), with the values of real test digits; 2 x 2 panels, one
+    legend below them."""
+    fig, axes = plt.subplots(2, 2, figsize=(8, 5.6), layout="constrained")
     plots.quality_curves(
-        axes,
+        axes.flat,
         qruns,
         {
             k: torch.stack([Q.confident, Q.entropy, stats.median(Q.nn_dist, dim=1), Q.near_copy])
@@ -883,7 +892,20 @@ def quality_figure(
             3: ("test digits", copy_quantile),
         },
     )
+    shared_legend(fig, axes.flat)
     return fig
+
+
+def shared_legend(fig: plt.Figure, axes: Any, ncol: int = 6) -> None:
+    """One legend below the panels (the first panel's entries) in place of each panel's own."""
+    axes = list(axes)
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    fig.legend(
+        handles, labels, loc="outside lower center", ncol=min(ncol, len(labels)), fontsize=8, frameon=False
+    )
 
 
 def classes_figure(
@@ -896,9 +918,11 @@ def classes_figure(
 ) -> plt.Figure:
     """The judge's classes after the last run against the test set's, and the distance to the nearest training
     image of the samples against that of real test digits."""
-    fig, axes = plt.subplots(1, 2, figsize=(13, 3.6), layout="constrained")
+    fig, axes = plt.subplots(2, 1, figsize=(8, 5.4), layout="constrained")
     plots.class_histogram(axes[0], torch.bincount(Q.pred[last], minlength=10), reference=test_shares)
-    axes[0].set_title(f"judge's classes after {n_steps} runs (diamonds: test set)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].legend(handles, ["test set" if lab == "reference" else lab for lab in labels], fontsize=8)
+    axes[0].set_xlabel("the judge's class after the last run")
     plots.distance_histograms(
         axes[1],
         {f"samples after {n_steps} runs": Q.nn_dist[last], "test digits": d_te},
@@ -906,6 +930,7 @@ def classes_figure(
         vline_label="near-copy threshold",
     )
     axes[1].set_xlabel("distance to the nearest training image")
+    axes[1].legend(fontsize=8)
     return fig
 
 
@@ -922,7 +947,8 @@ def pairs_figure(samples01: torch.Tensor, nearest01: torch.Tensor) -> plt.Figure
 def dynamics_figure(runs: Sequence[NetworkRun], n_steps: int) -> plt.Figure:
     """How far the samples move per run, and the share confident and class entropy over the runs, per variant: the
     median over the networks, their range shaded."""
-    fig, axes = plt.subplots(1, 3, figsize=(16, 3.8), layout="constrained")
+    fig, grid = plt.subplots(2, 2, figsize=(8, 5.6), layout="constrained")
+    axes = list(grid.flat)
     Vs = [r.dyn.V for r in runs]
     for name in Vs[0]:
         change = torch.stack([V[name]["change"].double().cpu() for V in Vs])
@@ -939,11 +965,10 @@ def dynamics_figure(runs: Sequence[NetworkRun], n_steps: int) -> plt.Figure:
     axes[0].set_xscale("log")
     axes[0].set_yscale("log")
     axes[0].set_xlabel("sampling run k")
-    axes[0].set_ylabel("mean ||x^k - x^(k-1)||")
-    axes[0].legend(fontsize=7)
-    axes[0].set_title("how far the samples move per run")
+    axes[0].set_ylabel(r"mean $\|x^k - x^{k-1}\|$")
+    axes[0].set_title("how far the samples move per run", fontsize=10)
     plots.quality_curves(
-        axes[1:],
+        axes[1:3],
         runs[0].chain.vruns,
         {
             n: torch.stack([torch.stack([V[n]["q"].confident, V[n]["q"].entropy]) for V in Vs], 1)
@@ -951,12 +976,21 @@ def dynamics_figure(runs: Sequence[NetworkRun], n_steps: int) -> plt.Figure:
         },
         ["share confident", "class entropy (bits)"],
     )
+    handles, labels = axes[1].get_legend_handles_labels()
+    for ax in axes[1:3]:
+        ax.get_legend().remove()
+    labels = [lab.replace("eps=", "ε = ").replace("eta", "η") for lab in labels]
+    axes[3].legend(
+        handles, labels, loc="center", fontsize=9, frameon=False, title="variant (median over networks)"
+    )
+    axes[3].set_axis_off()
     return fig
 
 
 def sweep_figure(S: dict[str, torch.Tensor], depths: list[int]) -> plt.Figure:
     """Per depth: share not confident, classes covered, near-copies and burn-in of every sweep network."""
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6), layout="constrained")
+    fig, grid = plt.subplots(2, 2, figsize=(8, 5.6), layout="constrained")
+    axes = list(grid.flat)
     for ax, (k, lab) in zip(
         axes,
         [
@@ -967,6 +1001,7 @@ def sweep_figure(S: dict[str, torch.Tensor], depths: list[int]) -> plt.Figure:
         ],
     ):
         plots.sweep_points(ax, depths, S[k], xlabel="hidden layers L", ylabel=lab)
+    shared_legend(fig, axes)
     return fig
 
 
