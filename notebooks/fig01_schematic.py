@@ -101,9 +101,10 @@ ch.show(here.diagram(), "figure1")
 #
 # ## The procedure in action
 #
-# A network with `depth` hidden layers is trained on the example points; then `n_plot_samples` noise
-# points are followed through `n_steps` runs. The burn-in $B$ is measured as the first run after which
-# 95 % of the samples stay within `tol` of a training point (`kaleido_lib.measures.burn_in`).
+# A network with {glue:text}`cfg_depth` hidden layers is trained on the example points; then
+# {glue:text}`cfg_n_plot_samples` noise points are followed through {glue:text}`cfg_n_steps` runs. The burn-in $B$
+# is measured as the first run after which 95 % of the samples stay within {glue:text}`cfg_tol` of a training
+# point (`kaleido_lib/measures.py`).
 
 # %%
 ex = here.example(cfg, dev)

@@ -28,8 +28,8 @@
 # {glue:text}`n_trained` of {glue:text}`n_seeds` networks reached the target loss. Over the whole input range
 # the output stays within {glue:text}`max_dev_median:.3f` of the training point (median over networks; an
 # identity map would stay within 0.5), and after {glue:text}`n_steps` runs every one of
-# {glue:text}`n_samples` noise points lies within {glue:text}`dist_end_median:.2g` of it. The slope at the
-# point is {glue:text}`slope_median:.2g` (median): an attracting fixed point. Verdicts:
+# {glue:text}`n_samples` noise points lies {glue:text}`dist_end_words`. The slope at the
+# point is {glue:text}`slope_median:.2g` (median): {glue:text}`slope_words`. Verdicts:
 # {glue:text}`verdicts`.
 #
 # ```{glue:md} findings_table
@@ -37,8 +37,18 @@
 # ```
 # :::
 #
+# ```{glue:figure} figure2
+# :name: fig02-main
+# :alt: Five panels: the loss is zero only at 0.5; the output is flat near 0.5 over the whole range; red noise points move onto the training point within three runs.
+#
+# The paper's Figure 2 for the first seed. (a) The loss $(x - f(x))^2$ over the input range, lowest at the
+# training point (the dashed black line). (b) The output $f(x)$: flat near $0.5$ everywhere (the dotted line is the identity;
+# the inset zooms on the training point). (c)–(e) The {glue:text}`n_plot_samples` noise points (red) and the
+# samples (green) after 1, 2 and 3 applications of $f$, drawn on the loss curve.
+# ```
+#
 # **The setting (paper profile).** One point $X = \{0.5\}$; an MLP with $L = 2$ hidden layers of
-# $H = 5$ ReLU units and a Sigmoid output (our `depth` counts hidden layers, so `depth = 2`; see
+# $H = 5$ ReLU units and a Sigmoid output (this book's depth setting counts hidden layers, so `depth=2`; see
 # {doc}`the introduction </book/intro>`); Adam, learning rate $10^{-3}$, full batch, the loss of Eq. 1,
 #
 # $$\min_f \frac{1}{M D} \sum_{i=1}^{M} \lVert X_i - f(X_i) \rVert^2 ,$$
@@ -46,7 +56,7 @@
 # trained until the loss is $\le 10^{-8}$ and at least 1000 epochs have run. Sampling follows Eq. 2,
 # $x^0 = z,\; x^k = f(x^{k-1})$, from 10 noise points $z \sim \mathcal{N}(0.5, 0.5^2)$ clipped to
 # $[0, 1]$, for 3 runs. The paper shows one trained network; here every claim is measured over
-# `n_seeds` independently initialised networks, and failed trainings are counted, not dropped. The code
+# {glue:text}`cfg_n_seeds` independently initialised networks, and failed trainings are counted, not dropped. The code
 # is folded: each cell's toggle shows it, and `kaleido_lib/chapters/fig02_single_point_1d.py` holds its
 # settings, its claims as declared and what only this chapter uses.
 
@@ -95,8 +105,8 @@ print(here.settings(cfg, dev, seeds))
 # %% [markdown]
 # ## Manifold learning over seeds
 #
-# Each seed initialises a fresh network and trains it with `kaleido_lib.train.train_manifold`, which keeps
-# the weights with the lowest training loss seen. {numref}`fig02-loss` shows every seed's loss.
+# Each seed initialises a fresh network and trains it (`kaleido_lib/train.py`), keeping the weights with the
+# lowest training loss seen. {numref}`fig02-loss` shows every seed's loss.
 
 # %%
 runs = here.train_seeds(cfg, X, seeds, dev)
@@ -115,7 +125,7 @@ ch.show(here.training_figure(runs, cfg.target_loss), "training_loss")
 #
 # ## The paper's panels, for the first seed
 #
-# {numref}`fig02-main` redraws the paper's five panels from the first seed's network.
+# {numref}`fig02-main` (at the top of the page) redraws the paper's five panels from the first seed's network.
 
 # %%
 grid, spacing = here.input_grid(cfg, dev)
@@ -123,21 +133,11 @@ traj_plot = here.plot_samples(runs[0].model.eval(), cfg, dev)
 ch.show(here.figure2(runs[0].model, X, grid, traj_plot, cfg.out_act), "figure2")
 
 # %% [markdown]
-# ```{glue:figure} figure2
-# :name: fig02-main
-# :alt: Five panels: the loss is zero only at 0.5; the output is flat near 0.5 over the whole range; red noise points move onto the training point within three runs.
-#
-# The paper's Figure 2 for the first seed. (a) The loss $(x - f(x))^2$ over the input range, lowest at the
-# training point (the dashed black line). (b) The output $f(x)$: flat near $0.5$ everywhere (the dotted line is the identity;
-# the inset zooms on the training point). (c)–(e) The {glue:text}`n_plot_samples` noise points (red) and the
-# samples (green) after 1, 2 and 3 applications of $f$, drawn on the loss curve.
-# ```
-#
 # ## The claims, measured on every seed
 #
-# For each network (`here.measure_seed`): the largest deviation of the output from the training point over the
-# whole input grid, where the loss is lowest, how far the `n_samples` noise points still are from the training
-# point after `n_steps` runs, and the slope $f'(0.5)$: a fixed point of $f$ attracts its neighbourhood when
+# For each network: the largest deviation of the output from the training point over the whole input grid,
+# where the loss is lowest, how far the {glue:text}`cfg_n_samples` noise points still are from the training
+# point after {glue:text}`cfg_n_steps` runs, and the slope $f'(0.5)$: a fixed point of $f$ attracts its neighbourhood when
 # $|f'| < 1$, which is the mechanism behind panels (c)–(e).
 
 # %%

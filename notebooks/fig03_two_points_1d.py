@@ -48,13 +48,13 @@
 # ```
 #
 # **The setting (paper profile).** Two points in $(0, 1)$; MLPs with $H = 5$ ReLU units per hidden layer and $L = 2$
-# or $7$ hidden layers, Sigmoid output (our `depth` counts hidden layers, as the caption's $L$ does; the authors' code
+# or $7$ hidden layers, Sigmoid output (this book's depth setting counts hidden layers, as the caption's $L$ does; the authors' code
 # builds its "$L = 7$" net with 6, see {doc}`the introduction </book/intro>`). Adam, learning rate $10^{-3}$, full
 # batch, the loss of Eq. 1. The paper trains for "epochs $\geq 1K$ to ensure that the training loss tends to
 # $\rightarrow 0$", the authors' code for 2000 epochs; here each net trains for 1000 to 5000 epochs, stopping once its
 # loss is $\le 10^{-8}$. Narrow deep ReLU nets can *die* (every unit of a layer inactive: a constant output); such
 # seeds are counted and shown, and whether a net trains is a claim of its own. A net *fits the data* when
-# $|f(x_i) - x_i| \le$ `tol` ($0.01$) at each point; the claims about flat regions and sampling are judged on these
+# $|f(x_i) - x_i| \le$ {glue:text}`cfg_tol` at each point; the claims about flat regions and sampling are judged on these
 # nets, whether or not they reached the (much stricter) target loss, so a dead net does not cap them. Sampling follows
 # Eq. 2, $x^0 = z,\; x^k = f(x^{k-1})$, from noise $z \sim \mathcal{N}(0.5, 0.5^2)$ clipped to $[0, 1]$ as in the
 # authors' code: 10 noise points in the panels, 1000 per seed for the measures, 100 runs. The code is folded (each
@@ -118,9 +118,8 @@ print(here.settings(cfg, dev, seeds, depths))
 # %% [markdown]
 # ## Training and the measures, per seed
 #
-# All seeds of one depth train at once as an ensemble (`kaleido_lib.ensemble.train_ensemble`): each member starts from
-# the weights a lone run from its seed would have and is trained as `kaleido_lib.train.train_manifold` trains it,
-# keeping its best weights ({numref}`fig03-loss`).
+# All seeds of one depth train at once as an ensemble (`kaleido_lib/ensemble.py`): each member starts from the weights
+# a lone run from its seed would have and is trained as a lone run would be, keeping its best weights ({numref}`fig03-loss`).
 #
 # ```{glue:figure} training_loss
 # :name: fig03-loss
@@ -130,18 +129,18 @@ print(here.settings(cfg, dev, seeds, depths))
 # $0.09 = \frac{1}{2}\left[(0.5 - 0.2)^2 + (0.5 - 0.8)^2\right]$ is a dead net: its output is the constant $0.5$.
 # ```
 #
-# For each net, on a grid of `grid_size` inputs over $[0, 1]$ (`here.measure_net`; the two depths of a seed share its
+# For each net, on a grid of {glue:text}`cfg_grid_size` inputs over $[0, 1]$ (the two depths of a seed share its
 # noise, so they are compared on equal terms):
 #
 # - the slope $f'(x)$ by autograd, at the two points and over the grid, and the steepest slope between the points,
 #   $\max_{x \in [0.2, 0.8]} f'(x)$;
-# - the **flat region** of each point: the widest connected interval on which $|f'| <$ `slope_threshold` ($0.5$) that
-#   reaches within `flat_reach` ($0.01$) of the point (a ReLU net's output has kinks, often right at a training point
+# - the **flat region** of each point: the widest connected interval on which $|f'| <$ {glue:text}`cfg_slope_threshold` that
+#   reaches within {glue:text}`cfg_flat_reach` of the point (a ReLU net's output has kinks, often right at a training point
 #   with the flat side on one side of it), and its width;
 # - from 1000 noise points $z$ iterated 100 times: each sample's **settle step**, the first run after which it stays
 #   within a radius of a training point (101 if it never does), and the **burn-in** $B$, the first run after which
-#   90 % of the samples stay within $0.05$ of a training point (the 0.9-quantile of the settle steps at radius
-#   `burn_tol`), also under the five other definitions of the criteria below;
+#   90 % of the samples stay within {glue:text}`cfg_burn_tol` of a training point (the 0.9-quantile of the settle
+#   steps at that radius), also under the five other definitions of the criteria below;
 # - the median settle step of the samples that start *between* the points (the middle two thirds of the gap,
 #   $0.3 < z < 0.7$) and of those that start *outside* them ($z < 0.2$ or $z > 0.8$).
 
@@ -200,8 +199,8 @@ for name, value in here.findings(ms, depths).items():
 #
 # A seed passes a claim about one depth only if its net fits the data, and then:
 #
-# - **flat regions**: both points have a flat interval at least `min_flat_width` ($0.05$) wide;
-# - **burn-in $\approx 5$**: $B \le$ `burn_max` ($10$, twice the paper's value). The paper reads $B$ off panels of ten
+# - **flat regions**: both points have a flat interval at least {glue:text}`cfg_min_flat_width` wide;
+# - **burn-in $\approx 5$**: $B \le$ {glue:text}`cfg_burn_max` (twice the paper's value). The paper reads $B$ off panels of ten
 #   noise points drawn at the scale of the unit interval, so the primary definition is what such a panel shows: 90 %
 #   of the samples (nine of ten points) within 0.05 of a point, as in the Figure 5 chapter. Fixed before this run,
 #   the claim is also judged with the median, the 90 % and the 95 % of the samples at radii 0.01 and 0.05 (six

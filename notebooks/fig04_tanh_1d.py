@@ -32,13 +32,22 @@
 # ```
 # :::
 #
-# **The setting (paper profile).** An MLP with $L = 10$ hidden layers of $H = 10$ ReLU units and a Tanh output (our
-# `depth` counts hidden layers, as the caption's $L$ does; see {doc}`the introduction </book/intro>`); Adam, learning
+# ```{glue:figure} figure4
+# :name: fig04-main
+# :alt: Loss with four zeros, an output flat around each of the four points, and samples landing on them.
+#
+# The paper's Figure 4 for seed {glue:text}`seed_shown`. (a) The loss $(x - f(x))^2$ over the input range, with a
+# close-up around the points; (b) the output $f(x)$ against the identity (dotted), the flat regions ($|f'| < 0.5$)
+# shaded; (c)–(f) ten noise points (red) and the samples (green) after 1, 2, 5 and 10 runs, drawn on the loss curve.
+# ```
+#
+# **The setting (paper profile).** An MLP with $L = 10$ hidden layers of $H = 10$ ReLU units and a Tanh output (this
+# book's depth setting counts hidden layers, as the caption's $L$ does; see {doc}`the introduction </book/intro>`); Adam, learning
 # rate $10^{-3}$, full batch, the loss of Eq. 1. The paper gives no training length for this figure; as for Figures 2
 # and 3, each net trains for at least 1000 epochs and stops once its loss is $\le 10^{-8}$, or after 10,000 epochs (a
 # budget larger than Figure 3's: a stalled net of this shape sometimes escapes after 5000 epochs). A narrow, deep net
 # can die (a constant output) or stall with two training points merged into one output; such seeds are counted and
-# shown. A net *fits the data* when $|f(x_i) - x_i| \le$ `tol` ($0.01$) for every training point; the claims about
+# shown. A net *fits the data* when $|f(x_i) - x_i| \le$ {glue:text}`cfg_tol` for every training point; the claims about
 # flat regions and sampling are judged on the nets that fit, and whether a net trains is a claim of its own.
 #
 # Sampling follows Eq. 2, $x^0 = z,\; x^k = f(x^{k-1})$. **What is assumed:** no code for this figure was released, so
@@ -101,9 +110,8 @@ print(here.settings(cfg, dev, X, seeds))
 # %% [markdown]
 # ## Training and the measures, per seed
 #
-# All seeds train at once as an ensemble (`kaleido_lib.ensemble.train_ensemble`): each member starts from the weights
-# a lone run from its seed would have and is trained as `kaleido_lib.train.train_manifold` trains it, keeping its best
-# weights ({numref}`fig04-loss`).
+# All seeds train at once as an ensemble (`kaleido_lib/ensemble.py`): each member starts from the weights a lone run
+# from its seed would have and is trained as a lone run would be, keeping its best weights ({numref}`fig04-loss`).
 #
 # ```{glue:figure} training_loss
 # :name: fig04-loss
@@ -113,12 +121,12 @@ print(here.settings(cfg, dev, X, seeds))
 # constant output $0$); one stuck at $0.045$ maps two neighbouring training points onto one output between them.
 # ```
 #
-# For each net, on a grid of `grid_size` inputs over $[-1, 1]$ (`here.measure_net`):
+# For each net, on a grid of {glue:text}`cfg_grid_size` inputs over $[-1, 1]$:
 #
 # - the slope $f'(x)$ by autograd at the points and over the grid;
-# - the **flat region** of each point: the widest connected interval on which $|f'| <$ `slope_threshold` ($0.5$) that
-#   reaches within `flat_reach` ($0.01$) of the point, and its width;
-# - from 1000 noise points iterated 100 times: the share of the samples that end within `tol` ($0.01$) of a training
+# - the **flat region** of each point: the widest connected interval on which $|f'| <$ {glue:text}`cfg_slope_threshold` that
+#   reaches within {glue:text}`cfg_flat_reach` of the point, and its width;
+# - from 1000 noise points iterated 100 times: the share of the samples that end within {glue:text}`cfg_tol` of a training
 #   point, the **basin shares** (the share ending at each point), their entropy relative to the uniform split (1 when
 #   the four points get a quarter each, 0 when one point gets every sample), and the burn-in $B$ (the first run after
 #   which 95 % of the samples stay within $0.01$ of a training point).
@@ -135,17 +143,8 @@ for name, value in here.findings(t, M, cfg).items():
 # %% [markdown]
 # ## The figures
 #
-# The paper shows one net; {numref}`fig04-main` shows the first seed whose net fits the data, {numref}`fig04-basins`
+# The paper shows one net; {numref}`fig04-main` (at the top of the page) shows the first seed whose net fits the data, {numref}`fig04-basins`
 # where the samples go, and {numref}`fig04-outputs` the output of every net.
-#
-# ```{glue:figure} figure4
-# :name: fig04-main
-# :alt: Loss with four zeros, an output flat around each of the four points, and samples landing on them.
-#
-# The paper's Figure 4 for seed {glue:text}`seed_shown`. (a) The loss $(x - f(x))^2$ over the input range, with a
-# close-up around the points; (b) the output $f(x)$ against the identity (dotted), the flat regions ($|f'| < 0.5$)
-# shaded; (c)–(f) ten noise points (red) and the samples (green) after 1, 2, 5 and 10 runs, drawn on the loss curve.
-# ```
 #
 # ```{glue:figure} basins
 # :name: fig04-basins
@@ -169,11 +168,11 @@ for name, value in here.findings(t, M, cfg).items():
 #
 # A seed passes a claim only if its net fits the data, and then:
 #
-# - **flat regions**: every training point has a flat interval at least `min_flat_width` ($0.05$) wide;
-# - **samples end at the points**: at least `end_share` ($99\,\%$) of the samples are within $0.01$ of a training
+# - **flat regions**: every training point has a flat interval at least {glue:text}`cfg_min_flat_width` wide;
+# - **samples end at the points**: at least {glue:text}`end_share_pct` of the samples are within {glue:text}`cfg_tol` of a training
 #   point after 100 runs;
-# - **every point is sampled**: each training point receives at least `min_share` ($5\,\%$, a fifth of the uniform
-#   split) of the samples;
+# - **every point is sampled**: each training point receives at least {glue:text}`min_share_pct` (a fifth of the
+#   uniform split) of the samples;
 # - **attracting points**: $|f'(x_i)| < 1$ at every training point, which makes each point an attracting fixed point
 #   of the sampler (not stated in the paper; it is what lets a point collect samples).
 #

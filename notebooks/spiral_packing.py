@@ -59,7 +59,7 @@
 # all seeds of one $(K,$ activation$)$ train at once as stacked matrices, each as a lone run would (Adam acts
 # element-wise). *Length*: the study's 10,000 epochs cost about 24 minutes of one CPU core for the twelve settings
 # at three seeds (144 ms per epoch, a 2.5 GHz Xeon core); the paper profile trains the grid for **1500 epochs** and
-# runs **10,000 epochs for $K = 3$** (`full_classes`, the $K$ of the study's reference numbers) alongside in a worker
+# runs **{glue:text}`cfg_full_epochs` epochs for $K =$ {glue:text}`cfg_full_classes`** (the $K$ of the study's reference numbers) alongside in a worker
 # process, whose nets after 1500 epochs are the grid's (so {numref}`spiral-drift` shows what shortening changes);
 # `epochs=10000` gives the study's length everywhere. *Initialisation*: PyTorch's default; `init="glorot"` gives the
 # study's (TensorFlow's Glorot-uniform weights, zero biases), with which a ReLU net on the raw inputs can fall into a
@@ -124,8 +124,8 @@ print(
 # %% [markdown]
 # ## Training and measuring every net
 #
-# Seed $s$'s data is `make_spirals(K, seed=s)`, its net starts as `make_spiral_net(K, act, seed=s)`; every net is
-# measured on its own training data after its last epoch. *Class mean*: the mean of $h(x)$ over a class; *corner
+# Seed $s$ draws its own spirals and its net's initial weights (`kaleido_lib/spirals.py`); every net is measured on
+# its own training data after its last epoch. *Class mean*: the mean of $h(x)$ over a class; *corner
 # distance*: its distance to the nearest corner $(\pm 1, \pm 1)$. In {numref}`spiral-hidden` (at the top) the tanh
 # class means occupy a median of {glue:text}`tanh_corners_used` corners ($K =$ {glue:text}`classes`). ReLU cannot
 # leave the positive quadrant but has one more position, the origin, where the layer is off: there sit median shares
@@ -233,7 +233,8 @@ ch.show(here.shortened_vs_full_figure(G, cfg), "shortened_vs_full")
 # onto the training points, or onto the arms they lie on? One net per seed ({glue:text}`bridge_arch`, sigmoid output,
 # Adam, Eq. 1) learns {glue:text}`n_bridge_train` evenly spaced arm points of the first seed's spirals, in unit
 # coordinates $u = 0.5 + x / 44$, then samples (Eq. 2, no re-injected noise) from $\mathcal{N}(0.5, 0.5^2 I)$ clipped
-# to $[0, 1]^2$. A point is *on an arm* within `tol` of one of its `n_per_class` points: after {glue:text}`n_steps`
+# to $[0, 1]^2$. A point is *on an arm* within {glue:text}`cfg_tol` of one of its {glue:text}`cfg_n_per_class`
+# points: after {glue:text}`n_steps`
 # runs a median {glue:text}`end_share:.0%` are ({glue:text}`near_share:.0%` near a training point after
 # {glue:text}`n_runs`); {glue:text}`capture:.0%` of a grid of starts end on one ({numref}`spiral-kaleidoscope`).
 
@@ -287,18 +288,21 @@ ci_check.report()
 # ## Verdicts
 #
 # A claim **holds** when at least 90 % of the nets pass, **partly** when at least half do. (1) *tanh corners*
-# ($K \le 4$): every class mean within `corner_tol` of a corner, each class at its own. (2) *ReLU fan*: every class
-# direction in $[0°, 90°]$, spanning at least `fan_min` degrees. (3) *The study's directions* ($K = 3$, $5$; a
-# re-implementation reported $4°, 44°, 87°$ and $1°, 6°, 29°, 59°, 88°$): each sorted direction within `ref_tol`,
-# after `full_epochs` for $K$ in `full_classes`. (4) *Crowding*: Spearman's $\rho$ of $K$ against the separation and
+# ($K \le 4$): every class mean within {glue:text}`cfg_corner_tol` of a corner, each class at its own. (2) *ReLU
+# fan*: every class direction in $[0°, 90°]$, spanning at least {glue:text}`cfg_fan_min` degrees. (3) *The study's
+# directions* ($K = 3$, $5$; a re-implementation reported $4°, 44°, 87°$ and $1°, 6°, 29°, 59°, 88°$): each sorted
+# direction within {glue:text}`cfg_ref_tol` degrees, after {glue:text}`cfg_full_epochs` epochs for
+# $K =$ {glue:text}`cfg_full_classes`. (4) *Crowding*: Spearman's $\rho$ of $K$ against the separation and
 # the accuracy, one-sided permutation test; **holds** when $\rho < 0$ with $p < 0.05$ and the median never rises
-# with $K$, **partly** when only the first. (5) *The kaleidoscope*: at least `near_min` of a net's samples on an arm
-# after `n_runs` runs; every arm given at least half its fair share $1/K$. Verdicts: {glue:text}`verdicts`.
+# with $K$, **partly** when only the first. (5) *The kaleidoscope*: at least {glue:text}`near_min_pct` of a net's
+# samples on an arm after {glue:text}`cfg_n_runs` runs; every arm given at least half its fair share $1/K$. Verdicts: {glue:text}`verdicts`.
 #
 # **What would change them.** The corner and fan verdicts are taken after {glue:text}`epochs` epochs, where the nets
 # still move ({numref}`spiral-drift`): the study's 10,000 epochs can turn them, the ReLU directions most of all. The
-# cut-offs decide the per-net tests; each claim declares alternatives: `corner_tol` and `ref_tol` halved and doubled,
-# `fan_min` halved and × 1.25, `near_min` halved and midway to 1 or read after `n_steps` runs, ¼ and ¾ of the fair
+# cut-offs decide the per-net tests; each claim declares alternatives: the corner distance
+# ({glue:text}`cfg_corner_tol`) and the direction tolerance ({glue:text}`cfg_ref_tol` degrees) halved and doubled,
+# the fan's span ({glue:text}`cfg_fan_min` degrees) halved and × 1.25, the share on an arm
+# ({glue:text}`near_min_pct`) halved and midway to 1 or read after {glue:text}`cfg_n_steps` runs, ¼ and ¾ of the fair
 # share; for crowding, each column lower at the largest $K$ than at the smallest, and $p < 0.01$.
 
 # %%

@@ -3,6 +3,7 @@ paper's five-panel figure and the verdicts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -184,14 +185,25 @@ def measure_all(
 
 
 def findings(M: dict[str, torch.Tensor], cfg: Settings) -> dict[str, Any]:
-    """The measured numbers glued into the findings box."""
+    """The measured numbers glued into the findings box; ``dist_end_words`` says how near the noise points end, in
+    words that fit the measured distance (exactly on the point when it is 0)."""
+    dist_end = float(stats.median(M["max_dist_end"]))
     return {
         "max_dev_median": float(stats.median(M["max_dev"])),
-        "dist_end_median": float(stats.median(M["max_dist_end"])),
+        "dist_end_median": dist_end,
+        "dist_end_words": dist_words(dist_end),
         "slope_median": float(stats.median(M["slope"])),
+        "slope_words": "an attracting fixed point"
+        if abs(float(stats.median(M["slope"]))) < 1
+        else "not an attracting fixed point (the slope is 1 or more in size)",
         "n_steps": cfg.n_steps,
         "n_samples": cfg.n_samples,
     }
+
+
+def dist_words(d: float) -> str:
+    """How far the samples end from the training point, in words: 'exactly on' when the distance is 0."""
+    return "exactly on it (distance 0 to float precision)" if d == 0 else f"within {d:.2g} of it"
 
 
 def figure2(
@@ -225,6 +237,33 @@ def figure2(
     for i, (ax, k) in enumerate(zip(bottom.subplots(1, len(runs), squeeze=False)[0], runs)):
         plots.sampling_1d(ax, grid, loss, traj[0], traj[k], X, loss_fn, k)
         ax.set_title(f"({'cde'[i]}) after {k} run{'s' if k > 1 else ''}")
+    return readable(fig, bottom.axes)
+
+
+def readable(fig: plt.Figure, sampling_axes: Sequence[plt.Axes] = (), min_pt: float = 8.0) -> plt.Figure:
+    """The figure as the page shows it at 8 in wide: the sampling panels share one legend below the figure instead of
+    one on each panel's data, every close-up inset keeps three ticks per axis, and no text is smaller than
+    ``min_pt`` points (at least 9 px on the page)."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import MaxNLocator
+
+    if sampling_axes:
+        handles, labels = sampling_axes[0].get_legend_handles_labels()
+        for ax in sampling_axes:
+            legend = ax.get_legend()
+            if legend is not None:
+                legend.remove()
+        fig.legend(handles, [label.split(",")[0] for label in labels], loc="outside lower center", ncols=2)
+    for ax in [a for a in fig.findobj() if isinstance(a, plt.Axes)]:
+        for inset in ax.child_axes:
+            inset.xaxis.set_major_locator(MaxNLocator(3))
+            inset.yaxis.set_major_locator(MaxNLocator(3))
+        ticks = [*ax.get_xticklabels(which="both"), *ax.get_yticklabels(which="both")]
+        if any(float(t.get_fontsize()) < min_pt for t in ticks):
+            ax.tick_params(axis="both", which="both", labelsize=min_pt)
+    for text in [t for t in fig.findobj() if isinstance(t, Text)]:
+        if float(text.get_fontsize()) < min_pt:
+            text.set_fontsize(min_pt)
     return fig
 
 
@@ -262,8 +301,8 @@ CLAIMS = (
         criterion="<= {tol_output:g}",
         notes="An identity map would give 0.5.",
         alternatives=(
-            "max |f(x) - x_train| <= {tol_output_half:g} (the cut-off halved)",
-            "max |f(x) - x_train| <= {tol_output_double:g} (the cut-off doubled)",
+            "max |f(x) - {x_train:g}| <= {tol_output_half:g} (the cut-off halved)",
+            "max |f(x) - {x_train:g}| <= {tol_output_double:g} (the cut-off doubled)",
             FIT_ONLY,
         ),
     ),
@@ -272,10 +311,10 @@ CLAIMS = (
         claim="The loss over the input range is lowest at the training point",
         paper="As expected, the value at x=0.5 is the lowest",
         origin="paper",
-        measure="|argmin of the loss over the grid - x_train|",
+        measure="distance from the grid point of lowest loss to the training point",
         criterion="<= one grid step ({spacing:.2g})",
         alternatives=(
-            "within half a grid step (the grid point nearest x_train) instead of one",
+            "within half a grid step (the grid point nearest the training point) instead of one",
             "within two grid steps instead of one",
             FIT_ONLY,
         ),
@@ -286,7 +325,7 @@ CLAIMS = (
         paper="The model is progressively applied 1 -> 3 times and the samples obtained are close to the "
         "training input",
         origin="paper",
-        measure="max distance to x_train after {n_steps} runs, {n_samples} noise points",
+        measure="largest distance to the training point after {n_steps} runs, {n_samples} noise points",
         criterion="<= {tol:g}",
         alternatives=(
             "every sample within {tol_double:g} (the tolerance doubled)",
@@ -296,12 +335,12 @@ CLAIMS = (
     ),
     Declared(
         id="attracting_fixed_point",
-        claim="The training point is an attracting fixed point, |f'(x_train)| < 1",
+        claim="The training point is an attracting fixed point: the slope there is less than 1 in size",
         paper="(the mechanism implied by panels c-e; not stated in the paper)",
         origin="own hypothesis",
-        measure="f'(x_train)",
+        measure="the slope f' at the training point",
         criterion="|f'| < 1",
-        alternatives=("|f'(x_train)| < 0.5 (a clear contraction) instead of < 1", FIT_ONLY),
+        alternatives=("the slope's size below 0.5 (a clear contraction) instead of below 1", FIT_ONLY),
     ),
 )
 # each claim's per-seed values (measures) and pass/fail (passes), by claim id

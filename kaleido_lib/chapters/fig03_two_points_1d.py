@@ -371,7 +371,7 @@ def depth_panels(
     traj = sampling.kaleidoscopic_sampling(
         f, z_plot, max(cfg.plot_steps), out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise
     )
-    return plots.panels_1d(
+    fig = plots.panels_1d(
         geo.grid,
         loss_fn(geo.grid),
         measures.output_manifold(f, geo.grid),
@@ -386,6 +386,7 @@ def depth_panels(
         letters=letters,
         inset=(geo.p1, geo.p2),
     )
+    return readable(fig, fig.subfigs[1].axes)
 
 
 def outputs_all_seeds(
@@ -448,7 +449,9 @@ def settle_figure(
 ) -> plt.Figure:
     """Per depth: the plotted noise points' trajectories with the burn-in shaded, and every sample's settle step
     against where it started. ``shown[d]`` is (net, its measures, its seed, its noise)."""
-    fig, axes = plt.subplots(len(shown), 2, figsize=(12, 7), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        len(shown), 2, figsize=(8, 3.6 * len(shown)), layout="constrained", squeeze=False
+    )
     for row, (d, (f, m, s, z)) in enumerate(shown.items()):
         traj = sampling.kaleidoscopic_sampling(
             f, z_plot, cfg.n_steps, out_act=cfg.out_act, eps=cfg.eps, eps_noise=cfg.eps_noise
@@ -460,7 +463,8 @@ def settle_figure(
             geo.X,
             burn_in=int(m["burn_in"]) if m["burn_in"] <= horizon else None,
         )
-        axes[row, 0].set_title(f"L={d}, seed {s}: trajectories, burn-in B = {m['burn_in']:.0f}")
+        axes[row, 0].set_title(f"L={d}, seed {s}: trajectories\nburn-in B = {m['burn_in']:.0f}")
+        axes[row, 0].get_legend().set_loc("center right")  # between the two points, off the samples
         settle = measures.settle_steps(m["_traj"], geo.X, cfg.tol)
         ax = axes[row, 1]
         ax.axvspan(*geo.band, color="0.9", label="between the points")
@@ -471,10 +475,10 @@ def settle_figure(
         ax.set_ylabel("settle step")
         ax.legend(loc="upper right", fontsize=8)
         ax.set_title(
-            f"L={d}: settle step against the start; median between {m['settle_between']:.0f}, "
+            f"L={d}: settle step against the start\nmedian between {m['settle_between']:.0f}, "
             f"outside {m['settle_outside']:.0f}"
         )
-    return fig
+    return readable(fig)
 
 
 def comparisons(M: dict[int, dict[str, torch.Tensor]], depths: list[int]) -> dict[str, torch.Tensor]:
@@ -522,6 +526,33 @@ def shallow_vs_deep(
     )
     for ax, t in zip(axes, ("wider flat regions?", "faster sampling?", "steeper between the points?")):
         ax.set_title(f"(iv) {t}")
+    return fig
+
+
+def readable(fig: plt.Figure, sampling_axes: Sequence[plt.Axes] = (), min_pt: float = 8.0) -> plt.Figure:
+    """The figure as the page shows it at 8 in wide: the sampling panels share one legend below the figure instead of
+    one on each panel's data, every close-up inset keeps three ticks per axis, and no text is smaller than
+    ``min_pt`` points (at least 9 px on the page)."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import MaxNLocator
+
+    if sampling_axes:
+        handles, labels = sampling_axes[0].get_legend_handles_labels()
+        for ax in sampling_axes:
+            legend = ax.get_legend()
+            if legend is not None:
+                legend.remove()
+        fig.legend(handles, [label.split(",")[0] for label in labels], loc="outside lower center", ncols=2)
+    for ax in [a for a in fig.findobj() if isinstance(a, plt.Axes)]:
+        for inset in ax.child_axes:
+            inset.xaxis.set_major_locator(MaxNLocator(3))
+            inset.yaxis.set_major_locator(MaxNLocator(3))
+        ticks = [*ax.get_xticklabels(which="both"), *ax.get_yticklabels(which="both")]
+        if any(float(t.get_fontsize()) < min_pt for t in ticks):
+            ax.tick_params(axis="both", which="both", labelsize=min_pt)
+    for text in [t for t in fig.findobj() if isinstance(t, Text)]:
+        if float(text.get_fontsize()) < min_pt:
+            text.set_fontsize(min_pt)
     return fig
 
 

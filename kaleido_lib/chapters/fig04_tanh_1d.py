@@ -3,6 +3,7 @@ measures, the figures and the verdicts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -193,8 +194,10 @@ def measure_all(
 
 
 def findings(t: Trained, M: dict[str, torch.Tensor], cfg: Settings) -> dict[str, Any]:
-    """The numbers glued into the findings box."""
+    """The numbers glued into the findings box and the criteria (the share cut-offs as percentages)."""
     return {
+        "end_share_pct": f"{cfg.end_share:.0%}",
+        "min_share_pct": f"{cfg.min_share:.0%}",
         "n_seeds": len(t.fits),
         "n_fit": int(t.fits.sum()),
         "end_median": float(M["end_at_points"].nanmedian()),
@@ -282,7 +285,7 @@ def panels(
     """The paper's panels (a)-(f) for one net (``plots.panels_1d``), the close-up around the four points."""
     loss_fn = lambda x: measures.loss_manifold(f, x)
     pts = X.reshape(-1).tolist()
-    return plots.panels_1d(
+    fig = plots.panels_1d(
         grid,
         loss_fn(grid),
         measures.output_manifold(f, grid),
@@ -298,6 +301,7 @@ def panels(
         inset=(pts[0], pts[-1]),
         inset_rect=(0.25, 0.45, 0.5, 0.45),
     )
+    return readable(fig, fig.subfigs[1].axes)
 
 
 def basins_figure(
@@ -312,12 +316,15 @@ def basins_figure(
     """Trajectories of the plotted noise, where each sample ends against where it started, and the basin shares
     over the nets that fit (bars: medians, error bars: quartiles, dots: seeds; 'none': ending at no point)."""
     pts = X.reshape(-1).tolist()
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2), layout="constrained")
+    fig = plt.figure(figsize=(8, 6.5), layout="constrained")
+    mosaic = fig.subplot_mosaic([["traj", "traj"], ["end", "bars"]])
+    axes = [mosaic["traj"], mosaic["end"], mosaic["bars"]]
     b = m["burn_in"]
     horizon = int(min(cfg.n_steps, max(20, 2 * b)))
     plots.trajectories_1d(
         axes[0], traj_plot[: horizon + 1].cpu(), X, burn_in=int(b) if b <= horizon else None
     )
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the panel, off the samples
     axes[0].set_title(f"seed {seed}: trajectories, burn-in B = {b:.0f}")
     axes[1].scatter(m["_z"][:, 0], m["_end"][:, 0], s=5, c=plots.SAMPLE, alpha=0.5)
     for p in pts:
@@ -329,11 +336,40 @@ def basins_figure(
     if fits.any():
         plots.share_bars(axes[2], with_none, [f"{p:+.1f}" for p in pts] + ["none"])
         axes[2].axhline(1 / len(pts), color="0.5", ls=":", lw=1, label="uniform split")
+        axes[2].set_ylim(0, 1.5 * axes[2].get_ylim()[1])  # head room: the legend above the bars
         axes[2].legend(loc="upper center", fontsize=8)
+    n_fit = int(fits.sum())
     axes[2].set_title(
-        f"basin shares over the nets that fit ({int(fits.sum())}); "
-        f"median entropy {M['entropy'].nanmedian():.2f}"
+        f"basin shares over the {n_fit} net{'s that fit' if n_fit != 1 else ' that fits'}"
+        f"\nmedian entropy {M['entropy'].nanmedian():.2f}"
     )
+    return readable(fig)
+
+
+def readable(fig: plt.Figure, sampling_axes: Sequence[plt.Axes] = (), min_pt: float = 8.0) -> plt.Figure:
+    """The figure as the page shows it at 8 in wide: the sampling panels share one legend below the figure instead of
+    one on each panel's data, every close-up inset keeps three ticks per axis, and no text is smaller than
+    ``min_pt`` points (at least 9 px on the page)."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import MaxNLocator
+
+    if sampling_axes:
+        handles, labels = sampling_axes[0].get_legend_handles_labels()
+        for ax in sampling_axes:
+            legend = ax.get_legend()
+            if legend is not None:
+                legend.remove()
+        fig.legend(handles, [label.split(",")[0] for label in labels], loc="outside lower center", ncols=2)
+    for ax in [a for a in fig.findobj() if isinstance(a, plt.Axes)]:
+        for inset in ax.child_axes:
+            inset.xaxis.set_major_locator(MaxNLocator(3))
+            inset.yaxis.set_major_locator(MaxNLocator(3))
+        ticks = [*ax.get_xticklabels(which="both"), *ax.get_yticklabels(which="both")]
+        if any(float(t.get_fontsize()) < min_pt for t in ticks):
+            ax.tick_params(axis="both", which="both", labelsize=min_pt)
+    for text in [t for t in fig.findobj() if isinstance(t, Text)]:
+        if float(text.get_fontsize()) < min_pt:
+            text.set_fontsize(min_pt)
     return fig
 
 
@@ -363,7 +399,7 @@ CLAIMS = (
         "others as failures).",
         alternatives=(
             "loss <= {loss_x10:g} (ten times the target)",
-            "fits the data (every |f(x_i) - x_i| <= {tol:g}) instead of the loss target",
+            "fits the data (every training point reproduced within {tol:g}) instead of the loss target",
         ),
     ),
     Declared(
@@ -400,11 +436,11 @@ CLAIMS = (
     ),
     Declared(
         id="attracting_fixed_points",
-        claim="Every training point is an attracting fixed point, |f'(x_i)| < 1",
+        claim="Every training point is an attracting fixed point: the slope there is less than 1 in size",
         paper="(the mechanism behind panels c-f; not stated in the paper)",
         origin="own hypothesis",
-        measure="the largest |f'(x_i)| over the training points",
-        criterion="fits the data, and every |f'(x_i)| < 1",
+        measure="the largest slope size |f'| over the training points",
+        criterion="fits the data, and |f'| < 1 at every training point",
         among_label="nets that fit the data",
     ),
 )
@@ -433,7 +469,7 @@ def claims(
     fits = P["fits"]
     per_point = lambda t: {f"x={p:+g}": sp(t[:, j]) for j, p in enumerate(pts)}
     trained, flat, end, cover, attract = declared(cfg, len(pts))
-    fit_note = f"{int(fits.sum())} of {len(fits)} nets fit the data (max |f(x_i) - x_i| <= {cfg.tol:g}); "
+    fit_note = f"{int(fits.sum())} of {len(fits)} nets fit the data (every training point reproduced within {cfg.tol:g}); "
     return [
         claims_lib.judge(
             trained,

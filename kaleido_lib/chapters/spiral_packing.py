@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap, to_rgb
+from matplotlib.text import Text
+from matplotlib.ticker import MaxNLocator
 from PIL import Image as PILImage
 from tqdm import tqdm
 
@@ -715,8 +717,10 @@ def hidden_panel(
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     ax.set_aspect("equal")
-    ax.set_title(title, fontsize=8)
-    ax.tick_params(labelsize=6)
+    ax.set_title(title, fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(3))
+    ax.yaxis.set_major_locator(MaxNLocator(3))
 
 
 def panel_grid(Ks: Sequence[int], width: float = 2.4, height: float = 2.5) -> tuple[plt.Figure, dict]:
@@ -782,8 +786,8 @@ def hidden_layer_gif(G: Grid, cfg: Settings, path: str | Path | None = None) -> 
         act: anim[(act, Ks)].snapshots[[anim[(act, Ks)].snapshot_epochs.index(e) for e in frames], 0]
         for act in ACTS
     }
-    imgs = []
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.8), layout="constrained")
+    imgs, sizes = [], []
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.8), dpi=plots.DPI, layout="constrained")
     canvas = FigureCanvasAgg(fig)  # frames drawn by Agg whatever the backend
     for j, e in enumerate(frames):
         for ax, act in zip(axes, ACTS):
@@ -794,8 +798,9 @@ def hidden_layer_gif(G: Grid, cfg: Settings, path: str | Path | None = None) -> 
             ax.set_ylim(lo, hi)
             ax.set_aspect("equal")
             ax.set_title(f"{act}, K={Ks}, epoch {e}", fontsize=9)
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=8)
         canvas.draw()
+        sizes += [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
         rgb = np.asarray(canvas.buffer_rgba())[..., :3]
         imgs.append(PILImage.fromarray(rgb).convert("P", palette=PILImage.Palette.ADAPTIVE))
     plt.close(fig)
@@ -807,6 +812,8 @@ def hidden_layer_gif(G: Grid, cfg: Settings, path: str | Path | None = None) -> 
         append_images=imgs[1:],
         loop=0,
         duration=[250] * (len(imgs) - 1) + [2000],
+        # the smallest font drawn and the dpi, as plots.savefig records them in a PNG, for the page's legibility check
+        comment=f"{plots.FONT_KEY}={min(sizes):g};{plots.DPI_KEY}={plots.DPI}".encode(),
     )
     return utils.atomic_write_bytes(path, buf.getvalue())
 
@@ -815,12 +822,12 @@ def loss_curves_figure(G: Grid, cfg: Settings) -> plt.Figure:
     """Cross-entropy and training accuracy over the epochs: every seed thin, the median thick, one colour per K; the
     K of full_classes over their full length (dotted: ``epochs``)."""
     fig, axes = plt.subplots(2, 2, figsize=(10, 6), layout="constrained", sharex=True)
-    cmapK, nK = plt.get_cmap("viridis"), len(cfg.classes)
+    cmapK, nK = plt.get_cmap("viridis"), len(cfg.classes)  # sampled on [0, 0.85]: no pale yellow on white
     for col, act in enumerate(ACTS):
         for j, K in enumerate(cfg.classes):
             r = G.full.get((act, K), G.runs[(act, K)])
             c, ep = (
-                cmapK(j / max(nK - 1, 1)),
+                cmapK(0.85 * j / max(nK - 1, 1)),
                 torch.arange(1, r.epochs + 1),
             )  # epoch e+1: the weights after e updates
             for i in range(r.n_members):
@@ -835,7 +842,7 @@ def loss_curves_figure(G: Grid, cfg: Settings) -> plt.Figure:
         axes[1, col].set_ylabel("training accuracy")
         axes[1, col].set_xlabel("epoch + 1")
         axes[1, col].set_ylim(0, 1.02)
-    axes[0, 0].legend(fontsize=7, ncol=2)
+    axes[0, 0].legend(fontsize=8, ncol=2, loc="best")
     return fig
 
 
@@ -904,9 +911,9 @@ def angle_histograms_figure(G: Grid, P: Packing, cfg: Settings) -> plt.Figure:
             if m is not None and torch.isfinite(m["angles"][c]):
                 ax.axvline(float(m["angles"][c]), color=COL[c], ls="--", lw=1)
         ax.set_title(f"{act}, K={K}", fontsize=9)
-        ax.legend(fontsize=6.5, loc="upper center", framealpha=0.85, handlelength=1, borderaxespad=0.2)
-        ax.margins(y=0.35)  # head room for the legend
-        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7.5, loc="upper center", framealpha=0.85, handlelength=1, borderaxespad=0.2)
+        ax.margins(y=0.45)  # head room for the legend
+        ax.tick_params(labelsize=7.5)
         ax.set_xlabel("angle of h (degrees)", fontsize=8)
         ax.set_ylabel("points", fontsize=8)
     return fig
@@ -916,7 +923,7 @@ def packing_summary_figure(P: Packing, cfg: Settings) -> plt.Figure:
     """Over seeds and K: tanh corner distances, separation and accuracy (top); ReLU class directions against the
     study's, angular separation and the share of points at h = 0 (bottom); open circles: full_epochs."""
     n = P.n_seeds
-    fig, axes = plt.subplots(2, 3, figsize=(10.5, 6.8), layout="constrained")
+    fig, axes = plt.subplots(2, 3, figsize=(8, 6.4), layout="constrained")
     for K in cfg.classes:
         for i in range(n):
             jit = (i - (n - 1) / 2) * 0.08
@@ -933,7 +940,9 @@ def packing_summary_figure(P: Packing, cfg: Settings) -> plt.Figure:
                 facecolors="none",
                 edgecolors="k",
                 s=30,
-                label="the study" if min(k for k in cfg.classes if k in REF_RELU) == K else None,
+                label="the study's ReLU directions"
+                if min(k for k in cfg.classes if k in REF_RELU) == K
+                else None,
             )
         for i in range(n) if K in cfg.full_classes else []:  # the same nets after full_epochs, open circles
             jit = 0.45 + (i - (n - 1) / 2) * 0.08
@@ -949,37 +958,51 @@ def packing_summary_figure(P: Packing, cfg: Settings) -> plt.Figure:
                         edgecolors=[COL[c] for c in range(K)],
                         label=f"after {cfg.full_epochs} epochs" if first else None,
                     )
-    axes[0, 0].axhline(cfg.corner_tol, color="k", ls="--", lw=0.8, label=f"corner_tol {cfg.corner_tol:g}")
+    axes[0, 0].axhline(cfg.corner_tol, color="k", ls="--", lw=0.8, label=f"corner cut-off {cfg.corner_tol:g}")
     axes[0, 0].axhline(
-        2**0.5 * (1 - REF_TANH_K3), color="grey", ls=":", lw=0.8, label="the study, K=3 (±0.88)"
+        2**0.5 * (1 - REF_TANH_K3),
+        color="grey",
+        ls=":",
+        lw=0.8,
+        label="the study's tanh corner distance, K=3 (±0.88)",
     )
-    axes[0, 0].set_ylabel("class mean: distance to nearest corner")
+    axes[0, 0].set_ylabel("distance to the nearest corner")
     axes[0, 0].set_title("tanh: class means at corners?", fontsize=9)
     axes[1, 0].set_ylim(-5, 95)
     axes[1, 0].set_ylabel("class direction (degrees)")
     axes[1, 0].set_title("ReLU: class directions", fontsize=9)
-    for ax, act, f, lab in (
-        (axes[0, 1], "tanh", "mean_sep", "smallest distance between class means"),
-        (axes[1, 1], "relu", "ang_gap", "smallest angle between class directions"),
-        (axes[1, 2], "relu", "dead", "share of points with h = 0"),
+    for ax, act, f, lab, title in (
+        (axes[0, 1], "tanh", "mean_sep", "smallest distance\nbetween class means", "tanh: separation"),
+        (
+            axes[1, 1],
+            "relu",
+            "ang_gap",
+            "smallest angle between\nclass directions (degrees)",
+            "ReLU: separation",
+        ),
+        (axes[1, 2], "relu", "dead", "share of points with h = 0", "ReLU: points at h = 0"),
     ):
         vals = torch.stack([P.get(act, K, f) for K in cfg.classes])
         for i in range(n):
             ax.plot(cfg.classes, vals[:, i], "o-", lw=0.6, ms=3, color="grey", alpha=0.7)
-        ax.plot(cfg.classes, vals.nanmedian(1).values, "o-", color="k", lw=1.5, label="median")
+        ax.plot(cfg.classes, vals.nanmedian(1).values, "o-", color="k", lw=1.5, label="median over seeds")
         ax.set_ylabel(lab)
-        ax.set_title(f"{act}: {lab}", fontsize=9)
+        ax.set_title(title, fontsize=9)
     for act, c in zip(ACTS, ("tab:blue", "tab:orange")):
         vals = torch.stack([P.get(act, K, "acc") for K in cfg.classes])
         axes[0, 2].plot(cfg.classes, vals, "o", ms=3, color=c, alpha=0.5)
         axes[0, 2].plot(cfg.classes, vals.nanmedian(1).values, "-", color=c, label=act)
     axes[0, 2].set_ylabel("training accuracy")
     axes[0, 2].set_title("training accuracy", fontsize=9)
+    shared: dict[str, Any] = {}  # one legend below the panels, off the data: every entry once
     for ax in axes.flat:
         ax.set_xlabel("classes K")
         ax.set_xticks(cfg.classes)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+        if ax is not axes[0, 2]:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                shared.setdefault(label, handle)
+    axes[0, 2].legend(fontsize=8, loc="best")
+    fig.legend(list(shared.values()), list(shared), loc="outside lower center", ncols=2, fontsize=8)
     return fig
 
 
@@ -1431,6 +1454,7 @@ def findings(P: Packing, D: Drift, B: Bridge, cfg: Settings, seeds: Sequence[int
         if K in cfg.classes
     ]
     return {
+        "near_min_pct": f"{cfg.near_min:.0%}",
         "epochs": cfg.epochs,
         "full_epochs": cfg.full_epochs,
         "classes": join(cfg.classes),
