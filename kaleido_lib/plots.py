@@ -123,7 +123,7 @@ def manifold_1d(
         sel = (g >= lo) & (g <= hi)
         axin = ax.inset_axes((0.1, 0.6, 0.4, 0.33))
         axin.plot(g[sel], v[sel], color="tab:blue", lw=1.2)
-        axin.tick_params(labelsize=6)
+        axin.tick_params(labelsize=8)
         axin.ticklabel_format(useOffset=False, style="plain")
         mark_inset(ax, axin, loc1=3, loc2=4, fc="none", ec="0.5", lw=0.6)
 
@@ -151,7 +151,7 @@ def sampling_1d(
     ax.set_title(f"after {step} run{'s' if step != 1 else ''}", fontsize=10)
     ax.set_xlabel("x")
     ax.set_ylabel("loss")
-    ax.legend(fontsize=7, loc="upper center")
+    ax.legend(fontsize=8, loc="upper center")
 
 
 def _box(
@@ -305,7 +305,7 @@ def zoom_inset_1d(
     span = float(v[sel].max() - v[sel].min())
     pad = 0.05 * span if span > 0 else 1e-6
     axin.set_ylim(float(v[sel].min()) - pad, float(v[sel].max()) + pad)
-    axin.tick_params(labelsize=6)
+    axin.tick_params(labelsize=8)
     mark_inset(ax, axin, loc1=3, loc2=4, fc="none", ec="0.5", lw=0.6)
     return axin
 
@@ -413,7 +413,13 @@ def share_bars(
         raise ValueError("shares has no row without NaN")
     q = torch.quantile(s, torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64), dim=0)
     x = torch.arange(len(labels), dtype=torch.float64)
-    ax.bar(x.tolist(), q[1].tolist(), color="tab:green", alpha=0.5, label=f"median over {s.shape[0]} seeds")
+    ax.bar(
+        x.tolist(),
+        q[1].tolist(),
+        color="tab:green",
+        alpha=0.5,
+        label=f"median over {s.shape[0]} seed{'s' if s.shape[0] != 1 else ''}",
+    )
     ax.errorbar(
         x.tolist(),
         q[1].tolist(),
@@ -487,7 +493,7 @@ def log2_curves(
     ax.set_xscale("log", base=2)
     if logy:
         ax.set_yscale("log")
-    ax.set_xticks(x, [f"{n:g}" for n in x], fontsize=7, rotation=90 if len(x) > 8 else 0)
+    ax.set_xticks(x, [f"{n:g}" for n in x], fontsize=8, rotation=90 if len(x) > 8 else 0)
     ax.tick_params(axis="x", which="minor", bottom=False)
     ax.set_xlabel("number of training points N (log2 axis)")
     ax.set_ylabel(ylabel)
@@ -574,7 +580,7 @@ def loss_surface_3d(
     ax.set_ylabel("$x_2$")
     ax.set_zlabel("loss", labelpad=10)
     ax.view_init(elev=32, azim=-55)
-    ax.legend(loc="upper left", fontsize=7)
+    ax.legend(loc="upper left", fontsize=8)
 
 
 def loss_contour_2d(
@@ -614,7 +620,7 @@ def trajectories_2d(ax: plt.Axes, traj: torch.Tensor, points: torch.Tensor) -> N
     ax.scatter(t[-1, :, 0], t[-1, :, 1], c=SAMPLE, s=12, zorder=4, label=f"run {t.shape[0] - 1}")
     p = _check_xy("points", points)
     ax.scatter(p[:, 0], p[:, 1], c=DATA, marker="x", s=40, zorder=5)
-    ax.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper right", fontsize=8)
 
 
 def samples_2d(
@@ -709,7 +715,7 @@ def sweep_points(
     ax.set_xticks(x.tolist(), [f"{s:g}" for s in settings])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
 
 
 # --- image chapters: mosaics over sampling runs, the sampling GIF, quality curves and histograms -------------
@@ -963,7 +969,7 @@ def quality_curves(
             ax.set_xlim(min(x) - 0.1, max(x) * 1.15 if max(x) > 1 else max(x) + 0.15)
         ax.set_xlabel("sampling run k")
         ax.set_ylabel(ylabel)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
 
 
 def class_histogram(
@@ -993,7 +999,7 @@ def class_histogram(
         ax.plot(
             x, (r / r.sum()).tolist(), ls="none", marker="D", ms=4, color="k", label="reference", zorder=3
         )
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
     ax.set_xticks(x, labels)
     ax.set_ylabel("share")
 
@@ -1031,7 +1037,7 @@ def distance_histograms(
         ax.axvline(float(vline), color="k", ls="--", lw=0.9, label=vline_label)
     ax.set_xlabel("distance")
     ax.set_ylabel("density")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
 
 
 def training_curve(
@@ -1064,11 +1070,11 @@ def training_curve(
             zorder=4,
         )
         ax.annotate(
-            text, (step, loss), xytext=(5, 5), textcoords="offset points", fontsize=7, color="tab:red"
+            text, (step, loss), xytext=(5, 5), textcoords="offset points", fontsize=8, color="tab:red"
         )
     ax.set_xlabel("training step")
     ax.set_ylabel("training loss (MSE)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
 
 
 def bench_bars(shares: dict[str, float], *, target: float, ylabel: str, title: str) -> plt.Figure:

@@ -141,6 +141,15 @@ print(here.settings(cfg, dev))
 # The grid's samples ({glue:text}`shown`) over the runs: every run up to 30, then every {glue:text}`gif_step`-th.
 # ```
 #
+# ```{glue:figure} explore_grid
+# :name: mnist-explore
+#
+# Explorable: the same samples at the run the slider picks (every run up to 10, then every 10th), the line under
+# the grid counting those the judge is confident about. Try: move from run 0 through 5 to 13 and watch the noise
+# settle into digits; then hover over a cell at the last run for the judge's class and confidence, and move back to
+# see when that cell became that digit.
+# ```
+#
 # ## What the judge and the training set say about the samples
 #
 # At every run up to 30 and at log-spaced runs after that: the share of samples the judge labels with confidence $\ge$
@@ -164,6 +173,7 @@ first = runs[0]  # the network the grid, the animation and the figures of single
 ch.show(here.loss_figure({r.seed: r.net.losses for r in runs}), "training_loss")
 ch.show(here.grid_figure(first.chain, cfg), "grid")
 ch.show_image(here.animation(first.chain, cfg), "sampling_gif")
+ch.show_explorable(here.explorable_grid(first.chain, judge, cfg), "explore_grid")
 for name, fig in here.quality_figures(runs, judge.confident_share(cfg.conf_threshold), cfg).items():
     ch.show(fig, name)
 ch.show(here.nearest_pairs(first.quality, first.chain, digits.train_x, cfg), "nearest_training_images")

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .. import experiments, measures, models, plots, sampling, stats, utils
+from .. import experiments, explore, measures, models, plots, sampling, stats, utils
 from ..book import claims as claims_lib
 from ..book import config, results
 from ..book.chapter import Chapter
@@ -382,6 +382,26 @@ def animation(c: MainChain, cfg: Settings) -> Path:
     )
     print(f"animation: {len(c.gif_runs)} frames, {gif.stat().st_size / 1e6:.1f} MB")
     return gif
+
+
+def explorable_grid(c: MainChain, judge_: Judge, cfg: Settings) -> explore.Explorable:
+    """The grid's samples at run k, for every run up to 10 and every 10th after it (a slider), each image telling
+    the judge's class and confidence on hover; the GIF stays for print."""
+    runs = [r for r in c.gif_runs if r <= 10 or r % 10 == 0 or r == c.gif_runs[-1]]
+    frames, labels, notes = [], [], []
+    for r in runs:
+        x = c.at(r)[: cfg.n_cells]
+        frames.append(to01(x, cfg.out_act).reshape(-1, 28, 28))
+        cls, conf = judge_.classify(x)
+        labels.append(
+            [f"the judge: {int(k)}, confidence {float(p):.2f}" for k, p in zip(cls, conf, strict=True)]
+        )
+        sure = int((conf >= cfg.conf_threshold).sum())
+        notes.append(
+            f"run {r}: the judge is confident (at least {cfg.conf_threshold:g}) about {sure} of these {len(x)} "
+            f"samples; hover over one for its class"
+        )
+    return explore.sprite_explorer(torch.stack(frames), runs, cols=8, labels=labels, notes=notes, scale=1)
 
 
 @dataclass

@@ -76,9 +76,12 @@ def test_the_sprite_holds_every_frame_once_and_its_hover_labels():
     png = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", e.html).group(1))
     from PIL import Image
 
-    with Image.open(io.BytesIO(png)) as im:
-        assert im.size == (cols * meta["cell_w"], R * meta["frame_h"])
-        assert im.getpixel((0, meta["frame_h"])) == 255 and im.getpixel((0, 0)) == 0  # frame 1 white, 0 black
+    with Image.open(io.BytesIO(png)) as sprite:
+        im = sprite.convert("L")
+        zoom = 2  # the page shows the sprite twice its stored size: meta is in CSS pixels
+        assert im.size == (cols * meta["cell_w"] // zoom, R * meta["frame_h"] // zoom)
+        assert im.getpixel((0, meta["frame_h"] // zoom)) == 255 and im.getpixel((0, 0)) == 0  # frame 1 white
+    assert f"background-size:{cols * meta['cell_w']}px {R * meta['frame_h']}px" in e.html
     with pytest.raises(ValueError, match="labels"):
         explore.sprite_explorer(frames, [0, 5, 10], cols, labels=labels[:2])
     with pytest.raises(ValueError, match="frames"):
