@@ -30,7 +30,7 @@ from pathlib import Path
 import filelock
 
 from ..utils import atomic_write_bytes, atomic_write_json, file_lock, repo_root
-from . import history, null_rates, recorded
+from . import history, null_rates, recorded, report
 from .results import scan_results, scoreboard_markdown, summary_line
 
 CHECK = "# NBVAL_CHECK_OUTPUT"
@@ -257,6 +257,7 @@ def render_pages(book_dir: Path, chapters: list[str] | None = None) -> tuple[str
     atomic_write_bytes(book_dir / "results" / "timings_table.md", _timings_markdown(timings).encode())
     end_to_end = end_to_end_table(recorded_timings(), [p.stem for p in notebooks()])
     atomic_write_bytes(book_dir / "results" / "end_to_end_table.md", (end_to_end + "\n").encode())
+    report.write_pages(book_dir, [p.stem for p in notebooks()])
     atomic_write_bytes(
         book_dir / "results" / "null_rates_table.md",
         ("\n".join(null_rates.markdown(null_rates.table(draws=200))) + "\n").encode(),

@@ -109,3 +109,75 @@ def test_the_paper_build_executes_only_what_is_asked(record):
     assert set(build.plan("paper", None, "all").values()) == {"execute"}
     ci = build.plan("ci", [CHAPTER], "none")
     assert ci[CHAPTER] == "execute" and ci["fig03_two_points_1d"] == "reuse"
+
+
+def _claim(verdict: str, origin: str = "paper") -> dict:
+    return {
+        "id": "c",
+        "claim": f"a claim that {verdict}",
+        "verdict": verdict,
+        "origin": origin,
+        "measured": {"median": 0.5, "min": 0.25, "max": 0.75, "n": 3, "q25": 0.4, "q75": 0.6, "n_nan": 0},
+        "seeds": {"n": 3, "passing": 2, "unit": "seeds"},
+    }
+
+
+def test_the_report_counts_the_recorded_paper_claims(record, tmp_path):
+    from kaleido_lib.book import report
+
+    results = record / f"{CHAPTER}.results.json"
+    doc = {
+        "chapter": CHAPTER,
+        "title": "Figure 2",
+        "claims": [_claim("fails"), _claim("holds"), _claim("holds", "own hypothesis")],
+    }
+    results.write_text(json.dumps(doc))
+    recorded.write_manifest(
+        CHAPTER,
+        parameters={},
+        provenance=json.loads(recorded.manifest_path(CHAPTER).read_text())["provenance"],
+    )
+    statuses, docs = report.record_state([CHAPTER, "fig03_two_points_1d"])
+    head = report.headline(statuses, docs)
+    assert (
+        "2 of the paper's own claims were tested: 1 hold, 0 partly, 1 fail" in head
+        and "1 of 2 chapters" in head
+    )
+    lines = report.outcomes(docs).splitlines()
+    assert (
+        lines[0] == "**Fails** (1)"
+        and "a claim that fails: 0.5 (0.25 to 0.75); 2 of 3 seeds pass" in lines[2]
+    )
+    assert "| {doc}`Figure 2 </book/fig02_single_point_1d>` | 2 | 1 | 0 | 1 | 0 | 0 |" in report.fidelity(
+        docs
+    )
+    table = report.provenance(statuses)
+    assert "| `fig03_two_points_1d` | missing |" in table and "**1.5**" in table
+    assert report.headline([], []).startswith("No chapter of the paper profile is recorded yet")
+
+
+def test_the_first_pages_figure_comes_from_the_recorded_mnist_notebook(tmp_path, monkeypatch):
+    import base64
+
+    from kaleido_lib.book import report
+
+    monkeypatch.setenv("KALEIDO_RECORD", str(tmp_path / "record"))
+    folder = recorded.record_dir()
+    folder.mkdir(parents=True)
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    nb = nbformat.v4.new_notebook()
+    out = nbformat.v4.new_output(
+        "display_data",
+        data={"application/papermill.record/image/png": png},
+        metadata={"scrapbook": {"name": "grid", "mime_prefix": "application/papermill.record/"}},
+    )
+    nb.cells = [nbformat.v4.new_code_cell("x", outputs=[out])]
+    nbformat.write(nb, folder / "mnist_kaleidoscope.ipynb")
+    (folder / "mnist_kaleidoscope.results.json").write_text("{}")
+    recorded.write_manifest("mnist_kaleidoscope", parameters={}, provenance={})
+    md = report.headline_figure([recorded.status("mnist_kaleidoscope")], tmp_path / "headline.png")
+    assert (
+        md.startswith("```{figure} results/headline.png")
+        and (tmp_path / "headline.png").read_bytes() == b"\x89PNG fake"
+    )
+    assert report.headline_figure([recorded.status("fig02_single_point_1d")], tmp_path / "x.png") == ""
