@@ -843,10 +843,12 @@ def sampling_gif(
     duration_ms: int = 120,
     last_frame_ms: int = 1500,
     row_labels: Sequence[str] | None = None,
+    levels: int = 16,
 ) -> Path:
     """A looping GIF, one mosaic frame per run under a 'run k' strip (12·scale px high), each row of the mosaic
     named on its left when ``row_labels`` are given, written atomically; its comment records the text size as a
-    PNG figure's metadata does (``FONT_KEY``, at 72 dpi: one point per pixel)."""
+    PNG figure's metadata does (``FONT_KEY``, at 72 dpi: one point per pixel). Greyscale frames keep ``levels``
+    grey levels (16 halve the file against 256 and look the same)."""
     from PIL import Image, ImageDraw, ImageFont
 
     from .utils import atomic_write_bytes
@@ -858,6 +860,7 @@ def sampling_gif(
     _check_pos_int("scale", scale)
     _check_pos_int("duration_ms", duration_ms)
     _check_pos_int("last_frame_ms", last_frame_ms)
+    _check_pos_int("levels", levels, minimum=2)
     grey = len(shape) == 2
     n_rows = -(-x.shape[1] // cols)
     if row_labels is not None and len(row_labels) != n_rows:
@@ -889,6 +892,8 @@ def sampling_gif(
         row_px = (m.shape[0] + scale) / n_rows  # one row of cells and its padding, scaled
         for i, label in enumerate(row_labels or ()):
             draw.text((3 * scale, strip + (i + 0.5) * row_px), label, fill=ink, font=font, anchor="lm")
+        if grey:
+            img = img.point(lambda v: round(v * (levels - 1) / 255) * 255 // (levels - 1))
         frames.append(img)
     durations = [duration_ms] * (len(frames) - 1) + [last_frame_ms]
     buf = io.BytesIO()
