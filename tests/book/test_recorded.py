@@ -181,3 +181,18 @@ def test_the_first_pages_figure_comes_from_the_recorded_mnist_notebook(tmp_path,
         and (tmp_path / "headline.png").read_bytes() == b"\x89PNG fake"
     )
     assert report.headline_figure([recorded.status("fig02_single_point_1d")], tmp_path / "x.png") == ""
+
+
+def test_every_committed_record_matches_its_manifest_and_its_results_schema():
+    """Each chapter of the book has a record whose files match their hashes (or has none, and is then named as
+    missing by the build); a recorded results file passes the results schema."""
+    import jsonschema
+
+    from kaleido_lib.book.results import RESULTS_SCHEMA
+
+    for path in build.notebooks():
+        st = recorded.status(path.stem)
+        assert st.state in ("recorded", "stale", "missing"), f"{path.stem}: {st.problem}"
+        if st.usable:
+            name = next(k for k, v in st.manifest["files"].items() if v["role"] == "results")
+            jsonschema.validate(json.loads((recorded.record_dir() / name).read_text()), RESULTS_SCHEMA)
