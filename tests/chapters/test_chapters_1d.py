@@ -225,7 +225,9 @@ def test_fig04_claims_are_declared_and_judged_on_the_nets_that_fit(tmp_path):
     assert [c.id for c in cs] == [d.id for d in decl] == [d.id for d in fig04.CLAIMS]
     assert [c.origin for c in cs] == ["own hypothesis", "paper", "paper", "own hypothesis", "own hypothesis"]
     assert cs[0].claim == "The MLP (L=10, H=10, tanh) can be trained to a loss <= 1e-08"
-    assert cs[0].notes.startswith("5 of 6 nets fit the data (max |f(x_i) - x_i| <= 0.01); the other claims")
+    assert cs[0].notes.startswith(
+        "5 of 6 nets fit the data (every training point reproduced within 0.01); the other claims"
+    )
     assert cs[1].measure.startswith("the smallest of the 4 flat widths (|f'| < 0.5, reaching within 0.01")
     for d, c in zip(decl, cs):
         assert "{" not in d.claim + d.measure + d.criterion + "".join(d.alternatives)
