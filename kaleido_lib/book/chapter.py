@@ -211,8 +211,8 @@ def key_number(c: results.Claim | Mapping[str, Any]) -> str:
     if rho is not None and p is not None:
         number = f"ρ = {rho:.2f}, p = {p:.2g}"
     else:
-        spread = f" ({m['min']:.3g} to {m['max']:.3g})" if m["n"] > 1 and m["min"] != m["max"] else ""
-        number = f"{m['median']:.3g}{spread}"
+        spread = f" ({m['min']:.3g} to {m['max']:.3g})" if m["min"] != m["max"] else ""
+        number = f"median {m['median']:.3g}{spread}" if m["n"] > 1 else f"{m['median']:.3g}"
     if seeds:
         number += f"; {seeds['passing']} of {seeds['n']} {seeds.get('unit', 'seeds')} pass"
     return number

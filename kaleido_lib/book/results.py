@@ -616,7 +616,7 @@ VERDICT_MARKS = {
     "partly": "{bdg-warning}`partly`",
     "fails": "{bdg-danger}`fails`",
     "too few units": "{bdg-info}`too few units`",
-    "not measured": "{bdg-secondary}`not measured`",
+    "not measured": "{bdg-muted}`not measured`",
 }  # sphinx-design badges: one colour per verdict wherever a page shows one, light and dark mode alike
 WORDS = {
     "holds": "hold",

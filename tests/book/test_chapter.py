@@ -384,7 +384,7 @@ def test_glue_verdicts_counts_and_lists_the_claims(tmp_path):
     assert "a:" not in table and "_" not in ch.glued["verdicts"]  # words, not claim ids
     box = chapter.findings_table(cs).splitlines()
     assert box[0] == "| claim | verdict | key number |" and len(box) == 4
-    assert box[2] == "| x | {bdg-info}`too few units` | 1.5 (1 to 2); 1 of 2 seeds pass |"
+    assert box[2] == "| x | {bdg-info}`too few units` | median 1.5 (1 to 2); 1 of 2 seeds pass |"
     assert box[3].endswith("6 of 6 seeds pass |")
 
 

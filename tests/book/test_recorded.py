@@ -146,7 +146,7 @@ def test_the_report_counts_the_recorded_paper_claims(record, tmp_path):
     lines = report.outcomes(docs).splitlines()
     assert (
         lines[0] == "**Fails** (1)"
-        and "a claim that fails: 0.5 (0.25 to 0.75); 2 of 3 seeds pass" in lines[2]
+        and "a claim that fails: median 0.5 (0.25 to 0.75); 2 of 3 seeds pass" in lines[2]
     )
     assert "| {doc}`Figure 2 </book/fig02_single_point_1d>` | 2 | 1 | 0 | 1 | 0 | 0 |" in report.fidelity(
         docs
