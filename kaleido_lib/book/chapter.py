@@ -201,8 +201,8 @@ def verdicts_table(claims: Sequence[results.Claim]) -> str:
 
 def key_number(c: results.Claim | Mapping[str, Any]) -> str:
     """The number a reader checks a verdict against: a trend's pooled rho and p, else the median over the units
-    and its range; then how many units pass. ``c`` is a claim or its entry in a results file (the same words
-    come out of both, which is how a page check ties the findings box to the results file)."""
+    and its range; then how many units pass (when there are several). ``c`` is a claim or its entry in a results
+    file (the same words come out of both, which is how a page check ties the findings box to the results file)."""
     d = json_safe(asdict(c)) if isinstance(c, results.Claim) else c
     m, extra, seeds = d["measured"], d.get("extra") or {}, d.get("seeds")
     if m["median"] is None:
@@ -213,7 +213,7 @@ def key_number(c: results.Claim | Mapping[str, Any]) -> str:
     else:
         spread = f" ({m['min']:.3g} to {m['max']:.3g})" if m["min"] != m["max"] else ""
         number = f"median {m['median']:.3g}{spread}" if m["n"] > 1 else f"{m['median']:.3g}"
-    if seeds:
+    if seeds and seeds["n"] > 1:  # one unit's pass or fail is the verdict itself
         number += f"; {seeds['passing']} of {seeds['n']} {seeds.get('unit', 'seeds')} pass"
     return number
 
