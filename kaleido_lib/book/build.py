@@ -331,7 +331,10 @@ def render_record(name: str, book_dir: Path) -> recorded.Status:
     nb = nbformat.read(recorded.record_dir() / files["notebook"], as_version=4)
     mark_record(nb, st)
     nbformat.write(nb, target)
-    shutil.copy2(recorded.record_dir() / files["results"], book_dir / "results" / f"{name}.json")
+    if "results" in files:
+        shutil.copy2(recorded.record_dir() / files["results"], book_dir / "results" / f"{name}.json")
+    else:  # a chapter that tests no claim
+        (book_dir / "results" / f"{name}.json").unlink(missing_ok=True)
     return st
 
 

@@ -69,8 +69,11 @@ def record_chapter(name: str, force: bool = False) -> recorded.Status:
     files = recorded.recorded_files(name)
     results_file = work / name / "results" / f"{name}.json"
     staged = {"notebook": work / name / f"{name}.ipynb", "results": results_file}
-    for role, src in staged.items():
-        atomic_write_bytes(folder / files[role], src.read_bytes())
+    for role, src in staged.items():  # a chapter that tests no claim (Figure 1) writes no results file
+        if src.exists():
+            atomic_write_bytes(folder / files[role], src.read_bytes())
+        else:
+            (folder / files[role]).unlink(missing_ok=True)
     parameters = json.loads(results_file.read_text()).get("parameters", {}) if results_file.exists() else {}
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     prov = records.provenance(device, wall_s=round(seconds, 1), networks=cache.read_tally(tally))

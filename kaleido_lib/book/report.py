@@ -27,8 +27,8 @@ def record_state(chapters: Sequence[str]) -> tuple[list[recorded.Status], list[d
     docs = []
     for st in statuses:
         if st.usable:
-            name = next(k for k, v in st.manifest["files"].items() if v["role"] == "results")
-            docs.append(json.loads((recorded.record_dir() / name).read_text()))
+            names = [k for k, v in st.manifest["files"].items() if v["role"] == "results"]
+            docs += [json.loads((recorded.record_dir() / n).read_text()) for n in names]
     return statuses, docs
 
 
