@@ -703,8 +703,9 @@ def record_command_time(command: str, seconds: float, **extra) -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    """``make test``: the ci book build and pytest (unit tests + nbval) run side by side, one thread each,
-    then the built book's pages are checked; the wall time of each part is recorded."""
+    """``make test``: the ci book build and pytest (unit tests + nbval) run side by side, one thread each, then
+    the recorded paper book is rendered (nothing executed), then the pages of both are checked; the wall time of
+    each part is recorded."""
     repo = repo_root()
     t0 = time.perf_counter()
     env = {
@@ -767,12 +768,19 @@ def cmd_test(args: argparse.Namespace) -> int:
     t_side = time.perf_counter() - t0
     print(f"\n--- the ci book build (exit {rc_book}) ---", flush=True)
     print(log_path.read_text(errors="replace"), flush=True)
-    html_env = dict(os.environ, KALEIDO_TEST_BOOK="_build/citest/_build/html")
+    paper_cmd = [sys.executable, "-m", "kaleido_lib.book.build", "book", "--profile", "paper", "--root"]
+    print("\n--- the recorded paper book, rendered into _build/papertest (nothing executed) ---", flush=True)
+    rc_paper = subprocess.run([*paper_cmd, "_build/papertest"], env=env, cwd=repo, check=False).returncode
+    html_env = dict(
+        os.environ,
+        KALEIDO_TEST_BOOK="_build/citest/_build/html",
+        KALEIDO_TEST_PAPER_BOOK="_build/papertest/_build/html",
+    )
     rc_html = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/book/test_book_html.py"], env=html_env, cwd=repo, check=False
     ).returncode
     seconds = time.perf_counter() - t0
-    status = 1 if status or rc_book or rc_tests or rc_html else 0
+    status = 1 if status or rc_book or rc_tests or rc_html or rc_paper else 0
     record_command_time(
         "make test", seconds, status="passed" if status == 0 else "failed", side_by_side_s=round(t_side, 1)
     )
@@ -780,7 +788,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         f"make test: {'passed' if status == 0 else 'FAILED'} in {seconds:.0f} s "
         f"(book {'ok' if rc_book == 0 else 'FAILED'}, tests {'ok' if rc_tests == 0 else 'FAILED'} (simulated GPU "
         f"{'ok' if rc_device == 0 else 'FAILED'}), "
-        f"pages {'ok' if rc_html == 0 else 'FAILED'})",
+        f"recorded paper book {'ok' if rc_paper == 0 else 'FAILED'}, pages {'ok' if rc_html == 0 else 'FAILED'})",
         flush=True,
     )
     return status

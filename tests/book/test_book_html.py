@@ -627,6 +627,11 @@ def _cell_text(html: str) -> str:
 def test_the_findings_box_shows_the_results_files_numbers(book, chapter):
     """Each row of a chapter's findings box (claim, verdict, key number) is the results file's claim, verdict and
     key number, in the order failures first: the box and the scoreboard read the same run."""
+    assert not _findings_problems(book, chapter)
+
+
+def _findings_problems(book: Path, chapter: str) -> list[str]:
+    """How a chapter page's findings box differs from the results file of its build (nothing when they agree)."""
     from kaleido_lib.book.chapter import FIRST, key_number
 
     path = book.parent.parent / "book" / "results" / f"{chapter}.json"
@@ -639,10 +644,69 @@ def test_the_findings_box_shows_the_results_files_numbers(book, chapter):
     ]
     claims = sorted(doc["claims"], key=lambda c: FIRST.index(c["verdict"]))
     expected = [[c["verdict"], key_number(c)] for c in claims]
-    assert [r[1:] for r in rows] == expected, f"{chapter}: the findings box differs from {path}"
+    if [r[1:] for r in rows] != expected:
+        return [f"{chapter}: the findings box {[r[1:] for r in rows]} differs from {path}: {expected}"]
     plain = lambda text: " ".join(re.sub(r"[*`$\\]", "", text).replace("\u2019", "'").split())  # smart quotes
-    for row, c in zip(rows, claims, strict=True):
-        assert plain(c["claim"]) == plain(row[0]), f"{chapter}: claim {c['id']!r}"
+    return [
+        f"{chapter}: claim {c['id']!r} reads {row[0]!r}"
+        for row, c in zip(rows, claims, strict=True)
+        if plain(c["claim"]) != plain(row[0])
+    ]
+
+
+PAPER_BOOK_ENV = "KALEIDO_TEST_PAPER_BOOK"
+
+
+@pytest.fixture(scope="module")
+def paper_book() -> Path:
+    """The recorded paper book's HTML folder, rendered by ``make test`` (``$KALEIDO_TEST_PAPER_BOOK``)."""
+    named = os.environ.get(PAPER_BOOK_ENV)
+    if not named:
+        pytest.skip(f"{PAPER_BOOK_ENV} is not set: make test renders the recorded paper book and sets it")
+    folder = Path(named) if Path(named).is_absolute() else REPO / named
+    if not (folder / "index.html").is_file():
+        pytest.fail(f"{PAPER_BOOK_ENV}={named!r}: no index.html in {folder} (did the render fail?)")
+    return folder.resolve()
+
+
+def test_the_recorded_paper_book_says_what_produced_each_page(paper_book):
+    """Every chapter of the recorded paper book carries its provenance line (and, recorded on older code, the note
+    naming the files changed since), or says that it is not recorded; a recorded chapter's findings box holds the
+    paper profile's numbers, from its recorded results file."""
+    from kaleido_lib.book import recorded
+
+    problems = []
+    for path in sorted((REPO / "notebooks").glob("*.py")):
+        name = path.stem
+        st = recorded.status(name)
+        page = (paper_book / "book" / f"{name}.html").read_text(encoding="utf-8")
+        if st.usable:
+            if "Recorded in the paper profile at commit" not in page:
+                problems.append(f"{name}: recorded, but its page has no provenance line")
+            if (st.state == "stale") != ("Recorded on older code" in page):
+                problems.append(f"{name}: {st.state}, and its page says otherwise")
+            results = paper_book.parent.parent / "book" / "results" / f"{name}.json"
+            if results.is_file():
+                if json.loads(results.read_text()).get("profile") != "paper":
+                    problems.append(f"{name}: its results file is not the paper profile's")
+                problems += _findings_problems(paper_book, name)
+        elif "Not in the recorded paper book" not in page:
+            problems.append(f"{name}: {st.state}, and its page does not say so")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_a_recorded_chapter_reads_in_the_browser(paper_book, driver):
+    """The first recorded chapter opens in Chromium with its math typeset and its figures loaded."""
+    from kaleido_lib.book import recorded
+
+    names = [p.stem for p in sorted((REPO / "notebooks").glob("*.py")) if recorded.status(p.stem).usable]
+    if not names:
+        pytest.skip("no chapter is recorded yet")
+    page = paper_book / "book" / f"{names[0]}.html"
+    report = _open_and_typeset(driver, page)
+    problems = _image_problems(report, page.name, at_least=1)
+    assert not problems, "\n".join(problems)
 
 
 EXPLORABLE = {"depth_study": 2, "mnist_kaleidoscope": 1}  # chapter -> its explorable figures
