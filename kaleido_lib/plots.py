@@ -86,6 +86,32 @@ def savefig(fig: plt.Figure, chapter: str, name: str, out: str | os.PathLike | N
     return path
 
 
+def legible(fig: plt.Figure, sampling_axes: Sequence[plt.Axes] = (), min_pt: float = 8.0) -> plt.Figure:
+    """The figure as the page shows it at 8 in wide: the sampling panels share one legend below the figure instead of
+    one on each panel's data, every close-up inset keeps three ticks per axis, and no text is smaller than
+    ``min_pt`` points (at least 9 px on the page)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if sampling_axes:
+        handles, labels = sampling_axes[0].get_legend_handles_labels()
+        for ax in sampling_axes:
+            legend = ax.get_legend()
+            if legend is not None:
+                legend.remove()
+        fig.legend(handles, [label.split(",")[0] for label in labels], loc="outside lower center", ncols=2)
+    for ax in [a for a in fig.findobj() if isinstance(a, plt.Axes)]:
+        for inset in ax.child_axes:
+            inset.xaxis.set_major_locator(MaxNLocator(3))
+            inset.yaxis.set_major_locator(MaxNLocator(3))
+        ticks = [*ax.get_xticklabels(which="both"), *ax.get_yticklabels(which="both")]
+        if any(float(t.get_fontsize()) < min_pt for t in ticks):
+            ax.tick_params(axis="both", which="both", labelsize=min_pt)
+    for text in [t for t in fig.findobj() if isinstance(t, Text)]:
+        if float(text.get_fontsize()) < min_pt:
+            text.set_fontsize(min_pt)
+    return fig
+
+
 def loss_curves(ax: plt.Axes, histories: Sequence[torch.Tensor], target: float | None = None) -> None:
     """Training-loss histories on a log scale, one line per seed, with the target loss dashed."""
     for h in histories:

@@ -3,7 +3,6 @@ paper's five-panel figure and the verdicts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -237,34 +236,7 @@ def figure2(
     for i, (ax, k) in enumerate(zip(bottom.subplots(1, len(runs), squeeze=False)[0], runs)):
         plots.sampling_1d(ax, grid, loss, traj[0], traj[k], X, loss_fn, k)
         ax.set_title(f"({'cde'[i]}) after {k} run{'s' if k > 1 else ''}")
-    return readable(fig, bottom.axes)
-
-
-def readable(fig: plt.Figure, sampling_axes: Sequence[plt.Axes] = (), min_pt: float = 8.0) -> plt.Figure:
-    """The figure as the page shows it at 8 in wide: the sampling panels share one legend below the figure instead of
-    one on each panel's data, every close-up inset keeps three ticks per axis, and no text is smaller than
-    ``min_pt`` points (at least 9 px on the page)."""
-    from matplotlib.text import Text
-    from matplotlib.ticker import MaxNLocator
-
-    if sampling_axes:
-        handles, labels = sampling_axes[0].get_legend_handles_labels()
-        for ax in sampling_axes:
-            legend = ax.get_legend()
-            if legend is not None:
-                legend.remove()
-        fig.legend(handles, [label.split(",")[0] for label in labels], loc="outside lower center", ncols=2)
-    for ax in [a for a in fig.findobj() if isinstance(a, plt.Axes)]:
-        for inset in ax.child_axes:
-            inset.xaxis.set_major_locator(MaxNLocator(3))
-            inset.yaxis.set_major_locator(MaxNLocator(3))
-        ticks = [*ax.get_xticklabels(which="both"), *ax.get_yticklabels(which="both")]
-        if any(float(t.get_fontsize()) < min_pt for t in ticks):
-            ax.tick_params(axis="both", which="both", labelsize=min_pt)
-    for text in [t for t in fig.findobj() if isinstance(t, Text)]:
-        if float(text.get_fontsize()) < min_pt:
-            text.set_fontsize(min_pt)
-    return fig
+    return plots.legible(fig, bottom.axes)
 
 
 def passes(M: dict[str, torch.Tensor], cfg: Settings, spacing: float) -> dict[str, torch.Tensor]:

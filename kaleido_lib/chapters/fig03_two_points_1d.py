@@ -386,7 +386,7 @@ def depth_panels(
         letters=letters,
         inset=(geo.p1, geo.p2),
     )
-    return readable(fig, fig.subfigs[1].axes)
+    return plots.legible(fig, fig.subfigs[1].axes)
 
 
 def outputs_all_seeds(
@@ -478,7 +478,7 @@ def settle_figure(
             f"L={d}: settle step against the start\nmedian between {m['settle_between']:.0f}, "
             f"outside {m['settle_outside']:.0f}"
         )
-    return readable(fig)
+    return plots.legible(fig)
 
 
 def comparisons(M: dict[int, dict[str, torch.Tensor]], depths: list[int]) -> dict[str, torch.Tensor]:
@@ -526,33 +526,6 @@ def shallow_vs_deep(
     )
     for ax, t in zip(axes, ("wider flat regions?", "faster sampling?", "steeper between the points?")):
         ax.set_title(f"(iv) {t}")
-    return fig
-
-
-def readable(fig: plt.Figure, sampling_axes: Sequence[plt.Axes] = (), min_pt: float = 8.0) -> plt.Figure:
-    """The figure as the page shows it at 8 in wide: the sampling panels share one legend below the figure instead of
-    one on each panel's data, every close-up inset keeps three ticks per axis, and no text is smaller than
-    ``min_pt`` points (at least 9 px on the page)."""
-    from matplotlib.text import Text
-    from matplotlib.ticker import MaxNLocator
-
-    if sampling_axes:
-        handles, labels = sampling_axes[0].get_legend_handles_labels()
-        for ax in sampling_axes:
-            legend = ax.get_legend()
-            if legend is not None:
-                legend.remove()
-        fig.legend(handles, [label.split(",")[0] for label in labels], loc="outside lower center", ncols=2)
-    for ax in [a for a in fig.findobj() if isinstance(a, plt.Axes)]:
-        for inset in ax.child_axes:
-            inset.xaxis.set_major_locator(MaxNLocator(3))
-            inset.yaxis.set_major_locator(MaxNLocator(3))
-        ticks = [*ax.get_xticklabels(which="both"), *ax.get_yticklabels(which="both")]
-        if any(float(t.get_fontsize()) < min_pt for t in ticks):
-            ax.tick_params(axis="both", which="both", labelsize=min_pt)
-    for text in [t for t in fig.findobj() if isinstance(t, Text)]:
-        if float(text.get_fontsize()) < min_pt:
-            text.set_fontsize(min_pt)
     return fig
 
 

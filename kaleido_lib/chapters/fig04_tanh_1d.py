@@ -3,7 +3,6 @@ measures, the figures and the verdicts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -301,7 +300,7 @@ def panels(
         inset=(pts[0], pts[-1]),
         inset_rect=(0.25, 0.45, 0.5, 0.45),
     )
-    return readable(fig, fig.subfigs[1].axes)
+    return plots.legible(fig, fig.subfigs[1].axes)
 
 
 def basins_figure(
@@ -343,34 +342,7 @@ def basins_figure(
         f"basin shares over the {n_fit} net{'s that fit' if n_fit != 1 else ' that fits'}"
         f"\nmedian entropy {M['entropy'].nanmedian():.2f}"
     )
-    return readable(fig)
-
-
-def readable(fig: plt.Figure, sampling_axes: Sequence[plt.Axes] = (), min_pt: float = 8.0) -> plt.Figure:
-    """The figure as the page shows it at 8 in wide: the sampling panels share one legend below the figure instead of
-    one on each panel's data, every close-up inset keeps three ticks per axis, and no text is smaller than
-    ``min_pt`` points (at least 9 px on the page)."""
-    from matplotlib.text import Text
-    from matplotlib.ticker import MaxNLocator
-
-    if sampling_axes:
-        handles, labels = sampling_axes[0].get_legend_handles_labels()
-        for ax in sampling_axes:
-            legend = ax.get_legend()
-            if legend is not None:
-                legend.remove()
-        fig.legend(handles, [label.split(",")[0] for label in labels], loc="outside lower center", ncols=2)
-    for ax in [a for a in fig.findobj() if isinstance(a, plt.Axes)]:
-        for inset in ax.child_axes:
-            inset.xaxis.set_major_locator(MaxNLocator(3))
-            inset.yaxis.set_major_locator(MaxNLocator(3))
-        ticks = [*ax.get_xticklabels(which="both"), *ax.get_yticklabels(which="both")]
-        if any(float(t.get_fontsize()) < min_pt for t in ticks):
-            ax.tick_params(axis="both", which="both", labelsize=min_pt)
-    for text in [t for t in fig.findobj() if isinstance(t, Text)]:
-        if float(text.get_fontsize()) < min_pt:
-            text.set_fontsize(min_pt)
-    return fig
+    return plots.legible(fig)
 
 
 def passes(
