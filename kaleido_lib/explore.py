@@ -65,6 +65,17 @@ def _controls(depths: Sequence[int], seeds: Sequence[int], runs: int) -> tuple[A
     )
 
 
+def _on_change(controls: tuple[Any, Any, Any], args: dict[str, Any], code: str) -> None:
+    """Run ``code`` in the page whenever the depth, the seed or the run changes; it sees the three controls as
+    ``depth``, ``seed`` and ``run`` and ``args`` by their names."""
+    from bokeh.models import CustomJS
+
+    depth, seed, run = controls
+    update = CustomJS(args=dict(depth=depth, seed=seed, run=run, **args), code=code)
+    for widget, prop in ((depth, "active"), (seed, "value"), (run, "value")):
+        widget.js_on_change(prop, update)
+
+
 def _check_grid(name: str, grid: torch.Tensor, arrays: torch.Tensor, lead: int) -> None:
     if arrays.ndim != lead + 1 or arrays.shape[-1] != grid.numel():
         raise ValueError(
@@ -93,7 +104,7 @@ def depth_explorer_1d(
     training point at that run.
     """
     from bokeh.layouts import column, row
-    from bokeh.models import ColumnDataSource, CustomJS, Range1d
+    from bokeh.models import ColumnDataSource, Range1d
     from bokeh.models.annotations import Span
     from bokeh.models.widgets import Div
     from bokeh.plotting import figure
@@ -177,11 +188,9 @@ def depth_explorer_1d(
     data = ColumnDataSource({k: v for k, v in store.items()})
     path_data = ColumnDataSource({k: v for k, v in path_store.items()})
     loss_data = ColumnDataSource({k: v for k, v in loss_store.items()}) if loss_store else None
-    update = CustomJS(
-        args=dict(
-            depth=depth_pick,
-            seed=seed_pick,
-            run=run_pick,
+    _on_change(
+        (depth_pick, seed_pick, run_pick),
+        dict(
             curve=curve,
             dots=dots,
             data=data,
@@ -190,7 +199,7 @@ def depth_explorer_1d(
             loss=loss_src,
             status=status,
         ),
-        code=f"""
+        f"""
 const a = depth.active, b = Number(seed.value), k = run.value, n = {n};
 const key = a + "_" + b, ok = {json.dumps(ok.tolist())}[a][b], depths = {json.dumps(list(depths))};
 curve.data = {{x: curve.data.x, y: data.data["c" + key]}};
@@ -205,8 +214,6 @@ status.text = "L = " + depths[a] + ", " + seed.options[b][1] + (ok ? "" : " (thi
   ": at run " + k + ", " + near + " of " + n + " samples lie within {tol:g} of a training point.";
 """,
     )
-    for widget, prop in ((depth_pick, "active"), (seed_pick, "value"), (run_pick, "value")):
-        widget.js_on_change(prop, update)
     return _bokeh(column(row(depth_pick, seed_pick), run_pick, row(*plots), status))
 
 
@@ -227,7 +234,7 @@ def field_explorer_2d(
     y = axis[i]); ``paths`` (L, S, R + 1, n, 2) the samples at runs 0 .. R; ``points`` (P, 2) the training points.
     """
     from bokeh.layouts import column, row
-    from bokeh.models import ColumnDataSource, CustomJS, LinearColorMapper, Range1d
+    from bokeh.models import ColumnDataSource, LinearColorMapper, Range1d
     from bokeh.models.annotations import ColorBar
     from bokeh.models.widgets import Div
     from bokeh.palettes import Viridis256
@@ -272,18 +279,16 @@ def field_explorer_2d(
         f"{tol:g} of a training point.",
         width=WIDTH_PX,
     )
-    update = CustomJS(
-        args=dict(
-            depth=depth_pick,
-            seed=seed_pick,
-            run=run_pick,
+    _on_change(
+        (depth_pick, seed_pick, run_pick),
+        dict(
             image=image,
             dots=dots,
             data=ColumnDataSource(store),
             paths=ColumnDataSource(path_store),
             status=status,
         ),
-        code=f"""
+        f"""
 const a = depth.active, b = Number(seed.value), k = run.value, n = {n};
 const key = a + "_" + b, depths = {json.dumps(list(depths))}, pts = {json.dumps(P.tolist())};
 image.data = {{image: [data.data["s" + key]]}};
@@ -298,8 +303,6 @@ status.text = "L = " + depths[a] + ", " + seed.options[b][1] + ": at run " + k +
   " samples lie within {tol:g} of a training point.";
 """,
     )
-    for widget, prop in ((depth_pick, "active"), (seed_pick, "value"), (run_pick, "value")):
-        widget.js_on_change(prop, update)
     return _bokeh(column(row(depth_pick, seed_pick), run_pick, fig, status))
 
 

@@ -126,8 +126,9 @@ def test_the_blocked_null_permutes_within_seeds():
     assert falling.p < 0.05  # both seeds fall: 1 in 36 within-seed orders does as well
 
 
-def test_a_synthetic_sweep_end_to_end_on_tiny_nets():
-    cfg = SimpleNamespace(
+def _tiny_cfg(**changes) -> SimpleNamespace:
+    """The synthetic settings of a sweep on tiny nets, with ``changes``."""
+    base = dict(
         depths=[1, 2],
         out_act="sigmoid",
         epochs=200,
@@ -150,6 +151,11 @@ def test_a_synthetic_sweep_end_to_end_on_tiny_nets():
         explore_seeds=1,
         explore_samples=20,
     )
+    return SimpleNamespace(**(base | changes))
+
+
+def test_a_synthetic_sweep_end_to_end_on_tiny_nets():
+    cfg = _tiny_cfg()
     X = torch.tensor([[0.2], [0.8]])
     sw = here.synthetic_sweep("1d", X, 8, [0, 1], cfg, torch.device("cpu"))
     assert sw.ok.shape == (2, 2) and set(sw.values) == {"energy", "near", "modes", "balance", "energy_alt"}
@@ -170,28 +176,8 @@ def test_a_synthetic_sweep_end_to_end_on_tiny_nets():
 
 
 def test_the_2d_explorable_shows_the_loss_surface_and_the_cloud():
-    cfg = SimpleNamespace(
-        depths=[1],
-        out_act="sigmoid",
-        epochs=50,
-        lr=1e-2,
-        target_loss=1e-8,
-        min_epochs=10,
-        device="cpu",
-        fit_tol=0.05,
-        n_samples=30,
-        noise="normal",
-        n_runs=3,
-        eps=0.0,
-        eps_noise="normal",
-        eps_alt=0.01,
-        eps_noise_alt="authors_uniform",
-        tol=0.05,
-        mode_min=0.05,
-        n_floor=2,
-        seed=0,
-        explore_seeds=1,
-        explore_samples=10,
+    cfg = _tiny_cfg(
+        depths=[1], epochs=50, min_epochs=10, n_samples=30, n_runs=3, n_floor=2, explore_samples=10
     )
     X = torch.tensor([[0.2, 0.2], [0.8, 0.8]])
     sw = here.synthetic_sweep("2d_four", X, 8, [0], cfg, torch.device("cpu"))
