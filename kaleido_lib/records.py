@@ -129,8 +129,9 @@ def unpack_images(text: str, dim: int, low: float, high: float) -> torch.Tensor:
 
 @functools.lru_cache(maxsize=1)
 def commit() -> str:
-    """The repository's commit (with '+changes' when the tracked files differ from it), or 'unknown': read once per
-    process, so that a long run names the code it started with (the recording command reads it at its start)."""
+    """The repository's commit (with '+changes' when the tracked files differ from it, the records under
+    book/record/ aside: a recording run writes them), or 'unknown': read once per process, so that a long run names
+    the code it started with (the recording command reads it at its start)."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],
@@ -140,7 +141,7 @@ def commit() -> str:
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!book/record"],
             cwd=repo_root(),
             capture_output=True,
             text=True,

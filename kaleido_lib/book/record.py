@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         from .build import notebooks
 
         names = [p.stem for p in notebooks(args.only)]
+        print(
+            f"recording {len(names)} chapters at commit {records.commit()}", flush=True
+        )  # read before any write
         results = [record_chapter(n, args.force) for n in names]
         bad = [st.chapter for st in results if st.state != "recorded"]
         print(
