@@ -115,13 +115,8 @@ def ci_note(parameters: dict | None) -> str:
 
 def mark_profile(nb, profile: str, parameters: dict | None = None) -> None:
     """Put :func:`ci_note` right under the title of a chapter built in the ci profile (a paper build is unmarked)."""
-    if profile != "ci":
-        return
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
-            title, _, rest = cell.source.lstrip().partition("\n")
-            cell.source = f"{title}\n\n{ci_note(parameters)}\n{rest.lstrip()}"
-            return
+    if profile == "ci":
+        _under_title(nb, ci_note(parameters))
 
 
 def execute(
@@ -339,6 +334,7 @@ def render_record(name: str, book_dir: Path) -> recorded.Status:
 
 
 def _under_title(nb, text: str) -> None:
+    """Insert Markdown ``text`` right under the chapter's title (its first '# ' heading)."""
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
             title, _, rest = cell.source.lstrip().partition("\n")

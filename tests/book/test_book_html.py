@@ -10,6 +10,7 @@ Chromium (Debian's ``chromium`` and ``chromium-driver``) and wait for MathJax to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -330,6 +331,17 @@ def _image_problems(report: dict, name: str, at_least: int) -> list[str]:
     return problems
 
 
+@contextlib.contextmanager
+def _window(driver, width: int, height: int):
+    """The browser window at ``width`` x ``height`` for the block, then as it was."""
+    size = driver.get_window_size()
+    driver.set_window_size(width, height)
+    try:
+        yield
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+
+
 def _screenshot(driver, name: str) -> Path:
     """A full-height screenshot (up to 12000 px) in _build/test-screenshots."""
     folder = REPO / "_build" / "test-screenshots"
@@ -411,13 +423,9 @@ def test_a_new_shape_chapter_reads_like_a_paper_section(book, driver, chapter):
     2,000 px of the top at 1400 px width, no image outside a figure, no raw table text."""
     page = book / "book" / f"{chapter}.html"
     assert page.is_file(), f"{page} is not in the book"
-    size = driver.get_window_size()
-    driver.set_window_size(1400, 1000)
-    try:
+    with _window(driver, 1400, 1000):
         _open_and_typeset(driver, page)
         r = driver.execute_script(_READER)
-    finally:
-        driver.set_window_size(size["width"], size["height"])
     problems = []
     if not r["figures"]:
         problems.append("no figure")
@@ -441,9 +449,7 @@ def test_a_new_shape_chapter_reads_like_a_paper_section(book, driver, chapter):
 @pytest.mark.browser
 def test_scoreboard_verdicts_fit_a_1400_px_screen(book, driver):
     """Every verdict cell of the scoreboard is inside the viewport without scrolling sideways."""
-    size = driver.get_window_size()
-    driver.set_window_size(1400, 1000)
-    try:
+    with _window(driver, 1400, 1000):
         _open_and_typeset_plain(driver, book / "book" / "scoreboard.html")
         r = driver.execute_script("""
 const cells = Array.from(document.querySelectorAll("article table tbody tr td:nth-child(2)"));
@@ -451,8 +457,6 @@ return {n: cells.length, width: document.documentElement.clientWidth,
         worst: Math.max(0, ...cells.map((c) => c.getBoundingClientRect().right)),
         raw: (document.querySelector("article").innerText.match(/\\|\\s*-{3,}\\s*\\|/g) || []).length};
 """)
-    finally:
-        driver.set_window_size(size["width"], size["height"])
     assert r["n"] > 0, "no verdict cell in the scoreboard"
     assert r["worst"] <= r["width"], (
         f"a verdict cell ends at {r['worst']:.0f} px, past the {r['width']} px screen"
@@ -581,13 +585,9 @@ def test_a_chapter_is_legible_at_1400_px(book, driver, chapter):
     from kaleido_lib import plots
 
     page = book / "book" / f"{chapter}.html"
-    size = driver.get_window_size()
-    driver.set_window_size(1400, 1000)
-    try:
+    with _window(driver, 1400, 1000):
         _open_and_typeset(driver, page)
         r = driver.execute_script(_LEGIBLE)
-    finally:
-        driver.set_window_size(size["width"], size["height"])
     knobs = _chapter_knobs(chapter)
     problems = [f"an identifier in the prose: {w!r}" for w in sorted(set(SNAKE.findall(r["prose"])))]
     problems += [
